@@ -1,0 +1,418 @@
+import { Connection, Server, type ConnectionHandler, type ServerOptions, type TimeoutKind } from '../net/index.js';
+import { Http1Parser, type Http1ParserOptions, type MessageHead } from './parser.js';
+import { Http1ParseError } from './errors.js';
+import { Http1Request, type BodySource } from './request.js';
+import { Http1Response, type ResponseSink } from './response.js';
+import { STATUS_TEXT } from './status.js';
+
+/** A request handler. It may return a promise; a rejection becomes a 500 (or the error's `status`). */
+export type Http1Handler = (req: Http1Request, res: Http1Response) => void | Promise<unknown>;
+
+/**
+ * Called for `Upgrade`/`CONNECT` requests once the earlier responses on the connection are out. Take the
+ * connection (`conn.setHandler(next, head)` or `conn.detach()`) and return true, or return false to let
+ * the request go to the normal handler (which answers it like any other).
+ */
+export type UpgradeHandler = (req: Http1Request, conn: Connection, head: Buffer) => boolean;
+
+export interface Http1ServerOptions extends Http1ParserOptions, Omit<ServerOptions, 'onConnection'> {
+  /** Keep-alive idle time before an idle connection is closed (ms). Default 5 000. */
+  keepAliveTimeout?: number;
+  /** Time allowed to receive a complete request head (ms); answered with 408. Default 20 000. */
+  headersTimeout?: number;
+  /** Time allowed to receive a complete request body (ms); answered with 408. Default 300 000. */
+  requestTimeout?: number;
+  /** Most requests parsed ahead of their responses on one connection (pipelining). Default 32. */
+  maxPipelinedRequests?: number;
+  /** Largest response buffered for a pipelined request that waits for an earlier one (bytes). Default 1 MiB. */
+  maxQueuedResponseBytes?: number;
+  /** Advertise `Keep-Alive: timeout=N` so clients stop reusing a connection before we close it. Default true. */
+  advertiseKeepAlive?: boolean;
+  onUpgrade?: UpgradeHandler;
+  /** Errors thrown by handlers and protocol errors (for logging). */
+  onRequestError?: (err: Error, req: Http1Request | null) => void;
+}
+
+interface Resolved {
+  keepAliveTimeout: number;
+  headersTimeout: number;
+  requestTimeout: number;
+  maxPipelined: number;
+  maxQueuedBytes: number;
+  keepAliveLine: string;
+}
+
+function resolve(o: Http1ServerOptions): Resolved {
+  const keepAliveTimeout = o.keepAliveTimeout ?? 5000;
+  return {
+    keepAliveTimeout,
+    headersTimeout: o.headersTimeout ?? 20_000,
+    requestTimeout: o.requestTimeout ?? 300_000,
+    maxPipelined: o.maxPipelinedRequests ?? 32,
+    maxQueuedBytes: o.maxQueuedResponseBytes ?? 1024 * 1024,
+    keepAliveLine:
+      (o.advertiseKeepAlive ?? true) && keepAliveTimeout > 0 ? `Keep-Alive: timeout=${Math.floor(keepAliveTimeout / 1000)}\r\n` : '',
+  };
+}
+
+/** A declared body up to this size is read and dropped when the handler ignores it; larger ones close. */
+const DISCARD_LIMIT = 64 * 1024;
+
+function errorStatus(err: unknown): number {
+  const s = (err as { status?: unknown } | null)?.status;
+  return typeof s === 'number' && Number.isInteger(s) && s >= 400 && s < 600 ? s : 500;
+}
+
+/**
+ * The HTTP/1.1 protocol on one connection: parses requests, runs the handler, writes responses in order.
+ * Use it directly to speak HTTP/1.1 on a connection you accepted yourself (e.g. after ALPN).
+ */
+export class Http1Connection implements ConnectionHandler, BodySource, ResponseSink {
+  readonly conn: Connection;
+  readonly parser: Http1Parser;
+  #handler: Http1Handler;
+  #opts: Http1ServerOptions;
+  #r: Resolved;
+  /** Responses in request order; the first is the one on the wire. */
+  #queue: Http1Response[] = [];
+  /** Request whose body is being parsed. */
+  #bodyReq: Http1Request | null = null;
+  #stash: Buffer | null = null;
+  #closing = false;
+  #pendingUpgrade: { req: Http1Request; res: Http1Response } | null = null;
+  #continueOwed: Http1Request | null = null;
+  #trailers: string[] | null = null;
+  /** Close once the queued responses are out (peer half-closed, shutdown, error). */
+  #endWhenDrained = false;
+
+  constructor(conn: Connection, handler: Http1Handler, options: Http1ServerOptions = {}, resolved?: Resolved) {
+    this.conn = conn;
+    this.#handler = handler;
+    this.#opts = options;
+    this.#r = resolved ?? resolve(options);
+    this.parser = new Http1Parser('request', this, options);
+    conn.setTimeout('headers', this.#r.headersTimeout);
+  }
+
+  get httpDate(): string {
+    return this.conn.sweeper.httpDate;
+  }
+
+  get keepAliveLine(): string {
+    return this.#r.keepAliveLine;
+  }
+
+  // ---- ConnectionHandler ------------------------------------------------------------------------
+
+  onData(chunk: Buffer): void {
+    if (this.conn.timeoutKind === 'idle') this.conn.setTimeout('headers', this.#r.headersTimeout);
+    this.#parse(chunk);
+  }
+
+  #parse(chunk: Buffer): void {
+    const p = this.parser;
+    let used: number;
+    try {
+      used = p.execute(chunk);
+    } catch (err) {
+      if (err instanceof Http1ParseError) {
+        this.#protocolError(err);
+        return;
+      }
+      throw err;
+    }
+    if (used < chunk.length) {
+      if (p.upgraded) {
+        this.#stash = chunk.subarray(used);
+        this.conn.pauseReading();
+        this.#tryUpgrade();
+      } else {
+        // Paused for pipelining depth: keep the rest until responses drain.
+        this.#stash = chunk.subarray(used);
+        this.conn.pauseReading();
+      }
+    } else if (p.upgraded && this.#pendingUpgrade !== null) {
+      this.conn.pauseReading();
+      this.#tryUpgrade();
+    }
+  }
+
+  onEnd(): void {
+    // Half-close from the client: finish what is queued, then close (RFC 9112 §9.6).
+    try {
+      this.parser.finish();
+    } catch {
+      /* an incomplete request: nothing to answer on a half-closed connection */
+    }
+    if (this.#bodyReq !== null) this.#bodyReq._abort();
+    this.#closing = true;
+    this.#endWhenDrained = true;
+    if (this.#queue.length === 0) this.conn.end();
+  }
+
+  onClose(): void {
+    if (this.#bodyReq !== null) this.#bodyReq._abort();
+    for (const res of this.#queue) res._emit('close');
+    this.#queue = [];
+  }
+
+  onTimeout(kind: TimeoutKind): void {
+    if (kind === 'idle' || (kind === 'headers' && this.parser.idle && this.#queue.length === 0)) {
+      this.conn.destroy(); // nothing to answer: an idle keep-alive or silent connection
+      return;
+    }
+    if ((kind === 'headers' || kind === 'request') && this.#queue.length === 0) {
+      this.#sendError(408, 'request not received in time');
+      return;
+    }
+    this.conn.destroy();
+  }
+
+  onDrain(): void {
+    const head = this.#queue[0];
+    if (head !== undefined) head._emit('drain');
+  }
+
+  onShutdown(): void {
+    this.#closing = true;
+    if (this.#queue.length === 0 && this.parser.idle) this.conn.end();
+  }
+
+  // ---- parser events --------------------------------------------------------------------------------
+
+  onHeadersComplete(head: MessageHead): void {
+    const req = new Http1Request(head, this, this.conn.remoteAddress);
+    const closeAfter = !head.keepAlive || this.#closing;
+    const res = new Http1Response(this, head.method === 'HEAD', head.versionMinor, closeAfter);
+    res._req = req;
+    this.#queue.push(res);
+    if (!req.complete) {
+      this.#bodyReq = req;
+      this.conn.setTimeout('request', this.#r.requestTimeout);
+      if (head.expectContinue) this.#continueOwed = req;
+    } else {
+      this.conn.clearTimeout();
+    }
+    if (head.upgrade && this.#opts.onUpgrade !== undefined) {
+      this.#pendingUpgrade = { req, res };
+      return; // the handler runs only if the upgrade is declined
+    }
+    if (this.#queue.length >= this.#r.maxPipelined) this.parser.pause();
+    this.#run(req, res);
+  }
+
+  onBody(chunk: Buffer): void {
+    this.#bodyReq?._push(chunk);
+  }
+
+  onTrailers(trailers: string[]): void {
+    this.#trailers = trailers;
+  }
+
+  onMessageComplete(): void {
+    const r = this.#bodyReq;
+    if (r !== null) {
+      this.#bodyReq = null;
+      if (this.#continueOwed === r) this.#continueOwed = null;
+      r._end(this.#trailers);
+      this.#trailers = null;
+      this.conn.clearTimeout();
+    }
+  }
+
+  // ---- BodySource -------------------------------------------------------------------------------------
+
+  bodyWanted(req: Http1Request): void {
+    if (this.#continueOwed === req) {
+      this.#continueOwed = null;
+      // RFC 9110 §10.1.1: the client waits for this before sending the body.
+      this.conn.write('HTTP/1.1 100 Continue\r\n\r\n');
+    }
+    if (this.#stash === null) this.conn.resumeReading();
+  }
+
+  bodyFull(): void {
+    this.conn.pauseReading();
+  }
+
+  // ---- ResponseSink ---------------------------------------------------------------------------------
+
+  send(res: Http1Response, data: string | Buffer, encoding: 'latin1' | 'utf8'): boolean {
+    if (this.#queue[0] === res) return this.conn.write(data, encoding);
+    if (this.conn.closed) return false;
+    // Not at the head of the pipeline: keep in order until the earlier responses are out.
+    (res._queued ??= []).push(data);
+    (res._queuedEnc ??= []).push(encoding);
+    let bytes = 0;
+    for (const q of res._queued) bytes += q.length;
+    if (bytes > this.#r.maxQueuedBytes) return false;
+    return true;
+  }
+
+  finished(res: Http1Response): void {
+    const req = res._req;
+    if (req !== null && !req.complete) {
+      // The handler answered without reading the whole body: the rest is read and dropped. If we still
+      // owe a 100 Continue the client may or may not send the body, and a large or unknown remainder is
+      // not worth reading, so in those cases the connection is not reused (RFC 9112 §9.3).
+      if (this.#continueOwed === req) {
+        this.#continueOwed = null;
+        res.closeAfter = true;
+      } else if (req.contentLength < 0 || req.contentLength > DISCARD_LIMIT) {
+        res.closeAfter = true;
+      }
+      req._discard();
+    }
+    if (this.#queue[0] === res) this.#advance();
+  }
+
+  /** Retires finished responses at the head of the queue and starts the next one's output. */
+  #advance(): void {
+    const q = this.#queue;
+    while (q.length > 0) {
+      const head = q[0]!;
+      if (head._queued !== null) {
+        const data = head._queued;
+        const enc = head._queuedEnc!;
+        head._queued = null;
+        head._queuedEnc = null;
+        for (let i = 0; i < data.length; i++) this.conn.write(data[i]!, enc[i]!);
+      }
+      if (!head.finished) {
+        if (this.#pendingUpgrade?.res === head) this.#tryUpgrade();
+        return;
+      }
+      q.shift();
+      head._req = null;
+      if (head.closeAfter) {
+        this.#closing = true;
+        for (const r of q) r._emit('close');
+        q.length = 0;
+        this.conn.end();
+        return;
+      }
+    }
+    // Queue empty.
+    if (this.#pendingUpgrade !== null) {
+      this.#tryUpgrade();
+      return;
+    }
+    if (this.#endWhenDrained || (this.#closing && this.parser.idle)) {
+      this.conn.end();
+      return;
+    }
+    if (this.parser.paused) {
+      this.parser.resume();
+      const rest = this.#stash;
+      this.#stash = null;
+      if (rest !== null) this.#parse(rest);
+      if (this.#stash === null) this.conn.resumeReading();
+    }
+    if (this.#queue.length === 0 && this.parser.idle && this.#bodyReq === null && !this.conn.closed) {
+      this.conn.setTimeout('idle', this.#r.keepAliveTimeout);
+    }
+  }
+
+  #tryUpgrade(): void {
+    const pu = this.#pendingUpgrade;
+    if (pu === null || this.#queue[0] !== pu.res || !this.parser.upgraded) return;
+    this.#pendingUpgrade = null;
+    const rest = this.#stash ?? Buffer.alloc(0);
+    this.#stash = null;
+    let taken = false;
+    try {
+      taken = this.#opts.onUpgrade!(pu.req, this.conn, rest);
+    } catch (err) {
+      this.#opts.onRequestError?.(err as Error, pu.req);
+      this.conn.destroy(err as Error);
+      return;
+    }
+    if (taken) {
+      this.#queue = [];
+      this.conn.clearTimeout();
+      this.conn.resumeReading();
+      return;
+    }
+    // Declined: answer as a normal request, then carry on with HTTP on this connection.
+    this.parser.resumeAfterUpgrade();
+    if (pu.req.method === 'CONNECT') pu.res.closeAfter = true;
+    this.#stash = rest.length > 0 ? rest : null;
+    this.parser.pause();
+    this.#run(pu.req, pu.res);
+  }
+
+  // ---- handler and errors -----------------------------------------------------------------------
+
+  #run(req: Http1Request, res: Http1Response): void {
+    let ret: void | Promise<unknown>;
+    try {
+      ret = this.#handler(req, res);
+    } catch (err) {
+      this.#handlerError(err, req, res);
+      return;
+    }
+    if (ret !== undefined && typeof (ret as Promise<unknown>).then === 'function') {
+      (ret as Promise<unknown>).then(undefined, (err: unknown) => this.#handlerError(err, req, res));
+    }
+  }
+
+  #handlerError(err: unknown, req: Http1Request, res: Http1Response): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    this.#opts.onRequestError?.(e, req);
+    if (this.conn.closed) return;
+    if (res.headersSent) {
+      // Mid-body failure: the only honest signal left is to cut the connection.
+      this.conn.destroy(e);
+      return;
+    }
+    if (res.finished) return;
+    const status = errorStatus(err);
+    res.clearHeaders();
+    res.statusCode = status;
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    if (status === 413) res.closeAfter = true; // do not read the oversized body just to drop it
+    res.end(`${status} ${STATUS_TEXT[status] ?? ''}\n`);
+  }
+
+  /** Answers a parse error once (after earlier pipelined responses) and closes. */
+  #protocolError(err: Http1ParseError): void {
+    this.#opts.onRequestError?.(err, null);
+    if (this.#bodyReq !== null) {
+      this.#bodyReq._abort();
+      this.#bodyReq = null;
+    }
+    this.#sendError(err.status, err.message);
+  }
+
+  #sendError(status: number, message: string): void {
+    this.#closing = true;
+    this.conn.pauseReading();
+    const res = new Http1Response(this, false, 1, true);
+    this.#queue.push(res);
+    res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+    res.statusCode = status;
+    res.end(`${status} ${STATUS_TEXT[status] ?? ''}: ${message}\n`);
+  }
+}
+
+/**
+ * An HTTP/1.1 server on `lib/net`: keep-alive, pipelining, chunked bodies both ways, `Expect: 100-continue`,
+ * Upgrade hand-off, limits and timeouts, graceful close.
+ *
+ * @example
+ * ```ts
+ * import { createHttp1Server } from 'covet/http1';
+ * const server = createHttp1Server((req, res) => {
+ *   res.setHeader('Content-Type', 'text/plain');
+ *   res.end('Hello, World!');
+ * });
+ * await server.listen({ port: 3000 });
+ * ```
+ */
+export function createHttp1Server(handler: Http1Handler, options: Http1ServerOptions = {}): Server {
+  const r = resolve(options);
+  return new Server({
+    ...options,
+    onConnection: (conn) => new Http1Connection(conn, handler, options, r),
+  });
+}

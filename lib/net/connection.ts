@@ -1,0 +1,360 @@
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import { defaultBufferPool, type BufferPool } from './buffer-pool.js';
+import { defaultSweeper, type Timed, type TimeoutSweeper } from './timeout-sweeper.js';
+
+/**
+ * What a protocol (HTTP/1.1, HTTP/2, WebSocket, PostgreSQL...) implements to drive a {@link Connection}.
+ * All methods are called by the connection; none is called after `onClose`.
+ */
+export interface ConnectionHandler {
+  /** Bytes from the peer. The chunk is owned by the handler (Node never reuses it). */
+  onData(chunk: Buffer): void;
+  /** The peer half-closed (FIN). The connection is ended after this returns unless the handler wrote. */
+  onEnd?(): void;
+  /** The connection is gone. `error` is set when it ended abnormally. */
+  onClose?(error: Error | undefined): void;
+  /** A deadline armed with {@link Connection.setTimeout} passed. Default: destroy the connection. */
+  onTimeout?(kind: TimeoutKind): void;
+  /** Write backpressure has been relieved (buffered bytes fell below the low-water mark). */
+  onDrain?(): void;
+  /** The server is shutting down gracefully: finish what is in flight, then close. */
+  onShutdown?(): void;
+}
+
+/** Names of the deadlines a protocol arms; the handler interprets them. */
+export type TimeoutKind = 'idle' | 'headers' | 'request' | 'send' | 'custom';
+
+export interface ConnectionOptions {
+  /** Pause reading when this many bytes wait to be written. Default 64 KiB. */
+  highWaterMark?: number;
+  /** Resume reading when buffered bytes fall to this many. Default 16 KiB. */
+  lowWaterMark?: number;
+  /**
+   * How long the peer may leave our writes above the high-water mark before the connection is
+   * timed out with kind `'send'` (ms). Default 60 000.
+   */
+  sendTimeout?: number;
+  pool?: BufferPool;
+  sweeper?: TimeoutSweeper;
+}
+
+const STRING_COALESCE_LIMIT = 16 * 1024;
+
+/**
+ * A `net.Socket` (or `tls.TLSSocket`) with batched writes, backpressure, coarse timeouts and byte counters.
+ *
+ * Writes made while a read is being handled, or within one tick, are coalesced: small latin1/ASCII strings are
+ * concatenated (a rope in V8, no copy) and Buffers are queued; everything goes to the socket in one
+ * `write` (or one corked batch, which Node turns into a single `writev`) at the end of the read or on the
+ * next tick.
+ *
+ * @example
+ * ```ts
+ * import { Connection } from 'covet/net';
+ * const conn = new Connection(socket, {
+ *   onData(chunk) { conn.write(chunk); }, // echo
+ * });
+ * ```
+ */
+export class Connection implements Timed {
+  readonly socket: Socket;
+  readonly pool: BufferPool;
+  readonly sweeper: TimeoutSweeper;
+  readonly highWaterMark: number;
+  readonly lowWaterMark: number;
+  readonly sendTimeout: number;
+  /** Bytes received and sent (as handed to the socket). */
+  bytesRead = 0;
+  bytesWritten = 0;
+  /** Deadline on the sweeper clock (see {@link setTimeout}). */
+  deadline = 0;
+  timeoutKind: TimeoutKind = 'idle';
+  /** True once `close`/`destroy` was called or the socket closed. */
+  closed = false;
+  /** Arbitrary per-connection data for the protocol above. */
+  data: unknown = undefined;
+
+  #handler: ConnectionHandler;
+  #pendingStr = '';
+  #pendingBufs: Buffer[] = [];
+  #flushScheduled = false;
+  #inRead = false;
+  #readPaused = 0; // bit 1: backpressure, bit 2: protocol asked
+  #ending = false;
+  #savedDeadline = 0;
+  #savedKind: TimeoutKind = 'idle';
+  #closeListeners: Array<(err: Error | undefined) => void> | null = null;
+  #onWritten: (err?: Error | null) => void;
+  #flushTick: () => void;
+
+  constructor(socket: Socket, handler: ConnectionHandler, options: ConnectionOptions = {}) {
+    this.socket = socket;
+    this.#handler = handler;
+    this.pool = options.pool ?? defaultBufferPool;
+    this.sweeper = options.sweeper ?? defaultSweeper;
+    this.highWaterMark = options.highWaterMark ?? 64 * 1024;
+    this.lowWaterMark = options.lowWaterMark ?? 16 * 1024;
+    this.sendTimeout = options.sendTimeout ?? 60_000;
+    // Bound once per connection, never per write.
+    this.#onWritten = (err) => this.#written(err);
+    this.#flushTick = () => {
+      this.#flushScheduled = false;
+      this.flush();
+    };
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#read(chunk));
+    socket.on('end', () => this.#peerEnded());
+    socket.on('error', () => {
+      /* reported through 'close' with hadError; the error itself is kept by the socket */
+    });
+    socket.on('close', () => this.#closed());
+    this.sweeper.add(this);
+  }
+
+  /** The handler receiving events; swap it to hand the connection to another protocol (Upgrade, ALPN). */
+  get handler(): ConnectionHandler {
+    return this.#handler;
+  }
+
+  /**
+   * Hands the connection to another protocol. `unread` (bytes that arrived after the switch point) is fed
+   * to the new handler right away.
+   */
+  setHandler(handler: ConnectionHandler, unread?: Buffer): void {
+    this.#handler = handler;
+    if (unread !== undefined && unread.length > 0) this.#read(unread, true);
+  }
+
+  /** The negotiated ALPN protocol on TLS connections (`'h2'`, `'http/1.1'`), otherwise `false`. */
+  get alpnProtocol(): string | false {
+    return (this.socket as TLSSocket).alpnProtocol ?? false;
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.socket.remoteAddress;
+  }
+
+  get remotePort(): number | undefined {
+    return this.socket.remotePort;
+  }
+
+  get encrypted(): boolean {
+    return (this.socket as TLSSocket).encrypted === true;
+  }
+
+  /** Bytes queued in this connection and in the socket, not yet handed to the kernel. */
+  get bufferedAmount(): number {
+    let n = this.#pendingStr.length + this.socket.writableLength;
+    for (const b of this.#pendingBufs) n += b.length;
+    return n;
+  }
+
+  /** True while reading is paused because the peer is not taking our writes. */
+  get writeBlocked(): boolean {
+    return (this.#readPaused & 1) !== 0;
+  }
+
+  #read(chunk: Buffer, replay = false): void {
+    this.bytesRead += replay ? 0 : chunk.length;
+    this.#inRead = true;
+    try {
+      this.#handler.onData(chunk);
+    } catch (err) {
+      this.destroy(err as Error);
+    } finally {
+      this.#inRead = false;
+    }
+    if (!this.closed) this.flush();
+  }
+
+  #peerEnded(): void {
+    if (this.#handler.onEnd !== undefined) {
+      try {
+        this.#handler.onEnd();
+      } catch (err) {
+        this.destroy(err as Error);
+        return;
+      }
+      this.flush();
+    } else {
+      this.end();
+    }
+  }
+
+  /**
+   * Queues bytes. Strings are sent as latin1 unless `encoding` says otherwise (callers pass ASCII/latin1
+   * heads, and utf8 bodies with 'utf8'). Returns false when the caller should wait for `onDrain`.
+   */
+  write(data: Buffer | Uint8Array | string, encoding: 'latin1' | 'utf8' = 'latin1'): boolean {
+    if (this.closed || this.#ending) return false;
+    if (typeof data === 'string') {
+      if (encoding === 'utf8') data = Buffer.from(data, 'utf8');
+      else if (this.#pendingStr.length + data.length <= STRING_COALESCE_LIMIT) {
+        this.#pendingStr += data;
+        this.#schedule();
+        return !this.writeBlocked;
+      } else {
+        data = Buffer.from(data, 'latin1');
+      }
+    }
+    if (this.#pendingStr.length > 0) {
+      this.#pendingBufs.push(Buffer.from(this.#pendingStr, 'latin1'));
+      this.#pendingStr = '';
+    }
+    this.#pendingBufs.push(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    this.#schedule();
+    return !this.writeBlocked;
+  }
+
+  #schedule(): void {
+    if (this.#inRead || this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    process.nextTick(this.#flushTick);
+  }
+
+  /** Sends everything queued now. Called automatically after each read and once per tick. */
+  flush(): void {
+    if (this.closed) return;
+    const bufs = this.#pendingBufs;
+    const str = this.#pendingStr;
+    if (bufs.length === 0 && str.length === 0) return;
+    const s = this.socket;
+    if (bufs.length === 0) {
+      this.#pendingStr = '';
+      this.bytesWritten += str.length;
+      s.write(str, 'latin1', this.#onWritten);
+    } else {
+      if (str.length > 0) bufs.push(Buffer.from(str, 'latin1'));
+      this.#pendingStr = '';
+      this.#pendingBufs = [];
+      if (bufs.length === 1) {
+        this.bytesWritten += bufs[0]!.length;
+        s.write(bufs[0]!, this.#onWritten);
+      } else {
+        s.cork();
+        for (const b of bufs) {
+          this.bytesWritten += b.length;
+          s.write(b, this.#onWritten);
+        }
+        s.uncork();
+      }
+    }
+    if (s.writableLength >= this.highWaterMark && (this.#readPaused & 1) === 0) {
+      // The peer is not reading: stop reading from it too, and give it sendTimeout to catch up.
+      this.#readPaused |= 1;
+      s.pause();
+      this.#savedDeadline = this.deadline;
+      this.#savedKind = this.timeoutKind;
+      this.setTimeout('send', this.sendTimeout);
+    }
+  }
+
+  #written(err?: Error | null): void {
+    if (err) return; // 'close' follows
+    if ((this.#readPaused & 1) !== 0 && this.socket.writableLength <= this.lowWaterMark) {
+      this.#readPaused &= ~1;
+      if (this.timeoutKind === 'send') {
+        this.deadline = this.#savedDeadline;
+        this.timeoutKind = this.#savedKind;
+      }
+      if (this.#readPaused === 0 && !this.closed) this.socket.resume();
+      this.#handler.onDrain?.();
+    }
+  }
+
+  /** Stop delivering `onData` (protocol-level backpressure, e.g. a request body nobody reads yet). */
+  pauseReading(): void {
+    if (this.#readPaused === 0) this.socket.pause();
+    this.#readPaused |= 2;
+  }
+
+  resumeReading(): void {
+    this.#readPaused &= ~2;
+    if (this.#readPaused === 0 && !this.closed) this.socket.resume();
+  }
+
+  /**
+   * Arms the connection's single deadline: `kind` is reported to `onTimeout` after `ms`
+   * (precision: the sweeper's resolution). `ms <= 0` clears it.
+   */
+  setTimeout(kind: TimeoutKind, ms: number): void {
+    this.timeoutKind = kind;
+    this.deadline = ms > 0 ? this.sweeper.now + ms : 0;
+  }
+
+  clearTimeout(): void {
+    this.deadline = 0;
+  }
+
+  /** @internal Sweeper callback. */
+  onDeadline(): void {
+    if (this.closed) return;
+    const h = this.#handler;
+    if (h.onTimeout !== undefined) {
+      try {
+        h.onTimeout(this.timeoutKind);
+      } catch (err) {
+        this.destroy(err as Error);
+        return;
+      }
+      this.flush();
+    } else {
+      this.destroy();
+    }
+  }
+
+  /** Graceful close: flush what is queued, send FIN, let the socket close after the peer's FIN or error. */
+  end(): void {
+    if (this.closed || this.#ending) return;
+    this.flush();
+    this.#ending = true;
+    this.socket.end();
+    // A peer that never reads or never closes must not keep us alive for ever.
+    this.setTimeout('send', 30_000);
+  }
+
+  /** Immediate close, dropping anything unsent. */
+  destroy(error?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.#pendingBufs = [];
+    this.#pendingStr = '';
+    this.socket.destroy(error);
+  }
+
+  /** Registers a callback for when the connection has closed (used by servers to track connections). */
+  onceClosed(fn: (err: Error | undefined) => void): void {
+    (this.#closeListeners ??= []).push(fn);
+  }
+
+  /**
+   * Detaches the socket from this wrapper (for libraries that want a raw socket, such as `ws`'s
+   * `handleUpgrade`). The connection stops tracking it; the caller owns it from now on.
+   */
+  detach(): Socket {
+    this.flush();
+    const s = this.socket;
+    s.removeAllListeners('data');
+    s.removeAllListeners('end');
+    this.sweeper.delete(this);
+    this.closed = true;
+    const listeners = this.#closeListeners;
+    this.#closeListeners = null;
+    s.removeAllListeners('close');
+    s.once('close', () => {
+      if (listeners) for (const fn of listeners) fn(undefined);
+    });
+    return s;
+  }
+
+  #closed(): void {
+    const err = (this.socket as Socket & { errored?: Error | null }).errored ?? undefined;
+    this.closed = true;
+    this.sweeper.delete(this);
+    this.#handler.onClose?.(err);
+    const listeners = this.#closeListeners;
+    this.#closeListeners = null;
+    if (listeners) for (const fn of listeners) fn(err);
+  }
+}

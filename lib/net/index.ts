@@ -1,0 +1,14 @@
+/**
+ * `covet/net`: sockets, buffers and timers — the only layer that touches `node:net`/`node:tls`.
+ * @module
+ */
+export { BufferPool, defaultBufferPool, type BufferPoolOptions } from './buffer-pool.js';
+export { TimeoutSweeper, defaultSweeper, type Timed } from './timeout-sweeper.js';
+export {
+  Connection,
+  type ConnectionHandler,
+  type ConnectionOptions,
+  type TimeoutKind,
+} from './connection.js';
+export { Server, type ServerOptions, type ListenOptions, type CloseOptions, type TlsOptions } from './server.js';
+export { startCluster, type ClusterOptions, type ClusterHandle } from './cluster.js';
