@@ -33,6 +33,7 @@ export const HTTP1_ERRORS = {
   MISSING_HOST: [400, 'RFC 9112 §3.2', 'HTTP/1.1 request without Host'],
   DUPLICATE_HOST: [400, 'RFC 9112 §3.2', 'more than one Host'],
   INVALID_HOST: [400, 'RFC 9112 §3.2', 'invalid Host'],
+  FORBIDDEN_TRAILER: [400, 'RFC 9110 §6.5.1', 'framing or routing field in trailers'],
   BODY_TOO_LARGE: [413, 'RFC 9110 §15.5.14', 'body larger than the limit'],
   INVALID_STATUS: [502, 'RFC 9112 §4', 'malformed status-line'],
   INCOMPLETE_MESSAGE: [400, 'RFC 9112 §8', 'connection closed before the message was complete'],

@@ -55,7 +55,7 @@ export interface Http1ParserHandler {
   onHeadersComplete(head: MessageHead): boolean | void;
   /** A piece of body: a view into the chunk given to `execute` (no copy). Valid as long as that chunk. */
   onBody(chunk: Buffer): void;
-  /** Trailer fields of a chunked message, flat pairs like `headers`. */
+  /** Trailer fields of a chunked message (only when there are some), flat pairs like `headers`. */
   onTrailers?(trailers: string[]): void;
   onMessageComplete(): void;
 }
@@ -437,6 +437,7 @@ export class Http1Parser {
           }
           if (len === 0) this.#fail('INVALID_REQUEST_LINE', i, 'empty request-target');
           this.#url = this.#take(buf, s, i);
+          if (!validTargetForm(this.#url, this.#method)) this.#fail('INVALID_TARGET', i, 'not origin-, absolute-, authority- or asterisk-form');
           this.handler.onUrl?.(this.#url);
           i++;
           this.#state = S_REQ_VERSION;
@@ -591,7 +592,7 @@ export class Http1Parser {
           this.#countHead(i - headMark, i);
           headMark = -1;
           if (this.#inTrailers) {
-            this.handler.onTrailers?.(this.#headers);
+            if (this.#headers.length > 0) this.handler.onTrailers?.(this.#headers);
             this.#completeMessage();
           } else {
             this.#headersDone(i);
@@ -755,7 +756,13 @@ export class Http1Parser {
   #field(name: string, value: string, offset: number): void {
     this.#headers.push(name, value);
     this.handler.onHeader?.(name, value);
-    if (this.#inTrailers) return; // trailers never change framing (RFC 9110 §6.5.1)
+    if (this.#inTrailers) {
+      // Trailers never change framing or routing (RFC 9110 §6.5.1); those fields there are refused.
+      if (this.#nameId === H_CONTENT_LENGTH || this.#nameId === H_TRANSFER_ENCODING || this.#nameId === H_HOST) {
+        this.#fail('FORBIDDEN_TRAILER', offset, name);
+      }
+      return;
+    }
     switch (this.#nameId) {
       case 0:
         return;
@@ -841,6 +848,11 @@ export class Http1Parser {
     // Persistence (RFC 9112 §9.3).
     let keepAlive = http11 ? !this.#connClose : this.#connKeepAlive && !this.#connClose;
     if (untilClose) keepAlive = false;
+    if (!isRequest && !chunked && this.#contentLength < 0 && !this.#skipBody) {
+      const st = this.#status;
+      // A response without framing runs until close, unless its status has no body (§6.3 ¶1, ¶8).
+      if (!((st >= 100 && st < 200) || st === 204 || st === 304)) keepAlive = false;
+    }
 
     // Upgrade (RFC 9110 §7.8; ignored in HTTP/1.0) and CONNECT (RFC 9110 §9.3.6).
     let upgrade = false;
@@ -912,6 +924,30 @@ export class Http1Parser {
     this.#upgrade = false;
     this.handler.onMessageComplete();
   }
+}
+
+/**
+ * request-target forms (RFC 9112 §3.2): origin-form "/...", asterisk-form "*", authority-form for CONNECT,
+ * absolute-form "scheme://..." otherwise. Characters were already checked byte by byte.
+ */
+function validTargetForm(url: string, method: string): boolean {
+  const c = url.charCodeAt(0);
+  if (c === 0x2f) return true; // '/'
+  if (method === 'CONNECT') return url.indexOf('/') < 0 && url.indexOf(':') > 0;
+  if (c === 0x2a) return url.length === 1; // '*'
+  // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3986 §3.1)
+  if (!isAlpha(c)) return false;
+  for (let i = 1; i < url.length; i++) {
+    const d = url.charCodeAt(i);
+    // Only hierarchical URIs with an authority ("http://h/p") are meaningful targets for HTTP.
+    if (d === 0x3a) return url.startsWith('//', i + 1) && i + 3 < url.length;
+    if (!(isAlpha(d) || isDigit(d) || d === 0x2b || d === 0x2d || d === 0x2e)) return false;
+  }
+  return false;
+}
+
+function isAlpha(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
 }
 
 function isDigit(c: number): boolean {
