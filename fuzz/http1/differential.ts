@@ -17,11 +17,6 @@ export interface KnownDifference {
   applies(input: string, ours: RunResult, llhttp: RunResult): boolean;
 }
 
-const requestLine = (s: string): string => {
-  const start = s.replace(/^(\r\n)+/, '');
-  const e = start.indexOf('\r\n');
-  return e < 0 ? start : start.slice(0, e);
-};
 
 const LLHTTP_METHODS = new Set([
   'DELETE', 'GET', 'HEAD', 'POST', 'PUT', 'CONNECT', 'OPTIONS', 'TRACE', 'COPY', 'LOCK', 'MKCOL', 'MOVE',
