@@ -12,6 +12,11 @@ export interface ResponseSink {
   readonly httpDate: string;
   /** `Keep-Alive` field line to advertise, or `''`. */
   readonly keepAliveLine: string;
+  /**
+   * Asked when the head is built: must this response close the connection? `ending` is true when the
+   * whole response is being sent now (`end(body)`), so an unread request body can never be read.
+   */
+  mustClose(res: Http1Response, ending: boolean): boolean;
 }
 
 export type HeaderValue = string | number | readonly string[];
@@ -199,7 +204,7 @@ export class Http1Response {
     } else if (chunk !== undefined) {
       this.#body(chunk);
     }
-    if (this.#mode & CHUNKED) {
+    if ((this.#mode & (CHUNKED | NO_BODY)) === CHUNKED) {
       const t = this.#trailers;
       let tail = '0\r\n';
       if (t !== null) for (let i = 0; i < t.length; i += 2) tail += `${t[i]}: ${t[i + 1]}\r\n`;
@@ -287,7 +292,7 @@ export class Http1Response {
       }
       if (this.isHead) mode |= NO_BODY;
     }
-    if (userConnClose) this.closeAfter = true;
+    if (userConnClose || (!this.closeAfter && sink.mustClose(this, bodyLength >= 0))) this.closeAfter = true;
     if (this.closeAfter) head += 'Connection: close\r\n';
     else if (this.httpMinor === 0) head += `Connection: keep-alive\r\n${sink.keepAliveLine}`;
     else head += sink.keepAliveLine;

@@ -135,6 +135,14 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
       this.conn.pauseReading();
       this.#tryUpgrade();
     }
+    this.#armIdle();
+  }
+
+  /** Between requests with nothing in flight, the keep-alive timeout runs. */
+  #armIdle(): void {
+    if (this.#queue.length === 0 && this.#bodyReq === null && this.parser.idle && !this.conn.closed && this.conn.timeoutKind !== 'idle') {
+      this.conn.setTimeout('idle', this.#r.keepAliveTimeout);
+    }
   }
 
   onEnd(): void {
@@ -171,6 +179,7 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
   onDrain(): void {
     const head = this.#queue[0];
     if (head !== undefined) head._emit('drain');
+    this.#maybeResume();
   }
 
   onShutdown(): void {
@@ -249,21 +258,31 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
     return true;
   }
 
+  mustClose(res: Http1Response, ending: boolean): boolean {
+    if (this.#closing) return true;
+    const req = res._req;
+    return ending && req !== null && !req.complete && this.#unreadBodyCloses(req);
+  }
+
+  /**
+   * A body the handler will not read is read and dropped, unless we still owe a 100 Continue (the client
+   * may or may not send it) or the remainder is large or unknown: then the connection is not reused
+   * (RFC 9112 §9.3).
+   */
+  #unreadBodyCloses(req: Http1Request): boolean {
+    return this.#continueOwed === req || req.contentLength < 0 || req.contentLength > DISCARD_LIMIT;
+  }
+
   finished(res: Http1Response): void {
     const req = res._req;
     if (req !== null && !req.complete) {
-      // The handler answered without reading the whole body: the rest is read and dropped. If we still
-      // owe a 100 Continue the client may or may not send the body, and a large or unknown remainder is
-      // not worth reading, so in those cases the connection is not reused (RFC 9112 §9.3).
-      if (this.#continueOwed === req) {
-        this.#continueOwed = null;
-        res.closeAfter = true;
-      } else if (req.contentLength < 0 || req.contentLength > DISCARD_LIMIT) {
-        res.closeAfter = true;
-      }
+      if (this.#unreadBodyCloses(req)) res.closeAfter = true;
+      if (this.#continueOwed === req) this.#continueOwed = null;
       req._discard();
     }
     if (this.#queue[0] === res) this.#advance();
+    // The peer is not reading our answers: stop parsing more requests until it does.
+    if (this.conn.writeBlocked) this.parser.pause();
   }
 
   /** Retires finished responses at the head of the queue and starts the next one's output. */
@@ -301,16 +320,20 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
       this.conn.end();
       return;
     }
-    if (this.parser.paused) {
-      this.parser.resume();
-      const rest = this.#stash;
-      this.#stash = null;
-      if (rest !== null) this.#parse(rest);
-      if (this.#stash === null) this.conn.resumeReading();
-    }
-    if (this.#queue.length === 0 && this.parser.idle && this.#bodyReq === null && !this.conn.closed) {
-      this.conn.setTimeout('idle', this.#r.keepAliveTimeout);
-    }
+    this.#maybeResume();
+    this.#armIdle();
+  }
+
+  /** Resumes parsing (and reading) paused for pipelining depth or write backpressure, once both allow. */
+  #maybeResume(): void {
+    const p = this.parser;
+    if (!p.paused || this.conn.writeBlocked || this.#queue.length >= this.#r.maxPipelined || this.#pendingUpgrade !== null) return;
+    if (p.upgraded || this.conn.closed) return;
+    p.resume();
+    const rest = this.#stash;
+    this.#stash = null;
+    if (rest !== null) this.#parse(rest);
+    if (this.#stash === null && !p.paused) this.conn.resumeReading();
   }
 
   #tryUpgrade(): void {
@@ -377,9 +400,26 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
   /** Answers a parse error once (after earlier pipelined responses) and closes. */
   #protocolError(err: Http1ParseError): void {
     this.#opts.onRequestError?.(err, null);
-    if (this.#bodyReq !== null) {
-      this.#bodyReq._abort();
+    const req = this.#bodyReq;
+    if (req !== null) {
+      // The error is in the body of a request the handler already has: answer it on that request's
+      // response if nothing was sent yet, otherwise the connection can only be cut.
       this.#bodyReq = null;
+      const res = this.#queue.find((r) => r._req === req);
+      req._abort();
+      if (res !== undefined && !res.finished) {
+        if (res.headersSent) {
+          this.conn.destroy(err);
+          return;
+        }
+        this.#closing = true;
+        this.conn.pauseReading();
+        res.clearHeaders();
+        res.statusCode = err.status;
+        res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+        res.end(`${err.status} ${STATUS_TEXT[err.status] ?? ''}: ${err.message}\n`);
+        return;
+      }
     }
     this.#sendError(err.status, err.message);
   }

@@ -78,6 +78,7 @@ export class Connection implements Timed {
   #handler: ConnectionHandler;
   #pendingStr = '';
   #pendingBufs: Buffer[] = [];
+  #pendingBytes = 0;
   #flushScheduled = false;
   #inRead = false;
   #readPaused = 0; // bit 1: backpressure, bit 2: protocol asked
@@ -145,9 +146,7 @@ export class Connection implements Timed {
 
   /** Bytes queued in this connection and in the socket, not yet handed to the kernel. */
   get bufferedAmount(): number {
-    let n = this.#pendingStr.length + this.socket.writableLength;
-    for (const b of this.#pendingBufs) n += b.length;
-    return n;
+    return this.#pendingStr.length + this.#pendingBytes + this.socket.writableLength;
   }
 
   /** True while reading is paused because the peer is not taking our writes. */
@@ -199,11 +198,17 @@ export class Connection implements Timed {
       }
     }
     if (this.#pendingStr.length > 0) {
+      this.#pendingBytes += this.#pendingStr.length;
       this.#pendingBufs.push(Buffer.from(this.#pendingStr, 'latin1'));
       this.#pendingStr = '';
     }
-    this.#pendingBufs.push(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-    this.#schedule();
+    const b = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    this.#pendingBufs.push(b);
+    this.#pendingBytes += b.length;
+    // Batching must not hold more than a high-water mark: past it, hand the bytes to the socket now so
+    // backpressure (writeBlocked) is known even in the middle of handling one large read.
+    if (this.#pendingBytes >= this.highWaterMark) this.flush();
+    else this.#schedule();
     return !this.writeBlocked;
   }
 
@@ -228,6 +233,7 @@ export class Connection implements Timed {
       if (str.length > 0) bufs.push(Buffer.from(str, 'latin1'));
       this.#pendingStr = '';
       this.#pendingBufs = [];
+      this.#pendingBytes = 0;
       if (bufs.length === 1) {
         this.bytesWritten += bufs[0]!.length;
         s.write(bufs[0]!, this.#onWritten);
@@ -319,6 +325,7 @@ export class Connection implements Timed {
     if (this.closed) return;
     this.closed = true;
     this.#pendingBufs = [];
+    this.#pendingBytes = 0;
     this.#pendingStr = '';
     this.socket.destroy(error);
   }
