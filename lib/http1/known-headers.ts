@@ -60,9 +60,30 @@ for (const lower of NAMES) {
   (KNOWN_BY_LENGTH[lower.length] ??= []).push(k);
 }
 
-/** Field-name id from an already lowercased name (for names not in the table). */
-export function headerIdOfLower(lower: string): number {
-  return SEMANTIC[lower] ?? H_OTHER;
+/** `name` equals the lowercase `lower` ignoring ASCII case (names are tokens, so `| 0x20` folds letters only). */
+function sameLower(name: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
+}
+
+/** Id of a field name (any case); only names as long as a framing field are looked at. */
+export function fieldId(name: string): number {
+  switch (name.length) {
+    case 4:
+      return sameLower(name, 'host') ? H_HOST : H_OTHER;
+    case 6:
+      return sameLower(name, 'expect') ? H_EXPECT : H_OTHER;
+    case 7:
+      return sameLower(name, 'upgrade') ? H_UPGRADE : H_OTHER;
+    case 10:
+      return sameLower(name, 'connection') ? H_CONNECTION : H_OTHER;
+    case 14:
+      return sameLower(name, 'content-length') ? H_CONTENT_LENGTH : H_OTHER;
+    case 17:
+      return sameLower(name, 'transfer-encoding') ? H_TRANSFER_ENCODING : H_OTHER;
+    default:
+      return H_OTHER;
+  }
 }
 
 /**

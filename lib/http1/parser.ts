@@ -7,6 +7,7 @@ import {
   H_HOST,
   H_TRANSFER_ENCODING,
   H_UPGRADE,
+  fieldId,
   matchKnown,
 } from './known-headers.js';
 
@@ -107,6 +108,16 @@ const S_UPGRADED = 23; // bytes after an Upgrade/CONNECT belong to another proto
 const S_ERROR = 24;
 
 const MAX_SAFE_DIV16 = Math.floor(Number.MAX_SAFE_INTEGER / 16);
+
+/** Bytes looked at first for a complete head on the fast path (most request heads are smaller). */
+const FAST_WINDOW = 2048;
+
+/**
+ * A whole request head in one match (RFC 9112 §3, §5): method SP request-target SP HTTP/1.x CRLF, then
+ * field lines `token ":" field-value CRLF` (no whitespace before the colon, no obs-fold, no CTLs), then
+ * CRLF. Anything it does not match goes to the byte-by-byte parser, which names the error.
+ */
+const REQUEST_HEAD = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) HTTP\/1\.([01])\r\n(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*\r\n/;
 
 /**
  * An incremental HTTP/1.1 request or response parser: a state machine over a byte offset that reports
@@ -399,6 +410,15 @@ export class Http1Parser {
             continue;
           }
           this.#beginMessage();
+          if (this.kind === 'request') {
+            // Fast path: a whole head in this chunk is validated and split with native string search.
+            const j = this.#fastHead(buf, i, n);
+            if (j >= 0) {
+              i = j;
+              if (this.#stopped()) return i;
+              break;
+            }
+          }
           headMark = i;
           this.#state = this.kind === 'request' ? S_METHOD : S_RES_VERSION;
           break;
@@ -573,7 +593,7 @@ export class Http1Parser {
             if (c === LF) this.#fail('BARE_LF', i);
             this.#fail('INVALID_HEADER_VALUE', i);
           }
-          this.#field(this.#name, this.#takeValue(buf, s, i), i);
+          this.#field(this.#name, this.#takeValue(buf, s, i), i, this.#nameId);
           i++;
           this.#state = S_VALUE_LF;
           break;
@@ -753,17 +773,67 @@ export class Http1Parser {
   }
 
   /** A complete field line. Framing fields are interpreted here; all are kept in `headers`. */
-  #field(name: string, value: string, offset: number): void {
+  /**
+   * The head starting at `buf[i]`, when it is complete in this chunk, well-formed and within the limits:
+   * one latin1 string, one regular expression for the grammar of RFC 9112 §3 and §5, native `indexOf`
+   * for the splits. Returns the offset after the head, or -1 to let the byte-by-byte machine parse it
+   * (split heads, and every malformed one, so errors are found and named in one place).
+   */
+  #fastHead(buf: Buffer, i: number, n: number): number {
+    const avail = n - i;
+    // The expression stops at the first empty line, so it also finds the end of the head.
+    let m = REQUEST_HEAD.exec(buf.latin1Slice(i, i + (avail < FAST_WINDOW ? avail : FAST_WINDOW)));
+    if (m === null) {
+      if (avail <= FAST_WINDOW) return -1;
+      m = REQUEST_HEAD.exec(buf.latin1Slice(i, i + Math.min(avail, this.maxHeaderSize)));
+      if (m === null) return -1;
+    }
+    const h = m[0];
+    const headLen = h.length;
+    if (headLen > this.maxHeaderSize) return -1;
+    const method = m[1]!;
+    const url = m[2]!;
+    if (method.length > this.maxMethodLength || url.length > this.maxUrlLength || !validTargetForm(url, method)) return -1;
+    const lineEnd = method.length + url.length + 10; // "M U HTTP/1.x"
+    this.#method = method;
+    this.#url = url;
+    this.#vMinor = m[3] === '1' ? 1 : 0;
+    const hd = this.handler;
+    hd.onMethod?.(method);
+    hd.onUrl?.(url);
+    const headers = this.#headers;
+    const maxFields = this.maxHeaderCount * 2;
+    let p = lineEnd + 2;
+    while (p < headLen - 2) {
+      // Names are short: a scan beats a search call. The expression guarantees a ':' and a CR follow.
+      let c = p;
+      while (h.charCodeAt(c) !== COLON) c++;
+      const nl = h.indexOf('\r', c);
+      if (headers.length >= maxFields) this.#fail('TOO_MANY_HEADERS', i + p);
+      const name = h.slice(p, c);
+      let vs = c + 1;
+      let ve = nl;
+      let ch: number;
+      while (vs < ve && ((ch = h.charCodeAt(vs)) === SP || ch === HTAB)) vs++;
+      while (ve > vs && ((ch = h.charCodeAt(ve - 1)) === SP || ch === HTAB)) ve--;
+      this.#field(name, h.slice(vs, ve), i + nl, fieldId(name));
+      p = nl + 2;
+    }
+    this.#headersDone(i + headLen);
+    return i + headLen;
+  }
+
+  #field(name: string, value: string, offset: number, id: number): void {
     this.#headers.push(name, value);
     this.handler.onHeader?.(name, value);
     if (this.#inTrailers) {
       // Trailers never change framing or routing (RFC 9110 §6.5.1); those fields there are refused.
-      if (this.#nameId === H_CONTENT_LENGTH || this.#nameId === H_TRANSFER_ENCODING || this.#nameId === H_HOST) {
+      if (id === H_CONTENT_LENGTH || id === H_TRANSFER_ENCODING || id === H_HOST) {
         this.#fail('FORBIDDEN_TRAILER', offset, name);
       }
       return;
     }
-    switch (this.#nameId) {
+    switch (id) {
       case 0:
         return;
       case H_CONTENT_LENGTH: {

@@ -1,0 +1,91 @@
+// Parser microbench (benchmark.js): messages/s parsing a ~590-byte browser GET (12 fields) and a small
+// POST, ours vs llhttp through Node's native binding and through WebAssembly. Each (parser, sample) runs
+// in its own worker thread so one contender's JIT state and garbage do not bias the next; all run in
+// this one process, one after another, pinned by the caller (bench/run.mjs uses CPU 1).
+import Benchmark from 'benchmark';
+import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
+import { Http1Parser } from '../dist/lib/http1/index.js';
+import { LlhttpWasmParser, NodeBindingParser } from '../dist/wasm/llhttp.js';
+import { fmt, log, table, writeSection } from './lib.mjs';
+
+process.noDeprecation = true; // process.binding('http_parser') warns once
+
+export const SAMPLES = {
+  GET: Buffer.from(
+    'GET /api/v1/users/12345/profile?fields=name,email&expand=true HTTP/1.1\r\n' +
+      'Host: www.example.com\r\n' +
+      'Connection: keep-alive\r\n' +
+      'sec-ch-ua: "Chromium";v="130", "Not?A_Brand";v="99"\r\n' +
+      'sec-ch-ua-mobile: ?0\r\n' +
+      'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36\r\n' +
+      'sec-ch-ua-platform: "Linux"\r\n' +
+      'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n' +
+      'Sec-Fetch-Site: same-origin\r\n' +
+      'Sec-Fetch-Mode: navigate\r\n' +
+      'Referer: https://www.example.com/app/dashboard\r\n' +
+      'Accept-Encoding: gzip, deflate, br, zstd\r\n' +
+      'Accept-Language: en-US,en;q=0.9\r\n' +
+      '\r\n',
+    'latin1',
+  ),
+  POST: Buffer.from(
+    'POST /api/items HTTP/1.1\r\nHost: api.example.com\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{"name":"widget","qty":12}\n',
+    'latin1',
+  ),
+};
+
+const noop = { onHeadersComplete() {}, onBody() {}, onMessageComplete() {} };
+const CONTENDERS = {
+  'covet Http1Parser': () => new Http1Parser('request', noop),
+  'llhttp (Node binding, C)': () => new NodeBindingParser('request', noop),
+  'llhttp (WebAssembly)': () => new LlhttpWasmParser('request', noop),
+};
+
+function measure(name, sample) {
+  const input = SAMPLES[sample];
+  const p = CONTENDERS[name]();
+  if (p.execute(input) !== input.length) throw new Error(`${name} did not accept the ${sample} sample`);
+  const b = new Benchmark(name, () => {
+    p.execute(input);
+  });
+  b.run({ async: false });
+  return { hz: b.hz, rme: b.stats.rme };
+}
+
+if (!isMainThread) {
+  parentPort.postMessage(measure(workerData.name, workerData.sample));
+}
+
+export async function runParserBench() {
+  log(`parser bench: GET ${SAMPLES.GET.length} bytes, POST ${SAMPLES.POST.length} bytes`);
+  const results = {};
+  for (const sample of Object.keys(SAMPLES)) {
+    for (const name of Object.keys(CONTENDERS)) {
+      const r = await new Promise((resolve, reject) => {
+        const w = new Worker(fileURLToPath(import.meta.url), { workerData: { name, sample } });
+        w.once('message', resolve);
+        w.once('error', reject);
+      });
+      log(`  ${sample}: ${name} ${fmt(r.hz)}/s ±${r.rme.toFixed(1)}%`);
+      (results[name] ??= {})[sample] = r.hz;
+    }
+  }
+  const base = results['llhttp (Node binding, C)'];
+  const rows = Object.entries(results).map(([name, r]) => [
+    name,
+    `${fmt(r.GET)}/s`,
+    `${(r.GET / base.GET).toFixed(2)}×`,
+    `${fmt(r.POST)}/s`,
+    `${(r.POST / base.POST).toFixed(2)}×`,
+  ]);
+  writeSection(
+    '10-http1-parser',
+    `## HTTP/1.1 parser (benchmark.js, messages parsed per second, one core, one worker per case)\n\n` +
+      `Samples: a ${SAMPLES.GET.length}-byte browser GET with 12 fields, a ${SAMPLES.POST.length}-byte JSON POST. Ratio: ÷ llhttp through Node's binding (target ≥ 1.5×).\n\n` +
+      table(['parser', 'GET', 'ratio', 'POST', 'ratio'], rows),
+  );
+  return results;
+}
+
+if (isMainThread && import.meta.url === `file://${process.argv[1]}`) await runParserBench();

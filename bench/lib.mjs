@@ -1,0 +1,99 @@
+// Shared helpers for the benches: pinned server processes, wrk runs, ratio tables, result files.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+
+export const benchDir = dirname(fileURLToPath(import.meta.url));
+export const root = join(benchDir, '..');
+
+export function log(msg) {
+  process.stdout.write(`${msg}\n`);
+}
+
+/** Installs a Debian package if its command is missing (the bench machine is ours to set up). */
+export function ensureCommand(cmd, pkg = cmd) {
+  try {
+    execFileSync('which', [cmd], { stdio: 'ignore' });
+  } catch {
+    log(`installing ${pkg} with apt-get`);
+    execFileSync('bash', ['-c', `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${pkg}`], { stdio: 'inherit' });
+  }
+}
+
+let nextPort = 41000;
+
+/** Starts `bench/servers/<script>` pinned to CPU 0; resolves when it prints "listening on". */
+export async function startServer(script, env = {}) {
+  const port = nextPort++;
+  const child = spawn('taskset', ['-c', '0', process.execPath, join(benchDir, 'servers', script)], {
+    env: { ...process.env, PORT: String(port), ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  await new Promise((resolve, reject) => {
+    child.stdout.on('data', (d) => {
+      out += d;
+      if (out.includes('listening on')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}`)));
+  });
+  return {
+    port,
+    pid: child.pid,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => {
+        const t = setTimeout(() => {
+          child.kill('SIGKILL');
+          r();
+        }, 3000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    },
+  };
+}
+
+/** Runs wrk pinned to CPU 1; returns requests/s. */
+export function wrk(port, { connections = 64, seconds = 10, pipeline = 0, path = '/' } = {}) {
+  const args = ['-c', '1', 'wrk', '-t1', `-c${connections}`, `-d${seconds}s`];
+  if (pipeline > 0) args.push('-s', join(benchDir, 'pipeline.lua'));
+  args.push(`http://127.0.0.1:${port}${path}`);
+  const out = execFileSync('taskset', args, { env: { ...process.env, PIPELINE: String(pipeline) }, encoding: 'utf8' });
+  const m = out.match(/Requests\/sec:\s+([\d.]+)/);
+  const errors = out.match(/Socket errors:.*|Non-2xx or 3xx responses: \d+/g);
+  if (!m) throw new Error(`wrk output not understood:\n${out}`);
+  return { rps: Number(m[1]), errors: errors ? errors.join('; ') : '' };
+}
+
+/** Resident set size of a process in bytes. */
+export function rss(pid) {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(status.match(/VmRSS:\s+(\d+) kB/)[1]) * 1024;
+}
+
+export const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1));
+
+/** A markdown table: rows of [name, value, ...]. */
+export function table(header, rows) {
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+/** Writes one bench's section; bench/run.mjs assembles bench/RESULTS.md from them. */
+export function writeSection(name, markdown) {
+  const dir = join(benchDir, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${name}.md`), `${markdown.trim()}\n`);
+  log(`\n${markdown.trim()}\n`);
+}
+
+export function machine() {
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  return `${os.cpus().length} × ${cpu}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.type()} ${os.release()}`;
+}
