@@ -1,0 +1,173 @@
+/**
+ * Route patterns: parsing `'/users/{id:int}/files/:name.:ext'` into tokens, with every mistake reported
+ * at registration time as a {@link RouteError}.
+ *
+ * Syntax:
+ * - static text; `::` is a literal `:`
+ * - `:name` or `{name}`: a plain parameter (one segment, or up to the static text that follows it)
+ * - `{name:int}`, `{name:float}`, `{name:uuid}`, `{name:slug}`: typed parameters (int/float converted)
+ * - `{name:path}`: the rest of the path, `/` included, `..` segments refused (last token only)
+ * - `{name:<regex>}`: a parameter that must match the regular expression, e.g. `{code:[A-Z]{3}}`
+ * - a `?` after a parameter that ends the pattern makes it optional (`/:id?`, `{id:int}?`)
+ * - `*` at the end: the rest of the path, `/` included, as the param `*`
+ */
+
+export type ParamType = 'string' | 'int' | 'float' | 'uuid' | 'slug' | 'path' | 'regex' | 'wildcard';
+
+export interface StaticToken {
+  kind: 'static';
+  text: string;
+}
+
+export interface ParamToken {
+  kind: 'param';
+  name: string;
+  type: ParamType;
+  /** Source of the constraint for `type: 'regex'`. */
+  regex?: string;
+  optional: boolean;
+}
+
+export type Token = StaticToken | ParamToken;
+
+/** A registration mistake: malformed pattern, duplicate parameter name, or a route that conflicts. */
+export class RouteError extends Error {
+  readonly code: 'MALFORMED_PATTERN' | 'DUPLICATE_PARAM' | 'ROUTE_CONFLICT' | 'INVALID_METHOD';
+  constructor(code: RouteError['code'], message: string) {
+    super(message);
+    this.name = 'RouteError';
+    this.code = code;
+  }
+}
+
+const NAME_START = /[A-Za-z_$]/;
+const NAME_CHAR = /[A-Za-z0-9_$]/;
+const TYPES = new Set(['int', 'float', 'uuid', 'slug', 'path']);
+
+/** Parses a pattern into tokens. Adjacent static text is merged. */
+export function parsePattern(pattern: string): Token[] {
+  const bad = (why: string): never => {
+    throw new RouteError('MALFORMED_PATTERN', `route pattern ${JSON.stringify(pattern)}: ${why}`);
+  };
+  if (pattern.length === 0 || pattern[0] !== '/') bad('must start with "/"');
+  const tokens: Token[] = [];
+  const names = new Set<string>();
+  let text = '';
+  const flush = () => {
+    if (text.length > 0) tokens.push({ kind: 'static', text });
+    text = '';
+  };
+  const addParam = (p: ParamToken) => {
+    if (p.name !== '*' && names.has(p.name)) {
+      throw new RouteError('DUPLICATE_PARAM', `route pattern ${JSON.stringify(pattern)}: parameter "${p.name}" used twice`);
+    }
+    names.add(p.name);
+    const prev = tokens[tokens.length - 1];
+    if (text.length === 0 && prev?.kind === 'param') bad(`parameters "${prev.name}" and "${p.name}" need static text between them`);
+    flush();
+    tokens.push(p);
+  };
+  let i = 0;
+  while (i < pattern.length) {
+    const c = pattern[i]!;
+    if (c === ':') {
+      if (pattern[i + 1] === ':') {
+        text += ':';
+        i += 2;
+        continue;
+      }
+      let j = i + 1;
+      if (!NAME_START.test(pattern[j] ?? '')) bad(`":" at ${i} must be followed by a parameter name`);
+      while (j < pattern.length && NAME_CHAR.test(pattern[j]!)) j++;
+      const name = pattern.slice(i + 1, j);
+      let optional = false;
+      if (pattern[j] === '?') {
+        optional = true;
+        j++;
+      }
+      addParam({ kind: 'param', name, type: 'string', optional });
+      i = j;
+    } else if (c === '{') {
+      // Find the matching brace, allowing braces inside a regex ({code:[A-Z]{3}}).
+      let depth = 1;
+      let j = i + 1;
+      while (j < pattern.length && depth > 0) {
+        if (pattern[j] === '\\') j++;
+        else if (pattern[j] === '{') depth++;
+        else if (pattern[j] === '}') depth--;
+        j++;
+      }
+      if (depth !== 0) bad(`unclosed "{" at ${i}`);
+      const body = pattern.slice(i + 1, j - 1);
+      const colon = body.indexOf(':');
+      const name = colon < 0 ? body : body.slice(0, colon);
+      const spec = colon < 0 ? '' : body.slice(colon + 1);
+      if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)) bad(`invalid parameter name ${JSON.stringify(name)}`);
+      let type: ParamType = 'string';
+      let regex: string | undefined;
+      if (colon >= 0) {
+        if (spec.length === 0) bad(`empty type for "${name}"`);
+        if (TYPES.has(spec)) type = spec as ParamType;
+        else {
+          try {
+            new RegExp(`^(?:${spec})$`);
+          } catch (e) {
+            bad(`invalid regular expression for "${name}": ${(e as Error).message}`);
+          }
+          type = 'regex';
+          regex = spec;
+        }
+      }
+      let optional = false;
+      if (pattern[j] === '?') {
+        optional = true;
+        j++;
+      }
+      addParam(regex === undefined ? { kind: 'param', name, type, optional } : { kind: 'param', name, type, regex, optional });
+      i = j;
+    } else if (c === '*') {
+      if (i !== pattern.length - 1) bad('"*" must end the pattern');
+      addParam({ kind: 'param', name: '*', type: 'wildcard', optional: false });
+      i++;
+    } else if (c === '}' ) {
+      bad(`unbalanced "}" at ${i}`);
+    } else {
+      if (c === '?' || c === '#') bad(`"${c}" is not allowed in a path pattern`);
+      text += c;
+      i++;
+    }
+  }
+  flush();
+  // Rest-of-path parameters and optional parameters can only end the pattern.
+  for (let k = 0; k < tokens.length; k++) {
+    const t = tokens[k]!;
+    if (t.kind !== 'param') continue;
+    const last = k === tokens.length - 1;
+    if ((t.type === 'path' || t.type === 'wildcard') && !last) bad(`"${t.name}" matches the rest of the path and must end the pattern`);
+    if (t.optional && !last) bad(`optional parameter "${t.name}" must end the pattern`);
+    if (t.optional && !(tokens[k - 1]?.kind === 'static' && (tokens[k - 1] as StaticToken).text.endsWith('/'))) {
+      bad(`optional parameter "${t.name}" must be a whole last segment`);
+    }
+  }
+  return tokens;
+}
+
+/** The patterns an optional trailing parameter stands for: with it, and without it (and its slash). */
+export function expandOptional(tokens: Token[]): Token[][] {
+  const last = tokens[tokens.length - 1];
+  if (last?.kind !== 'param' || !last.optional) return [tokens];
+  const withIt: Token[] = [...tokens.slice(0, -1), { ...last, optional: false }];
+  const prev = tokens[tokens.length - 2] as StaticToken;
+  const stripped = prev.text.slice(0, -1);
+  const without: Token[] = [...tokens.slice(0, -2)];
+  if (stripped.length > 0) without.push({ kind: 'static', text: stripped });
+  if (without.length === 0) without.push({ kind: 'static', text: '/' });
+  return [withIt, without];
+}
+
+/** A key that is equal for patterns no request can tell apart (parameter names ignored). */
+export function shapeKey(tokens: Token[]): string {
+  return tokens
+    .map((t) => (t.kind === 'static' ? t.text.replace(/[{}:*]/g, '\\$&') : t.type === 'regex' ? `{:${t.regex}}` : `{:${t.type}}`))
+    .join('');
+}

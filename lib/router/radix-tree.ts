@@ -1,0 +1,274 @@
+/**
+ * The compressed radix tree behind {@link Router}: static text is shared character by character (nodes
+ * split where routes diverge), parameters are typed edges, and each node keeps its routes per method.
+ *
+ * Matching is a depth-first search that tries, at every point, the alternatives in priority order —
+ * end of path, static child, typed/constrained parameters, plain parameter, rest-of-path, wildcard — and
+ * for a parameter followed by static text in the same segment (`:name.:ext`) the shortest value first.
+ * The first complete match is therefore the lexicographically best one, whatever the insertion order.
+ */
+import { checkerFor, paramRank, type ParamCheck } from './param-types.js';
+import type { ParamType } from './pattern.js';
+
+/** A registered route as stored in the tree. */
+export interface RouteRecord<T> {
+  method: string;
+  pattern: string;
+  store: T;
+  paramNames: string[];
+  paramTypes: ParamType[];
+}
+
+export class ParamEdge<T> {
+  readonly type: ParamType;
+  readonly regex: string | undefined;
+  readonly rank: number;
+  readonly check: ParamCheck | null;
+  readonly node: RadixNode<T>;
+  /** Non-'/' first characters of the static text that may follow the value in the same segment. */
+  stops = '';
+
+  constructor(type: ParamType, regex: string | undefined) {
+    this.type = type;
+    this.regex = regex;
+    this.rank = paramRank(type);
+    this.check = checkerFor(type, regex);
+    this.node = new RadixNode<T>('');
+  }
+}
+
+export class RadixNode<T> {
+  prefix: string;
+  /** First char codes of static children, parallel to `children`. */
+  codes: number[] = [];
+  children: RadixNode<T>[] = [];
+  /** Segment parameters, in priority order. */
+  params: ParamEdge<T>[] = [];
+  /** Rest-of-path edges (`{x:path}` then `*`). */
+  rest: ParamEdge<T>[] = [];
+  /** Routes ending here, by method (null-prototype object: interned method strings are fast keys). */
+  routes: Record<string, RouteRecord<T>> | null = null;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+  }
+
+  childFor(code: number): RadixNode<T> | undefined {
+    const codes = this.codes;
+    for (let k = 0; k < codes.length; k++) if (codes[k] === code) return this.children[k];
+    return undefined;
+  }
+
+  /** Descends through `text`, splitting nodes as needed; returns the node where `text` ends. */
+  insertStatic(text: string): RadixNode<T> {
+    let node: RadixNode<T> = this;
+    while (text.length > 0) {
+      const code = text.charCodeAt(0);
+      const child = node.childFor(code);
+      if (child === undefined) {
+        const n = new RadixNode<T>(text);
+        node.codes.push(code);
+        node.children.push(n);
+        return n;
+      }
+      const p = child.prefix;
+      let common = 0;
+      while (common < p.length && common < text.length && p.charCodeAt(common) === text.charCodeAt(common)) common++;
+      if (common < p.length) {
+        // Split: `child` keeps the tail of its prefix under a new node holding the shared head.
+        const head = new RadixNode<T>(p.slice(0, common));
+        child.prefix = p.slice(common);
+        head.codes.push(child.prefix.charCodeAt(0));
+        head.children.push(child);
+        node.children[node.children.indexOf(child)] = head;
+        node = head;
+      } else {
+        node = child;
+      }
+      text = text.slice(common);
+    }
+    return node;
+  }
+
+  /** The edge for a parameter kind at this node, created in priority order if missing. */
+  paramEdge(type: ParamType, regex: string | undefined): ParamEdge<T> {
+    const list = type === 'path' || type === 'wildcard' ? this.rest : this.params;
+    for (const e of list) if (e.type === type && e.regex === regex) return e;
+    const e = new ParamEdge<T>(type, regex);
+    list.push(e);
+    // Fixed order: rank, then the regex source, so insertion order never changes priorities.
+    list.sort((a, b) => a.rank - b.rank || (a.regex ?? '').localeCompare(b.regex ?? ''));
+    return e;
+  }
+}
+
+/** Recomputes `stops` of every edge (after inserts): which characters may end a parameter value early. */
+export function refreshStops<T>(node: RadixNode<T>): void {
+  for (const e of node.params) {
+    let s = '';
+    for (const c of e.node.codes) if (c !== 47 && !s.includes(String.fromCharCode(c))) s += String.fromCharCode(c);
+    e.stops = s;
+    refreshStops(e.node);
+  }
+  for (const e of node.rest) refreshStops(e.node);
+  for (const c of node.children) refreshStops(c);
+}
+
+/** Per-lookup state, reused by the router (one lookup at a time: JavaScript is single-threaded). */
+export interface MatchState {
+  method: string;
+  maxParamLength: number;
+  /** Converted parameter values, in path order. */
+  values: Array<string | number>;
+  /** A parameter failed to decode: the request is malformed. */
+  badEscape: boolean;
+  /** The path values are sliced from (same offsets as the matched path; not case-folded). */
+  source: string;
+}
+
+function paramValue(raw: string, st: MatchState): string | undefined {
+  if (raw.indexOf('%') < 0) return raw;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    st.badEscape = true;
+    return undefined;
+  }
+}
+
+/**
+ * Finds the best route for `st.method` under `node`, starting at `path[i]` (node prefix included).
+ * On success the parameter values are left in `st.values`.
+ */
+export function matchNode<T>(node: RadixNode<T>, path: string, i: number, st: MatchState): RouteRecord<T> | null {
+  const pre = node.prefix;
+  const plen = pre.length;
+  if (plen !== 0) {
+    if (plen === 1) {
+      if (path.charCodeAt(i) !== pre.charCodeAt(0)) return null;
+    } else if (!path.startsWith(pre, i)) return null;
+    i += plen;
+  }
+  const len = path.length;
+  if (i === len) {
+    const routes = node.routes;
+    if (routes !== null) {
+      const r = routes[st.method];
+      if (r !== undefined) return r;
+    }
+  } else {
+    const codes = node.codes;
+    if (codes.length !== 0) {
+      const code = path.charCodeAt(i);
+      for (let k = 0; k < codes.length; k++) {
+        if (codes[k] === code) {
+          const r = matchNode(node.children[k]!, path, i, st);
+          if (r !== null) return r;
+          break;
+        }
+      }
+    }
+    const params = node.params;
+    if (params.length !== 0) {
+      let segEnd = path.indexOf('/', i);
+      if (segEnd < 0) segEnd = len;
+      for (let k = 0; k < params.length; k++) {
+        const r = matchParam(params[k]!, path, i, segEnd, st);
+        if (r !== null) return r;
+      }
+    }
+  }
+  const rest = node.rest;
+  for (let k = 0; k < rest.length; k++) {
+    const e = rest[k]!;
+    const v = paramValue(st.source.slice(i), st);
+    if (v === undefined) continue;
+    const conv = e.check === null ? v : e.check(v);
+    if (conv === undefined) continue;
+    const routes = e.node.routes;
+    const r = routes === null ? undefined : routes[st.method];
+    if (r !== undefined) {
+      st.values.push(conv);
+      return r;
+    }
+  }
+  return null;
+}
+
+function matchParam<T>(e: ParamEdge<T>, path: string, i: number, segEnd: number, st: MatchState): RouteRecord<T> | null {
+  const stops = e.stops;
+  if (stops.length === 0) {
+    // The common case: the value runs to the end of the segment.
+    if (segEnd === i) return null;
+    return tryValue(e, path, i, segEnd, st);
+  }
+  // Static text follows in the same segment (`:name.:ext`): try each place it could start, shortest first.
+  for (let j = i + 1; j <= segEnd; j++) {
+    if (j < segEnd && stops.indexOf(path[j]!) < 0) continue;
+    const r = tryValue(e, path, i, j, st);
+    if (r !== null) return r;
+  }
+  return null;
+}
+
+function tryValue<T>(e: ParamEdge<T>, path: string, i: number, j: number, st: MatchState): RouteRecord<T> | null {
+  if (j - i > st.maxParamLength) return null;
+  const v = paramValue(st.source.slice(i, j), st);
+  if (v === undefined) return null;
+  let conv: string | number | undefined = v;
+  if (e.check !== null) {
+    conv = e.check(v);
+    if (conv === undefined) return null;
+  }
+  const values = st.values;
+  values.push(conv);
+  const r = matchNode(e.node, path, j, st);
+  if (r !== null) return r;
+  values.pop();
+  return null;
+}
+
+/** Every method of every route whose pattern matches `path` (for 405 Method Not Allowed + Allow). */
+export function collectMethods<T>(node: RadixNode<T>, path: string, source: string, i: number, maxParamLength: number, out: Set<string>): void {
+  const pre = node.prefix;
+  if (pre.length !== 0) {
+    if (!path.startsWith(pre, i)) return;
+    i += pre.length;
+  }
+  const len = path.length;
+  if (i === len) {
+    if (node.routes !== null) for (const m of Object.keys(node.routes)) out.add(m);
+  } else {
+    const child = node.childFor(path.charCodeAt(i));
+    if (child !== undefined) collectMethods(child, path, source, i, maxParamLength, out);
+    let segEnd = path.indexOf('/', i);
+    if (segEnd < 0) segEnd = len;
+    {
+      for (const e of node.params) {
+        for (let j = i + 1; j <= segEnd; j++) {
+          if (j < segEnd && (e.stops.length === 0 || e.stops.indexOf(path[j]!) < 0)) continue;
+          if (j - i > maxParamLength) break;
+          let v: string;
+          try {
+            v = decodeURIComponent(source.slice(i, j));
+          } catch {
+            continue;
+          }
+          if (e.check !== null && e.check(v) === undefined) continue;
+          collectMethods(e.node, path, source, j, maxParamLength, out);
+        }
+      }
+    }
+  }
+  for (const e of node.rest) {
+    let v: string;
+    try {
+      v = decodeURIComponent(source.slice(i));
+    } catch {
+      continue;
+    }
+    if ((e.check === null || e.check(v) !== undefined) && e.node.routes !== null) {
+      for (const m of Object.keys(e.node.routes)) out.add(m);
+    }
+  }
+}
