@@ -8,6 +8,7 @@ import { benchDir, log, machine } from './lib.mjs';
 const BENCHES = {
   'http1-parser': async () => (await import('./http1-parser.mjs')).runParserBench(),
   'http1-load': async () => (await import('./http1-load.mjs')).runHttp1LoadBench(),
+  router: async () => (await import('./router.mjs')).runRouterBench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {

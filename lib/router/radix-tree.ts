@@ -17,6 +17,8 @@ export interface RouteRecord<T> {
   store: T;
   paramNames: string[];
   paramTypes: ParamType[];
+  /** Builds the params object from the matched values (generated per route when code generation is allowed). */
+  makeParams: (values: ReadonlyArray<string | number>) => Record<string, string | number>;
 }
 
 export class ParamEdge<T> {
@@ -118,16 +120,19 @@ export function refreshStops<T>(node: RadixNode<T>): void {
 export interface MatchState {
   method: string;
   maxParamLength: number;
-  /** Converted parameter values, in path order. */
+  /** Converted parameter values, in path order (`n` of them are valid; the array is reused). */
   values: Array<string | number>;
+  n: number;
   /** A parameter failed to decode: the request is malformed. */
   badEscape: boolean;
   /** The path values are sliced from (same offsets as the matched path; not case-folded). */
   source: string;
+  /** The source contains a `%`: values need decoding. */
+  escaped: boolean;
 }
 
 function paramValue(raw: string, st: MatchState): string | undefined {
-  if (raw.indexOf('%') < 0) return raw;
+  if (!st.escaped || raw.indexOf('%') < 0) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
@@ -144,40 +149,72 @@ export function matchNode<T>(node: RadixNode<T>, path: string, i: number, st: Ma
   const pre = node.prefix;
   const plen = pre.length;
   if (plen !== 0) {
-    if (plen === 1) {
-      if (path.charCodeAt(i) !== pre.charCodeAt(0)) return null;
-    } else if (!path.startsWith(pre, i)) return null;
+    if (!path.startsWith(pre, i)) return null;
     i += plen;
   }
+  return matchBelow(node, path, i, st);
+}
+
+/** Like {@link matchNode} with the node's prefix already matched up to `i`. */
+function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchState): RouteRecord<T> | null {
   const len = path.length;
-  if (i === len) {
-    const routes = node.routes;
-    if (routes !== null) {
-      const r = routes[st.method];
-      if (r !== undefined) return r;
+  for (;;) {
+    if (i === len) {
+      const routes = node.routes;
+      if (routes !== null) {
+        const r = routes[st.method];
+        if (r !== undefined) return r;
+      }
+      return node.rest.length === 0 ? null : matchRest(node, i, st);
     }
-  } else {
+    // The static child for the next character, if its whole prefix matches.
+    let next: RadixNode<T> | undefined;
+    let nextI = i;
     const codes = node.codes;
     if (codes.length !== 0) {
       const code = path.charCodeAt(i);
       for (let k = 0; k < codes.length; k++) {
         if (codes[k] === code) {
-          const r = matchNode(node.children[k]!, path, i, st);
-          if (r !== null) return r;
+          const child = node.children[k]!;
+          const pre = child.prefix;
+          const plen = pre.length;
+          let ok = i + plen <= len;
+          for (let c = 1; ok && c < plen; c++) if (path.charCodeAt(i + c) !== pre.charCodeAt(c)) ok = false;
+          if (ok) {
+            next = child;
+            nextI = i + plen;
+          }
           break;
         }
       }
     }
     const params = node.params;
+    const rest = node.rest;
+    if (params.length === 0 && rest.length === 0) {
+      // No alternative at this node: descend without recursion (nothing to backtrack to).
+      if (next === undefined) return null;
+      node = next;
+      i = nextI;
+      continue;
+    }
+    if (next !== undefined) {
+      const r = matchBelow(next, path, nextI, st);
+      if (r !== null) return r;
+    }
     if (params.length !== 0) {
-      let segEnd = path.indexOf('/', i);
-      if (segEnd < 0) segEnd = len;
+      let segEnd = i;
+      while (segEnd < len && path.charCodeAt(segEnd) !== 47) segEnd++;
       for (let k = 0; k < params.length; k++) {
         const r = matchParam(params[k]!, path, i, segEnd, st);
         if (r !== null) return r;
       }
     }
+    return rest.length === 0 ? null : matchRest(node, i, st);
   }
+}
+
+/** Rest-of-path edges at `i` (`{x:path}`, then `*`). */
+function matchRest<T>(node: RadixNode<T>, i: number, st: MatchState): RouteRecord<T> | null {
   const rest = node.rest;
   for (let k = 0; k < rest.length; k++) {
     const e = rest[k]!;
@@ -188,7 +225,7 @@ export function matchNode<T>(node: RadixNode<T>, path: string, i: number, st: Ma
     const routes = e.node.routes;
     const r = routes === null ? undefined : routes[st.method];
     if (r !== undefined) {
-      st.values.push(conv);
+      st.values[st.n++] = conv;
       return r;
     }
   }
@@ -220,55 +257,9 @@ function tryValue<T>(e: ParamEdge<T>, path: string, i: number, j: number, st: Ma
     conv = e.check(v);
     if (conv === undefined) return null;
   }
-  const values = st.values;
-  values.push(conv);
-  const r = matchNode(e.node, path, j, st);
+  st.values[st.n++] = conv;
+  const r = matchBelow(e.node, path, j, st);
   if (r !== null) return r;
-  values.pop();
+  st.n--;
   return null;
-}
-
-/** Every method of every route whose pattern matches `path` (for 405 Method Not Allowed + Allow). */
-export function collectMethods<T>(node: RadixNode<T>, path: string, source: string, i: number, maxParamLength: number, out: Set<string>): void {
-  const pre = node.prefix;
-  if (pre.length !== 0) {
-    if (!path.startsWith(pre, i)) return;
-    i += pre.length;
-  }
-  const len = path.length;
-  if (i === len) {
-    if (node.routes !== null) for (const m of Object.keys(node.routes)) out.add(m);
-  } else {
-    const child = node.childFor(path.charCodeAt(i));
-    if (child !== undefined) collectMethods(child, path, source, i, maxParamLength, out);
-    let segEnd = path.indexOf('/', i);
-    if (segEnd < 0) segEnd = len;
-    {
-      for (const e of node.params) {
-        for (let j = i + 1; j <= segEnd; j++) {
-          if (j < segEnd && (e.stops.length === 0 || e.stops.indexOf(path[j]!) < 0)) continue;
-          if (j - i > maxParamLength) break;
-          let v: string;
-          try {
-            v = decodeURIComponent(source.slice(i, j));
-          } catch {
-            continue;
-          }
-          if (e.check !== null && e.check(v) === undefined) continue;
-          collectMethods(e.node, path, source, j, maxParamLength, out);
-        }
-      }
-    }
-  }
-  for (const e of node.rest) {
-    let v: string;
-    try {
-      v = decodeURIComponent(source.slice(i));
-    } catch {
-      continue;
-    }
-    if ((e.check === null || e.check(v) !== undefined) && e.node.routes !== null) {
-      for (const m of Object.keys(e.node.routes)) out.add(m);
-    }
-  }
 }
