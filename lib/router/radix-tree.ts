@@ -116,6 +116,14 @@ export function refreshStops<T>(node: RadixNode<T>): void {
   for (const c of node.children) refreshStops(c);
 }
 
+/** `MatchState.method` value that accepts a route of any method (for 404 vs 405). */
+export const ANY = '\u0000any';
+
+function firstRoute<T>(routes: Record<string, RouteRecord<T>>): RouteRecord<T> | undefined {
+  for (const m in routes) return routes[m];
+  return undefined;
+}
+
 /** Per-lookup state, reused by the router (one lookup at a time: JavaScript is single-threaded). */
 export interface MatchState {
   method: string;
@@ -162,7 +170,7 @@ function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchSta
     if (i === len) {
       const routes = node.routes;
       if (routes !== null) {
-        const r = routes[st.method];
+        const r = st.method === ANY ? firstRoute(routes) : routes[st.method];
         if (r !== undefined) return r;
       }
       return node.rest.length === 0 ? null : matchRest(node, i, st);
@@ -223,7 +231,7 @@ function matchRest<T>(node: RadixNode<T>, i: number, st: MatchState): RouteRecor
     const conv = e.check === null ? v : e.check(v);
     if (conv === undefined) continue;
     const routes = e.node.routes;
-    const r = routes === null ? undefined : routes[st.method];
+    const r = routes === null ? undefined : st.method === ANY ? firstRoute(routes) : routes[st.method];
     if (r !== undefined) {
       st.values[st.n++] = conv;
       return r;

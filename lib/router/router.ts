@@ -1,6 +1,6 @@
 import { expandOptional, parsePattern, RouteError, shapeKey, type ParamType, type Token } from './pattern.js';
 import { decodePathForMatching } from './percent.js';
-import { matchNode, RadixNode, refreshStops, type MatchState, type RouteRecord } from './radix-tree.js';
+import { ANY, matchNode, RadixNode, refreshStops, type MatchState, type RouteRecord } from './radix-tree.js';
 
 export interface RouterOptions {
   /** Match static text case-sensitively (parameter values always keep their case). Default true. */
@@ -103,6 +103,8 @@ export class Router<T> {
    * dead ends; bench/RESULTS.md), and 405/Allow costs only a lookup in the other trees on a miss.
    */
   #trees = new Map<string, RadixNode<T>>();
+  /** Every route of every method in one tree: a miss costs one walk of it to tell 404 from 405. */
+  #any = new RadixNode<T>('');
   /** Fully static routes: normalized path → method → cached result (a static hit allocates nothing). */
   #static = new Map<string, Record<string, RouteFound<T>>>();
   #shapes = new Set<string>();
@@ -175,18 +177,20 @@ export class Router<T> {
     this.#shapes.add(`${method} ${shapeKey(tokens)}`);
     const paramNames: string[] = [];
     const paramTypes: ParamType[] = [];
-    let node = this.#trees.get(method);
-    if (node === undefined) this.#trees.set(method, (node = new RadixNode<T>('')));
     for (const t of tokens) {
-      if (t.kind === 'static') node = node.insertStatic(t.text);
-      else {
+      if (t.kind === 'param') {
         paramNames.push(t.name);
         paramTypes.push(t.type);
-        node = node.paramEdge(t.type, t.regex).node;
       }
     }
     const record: RouteRecord<T> = { method, pattern, store, paramNames, paramTypes, makeParams: this.#paramsFactory(paramNames) };
-    (node.routes ??= Object.create(null) as Record<string, RouteRecord<T>>)[method] = record;
+    let tree = this.#trees.get(method);
+    if (tree === undefined) this.#trees.set(method, (tree = new RadixNode<T>('')));
+    for (const root of [tree, this.#any]) {
+      let node = root;
+      for (const t of tokens) node = t.kind === 'static' ? node.insertStatic(t.text) : node.paramEdge(t.type, t.regex).node;
+      (node.routes ??= Object.create(null) as Record<string, RouteRecord<T>>)[method] = record;
+    }
     if (paramNames.length === 0) {
       const path = (tokens[0] as { text: string }).text;
       const byMethod = this.#static.get(path) ?? (Object.create(null) as Record<string, RouteFound<T>>);
@@ -240,6 +244,7 @@ export class Router<T> {
   find(method: string, url: string): RouteResult<T> {
     if (this.#dirty) {
       for (const t of this.#trees.values()) refreshStops(t);
+      refreshStops(this.#any);
       this.#dirty = false;
     }
     const q = url.indexOf('?');
@@ -280,7 +285,11 @@ export class Router<T> {
       return { status: 200, store: rec.store, params: rec.makeParams(st.values), pattern: rec.pattern, method: rec.method, query };
     }
     if (st.badEscape) return { status: 400, error: `malformed percent-encoding in ${JSON.stringify(path)}` };
-    // 405 when the path matches under another method (RFC 9110 §15.5.6, with Allow).
+    // 405 when the path matches under another method (RFC 9110 §15.5.6, with Allow). One walk of the
+    // all-methods tree settles the common 404; only a 405 asks each method's tree.
+    st.method = ANY;
+    st.n = 0;
+    if (matchNode(this.#any, match, 0, st) === null) return NOT_FOUND;
     let allowed: string[] | null = null;
     for (const m of this.#trees.keys()) {
       if (m !== method && this.#match(m, match, st) !== null) (allowed ??= []).push(m);
