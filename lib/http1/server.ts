@@ -343,6 +343,7 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
     const rest = this.#stash ?? Buffer.alloc(0);
     this.#stash = null;
     let taken = false;
+    this.conn.clearTimeout(); // the next protocol arms its own timeouts
     try {
       taken = this.#opts.onUpgrade!(pu.req, this.conn, rest);
     } catch (err) {
@@ -352,7 +353,6 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
     }
     if (taken) {
       this.#queue = [];
-      this.conn.clearTimeout();
       this.conn.resumeReading();
       return;
     }

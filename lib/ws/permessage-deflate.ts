@@ -1,0 +1,229 @@
+/**
+ * permessage-deflate (RFC 7692): parameter negotiation and per-message compression with node:zlib.
+ *
+ * Memory is the first concern (thousands of connections): every message is compressed and inflated with
+ * a one-shot zlib context that is freed at once, so an idle connection holds no zlib memory. By default
+ * both directions run without context takeover, which the server may impose on the client (§7.1.1.2).
+ * With context takeover, the only state is the last 2^bits bytes of plaintext, given to zlib as a preset
+ * dictionary. Inflation always stops at `maxMessageSize` (zip bombs end in 1009).
+ */
+import zlib from 'node:zlib';
+import { WsProtocolError } from './errors.js';
+
+export interface PerMessageDeflateOptions {
+  /** Server: do not keep our compression context between messages. Default true. */
+  serverNoContextTakeover?: boolean;
+  /** Ask the client not to keep its context (so we need none to inflate). Default true. */
+  clientNoContextTakeover?: boolean;
+  /** Server window bits (8–15). Default 15. */
+  serverMaxWindowBits?: number;
+  /** Client window bits we ask for when the client allows it (8–15). Default 15. */
+  clientMaxWindowBits?: number;
+  /** Messages smaller than this are sent uncompressed. Default 1024 bytes. */
+  threshold?: number;
+  /** zlib level 0–9. Default 6 (zlib default). */
+  level?: number;
+}
+
+/** The parameters agreed for one connection. */
+export interface DeflateParams {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  serverMaxWindowBits: number;
+  clientMaxWindowBits: number;
+}
+
+interface Offer {
+  params: Map<string, string | true>;
+}
+
+/** Parses a Sec-WebSocket-Extensions value into offers (RFC 6455 §9.1, RFC 7692 §5). */
+export function parseExtensions(header: string): Array<{ name: string; params: Map<string, string | true> }> {
+  const out: Array<{ name: string; params: Map<string, string | true> }> = [];
+  for (const ext of header.split(',')) {
+    const parts = ext.split(';').map((p) => p.trim());
+    const name = parts.shift()?.toLowerCase() ?? '';
+    if (name.length === 0) continue;
+    const params = new Map<string, string | true>();
+    for (const p of parts) {
+      if (p.length === 0) continue;
+      const eq = p.indexOf('=');
+      if (eq < 0) params.set(p.toLowerCase(), true);
+      else params.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'));
+    }
+    out.push({ name, params });
+  }
+  return out;
+}
+
+const bits = (v: string | true | undefined): number | null => {
+  if (v === undefined || v === true) return null;
+  if (!/^\d+$/.test(v)) return -1;
+  const n = Number(v);
+  return n >= 8 && n <= 15 ? n : -1;
+};
+
+/**
+ * Server side: picks the first acceptable permessage-deflate offer. Returns the agreed parameters and the
+ * response extension string, or null when nothing acceptable was offered (the connection then runs
+ * without compression).
+ */
+export function acceptOffer(header: string | undefined, options: PerMessageDeflateOptions): { params: DeflateParams; response: string } | null {
+  if (header === undefined) return null;
+  for (const { name, params } of parseExtensions(header)) {
+    if (name !== 'permessage-deflate') continue;
+    const offer: Offer = { params };
+    const known = ['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits'];
+    if ([...offer.params.keys()].some((k) => !known.includes(k))) continue; // §7: unknown parameter → decline this offer
+    const sBits = bits(offer.params.get('server_max_window_bits'));
+    const cBitsRaw = offer.params.get('client_max_window_bits');
+    const cBits = bits(cBitsRaw);
+    // zlib has no raw 8-bit window for deflating, so we cannot promise one (RFC 7692 §7.1.2.1).
+    if (sBits === -1 || cBits === -1 || sBits === 8) continue;
+    if (offer.params.get('server_no_context_takeover') !== undefined && offer.params.get('server_no_context_takeover') !== true) continue;
+    if (offer.params.get('client_no_context_takeover') !== undefined && offer.params.get('client_no_context_takeover') !== true) continue;
+    const wantServerBits = options.serverMaxWindowBits ?? 15;
+    const serverBits = sBits === null ? wantServerBits : Math.min(sBits, wantServerBits);
+    // We may only lower the client's window if it said it supports the parameter (§7.1.2.2).
+    const clientBits = cBitsRaw === undefined ? 15 : Math.min(cBits ?? 15, options.clientMaxWindowBits ?? 15);
+    const serverNct = offer.params.has('server_no_context_takeover') || (options.serverNoContextTakeover ?? true);
+    const clientNct = offer.params.has('client_no_context_takeover') || (options.clientNoContextTakeover ?? true);
+    let response = 'permessage-deflate';
+    if (serverNct) response += '; server_no_context_takeover';
+    if (clientNct) response += '; client_no_context_takeover';
+    if (serverBits < 15 || sBits !== null) response += `; server_max_window_bits=${serverBits}`;
+    if (cBitsRaw !== undefined && clientBits < 15) response += `; client_max_window_bits=${clientBits}`;
+    return {
+      params: { serverNoContextTakeover: serverNct, clientNoContextTakeover: clientNct, serverMaxWindowBits: serverBits, clientMaxWindowBits: clientBits },
+      response,
+    };
+  }
+  return null;
+}
+
+/** Client side: the offer we send. */
+export function clientOffer(options: PerMessageDeflateOptions): string {
+  let s = 'permessage-deflate; client_max_window_bits';
+  if (options.clientNoContextTakeover) s += '; client_no_context_takeover';
+  if (options.serverNoContextTakeover) s += '; server_no_context_takeover';
+  if (options.serverMaxWindowBits !== undefined && options.serverMaxWindowBits < 15) s += `; server_max_window_bits=${options.serverMaxWindowBits}`;
+  return s;
+}
+
+/** Client side: checks the server's response against what we offered. Throws on anything we cannot accept. */
+export function acceptResponse(header: string, options: PerMessageDeflateOptions): DeflateParams {
+  const exts = parseExtensions(header);
+  if (exts.length !== 1 || exts[0]!.name !== 'permessage-deflate') throw new Error(`unexpected extensions ${JSON.stringify(header)}`);
+  const p = exts[0]!.params;
+  const sBits = bits(p.get('server_max_window_bits'));
+  const cBits = bits(p.get('client_max_window_bits'));
+  if (sBits === -1 || cBits === -1) throw new Error(`invalid window bits in ${JSON.stringify(header)}`);
+  if (options.serverMaxWindowBits !== undefined && (sBits ?? 15) > options.serverMaxWindowBits) throw new Error('server_max_window_bits above what we asked');
+  return {
+    serverNoContextTakeover: p.has('server_no_context_takeover'),
+    clientNoContextTakeover: p.has('client_no_context_takeover'),
+    serverMaxWindowBits: sBits ?? 15,
+    clientMaxWindowBits: cBits ?? 15,
+  };
+}
+
+const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+/** Compresses a message with no context and a 15-bit window (for messages shared by many connections). */
+export function compressShared(data: Buffer, level: number = zlib.constants.Z_DEFAULT_COMPRESSION): Buffer {
+  const out = zlib.deflateRawSync(data, { windowBits: 15, level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
+  return out.length >= 4 && out.subarray(out.length - 4).equals(TRAILER) ? out.subarray(0, out.length - 4) : out;
+}
+
+/**
+ * One connection's compressor and decompressor. `role` decides which side's parameters apply to which
+ * direction.
+ */
+export class PerMessageDeflate {
+  readonly threshold: number;
+  readonly level: number;
+  readonly params: DeflateParams;
+  readonly role: 'server' | 'client';
+  /**
+   * Context takeover without a zlib stream per connection: the LZ77 window is just the last 2^bits bytes
+   * of plaintext, so it is kept as bytes and given to a one-shot zlib call as its preset dictionary —
+   * synchronous (message order is never in question) and bounded (at most 32 KiB per direction).
+   */
+  #sendWindow: Buffer | null = null;
+  #recvWindow: Buffer | null = null;
+
+  constructor(params: DeflateParams, role: 'server' | 'client', options: PerMessageDeflateOptions = {}) {
+    this.params = params;
+    this.role = role;
+    this.threshold = options.threshold ?? 1024;
+    this.level = options.level ?? zlib.constants.Z_DEFAULT_COMPRESSION;
+  }
+
+  get #sendNct(): boolean {
+    return this.role === 'server' ? this.params.serverNoContextTakeover : this.params.clientNoContextTakeover;
+  }
+  get #recvNct(): boolean {
+    return this.role === 'server' ? this.params.clientNoContextTakeover : this.params.serverNoContextTakeover;
+  }
+  get #sendBits(): number {
+    return this.role === 'server' ? this.params.serverMaxWindowBits : this.params.clientMaxWindowBits;
+  }
+  get #recvBits(): number {
+    return this.role === 'server' ? this.params.clientMaxWindowBits : this.params.serverMaxWindowBits;
+  }
+
+  /**
+   * A message compressed once for many connections can be sent on this one: we send without context
+   * takeover and with the full 15-bit window it was made with.
+   */
+  get acceptsShared(): boolean {
+    return this.#sendNct && this.#sendBits === 15;
+  }
+
+  /** Compresses one whole message (RFC 7692 §7.2.1: the trailing 00 00 FF FF is removed). */
+  compress(data: Buffer): Buffer {
+    // zlib has no raw 8-bit window; 9 is never negotiated for our sending side (see acceptOffer).
+    const windowBits = Math.max(9, this.#sendBits);
+    const opts: zlib.ZlibOptions = { windowBits, level: this.level, finishFlush: zlib.constants.Z_SYNC_FLUSH };
+    if (!this.#sendNct && this.#sendWindow !== null) opts.dictionary = this.#sendWindow;
+    const out = zlib.deflateRawSync(data, opts);
+    if (!this.#sendNct) this.#sendWindow = slide(this.#sendWindow, data, 1 << windowBits);
+    return out.length >= 4 && out.subarray(out.length - 4).equals(TRAILER) ? out.subarray(0, out.length - 4) : out;
+  }
+
+  /** Inflates one whole message, refusing more than `limit` bytes of output. */
+  decompress(data: Buffer, limit: number): Buffer {
+    const input = Buffer.concat([data, TRAILER]);
+    try {
+      // Inflating with the largest window accepts data made with any smaller one.
+      const opts: zlib.ZlibOptions = { windowBits: 15, maxOutputLength: limit + 1, finishFlush: zlib.constants.Z_SYNC_FLUSH };
+      if (!this.#recvNct && this.#recvWindow !== null) opts.dictionary = this.#recvWindow;
+      const out = zlib.inflateRawSync(input, opts);
+      if (out.length > limit) this.#tooBig(limit);
+      if (!this.#recvNct) this.#recvWindow = slide(this.#recvWindow, out, 1 << Math.max(9, this.#recvBits));
+      return out;
+    } catch (err) {
+      if (err instanceof WsProtocolError) throw err;
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') this.#tooBig(limit);
+      throw new WsProtocolError('INFLATE_FAILED', (err as Error).message);
+    }
+  }
+
+  #tooBig(limit: number): never {
+    throw new WsProtocolError('MESSAGE_TOO_BIG', `inflated message larger than ${limit} bytes`);
+  }
+
+  /** Drops the kept windows (the connection is gone). */
+  close(): void {
+    this.#sendWindow = null;
+    this.#recvWindow = null;
+  }
+}
+
+/** The last `size` bytes of `window` followed by `data`. */
+function slide(window: Buffer | null, data: Buffer, size: number): Buffer {
+  if (data.length >= size) return Buffer.from(data.subarray(data.length - size));
+  if (window === null) return Buffer.from(data);
+  const keep = Math.min(window.length, size - data.length);
+  return Buffer.concat([window.subarray(window.length - keep), data]);
+}
