@@ -234,7 +234,8 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
   }
 
   #fail(err: WsProtocolError): void {
-    this.emit('error', err);
+    // Reported to listeners only: a protocol error from the peer must never throw in our process.
+    if (this.listenerCount('error') > 0) this.emit('error', err);
     if (!this.#sentClose) {
       this.state = 'closing';
       this.#sentClose = true;
