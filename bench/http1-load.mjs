@@ -39,12 +39,14 @@ async function idleMemory(script, count) {
     // Warm the server up so its baseline includes the JIT and buffers of a serving process.
     for (let i = 0; i < 200; i++) await oneRequest(s.port, sockets, true);
     await new Promise((r) => setTimeout(r, 500));
+    await s.gc();
     const before = rss(s.pid);
     const batch = 250;
     for (let i = 0; i < count; i += batch) {
       await Promise.all(Array.from({ length: Math.min(batch, count - i) }, () => oneRequest(s.port, sockets, false)));
     }
-    await new Promise((r) => setTimeout(r, 2000));
+    await new Promise((r) => setTimeout(r, 1000));
+    await s.gc();
     const after = rss(s.pid);
     return { perConn: (after - before) / count, before, after };
   } finally {

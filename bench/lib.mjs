@@ -27,7 +27,8 @@ let nextPort = 41000;
 /** Starts `bench/servers/<script>` pinned to CPU 0; resolves when it prints "listening on". */
 export async function startServer(script, env = {}) {
   const port = nextPort++;
-  const child = spawn('taskset', ['-c', '0', process.execPath, join(benchDir, 'servers', script)], {
+  // --expose-gc + gc.mjs: SIGUSR2 makes the server collect garbage, so memory benches measure live data.
+  const child = spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', '--import', join(benchDir, 'gc.mjs'), join(benchDir, 'servers', script)], {
     env: { ...process.env, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -42,6 +43,11 @@ export async function startServer(script, env = {}) {
   return {
     port,
     pid: child.pid,
+    /** Asks the server to run a full garbage collection, and waits a moment for it. */
+    async gc() {
+      child.kill('SIGUSR2');
+      await new Promise((r) => setTimeout(r, 300));
+    },
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => {

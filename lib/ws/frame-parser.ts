@@ -45,6 +45,16 @@ const S_MASK = 3;
 const S_PAYLOAD = 4;
 const S_FAILED = 5;
 const EMPTY = Buffer.alloc(0);
+const KEY = new Uint8Array(4);
+
+/** The key bytes in a shared scratch array (used at once by applyMask, never kept). */
+function keyBytes(k: number): Uint8Array {
+  KEY[0] = k >>> 24;
+  KEY[1] = (k >>> 16) & 0xff;
+  KEY[2] = (k >>> 8) & 0xff;
+  KEY[3] = k & 0xff;
+  return KEY;
+}
 
 export class FrameParser {
   readonly role: 'server' | 'client';
@@ -52,8 +62,8 @@ export class FrameParser {
   allowRsv1: boolean;
   handler: FrameHandler;
   #state = S_HEAD;
-  /** Header bytes gathered across chunks (at most 14). */
-  #hdr = Buffer.alloc(14);
+  /** Header bytes gathered across chunks (at most 14; allocated on the first split header). */
+  #hdr: Buffer | null = null;
   #hdrLen = 0;
   #need = 2;
   #fin = false;
@@ -61,7 +71,8 @@ export class FrameParser {
   #opcode = 0;
   #masked = false;
   #len = 0;
-  #mask = Buffer.alloc(4);
+  /** The masking key as one 32-bit number (no buffer per connection). */
+  #maskKey = 0;
   /** Payload being gathered across chunks. */
   #payload: Buffer | null = null;
   #got = 0;
@@ -102,11 +113,12 @@ export class FrameParser {
         i += this.#need;
       } else {
         const take = Math.min(this.#need - this.#hdrLen, n - i);
-        buf.copy(this.#hdr, this.#hdrLen, i, i + take);
+        const hdr = (this.#hdr ??= Buffer.allocUnsafe(14));
+        buf.copy(hdr, this.#hdrLen, i, i + take);
         this.#hdrLen += take;
         i += take;
         if (this.#hdrLen < this.#need) return;
-        h = this.#hdr;
+        h = hdr;
         at = 0;
         this.#hdrLen = 0;
       }
@@ -119,7 +131,7 @@ export class FrameParser {
         if (hi > 0x1fffff) throw new WsProtocolError(hi & 0x80000000 ? 'BAD_LENGTH' : 'FRAME_TOO_BIG');
         this.#setLength(hi * 0x100000000 + lo, 127);
       } else if (st === S_MASK) {
-        h.copy(this.#mask, 0, at, at + 4);
+        this.#maskKey = h.readUInt32BE(at);
         this.#startPayload();
       }
       if (this.#state === S_PAYLOAD && this.#len === 0) this.#emit(EMPTY);
@@ -174,7 +186,7 @@ export class FrameParser {
     if (this.#payload === null && avail >= len) {
       // Whole payload in this chunk: unmask in place and hand out a view.
       const view = buf.subarray(i, i + len);
-      if (this.#masked) applyMask(view, 0, len, this.#mask);
+      if (this.#masked) applyMask(view, 0, len, keyBytes(this.#maskKey));
       this.#emit(view);
       return i + len;
     }
@@ -183,7 +195,7 @@ export class FrameParser {
     buf.copy(p, this.#got, i, i + take);
     this.#got += take;
     if (this.#got === len) {
-      if (this.#masked) applyMask(p, 0, len, this.#mask);
+      if (this.#masked) applyMask(p, 0, len, keyBytes(this.#maskKey));
       this.#payload = null;
       this.#emit(p);
     }

@@ -35,6 +35,9 @@ export interface ReceiverOptions {
   deflate?: PerMessageDeflate | null;
 }
 
+/** Shared empty list: connections that never see a fragmented message allocate none. */
+const EMPTY_PARTS: Buffer[] = [];
+
 export class Receiver implements FrameHandler {
   readonly parser: FrameParser;
   readonly maxMessageSize: number;
@@ -43,7 +46,7 @@ export class Receiver implements FrameHandler {
   #deflate: PerMessageDeflate | null;
   #opcode = -1; // of the message being assembled, -1 when none
   #compressed = false;
-  #parts: Buffer[] = [];
+  #parts: Buffer[] = EMPTY_PARTS;
   #size = 0;
   #utf8 = new Utf8Validator();
 
@@ -81,10 +84,11 @@ export class Receiver implements FrameHandler {
     }
     if (this.#parts.length + 1 > this.maxFragments) throw new WsProtocolError('TOO_MANY_FRAGMENTS', `more than ${this.maxFragments}`);
     if (text && !this.#compressed && !this.#utf8.push(payload)) throw new WsProtocolError('INVALID_UTF8');
+    if (this.#parts === EMPTY_PARTS) this.#parts = [];
     this.#parts.push(payload);
     if (fin) {
       const data = Buffer.concat(this.#parts, this.#size);
-      this.#parts = [];
+      this.#parts = EMPTY_PARTS;
       if (text && !this.#compressed && !this.#utf8.end()) throw new WsProtocolError('INVALID_UTF8', 'message ends inside a character');
       this.#finish(data, text, !this.#compressed);
     }

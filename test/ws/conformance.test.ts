@@ -97,7 +97,7 @@ class RawClient {
     let cur: Got | null = null;
     for (const f of this.frames) {
       if (f.opcode === OP_TEXT || f.opcode === OP_BINARY) cur = { ...f };
-      else if (f.opcode === OP_CONTINUATION && cur !== null) cur = { ...cur, fin: f.fin, data: Buffer.concat([cur.data, f.data]) };
+      else if (f.opcode === OP_CONTINUATION && cur !== null) cur = { opcode: cur.opcode, rsv1: cur.rsv1, fin: f.fin, data: Buffer.concat([cur.data, f.data]) };
       else continue;
       if (cur.fin) {
         out.push(cur);

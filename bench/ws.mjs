@@ -1,0 +1,223 @@
+// WebSocket benches: echo throughput with our own load client (64 connections; 1 or 16 messages in flight
+// per connection; 32 B text and 16 KiB binary; with and without permessage-deflate), frame parsing MB/s
+// vs the `ws` library's Receiver, memory per idle connection (10,000), and broadcast to 10,000
+// connections (time until the last one has it). Servers on CPU 0, the client on CPU 1.
+import net from 'node:net';
+import { createRequire } from 'node:module';
+import zlib from 'node:zlib';
+import { FrameParser, frameBytes, OP_BINARY, OP_TEXT } from '../dist/lib/ws/index.js';
+import { fmt, log, rss, startServer, table, writeSection } from './lib.mjs';
+
+const require = createRequire(import.meta.url);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const HANDSHAKE = (deflate) =>
+  'GET / HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
+  (deflate ? 'Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover; server_no_context_takeover\r\n' : '') +
+  '\r\n';
+
+/** Opens a raw WebSocket connection; resolves with the socket once the 101 head has been read. */
+function openRaw(port, deflate, onFrames) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.setNoDelay(true);
+    s.on('error', reject);
+    let head = Buffer.alloc(0);
+    const parser = new FrameParser({ role: 'client', allowRsv1: true, maxFrameSize: 1 << 26 }, { onFrame: onFrames });
+    const onData = (d) => {
+      head = Buffer.concat([head, d]);
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      s.off('data', onData);
+      s.on('data', (x) => parser.push(x));
+      if (head.length > end + 4) parser.push(head.subarray(end + 4));
+      resolve(s);
+    };
+    s.on('data', onData);
+    s.once('connect', () => s.write(HANDSHAKE(deflate)));
+  });
+}
+
+/** The load client: messages/s echoed over `seconds`, and the client's own CPU use. */
+async function echoLoad(port, { size, inflight, deflate, connections = 64, seconds = SECONDS }) {
+  const binary = size > 100;
+  let payload = binary ? Buffer.alloc(size, 0x5a) : Buffer.from('x'.repeat(size));
+  if (deflate) {
+    const z = zlib.deflateRawSync(payload, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+    payload = z.subarray(0, z.length - 4);
+  }
+  // One masked frame, built once and sent again and again (the client must not be the bottleneck).
+  const frame = frameBytes(binary ? OP_BINARY : OP_TEXT, payload, { mask: true, rsv1: deflate });
+  const burst = Buffer.concat(Array.from({ length: inflight }, () => frame));
+  let count = 0;
+  let running = true;
+  const sockets = [];
+  for (let c = 0; c < connections; c++) {
+    const s = await openRaw(port, deflate, (fin) => {
+      if (!fin) return;
+      count++;
+      if (running) s.write(frame);
+    });
+    sockets.push(s);
+  }
+  const cpu0 = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  const c0 = count;
+  for (const s of sockets) s.write(burst);
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  running = false;
+  const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu = process.cpuUsage(cpu0);
+  const rate = (count - c0) / dt;
+  for (const s of sockets) s.destroy();
+  return { rate, clientCpu: (cpu.user + cpu.system) / 1e6 / dt };
+}
+
+async function echoBench() {
+  const rows = [];
+  const ratios = {};
+  for (const deflate of [false, true]) {
+    for (const size of [32, 16384]) {
+      for (const inflight of [1, 16]) {
+        const r = {};
+        for (const [name, script] of [['covet', 'ws-echo.mjs'], ['ws', 'ws-lib-echo.mjs']]) {
+          const s = await startServer(script, { COMPRESS: deflate ? '1' : '0' });
+          try {
+            await echoLoad(s.port, { size, inflight, deflate, seconds: 1 }); // warm-up
+            r[name] = await echoLoad(s.port, { size, inflight, deflate });
+          } finally {
+            await s.stop();
+          }
+        }
+        const label = `${size} B, ${inflight} in flight${deflate ? ', deflate' : ''}`;
+        ratios[label] = r.covet.rate / r.ws.rate;
+        log(`  echo ${label}: covet ${fmt(r.covet.rate)}/s, ws ${fmt(r.ws.rate)}/s (client CPU ${Math.round(r.covet.clientCpu * 100)}% / ${Math.round(r.ws.clientCpu * 100)}%)`);
+        rows.push([label, fmt(r.covet.rate), fmt(r.ws.rate), `${ratios[label].toFixed(2)}×`, `${Math.round(r.covet.clientCpu * 100)}% / ${Math.round(r.ws.clientCpu * 100)}%`]);
+      }
+    }
+  }
+  return rows;
+}
+
+/** Frame parsing throughput: one buffer of many masked frames, parsed by ours and by ws's Receiver. */
+async function parseBench() {
+  const { Receiver } = require('ws');
+  const frames = [];
+  for (let i = 0; i < 200; i++) frames.push(frameBytes(OP_BINARY, Buffer.alloc(16384, i), { mask: true }));
+  for (let i = 0; i < 4000; i++) frames.push(frameBytes(OP_TEXT, Buffer.from(`message number ${i} ...........`), { mask: true }));
+  const template = Buffer.concat(frames);
+  const N = 40;
+  const results = {};
+  const contenders = {
+    covet: (buf, done) => {
+      let n = 0;
+      const p = new FrameParser({ role: 'server' }, { onFrame: () => void (++n === frames.length && done()) });
+      p.push(buf);
+    },
+    'ws Receiver': (buf, done) => {
+      let n = 0;
+      const r = new Receiver({ isServer: true, maxPayload: 1 << 26 });
+      r.on('message', () => void (++n === frames.length && done()));
+      r.write(buf);
+    },
+  };
+  for (let round = 0; round < 3; round++) {
+    for (const [name, run] of Object.entries(contenders)) {
+      const copies = Array.from({ length: N }, () => Buffer.from(template)); // both unmask in place
+      const t0 = process.hrtime.bigint();
+      for (const c of copies) await new Promise((r) => run(c, r));
+      const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+      const mbps = (template.length * N) / dt / 1e6;
+      (results[name] ??= []).push(mbps);
+    }
+  }
+  const med = (l) => l.slice().sort((a, b) => a - b)[1];
+  return { covet: med(results.covet), ws: med(results['ws Receiver']), bytes: template.length };
+}
+
+async function idleMemory(script, count) {
+  const s = await startServer(script);
+  const socks = [];
+  try {
+    for (let i = 0; i < 100; i++) (await openRaw(s.port, false, () => {})).destroy();
+    await new Promise((r) => setTimeout(r, 500));
+    await s.gc();
+    const before = rss(s.pid);
+    for (let i = 0; i < count; i += 250) {
+      const batch = await Promise.all(Array.from({ length: Math.min(250, count - i) }, () => openRaw(s.port, false, () => {})));
+      socks.push(...batch);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    await s.gc();
+    return (rss(s.pid) - before) / count;
+  } finally {
+    for (const x of socks) x.destroy();
+    await s.stop();
+  }
+}
+
+/** One message to `count` connections: ms from the trigger until each client has it. */
+async function broadcast(script, count) {
+  const s = await startServer(script);
+  const socks = [];
+  const times = [];
+  let t0 = 0n;
+  try {
+    for (let i = 0; i < count; i += 250) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(250, count - i) }, () =>
+          openRaw(s.port, false, (fin, rsv1, opcode) => {
+            if (opcode === OP_TEXT && t0 !== 0n) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+          }),
+        ),
+      );
+      socks.push(...batch);
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+    t0 = process.hrtime.bigint();
+    socks[0].write(frameBytes(OP_BINARY, Buffer.from('go'), { mask: true })); // binary "go" = broadcast trigger
+    const start = Date.now();
+    while (times.length < count && Date.now() - start < 30_000) await new Promise((r) => setTimeout(r, 5));
+    times.sort((a, b) => a - b);
+    const pct = (p) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))];
+    return { p50: pct(50), p99: pct(99), last: times[times.length - 1], got: times.length };
+  } finally {
+    for (const x of socks) x.destroy();
+    await s.stop();
+  }
+}
+
+export async function runWsBench() {
+  const echoRows = process.env.WS_SKIP_ECHO === '1' ? [] : await echoBench();
+  const parse = await parseBench();
+  log(`  frame parsing: covet ${parse.covet.toFixed(0)} MB/s, ws Receiver ${parse.ws.toFixed(0)} MB/s`);
+  const N = Number(process.env.IDLE_CONNECTIONS ?? 10000);
+  const memOurs = await idleMemory('ws-echo.mjs', N);
+  const memWs = await idleMemory('ws-lib-echo.mjs', N);
+  log(`  idle memory: covet ${(memOurs / 1024).toFixed(2)} KiB, ws ${(memWs / 1024).toFixed(2)} KiB per connection`);
+  const bOurs = await broadcast('ws-broadcast.mjs', N);
+  const bWs = await broadcast('ws-lib-broadcast.mjs', N);
+  log(`  broadcast: covet p50 ${bOurs.p50.toFixed(1)} ms last ${bOurs.last.toFixed(1)} ms; ws p50 ${bWs.p50.toFixed(1)} ms last ${bWs.last.toFixed(1)} ms`);
+  writeSection(
+    '40-ws',
+    `## WebSocket (server on CPU 0, our load client on CPU 1)\n\n` +
+      `Echo, messages/s over ${SECONDS} s, 64 connections. "In flight" = messages outstanding per connection. Client CPU shows the load client is not saturated (covet run / ws run). Targets: 1-in-flight ≥ 1.3× ws, pipelined ≥ 2× ws.\n\n` +
+      table(['case', 'covet', 'ws', 'ratio', 'client CPU'], echoRows) +
+      `\n\n### Frame parsing (${(parse.bytes / 1e6).toFixed(1)} MB of masked frames: 200 × 16 KiB + 4000 small, median of 3)\n\n` +
+      table(['parser', 'MB/s', 'ratio'], [
+        ['covet FrameParser', parse.covet.toFixed(0), `${(parse.covet / parse.ws).toFixed(2)}×`],
+        ['ws Receiver', parse.ws.toFixed(0), '1.00×'],
+      ]) +
+      `\n\n### Memory per idle connection (${N} connections, server RSS growth ÷ ${N}; target ≤ 0.5× ws)\n\n` +
+      table(['server', 'per connection', 'ratio'], [
+        ['covet', `${(memOurs / 1024).toFixed(2)} KiB`, `${(memOurs / memWs).toFixed(2)}×`],
+        ['ws', `${(memWs / 1024).toFixed(2)} KiB`, '1.00×'],
+      ]) +
+      `\n\n### Broadcast of one message to ${N} connections (ms from trigger to receipt; target: last ≤ 0.5× ws)\n\n` +
+      table(['server', 'p50', 'p99', 'last', 'received'], [
+        ['covet (prepareMessage + sendPrepared)', bOurs.p50.toFixed(1), bOurs.p99.toFixed(1), bOurs.last.toFixed(1), `${bOurs.got}/${N}`],
+        ['ws (send in a loop)', bWs.p50.toFixed(1), bWs.p99.toFixed(1), bWs.last.toFixed(1), `${bWs.got}/${N}`],
+      ]),
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runWsBench();
