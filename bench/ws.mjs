@@ -37,7 +37,12 @@ function openRaw(port, deflate, onFrames) {
   });
 }
 
-/** The load client: messages/s echoed over `seconds`, and the client's own CPU use. */
+/**
+ * The load client: messages/s echoed over `seconds`, and the client's own CPU use. It must not be the
+ * bottleneck: frames are built once; without compression the echoes all have one known size, so they are
+ * counted from byte counts (no parsing), and each read is answered with one write carrying as many frames
+ * as it completed (keeping exactly `inflight` messages outstanding per connection).
+ */
 async function echoLoad(port, { size, inflight, deflate, connections = 64, seconds = SECONDS }) {
   const binary = size > 100;
   let payload = binary ? Buffer.alloc(size, 0x5a) : Buffer.from('x'.repeat(size));
@@ -45,24 +50,38 @@ async function echoLoad(port, { size, inflight, deflate, connections = 64, secon
     const z = zlib.deflateRawSync(payload, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
     payload = z.subarray(0, z.length - 4);
   }
-  // One masked frame, built once and sent again and again (the client must not be the bottleneck).
   const frame = frameBytes(binary ? OP_BINARY : OP_TEXT, payload, { mask: true, rsv1: deflate });
-  const burst = Buffer.concat(Array.from({ length: inflight }, () => frame));
+  const replySize = size + (size < 126 ? 2 : size < 65536 ? 4 : 10);
+  const batches = Array.from({ length: inflight + 1 }, (_, k) => Buffer.concat(Array.from({ length: k }, () => frame)));
   let count = 0;
   let running = true;
   const sockets = [];
   for (let c = 0; c < connections; c++) {
-    const s = await openRaw(port, deflate, (fin) => {
-      if (!fin) return;
-      count++;
-      if (running) s.write(frame);
-    });
+    let s;
+    if (deflate) {
+      s = await openRaw(port, true, (fin) => {
+        if (!fin) return;
+        count++;
+        if (running) s.write(frame);
+      });
+    } else {
+      s = await openRaw(port, false, () => {});
+      s.removeAllListeners('data');
+      let partial = 0;
+      s.on('data', (d) => {
+        partial += d.length;
+        const done = Math.floor(partial / replySize);
+        partial -= done * replySize;
+        count += done;
+        if (running && done > 0) s.write(done <= inflight ? batches[done] : Buffer.concat(Array.from({ length: done }, () => frame)));
+      });
+    }
     sockets.push(s);
   }
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const c0 = count;
-  for (const s of sockets) s.write(burst);
+  for (const s of sockets) s.write(batches[inflight]);
   await new Promise((r) => setTimeout(r, seconds * 1000));
   running = false;
   const dt = Number(process.hrtime.bigint() - t0) / 1e9;
