@@ -22,7 +22,8 @@ export function ensureCommand(cmd, pkg = cmd) {
   }
 }
 
-let nextPort = 41000;
+// Below the ephemeral port range (32768+), so the 10,000 client sockets of the memory benches never take it.
+let nextPort = 21000;
 
 /** Starts `bench/servers/<script>` pinned to CPU 0; resolves when it prints "listening on". */
 export async function startServer(script, env = {}) {

@@ -50,6 +50,8 @@ export class RadixNode<T> {
   rest: ParamEdge<T>[] = [];
   /** Routes ending here, by method (null-prototype object: interned method strings are fast keys). */
   routes: Record<string, RouteRecord<T>> | null = null;
+  /** For nodes with many children: ASCII char code → child position + 1 (built by `refreshStops`). */
+  index: Uint8Array | null = null;
 
   constructor(prefix: string) {
     this.prefix = prefix;
@@ -106,6 +108,14 @@ export class RadixNode<T> {
 
 /** Recomputes `stops` of every edge (after inserts): which characters may end a parameter value early. */
 export function refreshStops<T>(node: RadixNode<T>): void {
+  node.index = null;
+  if (node.children.length > INDEX_MIN && node.children.length < 255) {
+    const idx = new Uint8Array(128);
+    node.codes.forEach((c, k) => {
+      if (c < 128) idx[c] = k + 1;
+    });
+    node.index = idx;
+  }
   for (const e of node.params) {
     let s = '';
     for (const c of e.node.codes) if (c !== 47 && !s.includes(String.fromCharCode(c))) s += String.fromCharCode(c);
@@ -123,6 +133,9 @@ function firstRoute<T>(routes: Record<string, RouteRecord<T>>): RouteRecord<T> |
   for (const m in routes) return routes[m];
   return undefined;
 }
+
+/** Nodes with more children than this get a char-code index instead of a linear scan. */
+const INDEX_MIN = 6;
 
 /** Per-lookup state, reused by the router (one lookup at a time: JavaScript is single-threaded). */
 export interface MatchState {
@@ -181,7 +194,13 @@ function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchSta
     const codes = node.codes;
     if (codes.length !== 0) {
       const code = path.charCodeAt(i);
-      for (let k = 0; k < codes.length; k++) {
+      const idx = node.index;
+      let from = 0;
+      if (idx !== null && code < 128) {
+        from = idx[code]! - 1;
+        if (from < 0) from = codes.length; // no child starts with this character
+      }
+      for (let k = from; k < codes.length; k++) {
         if (codes[k] === code) {
           const child = node.children[k]!;
           const pre = child.prefix;

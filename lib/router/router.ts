@@ -200,7 +200,17 @@ export class Router<T> {
     this.#dirty = true;
   }
 
+  /** Params builders by parameter-name list: routes with the same names share one function. */
+  #factories = new Map<string, RouteRecord<T>['makeParams']>();
+
   #paramsFactory(names: string[]): RouteRecord<T>['makeParams'] {
+    const key = names.join('\u0000');
+    let f = this.#factories.get(key);
+    if (f === undefined) this.#factories.set(key, (f = this.#buildFactory(names)));
+    return f;
+  }
+
+  #buildFactory(names: string[]): RouteRecord<T>['makeParams'] {
     if (this.codegen) {
       try {
         // An object literal gives every params object of a route one hidden class from the start.

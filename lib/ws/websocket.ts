@@ -40,16 +40,19 @@ export interface SendOptions {
 
 /** A message framed once, to send to many connections (server side, unmasked). */
 export interface PreparedMessage {
-  /** Header and payload of the uncompressed frame. */
-  readonly plain: readonly Buffer[];
-  /** Header and payload of the compressed frame, when one was made. */
-  readonly compressed: readonly Buffer[] | null;
+  /** The uncompressed frame (header and payload in one buffer). */
+  readonly plain: Buffer;
+  /** The compressed frame, when one was made. */
+  readonly compressed: Buffer | null;
   readonly opcode: number;
   /** The uncompressed payload (to frame it again for a connection that cannot take the shared form). */
   readonly data: Buffer;
 }
 
 type State = 'open' | 'closing' | 'closed';
+
+/** Frames up to this payload size are written as one buffer (header and payload joined). */
+const SMALL_FRAME = 1024;
 
 export interface WebSocketEvents {
   message: [data: Buffer, isBinary: boolean];
@@ -143,14 +146,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
     if (this.#mask) throw new Error('prepared messages are unmasked: server connections only');
     if (this.#overLimit()) return false;
     const d = this.#deflate;
-    let frames = msg.plain;
     if (d !== null && msg.compressed !== null && msg.data.length >= d.threshold) {
       // With context takeover or a smaller window the shared compressed frame would not inflate right.
       if (!d.acceptsShared) return this.#sendFrames(msg.opcode, d.compress(msg.data), true);
-      frames = msg.compressed;
+      return this.conn.write(msg.compressed);
     }
-    this.conn.write(frames[0]!);
-    return this.conn.write(frames[1]!);
+    return this.conn.write(msg.plain);
   }
 
   #overLimit(): boolean {
@@ -173,8 +174,10 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
 
   #writeFrame(opcode: number, payload: Buffer, fin: boolean, rsv1: boolean): boolean {
     const [head, body] = frame(opcode, payload, { fin, rsv1, mask: this.#mask });
+    // Small frames go out as one buffer: a copy of a few bytes is cheaper than a second write.
+    if (body.length <= SMALL_FRAME) return this.conn.write(body.length === 0 ? head : Buffer.concat([head, body], head.length + body.length));
     this.conn.write(head);
-    return body.length === 0 ? !this.conn.writeBlocked : this.conn.write(body);
+    return this.conn.write(body);
   }
 
   #control(opcode: number, data: Buffer): void {
@@ -245,6 +248,19 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
     this.conn.end();
   }
 
+  /** A listener threw while handling a message: close with 1011 (RFC 6455 §7.4.1) instead of dropping TCP. */
+  #internalError(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+    if (!this.#sentClose) {
+      this.state = 'closing';
+      this.#sentClose = true;
+      this.#writeFrame(OP_CLOSE, closePayload(1011, 'internal error'), true, false);
+    }
+    this.#closeCode = 1011;
+    this.conn.end();
+  }
+
   // ---- ConnectionHandler ----------------------------------------------------------------------------
 
   onData(chunk: Buffer): void {
@@ -254,7 +270,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
       this.#receiver.push(chunk);
     } catch (err) {
       if (err instanceof WsProtocolError) this.#fail(err);
-      else throw err;
+      else this.#internalError(err);
     }
   }
 
@@ -304,12 +320,12 @@ export function prepareMessage(data: string | Buffer | ArrayBufferView, options:
   const isString = typeof data === 'string';
   const payload = isString ? Buffer.from(data, 'utf8') : toBuffer(data);
   const opcode = isString && options.binary !== true ? OP_TEXT : OP_BINARY;
-  let compressed: Buffer[] | null = null;
+  let compressed: Buffer | null = null;
   if (options.compress === true) {
     const c = compressShared(payload);
-    compressed = [frameHeader(opcode, c.length, { fin: true, rsv1: true }), c];
+    compressed = Buffer.concat([frameHeader(opcode, c.length, { fin: true, rsv1: true }), c]);
   }
-  return { plain: [frameHeader(opcode, payload.length, { fin: true }), payload], compressed, opcode, data: payload };
+  return { plain: Buffer.concat([frameHeader(opcode, payload.length, { fin: true }), payload]), compressed, opcode, data: payload };
 }
 
 function toBuffer(data: Buffer | ArrayBuffer | ArrayBufferView): Buffer {

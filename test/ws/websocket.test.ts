@@ -98,6 +98,25 @@ describe('handshake', () => {
   });
 });
 
+describe('errors', () => {
+  it('a listener that throws closes the connection with 1011, and the server keeps running', async () => {
+    const { port } = await start({
+      onConnection: (ws) =>
+        ws.on('message', () => {
+          throw new Error('handler bug');
+        }),
+    });
+    const c = new WS(`ws://127.0.0.1:${port}/`);
+    await once(c, 'open');
+    c.send('boom');
+    const [code] = await once(c, 'close');
+    expect(code).toBe(1011);
+    const c2 = new WS(`ws://127.0.0.1:${port}/`);
+    await once(c2, 'open');
+    c2.close();
+  });
+});
+
 describe('liveness', () => {
   it('heartbeat pings a silent peer and drops one that never answers', async () => {
     const sweeper = new TimeoutSweeper(20);
