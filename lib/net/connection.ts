@@ -57,6 +57,25 @@ const STRING_COALESCE_LIMIT = 16 * 1024;
  * });
  * ```
  */
+const OWNER = Symbol('covet.connection');
+type OwnedSocket = Socket & { [OWNER]: Connection };
+
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[OWNER]._read(chunk);
+}
+function onSocketEnd(this: OwnedSocket): void {
+  this[OWNER]._peerEnded();
+}
+function onSocketError(): void {
+  /* reported through 'close'; the error itself stays on the socket (socket.errored) */
+}
+function onSocketClose(this: OwnedSocket): void {
+  this[OWNER]._closed();
+}
+function flushTick(conn: Connection): void {
+  conn._flushTick();
+}
+
 export class Connection implements Timed {
   readonly socket: Socket;
   readonly pool: BufferPool;
@@ -86,8 +105,8 @@ export class Connection implements Timed {
   #savedDeadline = 0;
   #savedKind: TimeoutKind = 'idle';
   #closeListeners: Array<(err: Error | undefined) => void> | null = null;
-  #onWritten: (err?: Error | null) => void;
-  #flushTick: () => void;
+  /** Write-completion callback, only passed to the socket while reading is paused for backpressure. */
+  #onWritten: ((err?: Error | null) => void) | null = null;
 
   constructor(socket: Socket, handler: ConnectionHandler, options: ConnectionOptions = {}) {
     this.socket = socket;
@@ -97,19 +116,13 @@ export class Connection implements Timed {
     this.highWaterMark = options.highWaterMark ?? 64 * 1024;
     this.lowWaterMark = options.lowWaterMark ?? 16 * 1024;
     this.sendTimeout = options.sendTimeout ?? 60_000;
-    // Bound once per connection, never per write.
-    this.#onWritten = (err) => this.#written(err);
-    this.#flushTick = () => {
-      this.#flushScheduled = false;
-      this.flush();
-    };
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#read(chunk));
-    socket.on('end', () => this.#peerEnded());
-    socket.on('error', () => {
-      /* reported through 'close' with hadError; the error itself is kept by the socket */
-    });
-    socket.on('close', () => this.#closed());
+    // Shared listeners (no closures per connection): the socket points back at its Connection.
+    (socket as OwnedSocket)[OWNER] = this;
+    socket.on('data', onSocketData);
+    socket.on('end', onSocketEnd);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
     this.sweeper.add(this);
   }
 
@@ -152,6 +165,24 @@ export class Connection implements Timed {
   /** True while reading is paused because the peer is not taking our writes. */
   get writeBlocked(): boolean {
     return (this.#readPaused & 1) !== 0;
+  }
+
+  /** @internal Socket listener entry points. */
+  _read(chunk: Buffer): void {
+    this.#read(chunk);
+  }
+  /** @internal */
+  _peerEnded(): void {
+    this.#peerEnded();
+  }
+  /** @internal */
+  _closed(): void {
+    this.#closed();
+  }
+  /** @internal */
+  _flushTick(): void {
+    this.#flushScheduled = false;
+    this.flush();
   }
 
   #read(chunk: Buffer, replay = false): void {
@@ -215,7 +246,7 @@ export class Connection implements Timed {
   #schedule(): void {
     if (this.#inRead || this.#flushScheduled) return;
     this.#flushScheduled = true;
-    process.nextTick(this.#flushTick);
+    process.nextTick(flushTick, this);
   }
 
   /** Sends everything queued now. Called automatically after each read and once per tick. */
@@ -228,7 +259,8 @@ export class Connection implements Timed {
     if (bufs.length === 0) {
       this.#pendingStr = '';
       this.bytesWritten += str.length;
-      s.write(str, 'latin1', this.#onWritten);
+      if (this.#onWritten === null) s.write(str, 'latin1');
+      else s.write(str, 'latin1', this.#onWritten);
     } else {
       if (str.length > 0) bufs.push(Buffer.from(str, 'latin1'));
       this.#pendingStr = '';
@@ -236,12 +268,14 @@ export class Connection implements Timed {
       this.#pendingBytes = 0;
       if (bufs.length === 1) {
         this.bytesWritten += bufs[0]!.length;
-        s.write(bufs[0]!, this.#onWritten);
+        if (this.#onWritten === null) s.write(bufs[0]!);
+        else s.write(bufs[0]!, this.#onWritten);
       } else {
         s.cork();
         for (const b of bufs) {
           this.bytesWritten += b.length;
-          s.write(b, this.#onWritten);
+          if (this.#onWritten === null) s.write(b);
+          else s.write(b, this.#onWritten);
         }
         s.uncork();
       }
@@ -250,6 +284,10 @@ export class Connection implements Timed {
       // The peer is not reading: stop reading from it too, and give it sendTimeout to catch up.
       this.#readPaused |= 1;
       s.pause();
+      // From now on every write reports its completion, so the low-water mark is seen as it is crossed;
+      // the 'drain' listener covers the writes already queued without a callback.
+      this.#onWritten = (err) => this.#written(err);
+      s.once('drain', this.#onWritten);
       this.#savedDeadline = this.deadline;
       this.#savedKind = this.timeoutKind;
       this.setTimeout('send', this.sendTimeout);
@@ -260,6 +298,8 @@ export class Connection implements Timed {
     if (err) return; // 'close' follows
     if ((this.#readPaused & 1) !== 0 && this.socket.writableLength <= this.lowWaterMark) {
       this.#readPaused &= ~1;
+      if (this.#onWritten !== null) this.socket.off('drain', this.#onWritten);
+      this.#onWritten = null;
       if (this.timeoutKind === 'send') {
         this.deadline = this.#savedDeadline;
         this.timeoutKind = this.#savedKind;

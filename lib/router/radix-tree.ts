@@ -21,6 +21,9 @@ export interface RouteRecord<T> {
   makeParams: (values: ReadonlyArray<string | number>) => Record<string, string | number>;
 }
 
+// Frozen: a push onto the shared list would throw instead of leaking into every leaf.
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+
 export class ParamEdge<T> {
   readonly type: ParamType;
   readonly regex: string | undefined;
@@ -41,13 +44,14 @@ export class ParamEdge<T> {
 
 export class RadixNode<T> {
   prefix: string;
+  // Leaves are most nodes: they share frozen empty lists until something is added.
   /** First char codes of static children, parallel to `children`. */
-  codes: number[] = [];
-  children: RadixNode<T>[] = [];
+  codes: number[] = NONE;
+  children: RadixNode<T>[] = NONE;
   /** Segment parameters, in priority order. */
-  params: ParamEdge<T>[] = [];
+  params: ParamEdge<T>[] = NONE;
   /** Rest-of-path edges (`{x:path}` then `*`). */
-  rest: ParamEdge<T>[] = [];
+  rest: ParamEdge<T>[] = NONE;
   /** Routes ending here, by method (null-prototype object: interned method strings are fast keys). */
   routes: Record<string, RouteRecord<T>> | null = null;
   /** For nodes with many children: ASCII char code → child position + 1 (built by `refreshStops`). */
@@ -71,6 +75,10 @@ export class RadixNode<T> {
       const child = node.childFor(code);
       if (child === undefined) {
         const n = new RadixNode<T>(text);
+        if (node.codes === (NONE as number[])) {
+          node.codes = [];
+          node.children = [];
+        }
         node.codes.push(code);
         node.children.push(n);
         return n;
@@ -82,8 +90,8 @@ export class RadixNode<T> {
         // Split: `child` keeps the tail of its prefix under a new node holding the shared head.
         const head = new RadixNode<T>(p.slice(0, common));
         child.prefix = p.slice(common);
-        head.codes.push(child.prefix.charCodeAt(0));
-        head.children.push(child);
+        head.codes = [child.prefix.charCodeAt(0)];
+        head.children = [child];
         node.children[node.children.indexOf(child)] = head;
         node = head;
       } else {
@@ -96,9 +104,15 @@ export class RadixNode<T> {
 
   /** The edge for a parameter kind at this node, created in priority order if missing. */
   paramEdge(type: ParamType, regex: string | undefined): ParamEdge<T> {
-    const list = type === 'path' || type === 'wildcard' ? this.rest : this.params;
+    const isRest = type === 'path' || type === 'wildcard';
+    let list = isRest ? this.rest : this.params;
     for (const e of list) if (e.type === type && e.regex === regex) return e;
     const e = new ParamEdge<T>(type, regex);
+    if (list === (NONE as ParamEdge<T>[])) {
+      list = [];
+      if (isRest) this.rest = list;
+      else this.params = list;
+    }
     list.push(e);
     // Fixed order: rank, then the regex source, so insertion order never changes priorities.
     list.sort((a, b) => a.rank - b.rank || (a.regex ?? '').localeCompare(b.regex ?? ''));

@@ -149,9 +149,19 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
     if (d !== null && msg.compressed !== null && msg.data.length >= d.threshold) {
       // With context takeover or a smaller window the shared compressed frame would not inflate right.
       if (!d.acceptsShared) return this.#sendFrames(msg.opcode, d.compress(msg.data), true);
-      return this.conn.write(msg.compressed);
+      return this.#writeNow(msg.compressed);
     }
-    return this.conn.write(msg.plain);
+    return this.#writeNow(msg.plain);
+  }
+
+  /**
+   * A broadcast frame is complete in itself: hand it to the socket at once rather than at the end of the
+   * tick, so the first receivers get it while the loop over the others is still running.
+   */
+  #writeNow(frame: Buffer): boolean {
+    const ok = this.conn.write(frame);
+    this.conn.flush();
+    return ok;
   }
 
   #overLimit(): boolean {
