@@ -1,0 +1,136 @@
+/**
+ * HPACK encoding (RFC 7541 §6). Index choice: an exact match in the static or dynamic table is sent as
+ * one index; sensitive fields (authorization, proxy-authorization, cookies, set-cookie — RFC 7541 §7.1.3)
+ * as never-indexed literals; values that change per request (`:path`, content-length, date, etags...)
+ * as literals without indexing, so they do not evict useful entries; everything else with incremental
+ * indexing. Strings are Huffman-coded when that is shorter.
+ *
+ * @example
+ * ```ts
+ * const e = new HpackEncoder();
+ * const block = e.encode([[':status', '200'], ['content-type', 'text/plain']]);
+ * ```
+ */
+import { DynamicTable } from './dynamic-table.js';
+import type { HeaderField } from './decoder.js';
+import { huffmanEncode, huffmanLength } from './huffman.js';
+import { STATIC_TABLE } from './tables.js';
+
+const SENSITIVE = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
+const NOT_INDEXED = new Set([':path', 'content-length', 'date', 'etag', 'last-modified', 'if-none-match', 'if-modified-since', 'age', 'expires', 'location', 'content-range', 'x-request-id']);
+
+/** name → static index of the first entry with that name; "name\0value" → index of the exact entry. */
+const STATIC_NAME = new Map<string, number>();
+const STATIC_EXACT = new Map<string, number>();
+STATIC_TABLE.forEach(([n, v], i) => {
+  if (!STATIC_NAME.has(n)) STATIC_NAME.set(n, i + 1);
+  STATIC_EXACT.set(`${n}\u0000${v}`, i + 1);
+});
+
+export interface HpackEncoderOptions {
+  /** Dynamic table size (the peer's SETTINGS_HEADER_TABLE_SIZE, at most). Default 4096. */
+  maxTableSize?: number;
+  /** Use Huffman coding when shorter. Default true. */
+  huffman?: boolean;
+}
+
+export class HpackEncoder {
+  readonly table: DynamicTable;
+  readonly huffman: boolean;
+  #pendingSizeUpdate: number | null = null;
+  #buf = Buffer.allocUnsafe(4096);
+  #at = 0;
+
+  constructor(options: HpackEncoderOptions = {}) {
+    this.table = new DynamicTable(options.maxTableSize ?? 4096);
+    this.huffman = options.huffman ?? true;
+  }
+
+  /** Changes the table size; the update is signalled at the start of the next block (§4.2, §6.3). */
+  setMaxTableSize(size: number): void {
+    this.table.resize(size);
+    this.#pendingSizeUpdate = size;
+  }
+
+  /** Encodes one header block. Names must be lowercase (HTTP/2 requires it, RFC 9113 §8.2.1). */
+  encode(fields: ReadonlyArray<HeaderField | readonly [string, string]>): Buffer {
+    this.#at = 0;
+    if (this.#pendingSizeUpdate !== null) {
+      this.#int(this.#pendingSizeUpdate, 5, 0x20);
+      this.#pendingSizeUpdate = null;
+    }
+    for (const f of fields) {
+      const name = f[0];
+      const value = f[1];
+      const sensitive = (f as HeaderField)[2] === true || SENSITIVE.has(name);
+      if (!sensitive) {
+        const exact = STATIC_EXACT.get(`${name}\u0000${value}`);
+        if (exact !== undefined) {
+          this.#int(exact, 7, 0x80);
+          continue;
+        }
+        const d = this.table.find(name, value);
+        if (d >= 0) {
+          this.#int(STATIC_TABLE.length + 1 + d, 7, 0x80);
+          continue;
+        }
+      }
+      // Name index: static first, then dynamic.
+      let nameIdx = STATIC_NAME.get(name) ?? 0;
+      if (nameIdx === 0) {
+        const d = this.table.find(name, value);
+        if (d <= -2) nameIdx = STATIC_TABLE.length + 1 + (-d - 2);
+      }
+      if (sensitive) this.#int(nameIdx, 4, 0x10);
+      else if (NOT_INDEXED.has(name) || name.length + value.length + 32 > this.table.maxSize / 2) this.#int(nameIdx, 4, 0x00);
+      else {
+        this.#int(nameIdx, 6, 0x40);
+        this.table.add(name, value);
+      }
+      if (nameIdx === 0) this.#string(name);
+      this.#string(value);
+    }
+    return Buffer.from(this.#buf.subarray(0, this.#at));
+  }
+
+  #ensure(n: number): void {
+    if (this.#at + n <= this.#buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.#buf.length * 2, this.#at + n));
+    this.#buf.copy(next, 0, 0, this.#at);
+    this.#buf = next;
+  }
+
+  /** §5.1: `v` with an N-bit prefix, the rest of the first byte being `flags`. */
+  #int(v: number, prefix: number, flags: number): void {
+    this.#ensure(6);
+    const max = (1 << prefix) - 1;
+    const b = this.#buf;
+    if (v < max) {
+      b[this.#at++] = flags | v;
+      return;
+    }
+    b[this.#at++] = flags | max;
+    v -= max;
+    while (v >= 128) {
+      b[this.#at++] = (v & 0x7f) | 0x80;
+      v = Math.floor(v / 128);
+    }
+    b[this.#at++] = v;
+  }
+
+  /** §5.2: a string literal, Huffman-coded when shorter. */
+  #string(s: string): void {
+    const raw = s.length;
+    const h = this.huffman ? huffmanLength(s) : raw;
+    if (h < raw) {
+      this.#int(h, 7, 0x80);
+      this.#ensure(h);
+      this.#at = huffmanEncode(s, this.#buf, this.#at);
+    } else {
+      this.#int(raw, 7, 0x00);
+      this.#ensure(raw);
+      this.#buf.latin1Write(s, this.#at, raw);
+      this.#at += raw;
+    }
+  }
+}
