@@ -10,6 +10,7 @@ const BENCHES = {
   'http1-load': async () => (await import('./http1-load.mjs')).runHttp1LoadBench(),
   router: async () => (await import('./router.mjs')).runRouterBench(),
   ws: async () => (await import('./ws.mjs')).runWsBench(),
+  hpack: async () => (await import('./hpack.mjs')).runHpackBench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {

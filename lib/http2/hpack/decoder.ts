@@ -15,6 +15,10 @@ import { DynamicTable } from './dynamic-table.js';
 import { huffmanDecode } from './huffman.js';
 import { STATIC_TABLE } from './tables.js';
 
+function latin1(buf: Uint8Array, start: number, len: number): string {
+  return Buffer.isBuffer(buf) ? buf.latin1Slice(start, start + len) : Buffer.from(buf.buffer, buf.byteOffset + start, len).latin1Slice(0, len);
+}
+
 export class HpackError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
@@ -53,24 +57,30 @@ export class HpackDecoder {
   decode(buf: Uint8Array): HeaderField[] {
     const out: HeaderField[] = [];
     let listSize = 0;
-    let i = 0;
     let fieldsSeen = false;
     const n = buf.length;
-    while (i < n) {
-      const b = buf[i]!;
+    this.#pos = 0;
+    while (this.#pos < n) {
+      const b = buf[this.#pos]!;
       let name: string;
       let value: string;
       let sensitive = false;
       if (b & 0x80) {
         // §6.1 Indexed Header Field.
-        const [idx, j] = this.#int(buf, i, 7);
-        i = j;
-        [name, value] = this.#entry(idx);
+        const idx = this.#int(buf, 7);
+        if (idx > 0 && idx <= STATIC_TABLE.length) {
+          const e = STATIC_TABLE[idx - 1]!;
+          name = e[0];
+          value = e[1];
+        } else {
+          const d = this.#dynamicIndex(idx);
+          name = this.table.nameAt(d);
+          value = this.table.valueAt(d);
+        }
       } else if ((b & 0xe0) === 0x20) {
         // §6.3 Dynamic Table Size Update: only before the first field of a block (§4.2).
         if (fieldsSeen) throw new HpackError('LATE_TABLE_SIZE_UPDATE', 'dynamic table size update after a field');
-        const [size, j] = this.#int(buf, i, 5);
-        i = j;
+        const size = this.#int(buf, 5);
         if (size > this.maxTableSize) throw new HpackError('TABLE_SIZE_TOO_LARGE', `table size ${size} above the limit ${this.maxTableSize}`);
         this.table.resize(size);
         continue;
@@ -78,12 +88,9 @@ export class HpackDecoder {
         // §6.2 literals: with incremental indexing (01), without (0000), never indexed (0001).
         const indexing = (b & 0xc0) === 0x40;
         sensitive = (b & 0xf0) === 0x10;
-        const [idx, j] = this.#int(buf, i, indexing ? 6 : 4);
-        i = j;
-        if (idx === 0) {
-          [name, i] = this.#string(buf, i);
-        } else name = this.#entry(idx)[0];
-        [value, i] = this.#string(buf, i);
+        const idx = this.#int(buf, indexing ? 6 : 4);
+        name = idx === 0 ? this.#string(buf) : idx <= STATIC_TABLE.length ? STATIC_TABLE[idx - 1]![0] : this.table.nameAt(this.#dynamicIndex(idx));
+        value = this.#string(buf);
         if (indexing) this.table.add(name, value);
       }
       fieldsSeen = true;
@@ -94,20 +101,27 @@ export class HpackDecoder {
     return out;
   }
 
-  #entry(idx: number): readonly [string, string] {
+  /** Position in the dynamic table of a field index above the static table (§2.3.3). */
+  #dynamicIndex(idx: number): number {
     if (idx === 0) throw new HpackError('INVALID_INDEX', 'index 0');
-    if (idx <= STATIC_TABLE.length) return STATIC_TABLE[idx - 1]!;
-    const e = this.table.get(idx - STATIC_TABLE.length - 1);
-    if (e === undefined) throw new HpackError('INVALID_INDEX', `index ${idx} beyond the tables`);
-    return e;
+    const d = idx - STATIC_TABLE.length - 1;
+    if (d >= this.table.length) throw new HpackError('INVALID_INDEX', `index ${idx} beyond the tables`);
+    return d;
   }
 
-  /** §5.1 integer with an N-bit prefix. Returns [value, next offset]. */
-  #int(buf: Uint8Array, i: number, prefix: number): [number, number] {
+  /** Read offset in the block being decoded. */
+  #pos = 0;
+
+  /** §5.1 integer with an N-bit prefix, read at `#pos`. */
+  #int(buf: Uint8Array, prefix: number): number {
+    let i = this.#pos;
     const max = (1 << prefix) - 1;
     let v = buf[i]! & max;
     i++;
-    if (v < max) return [v, i];
+    if (v < max) {
+      this.#pos = i;
+      return v;
+    }
     let m = 0;
     for (;;) {
       if (i >= buf.length) throw new HpackError('TRUNCATED', 'integer runs past the block');
@@ -115,15 +129,19 @@ export class HpackDecoder {
       v += (b & 0x7f) * 2 ** m;
       m += 7;
       if (v > 0x7fffffff) throw new HpackError('INTEGER_OVERFLOW', 'integer too large');
-      if ((b & 0x80) === 0) return [v, i];
+      if ((b & 0x80) === 0) {
+        this.#pos = i;
+        return v;
+      }
     }
   }
 
-  /** §5.2 string literal. Returns [string, next offset]. */
-  #string(buf: Uint8Array, i: number): [string, number] {
-    if (i >= buf.length) throw new HpackError('TRUNCATED', 'string literal missing');
-    const huffman = (buf[i]! & 0x80) !== 0;
-    const [len, j] = this.#int(buf, i, 7);
+  /** §5.2 string literal, read at `#pos`. */
+  #string(buf: Uint8Array): string {
+    if (this.#pos >= buf.length) throw new HpackError('TRUNCATED', 'string literal missing');
+    const huffman = (buf[this.#pos]! & 0x80) !== 0;
+    const len = this.#int(buf, 7);
+    const j = this.#pos;
     if (j + len > buf.length) throw new HpackError('TRUNCATED', 'string literal runs past the block');
     if (len > (huffman ? Math.ceil((this.maxStringLength * 30) / 8) : this.maxStringLength)) {
       throw new HpackError('STRING_TOO_LONG', `string literal of ${len} bytes`);
@@ -134,7 +152,8 @@ export class HpackDecoder {
       if (d === null) throw new HpackError('INVALID_HUFFMAN', 'invalid Huffman code or padding');
       if (d.length > this.maxStringLength) throw new HpackError('STRING_TOO_LONG', `decoded string of ${d.length} bytes`);
       s = d;
-    } else s = Buffer.from(buf.buffer, buf.byteOffset + j, len).latin1Slice(0, len);
-    return [s, j + len];
+    } else s = latin1(buf, j, len);
+    this.#pos = j + len;
+    return s;
   }
 }

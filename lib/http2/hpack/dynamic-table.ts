@@ -23,9 +23,23 @@ export class DynamicTable {
   /** Entry `i` (0 = newest), or undefined. */
   get(i: number): readonly [string, string] | undefined {
     if (i >= this.#count) return undefined;
-    const cap = this.#names.length;
-    const slot = (this.#head - i + cap) % cap;
+    const slot = this.#slot(i);
     return [this.#names[slot]!, this.#values[slot]!];
+  }
+
+  /** Name of entry `i` (0 = newest); `i` must be valid. */
+  nameAt(i: number): string {
+    return this.#names[this.#slot(i)]!;
+  }
+
+  /** Value of entry `i` (0 = newest); `i` must be valid. */
+  valueAt(i: number): string {
+    return this.#values[this.#slot(i)]!;
+  }
+
+  #slot(i: number): number {
+    const s = this.#head - i;
+    return s >= 0 ? s : s + this.#names.length;
   }
 
   /** Index (0 = newest) of an entry with this name and value, else -(index of one with this name) - 2, else -1. */
