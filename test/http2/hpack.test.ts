@@ -138,6 +138,10 @@ const fieldArb: fc.Arbitrary<[string, string]> = fc.oneof(
 const params = { numRuns: FUZZ_RUNS, seed: FUZZ_SEED };
 
 describe('HPACK properties', () => {
+  it('decodes a field named like an Object.prototype member (hpack.js cannot encode it)', () => {
+    expect(plain(new HpackDecoder().decode(new HpackEncoder().encode([['constructor', 'x'], ['__proto__', 'y']])))).toEqual([['constructor', 'x'], ['__proto__', 'y']]);
+  });
+
   it('round trip: blocks encoded by us decode to the same fields, block after block, any table size', () => {
     fc.assert(
       fc.property(fc.array(fc.array(fieldArb, { maxLength: 12 }), { minLength: 1, maxLength: 6 }), fc.constantFrom(0, 64, 256, 4096), fc.boolean(), (blocks, size, huffman) => {
@@ -150,9 +154,14 @@ describe('HPACK properties', () => {
     );
   });
 
+  // hpack.js looks names up in plain objects, so a field named like an Object.prototype member
+  // ("constructor", "tostring" is fine, "valueOf" cannot occur lowercase) makes it emit an index that does
+  // not exist; found by this property, it is hpack.js's defect, and such names are left out here.
+  const protoSafe = fc.array(fieldArb, { minLength: 1, maxLength: 10 }).filter((b) => b.every(([n]) => !(n in Object.prototype)));
+
   it('differential: hpack.js encodes, we decode; we encode, hpack.js decodes', () => {
     fc.assert(
-      fc.property(fc.array(fc.array(fieldArb, { minLength: 1, maxLength: 10 }), { minLength: 1, maxLength: 5 }), (blocks) => {
+      fc.property(fc.array(protoSafe, { minLength: 1, maxLength: 5 }), (blocks) => {
         const theirEnc = hpackjs.compressor.create({ table: { size: 4096 } });
         const ourDec = new HpackDecoder();
         const ourEnc = new HpackEncoder();
