@@ -10,7 +10,7 @@ export {
   type ParserKind,
 } from './parser.js';
 export { Http1ParseError, HTTP1_ERRORS, type Http1ErrorCode } from './errors.js';
-export { Http1Request, BodyTooLargeError, RequestAbortedError, DEFAULT_BODY_LIMIT } from './request.js';
+export { Http1Request, BodyTooLargeError, RequestAbortedError, DEFAULT_BODY_LIMIT, type BodySource } from './request.js';
 export { Http1Response, checkHeader, type HeaderValue } from './response.js';
 export {
   Http1Connection,

@@ -1,9 +1,12 @@
 /**
- * `covet/http2` (in progress): the HPACK codec and the frame codec, both pure. The connection, streams,
- * flow control and server are not built yet (see the issue "lib/http2").
+ * `covet/http2`: HPACK and the frame codec (pure), the server session (streams, flow control, GOAWAY,
+ * rapid-reset defence), and servers for h2c prior knowledge and HTTP/1.1 + HTTP/2 on one port.
  * @module
  */
 export * from './hpack/index.js';
 export * from './errors.js';
 export * from './frame-parser.js';
 export * from './frame-writer.js';
+export { Http2Session, PREFACE, type Http2Handler, type Http2SessionOptions } from './session.js';
+export { Http2Response } from './response.js';
+export { createHttp2Server, createServer, type AnyHandler } from './server.js';

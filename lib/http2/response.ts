@@ -1,0 +1,186 @@
+/**
+ * The response side of an HTTP/2 stream, with the same surface as `Http1Response` (statusCode,
+ * setHeader/getHeader/removeHeader, write/end, trailers, 'drain'/'close') so a handler serves either
+ * protocol. Fields become an HPACK header block; the body becomes DATA frames sent within the flow-control
+ * windows by the session.
+ */
+import type { HeaderValue } from '../http1/index.js';
+import { checkHeader } from '../http1/index.js';
+
+/** What a response needs from its stream. */
+export interface StreamSink {
+  sendHeaders(fields: Array<[string, string]>, endStream: boolean): void;
+  /** Queues body bytes; false when the caller should wait for 'drain'. */
+  sendData(data: Buffer, endStream: boolean): boolean;
+  readonly isHead: boolean;
+  readonly httpDate: string;
+}
+
+/** Fields that only mean something to HTTP/1.1 connections and must not be sent on HTTP/2 (RFC 9113 §8.2.2). */
+const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+
+type EventName = 'drain' | 'finish' | 'close';
+
+/**
+ * @example
+ * ```ts
+ * res.statusCode = 200;
+ * res.setHeader('content-type', 'text/plain');
+ * res.end('hello over h2');
+ * ```
+ */
+export class Http2Response {
+  statusCode = 200;
+  headersSent = false;
+  finished = false;
+  readonly httpMinor = 0;
+  #sink: StreamSink;
+  #headers: string[] = [];
+  #trailers: string[] | null = null;
+  #listeners: Map<EventName, Array<() => void>> | null = null;
+
+  /** @internal */
+  constructor(sink: StreamSink) {
+    this.#sink = sink;
+  }
+
+  setHeader(name: string, value: HeaderValue): this {
+    this.removeHeader(name);
+    return this.appendHeader(name, value);
+  }
+
+  appendHeader(name: string, value: HeaderValue): this {
+    if (this.headersSent) throw new Error('headers already sent');
+    const lower = name.toLowerCase();
+    for (const v of typeof value === 'object' ? value : [typeof value === 'number' ? String(value) : value]) {
+      checkHeader(lower, v);
+      this.#headers.push(lower, v);
+    }
+    return this;
+  }
+
+  getHeader(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    let out: string | undefined;
+    for (let i = 0; i < this.#headers.length; i += 2) if (this.#headers[i] === lower) out = out === undefined ? this.#headers[i + 1] : `${out}, ${this.#headers[i + 1]}`;
+    return out;
+  }
+
+  hasHeader(name: string): boolean {
+    return this.getHeader(name) !== undefined;
+  }
+
+  removeHeader(name: string): this {
+    if (this.headersSent) throw new Error('headers already sent');
+    const lower = name.toLowerCase();
+    for (let i = this.#headers.length - 2; i >= 0; i -= 2) if (this.#headers[i] === lower) this.#headers.splice(i, 2);
+    return this;
+  }
+
+  clearHeaders(): this {
+    this.#headers = [];
+    return this;
+  }
+
+  writeHead(status: number, headers?: Record<string, HeaderValue>): this {
+    this.statusCode = status;
+    if (headers) for (const k of Object.keys(headers)) this.setHeader(k, headers[k]!);
+    return this;
+  }
+
+  addTrailers(trailers: Record<string, string>): this {
+    const t = (this.#trailers ??= []);
+    for (const k of Object.keys(trailers)) {
+      checkHeader(k.toLowerCase(), trailers[k]!);
+      t.push(k.toLowerCase(), trailers[k]!);
+    }
+    return this;
+  }
+
+  #fields(contentLength: number): Array<[string, string]> {
+    const st = this.statusCode;
+    if (!Number.isInteger(st) || st < 200 || st > 999) throw new RangeError(`invalid status code ${st} for a final HTTP/2 response`);
+    const f: Array<[string, string]> = [[':status', String(st)]];
+    const h = this.#headers;
+    let hasLength = false;
+    for (let i = 0; i < h.length; i += 2) {
+      if (CONNECTION_SPECIFIC.has(h[i]!)) continue;
+      if (h[i] === 'content-length') hasLength = true;
+      f.push([h[i]!, h[i + 1]!]);
+    }
+    f.push(['date', this.#sink.httpDate]);
+    if (!hasLength && contentLength >= 0 && st !== 204 && st !== 304) f.push(['content-length', String(contentLength)]);
+    return f;
+  }
+
+  write(chunk: string | Buffer | Uint8Array): boolean {
+    if (this.finished) throw new Error('write after end');
+    if (!this.headersSent) {
+      this.headersSent = true;
+      this.#sink.sendHeaders(this.#fields(-1), false);
+    }
+    if (this.#sink.isHead) return true;
+    const b = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    return b.length === 0 ? true : this.#sink.sendData(b, false);
+  }
+
+  end(chunk?: string | Buffer | Uint8Array): void {
+    if (this.finished) return;
+    const b = chunk === undefined ? null : typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const noBody = this.#sink.isHead || this.statusCode === 204 || this.statusCode === 304;
+    const trailers = this.#trailers;
+    if (!this.headersSent) {
+      this.headersSent = true;
+      const len = b === null ? 0 : b.length;
+      const bodyless = noBody || len === 0;
+      this.#sink.sendHeaders(this.#fields(len), bodyless && trailers === null);
+      if (!bodyless) this.#sink.sendData(b!, trailers === null);
+    } else if (b !== null && b.length > 0 && !noBody) {
+      this.#sink.sendData(b, trailers === null);
+    } else if (trailers === null) {
+      this.#sink.sendData(Buffer.alloc(0), true);
+    }
+    if (trailers !== null) {
+      const t: Array<[string, string]> = [];
+      for (let i = 0; i < trailers.length; i += 2) t.push([trailers[i]!, trailers[i + 1]!]);
+      this.#sink.sendHeaders(t, true);
+    }
+    this.finished = true;
+    this._emit('finish');
+  }
+
+  on(event: EventName, fn: () => void): this {
+    const m = (this.#listeners ??= new Map());
+    const l = m.get(event);
+    if (l) l.push(fn);
+    else m.set(event, [fn]);
+    return this;
+  }
+
+  once(event: EventName, fn: () => void): this {
+    const w = (): void => {
+      this.off(event, w);
+      fn();
+    };
+    return this.on(event, w);
+  }
+
+  off(event: EventName, fn: () => void): this {
+    const l = this.#listeners?.get(event);
+    if (l) {
+      const i = l.indexOf(fn);
+      if (i >= 0) l.splice(i, 1);
+    }
+    return this;
+  }
+
+  drained(): Promise<void> {
+    return new Promise((resolve) => this.once('drain', resolve).once('close', resolve));
+  }
+
+  /** @internal */
+  _emit(event: EventName): void {
+    const l = this.#listeners?.get(event);
+    if (l) for (const fn of l.slice()) fn();
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * HTTP/2 servers: h2c with prior knowledge, and one port that serves HTTP/1.1 and HTTP/2 together —
+ * chosen by ALPN under TLS (`h2`, falling back to `http/1.1`), by the connection preface in cleartext.
+ */
+import { Server, type ConnectionHandler, type ServerOptions } from '../net/index.js';
+import { Http1Connection, type Http1Handler, type Http1ServerOptions, type Http1Request, type Http1Response } from '../http1/index.js';
+import { Http2Session, PREFACE, type Http2SessionOptions } from './session.js';
+import type { Http2Response } from './response.js';
+
+/** A handler for both protocols: the response is an `Http1Response` or an `Http2Response` (same surface). */
+export type AnyHandler = (req: Http1Request, res: Http1Response | Http2Response) => void | Promise<unknown>;
+
+/**
+ * An HTTP/2-only server (h2c with prior knowledge, or h2 when `tls` is given).
+ *
+ * @example
+ * ```ts
+ * const server = createHttp2Server((req, res) => res.end(`hello over ${req.httpVersion}`));
+ * await server.listen({ port: 8080 }); // curl --http2-prior-knowledge http://localhost:8080/
+ * ```
+ */
+export function createHttp2Server(
+  handler: (req: Http1Request, res: Http2Response) => void | Promise<unknown>,
+  options: Http2SessionOptions & Omit<ServerOptions, 'onConnection'> = {},
+): Server {
+  const tls = options.tls ? { ...options.tls, ALPNProtocols: ['h2'] } : undefined;
+  return new Server({ ...options, tls, onConnection: (conn) => new Http2Session(conn, handler, options) });
+}
+
+/**
+ * HTTP/1.1 and HTTP/2 on one port. Under TLS the protocol comes from ALPN; in cleartext a connection that
+ * starts with the HTTP/2 preface is HTTP/2 (prior knowledge), anything else HTTP/1.1.
+ *
+ * @example
+ * ```ts
+ * const server = createServer((req, res) => res.end(`you speak HTTP/${req.httpVersion}`));
+ * await server.listen({ port: 3000 });
+ * ```
+ */
+export function createServer(handler: AnyHandler, options: Http1ServerOptions & Http2SessionOptions = {}): Server {
+  const tls = options.tls ? { ...options.tls, ALPNProtocols: ['h2', 'http/1.1'] } : undefined;
+  return new Server({
+    ...options,
+    tls,
+    onConnection: (conn) => {
+      if (tls) {
+        return conn.alpnProtocol === 'h2' ? new Http2Session(conn, handler, options) : new Http1Connection(conn, handler as Http1Handler, options);
+      }
+      // Cleartext: look at the first bytes (the preface is 24 bytes; its first 3 already tell "PRI").
+      let seen: Buffer = Buffer.alloc(0);
+      const sniff: ConnectionHandler = {
+        onData(chunk) {
+          seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+          const n = Math.min(seen.length, PREFACE.length);
+          const isH2 = seen.subarray(0, n).equals(PREFACE.subarray(0, n));
+          if (isH2 && seen.length < PREFACE.length) return; // need more to be sure
+          const next = isH2 ? new Http2Session(conn, handler, options) : new Http1Connection(conn, handler as Http1Handler, options);
+          conn.setHandler(next, seen);
+        },
+      };
+      conn.setTimeout('headers', options.headersTimeout ?? 20_000);
+      return sniff;
+    },
+  });
+}

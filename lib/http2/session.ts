@@ -1,0 +1,570 @@
+/**
+ * The server side of one HTTP/2 connection (RFC 9113): connection preface and SETTINGS exchange, the
+ * stream state machine of §5.1, request header validation (§8.3), flow control both ways (§5.2, §6.9),
+ * PING, GOAWAY and RST_STREAM, and the rapid-reset defence. Requests reach the same handler interface
+ * as HTTP/1.1: an `Http1Request` (method, url, headers, body stream with backpressure) and a response
+ * with the `Http1Response` surface.
+ *
+ *        +--------+  recv H   +--------+  recv ES  +---------------------+
+ *        |  idle  |---------->|  open  |---------->| half-closed (remote) |
+ *        +--------+           +--------+           +---------------------+
+ *                               | send ES                     | send ES
+ *                               v                             v
+ *                   +--------------------+   recv ES   +--------+
+ *                   | half-closed (local)|------------>| closed |   (R: any RST_STREAM → closed)
+ *                   +--------------------+             +--------+
+ */
+import type { Connection, ConnectionHandler, TimeoutKind } from '../net/index.js';
+import { Http1Request, type BodySource, type MessageHead } from '../http1/index.js';
+import { H2, Http2ProtocolError, connectionError, streamError } from './errors.js';
+import {
+  FrameParser, type Frame,
+  T_DATA, T_HEADERS, T_PRIORITY, T_RST_STREAM, T_SETTINGS, T_PUSH_PROMISE, T_PING, T_GOAWAY, T_WINDOW_UPDATE,
+  S_HEADER_TABLE_SIZE, S_INITIAL_WINDOW_SIZE, S_MAX_CONCURRENT_STREAMS, S_MAX_FRAME_SIZE, S_MAX_HEADER_LIST_SIZE, S_ENABLE_PUSH,
+} from './frame-parser.js';
+import { dataFrame, goawayFrame, headersFrames, pingFrame, rstStreamFrame, settingsFrame, windowUpdateFrame } from './frame-writer.js';
+import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
+import { Http2Response, type StreamSink } from './response.js';
+
+export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+const MAX_WINDOW = 0x7fffffff;
+
+export type Http2Handler = (req: Http1Request, res: Http2Response) => void | Promise<unknown>;
+
+export interface Http2SessionOptions {
+  /** SETTINGS_MAX_CONCURRENT_STREAMS we advertise; streams beyond are refused. Default 100. */
+  maxConcurrentStreams?: number;
+  /** Our receive window per stream (SETTINGS_INITIAL_WINDOW_SIZE). Default 1 MiB. */
+  initialWindowSize?: number;
+  /** Our receive window for the whole connection. Default 16 MiB. */
+  connectionWindowSize?: number;
+  /** SETTINGS_MAX_FRAME_SIZE we accept. Default 16 384. */
+  maxFrameSize?: number;
+  /** SETTINGS_MAX_HEADER_LIST_SIZE (enforced while decoding HPACK). Default 64 KiB. */
+  maxHeaderListSize?: number;
+  /** Time allowed for the client preface and for the ACK of our SETTINGS (ms). Default 10 000. */
+  settingsTimeout?: number;
+  /** Idle time with no open stream before the connection is closed with GOAWAY (ms). Default 60 000. */
+  idleTimeout?: number;
+  /** Rapid-reset budget (CVE-2023-44487): streams the client may reset, refilled per second. Default 200 burst, 100/s. */
+  resetBurst?: number;
+  resetRate?: number;
+  onError?: (err: Error) => void;
+}
+
+type StreamState = 'open' | 'half-closed-remote' | 'half-closed-local' | 'closed';
+
+class Stream implements BodySource, StreamSink {
+  readonly id: number;
+  state: StreamState;
+  sendWindow: number;
+  recvWindow: number;
+  /** Received bytes not yet given back with WINDOW_UPDATE. */
+  uncredited = 0;
+  full = false;
+  req!: Http1Request;
+  res!: Http2Response;
+  isHead = false;
+  expectedLength = -1;
+  receivedLength = 0;
+  queue: Buffer[] = [];
+  queued = 0;
+  endQueued = false;
+  readonly session: Http2Session;
+
+  constructor(session: Http2Session, id: number, state: StreamState, sendWindow: number, recvWindow: number) {
+    this.session = session;
+    this.id = id;
+    this.state = state;
+    this.sendWindow = sendWindow;
+    this.recvWindow = recvWindow;
+  }
+
+  get httpDate(): string {
+    return this.session.conn.sweeper.httpDate;
+  }
+
+  bodyWanted(): void {
+    this.full = false;
+    this.session._credit(this, true);
+  }
+
+  bodyFull(): void {
+    this.full = true;
+  }
+
+  sendHeaders(fields: Array<[string, string]>, endStream: boolean): void {
+    this.session._sendHeaders(this, fields, endStream);
+  }
+
+  sendData(data: Buffer, endStream: boolean): boolean {
+    return this.session._sendData(this, data, endStream);
+  }
+}
+
+/** Token bucket (nghttp2's ratelim): `burst` tokens, `rate` more per second. */
+class Budget {
+  #tokens: number;
+  #last = Date.now();
+  constructor(
+    readonly burst: number,
+    readonly rate: number,
+  ) {
+    this.#tokens = burst;
+  }
+  take(): boolean {
+    const now = Date.now();
+    this.#tokens = Math.min(this.burst, this.#tokens + ((now - this.#last) / 1000) * this.rate);
+    this.#last = now;
+    if (this.#tokens < 1) return false;
+    this.#tokens--;
+    return true;
+  }
+}
+
+/**
+ * @example
+ * ```ts
+ * const server = new Server({ onConnection: (conn) => new Http2Session(conn, (req, res) => res.end('hi')) });
+ * ```
+ */
+export class Http2Session implements ConnectionHandler {
+  readonly conn: Connection;
+  readonly parser: FrameParser;
+  #handler: Http2Handler;
+  #o: Required<Omit<Http2SessionOptions, 'onError'>> & Http2SessionOptions;
+  #decoder: HpackDecoder;
+  #encoder = new HpackEncoder();
+  #streams = new Map<number, Stream>();
+  #lastStreamId = 0;
+  #preface = 0; // bytes of the client preface matched so far
+  #gotSettings = false;
+  #goaway = false;
+  #connSendWindow = 65535;
+  #connRecvWindow: number;
+  #connUncredited = 0;
+  #peerInitialWindow = 65535;
+  #peerMaxFrameSize = 16384;
+  #resets: Budget;
+  #settingsAcked = false;
+
+  constructor(conn: Connection, handler: Http2Handler, options: Http2SessionOptions = {}) {
+    this.conn = conn;
+    this.#handler = handler;
+    this.#o = {
+      maxConcurrentStreams: 100,
+      initialWindowSize: 1024 * 1024,
+      connectionWindowSize: 16 * 1024 * 1024,
+      maxFrameSize: 16384,
+      maxHeaderListSize: 64 * 1024,
+      settingsTimeout: 10_000,
+      idleTimeout: 60_000,
+      resetBurst: 200,
+      resetRate: 100,
+      ...options,
+    };
+    this.#resets = new Budget(this.#o.resetBurst, this.#o.resetRate);
+    this.#decoder = new HpackDecoder({ maxHeaderListSize: this.#o.maxHeaderListSize });
+    this.#connRecvWindow = this.#o.connectionWindowSize;
+    this.parser = new FrameParser({ onFrame: (f) => this.#frame(f), onStreamError: (e) => this.#streamError(e) }, { maxFrameSize: this.#o.maxFrameSize });
+    // Server preface: our SETTINGS first (§3.4), then the larger connection window.
+    conn.write(
+      settingsFrame([
+        [S_MAX_CONCURRENT_STREAMS, this.#o.maxConcurrentStreams],
+        [S_INITIAL_WINDOW_SIZE, this.#o.initialWindowSize],
+        [S_MAX_FRAME_SIZE, this.#o.maxFrameSize],
+        [S_MAX_HEADER_LIST_SIZE, this.#o.maxHeaderListSize],
+        [S_ENABLE_PUSH, 0],
+      ]),
+    );
+    if (this.#o.connectionWindowSize > 65535) conn.write(windowUpdateFrame(0, this.#o.connectionWindowSize - 65535));
+    conn.setTimeout('headers', this.#o.settingsTimeout);
+  }
+
+  // ---- input ------------------------------------------------------------------------------------------
+
+  onData(chunk: Buffer): void {
+    let data = chunk;
+    if (this.#preface < PREFACE.length) {
+      const need = PREFACE.length - this.#preface;
+      const take = Math.min(need, data.length);
+      if (!data.subarray(0, take).equals(PREFACE.subarray(this.#preface, this.#preface + take))) {
+        return this.#connectionError(connectionError(H2.PROTOCOL_ERROR, 'invalid connection preface (§3.4)'));
+      }
+      this.#preface += take;
+      data = data.subarray(take);
+      if (data.length === 0) return;
+    }
+    try {
+      this.parser.push(data);
+    } catch (err) {
+      if (err instanceof Http2ProtocolError) this.#connectionError(err);
+      else throw err;
+    }
+    this.#flushAll();
+  }
+
+  #frame(f: Frame): void {
+    if (!this.#gotSettings) {
+      if (f.type !== T_SETTINGS || f.ack) throw connectionError(H2.PROTOCOL_ERROR, 'the first frame must be SETTINGS (§3.4)');
+      this.#gotSettings = true;
+    }
+    switch (f.type) {
+      case T_SETTINGS:
+        return this.#settings(f);
+      case T_PING:
+        if (!f.ack) this.conn.write(pingFrame(f.data, true));
+        return;
+      case T_GOAWAY:
+        this.#goaway = true;
+        if (this.#streams.size === 0) this.conn.end();
+        return;
+      case T_WINDOW_UPDATE:
+        return this.#windowUpdate(f.streamId, f.increment);
+      case T_RST_STREAM:
+        return this.#rst(f.streamId, f.code);
+      case T_PRIORITY:
+        return; // RFC 9113 §5.3.2: priority signals may be ignored
+      case T_PUSH_PROMISE:
+        throw connectionError(H2.PROTOCOL_ERROR, 'a client cannot push (§8.4)');
+      case T_HEADERS:
+        return this.#headers(f.streamId, f.block, f.endStream);
+      case T_DATA:
+        return this.#data(f.streamId, f.data, f.flowLength, f.endStream);
+    }
+  }
+
+  #settings(f: Extract<Frame, { type: typeof T_SETTINGS }>): void {
+    if (f.ack) {
+      this.#settingsAcked = true;
+      this.#armIdle();
+      return;
+    }
+    for (const [id, v] of f.settings) {
+      if (id === S_HEADER_TABLE_SIZE) this.#encoder.setMaxTableSize(Math.min(v, 4096));
+      else if (id === S_MAX_FRAME_SIZE) this.#peerMaxFrameSize = v;
+      else if (id === S_INITIAL_WINDOW_SIZE) {
+        // §6.9.2: the change applies to every open stream's send window.
+        const delta = v - this.#peerInitialWindow;
+        this.#peerInitialWindow = v;
+        for (const s of this.#streams.values()) {
+          s.sendWindow += delta;
+          if (s.sendWindow > MAX_WINDOW) throw connectionError(H2.FLOW_CONTROL_ERROR, 'a stream window exceeds 2^31-1 after SETTINGS_INITIAL_WINDOW_SIZE');
+        }
+      }
+    }
+    this.conn.write(settingsFrame([], true));
+  }
+
+  #windowUpdate(id: number, inc: number): void {
+    if (id === 0) {
+      this.#connSendWindow += inc;
+      if (this.#connSendWindow > MAX_WINDOW) throw connectionError(H2.FLOW_CONTROL_ERROR, 'connection window exceeds 2^31-1 (§6.9.1)');
+      return;
+    }
+    const s = this.#streams.get(id);
+    if (s === undefined) {
+      if (id > this.#lastStreamId) throw connectionError(H2.PROTOCOL_ERROR, `WINDOW_UPDATE on idle stream ${id} (§5.1)`);
+      return; // a closed stream: ignored (§6.9)
+    }
+    s.sendWindow += inc;
+    if (s.sendWindow > MAX_WINDOW) this.#streamError(streamError(H2.FLOW_CONTROL_ERROR, id, 'stream window exceeds 2^31-1 (§6.9.1)'));
+  }
+
+  #rst(id: number, code: number): void {
+    const s = this.#streams.get(id);
+    if (s === undefined) {
+      if (id > this.#lastStreamId) throw connectionError(H2.PROTOCOL_ERROR, `RST_STREAM on idle stream ${id} (§5.1)`);
+      return;
+    }
+    void code;
+    // Rapid reset (CVE-2023-44487): a client opening and cancelling streams faster than the budget allows.
+    if (!this.#resets.take()) throw connectionError(H2.ENHANCE_YOUR_CALM, 'too many stream resets');
+    this.#close(s, true);
+  }
+
+  #headers(id: number, block: Buffer, endStream: boolean): void {
+    let fields: Array<[string, string, boolean?]>;
+    try {
+      fields = this.#decoder.decode(block);
+    } catch (err) {
+      // Any HPACK failure desynchronizes the tables: connection error (§4.3).
+      if (err instanceof HpackError) throw connectionError(err.code === 'HEADER_LIST_TOO_LARGE' ? H2.ENHANCE_YOUR_CALM : H2.COMPRESSION_ERROR, err.message);
+      throw err;
+    }
+    const existing = this.#streams.get(id);
+    if (existing !== undefined) {
+      // Trailers (§8.1): must end the stream, no pseudo-headers.
+      if (existing.state !== 'open' && existing.state !== 'half-closed-local') return this.#streamError(streamError(H2.STREAM_CLOSED, id, 'HEADERS on a half-closed stream'));
+      if (!endStream) return this.#streamError(streamError(H2.PROTOCOL_ERROR, id, 'trailers without END_STREAM (§8.1)'));
+      if (fields.some(([n]) => n.startsWith(':'))) return this.#streamError(streamError(H2.PROTOCOL_ERROR, id, 'pseudo-header in trailers (§8.1)'));
+      this.#endOfBody(existing, fields.flatMap(([n, v]) => [n, v]));
+      return;
+    }
+    if ((id & 1) === 0) throw connectionError(H2.PROTOCOL_ERROR, `client stream id ${id} is even (§5.1.1)`);
+    if (id <= this.#lastStreamId) throw connectionError(H2.STREAM_CLOSED, `stream ${id} is closed (§5.1)`);
+    this.#lastStreamId = id;
+    if (this.#goaway) return this.#streamError(streamError(H2.REFUSED_STREAM, id, 'going away'));
+    if (this.#streams.size >= this.#o.maxConcurrentStreams) return this.#streamError(streamError(H2.REFUSED_STREAM, id, 'too many concurrent streams (§5.1.2)'));
+    const head = this.#requestHead(id, fields, endStream);
+    if (head === null) return;
+    const s = new Stream(this, id, endStream ? 'half-closed-remote' : 'open', this.#peerInitialWindow, this.#o.initialWindowSize);
+    s.isHead = head.method === 'HEAD';
+    s.expectedLength = head.contentLength;
+    s.req = new Http1Request(head, s, this.conn.remoteAddress);
+    s.res = new Http2Response(s);
+    this.#streams.set(id, s);
+    this.conn.clearTimeout();
+    if (endStream && head.contentLength > 0) return this.#streamError(streamError(H2.PROTOCOL_ERROR, id, 'content-length with no body (§8.1.1)'));
+    this.#run(s);
+  }
+
+  /** Validates request fields (§8.3) and builds the head; null when the stream was reset for them. */
+  #requestHead(id: number, fields: Array<[string, string, boolean?]>, endStream: boolean): MessageHead | null {
+    const bad = (why: string): null => {
+      this.#streamError(streamError(H2.PROTOCOL_ERROR, id, `malformed request: ${why} (§8.1.1)`));
+      return null;
+    };
+    let method = '';
+    let path = '';
+    let scheme = '';
+    let authority = '';
+    let protocol = '';
+    let regular = false;
+    const headers: string[] = [];
+    let contentLength = -1;
+    let hasHost = false;
+    for (const [n, v] of fields) {
+      if (n.charCodeAt(0) === 58) {
+        if (regular) return bad('pseudo-header after a regular field');
+        const dup = () => bad(`${n} repeated`);
+        if (n === ':method') (method === '' ? (method = v) : dup());
+        else if (n === ':path') (path === '' ? (path = v) : dup());
+        else if (n === ':scheme') (scheme === '' ? (scheme = v) : dup());
+        else if (n === ':authority') (authority === '' ? (authority = v) : dup());
+        else if (n === ':protocol') protocol = v;
+        else return bad(`unknown pseudo-header ${n}`);
+        continue;
+      }
+      regular = true;
+      if (/[A-Z]/.test(n)) return bad(`uppercase field name ${n}`);
+      if (n === 'connection' || n === 'keep-alive' || n === 'proxy-connection' || n === 'transfer-encoding' || n === 'upgrade') return bad(`connection-specific field ${n}`);
+      if (n === 'te' && v !== 'trailers') return bad('te other than "trailers"');
+      if (n === 'host') hasHost = true;
+      if (n === 'content-length') {
+        if (!/^\d{1,15}$/.test(v) || (contentLength >= 0 && Number(v) !== contentLength)) return bad('invalid content-length');
+        contentLength = Number(v);
+      }
+      headers.push(n, v);
+    }
+    if (method === '') return bad(':method missing');
+    if (method === 'CONNECT' && protocol === '') {
+      if (path !== '' || scheme !== '' || authority === '') return bad('CONNECT needs :authority only (§8.5)');
+    } else if (path === '' || scheme === '') return bad(':path or :scheme missing');
+    if (!hasHost && authority !== '') headers.unshift('host', authority);
+    return {
+      method,
+      url: path || authority,
+      versionMajor: 2,
+      versionMinor: 0,
+      statusCode: 0,
+      statusMessage: '',
+      headers,
+      keepAlive: true,
+      upgrade: false,
+      contentLength,
+      chunked: !endStream && contentLength < 0, // "a body of unknown length follows"
+      expectContinue: false,
+    };
+  }
+
+  #data(id: number, data: Buffer, flowLength: number, endStream: boolean): void {
+    // Connection window first: every DATA frame counts, even on closed streams (§6.9).
+    this.#connRecvWindow -= flowLength;
+    if (this.#connRecvWindow < 0) throw connectionError(H2.FLOW_CONTROL_ERROR, 'connection receive window exceeded (§6.9.1)');
+    this.#connUncredited += flowLength;
+    if (this.#connUncredited >= this.#o.connectionWindowSize / 2) {
+      this.conn.write(windowUpdateFrame(0, this.#connUncredited));
+      this.#connRecvWindow += this.#connUncredited;
+      this.#connUncredited = 0;
+    }
+    const s = this.#streams.get(id);
+    if (s === undefined || (s.state !== 'open' && s.state !== 'half-closed-local')) {
+      if (s === undefined && id > this.#lastStreamId) throw connectionError(H2.PROTOCOL_ERROR, `DATA on idle stream ${id} (§5.1)`);
+      return this.#streamError(streamError(H2.STREAM_CLOSED, id, 'DATA on a closed stream (§5.1)'));
+    }
+    s.recvWindow -= flowLength;
+    if (s.recvWindow < 0) return this.#streamError(streamError(H2.FLOW_CONTROL_ERROR, id, 'stream receive window exceeded (§6.9.1)'));
+    s.uncredited += flowLength - data.length; // padding is credited at once
+    s.receivedLength += data.length;
+    if (s.expectedLength >= 0 && s.receivedLength > s.expectedLength) return this.#streamError(streamError(H2.PROTOCOL_ERROR, id, 'more data than content-length (§8.1.1)'));
+    if (data.length > 0) {
+      s.uncredited += data.length;
+      s.req._push(Buffer.from(data)); // copied: the frame may be a view of a chunk reused by the parser
+      this.#credit(s, false);
+    }
+    if (endStream) {
+      if (s.expectedLength >= 0 && s.receivedLength !== s.expectedLength) return this.#streamError(streamError(H2.PROTOCOL_ERROR, id, 'less data than content-length (§8.1.1)'));
+      this.#endOfBody(s, null);
+    }
+  }
+
+  #endOfBody(s: Stream, trailers: string[] | null): void {
+    s.req._end(trailers);
+    s.state = s.state === 'half-closed-local' ? 'closed' : 'half-closed-remote';
+    if (s.state === 'closed') this.#close(s, false);
+  }
+
+  /** Gives receive window back to the client as the body is consumed (memory stays bounded). */
+  #credit(s: Stream, wanted: boolean): void {
+    if (s.full || s.uncredited === 0 || s.state === 'closed') return;
+    if (!wanted && s.uncredited < this.#o.initialWindowSize / 2) return;
+    this.conn.write(windowUpdateFrame(s.id, s.uncredited));
+    s.recvWindow += s.uncredited;
+    s.uncredited = 0;
+  }
+
+  /** @internal */
+  _credit(s: Stream, wanted: boolean): void {
+    this.#credit(s, wanted);
+    this.conn.flush();
+  }
+
+  // ---- output -----------------------------------------------------------------------------------------
+
+  /** @internal */
+  _sendHeaders(s: Stream, fields: Array<[string, string]>, endStream: boolean): void {
+    if (s.state === 'closed' || this.conn.closed) return;
+    for (const f of headersFrames(s.id, this.#encoder.encode(fields), { endStream, maxFrameSize: this.#peerMaxFrameSize })) this.conn.write(f);
+    if (endStream) this.#localEnd(s);
+  }
+
+  /** @internal */
+  _sendData(s: Stream, data: Buffer, endStream: boolean): boolean {
+    if (s.state === 'closed' || this.conn.closed) return false;
+    if (data.length > 0) {
+      s.queue.push(data);
+      s.queued += data.length;
+    }
+    if (endStream) s.endQueued = true;
+    this.#flush(s);
+    return s.queued < this.#o.initialWindowSize && !this.conn.writeBlocked;
+  }
+
+  /** Sends what the windows allow (§6.9: DATA only within both the stream's and the connection's window). */
+  #flush(s: Stream): void {
+    while (s.queue.length > 0) {
+      const room = Math.min(s.sendWindow, this.#connSendWindow, this.#peerMaxFrameSize);
+      if (room <= 0) return;
+      const head = s.queue[0]!;
+      const part = head.length <= room ? head : head.subarray(0, room);
+      if (part === head) s.queue.shift();
+      else s.queue[0] = head.subarray(room);
+      s.queued -= part.length;
+      s.sendWindow -= part.length;
+      this.#connSendWindow -= part.length;
+      const last = s.endQueued && s.queue.length === 0;
+      this.conn.write(dataFrame(s.id, part, last));
+      if (last) return this.#localEnd(s);
+    }
+    if (s.endQueued && s.state !== 'half-closed-local' && s.state !== 'closed') {
+      this.conn.write(dataFrame(s.id, Buffer.alloc(0), true));
+      this.#localEnd(s);
+    } else if (s.queue.length === 0) s.res._emit('drain');
+  }
+
+  #flushAll(): void {
+    for (const s of this.#streams.values()) if (s.queue.length > 0 || s.endQueued) this.#flush(s);
+  }
+
+  #localEnd(s: Stream): void {
+    if (s.state === 'half-closed-remote') this.#close(s, false);
+    else if (s.state === 'open') s.state = 'half-closed-local';
+  }
+
+  #close(s: Stream, reset: boolean): void {
+    if (s.state === 'closed' && !this.#streams.has(s.id)) return;
+    s.state = 'closed';
+    this.#streams.delete(s.id);
+    if (reset) {
+      s.req._abort();
+      s.res._emit('close');
+    }
+    if (this.#streams.size === 0) {
+      if (this.#goaway) this.conn.end();
+      else this.#armIdle();
+    }
+  }
+
+  #armIdle(): void {
+    if (this.#streams.size === 0 && this.#settingsAcked) this.conn.setTimeout('idle', this.#o.idleTimeout);
+  }
+
+  #run(s: Stream): void {
+    let ret: void | Promise<unknown>;
+    try {
+      ret = this.#handler(s.req, s.res);
+    } catch (err) {
+      this.#handlerError(s, err);
+      return;
+    }
+    if (ret !== undefined && typeof (ret as Promise<unknown>).then === 'function') {
+      (ret as Promise<unknown>).then(undefined, (err: unknown) => this.#handlerError(s, err));
+    }
+  }
+
+  #handlerError(s: Stream, err: unknown): void {
+    this.#o.onError?.(err instanceof Error ? err : new Error(String(err)));
+    if (s.state === 'closed') return;
+    if (s.res.headersSent) return this.#streamError(streamError(H2.INTERNAL_ERROR, s.id, 'handler failed'));
+    const st = (err as { status?: unknown } | null)?.status;
+    s.res.clearHeaders();
+    s.res.statusCode = typeof st === 'number' && st >= 400 && st < 600 ? st : 500;
+    s.res.setHeader('content-type', 'text/plain; charset=utf-8');
+    s.res.end(`${s.res.statusCode}\n`);
+  }
+
+  #streamError(e: Http2ProtocolError): void {
+    this.conn.write(rstStreamFrame(e.streamId, e.code));
+    const s = this.#streams.get(e.streamId);
+    if (s !== undefined) this.#close(s, true);
+  }
+
+  #connectionError(e: Http2ProtocolError): void {
+    this.#o.onError?.(e);
+    this.conn.write(goawayFrame(this.#lastStreamId, e.code, e.message.slice(0, 200)));
+    for (const s of [...this.#streams.values()]) this.#close(s, true);
+    this.#goaway = true;
+    this.conn.end();
+  }
+
+  // ---- ConnectionHandler --------------------------------------------------------------------------------
+
+  onClose(): void {
+    for (const s of [...this.#streams.values()]) this.#close(s, true);
+  }
+
+  onDrain(): void {
+    for (const s of this.#streams.values()) if (s.queue.length === 0) s.res._emit('drain');
+  }
+
+  onTimeout(kind: TimeoutKind): void {
+    if (kind === 'idle' && this.#streams.size === 0) {
+      this.conn.write(goawayFrame(this.#lastStreamId, H2.NO_ERROR, 'idle'));
+      this.conn.end();
+      return;
+    }
+    if (kind === 'headers') {
+      this.#connectionError(connectionError(H2.SETTINGS_TIMEOUT, 'no preface or SETTINGS in time'));
+      return;
+    }
+    this.conn.destroy();
+  }
+
+  /** Graceful shutdown: GOAWAY with the last stream we will serve; streams below it finish (§6.8). */
+  onShutdown(): void {
+    this.#goaway = true;
+    this.conn.write(goawayFrame(this.#lastStreamId, H2.NO_ERROR, 'shutting down'));
+    if (this.#streams.size === 0) this.conn.end();
+  }
+}
