@@ -70,6 +70,9 @@ class Stream implements BodySource, StreamSink {
   queue: Buffer[] = [];
   queued = 0;
   endQueued = false;
+  headersSent = false;
+  /** Trailers waiting for the queued DATA to go out first. */
+  trailers: Array<[string, string]> | null = null;
   readonly session: Http2Session;
 
   constructor(session: Http2Session, id: number, state: StreamState, sendWindow: number, recvWindow: number) {
@@ -435,6 +438,15 @@ export class Http2Session implements ConnectionHandler {
   /** @internal */
   _sendHeaders(s: Stream, fields: Array<[string, string]>, endStream: boolean): void {
     if (s.state === 'closed' || this.conn.closed) return;
+    if (s.headersSent && s.queue.length > 0) {
+      s.trailers = fields; // trailers go after the body still waiting for window
+      return;
+    }
+    s.headersSent = true;
+    this.#writeHeaders(s, fields, endStream);
+  }
+
+  #writeHeaders(s: Stream, fields: Array<[string, string]>, endStream: boolean): void {
     for (const f of headersFrames(s.id, this.#encoder.encode(fields), { endStream, maxFrameSize: this.#peerMaxFrameSize })) this.conn.write(f);
     if (endStream) this.#localEnd(s);
   }
@@ -467,7 +479,11 @@ export class Http2Session implements ConnectionHandler {
       this.conn.write(dataFrame(s.id, part, last));
       if (last) return this.#localEnd(s);
     }
-    if (s.endQueued && s.state !== 'half-closed-local' && s.state !== 'closed') {
+    if (s.trailers !== null) {
+      const t = s.trailers;
+      s.trailers = null;
+      this.#writeHeaders(s, t, true);
+    } else if (s.endQueued && s.state !== 'half-closed-local' && s.state !== 'closed') {
       this.conn.write(dataFrame(s.id, Buffer.alloc(0), true));
       this.#localEnd(s);
     } else if (s.queue.length === 0) s.res._emit('drain');

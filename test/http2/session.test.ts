@@ -1,0 +1,295 @@
+/**
+ * The HTTP/2 server against real clients (Node's http2 client, curl, nghttp, h2load) and against raw
+ * frame sequences that break RFC 9113 rules, each with the reaction the RFC requires. Attacks run on one
+ * connection while a well-behaved client on another is still served.
+ */
+import { execFile } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import net from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  createServer, createHttp2Server, FrameParser, HpackEncoder, PREFACE, H2, type Frame,
+  settingsFrame, headersFrames, dataFrame, rstStreamFrame, windowUpdateFrame, rawFrame, pingFrame,
+  T_GOAWAY, T_RST_STREAM, T_HEADERS, T_SETTINGS, T_PING, T_CONTINUATION, S_INITIAL_WINDOW_SIZE,
+} from '../../lib/http2/index.js';
+import type { Server } from '../../lib/net/index.js';
+
+const exec = promisify(execFile);
+const fixtures = join(import.meta.dirname, '..', 'fixtures');
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close({ graceMs: 200 })));
+});
+
+async function start(options = {}, tls = false): Promise<number> {
+  const server = createServer(
+    async (req, res) => {
+      if (req.path === '/echo') {
+        res.setHeader('content-type', 'application/octet-stream');
+        for await (const chunk of req) if (!res.write(chunk)) await res.drained();
+        res.addTrailers({ 'x-trailer': 'done' });
+        res.end();
+        return;
+      }
+      if (req.path === '/big') {
+        res.end(Buffer.alloc(1024 * 1024, 0x61));
+        return;
+      }
+      res.setHeader('content-type', 'text/plain');
+      res.end(`${req.method} ${req.url} ${req.httpVersion} ${req.get('x-test') ?? ''}`);
+    },
+    { ...options, ...(tls ? { tls: { key: readFileSync(join(fixtures, 'key.pem')), cert: readFileSync(join(fixtures, 'cert.pem')) } } : {}) },
+  );
+  servers.push(server);
+  return ((await server.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo).port;
+}
+
+function request(c: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders, body?: Buffer) {
+  return new Promise<{ status: number; body: Buffer; trailers: http2.IncomingHttpHeaders }>((resolve, reject) => {
+    const q = c.request(headers);
+    let status = 0;
+    let trailers: http2.IncomingHttpHeaders = {};
+    const parts: Buffer[] = [];
+    q.on('response', (h) => void (status = Number(h[':status'])));
+    q.on('trailers', (t) => void (trailers = t));
+    q.on('data', (d: Buffer) => parts.push(d));
+    q.on('end', () => resolve({ status, body: Buffer.concat(parts), trailers }));
+    q.on('error', reject);
+    q.end(body);
+  });
+}
+
+describe('HTTP/2 with real clients', () => {
+  it('node:http2: 200 concurrent streams on one connection', async () => {
+    const port = await start();
+    const c = http2.connect(`http://127.0.0.1:${port}`);
+    const rs = await Promise.all(Array.from({ length: 200 }, (_, i) => request(c, { ':path': `/s/${i}`, 'x-test': String(i) })));
+    rs.forEach((r, i) => expect([r.status, r.body.toString()]).toEqual([200, `GET /s/${i} 2.0 ${i}`]));
+    c.close();
+  });
+
+  it('node:http2: large bodies both ways with trailers, and a client with a small window', async () => {
+    const port = await start();
+    const c = http2.connect(`http://127.0.0.1:${port}`, { settings: { initialWindowSize: 1024 } });
+    const payload = Buffer.alloc(5 * 1024 * 1024);
+    for (let i = 0; i < payload.length; i++) payload[i] = i & 0xff;
+    const r = await request(c, { ':path': '/echo', ':method': 'POST' }, payload);
+    expect(r.body.equals(payload)).toBe(true);
+    expect(r.trailers['x-trailer']).toBe('done');
+    const big = await request(c, { ':path': '/big' });
+    expect(big.body.length).toBe(1024 * 1024);
+    c.close();
+  });
+
+  it('curl --http2-prior-knowledge, curl over TLS (ALPN h2), and HTTP/1.1 on the same ports', async () => {
+    const port = await start();
+    expect((await exec('curl', ['-s', '--http2-prior-knowledge', `http://127.0.0.1:${port}/x`])).stdout).toBe('GET /x 2.0 ');
+    expect((await exec('curl', ['-s', `http://127.0.0.1:${port}/y`])).stdout).toBe('GET /y 1.1 ');
+    const tlsPort = await start({}, true);
+    expect((await exec('curl', ['-sk', '--http2', `https://127.0.0.1:${tlsPort}/z`])).stdout).toBe('GET /z 2.0 ');
+    expect((await exec('curl', ['-sk', '--http1.1', `https://127.0.0.1:${tlsPort}/w`])).stdout).toBe('GET /w 1.1 ');
+  });
+
+  it('nghttp and h2load get every response', async () => {
+    const port = await start();
+    const n = await exec('nghttp', ['-n', '-s', `http://127.0.0.1:${port}/a`, `http://127.0.0.1:${port}/b`]);
+    expect(n.stdout).toMatch(/200/);
+    const h = await exec('h2load', ['-n', '2000', '-c', '4', '-m', '16', `http://127.0.0.1:${port}/`]);
+    expect(h.stdout).toMatch(/2000 succeeded, 0 failed, 0 errored/);
+  });
+});
+
+/** A raw HTTP/2 client: writes frames, collects the server's frames. */
+async function rawClient(port: number) {
+  const sock = net.connect(port, '127.0.0.1');
+  await once(sock, 'connect');
+  const frames: Frame[] = [];
+  const parser = new FrameParser({ onFrame: (f) => void frames.push(f), onStreamError: () => {} }, { maxFrameSize: 1 << 24 });
+  sock.on('data', (d: Buffer) => {
+    try {
+      parser.push(d);
+    } catch {
+      /* the server may send anything before closing */
+    }
+  });
+  let closed = false;
+  sock.on('close', () => void (closed = true));
+  sock.on('error', () => {});
+  const until = async (pred: () => boolean, ms = 3000) => {
+    const t0 = Date.now();
+    while (!pred()) {
+      if (Date.now() - t0 > ms) throw new Error(`timeout; frames: ${JSON.stringify(frames.map((f) => f.type))}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  };
+  const enc = new HpackEncoder();
+  const req = (id: number, extra: Array<[string, string]> = [], endStream = true) =>
+    headersFrames(id, enc.encode([[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':authority', 'a'], ...extra]), { endStream });
+  return {
+    sock,
+    frames,
+    write: (...b: Buffer[]) => void sock.write(Buffer.concat(b)),
+    open: () => sock.write(Buffer.concat([PREFACE, settingsFrame([])])),
+    req,
+    enc,
+    until,
+    get closed() {
+      return closed;
+    },
+    async goaway(): Promise<number> {
+      await until(() => frames.some((f) => f.type === T_GOAWAY) && closed);
+      return (frames.find((f) => f.type === T_GOAWAY) as Extract<Frame, { type: 7 }>).code;
+    },
+    async rst(id: number): Promise<number> {
+      await until(() => frames.some((f) => f.type === T_RST_STREAM && f.streamId === id));
+      return (frames.find((f) => f.type === T_RST_STREAM && f.streamId === id) as Extract<Frame, { type: 3 }>).code;
+    },
+  };
+}
+
+describe('RFC 9113 conformance on raw frames', () => {
+  it('§3.4 sends SETTINGS first, ACKs ours, answers PING', async () => {
+    const c = await rawClient(await start());
+    c.open();
+    c.write(pingFrame(Buffer.from('12345678')));
+    await c.until(() => c.frames.some((f) => f.type === T_PING));
+    expect(c.frames[0]!.type).toBe(T_SETTINGS);
+    expect(c.frames.some((f) => f.type === T_SETTINGS && f.ack)).toBe(true);
+    expect(c.frames.find((f) => f.type === T_PING)).toMatchObject({ ack: true });
+    c.sock.destroy();
+  });
+
+  it('§3.4 invalid preface → PROTOCOL_ERROR (h2-only server; the shared port would take it for HTTP/1.1)', async () => {
+    const server = createHttp2Server((_req, res) => res.end());
+    servers.push(server);
+    const c = await rawClient(((await server.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo).port);
+    c.write(Buffer.from('PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n'));
+    expect(await c.goaway()).toBe(H2.PROTOCOL_ERROR);
+  });
+
+  const connCases: Array<[string, (c: Awaited<ReturnType<typeof rawClient>>) => void, number]> = [
+    ['§3.4 first frame not SETTINGS → PROTOCOL_ERROR', (c) => c.write(PREFACE, pingFrame(Buffer.alloc(8))), H2.PROTOCOL_ERROR],
+    ['§5.1.1 even stream id → PROTOCOL_ERROR', (c) => (c.open(), c.write(...c.req(2))), H2.PROTOCOL_ERROR],
+    ['§5.1.1 stream id going backwards → STREAM_CLOSED', (c) => (c.open(), c.write(...c.req(5), ...c.req(3))), H2.STREAM_CLOSED],
+    ['§5.1 DATA on an idle stream → PROTOCOL_ERROR', (c) => (c.open(), c.write(dataFrame(7, Buffer.from('x')))), H2.PROTOCOL_ERROR],
+    ['§5.1 RST_STREAM on an idle stream → PROTOCOL_ERROR', (c) => (c.open(), c.write(rstStreamFrame(9, 0))), H2.PROTOCOL_ERROR],
+    ['§6.9.1 connection window overflow → FLOW_CONTROL_ERROR', (c) => (c.open(), c.write(windowUpdateFrame(0, 0x7fffffff))), H2.FLOW_CONTROL_ERROR],
+    ['§6.5.2 bad SETTINGS_INITIAL_WINDOW_SIZE → FLOW_CONTROL_ERROR', (c) => c.write(PREFACE, settingsFrame([[S_INITIAL_WINDOW_SIZE, 2 ** 31]])), H2.FLOW_CONTROL_ERROR],
+    ['§4.3 undecodable header block → COMPRESSION_ERROR', (c) => (c.open(), c.write(...headersFrames(1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])))), H2.COMPRESSION_ERROR],
+    ['§6.10 CONTINUATION flood → ENHANCE_YOUR_CALM', (c) => (c.open(), c.write(rawFrame(T_HEADERS, 0, 1, Buffer.from([0x82])), ...Array.from({ length: 50 }, () => rawFrame(T_CONTINUATION, 0, 1, Buffer.from([0x84]))))), H2.ENHANCE_YOUR_CALM],
+    ['§8.4 PUSH_PROMISE from a client → PROTOCOL_ERROR', (c) => (c.open(), c.write(rawFrame(0x5, 4, 1, Buffer.from([0, 0, 0, 2, 0x82])))), H2.PROTOCOL_ERROR],
+  ];
+  for (const [name, act, code] of connCases) {
+    it(name, async () => {
+      const c = await rawClient(await start());
+      act(c);
+      expect(await c.goaway()).toBe(code);
+    });
+  }
+
+  const streamCases: Array<[string, Array<[string, string]>, number]> = [
+    ['§8.3 uppercase field name', [['X-Upper', '1']], H2.PROTOCOL_ERROR],
+    ['§8.2.2 connection-specific field', [['connection', 'keep-alive']], H2.PROTOCOL_ERROR],
+    ['§8.2.2 te other than trailers', [['te', 'gzip']], H2.PROTOCOL_ERROR],
+    ['§8.3 pseudo-header after a regular field', [['x-a', 'b'], [':path', '/again']], H2.PROTOCOL_ERROR],
+    ['§8.3 unknown pseudo-header', [[':foo', 'x']], H2.PROTOCOL_ERROR],
+  ];
+  for (const [name, extra, code] of streamCases) {
+    it(`${name} → RST_STREAM ${code}, connection stays`, async () => {
+      const c = await rawClient(await start());
+      c.open();
+      c.write(...c.req(1, extra));
+      expect(await c.rst(1)).toBe(code);
+      c.write(...c.req(3));
+      await c.until(() => c.frames.some((f) => f.type === T_HEADERS && f.streamId === 3));
+      c.sock.destroy();
+    });
+  }
+
+  it('§5.1.2 streams beyond SETTINGS_MAX_CONCURRENT_STREAMS are refused', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const server = createHttp2Server(async (_req, res) => {
+      await gate;
+      res.end('ok');
+    }, { maxConcurrentStreams: 2 });
+    servers.push(server);
+    const port = ((await server.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo).port;
+    const c = await rawClient(port);
+    c.open();
+    c.write(...c.req(1), ...c.req(3), ...c.req(5));
+    expect(await c.rst(5)).toBe(H2.REFUSED_STREAM);
+    release();
+    c.sock.destroy();
+  });
+
+  it('§6.9 DATA beyond the stream window → FLOW_CONTROL_ERROR on that stream', async () => {
+    const c = await rawClient(await start({ initialWindowSize: 100, connectionWindowSize: 65535 }));
+    c.open();
+    c.write(...c.req(1, [], false), dataFrame(1, Buffer.alloc(101)));
+    expect(await c.rst(1)).toBe(H2.FLOW_CONTROL_ERROR);
+    c.sock.destroy();
+  });
+
+  it('rapid reset (CVE-2023-44487) ends in GOAWAY ENHANCE_YOUR_CALM while another client is served', async () => {
+    const port = await start({ resetBurst: 50, resetRate: 10 });
+    const good = http2.connect(`http://127.0.0.1:${port}`);
+    const c = await rawClient(port);
+    c.open();
+    const frames: Buffer[] = [];
+    for (let id = 1; id < 400; id += 2) frames.push(...c.req(id, [], false), rstStreamFrame(id, H2.CANCEL));
+    c.write(...frames);
+    expect(await c.goaway()).toBe(H2.ENHANCE_YOUR_CALM);
+    expect((await request(good, { ':path': '/ok' })).status).toBe(200);
+    good.close();
+  });
+
+  it('an HPACK bomb is stopped at the header list limit', async () => {
+    const c = await rawClient(await start({ maxHeaderListSize: 16 * 1024 }));
+    c.open();
+    const enc = new HpackEncoder();
+    const first = enc.encode([[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':authority', 'a'], ['x-bomb', 'y'.repeat(1500)]]);
+    c.write(...headersFrames(1, first));
+    await c.until(() => c.frames.some((f) => f.type === T_HEADERS && f.streamId === 1));
+    // :method GET, :scheme http, :path /, :authority (dynamic 63), then x-bomb (dynamic 62) a hundred times.
+    c.write(...headersFrames(3, Buffer.concat([Buffer.from([0x82, 0x86, 0x84, 0xbf]), Buffer.alloc(100, 0xbe)])));
+    expect(await c.goaway()).toBe(H2.ENHANCE_YOUR_CALM);
+  });
+
+  it('a peer that never opens its window: output waits, memory stays bounded, the connection stays usable', async () => {
+    const c = await rawClient(await start());
+    c.write(PREFACE, settingsFrame([[S_INITIAL_WINDOW_SIZE, 0]]));
+    c.write(...c.req(1, [['x-p', '/big']]));
+    // The body of 1 MiB cannot go out (window 0): only the HEADERS arrive.
+    await c.until(() => c.frames.some((f) => f.type === T_HEADERS && f.streamId === 1));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.frames.filter((f) => f.type === 0x0)).toEqual([]);
+    c.write(pingFrame(Buffer.alloc(8)));
+    await c.until(() => c.frames.some((f) => f.type === T_PING && f.ack));
+    c.sock.destroy();
+  });
+
+  it('graceful shutdown sends GOAWAY NO_ERROR and lets open streams finish', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const server = createHttp2Server(async (_req, res) => {
+      await gate;
+      res.end('finished');
+    });
+    const port = ((await server.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo).port;
+    const c = http2.connect(`http://127.0.0.1:${port}`);
+    const pending = request(c, { ':path': '/slow' });
+    await new Promise((r) => setTimeout(r, 50));
+    const goaway = once(c, 'goaway');
+    const closing = server.close({ graceMs: 5000 });
+    const [code] = await goaway;
+    expect(code).toBe(H2.NO_ERROR);
+    release();
+    expect((await pending).body.toString()).toBe('finished');
+    await closing;
+  });
+});
