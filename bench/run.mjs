@@ -11,6 +11,7 @@ const BENCHES = {
   router: async () => (await import('./router.mjs')).runRouterBench(),
   ws: async () => (await import('./ws.mjs')).runWsBench(),
   hpack: async () => (await import('./hpack.mjs')).runHpackBench(),
+  http2: async () => (await import('./http2.mjs')).runHttp2Bench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {

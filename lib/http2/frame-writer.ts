@@ -32,6 +32,18 @@ function padded(payload: Uint8Array, pad: number | undefined): [Uint8Array, numb
   return [b, F_PADDED];
 }
 
+/** The 9-byte header of a frame of `length` bytes (to write before a payload without copying it). */
+export function frameHeader(type: number, flags: number, streamId: number, length: number): Buffer {
+  const b = Buffer.allocUnsafe(9);
+  b[0] = (length >>> 16) & 0xff;
+  b[1] = (length >>> 8) & 0xff;
+  b[2] = length & 0xff;
+  b[3] = type;
+  b[4] = flags;
+  b.writeUInt32BE(streamId & 0x7fffffff, 5);
+  return b;
+}
+
 export function dataFrame(streamId: number, data: Uint8Array, endStream = false, pad?: number): Buffer {
   const [p, f] = padded(data, pad);
   return rawFrame(T_DATA, f | (endStream ? F_END_STREAM : 0), streamId, p);

@@ -18,11 +18,11 @@ import type { Connection, ConnectionHandler, TimeoutKind } from '../net/index.js
 import { Http1Request, type BodySource, type MessageHead } from '../http1/index.js';
 import { H2, Http2ProtocolError, connectionError, streamError } from './errors.js';
 import {
-  FrameParser, type Frame,
+  FrameParser, type Frame, F_END_STREAM,
   T_DATA, T_HEADERS, T_PRIORITY, T_RST_STREAM, T_SETTINGS, T_PUSH_PROMISE, T_PING, T_GOAWAY, T_WINDOW_UPDATE,
   S_HEADER_TABLE_SIZE, S_INITIAL_WINDOW_SIZE, S_MAX_CONCURRENT_STREAMS, S_MAX_FRAME_SIZE, S_MAX_HEADER_LIST_SIZE, S_ENABLE_PUSH,
 } from './frame-parser.js';
-import { dataFrame, goawayFrame, headersFrames, pingFrame, rstStreamFrame, settingsFrame, windowUpdateFrame } from './frame-writer.js';
+import { dataFrame, frameHeader, goawayFrame, headersFrames, pingFrame, rstStreamFrame, settingsFrame, windowUpdateFrame } from './frame-writer.js';
 import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
 import { Http2Response, type StreamSink } from './response.js';
 
@@ -475,8 +475,10 @@ export class Http2Session implements ConnectionHandler {
       s.queued -= part.length;
       s.sendWindow -= part.length;
       this.#connSendWindow -= part.length;
-      const last = s.endQueued && s.queue.length === 0;
-      this.conn.write(dataFrame(s.id, part, last));
+      const last = s.endQueued && s.queue.length === 0 && s.trailers === null;
+      // Header and payload as two writes (one writev): the payload is not copied.
+      this.conn.write(frameHeader(T_DATA, last ? F_END_STREAM : 0, s.id, part.length));
+      this.conn.write(part);
       if (last) return this.#localEnd(s);
     }
     if (s.trailers !== null) {

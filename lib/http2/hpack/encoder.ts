@@ -19,12 +19,14 @@ import { STATIC_TABLE } from './tables.js';
 const SENSITIVE = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
 const NOT_INDEXED = new Set([':path', 'content-length', 'date', 'etag', 'last-modified', 'if-none-match', 'if-modified-since', 'age', 'expires', 'location', 'content-range', 'x-request-id']);
 
-/** name → static index of the first entry with that name; "name\0value" → index of the exact entry. */
+/** name → static index of the first entry with that name; name → value → index of the exact entry. */
 const STATIC_NAME = new Map<string, number>();
-const STATIC_EXACT = new Map<string, number>();
+const STATIC_EXACT = new Map<string, Map<string, number>>();
 STATIC_TABLE.forEach(([n, v], i) => {
   if (!STATIC_NAME.has(n)) STATIC_NAME.set(n, i + 1);
-  STATIC_EXACT.set(`${n}\u0000${v}`, i + 1);
+  let m = STATIC_EXACT.get(n);
+  if (m === undefined) STATIC_EXACT.set(n, (m = new Map()));
+  m.set(v, i + 1);
 });
 
 export interface HpackEncoderOptions {
@@ -38,6 +40,8 @@ export class HpackEncoder {
   readonly table: DynamicTable;
   readonly huffman: boolean;
   #pendingSizeUpdate: number | null = null;
+  /** Last literal-without-indexing encoding per name (`date` and `content-length` repeat across responses). */
+  #literalCache = new Map<string, { value: string; bytes: Buffer }>();
   #buf = Buffer.allocUnsafe(4096);
   #at = 0;
 
@@ -64,7 +68,7 @@ export class HpackEncoder {
       const value = f[1];
       const sensitive = (f as HeaderField)[2] === true || SENSITIVE.has(name);
       if (!sensitive) {
-        const exact = STATIC_EXACT.get(`${name}\u0000${value}`);
+        const exact = STATIC_EXACT.get(name)?.get(value);
         if (exact !== undefined) {
           this.#int(exact, 7, 0x80);
           continue;
@@ -82,8 +86,22 @@ export class HpackEncoder {
         if (d <= -2) nameIdx = STATIC_TABLE.length + 1 + (-d - 2);
       }
       if (sensitive) this.#int(nameIdx, 4, 0x10);
-      else if (NOT_INDEXED.has(name) || name.length + value.length + 32 > this.table.maxSize / 2) this.#int(nameIdx, 4, 0x00);
-      else {
+      else if (NOT_INDEXED.has(name) || name.length + value.length + 32 > this.table.maxSize / 2) {
+        // Not indexed: the bytes depend only on the field, so a repeated value is copied, not re-encoded.
+        const cached = nameIdx !== 0 && nameIdx <= STATIC_TABLE.length ? this.#literalCache.get(name) : undefined;
+        if (cached !== undefined && cached.value === value) {
+          this.#ensure(cached.bytes.length);
+          cached.bytes.copy(this.#buf, this.#at);
+          this.#at += cached.bytes.length;
+          continue;
+        }
+        const start = this.#at;
+        this.#int(nameIdx, 4, 0x00);
+        if (nameIdx === 0) this.#string(name);
+        this.#string(value);
+        if (nameIdx !== 0 && nameIdx <= STATIC_TABLE.length) this.#literalCache.set(name, { value, bytes: Buffer.from(this.#buf.subarray(start, this.#at)) });
+        continue;
+      } else {
         this.#int(nameIdx, 6, 0x40);
         this.table.add(name, value);
       }
