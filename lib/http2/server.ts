@@ -3,8 +3,9 @@
  * chosen by ALPN under TLS (`h2`, falling back to `http/1.1`), by the connection preface in cleartext.
  */
 import { Server, type ConnectionHandler, type ServerOptions } from '../net/index.js';
-import { Http1Connection, type Http1Handler, type Http1ServerOptions, type Http1Request, type Http1Response } from '../http1/index.js';
+import { Http1Connection, type Http1Handler, type Http1ServerOptions, type Http1Request, type Http1Response, type UpgradeHandler } from '../http1/index.js';
 import { Http2Session, PREFACE, type Http2SessionOptions } from './session.js';
+import { Http2ProtocolError } from './errors.js';
 import type { Http2Response } from './response.js';
 
 /** A handler for both protocols: the response is an `Http1Response` or an `Http2Response` (same surface). */
@@ -28,8 +29,40 @@ export function createHttp2Server(
 }
 
 /**
+ * An `onUpgrade` handler for HTTP/1.1 `Upgrade: h2c` (RFC 7540 §3.2; deprecated by RFC 9113 §3.1 but still
+ * sent by curl --http2 on cleartext): answers 101, then serves the request as stream 1 over HTTP/2.
+ * Declines (returns false) for other upgrades, or when HTTP2-Settings is missing or repeated.
+ */
+export function h2cUpgrade(handler: (req: Http1Request, res: Http2Response) => void | Promise<unknown>, options: Http2SessionOptions = {}): UpgradeHandler {
+  return (req, conn, head) => {
+    if (!req.get('upgrade')?.split(',').some((t) => t.trim().toLowerCase() === 'h2c')) return false;
+    const settings = req.getAll('http2-settings');
+    if (settings.length !== 1 || !req.get('connection')?.toLowerCase().includes('http2-settings')) return false;
+    let payload: Buffer;
+    try {
+      payload = Buffer.from(settings[0]!, 'base64url');
+      if (payload.length % 6 !== 0) return false;
+    } catch {
+      return false;
+    }
+    conn.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n');
+    const session = new Http2Session(conn, handler, options);
+    try {
+      session.adoptUpgrade(req, payload);
+    } catch (err) {
+      if (!(err instanceof Http2ProtocolError)) throw err;
+      conn.destroy(err);
+      return true;
+    }
+    conn.setHandler(session, head);
+    return true;
+  };
+}
+
+/**
  * HTTP/1.1 and HTTP/2 on one port. Under TLS the protocol comes from ALPN; in cleartext a connection that
- * starts with the HTTP/2 preface is HTTP/2 (prior knowledge), anything else HTTP/1.1.
+ * starts with the HTTP/2 preface is HTTP/2 (prior knowledge), anything else HTTP/1.1, which may still
+ * switch with `Upgrade: h2c`.
  *
  * @example
  * ```ts
@@ -39,6 +72,10 @@ export function createHttp2Server(
  */
 export function createServer(handler: AnyHandler, options: Http1ServerOptions & Http2SessionOptions = {}): Server {
   const tls = options.tls ? { ...options.tls, ALPNProtocols: ['h2', 'http/1.1'] } : undefined;
+  // HTTP/1.1 connections may also switch with Upgrade: h2c; other upgrades go to the caller's handler.
+  const h2c = h2cUpgrade(handler, options);
+  const user = options.onUpgrade;
+  options = { ...options, onUpgrade: (req, conn, head) => h2c(req, conn, head) || (user?.(req, conn, head) ?? false) };
   return new Server({
     ...options,
     tls,

@@ -22,11 +22,20 @@ import {
   T_DATA, T_HEADERS, T_PRIORITY, T_RST_STREAM, T_SETTINGS, T_PUSH_PROMISE, T_PING, T_GOAWAY, T_WINDOW_UPDATE,
   S_HEADER_TABLE_SIZE, S_INITIAL_WINDOW_SIZE, S_MAX_CONCURRENT_STREAMS, S_MAX_FRAME_SIZE, S_MAX_HEADER_LIST_SIZE, S_ENABLE_PUSH,
 } from './frame-parser.js';
-import { dataFrame, frameHeader, goawayFrame, headersFrames, pingFrame, rstStreamFrame, settingsFrame, windowUpdateFrame } from './frame-writer.js';
+import { dataFrame, frameHeader, rawFrame, goawayFrame, headersFrames, pingFrame, rstStreamFrame, settingsFrame, windowUpdateFrame } from './frame-writer.js';
 import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
 import { Http2Response, type StreamSink } from './response.js';
 
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/** A SETTINGS payload (as carried base64url-encoded in HTTP2-Settings) → its pairs, checked like a frame. */
+export function parseSettingsPayload(p: Buffer): Array<[number, number]> {
+  let out: Array<[number, number]> = [];
+  const parser = new FrameParser({ onFrame: (f) => void (f.type === T_SETTINGS && (out = f.settings)), onStreamError: () => {} });
+  parser.push(rawFrame(T_SETTINGS, 0, 0, p));
+  return out;
+}
+
 const MAX_WINDOW = 0x7fffffff;
 
 export type Http2Handler = (req: Http1Request, res: Http2Response) => void | Promise<unknown>;
@@ -184,6 +193,23 @@ export class Http2Session implements ConnectionHandler {
     conn.setTimeout('headers', this.#o.settingsTimeout);
   }
 
+  /**
+   * HTTP/1.1 `Upgrade: h2c` (RFC 7540 §3.2): the client's HTTP2-Settings count as its first SETTINGS, and
+   * the upgrade request becomes stream 1, half-closed (its body was read before the switch). Call right
+   * after the 101 was written.
+   */
+  adoptUpgrade(req: Http1Request, settingsPayload: Buffer): void {
+    // The 101 acknowledges these settings implicitly: no SETTINGS ACK (RFC 7540 §3.2.1).
+    this.#applySettings(parseSettingsPayload(settingsPayload));
+    this.#lastStreamId = 1;
+    const s = new Stream(this, 1, 'half-closed-remote', this.#peerInitialWindow, this.#o.initialWindowSize);
+    s.isHead = req.method === 'HEAD';
+    s.req = req;
+    s.res = new Http2Response(s);
+    this.#streams.set(1, s);
+    this.#run(s);
+  }
+
   // ---- input ------------------------------------------------------------------------------------------
 
   onData(chunk: Buffer): void {
@@ -243,7 +269,12 @@ export class Http2Session implements ConnectionHandler {
       this.#armIdle();
       return;
     }
-    for (const [id, v] of f.settings) {
+    this.#applySettings(f.settings);
+    this.conn.write(settingsFrame([], true));
+  }
+
+  #applySettings(settings: ReadonlyArray<[number, number]>): void {
+    for (const [id, v] of settings) {
       if (id === S_HEADER_TABLE_SIZE) this.#encoder.setMaxTableSize(Math.min(v, 4096));
       else if (id === S_MAX_FRAME_SIZE) this.#peerMaxFrameSize = v;
       else if (id === S_INITIAL_WINDOW_SIZE) {
@@ -256,7 +287,6 @@ export class Http2Session implements ConnectionHandler {
         }
       }
     }
-    this.conn.write(settingsFrame([], true));
   }
 
   #windowUpdate(id: number, inc: number): void {

@@ -94,6 +94,14 @@ describe('HTTP/2 with real clients', () => {
     expect((await exec('curl', ['-sk', '--http1.1', `https://127.0.0.1:${tlsPort}/w`])).stdout).toBe('GET /w 1.1 ');
   });
 
+  it('curl --http2 on cleartext switches with Upgrade: h2c and gets the answer over HTTP/2', async () => {
+    const port = await start();
+    const r = await exec('curl', ['-sv', '--http2', '-d', 'body-before-upgrade', `http://127.0.0.1:${port}/up`]);
+    expect(r.stderr).toContain('HTTP/1.1 101 Switching Protocols');
+    expect(r.stderr).toMatch(/< HTTP\/2 200/);
+    expect(r.stdout).toBe('POST /up 1.1 ');
+  });
+
   it('nghttp and h2load get every response', async () => {
     const port = await start();
     const n = await exec('nghttp', ['-n', '-s', `http://127.0.0.1:${port}/a`, `http://127.0.0.1:${port}/b`]);
