@@ -37,6 +37,7 @@ export function parseSettingsPayload(p: Buffer): Array<[number, number]> {
 }
 
 const MAX_WINDOW = 0x7fffffff;
+const SHUTDOWN_PING = Buffer.from('covet-go');
 
 export type Http2Handler = (req: Http1Request, res: Http2Response) => void | Promise<unknown>;
 
@@ -159,6 +160,8 @@ export class Http2Session implements ConnectionHandler {
   #peerMaxFrameSize = 16384;
   #resets: Budget;
   #settingsAcked = false;
+  /** First GOAWAY of a graceful shutdown sent, waiting for the PING round trip. */
+  #draining = false;
 
   constructor(conn: Connection, handler: Http2Handler, options: Http2SessionOptions = {}) {
     this.conn = conn;
@@ -243,6 +246,7 @@ export class Http2Session implements ConnectionHandler {
         return this.#settings(f);
       case T_PING:
         if (!f.ack) this.conn.write(pingFrame(f.data, true));
+        else if (this.#draining && f.data.equals(SHUTDOWN_PING)) this.#finalGoaway();
         return;
       case T_GOAWAY:
         this.#goaway = true;
@@ -606,11 +610,28 @@ export class Http2Session implements ConnectionHandler {
       this.#connectionError(connectionError(H2.SETTINGS_TIMEOUT, 'no preface or SETTINGS in time'));
       return;
     }
+    if (kind === 'custom' && this.#draining) {
+      this.#finalGoaway();
+      return;
+    }
     this.conn.destroy();
   }
 
-  /** Graceful shutdown: GOAWAY with the last stream we will serve; streams below it finish (§6.8). */
+  /**
+   * Graceful shutdown in two phases (§6.8): GOAWAY with the largest stream id and a PING, so requests
+   * already in flight toward us are still served; when the PING comes back (one round trip, capped at
+   * 1 s), GOAWAY with the real last stream id. Streams below it finish; then the connection closes.
+   */
   onShutdown(): void {
+    if (this.#goaway || this.#draining) return;
+    this.#draining = true;
+    this.conn.write(goawayFrame(MAX_WINDOW, H2.NO_ERROR, 'shutting down'));
+    this.conn.write(pingFrame(SHUTDOWN_PING));
+    this.conn.setTimeout('custom', 1000);
+  }
+
+  #finalGoaway(): void {
+    if (this.#goaway) return;
     this.#goaway = true;
     this.conn.write(goawayFrame(this.#lastStreamId, H2.NO_ERROR, 'shutting down'));
     if (this.#streams.size === 0) this.conn.end();
