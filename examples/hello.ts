@@ -1,13 +1,14 @@
 /**
- * The example server (`npm start`): HTTP/1.1 hello + echo on PORT (default 3000), graceful shutdown on
- * SIGTERM/SIGINT. Data is kept nowhere: there is no app layer yet (see README).
+ * The example server (`npm start`): hello + echo on PORT (default 3000) over HTTP/1.1 and HTTP/2 (h2c with
+ * prior knowledge or `Upgrade: h2c`) on the same port, graceful shutdown on SIGTERM/SIGINT. Data is kept
+ * nowhere: there is no app layer yet (see README).
  */
-import { createHttp1Server } from '../lib/http1/index.js';
+import { createServer } from '../lib/http2/index.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 
-const server = createHttp1Server(async (req, res) => {
+const server = createServer(async (req, res) => {
   if (req.path === '/echo' && req.method === 'POST') {
     const body = await req.buffer(10 * 1024 * 1024);
     res.setHeader('Content-Type', req.get('content-type') ?? 'application/octet-stream');
@@ -16,7 +17,7 @@ const server = createHttp1Server(async (req, res) => {
   }
   if (req.path === '/') {
     res.setHeader('Content-Type', 'text/plain');
-    res.end('Hello, World!');
+    res.end(`Hello, World! (HTTP/${req.httpVersion})`);
     return;
   }
   res.statusCode = 404;
@@ -26,7 +27,7 @@ const server = createHttp1Server(async (req, res) => {
 
 const addr = await server.listen({ port, host });
 console.log(`listening on http://${typeof addr === 'string' ? addr : `${host}:${addr.port}`}`);
-console.log('try: curl localhost:%d/ ; curl -d hi localhost:%d/echo', port, port);
+console.log('try: curl localhost:%d/ ; curl -d hi localhost:%d/echo ; curl --http2-prior-knowledge localhost:%d/', port, port, port);
 
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.once(sig, () => {
