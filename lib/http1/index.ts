@@ -20,3 +20,4 @@ export {
   type UpgradeHandler,
 } from './server.js';
 export { STATUS_TEXT, statusLine } from './status.js';
+export { ResponseEvents, type ResponseEvent } from './response-events.js';

@@ -1,6 +1,7 @@
 import { statusLine } from './status.js';
 import { TOKEN } from './chars.js';
 import type { Http1Request } from './request.js';
+import { ResponseEvents } from './response-events.js';
 
 /** What a response needs from its connection. */
 export interface ResponseSink {
@@ -21,7 +22,6 @@ export interface ResponseSink {
 
 export type HeaderValue = string | number | readonly string[];
 
-type EventName = 'drain' | 'finish' | 'close';
 
 /** Throws when `name` is not a token or `value` contains CR, LF or NUL (response splitting). */
 export function checkHeader(name: string, value: string): void {
@@ -55,7 +55,7 @@ const UNTIL_CLOSE = 8;
  * res.end(JSON.stringify({ ok: true }));
  * ```
  */
-export class Http1Response {
+export class Http1Response extends ResponseEvents {
   statusCode = 200;
   /** Reason phrase override (default: the standard text). */
   statusMessage: string | undefined = undefined;
@@ -74,7 +74,6 @@ export class Http1Response {
   #mode = 0;
   #remaining = -1;
   #trailers: string[] | null = null;
-  #listeners: Map<EventName, Array<() => void>> | null = null;
   /** @internal The request this answers (cleared once retired). */
   _req: Http1Request | null = null;
   /** @internal Output buffered while an earlier pipelined response is still being written. */
@@ -84,6 +83,7 @@ export class Http1Response {
 
   /** @internal */
   constructor(sink: ResponseSink, isHead: boolean, httpMinor: number, closeAfter: boolean) {
+    super();
     this.#sink = sink;
     this.isHead = isHead;
     this.httpMinor = httpMinor;
@@ -215,7 +215,7 @@ export class Http1Response {
     }
     this.finished = true;
     this.#sink.finished(this);
-    this.#emit('finish');
+    this._emit('finish');
   }
 
   #body(chunk: string | Buffer | Uint8Array): boolean {
@@ -299,48 +299,6 @@ export class Http1Response {
     this.#mode = mode;
     this.headersSent = true;
     sink.send(this, mode & NO_BODY ? `${head}\r\n` : `${head}\r\n${inlineBody}`, 'latin1');
-  }
-
-  /** Listen for `'drain'` (backpressure relieved), `'finish'` (`end` called) or `'close'` (connection gone). */
-  on(event: EventName, fn: () => void): this {
-    const m = (this.#listeners ??= new Map());
-    const list = m.get(event);
-    if (list === undefined) m.set(event, [fn]);
-    else list.push(fn);
-    return this;
-  }
-
-  once(event: EventName, fn: () => void): this {
-    const wrapped = (): void => {
-      this.off(event, wrapped);
-      fn();
-    };
-    return this.on(event, wrapped);
-  }
-
-  off(event: EventName, fn: () => void): this {
-    const list = this.#listeners?.get(event);
-    if (list !== undefined) {
-      const i = list.indexOf(fn);
-      if (i >= 0) list.splice(i, 1);
-    }
-    return this;
-  }
-
-  /** Resolves when the connection can take more (after a `write` returned false). */
-  drained(): Promise<void> {
-    return new Promise((resolve) => this.once('drain', resolve).once('close', resolve));
-  }
-
-  /** @internal */
-  _emit(event: EventName): void {
-    this.#emit(event);
-  }
-
-  #emit(event: EventName): void {
-    const list = this.#listeners?.get(event);
-    if (list === undefined || list.length === 0) return;
-    for (const fn of list.slice()) fn();
   }
 }
 

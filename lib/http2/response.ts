@@ -5,7 +5,7 @@
  * windows by the session.
  */
 import type { HeaderValue } from '../http1/index.js';
-import { checkHeader } from '../http1/index.js';
+import { checkHeader, ResponseEvents } from '../http1/index.js';
 
 /** What a response needs from its stream. */
 export interface StreamSink {
@@ -19,7 +19,6 @@ export interface StreamSink {
 /** Fields that only mean something to HTTP/1.1 connections and must not be sent on HTTP/2 (RFC 9113 §8.2.2). */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
-type EventName = 'drain' | 'finish' | 'close';
 
 /**
  * @example
@@ -29,7 +28,7 @@ type EventName = 'drain' | 'finish' | 'close';
  * res.end('hello over h2');
  * ```
  */
-export class Http2Response {
+export class Http2Response extends ResponseEvents {
   statusCode = 200;
   headersSent = false;
   finished = false;
@@ -37,10 +36,10 @@ export class Http2Response {
   #sink: StreamSink;
   #headers: string[] = [];
   #trailers: string[] | null = null;
-  #listeners: Map<EventName, Array<() => void>> | null = null;
 
   /** @internal */
   constructor(sink: StreamSink) {
+    super();
     this.#sink = sink;
   }
 
@@ -147,40 +146,5 @@ export class Http2Response {
     }
     this.finished = true;
     this._emit('finish');
-  }
-
-  on(event: EventName, fn: () => void): this {
-    const m = (this.#listeners ??= new Map());
-    const l = m.get(event);
-    if (l) l.push(fn);
-    else m.set(event, [fn]);
-    return this;
-  }
-
-  once(event: EventName, fn: () => void): this {
-    const w = (): void => {
-      this.off(event, w);
-      fn();
-    };
-    return this.on(event, w);
-  }
-
-  off(event: EventName, fn: () => void): this {
-    const l = this.#listeners?.get(event);
-    if (l) {
-      const i = l.indexOf(fn);
-      if (i >= 0) l.splice(i, 1);
-    }
-    return this;
-  }
-
-  drained(): Promise<void> {
-    return new Promise((resolve) => this.once('drain', resolve).once('close', resolve));
-  }
-
-  /** @internal */
-  _emit(event: EventName): void {
-    const l = this.#listeners?.get(event);
-    if (l) for (const fn of l.slice()) fn();
   }
 }
