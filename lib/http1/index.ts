@@ -8,6 +8,7 @@ export {
   type Http1ParserOptions,
   type MessageHead,
   type ParserKind,
+  type ScratchAllocator,
 } from './parser.js';
 export { Http1ParseError, HTTP1_ERRORS, type Http1ErrorCode } from './errors.js';
 export { Http1Request, BodyTooLargeError, RequestAbortedError, DEFAULT_BODY_LIMIT, type BodySource } from './request.js';

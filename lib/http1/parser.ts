@@ -78,6 +78,17 @@ export interface Http1ParserOptions {
   maxBodySize?: number;
   /** Requests: HTTP/1.1 without exactly one valid Host is a 400 (RFC 9112 §3.2). Default true. */
   requireHost?: boolean;
+  /**
+   * Where the scratch buffer for tokens split across chunks comes from (e.g. a `covet/net` BufferPool);
+   * it is given back by {@link Http1Parser.dispose}. Default: plain allocation.
+   */
+  scratch?: ScratchAllocator;
+}
+
+/** A source of reusable buffers (structurally, `BufferPool` from `covet/net`). */
+export interface ScratchAllocator {
+  acquire(size: number): Buffer;
+  release(buf: Buffer): void;
 }
 
 // States. Names say what is expected next.
@@ -158,6 +169,7 @@ export class Http1Parser {
   #paused = false;
   // Token reassembly across chunks.
   #scratch: Buffer | null = null;
+  #alloc: ScratchAllocator | null;
   #partLen = 0;
   // Current head.
   #headBytes = 0;
@@ -202,6 +214,14 @@ export class Http1Parser {
     this.maxChunkExtensionsSize = options.maxChunkExtensionsSize ?? 16 * 1024;
     this.maxBodySize = options.maxBodySize ?? -1;
     this.requireHost = options.requireHost ?? true;
+    this.#alloc = options.scratch ?? null;
+  }
+
+  /** Gives the scratch buffer back to its allocator (the connection is done with this parser). */
+  dispose(): void {
+    if (this.#scratch !== null) this.#alloc?.release(this.#scratch);
+    this.#scratch = null;
+    this.#partLen = 0;
   }
 
   /**
@@ -289,8 +309,12 @@ export class Http1Parser {
     const need = this.#partLen + len;
     let sc = this.#scratch;
     if (sc === null || sc.length < need) {
-      const next = Buffer.allocUnsafe(Math.max(256, need * 2));
-      if (sc !== null) sc.copy(next, 0, 0, this.#partLen);
+      const size = Math.max(256, need * 2);
+      const next = this.#alloc === null ? Buffer.allocUnsafe(size) : this.#alloc.acquire(size);
+      if (sc !== null) {
+        sc.copy(next, 0, 0, this.#partLen);
+        this.#alloc?.release(sc);
+      }
       sc = this.#scratch = next;
     }
     buf.copy(sc, this.#partLen, s, e);

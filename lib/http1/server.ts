@@ -90,7 +90,8 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
     this.#handler = handler;
     this.#opts = options;
     this.#r = resolved ?? resolve(options);
-    this.parser = new Http1Parser('request', this, options);
+    // Split tokens are gathered in a buffer from the connection's pool, returned when it closes.
+    this.parser = new Http1Parser('request', this, { ...options, scratch: conn.pool });
     conn.setTimeout('headers', this.#r.headersTimeout);
   }
 
@@ -159,6 +160,7 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
   }
 
   onClose(): void {
+    this.parser.dispose();
     if (this.#bodyReq !== null) this.#bodyReq._abort();
     for (const res of this.#queue) res._emit('close');
     this.#queue = [];

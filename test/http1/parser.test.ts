@@ -392,6 +392,19 @@ describe('responses', () => {
   });
 });
 
+describe('scratch buffers', () => {
+  it('takes the buffer for split tokens from the given allocator and gives it back on dispose', () => {
+    let out = 0;
+    const alloc = { acquire: (n: number) => (out++, Buffer.allocUnsafe(n)), release: () => void out-- };
+    const p = new Http1Parser('request', { onHeadersComplete() {}, onBody() {}, onMessageComplete() {} }, { scratch: alloc });
+    const input = b(`GET /${'x'.repeat(600)} HTTP/1.1\r\nHost: a\r\n\r\n`);
+    for (let i = 0; i < input.length; i += 7) p.execute(input.subarray(i, i + 7));
+    expect(out).toBe(1); // grown as needed, the old buffer released each time
+    p.dispose();
+    expect(out).toBe(0);
+  });
+});
+
 describe('errors', () => {
   it('every catalogue entry has a status and an RFC reference', () => {
     for (const [code, [status, rfc]] of Object.entries(HTTP1_ERRORS)) {

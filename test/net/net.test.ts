@@ -207,6 +207,36 @@ describe('Connection', () => {
   });
 });
 
+describe('Connection.detach', () => {
+  it('hands the raw socket over: no more events to the handler, no longer tracked', async () => {
+    let conn!: Connection;
+    const seen: string[] = [];
+    const s = new Server({
+      onConnection: (c) => {
+        conn = c;
+        return { onData: (d) => void seen.push(d.toString()) };
+      },
+    });
+    servers.push(s);
+    const addr = (await s.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo;
+    const client = await connect(addr.port);
+    client.write('before');
+    while (seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+    const raw = conn.detach();
+    const rawData: string[] = [];
+    raw.on('data', (d: Buffer) => void rawData.push(d.toString()));
+    client.write('after');
+    while (rawData.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(seen).toEqual(['before']);
+    expect(rawData).toEqual(['after']);
+    expect(conn.closed).toBe(true); // the wrapper is done with the socket
+    raw.destroy();
+    await once(client, 'close');
+    await new Promise((r) => setTimeout(r, 20));
+    expect(s.connections.size).toBe(0);
+  });
+});
+
 describe('Server', () => {
   it('serves TCP on IPv4 and IPv6', async () => {
     const s = echoServer();
