@@ -59,6 +59,13 @@ export interface Http2SessionOptions {
   /** Rapid-reset budget (CVE-2023-44487): streams the client may reset, refilled per second. Default 200 burst, 100/s. */
   resetBurst?: number;
   resetRate?: number;
+  /**
+   * Budget for frames that cost us work but carry no request ("glitches", as nghttp2 calls them): PING and
+   * SETTINGS (each owes an ACK), empty DATA without END_STREAM, WINDOW_UPDATE on closed streams. Exceeding
+   * it ends the connection with ENHANCE_YOUR_CALM. Default 1 000 burst, 200/s.
+   */
+  glitchBurst?: number;
+  glitchRate?: number;
   onError?: (err: Error) => void;
 }
 
@@ -159,6 +166,7 @@ export class Http2Session implements ConnectionHandler {
   #peerInitialWindow = 65535;
   #peerMaxFrameSize = 16384;
   #resets: Budget;
+  #glitches: Budget;
   #settingsAcked = false;
   /** First GOAWAY of a graceful shutdown sent, waiting for the PING round trip. */
   #draining = false;
@@ -176,9 +184,12 @@ export class Http2Session implements ConnectionHandler {
       idleTimeout: 60_000,
       resetBurst: 200,
       resetRate: 100,
+      glitchBurst: 1000,
+      glitchRate: 200,
       ...options,
     };
     this.#resets = new Budget(this.#o.resetBurst, this.#o.resetRate);
+    this.#glitches = new Budget(this.#o.glitchBurst, this.#o.glitchRate);
     this.#decoder = new HpackDecoder({ maxHeaderListSize: this.#o.maxHeaderListSize });
     this.#connRecvWindow = this.#o.connectionWindowSize;
     this.parser = new FrameParser({ onFrame: (f) => this.#frame(f), onStreamError: (e) => this.#streamError(e) }, { maxFrameSize: this.#o.maxFrameSize });
@@ -240,6 +251,14 @@ export class Http2Session implements ConnectionHandler {
     if (!this.#gotSettings) {
       if (f.type !== T_SETTINGS || f.ack) throw connectionError(H2.PROTOCOL_ERROR, 'the first frame must be SETTINGS (§3.4)');
       this.#gotSettings = true;
+    }
+    if (
+      ((f.type === T_PING || f.type === T_SETTINGS) && !f.ack) ||
+      (f.type === T_DATA && f.data.length === 0 && !f.endStream) ||
+      (f.type === T_WINDOW_UPDATE && f.streamId !== 0 && !this.#streams.has(f.streamId))
+    ) {
+      // Floods of frames that make us work without a request (PING/SETTINGS/empty DATA/WINDOW_UPDATE).
+      if (!this.#glitches.take()) throw connectionError(H2.ENHANCE_YOUR_CALM, `too many ${f.type === T_PING ? 'PING' : f.type === T_SETTINGS ? 'SETTINGS' : f.type === T_DATA ? 'empty DATA' : 'WINDOW_UPDATE'} frames`);
     }
     switch (f.type) {
       case T_SETTINGS:

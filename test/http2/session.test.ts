@@ -256,6 +256,25 @@ describe('RFC 9113 conformance on raw frames', () => {
     good.close();
   });
 
+  const floods: Array<[string, (c: Awaited<ReturnType<typeof rawClient>>) => Buffer[]]> = [
+    ['PING', () => Array.from({ length: 300 }, () => pingFrame(Buffer.alloc(8)))],
+    ['SETTINGS', () => Array.from({ length: 300 }, () => settingsFrame([]))],
+    ['empty DATA', (c) => [...c.req(1, [], false), ...Array.from({ length: 300 }, () => dataFrame(1, Buffer.alloc(0)))]],
+    ['WINDOW_UPDATE on closed streams', (c) => [...c.req(1)].concat(Array.from({ length: 300 }, () => windowUpdateFrame(1, 1)))],
+  ];
+  for (const [name, frames] of floods) {
+    it(`a ${name} flood ends in GOAWAY ENHANCE_YOUR_CALM while another client is served`, async () => {
+      const port = await start({ glitchBurst: 100, glitchRate: 10 });
+      const good = http2.connect(`http://127.0.0.1:${port}`);
+      const c = await rawClient(port);
+      c.open();
+      c.write(...frames(c));
+      expect(await c.goaway()).toBe(H2.ENHANCE_YOUR_CALM);
+      expect((await request(good, { ':path': '/ok' })).status).toBe(200);
+      good.close();
+    });
+  }
+
   it('an HPACK bomb is stopped at the header list limit', async () => {
     const c = await rawClient(await start({ maxHeaderListSize: 16 * 1024 }));
     c.open();
