@@ -10,3 +10,4 @@ export * from './frame-writer.js';
 export { Http2Session, PREFACE, parseSettingsPayload, type Http2Handler, type Http2SessionOptions } from './session.js';
 export { Http2Response } from './response.js';
 export { createHttp2Server, createServer, h2cUpgrade, type AnyHandler } from './server.js';
+export { Http2Tunnel, type TunnelHost } from './tunnel.js';

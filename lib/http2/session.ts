@@ -20,11 +20,12 @@ import { H2, Http2ProtocolError, connectionError, streamError } from './errors.j
 import {
   FrameParser, type Frame, F_END_STREAM,
   T_DATA, T_HEADERS, T_PRIORITY, T_RST_STREAM, T_SETTINGS, T_PUSH_PROMISE, T_PING, T_GOAWAY, T_WINDOW_UPDATE,
-  S_HEADER_TABLE_SIZE, S_INITIAL_WINDOW_SIZE, S_MAX_CONCURRENT_STREAMS, S_MAX_FRAME_SIZE, S_MAX_HEADER_LIST_SIZE, S_ENABLE_PUSH,
+  S_HEADER_TABLE_SIZE, S_INITIAL_WINDOW_SIZE, S_MAX_CONCURRENT_STREAMS, S_MAX_FRAME_SIZE, S_MAX_HEADER_LIST_SIZE, S_ENABLE_PUSH, S_ENABLE_CONNECT_PROTOCOL,
 } from './frame-parser.js';
 import { dataFrame, frameHeader, rawFrame, goawayFrame, headersFrames, pingFrame, rstStreamFrame, settingsFrame, windowUpdateFrame } from './frame-writer.js';
 import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
 import { Http2Response, type StreamSink } from './response.js';
+import { Http2Tunnel } from './tunnel.js';
 
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -66,6 +67,12 @@ export interface Http2SessionOptions {
    */
   glitchBurst?: number;
   glitchRate?: number;
+  /**
+   * Extended CONNECT (RFC 8441): called for `:method CONNECT` with `:protocol` (e.g. `websocket`) once the
+   * stream is open; answer with `tunnel.respond(200)` and take the tunnel, or return false (501). When set,
+   * SETTINGS_ENABLE_CONNECT_PROTOCOL is advertised.
+   */
+  onConnect?: (req: Http1Request, protocol: string, tunnel: Http2Tunnel) => boolean;
   onError?: (err: Error) => void;
 }
 
@@ -90,6 +97,8 @@ class Stream implements BodySource, StreamSink {
   headersSent = false;
   /** Trailers waiting for the queued DATA to go out first. */
   trailers: Array<[string, string]> | null = null;
+  /** Set for an extended CONNECT stream: its DATA is a byte tunnel, not a request body. */
+  tunnel: Http2Tunnel | null = null;
   readonly session: Http2Session;
 
   constructor(session: Http2Session, id: number, state: StreamState, sendWindow: number, recvWindow: number) {
@@ -152,7 +161,7 @@ export class Http2Session implements ConnectionHandler {
   readonly conn: Connection;
   readonly parser: FrameParser;
   #handler: Http2Handler;
-  #o: Required<Omit<Http2SessionOptions, 'onError'>> & Http2SessionOptions;
+  #o: Required<Omit<Http2SessionOptions, 'onError' | 'onConnect'>> & Http2SessionOptions;
   #decoder: HpackDecoder;
   #encoder = new HpackEncoder();
   #streams = new Map<number, Stream>();
@@ -201,6 +210,7 @@ export class Http2Session implements ConnectionHandler {
         [S_MAX_FRAME_SIZE, this.#o.maxFrameSize],
         [S_MAX_HEADER_LIST_SIZE, this.#o.maxHeaderListSize],
         [S_ENABLE_PUSH, 0],
+        ...(options.onConnect !== undefined ? ([[S_ENABLE_CONNECT_PROTOCOL, 1]] as Array<[number, number]>) : []),
       ]),
     );
     if (this.#o.connectionWindowSize > 65535) conn.write(windowUpdateFrame(0, this.#o.connectionWindowSize - 65535));
@@ -289,7 +299,8 @@ export class Http2Session implements ConnectionHandler {
   #settings(f: Extract<Frame, { type: typeof T_SETTINGS }>): void {
     if (f.ack) {
       this.#settingsAcked = true;
-      this.#armIdle();
+      if (this.#streams.size === 0) this.#armIdle();
+      else this.conn.clearTimeout();
       return;
     }
     this.#applySettings(f.settings);
@@ -362,21 +373,52 @@ export class Http2Session implements ConnectionHandler {
     this.#lastStreamId = id;
     if (this.#goaway) return this.#streamError(streamError(H2.REFUSED_STREAM, id, 'going away'));
     if (this.#streams.size >= this.#o.maxConcurrentStreams) return this.#streamError(streamError(H2.REFUSED_STREAM, id, 'too many concurrent streams (§5.1.2)'));
-    const head = this.#requestHead(id, fields, endStream);
-    if (head === null) return;
+    const parsed = this.#requestHead(id, fields, endStream);
+    if (parsed === null) return;
+    const { head, protocol } = parsed;
     const s = new Stream(this, id, endStream ? 'half-closed-remote' : 'open', this.#peerInitialWindow, this.#o.initialWindowSize);
     s.isHead = head.method === 'HEAD';
     s.expectedLength = head.contentLength;
     s.req = new Http1Request(head, s, this.conn.remoteAddress);
     s.res = new Http2Response(s);
     this.#streams.set(id, s);
-    this.conn.clearTimeout();
+    // Until our SETTINGS are acknowledged the settings timeout keeps running (§6.5.3).
+    if (this.#settingsAcked) this.conn.clearTimeout();
     if (endStream && head.contentLength > 0) return this.#streamError(streamError(H2.PROTOCOL_ERROR, id, 'content-length with no body (§8.1.1)'));
+    if (protocol !== '') return this.#openTunnel(s, protocol);
     this.#run(s);
   }
 
+  /** An extended CONNECT stream (RFC 8441): a tunnel handed to `onConnect`, or 501. */
+  #openTunnel(s: Stream, protocol: string): void {
+    const conn = this.conn;
+    const session = this;
+    const tunnel = new Http2Tunnel({
+      sendData: (d, end) => session._sendData(s, d, end),
+      sendHeaders: (f, end) => session._sendHeaders(s, f, end),
+      reset: (code) => session.#streamError(streamError(code, s.id, 'tunnel reset')),
+      flush: () => conn.flush(),
+      get queued() {
+        return s.queued + conn.bufferedAmount;
+      },
+      sweeper: conn.sweeper,
+    });
+    s.tunnel = tunnel;
+    let taken = false;
+    try {
+      taken = this.#o.onConnect!(s.req, protocol, tunnel);
+    } catch (err) {
+      this.#o.onError?.(err as Error);
+    }
+    if (!taken) {
+      s.tunnel = null;
+      s.res.statusCode = 501;
+      s.res.end();
+    }
+  }
+
   /** Validates request fields (§8.3) and builds the head; null when the stream was reset for them. */
-  #requestHead(id: number, fields: Array<[string, string, boolean?]>, endStream: boolean): MessageHead | null {
+  #requestHead(id: number, fields: Array<[string, string, boolean?]>, endStream: boolean): { head: MessageHead; protocol: string } | null {
     const bad = (why: string): null => {
       this.#streamError(streamError(H2.PROTOCOL_ERROR, id, `malformed request: ${why} (§8.1.1)`));
       return null;
@@ -414,11 +456,15 @@ export class Http2Session implements ConnectionHandler {
       headers.push(n, v);
     }
     if (method === '') return bad(':method missing');
-    if (method === 'CONNECT' && protocol === '') {
+    if (protocol !== '') {
+      // RFC 8441 §4: only on CONNECT, only when we advertised SETTINGS_ENABLE_CONNECT_PROTOCOL.
+      if (method !== 'CONNECT' || this.#o.onConnect === undefined) return bad(':protocol without extended CONNECT');
+      if (path === '' || scheme === '' || authority === '') return bad('extended CONNECT needs :scheme, :path and :authority');
+    } else if (method === 'CONNECT') {
       if (path !== '' || scheme !== '' || authority === '') return bad('CONNECT needs :authority only (§8.5)');
     } else if (path === '' || scheme === '') return bad(':path or :scheme missing');
     if (!hasHost && authority !== '') headers.unshift('host', authority);
-    return {
+    const head: MessageHead = {
       method,
       url: path || authority,
       versionMajor: 2,
@@ -429,9 +475,10 @@ export class Http2Session implements ConnectionHandler {
       keepAlive: true,
       upgrade: false,
       contentLength,
-      chunked: !endStream && contentLength < 0, // "a body of unknown length follows"
+      chunked: protocol === '' && !endStream && contentLength < 0, // "a body of unknown length follows"
       expectContinue: false,
     };
+    return { head, protocol };
   }
 
   #data(id: number, data: Buffer, flowLength: number, endStream: boolean): void {
@@ -454,6 +501,18 @@ export class Http2Session implements ConnectionHandler {
     s.uncredited += flowLength - data.length; // padding is credited at once
     s.receivedLength += data.length;
     if (s.expectedLength >= 0 && s.receivedLength > s.expectedLength) return this.#streamError(streamError(H2.PROTOCOL_ERROR, id, 'more data than content-length (§8.1.1)'));
+    if (s.tunnel !== null) {
+      // Tunnel bytes go straight to the protocol on top, and the window is given back at once.
+      s.uncredited += data.length;
+      if (data.length > 0) s.tunnel._data(Buffer.from(data));
+      this.#credit(s, true);
+      if (endStream) {
+        s.state = s.state === 'half-closed-local' ? 'closed' : 'half-closed-remote';
+        s.tunnel._end();
+        if (s.state === 'closed') this.#close(s, false);
+      }
+      return;
+    }
     if (data.length > 0) {
       s.uncredited += data.length;
       s.req._push(Buffer.from(data)); // copied: the frame may be a view of a chunk reused by the parser
@@ -557,6 +616,7 @@ export class Http2Session implements ConnectionHandler {
     if (s.state === 'closed' && !this.#streams.has(s.id)) return;
     s.state = 'closed';
     this.#streams.delete(s.id);
+    s.tunnel?._close();
     if (reset) {
       s.req._abort();
       s.res._emit('close');

@@ -12,6 +12,6 @@ export { Utf8Validator, isValidUtf8 } from './utf8.js';
 export { WsProtocolError, WS_ERRORS, isValidCloseCode, type WsErrorCode } from './errors.js';
 export { PerMessageDeflate, acceptOffer, clientOffer, acceptResponse, parseExtensions, compressShared, type PerMessageDeflateOptions, type DeflateParams } from './permessage-deflate.js';
 export { acceptKey, generateKey, checkUpgrade, selectProtocol, switchingProtocols } from './handshake.js';
-export { WebSocket, prepareMessage, type WebSocketOptions, type SendOptions, type PreparedMessage, type WebSocketEvents } from './websocket.js';
-export { webSocketUpgrade, createWsServer, type WsServerOptions, type Refusal } from './server.js';
+export { WebSocket, prepareMessage, type WebSocketOptions, type SendOptions, type PreparedMessage, type WebSocketEvents, type WsTransport } from './websocket.js';
+export { webSocketUpgrade, webSocketOverHttp2, createWsServer, type WsServerOptions, type Refusal, type ConnectTunnel } from './server.js';
 export { connectWebSocket, HandshakeError, type ConnectOptions } from './client.js';

@@ -7,7 +7,7 @@ import type { Connection, ConnectionHandler, Server } from '../net/index.js';
 import { createHttp1Server, STATUS_TEXT, type Http1Request, type Http1ServerOptions, type UpgradeHandler, type Http1Handler } from '../http1/index.js';
 import { checkUpgrade, selectProtocol, switchingProtocols } from './handshake.js';
 import { acceptOffer, PerMessageDeflate, type PerMessageDeflateOptions } from './permessage-deflate.js';
-import { WebSocket, type WebSocketOptions } from './websocket.js';
+import { WebSocket, type WebSocketOptions, type WsTransport } from './websocket.js';
 
 /** The verify hook's refusal: an HTTP answer instead of the upgrade. */
 export interface Refusal {
@@ -78,32 +78,90 @@ export function webSocketUpgrade(options: WsServerOptions): UpgradeHandler {
     };
     conn.setHandler(holding);
     conn.setTimeout('headers', 30_000); // a verify hook that never answers must not hold the socket
-    const finish = (verdict: true | Refusal): void => {
+    runVerify(options, req, (verdict) => {
       if (conn.closed) return;
       if (verdict !== true) {
         refuse(conn, verdict);
         return;
       }
-      const protocol = options.protocols === undefined ? undefined : selectProtocol(req.get('sec-websocket-protocol'), options.protocols);
-      const negotiated = deflateOpts === undefined ? null : acceptOffer(req.get('sec-websocket-extensions'), deflateOpts);
-      conn.write(switchingProtocols(check.key, protocol, negotiated?.response));
-      const ws = new WebSocket(conn, 'server', {
-        ...options,
-        protocol,
-        extensions: negotiated?.response,
-        deflate: negotiated === null ? null : new PerMessageDeflate(negotiated.params, 'server', deflateOpts),
-      });
+      const n = negotiate(req, options, deflateOpts);
+      conn.write(switchingProtocols(check.key, n.protocol, n.extensions));
+      const ws = new WebSocket(conn, 'server', { ...options, protocol: n.protocol, extensions: n.extensions, deflate: n.deflate });
       options.onConnection(ws, req);
       conn.setHandler(ws, pending.length === 0 ? undefined : Buffer.concat(pending));
-    };
-    let verdict: true | Refusal | Promise<true | Refusal> = true;
-    try {
-      verdict = options.verify === undefined ? true : options.verify(req);
-    } catch {
-      verdict = { status: 500 };
+    });
+    return true;
+  };
+}
+
+/** Runs the verify hook (sync or async), reporting a throw or rejection as a 500 refusal. */
+function runVerify(options: WsServerOptions, req: Http1Request, then: (verdict: true | Refusal) => void): void {
+  let verdict: true | Refusal | Promise<true | Refusal> = true;
+  try {
+    verdict = options.verify === undefined ? true : options.verify(req);
+  } catch {
+    verdict = { status: 500 };
+  }
+  if (verdict instanceof Promise) verdict.then(then, () => then({ status: 500 }));
+  else then(verdict);
+}
+
+/** Subprotocol and permessage-deflate negotiation (the same on HTTP/1.1 and HTTP/2). */
+function negotiate(req: Http1Request, options: WsServerOptions, deflateOpts: PerMessageDeflateOptions | undefined) {
+  const protocol = options.protocols === undefined ? undefined : selectProtocol(req.get('sec-websocket-protocol'), options.protocols);
+  const negotiated = deflateOpts === undefined ? null : acceptOffer(req.get('sec-websocket-extensions'), deflateOpts);
+  return {
+    protocol,
+    extensions: negotiated?.response,
+    deflate: negotiated === null ? null : new PerMessageDeflate(negotiated.params, 'server', deflateOpts),
+  };
+}
+
+/** An HTTP/2 stream opened with extended CONNECT, as `covet/http2` hands it over (structurally). */
+export interface ConnectTunnel extends WsTransport {
+  handler: ConnectionHandler | null;
+  respond(status: number, headers?: Record<string, string>): void;
+}
+
+/**
+ * WebSocket over HTTP/2 (RFC 8441): an `onConnect` handler for `covet/http2` servers. The client opens
+ * a stream with `:method CONNECT`, `:protocol websocket`; we answer 200 and the stream carries the
+ * WebSocket frames, with every feature of the HTTP/1.1 path (verify hook, subprotocols, deflate).
+ *
+ * @example
+ * ```ts
+ * import { createServer } from 'covet/http2';
+ * const onConnection = (ws) => ws.on('message', (d, b) => ws.send(d, { binary: b }));
+ * createServer(handler, { onUpgrade: webSocketUpgrade({ onConnection }), onConnect: webSocketOverHttp2({ onConnection }) });
+ * ```
+ */
+export function webSocketOverHttp2(options: WsServerOptions): (req: Http1Request, protocol: string, tunnel: ConnectTunnel) => boolean {
+  const deflateOpts = options.perMessageDeflate === true ? {} : options.perMessageDeflate === false ? undefined : options.perMessageDeflate;
+  return (req, protocol, tunnel) => {
+    if (protocol !== 'websocket') return false;
+    if (options.paths !== undefined && !options.paths.includes(req.path)) {
+      tunnel.respond(404);
+      return true;
     }
-    if (verdict instanceof Promise) verdict.then(finish, () => finish({ status: 500 }));
-    else finish(verdict);
+    // RFC 8441 §5: no Sec-WebSocket-Key/Accept; the version is still checked (RFC 6455 §4.4).
+    if (req.get('sec-websocket-version')?.trim() !== '13') {
+      tunnel.respond(426, { 'sec-websocket-version': '13' });
+      return true;
+    }
+    runVerify(options, req, (verdict) => {
+      if (verdict !== true) {
+        tunnel.respond(verdict.status, verdict.headers);
+        return;
+      }
+      const n = negotiate(req, options, deflateOpts);
+      const headers: Record<string, string> = {};
+      if (n.protocol !== undefined) headers['sec-websocket-protocol'] = n.protocol;
+      if (n.extensions !== undefined) headers['sec-websocket-extensions'] = n.extensions;
+      tunnel.respond(200, headers);
+      const ws = new WebSocket(tunnel, 'server', { ...options, protocol: n.protocol, extensions: n.extensions, deflate: n.deflate });
+      tunnel.handler = ws;
+      options.onConnection(ws, req);
+    });
     return true;
   };
 }

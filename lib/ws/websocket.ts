@@ -4,7 +4,7 @@
  * handshake with a timeout (RFC 6455 §7), and backpressure through `bufferedAmount` and `'drain'`.
  */
 import { EventEmitter } from 'node:events';
-import type { Connection, ConnectionHandler, TimeoutKind } from '../net/index.js';
+import type { ConnectionHandler, TimeoutKind } from '../net/index.js';
 import { WsProtocolError, isValidCloseCode } from './errors.js';
 import { closePayload, frame, frameHeader } from './frame-writer.js';
 import { OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT } from './frame-parser.js';
@@ -51,6 +51,22 @@ export interface PreparedMessage {
 
 type State = 'open' | 'closing' | 'closed';
 
+/**
+ * What a WebSocket needs from its transport: a `covet/net` Connection (HTTP/1.1 Upgrade), or an HTTP/2
+ * stream opened with extended CONNECT (RFC 8441). Events come back through the ConnectionHandler methods.
+ */
+export interface WsTransport {
+  write(data: Buffer): boolean;
+  flush(): void;
+  readonly bufferedAmount: number;
+  setTimeout(kind: TimeoutKind, ms: number): void;
+  clearTimeout(): void;
+  /** Graceful end (FIN, or END_STREAM on HTTP/2). */
+  end(): void;
+  /** Abrupt end (TCP reset, or RST_STREAM on HTTP/2). */
+  destroy(error?: Error): void;
+}
+
 /** Frames up to this payload size are written as one buffer (header and payload joined). */
 const SMALL_FRAME = 1024;
 
@@ -72,7 +88,7 @@ export interface WebSocketEvents {
  * ```
  */
 export class WebSocket extends EventEmitter<WebSocketEvents> implements ConnectionHandler {
-  readonly conn: Connection;
+  readonly conn: WsTransport;
   readonly role: 'server' | 'client';
   /** The negotiated subprotocol, or `''`. */
   readonly protocol: string;
@@ -90,7 +106,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
   #awaitingPong = false;
 
   constructor(
-    conn: Connection,
+    conn: WsTransport,
     role: 'server' | 'client',
     options: WebSocketOptions & { deflate?: PerMessageDeflate | null; protocol?: string; extensions?: string } = {},
   ) {

@@ -159,6 +159,13 @@ async function rawClient(port: number) {
   };
 }
 
+/** A well-behaved client on another connection still gets an answer. */
+async function othersServed(port: number): Promise<void> {
+  const good = http2.connect(`http://127.0.0.1:${port}`);
+  expect((await request(good, { ':path': '/still-here' })).status).toBe(200);
+  good.close();
+}
+
 describe('RFC 9113 conformance on raw frames', () => {
   it('§3.4 sends SETTINGS first, ACKs ours, answers PING', async () => {
     const c = await rawClient(await start());
@@ -193,9 +200,11 @@ describe('RFC 9113 conformance on raw frames', () => {
   ];
   for (const [name, act, code] of connCases) {
     it(name, async () => {
-      const c = await rawClient(await start());
+      const port = await start();
+      const c = await rawClient(port);
       act(c);
       expect(await c.goaway()).toBe(code);
+      await othersServed(port);
     });
   }
 
@@ -232,6 +241,7 @@ describe('RFC 9113 conformance on raw frames', () => {
     c.write(...c.req(1), ...c.req(3), ...c.req(5));
     expect(await c.rst(5)).toBe(H2.REFUSED_STREAM);
     release();
+    await c.until(() => c.frames.filter((f) => f.type === T_HEADERS).length === 2); // the first two are served
     c.sock.destroy();
   });
 
@@ -256,6 +266,14 @@ describe('RFC 9113 conformance on raw frames', () => {
     good.close();
   });
 
+  it('§6.5.3 a client that never acknowledges our SETTINGS gets SETTINGS_TIMEOUT', async () => {
+    const { TimeoutSweeper } = await import('../../lib/net/index.js');
+    const port = await start({ sweeper: new TimeoutSweeper(20), settingsTimeout: 150 });
+    const c = await rawClient(port);
+    c.write(PREFACE, settingsFrame([])); // our SETTINGS are never ACKed
+    expect(await c.goaway()).toBe(H2.SETTINGS_TIMEOUT);
+  });
+
   const floods: Array<[string, (c: Awaited<ReturnType<typeof rawClient>>) => Buffer[]]> = [
     ['PING', () => Array.from({ length: 300 }, () => pingFrame(Buffer.alloc(8)))],
     ['SETTINGS', () => Array.from({ length: 300 }, () => settingsFrame([]))],
@@ -276,7 +294,8 @@ describe('RFC 9113 conformance on raw frames', () => {
   }
 
   it('an HPACK bomb is stopped at the header list limit', async () => {
-    const c = await rawClient(await start({ maxHeaderListSize: 16 * 1024 }));
+    const port = await start({ maxHeaderListSize: 16 * 1024 });
+    const c = await rawClient(port);
     c.open();
     const enc = new HpackEncoder();
     const first = enc.encode([[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':authority', 'a'], ['x-bomb', 'y'.repeat(1500)]]);
@@ -285,10 +304,12 @@ describe('RFC 9113 conformance on raw frames', () => {
     // :method GET, :scheme http, :path /, :authority (dynamic 63), then x-bomb (dynamic 62) a hundred times.
     c.write(...headersFrames(3, Buffer.concat([Buffer.from([0x82, 0x86, 0x84, 0xbf]), Buffer.alloc(100, 0xbe)])));
     expect(await c.goaway()).toBe(H2.ENHANCE_YOUR_CALM);
+    await othersServed(port);
   });
 
   it('a peer that never opens its window: output waits, memory stays bounded, the connection stays usable', async () => {
-    const c = await rawClient(await start());
+    const port = await start();
+    const c = await rawClient(port);
     c.write(PREFACE, settingsFrame([[S_INITIAL_WINDOW_SIZE, 0]]));
     c.write(...c.req(1, [['x-p', '/big']]));
     // The body of 1 MiB cannot go out (window 0): only the HEADERS arrive.
@@ -297,6 +318,7 @@ describe('RFC 9113 conformance on raw frames', () => {
     expect(c.frames.filter((f) => f.type === 0x0)).toEqual([]);
     c.write(pingFrame(Buffer.alloc(8)));
     await c.until(() => c.frames.some((f) => f.type === T_PING && f.ack));
+    await othersServed(port);
     c.sock.destroy();
   });
 
