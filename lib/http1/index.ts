@@ -12,7 +12,7 @@ export {
 } from './parser.js';
 export { Http1ParseError, HTTP1_ERRORS, type Http1ErrorCode } from './errors.js';
 export { Http1Request, BodyTooLargeError, RequestAbortedError, DEFAULT_BODY_LIMIT, type BodySource } from './request.js';
-export { Http1Response, checkHeader, type HeaderValue } from './response.js';
+export { Http1Response, checkHeader, type HeaderValue, type ResponseSink } from './response.js';
 export {
   Http1Connection,
   createHttp1Server,

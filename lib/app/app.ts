@@ -1,0 +1,211 @@
+/**
+ * The application: routes (on `covet/router`), onion middleware, route groups, WebSocket routes, errors
+ * as problem+json, and one `handle` for HTTP/1.1 and HTTP/2 requests. `listen` serves HTTP/1.1, h2c and
+ * (with `tls`) h2 on one port; `inject` runs a request through the whole pipeline without a socket.
+ */
+import type { Server } from '../net/index.js';
+import type { Http1Request } from '../http1/index.js';
+import { createServer, type Http2SessionOptions } from '../http2/index.js';
+import type { Http1ServerOptions } from '../http1/index.js';
+import { Router } from '../router/index.js';
+import { webSocketOverHttp2, webSocketUpgrade, type WebSocket } from '../ws/index.js';
+import { Context, type AnyResponse } from './context.js';
+import { HttpError, problemBody } from './errors.js';
+import { inject, type InjectOptions, type InjectResponse } from './inject.js';
+
+/** A route handler: its return value is the response (object → JSON, string → text, Buffer → bytes). */
+export type Handler = (ctx: Context) => unknown | Promise<unknown>;
+/** Onion middleware: code before `await next()` runs on the way in, after it on the way out. */
+export type Middleware = (ctx: Context, next: () => Promise<void>) => unknown | Promise<unknown>;
+
+export interface WsRouteHandlers {
+  /** A client connected to this route (after the handshake). */
+  open(ws: WebSocket, req: Http1Request): void;
+}
+
+export interface AppOptions {
+  /** Show error messages and stacks in 500 answers. Default false (never in production). */
+  dev?: boolean;
+  /** Called with every error that became a 5xx. Default: console.error. */
+  onError?: (err: unknown, ctx: Context) => void;
+}
+
+interface RouteEntry {
+  handler: Handler;
+  middleware: Middleware[];
+}
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+  tls?: Http1ServerOptions['tls'];
+}
+
+/**
+ * @example
+ * ```ts
+ * import { createApp, HttpError } from 'covet/app';
+ * const app = createApp();
+ * app.use(async (ctx, next) => { const t = Date.now(); await next(); ctx.res.setHeader?.('x-time', String(Date.now() - t)); });
+ * app.get('/notes/{id:int}', (ctx) => notes.get(ctx.params.id as number) ?? Promise.reject(new HttpError(404)));
+ * await app.listen({ port: 3000 });
+ * ```
+ */
+export class App {
+  readonly router = new Router<RouteEntry>();
+  readonly config: AppOptions;
+  #middleware: Middleware[] = [];
+  #wsRoutes = new Map<string, WsRouteHandlers>();
+  #server: Server | null = null;
+
+  constructor(options: AppOptions = {}) {
+    this.config = options;
+  }
+
+  /** Middleware for every route registered after this call (and for 404/405 answers). */
+  use(mw: Middleware): this {
+    this.#middleware.push(mw);
+    return this;
+  }
+
+  route(method: string | string[], path: string, handler: Handler): this {
+    this.router.add(method, path, { handler, middleware: [...this.#middleware] });
+    return this;
+  }
+
+  get(path: string, handler: Handler): this {
+    return this.route('GET', path, handler);
+  }
+  post(path: string, handler: Handler): this {
+    return this.route('POST', path, handler);
+  }
+  put(path: string, handler: Handler): this {
+    return this.route('PUT', path, handler);
+  }
+  patch(path: string, handler: Handler): this {
+    return this.route('PATCH', path, handler);
+  }
+  delete(path: string, handler: Handler): this {
+    return this.route('DELETE', path, handler);
+  }
+  options(path: string, handler: Handler): this {
+    return this.route('OPTIONS', path, handler);
+  }
+  head(path: string, handler: Handler): this {
+    return this.route('HEAD', path, handler);
+  }
+  all(path: string, handler: Handler): this {
+    return this.route(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], path, handler);
+  }
+
+  /** A group of routes under `prefix` with middleware of its own (added after the app's). */
+  group(prefix: string, define: (g: App) => void): this {
+    const sub = new App(this.config);
+    sub.#middleware = [...this.#middleware];
+    define(sub);
+    for (const r of sub.router.routes()) this.router.add(r.method, prefix.replace(/\/$/, '') + (r.pattern === '/' ? '' : r.pattern), r.store);
+    return this;
+  }
+
+  /** A WebSocket route (HTTP/1.1 Upgrade and HTTP/2 extended CONNECT). */
+  ws(path: string, handlers: WsRouteHandlers): this {
+    this.#wsRoutes.set(path, handlers);
+    return this;
+  }
+
+  /** Handles one request (any protocol): routing, middleware, the handler, and error answers. */
+  handle = async (req: Http1Request, res: AnyResponse): Promise<void> => {
+    const found = this.router.find(req.method, req.url);
+    if (found.status !== 200) {
+      const ctx = new Context(req, res, {}, '', '');
+      const headers: Record<string, string> = found.status === 405 ? { allow: found.allowed.join(', ') } : {};
+      if (found.status === 308) headers.location = found.location;
+      const err = new HttpError(found.status, found.status === 400 ? { detail: found.error } : {}, headers);
+      await this.#runChain(ctx, this.#middleware, () => Promise.reject(err));
+      return;
+    }
+    const ctx = new Context(req, res, found.params, found.pattern, found.query);
+    const { handler, middleware } = found.store;
+    await this.#runChain(ctx, middleware, async () => {
+      const out = await handler(ctx);
+      if (out !== undefined && !res.finished) send(ctx, out);
+    });
+  };
+
+  async #runChain(ctx: Context, chain: Middleware[], last: () => Promise<void>): Promise<void> {
+    const dispatch = async (i: number): Promise<void> => {
+      if (i === chain.length) return last();
+      let called = false;
+      await chain[i]!(ctx, () => {
+        if (called) return Promise.reject(new Error('next() called twice'));
+        called = true;
+        return dispatch(i + 1);
+      });
+    };
+    try {
+      await dispatch(0);
+      if (!ctx.res.finished && !ctx.res.headersSent) ctx.res.end(); // a handler that neither returned nor answered
+    } catch (err) {
+      this.#answerError(ctx, err);
+    }
+  }
+
+  #answerError(ctx: Context, err: unknown): void {
+    const res = ctx.res;
+    const status = err instanceof HttpError ? err.status : typeof (err as { status?: unknown })?.status === 'number' ? ((err as { status: number }).status) : 500;
+    if (status >= 500) (this.config.onError ?? ((e) => console.error(e)))(err, ctx);
+    if (res.headersSent) return; // nothing more can be said; the protocol layer ends the stream/connection
+    const fields = err instanceof HttpError ? err.fields : status < 500 ? { detail: (err as Error).message } : {};
+    const dev = this.config.dev === true && status >= 500 ? { detail: (err as Error)?.message, stack: (err as Error)?.stack } : {};
+    res.clearHeaders();
+    res.statusCode = status;
+    if (err instanceof HttpError) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
+    res.setHeader('content-type', 'application/problem+json');
+    res.end(problemBody(status, { ...fields, ...dev, instance: ctx.req.path }));
+  }
+
+  /** Runs a request through the full pipeline without a socket (for tests). */
+  inject(options: InjectOptions): Promise<InjectResponse> {
+    return inject(this.handle, options);
+  }
+
+  /** Serves HTTP/1.1, h2c (prior knowledge or Upgrade) and, with `tls`, h2 via ALPN, on one port. */
+  async listen(options: ListenOptions & Http1ServerOptions & Http2SessionOptions = {}): Promise<Server> {
+    const onConnection = (ws: WebSocket, req: Http1Request): void => this.#wsRoutes.get(req.path)?.open(ws, req);
+    const paths = () => [...this.#wsRoutes.keys()];
+    const wsOptions = { get paths() { return paths(); }, onConnection };
+    const server = createServer(this.handle, {
+      ...options,
+      onUpgrade: webSocketUpgrade(wsOptions),
+      onConnect: webSocketOverHttp2(wsOptions),
+    });
+    await server.listen({ port: options.port ?? 3000, host: options.host });
+    this.#server = server;
+    return server;
+  }
+
+  /** Graceful close (in-flight requests finish within `graceMs`). */
+  close(graceMs = 30_000): Promise<void> {
+    return this.#server?.close({ graceMs }) ?? Promise.resolve();
+  }
+}
+
+/** Turns a handler's return value into the response. */
+function send(ctx: Context, out: unknown): void {
+  const res = ctx.res;
+  if (typeof out === 'string') {
+    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.end(out);
+  } else if (Buffer.isBuffer(out) || out instanceof Uint8Array) {
+    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/octet-stream');
+    res.end(out);
+  } else {
+    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(out));
+  }
+}
+
+/** Creates an application. */
+export function createApp(options: AppOptions = {}): App {
+  return new App(options);
+}

@@ -1,0 +1,36 @@
+/**
+ * HTTP errors as RFC 9457 problem details (`application/problem+json`): throw `new HttpError(404)` or
+ * `new HttpError(422, { detail, errors })` from a handler; anything else thrown becomes a 500 whose
+ * details stay in the logs (the stack is shown only in dev mode).
+ */
+import { STATUS_TEXT } from '../http1/index.js';
+
+export interface ProblemFields {
+  /** A URI reference for the problem type. Default `about:blank` (RFC 9457 §4.2.1). */
+  type?: string;
+  title?: string;
+  detail?: string;
+  instance?: string;
+  /** Extension members (e.g. `errors` listing every failing field). */
+  [extension: string]: unknown;
+}
+
+export class HttpError extends Error {
+  readonly status: number;
+  readonly fields: ProblemFields;
+  /** Extra response headers (e.g. `Allow` for 405, `Retry-After` for 429). */
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, fields: ProblemFields = {}, headers: Record<string, string> = {}) {
+    super(fields.detail ?? fields.title ?? STATUS_TEXT[status] ?? `HTTP ${status}`);
+    this.name = 'HttpError';
+    this.status = status;
+    this.fields = fields;
+    this.headers = headers;
+  }
+}
+
+/** The problem+json body for an error (RFC 9457 §3). */
+export function problemBody(status: number, fields: ProblemFields): string {
+  return JSON.stringify({ type: 'about:blank', title: STATUS_TEXT[status] ?? 'Error', status, ...fields });
+}

@@ -1,0 +1,95 @@
+/**
+ * `app.inject()`: a request through the whole pipeline with no socket. The request is a real
+ * `Http1Request` fed from memory; the response is a real `Http1Response` whose bytes are parsed back with
+ * the HTTP/1.1 response parser — so serialization is exercised too.
+ */
+import { Http1Parser, Http1Request, Http1Response, type MessageHead, type ResponseSink } from '../http1/index.js';
+
+export interface InjectOptions {
+  method?: string;
+  url: string;
+  headers?: Record<string, string>;
+  /** A string, bytes, or an object sent as JSON. */
+  body?: string | Buffer | object;
+}
+
+export interface InjectResponse {
+  status: number;
+  /** Lowercase names; repeated fields joined with `, `. */
+  headers: Record<string, string>;
+  body: Buffer;
+  text(): string;
+  json<T = unknown>(): T;
+}
+
+export function inject(handle: (req: Http1Request, res: Http1Response) => Promise<void>, options: InjectOptions): Promise<InjectResponse> {
+  const method = options.method ?? 'GET';
+  const headers: string[] = ['host', 'localhost'];
+  let body: Buffer | null = null;
+  if (options.body !== undefined) {
+    if (typeof options.body === 'string') body = Buffer.from(options.body);
+    else if (Buffer.isBuffer(options.body)) body = options.body;
+    else {
+      body = Buffer.from(JSON.stringify(options.body));
+      headers.push('content-type', 'application/json');
+    }
+    headers.push('content-length', String(body.length));
+  }
+  for (const [k, v] of Object.entries(options.headers ?? {})) headers.push(k.toLowerCase(), v);
+  const head: MessageHead = {
+    method,
+    url: options.url,
+    versionMajor: 1,
+    versionMinor: 1,
+    statusCode: 0,
+    statusMessage: '',
+    headers,
+    keepAlive: true,
+    upgrade: false,
+    contentLength: body === null ? -1 : body.length,
+    chunked: false,
+    expectContinue: false,
+  };
+  const req = new Http1Request(head, { bodyWanted() {}, bodyFull() {} }, '127.0.0.1');
+  if (body !== null) {
+    req._push(body);
+    req._end(null);
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const sink: ResponseSink = {
+      send(_res, data, encoding) {
+        chunks.push(typeof data === 'string' ? Buffer.from(data, encoding) : data);
+        return true;
+      },
+      finished() {},
+      mustClose: () => false,
+      httpDate: new Date().toUTCString(),
+      keepAliveLine: '',
+    };
+    const res = new Http1Response(sink, method === 'HEAD', 1, false);
+    // Resolved once the whole chain has run (middleware after `next()` included), not at `end()`.
+    handle(req, res).then(() => resolve(parseResponse(Buffer.concat(chunks), method === 'HEAD')), reject);
+  });
+}
+
+function parseResponse(bytes: Buffer, head: boolean): InjectResponse {
+  let status = 0;
+  const headers: Record<string, string> = {};
+  const parts: Buffer[] = [];
+  const p = new Http1Parser('response', {
+    onHeadersComplete(h) {
+      status = h.statusCode;
+      for (let i = 0; i < h.headers.length; i += 2) {
+        const k = h.headers[i]!.toLowerCase();
+        headers[k] = headers[k] === undefined ? h.headers[i + 1]! : `${headers[k]}, ${h.headers[i + 1]!}`;
+      }
+      return head;
+    },
+    onBody: (b) => void parts.push(Buffer.from(b)),
+    onMessageComplete() {},
+  });
+  p.execute(bytes);
+  const body = Buffer.concat(parts);
+  return { status, headers, body, text: () => body.toString('utf8'), json: <T>() => JSON.parse(body.toString('utf8')) as T };
+}

@@ -1,0 +1,135 @@
+import http2 from 'node:http2';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import WS from 'ws';
+import { createApp, HttpError, type App } from '../../lib/app/index.js';
+
+const apps: App[] = [];
+afterEach(async () => {
+  await Promise.all(apps.splice(0).map((a) => a.close(200)));
+});
+
+function notesApp(): App {
+  const notes = new Map<number, { id: number; text: string }>([[1, { id: 1, text: 'first' }]]);
+  const app = createApp();
+  app.use(async (ctx, next) => {
+    ctx.state.order = ['outer-in'];
+    await next();
+    (ctx.state.order as string[]).push('outer-out');
+    if (!ctx.res.headersSent) ctx.res.setHeader('x-order', (ctx.state.order as string[]).join(','));
+  });
+  app.get('/', () => 'hello');
+  app.get('/notes/{id:int}', (ctx) => {
+    const n = notes.get(ctx.params.id as number);
+    if (n === undefined) throw new HttpError(404, { detail: `note ${ctx.params.id} does not exist` });
+    return n;
+  });
+  app.post('/notes', async (ctx) => {
+    const body = await ctx.req.json<{ text?: unknown }>();
+    if (typeof body.text !== 'string') throw new HttpError(422, { detail: 'text must be a string', errors: [{ path: '/text', message: 'must be string' }] });
+    const n = { id: notes.size + 1, text: body.text };
+    notes.set(n.id, n);
+    ctx.json(n, 201);
+  });
+  app.get('/search', (ctx) => ({ q: ctx.query.q, tags: ctx.query.tag }));
+  app.get('/boom', () => {
+    throw new Error('secret internals');
+  });
+  app.group('/admin', (g) => {
+    g.use(async (ctx, next) => {
+      if (ctx.req.get('authorization') !== 'Bearer ok') throw new HttpError(401, {}, { 'www-authenticate': 'Bearer' });
+      await next();
+    });
+    g.get('/stats', () => ({ notes: notes.size }));
+  });
+  return app;
+}
+
+describe('app core (inject)', () => {
+  it('returns values as text or JSON, with typed params and onion middleware', async () => {
+    const app = notesApp();
+    const r = await app.inject({ url: '/' });
+    expect([r.status, r.text(), r.headers['content-type']]).toEqual([200, 'hello', 'text/plain; charset=utf-8']);
+    const n = await app.inject({ url: '/notes/1' });
+    expect(n.json()).toEqual({ id: 1, text: 'first' });
+    expect((await app.inject({ url: '/search?q=x&tag=a&tag=b' })).json()).toEqual({ q: 'x', tags: ['a', 'b'] });
+  });
+
+  it('answers errors as RFC 9457 problem+json: 404, 405 with Allow, 422, 401, and a 500 without internals', async () => {
+    const errors: unknown[] = [];
+    const app = notesApp();
+    app.config.onError = (e) => void errors.push(e);
+    const missing = await app.inject({ url: '/notes/99' });
+    expect(missing.status).toBe(404);
+    expect(missing.headers['content-type']).toBe('application/problem+json');
+    expect(missing.json()).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'note 99 does not exist', instance: '/notes/99' });
+    expect((await app.inject({ url: '/nowhere' })).status).toBe(404);
+    const notAllowed = await app.inject({ method: 'DELETE', url: '/notes/1' });
+    expect([notAllowed.status, notAllowed.headers.allow]).toEqual([405, 'GET, HEAD']);
+    const invalid = await app.inject({ method: 'POST', url: '/notes', body: { text: 5 } });
+    expect(invalid.status).toBe(422);
+    expect(invalid.json()).toMatchObject({ errors: [{ path: '/text' }] });
+    const created = await app.inject({ method: 'POST', url: '/notes', body: { text: 'second' } });
+    expect([created.status, created.json()]).toEqual([201, { id: 2, text: 'second' }]);
+    const boom = await app.inject({ url: '/boom' });
+    expect(boom.status).toBe(500);
+    expect(boom.text()).not.toContain('secret');
+    expect(errors).toHaveLength(1);
+    const unauth = await app.inject({ url: '/admin/stats' });
+    expect([unauth.status, unauth.headers['www-authenticate']]).toEqual([401, 'Bearer']);
+    expect((await app.inject({ url: '/admin/stats', headers: { authorization: 'Bearer ok' } })).json()).toEqual({ notes: 2 });
+  });
+
+  it('runs middleware in onion order', async () => {
+    const app = createApp();
+    const seen: string[] = [];
+    app.use(async (_ctx, next) => {
+      seen.push('a-in');
+      await next();
+      seen.push('a-out');
+    });
+    app.use(async (_ctx, next) => {
+      seen.push('b-in');
+      await next();
+      seen.push('b-out');
+    });
+    app.get('/', () => {
+      seen.push('handler');
+      return 'ok';
+    });
+    await app.inject({ url: '/' });
+    expect(seen).toEqual(['a-in', 'b-in', 'handler', 'b-out', 'a-out']);
+  });
+
+  it('shows the error in 500s only in dev mode', async () => {
+    const app = createApp({ dev: true, onError: () => {} });
+    app.get('/', () => {
+      throw new Error('visible in dev');
+    });
+    expect((await app.inject({ url: '/' })).json()).toMatchObject({ status: 500, detail: 'visible in dev' });
+  });
+});
+
+describe('app over the network', () => {
+  it('serves HTTP/1.1, HTTP/2 and WebSocket routes on one port', async () => {
+    const app = notesApp();
+    app.ws('/live', { open: (ws) => ws.on('message', (d) => ws.send(`live:${d}`)) });
+    apps.push(app);
+    const server = await app.listen({ port: 0, host: '127.0.0.1' });
+    const port = (server.address() as AddressInfo).port;
+    expect(await (await fetch(`http://127.0.0.1:${port}/notes/1`)).json()).toEqual({ id: 1, text: 'first' });
+    const c = http2.connect(`http://127.0.0.1:${port}`);
+    const q = c.request({ ':path': '/' });
+    let body = '';
+    q.on('data', (d: Buffer) => void (body += d));
+    await once(q, 'end');
+    expect(body).toBe('hello');
+    c.close();
+    const ws = new WS(`ws://127.0.0.1:${port}/live`);
+    await once(ws, 'open');
+    ws.send('ping');
+    expect(String((await once(ws, 'message'))[0])).toBe('live:ping');
+    ws.close();
+  });
+});
