@@ -5,9 +5,10 @@
  * not built yet (see README).
  *
  *   curl localhost:3000/notes
- *   curl -d '{"text":"buy milk"}' localhost:3000/notes
+ *   curl -H 'content-type: application/json' -d '{"text":"buy milk"}' localhost:3000/notes
  *   curl --http2-prior-knowledge localhost:3000/notes/1
  */
+import { Type } from '@sinclair/typebox';
 import { createApp, HttpError } from '../lib/app/index.js';
 import { prepareMessage, type WebSocket } from '../lib/ws/index.js';
 
@@ -23,7 +24,11 @@ const notes = new Map<number, Note>();
 let nextId = 1;
 const watchers = new Set<WebSocket>();
 
-const app = createApp({ dev: process.env.NODE_ENV === 'development' });
+const app = createApp({
+  dev: process.env.NODE_ENV === 'development',
+  openapi: { info: { title: 'Covet notes example', version: '0.1.0' } },
+});
+const NoteSchema = Type.Object({ id: Type.Integer(), text: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
 
 app.use(async (ctx, next) => {
   const t0 = performance.now();
@@ -31,23 +36,23 @@ app.use(async (ctx, next) => {
   if (!ctx.res.headersSent) ctx.res.setHeader('server-timing', `app;dur=${(performance.now() - t0).toFixed(1)}`);
 });
 
-app.get('/', () => ({ name: 'covet example', endpoints: ['/notes', '/notes/{id}', '/health', 'ws: /live'] }));
+app.get('/', () => ({ name: 'covet example', endpoints: ['/notes', '/notes/{id}', '/health', '/openapi.json', 'ws: /live'] }));
 app.get('/health', () => ({ status: 'ok', notes: notes.size, uptime: Math.round(process.uptime()) }));
-app.get('/notes', (ctx) => {
-  const q = typeof ctx.query.q === 'string' ? ctx.query.q.toLowerCase() : '';
-  return [...notes.values()].filter((n) => n.text.toLowerCase().includes(q));
-});
-app.get('/notes/{id:int}', (ctx) => {
+app.get(
+  '/notes',
+  { summary: 'List notes', schema: { query: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })) }), response: { 200: Type.Array(NoteSchema) } } },
+  (ctx) => {
+    const q = (ctx.query.q ?? '').toLowerCase();
+    return [...notes.values()].filter((n) => n.text.toLowerCase().includes(q));
+  },
+);
+app.get('/notes/{id:int}', { summary: 'One note', schema: { response: { 200: NoteSchema } } }, (ctx) => {
   const note = notes.get(ctx.params.id as number);
   if (note === undefined) throw new HttpError(404, { detail: `note ${ctx.params.id} does not exist` });
   return note;
 });
-app.post('/notes', async (ctx) => {
-  const body = await ctx.req.json<{ text?: unknown }>(64 * 1024);
-  if (typeof body.text !== 'string' || body.text.length === 0 || body.text.length > 1000) {
-    throw new HttpError(422, { detail: 'text must be a string of 1 to 1000 characters', errors: [{ path: '/text', message: 'string, 1..1000 characters' }] });
-  }
-  const note: Note = { id: nextId++, text: body.text, createdAt: new Date().toISOString() };
+app.post('/notes', { summary: 'Create a note', schema: { body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000 }) }), response: { 201: NoteSchema } } }, (ctx) => {
+  const note: Note = { id: nextId++, text: ctx.body.text, createdAt: new Date().toISOString() };
   notes.set(note.id, note);
   // Tell every live watcher, framing the message once.
   const msg = prepareMessage(JSON.stringify({ type: 'created', note }));
@@ -71,7 +76,7 @@ app.ws('/live', {
 const server = await app.listen({ port, host });
 const addr = server.address();
 console.log(`listening on http://${typeof addr === 'string' ? addr : `${host}:${addr?.port}`} (HTTP/1.1 and HTTP/2)`);
-console.log(`try: curl localhost:${port}/notes ; curl -d '{"text":"hi"}' localhost:${port}/notes ; curl --http2-prior-knowledge localhost:${port}/health`);
+console.log(`try: curl localhost:${port}/notes ; curl -H 'content-type: application/json' -d '{"text":"hi"}' localhost:${port}/notes ; curl --http2-prior-knowledge localhost:${port}/openapi.json`);
 
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.once(sig, () => {

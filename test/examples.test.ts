@@ -15,8 +15,13 @@ it('npm start: the notes example works over HTTP/1.1 and HTTP/2 and shuts down c
   let out = '';
   child.stdout.on('data', (d: Buffer) => void (out += d));
   while (!out.includes('listening')) await new Promise((r) => setTimeout(r, 20));
-  const created = await fetch(`http://127.0.0.1:${port}/notes`, { method: 'POST', body: JSON.stringify({ text: 'from the test' }) });
+  const json = { 'content-type': 'application/json' };
+  const created = await fetch(`http://127.0.0.1:${port}/notes`, { method: 'POST', headers: json, body: JSON.stringify({ text: 'from the test' }) });
   expect(created.status).toBe(201);
+  const invalid = await fetch(`http://127.0.0.1:${port}/notes`, { method: 'POST', headers: json, body: JSON.stringify({ text: '' }) });
+  expect(invalid.status).toBe(422);
+  const doc = (await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+  expect(Object.keys(doc.paths)).toContain('/notes/{id}');
   const c = http2.connect(`http://127.0.0.1:${port}`);
   const q = c.request({ ':path': '/notes/1' });
   let body = '';

@@ -12,9 +12,23 @@ import { webSocketOverHttp2, webSocketUpgrade, type WebSocket } from '../ws/inde
 import { Context, type AnyResponse } from './context.js';
 import { HttpError, problemBody } from './errors.js';
 import { inject, type InjectOptions, type InjectResponse } from './inject.js';
+import { buildOpenApi } from './openapi.js';
+import { checkPart, compileSchema, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
+import type { Params } from '../router/index.js';
 
 /** A route handler: its return value is the response (object → JSON, string → text, Buffer → bytes). */
-export type Handler = (ctx: Context) => unknown | Promise<unknown>;
+export type Handler<S extends RouteSchema = RouteSchema> = (
+  ctx: Context<SchemaTypes<S>['params'], SchemaTypes<S>['query'], SchemaTypes<S>['body']>,
+) => unknown | Promise<unknown>;
+
+/** Schema and documentation of a route. */
+export interface RouteOptions<S extends RouteSchema = RouteSchema> {
+  schema?: S;
+  summary?: string;
+  description?: string;
+  tags?: string[];
+  operationId?: string;
+}
 /** Onion middleware: code before `await next()` runs on the way in, after it on the way out. */
 export type Middleware = (ctx: Context, next: () => Promise<void>) => unknown | Promise<unknown>;
 
@@ -28,11 +42,15 @@ export interface AppOptions {
   dev?: boolean;
   /** Called with every error that became a 5xx. Default: console.error. */
   onError?: (err: unknown, ctx: Context) => void;
+  /** Serve an OpenAPI 3.1 document of the routes at `path` (default `/openapi.json`). */
+  openapi?: { info: { title: string; version: string; description?: string }; path?: string };
 }
 
-interface RouteEntry {
+export interface RouteEntry {
   handler: Handler;
   middleware: Middleware[];
+  options: RouteOptions;
+  compiled: CompiledSchema | null;
 }
 
 export interface ListenOptions {
@@ -60,6 +78,15 @@ export class App {
 
   constructor(options: AppOptions = {}) {
     this.config = options;
+    const oa = options.openapi;
+    if (oa !== undefined) {
+      let doc: string | null = null; // built on first request, when every route is known
+      this.get(oa.path ?? '/openapi.json', (ctx) => {
+        doc ??= JSON.stringify(buildOpenApi(this.router.routes(), oa.info));
+        ctx.res.setHeader('content-type', 'application/json; charset=utf-8');
+        ctx.res.end(doc);
+      });
+    }
   }
 
   /** Middleware for every route registered after this call (and for 404/405 answers). */
@@ -68,34 +95,41 @@ export class App {
     return this;
   }
 
-  route(method: string | string[], path: string, handler: Handler): this {
-    this.router.add(method, path, { handler, middleware: [...this.#middleware] });
+  /**
+   * Adds a route. With `options.schema`, params/query/headers/body are validated (422 listing every
+   * failing field) and their types flow into the handler.
+   */
+  route<S extends RouteSchema>(method: string | string[], path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+    const opts = typeof options === 'function' ? {} : options;
+    const h = (typeof options === 'function' ? options : handler!) as Handler;
+    const compiled = opts.schema === undefined ? null : compileSchema(opts.schema);
+    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], options: opts as RouteOptions, compiled });
     return this;
   }
 
-  get(path: string, handler: Handler): this {
-    return this.route('GET', path, handler);
+  get<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+    return this.route('GET', path, options, handler);
   }
-  post(path: string, handler: Handler): this {
-    return this.route('POST', path, handler);
+  post<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+    return this.route('POST', path, options, handler);
   }
-  put(path: string, handler: Handler): this {
-    return this.route('PUT', path, handler);
+  put<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+    return this.route('PUT', path, options, handler);
   }
-  patch(path: string, handler: Handler): this {
-    return this.route('PATCH', path, handler);
+  patch<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+    return this.route('PATCH', path, options, handler);
   }
-  delete(path: string, handler: Handler): this {
-    return this.route('DELETE', path, handler);
+  delete<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+    return this.route('DELETE', path, options, handler);
   }
-  options(path: string, handler: Handler): this {
-    return this.route('OPTIONS', path, handler);
+  options<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+    return this.route('OPTIONS', path, options, handler);
   }
-  head(path: string, handler: Handler): this {
-    return this.route('HEAD', path, handler);
+  head<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+    return this.route('HEAD', path, options, handler);
   }
-  all(path: string, handler: Handler): this {
-    return this.route(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], path, handler);
+  all<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+    return this.route(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], path, options, handler);
   }
 
   /** A group of routes under `prefix` with middleware of its own (added after the app's). */
@@ -125,8 +159,9 @@ export class App {
       return;
     }
     const ctx = new Context(req, res, found.params, found.pattern, found.query);
-    const { handler, middleware } = found.store;
+    const { handler, middleware, compiled } = found.store;
     await this.#runChain(ctx, middleware, async () => {
+      if (compiled !== null) await validate(ctx, compiled);
       const out = await handler(ctx);
       if (out !== undefined && !res.finished) send(ctx, out);
     });
@@ -188,6 +223,20 @@ export class App {
   close(graceMs = 30_000): Promise<void> {
     return this.#server?.close({ graceMs }) ?? Promise.resolve();
   }
+}
+
+/** Checks a request against its route's compiled schema (after middleware, before the handler). */
+async function validate(ctx: Context, c: CompiledSchema): Promise<void> {
+  const errors: FieldError[] = [];
+  if (c.params !== null) ctx.params = checkPart('params', c.params, { ...ctx.params }, true, errors) as Params;
+  if (c.query !== null) ctx.query = checkPart('query', c.query, { ...ctx.query }, true, errors) as Record<string, string | string[]>;
+  if (c.headers !== null) checkPart('headers', c.headers, ctx.req.headers, true, errors);
+  if (c.body !== null) {
+    const type = ctx.req.get('content-type');
+    if (type === undefined || !/^application\/([\w.+-]+\+)?json\b/i.test(type)) throw unsupportedMediaType(type);
+    ctx.body = checkPart('body', c.body, await ctx.req.json(), false, errors);
+  }
+  if (errors.length > 0) throw validationError(errors);
 }
 
 /** Turns a handler's return value into the response. */

@@ -9,23 +9,28 @@ import type { Params } from '../router/index.js';
 
 export type AnyResponse = Http1Response | Http2Response;
 
-export class Context {
+/**
+ * `P`, `Q`, `B` are the types of params, query and body; a route with a schema gets them inferred from it.
+ */
+export class Context<P = Params, Q = Record<string, string | string[]>, B = unknown> {
   readonly req: Http1Request;
   readonly res: AnyResponse;
-  /** Route params, converted by their types (`{id:int}` → number). */
-  readonly params: Params;
+  /** Route params, converted by their types (`{id:int}` → number) and by the route's schema. */
+  params: P;
+  /** The request body, parsed and validated, when the route has a body schema. */
+  body: B = undefined as B;
   /** The route pattern that matched (for logs and metrics), or `''`. */
   readonly route: string;
   /** Per-request data for middleware and handlers. */
   readonly state: Record<string, unknown> = {};
   #rawQuery: string;
-  #query: Record<string, string | string[]> | null = null;
+  #query: Q | null = null;
 
   /** @internal */
   constructor(req: Http1Request, res: AnyResponse, params: Params, route: string, rawQuery: string) {
     this.req = req;
     this.res = res;
-    this.params = params;
+    this.params = params as P;
     this.route = route;
     this.#rawQuery = rawQuery;
   }
@@ -38,17 +43,21 @@ export class Context {
     return this.req.path;
   }
 
-  /** Query parameters; repeated keys give arrays. Parsed on first use. */
-  get query(): Record<string, string | string[]> {
+  /** Query parameters; repeated keys give arrays. Parsed on first use; converted by the route's schema. */
+  get query(): Q {
     if (this.#query === null) {
       const q: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
       for (const [k, v] of new URLSearchParams(this.#rawQuery)) {
         const prev = q[k];
         q[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
       }
-      this.#query = q;
+      this.#query = q as Q;
     }
     return this.#query;
+  }
+
+  set query(q: Q) {
+    this.#query = q;
   }
 
   /** Sends a JSON body. */

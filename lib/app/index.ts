@@ -1,10 +1,13 @@
 /**
- * `covet/app` (first cut): the application core — routes, middleware, groups, WebSocket routes,
- * problem+json errors, `inject`, and one `listen` for HTTP/1.1 + HTTP/2. Schemas, OpenAPI, the built-in
- * middleware and the services are still to come (see the issue "lib/app").
+ * `covet/app` (first cut): the application core — routes with TypeBox schemas (validation, inferred
+ * types, OpenAPI 3.1), middleware, groups, WebSocket routes, problem+json errors, `inject`, and one
+ * `listen` for HTTP/1.1 + HTTP/2. The docs page, built-in middleware and the services are still to come
+ * (see the issue "lib/app").
  * @module
  */
-export { App, createApp, type Handler, type Middleware, type AppOptions, type ListenOptions, type WsRouteHandlers } from './app.js';
+export { App, createApp, type Handler, type Middleware, type AppOptions, type ListenOptions, type WsRouteHandlers, type RouteOptions, type RouteEntry } from './app.js';
+export { type RouteSchema, type SchemaTypes, type FieldError } from './schema.js';
+export { buildOpenApi } from './openapi.js';
 export { Context, type AnyResponse } from './context.js';
 export { HttpError, problemBody, type ProblemFields } from './errors.js';
 export { inject, type InjectOptions, type InjectResponse } from './inject.js';

@@ -1,0 +1,69 @@
+import { Type } from '@sinclair/typebox';
+import { describe, expect, it } from 'vitest';
+import { createApp } from '../../lib/app/index.js';
+
+function app() {
+  const a = createApp({ openapi: { info: { title: 'Notes', version: '1.0.0' } } });
+  a.post(
+    '/notes/{folder:slug}',
+    {
+      summary: 'Create a note',
+      tags: ['notes'],
+      schema: {
+        params: Type.Object({ folder: Type.String({ minLength: 2 }) }),
+        query: Type.Object({ notify: Type.Optional(Type.Boolean()), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }),
+        body: Type.Object({ title: Type.String({ minLength: 1 }), tags: Type.Array(Type.String(), { maxItems: 3 }) }),
+        response: { 201: Type.Object({ id: Type.Integer(), title: Type.String() }) },
+      },
+    },
+    (ctx) => {
+      // Types flow from the schema: body.title is a string, query.limit a number.
+      const title: string = ctx.body.title;
+      const limit: number | undefined = ctx.query.limit;
+      ctx.json({ id: 1, title, folder: ctx.params.folder, limit, notify: ctx.query.notify }, 201);
+    },
+  );
+  a.get('/items/{id:int}', { schema: { params: Type.Object({ id: Type.Integer({ minimum: 1 }) }) } }, (ctx) => ({ id: ctx.params.id }));
+  return a;
+}
+
+describe('route schemas', () => {
+  it('validates and converts params, query and body, and types reach the handler', async () => {
+    const r = await app().inject({ method: 'POST', url: '/notes/work?notify=true&limit=5', body: { title: 'Hi', tags: ['a'] } });
+    expect(r.status).toBe(201);
+    expect(r.json()).toEqual({ id: 1, title: 'Hi', folder: 'work', limit: 5, notify: true });
+  });
+
+  it('answers 422 problem+json listing every failing field', async () => {
+    const r = await app().inject({ method: 'POST', url: '/notes/work?limit=500', body: { title: '', tags: ['a', 'b', 'c', 'd'], extra: 1 } });
+    expect(r.status).toBe(422);
+    expect(r.headers['content-type']).toBe('application/problem+json');
+    const p = r.json<{ errors: Array<{ path: string }> }>();
+    expect(p.errors.map((e) => e.path).sort()).toEqual(['/body/tags', '/body/title', '/query/limit']);
+  });
+
+  it('answers 415 to a body that is not JSON, and checks typed params', async () => {
+    expect((await app().inject({ method: 'POST', url: '/notes/work', body: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(415);
+    expect((await app().inject({ url: '/items/0' })).status).toBe(422);
+    expect((await app().inject({ url: '/items/7' })).json()).toEqual({ id: 7 });
+    expect((await app().inject({ url: '/items/x' })).status).toBe(404); // not an int: no route matches
+  });
+});
+
+describe('OpenAPI', () => {
+  it('serves a 3.1 document built from the routes and their schemas', async () => {
+    const doc = (await app().inject({ url: '/openapi.json' })).json<{
+      openapi: string;
+      info: { title: string };
+      paths: Record<string, Record<string, { summary?: string; parameters?: Array<{ name: string; in: string; schema: { type?: string } }>; requestBody?: unknown; responses: Record<string, unknown> }>>;
+    }>();
+    expect(doc.openapi).toBe('3.1.0');
+    expect(doc.info.title).toBe('Notes');
+    const post = doc.paths['/notes/{folder}']!.post!;
+    expect(post.summary).toBe('Create a note');
+    expect(post.parameters!.map((p) => `${p.in}:${p.name}`)).toEqual(['path:folder', 'query:notify', 'query:limit']);
+    expect(post.requestBody).toMatchObject({ required: true, content: { 'application/json': { schema: { type: 'object' } } } });
+    expect(Object.keys(post.responses).sort()).toEqual(['201', '422', 'default']);
+    expect(doc.paths['/items/{id}']!.get!.parameters![0]!.schema.type).toBe('integer');
+  });
+});
