@@ -84,6 +84,8 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
   #trailers: string[] | null = null;
   /** Close once the queued responses are out (peer half-closed, shutdown, error). */
   #endWhenDrained = false;
+  /** The server is shutting down: requests that arrive from now on get 503 (they can retry elsewhere). */
+  #shuttingDown = false;
 
   constructor(conn: Connection, handler: Http1Handler, options: Http1ServerOptions = {}, resolved?: Resolved) {
     this.conn = conn;
@@ -186,6 +188,7 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
 
   onShutdown(): void {
     this.#closing = true;
+    this.#shuttingDown = true;
     if (this.#queue.length === 0 && this.parser.idle) this.conn.end();
   }
 
@@ -203,6 +206,14 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
       if (head.expectContinue) this.#continueOwed = req;
     } else {
       this.conn.clearTimeout();
+    }
+    if (this.#shuttingDown) {
+      // RFC 9110 §15.6.4: 503 with Connection: close; the handler never sees the request.
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.setHeader('Retry-After', '1');
+      res.statusCode = 503;
+      res.end('503 Service Unavailable: shutting down\n');
+      return;
     }
     if (head.upgrade && this.#opts.onUpgrade !== undefined) {
       this.#pendingUpgrade = { req, res };

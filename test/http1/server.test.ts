@@ -430,4 +430,26 @@ describe('HTTP/1.1 server limits and timeouts', () => {
     expect(text).toContain('Connection: close');
     expect(text.endsWith('/slow')).toBe(true);
   });
+
+  it('answers a request that completes after shutdown began with 503 + Connection: close, without running the handler', async () => {
+    let handled = 0;
+    const { port, server } = await start((req, res) => {
+      handled++;
+      res.end(req.path);
+    });
+    const sock = net.connect(port, '127.0.0.1');
+    await once(sock, 'connect');
+    let text = '';
+    sock.on('data', (d: Buffer) => void (text += d.toString()));
+    sock.write('GET /late HTTP/1.1\r\nHost: a\r\n'); // a request on its way when shutdown begins
+    await new Promise((r) => setTimeout(r, 50));
+    const closing = server.close({ graceMs: 5000 });
+    sock.write('\r\n');
+    await once(sock, 'close');
+    await closing;
+    const [r] = parseResponses(text);
+    expect([r!.status, r!.headers.connection, r!.headers['retry-after']]).toEqual([503, 'close', '1']);
+    expect(handled).toBe(0);
+  });
+
 });
