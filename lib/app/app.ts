@@ -16,6 +16,12 @@ import { buildOpenApi } from './openapi.js';
 import { checkPart, compileSchema, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
 import type { Params } from '../router/index.js';
 
+/** Dropped from a response when an error replaces it; they described the body that is no longer sent. */
+const REPRESENTATION_HEADERS = [
+  'content-type', 'content-length', 'content-encoding', 'content-language', 'content-range', 'content-disposition',
+  'transfer-encoding', 'etag', 'last-modified', 'cache-control', 'expires', 'location',
+];
+
 /** A route handler: its return value is the response (object → JSON, string → text, Buffer → bytes). */
 export type Handler<S extends RouteSchema = RouteSchema> = (
   ctx: Context<SchemaTypes<S>['params'], SchemaTypes<S>['query'], SchemaTypes<S>['body']>,
@@ -192,7 +198,9 @@ export class App {
     if (res.headersSent) return; // nothing more can be said; the protocol layer ends the stream/connection
     const fields = err instanceof HttpError ? err.fields : status < 500 ? { detail: (err as Error).message } : {};
     const dev = this.config.dev === true && status >= 500 ? { detail: (err as Error)?.message, stack: (err as Error)?.stack } : {};
-    res.clearHeaders();
+    // Headers about the representation that failed go; the rest (CORS, security, set-cookie from auth)
+    // stay, so a browser can read the error and policies hold on every answer.
+    for (const h of REPRESENTATION_HEADERS) res.removeHeader(h);
     res.statusCode = status;
     if (err instanceof HttpError) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
     res.setHeader('content-type', 'application/problem+json');

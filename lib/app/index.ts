@@ -11,3 +11,5 @@ export { buildOpenApi } from './openapi.js';
 export { Context, type AnyResponse } from './context.js';
 export { HttpError, problemBody, type ProblemFields } from './errors.js';
 export { inject, type InjectOptions, type InjectResponse } from './inject.js';
+export { cors, type CorsOptions } from './middleware/cors.js';
+export { securityHeaders, type SecurityHeaderOptions } from './middleware/security-headers.js';
