@@ -12,6 +12,7 @@ const BENCHES = {
   ws: async () => (await import('./ws.mjs')).runWsBench(),
   hpack: async () => (await import('./hpack.mjs')).runHpackBench(),
   http2: async () => (await import('./http2.mjs')).runHttp2Bench(),
+  app: async () => (await import('./app.mjs')).runAppBench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {

@@ -10,7 +10,7 @@ import type { Http1ServerOptions } from '../http1/index.js';
 import { Router } from '../router/index.js';
 import { webSocketOverHttp2, webSocketUpgrade, type WebSocket } from '../ws/index.js';
 import { Context, type AnyResponse } from './context.js';
-import { HttpError, problemBody } from './errors.js';
+import { answerError, HttpError, problemBody } from './errors.js';
 import { inject, type InjectOptions, type InjectResponse } from './inject.js';
 import { buildOpenApi } from './openapi.js';
 import { checkPart, compileSchema, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
@@ -160,7 +160,7 @@ export class App {
       const ctx = new Context(req, res, {}, '', '');
       const headers: Record<string, string> = found.status === 405 ? { allow: found.allowed.join(', ') } : {};
       if (found.status === 308) headers.location = found.location;
-      const err = new HttpError(found.status, found.status === 400 ? { detail: found.error } : {}, headers);
+      const err = answerError(found.status, found.status === 400 ? { detail: found.error } : {}, headers);
       await this.#runChain(ctx, this.#middleware, () => Promise.reject(err));
       return;
     }
@@ -236,13 +236,13 @@ export class App {
 /** Checks a request against its route's compiled schema (after middleware, before the handler). */
 async function validate(ctx: Context, c: CompiledSchema): Promise<void> {
   const errors: FieldError[] = [];
-  if (c.params !== null) ctx.params = checkPart('params', c.params, { ...ctx.params }, true, errors) as Params;
-  if (c.query !== null) ctx.query = checkPart('query', c.query, { ...ctx.query }, true, errors) as Record<string, string | string[]>;
-  if (c.headers !== null) checkPart('headers', c.headers, ctx.req.headers, true, errors);
+  if (c.params !== null) ctx.params = checkPart('params', c.params.check, c.params.convert(ctx.params), errors) as Params;
+  if (c.query !== null) ctx.query = checkPart('query', c.query.check, c.query.convert(ctx.query), errors) as Record<string, string | string[]>;
+  if (c.headers !== null) checkPart('headers', c.headers.check, c.headers.convert(ctx.req.headers), errors);
   if (c.body !== null) {
     const type = ctx.req.get('content-type');
     if (type === undefined || !/^application\/([\w.+-]+\+)?json\b/i.test(type)) throw unsupportedMediaType(type);
-    ctx.body = checkPart('body', c.body, await ctx.req.json(), false, errors);
+    ctx.body = checkPart('body', c.body, await ctx.req.json(), errors);
   }
   if (errors.length > 0) throw validationError(errors);
 }

@@ -30,6 +30,20 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * An HttpError without a stack trace, for answers the framework itself makes (404, 405, 415, 422): they
+ * are expected outcomes, not bugs, and capturing a stack costs more than the rest of a 404.
+ */
+export function answerError(status: number, fields: ProblemFields = {}, headers: Record<string, string> = {}): HttpError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new HttpError(status, fields, headers);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** The problem+json body for an error (RFC 9457 §3). */
 export function problemBody(status: number, fields: ProblemFields): string {
   return JSON.stringify({ type: 'about:blank', title: STATUS_TEXT[status] ?? 'Error', status, ...fields });

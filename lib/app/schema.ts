@@ -4,10 +4,10 @@
  * and headers are converted to the declared types first (`"5"` → 5 for an integer). A failure is a 422
  * problem listing every failing field; a body that is not JSON where a body schema expects it is a 415.
  */
-import type { Static, TSchema } from '@sinclair/typebox';
+import { Kind, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
-import { HttpError } from './errors.js';
+import { answerError, type HttpError } from './errors.js';
 
 export interface RouteSchema {
   params?: TSchema;
@@ -25,17 +25,24 @@ export type SchemaTypes<S extends RouteSchema> = {
   body: S['body'] extends TSchema ? Static<S['body']> : unknown;
 };
 
+/** One request part's validator, with the string-to-type conversion it needs. */
+export interface CompiledPart {
+  check: TypeCheck<TSchema>;
+  /** Returns a converted copy of a record of strings (path, query, headers); never mutates its input. */
+  convert: (value: Record<string, unknown>) => Record<string, unknown>;
+}
+
 export interface CompiledSchema {
   schema: RouteSchema;
-  params: TypeCheck<TSchema> | null;
-  query: TypeCheck<TSchema> | null;
-  headers: TypeCheck<TSchema> | null;
+  params: CompiledPart | null;
+  query: CompiledPart | null;
+  headers: CompiledPart | null;
   body: TypeCheck<TSchema> | null;
 }
 
 export function compileSchema(schema: RouteSchema): CompiledSchema {
-  const c = (s: TSchema | undefined) => (s === undefined ? null : TypeCompiler.Compile(s));
-  return { schema, params: c(schema.params), query: c(schema.query), headers: c(schema.headers), body: c(schema.body) };
+  const part = (s: TSchema | undefined): CompiledPart | null => (s === undefined ? null : { check: TypeCompiler.Compile(s), convert: compileConverter(s) });
+  return { schema, params: part(schema.params), query: part(schema.query), headers: part(schema.headers), body: schema.body === undefined ? null : TypeCompiler.Compile(schema.body) };
 }
 
 export interface FieldError {
@@ -44,20 +51,76 @@ export interface FieldError {
   message: string;
 }
 
+/** Checks a converted part. Returns it; pushes every failure to `errors`. */
+export function checkPart(part: string, check: TypeCheck<TSchema>, value: unknown, errors: FieldError[]): unknown {
+  if (check.Check(value)) return value;
+  for (const e of check.Errors(value)) errors.push({ path: `/${part}${e.path}`, message: e.message });
+  return value;
+}
+
+type Conversion = 'number' | 'boolean' | 'string' | 'number[]' | 'boolean[]' | 'string[]';
+const NUMERIC = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 /**
- * Checks one part of a request. Returns the converted value; pushes every failure to `errors`.
+ * The per-request conversion of string values to the declared types. Objects whose properties are
+ * scalars (or arrays of scalars, for repeated query keys) get a precompiled loop; any other shape falls
+ * back to TypeBox's generic `Value.Convert`, which walks the schema on every call.
  */
-export function checkPart(part: string, check: TypeCheck<TSchema>, value: unknown, convert: boolean, errors: FieldError[]): unknown {
-  const v = convert ? Value.Convert(check.Schema(), value) : value;
-  if (check.Check(v)) return v;
-  for (const e of check.Errors(v)) errors.push({ path: `/${part}${e.path}`, message: e.message });
-  return v;
+function compileConverter(schema: TSchema): CompiledPart['convert'] {
+  const fallback = (v: Record<string, unknown>) => Value.Convert(schema, { ...v }) as Record<string, unknown>;
+  if (schema[Kind] !== 'Object' || typeof schema.properties !== 'object') return fallback;
+  const steps: Array<[string, Conversion]> = [];
+  for (const [key, prop] of Object.entries(schema.properties as Record<string, TSchema>)) {
+    const c = scalar(prop) ?? (prop[Kind] === 'Array' ? arrayOf(prop.items as TSchema) : undefined);
+    if (c === undefined) return fallback;
+    if (c !== 'string') steps.push([key, c]);
+  }
+  return (v) => {
+    const out = { ...v };
+    for (let i = 0; i < steps.length; i++) {
+      const [key, c] = steps[i]!;
+      const x = out[key];
+      if (x !== undefined) out[key] = convertValue(c, x);
+    }
+    return out;
+  };
+}
+
+function scalar(s: TSchema): Conversion | undefined {
+  const k = s[Kind] as string;
+  if (k === 'Integer' || k === 'Number') return 'number';
+  if (k === 'Boolean') return 'boolean';
+  if (k === 'String' || (k === 'Literal' && typeof s.const === 'string')) return 'string';
+  if (k === 'Union' && (s.anyOf as TSchema[]).every((m) => m[Kind] === 'Literal' && typeof m.const === 'string')) return 'string';
+  return undefined;
+}
+
+function arrayOf(items: TSchema): Conversion | undefined {
+  const c = scalar(items);
+  return c === undefined ? undefined : (`${c}[]` as Conversion);
+}
+
+function convertValue(c: Conversion, x: unknown): unknown {
+  switch (c) {
+    case 'number':
+      return typeof x === 'string' && NUMERIC.test(x) ? Number(x) : x;
+    case 'boolean':
+      return x === 'true' ? true : x === 'false' ? false : x;
+    case 'string':
+      return x;
+    default: {
+      // A single query value where an array is declared is a one-element array (?tag=a).
+      const arr = Array.isArray(x) ? x : [x];
+      const el = c.slice(0, -2) as Conversion;
+      return el === 'string' ? arr : arr.map((e: unknown) => convertValue(el, e));
+    }
+  }
 }
 
 export function validationError(errors: FieldError[]): HttpError {
-  return new HttpError(422, { detail: `${errors.length} field${errors.length === 1 ? '' : 's'} failed validation`, errors });
+  return answerError(422, { detail: `${errors.length} field${errors.length === 1 ? '' : 's'} failed validation`, errors });
 }
 
 export function unsupportedMediaType(type: string | undefined): HttpError {
-  return new HttpError(415, { detail: `expected application/json, got ${type ?? 'no content-type'}` });
+  return answerError(415, { detail: `expected application/json, got ${type ?? 'no content-type'}` });
 }

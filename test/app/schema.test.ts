@@ -50,6 +50,47 @@ describe('route schemas', () => {
   });
 });
 
+describe('string conversion of params, query and headers', () => {
+  const a = createApp();
+  a.get(
+    '/conv',
+    {
+      schema: {
+        query: Type.Object({
+          n: Type.Optional(Type.Number()),
+          ids: Type.Optional(Type.Array(Type.Integer())),
+          tags: Type.Optional(Type.Array(Type.String())),
+          on: Type.Optional(Type.Boolean()),
+          sort: Type.Optional(Type.Union([Type.Literal('asc'), Type.Literal('desc')])),
+        }),
+        headers: Type.Object({ 'x-page': Type.Optional(Type.Integer({ minimum: 1 })) }),
+      },
+    },
+    (ctx) => ctx.query,
+  );
+  // A nested shape takes the generic TypeBox conversion path.
+  a.get('/nested', { schema: { query: Type.Object({ range: Type.Optional(Type.Union([Type.Integer(), Type.Literal('all')])) }) } }, (ctx) => ctx.query);
+
+  it('converts numbers, booleans, literals and repeated keys to arrays of the declared type', async () => {
+    const r = await a.inject({ url: '/conv?n=-1.5e2&ids=3&ids=4&tags=x&on=false&sort=asc' });
+    expect(r.json()).toEqual({ n: -150, ids: [3, 4], tags: ['x'], on: false, sort: 'asc' });
+    expect((await a.inject({ url: '/conv?ids=7' })).json()).toEqual({ ids: [7] });
+  });
+
+  it('leaves unconvertible strings for the validator to reject, naming each field', async () => {
+    const r = await a.inject({ url: '/conv?n=12abc&ids=1&ids=x&on=yes&sort=up', headers: { 'x-page': '0' } });
+    expect(r.status).toBe(422);
+    const paths = r.json<{ errors: Array<{ path: string }> }>().errors.map((e) => e.path);
+    for (const p of ['/query/n', '/query/ids/1', '/query/on', '/query/sort', '/headers/x-page']) expect(paths).toContain(p);
+    expect((await a.inject({ url: '/conv?n=' })).status).toBe(422); // an empty string is not 0
+  });
+
+  it('falls back to the generic conversion for other shapes', async () => {
+    expect((await a.inject({ url: '/nested?range=5' })).json()).toEqual({ range: 5 });
+    expect((await a.inject({ url: '/nested?range=all' })).json()).toEqual({ range: 'all' });
+  });
+});
+
 describe('OpenAPI', () => {
   it('serves a 3.1 document built from the routes and their schemas', async () => {
     const doc = (await app().inject({ url: '/openapi.json' })).json<{
