@@ -9,7 +9,7 @@
  *   curl --http2-prior-knowledge localhost:3000/notes/1
  */
 import { Type } from '@sinclair/typebox';
-import { createApp, HttpError } from '../lib/app/index.js';
+import { createApp, health, HttpError } from '../lib/app/index.js';
 import { prepareMessage, type WebSocket } from '../lib/ws/index.js';
 
 interface Note {
@@ -36,8 +36,9 @@ app.use(async (ctx, next) => {
   if (!ctx.res.headersSent) ctx.res.setHeader('server-timing', `app;dur=${(performance.now() - t0).toFixed(1)}`);
 });
 
-app.get('/', () => ({ name: 'covet example', endpoints: ['/notes', '/notes/{id}', '/health', '/openapi.json', 'ws: /live'] }));
-app.get('/health', () => ({ status: 'ok', notes: notes.size, uptime: Math.round(process.uptime()) }));
+app.get('/', () => ({ name: 'covet example', endpoints: ['/notes', '/notes/{id}', '/health', '/ready', '/openapi.json', 'ws: /live'] }));
+// Liveness at /health; readiness at /ready (no external dependencies to check while notes live in memory).
+health(app);
 app.get(
   '/notes',
   { summary: 'List notes', schema: { query: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })) }), response: { 200: Type.Array(NoteSchema) } } },

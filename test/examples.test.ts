@@ -30,6 +30,7 @@ it('npm start: the notes example works over HTTP/1.1 and HTTP/2 and shuts down c
   expect(JSON.parse(body)).toMatchObject({ id: 1, text: 'from the test' });
   c.close();
   expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+  expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   expect(code).toBe(0);

@@ -81,6 +81,7 @@ export class App {
   #middleware: Middleware[] = [];
   #wsRoutes = new Map<string, WsRouteHandlers>();
   #server: Server | null = null;
+  #closing = false;
 
   constructor(options: AppOptions = {}) {
     this.config = options;
@@ -227,8 +228,14 @@ export class App {
     return server;
   }
 
+  /** True once `close()` has begun: readiness checks fail so load balancers stop sending traffic. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
   /** Graceful close (in-flight requests finish within `graceMs`). */
   close(graceMs = 30_000): Promise<void> {
+    this.#closing = true;
     return this.#server?.close({ graceMs }) ?? Promise.resolve();
   }
 }

@@ -13,3 +13,4 @@ export { HttpError, problemBody, type ProblemFields } from './errors.js';
 export { inject, type InjectOptions, type InjectResponse } from './inject.js';
 export { cors, type CorsOptions } from './middleware/cors.js';
 export { securityHeaders, type SecurityHeaderOptions } from './middleware/security-headers.js';
+export { health, type HealthCheck, type HealthOptions, type CheckResult } from './health.js';
