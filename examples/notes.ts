@@ -1,6 +1,6 @@
 /**
  * The example app (`npm start`): a small notes API on `covet/app`, over HTTP/1.1 and HTTP/2 (h2c with
- * prior knowledge or `Upgrade: h2c`) on PORT (default 3000), a live feed over WebSocket, a health check,
+ * prior knowledge or `Upgrade: h2c`) on PORT (default 3000), a live feed over WebSocket, health/readiness checks, Prometheus metrics,
  * and graceful shutdown on SIGTERM/SIGINT. Notes are kept in memory for now: the database service is
  * not built yet (see README).
  *
@@ -9,7 +9,7 @@
  *   curl --http2-prior-knowledge localhost:3000/notes/1
  */
 import { Type } from '@sinclair/typebox';
-import { createApp, health, HttpError } from '../lib/app/index.js';
+import { createApp, health, HttpError, metrics } from '../lib/app/index.js';
 import { prepareMessage, type WebSocket } from '../lib/ws/index.js';
 
 interface Note {
@@ -30,13 +30,16 @@ const app = createApp({
 });
 const NoteSchema = Type.Object({ id: Type.Integer(), text: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
 
+// Prometheus metrics at /metrics; added first so it wraps every route below.
+metrics(app);
+
 app.use(async (ctx, next) => {
   const t0 = performance.now();
   await next();
   if (!ctx.res.headersSent) ctx.res.setHeader('server-timing', `app;dur=${(performance.now() - t0).toFixed(1)}`);
 });
 
-app.get('/', () => ({ name: 'covet example', endpoints: ['/notes', '/notes/{id}', '/health', '/ready', '/openapi.json', 'ws: /live'] }));
+app.get('/', () => ({ name: 'covet example', endpoints: ['/notes', '/notes/{id}', '/health', '/ready', '/metrics', '/openapi.json', 'ws: /live'] }));
 // Liveness at /health; readiness at /ready (no external dependencies to check while notes live in memory).
 health(app);
 app.get(

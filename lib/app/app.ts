@@ -228,6 +228,11 @@ export class App {
     return server;
   }
 
+  /** The listening server (after `listen`), e.g. for its open `connections`. */
+  get server(): Server | null {
+    return this.#server;
+  }
+
   /** True once `close()` has begun: readiness checks fail so load balancers stop sending traffic. */
   get closing(): boolean {
     return this.#closing;

@@ -14,3 +14,4 @@ export { inject, type InjectOptions, type InjectResponse } from './inject.js';
 export { cors, type CorsOptions } from './middleware/cors.js';
 export { securityHeaders, type SecurityHeaderOptions } from './middleware/security-headers.js';
 export { health, type HealthCheck, type HealthOptions, type CheckResult } from './health.js';
+export { metrics, UNMATCHED_ROUTE, type MetricsOptions } from './metrics.js';

@@ -1,0 +1,69 @@
+/**
+ * Prometheus metrics (prom-client): request count and latency by method, route pattern and status, open
+ * connections, and Node's default process metrics (event-loop lag, heap, GC, ...), exposed at `/metrics`.
+ * Routes are labelled by their pattern (`/notes/{id}`), never the raw path, so label cardinality stays
+ * bounded; unmatched requests share one label.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { App } from './app.js';
+
+export interface MetricsOptions {
+  /** Default `/metrics`. */
+  path?: string;
+  /** Registry to use; default a new one per app (so two apps in one process do not collide). */
+  registry?: Registry;
+  /** Collect Node's default process metrics (event-loop lag, memory, GC). Default true. */
+  defaultMetrics?: boolean;
+  /** Latency histogram buckets in seconds. */
+  buckets?: number[];
+}
+
+/** The label used for requests no route matched (404/405/400). */
+export const UNMATCHED_ROUTE = '(unmatched)';
+
+/**
+ * Instruments every request of an app and serves the exposition format. Call it before adding routes:
+ * like any `app.use`, it wraps the routes registered after it (and every 404/405).
+ *
+ * @example
+ * ```ts
+ * const registry = metrics(app);            // GET /metrics
+ * new Counter({ name: 'notes_created_total', help: 'Notes created', registers: [registry] }).inc();
+ * ```
+ */
+export function metrics(app: App, options: MetricsOptions = {}): Registry {
+  const registry = options.registry ?? new Registry();
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
+  const labelNames = ['method', 'route', 'status'] as const;
+  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered', labelNames, registers: [registry] });
+  const duration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time from routing to the end of the response',
+    labelNames,
+    buckets: options.buckets ?? [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'http_open_connections',
+    help: 'Client connections currently open',
+    registers: [registry],
+    collect() {
+      this.set(app.server?.connections.size ?? 0);
+    },
+  });
+  app.use(async (ctx, next) => {
+    const t0 = process.hrtime.bigint();
+    // 'finish' fires after error answers too, so the status recorded is the one sent.
+    ctx.res.once('finish', () => {
+      const labels = { method: ctx.req.method, route: ctx.route === '' ? UNMATCHED_ROUTE : ctx.route, status: String(ctx.res.statusCode) };
+      requests.inc(labels);
+      duration.observe(labels, Number(process.hrtime.bigint() - t0) / 1e9);
+    });
+    await next();
+  });
+  app.get(options.path ?? '/metrics', { summary: 'Prometheus metrics', tags: ['health'] }, async (ctx) => {
+    ctx.res.setHeader('content-type', registry.contentType);
+    ctx.res.end(await registry.metrics());
+  });
+  return registry;
+}
