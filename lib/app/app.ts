@@ -11,6 +11,7 @@ import { Router } from '../router/index.js';
 import { webSocketOverHttp2, webSocketUpgrade, type WebSocket } from '../ws/index.js';
 import { Context, type AnyResponse } from './context.js';
 import { answerError, HttpError, problemBody } from './errors.js';
+import { computeEtag, etagMatches } from './etag.js';
 import { inject, type InjectOptions, type InjectResponse } from './inject.js';
 import { buildOpenApi } from './openapi.js';
 import { checkPart, compileSchema, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
@@ -50,6 +51,10 @@ export interface AppOptions {
   onError?: (err: unknown, ctx: Context) => void;
   /** Serve an OpenAPI 3.1 document of the routes at `path` (default `/openapi.json`). */
   openapi?: { info: { title: string; version: string; description?: string }; path?: string };
+  /** Give GET/HEAD answers a strong ETag computed from the body (and answer 304 on a match). Default false: a handler-set ETag is always honoured. */
+  etag?: boolean;
+  /** Secrets for signed cookies: the first signs, all verify (rotate by prepending a new one). */
+  cookieSecrets?: readonly string[];
 }
 
 export interface RouteEntry {
@@ -82,9 +87,11 @@ export class App {
   #wsRoutes = new Map<string, WsRouteHandlers>();
   #server: Server | null = null;
   #closing = false;
+  readonly #secrets: readonly string[];
 
   constructor(options: AppOptions = {}) {
     this.config = options;
+    this.#secrets = options.cookieSecrets ?? [];
     const oa = options.openapi;
     if (oa !== undefined) {
       let doc: string | null = null; // built on first request, when every route is known
@@ -158,19 +165,20 @@ export class App {
   handle = async (req: Http1Request, res: AnyResponse): Promise<void> => {
     const found = this.router.find(req.method, req.url);
     if (found.status !== 200) {
-      const ctx = new Context(req, res, {}, '', '');
+      const ctx = new Context(req, res, {}, '', '', this.#secrets);
       const headers: Record<string, string> = found.status === 405 ? { allow: found.allowed.join(', ') } : {};
       if (found.status === 308) headers.location = found.location;
       const err = answerError(found.status, found.status === 400 ? { detail: found.error } : {}, headers);
       await this.#runChain(ctx, this.#middleware, () => Promise.reject(err));
       return;
     }
-    const ctx = new Context(req, res, found.params, found.pattern, found.query);
+    const ctx = new Context(req, res, found.params, found.pattern, found.query, this.#secrets);
     const { handler, middleware, compiled } = found.store;
+    const etag = this.config.etag === true;
     await this.#runChain(ctx, middleware, async () => {
       if (compiled !== null) await validate(ctx, compiled);
       const out = await handler(ctx);
-      if (out !== undefined && !res.finished) send(ctx, out);
+      if (out !== undefined && !res.finished) send(ctx, out, etag);
     });
   };
 
@@ -259,19 +267,39 @@ async function validate(ctx: Context, c: CompiledSchema): Promise<void> {
   if (errors.length > 0) throw validationError(errors);
 }
 
-/** Turns a handler's return value into the response. */
-function send(ctx: Context, out: unknown): void {
+/**
+ * Turns a handler's return value into the response. A successful GET/HEAD carrying an ETag (set by the
+ * handler, or computed when the app has `etag: true`) is answered 304 without a body when the client's
+ * `If-None-Match` matches it (RFC 9110 §13.1.2).
+ */
+function send(ctx: Context, out: unknown, etag: boolean): void {
   const res = ctx.res;
+  let body: string | Uint8Array;
+  let type: string;
   if (typeof out === 'string') {
-    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'text/plain; charset=utf-8');
-    res.end(out);
-  } else if (Buffer.isBuffer(out) || out instanceof Uint8Array) {
-    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/octet-stream');
-    res.end(out);
+    body = out;
+    type = 'text/plain; charset=utf-8';
+  } else if (out instanceof Uint8Array) {
+    body = out;
+    type = 'application/octet-stream';
   } else {
-    if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.end(JSON.stringify(out));
+    body = JSON.stringify(out);
+    type = 'application/json; charset=utf-8';
   }
+  if (!res.hasHeader('content-type')) res.setHeader('content-type', type);
+  const method = ctx.req.method;
+  if (res.statusCode === 200 && (method === 'GET' || method === 'HEAD')) {
+    let tag = res.getHeader('etag');
+    if (tag === undefined && etag) res.setHeader('etag', (tag = computeEtag(body)));
+    const inm = tag === undefined ? undefined : ctx.req.get('if-none-match');
+    if (inm !== undefined && etagMatches(inm, tag!)) {
+      res.statusCode = 304;
+      res.removeHeader('content-type');
+      res.end();
+      return;
+    }
+  }
+  res.end(body);
 }
 
 /** Creates an application. */

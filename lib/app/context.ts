@@ -6,8 +6,12 @@
 import type { Http1Request, Http1Response } from '../http1/index.js';
 import type { Http2Response } from '../http2/index.js';
 import type { Params } from '../router/index.js';
+import { parseCookies, serializeCookie, signCookieValue, unsignCookieValue, type CookieOptions } from './cookies.js';
 
 export type AnyResponse = Http1Response | Http2Response;
+
+const NO_SECRETS: readonly string[] = [];
+
 
 /**
  * `P`, `Q`, `B` are the types of params, query and body; a route with a schema gets them inferred from it.
@@ -25,9 +29,12 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
   readonly state: Record<string, unknown> = {};
   #rawQuery: string;
   #query: Q | null = null;
+  #cookies: Record<string, string> | null = null;
+  #secrets: readonly string[];
 
   /** @internal */
-  constructor(req: Http1Request, res: AnyResponse, params: Params, route: string, rawQuery: string) {
+  constructor(req: Http1Request, res: AnyResponse, params: Params, route: string, rawQuery: string, secrets: readonly string[] = NO_SECRETS) {
+    this.#secrets = secrets;
     this.req = req;
     this.res = res;
     this.params = params as P;
@@ -72,6 +79,36 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
     this.res.statusCode = status;
     this.res.setHeader('content-type', 'text/plain; charset=utf-8');
     this.res.end(body);
+  }
+
+  /** Request cookies by name (parsed on first use; percent-encoded values decoded). */
+  get cookies(): Record<string, string> {
+    return (this.#cookies ??= parseCookies(this.req.get('cookie')));
+  }
+
+  /** A cookie set with `{ signed: true }`, or undefined when missing or its signature does not verify. */
+  signedCookie(name: string): string | undefined {
+    const raw = this.cookies[name];
+    if (raw === undefined) return undefined;
+    return unsignCookieValue(raw, this.#secrets);
+  }
+
+  /**
+   * Adds a `Set-Cookie` (HttpOnly, SameSite=Lax, Path=/ unless told otherwise).
+   *
+   * @example
+   * ```ts
+   * ctx.setCookie('session', id, { signed: true, maxAge: 86400, secure: true });
+   * ```
+   */
+  setCookie(name: string, value: string, options: CookieOptions = {}): void {
+    const v = options.signed === true ? signCookieValue(value, this.#secrets) : value;
+    this.res.appendHeader('set-cookie', serializeCookie(name, v, options));
+  }
+
+  /** Deletes a cookie in the browser (same `path`/`domain` as when it was set). */
+  clearCookie(name: string, options: Pick<CookieOptions, 'path' | 'domain' | 'secure' | 'sameSite'> = {}): void {
+    this.res.appendHeader('set-cookie', serializeCookie(name, '', { ...options, maxAge: 0, expires: new Date(0) }));
   }
 
   /** Redirects (303 by default, so a POST becomes a GET). */

@@ -15,3 +15,5 @@ export { cors, type CorsOptions } from './middleware/cors.js';
 export { securityHeaders, type SecurityHeaderOptions } from './middleware/security-headers.js';
 export { health, type HealthCheck, type HealthOptions, type CheckResult } from './health.js';
 export { metrics, UNMATCHED_ROUTE, type MetricsOptions } from './metrics.js';
+export { computeEtag, etagMatches } from './etag.js';
+export { parseCookies, serializeCookie, signCookieValue, unsignCookieValue, type CookieOptions } from './cookies.js';
