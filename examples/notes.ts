@@ -9,7 +9,7 @@
  *   curl --http2-prior-knowledge localhost:3000/notes/1
  */
 import { Type } from '@sinclair/typebox';
-import { createApp, health, HttpError, metrics } from '../lib/app/index.js';
+import { accessLog, createApp, health, HttpError, metrics, securityHeaders } from '../lib/app/index.js';
 import { prepareMessage, type WebSocket } from '../lib/ws/index.js';
 
 interface Note {
@@ -32,6 +32,9 @@ const NoteSchema = Type.Object({ id: Type.Integer(), text: Type.String(), create
 
 // Prometheus metrics at /metrics; added first so it wraps every route below.
 metrics(app);
+// One JSON access-log line per request (pino) with a request ID; OWASP security headers on every answer.
+app.use(accessLog());
+app.use(securityHeaders());
 
 app.use(async (ctx, next) => {
   const t0 = performance.now();

@@ -17,3 +17,4 @@ export { health, type HealthCheck, type HealthOptions, type CheckResult } from '
 export { metrics, UNMATCHED_ROUTE, type MetricsOptions } from './metrics.js';
 export { computeEtag, etagMatches } from './etag.js';
 export { parseCookies, serializeCookie, signCookieValue, unsignCookieValue, type CookieOptions } from './cookies.js';
+export { accessLog, type AccessLogOptions } from './middleware/access-log.js';

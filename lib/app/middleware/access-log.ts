@@ -1,0 +1,58 @@
+/**
+ * Request IDs and structured access logs: every request gets an ID (the client's `X-Request-Id` when it
+ * is a plausible ID, else a fresh UUID), echoed in the response and kept at `ctx.state.requestId`; when
+ * the response finishes one JSON line is written through pino with the route pattern, status and time.
+ */
+import { randomUUID } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import type { Middleware } from '../app.js';
+
+export interface AccessLogOptions {
+  /** A pino logger; default `pino()` writing to stdout. */
+  logger?: Logger;
+  /** Header carrying the ID both ways. Default `x-request-id`. */
+  header?: string;
+  /** Reuse the client's ID when it matches `[A-Za-z0-9._:-]{1,128}`. Default true; off when clients are untrusted. */
+  trustClientId?: boolean;
+  /** Log level for 5xx answers (`error`), 4xx (`warn`) and the rest (`info`) — override to log all at one level. */
+  level?: 'info' | 'debug';
+}
+
+const PLAUSIBLE_ID = /^[\w.:-]{1,128}$/;
+
+/**
+ * @example
+ * ```ts
+ * app.use(accessLog({ logger: pino({ level: 'info' }) }));
+ * // {"level":30,"time":...,"reqId":"3f1c…","method":"GET","path":"/notes/1","route":"/notes/{id:int}","status":200,"ms":0.42,"msg":"request"}
+ * ```
+ */
+export function accessLog(options: AccessLogOptions = {}): Middleware {
+  const logger = options.logger ?? pino();
+  const header = (options.header ?? 'x-request-id').toLowerCase();
+  const trust = options.trustClientId ?? true;
+  const base = options.level ?? 'info';
+  return async (ctx, next) => {
+    const given = trust ? ctx.req.get(header) : undefined;
+    const id = given !== undefined && PLAUSIBLE_ID.test(given) ? given : randomUUID();
+    ctx.state.requestId = id;
+    ctx.res.setHeader(header, id);
+    const t0 = performance.now();
+    ctx.res.once('finish', () => {
+      const status = ctx.res.statusCode;
+      const entry = {
+        reqId: id,
+        method: ctx.req.method,
+        path: ctx.req.path,
+        route: ctx.route === '' ? null : ctx.route,
+        status,
+        ms: Math.round((performance.now() - t0) * 100) / 100,
+        remote: ctx.req.remoteAddress,
+      };
+      if (status >= 500) logger.error(entry, 'request');
+      else if (status >= 400) logger.warn(entry, 'request');
+      else logger[base](entry, 'request');
+    });
+    await next();
+  };
+}
