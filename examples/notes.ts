@@ -27,6 +27,8 @@ const watchers = new Set<WebSocket>();
 const app = createApp({
   dev: process.env.NODE_ENV === 'development',
   openapi: { info: { title: 'Covet notes example', version: '0.1.0' } },
+  compression: true, // br/gzip for answers over 1 KiB
+  etag: true, // strong ETags and 304 on revalidation
 });
 const NoteSchema = Type.Object({ id: Type.Integer(), text: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
 

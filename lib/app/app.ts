@@ -12,6 +12,7 @@ import { webSocketOverHttp2, webSocketUpgrade, type WebSocket } from '../ws/inde
 import { Context, type AnyResponse } from './context.js';
 import { answerError, HttpError, problemBody } from './errors.js';
 import { computeEtag, etagMatches } from './etag.js';
+import { compressAsync, compressSync, isCompressible, negotiateEncoding, shouldCompressAsync, type CompressionOptions } from './compression.js';
 import { inject, type InjectOptions, type InjectResponse } from './inject.js';
 import { buildOpenApi } from './openapi.js';
 import { checkPart, compileSchema, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
@@ -53,6 +54,11 @@ export interface AppOptions {
   openapi?: { info: { title: string; version: string; description?: string }; path?: string };
   /** Give GET/HEAD answers a strong ETag computed from the body (and answer 304 on a match). Default false: a handler-set ETag is always honoured. */
   etag?: boolean;
+  /**
+   * Compress bodies the app sends whole (handler return values) with br/gzip by negotiation: `true` for
+   * the defaults (threshold 1 KiB, br then gzip), or options. Default off. Streamed writes are not compressed.
+   */
+  compression?: boolean | CompressionOptions;
   /** Secrets for signed cookies: the first signs, all verify (rotate by prepending a new one). */
   cookieSecrets?: readonly string[];
 }
@@ -88,10 +94,12 @@ export class App {
   #server: Server | null = null;
   #closing = false;
   readonly #secrets: readonly string[];
+  readonly #compression: CompressionOptions | undefined;
 
   constructor(options: AppOptions = {}) {
     this.config = options;
     this.#secrets = options.cookieSecrets ?? [];
+    this.#compression = options.compression === true ? {} : options.compression === false ? undefined : options.compression;
     const oa = options.openapi;
     if (oa !== undefined) {
       let doc: string | null = null; // built on first request, when every route is known
@@ -175,10 +183,11 @@ export class App {
     const ctx = new Context(req, res, found.params, found.pattern, found.query, this.#secrets);
     const { handler, middleware, compiled } = found.store;
     const etag = this.config.etag === true;
+    const compression = this.#compression;
     await this.#runChain(ctx, middleware, async () => {
       if (compiled !== null) await validate(ctx, compiled);
       const out = await handler(ctx);
-      if (out !== undefined && !res.finished) send(ctx, out, etag);
+      if (out !== undefined && !res.finished) await send(ctx, out, etag, compression);
     });
   };
 
@@ -272,7 +281,7 @@ async function validate(ctx: Context, c: CompiledSchema): Promise<void> {
  * handler, or computed when the app has `etag: true`) is answered 304 without a body when the client's
  * `If-None-Match` matches it (RFC 9110 §13.1.2).
  */
-function send(ctx: Context, out: unknown, etag: boolean): void {
+function send(ctx: Context, out: unknown, etag: boolean, compression: CompressionOptions | undefined): void | Promise<void> {
   const res = ctx.res;
   let body: string | Uint8Array;
   let type: string;
@@ -299,7 +308,33 @@ function send(ctx: Context, out: unknown, etag: boolean): void {
       return;
     }
   }
+  if (compression !== undefined) return sendCompressed(ctx, body, compression);
   res.end(body);
+}
+
+function sendCompressed(ctx: Context, body: string | Uint8Array, o: CompressionOptions): void | Promise<void> {
+  const res = ctx.res;
+  const status = res.statusCode;
+  if (status === 204 || status === 304 || res.hasHeader('content-encoding') || !isCompressible(res.getHeader('content-type'))) {
+    res.end(body);
+    return;
+  }
+  if (!/\baccept-encoding\b/i.test(res.getHeader('vary') ?? '')) res.appendHeader('vary', 'Accept-Encoding');
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  const enc = bytes.byteLength < (o.threshold ?? 1024) ? undefined : negotiateEncoding(ctx.req.get('accept-encoding'), o.encodings ?? ['br', 'gzip']);
+  if (enc === undefined) {
+    res.end(bytes);
+    return;
+  }
+  const finish = (out: Buffer): void => {
+    res.setHeader('content-encoding', enc);
+    // A strong tag names one representation; the encoded bytes are another (RFC 9110 §8.8.3.3).
+    const tag = res.getHeader('etag');
+    if (tag !== undefined && !tag.startsWith('W/')) res.setHeader('etag', `W/${tag}`);
+    res.end(out);
+  };
+  if (!shouldCompressAsync(bytes.byteLength)) return finish(compressSync(bytes, enc, o));
+  return compressAsync(bytes, enc, o).then(finish);
 }
 
 /** Creates an application. */

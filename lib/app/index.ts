@@ -18,3 +18,4 @@ export { metrics, UNMATCHED_ROUTE, type MetricsOptions } from './metrics.js';
 export { computeEtag, etagMatches } from './etag.js';
 export { parseCookies, serializeCookie, signCookieValue, unsignCookieValue, type CookieOptions } from './cookies.js';
 export { accessLog, type AccessLogOptions } from './middleware/access-log.js';
+export { negotiateEncoding, isCompressible, type CompressionOptions, type Encoding } from './compression.js';
