@@ -19,3 +19,4 @@ export { computeEtag, etagMatches } from './etag.js';
 export { parseCookies, serializeCookie, signCookieValue, unsignCookieValue, type CookieOptions } from './cookies.js';
 export { accessLog, type AccessLogOptions } from './middleware/access-log.js';
 export { negotiateEncoding, isCompressible, type CompressionOptions, type Encoding } from './compression.js';
+export { testClient, type TestClient, type TestRequest, type TestResponse } from './test-client.js';
