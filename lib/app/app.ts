@@ -40,6 +40,26 @@ export interface RouteOptions<S extends RouteSchema = RouteSchema> {
 /** Onion middleware: code before `await next()` runs on the way in, after it on the way out. */
 export type Middleware = (ctx: Context, next: () => Promise<void>) => unknown | Promise<unknown>;
 
+/**
+ * Lifecycle hooks (Fastify's names). `onRequest` and `onResponse` wrap every request like middleware;
+ * `preHandler` runs after validation, just before the handler; `onSend` may replace the serialized body
+ * of a returned value (before ETag and compression); `onError` observes every error about to be
+ * answered. Like middleware, hooks apply to the routes added after them, per app or per group.
+ */
+export interface Hooks {
+  onRequest: (ctx: Context) => unknown;
+  preHandler: (ctx: Context) => unknown;
+  onSend: (ctx: Context, payload: string | Uint8Array) => string | Uint8Array | void | Promise<string | Uint8Array | void>;
+  onResponse: (ctx: Context) => void;
+  onError: (ctx: Context, err: unknown) => void;
+}
+
+interface RouteHooks {
+  preHandler: Hooks['preHandler'][];
+  onSend: Hooks['onSend'][];
+  onError: Hooks['onError'][];
+}
+
 export interface WsRouteHandlers {
   /** A client connected to this route (after the handshake). */
   open(ws: WebSocket, req: Http1Request): void;
@@ -66,6 +86,7 @@ export interface AppOptions {
 export interface RouteEntry {
   handler: Handler;
   middleware: Middleware[];
+  hooks: RouteHooks;
   options: RouteOptions;
   compiled: CompiledSchema | null;
 }
@@ -93,6 +114,7 @@ export class App {
   #wsRoutes = new Map<string, WsRouteHandlers>();
   #server: Server | null = null;
   #closing = false;
+  #hooks: RouteHooks = { preHandler: [], onSend: [], onError: [] };
   readonly #secrets: readonly string[];
   readonly #compression: CompressionOptions | undefined;
 
@@ -118,6 +140,35 @@ export class App {
   }
 
   /**
+   * Adds a lifecycle hook for the routes registered after this call.
+   *
+   * @example
+   * ```ts
+   * app.addHook('preHandler', (ctx) => { if (!ctx.state.user) throw new HttpError(401); });
+   * app.addHook('onResponse', (ctx) => stats.observe(ctx.route, ctx.res.statusCode));
+   * ```
+   */
+  addHook<K extends keyof Hooks>(name: K, fn: Hooks[K]): this {
+    if (name === 'onRequest') {
+      const hook = fn as Hooks['onRequest'];
+      return this.use(async (ctx, next) => {
+        await hook(ctx);
+        if (!ctx.res.finished) await next();
+      });
+    }
+    if (name === 'onResponse') {
+      const hook = fn as Hooks['onResponse'];
+      return this.use((ctx, next) => {
+        ctx.res.once('finish', () => hook(ctx));
+        return next();
+      });
+    }
+    const list = this.#hooks[name as keyof RouteHooks] as unknown[];
+    this.#hooks = { ...this.#hooks, [name]: [...list, fn] }; // routes already added keep their lists
+    return this;
+  }
+
+  /**
    * Adds a route. With `options.schema`, params/query/headers/body are validated (422 listing every
    * failing field) and their types flow into the handler.
    */
@@ -125,7 +176,7 @@ export class App {
     const opts = typeof options === 'function' ? {} : options;
     const h = (typeof options === 'function' ? options : handler!) as Handler;
     const compiled = opts.schema === undefined ? null : compileSchema(opts.schema);
-    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], options: opts as RouteOptions, compiled });
+    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled });
     return this;
   }
 
@@ -158,6 +209,7 @@ export class App {
   group(prefix: string, define: (g: App) => void): this {
     const sub = new App(this.config);
     sub.#middleware = [...this.#middleware];
+    sub.#hooks = this.#hooks;
     define(sub);
     for (const r of sub.router.routes()) this.router.add(r.method, prefix.replace(/\/$/, '') + (r.pattern === '/' ? '' : r.pattern), r.store);
     return this;
@@ -177,21 +229,28 @@ export class App {
       const headers: Record<string, string> = found.status === 405 ? { allow: found.allowed.join(', ') } : {};
       if (found.status === 308) headers.location = found.location;
       const err = answerError(found.status, found.status === 400 ? { detail: found.error } : {}, headers);
-      await this.#runChain(ctx, this.#middleware, () => Promise.reject(err));
+      await this.#runChain(ctx, this.#middleware, this.#hooks, () => Promise.reject(err));
       return;
     }
     const ctx = new Context(req, res, found.params, found.pattern, found.query, this.#secrets);
-    const { handler, middleware, compiled } = found.store;
+    const { handler, middleware, compiled, hooks } = found.store;
     const etag = this.config.etag === true;
     const compression = this.#compression;
-    await this.#runChain(ctx, middleware, async () => {
+    await this.#runChain(ctx, middleware, hooks, async () => {
       if (compiled !== null) await validate(ctx, compiled);
+      for (const h of hooks.preHandler) {
+        await h(ctx);
+        if (res.finished) return;
+      }
       const out = await handler(ctx);
-      if (out !== undefined && !res.finished) await send(ctx, out, etag, compression);
+      if (out === undefined || res.finished) return;
+      let body = serialize(ctx, out);
+      for (const h of hooks.onSend) body = (await h(ctx, body)) ?? body;
+      await send(ctx, body, etag, compression);
     });
   };
 
-  async #runChain(ctx: Context, chain: Middleware[], last: () => Promise<void>): Promise<void> {
+  async #runChain(ctx: Context, chain: Middleware[], hooks: RouteHooks, last: () => Promise<void>): Promise<void> {
     const dispatch = async (i: number): Promise<void> => {
       if (i === chain.length) return last();
       let called = false;
@@ -205,6 +264,13 @@ export class App {
       await dispatch(0);
       if (!ctx.res.finished && !ctx.res.headersSent) ctx.res.end(); // a handler that neither returned nor answered
     } catch (err) {
+      for (const h of hooks.onError) {
+        try {
+          h(ctx, err);
+        } catch (hookErr) {
+          console.error('onError hook failed:', hookErr);
+        }
+      }
       this.#answerError(ctx, err);
     }
   }
@@ -276,13 +342,8 @@ async function validate(ctx: Context, c: CompiledSchema): Promise<void> {
   if (errors.length > 0) throw validationError(errors);
 }
 
-/**
- * Turns a handler's return value into the response. A successful GET/HEAD carrying an ETag (set by the
- * handler, or computed when the app has `etag: true`) is answered 304 without a body when the client's
- * `If-None-Match` matches it (RFC 9110 §13.1.2).
- */
-function send(ctx: Context, out: unknown, etag: boolean, compression: CompressionOptions | undefined): void | Promise<void> {
-  const res = ctx.res;
+/** A handler's return value as bytes or text (object → JSON, string → text, bytes as-is), typing the response. */
+function serialize(ctx: Context, out: unknown): string | Uint8Array {
   let body: string | Uint8Array;
   let type: string;
   if (typeof out === 'string') {
@@ -295,7 +356,17 @@ function send(ctx: Context, out: unknown, etag: boolean, compression: Compressio
     body = JSON.stringify(out);
     type = 'application/json; charset=utf-8';
   }
-  if (!res.hasHeader('content-type')) res.setHeader('content-type', type);
+  if (!ctx.res.hasHeader('content-type')) ctx.res.setHeader('content-type', type);
+  return body;
+}
+
+/**
+ * Sends a serialized handler result. A successful GET/HEAD carrying an ETag (set by the handler, or
+ * computed when the app has `etag: true`) is answered 304 without a body when the client's
+ * `If-None-Match` matches it (RFC 9110 §13.1.2).
+ */
+function send(ctx: Context, body: string | Uint8Array, etag: boolean, compression: CompressionOptions | undefined): void | Promise<void> {
+  const res = ctx.res;
   const method = ctx.req.method;
   if (res.statusCode === 200 && (method === 'GET' || method === 'HEAD')) {
     let tag = res.getHeader('etag');

@@ -5,7 +5,7 @@
  * (see the issue "lib/app").
  * @module
  */
-export { App, createApp, type Handler, type Middleware, type AppOptions, type ListenOptions, type WsRouteHandlers, type RouteOptions, type RouteEntry } from './app.js';
+export { App, createApp, type Handler, type Hooks, type Middleware, type AppOptions, type ListenOptions, type WsRouteHandlers, type RouteOptions, type RouteEntry } from './app.js';
 export { type RouteSchema, type SchemaTypes, type FieldError } from './schema.js';
 export { buildOpenApi } from './openapi.js';
 export { Context, type AnyResponse } from './context.js';
