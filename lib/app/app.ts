@@ -17,6 +17,8 @@ import { inject, type InjectOptions, type InjectResponse } from './inject.js';
 import { buildOpenApi } from './openapi.js';
 import { checkPart, compileSchema, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
 import type { Params } from '../router/index.js';
+import type { TSchema } from '@sinclair/typebox';
+import type { TypeCheck } from '@sinclair/typebox/compiler';
 
 /** Dropped from a response when an error replaces it; they described the body that is no longer sent. */
 const REPRESENTATION_HEADERS = [
@@ -237,12 +239,17 @@ export class App {
     const etag = this.config.etag === true;
     const compression = this.#compression;
     await this.#runChain(ctx, middleware, hooks, async () => {
-      if (compiled !== null) await validate(ctx, compiled);
+      if (compiled !== null) {
+        const pending = validate(ctx, compiled); // synchronous unless there is a body to read
+        if (pending !== undefined) await pending;
+      }
       for (const h of hooks.preHandler) {
         await h(ctx);
         if (res.finished) return;
       }
-      const out = await handler(ctx);
+      let out: unknown = handler(ctx);
+      // A sync handler's value is used without a microtask turn; any thenable is awaited.
+      if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') out = await out;
       if (out === undefined || res.finished) return;
       let body = serialize(ctx, out);
       for (const h of hooks.onSend) body = (await h(ctx, body)) ?? body;
@@ -329,16 +336,20 @@ export class App {
 }
 
 /** Checks a request against its route's compiled schema (after middleware, before the handler). */
-async function validate(ctx: Context, c: CompiledSchema): Promise<void> {
+function validate(ctx: Context, c: CompiledSchema): void | Promise<void> {
   const errors: FieldError[] = [];
-  if (c.params !== null) ctx.params = checkPart('params', c.params.check, c.params.convert(ctx.params), errors) as Params;
-  if (c.query !== null) ctx.query = checkPart('query', c.query.check, c.query.convert(ctx.query), errors) as Record<string, string | string[]>;
-  if (c.headers !== null) checkPart('headers', c.headers.check, c.headers.convert(ctx.req.headers), errors);
-  if (c.body !== null) {
-    const type = ctx.req.get('content-type');
-    if (type === undefined || !/^application\/([\w.+-]+\+)?json\b/i.test(type)) throw unsupportedMediaType(type);
-    ctx.body = checkPart('body', c.body, await ctx.req.json(), errors);
-  }
+  if (c.params !== null) ctx.params = checkPart('params', c.params.check, c.params.convert(ctx.params, true), errors) as Params;
+  if (c.query !== null) ctx.query = checkPart('query', c.query.check, c.query.convert(ctx.query, true), errors) as Record<string, string | string[]>;
+  if (c.headers !== null) checkPart('headers', c.headers.check, c.headers.convert(ctx.req.headers, false), errors);
+  if (c.body !== null) return validateBody(ctx, c.body, errors);
+  if (errors.length > 0) throw validationError(errors);
+}
+
+/** The body part of `validate`: the only part that waits (for the body to arrive). */
+async function validateBody(ctx: Context, check: TypeCheck<TSchema>, errors: FieldError[]): Promise<void> {
+  const type = ctx.req.get('content-type');
+  if (type === undefined || !/^application\/([\w.+-]+\+)?json\b/i.test(type)) throw unsupportedMediaType(type);
+  ctx.body = checkPart('body', check, await ctx.req.json(), errors);
   if (errors.length > 0) throw validationError(errors);
 }
 

@@ -28,8 +28,11 @@ export type SchemaTypes<S extends RouteSchema> = {
 /** One request part's validator, with the string-to-type conversion it needs. */
 export interface CompiledPart {
   check: TypeCheck<TSchema>;
-  /** Returns a converted copy of a record of strings (path, query, headers); never mutates its input. */
-  convert: (value: Record<string, unknown>) => Record<string, unknown>;
+  /**
+   * Converts a record of strings (path, query, headers) to the declared types: in place when `inPlace`
+   * (the record is this request's own) and the record is not frozen, else on a copy.
+   */
+  convert: (value: Record<string, unknown>, inPlace: boolean) => Record<string, unknown>;
 }
 
 export interface CompiledSchema {
@@ -75,8 +78,9 @@ function compileConverter(schema: TSchema): CompiledPart['convert'] {
     if (c === undefined) return fallback;
     if (c !== 'string') steps.push([key, c]);
   }
-  return (v) => {
-    const out = { ...v };
+  return (v, inPlace) => {
+    // Spreading the query's null-prototype record costs more than the whole conversion: skip it when we may.
+    const out = inPlace && !Object.isFrozen(v) ? v : { ...v };
     for (let i = 0; i < steps.length; i++) {
       const [key, c] = steps[i]!;
       const x = out[key];

@@ -133,3 +133,13 @@ describe('app over the network', () => {
     ws.close();
   });
 });
+
+describe('handler results', () => {
+  it('sends sync values, promises and foreign thenables alike', async () => {
+    const app = createApp();
+    app.get('/sync', () => ({ kind: 'sync' }));
+    app.get('/async', async () => ({ kind: 'async' }));
+    app.get('/thenable', () => ({ then: (resolve: (v: unknown) => void) => resolve({ kind: 'thenable' }) }));
+    for (const kind of ['sync', 'async', 'thenable']) expect((await app.inject({ url: `/${kind}` })).json()).toEqual({ kind });
+  });
+});
