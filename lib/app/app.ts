@@ -18,6 +18,7 @@ import { buildOpenApi } from './openapi.js';
 import { checkPart, compileSchema, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
 import type { Params } from '../router/index.js';
 import type { TSchema } from '@sinclair/typebox';
+import type { Dep } from './deps.js';
 import type { TypeCheck } from '@sinclair/typebox/compiler';
 
 /** Dropped from a response when an error replaces it; they described the body that is no longer sent. */
@@ -38,6 +39,8 @@ export interface RouteOptions<S extends RouteSchema = RouteSchema> {
   description?: string;
   tags?: string[];
   operationId?: string;
+  /** Dependencies resolved (in order) after validation, before preHandler hooks and the handler — e.g. an auth check that throws 401. */
+  deps?: readonly Dep<unknown>[];
 }
 /** Onion middleware: code before `await next()` runs on the way in, after it on the way out. */
 export type Middleware = (ctx: Context, next: () => Promise<void>) => unknown | Promise<unknown>;
@@ -243,6 +246,8 @@ export class App {
         const pending = validate(ctx, compiled); // synchronous unless there is a body to read
         if (pending !== undefined) await pending;
       }
+      const deps = found.store.options.deps;
+      if (deps !== undefined) for (const d of deps) await ctx.use(d);
       for (const h of hooks.preHandler) {
         await h(ctx);
         if (res.finished) return;
@@ -271,6 +276,7 @@ export class App {
       await dispatch(0);
       if (!ctx.res.finished && !ctx.res.headersSent) ctx.res.end(); // a handler that neither returned nor answered
     } catch (err) {
+      ctx.failDeps(err);
       for (const h of hooks.onError) {
         try {
           h(ctx, err);

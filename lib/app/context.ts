@@ -6,6 +6,7 @@
 import type { Http1Request, Http1Response } from '../http1/index.js';
 import type { Http2Response } from '../http2/index.js';
 import type { Params } from '../router/index.js';
+import { DepScope, type Dep } from './deps.js';
 import { parseCookies, serializeCookie, signCookieValue, unsignCookieValue, type CookieOptions } from './cookies.js';
 
 export type AnyResponse = Http1Response | Http2Response;
@@ -31,6 +32,7 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
   #query: Q | null = null;
   #cookies: Record<string, string> | null = null;
   #secrets: readonly string[];
+  #scope: DepScope | null = null;
 
   /** @internal */
   constructor(req: Http1Request, res: AnyResponse, params: Params, route: string, rawQuery: string, secrets: readonly string[] = NO_SECRETS) {
@@ -109,6 +111,23 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
   /** Deletes a cookie in the browser (same `path`/`domain` as when it was set). */
   clearCookie(name: string, options: Pick<CookieOptions, 'path' | 'domain' | 'secure' | 'sameSite'> = {}): void {
     this.res.appendHeader('set-cookie', serializeCookie(name, '', { ...options, maxAge: 0, expires: new Date(0) }));
+  }
+
+  /**
+   * Resolves a dependency for this request: once per request, cleaned up after the response.
+   *
+   * @example
+   * ```ts
+   * const conn = await ctx.use(db);
+   * ```
+   */
+  use<T>(d: Dep<T>): Promise<T> {
+    return (this.#scope ??= new DepScope(this as unknown as Context)).use(d);
+  }
+
+  /** @internal The error this request failed with, for dependency cleanups. */
+  failDeps(error: unknown): void {
+    this.#scope?.fail(error);
   }
 
   /** Redirects (303 by default, so a POST becomes a GET). */
