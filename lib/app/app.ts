@@ -17,9 +17,7 @@ import { inject, type InjectOptions, type InjectResponse } from './inject.js';
 import { buildOpenApi } from './openapi.js';
 import { checkPart, compileSchema, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
 import type { Params } from '../router/index.js';
-import type { TSchema } from '@sinclair/typebox';
 import type { Dep } from './deps.js';
-import type { TypeCheck } from '@sinclair/typebox/compiler';
 
 /** Dropped from a response when an error replaces it; they described the body that is no longer sent. */
 const REPRESENTATION_HEADERS = [
@@ -39,6 +37,8 @@ export interface RouteOptions<S extends RouteSchema = RouteSchema> {
   description?: string;
   tags?: string[];
   operationId?: string;
+  /** Largest body (bytes) the route's body schema reads before answering 413. Default 1 MiB. */
+  bodyLimit?: number;
   /** Dependencies resolved (in order) after validation, before preHandler hooks and the handler — e.g. an auth check that throws 401. */
   deps?: readonly Dep<unknown>[];
 }
@@ -243,7 +243,7 @@ export class App {
     const compression = this.#compression;
     await this.#runChain(ctx, middleware, hooks, async () => {
       if (compiled !== null) {
-        const pending = validate(ctx, compiled); // synchronous unless there is a body to read
+        const pending = validate(ctx, compiled, found.store.options.bodyLimit); // synchronous unless there is a body to read
         if (pending !== undefined) await pending;
       }
       const deps = found.store.options.deps;
@@ -342,20 +342,26 @@ export class App {
 }
 
 /** Checks a request against its route's compiled schema (after middleware, before the handler). */
-function validate(ctx: Context, c: CompiledSchema): void | Promise<void> {
+function validate(ctx: Context, c: CompiledSchema, limit: number | undefined): void | Promise<void> {
   const errors: FieldError[] = [];
   if (c.params !== null) ctx.params = checkPart('params', c.params.check, c.params.convert(ctx.params, true), errors) as Params;
   if (c.query !== null) ctx.query = checkPart('query', c.query.check, c.query.convert(ctx.query, true), errors) as Record<string, string | string[]>;
   if (c.headers !== null) checkPart('headers', c.headers.check, c.headers.convert(ctx.req.headers, false), errors);
-  if (c.body !== null) return validateBody(ctx, c.body, errors);
+  if (c.body !== null) return validateBody(ctx, c, errors, limit);
   if (errors.length > 0) throw validationError(errors);
 }
 
-/** The body part of `validate`: the only part that waits (for the body to arrive). */
-async function validateBody(ctx: Context, check: TypeCheck<TSchema>, errors: FieldError[]): Promise<void> {
+/**
+ * The body part of `validate`, the only part that waits: JSON, or an urlencoded form (its strings
+ * converted to the declared types like the query's). Anything else is a 415; over `limit` bytes, a 413.
+ */
+async function validateBody(ctx: Context, c: CompiledSchema, errors: FieldError[], limit: number | undefined): Promise<void> {
   const type = ctx.req.get('content-type');
-  if (type === undefined || !/^application\/([\w.+-]+\+)?json\b/i.test(type)) throw unsupportedMediaType(type);
-  ctx.body = checkPart('body', check, await ctx.req.json(), errors);
+  let value: unknown;
+  if (type !== undefined && /^application\/([\w.+-]+\+)?json\b/i.test(type)) value = await ctx.req.json(limit);
+  else if (type !== undefined && /^application\/x-www-form-urlencoded\b/i.test(type)) value = c.form!(await ctx.form(limit), true);
+  else throw unsupportedMediaType(type);
+  ctx.body = checkPart('body', c.body!, value, errors);
   if (errors.length > 0) throw validationError(errors);
 }
 

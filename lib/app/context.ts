@@ -13,6 +13,16 @@ export type AnyResponse = Http1Response | Http2Response;
 
 const NO_SECRETS: readonly string[] = [];
 
+/** A query string or urlencoded form as a null-prototype record; repeated keys give arrays. */
+export function parseUrlEncoded(text: string): Record<string, string | string[]> {
+  const q: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  for (const [k, v] of new URLSearchParams(text)) {
+    const prev = q[k];
+    q[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  }
+  return q;
+}
+
 
 /**
  * `P`, `Q`, `B` are the types of params, query and body; a route with a schema gets them inferred from it.
@@ -55,18 +65,21 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
   /** Query parameters; repeated keys give arrays. Parsed on first use; converted by the route's schema. */
   get query(): Q {
     if (this.#query === null) {
-      const q: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
-      for (const [k, v] of new URLSearchParams(this.#rawQuery)) {
-        const prev = q[k];
-        q[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
-      }
-      this.#query = q as Q;
+      this.#query = parseUrlEncoded(this.#rawQuery) as Q;
     }
     return this.#query;
   }
 
   set query(q: Q) {
     this.#query = q;
+  }
+
+  /**
+   * The body as an `application/x-www-form-urlencoded` form (repeated keys give arrays), refusing more
+   * than `limit` bytes (default 1 MiB) with a 413.
+   */
+  async form(limit?: number): Promise<Record<string, string | string[]>> {
+    return parseUrlEncoded(await this.req.text(limit));
   }
 
   /** Sends a JSON body. */

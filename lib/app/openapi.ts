@@ -67,7 +67,7 @@ export function buildOpenApi(routes: Array<RouteInfo<RouteEntry>>, info: { title
     if (opts.tags) op.tags = opts.tags;
     op.operationId = opts.operationId ?? `${r.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`;
     if (parameters.length > 0) op.parameters = parameters;
-    if (schema.body !== undefined) op.requestBody = { required: true, content: { 'application/json': { schema: schema.body } } };
+    if (schema.body !== undefined) op.requestBody = { required: true, content: { 'application/json': { schema: schema.body }, 'application/x-www-form-urlencoded': { schema: schema.body } } };
     (paths[path] ??= {})[r.method.toLowerCase()] = op;
   }
   return { openapi: '3.1.0', info, paths };

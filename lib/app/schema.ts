@@ -2,7 +2,8 @@
  * Route schemas (TypeBox, i.e. JSON Schema): params, query, headers and body are checked before the
  * handler runs, with validators compiled once when the route is added. Strings from the path, the query
  * and headers are converted to the declared types first (`"5"` → 5 for an integer). A failure is a 422
- * problem listing every failing field; a body that is not JSON where a body schema expects it is a 415.
+ * problem listing every failing field; a body that is neither JSON nor an urlencoded form where a body
+ * schema expects one is a 415.
  */
 import { Kind, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
@@ -41,11 +42,13 @@ export interface CompiledSchema {
   query: CompiledPart | null;
   headers: CompiledPart | null;
   body: TypeCheck<TSchema> | null;
+  /** Converts an urlencoded form's strings to the body schema's types. */
+  form: CompiledPart['convert'] | null;
 }
 
 export function compileSchema(schema: RouteSchema): CompiledSchema {
   const part = (s: TSchema | undefined): CompiledPart | null => (s === undefined ? null : { check: TypeCompiler.Compile(s), convert: compileConverter(s) });
-  return { schema, params: part(schema.params), query: part(schema.query), headers: part(schema.headers), body: schema.body === undefined ? null : TypeCompiler.Compile(schema.body) };
+  return { schema, params: part(schema.params), query: part(schema.query), headers: part(schema.headers), body: schema.body === undefined ? null : TypeCompiler.Compile(schema.body), form: schema.body === undefined ? null : compileConverter(schema.body) };
 }
 
 export interface FieldError {
@@ -126,5 +129,5 @@ export function validationError(errors: FieldError[]): HttpError {
 }
 
 export function unsupportedMediaType(type: string | undefined): HttpError {
-  return answerError(415, { detail: `expected application/json, got ${type ?? 'no content-type'}` });
+  return answerError(415, { detail: `expected application/json or application/x-www-form-urlencoded, got ${type ?? 'no content-type'}` });
 }

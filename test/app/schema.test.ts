@@ -42,8 +42,8 @@ describe('route schemas', () => {
     expect(p.errors.map((e) => e.path).sort()).toEqual(['/body/tags', '/body/title', '/query/limit']);
   });
 
-  it('answers 415 to a body that is not JSON, and checks typed params', async () => {
-    expect((await app().inject({ method: 'POST', url: '/notes/work', body: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } })).status).toBe(415);
+  it('answers 415 to a body that is neither JSON nor a form, and checks typed params', async () => {
+    expect((await app().inject({ method: 'POST', url: '/notes/work', body: 'title=x', headers: { 'content-type': 'text/plain' } })).status).toBe(415);
     expect((await app().inject({ url: '/items/0' })).status).toBe(422);
     expect((await app().inject({ url: '/items/7' })).json()).toEqual({ id: 7 });
     expect((await app().inject({ url: '/items/x' })).status).toBe(404); // not an int: no route matches
@@ -88,6 +88,29 @@ describe('string conversion of params, query and headers', () => {
   it('falls back to the generic conversion for other shapes', async () => {
     expect((await a.inject({ url: '/nested?range=5' })).json()).toEqual({ range: 5 });
     expect((await a.inject({ url: '/nested?range=all' })).json()).toEqual({ range: 'all' });
+  });
+});
+
+describe('form bodies and body limits', () => {
+  it('accepts an urlencoded form for a body schema, converting its strings to the declared types', async () => {
+    const a = createApp();
+    a.post('/signup', { schema: { body: Type.Object({ name: Type.String({ minLength: 1 }), age: Type.Integer({ minimum: 13 }), tags: Type.Array(Type.String()), news: Type.Boolean() }) } }, (ctx) => ctx.body);
+    const form = { 'content-type': 'application/x-www-form-urlencoded' };
+    const ok = await a.inject({ method: 'POST', url: '/signup', headers: form, body: 'name=Ada+L&age=36&tags=x&tags=y%20z&news=true' });
+    expect(ok.json()).toEqual({ name: 'Ada L', age: 36, tags: ['x', 'y z'], news: true });
+    const bad = await a.inject({ method: 'POST', url: '/signup', headers: form, body: 'name=&age=9&tags=x&news=maybe' });
+    expect(bad.status).toBe(422);
+    expect(bad.json<{ errors: Array<{ path: string }> }>().errors.map((e) => e.path).sort()).toEqual(['/body/age', '/body/name', '/body/news']);
+  });
+
+  it('answers 413 problem+json past the route bodyLimit, for JSON and forms', async () => {
+    const a = createApp();
+    a.post('/small', { bodyLimit: 64, schema: { body: Type.Object({ text: Type.String() }) } }, (ctx) => ctx.body);
+    expect((await a.inject({ method: 'POST', url: '/small', body: { text: 'short' } })).status).toBe(200);
+    const big = await a.inject({ method: 'POST', url: '/small', body: { text: 'x'.repeat(100) } });
+    expect([big.status, big.headers['content-type']]).toEqual([413, 'application/problem+json']);
+    const bigForm = await a.inject({ method: 'POST', url: '/small', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `text=${'x'.repeat(100)}` });
+    expect(bigForm.status).toBe(413);
   });
 });
 
