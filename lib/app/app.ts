@@ -256,6 +256,7 @@ export class App {
       // A sync handler's value is used without a microtask turn; any thenable is awaited.
       if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') out = await out;
       if (out === undefined || res.finished) return;
+      if (isStreamBody(out)) return streamBody(ctx, out);
       let body = serialize(ctx, out);
       for (const h of hooks.onSend) body = (await h(ctx, body)) ?? body;
       await send(ctx, body, etag, compression);
@@ -285,6 +286,8 @@ export class App {
         }
       }
       this.#answerError(ctx, err);
+      // Failed mid-body: only the protocol layer can signal it now (cut the connection / reset the stream).
+      if (ctx.res.headersSent && !ctx.res.finished) throw err;
     }
   }
 
@@ -363,6 +366,30 @@ async function validateBody(ctx: Context, c: CompiledSchema, errors: FieldError[
   else throw unsupportedMediaType(type);
   ctx.body = checkPart('body', c.body!, value, errors);
   if (errors.length > 0) throw validationError(errors);
+}
+
+type StreamBody = AsyncIterable<unknown> & { destroy?: (err?: Error) => void };
+
+/** A Node Readable, a web ReadableStream, or any async iterable of chunks (strings and byte arrays are values, not streams). */
+function isStreamBody(out: unknown): out is StreamBody {
+  return typeof out === 'object' && out !== null && !(out instanceof Uint8Array) && typeof (out as Partial<AsyncIterable<unknown>>)[Symbol.asyncIterator] === 'function';
+}
+
+/**
+ * Streams a body chunk by chunk (chunked on HTTP/1.1, DATA frames on HTTP/2), waiting for `drain` when the
+ * peer is slow, and stopping — the source destroyed — when the peer goes away.
+ */
+async function streamBody(ctx: Context, src: StreamBody): Promise<void> {
+  const res = ctx.res;
+  if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/octet-stream');
+  let gone = false;
+  res.once('close', () => (gone = true));
+  for await (const chunk of src) {
+    if (gone) break; // leaving the loop returns the iterator, which destroys a Readable
+    if (!res.write(typeof chunk === 'string' || chunk instanceof Uint8Array ? chunk : String(chunk))) await res.drained();
+  }
+  if (gone) src.destroy?.();
+  else res.end();
 }
 
 /** A handler's return value as bytes or text (object → JSON, string → text, bytes as-is), typing the response. */
