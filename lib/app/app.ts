@@ -9,7 +9,7 @@ import { createServer, type Http2SessionOptions } from '../http2/index.js';
 import type { Http1ServerOptions } from '../http1/index.js';
 import { Router } from '../router/index.js';
 import { webSocketOverHttp2, webSocketUpgrade, type WebSocket } from '../ws/index.js';
-import { Context, type AnyResponse } from './context.js';
+import { Context, type AnyResponse, type ContextConfig } from './context.js';
 import { answerError, HttpError, problemBody } from './errors.js';
 import { computeEtag, etagMatches } from './etag.js';
 import { compressAsync, compressSync, isCompressible, negotiateEncoding, shouldCompressAsync, type CompressionOptions } from './compression.js';
@@ -18,6 +18,7 @@ import { buildOpenApi } from './openapi.js';
 import { checkPart, compileSchema, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
 import type { Params } from '../router/index.js';
 import type { Dep } from './deps.js';
+import { compileTrust, type TrustProxy } from './proxy.js';
 
 /** Dropped from a response when an error replaces it; they described the body that is no longer sent. */
 const REPRESENTATION_HEADERS = [
@@ -84,6 +85,8 @@ export interface AppOptions {
    * the defaults (threshold 1 KiB, br then gzip), or options. Default off. Streamed writes are not compressed.
    */
   compression?: boolean | CompressionOptions;
+  /** Which peers may tell the client address through `X-Forwarded-For` (see `ctx.ip`). Default none. */
+  trustProxy?: TrustProxy;
   /** Secrets for signed cookies: the first signs, all verify (rotate by prepending a new one). */
   cookieSecrets?: readonly string[];
 }
@@ -120,12 +123,12 @@ export class App {
   #server: Server | null = null;
   #closing = false;
   #hooks: RouteHooks = { preHandler: [], onSend: [], onError: [] };
-  readonly #secrets: readonly string[];
+  readonly #ctxConfig: ContextConfig;
   readonly #compression: CompressionOptions | undefined;
 
   constructor(options: AppOptions = {}) {
     this.config = options;
-    this.#secrets = options.cookieSecrets ?? [];
+    this.#ctxConfig = { cookieSecrets: options.cookieSecrets ?? [], trusted: compileTrust(options.trustProxy) };
     this.#compression = options.compression === true ? {} : options.compression === false ? undefined : options.compression;
     const oa = options.openapi;
     if (oa !== undefined) {
@@ -230,14 +233,14 @@ export class App {
   handle = async (req: Http1Request, res: AnyResponse): Promise<void> => {
     const found = this.router.find(req.method, req.url);
     if (found.status !== 200) {
-      const ctx = new Context(req, res, {}, '', '', this.#secrets);
+      const ctx = new Context(req, res, {}, '', '', this.#ctxConfig);
       const headers: Record<string, string> = found.status === 405 ? { allow: found.allowed.join(', ') } : {};
       if (found.status === 308) headers.location = found.location;
       const err = answerError(found.status, found.status === 400 ? { detail: found.error } : {}, headers);
       await this.#runChain(ctx, this.#middleware, this.#hooks, () => Promise.reject(err));
       return;
     }
-    const ctx = new Context(req, res, found.params, found.pattern, found.query, this.#secrets);
+    const ctx = new Context(req, res, found.params, found.pattern, found.query, this.#ctxConfig);
     const { handler, middleware, compiled, hooks } = found.store;
     const etag = this.config.etag === true;
     const compression = this.#compression;

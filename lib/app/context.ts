@@ -7,11 +7,18 @@ import type { Http1Request, Http1Response } from '../http1/index.js';
 import type { Http2Response } from '../http2/index.js';
 import type { Params } from '../router/index.js';
 import { DepScope, type Dep } from './deps.js';
+import { forwardedChain } from './proxy.js';
 import { parseCookies, serializeCookie, signCookieValue, unsignCookieValue, type CookieOptions } from './cookies.js';
 
 export type AnyResponse = Http1Response | Http2Response;
 
-const NO_SECRETS: readonly string[] = [];
+/** @internal Per-app settings a context needs. */
+export interface ContextConfig {
+  cookieSecrets: readonly string[];
+  trusted: (address: string, hop: number) => boolean;
+}
+
+const DEFAULT_CONFIG: ContextConfig = { cookieSecrets: [], trusted: () => false };
 
 /** A query string or urlencoded form as a null-prototype record; repeated keys give arrays. */
 export function parseUrlEncoded(text: string): Record<string, string | string[]> {
@@ -41,17 +48,31 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
   #rawQuery: string;
   #query: Q | null = null;
   #cookies: Record<string, string> | null = null;
-  #secrets: readonly string[];
+  #config: ContextConfig;
+  #ips: string[] | null = null;
   #scope: DepScope | null = null;
 
   /** @internal */
-  constructor(req: Http1Request, res: AnyResponse, params: Params, route: string, rawQuery: string, secrets: readonly string[] = NO_SECRETS) {
-    this.#secrets = secrets;
+  constructor(req: Http1Request, res: AnyResponse, params: Params, route: string, rawQuery: string, config: ContextConfig = DEFAULT_CONFIG) {
+    this.#config = config;
     this.req = req;
     this.res = res;
     this.params = params as P;
     this.route = route;
     this.#rawQuery = rawQuery;
+  }
+
+  /**
+   * The client address: the socket peer, or — through proxies the app trusts (`trustProxy`) — the
+   * address they forwarded in `X-Forwarded-For`.
+   */
+  get ip(): string | undefined {
+    return this.ips[0];
+  }
+
+  /** `[client, ...trusted proxies, socket peer]` as far as trusted hops vouch for it. */
+  get ips(): readonly string[] {
+    return (this.#ips ??= forwardedChain(this.req.remoteAddress, this.req.get('x-forwarded-for'), this.#config.trusted));
   }
 
   get method(): string {
@@ -105,7 +126,7 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
   signedCookie(name: string): string | undefined {
     const raw = this.cookies[name];
     if (raw === undefined) return undefined;
-    return unsignCookieValue(raw, this.#secrets);
+    return unsignCookieValue(raw, this.#config.cookieSecrets);
   }
 
   /**
@@ -117,7 +138,7 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
    * ```
    */
   setCookie(name: string, value: string, options: CookieOptions = {}): void {
-    const v = options.signed === true ? signCookieValue(value, this.#secrets) : value;
+    const v = options.signed === true ? signCookieValue(value, this.#config.cookieSecrets) : value;
     this.res.appendHeader('set-cookie', serializeCookie(name, v, options));
   }
 

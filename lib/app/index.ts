@@ -21,3 +21,4 @@ export { accessLog, type AccessLogOptions } from './middleware/access-log.js';
 export { negotiateEncoding, isCompressible, type CompressionOptions, type Encoding } from './compression.js';
 export { testClient, type TestClient, type TestRequest, type TestResponse } from './test-client.js';
 export { dep, type Dep, type Use } from './deps.js';
+export { type TrustProxy } from './proxy.js';

@@ -47,7 +47,7 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
         route: ctx.route === '' ? null : ctx.route,
         status,
         ms: Math.round((performance.now() - t0) * 100) / 100,
-        remote: ctx.req.remoteAddress,
+        remote: ctx.ip,
       };
       if (status >= 500) logger.error(entry, 'request');
       else if (status >= 400) logger.warn(entry, 'request');
