@@ -22,3 +22,4 @@ export { negotiateEncoding, isCompressible, type CompressionOptions, type Encodi
 export { testClient, type TestClient, type TestRequest, type TestResponse } from './test-client.js';
 export { dep, type Dep, type Use } from './deps.js';
 export { type TrustProxy } from './proxy.js';
+export { serveStatic, parseRange, type StaticOptions } from './static.js';

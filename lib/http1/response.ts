@@ -256,6 +256,7 @@ export class Http1Response extends ResponseEvents {
       if (name.length === 14 && name.toLowerCase() === 'content-length') {
         userLength = Number(value);
         if (!Number.isSafeInteger(userLength) || userLength < 0) throw new RangeError(`invalid Content-Length ${value}`);
+        continue; // written once below, with the framing
       } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
         continue; // we decide the transfer coding ourselves
       } else if (name.length === 10 && name.toLowerCase() === 'connection') {

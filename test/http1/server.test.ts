@@ -453,3 +453,26 @@ describe('HTTP/1.1 server limits and timeouts', () => {
   });
 
 });
+
+describe('user-set Content-Length with streamed writes', () => {
+  it('frames by the given length, written once, without chunked coding (found by serveStatic against llhttp)', async () => {
+    const { port } = await start((_req, res) => {
+      res.setHeader('Content-Length', '10');
+      res.write('hello');
+      res.end('world');
+    });
+    const { text } = await raw(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(text.match(/content-length/gi)).toHaveLength(1);
+    expect(text).not.toMatch(/transfer-encoding/i);
+    expect(text.endsWith('\r\n\r\nhelloworld')).toBe(true);
+    // A strict peer parses it.
+    const body = await new Promise<string>((resolve, reject) => {
+      http.get({ port, host: '127.0.0.1' }, (r) => {
+        let b = '';
+        r.on('data', (d) => (b += d));
+        r.on('end', () => resolve(b));
+      }).on('error', reject);
+    });
+    expect(body).toBe('helloworld');
+  });
+});
