@@ -51,6 +51,7 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
   #config: ContextConfig;
   #ips: string[] | null = null;
   #scope: DepScope | null = null;
+  #abort: AbortController | null = null;
 
   /** @internal */
   constructor(req: Http1Request, res: AnyResponse, params: Params, route: string, rawQuery: string, config: ContextConfig = DEFAULT_CONFIG) {
@@ -157,6 +158,33 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
    */
   use<T>(d: Dep<T>): Promise<T> {
     return (this.#scope ??= new DepScope(this as unknown as Context)).use(d);
+  }
+
+  /**
+   * Aborted when the request is abandoned — the connection is gone before the answer was finished, or a
+   * `timeout()` expired — so database queries and fetches started for it can stop. A client that only
+   * half-closes (FIN) is still owed its answer (RFC 9112 §9.6) and does not abort it; a reset, or a failed
+   * write to it, does. Created on first use.
+   *
+   * @example
+   * ```ts
+   * const rows = await sql.query('select ...', { signal: ctx.signal });
+   * ```
+   */
+  get signal(): AbortSignal {
+    if (this.#abort === null) {
+      const ac = (this.#abort = new AbortController());
+      this.res.once('close', () => {
+        if (!this.res.finished) ac.abort(new Error('the client went away'));
+      });
+    }
+    return this.#abort.signal;
+  }
+
+  /** Aborts `signal` with `reason` (used by `timeout()`). */
+  abort(reason: unknown): void {
+    if (this.#abort === null) void this.signal;
+    this.#abort!.abort(reason);
   }
 
   /** @internal The error this request failed with, for dependency cleanups. */

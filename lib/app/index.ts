@@ -23,3 +23,4 @@ export { testClient, type TestClient, type TestRequest, type TestResponse } from
 export { dep, type Dep, type Use } from './deps.js';
 export { type TrustProxy } from './proxy.js';
 export { serveStatic, parseRange, type StaticOptions } from './static.js';
+export { timeout } from './middleware/timeout.js';
