@@ -10,7 +10,7 @@ import type { Http1ServerOptions } from '../http1/index.js';
 import { Router } from '../router/index.js';
 import { webSocketOverHttp2, webSocketUpgrade, type WebSocket } from '../ws/index.js';
 import { Context, type AnyResponse, type ContextConfig } from './context.js';
-import { answerError, HttpError, problemBody } from './errors.js';
+import { answerError, HttpError, sendProblem } from './errors.js';
 import { computeEtag, etagMatches } from './etag.js';
 import { compressAsync, compressSync, isCompressible, negotiateEncoding, shouldCompressAsync, type CompressionOptions } from './compression.js';
 import { inject, type InjectOptions, type InjectResponse } from './inject.js';
@@ -19,12 +19,6 @@ import { checkPart, compileSchema, unsupportedMediaType, validationError, type C
 import type { Params } from '../router/index.js';
 import type { Dep } from './deps.js';
 import { compileTrust, type TrustProxy } from './proxy.js';
-
-/** Dropped from a response when an error replaces it; they described the body that is no longer sent. */
-const REPRESENTATION_HEADERS = [
-  'content-type', 'content-length', 'content-encoding', 'content-language', 'content-range', 'content-disposition',
-  'transfer-encoding', 'etag', 'last-modified', 'cache-control', 'expires', 'location',
-];
 
 /** A route handler: its return value is the response (object → JSON, string → text, Buffer → bytes). */
 export type Handler<S extends RouteSchema = RouteSchema> = (
@@ -301,13 +295,7 @@ export class App {
     if (res.headersSent) return; // nothing more can be said; the protocol layer ends the stream/connection
     const fields = err instanceof HttpError ? err.fields : status < 500 ? { detail: (err as Error).message } : {};
     const dev = this.config.dev === true && status >= 500 ? { detail: (err as Error)?.message, stack: (err as Error)?.stack } : {};
-    // Headers about the representation that failed go; the rest (CORS, security, set-cookie from auth)
-    // stay, so a browser can read the error and policies hold on every answer.
-    for (const h of REPRESENTATION_HEADERS) res.removeHeader(h);
-    res.statusCode = status;
-    if (err instanceof HttpError) for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
-    res.setHeader('content-type', 'application/problem+json');
-    res.end(problemBody(status, { ...fields, ...dev, instance: ctx.req.path }));
+    sendProblem(res, status, { ...fields, ...dev, instance: ctx.req.path }, err instanceof HttpError ? err.headers : {});
   }
 
   /** Runs a request through the full pipeline without a socket (for tests). */

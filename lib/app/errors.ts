@@ -4,6 +4,7 @@
  * details stay in the logs (the stack is shown only in dev mode).
  */
 import { STATUS_TEXT } from '../http1/index.js';
+import type { AnyResponse } from './context.js';
 
 export interface ProblemFields {
   /** A URI reference for the problem type. Default `about:blank` (RFC 9457 §4.2.1). */
@@ -47,4 +48,23 @@ export function answerError(status: number, fields: ProblemFields = {}, headers:
 /** The problem+json body for an error (RFC 9457 §3). */
 export function problemBody(status: number, fields: ProblemFields): string {
   return JSON.stringify({ type: 'about:blank', title: STATUS_TEXT[status] ?? 'Error', status, ...fields });
+}
+
+/** Dropped from a response when an error replaces it; they described the body that is no longer sent. */
+const REPRESENTATION_HEADERS = [
+  'content-type', 'content-length', 'content-encoding', 'content-language', 'content-range', 'content-disposition',
+  'transfer-encoding', 'etag', 'last-modified', 'cache-control', 'expires', 'location',
+];
+
+/**
+ * Replaces a response not yet sent with a problem answer. Headers about the representation that failed
+ * go; the rest (CORS, security, request ID, cookies) stay, so a browser can read the error and policies
+ * hold on every answer.
+ */
+export function sendProblem(res: AnyResponse, status: number, fields: ProblemFields, headers: Record<string, string> = {}): void {
+  for (const h of REPRESENTATION_HEADERS) res.removeHeader(h);
+  res.statusCode = status;
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.setHeader('content-type', 'application/problem+json');
+  res.end(problemBody(status, fields));
 }

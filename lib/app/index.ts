@@ -9,7 +9,7 @@ export { App, createApp, type Handler, type Hooks, type Middleware, type AppOpti
 export { type RouteSchema, type SchemaTypes, type FieldError } from './schema.js';
 export { buildOpenApi } from './openapi.js';
 export { Context, type AnyResponse } from './context.js';
-export { HttpError, problemBody, type ProblemFields } from './errors.js';
+export { HttpError, problemBody, sendProblem, type ProblemFields } from './errors.js';
 export { inject, type InjectOptions, type InjectResponse } from './inject.js';
 export { cors, type CorsOptions } from './middleware/cors.js';
 export { securityHeaders, type SecurityHeaderOptions } from './middleware/security-headers.js';

@@ -4,7 +4,7 @@
  * whatever the handler does later is dropped.
  */
 import type { Middleware } from '../app.js';
-import { answerError, problemBody } from '../errors.js';
+import { answerError, sendProblem } from '../errors.js';
 
 /**
  * @example
@@ -22,14 +22,7 @@ export function timeout(ms: number, options: { retryAfter?: number } = {}): Midd
         // Answered here and now, before aborting: abort listeners resume the handler, which must find
         // the response already finished (its late writes are then dropped).
         const detail = `no answer within ${ms} ms`;
-        const res = ctx.res;
-        if (!res.headersSent) {
-          for (const h of ['content-type', 'content-length', 'content-encoding', 'etag', 'last-modified', 'cache-control']) res.removeHeader(h);
-          res.statusCode = 503;
-          res.setHeader('retry-after', retryAfter);
-          res.setHeader('content-type', 'application/problem+json');
-          res.end(problemBody(503, { detail, instance: ctx.req.path }));
-        }
+        if (!ctx.res.headersSent) sendProblem(ctx.res, 503, { detail, instance: ctx.req.path }, { 'retry-after': retryAfter });
         ctx.abort(answerError(503, { detail }));
         resolve();
       }, ms);
