@@ -87,12 +87,5 @@ const addr = server.address();
 console.log(`listening on http://${typeof addr === 'string' ? addr : `${host}:${addr?.port}`} (HTTP/1.1 and HTTP/2)`);
 console.log(`try: curl localhost:${port}/notes ; curl -H 'content-type: application/json' -d '{"text":"hi"}' localhost:${port}/notes ; curl --http2-prior-knowledge localhost:${port}/openapi.json`);
 
-for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(sig, () => {
-    console.log(`${sig}: closing (in-flight requests finish, idle connections close, HTTP/2 gets GOAWAY)`);
-    void app.close(10_000).then(() => {
-      console.log('closed');
-      process.exit(0);
-    });
-  });
-}
+// SIGTERM/SIGINT: stop accepting, 503 + Connection: close (HTTP/2: GOAWAY) for new requests, in-flight ones finish.
+app.closeOnSignals({ graceMs: 10_000 });
