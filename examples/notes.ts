@@ -44,7 +44,7 @@ app.use(async (ctx, next) => {
   if (!ctx.res.headersSent) ctx.res.setHeader('server-timing', `app;dur=${(performance.now() - t0).toFixed(1)}`);
 });
 
-app.get('/', () => ({ name: 'covet example', endpoints: ['/notes', '/notes/{id}', '/health', '/ready', '/metrics', '/openapi.json', 'ws: /live'] }));
+app.get('/', () => ({ name: 'covet example', endpoints: ['/notes', '/notes/{id}', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
 // Liveness at /health; readiness at /ready (no external dependencies to check while notes live in memory).
 health(app);
 app.get(

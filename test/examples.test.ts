@@ -31,6 +31,7 @@ it('npm start: the notes example works over HTTP/1.1 and HTTP/2 and shuts down c
   c.close();
   expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
   expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+  expect(await (await fetch(`http://127.0.0.1:${port}/docs`)).text()).toContain('swagger-ui-bundle.js');
   expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(/^http_requests_total\{method="GET",route="\/health",status="200"\} 1$/m);
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');

@@ -19,6 +19,7 @@ import { checkPart, compileSchema, unsupportedMediaType, validationError, type C
 import type { Params } from '../router/index.js';
 import type { Dep } from './deps.js';
 import { compileTrust, type TrustProxy } from './proxy.js';
+import { addDocsPage } from './docs.js';
 
 /** A route handler: its return value is the response (object → JSON, string → text, Buffer → bytes). */
 export type Handler<S extends RouteSchema = RouteSchema> = (
@@ -32,6 +33,8 @@ export interface RouteOptions<S extends RouteSchema = RouteSchema> {
   description?: string;
   tags?: string[];
   operationId?: string;
+  /** Leave the route out of the OpenAPI document. */
+  hide?: boolean;
   /** Largest body (bytes) the route's body schema reads before answering 413. Default 1 MiB. */
   bodyLimit?: number;
   /** Dependencies resolved (in order) after validation, before preHandler hooks and the handler — e.g. an auth check that throws 401. */
@@ -71,7 +74,13 @@ export interface AppOptions {
   /** Called with every error that became a 5xx. Default: console.error. */
   onError?: (err: unknown, ctx: Context) => void;
   /** Serve an OpenAPI 3.1 document of the routes at `path` (default `/openapi.json`). */
-  openapi?: { info: { title: string; version: string; description?: string }; path?: string };
+  openapi?: {
+    info: { title: string; version: string; description?: string };
+    /** Default `/openapi.json`. */
+    path?: string;
+    /** The interactive page (Swagger UI); default `/docs`, `false` for none. */
+    docs?: string | false;
+  };
   /** Give GET/HEAD answers a strong ETag computed from the body (and answer 304 on a match). Default false: a handler-set ETag is always honoured. */
   etag?: boolean;
   /**
@@ -132,6 +141,7 @@ export class App {
         ctx.res.setHeader('content-type', 'application/json; charset=utf-8');
         ctx.res.end(doc);
       });
+      if (oa.docs !== false) addDocsPage(this, oa.docs ?? '/docs', oa.path ?? '/openapi.json', oa.info.title);
     }
   }
 

@@ -49,6 +49,7 @@ export function buildOpenApi(routes: Array<RouteInfo<RouteEntry>>, info: { title
   for (const r of routes) {
     const { path, params } = openApiPath(r.pattern);
     const opts = r.store.options;
+    if (opts.hide === true) continue;
     const schema = opts.schema ?? {};
     const paramProps = (schema.params as { properties?: Record<string, Json> } | undefined)?.properties ?? {};
     const parameters: Json[] = [

@@ -1,0 +1,38 @@
+/**
+ * The interactive API page: Swagger UI (from the `swagger-ui-dist` package, served by `serveStatic`)
+ * pointed at the app's OpenAPI document. No inline script, so it works under a strict CSP.
+ */
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import type { App } from './app.js';
+import { serveStatic } from './static.js';
+
+const CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
+
+/** Adds `docsPath` (the page), `docsPath/init.js` and the Swagger UI assets under `docsPath/ui/`. */
+export function addDocsPage(app: App, docsPath: string, specPath: string, title: string): void {
+  const root = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  const base = docsPath.replace(/\/$/, '');
+  const html =
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
+    `<meta name="viewport" content="width=device-width, initial-scale=1">` +
+    `<link rel="stylesheet" href="${base}/ui/swagger-ui.css"></head>` +
+    `<body><div id="swagger-ui"></div><script src="${base}/ui/swagger-ui-bundle.js"></script>` +
+    `<script src="${base}/init.js"></script></body></html>`;
+  const init = `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specPath)}, dom_id: '#swagger-ui', deepLinking: true });\n`;
+  const hidden = { hide: true };
+  app.get(base, hidden, (ctx) => {
+    ctx.res.setHeader('content-type', 'text/html; charset=utf-8');
+    ctx.res.setHeader('content-security-policy', CSP);
+    return html;
+  });
+  app.get(`${base}/init.js`, hidden, (ctx) => {
+    ctx.res.setHeader('content-type', 'text/javascript; charset=utf-8');
+    return init;
+  });
+  app.get(`${base}/ui/{path:path}`, hidden, serveStatic(root, { maxAge: 86400, index: false }));
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,43 @@
+import { existsSync } from 'node:fs';
+import { Type } from '@sinclair/typebox';
+import { chromium } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { createApp, securityHeaders, testClient } from '../../lib/app/index.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+it('the /docs page lists the routes and "try it out" performs a real request (headless Chromium)', { timeout: 60_000 }, async () => {
+  // Debian's chromium is installed by .ci/run; without it this test cannot prove anything, so it fails.
+  expect(existsSync(CHROMIUM), `${CHROMIUM} missing: apt-get install chromium`).toBe(true);
+  const app = createApp({ openapi: { info: { title: 'Docs test', version: '1.0.0' } } });
+  app.use(securityHeaders()); // the page must work under the strict default CSP
+  const seen: number[] = [];
+  app.get('/notes/{id:int}', { summary: 'One note', schema: { params: Type.Object({ id: Type.Integer() }) } }, (ctx) => {
+    seen.push(ctx.params.id);
+    return { id: ctx.params.id, text: 'from the server' };
+  });
+  const client = await testClient(app);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    const cspErrors: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && /Content Security Policy/i.test(m.text()) && cspErrors.push(m.text()));
+    await page.goto(`${client.url}/docs`);
+    const op = page.locator('.opblock-summary', { hasText: '/notes/{id}' });
+    await op.waitFor({ timeout: 20_000 });
+    expect(await page.locator('.opblock-summary-path').allInnerTexts()).toEqual(expect.arrayContaining([expect.stringContaining('/notes/{id}')]));
+    await op.click();
+    await page.locator('.try-out__btn').click();
+    await page.locator('tr[data-param-name="id"] input').fill('42');
+    await page.locator('.execute').click();
+    const status = page.locator('.live-responses-table .response .response-col_status').first();
+    await status.waitFor({ timeout: 20_000 });
+    expect((await status.innerText()).trim()).toBe('200');
+    expect(await page.locator('.live-responses-table .response .response-col_description').first().innerText()).toContain('from the server');
+    expect(seen).toEqual([42]);
+    expect(cspErrors).toEqual([]);
+  } finally {
+    await browser.close();
+    await client.close();
+  }
+});
