@@ -20,6 +20,8 @@ import type { Params } from '../router/index.js';
 import type { Dep } from './deps.js';
 import { compileTrust, type TrustProxy } from './proxy.js';
 import { addDocsPage } from './docs.js';
+import { pipeline, Readable, type Transform } from 'node:stream';
+import zlib from 'node:zlib';
 
 /** A route handler: its return value is the response (object → JSON, string → text, Buffer → bytes). */
 export type Handler<S extends RouteSchema = RouteSchema> = (
@@ -84,8 +86,9 @@ export interface AppOptions {
   /** Give GET/HEAD answers a strong ETag computed from the body (and answer 304 on a match). Default false: a handler-set ETag is always honoured. */
   etag?: boolean;
   /**
-   * Compress bodies the app sends whole (handler return values) with br/gzip by negotiation: `true` for
-   * the defaults (threshold 1 KiB, br then gzip), or options. Default off. Streamed writes are not compressed.
+   * Compress what handlers return with br/gzip by negotiation: `true` for
+   * the defaults (threshold 1 KiB, br then gzip), or options. Default off. Stream bodies returned by a
+   * handler are compressed too, flushed chunk by chunk; direct `ctx.res.write` calls are not.
    */
   compression?: boolean | CompressionOptions;
   /** Which peers may tell the client address through `X-Forwarded-For` (see `ctx.ip`). Default none. */
@@ -263,7 +266,7 @@ export class App {
       // A sync handler's value is used without a microtask turn; any thenable is awaited.
       if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') out = await out;
       if (out === undefined || res.finished) return;
-      if (isStreamBody(out)) return streamBody(ctx, out);
+      if (isStreamBody(out)) return streamBody(ctx, out, compression);
       let body = serialize(ctx, out);
       for (const h of hooks.onSend) body = (await h(ctx, body)) ?? body;
       await send(ctx, body, etag, compression);
@@ -413,9 +416,15 @@ function isStreamBody(out: unknown): out is StreamBody {
  * Streams a body chunk by chunk (chunked on HTTP/1.1, DATA frames on HTTP/2), waiting for `drain` when the
  * peer is slow, and stopping — the source destroyed — when the peer goes away.
  */
-async function streamBody(ctx: Context, src: StreamBody): Promise<void> {
+async function streamBody(ctx: Context, body: StreamBody, compression: CompressionOptions | undefined): Promise<void> {
   const res = ctx.res;
   if (!res.hasHeader('content-type')) res.setHeader('content-type', 'application/octet-stream');
+  let src = body;
+  if (compression !== undefined) {
+    const z = compressStream(ctx, compression);
+    // The encoder flushes per write, so a slow stream (events, logs) reaches the client as it is produced.
+    if (z !== null) src = pipeline(Readable.from(body), z, () => {}) as unknown as StreamBody;
+  }
   let gone = false;
   res.once('close', () => (gone = true));
   for await (const chunk of src) {
@@ -424,6 +433,22 @@ async function streamBody(ctx: Context, src: StreamBody): Promise<void> {
   }
   if (gone) src.destroy?.();
   else res.end();
+}
+
+/** A zlib encoder when the streamed body should be compressed (same rules as whole bodies, no threshold). */
+function compressStream(ctx: Context, o: CompressionOptions): Transform | null {
+  const res = ctx.res;
+  if (res.statusCode === 204 || res.statusCode === 304 || res.hasHeader('content-encoding') || !isCompressible(res.getHeader('content-type'))) return null;
+  if (!/\baccept-encoding\b/i.test(res.getHeader('vary') ?? '')) res.appendHeader('vary', 'Accept-Encoding');
+  const enc = negotiateEncoding(ctx.req.get('accept-encoding'), o.encodings ?? ['br', 'gzip']);
+  if (enc === undefined) return null;
+  res.setHeader('content-encoding', enc);
+  res.removeHeader('content-length');
+  const tag = res.getHeader('etag');
+  if (tag !== undefined && !tag.startsWith('W/')) res.setHeader('etag', `W/${tag}`);
+  return enc === 'br'
+    ? zlib.createBrotliCompress({ flush: zlib.constants.BROTLI_OPERATION_FLUSH, params: { [zlib.constants.BROTLI_PARAM_QUALITY]: o.brotliQuality ?? 4 } })
+    : zlib.createGzip({ flush: zlib.constants.Z_SYNC_FLUSH, level: o.gzipLevel ?? 6 });
 }
 
 /** A handler's return value as bytes or text (object → JSON, string → text, bytes as-is), typing the response. */

@@ -1,5 +1,5 @@
 /**
- * Response compression for bodies the app sends whole (a handler's return value): content negotiation
+ * Response compression for what a handler returns (whole bodies here; stream bodies in app.ts): negotiation
  * over `Accept-Encoding` with q-values (RFC 9110 §12.5.3), a size threshold, compressible types only,
  * never on top of an existing `Content-Encoding`, `Vary: Accept-Encoding` whenever the answer depends on
  * it. Brotli runs at quality 4 (dynamic content: close to gzip's speed, smaller output); bodies above

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { createApp, negotiateEncoding } from '../../lib/app/index.js';
@@ -70,6 +71,53 @@ describe('compression', () => {
       expect(res.headers.get('content-encoding')).toBe('gzip');
       expect(Number(res.headers.get('content-length'))).toBeLessThan(4096);
       expect(await res.text()).toBe('x'.repeat(300 * 1024));
+    } finally {
+      await a.close(100);
+    }
+  });
+});
+
+describe('compression of stream bodies', () => {
+  it('compresses a streamed body as it is produced (each chunk flushed), decoded by a real client', async () => {
+    const a = createApp({ compression: true });
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    a.get('/events', (ctx) => {
+      ctx.res.setHeader('content-type', 'text/plain; charset=utf-8');
+      return (async function* () {
+        yield 'first line\n';
+        await released; // only after the client has decoded the first line: proves per-chunk flushing
+        yield 'second line\n';
+      })();
+    });
+    a.get('/bin', (ctx) => {
+      ctx.res.setHeader('content-type', 'image/png');
+      return (async function* () {
+        yield Buffer.alloc(10, 7);
+      })();
+    });
+    const server = await a.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const port = (server.address() as { port: number }).port;
+      const { encoding, text } = await new Promise<{ encoding: string | undefined; text: string }>((resolve, reject) => {
+        http.get({ port, host: '127.0.0.1', path: '/events', headers: { 'accept-encoding': 'gzip' } }, (res) => {
+          const gunzip = zlib.createGunzip();
+          let text = '';
+          gunzip.on('data', (d: Buffer) => {
+            text += d.toString();
+            if (text.includes('first line')) release();
+          });
+          gunzip.on('end', () => resolve({ encoding: res.headers['content-encoding'], text }));
+          gunzip.on('error', reject);
+          res.pipe(gunzip);
+        }).on('error', reject);
+      });
+      expect([encoding, text]).toEqual(['gzip', 'first line\nsecond line\n']);
+      const br = await fetch(`http://127.0.0.1:${port}/events`, { headers: { 'accept-encoding': 'br' } });
+      expect(br.headers.get('content-encoding')).toBe('br');
+      expect(await br.text()).toBe('first line\nsecond line\n');
+      const bin = await fetch(`http://127.0.0.1:${port}/bin`, { headers: { 'accept-encoding': 'br' } });
+      expect([bin.headers.get('content-encoding'), (await bin.arrayBuffer()).byteLength]).toEqual([null, 10]);
     } finally {
       await a.close(100);
     }
