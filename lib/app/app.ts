@@ -12,7 +12,7 @@ import { webSocketOverHttp2, webSocketUpgrade, type WebSocket } from '../ws/inde
 import { Context, type AnyResponse, type ContextConfig } from './context.js';
 import { answerError, HttpError, sendProblem } from './errors.js';
 import { computeEtag, etagMatches } from './etag.js';
-import { compressAsync, compressSync, isCompressible, negotiateEncoding, shouldCompressAsync, type CompressionOptions } from './compression.js';
+import { compressAsync, compressSync, isCompressible, negotiateEncoding, shouldCompressAsync, type CompressionOptions, type Encoding } from './compression.js';
 import { inject, type InjectOptions, type InjectResponse } from './inject.js';
 import { buildOpenApi } from './openapi.js';
 import { checkPart, compileSchema, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
@@ -437,15 +437,8 @@ async function streamBody(ctx: Context, body: StreamBody, compression: Compressi
 
 /** A zlib encoder when the streamed body should be compressed (same rules as whole bodies, no threshold). */
 function compressStream(ctx: Context, o: CompressionOptions): Transform | null {
-  const res = ctx.res;
-  if (res.statusCode === 204 || res.statusCode === 304 || res.hasHeader('content-encoding') || !isCompressible(res.getHeader('content-type'))) return null;
-  if (!/\baccept-encoding\b/i.test(res.getHeader('vary') ?? '')) res.appendHeader('vary', 'Accept-Encoding');
-  const enc = negotiateEncoding(ctx.req.get('accept-encoding'), o.encodings ?? ['br', 'gzip']);
+  const enc = chooseEncoding(ctx, o, undefined);
   if (enc === undefined) return null;
-  res.setHeader('content-encoding', enc);
-  res.removeHeader('content-length');
-  const tag = res.getHeader('etag');
-  if (tag !== undefined && !tag.startsWith('W/')) res.setHeader('etag', `W/${tag}`);
   return enc === 'br'
     ? zlib.createBrotliCompress({ flush: zlib.constants.BROTLI_OPERATION_FLUSH, params: { [zlib.constants.BROTLI_PARAM_QUALITY]: o.brotliQuality ?? 4 } })
     : zlib.createGzip({ flush: zlib.constants.Z_SYNC_FLUSH, level: o.gzipLevel ?? 6 });
@@ -494,27 +487,35 @@ function send(ctx: Context, body: string | Uint8Array, etag: boolean, compressio
 
 function sendCompressed(ctx: Context, body: string | Uint8Array, o: CompressionOptions): void | Promise<void> {
   const res = ctx.res;
-  const status = res.statusCode;
-  if (status === 204 || status === 304 || res.hasHeader('content-encoding') || !isCompressible(res.getHeader('content-type'))) {
-    res.end(body);
-    return;
-  }
-  if (!/\baccept-encoding\b/i.test(res.getHeader('vary') ?? '')) res.appendHeader('vary', 'Accept-Encoding');
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  const enc = bytes.byteLength < (o.threshold ?? 1024) ? undefined : negotiateEncoding(ctx.req.get('accept-encoding'), o.encodings ?? ['br', 'gzip']);
+  const enc = chooseEncoding(ctx, o, bytes.byteLength);
   if (enc === undefined) {
     res.end(bytes);
     return;
   }
-  const finish = (out: Buffer): void => {
-    res.setHeader('content-encoding', enc);
-    // A strong tag names one representation; the encoded bytes are another (RFC 9110 §8.8.3.3).
-    const tag = res.getHeader('etag');
-    if (tag !== undefined && !tag.startsWith('W/')) res.setHeader('etag', `W/${tag}`);
-    res.end(out);
-  };
-  if (!shouldCompressAsync(bytes.byteLength)) return finish(compressSync(bytes, enc, o));
-  return compressAsync(bytes, enc, o).then(finish);
+  if (!shouldCompressAsync(bytes.byteLength)) return res.end(compressSync(bytes, enc, o));
+  return compressAsync(bytes, enc, o).then((out) => res.end(out));
+}
+
+/**
+ * Decides the content coding of a response about to be sent (`size` undefined for a stream: no
+ * threshold). Sets `Vary` whenever the answer depends on Accept-Encoding, and, when encoding, sets
+ * `Content-Encoding`, drops a now-wrong `Content-Length`, and weakens a strong ETag (RFC 9110 §8.8.3.3:
+ * the encoded bytes are another representation). `undefined` means identity.
+ */
+function chooseEncoding(ctx: Context, o: CompressionOptions, size: number | undefined): Encoding | undefined {
+  const res = ctx.res;
+  const status = res.statusCode;
+  if (status === 204 || status === 304 || res.hasHeader('content-encoding') || !isCompressible(res.getHeader('content-type'))) return undefined;
+  if (!/\baccept-encoding\b/i.test(res.getHeader('vary') ?? '')) res.appendHeader('vary', 'Accept-Encoding');
+  if (size !== undefined && size < (o.threshold ?? 1024)) return undefined;
+  const enc = negotiateEncoding(ctx.req.get('accept-encoding'), o.encodings ?? ['br', 'gzip']);
+  if (enc === undefined) return undefined;
+  res.setHeader('content-encoding', enc);
+  res.removeHeader('content-length');
+  const tag = res.getHeader('etag');
+  if (tag !== undefined && !tag.startsWith('W/')) res.setHeader('etag', `W/${tag}`);
+  return enc;
 }
 
 /** Creates an application. */

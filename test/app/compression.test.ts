@@ -77,6 +77,20 @@ describe('compression', () => {
   });
 });
 
+describe('compression and a handler-set Content-Length', () => {
+  it('drops the length of the identity body when it encodes', async () => {
+    const a = createApp({ compression: true });
+    const text = 'abc'.repeat(1000);
+    a.get('/t', (ctx) => {
+      ctx.res.setHeader('content-length', String(text.length));
+      return text;
+    });
+    const r = await a.inject({ url: '/t', headers: { 'accept-encoding': 'gzip' } });
+    expect([r.status, r.headers['content-encoding'], zlib.gunzipSync(r.body).toString()]).toEqual([200, 'gzip', text]);
+    expect(Number(r.headers['content-length'])).toBe(r.body.length);
+  });
+});
+
 describe('compression of stream bodies', () => {
   it('compresses a streamed body as it is produced (each chunk flushed), decoded by a real client', async () => {
     const a = createApp({ compression: true });
