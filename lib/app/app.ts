@@ -137,15 +137,30 @@ export class App {
     this.#ctxConfig = { cookieSecrets: options.cookieSecrets ?? [], trusted: compileTrust(options.trustProxy) };
     this.#compression = options.compression === true ? {} : options.compression === false ? undefined : options.compression;
     const oa = options.openapi;
-    if (oa !== undefined) {
-      let doc: string | null = null; // built on first request, when every route is known
-      this.get(oa.path ?? '/openapi.json', (ctx) => {
-        doc ??= JSON.stringify(buildOpenApi(this.router.routes(), oa.info));
-        ctx.res.setHeader('content-type', 'application/json; charset=utf-8');
-        ctx.res.end(doc);
-      });
-      if (oa.docs !== false) addDocsPage(this, oa.docs ?? '/docs', oa.path ?? '/openapi.json', oa.info.title);
-    }
+    // Added when the app starts serving (listen, inject or the first request), after every `use`, so app
+    // middleware wraps them like any route; a group's sub-app never adds them.
+    this.#builtins =
+      oa === undefined
+        ? null
+        : () => {
+            let doc: string | null = null; // built on first request, when every route is known
+            this.get(oa.path ?? '/openapi.json', (ctx) => {
+              doc ??= JSON.stringify(buildOpenApi(this.router.routes(), oa.info));
+              ctx.res.setHeader('content-type', 'application/json; charset=utf-8');
+              ctx.res.end(doc);
+            });
+            if (oa.docs !== false) addDocsPage(this, oa.docs ?? '/docs', oa.path ?? '/openapi.json', oa.info.title);
+          };
+  }
+
+  #builtins: (() => void) | null;
+
+  /** Adds the built-in routes once (idempotent). */
+  #start(): void {
+    const add = this.#builtins;
+    if (add === null) return;
+    this.#builtins = null;
+    add();
   }
 
   /** Middleware for every route registered after this call (and for 404/405 answers). */
@@ -238,6 +253,7 @@ export class App {
 
   /** Handles one request (any protocol): routing, middleware, the handler, and error answers. */
   handle = async (req: Http1Request, res: AnyResponse): Promise<void> => {
+    if (this.#builtins !== null) this.#start();
     const found = this.router.find(req.method, req.url);
     if (found.status !== 200) {
       const ctx = new Context(req, res, {}, '', '', this.#ctxConfig);
@@ -313,6 +329,7 @@ export class App {
 
   /** Runs a request through the full pipeline without a socket (for tests). */
   inject(options: InjectOptions): Promise<InjectResponse> {
+    this.#start();
     return inject(this.handle, options);
   }
 
@@ -321,6 +338,7 @@ export class App {
     const onConnection = (ws: WebSocket, req: Http1Request): void => this.#wsRoutes.get(req.path)?.open(ws, req);
     const paths = () => [...this.#wsRoutes.keys()];
     const wsOptions = { get paths() { return paths(); }, onConnection };
+    this.#start(); // route conflicts with the built-ins surface here, before serving
     const server = createServer(this.handle, {
       ...options,
       onUpgrade: webSocketUpgrade(wsOptions),

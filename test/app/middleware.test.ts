@@ -82,3 +82,16 @@ describe('error answers keep policy headers', () => {
     expect([r.headers['cache-control'], r.headers.etag, r.headers['content-type']]).toEqual([undefined, undefined, 'application/problem+json']);
   });
 });
+
+describe('built-in routes', () => {
+  it('are wrapped by app middleware added after createApp, and groups do not copy them', async () => {
+    const app = createApp({ openapi: { info: { title: 't', version: '1' } } });
+    app.use(securityHeaders());
+    app.group('/admin', (g) => g.get('/x', () => 'x'));
+    const spec = await app.inject({ url: '/openapi.json' });
+    expect([spec.status, spec.headers['x-content-type-options']]).toEqual([200, 'nosniff']);
+    expect((await app.inject({ url: '/docs' })).headers['x-content-type-options']).toBe('nosniff');
+    expect((await app.inject({ url: '/admin/openapi.json' })).status).toBe(404);
+    expect(Object.keys(spec.json<{ paths: Record<string, unknown> }>().paths).sort()).toEqual(['/admin/x', '/openapi.json']);
+  });
+});
