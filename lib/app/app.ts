@@ -525,7 +525,7 @@ function chooseEncoding(ctx: Context, o: CompressionOptions, size: number | unde
   const res = ctx.res;
   const status = res.statusCode;
   if (status === 204 || status === 304 || res.hasHeader('content-encoding') || !isCompressible(res.getHeader('content-type'))) return undefined;
-  if (!/\baccept-encoding\b/i.test(res.getHeader('vary') ?? '')) res.appendHeader('vary', 'Accept-Encoding');
+  ctx.vary('Accept-Encoding');
   if (size !== undefined && size < (o.threshold ?? 1024)) return undefined;
   const enc = negotiateEncoding(ctx.req.get('accept-encoding'), o.encodings ?? ['br', 'gzip']);
   if (enc === undefined) return undefined;

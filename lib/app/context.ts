@@ -192,6 +192,20 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
     this.#scope?.fail(error);
   }
 
+  /**
+   * Adds a field to `Vary` unless already listed (RFC 9110 §12.5.5): caches must key the answer on it.
+   *
+   * @example
+   * ```ts
+   * ctx.vary('Accept-Language');
+   * ```
+   */
+  vary(field: string): void {
+    const current = this.res.getHeader('vary');
+    if (current !== undefined && current.split(',').some((f) => f.trim().toLowerCase() === field.toLowerCase() || f.trim() === '*')) return;
+    this.res.appendHeader('vary', field);
+  }
+
   /** Redirects (303 by default, so a POST becomes a GET). */
   redirect(location: string, status = 303): void {
     this.res.statusCode = status;

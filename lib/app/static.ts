@@ -73,7 +73,7 @@ export function serveStatic(root: string, options: StaticOptions = {}): Handler 
     let variant = real;
     let vst = st;
     if (options.precompressed !== false) {
-      res.appendHeader('vary', 'Accept-Encoding');
+      ctx.vary('Accept-Encoding');
       const enc = rangeHeader === undefined ? negotiateEncoding(ctx.req.get('accept-encoding'), ['br', 'gzip']) : undefined;
       if (enc !== undefined) {
         const pst = await statOrNull(real + SUFFIX[enc]);

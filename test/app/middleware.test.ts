@@ -95,3 +95,17 @@ describe('built-in routes', () => {
     expect(Object.keys(spec.json<{ paths: Record<string, unknown> }>().paths).sort()).toEqual(['/admin/x', '/openapi.json']);
   });
 });
+
+describe('ctx.vary', () => {
+  it('lists each field once, whoever adds it', async () => {
+    const app = createApp({ compression: true });
+    app.use(cors({ origin: 'https://a.example' }));
+    app.get('/v', (ctx) => {
+      ctx.vary('origin');
+      ctx.vary('Accept-Language');
+      return { text: 'x'.repeat(2000) };
+    });
+    const r = await app.inject({ url: '/v', headers: { origin: 'https://a.example', 'accept-encoding': 'gzip' } });
+    expect(r.headers.vary).toBe('Origin, Accept-Language, Accept-Encoding');
+  });
+});

@@ -35,7 +35,7 @@ export function cors(options: CorsOptions = {}): Middleware {
   return async (ctx, next) => {
     const o = ctx.req.get('origin');
     const res = ctx.res;
-    if (!wildcard) res.appendHeader('vary', 'Origin');
+    if (!wildcard) ctx.vary('Origin');
     if (o === undefined || !allowed(o)) return next();
     const allowOrigin = wildcard ? '*' : o;
     if (ctx.req.method === 'OPTIONS' && ctx.req.get('access-control-request-method') !== undefined) {
@@ -46,7 +46,7 @@ export function cors(options: CorsOptions = {}): Middleware {
       const asked = ctx.req.get('access-control-request-headers');
       const headers = options.allowedHeaders?.join(', ') ?? asked;
       if (headers) res.setHeader('access-control-allow-headers', headers);
-      if (options.allowedHeaders === undefined && asked) res.appendHeader('vary', 'Access-Control-Request-Headers');
+      if (options.allowedHeaders === undefined && asked) ctx.vary('Access-Control-Request-Headers');
       if (options.credentials) res.setHeader('access-control-allow-credentials', 'true');
       res.setHeader('access-control-max-age', String(options.maxAge ?? 600));
       res.setHeader('content-length', '0');
