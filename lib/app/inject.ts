@@ -22,17 +22,26 @@ export interface InjectResponse {
   json<T = unknown>(): T;
 }
 
+/** A request body as bytes: strings and bytes as given, anything else as JSON (`json` tells which). */
+export function encodeBody(body: unknown): { bytes: Buffer; json: boolean } {
+  if (typeof body === 'string') return { bytes: Buffer.from(body), json: false };
+  if (body instanceof Uint8Array) return { bytes: Buffer.from(body), json: false };
+  return { bytes: Buffer.from(JSON.stringify(body)), json: true };
+}
+
+/** A response record with its text/JSON readers. */
+export function testResponse(status: number, headers: Record<string, string>, body: Buffer): InjectResponse {
+  return { status, headers, body, text: () => body.toString('utf8'), json: <T>() => JSON.parse(body.toString('utf8')) as T };
+}
+
 export function inject(handle: (req: Http1Request, res: Http1Response) => Promise<void>, options: InjectOptions): Promise<InjectResponse> {
   const method = options.method ?? 'GET';
   const headers: string[] = ['host', 'localhost'];
   let body: Buffer | null = null;
   if (options.body !== undefined) {
-    if (typeof options.body === 'string') body = Buffer.from(options.body);
-    else if (Buffer.isBuffer(options.body)) body = options.body;
-    else {
-      body = Buffer.from(JSON.stringify(options.body));
-      headers.push('content-type', 'application/json');
-    }
+    const encoded = encodeBody(options.body);
+    body = encoded.bytes;
+    if (encoded.json) headers.push('content-type', 'application/json');
     headers.push('content-length', String(body.length));
   }
   for (const [k, v] of Object.entries(options.headers ?? {})) headers.push(k.toLowerCase(), v);
@@ -91,5 +100,5 @@ function parseResponse(bytes: Buffer, head: boolean): InjectResponse {
   });
   p.execute(bytes);
   const body = Buffer.concat(parts);
-  return { status, headers, body, text: () => body.toString('utf8'), json: <T>() => JSON.parse(body.toString('utf8')) as T };
+  return testResponse(status, headers, body);
 }

@@ -7,6 +7,7 @@ import http2 from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { connectWebSocket, type ConnectOptions, type WebSocket } from '../ws/index.js';
 import type { App } from './app.js';
+import { encodeBody, testResponse, type InjectResponse } from './inject.js';
 
 export interface TestRequest {
   method?: string;
@@ -15,13 +16,8 @@ export interface TestRequest {
   body?: unknown;
 }
 
-export interface TestResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-  text(): string;
-  json<T = unknown>(): T;
-}
+/** The same shape as `inject`'s answers. */
+export type TestResponse = InjectResponse;
 
 export interface TestClient {
   /** `http://127.0.0.1:<port>` */
@@ -55,23 +51,11 @@ export async function testClient(app: App): Promise<TestClient> {
 
   const encode = (init: TestRequest): { headers: Record<string, string>; body: Buffer | undefined } => {
     const headers = { ...(init.headers ?? {}) };
-    let body: Buffer | undefined;
-    if (init.body !== undefined) {
-      if (typeof init.body === 'string' || init.body instanceof Uint8Array) body = Buffer.from(init.body as string);
-      else {
-        body = Buffer.from(JSON.stringify(init.body));
-        headers['content-type'] ??= 'application/json';
-      }
-    }
-    return { headers, body };
+    if (init.body === undefined) return { headers, body: undefined };
+    const { bytes, json } = encodeBody(init.body);
+    if (json) headers['content-type'] ??= 'application/json';
+    return { headers, body: bytes };
   };
-  const response = (status: number, headers: Record<string, string>, body: Buffer): TestResponse => ({
-    status,
-    headers,
-    body,
-    text: () => body.toString('utf8'),
-    json: <T>() => JSON.parse(body.toString('utf8')) as T,
-  });
 
   return {
     url,
@@ -80,7 +64,7 @@ export async function testClient(app: App): Promise<TestClient> {
       const res = await fetch(url + path, { method: init.method ?? 'GET', headers, body });
       const h: Record<string, string> = {};
       res.headers.forEach((v, k) => (h[k] = v));
-      return response(res.status, h, Buffer.from(await res.arrayBuffer()));
+      return testResponse(res.status, h, Buffer.from(await res.arrayBuffer()));
     },
     h2(path, init = {}) {
       session ??= http2.connect(url);
@@ -96,7 +80,7 @@ export async function testClient(app: App): Promise<TestClient> {
           for (const [k, v] of Object.entries(head)) if (!k.startsWith(':') && v !== undefined) h[k] = Array.isArray(v) ? v.join(', ') : String(v);
         });
         stream.on('data', (c: Buffer) => chunks.push(c));
-        stream.on('end', () => resolve(response(status, h, Buffer.concat(chunks))));
+        stream.on('end', () => resolve(testResponse(status, h, Buffer.concat(chunks))));
         stream.on('error', reject);
         stream.end(body);
       });
