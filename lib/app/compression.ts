@@ -7,6 +7,7 @@
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
+export { negotiateEncoding } from './negotiate.js';
 
 export type Encoding = 'br' | 'gzip';
 
@@ -28,31 +29,6 @@ const gzip = promisify(zlib.gzip);
 
 export function isCompressible(contentType: string | undefined): boolean {
   return contentType !== undefined && COMPRESSIBLE.test(contentType);
-}
-
-/**
- * The encoding to use: among `offered` (in order), the first the client accepts with q > 0, where an
- * explicit entry beats `*`. `undefined` means identity.
- */
-export function negotiateEncoding(acceptEncoding: string | undefined, offered: readonly Encoding[]): Encoding | undefined {
-  if (acceptEncoding === undefined || acceptEncoding === '') return undefined;
-  const q = new Map<string, number>();
-  for (const part of acceptEncoding.split(',')) {
-    const [name, ...params] = part.trim().toLowerCase().split(';');
-    if (!name) continue;
-    let weight = 1;
-    for (const p of params) {
-      const m = /^\s*q=([01](?:\.\d{0,3})?)\s*$/.exec(p);
-      if (m) weight = Number(m[1]);
-    }
-    q.set(name.trim(), weight);
-  }
-  const star = q.get('*');
-  for (const enc of offered) {
-    const w = q.get(enc) ?? (enc === 'gzip' ? q.get('x-gzip') : undefined) ?? star;
-    if (w !== undefined && w > 0) return enc;
-  }
-  return undefined;
 }
 
 export function compressSync(body: Uint8Array, enc: Encoding, o: CompressionOptions): Buffer {

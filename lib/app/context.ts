@@ -8,6 +8,11 @@ import type { Http2Response } from '../http2/index.js';
 import type { Params } from '../router/index.js';
 import { DepScope, type Dep } from './deps.js';
 import { forwardedChain } from './proxy.js';
+import { rm } from 'node:fs/promises';
+import { answerError } from './errors.js';
+import { multipartBoundary } from './multipart/parser.js';
+import { MEDIA_SHORTHANDS, negotiateLanguage, negotiateMediaType } from './negotiate.js';
+import { MultipartReader, readMultipart, type MultipartLimits, type MultipartResult } from './multipart/reader.js';
 import { parseCookies, serializeCookie, signCookieValue, unsignCookieValue, type CookieOptions } from './cookies.js';
 
 export type AnyResponse = Http1Response | Http2Response;
@@ -102,6 +107,48 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
    */
   async form(limit?: number): Promise<Record<string, string | string[]>> {
     return parseUrlEncoded(await this.req.text(limit));
+  }
+
+  /**
+   * The parts of a `multipart/form-data` body as they arrive: fields as strings, files as streams read
+   * from the socket only as fast as they are consumed, so a 10 GB upload holds ~64 KiB in memory. Past a
+   * limit the reader fails with a 413 error; a malformed body with a 400; a body of another type is a 415.
+   * Consume (or `skip()`) each file before asking for the next part.
+   *
+   * @example
+   * ```ts
+   * app.post('/upload', async (ctx) => {
+   *   for await (const part of ctx.parts({ fileSize: 1024 ** 3 })) {
+   *     if (part.kind === 'file') await part.saveTo(join(dir, randomUUID()));
+   *   }
+   *   return { ok: true };
+   * });
+   * ```
+   */
+  parts(limits?: MultipartLimits): MultipartReader {
+    const type = this.req.get('content-type');
+    const boundary = multipartBoundary(type);
+    if (boundary === undefined) throw answerError(415, { detail: `expected multipart/form-data with a boundary, got ${type ?? 'no content-type'}` });
+    return new MultipartReader(this.req, boundary, limits);
+  }
+
+  /**
+   * Reads a whole `multipart/form-data` body: fields into a record (repeated names give arrays), files
+   * to temporary files removed when the response is done (or to `dir`, kept). Limits as in {@link parts}.
+   *
+   * @example
+   * ```ts
+   * const { fields, files } = await ctx.multipart({ fileSize: 100 * 1024 * 1024 });
+   * await rename(files[0].path, `/srv/avatars/${ctx.params.id}`);
+   * ```
+   */
+  async multipart(options: MultipartLimits & { dir?: string } = {}): Promise<MultipartResult> {
+    const r = await readMultipart(this.parts(options), options.dir);
+    if (options.dir === undefined) {
+      const cleanup = (): void => void rm(r.dir, { recursive: true, force: true });
+      this.res.once('finish', cleanup).once('close', cleanup);
+    }
+    return { fields: r.fields, files: r.files };
   }
 
   /** Sends a JSON body. */
@@ -204,6 +251,53 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
     const current = this.res.getHeader('vary');
     if (current !== undefined && current.split(',').some((f) => f.trim().toLowerCase() === field.toLowerCase() || f.trim() === '*')) return;
     this.res.appendHeader('vary', field);
+  }
+
+  /**
+   * The best of `types` for the client's `Accept` (full media types or `json`, `html`, `text`, `xml`,
+   * `csv`), as given, or `undefined` when none is acceptable. Adds `Vary: Accept`: the answer depends on it.
+   *
+   * @example
+   * ```ts
+   * if (ctx.accepts('html', 'json') === 'html') return renderPage(note);
+   * ```
+   */
+  accepts<T extends string>(...types: T[]): T | undefined {
+    this.vary('Accept');
+    const full = types.map((t) => MEDIA_SHORTHANDS[t] ?? t);
+    const chosen = negotiateMediaType(this.req.get('accept'), full);
+    return chosen === undefined ? undefined : types[full.indexOf(chosen)];
+  }
+
+  /** The best of `languages` for `Accept-Language` (`en` also serves `en-GB`), or `undefined`. Adds `Vary`. */
+  acceptsLanguages<T extends string>(...languages: T[]): T | undefined {
+    this.vary('Accept-Language');
+    return negotiateLanguage(this.req.get('accept-language'), languages);
+  }
+
+  /**
+   * Answers with the representation the client prefers: calls the producer of the chosen media type and
+   * sets `Content-Type`; none acceptable is a 406 problem listing what is available.
+   *
+   * @example
+   * ```ts
+   * app.get('/notes/{id}', (ctx) => ctx.negotiate({
+   *   json: () => note,
+   *   'text/csv': () => `${note.id},${note.title}\n`,
+   * }));
+   * ```
+   */
+  negotiate(producers: Record<string, () => unknown>): unknown {
+    const offers = Object.keys(producers);
+    const chosen = this.accepts(...offers);
+    if (chosen === undefined) {
+      throw answerError(406, { detail: `acceptable representations: ${offers.map((t) => MEDIA_SHORTHANDS[t] ?? t).join(', ')}` });
+    }
+    const type = MEDIA_SHORTHANDS[chosen] ?? chosen;
+    this.res.setHeader('content-type', /^text\/|json$|xml$/.test(type) && !type.includes('charset') ? `${type}; charset=utf-8` : type);
+    const out = producers[chosen]!();
+    // A value for a JSON type is serialized as JSON even when it is a string.
+    return typeof out === 'string' && /json$/.test(type) ? JSON.stringify(out) : out;
   }
 
   /** Redirects (303 by default, so a POST becomes a GET). */
