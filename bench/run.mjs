@@ -13,6 +13,7 @@ const BENCHES = {
   hpack: async () => (await import('./hpack.mjs')).runHpackBench(),
   http2: async () => (await import('./http2.mjs')).runHttp2Bench(),
   app: async () => (await import('./app.mjs')).runAppBench(),
+  serializer: async () => (await import('./serializer.mjs')).runSerializerBench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {

@@ -20,6 +20,7 @@ import type { Params } from '../router/index.js';
 import type { Dep } from './deps.js';
 import { compileTrust, type TrustProxy } from './proxy.js';
 import { addDocsPage } from './docs.js';
+import type { Serializer } from './serializer.js';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 
@@ -283,7 +284,7 @@ export class App {
       if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') out = await out;
       if (out === undefined || res.finished) return;
       if (isStreamBody(out)) return streamBody(ctx, out, compression);
-      let body = serialize(ctx, out);
+      let body = serialize(ctx, out, compiled?.response);
       for (const h of hooks.onSend) body = (await h(ctx, body)) ?? body;
       await send(ctx, body, etag, compression);
     });
@@ -463,7 +464,7 @@ function compressStream(ctx: Context, o: CompressionOptions): Transform | null {
 }
 
 /** A handler's return value as bytes or text (object → JSON, string → text, bytes as-is), typing the response. */
-function serialize(ctx: Context, out: unknown): string | Uint8Array {
+function serialize(ctx: Context, out: unknown, serializers: Record<number, Serializer> | null | undefined): string | Uint8Array {
   let body: string | Uint8Array;
   let type: string;
   if (typeof out === 'string') {
@@ -473,7 +474,8 @@ function serialize(ctx: Context, out: unknown): string | Uint8Array {
     body = out;
     type = 'application/octet-stream';
   } else {
-    body = JSON.stringify(out);
+    const ser = serializers?.[ctx.res.statusCode];
+    body = ser === undefined ? JSON.stringify(out) : ser(out);
     type = 'application/json; charset=utf-8';
   }
   if (!ctx.res.hasHeader('content-type')) ctx.res.setHeader('content-type', type);

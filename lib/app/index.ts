@@ -27,3 +27,4 @@ export { timeout } from './middleware/timeout.js';
 export { MultipartParser, MultipartError, multipartBoundary, parseContentDisposition, type MultipartHandler, type MultipartParserLimits } from './multipart/parser.js';
 export { MultipartReader, readMultipart, DEFAULT_MULTIPART_LIMITS, type MultipartLimits, type Part, type FieldPart, type FilePart, type SavedFile, type MultipartResult } from './multipart/reader.js';
 export { negotiateMediaType, negotiateLanguage, parseAccept, MEDIA_SHORTHANDS, type AcceptRange } from './negotiate.js';
+export { compileSerializer, type Serializer } from './serializer.js';

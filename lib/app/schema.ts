@@ -9,13 +9,17 @@ import { Kind, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { answerError, type HttpError } from './errors.js';
+import { compileSerializer, type Serializer } from './serializer.js';
 
 export interface RouteSchema {
   params?: TSchema;
   query?: TSchema;
   headers?: TSchema;
   body?: TSchema;
-  /** Response schemas by status, for the OpenAPI document. */
+  /**
+   * Response schemas by status: documented in OpenAPI, and a returned object is serialized by a
+   * serializer compiled from the schema for the response's status — only declared properties are sent.
+   */
   response?: Record<number, TSchema>;
 }
 
@@ -44,11 +48,20 @@ export interface CompiledSchema {
   body: TypeCheck<TSchema> | null;
   /** Converts an urlencoded form's strings to the body schema's types. */
   form: CompiledPart['convert'] | null;
+  /** JSON serializers by response status. */
+  response: Record<number, Serializer> | null;
 }
 
 export function compileSchema(schema: RouteSchema): CompiledSchema {
   const part = (s: TSchema | undefined): CompiledPart | null => (s === undefined ? null : { check: TypeCompiler.Compile(s), convert: compileConverter(s) });
-  return { schema, params: part(schema.params), query: part(schema.query), headers: part(schema.headers), body: schema.body === undefined ? null : TypeCompiler.Compile(schema.body), form: schema.body === undefined ? null : compileConverter(schema.body) };
+  return { schema, params: part(schema.params), query: part(schema.query), headers: part(schema.headers), body: schema.body === undefined ? null : TypeCompiler.Compile(schema.body), form: schema.body === undefined ? null : compileConverter(schema.body), response: compileResponses(schema.response) };
+}
+
+function compileResponses(response: RouteSchema['response']): Record<number, Serializer> | null {
+  if (response === undefined) return null;
+  const out: Record<number, Serializer> = {};
+  for (const [status, s] of Object.entries(response)) out[Number(status)] = compileSerializer(s);
+  return out;
 }
 
 export interface FieldError {
