@@ -1,12 +1,17 @@
 import { defineConfig } from 'vitest/config';
 
+// Tests that stop shared services (the PostgreSQL restart) run alone, after everything else.
+const SERIAL = ['test/app/db/restart.test.ts'];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts', 'fuzz/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration tests bind ports and spawn processes; two workers match the two cores here.
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    projects: [
+      { extends: true, test: { name: 'main', include: ['test/**/*.test.ts', 'fuzz/**/*.test.ts'], exclude: SERIAL, sequence: { groupOrder: 0 } } },
+      { extends: true, test: { name: 'serial', include: SERIAL, sequence: { groupOrder: 1 } } },
+    ],
   },
 });

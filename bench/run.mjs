@@ -14,6 +14,7 @@ const BENCHES = {
   http2: async () => (await import('./http2.mjs')).runHttp2Bench(),
   app: async () => (await import('./app.mjs')).runAppBench(),
   serializer: async () => (await import('./serializer.mjs')).runSerializerBench(),
+  db: async () => (await import('./db.mjs')).runDbBench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {

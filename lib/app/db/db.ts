@@ -1,0 +1,301 @@
+/**
+ * The database service: a pool of PostgreSQL sessions (`DATABASE_URL`), or PGlite in this process when no
+ * URL is given — the same driver and protocol bytes either way. Queries, the `sql` tag, transactions with
+ * savepoints and retries, LISTEN/NOTIFY that re-listens after reconnecting, cancellation, readiness.
+ */
+import { PgConnection, type ConnectionOptions, type QueryOptions, type QueryResult } from './connection.js';
+import { ConnectionError, PgError } from './errors.js';
+import { Pool, type PoolOptions, type Reserved } from './pool.js';
+import { Sql } from './sql.js';
+import type { PGliteLike } from './transport.js';
+import { parseConnectionString, type ConnectionConfig } from './url.js';
+
+export interface DbOptions extends ConnectionOptions, PoolOptions {
+  /**
+   * `postgres://...` for a server; `pglite://memory` (the default without `DATABASE_URL`) or
+   * `pglite:///path/to/dir` for embedded PGlite. Default: `process.env.DATABASE_URL`.
+   */
+  url?: string;
+  /** An existing PGlite instance to use. */
+  pglite?: PGliteLike;
+}
+
+export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
+
+export interface TransactionOptions {
+  isolation?: IsolationLevel;
+  readOnly?: boolean;
+  /**
+   * Run the whole function again (up to this many times) when it fails with a serialization failure
+   * (40001) or a deadlock (40P01) — what PostgreSQL asks of clients at `serializable`. Default 0.
+   */
+  retries?: number;
+}
+
+/** Something that runs queries: the database, or a transaction. */
+export interface Queryable {
+  /**
+   * @example
+   * ```ts
+   * const { rows } = await db.query('select * from notes where owner = $1', [userId]);
+   * const r = await db.query(sql`select * from notes where id = ${id}`);
+   * ```
+   */
+  query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>>;
+  /** Tagged template: runs at once and resolves with the rows. `` await db.sql`select ${1}::int as n` `` */
+  sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]>;
+  /** Runs `fn` in a transaction (in a savepoint when already in one); commits, or rolls back on throw. */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+}
+
+const RETRYABLE = new Set(['40001', '40P01']);
+
+function toQuery(q: string | Sql, values: readonly unknown[] | undefined): { text: string; values: readonly unknown[] } {
+  return q instanceof Sql ? q.compile() : { text: q, values: values ?? [] };
+}
+
+/** A transaction on one reserved session. */
+export class Transaction implements Queryable {
+  readonly #conn: PgConnection;
+  #depth: number;
+  #savepoints = 0;
+
+  /** @internal */
+  constructor(conn: PgConnection, depth: number) {
+    this.#conn = conn;
+    this.#depth = depth;
+  }
+
+  query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    const { text, values: v } = toQuery(q, values);
+    return this.#conn.query<R>(text, v, options);
+  }
+
+  async sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
+    return (await this.query<R>(new Sql(strings, values))).rows;
+  }
+
+  /** A nested transaction: a savepoint, released on success, rolled back to on throw. */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const name = `covet_sp_${this.#depth}_${this.#savepoints++}`;
+    await this.#conn.simple(`savepoint ${name}`);
+    try {
+      const out = await fn(new Transaction(this.#conn, this.#depth + 1));
+      await this.#conn.simple(`release savepoint ${name}`);
+      return out;
+    } catch (err) {
+      if (!this.#conn.closed) await this.#conn.simple(`rollback to savepoint ${name}`);
+      throw err;
+    }
+  }
+}
+
+interface Listener {
+  channel: string;
+  fn: (payload: string) => void;
+}
+
+/**
+ * @example
+ * ```ts
+ * const db = createDb(); // DATABASE_URL, or PGlite in memory
+ * await db.query('create table if not exists notes (id serial primary key, title text not null)');
+ * const [note] = await db.sql`insert into notes (title) values (${title}) returning *`;
+ * await db.transaction(async (tx) => {
+ *   await tx.sql`update accounts set balance = balance - ${n} where id = ${from}`;
+ *   await tx.sql`update accounts set balance = balance + ${n} where id = ${to}`;
+ * }, { isolation: 'serializable', retries: 3 });
+ * ```
+ */
+export class Db implements Queryable {
+  readonly pool: Pool;
+  /** `'postgres'` or `'pglite'`. */
+  readonly kind: 'postgres' | 'pglite';
+  readonly #options: DbOptions;
+  readonly #config: ConnectionConfig | null;
+  #pglite: PGliteLike | null = null;
+  #pgliteReady: Promise<PGliteLike> | null = null;
+  #ownsPglite = false;
+  #listenConn: Promise<PgConnection> | null = null;
+  #listeners: Listener[] = [];
+  #reconnects: Array<() => void> = [];
+  #closed = false;
+
+  constructor(options: DbOptions = {}) {
+    this.#options = options;
+    const url = options.url ?? process.env.DATABASE_URL;
+    if (options.pglite !== undefined || url === undefined || url.startsWith('pglite:')) {
+      this.kind = 'pglite';
+      this.#config = null;
+      if (options.pglite !== undefined) this.#pglite = options.pglite;
+      const dir = url?.startsWith('pglite:') === true ? url.slice('pglite://'.length) : '';
+      // PGlite is one backend: one session, so the pool is one.
+      this.pool = new Pool(() => this.#pgliteConnection(dir === 'memory' ? '' : dir), { ...options, max: 1, min: 0, idleTimeoutMs: Infinity });
+    } else {
+      this.kind = 'postgres';
+      const config = parseConnectionString(url);
+      this.#config = config;
+      this.pool = new Pool(() => PgConnection.connect(config, options), options);
+    }
+  }
+
+  async #pgliteConnection(dir: string): Promise<PgConnection> {
+    if (this.#pglite === null) {
+      this.#pgliteReady ??= import('@electric-sql/pglite').then(async ({ PGlite }) => {
+        const pg = new PGlite(dir === '' ? undefined : dir);
+        await pg.waitReady;
+        this.#ownsPglite = true;
+        return pg as unknown as PGliteLike;
+      });
+      this.#pglite = await this.#pgliteReady;
+    }
+    return PgConnection.pglite(this.#pglite, this.#options);
+  }
+
+  query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    const { text, values: v } = toQuery(q, values);
+    return this.pool.query<R>(text, v, options);
+  }
+
+  async sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
+    return (await this.query<R>(new Sql(strings, values))).rows;
+  }
+
+  /** Runs statements separated by `;` (no parameters) on one session: schema set-up, migrations. */
+  async exec(text: string): Promise<void> {
+    const r = await this.pool.reserve();
+    try {
+      await r.conn.simple(text);
+    } finally {
+      r.release();
+    }
+  }
+
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#transactionOnce(fn, options);
+      } catch (err) {
+        if (!(err instanceof PgError) || !RETRYABLE.has(err.code) || attempt >= (options.retries ?? 0)) throw err;
+        // Back off a little, with jitter, so the conflicting transactions do not collide again at once.
+        await new Promise((r) => setTimeout(r, Math.random() * 10 * 2 ** attempt));
+      }
+    }
+  }
+
+  async #transactionOnce<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions): Promise<T> {
+    const r: Reserved = await this.pool.reserve();
+    let broken = false;
+    try {
+      let begin = 'begin';
+      if (options.isolation !== undefined) begin += ` isolation level ${options.isolation}`;
+      if (options.readOnly === true) begin += ' read only';
+      await r.conn.simple(begin);
+      try {
+        const out = await fn(new Transaction(r.conn, 1));
+        await r.conn.simple('commit');
+        return out;
+      } catch (err) {
+        if (!r.conn.closed) await r.conn.simple('rollback');
+        throw err;
+      }
+    } catch (err) {
+      broken = r.conn.closed || !(err instanceof PgError || r.conn.txStatus === 'I');
+      throw err;
+    } finally {
+      r.release(broken);
+    }
+  }
+
+  /**
+   * Listens on a channel (one dedicated session for all listeners). After a lost connection the session
+   * is re-opened and every channel listened to again; `onReconnect` callbacks run then, because
+   * notifications sent meanwhile were missed (PostgreSQL does not replay them).
+   *
+   * @example
+   * ```ts
+   * const stop = await db.listen('notes', (payload) => cache.delete(payload));
+   * db.onReconnect(() => cache.clear()); // we may have missed some
+   * ```
+   */
+  async listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>> {
+    const l: Listener = { channel, fn };
+    this.#listeners.push(l);
+    const conn = await this.#listener();
+    if (this.#listeners.filter((x) => x.channel === channel).length === 1) await conn.query(`listen ${quoteIdent(channel)}`, [], { prepare: false });
+    return async () => {
+      this.#listeners = this.#listeners.filter((x) => x !== l);
+      if (!this.#listeners.some((x) => x.channel === channel)) await (await this.#listener()).query(`unlisten ${quoteIdent(channel)}`, [], { prepare: false });
+    };
+  }
+
+  /** Called after the listening session was re-established (notifications may have been missed). */
+  onReconnect(fn: () => void): void {
+    this.#reconnects.push(fn);
+  }
+
+  /** Sends a notification (`pg_notify`, so the payload is a parameter). */
+  async notify(channel: string, payload = ''): Promise<void> {
+    await this.query('select pg_notify($1, $2)', [channel, payload]);
+  }
+
+  #listener(): Promise<PgConnection> {
+    if (this.#listenConn !== null) return this.#listenConn;
+    const open = async (): Promise<PgConnection> => {
+      const conn = this.#config !== null ? await PgConnection.connect(this.#config, this.#options) : (await this.pool.reserve()).conn;
+      conn.onNotification = (channel, payload) => {
+        for (const l of this.#listeners) if (l.channel === channel) l.fn(payload);
+      };
+      conn.onClose = () => {
+        if (this.#closed) return;
+        this.#listenConn = null;
+        void this.#relisten();
+      };
+      return conn;
+    };
+    this.#listenConn = open();
+    this.#listenConn.catch(() => (this.#listenConn = null));
+    return this.#listenConn;
+  }
+
+  async #relisten(delay = 100): Promise<void> {
+    if (this.#closed || this.#listeners.length === 0) return;
+    try {
+      const conn = await this.#listener();
+      for (const ch of new Set(this.#listeners.map((l) => l.channel))) await conn.query(`listen ${quoteIdent(ch)}`, [], { prepare: false });
+      for (const fn of this.#reconnects) fn();
+    } catch {
+      setTimeout(() => void this.#relisten(Math.min(delay * 2, 5000)), delay).unref();
+    }
+  }
+
+  /** Readiness: `select 1` within `timeoutMs` (for `health()`). */
+  async ping(timeoutMs = 2000): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.pool.query('select 1', []),
+        new Promise((_, reject) => (timer = setTimeout(() => reject(new ConnectionError(`the database did not answer within ${timeoutMs} ms`)), timeoutMs))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Closes every session (and PGlite, when this Db opened it). */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#listenConn !== null) await (await this.#listenConn.catch(() => null))?.close();
+    await this.pool.end();
+    if (this.#ownsPglite && this.#pglite !== null) await this.#pglite.close();
+  }
+}
+
+function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Creates the database service (see {@link Db}). */
+export function createDb(options: DbOptions = {}): Db {
+  return new Db(options);
+}

@@ -1,0 +1,209 @@
+/**
+ * A pool of sessions that pipelines: a query goes to the least busy session — written at once even if
+ * that session is still answering others — so 16 concurrent queries on 4 sessions cost 4 round trips'
+ * worth of latency, not 16. Transactions reserve a session exclusively. Limits are real: `max`
+ * sessions, `maxPipeline` queries per session, an acquire timeout with a clear error, idle sessions
+ * above `min` closed after `idleTimeoutMs`; a session that dies is dropped and replaced on demand.
+ */
+import { ConnectionError, PoolTimeoutError } from './errors.js';
+import type { PgConnection, QueryOptions, QueryResult } from './connection.js';
+
+export interface PoolOptions {
+  /** Most sessions. Default 10. */
+  max?: number;
+  /** Sessions kept open when idle. Default 0. */
+  min?: number;
+  /** Close sessions idle this long (above `min`). Default 30 000 ms. */
+  idleTimeoutMs?: number;
+  /** Fail a query or reservation that waited this long for a session. Default 10 000 ms. */
+  acquireTimeoutMs?: number;
+  /** Most queries written ahead on one session. Default 64. */
+  maxPipeline?: number;
+}
+
+interface Member {
+  conn: PgConnection;
+  reserved: boolean;
+  lastUsed: number;
+}
+
+interface Waiter {
+  exclusive: boolean;
+  resolve: (m: Member) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** A session reserved for one user (a transaction, LISTEN, COPY): give it back with `release()`. */
+export interface Reserved {
+  conn: PgConnection;
+  /** Returns the session to the pool (`destroy` closes it instead, e.g. after a broken transaction). */
+  release(destroy?: boolean): void;
+}
+
+export class Pool {
+  readonly #factory: () => Promise<PgConnection>;
+  readonly #members: Member[] = [];
+  #connecting = 0;
+  readonly #waiters: Waiter[] = [];
+  readonly #max: number;
+  readonly #min: number;
+  readonly #idleMs: number;
+  readonly #acquireMs: number;
+  readonly #maxPipeline: number;
+  #sweep: NodeJS.Timeout | null = null;
+  #ended = false;
+  /** Completion hook shared by all queries (no closure per query). */
+  readonly #settled = (): void => this.#serveWaiters();
+
+  constructor(factory: () => Promise<PgConnection>, options: PoolOptions = {}) {
+    this.#factory = factory;
+    this.#max = options.max ?? 10;
+    this.#min = options.min ?? 0;
+    this.#idleMs = options.idleTimeoutMs ?? 30_000;
+    this.#acquireMs = options.acquireTimeoutMs ?? 10_000;
+    this.#maxPipeline = options.maxPipeline ?? 64;
+  }
+
+  /** Open sessions, and how many are reserved. */
+  get size(): { open: number; reserved: number; connecting: number; waiting: number } {
+    return { open: this.#members.length, reserved: this.#members.filter((m) => m.reserved).length, connecting: this.#connecting, waiting: this.#waiters.length };
+  }
+
+  /** Runs a query on the least busy session (pipelined). */
+  query<R>(text: string, values?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    const m = this.#pickShared();
+    if (m !== null) return this.#run<R>(m, text, values, options);
+    return this.#wait(false).then((w) => this.#run<R>(w, text, values, options));
+  }
+
+  #run<R>(m: Member, text: string, values: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<QueryResult<R>> {
+    m.lastUsed = Date.now();
+    const p = m.conn.query<R>(text, values, options);
+    p.then(this.#settled, this.#settled); // a finished query may free room for someone waiting
+    return p;
+  }
+
+  /** Reserves a session exclusively (waits for one with nothing in flight). */
+  async reserve(): Promise<Reserved> {
+    const free = this.#members.find((m) => !m.reserved && m.conn.inFlight === 0) ?? null;
+    const m = free ?? (await this.#wait(true));
+    m.reserved = true;
+    m.lastUsed = Date.now();
+    let released = false;
+    return {
+      conn: m.conn,
+      release: (destroy = false) => {
+        if (released) return;
+        released = true;
+        m.reserved = false;
+        m.lastUsed = Date.now();
+        if (destroy || m.conn.closed) this.#drop(m, true);
+        this.#serveWaiters();
+      },
+    };
+  }
+
+  /** Closes every session; queries in flight finish first. */
+  async end(): Promise<void> {
+    this.#ended = true;
+    if (this.#sweep !== null) clearInterval(this.#sweep);
+    for (const w of this.#waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new ConnectionError('the pool is closed'));
+    }
+    await Promise.all(this.#members.splice(0).map((m) => m.conn.close()));
+  }
+
+  /** The least busy unreserved session with room, or null. Grows the pool when every session is busy. */
+  #pickShared(): Member | null {
+    let best: Member | null = null;
+    for (const m of this.#members) {
+      if (m.reserved) continue;
+      if (best === null || m.conn.inFlight < best.conn.inFlight) best = m;
+    }
+    if (best !== null && best.conn.inFlight > 0) this.#grow();
+    if (best === null || best.conn.inFlight >= this.#maxPipeline) return null;
+    return best;
+  }
+
+  #wait(exclusive: boolean): Promise<Member> {
+    if (this.#ended) return Promise.reject(new ConnectionError('the pool is closed'));
+    return new Promise<Member>((resolve, reject) => {
+      const w: Waiter = {
+        exclusive,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const i = this.#waiters.indexOf(w);
+          if (i >= 0) this.#waiters.splice(i, 1);
+          reject(new PoolTimeoutError(this.#acquireMs, this.#members.length, this.#waiters.length));
+        }, this.#acquireMs),
+      };
+      this.#waiters.push(w);
+      this.#grow();
+    });
+  }
+
+  /** Opens one more session if the pool may grow and someone could use it. */
+  #grow(): void {
+    if (this.#ended || this.#members.length + this.#connecting >= this.#max) return;
+    this.#connecting++;
+    this.#factory().then(
+      (conn) => {
+        this.#connecting--;
+        if (this.#ended) return void conn.close();
+        const m: Member = { conn, reserved: false, lastUsed: Date.now() };
+        conn.onClose = () => this.#drop(m, false);
+        this.#members.push(m);
+        this.#startSweep();
+        this.#serveWaiters();
+      },
+      (err: Error) => {
+        this.#connecting--;
+        // The server is unreachable: those waiting learn it now rather than at their timeout.
+        if (this.#members.length === 0) {
+          for (const w of this.#waiters.splice(0)) {
+            clearTimeout(w.timer);
+            w.reject(err);
+          }
+        }
+      },
+    );
+  }
+
+  #serveWaiters(): void {
+    if (this.#waiters.length === 0) return;
+    while (this.#waiters.length > 0) {
+      const w = this.#waiters[0]!;
+      const m = w.exclusive ? (this.#members.find((x) => !x.reserved && x.conn.inFlight === 0) ?? null) : this.#pickShared();
+      if (m === null) {
+        if (w.exclusive) this.#grow();
+        return;
+      }
+      this.#waiters.shift();
+      clearTimeout(w.timer);
+      if (w.exclusive) m.reserved = true; // claimed before anyone else can pipeline onto it
+      w.resolve(m);
+    }
+  }
+
+  #drop(m: Member, close: boolean): void {
+    const i = this.#members.indexOf(m);
+    if (i >= 0) this.#members.splice(i, 1);
+    if (close) void m.conn.close();
+    if (this.#waiters.length > 0) this.#grow();
+  }
+
+  #startSweep(): void {
+    if (this.#sweep !== null || !Number.isFinite(this.#idleMs)) return;
+    this.#sweep = setInterval(() => {
+      const now = Date.now();
+      for (const m of [...this.#members]) {
+        if (this.#members.length <= this.#min) break;
+        if (!m.reserved && m.conn.inFlight === 0 && now - m.lastUsed > this.#idleMs) this.#drop(m, true);
+      }
+    }, Math.max(1000, this.#idleMs / 2));
+    this.#sweep.unref();
+  }
+}

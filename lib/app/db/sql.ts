@@ -1,0 +1,62 @@
+/**
+ * The `sql` tagged template: interpolated values always become parameters (`$1`, `$2`, ...), never SQL
+ * text. Fragments nest (`sql` inside `sql`), identifiers are quoted by `sql.ident`, lists joined by
+ * `sql.join`; `sql.unsafe` is the one, explicit, way to put text into the statement.
+ */
+
+/** A piece of SQL with its parameter values, composable into larger statements. */
+export class Sql {
+  /** @internal */
+  constructor(readonly strings: readonly string[], readonly values: readonly unknown[]) {}
+
+  /** The statement text with `$n` placeholders, and the parameter values in order. */
+  compile(): { text: string; values: unknown[] } {
+    const values: unknown[] = [];
+    const text = this.#write(values);
+    return { text, values };
+  }
+
+  #write(values: unknown[]): string {
+    let text = this.strings[0]!;
+    for (let i = 0; i < this.values.length; i++) {
+      const v = this.values[i];
+      if (v instanceof Sql) text += v.#write(values);
+      else if (v instanceof Identifier) text += v.quoted;
+      else {
+        values.push(v);
+        text += `$${values.length}`;
+      }
+      text += this.strings[i + 1]!;
+    }
+    return text;
+  }
+}
+
+/** A quoted identifier (table or column name). */
+export class Identifier {
+  readonly quoted: string;
+  constructor(name: string) {
+    // Doubled quotes inside double quotes (SQL §5.2.5); a dotted name quotes each part.
+    this.quoted = name.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.');
+  }
+}
+
+/**
+ * @example
+ * ```ts
+ * const byId = sql`select * from notes where id = ${id}`;
+ * const q = sql`select ${sql.join(cols.map(sql.ident))} from ${sql.ident('notes')} where ${byId.where ?? sql`true`}`;
+ * await db.query(sql`update notes set title = ${title} where id = ${id}`);
+ * ```
+ */
+export function sql(strings: TemplateStringsArray, ...values: unknown[]): Sql {
+  return new Sql(strings, values);
+}
+
+sql.ident = (name: string): Identifier => new Identifier(name);
+sql.join = (parts: readonly unknown[], separator = ', '): Sql => {
+  if (parts.length === 0) return new Sql([''], []);
+  return new Sql(['', ...parts.slice(1).map(() => separator), ''], parts);
+};
+/** Raw SQL text. Never pass user input here. */
+sql.unsafe = (text: string): Sql => new Sql([text], []);

@@ -1,0 +1,127 @@
+/**
+ * Where the protocol bytes go: a TCP or unix socket (optionally upgraded to TLS by SSLRequest), through
+ * our `lib/net` Connection for write batching; or PGlite, the embedded PostgreSQL, through its raw
+ * protocol entry point. The driver above speaks the same bytes to both.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import { Connection } from '../../net/index.js';
+import { ConnectionError } from './errors.js';
+import type { ConnectionConfig } from './url.js';
+
+export interface TransportSink {
+  onData(chunk: Buffer): void;
+  onClose(error: Error | undefined): void;
+}
+
+export interface Transport {
+  /** Queues bytes; they go out together at the end of the tick. */
+  write(bytes: Buffer): void;
+  close(): void;
+  /** Whether the startup handshake must be sent (PGlite is connected from the start). */
+  readonly needsStartup: boolean;
+}
+
+const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
+
+/** Opens a socket to the server; with `sslmode` other than `disable`, negotiates TLS first. */
+export async function connectSocket(config: ConnectionConfig, sink: TransportSink, connectTimeoutMs = 10_000): Promise<Transport> {
+  let socket: net.Socket = await new Promise<net.Socket>((resolve, reject) => {
+    const s = config.socketDir !== undefined ? net.connect(`${config.socketDir}/.s.PGSQL.${config.port}`) : net.connect(config.port, config.host);
+    const timer = setTimeout(() => s.destroy(new ConnectionError(`connecting to ${config.host}:${config.port} timed out after ${connectTimeoutMs} ms`)), connectTimeoutMs);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.setNoDelay(true);
+      resolve(s);
+    });
+    s.once('error', (err) => {
+      clearTimeout(timer);
+      reject(new ConnectionError(`cannot connect to PostgreSQL at ${config.socketDir ?? `${config.host}:${config.port}`}: ${err.message}`, { cause: err }));
+    });
+  });
+  if (config.sslmode !== 'disable') socket = await startTls(socket, config);
+  const conn = new Connection(socket, {
+    onData: (chunk) => sink.onData(chunk),
+    onClose: (err) => sink.onClose(err),
+    onTimeout: () => {}, // the driver has its own deadlines; an idle pooled connection is fine
+  });
+  return {
+    needsStartup: true,
+    write: (bytes) => void conn.write(bytes),
+    close: () => conn.end(),
+  };
+}
+
+/** SSLRequest (protocol §54.2.10): the server answers one byte, `S` to go on in TLS or `N`. */
+async function startTls(socket: net.Socket, config: ConnectionConfig): Promise<net.Socket> {
+  const answer = await new Promise<number>((resolve, reject) => {
+    socket.once('data', (d: Buffer) => (d.length === 1 ? resolve(d[0]!) : reject(new ConnectionError('unexpected answer to SSLRequest'))));
+    socket.once('error', reject);
+    socket.write(SSL_REQUEST);
+  });
+  if (answer !== 0x53) {
+    if (config.sslmode === 'prefer') return socket;
+    socket.destroy();
+    throw new ConnectionError(`the server refused TLS (sslmode=${config.sslmode})`);
+  }
+  const verify = config.sslmode === 'verify-ca' || config.sslmode === 'verify-full';
+  return new Promise((resolve, reject) => {
+    const t = tls.connect({
+      socket,
+      servername: net.isIP(config.host) === 0 ? config.host : undefined,
+      rejectUnauthorized: verify,
+      checkServerIdentity: config.sslmode === 'verify-full' ? tls.checkServerIdentity : () => undefined,
+    });
+    t.once('secureConnect', () => resolve(t));
+    t.once('error', (err) => reject(new ConnectionError(`TLS with the server failed: ${err.message}`, { cause: err })));
+  });
+}
+
+/** What the driver needs of a PGlite instance. */
+export interface PGliteLike {
+  execProtocolRaw(message: Uint8Array, options?: { syncToFs?: boolean }): Promise<Uint8Array>;
+  close(): Promise<void>;
+  readonly closed?: boolean;
+}
+
+/**
+ * PGlite runs one backend in this process: the bytes of a tick go to `execProtocolRaw` in one call and
+ * its answer comes back as if read from a socket. Calls are chained so answers keep their order.
+ */
+export function pgliteTransport(db: PGliteLike, sink: TransportSink): Transport {
+  let pending: Buffer[] = [];
+  let scheduled = false;
+  let chain: Promise<void> = Promise.resolve();
+  let closed = false;
+  const flush = (): void => {
+    scheduled = false;
+    const bytes = Buffer.concat(pending);
+    pending = [];
+    chain = chain.then(async () => {
+      if (closed) return;
+      try {
+        const out = await db.execProtocolRaw(bytes, { syncToFs: false });
+        if (out.byteLength > 0) sink.onData(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
+      } catch (err) {
+        closed = true;
+        sink.onClose(err as Error);
+      }
+    });
+  };
+  return {
+    needsStartup: false,
+    write(bytes) {
+      if (closed) return;
+      pending.push(bytes);
+      if (!scheduled) {
+        scheduled = true;
+        queueMicrotask(flush);
+      }
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      void chain.then(() => sink.onClose(undefined));
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * Sessions, pool and server behaviour against the real PostgreSQL: authentication methods, cancellation,
+ * timeouts, LISTEN/NOTIFY across reconnects, pool limits (the server restart is in restart.test.ts).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, PgConnection, PgError, PoolTimeoutError, ScramClient, parseConnectionString } from '../../../lib/app/db/index.js';
+import { ADMIN_URL, testDb, type TestDb } from './helpers.js';
+
+describe('SCRAM-SHA-256 client', () => {
+  it('computes RFC 7677 §3\'s exchange', () => {
+    const c = new ScramClient('pencil', 'rOprNGfwEbeRWgbNEkqO', 'user');
+    expect(c.first()).toBe('n,,n=user,r=rOprNGfwEbeRWgbNEkqO');
+    const final = c.final('r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096');
+    expect(final).toBe('c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=');
+    expect(() => c.verify('v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=')).not.toThrow();
+    expect(() => c.verify('v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=')).toThrow(/signature/);
+  });
+
+  it('parses libpq URLs', () => {
+    expect(parseConnectionString('postgresql://u%40x:p%3Aw@db.example:6543/app?sslmode=require&application_name=covet', {})).toEqual({
+      host: 'db.example', port: 6543, socketDir: undefined, user: 'u@x', password: 'p:w', database: 'app', sslmode: 'require', params: { application_name: 'covet' },
+    });
+    expect(parseConnectionString('postgres:///db?host=/var/run/postgresql', { USER: 'me' })).toMatchObject({ socketDir: '/var/run/postgresql', user: 'me', database: 'db' });
+  });
+});
+
+describe('against the local PostgreSQL', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await testDb('postgres', { max: 4 });
+  }, 30_000);
+  afterAll(async () => {
+    await t.drop();
+  });
+
+  it('authenticates with SCRAM-SHA-256, md5 and cleartext passwords (pg_hba rules added for test roles)', async () => {
+    const admin = createDb({ url: ADMIN_URL, max: 1 });
+    const [{ hba }] = await admin.sql<{ hba: string }>`select setting as hba from pg_settings where name = 'hba_file'`;
+    const original = readFileSync(hba, 'utf8');
+    const roles = { covet_scram: 'scram-sha-256', covet_md5: 'md5', covet_clear: 'password' } as const;
+    try {
+      for (const [role, method] of Object.entries(roles)) {
+        await admin.exec(`drop role if exists ${role}; set password_encryption = '${method === 'md5' ? 'md5' : 'scram-sha-256'}'; create role ${role} login password 's3cret,=x'`);
+      }
+      const rules = Object.entries(roles).map(([role, method]) => `host all ${role} 127.0.0.1/32 ${method}`).join('\n');
+      writeFileSync(hba, `${rules}\n${original}`);
+      await admin.query('select pg_reload_conf()');
+      await new Promise((r) => setTimeout(r, 300));
+      for (const role of Object.keys(roles)) {
+        const c = await PgConnection.connect(parseConnectionString(`postgres://${role}:${encodeURIComponent('s3cret,=x')}@127.0.0.1:5432/postgres`));
+        expect((await c.query<{ u: string }>('select current_user as u')).rows[0]!.u, role).toBe(role);
+        await c.close();
+        const bad = await PgConnection.connect(parseConnectionString(`postgres://${role}:wrong@127.0.0.1:5432/postgres`)).catch((e: unknown) => e);
+        expect((bad as PgError).code, role).toBe('28P01');
+      }
+      const none = await PgConnection.connect(parseConnectionString('postgres://covet_scram@127.0.0.1:5432/postgres', {})).catch((e: unknown) => e);
+      expect((none as Error).message).toMatch(/password/);
+    } finally {
+      writeFileSync(hba, original);
+      await admin.query('select pg_reload_conf()');
+      for (const role of Object.keys(roles)) await admin.exec(`drop role if exists ${role}`);
+      await admin.close();
+    }
+  });
+
+  it('cancels a running query through an AbortSignal, and enforces statement timeouts', async () => {
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 100);
+    const t0 = Date.now();
+    const err = await t.db.query('select pg_sleep(10)', [], { signal: ac.signal }).catch((e: unknown) => e);
+    expect((err as PgError).code).toBe('57014');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect((await t.db.sql`select 1 as ok`)[0]).toEqual({ ok: 1 }); // the session is usable after
+    const limited = createDb({ url: t.url, max: 1, statementTimeoutMs: 100 });
+    try {
+      expect(((await limited.query('select pg_sleep(5)').catch((e: unknown) => e)) as PgError).code).toBe('57014');
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('LISTEN/NOTIFY: notifications arrive, and after the session is killed it re-listens and says so', async () => {
+    const got: string[] = [];
+    let reconnected = 0;
+    t.db.onReconnect(() => reconnected++);
+    const stop = await t.db.listen('covet_events', (p) => got.push(p));
+    await t.db.notify('covet_events', 'one');
+    await waitFor(() => got.length === 1);
+    // Kill the listening backend: the driver must reconnect and listen again.
+    await t.db.query(`select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and query ilike 'listen%'`, [t.name]);
+    await waitFor(() => reconnected === 1);
+    await t.db.notify('covet_events', 'two');
+    await waitFor(() => got.length === 2);
+    expect(got).toEqual(['one', 'two']);
+    await stop();
+    await t.db.notify('covet_events', 'three');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(got).toEqual(['one', 'two']);
+  });
+
+  it('pool: acquire timeout with a clear error, no leaked session when queries throw, recovery after sessions die', async () => {
+    const db = createDb({ url: t.url, max: 2, acquireTimeoutMs: 200 });
+    try {
+      const a = await db.pool.reserve();
+      const b = await db.pool.reserve();
+      const err = await db.query('select 1').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PoolTimeoutError);
+      expect((err as Error).message).toMatch(/no database connection free within 200 ms \(pool of 2/);
+      a.release();
+      b.release();
+      const failures = await Promise.allSettled(Array.from({ length: 50 }, () => db.query('select * from missing_table')));
+      expect(failures.every((f) => f.status === 'rejected' && (f.reason as PgError).code === '42P01')).toBe(true);
+      await expect(db.transaction(async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
+      expect(db.pool.size).toMatchObject({ open: 2, reserved: 0, waiting: 0 });
+      // Every session killed by the server: the pool drops them and opens new ones.
+      await t.db.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [t.name]);
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await db.query<{ n: number }>('select 7 as n')).rows[0]!.n).toBe(7);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('retries a transaction that hit a serialization failure', async () => {
+    await t.db.exec('create table counter (id int primary key, n int not null); insert into counter values (1, 0)');
+    let attempts = 0;
+    const bump = () =>
+      t.db.transaction(
+        async (tx) => {
+          attempts++;
+          const [{ n }] = await tx.sql<{ n: number }>`select n from counter where id = 1`;
+          await new Promise((r) => setTimeout(r, 20));
+          await tx.sql`update counter set n = ${n + 1} where id = 1`;
+        },
+        { isolation: 'serializable', retries: 10 },
+      );
+    await Promise.all([bump(), bump(), bump()]);
+    expect((await t.db.sql<{ n: number }>`select n from counter where id = 1`)[0]!.n).toBe(3);
+    expect(attempts).toBeGreaterThan(3); // some attempts failed with 40001 and were run again
+  });
+});
+
+async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
