@@ -6,6 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import net from 'node:net';
+import { Readable, Writable } from 'node:stream';
 import { serialize } from 'pg-protocol';
 import { Parser } from 'pg-protocol/dist/parser.js';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
@@ -82,6 +83,13 @@ interface Op {
   reject: (e: unknown) => void;
   /** Row callback instead of collecting (streaming reads). */
   onRow: ((row: unknown) => void) | null;
+  /** COPY: CopyInResponse / CopyOutResponse / CopyData handlers. */
+  copy: CopyHandlers | null;
+}
+
+interface CopyHandlers {
+  onStart(): void;
+  onData(chunk: Buffer): void;
 }
 
 type Wait = { resolve: () => void; reject: (e: Error) => void };
@@ -93,6 +101,8 @@ export class PgConnection {
   readonly #ops: Op[] = [];
   #head = 0;
   readonly #statements = new Map<string, Statement>();
+  #lastOp: Op | null = null;
+  #drainWaiters: Array<() => void> = [];
   /** Set while executions wait for a Describe; later executions chain behind it. */
   #gate: Promise<void> | null = null;
   readonly #maxStatements: number;
@@ -132,7 +142,7 @@ export class PgConnection {
    */
   static async connect(config: ConnectionConfig, options: ConnectionOptions = {}): Promise<PgConnection> {
     let conn!: PgConnection;
-    const sink = { onData: (b: Buffer) => conn._data(b), onClose: (e: Error | undefined) => conn._closed(e) };
+    const sink = { onData: (b: Buffer) => conn._data(b), onClose: (e: Error | undefined) => conn._closed(e), onDrain: () => conn._drained() };
     const transport = await connectSocket(config, sink, options.connectTimeoutMs);
     conn = new PgConnection(() => transport, config, options);
     const params: Record<string, string> = {
@@ -267,7 +277,8 @@ export class PgConnection {
 
   #enqueue(text: string, stmt: Statement | null, prepares: boolean, simple: boolean, onRow: Op['onRow'], signal: AbortSignal | undefined): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const op: Op = { text, stmt, prepares, simple, names: null, parsers: null, fields: [], rows: [], command: '', rowCount: 0, results: simple ? [] : null, error: null, resolve, reject, onRow };
+      const op: Op = { text, stmt, prepares, simple, names: null, parsers: null, fields: [], rows: [], command: '', rowCount: 0, results: simple ? [] : null, error: null, resolve, reject, onRow, copy: null };
+      this.#lastOp = op;
       this.#ops.push(op);
       if (signal !== undefined) {
         if (signal.aborted) void this.cancel();
@@ -307,7 +318,87 @@ export class PgConnection {
     return done;
   }
 
+  /**
+   * `COPY ... FROM STDIN` as a Writable: what is written goes to the table (backpressure from the
+   * socket); `end()` completes the COPY, and `'finish'` fires once the server confirmed it.
+   * Use on a session of your own (`pool.reserve()`), not one shared with other queries.
+   */
+  copyFrom(text: string): Writable {
+    const t = this.#transport;
+    if (!t.streaming) {
+      // PGlite: gather the data, then send the whole COPY in one batch.
+      const parts: Buffer[] = [];
+      return new Writable({
+        write: (chunk: Buffer, _enc, cb) => {
+          parts.push(serialize.copyData(chunk));
+          cb();
+        },
+        final: (cb) => {
+          const done = this.simple(text);
+          for (const p of parts) t.write(p);
+          t.write(serialize.copyDone());
+          done.then(() => cb(), cb);
+        },
+      });
+    }
+    let started: (() => void) | null = null;
+    const ready = new Promise<void>((r) => (started = r));
+    const done = this.simple(text);
+    const op = this.#lastOp!;
+    op.copy = { onStart: () => started!(), onData: () => {} };
+    done.catch(() => {}); // surfaced through the stream
+    return new Writable({
+      write: (chunk: Buffer, _enc, cb) => {
+        Promise.race([ready, done]).then(() => {
+          if (op.error !== null || this.closed) return cb(op.error ?? this.#closedError);
+          if (t.write(serialize.copyData(chunk))) cb();
+          else this.#drainWaiters.push(() => cb());
+        }, cb);
+      },
+      final: (cb) => {
+        Promise.race([ready, done]).then(() => {
+          if (op.error === null) t.write(serialize.copyDone());
+          done.then(() => cb(), cb);
+        }, cb);
+      },
+      destroy: (err, cb) => {
+        // Abandoned: fail the COPY so the session is left usable.
+        if (err !== null && op.error === null && !this.closed) void ready.then(() => t.write(serialize.copyFail(err.message)));
+        cb(err);
+      },
+    });
+  }
+
+  /**
+   * `COPY ... TO STDOUT` as a Readable of the rows' bytes, read from the socket only as fast as it is
+   * consumed. Use on a session of your own (`pool.reserve()`).
+   */
+  copyTo(text: string): Readable {
+    const t = this.#transport;
+    const out = new Readable({ read: () => t.resume() });
+    const done = this.simple(text);
+    this.#lastOp!.copy = {
+      onStart: () => {},
+      onData: (chunk) => {
+        if (!out.push(chunk)) t.pause();
+      },
+    };
+    // The rest of a paused chunk may already hold the end: reading must not stay paused after it.
+    done.then(
+      () => (t.resume(), out.push(null)),
+      (err: Error) => (t.resume(), out.destroy(err)),
+    );
+    return out;
+  }
+
   // ---- from the transport ---------------------------------------------------------------------------
+
+  /** @internal */
+  _drained(): void {
+    const w = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (const fn of w) fn();
+  }
 
   /** @internal */
   _data(chunk: Buffer): void {
@@ -433,6 +524,13 @@ export class PgConnection {
         this.secretKey = k.secretKey;
         return;
       }
+      case 'copyInResponse':
+      case 'copyOutResponse':
+        op?.copy?.onStart();
+        return;
+      case 'copyData':
+        op?.copy?.onData(Buffer.from((msg as unknown as { chunk: Buffer }).chunk));
+        return;
       case 'parameterDescription':
         if (op?.prepares === true && op.stmt !== null) op.stmt.paramTypes = (msg as unknown as { dataTypeIDs: number[] }).dataTypeIDs;
         return;

@@ -3,6 +3,7 @@
  * URL is given — the same driver and protocol bytes either way. Queries, the `sql` tag, transactions with
  * savepoints and retries, LISTEN/NOTIFY that re-listens after reconnecting, cancellation, readiness.
  */
+import { finished, type Readable, type Writable } from 'node:stream';
 import { PgConnection, type ConnectionOptions, type QueryOptions, type QueryResult } from './connection.js';
 import { ConnectionError, PgError } from './errors.js';
 import { Pool, type PoolOptions, type Reserved } from './pool.js';
@@ -169,6 +170,30 @@ export class Db implements Queryable {
     } finally {
       r.release();
     }
+  }
+
+  /**
+   * `COPY ... FROM STDIN` on a session of its own, as a Writable (released when it finishes or fails).
+   *
+   * @example
+   * ```ts
+   * await pipeline(createReadStream('notes.csv'), await db.copyFrom('copy notes (title, body) from stdin with (format csv)'));
+   * ```
+   */
+  async copyFrom(text: string): Promise<Writable> {
+    const r = await this.pool.reserve();
+    const w = r.conn.copyFrom(text);
+    finished(w, (err) => r.release(err !== undefined && r.conn.txStatus !== 'I'));
+    return w;
+  }
+
+  /** `COPY ... TO STDOUT` on a session of its own, as a Readable of the output bytes. */
+  async copyTo(text: string): Promise<Readable> {
+    const r = await this.pool.reserve();
+    const out = r.conn.copyTo(text);
+    // Abandoned mid-stream, the session still has COPY data coming: close it rather than reuse it.
+    finished(out, (err) => r.release(err !== undefined || !out.readableEnded));
+    return out;
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {

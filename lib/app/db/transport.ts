@@ -12,14 +12,24 @@ import type { ConnectionConfig } from './url.js';
 export interface TransportSink {
   onData(chunk: Buffer): void;
   onClose(error: Error | undefined): void;
+  /** Written bytes went out after `write` returned false. */
+  onDrain?(): void;
 }
 
 export interface Transport {
-  /** Queues bytes; they go out together at the end of the tick. */
-  write(bytes: Buffer): void;
+  /** Queues bytes; they go out together at the end of the tick. False: above the high-water mark. */
+  write(bytes: Buffer): boolean;
   close(): void;
+  /** Stop and resume reading (a slow COPY TO consumer). */
+  pause(): void;
+  resume(): void;
   /** Whether the startup handshake must be sent (PGlite is connected from the start). */
   readonly needsStartup: boolean;
+  /**
+   * Whether the peer reads our bytes as they come. PGlite does not: it runs each batch to completion, so
+   * a COPY FROM must arrive whole (Query, CopyData..., CopyDone) in one batch.
+   */
+  readonly streaming: boolean;
 }
 
 const SSL_REQUEST = Buffer.from([0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f]);
@@ -43,12 +53,16 @@ export async function connectSocket(config: ConnectionConfig, sink: TransportSin
   const conn = new Connection(socket, {
     onData: (chunk) => sink.onData(chunk),
     onClose: (err) => sink.onClose(err),
+    onDrain: () => sink.onDrain?.(),
     onTimeout: () => {}, // the driver has its own deadlines; an idle pooled connection is fine
   });
   return {
     needsStartup: true,
-    write: (bytes) => void conn.write(bytes),
+    streaming: true,
+    write: (bytes) => conn.write(bytes),
     close: () => conn.end(),
+    pause: () => conn.pauseReading(),
+    resume: () => conn.resumeReading(),
   };
 }
 
@@ -110,14 +124,19 @@ export function pgliteTransport(db: PGliteLike, sink: TransportSink): Transport 
   };
   return {
     needsStartup: false,
+    streaming: false,
     write(bytes) {
-      if (closed) return;
+      if (closed) return true;
       pending.push(bytes);
       if (!scheduled) {
         scheduled = true;
         queueMicrotask(flush);
       }
+      return true;
     },
+    // Answers arrive whole from execProtocolRaw; there is no socket to pause.
+    pause() {},
+    resume() {},
     close() {
       if (closed) return;
       closed = true;

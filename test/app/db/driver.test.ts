@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgError, sql, type Db } from '../../../lib/app/db/index.js';
@@ -125,6 +127,29 @@ for (const kind of ['postgres', 'pglite'] as const) {
         expect(rows[0]!.n).toBe(256);
       } finally {
         r.release();
+      }
+    });
+  });
+}
+
+for (const kind of ['postgres', 'pglite'] as const) {
+  describe(`COPY on ${kind}`, () => {
+    it('streams rows in with COPY FROM and out with COPY TO', async () => {
+      const t = await testDb(kind);
+      try {
+        await t.db.exec('create table items (id int, name text)');
+        const rows = Array.from({ length: 5000 }, (_, i) => `${i}\titem "${i}", ok\n`);
+        await pipeline(Readable.from(rows.map((r) => Buffer.from(r))), await t.db.copyFrom('copy items from stdin'));
+        expect((await t.db.sql<{ n: number }>`select count(*)::int as n from items`)[0]!.n).toBe(5000);
+        const chunks: Buffer[] = [];
+        for await (const c of await t.db.copyTo('copy (select * from items order by id) to stdout')) chunks.push(c as Buffer);
+        expect(Buffer.concat(chunks).toString()).toBe(rows.join(''));
+        // A bad row fails the COPY with the server's error; the pool goes on.
+        const bad = await pipeline(Readable.from([Buffer.from('x\ty\n')]), await t.db.copyFrom('copy items from stdin')).catch((e: unknown) => e);
+        expect((bad as PgError).code).toBe('22P02');
+        expect((await t.db.sql<{ n: number }>`select count(*)::int as n from items`)[0]!.n).toBe(5000);
+      } finally {
+        await t.drop();
       }
     });
   });

@@ -2,7 +2,9 @@
  * Sessions, pool and server behaviour against the real PostgreSQL: authentication methods, cancellation,
  * timeouts, LISTEN/NOTIFY across reconnects, pool limits (the server restart is in restart.test.ts).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, PgConnection, PgError, PoolTimeoutError, ScramClient, parseConnectionString } from '../../../lib/app/db/index.js';
 import { ADMIN_URL, testDb, type TestDb } from './helpers.js';
@@ -62,6 +64,45 @@ describe('against the local PostgreSQL', () => {
       for (const role of Object.keys(roles)) await admin.exec(`drop role if exists ${role}`);
       await admin.close();
     }
+  });
+
+  it('connects over the unix socket, and over TLS negotiated by SSLRequest (server TLS switched on for the test)', async () => {
+    const viaSocket = await PgConnection.connect(parseConnectionString(`postgres:///${t.name}?host=/var/run/postgresql&user=postgres`));
+    expect((await viaSocket.query<{ db: string }>('select current_database() as db')).rows[0]!.db).toBe(t.name);
+    await viaSocket.close();
+
+    const admin = createDb({ url: ADMIN_URL, max: 1 });
+    const [{ dir }] = await admin.sql<{ dir: string }>`select setting as dir from pg_settings where name = 'data_directory'`;
+    const key = join(dir, 'covet-test.key');
+    const crt = join(dir, 'covet-test.crt');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt, '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+    const { uid, gid } = statSync(dir);
+    chownSync(key, uid, gid);
+    chownSync(crt, uid, gid);
+    chmodSync(key, 0o600);
+    try {
+      for (const q of [`alter system set ssl_cert_file = '${crt}'`, `alter system set ssl_key_file = '${key}'`, 'alter system set ssl = on']) await admin.exec(q);
+      await admin.query('select pg_reload_conf()');
+      await new Promise((r) => setTimeout(r, 300));
+      const secure = await PgConnection.connect(parseConnectionString(`postgres://postgres@127.0.0.1:5432/${t.name}?sslmode=require`));
+      expect((await secure.query<{ ssl: boolean }>('select ssl from pg_stat_ssl where pid = pg_backend_pid()')).rows[0]!.ssl).toBe(true);
+      await secure.close();
+      // verify-full checks the chain: a self-signed certificate is refused.
+      const refused = await PgConnection.connect(parseConnectionString(`postgres://postgres@127.0.0.1:5432/${t.name}?sslmode=verify-full`)).catch((e: unknown) => e);
+      expect((refused as Error).message).toMatch(/TLS with the server failed/);
+    } finally {
+      for (const q of ['alter system reset ssl', 'alter system reset ssl_cert_file', 'alter system reset ssl_key_file']) await admin.exec(q);
+      await admin.query('select pg_reload_conf()');
+      await admin.close();
+      rmSync(key, { force: true });
+      rmSync(crt, { force: true });
+    }
+    // TLS off again: sslmode=prefer falls back to plain, require refuses.
+    await new Promise((r) => setTimeout(r, 300));
+    const plain = await PgConnection.connect(parseConnectionString(`postgres://postgres@127.0.0.1:5432/${t.name}?sslmode=prefer`));
+    await plain.close();
+    const noTls = await PgConnection.connect(parseConnectionString(`postgres://postgres@127.0.0.1:5432/${t.name}?sslmode=require`)).catch((e: unknown) => e);
+    expect((noTls as Error).message).toMatch(/refused TLS/);
   });
 
   it('cancels a running query through an AbortSignal, and enforces statement timeouts', async () => {
