@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import pg from 'pg';
 import postgres from 'postgres';
 import { createDb } from '../dist/lib/app/db/index.js';
+import { createOrm, integer, serial, table as defineTable, text, timestamptz, now } from '../dist/lib/app/orm/index.js';
 import { fmt, log, table, writeSection } from './lib.mjs';
 
 const URL_ = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -83,7 +84,21 @@ export async function runDbBench() {
       }
     }
   }
-  await setup.exec('drop table bench_t');
+  // ORM overhead: the same 20-row select through the ORM and as SQL on the raw driver.
+  await setup.exec(`drop table if exists bench_notes; create table bench_notes (id serial primary key, owner_id int not null, title text not null, created_at timestamptz not null default now());
+    insert into bench_notes (owner_id, title) select i % 50, 'note ' || i from generate_series(1, 5000) i; create index on bench_notes (owner_id, created_at)`);
+  const notes = defineTable('bench_notes', { id: serial().primaryKey(), ownerId: integer().notNull(), title: text().notNull(), createdAt: timestamptz().notNull().default(now()) });
+  const ormDb = createDb({ url: URL_, max: 1 });
+  const orm = createOrm(ormDb, { tables: { notes } });
+  const raw = 'select t0."id" as "id", t0."owner_id" as "ownerId", t0."title" as "title", t0."created_at" as "createdAt" from "bench_notes" t0 where t0."owner_id" = $1 order by t0."created_at" desc limit $2';
+  const ormRuns = { raw: [], orm: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    ormRuns.raw.push(await timed(async () => (await ormDb.query(raw, [7, 20])).rows.length));
+    ormRuns.orm.push(await timed(async () => (await orm.notes.findMany({ where: { ownerId: 7 }, orderBy: { createdAt: 'desc' }, limit: 20 })).length));
+    log(`  round ${r + 1}: ORM ${fmt(ormRuns.orm.at(-1))} rows/s, raw ${fmt(ormRuns.raw.at(-1))} rows/s`);
+  }
+  await ormDb.close();
+  await setup.exec('drop table bench_t; drop table bench_notes');
   await setup.close();
   let pgbench = 'n/a';
   try {
@@ -100,12 +115,14 @@ export async function runDbBench() {
     return [label, fmt(c), fmt(p), fmt(j), `${(c / p).toFixed(2)}×`, `${(c / j).toFixed(2)}×`];
   });
   const seq = med(results['SELECT 1, sequential, 1 connection (queries/s)'].covet);
+  const [ormMed, rawMed] = [med(ormRuns.orm), med(ormRuns.raw)];
   writeSection(
     '80-db',
     `## PostgreSQL driver (local PostgreSQL over loopback, client pinned to one core, median of ${ROUNDS} interleaved rounds of ${SECONDS} s)\n\n` +
       `All three use prepared statements. Targets: ≥ the better of pg and postgres.js on all four; ≥ 1.5× pg with 16 concurrent queries on 4 connections (pipelining); sequential ≥ 0.7× pgbench.\n\n` +
       table(['', 'covet', 'pg', 'postgres.js', 'vs pg', 'vs postgres.js'], rows) +
-      `\npgbench -M prepared, 1 client, \`select 1\`: ${typeof pgbench === 'number' ? `${fmt(pgbench)} tps → covet sequential = ${(seq / pgbench).toFixed(2)}× pgbench` : pgbench}.\n`,
+      `\npgbench -M prepared, 1 client, \`select 1\`: ${typeof pgbench === 'number' ? `${fmt(pgbench)} tps → covet sequential = ${(seq / pgbench).toFixed(2)}× pgbench` : pgbench}.\n` +
+      `\nORM overhead (20-row select by owner, ordered, limit; same SQL): ORM ${fmt(ormMed)} rows/s vs raw driver ${fmt(rawMed)} rows/s → the ORM is ${((1 - ormMed / rawMed) * 100).toFixed(1)}% slower (target ≤ 10%).\n`,
   );
 }
 

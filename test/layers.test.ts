@@ -19,6 +19,7 @@ const ALLOWED: Record<string, string[]> = {
   app: ['app', 'router', 'http1', 'http2', 'ws', 'net'],
   // The database service is usable without the HTTP app: it loads none of it.
   'app/db': ['app/db', 'net'],
+  'app/orm': ['app/orm', 'app/db', 'net'],
 };
 
 /** `l` is `a` or inside it (`app/db` is inside `app`). */

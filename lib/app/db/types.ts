@@ -146,12 +146,22 @@ export function encodeParam(v: unknown, oid?: number): string | null {
   }
 }
 
+/** Elements that need no quotes in an array literal: no delimiters, quotes, braces, spaces or backslashes. */
+const BARE = /^[^\s",\\{}]+$/;
+
 function encodeArray(a: readonly unknown[]): string {
-  const parts = a.map((e) => {
-    if (Array.isArray(e)) return encodeArray(e);
-    const s = encodeParam(e);
-    if (s === null) return 'NULL';
-    return `"${s.replace(/[\\"]/g, '\\$&')}"`;
-  });
-  return `{${parts.join(',')}}`;
+  let out = '{';
+  for (let i = 0; i < a.length; i++) {
+    if (i > 0) out += ',';
+    const e = a[i];
+    if (Array.isArray(e)) {
+      out += encodeArray(e);
+      continue;
+    }
+    const s = typeof e === 'number' ? String(e) : encodeParam(e);
+    if (s === null) out += 'NULL';
+    else if (typeof e === 'number' || (BARE.test(s) && s.toUpperCase() !== 'NULL')) out += s;
+    else out += `"${s.replace(/[\\"]/g, '\\$&')}"`;
+  }
+  return out + '}';
 }

@@ -1,0 +1,250 @@
+/**
+ * Migrations: versioned files with an up and a down part, applied in order inside transactions, recorded
+ * in a table, under a PostgreSQL advisory lock so two app instances starting together never migrate at
+ * once. And a generator that diffs the declared tables against the live schema to draft the next one.
+ *
+ * A migration file is `<version>_<name>.sql` with `-- up` and `-- down` sections, or a `.js`/`.mjs`
+ * module exporting `up(db)` and `down(db)`. Versions sort as strings (use a timestamp or zero padding).
+ */
+import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Transaction, type Db, type Queryable } from '../db/db.js';
+import { columnDdl, createTableSql, indexDdl, indexName, quote, type Table } from './table.js';
+
+export interface Migration {
+  version: string;
+  name: string;
+  up: string | ((db: Queryable) => Promise<void>);
+  down: string | ((db: Queryable) => Promise<void>);
+}
+
+export interface MigrationStatus {
+  version: string;
+  name: string;
+  appliedAt: Date | null;
+}
+
+const FILE = /^(\d+)[_-](.+)\.(sql|js|mjs)$/;
+
+/** Reads the migrations in `dir`, sorted by version. */
+export async function loadMigrations(dir: string): Promise<Migration[]> {
+  const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => FILE.test(f)).sort();
+  const out: Migration[] = [];
+  for (const f of files) {
+    const [, version, name, ext] = FILE.exec(f)!;
+    if (ext === 'sql') {
+      const text = await readFile(join(dir, f), 'utf8');
+      const m = /^--\s*up\s*$([\s\S]*?)(?:^--\s*down\s*$([\s\S]*))?$(?![\s\S])/im.exec(text);
+      if (m === null) throw new Error(`${f}: expected a "-- up" section (and optionally "-- down")`);
+      out.push({ version: version!, name: name!, up: m[1]!.trim(), down: (m[2] ?? '').trim() });
+    } else {
+      const mod = (await import(pathToFileURL(resolve(dir, f)).href)) as { up?: Migration['up']; down?: Migration['down'] };
+      if (typeof mod.up !== 'function') throw new Error(`${f}: no up() export`);
+      out.push({ version: version!, name: name!, up: mod.up, down: mod.down ?? '' });
+    }
+  }
+  const seen = new Set<string>();
+  for (const m of out) {
+    if (seen.has(m.version)) throw new Error(`two migrations with version ${m.version}`);
+    seen.add(m.version);
+  }
+  return out;
+}
+
+/** Key of the advisory lock (any constant; this one spells "covetmig"). */
+const LOCK_KEY = 0x636f7665746d6967n;
+
+/**
+ * @example
+ * ```ts
+ * const m = new Migrator(db, './migrations');
+ * await m.up();                 // apply what is pending
+ * console.table(await m.status());
+ * await m.down();               // undo the last one
+ * ```
+ */
+export class Migrator {
+  readonly #db: Db;
+  readonly #source: string | Migration[];
+  readonly #table: string;
+  /** Progress messages (default: none). */
+  log: (msg: string) => void = () => {};
+
+  constructor(db: Db, source: string | Migration[], options: { table?: string } = {}) {
+    this.#db = db;
+    this.#source = source;
+    this.#table = options.table ?? 'covet_migrations';
+  }
+
+  async #migrations(): Promise<Migration[]> {
+    return typeof this.#source === 'string' ? loadMigrations(this.#source) : [...this.#source].sort((a, b) => (a.version < b.version ? -1 : 1));
+  }
+
+  /** Runs `fn` on one session holding the migration lock. */
+  async #locked<T>(fn: (q: Transaction, conn: import('../db/connection.js').PgConnection) => Promise<T>): Promise<T> {
+    const r = await this.#db.pool.reserve();
+    try {
+      await r.conn.query('select pg_advisory_lock($1)', [LOCK_KEY.toString()], { prepare: false });
+      try {
+        await r.conn.simple(`create table if not exists ${quote(this.#table)} (version text primary key, name text not null, applied_at timestamptz not null default now())`);
+        return await fn(new Transaction(r.conn, 1), r.conn);
+      } finally {
+        await r.conn.query('select pg_advisory_unlock($1)', [LOCK_KEY.toString()], { prepare: false });
+      }
+    } finally {
+      r.release();
+    }
+  }
+
+  async status(): Promise<MigrationStatus[]> {
+    const all = await this.#migrations();
+    return this.#locked(async (q) => {
+      const applied = new Map((await q.query<{ version: string; applied_at: Date }>(`select version, applied_at from ${quote(this.#table)}`)).rows.map((r) => [r.version, r.applied_at]));
+      return all.map((m) => ({ version: m.version, name: m.name, appliedAt: applied.get(m.version) ?? null }));
+    });
+  }
+
+  /** Applies every pending migration in order, each in its own transaction. Returns their versions. */
+  async up(): Promise<string[]> {
+    const all = await this.#migrations();
+    return this.#locked(async (q, conn) => {
+      const applied = new Set((await q.query<{ version: string }>(`select version from ${quote(this.#table)}`)).rows.map((r) => r.version));
+      const done: string[] = [];
+      for (const m of all) {
+        if (applied.has(m.version)) continue;
+        this.log(`migrate up ${m.version} ${m.name}`);
+        await inTransaction(conn, q, async () => {
+          await run(m.up, q, conn);
+          await q.query(`insert into ${quote(this.#table)} (version, name) values ($1, $2)`, [m.version, m.name]);
+        });
+        done.push(m.version);
+      }
+      return done;
+    });
+  }
+
+  /** Undoes the last `steps` applied migrations (default 1). */
+  async down(steps = 1): Promise<string[]> {
+    const all = await this.#migrations();
+    return this.#locked(async (q, conn) => {
+      const applied = (await q.query<{ version: string }>(`select version from ${quote(this.#table)} order by version desc limit $1`, [steps])).rows;
+      const done: string[] = [];
+      for (const { version } of applied) {
+        const m = all.find((x) => x.version === version);
+        if (m === undefined) throw new Error(`migration ${version} is applied but its file is gone: cannot undo it`);
+        this.log(`migrate down ${m.version} ${m.name}`);
+        await inTransaction(conn, q, async () => {
+          await run(m.down, q, conn);
+          await q.query(`delete from ${quote(this.#table)} where version = $1`, [m.version]);
+        });
+        done.push(m.version);
+      }
+      return done;
+    });
+  }
+}
+
+async function run(step: Migration['up'], q: Queryable, conn: import('../db/connection.js').PgConnection): Promise<void> {
+  if (typeof step === 'function') await step(q);
+  else if (step.trim() !== '') await conn.simple(step);
+}
+
+async function inTransaction(conn: import('../db/connection.js').PgConnection, _q: Queryable, fn: () => Promise<void>): Promise<void> {
+  await conn.simple('begin');
+  try {
+    await fn();
+    await conn.simple('commit');
+  } catch (err) {
+    if (!conn.closed) await conn.simple('rollback');
+    throw err;
+  }
+}
+
+/** What the declared tables need of the live schema: statements to apply and to undo. */
+export interface SchemaDiff {
+  up: string[];
+  down: string[];
+}
+
+/** The type as `format_type` prints it, for comparing declared with live columns. */
+function canonicalType(sqlType: string): string {
+  const t = sqlType.toLowerCase().replace(/\s+/g, ' ').trim();
+  const map: Record<string, string> = { serial: 'integer', bigserial: 'bigint', timestamptz: 'timestamp with time zone', timestamp: 'timestamp without time zone', int: 'integer', int4: 'integer', int8: 'bigint', bool: 'boolean', float8: 'double precision' };
+  if (map[t] !== undefined) return map[t]!;
+  const vc = /^varchar\((\d+)\)$/.exec(t);
+  if (vc !== null) return `character varying(${vc[1]})`;
+  return t.replace(/numeric\((\d+), ?(\d+)\)/, 'numeric($1,$2)');
+}
+
+/**
+ * Compares declared tables with the database: missing tables, columns and indexes are created; changed
+ * types and nullability altered; columns the models no longer declare are listed as commented-out
+ * drops (dropping data is left to a human).
+ */
+export async function diffSchema(db: Queryable, tables: readonly Table[]): Promise<SchemaDiff> {
+  const cols = (
+    await db.query<{ table: string; column: string; type: string; not_null: boolean }>(
+      `select c.relname as table, a.attname as column, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null
+       from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = current_schema() and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped`,
+    )
+  ).rows;
+  const indexes = new Set((await db.query<{ name: string }>(`select indexname as name from pg_indexes where schemaname = current_schema()`)).rows.map((r) => r.name));
+  const live = new Map<string, Map<string, { type: string; notNull: boolean }>>();
+  for (const c of cols) {
+    let t = live.get(c.table);
+    if (t === undefined) live.set(c.table, (t = new Map()));
+    t.set(c.column, { type: c.type, notNull: c.not_null });
+  }
+  const up: string[] = [];
+  const down: string[] = [];
+  for (const t of tables) {
+    const existing = live.get(t.name);
+    if (existing === undefined) {
+      up.push(createTableSql(t));
+      down.unshift(`drop table ${quote(t.name)};`);
+      continue;
+    }
+    for (const col of Object.values(t.columns)) {
+      const s = col.spec;
+      const cur = existing.get(s.column);
+      if (cur === undefined) {
+        up.push(`alter table ${quote(t.name)} add column ${columnDdl(s)};`);
+        down.unshift(`alter table ${quote(t.name)} drop column ${quote(s.column)};`);
+        continue;
+      }
+      const want = canonicalType(s.sqlType);
+      if (want !== cur.type) {
+        up.push(`alter table ${quote(t.name)} alter column ${quote(s.column)} type ${s.sqlType.replace(/^(big)?serial$/, (m) => (m === 'serial' ? 'integer' : 'bigint'))};`);
+        down.unshift(`alter table ${quote(t.name)} alter column ${quote(s.column)} type ${cur.type};`);
+      }
+      if (s.notNull !== cur.notNull) {
+        up.push(`alter table ${quote(t.name)} alter column ${quote(s.column)} ${s.notNull ? 'set' : 'drop'} not null;`);
+        down.unshift(`alter table ${quote(t.name)} alter column ${quote(s.column)} ${s.notNull ? 'drop' : 'set'} not null;`);
+      }
+    }
+    const declared = new Set(Object.values(t.columns).map((c) => c.spec.column));
+    for (const name of existing.keys()) if (!declared.has(name)) up.push(`-- alter table ${quote(t.name)} drop column ${quote(name)}; -- no longer declared: uncomment to drop its data`);
+    for (const ix of t.indexes) {
+      if (indexes.has(indexName(t, ix))) continue;
+      up.push(`${indexDdl(t, ix)};`);
+      down.unshift(`drop index ${quote(indexName(t, ix))};`);
+    }
+  }
+  return { up, down };
+}
+
+/**
+ * Writes the next migration file from {@link diffSchema}; returns its path, or null when the schema
+ * already matches.
+ */
+export async function generateMigration(db: Queryable, tables: readonly Table[], dir: string, name: string): Promise<string | null> {
+  const d = await diffSchema(db, tables);
+  if (d.up.filter((s) => !s.startsWith('--')).length === 0) return null;
+  await mkdir(dir, { recursive: true });
+  const version = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
+  const path = join(dir, `${version}_${name.replace(/\W+/g, '_')}.sql`);
+  await writeFile(path, `-- up\n${d.up.join('\n')}\n\n-- down\n${d.down.join('\n')}\n`);
+  return path;
+}

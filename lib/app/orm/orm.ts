@@ -1,0 +1,58 @@
+/**
+ * `createOrm(db, { tables, relations })`: a repository per table (`orm.notes.findMany(...)`), relations
+ * resolved by table, and `orm.transaction` giving the same repositories inside a transaction.
+ */
+import type { Queryable, TransactionOptions } from '../db/db.js';
+import { Repository, type RelationRegistry, type Relations } from './repository.js';
+import type { Table } from './table.js';
+
+export interface Schema {
+  tables: Record<string, Table>;
+  relations?: Record<string, Relations>;
+}
+
+type Repos<S extends Schema> = {
+  [K in keyof S['tables']]: Repository<S['tables'][K], K extends keyof NonNullable<S['relations']> ? NonNullable<S['relations']>[K] : Relations>;
+};
+
+export type Orm<S extends Schema> = Repos<S> & {
+  /** The executor (database or transaction) the repositories run on. */
+  readonly db: Queryable;
+  /**
+   * Runs `fn` in a transaction with repositories bound to it.
+   *
+   * @example
+   * ```ts
+   * await orm.transaction(async (tx) => {
+   *   const [u] = await tx.users.insert({ email });
+   *   await tx.notes.insert({ ownerId: u.id, title: 'Welcome' });
+   * });
+   * ```
+   */
+  transaction<T>(fn: (tx: Orm<S>) => Promise<T>, options?: TransactionOptions): Promise<T>;
+};
+
+/**
+ * @example
+ * ```ts
+ * const orm = createOrm(createDb(), {
+ *   tables: { users, notes },
+ *   relations: { notes: { owner: belongsTo(() => users, 'ownerId') }, users: { notes: hasMany(() => notes, 'ownerId') } },
+ * });
+ * const withOwners = await orm.notes.findMany({ with: { owner: true } });
+ * ```
+ */
+export function createOrm<S extends Schema>(db: Queryable, schema: S): Orm<S> {
+  const byTable = new Map<Table, Relations>();
+  for (const [name, t] of Object.entries(schema.tables)) byTable.set(t, schema.relations?.[name] ?? {});
+  const registry: RelationRegistry = { relationsOf: (t) => byTable.get(t) ?? {} };
+  const build = (exec: Queryable): Orm<S> => {
+    const orm: Record<string, unknown> = {
+      db: exec,
+      transaction: <T>(fn: (tx: Orm<S>) => Promise<T>, options?: TransactionOptions) => exec.transaction((tx) => fn(build(tx)), options),
+    };
+    for (const [name, t] of Object.entries(schema.tables)) orm[name] = new Repository(exec, t, registry);
+    return orm as Orm<S>;
+  };
+  return build(db);
+}

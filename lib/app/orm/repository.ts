@@ -1,0 +1,337 @@
+/**
+ * One table's queries: find (filters, order, limit/offset, keyset pagination, eager `with`), count and
+ * aggregates, insert (one or many, upsert), update, delete — all returning rows with JS property names.
+ * Statements are built once per shape by the `sql` tag, so every value is a parameter.
+ */
+import type { Queryable } from '../db/db.js';
+import { Sql, sql } from '../db/sql.js';
+import type { Relation } from './relations.js';
+import { quote, selectList, type Insert, type Row, type Table } from './table.js';
+import { compileWhere, type Where } from './where.js';
+
+export type Direction = 'asc' | 'desc';
+export type OrderBy<T extends Table> = Partial<Record<keyof Row<T> & string, Direction>> | ReadonlyArray<Partial<Record<keyof Row<T> & string, Direction>>>;
+
+export type Relations = Record<string, Relation>;
+
+type RelRow<R> = R extends Relation<infer T> ? Row<T> : never;
+type RelResult<R> = R extends { kind: 'belongsTo' | 'hasOne' } ? RelRow<R> | null : RelRow<R>[];
+/** Rows with the relations asked for in `with`. */
+export type WithResult<T extends Table, R extends Relations, W> = Row<T> & { [K in keyof W & keyof R]: RelResult<R[K]> };
+
+export interface FindOptions<T extends Table, R extends Relations = Relations> {
+  where?: Where<T> & { [K in keyof R]?: RelationWhere };
+  orderBy?: OrderBy<T>;
+  limit?: number;
+  offset?: number;
+  /** Keyset pagination: the order-by values of the last row seen; rows after it come next. */
+  after?: Partial<Row<T>>;
+  /** Only these columns. */
+  select?: ReadonlyArray<keyof Row<T> & string>;
+  /** Relations to load with the rows (one query per relation). */
+  with?: { [K in keyof R]?: true | FindOptions<Table> };
+}
+
+/** A filter on a relation: the row has `some`/`none` related rows matching, or its `is` target matches. */
+export interface RelationWhere {
+  some?: Record<string, unknown>;
+  none?: Record<string, unknown>;
+  is?: Record<string, unknown> | null;
+}
+
+export interface Aggregates<T extends Table> {
+  where?: Where<T>;
+  groupBy?: ReadonlyArray<keyof Row<T> & string>;
+  count?: true;
+  sum?: ReadonlyArray<keyof Row<T> & string>;
+  avg?: ReadonlyArray<keyof Row<T> & string>;
+  min?: ReadonlyArray<keyof Row<T> & string>;
+  max?: ReadonlyArray<keyof Row<T> & string>;
+  /** A condition on the groups, e.g. sql`count(*) > ${1}`. */
+  having?: Sql;
+  orderBy?: Sql;
+}
+
+export interface ConflictOptions<T extends Table> {
+  /** The unique columns that conflict. */
+  target: ReadonlyArray<keyof Row<T> & string>;
+  /** Columns to overwrite from the new row; omitted: do nothing. */
+  update?: ReadonlyArray<keyof Row<T> & string>;
+}
+
+/** How the ORM resolves a table's relations (the registry lives in `createOrm`). */
+export interface RelationRegistry {
+  relationsOf(t: Table): Relations;
+}
+
+export class Repository<T extends Table, R extends Relations = Relations> {
+  readonly table: T;
+  readonly #db: Queryable;
+  readonly #registry: RelationRegistry;
+
+  constructor(db: Queryable, table: T, registry: RelationRegistry) {
+    this.#db = db;
+    this.table = table;
+    this.#registry = registry;
+  }
+
+  /** The same repository on another executor (a transaction). */
+  on(db: Queryable): Repository<T, R> {
+    return new Repository<T, R>(db, this.table, this.#registry);
+  }
+
+  /**
+   * @example
+   * ```ts
+   * const page = await orm.notes.findMany({
+   *   where: { ownerId: 1, title: { ilike: '%milk%' }, tags: { some: { name: 'home' } } },
+   *   orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], limit: 20, after: last,
+   *   with: { owner: true, tags: true },
+   * });
+   * ```
+   */
+  async findMany<W extends FindOptions<T, R>['with'] = undefined>(options: FindOptions<T, R> & { with?: W } = {}): Promise<Array<WithResult<T, R, W>>> {
+    const rows = (await this.#db.query(this.selectSql(options))).rows as Record<string, unknown>[];
+    if (options.with !== undefined) await loadRelations(this.#db, this.table, this.#registry, rows, options.with as Record<string, true | FindOptions<Table>>);
+    return rows as Array<WithResult<T, R, W>>;
+  }
+
+  async findFirst<W extends FindOptions<T, R>['with'] = undefined>(options: FindOptions<T, R> & { with?: W } = {}): Promise<WithResult<T, R, W> | undefined> {
+    return (await this.findMany({ ...options, limit: 1 }))[0];
+  }
+
+  /** The row with this primary key. */
+  async find(id: Row<T>[keyof Row<T>]): Promise<Row<T> | undefined> {
+    return (await this.findMany({ where: { [this.table.primaryKey]: id } as FindOptions<T, R>['where'], limit: 1 }))[0] as Row<T> | undefined;
+  }
+
+  /** The SELECT a find would run (for subqueries: `{ id: { in: orm.notes.selectSql({ select: ['ownerId'] }) } }`). */
+  selectSql(options: FindOptions<T, R> = {}): Sql {
+    const t = this.table;
+    const a = 't0'; // fixed aliases keep the statement text stable, so it is prepared once
+    for (const k of options.select ?? []) if (t.sqlNames[k] === undefined) throw new Error(`${t.name} has no column "${k}"`);
+    let where = this.#where(a, options.where as Record<string, unknown> | undefined);
+    const order = normalizeOrder(t, options.orderBy);
+    if (options.after !== undefined) where = sql`${where} and ${keyset(t, a, order, options.after as Record<string, unknown>)}`;
+    let q = sql`select ${sql.unsafe(selectList(t, a, options.select))} from ${sql.unsafe(quote(t.name))} ${sql.unsafe(a)} where ${where}`;
+    if (order.length > 0) q = sql`${q} order by ${sql.unsafe(order.map(([k, d]) => `${a}.${quote(t.sqlNames[k]!)} ${d}`).join(', '))}`;
+    if (options.limit !== undefined) q = sql`${q} limit ${options.limit}`;
+    if (options.offset !== undefined) q = sql`${q} offset ${options.offset}`;
+    return q;
+  }
+
+  async count(where?: Where<T>): Promise<number> {
+    const a = 'c';
+    const r = await this.#db.query<{ n: number }>(sql`select count(*)::int as n from ${sql.unsafe(quote(this.table.name))} ${sql.unsafe(a)} where ${this.#where(a, where as Record<string, unknown>)}`);
+    return r.rows[0]!.n;
+  }
+
+  /**
+   * Grouped aggregates: rows with the group-by columns plus `count`, `sum_<col>`, `avg_<col>`,
+   * `min_<col>`, `max_<col>`.
+   */
+  async aggregate(options: Aggregates<T>): Promise<Array<Record<string, unknown>>> {
+    const t = this.table;
+    const a = 'g';
+    const col = (k: string): string => {
+      const c = t.sqlNames[k];
+      if (c === undefined) throw new Error(`${t.name} has no column "${k}"`);
+      return `${a}.${quote(c)}`;
+    };
+    const items: string[] = (options.groupBy ?? []).map((k) => `${col(k)} as ${quote(k)}`);
+    if (options.count === true) items.push('count(*)::int as "count"');
+    for (const fn of ['sum', 'avg', 'min', 'max'] as const) for (const k of options[fn] ?? []) items.push(`${fn}(${col(k)}) as ${quote(`${fn}_${k}`)}`);
+    let q = sql`select ${sql.unsafe(items.join(', '))} from ${sql.unsafe(quote(t.name))} ${sql.unsafe(a)} where ${this.#where(a, options.where as Record<string, unknown>)}`;
+    if (options.groupBy !== undefined && options.groupBy.length > 0) q = sql`${q} group by ${sql.unsafe(options.groupBy.map(col).join(', '))}`;
+    if (options.having !== undefined) q = sql`${q} having ${options.having}`;
+    if (options.orderBy !== undefined) q = sql`${q} order by ${options.orderBy}`;
+    return (await this.#db.query(q)).rows;
+  }
+
+  /**
+   * Inserts one row or many (one statement), returning them; with `onConflict`, an upsert.
+   *
+   * @example
+   * ```ts
+   * const [note] = await orm.notes.insert({ ownerId: 1, title: 'Buy milk' });
+   * await orm.tags.insert([{ name: 'home' }, { name: 'work' }], { onConflict: { target: ['name'] } });
+   * ```
+   */
+  async insert(values: Insert<T> | ReadonlyArray<Insert<T>>, options: { onConflict?: ConflictOptions<T> } = {}): Promise<Row<T>[]> {
+    const t = this.table;
+    const list = (Array.isArray(values) ? values : [values]) as Record<string, unknown>[];
+    if (list.length === 0) return [];
+    const keys = [...new Set(list.flatMap((v) => Object.keys(v).filter((k) => v[k] !== undefined)))];
+    for (const k of keys) if (t.sqlNames[k] === undefined) throw new Error(`${t.name} has no column "${k}"`);
+    const cols = sql.unsafe(keys.map((k) => quote(t.sqlNames[k]!)).join(', '));
+    // A key missing from one row of a batch takes the column default there.
+    const rows = list.map((v) => sql`(${sql.join(keys.map((k) => (v[k] === undefined ? sql`default` : v[k])))})`);
+    let q = sql`insert into ${sql.unsafe(quote(t.name))} (${cols}) values ${sql.join(rows)}`;
+    const c = options.onConflict;
+    if (c !== undefined) {
+      const target = sql.unsafe(c.target.map((k) => quote(t.sqlNames[k]!)).join(', '));
+      if (c.update === undefined || c.update.length === 0) q = sql`${q} on conflict (${target}) do nothing`;
+      else q = sql`${q} on conflict (${target}) do update set ${sql.unsafe(c.update.map((k) => `${quote(t.sqlNames[k]!)} = excluded.${quote(t.sqlNames[k]!)}`).join(', '))}`;
+    }
+    q = sql`${q} returning ${sql.unsafe(selectList(t, quote(t.name)))}`;
+    return (await this.#db.query(q)).rows as Row<T>[];
+  }
+
+  /** Insert or update on conflict of `target` (all given columns updated). */
+  async upsert(values: Insert<T> | ReadonlyArray<Insert<T>>, target: ReadonlyArray<keyof Row<T> & string>): Promise<Row<T>[]> {
+    const first = (Array.isArray(values) ? values[0] : values) as Record<string, unknown> | undefined;
+    const update = Object.keys(first ?? {}).filter((k) => !target.includes(k as keyof Row<T> & string)) as Array<keyof Row<T> & string>;
+    return this.insert(values, { onConflict: { target, update } });
+  }
+
+  /** Updates the rows matching `where`, returning them. */
+  async update(where: Where<T>, set: Partial<Row<T>>): Promise<Row<T>[]> {
+    const t = this.table;
+    const entries = Object.entries(set as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) throw new Error('update with nothing to set');
+    const assigns = entries.map(([k, v]) => {
+      const c = t.sqlNames[k];
+      if (c === undefined) throw new Error(`${t.name} has no column "${k}"`);
+      return sql`${sql.unsafe(quote(c))} = ${v}`;
+    });
+    const a = quote(t.name);
+    const q = sql`update ${sql.unsafe(a)} set ${sql.join(assigns)} where ${this.#where(a, where as Record<string, unknown>)} returning ${sql.unsafe(selectList(t, a))}`;
+    return (await this.#db.query(q)).rows as Row<T>[];
+  }
+
+  /** Deletes the rows matching `where`, returning them. */
+  async delete(where: Where<T>): Promise<Row<T>[]> {
+    const t = this.table;
+    const a = quote(t.name);
+    const q = sql`delete from ${sql.unsafe(a)} where ${this.#where(a, where as Record<string, unknown>)} returning ${sql.unsafe(selectList(t, a))}`;
+    return (await this.#db.query(q)).rows as Row<T>[];
+  }
+
+  /**
+   * Lazy loading: fills relation `name` on rows already fetched (one query for all of them).
+   *
+   * @example
+   * ```ts
+   * const notes = await orm.notes.findMany({ limit: 10 });
+   * await orm.notes.load(notes, 'owner'); // notes[i].owner
+   * ```
+   */
+  async load<K extends keyof R & string>(rows: Row<T>[], name: K, options: true | FindOptions<Table> = true): Promise<Array<Row<T> & { [P in K]: RelResult<R[K]> }>> {
+    await loadRelations(this.#db, this.table, this.#registry, rows as Record<string, unknown>[], { [name]: options });
+    return rows as Array<Row<T> & { [P in K]: RelResult<R[K]> }>;
+  }
+
+  #where(alias: string, where: Record<string, unknown> | undefined): Sql {
+    const rels = this.#registry.relationsOf(this.table);
+    return compileWhere(this.table, alias, where, (key, filter) => {
+      const rel = rels[key];
+      return rel === undefined ? undefined : relationCondition(this.table, alias, rel, filter as RelationWhere, this.#registry);
+    });
+  }
+}
+
+function normalizeOrder(t: Table, orderBy: OrderBy<Table> | undefined): Array<[string, Direction]> {
+  if (orderBy === undefined) return [];
+  const list = Array.isArray(orderBy) ? orderBy : [orderBy];
+  const out: Array<[string, Direction]> = [];
+  for (const o of list) {
+    for (const [k, d] of Object.entries(o as Record<string, Direction>)) {
+      if (t.sqlNames[k] === undefined) throw new Error(`${t.name} has no column "${k}"`);
+      if (d !== 'asc' && d !== 'desc') throw new Error(`order direction must be asc or desc, got ${String(d)}`);
+      out.push([k, d]);
+    }
+  }
+  return out;
+}
+
+/** Rows strictly after `after` in `order`: (k1 > v1) or (k1 = v1 and k2 > v2) or ... (per direction). */
+function keyset(t: Table, a: string, order: Array<[string, Direction]>, after: Record<string, unknown>): Sql {
+  if (order.length === 0) throw new Error('keyset pagination (after) needs an orderBy');
+  const ors: Sql[] = [];
+  for (let i = 0; i < order.length; i++) {
+    const ands: Sql[] = [];
+    for (let j = 0; j < i; j++) ands.push(sql`${sql.unsafe(`${a}.${quote(t.sqlNames[order[j]![0]]!)}`)} = ${after[order[j]![0]]}`);
+    const [k, d] = order[i]!;
+    if (!(k in after)) throw new Error(`after is missing the order-by column "${k}"`);
+    ands.push(sql`${sql.unsafe(`${a}.${quote(t.sqlNames[k]!)}`)} ${sql.unsafe(d === 'asc' ? '>' : '<')} ${after[k]}`);
+    ors.push(sql`(${sql.join(ands, ' and ')})`);
+  }
+  return sql`(${sql.join(ors, ' or ')})`;
+}
+
+/** `exists (...)` for a relation filter on rows of `t` aliased `alias`. */
+function relationCondition(t: Table, alias: string, rel: Relation, filter: RelationWhere, registry: RelationRegistry): Sql {
+  const target = rel.target();
+  const b = `${alias.replace(/"/g, '')}_${rel.kind === 'belongsTo' ? rel.foreignKey : target.name}`.replace(/[^\w]/g, '_');
+  const tq = sql.unsafe(`${quote(target.name)} ${b}`);
+  const targetWhere = (w: Record<string, unknown> | undefined | null): Sql =>
+    compileWhere(target, b, w ?? undefined, (key, f) => {
+      const r = registry.relationsOf(target)[key];
+      return r === undefined ? undefined : relationCondition(target, b, r, f as RelationWhere, registry);
+    });
+  let link: Sql;
+  let from = tq;
+  if (rel.kind === 'belongsTo') link = sql.unsafe(`${b}.${quote(target.sqlNames[target.primaryKey]!)} = ${alias}.${quote(t.sqlNames[rel.foreignKey]!)}`);
+  else if (rel.kind === 'manyToMany') {
+    const j = rel.through();
+    const jb = `${b}j`;
+    from = sql.unsafe(`${quote(target.name)} ${b} join ${quote(j.name)} ${jb} on ${jb}.${quote(j.sqlNames[rel.to]!)} = ${b}.${quote(target.sqlNames[target.primaryKey]!)}`);
+    link = sql.unsafe(`${jb}.${quote(j.sqlNames[rel.from]!)} = ${alias}.${quote(t.sqlNames[t.primaryKey]!)}`);
+  } else link = sql.unsafe(`${b}.${quote(target.sqlNames[rel.foreignKey]!)} = ${alias}.${quote(t.sqlNames[t.primaryKey]!)}`);
+  const parts: Sql[] = [];
+  if (filter.some !== undefined) parts.push(sql`exists (select 1 from ${from} where ${link} and ${targetWhere(filter.some)})`);
+  if (filter.none !== undefined) parts.push(sql`not exists (select 1 from ${from} where ${link} and ${targetWhere(filter.none)})`);
+  if (filter.is === null) parts.push(sql`not exists (select 1 from ${from} where ${link})`);
+  else if (filter.is !== undefined) parts.push(sql`exists (select 1 from ${from} where ${link} and ${targetWhere(filter.is)})`);
+  if (parts.length === 0) throw new Error('a relation filter needs some, none or is');
+  return sql.join(parts, ' and ');
+}
+
+/** Loads `withs` onto `rows`: one query per relation (and per nested level), keyed by `= any($1)`. */
+async function loadRelations(db: Queryable, t: Table, registry: RelationRegistry, rows: Record<string, unknown>[], withs: Record<string, true | FindOptions<Table> | undefined>): Promise<void> {
+  const rels = registry.relationsOf(t);
+  for (const [name, opts] of Object.entries(withs)) {
+    if (opts === undefined) continue;
+    const rel = rels[name];
+    if (rel === undefined) throw new Error(`${t.name} has no relation "${name}"`);
+    const target = rel.target();
+    const sub = opts === true ? {} : opts;
+    const repo = new Repository(db, target, registry);
+    if (rel.kind === 'belongsTo') {
+      const ids = [...new Set(rows.map((r) => r[rel.foreignKey]).filter((v) => v !== null && v !== undefined))];
+      const found = ids.length === 0 ? [] : await repo.findMany({ ...sub, where: { ...(sub.where ?? {}), [target.primaryKey]: { in: ids } } as Where<Table> });
+      const byId = new Map(found.map((r) => [(r as Record<string, unknown>)[target.primaryKey], r]));
+      for (const r of rows) r[name] = byId.get(r[rel.foreignKey]) ?? null;
+    } else if (rel.kind === 'hasMany' || rel.kind === 'hasOne') {
+      const ids = [...new Set(rows.map((r) => r[t.primaryKey]))];
+      const found = ids.length === 0 ? [] : await repo.findMany({ ...sub, where: { ...(sub.where ?? {}), [rel.foreignKey]: { in: ids } } as Where<Table> });
+      const groups = new Map<unknown, unknown[]>();
+      for (const f of found) {
+        const k = (f as Record<string, unknown>)[rel.foreignKey];
+        const g = groups.get(k);
+        if (g === undefined) groups.set(k, [f]);
+        else g.push(f);
+      }
+      for (const r of rows) {
+        const g = groups.get(r[t.primaryKey]) ?? [];
+        r[name] = rel.kind === 'hasOne' ? (g[0] ?? null) : g;
+      }
+    } else {
+      const j = rel.through();
+      const ids = [...new Set(rows.map((r) => r[t.primaryKey]))];
+      const pairs = ids.length === 0 ? [] : (await new Repository(db, j, registry).findMany({ where: { [rel.from]: { in: ids } } as Where<Table>, select: [rel.from, rel.to] })) as Record<string, unknown>[];
+      const targetIds = [...new Set(pairs.map((p) => p[rel.to]))];
+      const found = targetIds.length === 0 ? [] : await repo.findMany({ ...sub, where: { ...(sub.where ?? {}), [target.primaryKey]: { in: targetIds } } as Where<Table> });
+      const byId = new Map(found.map((r) => [(r as Record<string, unknown>)[target.primaryKey], r]));
+      const groups = new Map<unknown, unknown[]>();
+      for (const p of pairs) {
+        const tgt = byId.get(p[rel.to]);
+        if (tgt === undefined) continue;
+        const g = groups.get(p[rel.from]);
+        if (g === undefined) groups.set(p[rel.from], [tgt]);
+        else g.push(tgt);
+      }
+      for (const r of rows) r[name] = groups.get(r[t.primaryKey]) ?? [];
+    }
+  }
+}

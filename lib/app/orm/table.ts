@@ -1,0 +1,120 @@
+/**
+ * Tables: named sets of columns with a primary key and indexes, the row and insert types inferred from
+ * the columns, and the DDL that creates them. Property names are camelCase in JS and snake_case in SQL
+ * (`ownerId` ↔ `owner_id`); queries alias the columns back, so rows have the JS names.
+ */
+import { Column, type ColumnSpec } from './columns.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any column, whatever its value type
+export type AnyColumn = Column<any, boolean, boolean>;
+export type Columns = Record<string, AnyColumn>;
+
+export interface IndexSpec<K extends string = string> {
+  columns: readonly K[];
+  unique?: boolean;
+  /** Default `<table>_<col>_<col>_idx` (or `_key` for unique). */
+  name?: string;
+}
+
+export interface Table<C extends Columns = Columns> {
+  readonly name: string;
+  /** Columns by JS property name, bound to the table. */
+  readonly columns: C;
+  /** SQL column name of each property. */
+  readonly sqlNames: Readonly<Record<keyof C & string, string>>;
+  /** The primary key's property name. */
+  readonly primaryKey: keyof C & string;
+  readonly indexes: readonly IndexSpec<keyof C & string>[];
+}
+
+type ValueOf<C> = C extends Column<infer V, infer N, boolean> ? (N extends true ? V | null : V) : never;
+
+/** A row as queries return it. */
+export type Row<T extends Table> = { [K in keyof T['columns']]: ValueOf<T['columns'][K]> };
+
+type Optional<C> = C extends Column<unknown, infer N, infer D> ? (N extends true ? true : D extends true ? true : false) : false;
+type OptionalKeys<C extends Columns> = { [K in keyof C]: Optional<C[K]> extends true ? K : never }[keyof C];
+type RequiredKeys<C extends Columns> = Exclude<keyof C, OptionalKeys<C>>;
+
+/** What an insert takes: nullable and defaulted columns may be left out. */
+export type Insert<T extends Table> = { [K in RequiredKeys<T['columns']>]: ValueOf<T['columns'][K]> } & {
+  [K in OptionalKeys<T['columns']>]?: ValueOf<T['columns'][K]>;
+};
+
+export const snakeCase = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+
+/**
+ * Declares a table.
+ *
+ * @example
+ * ```ts
+ * const notes = table('notes', {
+ *   id: serial().primaryKey(),
+ *   ownerId: integer().notNull().references(() => users.columns.id, { onDelete: 'cascade' }),
+ *   title: text().notNull(),
+ *   createdAt: timestamptz().notNull().default(now()),
+ * }, { indexes: [{ columns: ['ownerId', 'createdAt'] }] });
+ * type Note = Row<typeof notes>;
+ * ```
+ */
+export function table<C extends Columns>(name: string, columns: C, options: { indexes?: readonly IndexSpec<keyof C & string>[] } = {}): Table<C> {
+  const bound = {} as Record<string, AnyColumn>;
+  const sqlNames = {} as Record<string, string>;
+  let primaryKey: string | undefined;
+  for (const [key, col] of Object.entries(columns)) {
+    const column = snakeCase(key);
+    bound[key] = col.bind(name, column);
+    sqlNames[key] = column;
+    if (col.spec.primaryKey) {
+      if (primaryKey !== undefined) throw new Error(`table ${name}: more than one primary key column (${primaryKey}, ${key})`);
+      primaryKey = key;
+    }
+  }
+  if (primaryKey === undefined) throw new Error(`table ${name}: no primary key column`);
+  return { name, columns: bound as C, sqlNames: sqlNames as Record<keyof C & string, string>, primaryKey: primaryKey as keyof C & string, indexes: options.indexes ?? [] };
+}
+
+export const quote = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
+
+/** `"id" serial primary key` and the like. */
+export function columnDdl(spec: ColumnSpec): string {
+  let s = `${quote(spec.column)} ${spec.sqlType}`;
+  if (spec.primaryKey) s += ' primary key';
+  else if (spec.notNull && !/serial$/.test(spec.sqlType)) s += ' not null';
+  if (spec.unique) s += ' unique';
+  if (spec.default !== null) s += ` default ${'sql' in spec.default ? spec.default.sql : literal(spec.default.value)}`;
+  if (spec.references !== null) {
+    const t = spec.references.target().spec;
+    s += ` references ${quote(t.table)} (${quote(t.column)})`;
+    if (spec.references.onDelete !== 'no action') s += ` on delete ${spec.references.onDelete}`;
+  }
+  return s;
+}
+
+/** A constant in DDL (defaults cannot be parameters): strings quoted with doubled quotes. */
+export function literal(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  if (typeof v === 'boolean') return v ? 'true' : 'false';
+  const s = typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : JSON.stringify(v);
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
+export function indexName(t: Table, ix: IndexSpec): string {
+  return ix.name ?? `${t.name}_${ix.columns.map((c) => t.sqlNames[c]).join('_')}_${ix.unique === true ? 'key' : 'idx'}`;
+}
+
+export function indexDdl(t: Table, ix: IndexSpec): string {
+  return `create ${ix.unique === true ? 'unique ' : ''}index ${quote(indexName(t, ix))} on ${quote(t.name)} (${ix.columns.map((c) => quote(t.sqlNames[c]!)).join(', ')})`;
+}
+
+/** `create table ...` plus its indexes. */
+export function createTableSql(t: Table): string {
+  const cols = Object.values(t.columns).map((c) => `  ${columnDdl(c.spec)}`);
+  return [`create table ${quote(t.name)} (\n${cols.join(',\n')}\n)`, ...t.indexes.map((ix) => indexDdl(t, ix))].join(';\n') + ';';
+}
+
+/** `"owner_id" as "ownerId", ...` for every column, qualified by `alias`. */
+export function selectList(t: Table, alias: string, keys?: readonly string[]): string {
+  return (keys ?? Object.keys(t.columns)).map((k) => `${alias}.${quote(t.sqlNames[k]!)} as ${quote(k)}`).join(', ');
+}

@@ -1,0 +1,212 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, sql, type Queryable } from '../../../lib/app/db/index.js';
+import {
+  belongsTo, boolean, createOrm, escapeLike, diffSchema, generateMigration, hasMany, hasOne, integer, manyToMany, Migrator, now, serial, table, text, timestamptz, type Row,
+} from '../../../lib/app/orm/index.js';
+import { testDb, type TestDb } from '../db/helpers.js';
+
+const users = table('users', {
+  id: serial().primaryKey(),
+  email: text().notNull().unique(),
+  name: text(),
+});
+const profiles = table('profiles', {
+  id: serial().primaryKey(),
+  userId: integer().notNull().references(() => users.columns.id, { onDelete: 'cascade' }),
+  bio: text().notNull(),
+});
+const notes = table(
+  'notes',
+  {
+    id: serial().primaryKey(),
+    ownerId: integer().notNull().references(() => users.columns.id, { onDelete: 'cascade' }),
+    title: text().notNull(),
+    done: boolean().notNull().default(false),
+    createdAt: timestamptz().notNull().default(now()),
+  },
+  { indexes: [{ columns: ['ownerId', 'createdAt'] }] },
+);
+const tags = table('tags', { id: serial().primaryKey(), name: text().notNull().unique() });
+const noteTags = table('note_tags', {
+  id: serial().primaryKey(),
+  noteId: integer().notNull().references(() => notes.columns.id, { onDelete: 'cascade' }),
+  tagId: integer().notNull().references(() => tags.columns.id, { onDelete: 'cascade' }),
+});
+const TABLES = [users, profiles, notes, tags, noteTags];
+const schema = {
+  tables: { users, profiles, notes, tags, noteTags },
+  relations: {
+    notes: { owner: belongsTo(() => users, 'ownerId'), tags: manyToMany(() => tags, () => noteTags, 'noteId', 'tagId') },
+    users: { notes: hasMany(() => notes, 'ownerId'), profile: hasOne(() => profiles, 'userId') },
+  },
+};
+
+/** Counts the statements a Queryable runs (to prove eager loading is not N+1). */
+function counting(db: Queryable): { q: Queryable; texts: string[] } {
+  const texts: string[] = [];
+  const q: Queryable = {
+    query: (x, v, o) => {
+      texts.push(typeof x === 'string' ? x : x.compile().text);
+      return db.query(x, v, o);
+    },
+    sql: (s, ...v) => db.sql(s, ...v),
+    transaction: (fn, o) => db.transaction(fn, o),
+  };
+  return { q, texts };
+}
+
+for (const kind of ['postgres', 'pglite'] as const) {
+  describe(`ORM on ${kind}`, () => {
+    let t: TestDb;
+    let dir: string;
+    beforeAll(async () => {
+      t = await testDb(kind);
+      dir = await mkdtemp(join(tmpdir(), 'covet-migrations-'));
+    }, 30_000);
+    afterAll(async () => {
+      await t.drop();
+      await rm(dir, { recursive: true, force: true });
+    });
+
+    it('generates a migration from the models, applies it under the lock, undoes it, and finds nothing left to do', async () => {
+      const path = await generateMigration(t.db, TABLES, dir, 'initial');
+      expect(path).not.toBeNull();
+      const text = await readFile(path!, 'utf8');
+      expect(text).toMatch(/-- up\ncreate table "users"/);
+      expect(text).toMatch(/create index "notes_owner_id_created_at_idx" on "notes" \("owner_id", "created_at"\)/);
+      expect(text).toMatch(/-- down\ndrop table "note_tags";/);
+      // Two instances migrating at once: the advisory lock makes one wait; each migration runs once.
+      const other = createDb(kind === 'pglite' ? { pglite: undefined, url: undefined } : { url: t.url });
+      const m1 = new Migrator(t.db, dir);
+      const results = kind === 'pglite' ? [await m1.up(), await m1.up()] : await Promise.all([m1.up(), new Migrator(other, dir).up()]);
+      await other.close();
+      expect(results.flat()).toHaveLength(1);
+      expect((await m1.status()).map((s) => s.appliedAt !== null)).toEqual([true]);
+      expect(await m1.down()).toHaveLength(1);
+      expect((await t.db.sql`select to_regclass('notes') as t`)[0]).toEqual({ t: null });
+      await m1.up();
+      expect(await diffSchema(t.db, TABLES)).toEqual({ up: [], down: [] });
+      // A new column in the model: the next draft adds it, and its down drops it.
+      const notes2 = table('notes', { ...notes.columns, pinned: boolean().notNull().default(false) }, { indexes: notes.indexes });
+      const d = await diffSchema(t.db, [notes2]);
+      expect(d).toEqual({ up: ['alter table "notes" add column "pinned" boolean not null default false;'], down: ['alter table "notes" drop column "pinned";'] });
+      expect((await readdir(dir)).length).toBe(1);
+    });
+
+    it('inserts, upserts, updates and deletes with typed rows', async () => {
+      const orm = createOrm(t.db, schema);
+      const [ann] = await orm.users.insert({ email: 'ann@x', name: 'Ann' });
+      expect(ann).toMatchObject({ id: expect.any(Number), email: 'ann@x', name: 'Ann' });
+      const more = await orm.users.insert([{ email: 'bob@x' }, { email: 'cy@x', name: 'Cy' }]);
+      expect(more.map((u) => [u.email, u.name])).toEqual([['bob@x', null], ['cy@x', 'Cy']]);
+      const up = await orm.users.upsert({ email: 'bob@x', name: 'Bob' }, ['email']);
+      expect(up[0]).toMatchObject({ email: 'bob@x', name: 'Bob', id: more[0]!.id });
+      expect(await orm.users.insert({ email: 'ann@x' }, { onConflict: { target: ['email'] } })).toEqual([]);
+      const changed = await orm.users.update({ email: { like: '%@x' }, name: null }, { name: 'Nobody' });
+      expect(changed).toEqual([]);
+      const note: Row<typeof notes> = (await orm.notes.insert({ ownerId: ann!.id, title: 'first' }))[0]!;
+      expect(note.done).toBe(false);
+      expect(note.createdAt).toBeInstanceOf(Date);
+      expect(await orm.users.delete({ email: 'cy@x' })).toHaveLength(1);
+      expect(await orm.users.count()).toBe(2);
+    });
+
+    it('filters (and/or/not, in, like, null, comparisons, subqueries, relations), orders, pages by offset and by keyset', async () => {
+      const orm = createOrm(t.db, schema);
+      await orm.notes.delete({});
+      const [ann, bob] = await orm.users.findMany({ orderBy: { id: 'asc' } });
+      const base = Date.UTC(2026, 0, 1);
+      await orm.notes.insert(Array.from({ length: 30 }, (_, i) => ({ ownerId: (i % 3 === 0 ? bob : ann)!.id, title: `note ${i}`, done: i % 2 === 0, createdAt: new Date(base + (i % 10) * 1000) })));
+      expect(await orm.notes.count({ done: true })).toBe(15);
+      expect(await orm.notes.count({ OR: [{ title: 'note 1' }, { title: { in: ['note 2', 'note 3'] } }] })).toBe(3);
+      expect(await orm.notes.count({ NOT: { title: { ilike: 'NOTE 1%' } } })).toBe(19);
+      expect(await orm.notes.count({ AND: [{ done: false }, { ownerId: { ne: bob!.id } }] })).toBe(10);
+      expect(await orm.notes.count({ createdAt: { gte: new Date(base + 5000), lt: new Date(base + 7000) } })).toBe(6);
+      expect(await orm.users.count({ name: { isNull: false } })).toBe(2);
+      // A subquery: users who have a done note.
+      expect(await orm.users.count({ id: { in: orm.notes.selectSql({ select: ['ownerId'], where: { done: true } }) } })).toBe(2);
+      // Relation filters (semi-joins).
+      expect(await orm.users.count({ notes: { some: { title: 'note 0' } } } as never)).toBe(1);
+      expect(await orm.notes.count({ owner: { is: { email: 'bob@x' } } } as never)).toBe(10);
+      // Keyset pagination over a non-unique key (createdAt) with the id as tie-breaker: every row once.
+      const order = [{ createdAt: 'desc' }, { id: 'asc' }] as const;
+      const seen: number[] = [];
+      let after: Row<typeof notes> | undefined;
+      for (;;) {
+        const page = await orm.notes.findMany({ orderBy: [...order], limit: 7, ...(after === undefined ? {} : { after: { createdAt: after.createdAt, id: after.id } }) });
+        if (page.length === 0) break;
+        seen.push(...page.map((n) => n.id));
+        after = page[page.length - 1];
+      }
+      const all = (await orm.notes.findMany({ orderBy: [...order] })).map((n) => n.id);
+      expect(seen).toEqual(all);
+      expect((await orm.notes.findMany({ orderBy: { id: 'asc' }, limit: 5, offset: 10 })).map((n) => n.title)).toEqual(['note 10', 'note 11', 'note 12', 'note 13', 'note 14']);
+      const groups = await orm.notes.aggregate({ groupBy: ['ownerId'], count: true, min: ['createdAt'], having: sql`count(*) > ${5}`, orderBy: sql`count(*) desc` });
+      expect(groups.map((g) => [g.ownerId, g.count])).toEqual([[ann!.id, 20], [bob!.id, 10]]);
+    });
+
+    it('eager loading takes one query per relation whatever the number of rows; lazy loading on request', async () => {
+      const { q, texts } = counting(t.db);
+      const orm = createOrm(q, schema);
+      const [ann] = await orm.users.findMany({ where: { email: 'ann@x' } });
+      await orm.profiles.insert({ userId: ann!.id, bio: 'hi' });
+      const [home, work] = await orm.tags.insert([{ name: 'home' }, { name: 'work' }]);
+      const ns = await orm.notes.findMany({ where: { ownerId: ann!.id }, orderBy: { id: 'asc' } });
+      await orm.noteTags.insert(ns.flatMap((n, i) => (i % 2 === 0 ? [{ noteId: n.id, tagId: home!.id }, { noteId: n.id, tagId: work!.id }] : [{ noteId: n.id, tagId: work!.id }])));
+      texts.length = 0;
+      const loaded = await orm.notes.findMany({ orderBy: { id: 'asc' }, with: { owner: true, tags: true } });
+      expect(texts).toHaveLength(4); // notes, owners, note_tags, tags — for 30 notes
+      expect(loaded).toHaveLength(30);
+      for (const n of loaded) expect(n.owner!.id).toBe(n.ownerId);
+      const annNotes = loaded.filter((n) => n.ownerId === ann!.id);
+      expect(annNotes[0]!.tags.map((x) => x.name).sort()).toEqual(['home', 'work']);
+      expect(annNotes[1]!.tags.map((x) => x.name)).toEqual(['work']);
+      texts.length = 0;
+      const people = await orm.users.findMany({ orderBy: { id: 'asc' }, with: { notes: { where: { done: true } }, profile: true } });
+      expect(texts).toHaveLength(3);
+      expect(people.map((p) => [p.email, p.notes.length, p.profile?.bio ?? null])).toEqual([['ann@x', 10, 'hi'], ['bob@x', 5, null]]);
+      const lazy = await orm.notes.load(await orm.notes.findMany({ limit: 3, orderBy: { id: 'asc' } }), 'owner');
+      expect(lazy.every((n) => n.owner !== null)).toBe(true);
+    });
+
+    it('every value is a parameter: hostile strings never reach the statement text (property test)', async () => {
+      const orm = createOrm(t.db, schema);
+      const [owner] = await orm.users.findMany({ limit: 1 });
+      await fc.assert(
+        fc.asyncProperty(fc.oneof(fc.string({ minLength: 4 }).map((s) => s.replace(/\0/g, '')), fc.constantFrom("'); drop table notes; --", "' or 1=1 --", '"; delete from users; --', '$1', '\\x00')), async (s) => {
+          fc.pre(s.length >= 4);
+          const where = { title: s, OR: [{ title: { like: escapeLike(s) } }, { title: { in: [s, `${s}!`] } }] };
+          const q = orm.notes.selectSql({ where });
+          expect(q.compile().text.includes(s)).toBe(false);
+          expect(q.compile().values).toContain(s);
+          const [n] = await orm.notes.insert({ ownerId: owner!.id, title: s });
+          expect(n!.title).toBe(s);
+          expect((await orm.notes.findMany({ where })).map((x) => x.id)).toContain(n!.id);
+          await orm.notes.update({ id: n!.id }, { title: `${s}?` });
+          expect((await orm.notes.delete({ id: n!.id, title: `${s}?` })).length).toBe(1);
+        }),
+        { numRuns: kind === 'pglite' ? 30 : 80 },
+      );
+      expect(() => orm.notes.selectSql({ where: { 'title; drop table x': 1 } as never })).toThrow(/no column or relation/);
+      expect(() => orm.notes.selectSql({ orderBy: { title: 'desc; drop table x' as never } })).toThrow(/asc or desc/);
+    });
+
+    it('orm.transaction rolls back every repository on throw', async () => {
+      const orm = createOrm(t.db, schema);
+      const before = await orm.users.count();
+      await expect(
+        orm.transaction(async (tx) => {
+          const [u] = await tx.users.insert({ email: 'temp@x' });
+          await tx.notes.insert({ ownerId: u!.id, title: 'gone' });
+          throw new Error('abort');
+        }),
+      ).rejects.toThrow('abort');
+      expect(await orm.users.count()).toBe(before);
+      expect(await orm.notes.count({ title: 'gone' })).toBe(0);
+    });
+  });
+}
