@@ -1,91 +1,134 @@
 /**
- * The example app (`npm start`): a small notes API on `covet/app`, over HTTP/1.1 and HTTP/2 (h2c with
- * prior knowledge or `Upgrade: h2c`) on PORT (default 3000), a live feed over WebSocket, health/readiness checks, Prometheus metrics,
- * and graceful shutdown on SIGTERM/SIGINT. Notes are kept in memory for now: the database service is
- * not built yet (see README).
+ * The example app (`npm start`): a small notes API with users on `covet/app`, its data in PostgreSQL
+ * through `covet/app/orm` — PGlite in this process by default (in memory; `DATABASE_URL=pglite:///dir`
+ * keeps it on disk), a real server with `DATABASE_URL=postgres://...`. Served over HTTP/1.1 and HTTP/2
+ * (h2c with prior knowledge or `Upgrade: h2c`) on PORT (default 3000), with a live feed over WebSocket,
+ * health/readiness (the database is checked), Prometheus metrics, OpenAPI docs at /docs, and graceful
+ * shutdown on SIGTERM/SIGINT.
  *
- *   curl localhost:3000/notes
- *   curl -H 'content-type: application/json' -d '{"text":"buy milk"}' localhost:3000/notes
- *   curl --http2-prior-knowledge localhost:3000/notes/1
+ *   curl -H 'content-type: application/json' -d '{"name":"Ann","email":"ann@example.com"}' localhost:3000/users
+ *   curl -H 'content-type: application/json' -d '{"ownerId":1,"text":"buy milk"}' localhost:3000/notes
+ *   curl 'localhost:3000/notes?q=milk&limit=10'
+ *   curl --http2-prior-knowledge localhost:3000/users/1
  */
+import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { accessLog, createApp, health, HttpError, metrics, securityHeaders } from '../lib/app/index.js';
+import { createDb, PgError } from '../lib/app/db/index.js';
+import { createOrm, escapeLike, Migrator } from '../lib/app/orm/index.js';
 import { prepareMessage, type WebSocket } from '../lib/ws/index.js';
-
-interface Note {
-  id: number;
-  text: string;
-  createdAt: string;
-}
+import { schema } from './schema.js';
 
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
-const notes = new Map<number, Note>();
-let nextId = 1;
+
+// The database: DATABASE_URL, or PGlite embedded. Migrations run at start (under an advisory lock, so
+// several instances starting together are safe).
+const db = createDb();
+const migrator = new Migrator(db, join(import.meta.dirname, '../../examples/migrations'));
+migrator.log = (m) => console.log(m);
+await migrator.up();
+const orm = createOrm(db, schema);
 const watchers = new Set<WebSocket>();
 
 const app = createApp({
   dev: process.env.NODE_ENV === 'development',
-  openapi: { info: { title: 'Covet notes example', version: '0.1.0' } },
+  openapi: { info: { title: 'Covet notes example', version: '0.2.0' } },
   compression: true, // br/gzip for answers over 1 KiB
   etag: true, // strong ETags and 304 on revalidation
 });
-const NoteSchema = Type.Object({ id: Type.Integer(), text: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
+
+const User = Type.Object({ id: Type.Integer(), name: Type.String(), email: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
+const Note = Type.Object({ id: Type.Integer(), ownerId: Type.Integer(), text: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
+const UserWithNotes = Type.Object({ ...User.properties, notes: Type.Array(Note) });
 
 // Prometheus metrics at /metrics; added first so it wraps every route below.
 metrics(app);
 // One JSON access-log line per request (pino) with a request ID; OWASP security headers on every answer.
 app.use(accessLog());
 app.use(securityHeaders());
-
-app.use(async (ctx, next) => {
-  const t0 = performance.now();
-  await next();
-  if (!ctx.res.headersSent) ctx.res.setHeader('server-timing', `app;dur=${(performance.now() - t0).toFixed(1)}`);
+// A unique email taken twice is a 409, not a 500.
+app.use(async (_ctx, next) => {
+  try {
+    await next();
+  } catch (err) {
+    if (err instanceof PgError && err.code === '23505') throw new HttpError(409, { detail: err.detail ?? err.message });
+    if (err instanceof PgError && err.code === '23503') throw new HttpError(422, { detail: err.detail ?? err.message });
+    throw err;
+  }
 });
 
-app.get('/', () => ({ name: 'covet example', endpoints: ['/notes', '/notes/{id}', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
-// Liveness at /health; readiness at /ready (no external dependencies to check while notes live in memory).
-health(app);
+app.get('/', () => ({ name: 'covet example', database: db.kind, endpoints: ['/users', '/users/{id}', '/notes', '/notes/{id}', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
+// Liveness at /health; readiness at /ready checks the database (a real query, with a timeout).
+health(app, { checks: { database: () => db.ping(1000) } });
+
+app.post('/users', { summary: 'Create a user', schema: { body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), email: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 200 }) }), response: { 201: User } } }, async (ctx) => {
+  const [user] = await orm.users.insert(ctx.body);
+  ctx.res.statusCode = 201;
+  ctx.res.setHeader('location', `/users/${user!.id}`);
+  return user;
+});
+
+app.get('/users/{id:int}', { summary: 'A user and their notes', schema: { response: { 200: UserWithNotes } } }, async (ctx) => {
+  const user = await orm.users.findFirst({ where: { id: ctx.params.id as number }, with: { notes: { orderBy: { createdAt: 'desc' } } } });
+  if (user === undefined) throw new HttpError(404, { detail: `user ${ctx.params.id} does not exist` });
+  return user;
+});
+
 app.get(
   '/notes',
-  { summary: 'List notes', schema: { query: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })) }), response: { 200: Type.Array(NoteSchema) } } },
-  (ctx) => {
-    const q = (ctx.query.q ?? '').toLowerCase();
-    return [...notes.values()].filter((n) => n.text.toLowerCase().includes(q));
+  {
+    summary: 'List notes (newest first; pass the last id as `before` for the next page)',
+    schema: {
+      query: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })), before: Type.Optional(Type.Integer()) }),
+      response: { 200: Type.Array(Note) },
+    },
   },
+  (ctx) =>
+    orm.notes.findMany({
+      where: ctx.query.q === undefined ? {} : { text: { ilike: `%${escapeLike(ctx.query.q)}%` } },
+      orderBy: { id: 'desc' },
+      limit: ctx.query.limit ?? 20,
+      ...(ctx.query.before === undefined ? {} : { after: { id: ctx.query.before } }),
+    }),
 );
-app.get('/notes/{id:int}', { summary: 'One note', schema: { response: { 200: NoteSchema } } }, (ctx) => {
-  const note = notes.get(ctx.params.id as number);
+
+app.get('/notes/{id:int}', { summary: 'One note', schema: { response: { 200: Note } } }, async (ctx) => {
+  const note = await orm.notes.find(ctx.params.id as number);
   if (note === undefined) throw new HttpError(404, { detail: `note ${ctx.params.id} does not exist` });
   return note;
 });
-app.post('/notes', { summary: 'Create a note', schema: { body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000 }) }), response: { 201: NoteSchema } } }, (ctx) => {
-  const note: Note = { id: nextId++, text: ctx.body.text, createdAt: new Date().toISOString() };
-  notes.set(note.id, note);
+
+app.post('/notes', { summary: 'Create a note', schema: { body: Type.Object({ ownerId: Type.Integer(), text: Type.String({ minLength: 1, maxLength: 1000 }) }), response: { 201: Note } } }, async (ctx) => {
+  const [note] = await orm.notes.insert(ctx.body);
   // Tell every live watcher, framing the message once.
   const msg = prepareMessage(JSON.stringify({ type: 'created', note }));
   for (const ws of watchers) ws.sendPrepared(msg);
-  ctx.res.setHeader('location', `/notes/${note.id}`);
-  ctx.json(note, 201);
+  ctx.res.statusCode = 201;
+  ctx.res.setHeader('location', `/notes/${note!.id}`);
+  return note;
 });
-app.delete('/notes/{id:int}', (ctx) => {
-  if (!notes.delete(ctx.params.id as number)) throw new HttpError(404, { detail: `note ${ctx.params.id} does not exist` });
+
+app.delete('/notes/{id:int}', async (ctx) => {
+  const gone = await orm.notes.delete({ id: ctx.params.id as number });
+  if (gone.length === 0) throw new HttpError(404, { detail: `note ${ctx.params.id} does not exist` });
   ctx.res.statusCode = 204;
   ctx.res.end();
 });
+
 app.ws('/live', {
   open(ws) {
     watchers.add(ws);
     ws.on('close', () => watchers.delete(ws));
-    ws.send(JSON.stringify({ type: 'hello', notes: notes.size }));
+    ws.send(JSON.stringify({ type: 'hello' }));
   },
 });
 
 const server = await app.listen({ port, host });
 const addr = server.address();
-console.log(`listening on http://${typeof addr === 'string' ? addr : `${host}:${addr?.port}`} (HTTP/1.1 and HTTP/2)`);
-console.log(`try: curl localhost:${port}/notes ; curl -H 'content-type: application/json' -d '{"text":"hi"}' localhost:${port}/notes ; curl --http2-prior-knowledge localhost:${port}/openapi.json`);
+console.log(`listening on http://${typeof addr === 'string' ? addr : `${host}:${addr?.port}`} (HTTP/1.1 and HTTP/2), database: ${db.kind}`);
+console.log(`try: curl -H 'content-type: application/json' -d '{"name":"Ann","email":"ann@example.com"}' localhost:${port}/users`);
 
-// SIGTERM/SIGINT: stop accepting, 503 + Connection: close (HTTP/2: GOAWAY) for new requests, in-flight ones finish.
-app.closeOnSignals({ graceMs: 10_000 });
+// SIGTERM/SIGINT: stop accepting, 503 + Connection: close (HTTP/2: GOAWAY) for new requests, in-flight
+// ones finish; then the database sessions close.
+app.closeOnSignals({ graceMs: 10_000, beforeExit: () => db.close() });

@@ -1,4 +1,7 @@
-/** The example app (`npm start`) starts, serves its API over HTTP/1.1 and HTTP/2, and stops on SIGTERM. */
+/**
+ * The example app (`npm start`) starts on PGlite with no database server, serves its API over HTTP/1.1
+ * and HTTP/2, and stops on SIGTERM; its migrations create exactly the tables its models declare.
+ */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http2 from 'node:http2';
@@ -15,11 +18,21 @@ it('npm start: the notes example works over HTTP/1.1 and HTTP/2 and shuts down c
   let out = '';
   child.stdout.on('data', (d: Buffer) => void (out += d));
   while (!out.includes('listening')) await new Promise((r) => setTimeout(r, 20));
+  expect(out).toMatch(/database: pglite/);
   const json = { 'content-type': 'application/json' };
-  const created = await fetch(`http://127.0.0.1:${port}/notes`, { method: 'POST', headers: json, body: JSON.stringify({ text: 'from the test' }) });
+  const post = (path: string, body: unknown) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: json, body: JSON.stringify(body) });
+  const user = await post('/users', { name: 'Ann', email: 'ann@example.com' });
+  expect(user.status).toBe(201);
+  expect((await post('/users', { name: 'Ann again', email: 'ann@example.com' })).status).toBe(409);
+  const created = await post('/notes', { ownerId: 1, text: 'from the test' });
   expect(created.status).toBe(201);
-  const invalid = await fetch(`http://127.0.0.1:${port}/notes`, { method: 'POST', headers: json, body: JSON.stringify({ text: '' }) });
+  expect((await post('/notes', { ownerId: 1, text: 'second, about milk' })).status).toBe(201);
+  expect((await post('/notes', { ownerId: 99, text: 'nobody' })).status).toBe(422);
+  const invalid = await post('/notes', { ownerId: 1, text: '' });
   expect(invalid.status).toBe(422);
+  expect(await (await fetch(`http://127.0.0.1:${port}/notes?q=MILK`)).json()).toMatchObject([{ id: 2, text: 'second, about milk' }]);
+  expect(((await (await fetch(`http://127.0.0.1:${port}/notes?limit=1&before=2`)).json()) as Array<{ id: number }>).map((n) => n.id)).toEqual([1]);
+  expect(await (await fetch(`http://127.0.0.1:${port}/users/1`)).json()).toMatchObject({ name: 'Ann', notes: [{ id: 2 }, { id: 1 }] });
   const doc = (await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json()) as { paths: Record<string, unknown> };
   expect(Object.keys(doc.paths)).toContain('/notes/{id}');
   const c = http2.connect(`http://127.0.0.1:${port}`);
@@ -27,13 +40,28 @@ it('npm start: the notes example works over HTTP/1.1 and HTTP/2 and shuts down c
   let body = '';
   q.on('data', (d: Buffer) => void (body += d));
   await once(q, 'end');
-  expect(JSON.parse(body)).toMatchObject({ id: 1, text: 'from the test' });
+  expect(JSON.parse(body)).toMatchObject({ id: 1, ownerId: 1, text: 'from the test' });
   c.close();
   expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
-  expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+  const ready = await fetch(`http://127.0.0.1:${port}/ready`);
+  expect(ready.status).toBe(200);
+  expect(await ready.json()).toMatchObject({ checks: { database: { status: 'ok' } } });
   expect(await (await fetch(`http://127.0.0.1:${port}/docs`)).text()).toContain('swagger-ui-bundle.js');
   expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toMatch(/^http_requests_total\{method="GET",route="\/health",status="200"\} 1$/m);
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   expect(code).toBe(0);
+});
+
+it('the example\'s migrations and models agree (no diff after migrating)', async () => {
+  const { createDb } = await import('../lib/app/db/index.js');
+  const { diffSchema, Migrator } = await import('../lib/app/orm/index.js');
+  const { users, notes } = await import('../examples/schema.js');
+  const db = createDb({ url: 'pglite://memory' });
+  try {
+    await new Migrator(db, join(import.meta.dirname, '..', 'examples/migrations')).up();
+    expect(await diffSchema(db, [users, notes])).toEqual({ up: [], down: [] });
+  } finally {
+    await db.close();
+  }
 });

@@ -363,7 +363,8 @@ export class App {
   /**
    * Closes gracefully on SIGTERM/SIGINT, then exits: stop accepting, answer new requests on kept-alive
    * connections with 503 + `Connection: close` (HTTP/2: GOAWAY), let in-flight requests finish within
-   * `graceMs` (default 30 s), and log progress. A second signal exits at once.
+   * `graceMs` (default 30 s), run `beforeExit` (close the database...), and log progress. A second
+   * signal exits at once.
    *
    * @example
    * ```ts
@@ -371,7 +372,7 @@ export class App {
    * app.closeOnSignals({ graceMs: 10_000 });
    * ```
    */
-  closeOnSignals(options: { graceMs?: number; signals?: readonly NodeJS.Signals[]; log?: (msg: string) => void } = {}): this {
+  closeOnSignals(options: { graceMs?: number; signals?: readonly NodeJS.Signals[]; log?: (msg: string) => void; beforeExit?: () => unknown } = {}): this {
     const log = options.log ?? ((m: string) => console.log(m));
     const graceMs = options.graceMs ?? 30_000;
     let closing = false;
@@ -384,10 +385,18 @@ export class App {
       const open = this.#server?.connections.size ?? 0;
       log(`${sig}: closing — no new connections, ${open} open, in-flight requests get up to ${graceMs} ms`);
       const t0 = Date.now();
-      void this.close(graceMs).then(() => {
-        log(`closed in ${Date.now() - t0} ms`);
-        process.exit(0);
-      });
+      void this.close(graceMs)
+        .then(() => options.beforeExit?.()) // e.g. close database sessions once requests are done
+        .then(
+          () => {
+            log(`closed in ${Date.now() - t0} ms`);
+            process.exit(0);
+          },
+          (err: unknown) => {
+            log(`closing failed: ${(err as Error).message}`);
+            process.exit(1);
+          },
+        );
     };
     for (const sig of options.signals ?? ['SIGTERM', 'SIGINT']) process.on(sig, onSignal);
     return this;
