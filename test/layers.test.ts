@@ -20,6 +20,7 @@ const ALLOWED: Record<string, string[]> = {
   // The database service is usable without the HTTP app: it loads none of it.
   'app/db': ['app/db', 'net'],
   'app/orm': ['app/orm', 'app/db', 'net'],
+  'app/auth': ['app', 'router', 'http1', 'http2', 'ws', 'net'],
 };
 
 /** `l` is `a` or inside it (`app/db` is inside `app`). */

@@ -42,6 +42,11 @@ export interface RouteOptions<S extends RouteSchema = RouteSchema> {
   bodyLimit?: number;
   /** Dependencies resolved (in order) after validation, before preHandler hooks and the handler — e.g. an auth check that throws 401. */
   deps?: readonly Dep<unknown>[];
+  /**
+   * Permissions the caller must hold (checked by the app's `authorize`, e.g. `rbac(...).authorize`,
+   * after `deps`): 401 when nobody is authenticated, 403 when the caller lacks one.
+   */
+  requires?: readonly string[];
 }
 /** Onion middleware: code before `await next()` runs on the way in, after it on the way out. */
 export type Middleware = (ctx: Context, next: () => Promise<void>) => unknown | Promise<unknown>;
@@ -96,6 +101,11 @@ export interface AppOptions {
   trustProxy?: TrustProxy;
   /** Secrets for signed cookies: the first signs, all verify (rotate by prepending a new one). */
   cookieSecrets?: readonly string[];
+  /**
+   * Checks a route's `requires` for a request: throw 401/403 (see `rbac()` in covet/app/auth). Routes
+   * with `requires` cannot be added without it.
+   */
+  authorize?: (ctx: Context, required: readonly string[]) => void | Promise<void>;
 }
 
 export interface RouteEntry {
@@ -207,6 +217,7 @@ export class App {
     const opts = typeof options === 'function' ? {} : options;
     const h = (typeof options === 'function' ? options : handler!) as Handler;
     const compiled = opts.schema === undefined ? null : compileSchema(opts.schema);
+    if (opts.requires !== undefined && this.config.authorize === undefined) throw new Error(`${path}: a route with "requires" needs createApp({ authorize }) (e.g. rbac(...).authorize)`);
     this.router.add(method, path, { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled });
     return this;
   }
@@ -275,6 +286,8 @@ export class App {
       }
       const deps = found.store.options.deps;
       if (deps !== undefined) for (const d of deps) await ctx.use(d);
+      const requires = found.store.options.requires;
+      if (requires !== undefined) await this.config.authorize!(ctx, requires);
       for (const h of hooks.preHandler) {
         await h(ctx);
         if (res.finished) return;

@@ -1,9 +1,10 @@
 /**
- * The few events a response emits — `'drain'` (backpressure relieved), `'finish'` (`end` called),
- * `'close'` (connection or stream gone) — without an EventEmitter per response: listeners are stored
+ * The few events a response emits — `'head'` (the head is about to be written: headers may still be
+ * set), `'drain'` (backpressure relieved), `'finish'` (`end` called), `'close'` (connection or stream
+ * gone) — without an EventEmitter per response: listeners are stored
  * only when someone listens. Shared by the HTTP/1.1 and HTTP/2 responses.
  */
-export type ResponseEvent = 'drain' | 'finish' | 'close';
+export type ResponseEvent = 'head' | 'drain' | 'finish' | 'close';
 
 export class ResponseEvents {
   #listeners: Map<ResponseEvent, Array<() => void>> | null = null;

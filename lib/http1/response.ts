@@ -242,6 +242,7 @@ export class Http1Response extends ResponseEvents {
    * streaming. `inlineBody` is an ASCII body to send in the same write.
    */
   #sendHead(bodyLength: number, inlineBody: string): void {
+    this._emit('head'); // last chance to set headers (sessions, cookies)
     const st = this.statusCode;
     if (!Number.isInteger(st) || st < 100 || st > 999) throw new RangeError(`invalid status code ${st}`);
     const sink = this.#sink;

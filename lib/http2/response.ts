@@ -115,6 +115,7 @@ export class Http2Response extends ResponseEvents {
   write(chunk: string | Buffer | Uint8Array): boolean {
     if (this.finished) throw new Error('write after end');
     if (!this.headersSent) {
+      this._emit('head'); // last chance to set headers (sessions, cookies)
       this.headersSent = true;
       this.#sink.sendHeaders(this.#fields(-1), false);
     }
@@ -129,6 +130,7 @@ export class Http2Response extends ResponseEvents {
     const noBody = this.#sink.isHead || this.statusCode === 204 || this.statusCode === 304;
     const trailers = this.#trailers;
     if (!this.headersSent) {
+      this._emit('head'); // last chance to set headers (sessions, cookies)
       this.headersSent = true;
       const len = b === null ? 0 : b.length;
       const bodyless = noBody || len === 0;

@@ -1,5 +1,13 @@
 /**
- * `covet/app/auth`: JWT, passwords, sessions, CSRF, RBAC, rate limiting, API keys, OAuth2/OIDC client.
+ * `covet/app/auth`: JWT, refresh tokens, passwords, sessions, CSRF, RBAC, rate limiting, API keys and an
+ * OAuth2/OIDC client. Each is usable on its own and as app middleware.
  * @module
  */
 export * from './jwt.js';
+export * from './refresh.js';
+export * from './passwords.js';
+export * from './rate-limit.js';
+export * from './rbac.js';
+export * from './session.js';
+export * from './csrf.js';
+export * from './api-keys.js';

@@ -1,0 +1,237 @@
+/**
+ * Sessions: server-side (the cookie holds only a random id; data in memory, Redis or PostgreSQL) or
+ * cookie sessions (the data itself in a signed cookie). Idle and absolute expiry, id rotation on login
+ * (`regenerate`, against session fixation), and secure cookie defaults (HttpOnly, Secure, SameSite=Lax,
+ * `__Host-` prefix when Secure). The cookie is written when the response head goes out, so handlers
+ * may change the session until then.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { Queryable } from '../db/db.js';
+import type { Context } from '../context.js';
+import { serializeCookie, signCookieValue, unsignCookieValue, type CookieOptions } from '../cookies.js';
+
+export interface SessionRecord {
+  data: Record<string, unknown>;
+  /** ms since the epoch. */
+  createdAt: number;
+  lastSeen: number;
+}
+
+export interface SessionStore {
+  get(id: string): Promise<SessionRecord | null>;
+  set(id: string, rec: SessionRecord, ttlMs: number): Promise<void>;
+  delete(id: string): Promise<void>;
+}
+
+export class MemorySessionStore implements SessionStore {
+  readonly #m = new Map<string, { rec: string; expires: number }>();
+  async get(id: string): Promise<SessionRecord | null> {
+    const e = this.#m.get(id);
+    if (e === undefined) return null;
+    if (e.expires < Date.now()) {
+      this.#m.delete(id);
+      return null;
+    }
+    return JSON.parse(e.rec) as SessionRecord;
+  }
+  async set(id: string, rec: SessionRecord, ttlMs: number): Promise<void> {
+    this.#m.set(id, { rec: JSON.stringify(rec), expires: Date.now() + ttlMs });
+    if (this.#m.size % 1000 === 0) for (const [k, v] of this.#m) if (v.expires < Date.now()) this.#m.delete(k);
+  }
+  async delete(id: string): Promise<void> {
+    this.#m.delete(id);
+  }
+}
+
+export class RedisSessionStore implements SessionStore {
+  constructor(
+    readonly redis: Redis,
+    readonly prefix = 'covet:sess:',
+  ) {}
+  async get(id: string): Promise<SessionRecord | null> {
+    const s = await this.redis.get(this.prefix + id);
+    return s === null ? null : (JSON.parse(s) as SessionRecord);
+  }
+  async set(id: string, rec: SessionRecord, ttlMs: number): Promise<void> {
+    await this.redis.set(this.prefix + id, JSON.stringify(rec), 'PX', Math.max(1, Math.ceil(ttlMs)));
+  }
+  async delete(id: string): Promise<void> {
+    await this.redis.del(this.prefix + id);
+  }
+}
+
+/** Sessions in a PostgreSQL table (created on first use), expired rows removed now and then. */
+export class PgSessionStore implements SessionStore {
+  #ready: Promise<void> | null = null;
+  constructor(
+    readonly db: Queryable & { exec?(sql: string): Promise<void> },
+    readonly table = 'covet_sessions',
+  ) {}
+  #init(): Promise<void> {
+    return (this.#ready ??= this.db
+      .query(`create table if not exists "${this.table}" (id text primary key, data jsonb not null, expires_at timestamptz not null)`)
+      .then(() => undefined));
+  }
+  async get(id: string): Promise<SessionRecord | null> {
+    await this.#init();
+    const r = await this.db.query<{ data: SessionRecord }>(`select data from "${this.table}" where id = $1 and expires_at > now()`, [id]);
+    return r.rows[0]?.data ?? null;
+  }
+  async set(id: string, rec: SessionRecord, ttlMs: number): Promise<void> {
+    await this.#init();
+    await this.db.query(`insert into "${this.table}" (id, data, expires_at) values ($1, $2, now() + $3 * interval '1 millisecond') on conflict (id) do update set data = excluded.data, expires_at = excluded.expires_at`, [id, rec, Math.ceil(ttlMs)]);
+    if (Math.random() < 0.01) await this.db.query(`delete from "${this.table}" where expires_at < now()`);
+  }
+  async delete(id: string): Promise<void> {
+    await this.#init();
+    await this.db.query(`delete from "${this.table}" where id = $1`, [id]);
+  }
+}
+
+export interface SessionOptions {
+  /** Where data lives; `'cookie'` keeps it in the signed cookie (small data only, ~4 KB). */
+  store: SessionStore | 'cookie';
+  /** Signing secrets (the first signs, all verify). */
+  secrets: readonly string[];
+  /** Cookie name. Default `__Host-sid` when secure, else `sid`. */
+  name?: string;
+  /** Expire after this long without a request. Default 30 minutes. */
+  idleMs?: number;
+  /** Expire this long after creation whatever the activity. Default 12 hours. */
+  absoluteMs?: number;
+  /** Cookie attributes; defaults HttpOnly, Secure, SameSite=Lax, Path=/. Set `secure: false` for plain-HTTP development. */
+  cookie?: Omit<CookieOptions, 'maxAge' | 'expires' | 'signed'>;
+}
+
+/**
+ * The session of a request (see {@link session}). Changes are written to the store at once (await
+ * them), so the session is saved before the answer reaches the client and its next request.
+ */
+export class Session {
+  data: Record<string, unknown>;
+  id: string;
+  createdAt: number;
+  /** @internal */ destroyed = false;
+  /** @internal */ changed = false;
+  /** @internal */ isNew: boolean;
+  readonly #save: (s: Session) => Promise<void>;
+  readonly #remove: (id: string) => Promise<void>;
+
+  /** @internal */
+  constructor(id: string, rec: SessionRecord | null, save: (s: Session) => Promise<void>, remove: (id: string) => Promise<void>) {
+    this.id = id;
+    this.isNew = rec === null;
+    this.data = rec?.data ?? {};
+    this.createdAt = rec?.createdAt ?? Date.now();
+    this.#save = save;
+    this.#remove = remove;
+  }
+
+  get<T = unknown>(key: string): T | undefined {
+    return this.data[key] as T | undefined;
+  }
+
+  async set(key: string, value: unknown): Promise<void> {
+    this.data[key] = value;
+    this.changed = true;
+    await this.#save(this);
+  }
+
+  async delete(key: string): Promise<void> {
+    delete this.data[key];
+    this.changed = true;
+    await this.#save(this);
+  }
+
+  /** A new id for the same data (call at login and privilege changes: defeats session fixation). */
+  async regenerate(): Promise<void> {
+    const old = this.id;
+    this.id = newId();
+    this.createdAt = Date.now();
+    this.changed = true;
+    if (!this.isNew) await this.#remove(old);
+    await this.#save(this);
+  }
+
+  /** Ends the session (logout): data dropped, cookie cleared. */
+  async destroy(): Promise<void> {
+    this.destroyed = true;
+    this.data = {};
+    await this.#remove(this.id);
+  }
+}
+
+const newId = (): string => randomBytes(24).toString('base64url');
+
+/** The request's session (after the `session()` middleware). */
+export function sessionOf(ctx: Context): Session {
+  const s = ctx.state.session;
+  if (!(s instanceof Session)) throw new Error('no session: add app.use(session({...})) first');
+  return s;
+}
+
+/**
+ * @example
+ * ```ts
+ * app.use(session({ store: new RedisSessionStore(redis), secrets: [process.env.SESSION_SECRET!] }));
+ * app.post('/login', async (ctx) => {
+ *   const s = sessionOf(ctx);
+ *   await s.regenerate(); // a new id at login
+ *   await s.set('userId', user.id);
+ * });
+ * ```
+ */
+export function session(options: SessionOptions) {
+  const cookieOpts: CookieOptions = { httpOnly: true, secure: true, sameSite: 'lax', path: '/', ...options.cookie };
+  const name = options.name ?? (cookieOpts.secure === true && cookieOpts.domain === undefined ? '__Host-sid' : 'sid');
+  const idleMs = options.idleMs ?? 30 * 60_000;
+  const absoluteMs = options.absoluteMs ?? 12 * 3_600_000;
+  const store = options.store;
+  return async (ctx: Context, next: () => Promise<void>): Promise<void> => {
+    const raw = ctx.cookies[name];
+    const value = raw === undefined ? undefined : unsignCookieValue(raw, options.secrets);
+    const now = Date.now();
+    let rec: SessionRecord | null = null;
+    let id = newId();
+    if (value !== undefined) {
+      if (store === 'cookie') {
+        try {
+          rec = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as SessionRecord;
+        } catch {
+          rec = null;
+        }
+      } else {
+        rec = await store.get(value);
+        if (rec !== null) id = value;
+      }
+      // Idle and absolute expiry are checked here too: a store's TTL is only a backstop.
+      if (rec !== null && (now - rec.lastSeen > idleMs || now - rec.createdAt > absoluteMs)) {
+        if (store !== 'cookie') await store.delete(value);
+        rec = null;
+        id = newId();
+      }
+    }
+    const ttl = (x: Session): number => Math.max(1, Math.min(idleMs, absoluteMs - (Date.now() - x.createdAt)));
+    const save = store === 'cookie' ? async () => {} : (x: Session) => store.set(x.id, { data: x.data, createdAt: x.createdAt, lastSeen: Date.now() }, ttl(x));
+    const remove = store === 'cookie' ? async () => {} : (sid: string) => store.delete(sid);
+    const s = new Session(id, rec, save, remove);
+    ctx.state.session = s;
+    const hadCookie = raw !== undefined;
+    // Activity extends the idle deadline: refresh the stored record (and cookie) now and then, not on
+    // every request.
+    const touch = rec !== null && now - rec.lastSeen > idleMs / 10;
+    if (touch) await save(s);
+    ctx.res.once('head', () => {
+      if (s.destroyed) {
+        if (hadCookie) ctx.res.appendHeader('set-cookie', serializeCookie(name, '', { ...cookieOpts, maxAge: 0, expires: new Date(0) }));
+        return;
+      }
+      if (!s.changed && !touch && !(store === 'cookie' && s.isNew && Object.keys(s.data).length > 0)) return;
+      if (s.isNew && Object.keys(s.data).length === 0) return; // nothing to remember: no cookie
+      const payload = store === 'cookie' ? Buffer.from(JSON.stringify({ data: s.data, createdAt: s.createdAt, lastSeen: Date.now() })).toString('base64url') : s.id;
+      ctx.res.appendHeader('set-cookie', serializeCookie(name, signCookieValue(payload, options.secrets), { ...cookieOpts, maxAge: Math.ceil(ttl(s) / 1000) }));
+    });
+    await next();
+  };
+}
