@@ -102,6 +102,8 @@ export interface SessionOptions {
   absoluteMs?: number;
   /** Cookie attributes; defaults HttpOnly, Secure, SameSite=Lax, Path=/. Set `secure: false` for plain-HTTP development. */
   cookie?: Omit<CookieOptions, 'maxAge' | 'expires' | 'signed'>;
+  /** Clock in ms (tests). */
+  now?: () => number;
 }
 
 /**
@@ -117,13 +119,15 @@ export class Session {
   /** @internal */ isNew: boolean;
   readonly #save: (s: Session) => Promise<void>;
   readonly #remove: (id: string) => Promise<void>;
+  readonly #now: () => number;
 
   /** @internal */
-  constructor(id: string, rec: SessionRecord | null, save: (s: Session) => Promise<void>, remove: (id: string) => Promise<void>) {
+  constructor(id: string, rec: SessionRecord | null, save: (s: Session) => Promise<void>, remove: (id: string) => Promise<void>, now: () => number = Date.now) {
     this.id = id;
     this.isNew = rec === null;
     this.data = rec?.data ?? {};
-    this.createdAt = rec?.createdAt ?? Date.now();
+    this.#now = now;
+    this.createdAt = rec?.createdAt ?? now();
     this.#save = save;
     this.#remove = remove;
   }
@@ -148,7 +152,7 @@ export class Session {
   async regenerate(): Promise<void> {
     const old = this.id;
     this.id = newId();
-    this.createdAt = Date.now();
+    this.createdAt = this.#now();
     this.changed = true;
     if (!this.isNew) await this.#remove(old);
     await this.#save(this);
@@ -188,10 +192,11 @@ export function session(options: SessionOptions) {
   const idleMs = options.idleMs ?? 30 * 60_000;
   const absoluteMs = options.absoluteMs ?? 12 * 3_600_000;
   const store = options.store;
+  const clock = options.now ?? Date.now;
   return async (ctx: Context, next: () => Promise<void>): Promise<void> => {
     const raw = ctx.cookies[name];
     const value = raw === undefined ? undefined : unsignCookieValue(raw, options.secrets);
-    const now = Date.now();
+    const now = clock();
     let rec: SessionRecord | null = null;
     let id = newId();
     if (value !== undefined) {
@@ -212,10 +217,10 @@ export function session(options: SessionOptions) {
         id = newId();
       }
     }
-    const ttl = (x: Session): number => Math.max(1, Math.min(idleMs, absoluteMs - (Date.now() - x.createdAt)));
-    const save = store === 'cookie' ? async () => {} : (x: Session) => store.set(x.id, { data: x.data, createdAt: x.createdAt, lastSeen: Date.now() }, ttl(x));
+    const ttl = (x: Session): number => Math.max(1, Math.min(idleMs, absoluteMs - (clock() - x.createdAt)));
+    const save = store === 'cookie' ? async () => {} : (x: Session) => store.set(x.id, { data: x.data, createdAt: x.createdAt, lastSeen: clock() }, ttl(x));
     const remove = store === 'cookie' ? async () => {} : (sid: string) => store.delete(sid);
-    const s = new Session(id, rec, save, remove);
+    const s = new Session(id, rec, save, remove, clock);
     ctx.state.session = s;
     const hadCookie = raw !== undefined;
     // Activity extends the idle deadline: refresh the stored record (and cookie) now and then, not on
@@ -229,7 +234,7 @@ export function session(options: SessionOptions) {
       }
       if (!s.changed && !touch && !(store === 'cookie' && s.isNew && Object.keys(s.data).length > 0)) return;
       if (s.isNew && Object.keys(s.data).length === 0) return; // nothing to remember: no cookie
-      const payload = store === 'cookie' ? Buffer.from(JSON.stringify({ data: s.data, createdAt: s.createdAt, lastSeen: Date.now() })).toString('base64url') : s.id;
+      const payload = store === 'cookie' ? Buffer.from(JSON.stringify({ data: s.data, createdAt: s.createdAt, lastSeen: clock() })).toString('base64url') : s.id;
       ctx.res.appendHeader('set-cookie', serializeCookie(name, signCookieValue(payload, options.secrets), { ...cookieOpts, maxAge: Math.ceil(ttl(s) / 1000) }));
     });
     await next();
