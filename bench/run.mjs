@@ -15,6 +15,7 @@ const BENCHES = {
   app: async () => (await import('./app.mjs')).runAppBench(),
   serializer: async () => (await import('./serializer.mjs')).runSerializerBench(),
   db: async () => (await import('./db.mjs')).runDbBench(),
+  auth: async () => (await import('./auth.mjs')).runAuthBench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {

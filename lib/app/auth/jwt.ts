@@ -125,6 +125,28 @@ function signBytes(alg: JwtAlgorithm, key: KeyObject, data: Buffer): Buffer {
   return cryptoSign(HASH[alg], data, key);
 }
 
+type VerifyFn = (data: Buffer, sig: Buffer) => boolean;
+
+/** Per key and algorithm, a verifier with its options built once (or null: the key does not fit). */
+const verifiers = new WeakMap<KeyObject, Map<JwtAlgorithm, VerifyFn | null>>();
+
+function verifierFor(alg: JwtAlgorithm, key: KeyObject): VerifyFn | null {
+  let m = verifiers.get(key);
+  if (m === undefined) verifiers.set(key, (m = new Map()));
+  let fn = m.get(alg);
+  if (fn !== undefined) return fn;
+  if (!fits(alg, key)) fn = null;
+  else if (alg.startsWith('HS')) fn = (data, sig) => verifyBytes(alg, key, data, sig);
+  else {
+    const pub = key.type === 'private' ? createPublicKey(key) : key;
+    const hash = HASH[alg];
+    const opts = alg === 'PS256' ? { key: pub, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 } : alg.startsWith('ES') ? { key: pub, dsaEncoding: 'ieee-p1363' as const } : pub;
+    fn = (data, sig) => cryptoVerify(hash, data, opts, sig);
+  }
+  m.set(alg, fn);
+  return fn;
+}
+
 function verifyBytes(alg: JwtAlgorithm, key: KeyObject, data: Buffer, sig: Buffer): boolean {
   if (alg.startsWith('HS')) {
     const mac = createHmac(HASH[alg]!, key).update(data).digest();
@@ -389,7 +411,9 @@ export class JwtVerifier {
     if (keys.length === 0) throw new JwtError(header.kid !== undefined ? 'UNKNOWN_KEY' : 'ALG_NOT_ALLOWED', header.kid !== undefined ? `no key "${header.kid}" for ${alg}` : `no key accepts ${alg}`);
     let ok = false;
     for (const k of keys) {
-      if (k.algorithms.includes(alg) && fits(alg, k.key) && verifyBytes(alg, k.key, input, sig)) {
+      if (!k.algorithms.includes(alg)) continue;
+      const v = verifierFor(alg, k.key);
+      if (v !== null && v(input, sig)) {
         ok = true;
         break;
       }
