@@ -11,3 +11,4 @@ export * from './rbac.js';
 export * from './session.js';
 export * from './csrf.js';
 export * from './api-keys.js';
+export * from './oidc.js';

@@ -253,8 +253,11 @@ export class RemoteJwks implements KeySource {
   #set: KeySet | null = null;
   #fetchedAt = 0;
   #pending: Promise<KeySet> | null = null;
-  constructor(url: string, options: { cacheMs?: number; cooldownMs?: number } = {}) {
+  readonly #defaults: Partial<Record<string, JwtAlgorithm>>;
+  /** `defaults`: the algorithm of JWKs without `alg`, by `kty` (OpenID providers: RSA → RS256). */
+  constructor(url: string, options: { cacheMs?: number; cooldownMs?: number; defaults?: Partial<Record<string, JwtAlgorithm>> } = {}) {
     this.#url = url;
+    this.#defaults = options.defaults ?? {};
     this.#cacheMs = options.cacheMs ?? 10 * 60_000;
     this.#cooldownMs = options.cooldownMs ?? 30_000;
   }
@@ -273,7 +276,7 @@ export class RemoteJwks implements KeySource {
       try {
         const res = await fetch(this.#url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
         if (!res.ok) throw new Error(`JWKS ${this.#url} answered ${res.status}`);
-        this.#set = KeySet.fromJwks((await res.json()) as { keys: JsonWebKey[] });
+        this.#set = KeySet.fromJwks((await res.json()) as { keys: JsonWebKey[] }, this.#defaults);
         this.#fetchedAt = Date.now();
         return this.#set;
       } finally {
