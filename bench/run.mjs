@@ -16,6 +16,7 @@ const BENCHES = {
   serializer: async () => (await import('./serializer.mjs')).runSerializerBench(),
   db: async () => (await import('./db.mjs')).runDbBench(),
   auth: async () => (await import('./auth.mjs')).runAuthBench(),
+  cache: async () => (await import('./cache.mjs')).runCacheBench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {

@@ -8,6 +8,6 @@ export * from './columns.js';
 export { table, createTableSql, snakeCase, type Table, type Row, type Insert, type Columns, type IndexSpec, type AnyColumn } from './table.js';
 export { compileWhere, escapeLike, type Where, type Comparison } from './where.js';
 export { belongsTo, hasMany, hasOne, manyToMany, type Relation, type BelongsTo, type HasMany, type HasOne, type ManyToMany } from './relations.js';
-export { Repository, type FindOptions, type OrderBy, type Direction, type Aggregates, type ConflictOptions, type RelationWhere, type WithResult, type Relations } from './repository.js';
+export { Repository, tableTag, type QueryCache, type FindOptions, type OrderBy, type Direction, type Aggregates, type ConflictOptions, type RelationWhere, type WithResult, type Relations } from './repository.js';
 export { createOrm, type Orm, type Schema } from './orm.js';
 export { Migrator, loadMigrations, diffSchema, generateMigration, type Migration, type MigrationStatus, type SchemaDiff } from './migrate.js';

@@ -3,7 +3,7 @@
  * resolved by table, and `orm.transaction` giving the same repositories inside a transaction.
  */
 import type { Queryable, TransactionOptions } from '../db/db.js';
-import { Repository, type RelationRegistry, type Relations } from './repository.js';
+import { Repository, type QueryCache, type RelationRegistry, type Relations } from './repository.js';
 import type { Table } from './table.js';
 
 export interface Schema {
@@ -40,12 +40,15 @@ export type Orm<S extends Schema> = Repos<S> & {
  *   relations: { notes: { owner: belongsTo(() => users, 'ownerId') }, users: { notes: hasMany(() => notes, 'ownerId') } },
  * });
  * const withOwners = await orm.notes.findMany({ with: { owner: true } });
+ * // With a cache (covet/app/cache): results cached by statement, dropped when the ORM writes their tables.
+ * const cached = createOrm(db, schema, { cache });
+ * await cached.notes.findMany({ where: { ownerId: 1 }, cache: { ttl: 30_000 } });
  * ```
  */
-export function createOrm<S extends Schema>(db: Queryable, schema: S): Orm<S> {
+export function createOrm<S extends Schema>(db: Queryable, schema: S, options: { cache?: QueryCache } = {}): Orm<S> {
   const byTable = new Map<Table, Relations>();
   for (const [name, t] of Object.entries(schema.tables)) byTable.set(t, schema.relations?.[name] ?? {});
-  const registry: RelationRegistry = { relationsOf: (t) => byTable.get(t) ?? {} };
+  const registry: RelationRegistry = { relationsOf: (t) => byTable.get(t) ?? {}, cache: options.cache };
   const build = (exec: Queryable): Orm<S> => {
     const orm: Record<string, unknown> = {
       db: exec,

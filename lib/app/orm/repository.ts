@@ -30,6 +30,11 @@ export interface FindOptions<T extends Table, R extends Relations = Relations> {
   select?: ReadonlyArray<keyof Row<T> & string>;
   /** Relations to load with the rows (one query per relation). */
   with?: { [K in keyof R]?: true | FindOptions<Table> };
+  /**
+   * Cache the result (needs `createOrm(db, schema, { cache })`) for `ttl` ms, keyed by the statement and
+   * its values, tagged by every table read; any ORM write to those tables drops it.
+   */
+  cache?: { ttl?: number } | true;
 }
 
 /** A filter on a relation: the row has `some`/`none` related rows matching, or its `is` target matches. */
@@ -59,10 +64,20 @@ export interface ConflictOptions<T extends Table> {
   update?: ReadonlyArray<keyof Row<T> & string>;
 }
 
-/** How the ORM resolves a table's relations (the registry lives in `createOrm`). */
+/** What the ORM needs of a cache (covet/app/cache's `Cache` fits) to cache query results. */
+export interface QueryCache {
+  getOrSet<T>(key: string, load: () => Promise<T>, options: { ttl?: number; tags?: readonly string[] }): Promise<T>;
+  invalidateTag(tag: string): Promise<void>;
+}
+
+/** How the ORM resolves a table's relations, and its query cache (both live in `createOrm`). */
 export interface RelationRegistry {
   relationsOf(t: Table): Relations;
+  cache?: QueryCache;
 }
+
+/** The cache tag of a table's query results: dropped whenever the ORM writes to the table. */
+export const tableTag = (t: Table): string => `orm:${t.name}`;
 
 export class Repository<T extends Table, R extends Relations = Relations> {
   readonly table: T;
@@ -91,6 +106,13 @@ export class Repository<T extends Table, R extends Relations = Relations> {
    * ```
    */
   async findMany<W extends FindOptions<T, R>['with'] = undefined>(options: FindOptions<T, R> & { with?: W } = {}): Promise<Array<WithResult<T, R, W>>> {
+    const cache = this.#registry.cache;
+    if (options.cache !== undefined && cache !== undefined) {
+      const q = this.selectSql(options).compile();
+      const tags = [tableTag(this.table), ...relatedTables(this.table, this.#registry, options.with as Record<string, unknown> | undefined).map(tableTag)];
+      const { cache: _c, ...uncached } = options;
+      return cache.getOrSet(`orm:${q.text}:${JSON.stringify(q.values)}:${JSON.stringify(options.with ?? null)}`, () => this.findMany(uncached as typeof options), { ttl: options.cache === true ? undefined : options.cache.ttl, tags });
+    }
     const rows = (await this.#db.query(this.selectSql(options))).rows as Record<string, unknown>[];
     if (options.with !== undefined) await loadRelations(this.#db, this.table, this.#registry, rows, options.with as Record<string, true | FindOptions<Table>>);
     return rows as Array<WithResult<T, R, W>>;
@@ -174,7 +196,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
       else q = sql`${q} on conflict (${target}) do update set ${sql.unsafe(c.update.map((k) => `${quote(t.sqlNames[k]!)} = excluded.${quote(t.sqlNames[k]!)}`).join(', '))}`;
     }
     q = sql`${q} returning ${sql.unsafe(selectList(t, quote(t.name)))}`;
-    return (await this.#db.query(q)).rows as Row<T>[];
+    return this.#write(q);
   }
 
   /** Insert or update on conflict of `target` (all given columns updated). */
@@ -196,7 +218,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     });
     const a = quote(t.name);
     const q = sql`update ${sql.unsafe(a)} set ${sql.join(assigns)} where ${this.#where(a, where as Record<string, unknown>)} returning ${sql.unsafe(selectList(t, a))}`;
-    return (await this.#db.query(q)).rows as Row<T>[];
+    return this.#write(q);
   }
 
   /** Deletes the rows matching `where`, returning them. */
@@ -204,7 +226,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     const t = this.table;
     const a = quote(t.name);
     const q = sql`delete from ${sql.unsafe(a)} where ${this.#where(a, where as Record<string, unknown>)} returning ${sql.unsafe(selectList(t, a))}`;
-    return (await this.#db.query(q)).rows as Row<T>[];
+    return this.#write(q);
   }
 
   /**
@@ -221,6 +243,13 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     return rows as Array<Row<T> & { [P in K]: RelResult<R[K]> }>;
   }
 
+  /** Runs a write and drops cached results that read this table. */
+  async #write(q: Sql): Promise<Row<T>[]> {
+    const rows = (await this.#db.query(q)).rows as Row<T>[];
+    await this.#registry.cache?.invalidateTag(tableTag(this.table));
+    return rows;
+  }
+
   #where(alias: string, where: Record<string, unknown> | undefined): Sql {
     const rels = this.#registry.relationsOf(this.table);
     return compileWhere(this.table, alias, where, (key, filter) => {
@@ -228,6 +257,22 @@ export class Repository<T extends Table, R extends Relations = Relations> {
       return rel === undefined ? undefined : relationCondition(this.table, alias, rel, filter as RelationWhere, this.#registry);
     });
   }
+}
+
+/** Tables whose rows a `with` reads (relation targets and join tables, nested levels included). */
+function relatedTables(t: Table, registry: RelationRegistry, withs: Record<string, unknown> | undefined): Table[] {
+  if (withs === undefined) return [];
+  const out: Table[] = [];
+  const rels = registry.relationsOf(t);
+  for (const [name, opts] of Object.entries(withs)) {
+    const rel = rels[name];
+    if (rel === undefined || opts === undefined) continue;
+    const target = rel.target();
+    out.push(target);
+    if (rel.kind === 'manyToMany') out.push(rel.through());
+    if (typeof opts === 'object' && opts !== null) out.push(...relatedTables(target, registry, (opts as FindOptions<Table>).with as Record<string, unknown> | undefined));
+  }
+  return out;
 }
 
 function normalizeOrder(t: Table, orderBy: OrderBy<Table> | undefined): Array<[string, Direction]> {

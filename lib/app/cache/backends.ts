@@ -1,0 +1,289 @@
+/**
+ * Cache backends. Memory: an LRU bounded by entries and bytes, tags indexed in process. Redis: entries
+ * as hashes (value bytes + deadlines + format), tags as sets, invalidation and locks in Lua/NX; when
+ * Redis is unreachable it degrades to a pass-through (misses, no-op writes), logs once, and recovers by
+ * itself. Two-level: memory in front of Redis; every write and invalidation is published on a Redis
+ * channel so other instances drop their L1 copies.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { CacheBackend, Entry } from './cache.js';
+import { coarseNow } from './clock.js';
+import { Lru } from './lru.js';
+
+/** Turns values into bytes for Redis and back. Default: JSON, with Buffers and strings stored as-is. */
+export interface Serializer {
+  encode(value: unknown): { format: string; bytes: Buffer | string };
+  decode(format: string, bytes: Buffer): unknown;
+}
+
+export const defaultSerializer: Serializer = {
+  encode(v) {
+    if (Buffer.isBuffer(v)) return { format: 'b', bytes: v };
+    if (typeof v === 'string') return { format: 's', bytes: v };
+    return { format: 'j', bytes: JSON.stringify(v) ?? 'null' };
+  },
+  decode(format, bytes) {
+    if (format === 'b') return bytes;
+    if (format === 's') return bytes.toString('utf8');
+    return JSON.parse(bytes.toString('utf8')) as unknown;
+  },
+};
+
+/** In-process entries (values kept as they are: no copy, no serialization). */
+export class MemoryBackend implements CacheBackend {
+  readonly lru: Lru<Entry>;
+  readonly #tags = new Map<string, Set<string>>();
+
+  constructor(options: { maxEntries?: number; maxBytes?: number; sizeOf?: (value: unknown) => number } = {}) {
+    this.lru = new Lru<Entry>({
+      maxEntries: options.maxEntries ?? 10_000,
+      maxBytes: options.maxBytes,
+      sizeOf: options.maxBytes === undefined ? undefined : (e) => (options.sizeOf ?? approximateSize)(e.value),
+      onRemove: (key, e) => {
+        for (const t of e.tags) this.#tags.get(t)?.delete(key);
+      },
+    });
+  }
+
+  get(key: string): Entry | undefined {
+    const e = this.lru.get(key);
+    if (e !== undefined && e.stale <= coarseNow()) {
+      this.lru.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  peek(key: string): Entry | undefined {
+    return this.get(key);
+  }
+
+  set(key: string, entry: Entry): void {
+    this.lru.set(key, entry);
+    if (entry.tags.length === 0) return;
+    for (const t of entry.tags) {
+      let s = this.#tags.get(t);
+      if (s === undefined) this.#tags.set(t, (s = new Set()));
+      s.add(key);
+    }
+  }
+
+  delete(key: string): void {
+    this.lru.delete(key);
+  }
+
+  invalidateTag(tag: string): void {
+    const keys = this.#tags.get(tag);
+    if (keys === undefined) return;
+    this.#tags.delete(tag);
+    for (const k of [...keys]) this.lru.delete(k);
+  }
+}
+
+/** Bytes a value takes, roughly (for `maxBytes`). */
+export function approximateSize(v: unknown): number {
+  if (typeof v === 'string') return 2 * v.length;
+  if (v instanceof Uint8Array) return v.byteLength;
+  if (v === null || typeof v !== 'object') return 8;
+  try {
+    return 2 * (JSON.stringify(v)?.length ?? 8);
+  } catch {
+    return 1024;
+  }
+}
+
+const INVALIDATE_TAG = `local keys = redis.call('SMEMBERS', KEYS[1])
+for i = 1, #keys do redis.call('DEL', keys[i]) end
+redis.call('DEL', KEYS[1])
+return #keys`;
+
+/** Entries in Redis under `prefix`. */
+export class RedisBackend implements CacheBackend {
+  readonly redis: Redis;
+  readonly #prefix: string;
+  readonly #ser: Serializer;
+  readonly #log: (msg: string) => void;
+  readonly #owner = randomBytes(8).toString('hex');
+  #down = false;
+
+  constructor(redis: Redis, options: { prefix?: string; serializer?: Serializer; log?: (msg: string) => void } = {}) {
+    this.redis = redis;
+    this.#prefix = options.prefix ?? 'covet:cache:';
+    this.#ser = options.serializer ?? defaultSerializer;
+    this.#log = options.log ?? ((m) => console.warn(m));
+    if (typeof (redis as unknown as Record<string, unknown>).covetInvalidateTag !== 'function') redis.defineCommand('covetInvalidateTag', { numberOfKeys: 1, lua: INVALIDATE_TAG });
+  }
+
+  /** Whether the last Redis call failed (the cache is passing through). */
+  get degraded(): boolean {
+    return this.#down;
+  }
+
+  async #safe<T>(op: () => Promise<T>, fallback: T): Promise<T> {
+    try {
+      const v = await op();
+      if (this.#down) {
+        this.#down = false;
+        this.#log('cache: Redis is back; caching again');
+      }
+      return v;
+    } catch (err) {
+      if (!this.#down) {
+        this.#down = true;
+        this.#log(`cache: Redis unavailable (${(err as Error).message}); passing through until it is back`);
+      }
+      return fallback;
+    }
+  }
+
+  get(key: string): Promise<Entry | undefined> {
+    return this.#safe(async () => {
+      const [v, f, fresh, stale, tags] = await this.redis.hmgetBuffer(this.#prefix + key, 'v', 'f', 'fresh', 'stale', 'tags');
+      if (v === null || f === null || fresh === null || stale === null) return undefined;
+      const s = Number(stale.toString());
+      if (s <= Date.now()) return undefined;
+      return { value: this.#ser.decode(f.toString(), v), fresh: Number(fresh.toString()), stale: s, tags: tags === null || tags.length === 0 ? [] : tags.toString().split('\n') };
+    }, undefined);
+  }
+
+  set(key: string, e: Entry): Promise<void> {
+    return this.#safe(async () => {
+      const k = this.#prefix + key;
+      const { format, bytes } = this.#ser.encode(e.value);
+      const m = this.redis.multi().del(k).hset(k, { v: bytes, f: format, fresh: String(e.fresh), stale: String(e.stale), tags: e.tags.join('\n') }).pexpireat(k, Math.ceil(e.stale));
+      for (const t of e.tags) m.sadd(`${this.#prefix}tag:${t}`, k);
+      await m.exec();
+    }, undefined);
+  }
+
+  delete(key: string): Promise<void> {
+    return this.#safe(async () => void (await this.redis.del(this.#prefix + key)), undefined);
+  }
+
+  invalidateTag(tag: string): Promise<void> {
+    return this.#safe(async () => {
+      await (this.redis as unknown as { covetInvalidateTag(k: string): Promise<number> }).covetInvalidateTag(`${this.#prefix}tag:${tag}`);
+    }, undefined);
+  }
+
+  /** SET NX PX: one process loads a missing key while the others wait for its value. */
+  lock(key: string, ms: number): Promise<boolean> {
+    // Redis down: everyone loads (pass-through) rather than waiting on a lock nobody can take.
+    return this.#safe(async () => (await this.redis.set(`${this.#prefix}lock:${key}`, this.#owner, 'PX', ms, 'NX')) === 'OK', true);
+  }
+
+  unlock(key: string): Promise<void> {
+    return this.#safe(async () => {
+      const k = `${this.#prefix}lock:${key}`;
+      if ((await this.redis.get(k)) === this.#owner) await this.redis.del(k);
+    }, undefined);
+  }
+}
+
+interface Invalidation {
+  origin: string;
+  key?: string;
+  tag?: string;
+}
+
+/**
+ * L1 memory in front of L2 Redis. Reads hit L1 first (synchronously), then Redis (filling L1, for at
+ * most `l1TtlMs`). Writes go to both and are announced on `channel`; every other instance drops the key
+ * (or the tag) from its L1. If Redis is down the L1 still serves, and the cache passes through.
+ */
+export class TwoLevelBackend implements CacheBackend {
+  readonly l1: MemoryBackend;
+  readonly l2: RedisBackend;
+  readonly #sub: Redis;
+  readonly #channel: string;
+  readonly #id = randomBytes(8).toString('hex');
+  readonly #l1Ttl: number;
+  readonly #ready: Promise<unknown>;
+
+  constructor(redis: Redis, options: { prefix?: string; maxEntries?: number; maxBytes?: number; l1TtlMs?: number; serializer?: Serializer; log?: (msg: string) => void } = {}) {
+    const prefix = options.prefix ?? 'covet:cache:';
+    this.l1 = new MemoryBackend({ maxEntries: options.maxEntries, maxBytes: options.maxBytes });
+    this.l2 = new RedisBackend(redis, { prefix, serializer: options.serializer, log: options.log });
+    this.#l1Ttl = options.l1TtlMs ?? 60_000;
+    this.#channel = `${prefix}invalidate`;
+    this.#sub = redis.duplicate();
+    this.#sub.on('error', () => {}); // reported by the L2 calls; the subscriber reconnects by itself
+    this.#sub.on('message', (_ch: string, msg: string) => {
+      let m: Invalidation;
+      try {
+        m = JSON.parse(msg) as Invalidation;
+      } catch {
+        return;
+      }
+      if (m.origin === this.#id) return;
+      if (m.key !== undefined) this.l1.delete(m.key);
+      if (m.tag !== undefined) this.l1.invalidateTag(m.tag);
+    });
+    // After a reconnect the L1 may have missed invalidations: start it afresh.
+    this.#sub.on('ready', () => this.l1.lru.clear());
+    this.#ready = this.#sub.subscribe(this.#channel).catch(() => {});
+  }
+
+  /** Resolves once this instance listens for invalidations. */
+  ready(): Promise<void> {
+    return this.#ready.then(() => undefined);
+  }
+
+  peek(key: string): Entry | undefined {
+    return this.l1.get(key);
+  }
+
+  get(key: string): Entry | undefined | Promise<Entry | undefined> {
+    const e = this.l1.get(key);
+    if (e !== undefined) return e;
+    return this.l2.get(key).then((x) => {
+      if (x !== undefined) this.l1.set(key, this.#forL1(x));
+      return x;
+    });
+  }
+
+  async set(key: string, entry: Entry): Promise<void> {
+    this.l1.set(key, this.#forL1(entry));
+    await this.l2.set(key, entry);
+    await this.#announce({ origin: this.#id, key });
+  }
+
+  async delete(key: string): Promise<void> {
+    this.l1.delete(key);
+    await this.l2.delete(key);
+    await this.#announce({ origin: this.#id, key });
+  }
+
+  async invalidateTag(tag: string): Promise<void> {
+    this.l1.invalidateTag(tag);
+    await this.l2.invalidateTag(tag);
+    await this.#announce({ origin: this.#id, tag });
+  }
+
+  lock(key: string, ms: number): Promise<boolean> {
+    return this.l2.lock(key, ms);
+  }
+
+  unlock(key: string): Promise<void> {
+    return this.l2.unlock(key);
+  }
+
+  async close(): Promise<void> {
+    this.#sub.disconnect();
+  }
+
+  /** L1 keeps a copy no longer than `l1TtlMs` (a bound on staleness if an invalidation is lost). */
+  #forL1(e: Entry): Entry {
+    const cap = Date.now() + this.#l1Ttl;
+    return e.stale <= cap ? e : { ...e, fresh: Math.min(e.fresh, cap), stale: cap };
+  }
+
+  async #announce(m: Invalidation): Promise<void> {
+    try {
+      await this.l2.redis.publish(this.#channel, JSON.stringify(m));
+    } catch {
+      // Redis down: other instances' L1 copies expire within l1TtlMs
+    }
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The cache service: `get/set/delete/getOrSet/wrap` with TTLs, tags and tag invalidation,
+ * stale-while-revalidate, and stampede protection (single-flight per key in a process; a short lock in
+ * the backend across processes). Backends: memory (LRU by entries and bytes), Redis, and two-level
+ * (memory in front of Redis, kept coherent across instances by Redis pub/sub) — see backends.ts.
+ */
+
+import { coarseNow } from './clock.js';
+
+/** A stored value with its deadlines (ms since the epoch). */
+export interface Entry<V = unknown> {
+  value: V;
+  /** Fresh until. */
+  fresh: number;
+  /** Servable (stale) until; ≥ fresh. */
+  stale: number;
+  tags: readonly string[];
+}
+
+/** Where entries live. Methods may be sync (memory) or async (Redis). */
+export interface CacheBackend {
+  get(key: string): Entry | undefined | Promise<Entry | undefined>;
+  /** A synchronous look in the in-process layer, if the backend has one. */
+  peek?(key: string): Entry | undefined;
+  set(key: string, entry: Entry): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
+  invalidateTag(tag: string): void | Promise<void>;
+  /** Try to take a short cross-process lock (for stampedes); true if taken. Memory: always true. */
+  lock?(key: string, ms: number): Promise<boolean>;
+  unlock?(key: string): Promise<void>;
+  close?(): Promise<void>;
+}
+
+export interface SetOptions {
+  /** Time to live in ms (fresh). Default the cache's `ttl`. */
+  ttl?: number;
+  /** Extra time the value may still be served while a refresh runs. Default 0. */
+  staleWhileRevalidate?: number;
+  tags?: readonly string[];
+}
+
+export interface CacheOptions {
+  backend: CacheBackend;
+  /** Default TTL in ms. Default 60 000. */
+  ttl?: number;
+  /** Prefix of every key (namespaces several caches on one Redis). */
+  namespace?: string;
+  now?: () => number;
+}
+
+/**
+ * @example
+ * ```ts
+ * const cache = createCache({ backend: new MemoryBackend({ maxEntries: 10_000 }) });
+ * const user = await cache.getOrSet(`user:${id}`, () => db.users.find(id), { ttl: 30_000, tags: [`user:${id}`] });
+ * await cache.invalidateTag(`user:${id}`);
+ * const cachedFetch = cache.wrap((id: number) => fetchProfile(id), { key: (id) => `profile:${id}`, ttl: 60_000 });
+ * ```
+ */
+export class Cache {
+  readonly backend: CacheBackend;
+  readonly #ttl: number;
+  readonly #ns: string;
+  readonly #now: () => number;
+  /** Loads in flight, by key: concurrent misses share one. */
+  readonly #inflight = new Map<string, Promise<unknown>>();
+
+  constructor(options: CacheOptions) {
+    this.backend = options.backend;
+    this.#ttl = options.ttl ?? 60_000;
+    this.#ns = options.namespace ?? '';
+    this.#now = options.now ?? coarseNow;
+  }
+
+  /** The value if fresh or still servable stale; undefined otherwise. */
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    const e = await this.backend.get(this.#ns + key);
+    return e !== undefined && e.stale > this.#now() ? (e.value as T) : undefined;
+  }
+
+  /**
+   * The value from the in-process layer only (memory, or L1 of two-level), synchronously: the hot path
+   * for values read on every request. Undefined when that layer does not have it fresh.
+   */
+  getSync<T = unknown>(key: string): T | undefined {
+    const e = this.backend.peek?.(this.#ns === '' ? key : this.#ns + key);
+    return e !== undefined && e.fresh > this.#now() ? (e.value as T) : undefined;
+  }
+
+  async set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
+    const now = this.#now();
+    const fresh = now + (options.ttl ?? this.#ttl);
+    await this.backend.set(this.#ns + key, { value, fresh, stale: fresh + (options.staleWhileRevalidate ?? 0), tags: (options.tags ?? []).map((t) => this.#ns + t) });
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.backend.delete(this.#ns + key);
+  }
+
+  /** Drops every entry carrying `tag`. */
+  async invalidateTag(tag: string): Promise<void> {
+    await this.backend.invalidateTag(this.#ns + tag);
+  }
+
+  /**
+   * The cached value, or `load()`'s, stored. Concurrent callers of a missing key share one load; with
+   * `staleWhileRevalidate`, a stale value is returned at once and refreshed in the background.
+   */
+  async getOrSet<T>(key: string, load: () => T | Promise<T>, options: SetOptions = {}): Promise<T> {
+    const k = this.#ns + key;
+    const e = await this.backend.get(k);
+    const now = this.#now();
+    if (e !== undefined) {
+      if (e.fresh > now) return e.value as T;
+      if (e.stale > now) {
+        void this.#load(key, load, options).catch(() => {}); // refresh behind the stale answer
+        return e.value as T;
+      }
+    }
+    return this.#load(key, load, options);
+  }
+
+  #load<T>(key: string, load: () => T | Promise<T>, options: SetOptions): Promise<T> {
+    const k = this.#ns + key;
+    const running = this.#inflight.get(k);
+    if (running !== undefined) return running as Promise<T>;
+    const p = (async () => {
+      const b = this.backend;
+      let locked = true;
+      if (b.lock !== undefined) {
+        locked = await b.lock(k, 5000);
+        if (!locked) {
+          // Another process is loading it: wait briefly for its result rather than stampeding the origin.
+          for (let i = 0; i < 50; i++) {
+            await new Promise((r) => setTimeout(r, 20));
+            const e = await b.get(k);
+            if (e !== undefined && e.fresh > this.#now()) return e.value as T;
+          }
+        }
+      }
+      try {
+        const v = await load();
+        await this.set(key, v, options);
+        return v;
+      } finally {
+        if (locked && b.unlock !== undefined) await b.unlock(k);
+      }
+    })();
+    this.#inflight.set(k, p);
+    const clear = (): void => void this.#inflight.delete(k);
+    p.then(clear, clear);
+    return p;
+  }
+
+  /** A function whose results are cached by `key(...args)`. */
+  wrap<A extends unknown[], T>(fn: (...args: A) => T | Promise<T>, options: SetOptions & { key: (...args: A) => string }): (...args: A) => Promise<T> {
+    return (...args: A) => this.getOrSet(options.key(...args), () => fn(...args), options);
+  }
+
+  close(): Promise<void> {
+    return this.backend.close?.() ?? Promise.resolve();
+  }
+}
+
+export function createCache(options: CacheOptions): Cache {
+  return new Cache(options);
+}
