@@ -208,6 +208,9 @@ export class RedisLimiter implements Limiter {
     const limit = a.kind === 'token-bucket' ? a.capacity : a.limit;
     const args = a.kind === 'token-bucket' ? [a.capacity, a.refillPerSec] : [a.limit, a.windowMs];
     try {
+      // Known to be down: apply the failure policy at once rather than wait for reconnection attempts.
+      const st = this.#redis.status;
+      if (this.lastError !== null && (st === 'reconnecting' || st === 'close' || st === 'end' || st === 'connecting')) throw this.lastError;
       const run = (this.#redis as unknown as Record<string, (...x: unknown[]) => Promise<number[]>>)[this.#command]!.bind(this.#redis);
       const [allowed, remaining, resetMs, retryAfterMs] = await run(`${this.#prefix}${key}`, ...args);
       this.lastError = null;

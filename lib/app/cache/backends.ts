@@ -93,6 +93,12 @@ export function approximateSize(v: unknown): number {
   }
 }
 
+/** The client is between connections (its commands would wait for a reconnect). */
+export function isDisconnected(redis: Redis): boolean {
+  const st = redis.status;
+  return st === 'reconnecting' || st === 'close' || st === 'end' || st === 'connecting';
+}
+
 const INVALIDATE_TAG = `local keys = redis.call('SMEMBERS', KEYS[1])
 for i = 1, #keys do redis.call('DEL', keys[i]) end
 redis.call('DEL', KEYS[1])
@@ -121,6 +127,8 @@ export class RedisBackend implements CacheBackend {
   }
 
   async #safe<T>(op: () => Promise<T>, fallback: T): Promise<T> {
+    // Known to be down (reconnecting): answer at once instead of queueing behind ioredis's retries.
+    if (this.#down && isDisconnected(this.redis)) return fallback;
     try {
       const v = await op();
       if (this.#down) {

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Lru } from '../../../lib/app/cache/index.js';
 
-type Op = { kind: 'set'; key: string; value: string; ttl: number } | { kind: 'get'; key: string } | { kind: 'delete'; key: string } | { kind: 'tick'; ms: number };
+
 
 const ops = fc.array(
   fc.oneof(

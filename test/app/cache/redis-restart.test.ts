@@ -1,0 +1,81 @@
+/**
+ * Redis restarts in the middle of a load: the cache passes through while it is gone (logging once) and
+ * caches again by itself afterwards; a Redis rate limiter fails open meanwhile and limits again after.
+ * It stops the Redis every other test uses, so it runs alone after the rest (vitest.config.ts).
+ */
+import { execFileSync } from 'node:child_process';
+import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
+import { RedisLimiter } from '../../../lib/app/auth/index.js';
+import { Cache, RedisBackend } from '../../../lib/app/cache/index.js';
+import { REDIS_URL } from '../auth/helpers.js';
+
+function stopRedis(): void {
+  execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'shutdown', 'nosave'], { stdio: 'ignore' });
+}
+
+function startRedis(): void {
+  execFileSync('sh', ['-c', 'mkdir -p /var/lib/redis /var/log/redis; redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log'], { stdio: 'ignore' });
+}
+
+async function waitFor(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('Redis restart', () => {
+  it('cache and rate limiter degrade while Redis is down and recover without help', async () => {
+    const prefix = `covet-test:restart:${process.pid}:`;
+    const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(n * 50, 500) });
+    redis.on('error', () => {});
+    const logs: string[] = [];
+    const cache = new Cache({ backend: new RedisBackend(redis, { prefix, log: (m) => logs.push(m) }) });
+    const limiter = new RedisLimiter(redis, { kind: 'fixed-window', limit: 1000, windowMs: 60_000 }, { prefix, onError: 'open' });
+    let loads = 0;
+    const load = async () => ++loads;
+    let running = true;
+    let answered = 0;
+    const loop = (async () => {
+      while (running) {
+        await Promise.all([cache.getOrSet('k', load, { ttl: 60_000 }), limiter.check('ip')]);
+        answered++;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    try {
+      await waitFor(() => answered > 20);
+      expect(loads).toBe(1); // cached
+      stopRedis();
+      try {
+        // While it is down, answers go on: the cache loads from the origin, the limiter admits.
+        await waitFor(() => logs.some((l) => /unavailable/.test(l)));
+        const n0 = answered;
+        await waitFor(() => answered > n0 + 5);
+        expect(limiter.lastError).toBeInstanceOf(Error);
+      } finally {
+        startRedis();
+      }
+      await waitFor(() => logs.some((l) => /back/.test(l)), 15_000);
+      // Redis came back empty: a load refills it, then every request hits again.
+      await waitFor(async () => (await cache.get('k')) !== undefined);
+      const after = loads;
+      const n = answered;
+      await waitFor(() => answered > n + 20);
+      running = false;
+      await loop;
+      expect(loads).toBe(after);
+      expect((await limiter.check('ip')).allowed).toBe(true);
+      expect(limiter.lastError).toBeNull();
+      expect(logs.filter((l) => /unavailable/.test(l))).toHaveLength(1);
+    } finally {
+      running = false;
+      await loop.catch(() => {});
+      const keys = await redis.keys(`${prefix}*`).catch(() => []);
+      if (keys.length > 0) await redis.del(...keys);
+      redis.disconnect();
+    }
+  }, 40_000);
+});
