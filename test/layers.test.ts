@@ -22,6 +22,7 @@ const ALLOWED: Record<string, string[]> = {
   'app/orm': ['app/orm', 'app/db', 'net'],
   'app/auth': ['app', 'router', 'http1', 'http2', 'ws', 'net'],
   'app/cache': ['app', 'router', 'http1', 'http2', 'ws', 'net'],
+  'app/realtime': ['app', 'router', 'http1', 'http2', 'ws', 'net'],
 };
 
 /** `l` is `a` or inside it (`app/db` is inside `app`). */

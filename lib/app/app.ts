@@ -3,7 +3,9 @@
  * as problem+json, and one `handle` for HTTP/1.1 and HTTP/2 requests. `listen` serves HTTP/1.1, h2c and
  * (with `tls`) h2 on one port; `inject` runs a request through the whole pipeline without a socket.
  */
-import type { Server } from '../net/index.js';
+import cluster from 'node:cluster';
+import type { AddressInfo } from 'node:net';
+import { Server, startCluster, type ClusterHandle } from '../net/index.js';
 import type { Http1Request } from '../http1/index.js';
 import { createServer, type Http2SessionOptions } from '../http2/index.js';
 import type { Http1ServerOptions } from '../http1/index.js';
@@ -120,6 +122,30 @@ export interface ListenOptions {
   port?: number;
   host?: string;
   tls?: Http1ServerOptions['tls'];
+  /**
+   * Processes serving the port (node:cluster; connections spread round-robin). With more than one, the
+   * primary forks the workers — each runs this script and serves — and only supervises: crashed workers
+   * are restarted, SIGTERM/SIGINT stop them gracefully. Share state between workers through Redis
+   * (rooms, rate limits, caches). Default 1.
+   */
+  workers?: number;
+}
+
+/** The primary of a cluster: it serves nothing itself; `close` stops the workers. */
+class ClusterPrimary extends Server {
+  readonly #address: AddressInfo;
+  readonly #handle: ClusterHandle;
+  constructor(address: AddressInfo, handle: ClusterHandle) {
+    super({ onConnection: () => ({ onData: () => {} }) });
+    this.#address = address;
+    this.#handle = handle;
+  }
+  override address(): AddressInfo {
+    return this.#address;
+  }
+  override close(): Promise<void> {
+    return this.#handle.stop();
+  }
 }
 
 /**
@@ -138,6 +164,7 @@ export class App {
   #middleware: Middleware[] = [];
   #wsRoutes = new Map<string, WsRouteHandlers>();
   #server: Server | null = null;
+  #primary = false;
   #closing = false;
   #hooks: RouteHooks = { preHandler: [], onSend: [], onError: [] };
   readonly #ctxConfig: ContextConfig;
@@ -349,6 +376,8 @@ export class App {
 
   /** Serves HTTP/1.1, h2c (prior knowledge or Upgrade) and, with `tls`, h2 via ALPN, on one port. */
   async listen(options: ListenOptions & Http1ServerOptions & Http2SessionOptions = {}): Promise<Server> {
+    const workers = options.workers ?? 1;
+    if (workers > 1 && cluster.isPrimary) return this.#listenPrimary(workers);
     const onConnection = (ws: WebSocket, req: Http1Request): void => this.#wsRoutes.get(req.path)?.open(ws, req);
     const paths = () => [...this.#wsRoutes.keys()];
     const wsOptions = { get paths() { return paths(); }, onConnection };
@@ -360,6 +389,27 @@ export class App {
     });
     await server.listen({ port: options.port ?? 3000, host: options.host });
     this.#server = server;
+    return server;
+  }
+
+  /** Forks `workers` processes (each runs the script and listens) and resolves once all listen. */
+  async #listenPrimary(workers: number): Promise<Server> {
+    const listening = new Promise<AddressInfo>((resolve) => {
+      let n = 0;
+      let first: AddressInfo | undefined;
+      const onListening = (_w: unknown, a: { address: string; port: number }): void => {
+        first ??= { address: a.address, port: a.port, family: 'IPv4' };
+        if (++n === workers) {
+          cluster.off('listening', onListening);
+          resolve(first);
+        }
+      };
+      cluster.on('listening', onListening);
+    });
+    const handle = startCluster({ workers, main: () => {}, log: (m) => console.log(m) });
+    const server = new ClusterPrimary(await listening, handle);
+    this.#server = server;
+    this.#primary = true;
     return server;
   }
 
@@ -386,6 +436,7 @@ export class App {
    * ```
    */
   closeOnSignals(options: { graceMs?: number; signals?: readonly NodeJS.Signals[]; log?: (msg: string) => void; beforeExit?: () => unknown } = {}): this {
+    if (this.#primary) return this; // a cluster primary already stops its workers on these signals
     const log = options.log ?? ((m: string) => console.log(m));
     const graceMs = options.graceMs ?? 30_000;
     let closing = false;

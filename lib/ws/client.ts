@@ -103,8 +103,17 @@ export function connectWebSocket(url: string, options: ConnectOptions = {}): Pro
         }
         settled = true;
         const ws = new WebSocket(conn, 'client', { ...options, protocol, extensions: ext, deflate });
-        conn.setHandler(ws, chunk.subarray(used));
+        // Frames that came with the handshake answer wait until the caller has the socket and its
+        // listeners (a message sent on open must not be emitted to nobody); reading stays paused so
+        // later bytes cannot overtake them.
+        const rest = Buffer.from(chunk.subarray(used));
+        conn.setHandler(ws);
+        conn.pauseReading();
         resolve(ws);
+        setImmediate(() => {
+          if (rest.length > 0) conn.setHandler(ws, rest);
+          conn.resumeReading();
+        });
       },
       onClose() {
         fail(new HandshakeError('connection closed during the handshake'));

@@ -168,6 +168,26 @@ describe('covet client → ws server', () => {
     });
   }
 
+  it('a message the server sends on open (often in the same packet as the 101) reaches listeners added after connect resolves', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await once(wss, 'listening');
+    wss.on('connection', (s) => {
+      s.send('welcome');
+      s.send(Buffer.from([1, 2]));
+    });
+    try {
+      for (let i = 0; i < 20; i++) {
+        const ws = await connectWebSocket(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
+        const got: string[] = [];
+        await new Promise<void>((resolve) => ws.on('message', (d: Buffer) => got.push(d.toString('hex')) === 2 && resolve()));
+        expect(got).toEqual([Buffer.from('welcome').toString('hex'), '0102']);
+        ws.close();
+      }
+    } finally {
+      await new Promise((r) => wss.close(r));
+    }
+  });
+
   it('pings and gets the pong; sees the server close code', async () => {
     const wss = new WebSocketServer({ port: 0, host: '127.0.0.1' });
     wss.on('connection', (w) => w.on('message', () => w.close(4002, 'bye')));
