@@ -17,6 +17,7 @@ const BENCHES = {
   db: async () => (await import('./db.mjs')).runDbBench(),
   auth: async () => (await import('./auth.mjs')).runAuthBench(),
   cache: async () => (await import('./cache.mjs')).runCacheBench(),
+  realtime: async () => (await import('./realtime.mjs')).runRealtimeBench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {
