@@ -11,7 +11,7 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'main', include: ['test/**/*.test.ts', 'fuzz/**/*.test.ts'], exclude: SERIAL, sequence: { groupOrder: 0 } } },
-      { extends: true, test: { name: 'serial', include: SERIAL, sequence: { groupOrder: 1 } } },
+      { extends: true, test: { name: 'serial', include: SERIAL, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },
 });

@@ -202,7 +202,9 @@ export function session(options: SessionOptions) {
     if (value !== undefined) {
       if (store === 'cookie') {
         try {
-          rec = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as SessionRecord;
+          const c = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as SessionRecord & { id?: string };
+          rec = c;
+          if (typeof c.id === 'string') id = c.id;
         } catch {
           rec = null;
         }
@@ -234,7 +236,7 @@ export function session(options: SessionOptions) {
       }
       if (!s.changed && !touch && !(store === 'cookie' && s.isNew && Object.keys(s.data).length > 0)) return;
       if (s.isNew && Object.keys(s.data).length === 0) return; // nothing to remember: no cookie
-      const payload = store === 'cookie' ? Buffer.from(JSON.stringify({ data: s.data, createdAt: s.createdAt, lastSeen: clock() })).toString('base64url') : s.id;
+      const payload = store === 'cookie' ? Buffer.from(JSON.stringify({ id: s.id, data: s.data, createdAt: s.createdAt, lastSeen: clock() })).toString('base64url') : s.id;
       ctx.res.appendHeader('set-cookie', serializeCookie(name, signCookieValue(payload, options.secrets), { ...cookieOpts, maxAge: Math.ceil(ttl(s) / 1000) }));
     });
     await next();
