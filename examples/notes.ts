@@ -2,9 +2,10 @@
  * The example app (`npm start`): a small notes API with users on `covet/app`, its data in PostgreSQL
  * through `covet/app/orm` — PGlite in this process by default (in memory; `DATABASE_URL=pglite:///dir`
  * keeps it on disk), a real server with `DATABASE_URL=postgres://...`. Served over HTTP/1.1 and HTTP/2
- * (h2c with prior knowledge or `Upgrade: h2c`) on PORT (default 3000), with a live feed over WebSocket,
- * health/readiness (the database is checked), Prometheus metrics, OpenAPI docs at /docs, and graceful
- * shutdown on SIGTERM/SIGINT.
+ * (h2c with prior knowledge or `Upgrade: h2c`) on PORT (default 3000), with a live feed over WebSocket
+ * and Server-Sent Events, a query cache and rate limits (in memory, or in Redis with `REDIS_URL`),
+ * health/readiness (the database and Redis are checked), Prometheus metrics, OpenAPI docs at /docs, and
+ * graceful shutdown on SIGTERM/SIGINT.
  *
  *   curl -H 'content-type: application/json' -d '{"name":"Ann","email":"ann@example.com"}' localhost:3000/users
  *   curl -H 'content-type: application/json' -d '{"ownerId":1,"text":"buy milk"}' localhost:3000/notes
@@ -16,6 +17,9 @@ import { Type } from '@sinclair/typebox';
 import { accessLog, createApp, health, HttpError, metrics, securityHeaders } from '../lib/app/index.js';
 import { createDb, PgError } from '../lib/app/db/index.js';
 import { createOrm, escapeLike, Migrator } from '../lib/app/orm/index.js';
+import { MemoryLimiter, rateLimit, RedisLimiter, type Limiter } from '../lib/app/auth/index.js';
+import { Cache, MemoryBackend, TwoLevelBackend } from '../lib/app/cache/index.js';
+import { SseTopic } from '../lib/app/realtime/index.js';
 import { prepareMessage, type WebSocket } from '../lib/ws/index.js';
 import { schema } from './schema.js';
 
@@ -28,8 +32,15 @@ const db = createDb();
 const migrator = new Migrator(db, join(import.meta.dirname, '../../examples/migrations'));
 migrator.log = (m) => console.log(m);
 await migrator.up();
-const orm = createOrm(db, schema);
+// Cache and rate limits: in memory, or shared through Redis with REDIS_URL (several instances agree).
+const redis = process.env.REDIS_URL === undefined ? undefined : new (await import('ioredis')).Redis(process.env.REDIS_URL);
+const cache = new Cache({ backend: redis === undefined ? new MemoryBackend({ maxEntries: 10_000 }) : new TwoLevelBackend(redis, { prefix: 'notes:cache:' }) });
+const limit = { kind: 'sliding-window', limit: 300, windowMs: 60_000 } as const;
+const limiter: Limiter = redis === undefined ? new MemoryLimiter(limit) : new RedisLimiter(redis, limit, { prefix: 'notes:rl:' });
+// ORM results can be cached per query; any ORM write to a table drops what was cached from it.
+const orm = createOrm(db, schema, { cache });
 const watchers = new Set<WebSocket>();
+const feed = new SseTopic({ keep: 500 });
 
 const app = createApp({
   dev: process.env.NODE_ENV === 'development',
@@ -47,6 +58,8 @@ metrics(app);
 // One JSON access-log line per request (pino) with a request ID; OWASP security headers on every answer.
 app.use(accessLog());
 app.use(securityHeaders());
+// 300 requests a minute per client address (RateLimit-* headers; 429 with Retry-After past it).
+app.use(rateLimit({ limiter }));
 // A unique email taken twice is a 409, not a 500.
 app.use(async (_ctx, next) => {
   try {
@@ -58,9 +71,9 @@ app.use(async (_ctx, next) => {
   }
 });
 
-app.get('/', () => ({ name: 'covet example', database: db.kind, endpoints: ['/users', '/users/{id}', '/notes', '/notes/{id}', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
+app.get('/', () => ({ name: 'covet example', database: db.kind, endpoints: ['/users', '/users/{id}', '/notes', '/notes/{id}', '/events', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
 // Liveness at /health; readiness at /ready checks the database (a real query, with a timeout).
-health(app, { checks: { database: () => db.ping(1000) } });
+health(app, { checks: { database: () => db.ping(1000), ...(redis === undefined ? {} : { redis: async () => void (await redis.ping()) }) } });
 
 app.post('/users', { summary: 'Create a user', schema: { body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), email: Type.String({ pattern: '^[^@\\s]+@[^@\\s]+$', maxLength: 200 }) }), response: { 201: User } } }, async (ctx) => {
   const [user] = await orm.users.insert(ctx.body);
@@ -70,7 +83,7 @@ app.post('/users', { summary: 'Create a user', schema: { body: Type.Object({ nam
 });
 
 app.get('/users/{id:int}', { summary: 'A user and their notes', schema: { response: { 200: UserWithNotes } } }, async (ctx) => {
-  const user = await orm.users.findFirst({ where: { id: ctx.params.id as number }, with: { notes: { orderBy: { createdAt: 'desc' } } } });
+  const user = await orm.users.findFirst({ where: { id: ctx.params.id as number }, with: { notes: { orderBy: { createdAt: 'desc' } } }, cache: { ttl: 30_000 } });
   if (user === undefined) throw new HttpError(404, { detail: `user ${ctx.params.id} does not exist` });
   return user;
 });
@@ -104,6 +117,7 @@ app.post('/notes', { summary: 'Create a note', schema: { body: Type.Object({ own
   // Tell every live watcher, framing the message once.
   const msg = prepareMessage(JSON.stringify({ type: 'created', note }));
   for (const ws of watchers) ws.sendPrepared(msg);
+  feed.publish({ event: 'created', data: note });
   ctx.res.statusCode = 201;
   ctx.res.setHeader('location', `/notes/${note!.id}`);
   return note;
@@ -115,6 +129,9 @@ app.delete('/notes/{id:int}', async (ctx) => {
   ctx.res.statusCode = 204;
   ctx.res.end();
 });
+
+// The same feed as Server-Sent Events; a reconnecting client sends Last-Event-ID and gets what it missed.
+app.get('/events', { summary: 'Live feed of new notes (text/event-stream)' }, (ctx) => void feed.subscribe(ctx));
 
 app.ws('/live', {
   open(ws) {
@@ -131,4 +148,13 @@ console.log(`try: curl -H 'content-type: application/json' -d '{"name":"Ann","em
 
 // SIGTERM/SIGINT: stop accepting, 503 + Connection: close (HTTP/2: GOAWAY) for new requests, in-flight
 // ones finish; then the database sessions close.
-app.closeOnSignals({ graceMs: 10_000, beforeExit: () => db.close() });
+app.closeOnSignals({
+  graceMs: 10_000,
+  beforeExit: async () => {
+    await cache.close();
+    redis?.disconnect();
+    await db.close();
+  },
+});
+// Event streams never finish on their own: end them as soon as shutdown starts.
+for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => feed.close());

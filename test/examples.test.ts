@@ -21,11 +21,19 @@ it('npm start: the notes example works over HTTP/1.1 and HTTP/2 and shuts down c
   expect(out).toMatch(/database: pglite/);
   const json = { 'content-type': 'application/json' };
   const post = (path: string, body: unknown) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: json, body: JSON.stringify(body) });
+  // The live feed (Server-Sent Events) sees notes created from now on.
+  const events = await fetch(`http://127.0.0.1:${port}/events`);
+  expect(events.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+  const reader = events.body!.getReader();
   const user = await post('/users', { name: 'Ann', email: 'ann@example.com' });
   expect(user.status).toBe(201);
+  expect(user.headers.get('ratelimit-limit')).toBe('300');
   expect((await post('/users', { name: 'Ann again', email: 'ann@example.com' })).status).toBe(409);
   const created = await post('/notes', { ownerId: 1, text: 'from the test' });
   expect(created.status).toBe(201);
+  let streamed = '';
+  while (!streamed.includes('from the test')) streamed += new TextDecoder().decode((await reader.read()).value);
+  expect(streamed).toMatch(/id: 1\nevent: created\ndata: \{"id":1,"ownerId":1,"text":"from the test"/);
   expect((await post('/notes', { ownerId: 1, text: 'second, about milk' })).status).toBe(201);
   expect((await post('/notes', { ownerId: 99, text: 'nobody' })).status).toBe(422);
   const invalid = await post('/notes', { ownerId: 1, text: '' });
