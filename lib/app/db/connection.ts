@@ -53,6 +53,22 @@ export interface ConnectionOptions extends TypeOptions {
 
 const noop = (): void => {};
 
+type RowBuilder = (values: Array<string | null>, parsers: TypeParser[]) => Record<string, unknown>;
+
+/** Row builders of prepared statements, by their column-name array (built once per statement). */
+const builders = new WeakMap<string[], RowBuilder | null>();
+
+/**
+ * A function making a statement's rows as object literals with the columns in order: every row of a
+ * statement gets the same shape at once (no per-column property additions).
+ */
+function rowBuilder(names: readonly string[]): RowBuilder | null {
+  // `__proto__` as a literal key would set the prototype: such rows take the generic path.
+  if (names.includes('__proto__')) return null;
+  const props = names.map((n, i) => `${JSON.stringify(n)}: v[${i}] === null ? null : p[${i}](v[${i}])`);
+  return new Function('v', 'p', `return { ${props.join(', ')} };`) as RowBuilder;
+}
+
 interface Statement {
   name: string;
   /** Parameter type OIDs from the Describe answer. */
@@ -431,10 +447,19 @@ export class PgConnection {
         const values = (msg as unknown as { fields: Array<string | null> }).fields;
         const names = op.names!;
         const parsers = op.parsers!;
-        const row: Record<string, unknown> = {};
-        for (let i = 0; i < values.length; i++) {
-          const v = values[i]!;
-          row[names[i]!] = v === null ? null : parsers[i]!(v);
+        let build = builders.get(names);
+        if (build === undefined && op.stmt !== null && values.length === names.length) builders.set(names, (build = rowBuilder(names)));
+        let row: Record<string, unknown>;
+        if (build !== undefined && build !== null) row = build(values, parsers);
+        else {
+          row = {};
+          for (let i = 0; i < values.length; i++) {
+            const v = values[i]!;
+            const value = v === null ? null : parsers[i]!(v);
+            // A column named __proto__ is data, not the prototype.
+            if (names[i] === '__proto__') Object.defineProperty(row, '__proto__', { value, enumerable: true, writable: true, configurable: true });
+            else row[names[i]!] = value;
+          }
         }
         if (op.onRow !== null) op.onRow(row);
         else op.rows.push(row);

@@ -28,6 +28,38 @@ const toJson: TypeParser = (s) => JSON.parse(s) as unknown;
 const toBytea: TypeParser = (s) => (s.startsWith('\\x') ? Buffer.from(s.slice(2), 'hex') : Buffer.from(unescapeBytea(s), 'latin1'));
 /** timestamptz as the server prints it with `DateStyle=ISO`: `2024-01-02 03:04:05.678+00`. */
 const toDate: TypeParser = (s) => {
+  // Fast path for the usual shape (4-digit year ≥ 100, optional fraction, ±HH[:MM] or no zone):
+  // digits read straight from the char codes; anything else takes the general path.
+  const n = s.length;
+  if (n >= 19 && s.charCodeAt(4) === 45 && s.charCodeAt(10) === 32 && s.charCodeAt(13) === 58) {
+    const d2 = (i: number): number => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+    const year = d2(0) * 100 + d2(2);
+    let i = 19;
+    let frac = 0;
+    if (s.charCodeAt(19) === 46) {
+      let scale = 100;
+      for (i = 20; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c < 48 || c > 57) break;
+        frac += (c - 48) * scale;
+        scale /= 10;
+      }
+    }
+    if (year >= 100) {
+      let t = Date.UTC(year, d2(5) - 1, d2(8), d2(11), d2(14), d2(17), Math.floor(frac));
+      if (i < n) {
+        const c = s.charCodeAt(i);
+        if ((c !== 43 && c !== 45) || (n !== i + 3 && n !== i + 6)) return toDateSlow(s);
+        const off = d2(i + 1) * 60 + (n === i + 6 ? d2(i + 4) : 0);
+        t -= (c === 45 ? -1 : 1) * off * 60_000;
+      }
+      return new Date(t);
+    }
+  }
+  return toDateSlow(s);
+};
+
+const toDateSlow: TypeParser = (s) => {
   if (s === 'infinity' || s === '-infinity') return s === 'infinity' ? Infinity : -Infinity;
   // "+00" / "+05:30" offsets: Date.parse wants "±HH:MM"; a timestamp without zone is taken as UTC.
   let iso = s.replace(' ', 'T');

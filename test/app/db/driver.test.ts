@@ -56,6 +56,17 @@ for (const kind of ['postgres', 'pglite'] as const) {
       expect(r).toEqual({ i: '1 day 02:03:04', t: '12:34:56', m: [[1, 2], [3, null]], n: null, q: ['a,b', 'c"d'] });
     });
 
+    it('rows: columns in order, a later duplicate name wins, __proto__ is an ordinary column', async () => {
+      for (let i = 0; i < 2; i++) {
+        const [r] = (await db.query('select 1 as "__proto__", 2 as a, 3 as a, 4 as b')).rows;
+        expect(Object.keys(r!)).toEqual(['__proto__', 'a', 'b']);
+        expect(Object.getPrototypeOf(r)).toBe(Object.prototype);
+        expect([Object.getOwnPropertyDescriptor(r, '__proto__')?.value, r!.a, r!.b]).toEqual([1, 3, 4]);
+        const [q] = (await db.query('select 2 as a, 3 as a, 4 as b')).rows; // the generated row builder
+        expect(q).toEqual({ a: 3, b: 4 });
+      }
+    });
+
     it('errors carry SQLSTATE, detail, constraint and the query', async () => {
       await db.exec('create table users (id serial primary key, email text unique not null)');
       await db.sql`insert into users (email) values (${'a@x'})`;
