@@ -75,6 +75,8 @@ interface Statement {
   paramTypes: number[];
   /** Settles when the Describe answer arrived (null once it has). */
   ready: Promise<void> | null;
+  /** Use stamp for LRU eviction. */
+  used: number;
   /** Column names and parsers, known once the Describe answer arrived. */
   names: string[] | null;
   parsers: TypeParser[] | null;
@@ -118,6 +120,7 @@ export class PgConnection {
   #head = 0;
   readonly #statements = new Map<string, Statement>();
   #lastOp: Op | null = null;
+  #useClock = 0;
   #drainWaiters: Array<() => void> = [];
   /** Set while executions wait for a Describe; later executions chain behind it. */
   #gate: Promise<void> | null = null;
@@ -138,6 +141,8 @@ export class PgConnection {
   onNotification: ConnectionOptions['onNotification'];
   /** Called once when the connection is gone. */
   onClose: ((error: Error | undefined) => void) | null = null;
+  /** Called after each query settles (the pool uses it to hand freed capacity to waiters). */
+  onSettle: (() => void) | null = null;
 
   private constructor(transportFactory: (c: PgConnection) => Transport, config: ConnectionConfig | null, options: ConnectionOptions) {
     this.#config = config;
@@ -223,9 +228,7 @@ export class PgConnection {
     }
     let stmt = this.#statements.get(text);
     if (stmt !== undefined) {
-      // LRU: most recently used last.
-      this.#statements.delete(text);
-      this.#statements.set(text, stmt);
+      stmt.used = ++this.#useClock; // LRU by use stamp: no map re-insertion on the hot path
       if (this.#gate === null) return this.#execute(text, stmt, values, options, onRow);
     } else {
       stmt = this.#prepare(text);
@@ -247,11 +250,19 @@ export class PgConnection {
    */
   #prepare(text: string): Statement {
     const t = this.#transport;
-    const stmt: Statement = { name: `c${this.#nextStatement++}`, names: null, parsers: null, fields: null, paramTypes: [], ready: null };
+    const stmt: Statement = { name: `c${this.#nextStatement++}`, names: null, parsers: null, fields: null, paramTypes: [], ready: null, used: ++this.#useClock };
     if (this.#statements.size >= this.#maxStatements) {
-      const [oldText, old] = this.#statements.entries().next().value as [string, Statement];
+      // Evict the least recently used (a scan, only when the cache is full and a new statement comes).
+      let oldText = '';
+      let old: Statement | null = null;
+      for (const [k, v] of this.#statements) {
+        if (old === null || v.used < old.used) {
+          old = v;
+          oldText = k;
+        }
+      }
       this.#statements.delete(oldText);
-      t.write(serialize.close({ type: 'S', name: old.name }));
+      t.write(serialize.close({ type: 'S', name: old!.name }));
     }
     this.#statements.set(text, stmt);
     t.write(serialize.parse({ text, name: stmt.name }));
@@ -519,6 +530,7 @@ export class PgConnection {
         if (op.error !== null) op.reject(op.error);
         else if (op.simple) op.resolve(op.results);
         else op.resolve({ rows: op.rows, rowCount: op.rowCount, command: op.command, fields: op.fields });
+        this.onSettle?.();
         return;
       }
       case 'error': {

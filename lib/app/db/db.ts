@@ -154,8 +154,9 @@ export class Db implements Queryable {
   }
 
   query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
-    const { text, values: v } = toQuery(q, values);
-    return this.pool.query<R>(text, v, options);
+    if (typeof q === 'string') return this.pool.query<R>(q, values ?? [], options);
+    const c = q.compile();
+    return this.pool.query<R>(c.text, c.values, options);
   }
 
   async sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {

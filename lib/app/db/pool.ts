@@ -79,9 +79,7 @@ export class Pool {
 
   #run<R>(m: Member, text: string, values: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<QueryResult<R>> {
     m.lastUsed = Date.now();
-    const p = m.conn.query<R>(text, values, options);
-    p.then(this.#settled, this.#settled); // a finished query may free room for someone waiting
-    return p;
+    return m.conn.query<R>(text, values, options);
   }
 
   /** Reserves a session exclusively (waits for one with nothing in flight). */
@@ -155,6 +153,7 @@ export class Pool {
         if (this.#ended) return void conn.close();
         const m: Member = { conn, reserved: false, lastUsed: Date.now() };
         conn.onClose = () => this.#drop(m, false);
+        conn.onSettle = this.#settled; // a finished query may free room for someone waiting
         this.#members.push(m);
         this.#startSweep();
         this.#serveWaiters();
