@@ -331,17 +331,23 @@ export class App {
   };
 
   async #runChain(ctx: Context, chain: Middleware[], hooks: RouteHooks, last: () => Promise<void>): Promise<void> {
-    const dispatch = async (i: number): Promise<void> => {
+    // Not async: a level adds no promise of its own beyond what its middleware returns.
+    const dispatch = (i: number): Promise<void> => {
       if (i === chain.length) return last();
       let called = false;
-      await chain[i]!(ctx, () => {
-        if (called) return Promise.reject(new Error('next() called twice'));
-        called = true;
-        return dispatch(i + 1);
-      });
+      try {
+        const out = chain[i]!(ctx, () => {
+          if (called) return Promise.reject(new Error('next() called twice'));
+          called = true;
+          return dispatch(i + 1);
+        });
+        return out !== null && typeof out === 'object' && typeof (out as PromiseLike<void>).then === 'function' ? Promise.resolve(out as PromiseLike<void>) : Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err);
+      }
     };
     try {
-      await dispatch(0);
+      await (chain.length === 0 ? last() : dispatch(0));
       if (!ctx.res.finished && !ctx.res.headersSent) ctx.res.end(); // a handler that neither returned nor answered
     } catch (err) {
       ctx.failDeps(err);

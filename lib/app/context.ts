@@ -28,13 +28,32 @@ const DEFAULT_CONFIG: ContextConfig = { cookieSecrets: [], trusted: () => false 
 /** A query string or urlencoded form as a null-prototype record; repeated keys give arrays. */
 export function parseUrlEncoded(text: string): Record<string, string | string[]> {
   const q: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
-  for (const [k, v] of new URLSearchParams(text)) {
-    const prev = q[k];
-    q[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  if (text === '') return q;
+  // Plain ASCII pairs (no escapes, no '+') are split by hand; anything else goes through
+  // URLSearchParams, which decodes exactly as browsers encode (WHATWG URL).
+  if (/[%+]/.test(text)) {
+    // The constructor would drop a leading '?' (which here is data): a leading '&' stops that.
+    for (const [k, v] of new URLSearchParams(`&${text}`)) add(q, k, v);
+    return q;
+  }
+  let start = 0;
+  while (start <= text.length) {
+    let end = text.indexOf('&', start);
+    if (end === -1) end = text.length;
+    if (end > start) {
+      const eq = text.indexOf('=', start);
+      if (eq === -1 || eq > end) add(q, text.slice(start, end), '');
+      else add(q, text.slice(start, eq), text.slice(eq + 1, end));
+    }
+    start = end + 1;
   }
   return q;
 }
 
+function add(q: Record<string, string | string[]>, k: string, v: string): void {
+  const prev = q[k];
+  q[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+}
 
 /**
  * `P`, `Q`, `B` are the types of params, query and body; a route with a schema gets them inferred from it.
