@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
+import { request, type ClientRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,19 @@ function encode(boundary: string, parts: Array<{ name: string; filename?: string
   }
   out.push(Buffer.from(`--${boundary}--\r\n`));
   return Buffer.concat(out);
+}
+
+/** POSTs a multipart body (boundary B) of `length` bytes written by `send`; resolves with the answer text. */
+function upload(port: number, length: number, send: (req: ClientRequest) => void): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/up', method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=B', 'content-length': length } }, (res) => {
+      let s = '';
+      res.on('data', (d: Buffer) => (s += d.toString()));
+      res.on('end', () => resolve(s));
+    });
+    req.on('error', reject);
+    send(req);
+  });
 }
 
 let dir: string;
@@ -153,15 +166,7 @@ describe('ctx.parts / ctx.multipart', () => {
       peak = Math.max(peak, m.heapUsed + m.arrayBuffers - base.heapUsed - base.arrayBuffers);
     }, 5);
     try {
-      const reply = await new Promise<string>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/up', method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=B', 'content-length': head.length + total + tail.length } }, (res) => {
-          let s = '';
-          res.on('data', (d: Buffer) => (s += d.toString()));
-          res.on('end', () => resolve(s));
-        });
-        req.on('error', reject);
-        Readable.from(source()).pipe(req);
-      });
+      const reply = await upload((server.address() as AddressInfo).port, head.length + total + tail.length, (req) => Readable.from(source()).pipe(req));
       expect(JSON.parse(reply)).toEqual({ sizes: [total] });
     } finally {
       clearInterval(sampler);
@@ -196,13 +201,7 @@ describe('ctx.parts / ctx.multipart', () => {
     const head = Buffer.from('--B\r\nContent-Disposition: form-data; name="f"; filename="f"\r\n\r\n');
     const tail = Buffer.from('\r\n--B--\r\n');
     try {
-      const reply = await new Promise<string>((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, path: '/up', method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=B', 'content-length': head.length + total + tail.length } }, (res) => {
-          let s = '';
-          res.on('data', (d: Buffer) => (s += d.toString()));
-          res.on('end', () => resolve(s));
-        });
-        req.on('error', reject);
+      const reply = await upload((server.address() as AddressInfo).port, head.length + total + tail.length, (req) => {
         req.write(head);
         req.end(Buffer.concat([Buffer.alloc(total, 1), tail])); // all offered at once
       });
