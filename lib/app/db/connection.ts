@@ -284,7 +284,7 @@ export class PgConnection {
     if (this.#closedError !== null) return Promise.reject(this.#closedError);
     const t = this.#transport;
     const types = stmt.paramTypes;
-    const params = new Array<string | null>(values.length);
+    const params = new Array<string | Buffer | null>(values.length);
     for (let i = 0; i < values.length; i++) params[i] = encodeParam(values[i], types[i]);
     t.write(serialize.bind({ statement: stmt.name, values: params }));
     t.write(serialize.execute({}));

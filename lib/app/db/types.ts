@@ -153,12 +153,13 @@ export function typeParsers(options: TypeOptions = {}): (oid: number) => TypePar
 }
 
 /**
- * A JS value as a text-format parameter: null/undefined → SQL NULL, Date → ISO 8601, bytes → `\x` hex,
+ * A JS value as a parameter: null/undefined → SQL NULL, Date → ISO 8601, bytes → binary for a bytea
+ * parameter (else `\x` hex),
  * arrays → array literals, booleans → `t`/`f`, other objects → JSON; any value for a `json`/`jsonb`
  * parameter (`oid`, from the statement's Describe) → JSON. Values always travel as
  * parameters, never inside the SQL text.
  */
-export function encodeParam(v: unknown, oid?: number): string | null {
+export function encodeParam(v: unknown, oid?: number): string | Buffer | null {
   if (v === null || v === undefined) return null;
   // A json parameter is always JSON, even a string or an array (as postgres.js does).
   if (oid === OID.json || oid === OID.jsonb) return JSON.stringify(v);
@@ -172,7 +173,11 @@ export function encodeParam(v: unknown, oid?: number): string | null {
       return v ? 't' : 'f';
     default:
       if (v instanceof Date) return v.toISOString();
-      if (v instanceof Uint8Array) return `\\x${Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('hex')}`;
+      if (v instanceof Uint8Array) {
+        const b = Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+        // A bytea parameter goes in the binary format: the bytes as they are, not twice their size in hex.
+        return oid === OID.bytea ? b : `\\x${b.toString('hex')}`;
+      }
       if (Array.isArray(v)) return encodeArray(v);
       return JSON.stringify(v);
   }
@@ -190,7 +195,7 @@ function encodeArray(a: readonly unknown[]): string {
       out += encodeArray(e);
       continue;
     }
-    const s = typeof e === 'number' ? String(e) : encodeParam(e);
+    const s = typeof e === 'number' ? String(e) : (encodeParam(e) as string | null);
     if (s === null) out += 'NULL';
     else if (typeof e === 'number' || (BARE.test(s) && s.toUpperCase() !== 'NULL')) out += s;
     else out += `"${s.replace(/[\\"]/g, '\\$&')}"`;

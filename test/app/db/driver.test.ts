@@ -2,11 +2,22 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PgError, sql, type Db } from '../../../lib/app/db/index.js';
+import { encodeParam, OID, PgError, sql, type Db } from '../../../lib/app/db/index.js';
 import { testDb, type TestDb } from './helpers.js';
 
 /** Text PostgreSQL accepts (no NUL), any other UTF-16 code units that form valid UTF-8. */
 const pgText = fc.string({ unit: 'grapheme', maxLength: 30 }).map((s) => s.replace(/\0/g, ''));
+
+describe('parameter encoding', () => {
+  it('bytes go binary to a bytea parameter, hex elsewhere; json parameters are always JSON', () => {
+    const b = Buffer.from([0, 1, 255]);
+    expect(encodeParam(b, OID.bytea)).toEqual(b);
+    expect(Buffer.isBuffer(encodeParam(b, OID.bytea))).toBe(true);
+    expect(encodeParam(b)).toBe('\\x0001ff');
+    expect(encodeParam('text', OID.jsonb)).toBe('"text"');
+    expect(encodeParam([1, 'a b', null, 'NULL', 'x"y'])).toBe('{1,"a b",NULL,"NULL","x\\"y"}');
+  });
+});
 
 for (const kind of ['postgres', 'pglite'] as const) {
   describe(`driver on ${kind}`, () => {
