@@ -131,7 +131,7 @@ export class Db implements Queryable {
       if (options.pglite !== undefined) this.#pglite = options.pglite;
       const dir = url?.startsWith('pglite:') === true ? url.slice('pglite://'.length) : '';
       // PGlite is one backend: one session, so the pool is one.
-      this.pool = new Pool(() => this.#pgliteConnection(dir === 'memory' ? '' : dir), { ...options, max: 1, min: 0, idleTimeoutMs: Infinity });
+      this.pool = new Pool(() => this.#pgliteConnection(dir === 'memory' ? '' : dir), { ...options, max: 1, min: 0, idleTimeoutMs: Infinity, healthCheckMs: Infinity });
     } else {
       this.kind = 'postgres';
       const config = parseConnectionString(url);

@@ -19,6 +19,12 @@ export interface PoolOptions {
   acquireTimeoutMs?: number;
   /** Most queries written ahead on one session. Default 64. */
   maxPipeline?: number;
+  /**
+   * An idle session unused this long is checked with a ping (`select 1`, answer within 5 s) and dropped
+   * if it fails — a connection a firewall or NAT silently dropped is found before a query needs it.
+   * Default 30 000 ms.
+   */
+  healthCheckMs?: number;
 }
 
 interface Member {
@@ -51,6 +57,7 @@ export class Pool {
   readonly #idleMs: number;
   readonly #acquireMs: number;
   readonly #maxPipeline: number;
+  readonly #healthMs: number;
   #sweep: NodeJS.Timeout | null = null;
   #ended = false;
   /** Completion hook shared by all queries (no closure per query). */
@@ -63,6 +70,9 @@ export class Pool {
     this.#idleMs = options.idleTimeoutMs ?? 30_000;
     this.#acquireMs = options.acquireTimeoutMs ?? 10_000;
     this.#maxPipeline = options.maxPipeline ?? 64;
+    this.#healthMs = options.healthCheckMs ?? 30_000;
+    // A warm pool: `min` sessions are opened now (failures are retried on demand).
+    for (let i = 0; i < this.#min; i++) this.#grow();
   }
 
   /** Open sessions, and how many are reserved. */
@@ -194,15 +204,29 @@ export class Pool {
     if (this.#waiters.length > 0) this.#grow();
   }
 
+  /** Pings an idle session; one that does not answer is dropped (and replaced on demand). */
+  async #check(m: Member): Promise<void> {
+    m.lastUsed = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([m.conn.query('select 1', [], { prepare: false }), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('ping timed out')), 5000)))]);
+    } catch {
+      this.#drop(m, true);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   #startSweep(): void {
-    if (this.#sweep !== null || !Number.isFinite(this.#idleMs)) return;
+    if (this.#sweep !== null || (!Number.isFinite(this.#idleMs) && !Number.isFinite(this.#healthMs))) return;
     this.#sweep = setInterval(() => {
       const now = Date.now();
       for (const m of [...this.#members]) {
-        if (this.#members.length <= this.#min) break;
-        if (!m.reserved && m.conn.inFlight === 0 && now - m.lastUsed > this.#idleMs) this.#drop(m, true);
+        if (m.reserved || m.conn.inFlight > 0) continue;
+        if (this.#members.length > this.#min && now - m.lastUsed > this.#idleMs) this.#drop(m, true);
+        else if (now - m.lastUsed > this.#healthMs) void this.#check(m);
       }
-    }, Math.max(1000, this.#idleMs / 2));
+    }, Math.max(250, Math.min(this.#idleMs, this.#healthMs) / 2));
     this.#sweep.unref();
   }
 }

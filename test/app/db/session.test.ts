@@ -163,6 +163,25 @@ describe('against the local PostgreSQL', () => {
     }
   });
 
+  it('pool: min sessions open at start; an idle session that stopped answering is found by the health check', async () => {
+    const db = createDb({ url: `${t.url}?application_name=covet_health`, min: 2, max: 3, healthCheckMs: 200, idleTimeoutMs: 60_000 });
+    try {
+      await waitFor(() => db.pool.size.open === 2);
+      // Freeze one backend (SIGSTOP): its socket stays open, it just never answers — like a dead NAT entry.
+      const pids = (await t.db.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', ['covet_health'])).rows.map((r) => r.pid);
+      expect(pids).toHaveLength(2);
+      process.kill(pids[0]!, 'SIGSTOP');
+      try {
+        await waitFor(() => db.pool.size.open === 1, 10_000);
+      } finally {
+        process.kill(pids[0]!, 'SIGCONT');
+      }
+      expect((await db.query<{ n: number }>('select 5 as n')).rows[0]!.n).toBe(5);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('retries a transaction that hit a serialization failure', async () => {
     await t.db.exec('create table counter (id int primary key, n int not null); insert into counter values (1, 0)');
     let attempts = 0;
