@@ -5,7 +5,10 @@
  * machines share one limit). A middleware answers 429 with `Retry-After` and sets the `RateLimit-*`
  * headers (draft-ietf-httpapi-ratelimit-headers) on every answer.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+
+/** A standalone client or a Redis Cluster client (ioredis). */
+type RedisClient = Redis | Cluster;
 import type { Context } from '../context.js';
 import { HttpError } from '../errors.js';
 
@@ -187,14 +190,14 @@ return {allowed, math.floor(tokens), full, wait}`,
  */
 export class RedisLimiter implements Limiter {
   readonly algorithm: Algorithm;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #prefix: string;
   readonly #onError: 'open' | 'closed';
   readonly #command: string;
   /** The last Redis error (for logs and health checks), cleared by the next success. */
   lastError: Error | null = null;
 
-  constructor(redis: Redis, algorithm: Algorithm, options: { prefix?: string; onError?: 'open' | 'closed' } = {}) {
+  constructor(redis: RedisClient, algorithm: Algorithm, options: { prefix?: string; onError?: 'open' | 'closed' } = {}) {
     this.#redis = redis;
     this.algorithm = algorithm;
     this.#prefix = options.prefix ?? 'covet:rl:';
@@ -212,7 +215,8 @@ export class RedisLimiter implements Limiter {
       const st = this.#redis.status;
       if (this.lastError !== null && (st === 'reconnecting' || st === 'close' || st === 'end' || st === 'connecting')) throw this.lastError;
       const run = (this.#redis as unknown as Record<string, (...x: unknown[]) => Promise<number[]>>)[this.#command]!.bind(this.#redis);
-      const [allowed, remaining, resetMs, retryAfterMs] = await run(`${this.#prefix}${key}`, ...args);
+      // The key in a hash tag: keys the script derives from it land in the same Cluster slot.
+      const [allowed, remaining, resetMs, retryAfterMs] = await run(`${this.#prefix}{${key}}`, ...args);
       this.lastError = null;
       return { allowed: allowed === 1, limit, remaining: remaining!, resetMs: resetMs!, retryAfterMs: retryAfterMs! };
     } catch (err) {

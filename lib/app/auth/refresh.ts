@@ -5,7 +5,10 @@
  * (`<id>.<secret>`), stored hashed; stores in memory or Redis. Also a Redis revocation list for JWT ids.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+
+/** A standalone client or a Redis Cluster client (ioredis). */
+type RedisClient = Redis | Cluster;
 import { JwtError, type RevocationList } from './jwt.js';
 
 export interface RefreshRecord {
@@ -57,7 +60,7 @@ export class MemoryRefreshStore implements RefreshStore {
 /** Refresh tokens in Redis under `prefix` (hashes with a TTL; HSETNX makes `markUsed` atomic). */
 export class RedisRefreshStore implements RefreshStore {
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly prefix = 'covet:',
   ) {}
   async put(id: string, rec: RefreshRecord): Promise<void> {
@@ -145,7 +148,7 @@ export class RefreshTokens {
 /** Revoked JWT ids in Redis, each kept until its token would have expired. */
 export class RedisRevocationList implements RevocationList {
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly prefix = 'covet:',
   ) {}
   async revoke(jti: string, expiresAtSec: number): Promise<void> {

@@ -6,7 +6,10 @@
  * may change the session until then.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+
+/** A standalone client or a Redis Cluster client (ioredis). */
+type RedisClient = Redis | Cluster;
 import type { Queryable } from '../db/db.js';
 import type { Context } from '../context.js';
 import { serializeCookie, signCookieValue, unsignCookieValue, type CookieOptions } from '../cookies.js';
@@ -46,7 +49,7 @@ export class MemorySessionStore implements SessionStore {
 
 export class RedisSessionStore implements SessionStore {
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     readonly prefix = 'covet:sess:',
   ) {}
   async get(id: string): Promise<SessionRecord | null> {

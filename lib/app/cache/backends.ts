@@ -2,11 +2,15 @@
  * Cache backends. Memory: an LRU bounded by entries and bytes, tags indexed in process. Redis: entries
  * as hashes (value bytes + deadlines + format), tags as sets, invalidation and locks in Lua/NX; when
  * Redis is unreachable it degrades to a pass-through (misses, no-op writes), logs once, and recovers by
- * itself. Two-level: memory in front of Redis; every write and invalidation is published on a Redis
+ * itself. Every command touches one key (or keys of one hash slot), so a Redis Cluster serves it too.
+ * Two-level: memory in front of Redis; every write and invalidation is published on a Redis
  * channel so other instances drop their L1 copies.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+
+/** A standalone client or a Redis Cluster client (ioredis). */
+type RedisClient = Redis | Cluster;
 import type { CacheBackend, Entry } from './cache.js';
 import { coarseNow } from './clock.js';
 import { Lru } from './lru.js';
@@ -94,31 +98,25 @@ export function approximateSize(v: unknown): number {
 }
 
 /** The client is between connections (its commands would wait for a reconnect). */
-export function isDisconnected(redis: Redis): boolean {
+export function isDisconnected(redis: RedisClient): boolean {
   const st = redis.status;
   return st === 'reconnecting' || st === 'close' || st === 'end' || st === 'connecting';
 }
 
-const INVALIDATE_TAG = `local keys = redis.call('SMEMBERS', KEYS[1])
-for i = 1, #keys do redis.call('DEL', keys[i]) end
-redis.call('DEL', KEYS[1])
-return #keys`;
-
 /** Entries in Redis under `prefix`. */
 export class RedisBackend implements CacheBackend {
-  readonly redis: Redis;
+  readonly redis: RedisClient;
   readonly #prefix: string;
   readonly #ser: Serializer;
   readonly #log: (msg: string) => void;
   readonly #owner = randomBytes(8).toString('hex');
   #down = false;
 
-  constructor(redis: Redis, options: { prefix?: string; serializer?: Serializer; log?: (msg: string) => void } = {}) {
+  constructor(redis: RedisClient, options: { prefix?: string; serializer?: Serializer; log?: (msg: string) => void } = {}) {
     this.redis = redis;
     this.#prefix = options.prefix ?? 'covet:cache:';
     this.#ser = options.serializer ?? defaultSerializer;
     this.#log = options.log ?? ((m) => console.warn(m));
-    if (typeof (redis as unknown as Record<string, unknown>).covetInvalidateTag !== 'function') redis.defineCommand('covetInvalidateTag', { numberOfKeys: 1, lua: INVALIDATE_TAG });
   }
 
   /** Whether the last Redis call failed (the cache is passing through). */
@@ -159,9 +157,9 @@ export class RedisBackend implements CacheBackend {
     return this.#safe(async () => {
       const k = this.#prefix + key;
       const { format, bytes } = this.#ser.encode(e.value);
-      const m = this.redis.multi().del(k).hset(k, { v: bytes, f: format, fresh: String(e.fresh), stale: String(e.stale), tags: e.tags.join('\n') }).pexpireat(k, Math.ceil(e.stale));
-      for (const t of e.tags) m.sadd(`${this.#prefix}tag:${t}`, k);
-      await m.exec();
+      // One MULTI per key (one slot in a Redis Cluster); tag sets live in their own slots.
+      await this.redis.multi().del(k).hset(k, { v: bytes, f: format, fresh: String(e.fresh), stale: String(e.stale), tags: e.tags.join('\n') }).pexpireat(k, Math.ceil(e.stale)).exec();
+      if (e.tags.length > 0) await Promise.all(e.tags.map((t) => this.redis.sadd(`${this.#prefix}tag:${t}`, k)));
     }, undefined);
   }
 
@@ -171,7 +169,11 @@ export class RedisBackend implements CacheBackend {
 
   invalidateTag(tag: string): Promise<void> {
     return this.#safe(async () => {
-      await (this.redis as unknown as { covetInvalidateTag(k: string): Promise<number> }).covetInvalidateTag(`${this.#prefix}tag:${tag}`);
+      // Members are deleted one by one (they may sit on other Cluster shards than the tag set).
+      const setKey = `${this.#prefix}tag:${tag}`;
+      const keys = await this.redis.smembers(setKey);
+      await Promise.all(keys.map((k) => this.redis.del(k)));
+      await this.redis.srem(setKey, ...(keys.length > 0 ? keys : ['']));
     }, undefined);
   }
 
@@ -203,19 +205,19 @@ interface Invalidation {
 export class TwoLevelBackend implements CacheBackend {
   readonly l1: MemoryBackend;
   readonly l2: RedisBackend;
-  readonly #sub: Redis;
+  readonly #sub: RedisClient;
   readonly #channel: string;
   readonly #id = randomBytes(8).toString('hex');
   readonly #l1Ttl: number;
   readonly #ready: Promise<unknown>;
 
-  constructor(redis: Redis, options: { prefix?: string; maxEntries?: number; maxBytes?: number; l1TtlMs?: number; serializer?: Serializer; log?: (msg: string) => void } = {}) {
+  constructor(redis: RedisClient, options: { prefix?: string; maxEntries?: number; maxBytes?: number; l1TtlMs?: number; serializer?: Serializer; log?: (msg: string) => void } = {}) {
     const prefix = options.prefix ?? 'covet:cache:';
     this.l1 = new MemoryBackend({ maxEntries: options.maxEntries, maxBytes: options.maxBytes });
     this.l2 = new RedisBackend(redis, { prefix, serializer: options.serializer, log: options.log });
     this.#l1Ttl = options.l1TtlMs ?? 60_000;
     this.#channel = `${prefix}invalidate`;
-    this.#sub = redis.duplicate();
+    this.#sub = (redis as { duplicate(): RedisClient }).duplicate(); // same kind of client, its own connection(s)
     this.#sub.on('error', () => {}); // reported by the L2 calls; the subscriber reconnects by itself
     this.#sub.on('message', (_ch: string, msg: string) => {
       let m: Invalidation;

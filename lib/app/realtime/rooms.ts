@@ -5,15 +5,21 @@
  * published to Redis once; each other instance frames it once for its own members.
  */
 import { randomBytes } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+
+/** A standalone client or a Redis Cluster client (ioredis). */
+type RedisClient = Redis | Cluster;
 import { prepareMessage, type WebSocket } from '../../ws/index.js';
 
 export interface RoomsOptions {
   /** Redis for cross-instance broadcast and presence; without it, rooms are local to this process. */
-  redis?: Redis;
+  redis?: RedisClient;
   /** Key and channel prefix. Default `covet:rt:`. */
   prefix?: string;
-  /** Sharded pub/sub (Redis ≥ 7): `'auto'` (default) uses it when the server supports it. */
+  /**
+   * Sharded pub/sub (Redis ≥ 7): `'auto'` (default) uses it with a standalone client when the server
+   * supports it; with a Cluster client pass `true` only if it was created with `shardedSubscribers: true`.
+   */
   sharded?: boolean | 'auto';
 }
 
@@ -49,8 +55,8 @@ export class Rooms {
   readonly instance = randomBytes(8).toString('hex');
   readonly #byRoom = new Map<string, Set<WebSocket>>();
   readonly #bySocket = new Map<WebSocket, Local>();
-  readonly #redis: Redis | undefined;
-  readonly #sub: Redis | undefined;
+  readonly #redis: RedisClient | undefined;
+  readonly #sub: RedisClient | undefined;
   readonly #prefix: string;
   #sharded: boolean | null = null;
   readonly #setup: Promise<void>;
@@ -64,13 +70,17 @@ export class Rooms {
       this.#setup = Promise.resolve();
       return;
     }
-    const sub = (this.#sub = this.#redis.duplicate());
+    const sub = (this.#sub = (this.#redis as { duplicate(): RedisClient }).duplicate());
     sub.on('error', () => {});
     sub.on('messageBuffer', (ch: Buffer, msg: Buffer) => this.#onRemote(ch.toString(), msg));
     sub.on('smessageBuffer', (ch: Buffer, msg: Buffer) => this.#onRemote(ch.toString(), msg));
     this.#setup = (async () => {
       if (options.sharded === true || options.sharded === false) this.#sharded = options.sharded;
-      else {
+      else if ((this.#redis as { isCluster?: boolean }).isCluster === true) {
+        // A Cluster client routes SSUBSCRIBE to the right shard only when built with
+        // `shardedSubscribers: true`; classic pub/sub reaches every node: the safe default here.
+        this.#sharded = false;
+      } else {
         const info = await this.#redis!.info('server');
         const major = Number(/redis_version:(\d+)/.exec(info)?.[1] ?? 0);
         this.#sharded = major >= 7;
@@ -158,7 +168,8 @@ export class Rooms {
     const key = `${this.#prefix}presence:${room}`;
     const all = await this.#redis.hgetall(key);
     const instances = [...new Set(Object.keys(all).map((f) => f.slice(0, f.indexOf(':'))))];
-    const alive = instances.length === 0 ? [] : await this.#redis.mget(instances.map((i) => `${this.#prefix}instance:${i}`));
+    // One GET per instance key (an MGET across Cluster slots would be refused).
+    const alive = await Promise.all(instances.map((i) => this.#redis!.get(`${this.#prefix}instance:${i}`)));
     const live = new Set(instances.filter((_, i) => alive[i] !== null));
     const dead = Object.keys(all).filter((f) => !live.has(f.slice(0, f.indexOf(':'))));
     if (dead.length > 0) await this.#redis.hdel(key, ...dead);
