@@ -9,6 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { RedisLimiter } from '../../../lib/app/auth/index.js';
 import { Cache, RedisBackend } from '../../../lib/app/cache/index.js';
 import { REDIS_URL } from '../auth/helpers.js';
+import { waitFor as waitUntil } from '../../helpers/wait-for.js';
+
+const waitFor = (cond: () => boolean | Promise<boolean>, ms = 10_000) => waitUntil(cond, ms);
 
 function stopRedis(): void {
   execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'shutdown', 'nosave'], { stdio: 'ignore' });
@@ -18,13 +21,6 @@ function startRedis(): void {
   execFileSync('sh', ['-c', 'mkdir -p /var/lib/redis /var/log/redis; redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log'], { stdio: 'ignore' });
 }
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('Redis restart', () => {
   it('cache and rate limiter degrade while Redis is down and recover without help', async () => {

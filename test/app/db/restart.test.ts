@@ -6,14 +6,8 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError, createDb, PgError, PoolTimeoutError } from '../../../lib/app/db/index.js';
 import { testDb, type TestDb } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('PostgreSQL restart', () => {
   let t: TestDb;

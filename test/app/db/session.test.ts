@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, PgConnection, PgError, PoolTimeoutError, ScramClient, parseConnectionString } from '../../../lib/app/db/index.js';
 import { ADMIN_URL, testDb, type TestDb } from './helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 describe('SCRAM-SHA-256 client', () => {
   it('computes RFC 7677 §3\'s exchange', () => {
@@ -201,10 +202,3 @@ describe('against the local PostgreSQL', () => {
   });
 });
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

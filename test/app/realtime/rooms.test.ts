@@ -5,6 +5,7 @@ import { createApp, type App } from '../../../lib/app/index.js';
 import { Rooms } from '../../../lib/app/realtime/index.js';
 import { connectWebSocket, type WebSocket } from '../../../lib/ws/index.js';
 import { REDIS_URL, testRedis } from '../auth/helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -41,13 +42,7 @@ async function member(url: string, name: string): Promise<{ ws: WebSocket; got: 
   return { ws, got };
 }
 
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const until = (cond: () => boolean) => waitFor(cond, 3000);
 
 describe('rooms', () => {
   it('in one process: broadcast reaches the room (not the sender, not other rooms); presence; leave on close', async () => {

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../../lib/app/index.js';
 import { sse, SseTopic } from '../../../lib/app/realtime/index.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const closers: Array<() => Promise<unknown>> = [];
 afterAll(async () => {
@@ -47,13 +48,7 @@ function open(port: number, path: string, headers: Record<string, string> = {}) 
   return { events, get raw() { return raw; }, ready, close: () => res.destroy(), get headers() { return res.headers; } };
 }
 
-const until = async (cond: () => boolean, ms = 3000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
+const until = (cond: () => boolean) => waitFor(cond, 3000);
 
 describe('Server-Sent Events', () => {
   it('a topic streams to every subscriber, resumes from Last-Event-ID, and says reset when too far behind', async () => {
