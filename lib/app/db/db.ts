@@ -245,6 +245,8 @@ export class Db implements Queryable {
    * ```
    */
   async listen(channel: string, fn: (payload: string) => void): Promise<() => Promise<void>> {
+    // PGlite has one session and delivers notifications only inside other queries' answers.
+    if (this.kind === 'pglite') throw new Error('LISTEN needs a PostgreSQL server (DATABASE_URL): PGlite has a single session and no asynchronous notifications');
     const l: Listener = { channel, fn };
     this.#listeners.push(l);
     const conn = await this.#listener();
@@ -268,7 +270,7 @@ export class Db implements Queryable {
   #listener(): Promise<PgConnection> {
     if (this.#listenConn !== null) return this.#listenConn;
     const open = async (): Promise<PgConnection> => {
-      const conn = this.#config !== null ? await PgConnection.connect(this.#config, this.#options) : (await this.pool.reserve()).conn;
+      const conn = await PgConnection.connect(this.#config!, this.#options);
       conn.onNotification = (channel, payload) => {
         for (const l of this.#listeners) if (l.channel === channel) l.fn(payload);
       };

@@ -141,6 +141,11 @@ for (const kind of ['postgres', 'pglite'] as const) {
       expect(await db.sql`select id, balance from acct order by id`).toEqual([{ id: 1, balance: 71 }, { id: 2, balance: 31 }]);
     });
 
+    it('LISTEN is refused with a clear error on PGlite (one session, no async notifications)', async () => {
+      if (kind === 'pglite') await expect(db.listen('x', () => {})).rejects.toThrow(/LISTEN needs a PostgreSQL server/);
+      else await (await db.listen('x', () => {}))();
+    });
+
     it('keeps at most maxStatements prepared statements per session', async () => {
       const r = await db.pool.reserve();
       try {
