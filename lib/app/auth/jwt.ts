@@ -211,6 +211,12 @@ export interface KeySource {
 /**
  * A fixed set of keys. A token naming the `kid` of a key here is tried only with that key; one naming
  * another `kid` (or none) only with the keys that have no `kid`.
+ *
+ * @example
+ * ```ts
+ * const keys = new KeySet([importKey(pemA, ['ES256'], '2026-10'), importKey(pemB, ['ES256'], '2026-11')]);
+ * const verifier = new JwtVerifier({ keys, issuer: 'auth.example.com' });
+ * ```
  */
 export class KeySet implements KeySource {
   readonly #byKid = new Map<string, JwtKey>();
@@ -245,6 +251,12 @@ export class KeySet implements KeySource {
 /**
  * Keys from a JWKS URL (an OpenID provider's `jwks_uri`), cached for `cacheMs`; a token with an unknown
  * `kid` triggers one refetch (key rotation), at most every `cooldownMs`.
+ *
+ * @example
+ * ```ts
+ * const verifier = new JwtVerifier({ keys: new RemoteJwks('https://idp.example.com/.well-known/jwks.json'), audience: 'api' });
+ * const claims = await verifier.verify(token);
+ * ```
  */
 export class RemoteJwks implements KeySource {
   readonly #url: string;

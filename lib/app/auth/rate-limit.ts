@@ -185,7 +185,8 @@ return {allowed, math.floor(tokens), full, wait}`,
 };
 
 /**
- * Limiter in Redis: correct across processes and machines. When Redis fails, `onError` decides:
+ * Limiter in Redis: correct across processes and machines (`new RedisLimiter(redis, { kind: 'token-bucket',
+ * capacity: 20, refillPerSec: 5 }, { onError: 'closed' })`). When Redis fails, `onError` decides:
  * `'open'` admits (availability first, the default), `'closed'` refuses (protection first).
  */
 export class RedisLimiter implements Limiter {

@@ -34,7 +34,14 @@ export const defaultSerializer: Serializer = {
   },
 };
 
-/** In-process entries (values kept as they are: no copy, no serialization). */
+/**
+ * In-process entries (values kept as they are: no copy, no serialization).
+ *
+ * @example
+ * ```ts
+ * const cache = createCache({ backend: new MemoryBackend({ maxEntries: 10_000, maxBytes: 64 * 1024 * 1024 }) });
+ * ```
+ */
 export class MemoryBackend implements CacheBackend {
   readonly lru: Lru<Entry>;
   readonly #tags = new Map<string, Set<string>>();
@@ -103,7 +110,14 @@ export function isDisconnected(redis: RedisClient): boolean {
   return st === 'reconnecting' || st === 'close' || st === 'end' || st === 'connecting';
 }
 
-/** Entries in Redis under `prefix`. */
+/**
+ * Entries in Redis under `prefix`.
+ *
+ * @example
+ * ```ts
+ * const cache = createCache({ backend: new RedisBackend(new Redis(process.env.REDIS_URL!), { prefix: 'app:cache:' }) });
+ * ```
+ */
 export class RedisBackend implements CacheBackend {
   readonly redis: RedisClient;
   readonly #prefix: string;
@@ -201,6 +215,13 @@ interface Invalidation {
  * L1 memory in front of L2 Redis. Reads hit L1 first (synchronously), then Redis (filling L1, for at
  * most `l1TtlMs`). Writes go to both and are announced on `channel`; every other instance drops the key
  * (or the tag) from its L1. If Redis is down the L1 still serves, and the cache passes through.
+ *
+ * @example
+ * ```ts
+ * const backend = new TwoLevelBackend(redis, { prefix: 'app:cache:', maxEntries: 50_000, l1TtlMs: 30_000 });
+ * const cache = createCache({ backend });
+ * cache.getSync('config'); // L1 only, synchronous
+ * ```
  */
 export class TwoLevelBackend implements CacheBackend {
   readonly l1: MemoryBackend;

@@ -47,6 +47,15 @@ export interface Reserved {
   release(destroy?: boolean): void;
 }
 
+/**
+ * Normally made by `createDb`; usable alone with any session factory.
+ *
+ * @example
+ * ```ts
+ * const pool = new Pool(() => PgConnection.connect(parseConnectionString(url)), { max: 8, acquireTimeoutMs: 2000 });
+ * const { rows } = await pool.query('select now() as t', []);
+ * ```
+ */
 export class Pool {
   readonly #factory: () => Promise<PgConnection>;
   readonly #members: Member[] = [];

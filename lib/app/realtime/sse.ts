@@ -102,7 +102,18 @@ export class SseStream {
   }
 }
 
-/** Opens an event stream on this request (the handler returns nothing; the stream stays open). */
+/**
+ * Opens an event stream on this request (the handler returns nothing; the stream stays open).
+ *
+ * @example
+ * ```ts
+ * app.get('/clock', (ctx) => {
+ *   const s = sse(ctx, { heartbeatMs: 15_000 });
+ *   const t = setInterval(() => s.send({ event: 'tick', data: Date.now() }), 1000);
+ *   s.onClose(() => clearInterval(t));
+ * });
+ * ```
+ */
 export function sse(ctx: Context, options: SseOptions = {}): SseStream {
   return new SseStream(ctx, options);
 }
