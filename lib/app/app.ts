@@ -303,37 +303,43 @@ export class App {
       return;
     }
     const ctx = new Context(req, res, found.params, found.pattern, found.query, this.#ctxConfig);
-    const { handler, middleware, compiled, hooks } = found.store;
-    const etag = this.config.etag === true;
-    const compression = this.#compression;
-    await this.#runChain(ctx, middleware, hooks, async () => {
-      if (compiled !== null) {
-        const pending = validate(ctx, compiled, found.store.options.bodyLimit); // synchronous unless there is a body to read
-        if (pending !== undefined) await pending;
-      }
-      const deps = found.store.options.deps;
-      if (deps !== undefined) for (const d of deps) await ctx.use(d);
-      const requires = found.store.options.requires;
-      if (requires !== undefined) await this.config.authorize!(ctx, requires);
-      for (const h of hooks.preHandler) {
-        await h(ctx);
-        if (res.finished) return;
-      }
-      let out: unknown = handler(ctx);
-      // A sync handler's value is used without a microtask turn; any thenable is awaited.
-      if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') out = await out;
-      if (out === undefined || res.finished) return;
-      if (isStreamBody(out)) return streamBody(ctx, out, compression);
-      let body = serialize(ctx, out, compiled?.response);
-      for (const h of hooks.onSend) body = (await h(ctx, body)) ?? body;
-      await send(ctx, body, etag, compression);
-    });
+    ctx.entry = found.store;
+    await this.#runChain(ctx, found.store.middleware, found.store.hooks, this.#invoke);
   };
 
-  async #runChain(ctx: Context, chain: Middleware[], hooks: RouteHooks, last: () => Promise<void>): Promise<void> {
+  /** The innermost step of every route's chain, shared (no closure per request). */
+  readonly #invoke = (ctx: Context): Promise<void> => this.#runRoute(ctx);
+
+  /** Validation, deps, authorization, preHandler hooks, the handler, and sending what it returned. */
+  async #runRoute(ctx: Context): Promise<void> {
+    const { handler, compiled, hooks, options } = ctx.entry!;
+    const res = ctx.res;
+    if (compiled !== null) {
+      const pending = validate(ctx, compiled, options.bodyLimit); // synchronous unless there is a body to read
+      if (pending !== undefined) await pending;
+    }
+    if (options.deps !== undefined) for (const d of options.deps) await ctx.use(d);
+    if (options.requires !== undefined) await this.config.authorize!(ctx, options.requires);
+    for (const h of hooks.preHandler) {
+      await h(ctx);
+      if (res.finished) return;
+    }
+    let out: unknown = handler(ctx);
+    // A sync handler's value is used without a microtask turn; any thenable is awaited.
+    if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') out = await out;
+    if (out === undefined || res.finished) return;
+    const compression = this.#compression;
+    if (isStreamBody(out)) return streamBody(ctx, out, compression);
+    let body = serialize(ctx, out, compiled?.response);
+    for (const h of hooks.onSend) body = (await h(ctx, body)) ?? body;
+    const sent = send(ctx, body, this.config.etag === true, compression);
+    if (sent !== undefined) await sent;
+  }
+
+  async #runChain(ctx: Context, chain: Middleware[], hooks: RouteHooks, last: (ctx: Context) => Promise<void>): Promise<void> {
     // Not async: a level adds no promise of its own beyond what its middleware returns.
     const dispatch = (i: number): Promise<void> => {
-      if (i === chain.length) return last();
+      if (i === chain.length) return last(ctx);
       let called = false;
       try {
         const out = chain[i]!(ctx, () => {
@@ -347,7 +353,7 @@ export class App {
       }
     };
     try {
-      await (chain.length === 0 ? last() : dispatch(0));
+      await (chain.length === 0 ? last(ctx) : dispatch(0));
       if (!ctx.res.finished && !ctx.res.headersSent) ctx.res.end(); // a handler that neither returned nor answered
     } catch (err) {
       ctx.failDeps(err);

@@ -6,6 +6,7 @@
 import type { Http1Request, Http1Response } from '../http1/index.js';
 import type { Http2Response } from '../http2/index.js';
 import type { Params } from '../router/index.js';
+import type { RouteEntry } from './app.js';
 import { DepScope, type Dep } from './deps.js';
 import { forwardedChain } from './proxy.js';
 import { rm } from 'node:fs/promises';
@@ -69,6 +70,8 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
   readonly route: string;
   /** Per-request data for middleware and handlers. */
   readonly state: Record<string, unknown> = {};
+  /** @internal The matched route (null for 404/405 answers). */
+  entry: RouteEntry | null = null;
   #rawQuery: string;
   #query: Q | null = null;
   #cookies: Record<string, string> | null = null;
