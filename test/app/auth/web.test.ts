@@ -171,3 +171,22 @@ describe('CSRF', () => {
     });
   }
 });
+
+describe('sessions over HTTP/2', () => {
+  it('the session cookie is set on an HTTP/2 answer too (the head event fires there)', async () => {
+    const { testClient } = await import('../../../lib/app/index.js');
+    const app = createApp();
+    app.use(session({ store: new MemorySessionStore(), secrets: ['s3cret-s3cret-s3cret'], cookie: { secure: false } }));
+    app.post('/login', async (ctx: Context) => {
+      await sessionOf(ctx).set('user', 'ann');
+      return 'ok';
+    });
+    const client = await testClient(app);
+    try {
+      const res = await client.h2('/login', { method: 'POST' });
+      expect(String(res.headers['set-cookie'])).toMatch(/^sid=.*HttpOnly; SameSite=Lax/);
+    } finally {
+      await client.close();
+    }
+  });
+});
