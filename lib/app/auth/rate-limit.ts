@@ -5,10 +5,7 @@
  * machines share one limit). A middleware answers 429 with `Retry-After` and sets the `RateLimit-*`
  * headers (draft-ietf-httpapi-ratelimit-headers) on every answer.
  */
-import type { Cluster, Redis } from 'ioredis';
-
-/** A standalone client or a Redis Cluster client (ioredis). */
-type RedisClient = Redis | Cluster;
+import { isDisconnected, type RedisClient } from '../redis-client.js';
 import type { Context } from '../context.js';
 import { HttpError } from '../errors.js';
 
@@ -213,8 +210,7 @@ export class RedisLimiter implements Limiter {
     const args = a.kind === 'token-bucket' ? [a.capacity, a.refillPerSec] : [a.limit, a.windowMs];
     try {
       // Known to be down: apply the failure policy at once rather than wait for reconnection attempts.
-      const st = this.#redis.status;
-      if (this.lastError !== null && (st === 'reconnecting' || st === 'close' || st === 'end' || st === 'connecting')) throw this.lastError;
+      if (this.lastError !== null && isDisconnected(this.#redis)) throw this.lastError;
       const run = (this.#redis as unknown as Record<string, (...x: unknown[]) => Promise<number[]>>)[this.#command]!.bind(this.#redis);
       // The key in a hash tag: keys the script derives from it land in the same Cluster slot.
       const [allowed, remaining, resetMs, retryAfterMs] = await run(`${this.#prefix}{${key}}`, ...args);

@@ -5,10 +5,7 @@
  * (`<id>.<secret>`), stored hashed; stores in memory or Redis. Also a Redis revocation list for JWT ids.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
-
-/** A standalone client or a Redis Cluster client (ioredis). */
-type RedisClient = Redis | Cluster;
+import type { RedisClient } from '../redis-client.js';
 import { JwtError, type RevocationList } from './jwt.js';
 
 export interface RefreshRecord {

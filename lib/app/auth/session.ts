@@ -6,10 +6,7 @@
  * may change the session until then.
  */
 import { randomBytes } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
-
-/** A standalone client or a Redis Cluster client (ioredis). */
-type RedisClient = Redis | Cluster;
+import type { RedisClient } from '../redis-client.js';
 import type { Queryable } from '../db/db.js';
 import type { Context } from '../context.js';
 import { serializeCookie, signCookieValue, unsignCookieValue, type CookieOptions } from '../cookies.js';
@@ -68,7 +65,7 @@ export class RedisSessionStore implements SessionStore {
 export class PgSessionStore implements SessionStore {
   #ready: Promise<void> | null = null;
   constructor(
-    readonly db: Queryable & { exec?(sql: string): Promise<void> },
+    readonly db: Queryable,
     readonly table = 'covet_sessions',
   ) {}
   #init(): Promise<void> {

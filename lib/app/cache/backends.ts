@@ -7,13 +7,12 @@
  * channel so other instances drop their L1 copies.
  */
 import { randomBytes } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
-
-/** A standalone client or a Redis Cluster client (ioredis). */
-type RedisClient = Redis | Cluster;
+import { isDisconnected, type RedisClient } from '../redis-client.js';
 import type { CacheBackend, Entry } from './cache.js';
 import { coarseNow } from './clock.js';
-import { Lru } from './lru.js';
+import { approximateSize, Lru } from './lru.js';
+
+export { approximateSize };
 
 /** Turns values into bytes for Redis and back. Default: JSON, with Buffers and strings stored as-is. */
 export interface Serializer {
@@ -92,23 +91,6 @@ export class MemoryBackend implements CacheBackend {
   }
 }
 
-/** Bytes a value takes, roughly (for `maxBytes`). */
-export function approximateSize(v: unknown): number {
-  if (typeof v === 'string') return 2 * v.length;
-  if (v instanceof Uint8Array) return v.byteLength;
-  if (v === null || typeof v !== 'object') return 8;
-  try {
-    return 2 * (JSON.stringify(v)?.length ?? 8);
-  } catch {
-    return 1024;
-  }
-}
-
-/** The client is between connections (its commands would wait for a reconnect). */
-export function isDisconnected(redis: RedisClient): boolean {
-  const st = redis.status;
-  return st === 'reconnecting' || st === 'close' || st === 'end' || st === 'connecting';
-}
 
 /**
  * Entries in Redis under `prefix`.

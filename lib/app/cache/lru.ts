@@ -9,7 +9,7 @@ export interface LruOptions<V> {
   maxEntries: number;
   /** Most total size (bytes as `sizeOf` counts them). Default unbounded. */
   maxBytes?: number;
-  /** Size of a value; needed with `maxBytes`. Default: strings and Buffers by length, others 1. */
+  /** Size of a value, for `maxBytes`. Default {@link approximateSize}. */
   sizeOf?: (value: V, key: string) => number;
   /** Called when an entry leaves (evicted, expired, deleted, replaced). */
   onRemove?: (key: string, value: V, reason: 'evict' | 'expire' | 'delete' | 'set') => void;
@@ -61,7 +61,7 @@ export class Lru<V> {
     this.#expires = new Float64Array(n);
     this.#sizes = new Float64Array(n);
     this.#maxBytes = options.maxBytes ?? Infinity;
-    this.#sizeOf = options.maxBytes === undefined && options.sizeOf === undefined ? null : (options.sizeOf ?? defaultSize);
+    this.#sizeOf = options.maxBytes === undefined && options.sizeOf === undefined ? null : (options.sizeOf ?? approximateSize);
     this.#onRemove = options.onRemove;
     this.#now = options.now ?? coarseNow;
   }
@@ -220,8 +220,14 @@ export class Lru<V> {
   }
 }
 
-function defaultSize(v: unknown): number {
-  if (typeof v === 'string') return v.length * 2;
+/** Bytes a value takes, roughly: strings by UTF-16 length, byte arrays by length, objects by their JSON. */
+export function approximateSize(v: unknown): number {
+  if (typeof v === 'string') return 2 * v.length;
   if (v instanceof Uint8Array) return v.byteLength;
-  return 1;
+  if (v === null || typeof v !== 'object') return 8;
+  try {
+    return 2 * (JSON.stringify(v)?.length ?? 8);
+  } catch {
+    return 1024;
+  }
 }

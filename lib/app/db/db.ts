@@ -213,18 +213,7 @@ export class Db implements Queryable {
     const r: Reserved = await this.pool.reserve();
     let broken = false;
     try {
-      let begin = 'begin';
-      if (options.isolation !== undefined) begin += ` isolation level ${options.isolation}`;
-      if (options.readOnly === true) begin += ' read only';
-      await r.conn.simple(begin);
-      try {
-        const out = await fn(new Transaction(r.conn, 1));
-        await r.conn.simple('commit');
-        return out;
-      } catch (err) {
-        if (!r.conn.closed) await r.conn.simple('rollback');
-        throw err;
-      }
+      return await inTransaction(r.conn, () => fn(new Transaction(r.conn, 1)), options);
     } catch (err) {
       broken = r.conn.closed || !(err instanceof PgError || r.conn.txStatus === 'I');
       throw err;
@@ -316,6 +305,25 @@ export class Db implements Queryable {
     if (this.#listenConn !== null) await (await this.#listenConn.catch(() => null))?.close();
     await this.pool.end();
     if (this.#ownsPglite && this.#pglite !== null) await this.#pglite.close();
+  }
+}
+
+/**
+ * Runs `fn` between BEGIN and COMMIT on one session, rolling back on throw. (Used by `Db.transaction`
+ * and the migration runner, which holds its session for the advisory lock.)
+ */
+export async function inTransaction<T>(conn: PgConnection, fn: () => Promise<T>, options: Omit<TransactionOptions, 'retries'> = {}): Promise<T> {
+  let begin = 'begin';
+  if (options.isolation !== undefined) begin += ` isolation level ${options.isolation}`;
+  if (options.readOnly === true) begin += ' read only';
+  await conn.simple(begin);
+  try {
+    const out = await fn();
+    await conn.simple('commit');
+    return out;
+  } catch (err) {
+    if (!conn.closed) await conn.simple('rollback');
+    throw err;
   }
 }
 

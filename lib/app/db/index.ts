@@ -3,7 +3,7 @@
  * default. Usable without the HTTP app.
  * @module
  */
-export { Db, createDb, Transaction, type DbOptions, type Queryable, type TransactionOptions, type IsolationLevel } from './db.js';
+export { Db, createDb, Transaction, inTransaction, type DbOptions, type Queryable, type TransactionOptions, type IsolationLevel } from './db.js';
 export { PgConnection, type ConnectionOptions, type QueryOptions, type QueryResult, type FieldInfo } from './connection.js';
 export { Pool, type PoolOptions, type Reserved } from './pool.js';
 export { sql, Sql, Identifier } from './sql.js';

@@ -9,7 +9,8 @@
 import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { Transaction, type Db, type Queryable } from '../db/db.js';
+import type { PgConnection } from '../db/connection.js';
+import { inTransaction, Transaction, type Db, type Queryable } from '../db/db.js';
 import { columnDdl, createTableSql, indexDdl, indexName, quote, type Table } from './table.js';
 
 export interface Migration {
@@ -82,7 +83,7 @@ export class Migrator {
   }
 
   /** Runs `fn` on one session holding the migration lock. */
-  async #locked<T>(fn: (q: Transaction, conn: import('../db/connection.js').PgConnection) => Promise<T>): Promise<T> {
+  async #locked<T>(fn: (q: Transaction, conn: PgConnection) => Promise<T>): Promise<T> {
     const r = await this.#db.pool.reserve();
     try {
       await r.conn.query('select pg_advisory_lock($1)', [LOCK_KEY.toString()], { prepare: false });
@@ -114,7 +115,7 @@ export class Migrator {
       for (const m of all) {
         if (applied.has(m.version)) continue;
         this.log(`migrate up ${m.version} ${m.name}`);
-        await inTransaction(conn, q, async () => {
+        await inTransaction(conn, async () => {
           await run(m.up, q, conn);
           await q.query(`insert into ${quote(this.#table)} (version, name) values ($1, $2)`, [m.version, m.name]);
         });
@@ -134,7 +135,7 @@ export class Migrator {
         const m = all.find((x) => x.version === version);
         if (m === undefined) throw new Error(`migration ${version} is applied but its file is gone: cannot undo it`);
         this.log(`migrate down ${m.version} ${m.name}`);
-        await inTransaction(conn, q, async () => {
+        await inTransaction(conn, async () => {
           await run(m.down, q, conn);
           await q.query(`delete from ${quote(this.#table)} where version = $1`, [m.version]);
         });
@@ -145,21 +146,11 @@ export class Migrator {
   }
 }
 
-async function run(step: Migration['up'], q: Queryable, conn: import('../db/connection.js').PgConnection): Promise<void> {
+async function run(step: Migration['up'], q: Queryable, conn: PgConnection): Promise<void> {
   if (typeof step === 'function') await step(q);
   else if (step.trim() !== '') await conn.simple(step);
 }
 
-async function inTransaction(conn: import('../db/connection.js').PgConnection, _q: Queryable, fn: () => Promise<void>): Promise<void> {
-  await conn.simple('begin');
-  try {
-    await fn();
-    await conn.simple('commit');
-  } catch (err) {
-    if (!conn.closed) await conn.simple('rollback');
-    throw err;
-  }
-}
 
 /** What the declared tables need of the live schema: statements to apply and to undo. */
 export interface SchemaDiff {

@@ -5,10 +5,7 @@
  * published to Redis once; each other instance frames it once for its own members.
  */
 import { randomBytes } from 'node:crypto';
-import type { Cluster, Redis } from 'ioredis';
-
-/** A standalone client or a Redis Cluster client (ioredis). */
-type RedisClient = Redis | Cluster;
+import type { RedisClient } from '../redis-client.js';
 import { prepareMessage, type WebSocket } from '../../ws/index.js';
 
 export interface RoomsOptions {
