@@ -6,6 +6,7 @@
  */
 
 import { coarseNow } from './clock.js';
+import type { Lru } from './lru.js';
 
 /** A stored value with its deadlines (ms since the epoch). */
 export interface Entry<V = unknown> {
@@ -20,8 +21,11 @@ export interface Entry<V = unknown> {
 /** Where entries live. Methods may be sync (memory) or async (Redis). */
 export interface CacheBackend {
   get(key: string): Entry | undefined | Promise<Entry | undefined>;
-  /** A synchronous look in the in-process layer, if the backend has one. */
-  peek?(key: string): Entry | undefined;
+  /**
+   * The in-process layer (memory, or L1 of two-level), if the backend has one: `Cache.getSync` reads it
+   * directly, so the hit path is the same monomorphic code whatever the backend.
+   */
+  readonly local?: Lru<Entry>;
   set(key: string, entry: Entry): void | Promise<void>;
   delete(key: string): void | Promise<void>;
   invalidateTag(tag: string): void | Promise<void>;
@@ -48,6 +52,8 @@ export interface CacheOptions {
   now?: () => number;
 }
 
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
 /**
  * @example
  * ```ts
@@ -61,7 +67,9 @@ export class Cache {
   readonly backend: CacheBackend;
   readonly #ttl: number;
   readonly #ns: string;
-  readonly #now: () => number;
+  /** A test clock, or null for {@link coarseNow} (called directly: the hit path inlines it). */
+  readonly #clock: (() => number) | null;
+  readonly #local: Lru<Entry> | null;
   /** Loads in flight, by key: concurrent misses share one. */
   readonly #inflight = new Map<string, Promise<unknown>>();
 
@@ -69,7 +77,12 @@ export class Cache {
     this.backend = options.backend;
     this.#ttl = options.ttl ?? 60_000;
     this.#ns = options.namespace ?? '';
-    this.#now = options.now ?? coarseNow;
+    this.#clock = options.now ?? null;
+    this.#local = options.backend.local ?? null;
+  }
+
+  #now(): number {
+    return this.#clock === null ? coarseNow() : this.#clock();
   }
 
   /** The value if fresh or still servable stale; undefined otherwise. */
@@ -83,14 +96,16 @@ export class Cache {
    * for values read on every request. Undefined when that layer does not have it fresh.
    */
   getSync<T = unknown>(key: string): T | undefined {
-    const e = this.backend.peek?.(this.#ns === '' ? key : this.#ns + key);
+    const l = this.#local;
+    if (l === null) return undefined;
+    const e = l.get(this.#ns === '' ? key : this.#ns + key);
     return e !== undefined && e.fresh > this.#now() ? (e.value as T) : undefined;
   }
 
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
     const now = this.#now();
     const fresh = now + (options.ttl ?? this.#ttl);
-    await this.backend.set(this.#ns + key, { value, fresh, stale: fresh + (options.staleWhileRevalidate ?? 0), tags: (options.tags ?? []).map((t) => this.#ns + t) });
+    await this.backend.set(this.#ns + key, { value, fresh, stale: fresh + (options.staleWhileRevalidate ?? 0), tags: options.tags === undefined || options.tags.length === 0 ? NO_TAGS : options.tags.map((t) => this.#ns + t) });
   }
 
   async delete(key: string): Promise<void> {
