@@ -291,7 +291,7 @@ export class App {
   }
 
   /** Handles one request (any protocol): routing, middleware, the handler, and error answers. */
-  handle = async (req: Http1Request, res: AnyResponse): Promise<void> => {
+  handle = (req: Http1Request, res: AnyResponse): Promise<void> => {
     if (this.#builtins !== null) this.#start();
     const found = this.router.find(req.method, req.url);
     if (found.status !== 200) {
@@ -299,55 +299,84 @@ export class App {
       const headers: Record<string, string> = found.status === 405 ? { allow: found.allowed.join(', ') } : {};
       if (found.status === 308) headers.location = found.location;
       const err = answerError(found.status, found.status === 400 ? { detail: found.error } : {}, headers);
-      await this.#runChain(ctx, this.#middleware, this.#hooks, () => Promise.reject(err));
-      return;
+      return this.#runChain(ctx, this.#middleware, this.#hooks, () => Promise.reject(err));
     }
     const ctx = new Context(req, res, found.params, found.pattern, found.query, this.#ctxConfig);
     ctx.entry = found.store;
-    await this.#runChain(ctx, found.store.middleware, found.store.hooks, this.#invoke);
+    return this.#runChain(ctx, found.store.middleware, found.store.hooks, this.#invoke);
   };
 
   /** The innermost step of every route's chain, shared (no closure per request). */
-  readonly #invoke = (ctx: Context): Promise<void> => this.#runRoute(ctx);
+  readonly #invoke = (ctx: Context): void | Promise<void> => this.#runRoute(ctx);
 
-  /** Validation, deps, authorization, preHandler hooks, the handler, and sending what it returned. */
-  async #runRoute(ctx: Context): Promise<void> {
-    const { handler, compiled, hooks, options } = ctx.entry!;
-    const res = ctx.res;
+  /**
+   * Validation, deps, authorization, preHandler hooks, the handler, and sending what it returned.
+   * Synchronous as long as every step is (the common case: no promise, no microtask turn); the first
+   * step that returns a promise hands the rest to an async continuation.
+   */
+  #runRoute(ctx: Context): void | Promise<void> {
+    const { compiled, hooks, options } = ctx.entry!;
     if (compiled !== null) {
       const pending = validate(ctx, compiled, options.bodyLimit); // synchronous unless there is a body to read
-      if (pending !== undefined) await pending;
+      if (pending !== undefined) return this.#runRouteAsync(ctx, pending);
     }
+    if (options.deps !== undefined || options.requires !== undefined || hooks.preHandler.length > 0) return this.#runRouteAsync(ctx, undefined);
+    return this.#callHandler(ctx);
+  }
+
+  async #runRouteAsync(ctx: Context, pending: Promise<void> | undefined): Promise<void> {
+    const { hooks, options } = ctx.entry!;
+    if (pending !== undefined) await pending;
     if (options.deps !== undefined) for (const d of options.deps) await ctx.use(d);
     if (options.requires !== undefined) await this.config.authorize!(ctx, options.requires);
     for (const h of hooks.preHandler) {
       await h(ctx);
-      if (res.finished) return;
+      if (ctx.res.finished) return;
     }
-    let out: unknown = handler(ctx);
+    await this.#callHandler(ctx);
+  }
+
+  #callHandler(ctx: Context): void | Promise<void> {
+    const out: unknown = ctx.entry!.handler(ctx);
     // A sync handler's value is used without a microtask turn; any thenable is awaited.
-    if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') out = await out;
+    if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') return this.#replyLater(ctx, out as PromiseLike<unknown>);
+    return this.#reply(ctx, out);
+  }
+
+  async #replyLater(ctx: Context, out: PromiseLike<unknown>): Promise<void> {
+    await this.#reply(ctx, await out);
+  }
+
+  /** Sends what the handler returned (nothing when it returned undefined or answered itself). */
+  #reply(ctx: Context, out: unknown): void | Promise<void> {
+    const res = ctx.res;
     if (out === undefined || res.finished) return;
     const compression = this.#compression;
     if (isStreamBody(out)) return streamBody(ctx, out, compression);
-    let body = serialize(ctx, out, compiled?.response);
-    for (const h of hooks.onSend) body = (await h(ctx, body)) ?? body;
-    const sent = send(ctx, body, this.config.etag === true, compression);
-    if (sent !== undefined) await sent;
+    const { compiled, hooks } = ctx.entry!;
+    const body = serialize(ctx, out, compiled?.response);
+    if (hooks.onSend.length > 0) return this.#sendAfterHooks(ctx, body, hooks.onSend);
+    return send(ctx, body, this.config.etag === true, compression);
   }
 
-  async #runChain(ctx: Context, chain: Middleware[], hooks: RouteHooks, last: (ctx: Context) => Promise<void>): Promise<void> {
-    // Not async: a level adds no promise of its own beyond what its middleware returns.
-    const dispatch = (i: number): Promise<void> => {
+  async #sendAfterHooks(ctx: Context, body: string | Uint8Array, onSend: RouteHooks['onSend']): Promise<void> {
+    for (const h of onSend) body = (await h(ctx, body)) ?? body;
+    await send(ctx, body, this.config.etag === true, this.#compression);
+  }
+
+  async #runChain(ctx: Context, chain: Middleware[], hooks: RouteHooks, last: (ctx: Context) => void | Promise<void>): Promise<void> {
+    // Not async: a level adds no promise of its own beyond what its middleware returns, and a
+    // synchronous route step adds none (`next()` then answers with one shared resolved promise).
+    const dispatch = (i: number): void | Promise<void> => {
       if (i === chain.length) return last(ctx);
       let called = false;
       try {
         const out = chain[i]!(ctx, () => {
           if (called) return Promise.reject(new Error('next() called twice'));
           called = true;
-          return dispatch(i + 1);
+          return dispatch(i + 1) ?? RESOLVED;
         });
-        return out !== null && typeof out === 'object' && typeof (out as PromiseLike<void>).then === 'function' ? Promise.resolve(out as PromiseLike<void>) : Promise.resolve();
+        return out !== null && typeof out === 'object' && typeof (out as PromiseLike<void>).then === 'function' ? Promise.resolve(out as PromiseLike<void>) : undefined;
       } catch (err) {
         return Promise.reject(err);
       }
@@ -622,6 +651,8 @@ function chooseEncoding(ctx: Context, o: CompressionOptions, size: number | unde
   if (tag !== undefined && !tag.startsWith('W/')) res.setHeader('etag', `W/${tag}`);
   return enc;
 }
+
+const RESOLVED: Promise<void> = Promise.resolve();
 
 /** Creates an application. */
 export function createApp(options: AppOptions = {}): App {

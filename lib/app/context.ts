@@ -8,6 +8,7 @@ import type { Http2Response } from '../http2/index.js';
 import type { Params } from '../router/index.js';
 import type { RouteEntry } from './app.js';
 import { DepScope, type Dep } from './deps.js';
+import { emptyRecord } from './empty-record.js';
 import { forwardedChain } from './proxy.js';
 import { rm } from 'node:fs/promises';
 import { answerError } from './errors.js';
@@ -26,9 +27,9 @@ export interface ContextConfig {
 
 const DEFAULT_CONFIG: ContextConfig = { cookieSecrets: [], trusted: () => false };
 
-/** A query string or urlencoded form as a null-prototype record; repeated keys give arrays. */
+/** A query string or urlencoded form as a record inheriting no keys; repeated keys give arrays. */
 export function parseUrlEncoded(text: string): Record<string, string | string[]> {
-  const q: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
+  const q = emptyRecord<string | string[]>();
   if (text === '') return q;
   // Plain ASCII pairs (no escapes, no '+') are split by hand; anything else goes through
   // URLSearchParams, which decodes exactly as browsers encode (WHATWG URL).

@@ -4,6 +4,7 @@
  * with the first secret and accepted under any of them, compared in constant time.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { emptyRecord } from './empty-record.js';
 
 export interface CookieOptions {
   /** Seconds until expiry (`Max-Age`); 0 deletes. */
@@ -30,7 +31,7 @@ const ATTR = /^[\x20-\x3A\x3C-\x7E]*$/;
 
 /** Parses a `Cookie` header; the first occurrence of a name wins, malformed pairs are skipped. */
 export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  const out = emptyRecord<string>();
   if (header === undefined) return out;
   for (const pair of header.split(';')) {
     const eq = pair.indexOf('=');

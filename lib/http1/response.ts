@@ -23,12 +23,18 @@ export interface ResponseSink {
 export type HeaderValue = string | number | readonly string[];
 
 
+/** Names already found to be tokens (bounded: names come from code, rarely from input). */
+const TOKEN_NAMES = new Set<string>();
+
 /** Throws when `name` is not a token or `value` contains CR, LF or NUL (response splitting). */
 export function checkHeader(name: string, value: string): void {
-  if (name.length === 0) throw new TypeError('empty header name');
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c > 255 || TOKEN[c] !== 1) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+  if (!TOKEN_NAMES.has(name)) {
+    if (name.length === 0) throw new TypeError('empty header name');
+    for (let i = 0; i < name.length; i++) {
+      const c = name.charCodeAt(i);
+      if (c > 255 || TOKEN[c] !== 1) throw new TypeError(`invalid header name ${JSON.stringify(name)}`);
+    }
+    if (TOKEN_NAMES.size < 1024) TOKEN_NAMES.add(name);
   }
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
@@ -36,6 +42,11 @@ export function checkHeader(name: string, value: string): void {
       throw new TypeError(`invalid character in header ${name}: ${JSON.stringify(value)}`);
     }
   }
+}
+
+/** Field names compared case-insensitively; the length check spares most `toLowerCase` calls. */
+function sameName(a: string, b: string): boolean {
+  return a === b || (a.length === b.length && a.toLowerCase() === b.toLowerCase());
 }
 
 const NO_BODY = 1;
@@ -115,11 +126,10 @@ export class Http1Response extends ResponseEvents {
 
   /** The value of a field set so far (joined with `, ` when repeated), case-insensitive. */
   getHeader(name: string): string | undefined {
-    const lower = name.toLowerCase();
     const h = this.#headers;
     let out: string | undefined;
     for (let i = 0; i < h.length; i += 2) {
-      if (h[i]!.toLowerCase() === lower) out = out === undefined ? h[i + 1]! : `${out}, ${h[i + 1]!}`;
+      if (sameName(h[i]!, name)) out = out === undefined ? h[i + 1]! : `${out}, ${h[i + 1]!}`;
     }
     return out;
   }
@@ -130,9 +140,7 @@ export class Http1Response extends ResponseEvents {
 
   removeHeader(name: string): this {
     const h = this.#headers;
-    if (h.length === 0) return this;
-    const lower = name.toLowerCase();
-    for (let i = h.length - 2; i >= 0; i -= 2) if (h[i]!.toLowerCase() === lower) h.splice(i, 2);
+    for (let i = h.length - 2; i >= 0; i -= 2) if (sameName(h[i]!, name)) h.splice(i, 2);
     return this;
   }
 

@@ -23,6 +23,13 @@ describe('parseUrlEncoded', () => {
       { numRuns: 2000 },
     );
     expect({ ...parseUrlEncoded('a=1&a=2&b&=x&c=') }).toEqual({ a: ['1', '2'], b: '', '': 'x', c: '' });
-    expect(Object.getPrototypeOf(parseUrlEncoded('__proto__=1'))).toBeNull();
+    // Nothing inherited: Object.prototype's keys are ordinary own keys, and no prototype is touched.
+    const q = parseUrlEncoded('__proto__=1&constructor=2');
+    expect(Object.getPrototypeOf(Object.getPrototypeOf(q))).toBeNull();
+    expect(Object.getOwnPropertyNames(Object.getPrototypeOf(q))).toEqual([]);
+    expect(Object.keys(q)).toEqual(['__proto__', 'constructor']);
+    expect(q.__proto__).toBe('1');
+    expect('toString' in q).toBe(false);
+    expect(({} as Record<string, unknown>).constructor).toBe(Object);
   });
 });
