@@ -592,7 +592,7 @@ function serialize(ctx: Context, out: unknown, serializers: Record<number, Seria
     body = ser === undefined ? JSON.stringify(out) : ser(out);
     type = 'application/json; charset=utf-8';
   }
-  if (!ctx.res.hasHeader('content-type')) ctx.res.setHeader('content-type', type);
+  if (!ctx.res.hasHeader('content-type')) ctx.res.appendHeader('content-type', type); // absent: nothing to replace
   return body;
 }
 

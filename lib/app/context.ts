@@ -69,8 +69,11 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
   body: B = undefined as B;
   /** The route pattern that matched (for logs and metrics), or `''`. */
   readonly route: string;
-  /** Per-request data for middleware and handlers. */
-  readonly state: Record<string, unknown> = {};
+  /** Per-request data for middleware and handlers (made on first use: most requests never touch it). */
+  get state(): Record<string, unknown> {
+    return (this.#state ??= {});
+  }
+  #state: Record<string, unknown> | null = null;
   /** @internal The matched route (null for 404/405 answers). */
   entry: RouteEntry | null = null;
   #rawQuery: string;
