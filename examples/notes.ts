@@ -34,7 +34,7 @@ migrator.log = (m) => console.log(m);
 await migrator.up();
 // Cache and rate limits: in memory, or shared through Redis with REDIS_URL (several instances agree).
 const redis = process.env.REDIS_URL === undefined ? undefined : new (await import('ioredis')).Redis(process.env.REDIS_URL);
-const cache = new Cache({ backend: redis === undefined ? new MemoryBackend({ maxEntries: 10_000 }) : new TwoLevelBackend(redis, { prefix: 'notes:cache:' }) });
+const cache = new Cache({ backend: redis === undefined ? new MemoryBackend({ maxEntries: 10_000 }) : new TwoLevelBackend(redis, { prefix: 'notes:cache:', invalidation: 'tracking' }) });
 const limit = { kind: 'sliding-window', limit: 300, windowMs: 60_000 } as const;
 const limiter: Limiter = redis === undefined ? new MemoryLimiter(limit) : new RedisLimiter(redis, limit, { prefix: 'notes:rl:' });
 // ORM results can be cached per query; any ORM write to a table drops what was cached from it.

@@ -206,14 +206,39 @@ interface Invalidation {
   tag?: string;
 }
 
+/** Options of {@link TwoLevelBackend}. */
+export interface TwoLevelOptions extends MemoryOptions {
+  /** Redis key prefix. Default `covet:cache:`. */
+  prefix?: string;
+  /** Longest time an L1 copy is kept (a bound on staleness if an invalidation is lost). Default 60 000. */
+  l1TtlMs?: number;
+  /**
+   * How other instances learn that a key changed:
+   * - `'pubsub'` (default; any Redis, Cluster too): every write through this cache is published on a
+   *   channel, and instances drop the key from L1.
+   * - `'tracking'` (standalone Redis ≥ 6): server-assisted client-side caching — `CLIENT TRACKING … BCAST
+   *   PREFIX` makes Redis itself announce every change under the prefix, so L1 copies are also dropped
+   *   when a key expires or is evicted in Redis, or is written by a program that does not use this cache;
+   *   writes publish nothing.
+   */
+  invalidation?: 'pubsub' | 'tracking';
+  serializer?: Serializer;
+  log?: (msg: string) => void;
+}
+
+/** Where Redis announces changes to tracked keys (RESP2 redirect mode). */
+const TRACKING_CHANNEL = '__redis__:invalidate';
+
 /**
  * L1 memory in front of L2 Redis. Reads hit L1 first (synchronously), then Redis (filling L1, for at
- * most `l1TtlMs`). Writes go to both and are announced on `channel`; every other instance drops the key
- * (or the tag) from its L1. If Redis is down the L1 still serves, and the cache passes through.
+ * most `l1TtlMs`). Writes go to both; other instances drop their L1 copy, told by our pub/sub messages
+ * or — with `invalidation: 'tracking'` — by Redis itself. A read from Redis that overlaps an
+ * invalidation of its key does not fill L1 (the value it read may be the old one). If Redis is down the
+ * L1 still serves, and the cache passes through.
  *
  * @example
  * ```ts
- * const backend = new TwoLevelBackend(redis, { prefix: 'app:cache:', maxEntries: 50_000, l1TtlMs: 30_000 });
+ * const backend = new TwoLevelBackend(redis, { prefix: 'app:cache:', maxEntries: 50_000, l1TtlMs: 30_000, invalidation: 'tracking' });
  * const cache = createCache({ backend });
  * cache.getSync('config'); // L1 only, synchronous
  * ```
@@ -223,34 +248,53 @@ export class TwoLevelBackend implements CacheBackend {
   readonly local: Lru<Entry>;
   readonly l2: RedisBackend;
   readonly #sub: RedisClient;
+  /** Tracking mode: the connection L2 uses and Redis tracks (NOLOOP: our own writes are not announced to us). */
+  readonly #tracker: RedisClient | null;
   readonly #channel: string;
+  readonly #prefix: string;
   readonly #id = randomBytes(8).toString('hex');
   readonly #l1Ttl: number;
   readonly #ready: Promise<unknown>;
+  /** Keys being read from Redis: how many reads, and whether the key was invalidated meanwhile. */
+  readonly #reading = new Map<string, { n: number; dirty: boolean }>();
+  #subId: number | null = null;
+  #closed = false;
 
-  constructor(redis: RedisClient, options: MemoryOptions & { prefix?: string; l1TtlMs?: number; serializer?: Serializer; log?: (msg: string) => void } = {}) {
-    const prefix = options.prefix ?? 'covet:cache:';
+  constructor(redis: RedisClient, options: TwoLevelOptions = {}) {
+    const prefix = (this.#prefix = options.prefix ?? 'covet:cache:');
     this.l1 = new MemoryBackend(options);
     this.local = this.l1.lru;
-    this.l2 = new RedisBackend(redis, { prefix, serializer: options.serializer, log: options.log });
     this.#l1Ttl = options.l1TtlMs ?? 60_000;
     this.#channel = `${prefix}invalidate`;
-    this.#sub = (redis as { duplicate(): RedisClient }).duplicate(); // same kind of client, its own connection(s)
+    const tracking = options.invalidation === 'tracking';
+    if (tracking && (redis as { isCluster?: boolean }).isCluster === true) throw new Error("invalidation: 'tracking' needs a standalone Redis (a Cluster tracks keys per node); use 'pubsub'");
+    // Same kind of client as the caller's, on connections of its own.
+    const standalone = redis as unknown as { duplicate(o?: object): RedisClient };
+    this.#tracker = tracking ? standalone.duplicate() : null;
+    this.l2 = new RedisBackend(this.#tracker ?? redis, { prefix, serializer: options.serializer, log: options.log });
+    // RESP2 on the tracking subscriber: ioredis 6 speaks RESP3 and does not surface tracking pushes.
+    this.#sub = tracking ? standalone.duplicate({ protocol: 2, autoResubscribe: false }) : (redis as { duplicate(): RedisClient }).duplicate();
     this.#sub.on('error', () => {}); // reported by the L2 calls; the subscriber reconnects by itself
-    this.#sub.on('message', (_ch: string, msg: string) => {
-      let m: Invalidation;
-      try {
-        m = JSON.parse(msg) as Invalidation;
-      } catch {
-        return;
-      }
-      if (m.origin === this.#id) return;
-      if (m.key !== undefined) this.l1.delete(m.key);
-      if (m.tag !== undefined) this.l1.invalidateTag(m.tag);
-    });
-    // After a reconnect the L1 may have missed invalidations: start it afresh.
-    this.#sub.on('ready', () => this.l1.lru.clear());
-    this.#ready = this.#sub.subscribe(this.#channel).catch(() => {});
+    this.#sub.on('messageBuffer', (ch: Buffer, msg: Buffer | Buffer[] | null) => this.#onMessage(ch.toString(), msg));
+    if (tracking) {
+      this.#tracker!.on('error', () => {});
+      // A new subscriber connection has a new id; a new tracker connection has lost its tracking state.
+      // Either way invalidations were missed meanwhile: L1 starts afresh.
+      // A failure here is retried at the next reconnect of either connection; meanwhile L1 copies live at
+      // most l1TtlMs. Said once per failure so a Redis without CLIENT TRACKING (< 6) is noticed.
+      const log = options.log ?? ((m: string) => console.warn(m));
+      const failed = (err: unknown): void => log(`cache: Redis client tracking not set up (${(err as Error).message}); L1 copies expire within l1TtlMs`);
+      this.#ready = new Promise<void>((resolve) => {
+        this.#sub.on('ready', () => void this.#trackFromScratch().then(resolve, failed));
+      });
+      this.#tracker!.on('ready', () => {
+        // With the subscriber down too, its own 'ready' sets tracking up (with its new id).
+        if (this.#subId !== null && (this.#sub as { status?: string }).status === 'ready') void this.#track().catch(failed);
+      });
+    } else {
+      this.#sub.on('ready', () => this.#clearL1());
+      this.#ready = this.#sub.subscribe(this.#channel).catch(() => {});
+    }
   }
 
   /** Resolves once this instance listens for invalidations. */
@@ -261,10 +305,24 @@ export class TwoLevelBackend implements CacheBackend {
   get(key: string): Entry | undefined | Promise<Entry | undefined> {
     const e = this.l1.get(key);
     if (e !== undefined) return e;
-    return this.l2.get(key).then((x) => {
-      if (x !== undefined) this.l1.set(key, this.#forL1(x));
-      return x;
-    });
+    let r = this.#reading.get(key);
+    if (r === undefined) this.#reading.set(key, (r = { n: 0, dirty: false }));
+    r.n++;
+    const done = (): boolean => {
+      const clean = !r.dirty;
+      if (--r.n === 0) this.#reading.delete(key);
+      return clean;
+    };
+    return this.l2.get(key).then(
+      (x) => {
+        if (done() && x !== undefined) this.l1.set(key, this.#forL1(x));
+        return x;
+      },
+      (err: unknown) => {
+        done();
+        throw err;
+      },
+    );
   }
 
   async set(key: string, entry: Entry): Promise<void> {
@@ -294,8 +352,70 @@ export class TwoLevelBackend implements CacheBackend {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     this.#sub.disconnect();
+    this.#tracker?.disconnect();
   }
+
+  #invalidateKey(key: string): void {
+    this.l1.delete(key);
+    const r = this.#reading.get(key);
+    if (r !== undefined) r.dirty = true;
+  }
+
+  #clearL1(): void {
+    this.l1.lru.clear();
+    for (const r of this.#reading.values()) r.dirty = true;
+  }
+
+  #onMessage(channel: string, msg: Buffer | Buffer[] | null): void {
+    if (channel === TRACKING_CHANNEL) {
+      // A list of changed Redis keys, or null when the database was flushed.
+      if (!Array.isArray(msg)) return this.#clearL1();
+      const p = this.#prefix;
+      for (const k of msg) {
+        const name = k.toString();
+        if (name.startsWith(p)) this.#invalidateKey(name.slice(p.length));
+      }
+      return;
+    }
+    if (channel !== this.#channel || msg === null || Array.isArray(msg)) return;
+    let m: Invalidation;
+    try {
+      m = JSON.parse(msg.toString()) as Invalidation;
+    } catch {
+      return;
+    }
+    if (m.origin === this.#id) return;
+    if (m.key !== undefined) this.#invalidateKey(m.key);
+    if (m.tag !== undefined) {
+      this.l1.invalidateTag(m.tag);
+      for (const r of this.#reading.values()) r.dirty = true; // which keys carry the tag is not known here
+    }
+  }
+
+  /** (Re)subscribes the subscriber connection and points the tracker's invalidations at it. */
+  async #trackFromScratch(): Promise<void> {
+    this.#clearL1();
+    const sub = this.#sub as unknown as { client(sub: 'ID'): Promise<number> };
+    this.#subId = await sub.client('ID');
+    await this.#sub.subscribe(TRACKING_CHANNEL);
+    await this.#track();
+  }
+
+  /** Serialized: a connection's prefixes may be registered once, so each (re)start is OFF then ON. */
+  #track(): Promise<void> {
+    const t = this.#tracker as unknown as { client(...args: Array<string | number>): Promise<unknown> };
+    const run = async (): Promise<void> => {
+      if (this.#closed) return;
+      this.#clearL1();
+      await t.client('TRACKING', 'OFF');
+      await t.client('TRACKING', 'ON', 'REDIRECT', this.#subId!, 'BCAST', 'PREFIX', this.#prefix, 'NOLOOP');
+    };
+    return (this.#tracking = this.#tracking.then(run, run));
+  }
+
+  #tracking: Promise<void> = Promise.resolve();
 
   /** L1 keeps a copy no longer than `l1TtlMs` (a bound on staleness if an invalidation is lost). */
   #forL1(e: Entry): Entry {
@@ -304,6 +424,7 @@ export class TwoLevelBackend implements CacheBackend {
   }
 
   async #announce(m: Invalidation): Promise<void> {
+    if (this.#tracker !== null) return; // Redis announces every change itself
     try {
       await this.l2.redis.publish(this.#channel, JSON.stringify(m));
     } catch {

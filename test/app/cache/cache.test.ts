@@ -8,6 +8,7 @@ import { createApp } from '../../../lib/app/index.js';
 import { createOrm, integer, serial, table, text } from '../../../lib/app/orm/index.js';
 import { testDb } from '../db/helpers.js';
 import { REDIS_URL, testRedis } from '../auth/helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
 
 const run = promisify(execFile);
 const cleanups: Array<() => Promise<void>> = [];
@@ -92,6 +93,8 @@ describe('two-level cache across instances', () => {
       const ca = new Cache({ backend: a });
       const cb = new Cache({ backend: b });
       await ca.set('k', 'one', { tags: ['t'] });
+      // Let a's announcement of that write reach b first: a read overlapping it would not fill L1.
+      await new Promise((r) => setTimeout(r, 50));
       expect(await cb.get('k')).toBe('one'); // from Redis, now in b's L1
       expect(cb.getSync('k')).toBe('one');
       await ca.set('k', 'two');
@@ -107,6 +110,104 @@ describe('two-level cache across instances', () => {
       r2.disconnect();
       await r1.cleanup();
     }
+  });
+
+  it('with invalidation: tracking, Redis itself announces changes: writes by other instances or other programs, TTL changes; not our own writes', async () => {
+    const r1 = testRedis();
+    const r2 = new Redis(REDIS_URL);
+    const outside = new Redis(REDIS_URL);
+    const a = new TwoLevelBackend(r1.redis, { prefix: r1.prefix, invalidation: 'tracking' });
+    const b = new TwoLevelBackend(r2, { prefix: r1.prefix, invalidation: 'tracking' });
+    const settle = () => new Promise((r) => setTimeout(r, 50));
+    try {
+      await Promise.all([a.ready(), b.ready()]);
+      const ca = new Cache({ backend: a });
+      const cb = new Cache({ backend: b });
+      await ca.set('k', 'one');
+      await settle(); // (also lets the announcement reach b before b reads)
+      expect(ca.getSync('k')).toBe('one'); // our own write is not announced back to us (NOLOOP)
+      expect(await cb.get('k')).toBe('one');
+      expect(cb.getSync('k')).toBe('one');
+      await ca.set('k', 'two'); // no PUBLISH in this mode: Redis tells b
+      await waitFor(() => cb.getSync('k') === undefined);
+      expect(await cb.get('k')).toBe('two');
+      expect(cb.getSync('k')).toBe('two');
+      expect(ca.getSync('k')).toBe('two');
+      // A program that knows nothing of this cache deletes the key: both L1 copies go.
+      await outside.del(`${r1.prefix}k`);
+      await waitFor(() => ca.getSync('k') === undefined && cb.getSync('k') === undefined);
+      // ... or shortens its life in Redis.
+      await ca.set('j', 'x');
+      await settle();
+      expect(await cb.get('j')).toBe('x');
+      expect(cb.getSync('j')).toBe('x');
+      await outside.pexpire(`${r1.prefix}j`, 10_000);
+      await waitFor(() => cb.getSync('j') === undefined);
+      // Tags: the member keys are deleted in Redis, which announces each.
+      await ca.set('t1', 1, { tags: ['group'] });
+      await settle();
+      expect(await cb.get('t1')).toBe(1);
+      expect(cb.getSync('t1')).toBe(1);
+      await ca.invalidateTag('group');
+      await waitFor(() => cb.getSync('t1') === undefined);
+      // An outside write into the entry's hash.
+      expect(await cb.get('j')).toBe('x');
+      expect(cb.getSync('j')).toBe('x');
+      await outside.hset(`${r1.prefix}j`, 'v', 'y'); // strings are stored as they are
+      await waitFor(() => cb.getSync('j') === undefined);
+      expect(await cb.get('j')).toBe('y');
+      expect(cb.getSync('j')).toBe('y');
+      // A flush is announced as "everything" (null): L1 is cleared. Flushing an unused database is enough
+      // (the announcement goes to every tracking client) and touches no other test's keys.
+      const flusher = new Redis(REDIS_URL, { db: 13 });
+      try {
+        await flusher.flushdb();
+      } finally {
+        flusher.disconnect();
+      }
+      await waitFor(() => cb.getSync('j') === undefined);
+    } finally {
+      await a.close();
+      await b.close();
+      r2.disconnect();
+      outside.disconnect();
+      await r1.cleanup();
+    }
+  });
+
+  it('a read from Redis that overlaps an invalidation of its key does not fill L1 (both modes)', async () => {
+    for (const invalidation of ['pubsub', 'tracking'] as const) {
+      const r1 = testRedis();
+      const r2 = new Redis(REDIS_URL);
+      const a = new TwoLevelBackend(r1.redis, { prefix: r1.prefix, invalidation });
+      const b = new TwoLevelBackend(r2, { prefix: r1.prefix, invalidation });
+      try {
+        await Promise.all([a.ready(), b.ready()]);
+        const ca = new Cache({ backend: a });
+        const cb = new Cache({ backend: b });
+        await ca.set('k', 'one');
+        // Hold b's Redis connection for 300 ms, so its read of k waits behind it while a rewrites k.
+        const blocker = b.l2.redis.blpop(`${r1.prefix}never`, 0.3);
+        const read = cb.get('k');
+        await new Promise((r) => setTimeout(r, 50));
+        await ca.set('k', 'two');
+        await blocker;
+        expect(await read).toBe('two');
+        expect(cb.getSync('k')).toBeUndefined(); // not cached: an invalidation arrived while it was read
+        expect(await cb.get('k')).toBe('two');
+        expect(cb.getSync('k')).toBe('two'); // a quiet read fills L1
+      } finally {
+        await a.close();
+        await b.close();
+        r2.disconnect();
+        await r1.cleanup();
+      }
+    }
+  });
+
+  it("refuses invalidation: 'tracking' on a Redis Cluster client", () => {
+    const fake = { isCluster: true, duplicate: () => fake } as unknown as Redis;
+    expect(() => new TwoLevelBackend(fake, { invalidation: 'tracking' })).toThrow(/standalone/);
   });
 
   it('stampede across processes: four processes missing one key call the origin once', async () => {

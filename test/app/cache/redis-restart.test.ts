@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { RedisLimiter } from '../../../lib/app/auth/index.js';
-import { Cache, RedisBackend } from '../../../lib/app/cache/index.js';
+import { Cache, RedisBackend, TwoLevelBackend } from '../../../lib/app/cache/index.js';
 import { REDIS_URL } from '../auth/helpers.js';
 import { waitFor as waitUntil } from '../../helpers/wait-for.js';
 
@@ -72,6 +72,49 @@ describe('Redis restart', () => {
       const keys = await redis.keys(`${prefix}*`).catch(() => []);
       if (keys.length > 0) await redis.del(...keys);
       redis.disconnect();
+    }
+  }, 40_000);
+
+  it('two-level caches tracking keys start afresh after a restart and are invalidated by Redis again', async () => {
+    const prefix = `covet-test:restart-track:${process.pid}:`;
+    const opts = { maxRetriesPerRequest: 1, retryStrategy: (n: number) => Math.min(n * 50, 500) };
+    const r1 = new Redis(REDIS_URL, opts);
+    const r2 = new Redis(REDIS_URL, opts);
+    for (const r of [r1, r2]) r.on('error', () => {});
+    const a = new TwoLevelBackend(r1, { prefix, invalidation: 'tracking', log: () => {} });
+    const b = new TwoLevelBackend(r2, { prefix, invalidation: 'tracking', log: () => {} });
+    const ca = new Cache({ backend: a });
+    const cb = new Cache({ backend: b });
+    try {
+      await Promise.all([a.ready(), b.ready()]);
+      await ca.set('k', 'before');
+      await new Promise((r) => setTimeout(r, 50));
+      expect(await cb.get('k')).toBe('before');
+      expect(cb.getSync('k')).toBe('before');
+      stopRedis();
+      try {
+        // Invalidations cannot arrive while Redis is gone; the L1 copy is dropped once the subscriber is back.
+        await new Promise((r) => setTimeout(r, 300));
+      } finally {
+        startRedis();
+      }
+      await waitFor(() => cb.getSync('k') === undefined);
+      // Tracking is set up again on the new connections: a write on a reaches b's L1 once more.
+      await waitFor(async () => {
+        await ca.set('k', 'after').catch(() => {});
+        await new Promise((r) => setTimeout(r, 50));
+        return (await cb.get('k').catch(() => undefined)) === 'after' && cb.getSync('k') === 'after';
+      });
+      await ca.set('k', 'again');
+      await waitFor(() => cb.getSync('k') === undefined);
+      expect(await cb.get('k')).toBe('again');
+    } finally {
+      await a.close();
+      await b.close();
+      const keys = await r1.keys(`${prefix}*`).catch(() => []);
+      if (keys.length > 0) await r1.del(...keys);
+      r1.disconnect();
+      r2.disconnect();
     }
   }, 40_000);
 });
