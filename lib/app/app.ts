@@ -18,7 +18,7 @@ import { compressAsync, compressSync, isCompressible, negotiateEncoding, shouldC
 import { inject, type InjectOptions, type InjectResponse } from './inject.js';
 import { buildOpenApi } from './openapi.js';
 import { checkPart, compileSchema, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
-import type { Params } from '../router/index.js';
+import type { Params, RouteResult } from '../router/index.js';
 import type { Dep } from './deps.js';
 import { compileTrust, type TrustProxy } from './proxy.js';
 import { addDocsPage } from './docs.js';
@@ -296,15 +296,35 @@ export class App {
     const found = this.router.find(req.method, req.url);
     if (found.status !== 200) {
       const ctx = new Context(req, res, {}, '', '', this.#ctxConfig);
-      const headers: Record<string, string> = found.status === 405 ? { allow: found.allowed.join(', ') } : {};
-      if (found.status === 308) headers.location = found.location;
-      const err = answerError(found.status, found.status === 400 ? { detail: found.error } : {}, headers);
-      return this.#runChain(ctx, this.#middleware, this.#hooks, () => Promise.reject(err));
+      return this.#runChain(ctx, this.#middleware, this.#hooks, (c) => this.#answerUnrouted(c, found));
     }
     const ctx = new Context(req, res, found.params, found.pattern, found.query, this.#ctxConfig);
     ctx.entry = found.store;
     return this.#runChain(ctx, found.store.middleware, found.store.hooks, this.#invoke);
   };
+
+  /**
+   * The innermost step for a request no route takes (404, 405 with Allow, 400, 308): answered, not thrown —
+   * middleware around it completes normally and sees the status — and, like every answered error, shown
+   * to the onError hooks. The error object is made only when a hook will see it.
+   */
+  #answerUnrouted(ctx: Context, found: Exclude<RouteResult<RouteEntry>, { status: 200 }>): void {
+    const headers: Record<string, string> = found.status === 405 ? { allow: found.allowed.join(', ') } : {};
+    if (found.status === 308) headers.location = found.location;
+    const fields = found.status === 400 ? { detail: found.error } : {};
+    const onError = this.#hooks.onError;
+    if (onError.length > 0) {
+      const err = answerError(found.status, fields, headers);
+      for (const h of onError) {
+        try {
+          h(ctx, err);
+        } catch (hookErr) {
+          console.error('onError hook failed:', hookErr);
+        }
+      }
+    }
+    sendProblem(ctx.res, found.status, { ...fields, instance: ctx.req.path }, headers);
+  }
 
   /** The innermost step of every route's chain, shared (no closure per request). */
   readonly #invoke = (ctx: Context): void | Promise<void> => this.#runRoute(ctx);

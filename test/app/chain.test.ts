@@ -83,4 +83,22 @@ describe('middleware chain around sync and async route steps', () => {
     expect(t.json<{ detail: string }>().detail).toBe('short and stout');
     expect((await app.inject({ url: '/hi' })).text()).toBe('hi pre!');
   });
+
+  it('requests no route takes (404, 405) are answered, not thrown: middleware after next() sees the status; onError hooks still see the error', async () => {
+    const seen: string[] = [];
+    const app = createApp();
+    app.use(async (ctx, next) => {
+      await next();
+      seen.push(`after ${ctx.res.statusCode}`);
+    });
+    app.addHook('onError', (_ctx, err) => void seen.push(`onError ${(err as HttpError).status}`));
+    app.get('/only-get', () => 'ok');
+    const missing = await app.inject({ url: '/nowhere' });
+    expect(missing.status).toBe(404);
+    expect(missing.json()).toEqual({ type: 'about:blank', title: 'Not Found', status: 404, instance: '/nowhere' });
+    const wrong = await app.inject({ method: 'POST', url: '/only-get' });
+    expect([wrong.status, wrong.headers.allow]).toEqual([405, 'GET, HEAD']);
+    expect(seen).toEqual(['onError 404', 'after 404', 'onError 405', 'after 405']);
+  });
 });
+
