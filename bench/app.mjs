@@ -9,7 +9,7 @@
 import { fmt, log, startServer, table, wrk, writeSection, ensureCommand } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5); // this VM's run-to-run spread is ±15 %: five rounds steady the median
 const ROUTES = { hello: '/', 'JSON route': '/users/42?limit=5&fields=name', 'not found (404)': '/no/such/route' };
 const SHAPES = { 'keep-alive': { connections: 64 }, pipelined: { connections: 100, pipeline: 10 } };
 
