@@ -312,17 +312,7 @@ export class App {
     const headers: Record<string, string> = found.status === 405 ? { allow: found.allowed.join(', ') } : {};
     if (found.status === 308) headers.location = found.location;
     const fields = found.status === 400 ? { detail: found.error } : {};
-    const onError = this.#hooks.onError;
-    if (onError.length > 0) {
-      const err = answerError(found.status, fields, headers);
-      for (const h of onError) {
-        try {
-          h(ctx, err);
-        } catch (hookErr) {
-          console.error('onError hook failed:', hookErr);
-        }
-      }
-    }
+    if (this.#hooks.onError.length > 0) tellErrorHooks(ctx, this.#hooks, answerError(found.status, fields, headers));
     sendProblem(ctx.res, found.status, { ...fields, instance: ctx.req.path }, headers);
   }
 
@@ -406,13 +396,7 @@ export class App {
       if (!ctx.res.finished && !ctx.res.headersSent) ctx.res.end(); // a handler that neither returned nor answered
     } catch (err) {
       ctx.failDeps(err);
-      for (const h of hooks.onError) {
-        try {
-          h(ctx, err);
-        } catch (hookErr) {
-          console.error('onError hook failed:', hookErr);
-        }
-      }
+      tellErrorHooks(ctx, hooks, err);
       this.#answerError(ctx, err);
       // Failed mid-body: only the protocol layer can signal it now (cut the connection / reset the stream).
       if (ctx.res.headersSent && !ctx.res.finished) throw err;
@@ -673,6 +657,17 @@ function chooseEncoding(ctx: Context, o: CompressionOptions, size: number | unde
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/** Shows an answered error to the onError hooks; a failing hook is logged and does not stop the others. */
+function tellErrorHooks(ctx: Context, hooks: RouteHooks, err: unknown): void {
+  for (const h of hooks.onError) {
+    try {
+      h(ctx, err);
+    } catch (hookErr) {
+      console.error('onError hook failed:', hookErr);
+    }
+  }
+}
 
 /** Creates an application. */
 export function createApp(options: AppOptions = {}): App {
