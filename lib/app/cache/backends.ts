@@ -57,7 +57,6 @@ export interface MemoryOptions {
  */
 export class MemoryBackend implements CacheBackend {
   readonly lru: Lru<Entry>;
-  readonly local: Lru<Entry>;
   readonly #tags = new Map<string, Set<string>>();
 
   constructor(options: MemoryOptions = {}) {
@@ -70,7 +69,11 @@ export class MemoryBackend implements CacheBackend {
         for (const t of e.tags) this.#tags.get(t)?.delete(key);
       },
     });
-    this.local = this.lru;
+  }
+
+  /** The in-process layer `Cache.getSync` reads (this backend's LRU). */
+  get local(): Lru<Entry> {
+    return this.lru;
   }
 
   get(key: string): Entry | undefined {
@@ -245,7 +248,6 @@ const TRACKING_CHANNEL = '__redis__:invalidate';
  */
 export class TwoLevelBackend implements CacheBackend {
   readonly l1: MemoryBackend;
-  readonly local: Lru<Entry>;
   readonly l2: RedisBackend;
   readonly #sub: RedisClient;
   /** Tracking mode: the connection L2 uses and Redis tracks (NOLOOP: our own writes are not announced to us). */
@@ -263,7 +265,6 @@ export class TwoLevelBackend implements CacheBackend {
   constructor(redis: RedisClient, options: TwoLevelOptions = {}) {
     const prefix = (this.#prefix = options.prefix ?? 'covet:cache:');
     this.l1 = new MemoryBackend(options);
-    this.local = this.l1.lru;
     this.#l1Ttl = options.l1TtlMs ?? 60_000;
     this.#channel = `${prefix}invalidate`;
     const tracking = options.invalidation === 'tracking';
@@ -295,6 +296,11 @@ export class TwoLevelBackend implements CacheBackend {
       this.#sub.on('ready', () => this.#clearL1());
       this.#ready = this.#sub.subscribe(this.#channel).catch(() => {});
     }
+  }
+
+  /** The in-process layer `Cache.getSync` reads (L1's LRU). */
+  get local(): Lru<Entry> {
+    return this.l1.lru;
   }
 
   /** Resolves once this instance listens for invalidations. */
