@@ -23,6 +23,7 @@ import type { Dep } from './deps.js';
 import { compileTrust, type TrustProxy } from './proxy.js';
 import { addDocsPage } from './docs.js';
 import type { Serializer } from './serializer.js';
+import { ShapeSerializer } from './shape-serializer.js';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 
@@ -116,6 +117,8 @@ export interface RouteEntry {
   hooks: RouteHooks;
   options: RouteOptions;
   compiled: CompiledSchema | null;
+  /** JSON of handler results when no response schema applies (learns the route's shapes). */
+  json: ShapeSerializer;
 }
 
 export interface ListenOptions {
@@ -245,7 +248,7 @@ export class App {
     const h = (typeof options === 'function' ? options : handler!) as Handler;
     const compiled = opts.schema === undefined ? null : compileSchema(opts.schema);
     if (opts.requires !== undefined && this.config.authorize === undefined) throw new Error(`${path}: a route with "requires" needs createApp({ authorize }) (e.g. rbac(...).authorize)`);
-    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled });
+    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled, json: new ShapeSerializer() });
     return this;
   }
 
@@ -291,7 +294,7 @@ export class App {
   }
 
   /** Handles one request (any protocol): routing, middleware, the handler, and error answers. */
-  handle = (req: Http1Request, res: AnyResponse): Promise<void> => {
+  handle = (req: Http1Request, res: AnyResponse): void | Promise<void> => {
     if (this.#builtins !== null) this.#start();
     const found = this.router.find(req.method, req.url);
     if (found.status !== 200) {
@@ -363,8 +366,8 @@ export class App {
     if (out === undefined || res.finished) return;
     const compression = this.#compression;
     if (isStreamBody(out)) return streamBody(ctx, out, compression);
-    const { compiled, hooks } = ctx.entry!;
-    const body = serialize(ctx, out, compiled?.response);
+    const { compiled, hooks, json } = ctx.entry!;
+    const body = serialize(ctx, out, compiled?.response, json);
     if (hooks.onSend.length > 0) return this.#sendAfterHooks(ctx, body, hooks.onSend);
     return send(ctx, body, this.config.etag === true, compression);
   }
@@ -374,33 +377,50 @@ export class App {
     await send(ctx, body, this.config.etag === true, this.#compression);
   }
 
-  async #runChain(ctx: Context, chain: Middleware[], hooks: RouteHooks, last: (ctx: Context) => void | Promise<void>): Promise<void> {
-    // Not async: a level adds no promise of its own beyond what its middleware returns, and a
-    // synchronous route step adds none (`next()` then answers with one shared resolved promise).
-    const dispatch = (i: number): void | Promise<void> => {
-      if (i === chain.length) return last(ctx);
-      let called = false;
-      try {
-        const out = chain[i]!(ctx, () => {
-          if (called) return Promise.reject(new Error('next() called twice'));
-          called = true;
-          return dispatch(i + 1) ?? RESOLVED;
-        });
-        return out !== null && typeof out === 'object' && typeof (out as PromiseLike<void>).then === 'function' ? Promise.resolve(out as PromiseLike<void>) : undefined;
-      } catch (err) {
-        return Promise.reject(err);
-      }
-    };
+  /**
+   * Runs the middleware chain around `last`. Synchronous when every level is (no promise, no microtask
+   * turn: a sync middleware's `next()` answers one shared resolved promise); from the first promise on,
+   * the rest completes asynchronously and the returned promise tells when. It never rejects: failures
+   * are answered here (an error response, or `res.destroy` when the head was already sent).
+   */
+  #runChain(ctx: Context, chain: Middleware[], hooks: RouteHooks, last: (ctx: Context) => void | Promise<void>): void | Promise<void> {
+    let out: void | Promise<void>;
     try {
-      await (chain.length === 0 ? last(ctx) : dispatch(0));
-      if (!ctx.res.finished && !ctx.res.headersSent) ctx.res.end(); // a handler that neither returned nor answered
+      out = chain.length === 0 ? last(ctx) : dispatch(ctx, chain, 0, last);
     } catch (err) {
+      this.#chainFailed(ctx, hooks, err);
+      return;
+    }
+    if (out !== undefined && typeof (out as PromiseLike<void>).then === 'function') {
+      return Promise.resolve(out).then(
+        () => this.#chainDone(ctx, hooks),
+        (err: unknown) => this.#chainFailed(ctx, hooks, err),
+      );
+    }
+    this.#chainDone(ctx, hooks);
+  }
+
+  /** A chain that completed: a handler that neither returned a value nor answered gets an empty 200. */
+  #chainDone(ctx: Context, hooks: RouteHooks): void {
+    if (ctx.res.finished || ctx.res.headersSent) return;
+    try {
+      ctx.res.end();
+    } catch (err) {
+      this.#chainFailed(ctx, hooks, err);
+    }
+  }
+
+  #chainFailed(ctx: Context, hooks: RouteHooks, err: unknown): void {
+    const res = ctx.res;
+    try {
       ctx.failDeps(err);
       tellErrorHooks(ctx, hooks, err);
       this.#answerError(ctx, err);
-      // Failed mid-body: only the protocol layer can signal it now (cut the connection / reset the stream).
-      if (ctx.res.headersSent && !ctx.res.finished) throw err;
+    } catch (inner) {
+      (this.config.onError ?? ((e) => console.error(e)))(inner, ctx);
     }
+    // Failed mid-body (or the answer itself failed): only the protocol layer can signal it now.
+    if (!res.finished) res.destroy(err instanceof Error ? err : new Error(String(err)));
   }
 
   #answerError(ctx: Context, err: unknown): void {
@@ -427,7 +447,9 @@ export class App {
     const paths = () => [...this.#wsRoutes.keys()];
     const wsOptions = { get paths() { return paths(); }, onConnection };
     this.#start(); // route conflicts with the built-ins surface here, before serving
-    const server = createServer(this.handle, {
+    // The chain's promise never rejects (failures are answered inside): the server need not watch it.
+    const serve = (req: Http1Request, res: AnyResponse): void => void this.handle(req, res);
+    const server = createServer(serve, {
       ...options,
       onUpgrade: webSocketUpgrade(wsOptions),
       onConnect: webSocketOverHttp2(wsOptions),
@@ -582,7 +604,7 @@ function compressStream(ctx: Context, o: CompressionOptions): Transform | null {
 }
 
 /** A handler's return value as bytes or text (object → JSON, string → text, bytes as-is), typing the response. */
-function serialize(ctx: Context, out: unknown, serializers: Record<number, Serializer> | null | undefined): string | Uint8Array {
+function serialize(ctx: Context, out: unknown, serializers: Record<number, Serializer> | null | undefined, json: ShapeSerializer): string | Uint8Array {
   let body: string | Uint8Array;
   let type: string;
   if (typeof out === 'string') {
@@ -593,7 +615,7 @@ function serialize(ctx: Context, out: unknown, serializers: Record<number, Seria
     type = 'application/octet-stream';
   } else {
     const ser = serializers?.[ctx.res.statusCode];
-    body = ser === undefined ? JSON.stringify(out) : ser(out);
+    body = ser === undefined ? json.stringify(out) : ser(out);
     type = 'application/json; charset=utf-8';
   }
   if (!ctx.res.hasHeader('content-type')) ctx.res.appendHeader('content-type', type); // absent: nothing to replace
@@ -657,6 +679,29 @@ function chooseEncoding(ctx: Context, o: CompressionOptions, size: number | unde
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/**
+ * Level `i` of a middleware chain: calls the middleware with its `next`, which runs level `i + 1` (or
+ * `last`). A level adds no promise of its own beyond what its middleware returns.
+ */
+function dispatch(ctx: Context, chain: Middleware[], i: number, last: (ctx: Context) => void | Promise<void>): void | Promise<void> {
+  if (i === chain.length) return last(ctx);
+  let called = false;
+  try {
+    const out = chain[i]!(ctx, () => {
+      if (called) return Promise.reject(new Error('next() called twice'));
+      called = true;
+      return dispatch(ctx, chain, i + 1, last) ?? RESOLVED;
+    });
+    // RESOLVED is what a synchronous rest of the chain answered: a middleware that returned `next()`
+    // keeps the chain synchronous.
+    if (out === RESOLVED || out === null || typeof out !== 'object' || typeof (out as PromiseLike<void>).then !== 'function') return undefined;
+    return Promise.resolve(out as PromiseLike<void>);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
 
 /** Shows an answered error to the onError hooks; a failing hook is logged and does not stop the others. */
 function tellErrorHooks(ctx: Context, hooks: RouteHooks, err: unknown): void {

@@ -34,7 +34,7 @@ export function testResponse(status: number, headers: Record<string, string>, bo
   return { status, headers, body, text: () => body.toString('utf8'), json: <T>() => JSON.parse(body.toString('utf8')) as T };
 }
 
-export function inject(handle: (req: Http1Request, res: Http1Response) => Promise<void>, options: InjectOptions): Promise<InjectResponse> {
+export function inject(handle: (req: Http1Request, res: Http1Response) => void | Promise<void>, options: InjectOptions): Promise<InjectResponse> {
   const method = options.method ?? 'GET';
   const headers: string[] = ['host', 'localhost'];
   let body: Buffer | null = null;
@@ -73,12 +73,14 @@ export function inject(handle: (req: Http1Request, res: Http1Response) => Promis
       },
       finished() {},
       mustClose: () => false,
+      abort: (_res, error) => reject(error),
       httpDate: new Date().toUTCString(),
       keepAliveLine: '',
     };
     const res = new Http1Response(sink, method === 'HEAD', 1, false);
     // Resolved once the whole chain has run (middleware after `next()` included), not at `end()`.
-    handle(req, res).then(() => resolve(parseResponse(Buffer.concat(chunks), method === 'HEAD')), reject);
+    // A handler that finishes synchronously returns nothing; a thrown error is the handler's failure.
+    new Promise<void>((done) => done(handle(req, res))).then(() => resolve(parseResponse(Buffer.concat(chunks), method === 'HEAD')), reject);
   });
 }
 

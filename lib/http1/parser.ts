@@ -124,6 +124,28 @@ const MAX_SAFE_DIV16 = Math.floor(Number.MAX_SAFE_INTEGER / 16);
 const FAST_WINDOW = 2048;
 
 /**
+ * The standard methods as string literals, which V8 keeps internalized: code keyed by the method (a
+ * router's per-method records, `method === 'GET'`) then compares pointers and finds the hash cached,
+ * instead of hashing a fresh copy of three letters per request.
+ */
+function knownMethod(m: string): string {
+  switch (m.length) {
+    case 3:
+      return m === 'GET' ? 'GET' : m === 'PUT' ? 'PUT' : m;
+    case 4:
+      return m === 'POST' ? 'POST' : m === 'HEAD' ? 'HEAD' : m;
+    case 5:
+      return m === 'PATCH' ? 'PATCH' : m === 'TRACE' ? 'TRACE' : m;
+    case 6:
+      return m === 'DELETE' ? 'DELETE' : m;
+    case 7:
+      return m === 'OPTIONS' ? 'OPTIONS' : m === 'CONNECT' ? 'CONNECT' : m;
+    default:
+      return m;
+  }
+}
+
+/**
  * A whole request head in one match (RFC 9112 §3, §5): method SP request-target SP HTTP/1.x CRLF, then
  * field lines `token ":" field-value CRLF` (no whitespace before the colon, no obs-fold, no CTLs), then
  * CRLF. Anything it does not match goes to the byte-by-byte parser, which names the error.
@@ -458,7 +480,7 @@ export class Http1Parser {
           }
           if (buf[i] !== SP || (i === s && this.#partLen === 0)) this.#fail('INVALID_METHOD', i);
           if (this.#partLen + (i - s) > this.maxMethodLength) this.#fail('INVALID_METHOD', i, 'too long');
-          this.#method = this.#take(buf, s, i);
+          this.#method = knownMethod(this.#take(buf, s, i));
           this.handler.onMethod?.(this.#method);
           i++;
           this.#state = S_URL;
@@ -815,7 +837,7 @@ export class Http1Parser {
     const h = m[0];
     const headLen = h.length;
     if (headLen > this.maxHeaderSize) return -1;
-    const method = m[1]!;
+    const method = knownMethod(m[1]!);
     const url = m[2]!;
     if (method.length > this.maxMethodLength || url.length > this.maxUrlLength || !validTargetForm(url, method)) return -1;
     const lineEnd = method.length + url.length + 10; // "M U HTTP/1.x"

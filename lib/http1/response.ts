@@ -18,6 +18,8 @@ export interface ResponseSink {
    * whole response is being sent now (`end(body)`), so an unread request body can never be read.
    */
   mustClose(res: Http1Response, ending: boolean): boolean;
+  /** The response cannot be completed: end the connection after what was queued (see `destroy`). */
+  abort(res: Http1Response, error: Error): void;
 }
 
 export type HeaderValue = string | number | readonly string[];
@@ -25,6 +27,12 @@ export type HeaderValue = string | number | readonly string[];
 
 /** Names already found to be tokens (bounded: names come from code, rarely from input). */
 const TOKEN_NAMES = new Set<string>();
+/**
+ * Short values already found clean (bounded). Most values are constants in code — content types,
+ * policies — which V8 keeps internalized with their hash computed, so a hit costs less than rescanning.
+ */
+const CLEAN_VALUES = new Set<string>();
+const CLEAN_VALUE_MAX = 64;
 
 /** Throws when `name` is not a token or `value` contains CR, LF or NUL (response splitting). */
 export function checkHeader(name: string, value: string): void {
@@ -36,12 +44,15 @@ export function checkHeader(name: string, value: string): void {
     }
     if (TOKEN_NAMES.size < 1024) TOKEN_NAMES.add(name);
   }
+  const short = value.length <= CLEAN_VALUE_MAX;
+  if (short && CLEAN_VALUES.has(value)) return;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if ((c < 32 && c !== 9) || c === 127 || c > 255) {
       throw new TypeError(`invalid character in header ${name}: ${JSON.stringify(value)}`);
     }
   }
+  if (short && CLEAN_VALUES.size < 1024) CLEAN_VALUES.add(value);
 }
 
 /** Field names compared case-insensitively; the length check spares most `toLowerCase` calls. */
@@ -186,6 +197,19 @@ export class Http1Response extends ResponseEvents {
     if (this.finished) throw new Error('write after end');
     if (!this.headersSent) this.#sendHead(-1, '');
     return this.#body(chunk);
+  }
+
+  /**
+   * Gives up on a response that cannot be completed — typically a body source that failed after the head
+   * was sent. HTTP/1.1 has no other honest signal than closing the connection: what was already written
+   * is flushed, then the connection is cut, and the client tells the truncated message by its framing.
+   * Before the head is sent, answering an error status is usually better.
+   */
+  destroy(error: Error = new Error('response destroyed')): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.closeAfter = true;
+    this.#sink.abort(this, error);
   }
 
   /** Finishes the response, optionally with a last chunk. */

@@ -392,15 +392,27 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
     }
   }
 
+  abort(res: Http1Response, error: Error): void {
+    this.#opts.onRequestError?.(error, res._req);
+    this.#cut(error);
+  }
+
+  /**
+   * Mid-body failure: the only honest signal left is to cut the connection — after what was written,
+   * which the client may use (a truncated body is still told apart by its framing).
+   */
+  #cut(e: Error): void {
+    if (this.conn.closed) return;
+    this.conn.flush();
+    this.conn.destroy(e);
+  }
+
   #handlerError(err: unknown, req: Http1Request, res: Http1Response): void {
     const e = err instanceof Error ? err : new Error(String(err));
     this.#opts.onRequestError?.(e, req);
     if (this.conn.closed) return;
     if (res.headersSent) {
-      // Mid-body failure: the only honest signal left is to cut the connection — after what the handler
-      // did write, which the client may use (a truncated body is still told apart by its framing).
-      this.conn.flush();
-      this.conn.destroy(e);
+      this.#cut(e);
       return;
     }
     if (res.finished) return;

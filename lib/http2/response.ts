@@ -14,6 +14,8 @@ export interface StreamSink {
   sendData(data: Buffer, endStream: boolean): boolean;
   readonly isHead: boolean;
   readonly httpDate: string;
+  /** The response cannot be completed: reset the stream (see `destroy`). */
+  abort(error: Error): void;
 }
 
 /** Fields that only mean something to HTTP/1.1 connections and must not be sent on HTTP/2 (RFC 9113 §8.2.2). */
@@ -122,6 +124,16 @@ export class Http2Response extends ResponseEvents {
     if (this.#sink.isHead) return true;
     const b = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     return b.length === 0 ? true : this.#sink.sendData(b, false);
+  }
+
+  /**
+   * Gives up on a response that cannot be completed (a body source failed after the head was sent): the
+   * stream is reset with INTERNAL_ERROR (RFC 9113 §8.1), so the client knows the message is incomplete.
+   */
+  destroy(error: Error = new Error('response destroyed')): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.#sink.abort(error);
   }
 
   end(chunk?: string | Buffer | Uint8Array): void {

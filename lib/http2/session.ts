@@ -129,6 +129,10 @@ class Stream implements BodySource, StreamSink {
   sendData(data: Buffer, endStream: boolean): boolean {
     return this.session._sendData(this, data, endStream);
   }
+
+  abort(error: Error): void {
+    this.session._abort(this, error);
+  }
 }
 
 /** Token bucket (nghttp2's ratelim): `burst` tokens, `rate` more per second. */
@@ -653,6 +657,13 @@ export class Http2Session implements ConnectionHandler {
     s.res.statusCode = typeof st === 'number' && st >= 400 && st < 600 ? st : 500;
     s.res.setHeader('content-type', 'text/plain; charset=utf-8');
     s.res.end(`${s.res.statusCode}\n`);
+  }
+
+  /** @internal A response gave up (`Http2Response.destroy`): reset its stream. */
+  _abort(s: Stream, error: Error): void {
+    this.#o.onError?.(error);
+    if (s.state === 'closed') return;
+    this.#streamError(streamError(H2.INTERNAL_ERROR, s.id, 'response destroyed'));
   }
 
   #streamError(e: Http2ProtocolError): void {

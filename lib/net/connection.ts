@@ -2,13 +2,14 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { defaultBufferPool, type BufferPool } from './buffer-pool.js';
 import { defaultSweeper, type Timed, type TimeoutSweeper } from './timeout-sweeper.js';
+import { readIntoSharedBuffer, readIntoStream } from './shared-read.js';
 
 /**
  * What a protocol (HTTP/1.1, HTTP/2, WebSocket, PostgreSQL...) implements to drive a {@link Connection}.
  * All methods are called by the connection; none is called after `onClose`.
  */
 export interface ConnectionHandler {
-  /** Bytes from the peer. The chunk is owned by the handler (Node never reuses it). */
+  /** Bytes from the peer. The chunk is owned by the handler (nothing reuses it). */
   onData(chunk: Buffer): void;
   /** The peer half-closed (FIN). The connection is ended after this returns unless the handler wrote. */
   onEnd?(): void;
@@ -128,7 +129,7 @@ export class Connection implements Timed {
     socket.setNoDelay(true);
     // Shared listeners (no closures per connection): the socket points back at its Connection.
     (socket as OwnedSocket)[OWNER] = this;
-    socket.on('data', onSocketData);
+    if (!readIntoSharedBuffer(socket as OwnedSocket, onSocketData)) socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
@@ -154,9 +155,12 @@ export class Connection implements Timed {
     return (this.socket as TLSSocket).alpnProtocol ?? false;
   }
 
+  /** The peer's address (asked of the socket once: Node's getter re-checks its cache on every read). */
   get remoteAddress(): string | undefined {
-    return this.socket.remoteAddress;
+    if (this.#remoteAddress === undefined) this.#remoteAddress = this.socket.remoteAddress;
+    return this.#remoteAddress;
   }
+  #remoteAddress: string | undefined = undefined;
 
   get remotePort(): number | undefined {
     return this.socket.remotePort;
@@ -388,6 +392,7 @@ export class Connection implements Timed {
   detach(): Socket {
     this.flush();
     const s = this.socket;
+    readIntoStream(s); // the new owner gets a plain Readable
     s.removeAllListeners('data');
     s.removeAllListeners('end');
     this.sweeper.delete(this);

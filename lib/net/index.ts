@@ -10,5 +10,6 @@ export {
   type ConnectionOptions,
   type TimeoutKind,
 } from './connection.js';
+export { readIntoSharedBuffer, readIntoStream } from './shared-read.js';
 export { Server, type ServerOptions, type ListenOptions, type CloseOptions, type TlsOptions } from './server.js';
 export { startCluster, type ClusterOptions, type ClusterHandle } from './cluster.js';

@@ -41,6 +41,7 @@ describe('stream bodies', () => {
         throw new Error('source broke');
       })(),
     );
+    app.get('/gen', () => (async function* () { yield 'abc'; })());
     app.get('/endless', () => {
       const r = new Readable({ read() { this.push(Buffer.alloc(16 * 1024)); } });
       r.on('close', () => (destroyed = true));
@@ -50,6 +51,9 @@ describe('stream bodies', () => {
     try {
       // The body must not look complete: the chunked stream is cut without its last chunk.
       await expect((async () => (await fetch(`${client.url}/fails`)).text())()).rejects.toThrow();
+      // Over HTTP/2 the stream is reset (INTERNAL_ERROR) and the connection serves on.
+      await expect(client.h2('/fails')).rejects.toThrow(/INTERNAL_ERROR/);
+      expect((await client.h2('/gen')).text()).toBe('abc');
       await new Promise<void>((resolve) => {
         const req = http.get(`${client.url}/endless`, (res) => {
           res.once('data', () => {

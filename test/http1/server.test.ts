@@ -285,6 +285,22 @@ describe('HTTP/1.1 server on raw sockets', () => {
     expect(r.text).not.toContain('0\r\n\r\n');
   });
 
+  it('res.destroy() after the head: what was written goes out, then the connection is cut; onRequestError is told', async () => {
+    const errors: string[] = [];
+    const { port } = await start(
+      (_req, res) => {
+        res.write('partial');
+        setTimeout(() => res.destroy(new Error('source broke')), 10);
+      },
+      { onRequestError: (e) => void errors.push(e.message) },
+    );
+    const r = await raw(port, 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    expect(r.closed).toBe(true);
+    expect(r.text).toContain('partial');
+    expect(r.text).not.toContain('0\r\n\r\n');
+    expect(errors).toEqual(['source broke']);
+  });
+
   it('sends 100 Continue only when the body is read, then keeps the connection', async () => {
     const { port } = await start(async (req, res) => {
       if (req.path === '/read') res.end(`got ${(await req.text()).length}`);

@@ -85,6 +85,33 @@ describe('HTTP/2 with real clients', () => {
     c.close();
   });
 
+  it('res.destroy() after the head resets that stream with INTERNAL_ERROR; the connection serves on', async () => {
+    const errors: string[] = [];
+    const server = createServer(
+      (req, res) => {
+        if (req.path !== '/broken') return res.end('fine');
+        res.write('partial');
+        setTimeout(() => res.destroy(new Error('source broke')), 10);
+      },
+      { onError: (e: Error) => void errors.push(e.message) },
+    );
+    servers.push(server);
+    const port = ((await server.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo).port;
+    const c = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      const q = c.request({ ':path': '/broken' });
+      q.resume();
+      const failed = new Promise<Error>((resolve) => q.on('error', resolve));
+      await new Promise((resolve) => q.on('close', resolve));
+      expect((await failed).message).toContain('INTERNAL_ERROR');
+      expect(q.rstCode).toBe(H2.INTERNAL_ERROR);
+      expect((await request(c, { ':path': '/next' })).body.toString()).toBe('fine');
+      expect(errors).toEqual(['source broke']);
+    } finally {
+      c.close();
+    }
+  });
+
   it('curl --http2-prior-knowledge, curl over TLS (ALPN h2), and HTTP/1.1 on the same ports', async () => {
     const port = await start();
     expect((await exec('curl', ['-s', '--http2-prior-knowledge', `http://127.0.0.1:${port}/x`])).stdout).toBe('GET /x 2.0 ');
