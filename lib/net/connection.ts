@@ -1,8 +1,10 @@
 import type { Socket } from 'node:net';
+import util from 'node:util';
 import type { TLSSocket } from 'node:tls';
 import { defaultBufferPool, type BufferPool } from './buffer-pool.js';
 import { defaultSweeper, type Timed, type TimeoutSweeper } from './timeout-sweeper.js';
 import { readIntoSharedBuffer, readIntoStream } from './shared-read.js';
+import { directHandle, writeDirect, type DirectWriteRequest } from './direct-write.js';
 
 /**
  * What a protocol (HTTP/1.1, HTTP/2, WebSocket, PostgreSQL...) implements to drive a {@link Connection}.
@@ -76,6 +78,18 @@ function onSocketError(): void {
 function onSocketClose(this: OwnedSocket): void {
   this[OWNER]._closed();
 }
+function onDirectWritten(this: DirectWriteRequest, status: number): void {
+  (this.owner as Connection)._directWritten(status);
+}
+/** A libuv error code (negative errno) as an Error, as Node reports socket write failures. */
+function errnoError(code: number): Error {
+  const e = new Error(`write ${util.getSystemErrorName(code)}`) as NodeJS.ErrnoException;
+  e.errno = code;
+  e.code = util.getSystemErrorName(code);
+  e.syscall = 'write';
+  return e;
+}
+
 /** Connections with queued bytes, flushed together once the turn's I/O callbacks are done. */
 let dirty: Connection[] = [];
 let flushImmediate: NodeJS.Immediate | null = null;
@@ -172,7 +186,13 @@ export class Connection implements Timed {
 
   /** Bytes queued in this connection and in the socket, not yet handed to the kernel. */
   get bufferedAmount(): number {
-    return this.#pendingStr.length + this.#pendingBytes + this.socket.writableLength;
+    return this.#pendingStr.length + this.#pendingBytes + this.#unsent();
+  }
+
+  /** Bytes handed to the socket that the kernel has not taken: the stream's buffer and libuv's queue. */
+  #unsent(): number {
+    const h = (this.socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
+    return this.socket.writableLength + (h?.writeQueueSize ?? 0);
   }
 
   /** True while reading is paused because the peer is not taking our writes. */
@@ -269,8 +289,7 @@ export class Connection implements Timed {
     if (bufs.length === 0) {
       this.#pendingStr = '';
       this.bytesWritten += str.length;
-      if (this.#onWritten === null) s.write(str, 'latin1');
-      else s.write(str, 'latin1', this.#onWritten);
+      if (!this.#writeOne(str)) return;
     } else {
       if (str.length > 0) bufs.push(Buffer.from(str, 'latin1'));
       this.#pendingStr = '';
@@ -278,8 +297,7 @@ export class Connection implements Timed {
       this.#pendingBytes = 0;
       if (bufs.length === 1) {
         this.bytesWritten += bufs[0]!.length;
-        if (this.#onWritten === null) s.write(bufs[0]!);
-        else s.write(bufs[0]!, this.#onWritten);
+        if (!this.#writeOne(bufs[0]!)) return;
       } else {
         s.cork();
         for (const b of bufs) {
@@ -290,12 +308,13 @@ export class Connection implements Timed {
         s.uncork();
       }
     }
-    if (s.writableLength >= this.highWaterMark && (this.#readPaused & 1) === 0) {
+    if ((this.#readPaused & 1) === 0 && this.#unsent() >= this.highWaterMark) {
       // The peer is not reading: stop reading from it too, and give it sendTimeout to catch up.
       this.#readPaused |= 1;
       s.pause();
       // From now on every write reports its completion, so the low-water mark is seen as it is crossed;
-      // the 'drain' listener covers the writes already queued without a callback.
+      // the 'drain' listener covers the writes already queued without a callback (direct writes report
+      // through their own completion).
       this.#onWritten = (err) => this.#written(err);
       s.once('drain', this.#onWritten);
       this.#savedDeadline = this.deadline;
@@ -304,9 +323,44 @@ export class Connection implements Timed {
     }
   }
 
+  /**
+   * One write: straight to the handle when nothing waits in the stream and no write is being watched for
+   * backpressure (see direct-write.ts), else through `socket.write`. False when the connection failed.
+   */
+  #writeOne(data: string | Buffer): boolean {
+    const s = this.socket;
+    if (this.#onWritten === null && s.writableLength === 0) {
+      const h = directHandle(s, () => (typeof data === 'string' ? s.write(data, 'latin1') : s.write(data)));
+      if (h === undefined) return !this.closed; // written by the probe that learned how
+      if (h !== null) {
+        const err = writeDirect(h, data, this, onDirectWritten);
+        if (err !== 0) {
+          this.destroy(errnoError(err));
+          return false;
+        }
+        return true;
+      }
+    }
+    if (typeof data === 'string') {
+      if (this.#onWritten === null) s.write(data, 'latin1');
+      else s.write(data, 'latin1', this.#onWritten);
+    } else if (this.#onWritten === null) s.write(data);
+    else s.write(data, this.#onWritten);
+    return true;
+  }
+
+  /** @internal A direct write the kernel did not take at once completed. */
+  _directWritten(status: number): void {
+    if (status < 0) {
+      this.destroy(errnoError(status));
+      return;
+    }
+    if ((this.#readPaused & 1) !== 0) this.#written(null);
+  }
+
   #written(err?: Error | null): void {
     if (err) return; // 'close' follows
-    if ((this.#readPaused & 1) !== 0 && this.socket.writableLength <= this.lowWaterMark) {
+    if ((this.#readPaused & 1) !== 0 && this.#unsent() <= this.lowWaterMark) {
       this.#readPaused &= ~1;
       if (this.#onWritten !== null) this.socket.off('drain', this.#onWritten);
       this.#onWritten = null;
