@@ -1,11 +1,13 @@
 // The framework under wrk: the same app in covet/app and Fastify (hello, a JSON route with a typed param
-// + query validation + one middleware, a 404), covet/app's hello world against the bare covet http1
-// server (what the app layer costs), and uWebSockets.js's hello world as the ceiling of this machine.
+// + query validation + one middleware, a 404); covet/app's hello world against the bare covet http1
+// server answering the same bytes (what the app layer costs: the smallest app, and the bench app with its
+// async middleware); and uWebSockets.js's hello world as the ceiling of this machine.
 // Two load shapes, server on CPU 0, wrk -t1 on CPU 1:
 // - keep-alive: 64 connections, one request in flight on each (what browsers and most clients do);
 // - pipelined: 100 connections, 10 requests in flight on each — Fastify's own benchmark method
 //   (github.com/fastify/benchmarks: autocannon -c 100 -p 10), where the server's CPU, not loopback
 //   latency and the kernel, sets the figure.
+import net from 'node:net';
 import { fmt, log, startServer, table, wrk, writeSection, ensureCommand } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -13,17 +15,16 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5); // this VM's run-to-run sp
 const ROUTES = { hello: '/', 'JSON route': '/users/42?limit=5&fields=name', 'not found (404)': '/no/such/route' };
 const SHAPES = { 'keep-alive': { connections: 64 }, pipelined: { connections: 100, pipeline: 10 } };
 
-async function measure(script, paths) {
-  const s = await startServer(script);
+/** One server, one load shape: warm-up then a measured wrk run per path. */
+async function measure(script, shape, paths, env = {}) {
+  const s = await startServer(script, env);
   try {
     const out = {};
-    for (const [shape, opts] of Object.entries(SHAPES)) {
-      for (const [name, path] of Object.entries(paths)) {
-        wrk(s.port, { seconds: 1, path, ...opts }); // warm-up
-        const r = wrk(s.port, { seconds: SECONDS, path, ...opts });
-        out[`${shape} ${name}`] = r;
-        log(`  ${script} ${shape} ${name}: ${fmt(r.rps)} req/s ${r.errors}`);
-      }
+    for (const [name, path] of Object.entries(paths)) {
+      wrk(s.port, { seconds: 1, path, ...SHAPES[shape] }); // warm-up
+      const r = wrk(s.port, { seconds: SECONDS, path, ...SHAPES[shape] });
+      out[name] = r.rps;
+      log(`  ${script} ${shape} ${name}: ${fmt(r.rps)} req/s ${r.errors}`);
     }
     return out;
   } finally {
@@ -31,49 +32,85 @@ async function measure(script, paths) {
   }
 }
 
-/** Median per route over rounds; servers alternate within each round so drift on a shared VM hits all alike. */
-function median(runs) {
-  const out = {};
-  for (const key of Object.keys(runs[0])) {
-    const xs = runs.map((r) => r[key].rps).sort((a, b) => a - b);
-    out[key] = xs[Math.floor(xs.length / 2)];
+const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** The raw response to `GET /` without its Date line: the app and its bare baseline must send the same bytes. */
+async function rawHello(script, env) {
+  const s = await startServer(script, env);
+  try {
+    const sock = net.connect(s.port, '127.0.0.1');
+    sock.end('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    let out = '';
+    for await (const d of sock) out += d.toString('latin1');
+    return out.replace(/^Date: .*\r\n/m, '');
+  } finally {
+    await s.stop();
   }
-  return out;
 }
 
 export async function runAppBench() {
   ensureCommand('wrk');
-  const runs = { ours: [], fastify: [], bare: [], uws: [] };
+  for (const [app, env] of [['app-hello.mjs', {}], ['app-covet.mjs', { SERVED_BY: '1' }]]) {
+    const [a, b] = [await rawHello(app, {}), await rawHello('http1-app-hello.mjs', env)];
+    if (a !== b) throw new Error(`${app} and its bare baseline answer different bytes:\n${a}\n---\n${b}`);
+  }
+  // Per round and shape, the servers compared run back to back, and ratios are taken within the round
+  // (then the median over rounds): this VM's speed drifts between two levels over minutes, which a ratio
+  // of separately taken medians would mix into the result.
+  const rounds = [];
   for (let round = 1; round <= ROUNDS; round++) {
     log(`  round ${round}/${ROUNDS}`);
-    runs.ours.push(await measure('app-covet.mjs', ROUTES));
-    runs.fastify.push(await measure('app-fastify.mjs', ROUTES));
-    runs.bare.push(await measure('http1-hello.mjs', { hello: '/' }));
-    runs.uws.push(await measure('uws-hello.mjs', { hello: '/' }));
+    const r = {};
+    for (const shape of Object.keys(SHAPES)) {
+      r[shape] = {
+        bare: await measure('http1-app-hello.mjs', shape, { hello: '/' }, { SERVED_BY: '1' }),
+        ours: await measure('app-covet.mjs', shape, ROUTES),
+        fastify: await measure('app-fastify.mjs', shape, ROUTES),
+        minimal: await measure('app-hello.mjs', shape, { hello: '/' }),
+        bareMinimal: await measure('http1-app-hello.mjs', shape, { hello: '/' }),
+        uws: await measure('uws-hello.mjs', shape, { hello: '/' }),
+      };
+    }
+    rounds.push(r);
   }
-  const ours = median(runs.ours);
-  const fastify = median(runs.fastify);
-  const bare = median(runs.bare);
-  const uws = median(runs.uws);
-  const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
-  const share = (a, b) => `${((a / b) * 100).toFixed(0)}%`;
+  const ratio = (x) => `${x.toFixed(2)}×`;
+  const share = (x) => `${(x * 100).toFixed(0)}%`;
+  const range = (xs, f) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
   let md =
-    `## covet/app vs Fastify (requests/s; server on CPU 0, wrk -t1 on CPU 1, ${SECONDS} s each, median of ${ROUNDS} interleaved rounds)\n\n` +
+    `## covet/app vs Fastify (requests/s; server on CPU 0, wrk -t1 on CPU 1, ${SECONDS} s each, ${ROUNDS} rounds)\n\n` +
     `Same routes in both (bench/servers/app-*.mjs): a middleware/onRequest hook setting a header on every request; ` +
     `\`GET /users/{id:int}?limit&fields\` with params + query validation returning JSON (no response schema in either); a 404. ` +
     `404 answers differ in body (ours: problem+json) but not in work. Two load shapes: **keep-alive** (64 connections, one request ` +
     `in flight on each) and **pipelined** (100 connections, 10 requests in flight on each: Fastify's own benchmark method, ` +
-    `autocannon -c 100 -p 10). uWebSockets.js (C++) answering a hello world is the ceiling of this machine in the same run.\n\n`;
+    `autocannon -c 100 -p 10). Within each round and shape the servers compared run back to back; a ratio is taken per round ` +
+    `and the table gives its median over rounds (and its range): this VM's speed drifts between two levels over minutes, so ` +
+    `ratios of separately taken medians would compare different speeds. req/s columns are medians. uWebSockets.js (C++) ` +
+    `answering a hello world is the ceiling of this machine in the same run.\n\n`;
   for (const shape of Object.keys(SHAPES)) {
-    const k = (r) => `${shape} ${r}`;
+    const col = (who, name) => rounds.map((r) => r[shape][who][name]);
+    const per = (a, an, b, bn) => rounds.map((r) => r[shape][a][an] / r[shape][b][bn]);
     md +=
       `### ${shape}\n\n` +
       table(
-        ['route', 'covet/app', 'fastify', 'ratio'],
-        Object.keys(ROUTES).map((r) => [r, fmt(ours[k(r)]), fmt(fastify[k(r)]), ratio(ours[k(r)], fastify[k(r)])]),
+        ['route', 'covet/app', 'fastify', 'ratio (median of rounds)', 'range'],
+        Object.keys(ROUTES).map((n) => {
+          const x = per('ours', n, 'fastify', n);
+          return [n, fmt(med(col('ours', n))), fmt(med(col('fastify', n))), `**${ratio(med(x))}**`, range(x, ratio)];
+        }),
       ) +
-      `\n\nHello world: covet http1 (bare) ${fmt(bare[k('hello')])}, covet/app ${fmt(ours[k('hello')])} = **${share(ours[k('hello')], bare[k('hello')])} of bare**; ` +
-      `uWebSockets.js ${fmt(uws[k('hello')])} (${ratio(uws[k('hello')], fastify[k('JSON route')])} Fastify's JSON route: no server with any work per request can exceed that ratio here).\n\n`;
+      `\n\nWhat the app layer costs on hello world (the bare covet http1 server answering the same bytes, run right after):\n\n` +
+      table(
+        ['app', 'bare http1', 'covet/app', 'share of bare (median of rounds)', 'range'],
+        [
+          ['smallest app (one route)', 'bareMinimal', 'minimal'],
+          ['bench app (one async middleware + the route)', 'bare', 'ours'],
+        ].map(([label, b, a]) => {
+          const x = per(a, 'hello', b, 'hello');
+          return [label, fmt(med(col(b, 'hello'))), fmt(med(col(a, 'hello'))), `**${share(med(x))}**`, range(x, share)];
+        }),
+      ) +
+      `\n\nuWebSockets.js hello world: ${fmt(med(col('uws', 'hello')))} (${ratio(med(per('uws', 'hello', 'fastify', 'JSON route')))} Fastify's JSON route: ` +
+      `no server with any work per request can exceed that ratio here).\n\n`;
   }
   md += `Targets: ≥ 1.5× Fastify on the JSON route; the app layer keeps ≥ 80% of the bare server's hello-world throughput.`;
   writeSection('70-app', md);

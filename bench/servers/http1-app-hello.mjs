@@ -1,10 +1,12 @@
-// The bare covet HTTP/1.1 server answering exactly the bytes covet/app's hello route answers in the app
-// bench (same status, fields and body; only Date varies): the baseline of "what the app layer costs".
-// PORT from the environment; prints "listening on PORT".
+// The bare covet HTTP/1.1 server answering exactly the bytes covet/app's hello route answers (same
+// status, fields and body; only Date varies): the baseline of "what the app layer costs". With
+// SERVED_BY=1 it also sets the header the app bench's middleware sets. PORT from the environment;
+// prints "listening on PORT".
 import { createHttp1Server } from '../../dist/lib/http1/index.js';
 
+const servedBy = process.env.SERVED_BY === '1';
 const server = createHttp1Server((req, res) => {
-  res.setHeader('x-served-by', 'bench');
+  if (servedBy) res.setHeader('x-served-by', 'bench');
   res.setHeader('content-type', 'text/plain; charset=utf-8');
   res.end('Hello, World!');
 });

@@ -5,6 +5,7 @@
  */
 import { STATUS_TEXT } from '../http1/index.js';
 import type { AnyResponse } from './context.js';
+import { ShapeSerializer } from './shape-serializer.js';
 
 export interface ProblemFields {
   /** A URI reference for the problem type. Default `about:blank` (RFC 9457 §4.2.1). */
@@ -45,9 +46,12 @@ export function answerError(status: number, fields: ProblemFields = {}, headers:
   }
 }
 
+/** Problem bodies come in a few shapes (404/405 with an instance, 422 with errors...): learned once. */
+const problemJson = new ShapeSerializer();
+
 /** The problem+json body for an error (RFC 9457 §3). */
 export function problemBody(status: number, fields: ProblemFields): string {
-  return JSON.stringify({ type: 'about:blank', title: STATUS_TEXT[status] ?? 'Error', status, ...fields });
+  return problemJson.stringify({ type: 'about:blank', title: STATUS_TEXT[status] ?? 'Error', status, ...fields });
 }
 
 /** Dropped from a response when an error replaces it; they described the body that is no longer sent. */
@@ -64,7 +68,7 @@ const REPRESENTATION_HEADERS = [
 export function sendProblem(res: AnyResponse, status: number, fields: ProblemFields, headers: Record<string, string> = {}): void {
   for (const h of REPRESENTATION_HEADERS) res.removeHeader(h);
   res.statusCode = status;
-  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  for (const k of Object.keys(headers)) res.setHeader(k, headers[k]!);
   res.setHeader('content-type', 'application/problem+json');
   res.end(problemBody(status, fields));
 }
