@@ -33,6 +33,46 @@ async function measure(script, shape, paths, env = {}) {
 }
 
 const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const q = (xs, f) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * f)];
+
+const ALTERNATIONS = Number(process.env.BENCH_ALTERNATIONS ?? 10);
+const ALT_SECONDS = 2;
+
+/**
+ * The app layer's cost on hello world: each app and a bare server answering the same bytes are up at
+ * once (both pinned to CPU 0, only the one under load busy), and short runs alternate between them, so
+ * each pair of runs sees the same machine speed.
+ */
+async function appLayerCost(shape) {
+  const pairs = [
+    { label: 'smallest app (one route)', app: ['app-hello.mjs', {}], bare: ['http1-app-hello.mjs', {}] },
+    { label: 'bench app (one async middleware + the route)', app: ['app-covet.mjs', {}], bare: ['http1-app-hello.mjs', { SERVED_BY: '1' }] },
+  ];
+  const out = [];
+  for (const p of pairs) {
+    const app = await startServer(...p.app);
+    const bare = await startServer(...p.bare);
+    try {
+      for (const s of [app, bare]) wrk(s.port, { seconds: 1, ...SHAPES[shape] });
+      const o = { label: p.label, app: [], bare: [], shares: [] };
+      for (let i = 0; i < ALTERNATIONS; i++) {
+        const [first, second] = i % 2 === 0 ? [bare, app] : [app, bare];
+        const a = wrk(first.port, { seconds: ALT_SECONDS, ...SHAPES[shape] }).rps;
+        const b = wrk(second.port, { seconds: ALT_SECONDS, ...SHAPES[shape] }).rps;
+        const [rb, ra] = i % 2 === 0 ? [a, b] : [b, a];
+        o.bare.push(rb);
+        o.app.push(ra);
+        o.shares.push(ra / rb);
+      }
+      log(`  ${shape} ${p.label}: shares ${o.shares.map((x) => (x * 100).toFixed(0)).join(' ')} %`);
+      out.push(o);
+    } finally {
+      await app.stop();
+      await bare.stop();
+    }
+  }
+  return out;
+}
 
 /** The raw response to `GET /` without its Date line: the app and its bare baseline must send the same bytes. */
 async function rawHello(script, env) {
@@ -63,16 +103,15 @@ export async function runAppBench() {
     const r = {};
     for (const shape of Object.keys(SHAPES)) {
       r[shape] = {
-        bare: await measure('http1-app-hello.mjs', shape, { hello: '/' }, { SERVED_BY: '1' }),
         ours: await measure('app-covet.mjs', shape, ROUTES),
         fastify: await measure('app-fastify.mjs', shape, ROUTES),
-        minimal: await measure('app-hello.mjs', shape, { hello: '/' }),
-        bareMinimal: await measure('http1-app-hello.mjs', shape, { hello: '/' }),
         uws: await measure('uws-hello.mjs', shape, { hello: '/' }),
       };
     }
     rounds.push(r);
   }
+  const overhead = {};
+  for (const shape of Object.keys(SHAPES)) overhead[shape] = await appLayerCost(shape);
   const ratio = (x) => `${x.toFixed(2)}×`;
   const share = (x) => `${(x * 100).toFixed(0)}%`;
   const range = (xs, f) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
@@ -98,16 +137,11 @@ export async function runAppBench() {
           return [n, fmt(med(col('ours', n))), fmt(med(col('fastify', n))), `**${ratio(med(x))}**`, range(x, ratio)];
         }),
       ) +
-      `\n\nWhat the app layer costs on hello world (the bare covet http1 server answering the same bytes, run right after):\n\n` +
+      `\n\nWhat the app layer costs on hello world: each app against the bare covet http1 server answering the same bytes, ` +
+      `both servers up at once and ${ALTERNATIONS} runs of ${ALT_SECONDS} s alternating between them (a ratio per pair, median of pairs):\n\n` +
       table(
-        ['app', 'bare http1', 'covet/app', 'share of bare (median of rounds)', 'range'],
-        [
-          ['smallest app (one route)', 'bareMinimal', 'minimal'],
-          ['bench app (one async middleware + the route)', 'bare', 'ours'],
-        ].map(([label, b, a]) => {
-          const x = per(a, 'hello', b, 'hello');
-          return [label, fmt(med(col(b, 'hello'))), fmt(med(col(a, 'hello'))), `**${share(med(x))}**`, range(x, share)];
-        }),
+        ['app', 'bare http1', 'covet/app', 'share of bare (median of pairs)', 'interquartile range'],
+        overhead[shape].map((o) => [o.label, fmt(med(o.bare)), fmt(med(o.app)), `**${share(med(o.shares))}**`, `${share(q(o.shares, 0.25))}–${share(q(o.shares, 0.75))}`]),
       ) +
       `\n\nuWebSockets.js hello world: ${fmt(med(col('uws', 'hello')))} (${ratio(med(per('uws', 'hello', 'fastify', 'JSON route')))} Fastify's JSON route: ` +
       `no server with any work per request can exceed that ratio here).\n\n`;
