@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Connection, Server } from '../../lib/net/index.js';
+import { Connection, Server, type ConnectionHandler } from '../../lib/net/index.js';
 
 const servers: Server[] = [];
 afterEach(async () => {
@@ -10,11 +10,11 @@ afterEach(async () => {
 });
 
 /** A server whose connections are handed to `onConn`; returns a connected client. */
-async function setup(onConn: (conn: Connection) => void): Promise<net.Socket> {
+async function setup(onConn: (conn: Connection) => void, handler: Partial<ConnectionHandler> = {}): Promise<net.Socket> {
   const s = new Server({
     onConnection: (conn) => {
       onConn(conn);
-      return { onData() {} };
+      return { onData() {}, ...handler };
     },
   });
   servers.push(s);
@@ -62,16 +62,7 @@ describe('direct writes', () => {
   it('keeps order and applies backpressure against a peer that stops reading, mixing direct and stream writes', async () => {
     let conn!: Connection;
     let drains = 0;
-    const s = new Server({
-      onConnection: (c) => {
-        conn = c;
-        return { onData() {}, onDrain: () => void drains++ };
-      },
-    });
-    servers.push(s);
-    const addr = (await s.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo;
-    const client = net.connect(addr.port, '127.0.0.1');
-    await once(client, 'connect');
+    const client = await setup((c) => (conn = c), { onDrain: () => void drains++ });
     client.pause();
     while (conn === undefined) await tick();
     const sent = createHash('sha256');
