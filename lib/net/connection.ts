@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { defaultBufferPool, type BufferPool } from './buffer-pool.js';
 import { defaultSweeper, type Timed, type TimeoutSweeper } from './timeout-sweeper.js';
 import { readIntoSharedBuffer, readIntoStream } from './shared-read.js';
-import { directHandle, writeDirect, type DirectWriteRequest } from './direct-write.js';
+import { directHandle, handleQueueSize, writeDirect, type DirectWriteRequest } from './direct-write.js';
 
 /**
  * What a protocol (HTTP/1.1, HTTP/2, WebSocket, PostgreSQL...) implements to drive a {@link Connection}.
@@ -191,8 +191,7 @@ export class Connection implements Timed {
 
   /** Bytes handed to the socket that the kernel has not taken: the stream's buffer and libuv's queue. */
   #unsent(): number {
-    const h = (this.socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
-    return this.socket.writableLength + (h?.writeQueueSize ?? 0);
+    return this.socket.writableLength + handleQueueSize(this.socket);
   }
 
   /** True while reading is paused because the peer is not taking our writes. */

@@ -86,6 +86,12 @@ function learn(handle: StreamHandle, probe: () => void): void {
   }
 }
 
+/** Bytes libuv holds for `socket` that the kernel has not taken yet (direct writes and stream writes alike). */
+export function handleQueueSize(socket: Socket): number {
+  const h = (socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
+  return h?.writeQueueSize ?? 0;
+}
+
 /**
  * Writes `data` (a latin1 string or bytes) to the handle. Returns 0 or a negative errno. Bytes the
  * kernel did not take are queued by libuv (`writeQueueSize`) and `oncomplete` is called when they are

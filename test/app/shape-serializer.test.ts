@@ -126,7 +126,7 @@ describe('ShapeSerializer', () => {
     const lib = fileURLToPath(new URL('../../dist/lib/app/shape-serializer.js', import.meta.url)); // npm test builds first
     const script = `import { ShapeSerializer } from ${JSON.stringify(lib)};
 const j = new ShapeSerializer(); const v = { a: [1, { b: 'x' }], c: null };
-for (let i = 0; i < 3; i++) if (j.stringify(v) !== JSON.stringify(v)) process.exit(1);
+for (let i = 0; i < 3; i++) if (j.stringify(v) !== JSON.stringify(v)) throw new Error('differs from JSON.stringify');
 console.log(j.stringify(v));`;
     const out = execFileSync(process.execPath, ['--disallow-code-generation-from-strings', '--input-type=module', '-e', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     expect(out.trim()).toBe('{"a":[1,{"b":"x"}],"c":null}');
