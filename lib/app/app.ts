@@ -23,7 +23,6 @@ import type { Dep } from './deps.js';
 import { compileTrust, type TrustProxy } from './proxy.js';
 import { addDocsPage } from './docs.js';
 import type { Serializer } from './serializer.js';
-import { ShapeSerializer } from './shape-serializer.js';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 
@@ -117,8 +116,6 @@ export interface RouteEntry {
   hooks: RouteHooks;
   options: RouteOptions;
   compiled: CompiledSchema | null;
-  /** JSON of handler results when no response schema applies (learns the route's shapes). */
-  json: ShapeSerializer;
 }
 
 export interface ListenOptions {
@@ -248,7 +245,7 @@ export class App {
     const h = (typeof options === 'function' ? options : handler!) as Handler;
     const compiled = opts.schema === undefined ? null : compileSchema(opts.schema);
     if (opts.requires !== undefined && this.config.authorize === undefined) throw new Error(`${path}: a route with "requires" needs createApp({ authorize }) (e.g. rbac(...).authorize)`);
-    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled, json: new ShapeSerializer() });
+    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled });
     return this;
   }
 
@@ -366,8 +363,8 @@ export class App {
     if (out === undefined || res.finished) return;
     const compression = this.#compression;
     if (isStreamBody(out)) return streamBody(ctx, out, compression);
-    const { compiled, hooks, json } = ctx.entry!;
-    const body = serialize(ctx, out, compiled?.response, json);
+    const { compiled, hooks } = ctx.entry!;
+    const body = serialize(ctx, out, compiled?.response);
     if (hooks.onSend.length > 0) return this.#sendAfterHooks(ctx, body, hooks.onSend);
     return send(ctx, body, this.config.etag === true, compression);
   }
@@ -604,7 +601,7 @@ function compressStream(ctx: Context, o: CompressionOptions): Transform | null {
 }
 
 /** A handler's return value as bytes or text (object → JSON, string → text, bytes as-is), typing the response. */
-function serialize(ctx: Context, out: unknown, serializers: Record<number, Serializer> | null | undefined, json: ShapeSerializer): string | Uint8Array {
+function serialize(ctx: Context, out: unknown, serializers: Record<number, Serializer> | null | undefined): string | Uint8Array {
   let body: string | Uint8Array;
   let type: string;
   if (typeof out === 'string') {
@@ -615,7 +612,7 @@ function serialize(ctx: Context, out: unknown, serializers: Record<number, Seria
     type = 'application/octet-stream';
   } else {
     const ser = serializers?.[ctx.res.statusCode];
-    body = ser === undefined ? json.stringify(out) : ser(out);
+    body = ser === undefined ? JSON.stringify(out) : ser(out);
     type = 'application/json; charset=utf-8';
   }
   if (!ctx.res.hasHeader('content-type')) ctx.res.appendHeader('content-type', type); // absent: nothing to replace

@@ -5,7 +5,6 @@
  */
 import { STATUS_TEXT } from '../http1/index.js';
 import type { AnyResponse } from './context.js';
-import { ShapeSerializer } from './shape-serializer.js';
 
 export interface ProblemFields {
   /** A URI reference for the problem type. Default `about:blank` (RFC 9457 §4.2.1). */
@@ -46,12 +45,9 @@ export function answerError(status: number, fields: ProblemFields = {}, headers:
   }
 }
 
-/** Problem bodies come in a few shapes (404/405 with an instance, 422 with errors...): learned once. */
-const problemJson = new ShapeSerializer();
-
 /** The problem+json body for an error (RFC 9457 §3). */
 export function problemBody(status: number, fields: ProblemFields): string {
-  return problemJson.stringify({ type: 'about:blank', title: STATUS_TEXT[status] ?? 'Error', status, ...fields });
+  return JSON.stringify({ type: 'about:blank', title: STATUS_TEXT[status] ?? 'Error', status, ...fields });
 }
 
 /** Dropped from a response when an error replaces it; they described the body that is no longer sent. */
