@@ -151,6 +151,8 @@ function knownMethod(m: string): string {
  * CRLF. Anything it does not match goes to the byte-by-byte parser, which names the error.
  */
 const REQUEST_HEAD = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) HTTP\/1\.([01])\r\n(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\x00-\x08\x0a-\x1f\x7f]*\r\n)*\r\n/;
+/** The same, matched at `lastIndex` (sticky) inside a window holding several pipelined requests. */
+const REQUEST_HEAD_AT = new RegExp(REQUEST_HEAD.source.slice(1), 'y');
 
 /**
  * An incremental HTTP/1.1 request or response parser: a state machine over a byte offset that reports
@@ -193,6 +195,10 @@ export class Http1Parser {
   #scratch: Buffer | null = null;
   #alloc: ScratchAllocator | null;
   #partLen = 0;
+  /** The fast path's latin1 window of the current chunk (see #fastHead): text, chunk, start offset. */
+  #win = '';
+  #winBuf: Buffer | null = null;
+  #winStart = 0;
   // Current head.
   #headBytes = 0;
   #inTrailers = false;
@@ -281,6 +287,7 @@ export class Http1Parser {
    */
   execute(buf: Buffer): number {
     if (this.#state === S_ERROR) throw this.error!;
+    this.#winBuf = null; // the caller may reuse the buffer with other bytes: no window survives a call
     try {
       return this.#run(buf);
     } catch (err) {
@@ -827,11 +834,23 @@ export class Http1Parser {
    */
   #fastHead(buf: Buffer, i: number, n: number): number {
     const avail = n - i;
-    // The expression stops at the first empty line, so it also finds the end of the head.
-    let m = REQUEST_HEAD.exec(buf.latin1Slice(i, i + (avail < FAST_WINDOW ? avail : FAST_WINDOW)));
+    // The head is matched in a latin1 window of the chunk, kept for the next pipelined request in the same
+    // chunk (one slice per window, not one per request). The expression stops at the first empty line,
+    // so it also finds the end of the head; a head cut by the window's end is matched again in a slice
+    // as long as the header limit.
+    let win = this.#win;
+    let off = i - this.#winStart;
+    if (this.#winBuf !== buf || off < 0 || off >= win.length) {
+      win = this.#window(buf, i, avail < FAST_WINDOW ? avail : FAST_WINDOW);
+      off = 0;
+    }
+    REQUEST_HEAD_AT.lastIndex = off;
+    let m = REQUEST_HEAD_AT.exec(win);
     if (m === null) {
-      if (avail <= FAST_WINDOW) return -1;
-      m = REQUEST_HEAD.exec(buf.latin1Slice(i, i + Math.min(avail, this.maxHeaderSize)));
+      if (this.#winStart + win.length >= n) return -1; // all the bytes at hand were seen
+      win = this.#window(buf, i, Math.min(avail, this.maxHeaderSize));
+      REQUEST_HEAD_AT.lastIndex = 0;
+      m = REQUEST_HEAD_AT.exec(win);
       if (m === null) return -1;
     }
     const h = m[0];
@@ -867,6 +886,12 @@ export class Http1Parser {
     }
     this.#headersDone(i + headLen);
     return i + headLen;
+  }
+
+  #window(buf: Buffer, start: number, len: number): string {
+    this.#winBuf = buf;
+    this.#winStart = start;
+    return (this.#win = buf.latin1Slice(start, start + len));
   }
 
   #field(name: string, value: string, offset: number, id: number): void {

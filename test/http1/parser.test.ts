@@ -314,6 +314,31 @@ describe('persistence, upgrade, pipelining', () => {
     expect(heads(r.events)).toHaveLength(50);
   });
 
+  it('pipelined heads in one chunk: heads across the fast path window and a buffer reused with other bytes', () => {
+    // 40 requests of varying size in one 5 KB chunk: some heads cross the 2 KiB latin1 window.
+    const reqs = Array.from({ length: 40 }, (_, k) => `GET /item/${k} HTTP/1.1\r\nHost: a\r\nX-Pad: ${'p'.repeat((k * 37) % 90)}\r\n\r\n`);
+    const urls: string[] = [];
+    const pads: number[] = [];
+    const p = new Http1Parser('request', {
+      onHeadersComplete: (h) => {
+        urls.push(h.url);
+        pads.push(h.headers[3]?.length ?? -1);
+      },
+      onBody() {},
+      onMessageComplete() {},
+    });
+    const chunk = b(reqs.join(''));
+    expect(p.execute(chunk)).toBe(chunk.length);
+    expect(urls).toEqual(reqs.map((_, k) => `/item/${k}`));
+    expect(pads).toEqual(reqs.map((_, k) => (k * 37) % 90));
+    // The same Buffer object refilled with other bytes: nothing of the last call's window may be reused.
+    const two = b('GET /refill HTTP/1.1\r\nHost: b\r\n\r\n');
+    expect(p.execute(two)).toBe(two.length);
+    two.write('GET /second', 0, 'latin1'); // same length as "GET /refill": same offsets, other bytes
+    expect(p.execute(two)).toBe(two.length);
+    expect(urls.slice(-2)).toEqual(['/refill', '/second']);
+  });
+
   it('pause() stops at the next message boundary and resumes where it left off', () => {
     const input = b('GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n');
     const urls: string[] = [];
