@@ -204,6 +204,11 @@ export class Http1Response extends ResponseEvents {
    * was sent. HTTP/1.1 has no other honest signal than closing the connection: what was already written
    * is flushed, then the connection is cut, and the client tells the truncated message by its framing.
    * Before the head is sent, answering an error status is usually better.
+   *
+   * @example
+   * ```ts
+   * source.on('error', (err) => res.destroy(err)); // a body stream failed half-way
+   * ```
    */
   destroy(error: Error = new Error('response destroyed')): void {
     if (this.finished) return;

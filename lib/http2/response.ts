@@ -129,6 +129,11 @@ export class Http2Response extends ResponseEvents {
   /**
    * Gives up on a response that cannot be completed (a body source failed after the head was sent): the
    * stream is reset with INTERNAL_ERROR (RFC 9113 §8.1), so the client knows the message is incomplete.
+   *
+   * @example
+   * ```ts
+   * source.on('error', (err) => res.destroy(err)); // a body stream failed half-way
+   * ```
    */
   destroy(error: Error = new Error('response destroyed')): void {
     if (this.finished) return;

@@ -17,13 +17,6 @@ import { Socket } from 'node:net';
  *
  * Reads are delivered synchronously from libuv's read callback, one socket at a time, so one buffer
  * serves every socket of the process.
- *
- * @example
- * ```ts
- * import { readIntoSharedBuffer } from 'covet/net';
- * function onChunk(this: Socket, chunk: Buffer) { console.log(chunk.length); }
- * if (!readIntoSharedBuffer(socket, onChunk)) socket.on('data', onChunk);
- * ```
  */
 
 const READ_SIZE = 64 * 1024;
@@ -58,6 +51,13 @@ const readers = new Map<unknown, (this: Socket, n: number, buf: Buffer) => boole
  * copy of each read. Returns false, changing nothing, where that cannot be done: deliver 'data' events
  * then. End of stream and errors still arrive as the socket's 'end' / 'error' / 'close' events.
  * `pause()` / `resume()` keep working (Node stops and restarts the handle's reading for such sockets).
+ *
+ * @example
+ * ```ts
+ * import { readIntoSharedBuffer } from 'covet/net';
+ * function onChunk(this: Socket, chunk: Buffer) { console.log(chunk.length); }
+ * if (!readIntoSharedBuffer(socket, onChunk)) socket.on('data', onChunk);
+ * ```
  */
 export function readIntoSharedBuffer<S extends Socket>(socket: S, onChunk: (this: S, chunk: Buffer) => void): boolean {
   const f = FIELDS;
@@ -88,6 +88,12 @@ export function readIntoSharedBuffer<S extends Socket>(socket: S, onChunk: (this
  * For a socket set up by {@link readIntoSharedBuffer}: later reads are pushed to the socket's Readable
  * side as on any socket ('data' events, `pause`, `unshift`, backpressure), still copied out of the
  * shared buffer. Used when the socket is handed to code that expects a plain `net.Socket`.
+ *
+ * @example
+ * ```ts
+ * readIntoStream(socket);
+ * wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req)); // the `ws` library
+ * ```
  */
 export function readIntoStream(socket: Socket): void {
   const f = FIELDS;
