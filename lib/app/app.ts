@@ -388,8 +388,9 @@ export class App {
       this.#chainFailed(ctx, hooks, err);
       return;
     }
-    if (out !== undefined && typeof (out as PromiseLike<void>).then === 'function') {
-      return Promise.resolve(out).then(
+    if (out !== undefined) {
+      // Both producers (dispatch, the route step) answer native promises or nothing.
+      return out.then(
         () => this.#chainDone(ctx, hooks),
         (err: unknown) => this.#chainFailed(ctx, hooks, err),
       );
@@ -414,16 +415,22 @@ export class App {
       tellErrorHooks(ctx, hooks, err);
       this.#answerError(ctx, err);
     } catch (inner) {
-      (this.config.onError ?? ((e) => console.error(e)))(inner, ctx);
+      this.#logError(inner, ctx);
     }
     // Failed mid-body (or the answer itself failed): only the protocol layer can signal it now.
     if (!res.finished) res.destroy(err instanceof Error ? err : new Error(String(err)));
   }
 
+  /** Server-side failures go to `onError` (default: the console). */
+  #logError(err: unknown, ctx: Context): void {
+    if (this.config.onError !== undefined) this.config.onError(err, ctx);
+    else console.error(err);
+  }
+
   #answerError(ctx: Context, err: unknown): void {
     const res = ctx.res;
     const status = err instanceof HttpError ? err.status : typeof (err as { status?: unknown })?.status === 'number' ? ((err as { status: number }).status) : 500;
-    if (status >= 500) (this.config.onError ?? ((e) => console.error(e)))(err, ctx);
+    if (status >= 500) this.#logError(err, ctx);
     if (res.headersSent) return; // nothing more can be said; the protocol layer ends the stream/connection
     const fields = err instanceof HttpError ? err.fields : status < 500 ? { detail: (err as Error).message } : {};
     const dev = this.config.dev === true && status >= 500 ? { detail: (err as Error)?.message, stack: (err as Error)?.stack } : {};
@@ -698,7 +705,6 @@ function dispatch(ctx: Context, chain: Middleware[], i: number, last: (ctx: Cont
     return Promise.reject(err);
   }
 }
-
 
 /** Shows an answered error to the onError hooks; a failing hook is logged and does not stop the others. */
 function tellErrorHooks(ctx: Context, hooks: RouteHooks, err: unknown): void {

@@ -24,7 +24,6 @@ export interface ResponseSink {
 
 export type HeaderValue = string | number | readonly string[];
 
-
 /** Names already found to be tokens (bounded: names come from code, rarely from input). */
 const TOKEN_NAMES = new Set<string>();
 /**

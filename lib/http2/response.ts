@@ -21,7 +21,6 @@ export interface StreamSink {
 /** Fields that only mean something to HTTP/1.1 connections and must not be sent on HTTP/2 (RFC 9113 §8.2.2). */
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
-
 /**
  * @example
  * ```ts

@@ -649,9 +649,10 @@ export class Http2Session implements ConnectionHandler {
   }
 
   #handlerError(s: Stream, err: unknown): void {
-    this.#o.onError?.(err instanceof Error ? err : new Error(String(err)));
+    const e = err instanceof Error ? err : new Error(String(err));
+    if (s.res.headersSent) return this._abort(s, e); // nothing else can be said: reset the stream
+    this.#o.onError?.(e);
     if (s.state === 'closed') return;
-    if (s.res.headersSent) return this.#streamError(streamError(H2.INTERNAL_ERROR, s.id, 'handler failed'));
     const st = (err as { status?: unknown } | null)?.status;
     s.res.clearHeaders();
     s.res.statusCode = typeof st === 'number' && st >= 400 && st < 600 ? st : 500;
