@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls';
 import { defaultBufferPool, type BufferPool } from './buffer-pool.js';
 import { defaultSweeper, type Timed, type TimeoutSweeper } from './timeout-sweeper.js';
 import { readIntoSharedBuffer, readIntoStream } from './shared-read.js';
-import { directHandle, handleQueueSize, writeDirect, type DirectWriteRequest } from './direct-write.js';
+import { directHandle, writeDirect, type DirectWriteRequest } from './direct-write.js';
 
 /**
  * What a protocol (HTTP/1.1, HTTP/2, WebSocket, PostgreSQL...) implements to drive a {@link Connection}.
@@ -79,8 +79,10 @@ function onSocketClose(this: OwnedSocket): void {
   this[OWNER]._closed();
 }
 function onDirectWritten(this: DirectWriteRequest, status: number): void {
-  (this.owner as Connection)._directWritten(status);
+  (this.owner as Connection)._directWritten(status, this.queued);
 }
+/** Written behind a paused connection's earlier stream writes: its callback says they all completed. */
+const MARKER = Buffer.alloc(0);
 /** A libuv error code (negative errno) as an Error, as Node reports socket write failures. */
 function errnoError(code: number): Error {
   const e = new Error(`write ${util.getSystemErrorName(code)}`) as NodeJS.ErrnoException;
@@ -131,6 +133,8 @@ export class Connection implements Timed {
   #closeListeners: Array<(err: Error | undefined) => void> | null = null;
   /** Write-completion callback, only passed to the socket while reading is paused for backpressure. */
   #onWritten: ((err?: Error | null) => void) | null = null;
+  /** Bytes of direct writes libuv queued that have not completed (stream writes count in writableLength). */
+  #directQueued = 0;
 
   constructor(socket: Socket, handler: ConnectionHandler, options: ConnectionOptions = {}) {
     this.socket = socket;
@@ -189,9 +193,12 @@ export class Connection implements Timed {
     return this.#pendingStr.length + this.#pendingBytes + this.#unsent();
   }
 
-  /** Bytes handed to the socket that the kernel has not taken: the stream's buffer and libuv's queue. */
+  /**
+   * Bytes handed to the socket that the kernel has not taken: the stream's (which counts its writes until
+   * they complete, in libuv's queue or not) and direct writes libuv still holds.
+   */
   #unsent(): number {
-    return this.socket.writableLength + handleQueueSize(this.socket);
+    return this.socket.writableLength + this.#directQueued;
   }
 
   /** True while reading is paused because the peer is not taking our writes. */
@@ -311,11 +318,13 @@ export class Connection implements Timed {
       // The peer is not reading: stop reading from it too, and give it sendTimeout to catch up.
       this.#readPaused |= 1;
       s.pause();
-      // From now on every write reports its completion, so the low-water mark is seen as it is crossed;
-      // the 'drain' listener covers the writes already queued without a callback (direct writes report
-      // through their own completion).
+      // From now on every write reports its completion, so the low-water mark is seen as it is crossed.
+      // The stream writes already made carry no callback: an empty write behind them reports when they
+      // are done (the stream completes writes in order). Not 'drain': the stream emits it only if its own
+      // high-water mark was reached, which ours need not match (Node 22 raised it to 64 KiB). Direct
+      // writes report through their own completion.
       this.#onWritten = (err) => this.#written(err);
-      s.once('drain', this.#onWritten);
+      if (s.writableLength > 0) s.write(MARKER, this.#onWritten);
       this.#savedDeadline = this.deadline;
       this.#savedKind = this.timeoutKind;
       this.setTimeout('send', this.sendTimeout);
@@ -332,11 +341,12 @@ export class Connection implements Timed {
       const h = directHandle(s, () => (typeof data === 'string' ? s.write(data, 'latin1') : s.write(data)));
       if (h === undefined) return !this.closed; // written by the probe that learned how
       if (h !== null) {
-        const err = writeDirect(h, data, this, onDirectWritten);
-        if (err !== 0) {
-          this.destroy(errnoError(err));
+        const r = writeDirect(h, data, this, onDirectWritten);
+        if (r < 0) {
+          this.destroy(errnoError(r));
           return false;
         }
+        this.#directQueued += r;
         return true;
       }
     }
@@ -349,7 +359,8 @@ export class Connection implements Timed {
   }
 
   /** @internal A direct write the kernel did not take at once completed. */
-  _directWritten(status: number): void {
+  _directWritten(status: number, queued: number): void {
+    this.#directQueued -= queued;
     if (status < 0) {
       this.destroy(errnoError(status));
       return;
@@ -361,7 +372,6 @@ export class Connection implements Timed {
     if (err) return; // 'close' follows
     if ((this.#readPaused & 1) !== 0 && this.#unsent() <= this.lowWaterMark) {
       this.#readPaused &= ~1;
-      if (this.#onWritten !== null) this.socket.off('drain', this.#onWritten);
       this.#onWritten = null;
       if (this.timeoutKind === 'send') {
         this.deadline = this.#savedDeadline;

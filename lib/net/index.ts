@@ -10,6 +10,7 @@ export {
   type ConnectionOptions,
   type TimeoutKind,
 } from './connection.js';
-export { readIntoSharedBuffer, readIntoStream } from './shared-read.js';
+export { readIntoSharedBuffer, readIntoStream, sharedReadAvailable } from './shared-read.js';
+export { directWriteMode, type DirectWriteMode } from './direct-write.js';
 export { Server, type ServerOptions, type ListenOptions, type CloseOptions, type TlsOptions } from './server.js';
 export { startCluster, type ClusterOptions, type ClusterHandle } from './cluster.js';

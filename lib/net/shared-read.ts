@@ -41,6 +41,20 @@ const FIELDS: Fields | null = (() => {
   }
 })();
 
+/**
+ * Whether this Node lets accepted plain TCP sockets read into the shared buffer (else they deliver 'data'
+ * events, Node's default path).
+ *
+ * @example
+ * ```ts
+ * import { sharedReadAvailable } from 'covet/net';
+ * if (!sharedReadAvailable()) console.warn('reads take the default path on this Node');
+ * ```
+ */
+export function sharedReadAvailable(): boolean {
+  return FIELDS !== null;
+}
+
 let shared: Buffer | null = null;
 
 /** Read callbacks by delivery function: one wrapper per function, none per socket. */

@@ -1,0 +1,105 @@
+import { createHash, randomBytes } from 'node:crypto';
+import net from 'node:net';
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Connection, Server, directWriteMode, sharedReadAvailable } from '../../lib/net/index.js';
+
+// The read and write fast paths lean on Node internals that differ between release lines; CI runs this
+// file on every line we support, so each line proves which path it takes.
+const major = Number(process.versions.node.split('.')[0]);
+
+/** The direct-write convention each supported line has (lib/net/direct-write.ts). */
+const EXPECTED_WRITE: Record<number, 'request' | 'returned'> = { 20: 'request', 22: 'request', 24: 'returned', 26: 'returned' };
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close({ graceMs: 100 })));
+});
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+async function serve(onConn: (c: Connection) => void, extra: { highWaterMark?: number; lowWaterMark?: number } = {}): Promise<net.Socket> {
+  const s = new Server({ onConnection: (c) => (onConn(c), { onData() {} }), ...extra });
+  servers.push(s);
+  const addr = (await s.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo;
+  const client = net.connect(addr.port, '127.0.0.1');
+  await once(client, 'connect');
+  return client;
+}
+
+describe(`fast paths on Node ${process.versions.node}`, () => {
+  it('accepted TCP sockets read into the shared buffer', () => {
+    // Every supported line has the onread fields; a line without them would silently read the slow way.
+    expect(sharedReadAvailable()).toBe(true);
+  });
+
+  it('single writes take the direct path with this line’s calling convention', async () => {
+    let conn!: Connection;
+    const client = await serve((c) => (conn = c));
+    while (conn === undefined) await tick();
+    let got = '';
+    client.on('data', (d: Buffer) => void (got += d.toString('latin1')));
+    conn.write('learn\n'); // the first plain write teaches the process (if nothing did before)
+    await tick();
+    const mode = directWriteMode();
+    // A line not in the table must still find one of the two conventions: a new one needs code.
+    if (major in EXPECTED_WRITE) expect(mode, `Node ${major}`).toBe(EXPECTED_WRITE[major]);
+    else expect(['request', 'returned'], `Node ${major}`).toContain(mode);
+    let streamWrites = 0;
+    const orig = conn.socket.write.bind(conn.socket);
+    conn.socket.write = ((...a: Parameters<net.Socket['write']>) => (streamWrites++, orig(...a))) as net.Socket['write'];
+    for (let i = 0; i < 20; i++) {
+      conn.write(i % 2 === 0 ? `s${i}\n` : Buffer.from(`b${i}\n`));
+      await tick();
+    }
+    while (!got.endsWith('b19\n')) await tick();
+    expect(streamWrites).toBe(0);
+    client.destroy();
+  });
+});
+
+describe('backpressure resumes whatever the stream’s own high-water mark', () => {
+  // Regression (Node 22+ COPY FROM hang): reading was paused at our high-water mark and resumed on the
+  // stream's 'drain', which the stream emits only after its own (larger since Node 22) mark was reached:
+  // a connection blocked below it stayed paused for ever. Our mark here is below every line's stream
+  // mark, so the old code hangs on every line.
+  it('a connection blocked by corked stream batches unblocks and delivers every byte', async () => {
+    let conn!: Connection;
+    let drains = 0;
+    const s = new Server({ onConnection: (c) => ((conn = c), { onData() {}, onDrain: () => void drains++ }), highWaterMark: 4096, lowWaterMark: 1024 });
+    servers.push(s);
+    const addr = (await s.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo;
+    const client = net.connect(addr.port, '127.0.0.1');
+    await once(client, 'connect');
+    while (conn === undefined) await tick();
+    client.pause();
+    const sent = createHash('sha256');
+    let bytes = 0;
+    // Two buffers per turn: a corked batch, through the stream, never the direct path.
+    for (let i = 0; !conn.writeBlocked && i < 100_000; i++) {
+      for (const b of [randomBytes(1500), randomBytes(1500)]) {
+        sent.update(b);
+        bytes += b.length;
+        conn.write(b);
+      }
+      await tick();
+    }
+    expect(conn.writeBlocked).toBe(true);
+    expect(conn.socket.writableLength).toBeLessThan(conn.socket.writableHighWaterMark);
+    const got = createHash('sha256');
+    let received = 0;
+    client.on('data', (d: Buffer) => {
+      got.update(d);
+      received += d.length;
+    });
+    client.resume();
+    const deadline = Date.now() + 10_000;
+    while (conn.writeBlocked && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    expect(conn.writeBlocked, 'still blocked after the peer read everything').toBe(false);
+    expect(drains).toBe(1);
+    expect(conn.socket.isPaused()).toBe(false);
+    while (received < bytes) await tick();
+    expect(got.digest('hex')).toBe(sent.digest('hex'));
+    client.destroy();
+  });
+});
