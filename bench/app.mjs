@@ -8,7 +8,7 @@
 //   (github.com/fastify/benchmarks: autocannon -c 100 -p 10), where the server's CPU, not loopback
 //   latency and the kernel, sets the figure.
 import net from 'node:net';
-import { fmt, log, startServer, table, wrk, writeSection, ensureCommand } from './lib.mjs';
+import { fmt, log, recordRatios, startServer, table, uwsError, wrk, writeSection, ensureCommand } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5); // this VM's run-to-run spread is ±15 %: five rounds steady the median
@@ -105,7 +105,7 @@ export async function runAppBench() {
       r[shape] = {
         ours: await measure('app-covet.mjs', shape, ROUTES),
         fastify: await measure('app-fastify.mjs', shape, ROUTES),
-        uws: await measure('uws-hello.mjs', shape, { hello: '/' }),
+        uws: uwsError === null ? await measure('uws-hello.mjs', shape, { hello: '/' }) : null,
       };
     }
     rounds.push(r);
@@ -143,11 +143,22 @@ export async function runAppBench() {
         ['app', 'bare http1', 'covet/app', 'share of bare (median of pairs)', 'interquartile range'],
         overhead[shape].map((o) => [o.label, fmt(med(o.bare)), fmt(med(o.app)), `**${share(med(o.shares))}**`, `${share(q(o.shares, 0.25))}–${share(q(o.shares, 0.75))}`]),
       ) +
-      `\n\nuWebSockets.js hello world: ${fmt(med(col('uws', 'hello')))} (${ratio(med(per('uws', 'hello', 'fastify', 'JSON route')))} Fastify's JSON route: ` +
-      `no server with any work per request can exceed that ratio here).\n\n`;
+      (uwsError === null
+        ? `\n\nuWebSockets.js hello world: ${fmt(med(col('uws', 'hello')))} (${ratio(med(per('uws', 'hello', 'fastify', 'JSON route')))} Fastify's JSON route: ` +
+          `no server with any work per request can exceed that ratio here).\n\n`
+        : `\n\nuWebSockets.js left out on Node ${process.version}: ${uwsError}\n\n`);
   }
   md += `Targets: ≥ 1.5× Fastify on the JSON route; the app layer keeps ≥ 80% of the bare server's hello-world throughput.`;
   writeSection('70-app', md);
+  const lines = {};
+  for (const shape of Object.keys(SHAPES)) {
+    const per = (a, an, b, bn) => med(rounds.map((r) => r[shape][a][an] / r[shape][b][bn]));
+    lines[`app JSON route ${shape} ÷ fastify`] = per('ours', 'JSON route', 'fastify', 'JSON route');
+    lines[`app hello ${shape} ÷ fastify`] = per('ours', 'hello', 'fastify', 'hello');
+    if (uwsError === null) lines[`app hello ${shape} ÷ uWebSockets.js`] = per('ours', 'hello', 'uws', 'hello');
+    lines[`smallest app ${shape}, share of bare http1`] = med(overhead[shape][0].shares);
+  }
+  recordRatios('app', lines);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await runAppBench();

@@ -3,13 +3,13 @@
 // and uWebSockets.js (C++) as the reference. Also RSS per idle keep-alive connection with 10,000
 // connections, ours vs node:http.
 import net from 'node:net';
-import { ensureCommand, fmt, log, rss, startServer, table, wrk, writeSection } from './lib.mjs';
+import { ensureCommand, fmt, log, recordRatios, rss, startServer, table, uwsError, wrk, writeSection } from './lib.mjs';
 
 const SERVERS = {
   'covet http1': 'http1-hello.mjs',
   'node:http': 'node-http-hello.mjs',
   fastify: 'fastify-hello.mjs',
-  'uWebSockets.js (C++)': 'uws-hello.mjs',
+  ...(uwsError === null ? { 'uWebSockets.js (C++)': 'uws-hello.mjs' } : {}),
 };
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
@@ -80,19 +80,29 @@ export async function runHttp1LoadBench() {
   ]);
   const N = Number(process.env.IDLE_CONNECTIONS ?? 10000);
   log(`  idle memory: ${N} keep-alive connections each`);
-  const ours = await idleMemory('http1-hello.mjs', N);
+  const ours_ = await idleMemory('http1-hello.mjs', N);
   const node = await idleMemory('node-http-hello.mjs', N);
   const kib = (b) => `${(b / 1024).toFixed(2)} KiB`;
+  const ours = r['covet http1'];
+  const uws = r['uWebSockets.js (C++)'];
+  recordRatios('http1-load', {
+    'http1 hello keep-alive ÷ node:http': ours.ka.rps / base.ka.rps,
+    'http1 hello pipelined ×16 ÷ node:http': ours.pl.rps / base.pl.rps,
+    'http1 hello keep-alive ÷ fastify': ours.ka.rps / r.fastify.ka.rps,
+    ...(uws ? { 'http1 hello keep-alive ÷ uWebSockets.js': ours.ka.rps / uws.ka.rps, 'http1 hello pipelined ×16 ÷ uWebSockets.js': ours.pl.rps / uws.pl.rps } : {}),
+    'http1 idle memory per connection ÷ node:http (lower is better)': ours_.perConn / node.perConn,
+  });
   writeSection(
     '20-http1-load',
     `## HTTP/1.1 hello world under wrk (requests/s; server on CPU 0, wrk -t1 -c64 on CPU 1, ${SECONDS} s each)\n\n` +
       `Ratio: ÷ node:http. Targets: keep-alive ≥ 2×, pipelined ×16 ≥ 4×. wrk on one core can itself be the limit (see uWebSockets.js).\n\n` +
+      (uwsError === null ? '' : `uWebSockets.js left out on Node ${process.version}: ${uwsError}\n\n`) +
       table(['server', 'keep-alive', 'ratio', 'pipelined ×16', 'ratio'], rows) +
       `\n\n### Memory per idle keep-alive connection (${N} connections, server RSS growth ÷ ${N})\n\n` +
       table(
         ['server', 'per connection', 'ratio'],
         [
-          ['covet http1', kib(ours.perConn), `${(ours.perConn / node.perConn).toFixed(2)}×`],
+          ['covet http1', kib(ours_.perConn), `${(ours_.perConn / node.perConn).toFixed(2)}×`],
           ['node:http', kib(node.perConn), '1.00×'],
         ],
       ) +

@@ -2,7 +2,7 @@
 // response, ours vs node:http2's stream API, same run; and ours over HTTP/2 vs ours over HTTP/1.1
 // (h2load --h1, same tool, same connection count, 32 requests pipelined per connection).
 import { execFileSync } from 'node:child_process';
-import { ensureCommand, fmt, log, startServer, table, writeSection } from './lib.mjs';
+import { ensureCommand, fmt, log, recordRatios, startServer, table, writeSection } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 
@@ -41,6 +41,10 @@ export async function runHttp2Bench() {
   }
   const h2 = res.hello['covet http2'].rps;
   log(`  covet HTTP/1.1 (h2load --h1): ${fmt(h1.rps)} req/s`);
+  recordRatios('http2', {
+    'http2 hello ÷ node:http2': h2 / res.hello['node:http2 (stream API)'].rps,
+    'http2 64 KiB ÷ node:http2': res['64 KiB']['covet http2'].rps / res['64 KiB']['node:http2 (stream API)'].rps,
+  });
   writeSection(
     '60-http2',
     `## HTTP/2 under h2load (-c16 -m32, ${SECONDS} s; server on CPU 0, h2load on CPU 1)\n\n` +

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
+import { createRequire } from 'node:module';
 
 export const benchDir = dirname(fileURLToPath(import.meta.url));
 export const root = join(benchDir, '..');
@@ -92,12 +93,56 @@ export function table(header, rows) {
   return lines.join('\n');
 }
 
+/**
+ * Whether uWebSockets.js loads on this Node here. Its npm package ships prebuilt binaries per Node ABI;
+ * those for Node 22+ need glibc 2.38 (Debian 12 has 2.36), and none exists for Node 26: the benches then
+ * leave it out and say so.
+ */
+export const uwsError = (() => {
+  try {
+    createRequire(import.meta.url)('uwebsockets');
+    return null;
+  } catch (err) {
+    const why = String(err.message).split('\n').filter((l) => l.trim() !== '').pop();
+    log(`uWebSockets.js is left out on Node ${process.version}: ${why}`);
+    return why;
+  }
+})();
+
+/** The Node release line this run measures (its major version). */
+export const nodeLine = Number(process.versions.node.split('.')[0]);
+
+/**
+ * Where this run's sections go: bench/results/ for a run on the default Node, bench/results/node-<line>/
+ * for one asked for with `NODE=` (bench/run.mjs sets BENCH_LINE then), so RESULTS.md keeps its main tables
+ * from one line and shows the others' ratios side by side.
+ */
+export const resultsDir = process.env.BENCH_LINE ? join(benchDir, 'results', `node-${nodeLine}`) : join(benchDir, 'results');
+
 /** Writes one bench's section; bench/run.mjs assembles bench/RESULTS.md from them. */
 export function writeSection(name, markdown) {
-  const dir = join(benchDir, 'results');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${name}.md`), `${markdown.trim()}\n`);
+  mkdirSync(resultsDir, { recursive: true });
+  writeFileSync(join(resultsDir, `${name}.md`), `${markdown.trim()}\n`);
   log(`\n${markdown.trim()}\n`);
+}
+
+/**
+ * Records this run's headline ratios (ours ÷ a named peer) for the table of ratios by Node line:
+ * bench/results/lines/node-<line>.json, one object per bench, replaced on each run of that bench.
+ */
+export function recordRatios(bench, ratios) {
+  const dir = join(benchDir, 'results', 'lines');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `node-${nodeLine}.json`);
+  let all = {};
+  try {
+    all = JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    /* first bench recorded for this line */
+  }
+  all.node = process.version;
+  all[bench] = { date: new Date().toISOString().slice(0, 10), ratios };
+  writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
 }
 
 export function machine() {

@@ -1,9 +1,21 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every bench (BENCH=name1,name2 to choose) and assembles bench/RESULTS.md from
 // the sections in bench/results/ (sections of benches not run this time are kept from earlier runs).
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// NODE=24 (a release line, installed by scripts/node-line.sh) or NODE=/path/to/node runs the benches
+// on that Node: its sections go to bench/results/node-<line>/, its ratios join the table by Node line.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchDir, log, machine } from './lib.mjs';
+import { benchDir, log, machine, root } from './lib.mjs';
+
+if (process.env.NODE && !process.env.BENCH_LINE) {
+  const want = process.env.NODE;
+  const bin = /^\d+$/.test(want) ? execFileSync(join(root, 'scripts', 'node-line.sh'), [want], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim() : want;
+  const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
+  log(`running the benches on Node ${version} (${bin})`);
+  const r = spawnSync(bin, [process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, BENCH_LINE: version } });
+  process.exit(r.status ?? 1);
+}
 
 const BENCHES = {
   'http1-parser': async () => (await import('./http1-parser.mjs')).runParserBench(),
@@ -34,6 +46,45 @@ writeFileSync(
   join(benchDir, 'RESULTS.md'),
   `# Benchmark results\n\nLast run: ${new Date().toISOString().slice(0, 10)} on ${machine()}.\n` +
     `Produced by \`npm run bench\` (sections: bench/results/*.md). Numbers are from one run on a shared VM and move by ±10%; compare ratios within a table, not across runs.\n\n` +
-    `${sections.join('\n\n')}\n`,
+    `${linesTable()}${sections.join('\n\n')}\n`,
 );
 log('wrote bench/RESULTS.md');
+
+/** Ratios by Node line, side by side, from bench/results/lines/node-<line>.json (see recordRatios). */
+function linesTable() {
+  const ldir = join(dir, 'lines');
+  if (!existsSync(ldir)) return '';
+  const lines = readdirSync(ldir)
+    .filter((f) => /^node-\d+\.json$/.test(f))
+    .map((f) => JSON.parse(readFileSync(join(ldir, f), 'utf8')))
+    .sort((a, b) => parseInt(a.node.slice(1)) - parseInt(b.node.slice(1)));
+  if (lines.length === 0) return '';
+  const labels = [];
+  for (const l of lines) for (const [k, v] of Object.entries(l)) if (k !== 'node') for (const label of Object.keys(v.ratios)) if (!labels.includes(label)) labels.push(label);
+  const get = (l, label) => {
+    for (const [k, v] of Object.entries(l)) if (k !== 'node' && label in v.ratios) return v.ratios[label];
+    return undefined;
+  };
+  const first = lines[0];
+  const head = ['ours ÷ peer', ...lines.map((l) => `Node ${l.node}`), ...(lines.length > 1 ? ['change'] : [])];
+  const rows = labels.map((label) => {
+    const vals = lines.map((l) => get(l, label));
+    const cells = vals.map((v) => (v === undefined ? '–' : label.includes('share') ? `${(v * 100).toFixed(0)}%` : `${v.toFixed(2)}×`));
+    if (lines.length > 1) {
+      const a = vals[0];
+      const b = vals[vals.length - 1];
+      const change = a === undefined || b === undefined ? '–' : `${b >= a ? '+' : ''}${(((b - a) / a) * 100).toFixed(0)}%`;
+      cells.push(a !== undefined && b !== undefined && Math.abs(b - a) / a > 0.1 ? `**${change}**` : change);
+    }
+    return [label, ...cells];
+  });
+  const dates = lines.map((l) => `Node ${l.node}: ${[...new Set(Object.entries(l).filter(([k]) => k !== 'node').map(([, v]) => v.date))].join(', ')}`).join('; ');
+  return (
+    `## Ratios by Node line\n\n` +
+    `The headline ratios of the load benches, each measured against its peers in the same run on that Node (\`NODE=24 npm run bench\`; ` +
+    `full tables of a line other than ${first.node}'s: bench/results/node-<line>/). "change" compares the last line with the first; ` +
+    `changes over 10% are in bold and discussed below the table when known. Runs: ${dates}.\n\n` +
+    `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n\n` +
+    (existsSync(join(ldir, 'NOTES.md')) ? `${readFileSync(join(ldir, 'NOTES.md'), 'utf8').trim()}\n\n` : '')
+  );
+}

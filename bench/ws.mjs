@@ -6,7 +6,7 @@ import net from 'node:net';
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import { FrameParser, frameBytes, OP_BINARY, OP_TEXT } from '../dist/lib/ws/index.js';
-import { fmt, log, rss, startServer, table, writeSection } from './lib.mjs';
+import { fmt, log, recordRatios, rss, startServer, table, writeSection } from './lib.mjs';
 
 const require = createRequire(import.meta.url);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -114,7 +114,7 @@ async function echoBench() {
       }
     }
   }
-  return rows;
+  return { rows, ratios };
 }
 
 /** Frame parsing throughput: one buffer of many masked frames, parsed by ours and by ws's Receiver. */
@@ -206,7 +206,8 @@ async function broadcast(script, count) {
 }
 
 export async function runWsBench() {
-  const echoRows = process.env.WS_SKIP_ECHO === '1' ? [] : await echoBench();
+  const echo = process.env.WS_SKIP_ECHO === '1' ? { rows: [], ratios: {} } : await echoBench();
+  const echoRows = echo.rows;
   const parse = await parseBench();
   log(`  frame parsing: covet ${parse.covet.toFixed(0)} MB/s, ws Receiver ${parse.ws.toFixed(0)} MB/s`);
   const N = Number(process.env.IDLE_CONNECTIONS ?? 10000);
@@ -216,6 +217,13 @@ export async function runWsBench() {
   const bOurs = await broadcast('ws-broadcast.mjs', N);
   const bWs = await broadcast('ws-lib-broadcast.mjs', N);
   log(`  broadcast: covet p50 ${bOurs.p50.toFixed(1)} ms last ${bOurs.last.toFixed(1)} ms; ws p50 ${bWs.p50.toFixed(1)} ms last ${bWs.last.toFixed(1)} ms`);
+  const echoRatios = Object.fromEntries(Object.entries(echo.ratios).map(([k, v]) => [`ws echo ${k} ÷ ws`, v]));
+  recordRatios('ws', {
+    ...echoRatios,
+    'ws frame parsing ÷ ws Receiver': parse.covet / parse.ws,
+    'ws idle memory per connection ÷ ws (lower is better)': memOurs / memWs,
+    'ws broadcast to 10k, last receipt ÷ ws (lower is better)': bOurs.last / bWs.last,
+  });
   writeSection(
     '40-ws',
     `## WebSocket (server on CPU 0, our load client on CPU 1)\n\n` +
