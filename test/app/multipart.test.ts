@@ -168,7 +168,9 @@ describe('ctx.parts / ctx.multipart', () => {
     // Live memory: how much garbage waits for the collector depends on the V8 of each Node line (Node 26's
     // young generation let ~50 MB build up), what stays live does not. A sample over the bound is taken
     // again after a full GC, so only live memory can fail the test (and GCs run only when needed).
-    const bound = 8 * 1024 * 1024;
+    // Measured live peak: ~1.5 MB alone, up to ~9 MB with the rest of the suite loading both cores (fs
+    // writes lag); without the body's backpressure the whole 100 MB stays live.
+    const bound = 24 * 1024 * 1024;
     let peak = 0;
     let samples = 0;
     gc();
