@@ -27,7 +27,8 @@ export type JwtErrorCode =
   | 'SUBJECT'
   | 'MISSING_CLAIM'
   | 'REVOKED'
-  | 'CRIT';
+  | 'CRIT'
+  | 'KEYS_UNAVAILABLE';
 
 /** A token was refused; `code` says which check failed. Answers 401. */
 export class JwtError extends Error {
@@ -102,9 +103,11 @@ export function importKey(input: string | Buffer | KeyObject | JsonWebKey, algor
     if (typeof input === 'object' && !Buffer.isBuffer(input)) {
       if ((input as JsonWebKey).kty !== 'oct' || typeof (input as JsonWebKey).k !== 'string') throw new Error('an HMAC key as JWK must be kty "oct"');
       key = createSecretKey(Buffer.from((input as JsonWebKey).k!, 'base64url'));
-    } else key = createSecretKey(typeof input === 'string' ? Buffer.from(input) : input);
-    const min = Math.max(...algorithms.map((a) => Number(a.slice(2)) / 8));
-    if (key.symmetricKeySize! < min) throw new Error(`an HMAC secret for ${algorithms.join('/')} needs at least ${min} bytes`);
+    } else {
+      // A PEM key as an HMAC secret is the HS/RS confusion: its public half would sign tokens.
+      if (/-----BEGIN [A-Z ]*KEY-----/.test(input.toString('latin1'))) throw new Error('a PEM key is not an HMAC secret: import it for RS*/PS*/ES*/EdDSA, or use a random secret for HS*');
+      key = createSecretKey(typeof input === 'string' ? Buffer.from(input) : input);
+    }
   } else if (typeof input === 'object' && !Buffer.isBuffer(input)) {
     const jwk = input as JsonWebKey;
     key = jwk.d !== undefined ? createPrivateKey({ key: jwk, format: 'jwk' }) : createPublicKey({ key: jwk, format: 'jwk' });
@@ -113,6 +116,11 @@ export function importKey(input: string | Buffer | KeyObject | JsonWebKey, algor
     key = /PRIVATE KEY/.test(text) ? createPrivateKey(text) : createPublicKey(text);
   }
   for (const a of algorithms) if (!fits(a, key)) throw new Error(`a ${key.type === 'secret' ? 'secret' : key.asymmetricKeyType} key cannot be used with ${a}`);
+  if (key.type === 'secret') {
+    // RFC 7518 §3.2: at least as long as the hash, however the secret was given (bytes, JWK, KeyObject).
+    const min = Math.max(...algorithms.map((a) => Number(a.slice(2)) / 8));
+    if (key.symmetricKeySize! < min) throw new Error(`an HMAC secret for ${algorithms.join('/')} needs at least ${min} bytes (RFC 7518 §3.2)`);
+  }
   return { kid, algorithms, key };
 }
 
@@ -219,15 +227,22 @@ export interface KeySource {
  * ```
  */
 export class KeySet implements KeySource {
-  readonly #byKid = new Map<string, JwtKey>();
+  // Several keys may share a kid (RFC 7517 §4.5: e.g. an RSA and an EC key of one rotation): the token's
+  // alg picks among them.
+  readonly #byKid = new Map<string, JwtKey[]>();
   readonly #unnamed: JwtKey[];
   constructor(keys: readonly JwtKey[]) {
     this.#unnamed = keys.filter((k) => k.kid === undefined);
-    for (const k of keys) if (k.kid !== undefined) this.#byKid.set(k.kid, k);
+    for (const k of keys) {
+      if (k.kid === undefined) continue;
+      const list = this.#byKid.get(k.kid);
+      if (list === undefined) this.#byKid.set(k.kid, [k]);
+      else list.push(k);
+    }
   }
   candidates(kid: string | undefined, alg: JwtAlgorithm): readonly JwtKey[] {
-    const k = kid === undefined ? undefined : this.#byKid.get(kid);
-    if (k !== undefined) return k.algorithms.includes(alg) ? [k] : [];
+    const named = kid === undefined ? undefined : this.#byKid.get(kid);
+    if (named !== undefined) return named.filter((k) => k.algorithms.includes(alg));
     return this.#unnamed.filter((u) => u.algorithms.includes(alg));
   }
 
@@ -250,7 +265,10 @@ export class KeySet implements KeySource {
 
 /**
  * Keys from a JWKS URL (an OpenID provider's `jwks_uri`), cached for `cacheMs`; a token with an unknown
- * `kid` triggers one refetch (key rotation), at most every `cooldownMs`.
+ * `kid` triggers one refetch (key rotation), at most every `cooldownMs`. When the endpoint fails (an error
+ * status, bad JSON, a timeout) the last good key set keeps serving for up to `staleMs` past its
+ * lifetime, fetches back off (from `cooldownMs`, doubling, to `maxBackoffMs`) instead of one per token,
+ * and with no usable keys verification fails with a `JwtError` (`KEYS_UNAVAILABLE`, a 401), not a 500.
  *
  * @example
  * ```ts
@@ -262,35 +280,63 @@ export class RemoteJwks implements KeySource {
   readonly #url: string;
   readonly #cacheMs: number;
   readonly #cooldownMs: number;
+  readonly #staleMs: number;
+  readonly #maxBackoffMs: number;
+  readonly #now: () => number;
   #set: KeySet | null = null;
   #fetchedAt = 0;
-  #pending: Promise<KeySet> | null = null;
+  /** When a fetch may next be tried (after a failure or a refetch for an unknown kid). */
+  #nextTry = 0;
+  #backoff = 0;
+  #lastError: string | null = null;
+  #pending: Promise<void> | null = null;
   readonly #defaults: Partial<Record<string, JwtAlgorithm>>;
+  /** Fetches made (for monitoring and tests). */
+  fetches = 0;
   /** `defaults`: the algorithm of JWKs without `alg`, by `kty` (OpenID providers: RSA → RS256). */
-  constructor(url: string, options: { cacheMs?: number; cooldownMs?: number; defaults?: Partial<Record<string, JwtAlgorithm>> } = {}) {
+  constructor(url: string, options: { cacheMs?: number; cooldownMs?: number; staleMs?: number; maxBackoffMs?: number; defaults?: Partial<Record<string, JwtAlgorithm>>; now?: () => number } = {}) {
     this.#url = url;
     this.#defaults = options.defaults ?? {};
     this.#cacheMs = options.cacheMs ?? 10 * 60_000;
     this.#cooldownMs = options.cooldownMs ?? 30_000;
+    this.#staleMs = options.staleMs ?? 60 * 60_000;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 5 * 60_000;
+    this.#now = options.now ?? Date.now;
   }
   async candidates(kid: string | undefined, alg: JwtAlgorithm): Promise<readonly JwtKey[]> {
-    const age = Date.now() - this.#fetchedAt;
-    let set = this.#set === null || age > this.#cacheMs ? await this.#refresh() : this.#set;
+    const now = this.#now();
+    if ((this.#set === null || now - this.#fetchedAt > this.#cacheMs) && now >= this.#nextTry) await this.#refresh();
+    const set = this.#usable();
     let found = set.candidates(kid, alg);
-    if (found.length === 0 && kid !== undefined && Date.now() - this.#fetchedAt >= this.#cooldownMs) {
-      set = await this.#refresh();
-      found = set.candidates(kid, alg);
+    if (found.length === 0 && kid !== undefined && this.#now() >= this.#nextTry) {
+      // An unknown kid may be a key the provider just rotated in: refetch, then not again for a cooldown.
+      await this.#refresh();
+      this.#nextTry = Math.max(this.#nextTry, this.#now() + this.#cooldownMs);
+      found = this.#usable().candidates(kid, alg);
     }
     return found;
   }
-  #refresh(): Promise<KeySet> {
+  /** The current key set if it is within its lifetime (plus the stale allowance), else a JwtError. */
+  #usable(): KeySet {
+    if (this.#set !== null && this.#now() - this.#fetchedAt <= this.#cacheMs + this.#staleMs) return this.#set;
+    throw new JwtError('KEYS_UNAVAILABLE', `the signing keys cannot be fetched${this.#lastError === null ? '' : `: ${this.#lastError}`}`);
+  }
+  #refresh(): Promise<void> {
     this.#pending ??= (async () => {
+      this.fetches++;
       try {
         const res = await fetch(this.#url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(5000) });
         if (!res.ok) throw new Error(`JWKS ${this.#url} answered ${res.status}`);
-        this.#set = KeySet.fromJwks((await res.json()) as { keys: JsonWebKey[] }, this.#defaults);
-        this.#fetchedAt = Date.now();
-        return this.#set;
+        const body = (await res.json()) as { keys?: unknown };
+        if (!Array.isArray(body?.keys)) throw new Error(`JWKS ${this.#url} has no "keys" array`);
+        this.#set = KeySet.fromJwks(body as { keys: JsonWebKey[] }, this.#defaults);
+        this.#fetchedAt = this.#now();
+        this.#backoff = 0;
+        this.#lastError = null;
+      } catch (err) {
+        this.#lastError = (err as Error).message;
+        this.#backoff = Math.min(this.#maxBackoffMs, this.#backoff === 0 ? this.#cooldownMs : this.#backoff * 2);
+        this.#nextTry = this.#now() + this.#backoff;
       } finally {
         this.#pending = null;
       }
@@ -341,21 +387,42 @@ export interface VerifyOptions {
   now?: () => number;
 }
 
-/** Decoded header strings are cached: a service sees few distinct headers. */
+/**
+ * Decoded header strings are cached: a service sees few distinct headers. Only short ones, under a key
+ * copied out of the token — a slice would keep the whole token string alive (V8's sliced strings point
+ * at their parent), so refused megabyte tokens would stay in memory — and at most 256 × 512 chars.
+ */
 const headerCache = new Map<string, JwtHeader>();
+const CACHED_HEADER_MAX = 512;
 
 function decodeHeader(part: string): JwtHeader {
   let h = headerCache.get(part);
   if (h !== undefined) return h;
   h = parseJsonPart(part, 'header') as JwtHeader;
   if (typeof h.alg !== 'string') throw new JwtError('MALFORMED', 'the header has no alg');
-  if (headerCache.size >= 256) headerCache.clear();
-  headerCache.set(part, h);
+  if (part.length <= CACHED_HEADER_MAX) {
+    if (headerCache.size >= 256) headerCache.clear();
+    headerCache.set(Buffer.from(part, 'latin1').toString('latin1'), h);
+  }
   return h;
 }
 
+/**
+ * Whether a base64url string is the one encoding of its bytes: no padding, and the unused low bits of
+ * the last character zero. Otherwise several strings decode to the same signature and a token could be
+ * altered without the key (RFC 7515 §2 / RFC 4648 §3.5: canonical encoding).
+ */
+function canonicalBase64url(s: string): boolean {
+  const rem = s.length & 3;
+  if (rem === 1) return false;
+  if (rem === 0) return true;
+  const v = B64URL.indexOf(s[s.length - 1]!);
+  return (v & (rem === 2 ? 0x0f : 0x03)) === 0;
+}
+const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
 function parseJsonPart(part: string, what: string): Record<string, unknown> {
-  if (!/^[A-Za-z0-9_-]*$/.test(part)) throw new JwtError('MALFORMED', `the ${what} is not base64url`);
+  if (!/^[A-Za-z0-9_-]*$/.test(part) || !canonicalBase64url(part)) throw new JwtError('MALFORMED', `the ${what} is not canonical base64url`);
   let v: unknown;
   try {
     v = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -417,7 +484,7 @@ export class JwtVerifier {
       if (!Array.isArray(header.crit) || header.crit.some((c) => !known.includes(c))) throw new JwtError('CRIT', 'the token has critical header extensions we do not understand');
     }
     const sigPart = token.slice(d2 + 1);
-    if (!/^[A-Za-z0-9_-]+$/.test(sigPart)) throw new JwtError('MALFORMED', 'the signature is not base64url');
+    if (!/^[A-Za-z0-9_-]+$/.test(sigPart) || !canonicalBase64url(sigPart)) throw new JwtError('MALFORMED', 'the signature is not canonical base64url');
     return { header, input: Buffer.from(token.slice(0, d2)), sig: Buffer.from(sigPart, 'base64url'), payloadPart: token.slice(d1 + 1, d2) };
   }
 

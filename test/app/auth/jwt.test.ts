@@ -1,4 +1,8 @@
-import { generateKeyPairSync, createPublicKey } from 'node:crypto';
+import { createPublicKey, createSecretKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import * as jose from 'jose';
 import { describe, expect, it } from 'vitest';
 import { importKey, JwtError, JwtVerifier, KeySet, MemoryRevocationList, RemoteJwks, signJwt, verifyJwsSignature, type JwtAlgorithm } from '../../../lib/app/auth/index.js';
@@ -63,11 +67,15 @@ describe('JWT', () => {
     // alg: none, with or without a signature.
     expect(code(() => v.verifySync(`${b({ alg: 'none' })}.${p}.`))).toBe('ALG_NOT_ALLOWED');
     expect(code(() => v.verifySync(`${b({ alg: 'none' })}.${p}.AAAA`))).toBe('ALG_NOT_ALLOWED');
-    // HS256 "signed" with the RSA public key PEM as the HMAC secret.
-    const forged = signJwt({ exp: 9e9 }, importKey(Buffer.from(pem), ['HS256']), { header: { kid: 'rs' } });
+    // HS256 "signed" with the RSA public key PEM as the HMAC secret (the attacker's own key object:
+    // importKey refuses a PEM as an HMAC secret).
+    expect(() => importKey(Buffer.from(pem), ['HS256'])).toThrow(/a PEM key is not an HMAC secret/);
+    expect(() => importKey(pem, ['HS256', 'HS384'])).toThrow(/a PEM key is not an HMAC secret/);
+    const pemAsSecret = { algorithms: ['HS256'] as const, key: createSecretKey(Buffer.from(pem)) };
+    const forged = signJwt({ exp: 9e9 }, pemAsSecret, { header: { kid: 'rs' } });
     expect(code(() => v.verifySync(forged))).toBe('UNKNOWN_KEY');
     expect(code(() => new JwtVerifier({ keys: [importKey(pem, ['RS256'])] }).verifySync(forged))).toBe('UNKNOWN_KEY');
-    const noKid = signJwt({ exp: 9e9 }, importKey(Buffer.from(pem), ['HS256']));
+    const noKid = signJwt({ exp: 9e9 }, pemAsSecret);
     expect(code(() => new JwtVerifier({ keys: [importKey(pem, ['RS256'])] }).verifySync(noKid))).toBe('ALG_NOT_ALLOWED');
     expect(() => importKey(rsa.publicKey, ['HS256'])).toThrow(/cannot be used with HS256/);
     expect(() => importKey(rsa.publicKey, ['ES256'])).toThrow(/cannot be used with ES256/);
@@ -143,5 +151,128 @@ describe('JWT', () => {
     } finally {
       await app.close(100);
     }
+  });
+});
+
+describe('JWT hardening', () => {
+  const secret = importKey(randomBytes(32), ['HS256']);
+  const verifier = new JwtVerifier({ keys: [secret] });
+  const codeOf = (f: () => unknown): string => {
+    try {
+      f();
+      return 'OK';
+    } catch (e) {
+      return e instanceof JwtError ? e.code : `not a JwtError: ${(e as Error).message}`;
+    }
+  };
+
+  it('refused megabyte tokens do not stay in memory (the header cache keeps no slice of a token)', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const big = 'x'.repeat(1024 * 1024);
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let i = 0; i < 64; i++) {
+      // A distinct header each time (a new cache entry), a 1 MiB payload, a wrong signature.
+      const token = `${b64({ alg: 'HS256', typ: 'JWT', kid: `k${i}` })}.${b64({ pad: big + i })}.${'A'.repeat(43)}`;
+      expect(codeOf(() => verifier.verifySync(token))).not.toBe('OK');
+    }
+    gc();
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(grown).toBeLessThan(8 * 1024 * 1024); // 64 MiB if each cached header pinned its token
+  });
+
+  it('keys sharing a kid with different key types are all kept; the alg picks (RFC 7517 §4.5)', () => {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const jwk = (k: ReturnType<typeof generateKeyPairSync>['publicKey'], alg: string) => ({ ...k.export({ format: 'jwk' }), kid: '2026-12', alg, use: 'sig' });
+    const set = KeySet.fromJwks({ keys: [jwk(rsa.publicKey, 'RS256'), jwk(ec.publicKey, 'ES256')] });
+    const v = new JwtVerifier({ keys: set });
+    const rs = signJwt({}, importKey(rsa.privateKey, ['RS256'], '2026-12'), { expiresIn: 60 });
+    const es = signJwt({}, importKey(ec.privateKey, ['ES256'], '2026-12'), { expiresIn: 60 });
+    expect(codeOf(() => v.verifySync(rs))).toBe('OK');
+    expect(codeOf(() => v.verifySync(es))).toBe('OK');
+  });
+
+  it('an HMAC secret shorter than its hash is refused however it is given; a PEM is not a secret', () => {
+    expect(() => importKey(createSecretKey(randomBytes(16)), ['HS256'])).toThrow(/at least 32 bytes/);
+    expect(() => importKey(Buffer.alloc(16, 1), ['HS256'])).toThrow(/at least 32 bytes/);
+    expect(() => importKey({ kty: 'oct', k: randomBytes(40).toString('base64url') }, ['HS512'])).toThrow(/at least 64 bytes/);
+    expect(() => importKey(createSecretKey(randomBytes(48)), ['HS384'])).not.toThrow();
+    const pem = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ type: 'spki', format: 'pem' }) as string;
+    expect(() => importKey(pem, ['HS256'])).toThrow(/PEM key is not an HMAC secret/);
+  });
+
+  it('signatures with a non-canonical last base64url character are refused', () => {
+    const token = signJwt({}, secret, { expiresIn: 60 });
+    expect(codeOf(() => verifier.verifySync(token))).toBe('OK');
+    const sig = token.slice(token.lastIndexOf('.') + 1); // 43 chars: the last one carries 2 unused bits
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = alphabet.indexOf(sig[sig.length - 1]!);
+    let same = 0;
+    for (let flip = 1; flip < 4; flip++) {
+      const other = `${token.slice(0, -1)}${alphabet[last ^ flip]}`;
+      // Decodes to the same bytes as the real signature, yet is another token string.
+      expect(Buffer.from(other.slice(other.lastIndexOf('.') + 1), 'base64url').equals(Buffer.from(sig, 'base64url'))).toBe(true);
+      expect(codeOf(() => verifier.verifySync(other))).toBe('MALFORMED');
+      same++;
+    }
+    expect(same).toBe(3);
+    expect(codeOf(() => verifier.verifySync(`${token}AA`))).toBe('MALFORMED'); // 45 chars: length ≡ 1 (mod 4)
+  });
+
+  describe('a JWKS endpoint that fails', () => {
+    let server: Server;
+    let status = 200;
+    let hits = 0;
+    let jwks: unknown;
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const key = importKey(ec.privateKey, ['ES256'], 'k1');
+    const url = () => `http://127.0.0.1:${(server.address() as AddressInfo).port}/jwks`;
+    beforeAllServer();
+    function beforeAllServer(): void {
+      server = createServer((_req, res) => {
+        hits++;
+        res.writeHead(status, { 'content-type': 'application/json' }).end(status === 200 ? JSON.stringify(jwks) : '{"error":"down"}');
+      });
+    }
+
+    it('answers 401 with a JwtError, backs off instead of one fetch per token, and keeps serving the last good keys', async () => {
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        jwks = { keys: [{ ...createPublicKey(ec.privateKey).export({ format: 'jwk' }), kid: 'k1', alg: 'ES256' }] };
+        let clock = 1_000_000;
+        // Never fetched successfully, endpoint down: every verify fails with a JwtError, one fetch only.
+        status = 500;
+        const cold = new RemoteJwks(url(), { cooldownMs: 1000, now: () => clock });
+        const v = new JwtVerifier({ keys: cold });
+        const token = signJwt({}, key, { expiresIn: 600, now: Math.floor(Date.now() / 1000) });
+        for (let i = 0; i < 20; i++) {
+          const err = await v.verify(token).catch((e: unknown) => e);
+          expect(err).toBeInstanceOf(JwtError);
+          expect((err as JwtError).code).toBe('KEYS_UNAVAILABLE');
+          expect((err as JwtError).status).toBe(401);
+          expect((err as JwtError).message).toMatch(/answered 500/);
+        }
+        expect(hits).toBe(1);
+        // Back up after the backoff: the next verify fetches and succeeds.
+        status = 200;
+        clock += 1001;
+        await expect(v.verify(token)).resolves.toMatchObject({});
+        expect(hits).toBe(2);
+        // Down again past the cache lifetime: the last good set still serves (stale), fetches back off.
+        status = 500;
+        clock += 11 * 60_000;
+        for (let i = 0; i < 10; i++) await expect(v.verify(token)).resolves.toMatchObject({});
+        expect(hits).toBe(3);
+        // Beyond the stale allowance, no keys: a JwtError again.
+        clock += 2 * 60 * 60_000;
+        const late = await v.verify(token).catch((e: unknown) => e);
+        expect((late as JwtError).code).toBe('KEYS_UNAVAILABLE');
+      } finally {
+        await new Promise((r) => server.close(r));
+      }
+    });
   });
 });
