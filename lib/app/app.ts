@@ -9,7 +9,8 @@ import { Server, startCluster, type ClusterHandle } from '../net/index.js';
 import type { Http1Request } from '../http1/index.js';
 import { createServer, type Http2SessionOptions } from '../http2/index.js';
 import type { Http1ServerOptions } from '../http1/index.js';
-import { Router } from '../router/index.js';
+import { parsePattern, Router } from '../router/index.js';
+import type { TSchema } from '@sinclair/typebox';
 import { webSocketOverHttp2, webSocketUpgrade, type WebSocket } from '../ws/index.js';
 import { Context, type AnyResponse, type ContextConfig } from './context.js';
 import { answerError, HttpError, sendProblem } from './errors.js';
@@ -17,7 +18,7 @@ import { computeEtag, etagMatches } from './etag.js';
 import { compressAsync, compressSync, isCompressible, negotiateEncoding, shouldCompressAsync, type CompressionOptions, type Encoding } from './compression.js';
 import { inject, type InjectOptions, type InjectResponse } from './inject.js';
 import { buildOpenApi } from './openapi.js';
-import { checkPart, compileSchema, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
+import { checkPart, compileSchema, responseMismatch, SchemaError, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
 import type { Params, RouteResult } from '../router/index.js';
 import type { Dep } from './deps.js';
 import { compileTrust, type TrustProxy } from './proxy.js';
@@ -26,10 +27,14 @@ import type { Serializer } from './serializer.js';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
 
-/** A route handler: its return value is the response (object → JSON, string → text, Buffer → bytes). */
-export type Handler<S extends RouteSchema = RouteSchema> = (
-  ctx: Context<SchemaTypes<S>['params'], SchemaTypes<S>['query'], SchemaTypes<S>['body']>,
-) => unknown | Promise<unknown>;
+/**
+ * A route handler: its return value is the response (object → JSON, string → text, Buffer → bytes). With
+ * response schemas, it must return a value of one of them (checked by `tsc`, and at run time in `dev` and
+ * tests). Params are typed from the pattern `P` (`{id:int}` → number) unless a params schema says more.
+ */
+export type Handler<S extends RouteSchema = RouteSchema, P extends string = string> = (
+  ctx: Context<SchemaTypes<S, P>['params'], SchemaTypes<S, P>['query'], SchemaTypes<S, P>['body']>,
+) => SchemaTypes<S, P>['result'] | Promise<SchemaTypes<S, P>['result']>;
 
 /** Schema and documentation of a route. */
 export interface RouteOptions<S extends RouteSchema = RouteSchema> {
@@ -42,11 +47,16 @@ export interface RouteOptions<S extends RouteSchema = RouteSchema> {
   hide?: boolean;
   /** Largest body (bytes) the route's body schema reads before answering 413. Default 1 MiB. */
   bodyLimit?: number;
-  /** Dependencies resolved (in order) after validation, before preHandler hooks and the handler — e.g. an auth check that throws 401. */
+  /**
+   * Dependencies resolved (in order) before the request is validated — as FastAPI runs dependencies
+   * before checking the endpoint's own parameters — so an auth check (`bearerAuth()`, `jwtAuth()`, ...)
+   * answers 401/403 before a bad query or body is reported (or its schema revealed) to an anonymous
+   * caller. A dependency that needs the validated input is `ctx.use`d from the handler instead.
+   */
   deps?: readonly Dep<unknown>[];
   /**
    * Permissions the caller must hold (checked by the app's `authorize`, e.g. `rbac(...).authorize`,
-   * after `deps`): 401 when nobody is authenticated, 403 when the caller lacks one.
+   * after `deps`, before validation): 401 when nobody is authenticated, 403 when the caller lacks one.
    */
   requires?: readonly string[];
 }
@@ -108,6 +118,13 @@ export interface AppOptions {
    * with `requires` cannot be added without it.
    */
   authorize?: (ctx: Context, required: readonly string[]) => void | Promise<void>;
+  /**
+   * Check what handlers return against the route's response schemas before sending: a value that does
+   * not match (a wrong type, a missing required field) is a 500 naming the fields, instead of going out.
+   * Default: on with `dev: true` or when `NODE_ENV` is `test` (so tests catch it), off otherwise (then the
+   * compiled serializer only drops undeclared properties).
+   */
+  checkResponses?: boolean;
 }
 
 export interface RouteEntry {
@@ -116,6 +133,8 @@ export interface RouteEntry {
   hooks: RouteHooks;
   options: RouteOptions;
   compiled: CompiledSchema | null;
+  /** Check returned values against the response schemas before sending (see `AppOptions.checkResponses`). */
+  checkResponse: boolean;
 }
 
 export interface ListenOptions {
@@ -169,9 +188,13 @@ export class App {
   #hooks: RouteHooks = { preHandler: [], onSend: [], onError: [] };
   readonly #ctxConfig: ContextConfig;
   readonly #compression: CompressionOptions | undefined;
+  readonly #checkResponses: boolean;
+  /** A group's path prefix (for messages and checks that need the full pattern). */
+  #prefix = '';
 
   constructor(options: AppOptions = {}) {
     this.config = options;
+    this.#checkResponses = options.checkResponses ?? (options.dev === true || process.env.NODE_ENV === 'test');
     this.#ctxConfig = { cookieSecrets: options.cookieSecrets ?? [], trusted: compileTrust(options.trustProxy) };
     this.#compression = options.compression === true ? {} : options.compression === false ? undefined : options.compression;
     const oa = options.openapi;
@@ -240,43 +263,46 @@ export class App {
    * Adds a route. With `options.schema`, params/query/headers/body are validated (422 listing every
    * failing field) and their types flow into the handler.
    */
-  route<S extends RouteSchema>(method: string | string[], path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+  route<P extends string, S extends RouteSchema = RouteSchema>(method: string | string[], path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
     const opts = typeof options === 'function' ? {} : options;
     const h = (typeof options === 'function' ? options : handler!) as Handler;
-    const compiled = opts.schema === undefined ? null : compileSchema(opts.schema);
-    if (opts.requires !== undefined && this.config.authorize === undefined) throw new Error(`${path}: a route with "requires" needs createApp({ authorize }) (e.g. rbac(...).authorize)`);
-    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled });
+    const where = `${Array.isArray(method) ? method.join(',') : method} ${this.#prefix}${path}`;
+    const compiled = opts.schema === undefined ? null : compileSchema(opts.schema, where);
+    if (opts.requires !== undefined && this.config.authorize === undefined) throw new Error(`${where}: a route with "requires" needs createApp({ authorize }) (e.g. rbac(...).authorize)`);
+    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled, checkResponse: this.#checkResponses && compiled?.response != null });
+    if (opts.schema?.params !== undefined) checkParamsSchema(opts.schema.params, `${this.#prefix}${path}`, where);
     return this;
   }
 
-  get<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+  get<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
     return this.route('GET', path, options, handler);
   }
-  post<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+  post<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
     return this.route('POST', path, options, handler);
   }
-  put<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+  put<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
     return this.route('PUT', path, options, handler);
   }
-  patch<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+  patch<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
     return this.route('PATCH', path, options, handler);
   }
-  delete<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+  delete<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
     return this.route('DELETE', path, options, handler);
   }
-  options<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+  options<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
     return this.route('OPTIONS', path, options, handler);
   }
-  head<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+  head<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
     return this.route('HEAD', path, options, handler);
   }
-  all<S extends RouteSchema>(path: string, options: RouteOptions<S> | Handler, handler?: Handler<S>): this {
+  all<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
     return this.route(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], path, options, handler);
   }
 
   /** A group of routes under `prefix` with middleware of its own (added after the app's). */
   group(prefix: string, define: (g: App) => void): this {
     const sub = new App(this.config);
+    sub.#prefix = this.#prefix + prefix.replace(/\/$/, '');
     sub.#middleware = [...this.#middleware];
     sub.#hooks = this.#hooks;
     define(sub);
@@ -320,25 +346,38 @@ export class App {
   readonly #invoke = (ctx: Context): void | Promise<void> => this.#runRoute(ctx);
 
   /**
-   * Validation, deps, authorization, preHandler hooks, the handler, and sending what it returned.
-   * Synchronous as long as every step is (the common case: no promise, no microtask turn); the first
-   * step that returns a promise hands the rest to an async continuation.
+   * Deps and authorization (who may ask comes first: 401/403 before any 422), validation, preHandler
+   * hooks, the handler, and sending what it returned. Synchronous as long as every step is (the common
+   * case: no promise, no microtask turn); the first step that returns a promise hands the rest to an async
+   * continuation.
    */
   #runRoute(ctx: Context): void | Promise<void> {
+    const { options } = ctx.entry!;
+    if (options.deps !== undefined || options.requires !== undefined) return this.#authorizeThenRoute(ctx);
+    return this.#validateThenRoute(ctx);
+  }
+
+  async #authorizeThenRoute(ctx: Context): Promise<void> {
+    const { options } = ctx.entry!;
+    if (options.deps !== undefined) for (const d of options.deps) await ctx.use(d);
+    if (options.requires !== undefined) await this.config.authorize!(ctx, options.requires);
+    if (ctx.res.finished) return;
+    await this.#validateThenRoute(ctx);
+  }
+
+  #validateThenRoute(ctx: Context): void | Promise<void> {
     const { compiled, hooks, options } = ctx.entry!;
     if (compiled !== null) {
       const pending = validate(ctx, compiled, options.bodyLimit); // synchronous unless there is a body to read
       if (pending !== undefined) return this.#runRouteAsync(ctx, pending);
     }
-    if (options.deps !== undefined || options.requires !== undefined || hooks.preHandler.length > 0) return this.#runRouteAsync(ctx, undefined);
+    if (hooks.preHandler.length > 0) return this.#runRouteAsync(ctx, undefined);
     return this.#callHandler(ctx);
   }
 
   async #runRouteAsync(ctx: Context, pending: Promise<void> | undefined): Promise<void> {
-    const { hooks, options } = ctx.entry!;
+    const { hooks } = ctx.entry!;
     if (pending !== undefined) await pending;
-    if (options.deps !== undefined) for (const d of options.deps) await ctx.use(d);
-    if (options.requires !== undefined) await this.config.authorize!(ctx, options.requires);
     for (const h of hooks.preHandler) {
       await h(ctx);
       if (ctx.res.finished) return;
@@ -363,8 +402,9 @@ export class App {
     if (out === undefined || res.finished) return;
     const compression = this.#compression;
     if (isStreamBody(out)) return streamBody(ctx, out, compression);
-    const { compiled, hooks } = ctx.entry!;
+    const { compiled, hooks, checkResponse } = ctx.entry!;
     const body = serialize(ctx, out, compiled?.response);
+    if (checkResponse && typeof out === 'object' && !(out instanceof Uint8Array)) checkResponseBody(ctx, compiled!, body);
     if (hooks.onSend.length > 0) return this.#sendAfterHooks(ctx, body, hooks.onSend);
     return send(ctx, body, this.config.etag === true, compression);
   }
@@ -544,6 +584,31 @@ export class App {
   }
 }
 
+/** A params schema may only name parameters the path has: any other could never be present (a 422 for ever). */
+function checkParamsSchema(schema: TSchema, pattern: string, where: string): void {
+  const names = new Set(parsePattern(pattern).flatMap((t) => (t.kind === 'param' ? [t.name] : [])));
+  const props = Object.keys((schema as { properties?: Record<string, unknown> }).properties ?? {});
+  const stray = props.filter((n) => !names.has(n));
+  if (stray.length > 0) {
+    const have = names.size === 0 ? 'the path has no parameters' : `its parameters: ${[...names].join(', ')}`;
+    throw new SchemaError(`${where}: the params schema names ${stray.map((n) => `"${n}"`).join(', ')}, not in the path (${have})`);
+  }
+}
+
+/**
+ * With `checkResponses`: the JSON about to be sent must match the response schema of its status. The
+ * serialized form is checked (parsed back), since that is what the schema describes: a `Date` is its ISO
+ * string there, and a property the serializer dropped is absent.
+ */
+function checkResponseBody(ctx: Context, compiled: CompiledSchema, body: string | Uint8Array): void {
+  const status = ctx.res.statusCode;
+  const check = compiled.responseChecks?.[status];
+  if (check === undefined || typeof body !== 'string') return;
+  const errors: FieldError[] = [];
+  checkPart('response', check, JSON.parse(body) as unknown, errors);
+  if (errors.length > 0) throw responseMismatch(status, errors);
+}
+
 /** Checks a request against its route's compiled schema (after middleware, before the handler). */
 function validate(ctx: Context, c: CompiledSchema, limit: number | undefined): void | Promise<void> {
   const errors: FieldError[] = [];
@@ -564,6 +629,7 @@ async function validateBody(ctx: Context, c: CompiledSchema, errors: FieldError[
   if (type !== undefined && /^application\/([\w.+-]+\+)?json\b/i.test(type)) value = await ctx.req.json(limit);
   else if (type !== undefined && /^application\/x-www-form-urlencoded\b/i.test(type)) value = c.form!(await ctx.form(limit), true);
   else throw unsupportedMediaType(type);
+  if (c.bodyDefaults !== null) value = c.bodyDefaults(value);
   ctx.body = checkPart('body', c.body!, value, errors);
   if (errors.length > 0) throw validationError(errors);
 }

@@ -6,7 +6,10 @@
  * @module
  */
 export { App, createApp, type Handler, type Hooks, type Middleware, type AppOptions, type ListenOptions, type WsRouteHandlers, type RouteOptions, type RouteEntry } from './app.js';
-export { type RouteSchema, type SchemaTypes, type FieldError } from './schema.js';
+export { SchemaError, type RouteSchema, type SchemaTypes, type FieldError, type JsonInput } from './schema.js';
+export { registerFormat, STANDARD_FORMATS } from './formats.js';
+/** TypeBox's schema builder, for route schemas (`Type.Object({ ... })`) without a separate import. */
+export { Type, type Static, type TSchema } from '@sinclair/typebox';
 export { buildOpenApi } from './openapi.js';
 export { Context, type AnyResponse } from './context.js';
 export { HttpError, problemBody, sendProblem, type ProblemFields } from './errors.js';

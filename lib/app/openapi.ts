@@ -39,7 +39,23 @@ function objectParams(schema: TSchema | undefined, where: 'query' | 'header'): J
   const props = (schema as { properties?: Record<string, Json> } | undefined)?.properties;
   if (props === undefined) return [];
   const required = new Set((schema as { required?: string[] }).required ?? []);
-  return Object.entries(props).map(([name, s]) => ({ name, in: where, required: required.has(name), schema: s }));
+  // A value with a default may be left out: the server fills it in before validating.
+  return Object.entries(props).map(([name, s]) => ({ name, in: where, required: required.has(name) && !('default' in s), schema: s }));
+}
+
+/**
+ * A request schema as clients see it: a property with a `default` is not required of them (the server
+ * fills it in before validation), at any depth. The route keeps the original for validation.
+ */
+function asRequested(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(asRequested);
+  if (typeof schema !== 'object' || schema === null) return schema;
+  const out: Json = {};
+  for (const [k, v] of Object.entries(schema)) out[k] = k === 'default' || k === 'examples' || k === 'const' ? v : asRequested(v);
+  const props = (schema as { properties?: Record<string, Json> }).properties;
+  const required = (schema as { required?: unknown }).required;
+  if (props !== undefined && Array.isArray(required)) out.required = required.filter((n: string) => !('default' in (props[n] ?? {})));
+  return out;
 }
 
 const PROBLEM = { description: 'Problem details (RFC 9457)', content: { 'application/problem+json': { schema: { type: 'object' } } } };
@@ -68,7 +84,10 @@ export function buildOpenApi(routes: Array<RouteInfo<RouteEntry>>, info: { title
     if (opts.tags) op.tags = opts.tags;
     op.operationId = opts.operationId ?? `${r.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`;
     if (parameters.length > 0) op.parameters = parameters;
-    if (schema.body !== undefined) op.requestBody = { required: true, content: { 'application/json': { schema: schema.body }, 'application/x-www-form-urlencoded': { schema: schema.body } } };
+    if (schema.body !== undefined) {
+      const body = asRequested(schema.body);
+      op.requestBody = { required: true, content: { 'application/json': { schema: body }, 'application/x-www-form-urlencoded': { schema: body } } };
+    }
     (paths[path] ??= {})[r.method.toLowerCase()] = op;
   }
   return { openapi: '3.1.0', info, paths };

@@ -1,14 +1,17 @@
 /**
  * Route schemas (TypeBox, i.e. JSON Schema): params, query, headers and body are checked before the
  * handler runs, with validators compiled once when the route is added. Strings from the path, the query
- * and headers are converted to the declared types first (`"5"` → 5 for an integer). A failure is a 422
- * problem listing every failing field; a body that is neither JSON nor an urlencoded form where a body
- * schema expects one is a 415.
+ * and headers are converted to the declared types first (`"5"` → 5 for an integer), then absent values
+ * take their schema's `default`. A failure is a 422 problem listing each failing field once; a body that
+ * is neither JSON nor an urlencoded form where a body schema expects one is a 415. String formats come
+ * from formats.ts; a schema naming an unregistered one is refused when the route is added.
  */
 import { Kind, type Static, type TSchema } from '@sinclair/typebox';
+import type { PathParams } from '../router/index.js';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { answerError, type HttpError } from './errors.js';
+import { unknownFormats } from './formats.js';
 import { compileSerializer, type Serializer } from './serializer.js';
 
 export interface RouteSchema {
@@ -23,12 +26,34 @@ export interface RouteSchema {
   response?: Record<number, TSchema>;
 }
 
-/** The static types a schema gives a handler. */
-export type SchemaTypes<S extends RouteSchema> = {
-  params: S['params'] extends TSchema ? Static<S['params']> : Record<string, string | number>;
+/**
+ * The static types a schema gives a handler; without a params schema, the params come from the path
+ * pattern `P` (`{id:int}` → number, see `PathParams`).
+ */
+export type SchemaTypes<S extends RouteSchema, P extends string = string> = {
+  params: S['params'] extends TSchema ? Static<S['params']> : PathParams<P>;
   query: S['query'] extends TSchema ? Static<S['query']> : Record<string, string | string[]>;
   body: S['body'] extends TSchema ? Static<S['body']> : unknown;
+  /**
+   * What the handler may return: a value that serializes to one of the declared response schemas (a
+   * `Date` where a string is declared, say), or nothing, having answered itself.
+   */
+  result: S['response'] extends Record<number, TSchema> ? ResponseValue<S['response']> | void : unknown;
 };
+
+/** The union of a route's response values, as handlers may return them. */
+type ResponseValue<R extends Record<number, TSchema>> = { [K in keyof R]: R[K] extends TSchema ? JsonInput<Static<R[K]>> : never }[keyof R];
+
+/** Values whose JSON is `T`: where `T` has a plain string, anything with a `toJSON()` giving one (a `Date`) fits too. */
+export type JsonInput<T> = T extends string
+  ? string extends T
+    ? T | { toJSON(): string }
+    : T
+  : T extends ReadonlyArray<infer E>
+    ? ReadonlyArray<JsonInput<E>>
+    : T extends object
+      ? { [K in keyof T]: JsonInput<T[K]> }
+      : T;
 
 /** One request part's validator, with the string-to-type conversion it needs. */
 export interface CompiledPart {
@@ -46,15 +71,76 @@ export interface CompiledSchema {
   query: CompiledPart | null;
   headers: CompiledPart | null;
   body: TypeCheck<TSchema> | null;
+  /** Fills absent body properties from the body schema's defaults (null: the schema has none). */
+  bodyDefaults: ((value: unknown) => unknown) | null;
   /** Converts an urlencoded form's strings to the body schema's types. */
   form: CompiledPart['convert'] | null;
   /** JSON serializers by response status. */
   response: Record<number, Serializer> | null;
+  /** Validators of returned values by response status (used with `checkResponses`). */
+  responseChecks: Record<number, TypeCheck<TSchema>> | null;
 }
 
-export function compileSchema(schema: RouteSchema): CompiledSchema {
+/** A route schema that cannot be used: the route is refused when it is added. */
+export class SchemaError extends Error {
+  override name = 'SchemaError';
+}
+
+export function compileSchema(schema: RouteSchema, route = ''): CompiledSchema {
+  const parts: Array<[string, TSchema | undefined]> = [['params', schema.params], ['query', schema.query], ['headers', schema.headers], ['body', schema.body], ...Object.entries(schema.response ?? {}).map(([st, s]): [string, TSchema] => [`response ${st}`, s])];
+  for (const [name, s] of parts) {
+    if (s === undefined) continue;
+    const unknown = unknownFormats(s);
+    if (unknown.length > 0) {
+      const list = unknown.map((u) => `"${u.format}" at ${name}${u.at === '/' ? '' : u.at}`).join(', ');
+      throw new SchemaError(`${route}: unknown string format ${list}; register it with registerFormat(name, check) from covet/app before adding the route`);
+    }
+  }
   const part = (s: TSchema | undefined): CompiledPart | null => (s === undefined ? null : { check: TypeCompiler.Compile(s), convert: compileConverter(s) });
-  return { schema, params: part(schema.params), query: part(schema.query), headers: part(schema.headers), body: schema.body === undefined ? null : TypeCompiler.Compile(schema.body), form: schema.body === undefined ? null : compileConverter(schema.body), response: compileResponses(schema.response) };
+  return {
+    schema,
+    params: part(schema.params),
+    query: part(schema.query),
+    headers: part(schema.headers),
+    body: schema.body === undefined ? null : TypeCompiler.Compile(schema.body),
+    bodyDefaults: schema.body === undefined ? null : compileDefaults(schema.body),
+    form: schema.body === undefined ? null : compileConverter(schema.body),
+    response: compileResponses(schema.response),
+    responseChecks: schema.response === undefined ? null : Object.fromEntries(Object.entries(schema.response).map(([st, r]) => [Number(st), TypeCompiler.Compile(r)])),
+  };
+}
+
+/** Whether a schema declares a `default` anywhere (then values are filled before validation). */
+function hasDefault(schema: unknown, seen = new Set<object>()): boolean {
+  if (typeof schema !== 'object' || schema === null || seen.has(schema)) return false;
+  seen.add(schema);
+  if ('default' in schema) return true;
+  for (const [k, v] of Object.entries(schema)) if (k !== 'examples' && k !== 'const' && hasDefault(v, seen)) return true;
+  return false;
+}
+
+/** A default value for one request: objects and arrays are copied so no request changes another's. */
+function fresh(d: unknown): unknown {
+  return typeof d === 'object' && d !== null ? structuredClone(d) : d;
+}
+
+/**
+ * Fills absent values from `default`s: a precompiled loop for an object whose defaults are all on its
+ * own properties, TypeBox's `Value.Default` (which walks the schema per call) for nested ones; null when
+ * the schema has no default.
+ */
+function compileDefaults(schema: TSchema): ((value: unknown) => unknown) | null {
+  if (!hasDefault(schema)) return null;
+  const props = schema[Kind] === 'Object' ? (schema.properties as Record<string, TSchema> | undefined) : undefined;
+  const nested = (p: TSchema): boolean => Object.entries(p).some(([k, v]) => k !== 'default' && hasDefault(v));
+  if (props === undefined || 'default' in schema || Object.values(props).some(nested)) return (v) => Value.Default(schema, v);
+  const top = Object.entries(props).filter(([, p]) => 'default' in p).map(([k, p]): [string, unknown] => [k, p.default]);
+  return (v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
+    const o = v as Record<string, unknown>;
+    for (let i = 0; i < top.length; i++) if (o[top[i]![0]] === undefined) o[top[i]![0]] = fresh(top[i]![1]);
+    return o;
+  };
 }
 
 function compileResponses(response: RouteSchema['response']): Record<number, Serializer> | null {
@@ -70,10 +156,18 @@ export interface FieldError {
   message: string;
 }
 
-/** Checks a converted part. Returns it; pushes every failure to `errors`. */
+/**
+ * Checks a converted part. Returns it; pushes each failing field to `errors` once — TypeBox reports a
+ * missing property both as missing and as not of its type; the first (and clearest) message is kept.
+ */
 export function checkPart(part: string, check: TypeCheck<TSchema>, value: unknown, errors: FieldError[]): unknown {
   if (check.Check(value)) return value;
-  for (const e of check.Errors(value)) errors.push({ path: `/${part}${e.path}`, message: e.message });
+  const start = errors.length;
+  outer: for (const e of check.Errors(value)) {
+    const path = `/${part}${e.path}`;
+    for (let i = start; i < errors.length; i++) if (errors[i]!.path === path) continue outer;
+    errors.push({ path, message: e.message });
+  }
   return value;
 }
 
@@ -86,7 +180,11 @@ const NUMERIC = /^-?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
  * back to TypeBox's generic `Value.Convert`, which walks the schema on every call.
  */
 function compileConverter(schema: TSchema): CompiledPart['convert'] {
-  const fallback = (v: Record<string, unknown>) => Value.Convert(schema, { ...v }) as Record<string, unknown>;
+  const defaults = compileDefaults(schema);
+  const fallback = (v: Record<string, unknown>) => {
+    const out = Value.Convert(schema, { ...v }) as Record<string, unknown>;
+    return defaults === null ? out : (defaults(out) as Record<string, unknown>);
+  };
   if (schema[Kind] !== 'Object' || typeof schema.properties !== 'object') return fallback;
   const steps: Array<[string, Conversion]> = [];
   for (const [key, prop] of Object.entries(schema.properties as Record<string, TSchema>)) {
@@ -102,7 +200,7 @@ function compileConverter(schema: TSchema): CompiledPart['convert'] {
       const x = out[key];
       if (x !== undefined) out[key] = convertValue(c, x);
     }
-    return out;
+    return defaults === null ? out : (defaults(out) as Record<string, unknown>);
   };
 }
 
@@ -139,6 +237,12 @@ function convertValue(c: Conversion, x: unknown): unknown {
 
 export function validationError(errors: FieldError[]): HttpError {
   return answerError(422, { detail: `${errors.length} field${errors.length === 1 ? '' : 's'} failed validation`, errors });
+}
+
+/** A handler returned a value its response schema does not allow: the server's fault, a 500. */
+export function responseMismatch(status: number, errors: FieldError[]): HttpError {
+  const list = errors.map((e) => `${e.path}: ${e.message}`).join('; ');
+  return answerError(500, { detail: `the handler's ${status} response does not match its schema: ${list}`, errors });
 }
 
 export function unsupportedMediaType(type: string | undefined): HttpError {

@@ -15,4 +15,5 @@ export {
   type Params,
   type ParamValue,
 } from './router.js';
+export type { PathParams } from './path-params.js';
 export { RouteError, parsePattern, type Token, type ParamToken, type StaticToken, type ParamType } from './pattern.js';

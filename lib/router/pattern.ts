@@ -7,7 +7,8 @@
  * - `:name` or `{name}`: a plain parameter (one segment, or up to the static text that follows it)
  * - `{name:int}`, `{name:float}`, `{name:uuid}`, `{name:slug}`: typed parameters (int/float converted)
  * - `{name:path}`: the rest of the path, `/` included, `..` segments refused (last token only)
- * - `{name:<regex>}`: a parameter that must match the regular expression, e.g. `{code:[A-Z]{3}}`
+ * - `{name:<regex>}`: a parameter that must match the regular expression, e.g. `{code:[A-Z]{3}}`; a plain
+ *   word is a type name, so an unknown one (`{id:integer}`) is refused, and a one-word regex is `{x:(word)}`
  * - a `?` after a parameter that ends the pattern makes it optional (`/:id?`, `{id:int}?`)
  * - `*` at the end: the rest of the path, `/` included, as the param `*`
  */
@@ -108,7 +109,10 @@ export function parsePattern(pattern: string): Token[] {
       if (colon >= 0) {
         if (spec.length === 0) bad(`empty type for "${name}"`);
         if (TYPES.has(spec)) type = spec as ParamType;
-        else {
+        else if (/^[A-Za-z_]\w*$/.test(spec)) {
+          // A plain word is meant as a type name ({id:integer}); taken as a regex it would match only itself.
+          bad(`unknown parameter type "${spec}" for "${name}": the types are ${[...TYPES].join(', ')}; a regular expression that is one plain word goes in parentheses, {${name}:(${spec})}`);
+        } else {
           try {
             new RegExp(`^(?:${spec})$`);
           } catch (e) {
