@@ -17,8 +17,8 @@ import { answerError, HttpError, sendProblem } from './errors.js';
 import { computeEtag, etagMatches } from './etag.js';
 import { compressAsync, compressSync, isCompressible, negotiateEncoding, shouldCompressAsync, type CompressionOptions, type Encoding } from './compression.js';
 import { inject, type InjectOptions, type InjectResponse } from './inject.js';
-import { buildOpenApi } from './openapi.js';
-import { checkPart, compileSchema, responseMismatch, SchemaError, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
+import { buildOpenApi, toYaml } from './openapi.js';
+import { checkPart, compileSchema, responseMismatch, SchemaError, successStatus, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
 import type { Params, RouteResult } from '../router/index.js';
 import type { Dep } from './deps.js';
 import { compileTrust, type TrustProxy } from './proxy.js';
@@ -45,6 +45,11 @@ export interface RouteOptions<S extends RouteSchema = RouteSchema> {
   operationId?: string;
   /** Leave the route out of the OpenAPI document. */
   hide?: boolean;
+  /**
+   * The status of a successful answer when the handler does not set one (e.g. 204 for a DELETE, 201 for a
+   * create); documented in OpenAPI. Default: the one 2xx code of the response schemas, else 200.
+   */
+  status?: number;
   /** Largest body (bytes) the route's body schema reads before answering 413. Default 1 MiB. */
   bodyLimit?: number;
   /**
@@ -135,6 +140,8 @@ export interface RouteEntry {
   compiled: CompiledSchema | null;
   /** Check returned values against the response schemas before sending (see `AppOptions.checkResponses`). */
   checkResponse: boolean;
+  /** The success status (see `RouteOptions.status`). */
+  status: number;
 }
 
 export interface ListenOptions {
@@ -204,11 +211,20 @@ export class App {
       oa === undefined
         ? null
         : () => {
-            let doc: string | null = null; // built on first request, when every route is known
-            this.get(oa.path ?? '/openapi.json', (ctx) => {
-              doc ??= JSON.stringify(buildOpenApi(this.router.routes(), oa.info));
+            // Built on first request, when every route is known; the document routes leave themselves out.
+            let doc: Record<string, unknown> | null = null;
+            let json: string | null = null;
+            let yaml: string | null = null;
+            const path = oa.path ?? '/openapi.json';
+            this.get(path, { hide: true }, (ctx) => {
+              json ??= JSON.stringify((doc ??= buildOpenApi(this.router.routes(), oa.info)));
               ctx.res.setHeader('content-type', 'application/json; charset=utf-8');
-              ctx.res.end(doc);
+              ctx.res.end(json);
+            });
+            this.get(path.replace(/\.json$/, '') + '.yaml', { hide: true }, (ctx) => {
+              yaml ??= toYaml((doc ??= buildOpenApi(this.router.routes(), oa.info)));
+              ctx.res.setHeader('content-type', 'application/yaml; charset=utf-8');
+              ctx.res.end(yaml);
             });
             if (oa.docs !== false) addDocsPage(this, oa.docs ?? '/docs', oa.path ?? '/openapi.json', oa.info.title);
           };
@@ -269,7 +285,7 @@ export class App {
     const where = `${Array.isArray(method) ? method.join(',') : method} ${this.#prefix}${path}`;
     const compiled = opts.schema === undefined ? null : compileSchema(opts.schema, where);
     if (opts.requires !== undefined && this.config.authorize === undefined) throw new Error(`${where}: a route with "requires" needs createApp({ authorize }) (e.g. rbac(...).authorize)`);
-    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled, checkResponse: this.#checkResponses && compiled?.response != null });
+    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled, checkResponse: this.#checkResponses && compiled?.response != null, status: successStatus(opts) });
     if (opts.schema?.params !== undefined) checkParamsSchema(opts.schema.params, `${this.#prefix}${path}`, where);
     return this;
   }
@@ -386,7 +402,9 @@ export class App {
   }
 
   #callHandler(ctx: Context): void | Promise<void> {
-    const out: unknown = ctx.entry!.handler(ctx);
+    const entry = ctx.entry!;
+    if (entry.status !== 200 && ctx.res.statusCode === 200) ctx.res.statusCode = entry.status;
+    const out: unknown = entry.handler(ctx);
     // A sync handler's value is used without a microtask turn; any thenable is awaited.
     if (out !== null && typeof out === 'object' && typeof (out as PromiseLike<unknown>).then === 'function') return this.#replyLater(ctx, out as PromiseLike<unknown>);
     return this.#reply(ctx, out);

@@ -9,9 +9,20 @@ import type { Context } from './context.js';
 /** Resolves another dependency from inside a dependency. */
 export type Use = <T>(dep: Dep<T>) => Promise<T>;
 
+/** An OpenAPI 3.1 security scheme object (§4.8.27). */
+export type SecurityScheme =
+  | { type: 'http'; scheme: 'bearer' | 'basic'; bearerFormat?: string; description?: string }
+  | { type: 'apiKey'; name: string; in: 'header' | 'query' | 'cookie'; description?: string };
+
 export interface Dep<T> {
   readonly name: string;
   readonly resolve: (ctx: Context, use: Use) => T | Promise<T>;
+  /**
+   * Set by dependencies that authenticate (covet/app/auth's `bearerAuth`, `jwtAuth`, ...): the OpenAPI
+   * document lists the scheme, and the route as secured by it with these scopes (and answering 401/403).
+   */
+  readonly security?: { readonly name: string; readonly scheme: SecurityScheme };
+  readonly scopes?: readonly string[];
   /**
    * After the response (or when the connection dies); `error` is what the request failed with, if
    * anything. (Method syntax, so a `Dep<Conn>` fits where a `Dep<unknown>` is listed.)

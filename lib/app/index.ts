@@ -10,7 +10,7 @@ export { SchemaError, type RouteSchema, type SchemaTypes, type FieldError, type 
 export { registerFormat, STANDARD_FORMATS } from './formats.js';
 /** TypeBox's schema builder, for route schemas (`Type.Object({ ... })`) without a separate import. */
 export { Type, type Static, type TSchema } from '@sinclair/typebox';
-export { buildOpenApi } from './openapi.js';
+export { buildOpenApi, documented, toYaml, type MiddlewareDoc } from './openapi.js';
 export { Context, type AnyResponse } from './context.js';
 export { HttpError, problemBody, sendProblem, type ProblemFields } from './errors.js';
 export { inject, type InjectOptions, type InjectResponse } from './inject.js';
@@ -23,7 +23,7 @@ export { parseCookies, serializeCookie, signCookieValue, unsignCookieValue, type
 export { accessLog, type AccessLogOptions } from './middleware/access-log.js';
 export { negotiateEncoding, isCompressible, type CompressionOptions, type Encoding } from './compression.js';
 export { testClient, type TestClient, type TestRequest, type TestResponse } from './test-client.js';
-export { dep, type Dep, type Use } from './deps.js';
+export { dep, type Dep, type Use, type SecurityScheme } from './deps.js';
 export { type TrustProxy } from './proxy.js';
 export { serveStatic, parseRange, type StaticOptions } from './static.js';
 export { timeout } from './middleware/timeout.js';

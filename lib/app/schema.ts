@@ -24,6 +24,21 @@ export interface RouteSchema {
    * serializer compiled from the schema for the response's status — only declared properties are sent.
    */
   response?: Record<number, TSchema>;
+  /**
+   * A `multipart/form-data` body, for the OpenAPI document (files as `Type.String({ format: 'binary' })`).
+   * Not validated: the handler reads the parts as they stream (`ctx.parts()`, `ctx.multipart()`).
+   */
+  multipart?: TSchema;
+}
+
+/**
+ * The status a route answers when its handler succeeds without choosing one: `status`, else the one 2xx
+ * code its response schemas declare, else 200.
+ */
+export function successStatus(options: { status?: number; schema?: RouteSchema }): number {
+  if (options.status !== undefined) return options.status;
+  const ok = Object.keys(options.schema?.response ?? {}).map(Number).filter((s) => s >= 200 && s < 300);
+  return ok.length === 1 ? ok[0]! : 200;
 }
 
 /**

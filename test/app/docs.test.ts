@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { chromium } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { createApp, securityHeaders, testClient } from '../../lib/app/index.js';
+import { bearerAuth } from '../../lib/app/auth/index.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -37,6 +38,42 @@ it('the /docs page lists the routes and "try it out" performs a real request (he
     expect(await page.locator('.live-responses-table .response .response-col_description').first().innerText()).toContain('from the server');
     expect(seen).toEqual([42]);
     expect(cspErrors).toEqual([]);
+  } finally {
+    await browser.close();
+    await client.close();
+  }
+});
+
+it('the Authorize button takes a bearer token and "try it out" sends it to a secured route (headless Chromium)', { timeout: 60_000 }, async () => {
+  expect(existsSync(CHROMIUM), `${CHROMIUM} missing: apt-get install chromium`).toBe(true);
+  const app = createApp({ openapi: { info: { title: 'Auth docs test', version: '1.0.0' } } });
+  const auth = bearerAuth({ verify: (t) => (t === 'tok-123' ? { name: 'ann' } : undefined), bearerFormat: 'opaque' });
+  app.get('/me', { summary: 'Who am I', deps: [auth] }, (ctx) => ({ user: (ctx.state.user as { name: string }).name }));
+  const client = await testClient(app);
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${client.url}/docs`);
+    const op = page.locator('.opblock-summary', { hasText: '/me' });
+    await op.waitFor({ timeout: 20_000 });
+    // Without a token the route answers 401 from the page too.
+    await op.click();
+    await page.locator('.try-out__btn').click();
+    await page.locator('.execute').click();
+    const status = page.locator('.live-responses-table .response .response-col_status').first();
+    await status.waitFor({ timeout: 20_000 });
+    expect((await status.innerText()).trim()).toBe('401');
+    // Authorize: the scheme from the dep is offered; enter the token.
+    await page.locator('.auth-wrapper .authorize').click();
+    const modal = page.locator('.modal-ux');
+    await modal.waitFor({ timeout: 10_000 });
+    expect(await modal.innerText()).toContain('bearerAuth');
+    await modal.locator('input').first().fill('tok-123');
+    await modal.locator('.auth-btn-wrapper .authorize').click();
+    await modal.locator('.btn-done, .close-modal').first().click();
+    await page.locator('.execute').click();
+    await page.locator('.live-responses-table .response .response-col_status', { hasText: /^\s*200\s*$/ }).first().waitFor({ timeout: 20_000 });
+    expect(await page.locator('.live-responses-table .response .response-col_description').first().innerText()).toContain('ann');
   } finally {
     await browser.close();
     await client.close();

@@ -12,3 +12,4 @@ export * from './session.js';
 export * from './csrf.js';
 export * from './api-keys.js';
 export * from './oidc.js';
+export * from './auth-deps.js';

@@ -240,7 +240,7 @@ export function rateLimit(options: RateLimitOptions) {
   const key = options.key ?? ((ctx: Context) => ctx.ip);
   const a = options.limiter.algorithm;
   const policy = a.kind === 'token-bucket' ? `${a.capacity};w=${Math.ceil(a.capacity / a.refillPerSec)}` : `${a.limit};w=${Math.ceil(a.windowMs / 1000)}`;
-  return async (ctx: Context, next: () => Promise<void>): Promise<void> => {
+  const mw = async (ctx: Context, next: () => Promise<void>): Promise<void> => {
     const k = key(ctx);
     if (k === undefined) return next();
     let r = options.limiter.check(k);
@@ -256,4 +256,6 @@ export function rateLimit(options: RateLimitOptions) {
     }
     await next();
   };
+  // Every route it wraps may answer 429: the OpenAPI document says so.
+  return Object.assign(mw, { openapi: { responses: { 429: 'Too Many Requests: see Retry-After and the RateLimit headers' } } });
 }
