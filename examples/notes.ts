@@ -75,8 +75,7 @@ app.get('/', () => ({ name: 'covet example', database: db.kind, endpoints: ['/us
 health(app, { checks: { database: () => db.ping(1000), ...(redis === undefined ? {} : { redis: async () => void (await redis.ping()) }) } });
 
 app.post('/users', { summary: 'Create a user', schema: { body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), email: Type.String({ format: 'email', maxLength: 200 }) }), response: { 201: User } } }, async (ctx) => {
-  const [user] = await orm.users.insert(ctx.body);
-  ctx.res.statusCode = 201;
+  const [user] = await orm.users.insert(ctx.body); // answered 201: the route's one 2xx response schema
   ctx.res.setHeader('location', `/users/${user!.id}`);
   return user;
 });
@@ -117,16 +116,13 @@ app.post('/notes', { summary: 'Create a note', schema: { body: Type.Object({ own
   const msg = prepareMessage(JSON.stringify({ type: 'created', note }));
   for (const ws of watchers) ws.sendPrepared(msg);
   feed.publish({ event: 'created', data: note });
-  ctx.res.statusCode = 201;
   ctx.res.setHeader('location', `/notes/${note!.id}`);
   return note;
 });
 
-app.delete('/notes/{id:int}', async (ctx) => {
+app.delete('/notes/{id:int}', { summary: 'Delete a note', status: 204 }, async (ctx) => {
   const gone = await orm.notes.delete({ id: ctx.params.id });
   if (gone.length === 0) throw new HttpError(404, { detail: `note ${ctx.params.id} does not exist` });
-  ctx.res.statusCode = 204;
-  ctx.res.end();
 });
 
 // The same feed as Server-Sent Events; a reconnecting client sends Last-Event-ID and gets what it missed.

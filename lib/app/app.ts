@@ -12,7 +12,7 @@ import type { Http1ServerOptions } from '../http1/index.js';
 import { parsePattern, Router } from '../router/index.js';
 import type { TSchema } from '@sinclair/typebox';
 import { webSocketOverHttp2, webSocketUpgrade, type WebSocket } from '../ws/index.js';
-import { Context, type AnyResponse, type ContextConfig } from './context.js';
+import { Context, processLogger, type AnyResponse, type ContextConfig, type Logger } from './context.js';
 import { answerError, HttpError, sendProblem } from './errors.js';
 import { computeEtag, etagMatches } from './etag.js';
 import { compressAsync, compressSync, isCompressible, negotiateEncoding, shouldCompressAsync, type CompressionOptions, type Encoding } from './compression.js';
@@ -96,8 +96,13 @@ export interface WsRouteHandlers {
 export interface AppOptions {
   /** Show error messages and stacks in 500 answers. Default false (never in production). */
   dev?: boolean;
-  /** Called with every error that became a 5xx. Default: console.error. */
+  /**
+   * Called with every error that became a 5xx. Default: logged once through the app's logger, as JSON with
+   * `err` (message, stack, cause), the request ID, method, path and route.
+   */
   onError?: (err: unknown, ctx: Context) => void;
+  /** The app's pino logger (`ctx.log` is its child per request; `accessLog()` uses it). Default: pino to stdout. */
+  logger?: Logger;
   /** Serve an OpenAPI 3.1 document of the routes at `path` (default `/openapi.json`). */
   openapi?: {
     info: { title: string; version: string; description?: string };
@@ -202,7 +207,8 @@ export class App {
   constructor(options: AppOptions = {}) {
     this.config = options;
     this.#checkResponses = options.checkResponses ?? (options.dev === true || process.env.NODE_ENV === 'test');
-    this.#ctxConfig = { cookieSecrets: options.cookieSecrets ?? [], trusted: compileTrust(options.trustProxy) };
+    const logger = options.logger;
+    this.#ctxConfig = { cookieSecrets: options.cookieSecrets ?? [], trusted: compileTrust(options.trustProxy), logger: logger === undefined ? processLogger : () => logger };
     this.#compression = options.compression === true ? {} : options.compression === false ? undefined : options.compression;
     const oa = options.openapi;
     // Added when the app starts serving (listen, inject or the first request), after every `use`, so app
@@ -479,10 +485,10 @@ export class App {
     if (!res.finished) res.destroy(err instanceof Error ? err : new Error(String(err)));
   }
 
-  /** Server-side failures go to `onError` (default: the console). */
+  /** Server-side failures go to `onError` (default: one JSON line through the request's logger). */
   #logError(err: unknown, ctx: Context): void {
     if (this.config.onError !== undefined) this.config.onError(err, ctx);
-    else console.error(err);
+    else ctx.log.error({ err, method: ctx.req.method, path: ctx.req.path, route: ctx.route === '' ? null : ctx.route }, 'request failed');
   }
 
   #answerError(ctx: Context, err: unknown): void {
@@ -796,7 +802,7 @@ function tellErrorHooks(ctx: Context, hooks: RouteHooks, err: unknown): void {
     try {
       h(ctx, err);
     } catch (hookErr) {
-      console.error('onError hook failed:', hookErr);
+      ctx.log.error({ err: hookErr }, 'onError hook failed');
     }
   }
 }

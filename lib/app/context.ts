@@ -10,7 +10,9 @@ import type { RouteEntry } from './app.js';
 import { DepScope, type Dep } from './deps.js';
 import { emptyRecord } from './empty-record.js';
 import { forwardedChain } from './proxy.js';
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { pino, type LogFn } from 'pino';
 import { answerError } from './errors.js';
 import { multipartBoundary } from './multipart/parser.js';
 import { MEDIA_SHORTHANDS, negotiateLanguage, negotiateMediaType } from './negotiate.js';
@@ -19,13 +21,33 @@ import { parseCookies, serializeCookie, signCookieValue, unsignCookieValue, type
 
 export type AnyResponse = Http1Response | Http2Response;
 
+/** What the app needs of a logger: pino's, whatever its options and custom levels. */
+export interface Logger {
+  child(bindings: Record<string, unknown>): Logger;
+  fatal: LogFn;
+  error: LogFn;
+  warn: LogFn;
+  info: LogFn;
+  debug: LogFn;
+  trace: LogFn;
+}
+
 /** @internal Per-app settings a context needs. */
 export interface ContextConfig {
   cookieSecrets: readonly string[];
   trusted: (address: string, hop: number) => boolean;
+  /** The app's logger (made on first use). */
+  logger: () => Logger;
 }
 
-const DEFAULT_CONFIG: ContextConfig = { cookieSecrets: [], trusted: () => false };
+let defaultLogger: Logger | null = null;
+/** pino to stdout, made once per process on first use. */
+export function processLogger(): Logger {
+  return (defaultLogger ??= pino());
+}
+
+const DEFAULT_CONFIG: ContextConfig = { cookieSecrets: [], trusted: () => false, logger: processLogger };
+const PLAUSIBLE_ID = /^[\w.:-]{1,128}$/;
 
 /** A query string or urlencoded form as a record inheriting no keys; repeated keys give arrays. */
 export function parseUrlEncoded(text: string): Record<string, string | string[]> {
@@ -114,6 +136,33 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
   get path(): string {
     return this.req.path;
   }
+
+  /**
+   * The request's ID: set by `accessLog()` (the client's `X-Request-Id` when plausible, else a UUID); made
+   * on first use otherwise.
+   */
+  get requestId(): string {
+    const st = this.state;
+    if (typeof st.requestId !== 'string') {
+      const given = this.req.get('x-request-id');
+      st.requestId = given !== undefined && PLAUSIBLE_ID.test(given) ? given : randomUUID();
+    }
+    return st.requestId as string;
+  }
+
+  /**
+   * A pino child logger carrying this request's ID (`reqId`), made on first use: lines a handler logs
+   * can be joined with the access log and the error log of the same request.
+   *
+   * @example
+   * ```ts
+   * app.post('/notes', (ctx) => { ctx.log.info({ ownerId: ctx.body.ownerId }, 'creating a note'); ... });
+   * ```
+   */
+  get log(): Logger {
+    return (this.#log ??= this.#config.logger().child({ reqId: this.requestId }));
+  }
+  #log: Logger | null = null;
 
   /** Query parameters; repeated keys give arrays. Parsed on first use; converted by the route's schema. */
   get query(): Q {

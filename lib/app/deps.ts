@@ -92,7 +92,7 @@ export class DepScope {
       try {
         await c(this.#error);
       } catch (err) {
-        console.error('dependency cleanup failed:', err);
+        this.#ctx.log.error({ err }, 'dependency cleanup failed');
       }
     }
   }

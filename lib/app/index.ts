@@ -11,7 +11,7 @@ export { registerFormat, STANDARD_FORMATS } from './formats.js';
 /** TypeBox's schema builder, for route schemas (`Type.Object({ ... })`) without a separate import. */
 export { Type, type Static, type TSchema } from '@sinclair/typebox';
 export { buildOpenApi, documented, toYaml, type MiddlewareDoc } from './openapi.js';
-export { Context, type AnyResponse } from './context.js';
+export { Context, type AnyResponse, type Logger } from './context.js';
 export { HttpError, problemBody, sendProblem, type ProblemFields } from './errors.js';
 export { inject, type InjectOptions, type InjectResponse } from './inject.js';
 export { cors, type CorsOptions } from './middleware/cors.js';

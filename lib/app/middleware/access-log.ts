@@ -4,11 +4,11 @@
  * the response finishes one JSON line is written through pino with the route pattern, status and time.
  */
 import { randomUUID } from 'node:crypto';
-import { pino, type Logger } from 'pino';
+import type { Logger } from '../context.js';
 import type { Middleware } from '../app.js';
 
 export interface AccessLogOptions {
-  /** A pino logger; default `pino()` writing to stdout. */
+  /** A pino logger; default the app's (`createApp({ logger })`, else pino to stdout). */
   logger?: Logger;
   /** Header carrying the ID both ways. Default `x-request-id`. */
   header?: string;
@@ -28,7 +28,7 @@ const PLAUSIBLE_ID = /^[\w.:-]{1,128}$/;
  * ```
  */
 export function accessLog(options: AccessLogOptions = {}): Middleware {
-  const logger = options.logger ?? pino();
+  const logger = options.logger;
   const header = (options.header ?? 'x-request-id').toLowerCase();
   const trust = options.trustClientId ?? true;
   const base = options.level ?? 'info';
@@ -40,8 +40,10 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
     const t0 = performance.now();
     ctx.res.once('finish', () => {
       const status = ctx.res.statusCode;
+      // Through the request's logger (reqId bound) unless a logger was given.
+      const log = logger ?? ctx.log;
       const entry = {
-        reqId: id,
+        ...(logger === undefined ? {} : { reqId: id }),
         method: ctx.req.method,
         path: ctx.req.path,
         route: ctx.route === '' ? null : ctx.route,
@@ -49,9 +51,9 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
         ms: Math.round((performance.now() - t0) * 100) / 100,
         remote: ctx.ip,
       };
-      if (status >= 500) logger.error(entry, 'request');
-      else if (status >= 400) logger.warn(entry, 'request');
-      else logger[base](entry, 'request');
+      if (status >= 500) log.error(entry, 'request');
+      else if (status >= 400) log.warn(entry, 'request');
+      else log[base](entry, 'request');
     });
     await next();
   };
