@@ -367,6 +367,7 @@ export class Http2Session implements ConnectionHandler {
     if (existing !== undefined) {
       // Trailers (§8.1): must end the stream, no pseudo-headers.
       if (existing.state !== 'open' && existing.state !== 'half-closed-local') return this.#streamError(streamError(H2.STREAM_CLOSED, id, 'HEADERS on a half-closed stream'));
+      if (this.#decoder.invalid !== null) return this.#streamError(streamError(H2.PROTOCOL_ERROR, id, `malformed trailers: ${this.#decoder.invalid} (§8.2.1)`));
       if (!endStream) return this.#streamError(streamError(H2.PROTOCOL_ERROR, id, 'trailers without END_STREAM (§8.1)'));
       if (fields.some(([n]) => n.startsWith(':'))) return this.#streamError(streamError(H2.PROTOCOL_ERROR, id, 'pseudo-header in trailers (§8.1)'));
       this.#endOfBody(existing, fields.flatMap(([n, v]) => [n, v]));
@@ -427,11 +428,14 @@ export class Http2Session implements ConnectionHandler {
       this.#streamError(streamError(H2.PROTOCOL_ERROR, id, `malformed request: ${why} (§8.1.1)`));
       return null;
     };
+    // Names and values were checked as HPACK decoded them (§8.2.1: lowercase tokens; no NUL, CR, LF).
+    if (this.#decoder.invalid !== null) return bad(this.#decoder.invalid);
     let method = '';
     let path = '';
     let scheme = '';
     let authority = '';
     let protocol = '';
+    let seen = 0; // pseudo-headers present, one bit each: a repeat is malformed (§8.3), even with an empty value
     let regular = false;
     const headers: string[] = [];
     let contentLength = -1;
@@ -439,17 +443,18 @@ export class Http2Session implements ConnectionHandler {
     for (const [n, v] of fields) {
       if (n.charCodeAt(0) === 58) {
         if (regular) return bad('pseudo-header after a regular field');
-        const dup = () => bad(`${n} repeated`);
-        if (n === ':method') (method === '' ? (method = v) : dup());
-        else if (n === ':path') (path === '' ? (path = v) : dup());
-        else if (n === ':scheme') (scheme === '' ? (scheme = v) : dup());
-        else if (n === ':authority') (authority === '' ? (authority = v) : dup());
-        else if (n === ':protocol') protocol = v;
-        else return bad(`unknown pseudo-header ${n}`);
+        const bit = n === ':method' ? 1 : n === ':path' ? 2 : n === ':scheme' ? 4 : n === ':authority' ? 8 : n === ':protocol' ? 16 : 0;
+        if (bit === 0) return bad(`unknown pseudo-header ${n}`);
+        if ((seen & bit) !== 0) return bad(`${n} repeated`);
+        seen |= bit;
+        if (bit === 1) method = v;
+        else if (bit === 2) path = v;
+        else if (bit === 4) scheme = v;
+        else if (bit === 8) authority = v;
+        else protocol = v;
         continue;
       }
       regular = true;
-      if (/[A-Z]/.test(n)) return bad(`uppercase field name ${n}`);
       if (n === 'connection' || n === 'keep-alive' || n === 'proxy-connection' || n === 'transfer-encoding' || n === 'upgrade') return bad(`connection-specific field ${n}`);
       if (n === 'te' && v !== 'trailers') return bad('te other than "trailers"');
       if (n === 'host') hasHost = true;
@@ -460,12 +465,13 @@ export class Http2Session implements ConnectionHandler {
       headers.push(n, v);
     }
     if (method === '') return bad(':method missing');
-    if (protocol !== '') {
+    if ((seen & 16) !== 0) {
       // RFC 8441 §4: only on CONNECT, only when we advertised SETTINGS_ENABLE_CONNECT_PROTOCOL.
+      if (protocol === '') return bad('empty :protocol');
       if (method !== 'CONNECT' || this.#o.onConnect === undefined) return bad(':protocol without extended CONNECT');
       if (path === '' || scheme === '' || authority === '') return bad('extended CONNECT needs :scheme, :path and :authority');
     } else if (method === 'CONNECT') {
-      if (path !== '' || scheme !== '' || authority === '') return bad('CONNECT needs :authority only (§8.5)');
+      if ((seen & 6) !== 0 || authority === '') return bad('CONNECT needs :authority only (§8.5)');
     } else if (path === '' || scheme === '') return bad(':path or :scheme missing');
     if (!hasHost && authority !== '') headers.unshift('host', authority);
     const head: MessageHead = {

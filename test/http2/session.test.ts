@@ -11,6 +11,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { H2LOAD, NGHTTP, needPeers } from '../peers.js';
 import {
   createServer, createHttp2Server, FrameParser, HpackEncoder, PREFACE, H2, type Frame,
   settingsFrame, headersFrames, dataFrame, rstStreamFrame, windowUpdateFrame, rawFrame, pingFrame,
@@ -129,7 +130,8 @@ describe('HTTP/2 with real clients', () => {
     expect(r.stdout).toBe('POST /up 1.1 ');
   });
 
-  it('nghttp and h2load get every response', async () => {
+  it('nghttp and h2load get every response', async (ctx) => {
+    needPeers(ctx, NGHTTP, H2LOAD);
     const port = await start();
     const n = await exec('nghttp', ['-n', '-s', `http://127.0.0.1:${port}/a`, `http://127.0.0.1:${port}/b`]);
     expect(n.stdout).toMatch(/200/);
@@ -253,6 +255,53 @@ describe('RFC 9113 conformance on raw frames', () => {
       c.sock.destroy();
     });
   }
+
+  // A malformed request is reset and never reaches the handler (a client may safely retry it).
+  const malformed: Array<[string, Array<[string, string]>]> = [
+    ['§8.3 :path repeated', [[':method', 'DELETE'], [':scheme', 'http'], [':path', '/notes/1'], [':path', '/notes/2'], [':authority', 'a']]],
+    ['§8.3 :method repeated', [[':method', 'GET'], [':method', 'DELETE'], [':scheme', 'http'], [':path', '/x'], [':authority', 'a']]],
+    ['§8.3 :scheme repeated', [[':method', 'GET'], [':scheme', 'http'], [':scheme', 'https'], [':path', '/x'], [':authority', 'a']]],
+    ['§8.3 :authority repeated', [[':method', 'GET'], [':scheme', 'http'], [':path', '/x'], [':authority', 'a'], [':authority', 'b']]],
+    ['§8.3 :path repeated after an empty one', [[':method', 'GET'], [':scheme', 'http'], [':path', ''], [':path', '/x'], [':authority', 'a']]],
+    ['§8.2.1 CR/LF in a value', [[':method', 'GET'], [':scheme', 'http'], [':path', '/x'], [':authority', 'a'], ['x-inject', 'a\r\nx-admin: 1']]],
+    ['§8.2.1 NUL in a value', [[':method', 'GET'], [':scheme', 'http'], [':path', '/x'], [':authority', 'a'], ['x-a', 'a\0b']]],
+    ['§8.2.1 a space in a name', [[':method', 'GET'], [':scheme', 'http'], [':path', '/x'], [':authority', 'a'], ['x a', 'b']]],
+  ];
+  for (const [name, fields] of malformed) {
+    it(`${name} → RST_STREAM PROTOCOL_ERROR, the handler never runs, the connection stays`, async () => {
+      const seen: string[] = [];
+      const server = createServer((req, res) => {
+        seen.push(`${req.method} ${req.path}`);
+        res.end('ok');
+      });
+      servers.push(server);
+      const c = await rawClient(((await server.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo).port);
+      c.open();
+      c.write(...headersFrames(1, c.enc.encode(fields), { endStream: true }));
+      expect(await c.rst(1)).toBe(H2.PROTOCOL_ERROR);
+      c.write(...c.req(3));
+      await c.until(() => c.frames.some((f) => f.type === T_HEADERS && f.streamId === 3));
+      expect(c.frames.some((f) => f.type === T_HEADERS && f.streamId === 1)).toBe(false);
+      expect(seen).toEqual(['GET /']);
+      c.sock.destroy();
+    });
+  }
+
+  it('§8.2.1 an invalid field indexed into the dynamic table is refused again when referenced by index', async () => {
+    const c = await rawClient(await start());
+    c.open();
+    const bad: Array<[string, string]> = [['x-evil', 'a\nb']];
+    const first = c.req(1, bad);
+    c.write(...first);
+    expect(await c.rst(1)).toBe(H2.PROTOCOL_ERROR);
+    const second = c.req(3, bad); // the encoder now sends x-evil as an index into the dynamic table
+    expect(second[0]!.length).toBeLessThan(first[0]!.length);
+    c.write(...second);
+    expect(await c.rst(3)).toBe(H2.PROTOCOL_ERROR);
+    c.write(...c.req(5));
+    await c.until(() => c.frames.some((f) => f.type === T_HEADERS && f.streamId === 5));
+    c.sock.destroy();
+  });
 
   it('§5.1.2 streams beyond SETTINGS_MAX_CONCURRENT_STREAMS are refused', async () => {
     let release!: () => void;

@@ -40,6 +40,15 @@ export interface HpackDecoderOptions {
 /** A decoded field; `sensitive` marks never-indexed literals (to be re-encoded the same way). */
 export type HeaderField = [name: string, value: string, sensitive?: boolean];
 
+// RFC 9113 §8.2.1: names are lowercase tokens (pseudo-header names start with ':'); values carry no
+// NUL, CR or LF (which HTTP/1.1 would read as the end of the field).
+const BAD_NAME = /^$|[^!#$%&'*+\-.^_`|~0-9a-z:]|.:/;
+const BAD_VALUE = /[\0\r\n]/;
+
+function fieldProblem(name: string, _value: string): string {
+  return BAD_NAME.test(name) ? `invalid field name ${JSON.stringify(name.slice(0, 64))}` : `NUL, CR or LF in the value of ${name}`;
+}
+
 export class HpackDecoder {
   readonly table: DynamicTable;
   maxTableSize: number;
@@ -53,6 +62,15 @@ export class HpackDecoder {
     this.maxStringLength = options.maxStringLength ?? 16 * 1024;
   }
 
+  /**
+   * After `decode`: why the block is not a valid HTTP field section (RFC 9113 §8.2.1: a name with
+   * characters outside lowercase tokens, a value with NUL, CR or LF), or null. HPACK itself carries any
+   * octets, so such a block still decodes (the tables stay in step); the session treats the message as
+   * malformed. Literals are checked as they are decoded; an indexed field only when its table entry was
+   * added invalid — so requests made of indexed fields cost nothing here.
+   */
+  invalid: string | null = null;
+
   /** Decodes one complete header block. @throws HpackError */
   decode(buf: Uint8Array): HeaderField[] {
     const out: HeaderField[] = [];
@@ -60,6 +78,7 @@ export class HpackDecoder {
     let fieldsSeen = false;
     const n = buf.length;
     this.#pos = 0;
+    this.invalid = null;
     while (this.#pos < n) {
       const b = buf[this.#pos]!;
       let name: string;
@@ -76,6 +95,7 @@ export class HpackDecoder {
           const d = this.#dynamicIndex(idx);
           name = this.table.nameAt(d);
           value = this.table.valueAt(d);
+          if (this.table.invalidCount > 0 && this.table.invalidAt(d)) this.invalid ??= fieldProblem(name, value);
         }
       } else if ((b & 0xe0) === 0x20) {
         // §6.3 Dynamic Table Size Update: only before the first field of a block (§4.2).
@@ -89,9 +109,20 @@ export class HpackDecoder {
         const indexing = (b & 0xc0) === 0x40;
         sensitive = (b & 0xf0) === 0x10;
         const idx = this.#int(buf, indexing ? 6 : 4);
-        name = idx === 0 ? this.#string(buf) : idx <= STATIC_TABLE.length ? STATIC_TABLE[idx - 1]![0] : this.table.nameAt(this.#dynamicIndex(idx));
+        let nameInvalid = false;
+        if (idx === 0) {
+          name = this.#string(buf);
+          nameInvalid = BAD_NAME.test(name);
+        } else if (idx <= STATIC_TABLE.length) name = STATIC_TABLE[idx - 1]![0];
+        else {
+          const d = this.#dynamicIndex(idx);
+          name = this.table.nameAt(d);
+          nameInvalid = this.table.invalidCount > 0 && this.table.invalidAt(d) && BAD_NAME.test(name);
+        }
         value = this.#string(buf);
-        if (indexing) this.table.add(name, value);
+        const invalid = nameInvalid || BAD_VALUE.test(value);
+        if (invalid) this.invalid ??= fieldProblem(name, value);
+        if (indexing) this.table.add(name, value, invalid);
       }
       fieldsSeen = true;
       listSize += name.length + value.length + 32;

@@ -9,6 +9,10 @@ export class DynamicTable {
   maxSize: number;
   #names: string[] = [];
   #values: string[] = [];
+  /** Entries whose name or value is not a valid HTTP field (RFC 9113 §8.2.1), by slot. */
+  #invalid: boolean[] = [];
+  /** How many entries are invalid: while 0, indexed fields need no check. */
+  invalidCount = 0;
   #head = 0; // slot of the newest entry
   #count = 0;
 
@@ -37,6 +41,11 @@ export class DynamicTable {
     return this.#values[this.#slot(i)]!;
   }
 
+  /** Whether entry `i` (0 = newest) was added as not a valid HTTP field; `i` must be valid. */
+  invalidAt(i: number): boolean {
+    return this.#invalid[this.#slot(i)] === true;
+  }
+
   #slot(i: number): number {
     const s = this.#head - i;
     return s >= 0 ? s : s + this.#names.length;
@@ -56,8 +65,11 @@ export class DynamicTable {
     return nameOnly < 0 ? -1 : -nameOnly - 2;
   }
 
-  /** §4.4: an entry larger than the table empties it and is not added. */
-  add(name: string, value: string): void {
+  /**
+   * §4.4: an entry larger than the table empties it and is not added. `invalid`: the field is not valid
+   * HTTP (HPACK must keep it all the same, to stay in step with the encoder).
+   */
+  add(name: string, value: string, invalid = false): void {
     const size = name.length + value.length + 32;
     while (this.#count > 0 && this.size + size > this.maxSize) this.#evict();
     if (size > this.maxSize) return;
@@ -66,6 +78,8 @@ export class DynamicTable {
     this.#head = (this.#head + 1) % cap;
     this.#names[this.#head] = name;
     this.#values[this.#head] = value;
+    this.#invalid[this.#head] = invalid;
+    if (invalid) this.invalidCount++;
     this.#count++;
     this.size += size;
   }
@@ -82,24 +96,30 @@ export class DynamicTable {
     this.size -= this.#names[oldest]!.length + this.#values[oldest]!.length + 32;
     this.#names[oldest] = '';
     this.#values[oldest] = '';
+    if (this.#invalid[oldest] === true) this.invalidCount--;
+    this.#invalid[oldest] = false;
     this.#count--;
   }
 
   #grow(): void {
     const names: string[] = [];
     const values: string[] = [];
+    const invalid: boolean[] = [];
     for (let i = this.#count - 1; i >= 0; i--) {
       const e = this.get(i)!;
       names.push(e[0]);
       values.push(e[1]);
+      invalid.push(this.invalidAt(i));
     }
     const cap = Math.max(16, this.#names.length * 2);
     while (names.length < cap) {
       names.push('');
       values.push('');
+      invalid.push(false);
     }
     this.#names = names;
     this.#values = values;
+    this.#invalid = invalid;
     this.#head = this.#count - 1;
     if (this.#head < 0) this.#head = cap - 1;
   }
