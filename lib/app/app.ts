@@ -11,12 +11,12 @@ import { createServer, type Http2SessionOptions } from '../http2/index.js';
 import type { Http1ServerOptions } from '../http1/index.js';
 import { parsePattern, Router } from '../router/index.js';
 import type { TSchema } from '@sinclair/typebox';
-import { webSocketOverHttp2, webSocketUpgrade, type WebSocket } from '../ws/index.js';
+import { webSocketOverHttp2, webSocketUpgrade, type WebSocket, type WsConnectionOptions, type WsServerOptions, type WsVerdict } from '../ws/index.js';
 import { Context, processLogger, type AnyResponse, type ContextConfig, type Logger } from './context.js';
 import { answerError, HttpError, sendProblem } from './errors.js';
 import { computeEtag, etagMatches } from './etag.js';
 import { compressAsync, compressSync, isCompressible, negotiateEncoding, shouldCompressAsync, type CompressionOptions, type Encoding } from './compression.js';
-import { inject, type InjectOptions, type InjectResponse } from './inject.js';
+import { captureResponse, inject, type InjectOptions, type InjectResponse } from './inject.js';
 import { buildOpenApi, toYaml } from './openapi.js';
 import { checkPart, compileSchema, responseMismatch, SchemaError, successStatus, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
 import type { Params, RouteResult } from '../router/index.js';
@@ -88,9 +88,27 @@ interface RouteHooks {
   onError: Hooks['onError'][];
 }
 
-export interface WsRouteHandlers {
-  /** A client connected to this route (after the handshake). */
-  open(ws: WebSocket, req: Http1Request): void;
+/**
+ * A WebSocket route: routed like HTTP routes (typed params), and upgraded only after the app's middleware,
+ * the route's `deps`/`requires` and its params/query/headers schemas pass — a refusal is the same answer
+ * (401, 403, 422, 429 ...) an HTTP route would give, sent instead of the 101 (or the HTTP/2 200). Its own
+ * negotiation and limits (subprotocols, permessage-deflate, message size...) apply to its connections.
+ */
+export interface WsRouteHandlers<P extends string = string, S extends RouteSchema = RouteSchema> extends WsConnectionOptions, Pick<RouteOptions<S>, 'deps' | 'requires' | 'schema' | 'summary' | 'description' | 'tags' | 'hide'> {
+  /** A client connected to this route (after the handshake); `ctx` is the upgrade request's context (params, state the deps set). */
+  open(ws: WebSocket, ctx: Context<SchemaTypes<S, P>['params'], SchemaTypes<S, P>['query']>): void;
+}
+
+/** Contexts of upgrades that passed the whole chain (the route's last step marks them). */
+const ACCEPTED = new WeakSet<Context>();
+function acceptUpgrade(ctx: Context): void {
+  ACCEPTED.add(ctx);
+  ctx.res.statusCode = 101; // what the access log and onResponse hooks report
+}
+/** The upgrade's connection-level settings, out of the route's declaration. */
+function connectionOptions(h: WsRouteHandlers): WsConnectionOptions {
+  const { open: _o, deps: _d, requires: _r, schema: _s, summary: _su, description: _de, tags: _t, hide: _h, ...rest } = h;
+  return rest;
 }
 
 export interface AppOptions {
@@ -193,7 +211,8 @@ export class App {
   readonly router = new Router<RouteEntry>();
   readonly config: AppOptions;
   #middleware: Middleware[] = [];
-  #wsRoutes = new Map<string, WsRouteHandlers>();
+  /** WebSocket routes: the entry's handler accepts the upgrade; `ws` is what to do with the socket. */
+  readonly wsRouter = new Router<RouteEntry & { ws: WsRouteHandlers }>();
   #server: Server | null = null;
   #primary = false;
   #closing = false;
@@ -328,15 +347,56 @@ export class App {
     sub.#middleware = [...this.#middleware];
     sub.#hooks = this.#hooks;
     define(sub);
-    for (const r of sub.router.routes()) this.router.add(r.method, prefix.replace(/\/$/, '') + (r.pattern === '/' ? '' : r.pattern), r.store);
+    const at = (pattern: string) => prefix.replace(/\/$/, '') + (pattern === '/' ? '' : pattern);
+    for (const r of sub.router.routes()) this.router.add(r.method, at(r.pattern), r.store);
+    for (const r of sub.wsRouter.routes()) this.wsRouter.add(r.method, at(r.pattern), r.store);
     return this;
   }
 
-  /** A WebSocket route (HTTP/1.1 Upgrade and HTTP/2 extended CONNECT). */
-  ws(path: string, handlers: WsRouteHandlers): this {
-    this.#wsRoutes.set(path, handlers);
+  /**
+   * A WebSocket route (HTTP/1.1 Upgrade and HTTP/2 extended CONNECT), with typed params, the app's
+   * middleware and the route's deps, `requires` and schemas run before the upgrade.
+   *
+   * @example
+   * ```ts
+   * const auth = jwtAuth({ keys });
+   * app.ws('/chat/{room:slug}', { deps: [auth], perMessageDeflate: true, maxMessageSize: 64 * 1024, open(ws, ctx) {
+   *   rooms.join(ws, ctx.params.room, { name: (ctx.state.user as { sub: string }).sub });
+   * } });
+   * ```
+   */
+  ws<P extends string, S extends RouteSchema = RouteSchema>(path: P, handlers: WsRouteHandlers<P, S>): this {
+    const h = handlers as unknown as WsRouteHandlers;
+    const where = `WS ${this.#prefix}${path}`;
+    const compiled = h.schema === undefined ? null : compileSchema(h.schema, where);
+    if (h.requires !== undefined && this.config.authorize === undefined) throw new Error(`${where}: a route with "requires" needs createApp({ authorize }) (e.g. rbac(...).authorize)`);
+    if (h.schema?.body !== undefined) throw new SchemaError(`${where}: an upgrade request has no body to validate`);
+    const options: RouteOptions = { ...(h.deps === undefined ? {} : { deps: h.deps }), ...(h.requires === undefined ? {} : { requires: h.requires }), ...(h.schema === undefined ? {} : { schema: h.schema }) };
+    this.wsRouter.add('GET', path, { handler: acceptUpgrade, middleware: [...this.#middleware], hooks: this.#hooks, options, compiled, checkResponse: false, status: 200, ws: h });
+    if (h.schema?.params !== undefined) checkParamsSchema(h.schema.params, `${this.#prefix}${path}`, where);
     return this;
   }
+
+  /**
+   * The verdict on an upgrade request (HTTP/1.1 or HTTP/2): routed, then run through the app's middleware
+   * and the route's steps on a response that goes nowhere; if they let it through, the upgrade happens
+   * with the route's settings, else what they answered is sent instead.
+   */
+  #upgrade = async (req: Http1Request): Promise<WsVerdict> => {
+    if (this.#builtins !== null) this.#start();
+    const found = this.wsRouter.find('GET', req.url);
+    if (found.status !== 200) return found.status === 308 ? { status: 308, headers: { location: found.location } } : { status: found.status === 405 ? 404 : found.status };
+    const captured = captureResponse(false);
+    const ctx = new Context(req, captured.res, found.params, found.pattern, found.query, this.#ctxConfig);
+    ctx.entry = found.store;
+    await this.#runChain(ctx, found.store.middleware, found.store.hooks, this.#invoke);
+    if (!ACCEPTED.has(ctx)) {
+      const r = captured.result();
+      return { status: r.status || 500, headers: Object.fromEntries(Object.entries(r.headers).filter(([k]) => !HOP_BY_HOP.has(k))), body: r.text() };
+    }
+    const route = found.store.ws;
+    return { options: connectionOptions(route), onConnection: (ws) => route.open(ws, ctx) };
+  };
 
   /** Handles one request (any protocol): routing, middleware, the handler, and error answers. */
   handle = (req: Http1Request, res: AnyResponse): void | Promise<void> => {
@@ -511,9 +571,8 @@ export class App {
   async listen(options: ListenOptions & Http1ServerOptions & Http2SessionOptions = {}): Promise<Server> {
     const workers = options.workers ?? 1;
     if (workers > 1 && cluster.isPrimary) return this.#listenPrimary(workers);
-    const onConnection = (ws: WebSocket, req: Http1Request): void => this.#wsRoutes.get(req.path)?.open(ws, req);
-    const paths = () => [...this.#wsRoutes.keys()];
-    const wsOptions = { get paths() { return paths(); }, onConnection };
+    // Every upgrade is routed and checked by #upgrade, which names the route's connection handler.
+    const wsOptions: WsServerOptions = { verify: this.#upgrade, onConnection: (ws) => ws.close(1011) };
     this.#start(); // route conflicts with the built-ins surface here, before serving
     // The chain's promise never rejects (failures are answered inside): the server need not watch it.
     const serve = (req: Http1Request, res: AnyResponse): void => void this.handle(req, res);
@@ -773,6 +832,9 @@ function chooseEncoding(ctx: Context, o: CompressionOptions, size: number | unde
 }
 
 const RESOLVED: Promise<void> = Promise.resolve();
+
+/** Headers of a captured answer that describe its own framing, not the refusal: the ws layer frames it. */
+const HOP_BY_HOP = new Set(['content-length', 'connection', 'transfer-encoding', 'keep-alive', 'date']);
 
 /**
  * Level `i` of a middleware chain: calls the middleware with its `next`, which runs level `i + 1` (or

@@ -65,23 +65,31 @@ export function inject(handle: (req: Http1Request, res: Http1Response) => void |
     req._end(null);
   }
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const sink: ResponseSink = {
-      send(_res, data, encoding) {
-        chunks.push(typeof data === 'string' ? Buffer.from(data, encoding) : data);
-        return true;
-      },
-      finished() {},
-      mustClose: () => false,
-      abort: (_res, error) => reject(error),
-      httpDate: new Date().toUTCString(),
-      keepAliveLine: '',
-    };
-    const res = new Http1Response(sink, method === 'HEAD', 1, false);
+    const captured = captureResponse(method === 'HEAD', reject);
     // Resolved once the whole chain has run (middleware after `next()` included), not at `end()`.
     // A handler that finishes synchronously returns nothing; a thrown error is the handler's failure.
-    new Promise<void>((done) => done(handle(req, res))).then(() => resolve(parseResponse(Buffer.concat(chunks), method === 'HEAD')), reject);
+    new Promise<void>((done) => done(handle(req, captured.res))).then(() => resolve(captured.result()), reject);
   });
+}
+
+/**
+ * A response with no socket: what is written to it is kept, and `result()` parses it. For `inject`, and
+ * for the app's WebSocket upgrades, whose middleware may answer instead of letting the upgrade happen.
+ */
+export function captureResponse(head: boolean, onAbort: (err: Error) => void = () => {}): { res: Http1Response; result(): InjectResponse } {
+  const chunks: Buffer[] = [];
+  const sink: ResponseSink = {
+    send(_res, data, encoding) {
+      chunks.push(typeof data === 'string' ? Buffer.from(data, encoding) : data);
+      return true;
+    },
+    finished() {},
+    mustClose: () => false,
+    abort: (_res, error) => onAbort(error),
+    httpDate: new Date().toUTCString(),
+    keepAliveLine: '',
+  };
+  return { res: new Http1Response(sink, head, 1, false), result: () => parseResponse(Buffer.concat(chunks), head) };
 }
 
 function parseResponse(bytes: Buffer, head: boolean): InjectResponse {

@@ -13,5 +13,5 @@ export { WsProtocolError, WS_ERRORS, isValidCloseCode, type WsErrorCode } from '
 export { PerMessageDeflate, acceptOffer, clientOffer, acceptResponse, parseExtensions, compressShared, type PerMessageDeflateOptions, type DeflateParams } from './permessage-deflate.js';
 export { acceptKey, generateKey, checkUpgrade, selectProtocol, switchingProtocols } from './handshake.js';
 export { WebSocket, prepareMessage, type WebSocketOptions, type SendOptions, type PreparedMessage, type WebSocketEvents, type WsTransport } from './websocket.js';
-export { webSocketUpgrade, webSocketOverHttp2, createWsServer, type WsServerOptions, type Refusal, type ConnectTunnel } from './server.js';
+export { webSocketUpgrade, webSocketOverHttp2, createWsServer, type WsServerOptions, type WsConnectionOptions, type WsAccept, type WsVerdict, type Refusal, type ConnectTunnel } from './server.js';
 export { connectWebSocket, HandshakeError, type ConnectOptions } from './client.js';

@@ -16,15 +16,32 @@ export interface Refusal {
   body?: string;
 }
 
-export interface WsServerOptions extends WebSocketOptions {
-  /** Only upgrade requests for these paths (exact match); others get 404. Default: any path. */
-  paths?: readonly string[];
-  /** Subprotocols we speak, in preference order, or a chooser over the client's list. */
+/** What a connection negotiates and how it behaves; the server's, or a verify hook's for one request. */
+export interface WsConnectionOptions extends WebSocketOptions {
+  /** Subprotocols we speak (the first the client offers that is here is chosen), or a chooser over the client's list. */
   protocols?: readonly string[] | ((offered: string[]) => string | undefined);
   /** permessage-deflate: false (default), true, or parameters. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
-  /** Check origin, authentication, ... before upgrading. Return true to accept, or a refusal. */
-  verify?: (req: Http1Request) => true | Refusal | Promise<true | Refusal>;
+}
+
+/**
+ * A verify hook's acceptance with settings of its own for this connection (an app routing several
+ * WebSocket endpoints through one server): they replace the server's, and `onConnection` is called
+ * instead of the server's.
+ */
+export interface WsAccept {
+  options?: WsConnectionOptions;
+  onConnection?: (ws: WebSocket, req: Http1Request) => void;
+}
+
+/** A verify hook's answer: accept (`true`, or with per-connection settings), or refuse with an HTTP answer. */
+export type WsVerdict = true | Refusal | WsAccept;
+
+export interface WsServerOptions extends WsConnectionOptions {
+  /** Only upgrade requests for these paths (exact match); others get 404. Default: any path. */
+  paths?: readonly string[];
+  /** Check origin, authentication, ... before upgrading. Return true to accept, a refusal, or an acceptance with settings. */
+  verify?: (req: Http1Request) => WsVerdict | Promise<WsVerdict>;
   /** Bytes the client may send while `verify` runs (they are kept for the connection). Default 64 KiB. */
   maxPendingBytes?: number;
   /** A new connection, open and ready. */
@@ -33,8 +50,10 @@ export interface WsServerOptions extends WebSocketOptions {
 
 function refuse(conn: Connection, r: Refusal): void {
   const body = r.body ?? `${r.status} ${STATUS_TEXT[r.status] ?? ''}\n`;
-  let head = `HTTP/1.1 ${r.status} ${STATUS_TEXT[r.status] ?? 'Error'}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n`;
-  for (const [k, v] of Object.entries(r.headers ?? {})) head += `${k}: ${v}\r\n`;
+  const headers = r.headers ?? {};
+  const typed = Object.keys(headers).some((k) => k.toLowerCase() === 'content-type');
+  let head = `HTTP/1.1 ${r.status} ${STATUS_TEXT[r.status] ?? 'Error'}\r\nConnection: close\r\n${typed ? '' : 'Content-Type: text/plain; charset=utf-8\r\n'}Content-Length: ${Buffer.byteLength(body)}\r\n`;
+  for (const [k, v] of Object.entries(headers)) head += `${k}: ${v}\r\n`;
   conn.write(`${head}\r\n`);
   conn.write(body, 'utf8');
   conn.end();
@@ -52,7 +71,7 @@ function refuse(conn: Connection, r: Refusal): void {
  * ```
  */
 export function webSocketUpgrade(options: WsServerOptions): UpgradeHandler {
-  const deflateOpts = options.perMessageDeflate === true ? {} : options.perMessageDeflate === false ? undefined : options.perMessageDeflate;
+  const deflateOpts = deflateOf(options);
   return (req, conn, head) => {
     if (!req.get('upgrade')?.toLowerCase().split(',').some((t) => t.trim() === 'websocket')) return false;
     const path = req.path;
@@ -80,23 +99,32 @@ export function webSocketUpgrade(options: WsServerOptions): UpgradeHandler {
     conn.setTimeout('headers', 30_000); // a verify hook that never answers must not hold the socket
     runVerify(options, req, (verdict) => {
       if (conn.closed) return;
-      if (verdict !== true) {
+      if (isRefusal(verdict)) {
         refuse(conn, verdict);
         return;
       }
-      const n = negotiate(req, options, deflateOpts);
+      const o = verdict === true || verdict.options === undefined ? options : verdict.options;
+      const n = negotiate(req, o, o === options ? deflateOpts : deflateOf(o));
       conn.write(switchingProtocols(check.key, n.protocol, n.extensions));
-      const ws = new WebSocket(conn, 'server', { ...options, protocol: n.protocol, extensions: n.extensions, deflate: n.deflate });
-      options.onConnection(ws, req);
+      const ws = new WebSocket(conn, 'server', { ...o, protocol: n.protocol, extensions: n.extensions, deflate: n.deflate });
+      ((verdict !== true && verdict.onConnection) || options.onConnection)(ws, req);
       conn.setHandler(ws, pending.length === 0 ? undefined : Buffer.concat(pending));
     });
     return true;
   };
 }
 
+function isRefusal(v: WsVerdict): v is Refusal {
+  return v !== true && typeof (v as Partial<Refusal>).status === 'number';
+}
+
+function deflateOf(o: WsConnectionOptions): PerMessageDeflateOptions | undefined {
+  return o.perMessageDeflate === true ? {} : o.perMessageDeflate === false ? undefined : o.perMessageDeflate;
+}
+
 /** Runs the verify hook (sync or async), reporting a throw or rejection as a 500 refusal. */
-function runVerify(options: WsServerOptions, req: Http1Request, then: (verdict: true | Refusal) => void): void {
-  let verdict: true | Refusal | Promise<true | Refusal> = true;
+function runVerify(options: WsServerOptions, req: Http1Request, then: (verdict: WsVerdict) => void): void {
+  let verdict: WsVerdict | Promise<WsVerdict> = true;
   try {
     verdict = options.verify === undefined ? true : options.verify(req);
   } catch {
@@ -107,7 +135,7 @@ function runVerify(options: WsServerOptions, req: Http1Request, then: (verdict: 
 }
 
 /** Subprotocol and permessage-deflate negotiation (the same on HTTP/1.1 and HTTP/2). */
-function negotiate(req: Http1Request, options: WsServerOptions, deflateOpts: PerMessageDeflateOptions | undefined) {
+function negotiate(req: Http1Request, options: WsConnectionOptions, deflateOpts: PerMessageDeflateOptions | undefined) {
   const protocol = options.protocols === undefined ? undefined : selectProtocol(req.get('sec-websocket-protocol'), options.protocols);
   const negotiated = deflateOpts === undefined ? null : acceptOffer(req.get('sec-websocket-extensions'), deflateOpts);
   return {
@@ -136,7 +164,7 @@ export interface ConnectTunnel extends WsTransport {
  * ```
  */
 export function webSocketOverHttp2(options: WsServerOptions): (req: Http1Request, protocol: string, tunnel: ConnectTunnel) => boolean {
-  const deflateOpts = options.perMessageDeflate === true ? {} : options.perMessageDeflate === false ? undefined : options.perMessageDeflate;
+  const deflateOpts = deflateOf(options);
   return (req, protocol, tunnel) => {
     if (protocol !== 'websocket') return false;
     if (options.paths !== undefined && !options.paths.includes(req.path)) {
@@ -149,18 +177,19 @@ export function webSocketOverHttp2(options: WsServerOptions): (req: Http1Request
       return true;
     }
     runVerify(options, req, (verdict) => {
-      if (verdict !== true) {
+      if (isRefusal(verdict)) {
         tunnel.respond(verdict.status, verdict.headers);
         return;
       }
-      const n = negotiate(req, options, deflateOpts);
+      const o = verdict === true || verdict.options === undefined ? options : verdict.options;
+      const n = negotiate(req, o, o === options ? deflateOpts : deflateOf(o));
       const headers: Record<string, string> = {};
       if (n.protocol !== undefined) headers['sec-websocket-protocol'] = n.protocol;
       if (n.extensions !== undefined) headers['sec-websocket-extensions'] = n.extensions;
       tunnel.respond(200, headers);
-      const ws = new WebSocket(tunnel, 'server', { ...options, protocol: n.protocol, extensions: n.extensions, deflate: n.deflate });
+      const ws = new WebSocket(tunnel, 'server', { ...o, protocol: n.protocol, extensions: n.extensions, deflate: n.deflate });
       tunnel.handler = ws;
-      options.onConnection(ws, req);
+      ((verdict !== true && verdict.onConnection) || options.onConnection)(ws, req);
     });
     return true;
   };

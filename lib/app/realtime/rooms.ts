@@ -40,8 +40,8 @@ const INSTANCE_TTL_MS = 15_000;
  * @example
  * ```ts
  * const rooms = new Rooms({ redis });
- * app.ws('/chat/{room}', { open(ws, req) {
- *   const room = req.path.split('/').pop()!;
+ * app.ws('/chat/{room:slug}', { open(ws, ctx) {
+ *   const room = ctx.params.room;
  *   rooms.join(ws, room, { name: 'ann' });
  *   ws.on('message', (m) => rooms.broadcast(room, { from: 'ann', text: String(m) }));
  * } });

@@ -17,9 +17,9 @@ async function roomServer(rooms: Rooms): Promise<{ app: App; url: (room: string)
   const app = createApp();
   for (const room of ['lobby', 'other']) {
     app.ws(`/room/${room}`, {
-      open(ws, req) {
-        void rooms.join(ws, room, { ua: req.get('x-name') ?? null }).then(() => ws.send('joined'));
-        ws.on('message', (m: Buffer) => void rooms.broadcast(room, { from: req.get('x-name'), text: m.toString() }, { except: ws }));
+      open(ws, ctx) {
+        void rooms.join(ws, room, { ua: ctx.req.get('x-name') ?? null }).then(() => ws.send('joined'));
+        ws.on('message', (m: Buffer) => void rooms.broadcast(room, { from: ctx.req.get('x-name'), text: m.toString() }, { except: ws }));
       },
     });
   }
