@@ -11,7 +11,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { PgConnection } from '../db/connection.js';
 import { inTransaction, Transaction, type Db, type Queryable } from '../db/db.js';
-import { columnDdl, createTableSql, indexDdl, indexName, quote, type Table } from './table.js';
+import { addForeignKeySql, columnDdl, createTableSql, foreignKeyName, indexDdl, indexName, quote, type Table } from './table.js';
+import type { ColumnSpec } from './columns.js';
 
 export interface Migration {
   version: string;
@@ -190,13 +191,21 @@ export async function diffSchema(db: Queryable, tables: readonly Table[]): Promi
   }
   const up: string[] = [];
   const down: string[] = [];
+  // New tables first, each after the tables it references (foreign-key order); foreign keys that close a
+  // cycle are added once all its tables exist. `down` undoes in the reverse order.
+  const created = tables.filter((t) => !live.has(t.name));
+  const { order, deferred } = creationOrder(created);
+  for (const t of order) {
+    up.push(createTableSql(t, deferred));
+    down.unshift(`drop table ${quote(t.name)};`);
+  }
+  for (const spec of deferred) {
+    up.push(addForeignKeySql(spec));
+    down.unshift(`alter table ${quote(spec.table)} drop constraint ${quote(foreignKeyName(spec))};`);
+  }
   for (const t of tables) {
     const existing = live.get(t.name);
-    if (existing === undefined) {
-      up.push(createTableSql(t));
-      down.unshift(`drop table ${quote(t.name)};`);
-      continue;
-    }
+    if (existing === undefined) continue;
     for (const col of Object.values(t.columns)) {
       const s = col.spec;
       const cur = existing.get(s.column);
@@ -224,6 +233,35 @@ export async function diffSchema(db: Queryable, tables: readonly Table[]): Promi
     }
   }
   return { up, down };
+}
+
+/**
+ * The order to create `tables` in so each comes after the ones it references (depth-first topological
+ * order, declaration order among independent tables), and the foreign keys that must wait because they
+ * close a cycle (`a` → `b` → `a`): those tables are created without them, and the keys added after.
+ * References to tables outside `tables` (already in the database) and to the table itself do not order.
+ */
+export function creationOrder(tables: readonly Table[]): { order: Table[]; deferred: Set<ColumnSpec> } {
+  const byName = new Map(tables.map((t) => [t.name, t]));
+  const order: Table[] = [];
+  const deferred = new Set<ColumnSpec>();
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (t: Table): void => {
+    state.set(t.name, 'visiting');
+    for (const col of Object.values(t.columns)) {
+      const ref = col.spec.references;
+      if (ref === null) continue;
+      const target = byName.get(ref.target().spec.table);
+      if (target === undefined || target === t) continue;
+      const st = state.get(target.name);
+      if (st === 'visiting') deferred.add(col.spec); // a back edge: this key closes a cycle
+      else if (st === undefined) visit(target);
+    }
+    state.set(t.name, 'done');
+    order.push(t);
+  };
+  for (const t of tables) if (!state.has(t.name)) visit(t);
+  return { order, deferred };
 }
 
 /**

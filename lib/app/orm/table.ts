@@ -76,19 +76,31 @@ export function table<C extends Columns>(name: string, columns: C, options: { in
 
 export const quote = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
 
-/** `"id" serial primary key` and the like. */
-export function columnDdl(spec: ColumnSpec): string {
+/** `"id" serial primary key` and the like; `withReference: false` leaves out the foreign key. */
+export function columnDdl(spec: ColumnSpec, withReference = true): string {
   let s = `${quote(spec.column)} ${spec.sqlType}`;
   if (spec.primaryKey) s += ' primary key';
   else if (spec.notNull && !/serial$/.test(spec.sqlType)) s += ' not null';
   if (spec.unique) s += ' unique';
   if (spec.default !== null) s += ` default ${'sql' in spec.default ? spec.default.sql : literal(spec.default.value)}`;
-  if (spec.references !== null) {
-    const t = spec.references.target().spec;
-    s += ` references ${quote(t.table)} (${quote(t.column)})`;
-    if (spec.references.onDelete !== 'no action') s += ` on delete ${spec.references.onDelete}`;
-  }
+  if (spec.references !== null && withReference) s += ` ${referenceDdl(spec)}`;
   return s;
+}
+
+/** `references "users" ("id") on delete cascade`. */
+function referenceDdl(spec: ColumnSpec): string {
+  const t = spec.references!.target().spec;
+  return `references ${quote(t.table)} (${quote(t.column)})${spec.references!.onDelete !== 'no action' ? ` on delete ${spec.references!.onDelete}` : ''}`;
+}
+
+/** The name PostgreSQL gives a column's foreign key (`<table>_<column>_fkey`), so `down` can drop it. */
+export function foreignKeyName(spec: ColumnSpec): string {
+  return `${spec.table}_${spec.column}_fkey`;
+}
+
+/** `alter table ... add constraint ... foreign key (...) references ...`: a foreign key added after the tables exist. */
+export function addForeignKeySql(spec: ColumnSpec): string {
+  return `alter table ${quote(spec.table)} add constraint ${quote(foreignKeyName(spec))} foreign key (${quote(spec.column)}) ${referenceDdl(spec)};`;
 }
 
 /** A constant in DDL (defaults cannot be parameters): strings quoted with doubled quotes. */
@@ -108,9 +120,12 @@ export function indexDdl(t: Table, ix: IndexSpec): string {
   return `create ${ix.unique === true ? 'unique ' : ''}index ${quote(indexName(t, ix))} on ${quote(t.name)} (${ix.columns.map((c) => quote(t.sqlNames[c]!)).join(', ')})`;
 }
 
-/** `create table ...` plus its indexes. */
-export function createTableSql(t: Table): string {
-  const cols = Object.values(t.columns).map((c) => `  ${columnDdl(c.spec)}`);
+/**
+ * `create table ...` plus its indexes. Foreign keys of columns in `deferred` are left out (added after
+ * every table of a reference cycle exists).
+ */
+export function createTableSql(t: Table, deferred: ReadonlySet<ColumnSpec> = new Set()): string {
+  const cols = Object.values(t.columns).map((c) => `  ${columnDdl(c.spec, !deferred.has(c.spec))}`);
   return [`create table ${quote(t.name)} (\n${cols.join(',\n')}\n)`, ...t.indexes.map((ix) => indexDdl(t, ix))].join(';\n') + ';';
 }
 

@@ -1,11 +1,11 @@
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, sql, type Queryable } from '../../../lib/app/db/index.js';
 import {
-  belongsTo, boolean, createOrm, escapeLike, diffSchema, generateMigration, hasMany, hasOne, integer, manyToMany, Migrator, now, serial, table, text, timestamptz, type Row,
+  belongsTo, boolean, createOrm, escapeLike, diffSchema, generateMigration, hasMany, hasOne, integer, manyToMany, Migrator, now, serial, table, text, timestamptz, type AnyColumn, type Row,
 } from '../../../lib/app/orm/index.js';
 import { testDb, type TestDb } from '../db/helpers.js';
 
@@ -95,6 +95,35 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const d = await diffSchema(t.db, [notes2]);
       expect(d).toEqual({ up: ['alter table "notes" add column "pinned" boolean not null default false;'], down: ['alter table "notes" drop column "pinned";'] });
       expect((await readdir(dir)).length).toBe(1);
+    });
+
+    it('generates tables in foreign-key order whatever the declaration order, breaking cycles; up and down both apply', async () => {
+      // Module namespace order is alphabetical: the referencing tables come first here.
+      const aUsers = table('fk_users', { id: serial().primaryKey(), teamId: integer().references((): AnyColumn => zTeams.columns.id) });
+      const bNotes = table('fk_notes', { id: serial().primaryKey(), ownerId: integer().notNull().references((): AnyColumn => aUsers.columns.id, { onDelete: 'cascade' }), parentId: integer().references((): AnyColumn => bNotes.columns.id) });
+      const zTeams = table('fk_teams', { id: serial().primaryKey(), captainId: integer().references((): AnyColumn => aUsers.columns.id) }); // users ↔ teams: a cycle
+      const cDir = await mkdtemp(join(tmpdir(), 'covet-fk-'));
+      try {
+        const path = await generateMigration(t.db, [bNotes, aUsers, zTeams], cDir, 'fk_order');
+        const text = await readFile(path!, 'utf8');
+        const at = (needle: string) => text.indexOf(needle);
+        // Each table after what it references; the cycle's closing key added after both exist.
+        expect(at('create table "fk_teams"')).toBeLessThan(at('create table "fk_users"'));
+        expect(at('create table "fk_users"')).toBeLessThan(at('create table "fk_notes"'));
+        expect(text).toMatch(/alter table "fk_teams" add constraint "fk_teams_captain_id_fkey" foreign key \("captain_id"\) references "fk_users" \("id"\);/);
+        // A version of its own: the migration above was generated in the same second into this database.
+        await rename(path!, join(cDir, '29991231000000_fk_order.sql'));
+        const m = new Migrator(t.db, cDir);
+        expect(await m.up()).toHaveLength(1);
+        await t.db.sql`insert into fk_users (id) values (1)`;
+        await t.db.sql`insert into fk_teams (id, captain_id) values (1, 1)`;
+        await expect(t.db.sql`insert into fk_teams (id, captain_id) values (2, 99)`).rejects.toMatchObject({ code: '23503' });
+        expect(await diffSchema(t.db, [bNotes, aUsers, zTeams])).toEqual({ up: [], down: [] });
+        expect(await m.down()).toHaveLength(1);
+        expect((await t.db.sql`select to_regclass('fk_users') as a, to_regclass('fk_teams') as b, to_regclass('fk_notes') as c`)[0]).toEqual({ a: null, b: null, c: null });
+      } finally {
+        await rm(cDir, { recursive: true, force: true });
+      }
     });
 
     it('inserts, upserts, updates and deletes with typed rows', async () => {
