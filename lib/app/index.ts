@@ -1,8 +1,9 @@
 /**
- * `covet/app` (first cut): the application core — routes with TypeBox schemas (validation, inferred
- * types, OpenAPI 3.1), middleware, groups, WebSocket routes, problem+json errors, `inject`, and one
- * `listen` for HTTP/1.1 + HTTP/2. The docs page, built-in middleware and the services are still to come
- * (see the issue "lib/app").
+ * `covet/app`: the framework — routes with typed params and TypeBox schemas (validation with defaults and
+ * formats, inferred types, response checks, OpenAPI 3.1 with Swagger UI), onion middleware and lifecycle
+ * hooks, dependencies (auth among them), groups, WebSocket routes, problem+json errors, logging, `inject`
+ * and `testClient`, and one `listen` for HTTP/1.1 + HTTP/2. The services are subpaths: `covet/app/db`,
+ * `covet/app/orm`, `covet/app/auth`, `covet/app/cache`, `covet/app/realtime`.
  * @module
  */
 export { App, createApp, type Handler, type Hooks, type Middleware, type AppOptions, type ListenOptions, type WsRouteHandlers, type RouteOptions, type RouteEntry } from './app.js';
