@@ -4,13 +4,15 @@
 // NODE=24 (a release line, installed by scripts/node-line.sh) or NODE=/path/to/node runs the benches
 // on that Node: its sections go to bench/results/node-<line>/, its ratios join the table by Node line.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDir, log, machine, root } from './lib.mjs';
 
-if (process.env.NODE && !process.env.BENCH_LINE) {
-  const want = process.env.NODE;
-  const bin = /^\d+$/.test(want) ? execFileSync(join(root, 'scripts', 'node-line.sh'), [want], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim() : want;
+// npm itself sets NODE to the node running it: that one is this process, not another line.
+const asked = process.env.NODE;
+const other = asked && !process.env.BENCH_LINE ? (/^\d+$/.test(asked) ? execFileSync(join(root, 'scripts', 'node-line.sh'), [asked], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim() : asked) : null;
+if (other !== null && realpathSync(other) !== realpathSync(process.execPath)) {
+  const bin = other;
   const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
   log(`running the benches on Node ${version} (${bin})`);
   const r = spawnSync(bin, [process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, BENCH_LINE: version } });
