@@ -114,7 +114,7 @@ export const nodeLine = Number(process.versions.node.split('.')[0]);
 
 /**
  * Where this run's sections go: bench/results/ for a run on the default Node, bench/results/node-<line>/
- * for one asked for with `NODE=` (bench/run.mjs sets BENCH_LINE then), so RESULTS.md keeps its main tables
+ * for one asked for with `BENCH_NODE=` (bench/run.mjs sets BENCH_LINE then), so RESULTS.md keeps its main tables
  * from one line and shows the others' ratios side by side.
  */
 export const resultsDir = process.env.BENCH_LINE ? join(benchDir, 'results', `node-${nodeLine}`) : join(benchDir, 'results');

@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // `npm run bench`: runs every bench (BENCH=name1,name2 to choose) and assembles bench/RESULTS.md from
 // the sections in bench/results/ (sections of benches not run this time are kept from earlier runs).
-// NODE=24 (a release line, installed by scripts/node-line.sh) or NODE=/path/to/node runs the benches
-// on that Node: its sections go to bench/results/node-<line>/, its ratios join the table by Node line.
+// BENCH_NODE=24 (a release line, installed by scripts/node-line.sh) or BENCH_NODE=/path/to/node runs the
+// benches on that Node: its sections go to bench/results/node-<line>/, its ratios join the table by Node
+// line. (Not NODE=: npm sets NODE to the node running npm itself, for every script it runs.)
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchDir, log, machine, root } from './lib.mjs';
 
-// npm itself sets NODE to the node running it: that one is this process, not another line.
-const asked = process.env.NODE;
+const asked = process.env.BENCH_NODE;
 const other = asked && !process.env.BENCH_LINE ? (/^\d+$/.test(asked) ? execFileSync(join(root, 'scripts', 'node-line.sh'), [asked], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim() : asked) : null;
 if (other !== null && realpathSync(other) !== realpathSync(process.execPath)) {
   const bin = other;
@@ -83,7 +83,7 @@ function linesTable() {
   const dates = lines.map((l) => `Node ${l.node}: ${[...new Set(Object.entries(l).filter(([k]) => k !== 'node').map(([, v]) => v.date))].join(', ')}`).join('; ');
   return (
     `## Ratios by Node line\n\n` +
-    `The headline ratios of the load benches, each measured against its peers in the same run on that Node (\`NODE=24 npm run bench\`; ` +
+    `The headline ratios of the load benches, each measured against its peers in the same run on that Node (\`BENCH_NODE=24 npm run bench\`; ` +
     `full tables of a line other than ${first.node}'s: bench/results/node-<line>/). "change" compares the last line with the first; ` +
     `changes over 10% are in bold and discussed below the table when known. Runs: ${dates}.\n\n` +
     `| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n\n` +

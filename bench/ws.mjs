@@ -43,7 +43,7 @@ function openRaw(port, deflate, onFrames) {
  * counted from byte counts (no parsing), and each read is answered with one write carrying as many frames
  * as it completed (keeping exactly `inflight` messages outstanding per connection).
  */
-async function echoLoad(port, { size, inflight, deflate, connections = 64, seconds = SECONDS }) {
+export async function echoLoad(port, { size, inflight, deflate, connections = 64, seconds = SECONDS }) {
   const binary = size > 100;
   let payload = binary ? Buffer.alloc(size, 0x5a) : Buffer.from('x'.repeat(size));
   if (deflate) {

@@ -95,7 +95,11 @@ interface RouteHooks {
  * negotiation and limits (subprotocols, permessage-deflate, message size...) apply to its connections.
  */
 export interface WsRouteHandlers<P extends string = string, S extends RouteSchema = RouteSchema> extends WsConnectionOptions, Pick<RouteOptions<S>, 'deps' | 'requires' | 'schema' | 'summary' | 'description' | 'tags' | 'hide'> {
-  /** A client connected to this route (after the handshake); `ctx` is the upgrade request's context (params, state the deps set). */
+  /**
+   * A client connected to this route (after the handshake); `ctx` is the upgrade request's context: its
+   * params, and what the deps set (`ctx.state`, `ctx.use` of the same deps). The upgrade request is over
+   * once the socket is handed on, so deps' cleanups have run by then.
+   */
   open(ws: WebSocket, ctx: Context<SchemaTypes<S, P>['params'], SchemaTypes<S, P>['query']>): void;
 }
 

@@ -1,30 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Connection, Server, type ConnectionHandler } from '../../lib/net/index.js';
-
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close({ graceMs: 100 })));
-});
-
-/** A server whose connections are handed to `onConn`; returns a connected client. */
-async function setup(onConn: (conn: Connection) => void, handler: Partial<ConnectionHandler> = {}): Promise<net.Socket> {
-  const s = new Server({
-    onConnection: (conn) => {
-      onConn(conn);
-      return { onData() {}, ...handler };
-    },
-  });
-  servers.push(s);
-  const addr = (await s.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo;
-  const client = net.connect(addr.port, '127.0.0.1');
-  await once(client, 'connect');
-  return client;
-}
-
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+import { describe, expect, it } from 'vitest';
+import type { Connection } from '../../lib/net/index.js';
+import { hashingReader, setup, tick } from './helpers.js';
 
 describe('direct writes', () => {
   it('bypass socket.write once learned: only the first write goes through the stream', async () => {
@@ -82,16 +61,11 @@ describe('direct writes', () => {
     }
     expect(conn.writeBlocked).toBe(true);
     expect(conn.bufferedAmount).toBeGreaterThan(0);
-    const got = createHash('sha256');
-    let received = 0;
-    client.on('data', (d: Buffer) => {
-      got.update(d);
-      received += d.length;
-    });
+    const reader = hashingReader(client);
     client.resume();
     while (conn.writeBlocked) await tick();
     expect(drains).toBe(1);
-    while (received < bytes) await tick();
+    while (reader.received() < bytes) await tick();
     // Blocked again, now alternating turns of one single write and of a corked batch (which goes through
     // the stream and waits there behind its earlier batch): a single write must not overtake it.
     client.pause();
@@ -109,8 +83,8 @@ describe('direct writes', () => {
     while (conn.writeBlocked) await tick();
     expect(drains).toBe(2);
     send('after\n'); // unblocked: single writes go direct again, after everything queued before them
-    while (received < bytes) await tick();
-    expect(got.digest('hex')).toBe(sent.digest('hex'));
+    while (reader.received() < bytes) await tick();
+    expect(reader.digest()).toBe(sent.digest('hex'));
     client.destroy();
   });
 

@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { once } from 'node:events';
-import { afterEach, describe, expect, it } from 'vitest';
-import { Connection, Server, directWriteMode, sharedReadAvailable } from '../../lib/net/index.js';
+import { describe, expect, it } from 'vitest';
+import { directWriteMode, sharedReadAvailable, type Connection } from '../../lib/net/index.js';
+import { hashingReader, setup, tick } from './helpers.js';
 
 // The read and write fast paths lean on Node internals that differ between release lines; CI runs this
 // file on every line we support, so each line proves which path it takes.
@@ -10,22 +10,6 @@ const major = Number(process.versions.node.split('.')[0]);
 
 /** The direct-write convention each supported line has (lib/net/direct-write.ts). */
 const EXPECTED_WRITE: Record<number, 'request' | 'returned'> = { 20: 'request', 22: 'request', 24: 'returned', 26: 'returned' };
-
-const servers: Server[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close({ graceMs: 100 })));
-});
-
-const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
-
-async function serve(onConn: (c: Connection) => void, extra: { highWaterMark?: number; lowWaterMark?: number } = {}): Promise<net.Socket> {
-  const s = new Server({ onConnection: (c) => (onConn(c), { onData() {} }), ...extra });
-  servers.push(s);
-  const addr = (await s.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo;
-  const client = net.connect(addr.port, '127.0.0.1');
-  await once(client, 'connect');
-  return client;
-}
 
 describe(`fast paths on Node ${process.versions.node}`, () => {
   it('accepted TCP sockets read into the shared buffer', () => {
@@ -35,7 +19,7 @@ describe(`fast paths on Node ${process.versions.node}`, () => {
 
   it('single writes take the direct path with this line’s calling convention', async () => {
     let conn!: Connection;
-    const client = await serve((c) => (conn = c));
+    const client = await setup((c) => (conn = c));
     while (conn === undefined) await tick();
     let got = '';
     client.on('data', (d: Buffer) => void (got += d.toString('latin1')));
@@ -66,11 +50,7 @@ describe('backpressure resumes whatever the stream’s own high-water mark', () 
   it('a connection blocked by corked stream batches unblocks and delivers every byte', async () => {
     let conn!: Connection;
     let drains = 0;
-    const s = new Server({ onConnection: (c) => ((conn = c), { onData() {}, onDrain: () => void drains++ }), highWaterMark: 4096, lowWaterMark: 1024 });
-    servers.push(s);
-    const addr = (await s.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo;
-    const client = net.connect(addr.port, '127.0.0.1');
-    await once(client, 'connect');
+    const client = await setup((c) => (conn = c), { onDrain: () => void drains++ }, { highWaterMark: 4096, lowWaterMark: 1024 });
     while (conn === undefined) await tick();
     client.pause();
     const sent = createHash('sha256');
@@ -86,20 +66,15 @@ describe('backpressure resumes whatever the stream’s own high-water mark', () 
     }
     expect(conn.writeBlocked).toBe(true);
     expect(conn.socket.writableLength).toBeLessThan(conn.socket.writableHighWaterMark);
-    const got = createHash('sha256');
-    let received = 0;
-    client.on('data', (d: Buffer) => {
-      got.update(d);
-      received += d.length;
-    });
+    const reader = hashingReader(client);
     client.resume();
     const deadline = Date.now() + 10_000;
     while (conn.writeBlocked && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
     expect(conn.writeBlocked, 'still blocked after the peer read everything').toBe(false);
     expect(drains).toBe(1);
     expect(conn.socket.isPaused()).toBe(false);
-    while (received < bytes) await tick();
-    expect(got.digest('hex')).toBe(sent.digest('hex'));
+    while (reader.received() < bytes) await tick();
+    expect(reader.digest()).toBe(sent.digest('hex'));
     client.destroy();
   });
 });
