@@ -311,12 +311,17 @@ export class App {
   route<P extends string, S extends RouteSchema = RouteSchema>(method: string | string[], path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
     const opts = typeof options === 'function' ? {} : options;
     const h = (typeof options === 'function' ? options : handler!) as Handler;
-    const where = `${Array.isArray(method) ? method.join(',') : method} ${this.#prefix}${path}`;
+    const compiled = this.#prepare(`${Array.isArray(method) ? method.join(',') : method} ${this.#prefix}${path}`, path, opts as RouteOptions);
+    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled, checkResponse: this.#checkResponses && compiled?.response != null, status: successStatus(opts) });
+    return this;
+  }
+
+  /** What HTTP and WebSocket routes share when added: the schema compiled, and mistakes refused now. */
+  #prepare(where: string, path: string, opts: RouteOptions): CompiledSchema | null {
     const compiled = opts.schema === undefined ? null : compileSchema(opts.schema, where);
     if (opts.requires !== undefined && this.config.authorize === undefined) throw new Error(`${where}: a route with "requires" needs createApp({ authorize }) (e.g. rbac(...).authorize)`);
-    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled, checkResponse: this.#checkResponses && compiled?.response != null, status: successStatus(opts) });
     if (opts.schema?.params !== undefined) checkParamsSchema(opts.schema.params, `${this.#prefix}${path}`, where);
-    return this;
+    return compiled;
   }
 
   get<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
@@ -372,12 +377,10 @@ export class App {
   ws<P extends string, S extends RouteSchema = RouteSchema>(path: P, handlers: WsRouteHandlers<P, S>): this {
     const h = handlers as unknown as WsRouteHandlers;
     const where = `WS ${this.#prefix}${path}`;
-    const compiled = h.schema === undefined ? null : compileSchema(h.schema, where);
-    if (h.requires !== undefined && this.config.authorize === undefined) throw new Error(`${where}: a route with "requires" needs createApp({ authorize }) (e.g. rbac(...).authorize)`);
     if (h.schema?.body !== undefined) throw new SchemaError(`${where}: an upgrade request has no body to validate`);
     const options: RouteOptions = { ...(h.deps === undefined ? {} : { deps: h.deps }), ...(h.requires === undefined ? {} : { requires: h.requires }), ...(h.schema === undefined ? {} : { schema: h.schema }) };
+    const compiled = this.#prepare(where, path, options);
     this.wsRouter.add('GET', path, { handler: acceptUpgrade, middleware: [...this.#middleware], hooks: this.#hooks, options, compiled, checkResponse: false, status: 200, ws: h });
-    if (h.schema?.params !== undefined) checkParamsSchema(h.schema.params, `${this.#prefix}${path}`, where);
     return this;
   }
 
