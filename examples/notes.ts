@@ -14,7 +14,7 @@
  */
 import { join } from 'node:path';
 import { accessLog, createApp, health, HttpError, metrics, securityHeaders, Type } from '../lib/app/index.js';
-import { createDb, PgError } from '../lib/app/db/index.js';
+import { createDb } from '../lib/app/db/index.js';
 import { createOrm, escapeLike, Migrator } from '../lib/app/orm/index.js';
 import { MemoryLimiter, rateLimit, RedisLimiter, type Limiter } from '../lib/app/auth/index.js';
 import { Cache, MemoryBackend, TwoLevelBackend } from '../lib/app/cache/index.js';
@@ -59,16 +59,8 @@ app.use(accessLog());
 app.use(securityHeaders());
 // 300 requests a minute per client address (RateLimit-* headers; 429 with Retry-After past it).
 app.use(rateLimit({ limiter }));
-// A unique email taken twice is a 409, not a 500.
-app.use(async (_ctx, next) => {
-  try {
-    await next();
-  } catch (err) {
-    if (err instanceof PgError && err.code === '23505') throw new HttpError(409, { detail: err.detail ?? err.message });
-    if (err instanceof PgError && err.code === '23503') throw new HttpError(422, { detail: err.detail ?? err.message });
-    throw err;
-  }
-});
+// A unique email taken twice is a 409 and a note for a user who does not exist a 422: database errors
+// caused by the client's data answer 4xx by themselves (PgError.status).
 
 app.get('/', () => ({ name: 'covet example', database: db.kind, endpoints: ['/users', '/users/{id}', '/notes', '/notes/{id}', '/events', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
 // Liveness at /health; readiness at /ready checks the database (a real query, with a timeout).

@@ -33,6 +33,18 @@ export class PgError extends Error {
     this.constraint = fields.constraint;
     this.query = query;
   }
+
+  /**
+   * The HTTP answer when this error reaches the app unhandled: the data the client sent does not fit
+   * (class 22 data exceptions — out of range, bad syntax, NUL in text — and not-null, foreign-key and
+   * check violations) is 422, a unique violation 409; anything else stays a server error (undefined).
+   */
+  get status(): number | undefined {
+    const c = this.code;
+    if (c === '23505') return 409;
+    if (c.startsWith('22') || c === '23502' || c === '23503' || c === '23514') return 422;
+    return undefined;
+  }
 }
 
 /** The connection failed or closed; queries in flight on it get this. */

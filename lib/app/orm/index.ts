@@ -11,3 +11,4 @@ export { belongsTo, hasMany, hasOne, manyToMany, type Relation, type BelongsTo, 
 export { Repository, tableTag, type QueryCache, type FindOptions, type OrderBy, type Direction, type Aggregates, type ConflictOptions, type RelationWhere, type WithResult, type Relations } from './repository.js';
 export { createOrm, type Orm, type Schema } from './orm.js';
 export { Migrator, loadMigrations, diffSchema, generateMigration, type Migration, type MigrationStatus, type SchemaDiff } from './migrate.js';
+export { OrmError } from './errors.js';

@@ -47,8 +47,11 @@ export type Orm<S extends Schema> = Repos<S> & {
  */
 export function createOrm<S extends Schema>(db: Queryable, schema: S, options: { cache?: QueryCache } = {}): Orm<S> {
   const byTable = new Map<Table, Relations>();
-  for (const [name, t] of Object.entries(schema.tables)) byTable.set(t, schema.relations?.[name] ?? {});
-  const registry: RelationRegistry = { relationsOf: (t) => byTable.get(t) ?? {}, cache: options.cache };
+  // Relations by name without a prototype: a filter key `constructor` is not a relation.
+  const noProto = (r: object | undefined): Relations => Object.assign(Object.create(null) as Relations, r);
+  for (const [name, t] of Object.entries(schema.tables)) byTable.set(t, noProto(schema.relations?.[name]));
+  const none = noProto(undefined);
+  const registry: RelationRegistry = { relationsOf: (t) => byTable.get(t) ?? none, cache: options.cache };
   const build = (exec: Queryable): Orm<S> => {
     const orm: Record<string, unknown> = {
       db: exec,

@@ -8,6 +8,7 @@ import { Sql, sql } from '../db/sql.js';
 import type { Relation } from './relations.js';
 import { quote, selectList, type Insert, type Row, type Table } from './table.js';
 import { compileWhere, type Where } from './where.js';
+import { unknownName } from './errors.js';
 
 export type Direction = 'asc' | 'desc';
 export type OrderBy<T extends Table> = Partial<Record<keyof Row<T> & string, Direction>> | ReadonlyArray<Partial<Record<keyof Row<T> & string, Direction>>>;
@@ -131,7 +132,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
   selectSql(options: FindOptions<T, R> = {}): Sql {
     const t = this.table;
     const a = 't0'; // fixed aliases keep the statement text stable, so it is prepared once
-    for (const k of options.select ?? []) if (t.sqlNames[k] === undefined) throw new Error(`${t.name} has no column "${k}"`);
+    for (const k of options.select ?? []) if (t.sqlNames[k] === undefined) throw unknownName(t, k);
     let where = this.#where(a, options.where as Record<string, unknown> | undefined);
     const order = normalizeOrder(t, options.orderBy);
     if (options.after !== undefined) where = sql`${where} and ${keyset(t, a, order, options.after as Record<string, unknown>)}`;
@@ -157,7 +158,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     const a = 'g';
     const col = (k: string): string => {
       const c = t.sqlNames[k];
-      if (c === undefined) throw new Error(`${t.name} has no column "${k}"`);
+      if (c === undefined) throw unknownName(t, k);
       return `${a}.${quote(c)}`;
     };
     const items: string[] = (options.groupBy ?? []).map((k) => `${col(k)} as ${quote(k)}`);
@@ -184,7 +185,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     const list = (Array.isArray(values) ? values : [values]) as Record<string, unknown>[];
     if (list.length === 0) return [];
     const keys = [...new Set(list.flatMap((v) => Object.keys(v).filter((k) => v[k] !== undefined)))];
-    for (const k of keys) if (t.sqlNames[k] === undefined) throw new Error(`${t.name} has no column "${k}"`);
+    for (const k of keys) if (t.sqlNames[k] === undefined) throw unknownName(t, k);
     const cols = sql.unsafe(keys.map((k) => quote(t.sqlNames[k]!)).join(', '));
     // A key missing from one row of a batch takes the column default there.
     const rows = list.map((v) => sql`(${sql.join(keys.map((k) => (v[k] === undefined ? sql`default` : v[k])))})`);
@@ -213,7 +214,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     if (entries.length === 0) throw new Error('update with nothing to set');
     const assigns = entries.map(([k, v]) => {
       const c = t.sqlNames[k];
-      if (c === undefined) throw new Error(`${t.name} has no column "${k}"`);
+      if (c === undefined) throw unknownName(t, k);
       return sql`${sql.unsafe(quote(c))} = ${v}`;
     });
     const a = quote(t.name);
@@ -281,7 +282,7 @@ function normalizeOrder(t: Table, orderBy: OrderBy<Table> | undefined): Array<[s
   const out: Array<[string, Direction]> = [];
   for (const o of list) {
     for (const [k, d] of Object.entries(o as Record<string, Direction>)) {
-      if (t.sqlNames[k] === undefined) throw new Error(`${t.name} has no column "${k}"`);
+      if (t.sqlNames[k] === undefined) throw unknownName(t, k);
       if (d !== 'asc' && d !== 'desc') throw new Error(`order direction must be asc or desc, got ${String(d)}`);
       out.push([k, d]);
     }

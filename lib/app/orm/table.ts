@@ -58,8 +58,9 @@ export const snakeCase = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c
  * ```
  */
 export function table<C extends Columns>(name: string, columns: C, options: { indexes?: readonly IndexSpec<keyof C & string>[] } = {}): Table<C> {
-  const bound = {} as Record<string, AnyColumn>;
-  const sqlNames = {} as Record<string, string>;
+  // No prototype: a key such as `__proto__` or `constructor` (from a request body) finds no column.
+  const bound = Object.create(null) as Record<string, AnyColumn>;
+  const sqlNames = Object.create(null) as Record<string, string>;
   let primaryKey: string | undefined;
   for (const [key, col] of Object.entries(columns)) {
     const column = snakeCase(key);

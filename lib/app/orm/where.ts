@@ -5,6 +5,7 @@
  */
 import { Sql, sql } from '../db/sql.js';
 import { quote, type Row, type Table } from './table.js';
+import { OrmError, shownName, unknownName } from './errors.js';
 
 export interface Comparison<V> {
   eq?: V | null;
@@ -36,7 +37,8 @@ export type Where<T extends Table> = {
 /** A relation filter (semi-join) is compiled by the repository, which knows the relations. */
 export type RelationFilter = (alias: string) => Sql;
 
-const OPS: Record<string, string> = { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', like: 'like', ilike: 'ilike' };
+// No prototype: an operator named `__proto__` or `constructor` (from a request) is just unknown.
+const OPS: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', like: 'like', ilike: 'ilike' });
 
 /**
  * Compiles `where` for the table aliased `alias`. `related` handles keys naming relations.
@@ -62,7 +64,7 @@ export function compileWhere(t: Table, alias: string, where: Record<string, unkn
     const col = t.sqlNames[key];
     if (col === undefined) {
       const r = related?.(key, cond);
-      if (r === undefined) throw new Error(`${t.name} has no column or relation "${key}"`);
+      if (r === undefined) throw unknownName(t, key, 'column or relation');
       parts.push(r);
       continue;
     }
@@ -80,7 +82,7 @@ export function compileWhere(t: Table, alias: string, where: Record<string, unkn
         } else if ((op === 'eq' || op === 'ne') && v === null) parts.push(op === 'eq' ? sql`${ref} is null` : sql`${ref} is not null`);
         else {
           const o = OPS[op];
-          if (o === undefined) throw new Error(`unknown operator "${op}" on ${t.name}.${key}`);
+          if (o === undefined) throw new OrmError(`unknown operator ${shownName(op)} on ${t.name}.${key}`);
           parts.push(sql`${ref} ${sql.unsafe(o)} ${v}`);
         }
       }
