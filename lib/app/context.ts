@@ -49,10 +49,21 @@ export function processLogger(): Logger {
 const DEFAULT_CONFIG: ContextConfig = { cookieSecrets: [], trusted: () => false, logger: processLogger };
 const PLAUSIBLE_ID = /^[\w.:-]{1,128}$/;
 
-/** A query string or urlencoded form as a record inheriting no keys; repeated keys give arrays. */
-export function parseUrlEncoded(text: string): Record<string, string | string[]> {
+/** Most parameters a query string or urlencoded form may carry (as body-parser's `parameterLimit`). */
+export const MAX_PARAMS = 1000;
+
+/**
+ * A query string or urlencoded form as a record inheriting no keys; repeated keys give arrays. More than
+ * `maxParams` parameters is refused with `status` (an attacker's 100,000-pair form must cost no more
+ * than a normal one: the pairs are counted before any is decoded).
+ */
+export function parseUrlEncoded(text: string, maxParams = MAX_PARAMS, status = 400): Record<string, string | string[]> {
   const q = emptyRecord<string | string[]>();
   if (text === '') return q;
+  let pairs = 1;
+  for (let i = text.indexOf('&'); i !== -1; i = text.indexOf('&', i + 1)) {
+    if (++pairs > maxParams) throw answerError(status, { detail: `more than ${maxParams} parameters` });
+  }
   // Plain ASCII pairs (no escapes, no '+') are split by hand; anything else goes through
   // URLSearchParams, which decodes exactly as browsers encode (WHATWG URL).
   if (/[%+]/.test(text)) {
@@ -76,7 +87,9 @@ export function parseUrlEncoded(text: string): Record<string, string | string[]>
 
 function add(q: Record<string, string | string[]>, k: string, v: string): void {
   const prev = q[k];
-  q[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+  if (prev === undefined) q[k] = v;
+  else if (Array.isArray(prev)) prev.push(v); // in place: copying made repeated keys quadratic
+  else q[k] = [prev, v];
 }
 
 /**
@@ -181,7 +194,7 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
    * than `limit` bytes (default 1 MiB) with a 413.
    */
   async form(limit?: number): Promise<Record<string, string | string[]>> {
-    return parseUrlEncoded(await this.req.text(limit));
+    return parseUrlEncoded(await this.req.text(limit), MAX_PARAMS, 413);
   }
 
   /**
