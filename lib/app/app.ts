@@ -244,14 +244,15 @@ export class App {
             let doc: Record<string, unknown> | null = null;
             let json: string | null = null;
             let yaml: string | null = null;
+            const document = (): Record<string, unknown> => (doc ??= buildOpenApi(this.router.routes(), oa.info));
             const path = oa.path ?? '/openapi.json';
             this.get(path, { hide: true }, (ctx) => {
-              json ??= JSON.stringify((doc ??= buildOpenApi(this.router.routes(), oa.info)));
+              json ??= JSON.stringify(document());
               ctx.res.setHeader('content-type', 'application/json; charset=utf-8');
               ctx.res.end(json);
             });
             this.get(path.replace(/\.json$/, '') + '.yaml', { hide: true }, (ctx) => {
-              yaml ??= toYaml((doc ??= buildOpenApi(this.router.routes(), oa.info)));
+              yaml ??= toYaml(document());
               ctx.res.setHeader('content-type', 'application/yaml; charset=utf-8');
               ctx.res.end(yaml);
             });

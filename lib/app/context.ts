@@ -49,6 +49,11 @@ export function processLogger(): Logger {
 const DEFAULT_CONFIG: ContextConfig = { cookieSecrets: [], trusted: () => false, logger: processLogger };
 const PLAUSIBLE_ID = /^[\w.:-]{1,128}$/;
 
+/** A client-given request id if it is a plausible one (`[A-Za-z0-9_.:-]{1,128}`), else a fresh UUID. */
+export function requestIdFrom(given: string | undefined): string {
+  return given !== undefined && PLAUSIBLE_ID.test(given) ? given : randomUUID();
+}
+
 /** Most parameters a query string or urlencoded form may carry (as body-parser's `parameterLimit`). */
 export const MAX_PARAMS = 1000;
 
@@ -156,10 +161,7 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
    */
   get requestId(): string {
     const st = this.state;
-    if (typeof st.requestId !== 'string') {
-      const given = this.req.get('x-request-id');
-      st.requestId = given !== undefined && PLAUSIBLE_ID.test(given) ? given : randomUUID();
-    }
+    if (typeof st.requestId !== 'string') st.requestId = requestIdFrom(this.req.get('x-request-id'));
     return st.requestId as string;
   }
 

@@ -59,29 +59,21 @@ function openApiPath(pattern: string): { path: string; params: Array<{ name: str
 }
 
 /**
- * A request schema as clients see it: a property with a `default` is not required of them (the server
- * fills it in before validation), at any depth. The route keeps the original for validation.
+ * Copies a schema for the document: every sub-schema with an `$id` moves into `components.schemas`,
+ * leaving a `$ref` in its place. `requested`: a request schema as clients see it — a property with a
+ * `default` is not required of them (the server fills it in before validating), at any depth.
  */
-function asRequested(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(asRequested);
-  if (typeof schema !== 'object' || schema === null) return schema;
-  const out: Json = {};
-  for (const [k, v] of Object.entries(schema)) out[k] = k === 'default' || k === 'examples' || k === 'const' ? v : asRequested(v);
-  const props = (schema as { properties?: Record<string, Json> }).properties;
-  const required = (schema as { required?: unknown }).required;
-  if (props !== undefined && Array.isArray(required)) out.required = required.filter((n: string) => !('default' in (props[n] ?? {})));
-  return out;
-}
-
-/** Moves every sub-schema with an `$id` into `components.schemas`, leaving a `$ref` in its place. */
 class Components {
   readonly schemas: Record<string, unknown> = {};
   readonly securitySchemes: Record<string, unknown> = {};
-  ref(schema: unknown): unknown {
-    if (Array.isArray(schema)) return schema.map((s) => this.ref(s));
+  ref(schema: unknown, requested = false): unknown {
+    if (Array.isArray(schema)) return schema.map((s) => this.ref(s, requested));
     if (typeof schema !== 'object' || schema === null) return schema;
     const out: Json = {};
-    for (const [k, v] of Object.entries(schema)) out[k] = k === 'default' || k === 'examples' || k === 'const' ? v : this.ref(v);
+    for (const [k, v] of Object.entries(schema)) out[k] = k === 'default' || k === 'examples' || k === 'const' ? v : this.ref(v, requested);
+    const props = (schema as { properties?: Record<string, Json> }).properties;
+    const required = (schema as { required?: unknown }).required;
+    if (requested && props !== undefined && Array.isArray(required)) out.required = required.filter((n: string) => !('default' in (props[n] ?? {})));
     const id = (schema as { $id?: unknown }).$id;
     if (typeof id !== 'string' || !/^[A-Za-z0-9._-]+$/.test(id)) return out;
     delete out.$id;
@@ -159,11 +151,11 @@ export function buildOpenApi(routes: Array<RouteInfo<RouteEntry>>, info: { title
     if (Object.keys(requirement).length > 0) op.security = [requirement];
     const content: Json = {};
     if (schema.body !== undefined) {
-      const body = c.ref(asRequested(schema.body));
+      const body = c.ref(schema.body, true);
       content['application/json'] = { schema: body };
       content['application/x-www-form-urlencoded'] = { schema: body };
     }
-    if (schema.multipart !== undefined) content['multipart/form-data'] = { schema: c.ref(asRequested(schema.multipart)) };
+    if (schema.multipart !== undefined) content['multipart/form-data'] = { schema: c.ref(schema.multipart, true) };
     if (Object.keys(content).length > 0) op.requestBody = { required: true, content };
     (paths[path] ??= {})[r.method.toLowerCase()] = op;
   }

@@ -3,8 +3,7 @@
  * is a plausible ID, else a fresh UUID), echoed in the response and kept at `ctx.state.requestId`; when
  * the response finishes one JSON line is written through pino with the route pattern, status and time.
  */
-import { randomUUID } from 'node:crypto';
-import type { Logger } from '../context.js';
+import { requestIdFrom, type Logger } from '../context.js';
 import type { Middleware } from '../app.js';
 
 export interface AccessLogOptions {
@@ -17,8 +16,6 @@ export interface AccessLogOptions {
   /** Log level for 5xx answers (`error`), 4xx (`warn`) and the rest (`info`) — override to log all at one level. */
   level?: 'info' | 'debug';
 }
-
-const PLAUSIBLE_ID = /^[\w.:-]{1,128}$/;
 
 /**
  * @example
@@ -33,8 +30,7 @@ export function accessLog(options: AccessLogOptions = {}): Middleware {
   const trust = options.trustClientId ?? true;
   const base = options.level ?? 'info';
   return async (ctx, next) => {
-    const given = trust ? ctx.req.get(header) : undefined;
-    const id = given !== undefined && PLAUSIBLE_ID.test(given) ? given : randomUUID();
+    const id = requestIdFrom(trust ? ctx.req.get(header) : undefined);
     ctx.state.requestId = id;
     ctx.res.setHeader(header, id);
     const t0 = performance.now();

@@ -45,7 +45,7 @@ export type HeaderField = [name: string, value: string, sensitive?: boolean];
 const BAD_NAME = /^$|[^!#$%&'*+\-.^_`|~0-9a-z:]|.:/;
 const BAD_VALUE = /[\0\r\n]/;
 
-function fieldProblem(name: string, _value: string): string {
+function fieldProblem(name: string): string {
   return BAD_NAME.test(name) ? `invalid field name ${JSON.stringify(name.slice(0, 64))}` : `NUL, CR or LF in the value of ${name}`;
 }
 
@@ -95,7 +95,7 @@ export class HpackDecoder {
           const d = this.#dynamicIndex(idx);
           name = this.table.nameAt(d);
           value = this.table.valueAt(d);
-          if (this.table.invalidCount > 0 && this.table.invalidAt(d)) this.invalid ??= fieldProblem(name, value);
+          if (this.table.invalidCount > 0 && this.table.invalidAt(d)) this.invalid ??= fieldProblem(name);
         }
       } else if ((b & 0xe0) === 0x20) {
         // §6.3 Dynamic Table Size Update: only before the first field of a block (§4.2).
@@ -121,7 +121,7 @@ export class HpackDecoder {
         }
         value = this.#string(buf);
         const invalid = nameInvalid || BAD_VALUE.test(value);
-        if (invalid) this.invalid ??= fieldProblem(name, value);
+        if (invalid) this.invalid ??= fieldProblem(name);
         if (indexing) this.table.add(name, value, invalid);
       }
       fieldsSeen = true;
