@@ -28,7 +28,8 @@ const host = process.env.HOST ?? '127.0.0.1';
 // The database: DATABASE_URL, or PGlite embedded. Migrations run at start (under an advisory lock, so
 // several instances starting together are safe).
 const db = createDb();
-const migrator = new Migrator(db, join(import.meta.dirname, '../../examples/migrations'));
+// examples/migrations, from the source (covet dev) or from the build (dist/examples).
+const migrator = new Migrator(db, join(import.meta.dirname, import.meta.dirname.includes('/dist/') ? '../../examples/migrations' : 'migrations'));
 migrator.log = (m) => console.log(m);
 await migrator.up();
 // Cache and rate limits: in memory, or shared through Redis with REDIS_URL (several instances agree).
@@ -145,3 +146,4 @@ app.closeOnSignals({
 });
 // Event streams never finish on their own: end them as soon as shutdown starts.
 for (const sig of ['SIGTERM', 'SIGINT'] as const) process.once(sig, () => feed.close());
+export { app }; // covet dev and covet routes find it here

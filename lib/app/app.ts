@@ -23,6 +23,7 @@ import type { Params, RouteResult } from '../router/index.js';
 import type { Dep } from './deps.js';
 import { compileTrust, type TrustProxy } from './proxy.js';
 import { addDocsPage } from './docs.js';
+import { listRoutes, type RouteListing } from './route-list.js';
 import type { Serializer } from './serializer.js';
 import { pipeline, Readable, type Transform } from 'node:stream';
 import zlib from 'node:zlib';
@@ -567,6 +568,20 @@ export class App {
     const fields = err instanceof HttpError ? err.fields : status < 500 ? { detail: (err as Error).message } : {};
     const dev = this.config.dev === true && status >= 500 ? { detail: (err as Error)?.message, stack: (err as Error)?.stack } : {};
     sendProblem(res, status, { ...fields, ...dev, instance: ctx.req.path }, err instanceof HttpError ? err.headers : {});
+  }
+
+  /**
+   * Every route, built-ins included (health, OpenAPI, docs, metrics): method, pattern, typed params,
+   * what guards it, summary. Call it once the routes are added. `covet routes` prints this.
+   *
+   * @example
+   * ```ts
+   * for (const r of app.routes()) console.log(r.method, r.pattern, r.auth.join(' + '));
+   * ```
+   */
+  routes(): RouteListing[] {
+    this.#start();
+    return listRoutes(this.router.routes(), this.wsRouter.routes());
   }
 
   /** Runs a request through the full pipeline without a socket (for tests). */

@@ -1,9 +1,13 @@
 /**
- * The interactive API page: Swagger UI (from the `swagger-ui-dist` package, served by `serveStatic`)
- * pointed at the app's OpenAPI document. No inline script, so it works under a strict CSP.
+ * The interactive API page: Swagger UI, served by `serveStatic` and pointed at the app's OpenAPI
+ * document. No inline script, so it works under a strict CSP. The package ships the two asset files it
+ * needs (`dist/vendor/swagger-ui`, copied at build), so users install no swagger-ui-dist and no
+ * install-time telemetry; from a source checkout they come from the dev dependency.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { App } from './app.js';
 import { serveStatic } from './static.js';
 
@@ -11,7 +15,7 @@ const CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self
 
 /** Adds `docsPath` (the page), `docsPath/init.js` and the Swagger UI assets under `docsPath/ui/`. */
 export function addDocsPage(app: App, docsPath: string, specPath: string, title: string): void {
-  const root = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+  const root = swaggerUiRoot();
   const base = docsPath.replace(/\/$/, '');
   const html =
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
@@ -19,7 +23,8 @@ export function addDocsPage(app: App, docsPath: string, specPath: string, title:
     `<link rel="stylesheet" href="${base}/ui/swagger-ui.css"></head>` +
     `<body><div id="swagger-ui"></div><script src="${base}/ui/swagger-ui-bundle.js"></script>` +
     `<script src="${base}/init.js"></script></body></html>`;
-  const init = `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specPath)}, dom_id: '#swagger-ui', deepLinking: true });\n`;
+  // validatorUrl null: the page would otherwise fetch a badge from validator.swagger.io.
+  const init = `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specPath)}, dom_id: '#swagger-ui', deepLinking: true, validatorUrl: null });\n`;
   const hidden = { hide: true };
   app.get(base, hidden, (ctx) => {
     ctx.res.setHeader('content-type', 'text/html; charset=utf-8');
@@ -31,6 +36,12 @@ export function addDocsPage(app: App, docsPath: string, specPath: string, title:
     return init;
   });
   app.get(`${base}/ui/{path:path}`, hidden, serveStatic(root, { maxAge: 86400, index: false }));
+}
+
+function swaggerUiRoot(): string {
+  const vendored = fileURLToPath(new URL('../../vendor/swagger-ui/', import.meta.url));
+  if (existsSync(path.join(vendored, 'swagger-ui-bundle.js'))) return vendored;
+  return path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 }
 
 function escapeHtml(s: string): string {

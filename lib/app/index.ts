@@ -32,3 +32,5 @@ export { MultipartParser, MultipartError, multipartBoundary, parseContentDisposi
 export { MultipartReader, readMultipart, DEFAULT_MULTIPART_LIMITS, type MultipartLimits, type Part, type FieldPart, type FilePart, type SavedFile, type MultipartResult } from './multipart/reader.js';
 export { negotiateMediaType, negotiateLanguage, parseAccept, MEDIA_SHORTHANDS, type AcceptRange } from './negotiate.js';
 export { compileSerializer, type Serializer } from './serializer.js';
+export { formatRoutes, type RouteListing } from './route-list.js';
+export { MissingPeerError } from './optional-peer.js';

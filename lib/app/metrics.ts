@@ -1,11 +1,12 @@
 /**
- * Prometheus metrics (prom-client): request count and latency by method, route pattern and status, open
+ * Prometheus metrics (prom-client, an optional peer: `npm install prom-client`): request count and latency by method, route pattern and status, open
  * connections, and Node's default process metrics (event-loop lag, heap, GC, ...), exposed at `/metrics`.
  * Routes are labelled by their pattern (`/notes/{id}`), never the raw path, so label cardinality stays
  * bounded; unmatched requests share one label.
  */
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { App } from './app.js';
+import { requirePeer } from './optional-peer.js';
 
 export interface MetricsOptions {
   /** Default `/metrics`. */
@@ -32,6 +33,8 @@ export const UNMATCHED_ROUTE = '(unmatched)';
  * ```
  */
 export function metrics(app: App, options: MetricsOptions = {}): Registry {
+  // prom-client is an optional peer: loaded here, so apps without metrics need not install it.
+  const { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } = requirePeer<typeof import('prom-client')>('prom-client', 'metrics()');
   const registry = options.registry ?? new Registry();
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry });
   const labelNames = ['method', 'route', 'status'] as const;

@@ -142,7 +142,11 @@ export class Db implements Queryable {
 
   async #pgliteConnection(dir: string): Promise<PgConnection> {
     if (this.#pglite === null) {
-      this.#pgliteReady ??= import('@electric-sql/pglite').then(async ({ PGlite }) => {
+      // PGlite is an optional peer: loaded on first use, with an error that says how to install it.
+      this.#pgliteReady ??= import('@electric-sql/pglite').catch((err: { code?: string }) => {
+        if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+        throw new Error('the embedded database (no DATABASE_URL, or pglite:) needs the package "@electric-sql/pglite", which is not installed: run `npm install @electric-sql/pglite`, or set DATABASE_URL=postgres://...');
+      }).then(async ({ PGlite }) => {
         const pg = new PGlite(dir === '' ? undefined : dir);
         await pg.waitReady;
         this.#ownsPglite = true;

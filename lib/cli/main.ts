@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+/**
+ * The `covet` command: `new`, `dev`, `routes`, `migrate`. Errors are one message a person can act on;
+ * `--verbose` (or COVET_DEBUG=1) adds the stack.
+ */
+import { parseArgs } from 'node:util';
+import { CliError, findEntry } from './load-app.js';
+
+const HELP = `covet — the covet command
+
+  covet new <dir>                 a typed starter app: routes, a table, a migration, a test, a Dockerfile
+  covet dev [entry]               run the app, reload on save (port kept, data kept in .covet/dev-db)
+        --port <n> --host <h>     default PORT or 3000, HOST or 127.0.0.1
+        --memory                  a throwaway in-memory database instead of .covet/dev-db
+  covet routes [app module]       every route: method, pattern, params, auth (--json for JSON)
+  covet migrate up|down|status    migrations in ./migrations against DATABASE_URL, else the dev database
+  covet migrate generate <name>   a migration from the tables in src/schema.ts (foreign keys in order)
+        --dir <d> --schema <file> --steps <n>
+
+The entry defaults to package.json's "covet": { "entry": ... }, else src/server.ts (and similar).
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      memory: { type: 'boolean' },
+      json: { type: 'boolean' },
+      dir: { type: 'string' },
+      schema: { type: 'string' },
+      steps: { type: 'string' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      version: { type: 'boolean', short: 'v' },
+    },
+  });
+  if (values.verbose === true) process.env.COVET_DEBUG = '1';
+  const [command, ...rest] = positionals;
+  const cwd = process.cwd();
+  const log = (s: string): void => console.log(s);
+  if (values.version === true) {
+    const { readFileSync } = await import('node:fs');
+    log((JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
+    return 0;
+  }
+  switch (command) {
+    case 'new': {
+      if (rest[0] === undefined) throw new CliError('covet new needs a folder: covet new my-app');
+      (await import('./new.js')).scaffold(rest[0], log);
+      return 0;
+    }
+    case 'dev': {
+      const { dev } = await import('./dev.js');
+      const port = values.port === undefined ? undefined : Number(values.port);
+      if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new CliError(`--port ${values.port}: not a port number`);
+      await dev({ entry: findEntry(cwd, rest[0]), root: cwd, port, host: values.host, memory: values.memory === true, log });
+      return -1; // keeps running
+    }
+    case 'routes':
+      await (await import('./routes.js')).routes(cwd, rest[0], values.json === true, log);
+      return 0;
+    case 'migrate': {
+      const steps = Number(values.steps ?? 1);
+      if (!(Number.isInteger(steps) && steps >= 1)) throw new CliError(`--steps ${values.steps}: a whole number ≥ 1`);
+      await (await import('./migrate.js')).migrate({ command: rest[0], name: rest[1], dir: values.dir ?? 'migrations', schema: values.schema, steps, cwd, log });
+      return 0;
+    }
+    case undefined:
+    case 'help':
+      log(HELP);
+      return command === undefined && values.help !== true ? 2 : 0;
+    default:
+      throw new CliError(`unknown command "${command}"\n\n${HELP}`);
+  }
+}
+
+try {
+  const code = await main(process.argv.slice(2));
+  if (code >= 0) process.exitCode = code;
+} catch (err) {
+  const e = err as Error & { code?: string };
+  const known = e instanceof CliError || e.name === 'MissingPeerError' || e.name === 'TypeScriptUnsupportedError' || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL';
+  console.error(`covet: ${known && process.env.COVET_DEBUG !== '1' ? e.message : (e.stack ?? String(e))}`);
+  process.exitCode = 1;
+}
