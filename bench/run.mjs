@@ -32,6 +32,7 @@ const BENCHES = {
   auth: async () => (await import('./auth.mjs')).runAuthBench(),
   cache: async () => (await import('./cache.mjs')).runCacheBench(),
   realtime: async () => (await import('./realtime.mjs')).runRealtimeBench(),
+  'dev-reload': async () => (await import('./dev-reload.mjs')).runDevReloadBench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {

@@ -5,7 +5,7 @@
  *   the new generation starts listening before the old one is stopped. A generation that fails to start
  *   is reported and the previous one keeps serving.
  * - The next generation is forked ahead of need, with the framework already loaded, so a reload is only
- *   the user's own modules (measured: see docs/guide/07-dev-loop.md).
+ *   the user's own modules (measured: bench/RESULTS.md, "Dev loop").
  * - Without DATABASE_URL the database is PGlite, opened once here, persisted in `.covet/dev-db` (data
  *   survives reloads and restarts; `--memory` for a throwaway one) and served to each generation over the
  *   PostgreSQL wire protocol (`servePglite`), which psql can also connect to.

@@ -159,3 +159,38 @@ describe('covet migrate and covet dev on the starter', () => {
     expect(readdirSync(join(app, '.covet'))).not.toContain('dev-db.url');
   }, 120_000);
 });
+
+describe('the starter in production, as its Dockerfile runs it', () => {
+  it('an optional peer that is not installed is named with its install command', async () => {
+    const script = "import('covet/app').then(({ createApp, metrics }) => metrics(createApp()))";
+    await expect(run(node, ['--input-type=module', '-e', script], { cwd: app, env })).rejects.toMatchObject({ stderr: expect.stringContaining('metrics() needs the package "prom-client", which is not installed: run `npm install prom-client`') });
+  });
+
+  // No Docker engine here: the Dockerfile's steps are run as it runs them (build, prune the dev
+  // dependencies, start dist/src/server.js under NODE_ENV=production, its HEALTHCHECK command, SIGTERM).
+  it('builds, runs on production dependencies only, passes its HEALTHCHECK, stops on SIGTERM', async () => {
+    const dockerfile = readFileSync(join(app, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^FROM node:24-slim AS build$/m);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toContain('RUN npm run build && npm prune --omit=dev');
+    await run('npm', ['run', 'build'], { cwd: app, env, timeout: 120_000 });
+    await run('npm', ['prune', '--omit=dev', '--no-audit', '--no-fund'], { cwd: app, env, timeout: 120_000 });
+    const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    const health = JSON.parse(/^HEALTHCHECK .* CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
+    expect(cmd).toEqual(['node', 'dist/src/server.js']);
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const server = spawn(node, cmd.slice(1), { cwd: app, env: { ...env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    server.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((r) => server.once('exit', (code) => r(code)));
+    try {
+      await waitFor(() => out.includes('listening on'), 60_000, `the server to start: ${out}`);
+      const check = health.slice(1).map((a) => a.replace('127.0.0.1:3000', `127.0.0.1:${port}`));
+      await run(node, check, { cwd: app, env }); // exit code 0, or this throws
+    } finally {
+      server.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+  }, 240_000);
+});
