@@ -86,7 +86,8 @@ export function serveStatic(root: string, options: StaticOptions = {}): Handler 
     }
     const etag = `W/"${vst.size.toString(16)}-${Math.floor(vst.mtimeMs).toString(16)}"`;
     const lastModified = vst.mtime.toUTCString();
-    res.setHeader('content-type', TYPES[path.extname(real).toLowerCase()] ?? 'application/octet-stream');
+    // A handler wrapping this one may have chosen the type (files stored under opaque names).
+    if (!res.hasHeader('content-type')) res.setHeader('content-type', TYPES[path.extname(real).toLowerCase()] ?? 'application/octet-stream');
     res.setHeader('etag', etag);
     res.setHeader('last-modified', lastModified);
     res.setHeader('cache-control', cacheControl);
