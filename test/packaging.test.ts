@@ -1,5 +1,5 @@
 /**
- * What `npm install covet` gives a user: the files the package ships (no contributor docs, no source maps
+ * What `npm install covet` gives a user: the files the package ships (the user guide, no contributor docs, no source maps
  * pointing at sources it does not ship, the vendored Swagger UI with its licence, the CLI), and what it
  * installs (the heavy services are optional peers, nothing runs at install time).
  */
@@ -18,12 +18,12 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
   scripts: Record<string, string>;
 };
 
-it('ships the build, the vendored Swagger UI with its licence, the CLI — and no maps or contributor docs', async () => {
+it('ships the build, the vendored Swagger UI with its licence, the CLI, the user guide — and no maps or contributor docs', async () => {
   const { stdout } = await promisify(execFile)('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8' });
   const files = (JSON.parse(stdout) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
-  expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/lib/index.js', 'dist/lib/cli/main.js', 'dist/vendor/swagger-ui/swagger-ui-bundle.js', 'dist/vendor/swagger-ui/swagger-ui.css', 'dist/vendor/swagger-ui/LICENSE']));
+  expect(files).toEqual(expect.arrayContaining(['LICENSE', 'README.md', 'package.json', 'dist/lib/index.js', 'dist/lib/cli/main.js', 'dist/vendor/swagger-ui/swagger-ui-bundle.js', 'dist/vendor/swagger-ui/swagger-ui.css', 'dist/vendor/swagger-ui/LICENSE', 'docs/guide/01-getting-started.md', 'docs/guide/07-deployment.md']));
   expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
-  expect(files.filter((f) => f.startsWith('docs/') || f.startsWith('test/') || f.startsWith('lib/') || f.startsWith('bench/'))).toEqual([]);
+  expect(files.filter((f) => (f.startsWith('docs/') && !f.startsWith('docs/guide/')) || f.startsWith('test/') || f.startsWith('lib/') || f.startsWith('bench/'))).toEqual([]);
   expect(readFileSync(join(root, pkg.bin.covet!), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
 });
 

@@ -34,7 +34,9 @@ export function findEntry(cwd: string, given: string | undefined, key: 'entry' |
     }
   }
   for (const f of fallbacks) if (existsSync(join(cwd, f))) return join(cwd, f);
-  throw new CliError(`no ${key === 'schema' ? 'schema module' : 'app module'} found in ${cwd}: pass one (covet ${key === 'schema' ? 'migrate generate <name> --schema src/schema.ts' : 'dev src/server.ts'}), or name it in package.json: "covet": { "${key}": "src/${key === 'schema' ? 'schema' : 'server'}.ts" } (tried ${fallbacks.slice(0, 4).join(', ')}, ...)`);
+  const example = { entry: 'covet dev src/server.ts', app: 'covet routes src/app.ts', schema: 'covet migrate generate <name> --schema src/schema.ts' }[key];
+  const file = { entry: 'src/server.ts', app: 'src/app.ts', schema: 'src/schema.ts' }[key];
+  throw new CliError(`no ${key === 'schema' ? 'schema module' : 'app module'} found in ${cwd}: pass one (${example}), or name it in package.json: "covet": { "${key}": "${file}" } (tried ${fallbacks.slice(0, 4).join(', ')}, ...)`);
 }
 
 /** Imports a module of the user's (TypeScript included, see ts-hooks). */

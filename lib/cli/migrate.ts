@@ -38,6 +38,12 @@ export async function migrate(o: MigrateOptions): Promise<void> {
   if (!['up', 'down', 'status', 'generate'].includes(o.command ?? '')) throw new CliError(o.command === undefined ? usage : `unknown migrate command "${o.command}"\n${usage}`);
   const dir = join(o.cwd, o.dir);
   if (o.command !== 'generate' && !existsSync(dir)) throw new CliError(`no migrations folder at ${o.dir} (pass --dir, or create one: covet migrate generate <name>)`);
+  // Everything that can be refused is refused before the database is opened (PGlite takes seconds).
+  let schemaFile: string | undefined;
+  if (o.command === 'generate') {
+    if (o.name === undefined) throw new CliError('generate needs a name: covet migrate generate add_notes');
+    schemaFile = findEntry(o.cwd, o.schema, 'schema', ['src/schema.ts', 'src/db/schema.ts', 'schema.ts', 'src/schema.js', 'schema.js']);
+  }
   const { db, label } = devDatabase(o.cwd);
   o.log(`database: ${label}`);
   try {
@@ -57,15 +63,14 @@ export async function migrate(o: MigrateOptions): Promise<void> {
         break;
       }
       case 'generate': {
-        if (o.name === undefined) throw new CliError('generate needs a name: covet migrate generate add_notes');
-        const file = findEntry(o.cwd, o.schema, 'schema', ['src/schema.ts', 'src/db/schema.ts', 'schema.ts', 'src/schema.js', 'schema.js']);
+        const file = schemaFile!;
         const mod = await importUserModule(file);
         const tables = collectTables(mod);
         if (tables.length === 0) throw new CliError(`${shortPath(file, o.cwd)} exports no tables (define them with table() from covet/app/orm and export them)`);
         // The diff is against the database: with migrations still pending it would repeat them.
         const pending = existsSync(dir) ? (await m.status()).filter((s) => s.appliedAt === null) : [];
         if (pending.length > 0) throw new CliError(`${pending.length} migration(s) not yet applied (${pending.map((p) => p.name).join(', ')}): run covet migrate up first — generate compares the tables with the database`);
-        const path = await generateMigration(db, tables, dir, o.name);
+        const path = await generateMigration(db, tables, dir, o.name!);
         o.log(path === null ? `the database already matches the ${tables.length} table(s) in ${shortPath(file, o.cwd)}` : `wrote ${shortPath(path, o.cwd)} (${tables.length} table(s) from ${shortPath(file, o.cwd)}); read it, then: covet migrate up`);
         break;
       }
