@@ -13,7 +13,7 @@
  *   curl --http2-prior-knowledge localhost:3000/users/1
  */
 import { join } from 'node:path';
-import { accessLog, createApp, health, HttpError, metrics, securityHeaders, Type } from '../lib/app/index.js';
+import { accessLog, createApp, health, HttpError, metrics, redisCheck, securityHeaders, Type } from '../lib/app/index.js';
 import { createDb } from '../lib/app/db/index.js';
 import { createOrm, escapeLike, Migrator } from '../lib/app/orm/index.js';
 import { MemoryLimiter, rateLimit, RedisLimiter, type Limiter } from '../lib/app/auth/index.js';
@@ -65,7 +65,7 @@ app.use(rateLimit({ limiter }));
 
 app.get('/', () => ({ name: 'covet example', database: db.kind, endpoints: ['/users', '/users/{id}', '/notes', '/notes/{id}', '/events', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
 // Liveness at /health; readiness at /ready checks the database (a real query, with a timeout).
-health(app, { checks: { database: () => db.ping(1000), ...(redis === undefined ? {} : { redis: async () => void (await redis.ping()) }) } });
+health(app, { checks: { database: () => db.ping(1000), ...(redis === undefined ? {} : { redis: redisCheck(redis) }) } });
 
 app.post('/users', { summary: 'Create a user', schema: { body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), email: Type.String({ format: 'email', maxLength: 200 }) }), response: { 201: User } } }, async (ctx) => {
   const [user] = await orm.users.insert(ctx.body); // answered 201: the route's one 2xx response schema

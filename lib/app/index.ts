@@ -34,3 +34,4 @@ export { negotiateMediaType, negotiateLanguage, parseAccept, MEDIA_SHORTHANDS, t
 export { compileSerializer, type Serializer } from './serializer.js';
 export { formatRoutes, type RouteListing } from './route-list.js';
 export { MissingPeerError } from './optional-peer.js';
+export { redisGuard, redisCheck, RedisUnavailableError, REDIS_COMMAND_TIMEOUT_MS, type RedisClient, type RedisGuard } from './redis-client.js';

@@ -5,7 +5,7 @@
  * machines share one limit). A middleware answers 429 with `Retry-After` and sets the `RateLimit-*`
  * headers (draft-ietf-httpapi-ratelimit-headers) on every answer.
  */
-import { isDisconnected, type RedisClient } from '../redis-client.js';
+import { redisGuard, type RedisClient, type RedisGuard } from '../redis-client.js';
 import type { Context } from '../context.js';
 import { HttpError } from '../errors.js';
 
@@ -192,11 +192,19 @@ export class RedisLimiter implements Limiter {
   readonly #prefix: string;
   readonly #onError: 'open' | 'closed';
   readonly #command: string;
+  readonly #guard: RedisGuard;
+  readonly #timeoutMs: number | undefined;
   /** The last Redis error (for logs and health checks), cleared by the next success. */
   lastError: Error | null = null;
 
-  constructor(redis: RedisClient, algorithm: Algorithm, options: { prefix?: string; onError?: 'open' | 'closed' } = {}) {
+  /**
+   * `timeoutMs`: the longest a check waits on Redis before the failure policy applies (default 500); while
+   * Redis is known to be down it applies at once.
+   */
+  constructor(redis: RedisClient, algorithm: Algorithm, options: { prefix?: string; onError?: 'open' | 'closed'; timeoutMs?: number } = {}) {
     this.#redis = redis;
+    this.#guard = redisGuard(redis);
+    this.#timeoutMs = options.timeoutMs;
     this.algorithm = algorithm;
     this.#prefix = options.prefix ?? 'covet:rl:';
     this.#onError = options.onError ?? 'open';
@@ -209,11 +217,10 @@ export class RedisLimiter implements Limiter {
     const limit = a.kind === 'token-bucket' ? a.capacity : a.limit;
     const args = a.kind === 'token-bucket' ? [a.capacity, a.refillPerSec] : [a.limit, a.windowMs];
     try {
-      // Known to be down: apply the failure policy at once rather than wait for reconnection attempts.
-      if (this.lastError !== null && isDisconnected(this.#redis)) throw this.lastError;
       const run = (this.#redis as unknown as Record<string, (...x: unknown[]) => Promise<number[]>>)[this.#command]!.bind(this.#redis);
-      // The key in a hash tag: keys the script derives from it land in the same Cluster slot.
-      const [allowed, remaining, resetMs, retryAfterMs] = await run(`${this.#prefix}{${key}}`, ...args);
+      // The key in a hash tag: keys the script derives from it land in the same Cluster slot. The guard
+      // fails at once while Redis is down and bounds the wait otherwise: the policy below applies.
+      const [allowed, remaining, resetMs, retryAfterMs] = await this.#guard.run(() => run(`${this.#prefix}{${key}}`, ...args), this.#timeoutMs);
       this.lastError = null;
       return { allowed: allowed === 1, limit, remaining: remaining!, resetMs: resetMs!, retryAfterMs: retryAfterMs! };
     } catch (err) {

@@ -6,7 +6,7 @@
  * may change the session until then.
  */
 import { randomBytes } from 'node:crypto';
-import type { RedisClient } from '../redis-client.js';
+import { redisGuard, type RedisClient, type RedisGuard } from '../redis-client.js';
 import type { Queryable } from '../db/db.js';
 import type { Context } from '../context.js';
 import { serializeCookie, signCookieValue, unsignCookieValue, type CookieOptions } from '../cookies.js';
@@ -44,20 +44,27 @@ export class MemorySessionStore implements SessionStore {
   }
 }
 
+/**
+ * Sessions in Redis. While Redis is unreachable a session cannot be read or saved: the request fails at
+ * once with `RedisUnavailableError` (503), never waiting on ioredis's reconnect queue.
+ */
 export class RedisSessionStore implements SessionStore {
+  readonly #guard: RedisGuard;
   constructor(
     readonly redis: RedisClient,
     readonly prefix = 'covet:sess:',
-  ) {}
+  ) {
+    this.#guard = redisGuard(redis);
+  }
   async get(id: string): Promise<SessionRecord | null> {
-    const s = await this.redis.get(this.prefix + id);
+    const s = await this.#guard.run(() => this.redis.get(this.prefix + id));
     return s === null ? null : (JSON.parse(s) as SessionRecord);
   }
   async set(id: string, rec: SessionRecord, ttlMs: number): Promise<void> {
-    await this.redis.set(this.prefix + id, JSON.stringify(rec), 'PX', Math.max(1, Math.ceil(ttlMs)));
+    await this.#guard.run(() => this.redis.set(this.prefix + id, JSON.stringify(rec), 'PX', Math.max(1, Math.ceil(ttlMs))));
   }
   async delete(id: string): Promise<void> {
-    await this.redis.del(this.prefix + id);
+    await this.#guard.run(() => this.redis.del(this.prefix + id));
   }
 }
 

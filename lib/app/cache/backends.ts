@@ -7,7 +7,7 @@
  * channel so other instances drop their L1 copies.
  */
 import { randomBytes } from 'node:crypto';
-import { isDisconnected, type RedisClient } from '../redis-client.js';
+import { redisGuard, type RedisClient, type RedisGuard } from '../redis-client.js';
 import type { CacheBackend, Entry } from './cache.js';
 import { coarseNow } from './clock.js';
 import { approximateSize, Lru } from './lru.js';
@@ -120,15 +120,18 @@ export class RedisBackend implements CacheBackend {
   readonly redis: RedisClient;
   readonly #prefix: string;
   readonly #ser: Serializer;
-  readonly #log: (msg: string) => void;
   readonly #owner = randomBytes(8).toString('hex');
+  readonly #guard: RedisGuard;
+  readonly #timeoutMs: number | undefined;
   #down = false;
 
-  constructor(redis: RedisClient, options: { prefix?: string; serializer?: Serializer; log?: (msg: string) => void } = {}) {
+  /** `timeoutMs`: the longest a cache call waits on Redis before passing through (default 500). */
+  constructor(redis: RedisClient, options: { prefix?: string; serializer?: Serializer; log?: (msg: string) => void; timeoutMs?: number } = {}) {
     this.redis = redis;
     this.#prefix = options.prefix ?? 'covet:cache:';
     this.#ser = options.serializer ?? defaultSerializer;
-    this.#log = options.log ?? ((m) => console.warn(m));
+    this.#guard = redisGuard(redis, options.log);
+    this.#timeoutMs = options.timeoutMs;
   }
 
   /** Whether the last Redis call failed (the cache is passing through). */
@@ -137,23 +140,18 @@ export class RedisBackend implements CacheBackend {
   }
 
   async #safe<T>(op: () => Promise<T>, fallback: T): Promise<T> {
-    // Known to be down (reconnecting): answer at once instead of queueing behind ioredis's retries.
-    if (this.#down && isDisconnected(this.redis)) return fallback;
     try {
-      const v = await op();
-      if (this.#down) {
-        this.#down = false;
-        this.#log('cache: Redis is back; caching again');
-      }
+      // The guard answers at once while Redis is down (no queueing behind ioredis's retries), bounds the
+      // wait otherwise, and logs the outage once for every service on this client.
+      const v = await this.#guard.run(op, this.#timeoutMs);
+      this.#down = false;
       return v;
-    } catch (err) {
-      if (!this.#down) {
-        this.#down = true;
-        this.#log(`cache: Redis unavailable (${(err as Error).message}); passing through until it is back`);
-      }
+    } catch {
+      this.#down = true;
       return fallback;
     }
   }
+
 
   get(key: string): Promise<Entry | undefined> {
     return this.#safe(async () => {
@@ -432,7 +430,7 @@ export class TwoLevelBackend implements CacheBackend {
   async #announce(m: Invalidation): Promise<void> {
     if (this.#tracker !== null) return; // Redis announces every change itself
     try {
-      await this.l2.redis.publish(this.#channel, JSON.stringify(m));
+      await redisGuard(this.l2.redis).run(() => this.l2.redis.publish(this.#channel, JSON.stringify(m)));
     } catch {
       // Redis down: other instances' L1 copies expire within l1TtlMs
     }

@@ -5,7 +5,7 @@
  * published to Redis once; each other instance frames it once for its own members.
  */
 import { randomBytes } from 'node:crypto';
-import type { RedisClient } from '../redis-client.js';
+import { redisGuard, type RedisClient } from '../redis-client.js';
 import { prepareMessage, type WebSocket } from '../../ws/index.js';
 
 export interface RoomsOptions {
@@ -69,8 +69,11 @@ export class Rooms {
     }
     const sub = (this.#sub = (this.#redis as { duplicate(): RedisClient }).duplicate());
     sub.on('error', () => {});
+    redisGuard(sub, () => {}); // the outage is logged once, by the main client's guard
     sub.on('messageBuffer', (ch: Buffer, msg: Buffer) => this.#onRemote(ch.toString(), msg));
     sub.on('smessageBuffer', (ch: Buffer, msg: Buffer) => this.#onRemote(ch.toString(), msg));
+    // After an outage: the rooms joined meanwhile were never subscribed (ioredis restores only its own).
+    sub.on('ready', () => void this.#subscribe([...this.#byRoom.keys()]).catch(() => {}));
     this.#setup = (async () => {
       if (options.sharded === true || options.sharded === false) this.#sharded = options.sharded;
       else if ((this.#redis as { isCluster?: boolean }).isCluster === true) {
@@ -86,6 +89,13 @@ export class Rooms {
     })();
     this.#heartbeat = setInterval(() => void this.#beat().catch(() => {}), HEARTBEAT_MS);
     this.#heartbeat.unref();
+  }
+
+  #subscribe(rooms: string[]): Promise<unknown> {
+    const sub = this.#sub!;
+    if (rooms.length === 0) return Promise.resolve();
+    const channels = rooms.map((r) => this.#channel(r));
+    return redisGuard(sub).run(() => (this.#sharded ? sub.ssubscribe(...channels) : sub.subscribe(...channels)));
   }
 
   /** Resolves once Redis is set up (capabilities known); local rooms are ready at once. */
@@ -118,12 +128,18 @@ export class Rooms {
       this.#byRoom.set(room, (set = new Set()));
       if (this.#sub !== undefined) {
         await this.#setup;
-        if (this.#sharded) await this.#sub.ssubscribe(this.#channel(room));
-        else await this.#sub.subscribe(this.#channel(room));
+        // While Redis is down this fails at once; the subscriber's next 'ready' subscribes every room.
+        await this.#subscribe([room]).catch(() => {});
       }
     }
     set.add(ws);
-    if (this.#redis !== undefined) await this.#redis.hset(`${this.#prefix}presence:${room}`, `${this.instance}:${local.id}`, JSON.stringify(meta ?? null));
+    // Presence is best effort while Redis is down: the member is local and its messages still flow here.
+    if (this.#redis !== undefined) {
+      const redis = this.#redis;
+      await redisGuard(redis)
+        .run(() => redis.hset(`${this.#prefix}presence:${room}`, `${this.instance}:${local.id}`, JSON.stringify(meta ?? null)))
+        .catch(() => {});
+    }
   }
 
   async leave(ws: WebSocket, room: string): Promise<void> {
@@ -163,7 +179,8 @@ export class Rooms {
       });
     }
     const key = `${this.#prefix}presence:${room}`;
-    const all = await this.#redis.hgetall(key);
+    const redis = this.#redis;
+    const all = await redisGuard(redis).run(() => redis.hgetall(key));
     const instances = [...new Set(Object.keys(all).map((f) => f.slice(0, f.indexOf(':'))))];
     // One GET per instance key (an MGET across Cluster slots would be refused).
     const alive = await Promise.all(instances.map((i) => this.#redis!.get(`${this.#prefix}instance:${i}`)));
@@ -187,8 +204,11 @@ export class Rooms {
       await this.#setup;
       // [8-byte instance id][1 byte: b/t][payload]
       const msg = Buffer.concat([Buffer.from(this.instance, 'hex'), Buffer.from(binary ? 'b' : 't'), payload]);
-      if (this.#sharded) await this.#redis.spublish(this.#channel(room), msg);
-      else await this.#redis.publish(this.#channel(room), msg);
+      // Redis down: local members got it; the others miss it (pub/sub keeps nothing), and the sender is not held up.
+      const redis = this.#redis;
+      await redisGuard(redis)
+        .run(() => (this.#sharded ? redis.spublish(this.#channel(room), msg) : redis.publish(this.#channel(room), msg)))
+        .catch(() => {});
     }
     return n;
   }

@@ -231,7 +231,7 @@ describe('two-level cache across instances', () => {
     await c.set('x', 1);
     expect(await c.get('x')).toBeUndefined();
     expect(logs).toHaveLength(1);
-    expect(logs[0]).toMatch(/Redis unavailable/);
+    expect(logs[0]).toMatch(/Redis unreachable/);
     down.disconnect();
   });
 });

@@ -47,7 +47,7 @@ describe('Redis restart', () => {
       stopRedis();
       try {
         // While it is down, answers go on: the cache loads from the origin, the limiter admits.
-        await waitFor(() => logs.some((l) => /unavailable/.test(l)));
+        await waitFor(() => logs.some((l) => /unreachable/.test(l)));
         const n0 = answered;
         await waitFor(() => answered > n0 + 5);
         expect(limiter.lastError).toBeInstanceOf(Error);
@@ -65,7 +65,7 @@ describe('Redis restart', () => {
       expect(loads).toBe(after);
       expect((await limiter.check('ip')).allowed).toBe(true);
       expect(limiter.lastError).toBeNull();
-      expect(logs.filter((l) => /unavailable/.test(l))).toHaveLength(1);
+      expect(logs.filter((l) => /unreachable/.test(l))).toHaveLength(1);
     } finally {
       running = false;
       await loop.catch(() => {});
