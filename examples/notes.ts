@@ -7,8 +7,12 @@
  * health/readiness (the database and Redis are checked), Prometheus metrics, OpenAPI docs at /docs, and
  * graceful shutdown on SIGTERM/SIGINT.
  *
- *   curl -H 'content-type: application/json' -d '{"name":"Ann","email":"ann@example.com"}' localhost:3000/users
- *   curl -H 'content-type: application/json' -d '{"ownerId":1,"text":"buy milk"}' localhost:3000/notes
+ * Writes need a signed-in user (a bearer JWT from /login); sign-up and sign-in never reveal which
+ * emails are registered; undeclared body fields (an `id`, an `ownerId`) never reach a handler.
+ *
+ *   curl -H 'content-type: application/json' -d '{"name":"Ann","email":"ann@example.com","password":"correct horse"}' localhost:3000/users
+ *   TOKEN=$(curl -s -H 'content-type: application/json' -d '{"email":"ann@example.com","password":"correct horse"}' localhost:3000/login | jq -r .token)
+ *   curl -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"text":"buy milk"}' localhost:3000/notes
  *   curl 'localhost:3000/notes?q=milk&limit=10'
  *   curl --http2-prior-knowledge localhost:3000/users/1
  */
@@ -16,7 +20,7 @@ import { join } from 'node:path';
 import { accessLog, createApp, health, HttpError, metrics, redisCheck, securityHeaders, Type } from '../lib/app/index.js';
 import { createDb } from '../lib/app/db/index.js';
 import { createOrm, escapeLike, Migrator } from '../lib/app/orm/index.js';
-import { MemoryLimiter, rateLimit, RedisLimiter, type Limiter } from '../lib/app/auth/index.js';
+import { hashPassword, importKey, jwtAuth, MemoryLimiter, rateLimit, RedisLimiter, signJwt, verifyPassword, type Limiter } from '../lib/app/auth/index.js';
 import { Cache, MemoryBackend, TwoLevelBackend } from '../lib/app/cache/index.js';
 import { SseTopic } from '../lib/app/realtime/index.js';
 import { prepareMessage, type WebSocket } from '../lib/ws/index.js';
@@ -40,6 +44,9 @@ const limiter: Limiter = redis === undefined ? new MemoryLimiter(limit) : new Re
 // ORM results can be cached per query; any ORM write to a table drops what was cached from it.
 const orm = createOrm(db, schema, { cache });
 const watchers = new Set<WebSocket>();
+// Bearer JWTs from POST /login (HS256; JWT_SECRET in production — the fallback is for trying it out).
+const jwtKey = importKey(process.env.JWT_SECRET ?? 'dev only: set JWT_SECRET in production!!', ['HS256']);
+const auth = jwtAuth({ keys: [jwtKey], issuer: 'notes' });
 const feed = new SseTopic({ keep: 500 });
 
 const app = createApp({
@@ -49,7 +56,7 @@ const app = createApp({
   etag: true, // strong ETags and 304 on revalidation
 });
 
-const User = Type.Object({ id: Type.Integer(), name: Type.String(), email: Type.String({ format: 'email' }), createdAt: Type.String({ format: 'date-time' }) });
+const User = Type.Object({ id: Type.Integer(), name: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
 const Note = Type.Object({ id: Type.Integer(), ownerId: Type.Integer(), text: Type.String(), createdAt: Type.String({ format: 'date-time' }) });
 const UserWithNotes = Type.Object({ ...User.properties, notes: Type.Array(Note) });
 
@@ -60,21 +67,40 @@ app.use(accessLog());
 app.use(securityHeaders());
 // 300 requests a minute per client address (RateLimit-* headers; 429 with Retry-After past it).
 app.use(rateLimit({ limiter }));
-// A unique email taken twice is a 409 and a note for a user who does not exist a 422: database errors
-// caused by the client's data answer 4xx by themselves (PgError.status).
+// Database errors caused by the client's data answer 4xx by themselves (PgError.status: a foreign key
+// or check violation is a 422, a unique one a 409).
 
-app.get('/', () => ({ name: 'covet example', database: db.kind, endpoints: ['/users', '/users/{id}', '/notes', '/notes/{id}', '/events', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
+app.get('/', () => ({ name: 'covet example', database: db.kind, endpoints: ['/users', '/login', '/users/{id}', '/notes', '/notes/{id}', '/events', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
 // Liveness at /health; readiness at /ready checks the database (a real query, with a timeout).
 health(app, { checks: { database: () => db.ping(1000), ...(redis === undefined ? {} : { redis: redisCheck(redis) }) } });
 
-app.post('/users', { summary: 'Create a user', schema: { body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), email: Type.String({ format: 'email', maxLength: 200 }) }), response: { 201: User } } }, async (ctx) => {
-  const [user] = await orm.users.insert(ctx.body); // answered 201: the route's one 2xx response schema
-  ctx.res.setHeader('location', `/users/${user!.id}`);
-  return user;
+// Sign-up never says whether an email is registered (no account enumeration): a new address gets an
+// account, a known one gets nothing, and both get the same 202. A real app would mail the owner either
+// way ("welcome" / "someone tried to sign up with your address"); here it is logged.
+app.post(
+  '/users',
+  { summary: 'Sign up (the answer is the same whether or not the email is registered)', status: 202, schema: { body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }), email: Type.String({ format: 'email', maxLength: 200 }), password: Type.String({ minLength: 10, maxLength: 200 }) }), response: { 202: Type.Object({ status: Type.Literal('check your inbox') }) } } },
+  async (ctx) => {
+    const passwordHash = await hashPassword(ctx.body.password); // hashed either way: both answers take as long
+    const [user] = await orm.users.insert({ name: ctx.body.name, email: ctx.body.email.toLowerCase(), passwordHash }, { onConflict: { target: ['email'] } });
+    ctx.log.info({ userId: user?.id ?? null }, user === undefined ? 'sign-up for a registered email: the owner would be told' : 'new user: a welcome mail would go out');
+    return { status: 'check your inbox' as const };
+  },
+);
+
+// Sign-in: a JWT for the user; one answer for an unknown email and a wrong password (and as slow).
+const DUMMY_HASH = await hashPassword('not anyone\'s password');
+app.post('/login', { summary: 'Sign in: a bearer token for an hour', schema: { body: Type.Object({ email: Type.String({ maxLength: 200 }), password: Type.String({ maxLength: 200 }) }), response: { 200: Type.Object({ token: Type.String(), userId: Type.Integer() }) } } }, async (ctx) => {
+  const user = await orm.users.findFirst({ where: { email: ctx.body.email.toLowerCase() } });
+  const ok = await verifyPassword(user?.passwordHash ?? DUMMY_HASH, ctx.body.password);
+  if (user === undefined || !ok) throw new HttpError(401, { detail: 'wrong email or password' });
+  return { token: signJwt({}, jwtKey, { issuer: 'notes', subject: String(user.id), expiresIn: 3600 }), userId: user.id };
 });
 
-app.get('/users/{id:int}', { summary: 'A user and their notes', schema: { response: { 200: UserWithNotes } } }, async (ctx) => {
-  const user = await orm.users.findFirst({ where: { id: ctx.params.id }, with: { notes: { orderBy: { createdAt: 'desc' } } }, cache: { ttl: 30_000 } });
+// A user's public profile and newest notes (at most 20: the rest through /notes?owner=&before=). The
+// email is personal data: it is not in the answer (the response schema leaves it out).
+app.get('/users/{id:int}', { summary: 'A user and their 20 newest notes', schema: { response: { 200: UserWithNotes } } }, async (ctx) => {
+  const user = await orm.users.findFirst({ where: { id: ctx.params.id }, with: { notes: { orderBy: { id: 'desc' }, limit: 20 } }, cache: { ttl: 30_000 } });
   if (user === undefined) throw new HttpError(404, { detail: `user ${ctx.params.id} does not exist` });
   return user;
 });
@@ -84,13 +110,13 @@ app.get(
   {
     summary: 'List notes (newest first; pass the last id as `before` for the next page)',
     schema: {
-      query: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }), before: Type.Optional(Type.Integer()) }),
+      query: Type.Object({ q: Type.Optional(Type.String({ maxLength: 100 })), owner: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })), limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }), before: Type.Optional(Type.Integer({ minimum: 1, maximum: 2_147_483_647 })) }),
       response: { 200: Type.Array(Note) },
     },
   },
   (ctx) =>
     orm.notes.findMany({
-      where: ctx.query.q === undefined ? {} : { text: { ilike: `%${escapeLike(ctx.query.q)}%` } },
+      where: { ...(ctx.query.q === undefined ? {} : { text: { ilike: `%${escapeLike(ctx.query.q)}%` } }), ...(ctx.query.owner === undefined ? {} : { ownerId: ctx.query.owner }) },
       orderBy: { id: 'desc' },
       limit: ctx.query.limit, // absent: the schema's default
       ...(ctx.query.before === undefined ? {} : { after: { id: ctx.query.before } }),
@@ -103,8 +129,11 @@ app.get('/notes/{id:int}', { summary: 'One note', schema: { response: { 200: Not
   return note;
 });
 
-app.post('/notes', { summary: 'Create a note', schema: { body: Type.Object({ ownerId: Type.Integer(), text: Type.String({ minLength: 1, maxLength: 1000 }) }), response: { 201: Note } } }, async (ctx) => {
-  const [note] = await orm.notes.insert(ctx.body);
+// Writes need a signed-in user, and the owner is the token's subject — never a field of the body (a
+// body property the schema does not declare, like ownerId or id, never reaches the handler).
+app.post('/notes', { summary: 'Create a note', deps: [auth], schema: { body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000 }) }), response: { 201: Note } } }, async (ctx) => {
+  const ownerId = Number((await ctx.use(auth)).sub);
+  const [note] = await orm.notes.insert({ ownerId, text: ctx.body.text });
   // Tell every live watcher, framing the message once.
   const msg = prepareMessage(JSON.stringify({ type: 'created', note }));
   for (const ws of watchers) ws.sendPrepared(msg);
@@ -113,9 +142,11 @@ app.post('/notes', { summary: 'Create a note', schema: { body: Type.Object({ own
   return note;
 });
 
-app.delete('/notes/{id:int}', { summary: 'Delete a note', status: 204 }, async (ctx) => {
-  const gone = await orm.notes.delete({ id: ctx.params.id });
-  if (gone.length === 0) throw new HttpError(404, { detail: `note ${ctx.params.id} does not exist` });
+// Only the owner deletes; someone else's note is a 404 like a missing one (nothing learnt by trying).
+app.delete('/notes/{id:int}', { summary: 'Delete one of your notes', deps: [auth], status: 204 }, async (ctx) => {
+  const ownerId = Number((await ctx.use(auth)).sub);
+  const gone = await orm.notes.delete({ id: ctx.params.id, ownerId });
+  if (gone.length === 0) throw new HttpError(404, { detail: `you have no note ${ctx.params.id}` });
 });
 
 // The same feed as Server-Sent Events; a reconnecting client sends Last-Event-ID and gets what it missed.
@@ -132,7 +163,7 @@ app.ws('/live', {
 const server = await app.listen({ port, host });
 const addr = server.address();
 console.log(`listening on http://${typeof addr === 'string' ? addr : `${host}:${addr?.port}`} (HTTP/1.1 and HTTP/2), database: ${db.kind}`);
-console.log(`try: curl -H 'content-type: application/json' -d '{"name":"Ann","email":"ann@example.com"}' localhost:${port}/users`);
+console.log(`try: curl -H 'content-type: application/json' -d '{"name":"Ann","email":"ann@example.com","password":"correct horse"}' localhost:${port}/users  (then POST /login; docs at /docs)`);
 
 // SIGTERM/SIGINT: stop accepting, 503 + Connection: close (HTTP/2: GOAWAY) for new requests, in-flight
 // ones finish; then the database sessions close.

@@ -5,6 +5,8 @@ export const users = table('users', {
   id: serial().primaryKey(),
   name: text().notNull(),
   email: text().notNull().unique(),
+  /** scrypt (covet/app/auth hashPassword); null for users created before sign-in existed. */
+  passwordHash: text(),
   createdAt: timestamptz().notNull().default(now()),
 });
 

@@ -25,22 +25,46 @@ it('npm start: the notes example works over HTTP/1.1 and HTTP/2 and shuts down c
   const events = await fetch(`http://127.0.0.1:${port}/events`);
   expect(events.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
   const reader = events.body!.getReader();
-  const user = await post('/users', { name: 'Ann', email: 'ann@example.com' });
-  expect(user.status).toBe(201);
-  expect(user.headers.get('ratelimit-limit')).toBe('300');
-  expect((await post('/users', { name: 'Ann again', email: 'ann@example.com' })).status).toBe(409);
-  const created = await post('/notes', { ownerId: 1, text: 'from the test' });
+  const signup = await post('/users', { name: 'Ann', email: 'ann@example.com', password: 'correct horse', id: 50, createdAt: '1999-01-01T00:00:00Z' });
+  expect(signup.status).toBe(202);
+  expect(signup.headers.get('ratelimit-limit')).toBe('300');
+  // The same answer for a registered email: sign-up does not tell who has an account.
+  const again = await post('/users', { name: 'Ann again', email: 'ANN@example.com', password: 'another password' });
+  expect([again.status, await again.json()]).toEqual([202, await signup.json()]);
+  // Sign-in: one 401 for a wrong password and for an unknown email.
+  const wrong = await post('/login', { email: 'ann@example.com', password: 'another password' });
+  const unknown = await post('/login', { email: 'nobody@example.com', password: 'correct horse' });
+  expect([wrong.status, unknown.status]).toEqual([401, 401]);
+  expect((await wrong.json()) as { detail: string }).toMatchObject({ detail: 'wrong email or password' });
+  expect((await unknown.json()) as { detail: string }).toMatchObject({ detail: 'wrong email or password' });
+  const login = (await (await post('/login', { email: 'ann@example.com', password: 'correct horse' })).json()) as { token: string; userId: number };
+  expect(login.userId).toBe(1); // the id slipped into the sign-up body was dropped, not used
+  const auth = { ...json, authorization: `Bearer ${login.token}` };
+  const write = (path: string, body: unknown) => fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: auth, body: JSON.stringify(body) });
+  // Writes need the token; the owner is the token's user whatever the body says.
+  expect((await post('/notes', { text: 'anonymous' })).status).toBe(401);
+  const created = await write('/notes', { ownerId: 99, text: 'from the test' });
   expect(created.status).toBe(201);
+  expect(await created.json()).toMatchObject({ ownerId: 1, text: 'from the test' });
   let streamed = '';
   while (!streamed.includes('from the test')) streamed += new TextDecoder().decode((await reader.read()).value);
   expect(streamed).toMatch(/id: 1\nevent: created\ndata: \{"id":1,"ownerId":1,"text":"from the test"/);
-  expect((await post('/notes', { ownerId: 1, text: 'second, about milk' })).status).toBe(201);
-  expect((await post('/notes', { ownerId: 99, text: 'nobody' })).status).toBe(422);
-  const invalid = await post('/notes', { ownerId: 1, text: '' });
-  expect(invalid.status).toBe(422);
+  expect((await write('/notes', { text: 'second, about milk' })).status).toBe(201);
+  expect((await write('/notes', { text: '' })).status).toBe(422);
   expect(await (await fetch(`http://127.0.0.1:${port}/notes?q=MILK`)).json()).toMatchObject([{ id: 2, text: 'second, about milk' }]);
   expect(((await (await fetch(`http://127.0.0.1:${port}/notes?limit=1&before=2`)).json()) as Array<{ id: number }>).map((n) => n.id)).toEqual([1]);
-  expect(await (await fetch(`http://127.0.0.1:${port}/users/1`)).json()).toMatchObject({ name: 'Ann', notes: [{ id: 2 }, { id: 1 }] });
+  expect(((await (await fetch(`http://127.0.0.1:${port}/notes?owner=1`)).json()) as Array<{ id: number }>).map((n) => n.id)).toEqual([2, 1]);
+  const profile = (await (await fetch(`http://127.0.0.1:${port}/users/1`)).json()) as Record<string, unknown>;
+  expect(profile).toMatchObject({ name: 'Ann', notes: [{ id: 2 }, { id: 1 }] });
+  expect(profile).not.toHaveProperty('email');
+  expect(profile).not.toHaveProperty('passwordHash');
+  // Someone else cannot delete Ann's note: a 404, as for a note that does not exist.
+  await post('/users', { name: 'Bob', email: 'bob@example.com', password: 'bob password' });
+  const bob = (await (await post('/login', { email: 'bob@example.com', password: 'bob password' })).json()) as { token: string };
+  const del = (id: number, token: string) => fetch(`http://127.0.0.1:${port}/notes/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
+  expect((await del(1, bob.token)).status).toBe(404);
+  expect((await fetch(`http://127.0.0.1:${port}/notes/1`)).status).toBe(200);
+  expect((await del(2, login.token)).status).toBe(204);
   const doc = (await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json()) as { paths: Record<string, unknown> };
   expect(Object.keys(doc.paths)).toContain('/notes/{id}');
   const c = http2.connect(`http://127.0.0.1:${port}`);

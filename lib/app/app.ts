@@ -738,6 +738,8 @@ async function validateBody(ctx: Context, c: CompiledSchema, errors: FieldError[
   if (c.bodyDefaults !== null) value = c.bodyDefaults(value);
   ctx.body = checkPart('body', c.body!, value, errors);
   if (errors.length > 0) throw validationError(errors);
+  // After the check, so `additionalProperties: false` still refuses what it names.
+  if (c.bodyStrip !== null) c.bodyStrip(ctx.body);
 }
 
 type StreamBody = AsyncIterable<unknown> & { destroy?: (err?: Error) => void };

@@ -88,6 +88,12 @@ export interface CompiledSchema {
   body: TypeCheck<TSchema> | null;
   /** Fills absent body properties from the body schema's defaults (null: the schema has none). */
   bodyDefaults: ((value: unknown) => unknown) | null;
+  /**
+   * Removes body properties the schema does not declare, in objects whose `additionalProperties` is not
+   * set (`true` or a schema keeps them; `false` refuses them, 422): a handler never sees `id`, `role` or
+   * `createdAt` that a client slipped in (mass assignment). Null: nothing to remove.
+   */
+  bodyStrip: ((value: unknown) => void) | null;
   /** Converts an urlencoded form's strings to the body schema's types. */
   form: CompiledPart['convert'] | null;
   /** JSON serializers by response status. */
@@ -119,6 +125,7 @@ export function compileSchema(schema: RouteSchema, route = ''): CompiledSchema {
     headers: part(schema.headers),
     body: schema.body === undefined ? null : TypeCompiler.Compile(schema.body),
     bodyDefaults: schema.body === undefined ? null : compileDefaults(schema.body),
+    bodyStrip: schema.body === undefined ? null : compileStrip(schema.body),
     form: schema.body === undefined ? null : compileConverter(schema.body),
     response: compileResponses(schema.response),
     responseChecks: schema.response === undefined ? null : Object.fromEntries(Object.entries(schema.response).map(([st, r]) => [Number(st), TypeCompiler.Compile(r)])),
@@ -155,6 +162,36 @@ function compileDefaults(schema: TSchema): ((value: unknown) => unknown) | null 
     const o = v as Record<string, unknown>;
     for (let i = 0; i < top.length; i++) if (o[top[i]![0]] === undefined) o[top[i]![0]] = fresh(top[i]![1]);
     return o;
+  };
+}
+
+/**
+ * The walk that drops undeclared properties of a (validated) value: objects with declared `properties`
+ * and no `additionalProperties`, through nested properties and array items. Unions and other composites
+ * are left as they are (which branch a value took is not known here).
+ */
+export function compileStrip(schema: TSchema): ((value: unknown) => void) | null {
+  const kind = schema[Kind] as string | undefined;
+  if (kind === 'Array') {
+    const item = compileStrip(schema.items as TSchema);
+    if (item === null) return null;
+    return (v) => {
+      if (Array.isArray(v)) for (const x of v) item(x);
+    };
+  }
+  if (kind !== 'Object') return null;
+  const props = (schema.properties ?? {}) as Record<string, TSchema>;
+  const declared = new Set(Object.keys(props));
+  const strip = schema.additionalProperties === undefined;
+  const nested = Object.entries(props)
+    .map(([k, p]): [string, ((v: unknown) => void) | null] => [k, compileStrip(p)])
+    .filter((e): e is [string, (v: unknown) => void] => e[1] !== null);
+  if (!strip && nested.length === 0) return null;
+  return (v) => {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) return;
+    const o = v as Record<string, unknown>;
+    if (strip) for (const k of Object.keys(o)) if (!declared.has(k)) delete o[k];
+    for (const [k, f] of nested) if (o[k] !== undefined) f(o[k]);
   };
 }
 

@@ -200,3 +200,31 @@ describe('authentication answers before validation', () => {
     expect((await app.inject({ url: '/requires?limit=abc', headers: { authorization: 'Bearer x' } })).status).toBe(403);
   });
 });
+
+describe('undeclared body properties never reach the handler (mass assignment)', () => {
+  const app = createApp();
+  const seen: unknown[] = [];
+  const Item = Type.Object({ sku: Type.String(), qty: Type.Integer() });
+  app.post('/orders', { schema: { body: Type.Object({ note: Type.String(), items: Type.Array(Item), ship: Type.Object({ city: Type.String() }), meta: Type.Object({}, { additionalProperties: true }) }) } }, (ctx) => {
+    seen.push(ctx.body);
+    return { ok: true };
+  });
+  app.post('/strict', { schema: { body: Type.Object({ name: Type.String() }, { additionalProperties: false }) } }, (ctx) => ctx.body);
+  app.post('/signup', { schema: { body: Type.Object({ name: Type.String(), email: Type.String() }) } }, (ctx) => ctx.body);
+
+  it('drops them at every level of a JSON body; additionalProperties: true keeps them; false refuses them (422)', async () => {
+    const body = { note: 'n', id: 50, role: 'admin', items: [{ sku: 'a', qty: 1, price: 0 }], ship: { city: 'Oslo', cost: 0 }, meta: { anything: 1 } };
+    expect((await app.inject({ method: 'POST', url: '/orders', body })).status).toBe(200);
+    expect(seen.pop()).toEqual({ note: 'n', items: [{ sku: 'a', qty: 1 }], ship: { city: 'Oslo' }, meta: { anything: 1 } });
+    const strict = await app.inject({ method: 'POST', url: '/strict', body: { name: 'ann', admin: true } });
+    expect(strict.status).toBe(422);
+  });
+
+  it('drops them from an urlencoded form too, and __proto__ never becomes a prototype', async () => {
+    const res = await app.inject({ method: 'POST', url: '/signup', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=ann&email=a%40b.c&id=50&createdAt=1999-01-01' });
+    expect(res.json()).toEqual({ name: 'ann', email: 'a@b.c' });
+    const proto = await app.inject({ method: 'POST', url: '/signup', body: '{"name":"x","email":"y","__proto__":{"admin":true}}', headers: { 'content-type': 'application/json' } });
+    expect(proto.json()).toEqual({ name: 'x', email: 'y' });
+    expect(({} as Record<string, unknown>).admin).toBeUndefined();
+  });
+});
