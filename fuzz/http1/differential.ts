@@ -29,6 +29,12 @@ const oursIs = (r: RunResult, ...codes: string[]) => r.error !== null && codes.i
 
 export const KNOWN_DIFFERENCES: KnownDifference[] = [
   {
+    id: 'asterisk-form-options-only',
+    stricter: 'ours',
+    rule: 'RFC 9112 §3.2.4: the asterisk-form "*" is only used for a server-wide OPTIONS request; we answer 400 to "GET *", llhttp accepts "*" with any method.',
+    applies: (s, o, l) => l.error === null && oursIs(o, 'INVALID_TARGET') && / \* HTTP\//.test(s.replace(/^(\r\n)+/, '').split('\r\n')[0] ?? '') && !/^OPTIONS /.test(s.replace(/^(\r\n)+/, '')),
+  },
+  {
     id: 'host-required',
     stricter: 'ours',
     rule: 'RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host, with several Host, or with an invalid Host. llhttp leaves Host to the application.',

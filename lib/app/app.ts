@@ -221,6 +221,8 @@ export class App {
   #server: Server | null = null;
   #primary = false;
   #closing = false;
+  /** The keep-alive timeout the server advertises (what `closeOnSignals` lingers for). */
+  #keepAliveMs = 5000;
   #hooks: RouteHooks = { preHandler: [], onSend: [], onError: [] };
   readonly #ctxConfig: ContextConfig;
   readonly #compression: CompressionOptions | undefined;
@@ -606,6 +608,7 @@ export class App {
     });
     await server.listen({ port: options.port ?? 3000, host: options.host });
     this.#server = server;
+    this.#keepAliveMs = options.keepAliveTimeout ?? 5000;
     return server;
   }
 
@@ -643,8 +646,9 @@ export class App {
   /**
    * Closes gracefully on SIGTERM/SIGINT, then exits: stop accepting, answer new requests on kept-alive
    * connections with 503 + `Connection: close` (HTTP/2: GOAWAY), let in-flight requests finish within
-   * `graceMs` (default 30 s), run `beforeExit` (close the database...), and log progress. A second
-   * signal exits at once.
+   * `graceMs` (default 30 s), keep idle keep-alive connections until the advertised keep-alive timeout
+   * (`idleLingerMs`; a client reusing one meanwhile gets that 503 instead of a reset), run `beforeExit`
+   * (close the database...), and log progress. A second signal exits at once.
    *
    * @example
    * ```ts
@@ -652,7 +656,7 @@ export class App {
    * app.closeOnSignals({ graceMs: 10_000 });
    * ```
    */
-  closeOnSignals(options: { graceMs?: number; signals?: readonly NodeJS.Signals[]; log?: (msg: string) => void; beforeExit?: () => unknown } = {}): this {
+  closeOnSignals(options: { graceMs?: number; idleLingerMs?: number; signals?: readonly NodeJS.Signals[]; log?: (msg: string) => void; beforeExit?: () => unknown } = {}): this {
     if (this.#primary) return this; // a cluster primary already stops its workers on these signals
     const log = options.log ?? ((m: string) => console.log(m));
     const graceMs = options.graceMs ?? 30_000;
@@ -666,7 +670,11 @@ export class App {
       const open = this.#server?.connections.size ?? 0;
       log(`${sig}: closing — no new connections, ${open} open, in-flight requests get up to ${graceMs} ms`);
       const t0 = Date.now();
-      void this.close(graceMs)
+      // Idle keep-alive connections stay until the keep-alive timeout the server advertised: a client may
+      // reuse one until then, and gets a 503 + Connection: close rather than a reset. Under covet dev, at
+      // once: a browser's next request must reach the new code.
+      const idleLingerMs = options.idleLingerMs ?? (process.env.COVET_DEV_ENTRY !== undefined ? 0 : this.#keepAliveMs);
+      void this.close(graceMs, { idleLingerMs })
         .then(() => options.beforeExit?.()) // e.g. close database sessions once requests are done
         .then(
           () => {
@@ -683,10 +691,13 @@ export class App {
     return this;
   }
 
-  /** Graceful close (in-flight requests finish within `graceMs`). */
-  close(graceMs = 30_000): Promise<void> {
+  /**
+   * Graceful close: in-flight requests finish within `graceMs`; idle keep-alive connections close at once,
+   * or after `idleLingerMs` (see `CloseOptions`).
+   */
+  close(graceMs = 30_000, options: { idleLingerMs?: number } = {}): Promise<void> {
     this.#closing = true;
-    return this.#server?.close({ graceMs }) ?? Promise.resolve();
+    return this.#server?.close({ graceMs, ...options }) ?? Promise.resolve();
   }
 }
 

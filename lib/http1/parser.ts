@@ -1075,7 +1075,8 @@ function validTargetForm(url: string, method: string): boolean {
   const c = url.charCodeAt(0);
   if (c === 0x2f) return true; // '/'
   if (method === 'CONNECT') return url.indexOf('/') < 0 && url.indexOf(':') > 0;
-  if (c === 0x2a) return url.length === 1; // '*'
+  // '*' (asterisk-form) is only for a server-wide OPTIONS (§3.2.4): "GET *" is malformed.
+  if (c === 0x2a) return url.length === 1 && method === 'OPTIONS';
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3986 §3.1)
   if (!isAlpha(c)) return false;
   for (let i = 1; i < url.length; i++) {

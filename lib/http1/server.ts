@@ -186,10 +186,14 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
     this.#maybeResume();
   }
 
-  onShutdown(): void {
+  onShutdown(idleLingerMs = 0): void {
     this.#closing = true;
     this.#shuttingDown = true;
-    if (this.#queue.length === 0 && this.parser.idle) this.conn.end();
+    if (this.#queue.length !== 0 || !this.parser.idle) return;
+    // Idle: a request may be on its way. Lingering, it is answered (503 + Connection: close) instead of
+    // meeting a closed connection; the idle timeout closes the connection if none comes.
+    if (idleLingerMs > 0) this.conn.setTimeout('idle', idleLingerMs);
+    else this.conn.end();
   }
 
   // ---- parser events --------------------------------------------------------------------------------

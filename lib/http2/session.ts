@@ -57,6 +57,12 @@ export interface Http2SessionOptions {
   settingsTimeout?: number;
   /** Idle time with no open stream before the connection is closed with GOAWAY (ms). Default 60 000. */
   idleTimeout?: number;
+  /**
+   * A response whose body cannot advance because the peer opens no flow-control window (stream or
+   * connection) for this long is reset with RST_STREAM(CANCEL), its buffered data dropped (ms). Default
+   * 60 000, as an HTTP/1.1 connection's send timeout.
+   */
+  sendTimeout?: number;
   /** Rapid-reset budget (CVE-2023-44487): streams the client may reset, refilled per second. Default 200 burst, 100/s. */
   resetBurst?: number;
   resetRate?: number;
@@ -99,6 +105,8 @@ class Stream implements BodySource, StreamSink {
   trailers: Array<[string, string]> | null = null;
   /** Set for an extended CONNECT stream: its DATA is a byte tunnel, not a request body. */
   tunnel: Http2Tunnel | null = null;
+  /** When its queued DATA last found no window (performance.now()); 0 while it flows. */
+  stalledSince = 0;
   readonly session: Http2Session;
 
   constructor(session: Http2Session, id: number, state: StreamState, sendWindow: number, recvWindow: number) {
@@ -195,6 +203,7 @@ export class Http2Session implements ConnectionHandler {
       maxHeaderListSize: 64 * 1024,
       settingsTimeout: 10_000,
       idleTimeout: 60_000,
+      sendTimeout: 60_000,
       resetBurst: 200,
       resetRate: 100,
       glitchBurst: 1000,
@@ -473,6 +482,8 @@ export class Http2Session implements ConnectionHandler {
     } else if (method === 'CONNECT') {
       if ((seen & 6) !== 0 || authority === '') return bad('CONNECT needs :authority only (§8.5)');
     } else if (path === '' || scheme === '') return bad(':path or :scheme missing');
+    // §8.3.1: an origin-form path, or "*" for a server-wide OPTIONS only.
+    else if (path.charCodeAt(0) !== 0x2f && !(path === '*' && method === 'OPTIONS')) return bad(':path is neither /... nor * (OPTIONS)');
     if (!hasHost && authority !== '') headers.unshift('host', authority);
     const head: MessageHead = {
       method,
@@ -589,7 +600,14 @@ export class Http2Session implements ConnectionHandler {
   #flush(s: Stream): void {
     while (s.queue.length > 0) {
       const room = Math.min(s.sendWindow, this.#connSendWindow, this.#peerMaxFrameSize);
-      if (room <= 0) return;
+      if (room <= 0) {
+        if (s.stalledSince === 0) {
+          s.stalledSince = performance.now();
+          this.#watchStalls();
+        }
+        return;
+      }
+      s.stalledSince = 0;
       const head = s.queue[0]!;
       const part = head.length <= room ? head : head.subarray(0, room);
       if (part === head) s.queue.shift();
@@ -611,6 +629,31 @@ export class Http2Session implements ConnectionHandler {
       this.conn.write(dataFrame(s.id, Buffer.alloc(0), true));
       this.#localEnd(s);
     } else if (s.queue.length === 0) s.res._emit('drain');
+  }
+
+  /**
+   * One timer per session, only while a stream waits for window: streams stalled for `sendTimeout` are
+   * reset (CANCEL) so a peer that never reads cannot pin a response and its buffers for ever.
+   */
+  #stallTimer: NodeJS.Timeout | null = null;
+  #watchStalls(): void {
+    if (this.#stallTimer !== null) return;
+    this.#stallTimer = setTimeout(() => {
+      this.#stallTimer = null;
+      const now = performance.now();
+      let waiting = false;
+      for (const st of [...this.#streams.values()]) {
+        if (st.stalledSince === 0 || st.queue.length === 0) continue;
+        if (now - st.stalledSince >= this.#o.sendTimeout) {
+          this.conn.write(rstStreamFrame(st.id, H2.CANCEL));
+          st.queue = [];
+          st.queued = 0;
+          this.#close(st, true);
+        } else waiting = true;
+      }
+      if (waiting) this.#watchStalls();
+    }, this.#o.sendTimeout);
+    this.#stallTimer.unref();
   }
 
   #flushAll(): void {
@@ -690,6 +733,7 @@ export class Http2Session implements ConnectionHandler {
   // ---- ConnectionHandler --------------------------------------------------------------------------------
 
   onClose(): void {
+    if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
     for (const s of [...this.#streams.values()]) this.#close(s, true);
   }
 

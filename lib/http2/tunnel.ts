@@ -13,7 +13,7 @@ export interface TunnelHost {
   reset(code: number): void;
   flush(): void;
   readonly queued: number;
-  readonly sweeper: { add(t: Timed): void; delete(t: Timed): void; now: number };
+  readonly sweeper: { add(t: Timed): void; delete(t: Timed): void; deadline(ms: number): number };
 }
 
 export class Http2Tunnel implements Timed {
@@ -52,7 +52,7 @@ export class Http2Tunnel implements Timed {
 
   setTimeout(kind: TimeoutKind, ms: number): void {
     this.#kind = kind;
-    this.deadline = ms > 0 ? this.#host.sweeper.now + ms : 0;
+    this.deadline = this.#host.sweeper.deadline(ms);
     if (this.deadline !== 0) this.#host.sweeper.add(this);
   }
 

@@ -22,7 +22,7 @@ export interface ConnectionHandler {
   /** Write backpressure has been relieved (buffered bytes fell below the low-water mark). */
   onDrain?(): void;
   /** The server is shutting down gracefully: finish what is in flight, then close. */
-  onShutdown?(): void;
+  onShutdown?(idleLingerMs: number): void;
 }
 
 /** Names of the deadlines a protocol arms; the handler interprets them. */
@@ -399,7 +399,7 @@ export class Connection implements Timed {
    */
   setTimeout(kind: TimeoutKind, ms: number): void {
     this.timeoutKind = kind;
-    this.deadline = ms > 0 ? this.sweeper.now + ms : 0;
+    this.deadline = this.sweeper.deadline(ms);
   }
 
   clearTimeout(): void {

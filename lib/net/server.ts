@@ -42,6 +42,13 @@ export interface ListenOptions {
 export interface CloseOptions {
   /** Hard deadline in ms after which remaining connections are destroyed. Default 30 000. */
   graceMs?: number;
+  /**
+   * How long an idle keep-alive connection stays open after the close began (default 0: closed at once).
+   * A client may be sending its next request on it right then; kept open, that request gets an answer
+   * (HTTP/1.1: 503 with `Connection: close` and `Retry-After`) instead of a reset connection. Set it to
+   * the keep-alive timeout the server advertises and no client that honours it races the close.
+   */
+  idleLingerMs?: number;
 }
 
 /**
@@ -152,7 +159,8 @@ export class Server {
 
   /**
    * Graceful close: stop accepting, ask every connection to finish what is in flight (`onShutdown`: idle
-   * keep-alive connections close at once), and destroy whatever remains after `graceMs`.
+   * keep-alive connections close at once, or after `idleLingerMs`), and destroy whatever remains after
+   * `graceMs`.
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (this.#closing !== null) return this.#closing;
@@ -187,7 +195,7 @@ export class Server {
         const h = c.handler;
         if (h.onShutdown !== undefined) {
           try {
-            h.onShutdown();
+            h.onShutdown(Math.min(options.idleLingerMs ?? 0, graceMs));
             c.flush();
           } catch (err) {
             c.destroy(err as Error);

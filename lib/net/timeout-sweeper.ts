@@ -11,7 +11,7 @@
  * const sweeper = new TimeoutSweeper(1000);
  * const item = { deadline: 0, onDeadline() { console.log('timed out'); } };
  * sweeper.add(item);
- * item.deadline = sweeper.now + 5000; // fires within 5–6 s
+ * item.deadline = sweeper.deadline(5000); // fires after 5 s, within 7 s
  * ```
  */
 export interface Timed {
@@ -33,6 +33,16 @@ export class TimeoutSweeper {
 
   constructor(resolution = 1000) {
     this.resolution = resolution;
+  }
+
+  /**
+   * The deadline for "`ms` from now" that never fires early. `now` may be up to one tick behind the real
+   * time, and a deadline is seen only at a tick: `now + ms` could fire up to one tick before `ms` had
+   * passed — a keep-alive connection closed before the `timeout=` it advertised, while a client is
+   * entitled to reuse it. One tick added: it fires between `ms` and `ms` + two ticks. 0 for `ms` ≤ 0.
+   */
+  deadline(ms: number): number {
+    return ms > 0 ? this.now + ms + this.resolution : 0;
   }
 
   /** Start tracking `item`. Starts the timer if it is not running. */

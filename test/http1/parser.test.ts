@@ -56,6 +56,7 @@ describe('request-line', () => {
     ['missing version', 'GET /\r\n\r\n', 'INVALID_REQUEST_LINE', 400],
     ['control char in target', 'GET /a\x01b HTTP/1.1\r\n\r\n', 'INVALID_TARGET', 400],
     ['non-ASCII in target', 'GET /caf\xe9 HTTP/1.1\r\n\r\n', 'INVALID_TARGET', 400],
+    ['asterisk-form with GET (only OPTIONS may use *)', 'GET * HTTP/1.1\r\nHost: a\r\n\r\n', 'INVALID_TARGET', 400],
     ['malformed version', 'GET / HTTP/1.x\r\n\r\n', 'INVALID_VERSION', 400],
     ['lowercase protocol name', 'GET / http/1.1\r\n\r\n', 'INVALID_VERSION', 400],
     ['trailing space after version', 'GET / HTTP/1.1 \r\n\r\n', 'INVALID_VERSION', 400],

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createHttp1Server, Http1Parser, type Http1Handler, type Http1ServerOptions } from '../../lib/http1/index.js';
 import { TimeoutSweeper, type Connection, type Server } from '../../lib/net/index.js';
+import { waitFor } from '../helpers/wait-for.js';
 
 const exec = promisify(execFile);
 const servers: Server[] = [];
@@ -372,6 +373,31 @@ describe('HTTP/1.1 server limits and timeouts', () => {
     expect(parseResponses(idle.text).map((x) => x.status)).toEqual([200]);
   });
 
+  it('never closes an idle keep-alive connection before the timeout it advertised (Keep-Alive: timeout=N)', async () => {
+    // A client may reuse the connection until then: closing earlier races its next request.
+    const sweeper = new TimeoutSweeper(200);
+    const { port } = await start(hello, { sweeper, keepAliveTimeout: 1000 });
+    const idleFor = async (): Promise<{ ms: number; header: string | null }> => {
+      const sock = net.connect(port, '127.0.0.1');
+      await once(sock, 'connect');
+      let text = '';
+      let t0 = 0;
+      sock.on('data', (d: Buffer) => {
+        text += d.toString();
+        if (t0 === 0 && text.includes('\r\n\r\nhello')) t0 = performance.now();
+      });
+      sock.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      await once(sock, 'close');
+      return { ms: performance.now() - t0, header: /keep-alive: (.*)\r\n/i.exec(text)?.[1] ?? null };
+    };
+    // Connections started at different phases of the sweeper's tick.
+    const runs = await Promise.all([0, 40, 80, 120, 160, 190].map(async (delay) => (await new Promise((r) => setTimeout(r, delay)), idleFor())));
+    for (const r of runs) {
+      expect(r.header).toBe('timeout=1');
+      expect(r.ms).toBeGreaterThanOrEqual(995); // 5 ms for the two timers' own granularity
+    }
+  });
+
   it('keeps memory bounded against a peer that sends a body forever to a handler that does not read it', async () => {
     let conn: Connection | undefined;
     const { port, server } = await start(() => {
@@ -466,6 +492,39 @@ describe('HTTP/1.1 server limits and timeouts', () => {
     const [r] = parseResponses(text);
     expect([r!.status, r!.headers.connection, r!.headers['retry-after']]).toEqual([503, 'close', '1']);
     expect(handled).toBe(0);
+  });
+
+  it('idle keep-alive connections linger for idleLingerMs: a request sent on one after the close began is answered, not reset', async () => {
+    const { port, server } = await start(hello);
+    const sock = net.connect(port, '127.0.0.1');
+    await once(sock, 'connect');
+    let text = '';
+    sock.on('data', (d: Buffer) => void (text += d.toString()));
+    sock.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor(() => text.includes('hello'));
+    const closing = server.close({ graceMs: 5000, idleLingerMs: 1000 });
+    await new Promise((r) => setTimeout(r, 150)); // the client reuses its idle connection a moment later
+    sock.write('POST /order HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}');
+    await once(sock, 'close');
+    await closing;
+    const [first, second] = parseResponses(text);
+    expect(first!.status).toBe(200);
+    expect([second!.status, second!.headers.connection, second!.headers['retry-after']]).toEqual([503, 'close', '1']);
+  });
+
+  it('without idleLingerMs an idle keep-alive connection is closed as soon as the close begins', async () => {
+    const { port, server } = await start(hello);
+    const sock = net.connect(port, '127.0.0.1');
+    await once(sock, 'connect');
+    let text = '';
+    sock.on('data', (d: Buffer) => void (text += d.toString()));
+    sock.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    await waitFor(() => text.includes('hello'));
+    const t0 = performance.now();
+    const ended = once(sock, 'end');
+    await server.close({ graceMs: 5000 });
+    await ended;
+    expect(performance.now() - t0).toBeLessThan(1000); // not left to the 5 s keep-alive timeout
   });
 
 });

@@ -265,6 +265,8 @@ describe('RFC 9113 conformance on raw frames', () => {
     ['§8.3 :path repeated after an empty one', [[':method', 'GET'], [':scheme', 'http'], [':path', ''], [':path', '/x'], [':authority', 'a']]],
     ['§8.2.1 CR/LF in a value', [[':method', 'GET'], [':scheme', 'http'], [':path', '/x'], [':authority', 'a'], ['x-inject', 'a\r\nx-admin: 1']]],
     ['§8.2.1 NUL in a value', [[':method', 'GET'], [':scheme', 'http'], [':path', '/x'], [':authority', 'a'], ['x-a', 'a\0b']]],
+    ['§8.3.1 :path * with GET (only OPTIONS)', [[':method', 'GET'], [':scheme', 'http'], [':path', '*'], [':authority', 'a']]],
+    ['§8.3.1 :path not starting with /', [[':method', 'GET'], [':scheme', 'http'], [':path', 'x/y'], [':authority', 'a']]],
     ['§8.2.1 a space in a name', [[':method', 'GET'], [':scheme', 'http'], [':path', '/x'], [':authority', 'a'], ['x a', 'b']]],
   ];
   for (const [name, fields] of malformed) {
@@ -381,6 +383,21 @@ describe('RFC 9113 conformance on raw frames', () => {
     c.write(...headersFrames(3, Buffer.concat([Buffer.from([0x82, 0x86, 0x84, 0xbf]), Buffer.alloc(100, 0xbe)])));
     expect(await c.goaway()).toBe(H2.ENHANCE_YOUR_CALM);
     await othersServed(port);
+  });
+
+  it('a response stalled on a window that never opens is reset with CANCEL after sendTimeout; the connection serves on', async () => {
+    const port = await start({ sendTimeout: 300 });
+    const c = await rawClient(port);
+    c.write(PREFACE, settingsFrame([[S_INITIAL_WINDOW_SIZE, 0]]));
+    c.write(...c.req(1, [['x-p', '/big']]));
+    await c.until(() => c.frames.some((f) => f.type === T_HEADERS && f.streamId === 1));
+    expect(await c.rst(1)).toBe(H2.CANCEL);
+    // The stream's place is free and the connection answers: a PING, and a request with a body-less answer.
+    c.write(pingFrame(Buffer.alloc(8)));
+    await c.until(() => c.frames.some((f) => f.type === T_PING && f.ack));
+    c.write(...c.req(3));
+    await c.until(() => c.frames.some((f) => f.type === T_HEADERS && f.streamId === 3));
+    c.sock.destroy();
   });
 
   it('a peer that never opens its window: output waits, memory stays bounded, the connection stays usable', async () => {

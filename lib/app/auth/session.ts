@@ -96,9 +96,60 @@ export class PgSessionStore implements SessionStore {
   }
 }
 
+/**
+ * Ids of cookie sessions ended by `destroy()` or `regenerate()`, refused until the cookie would have
+ * expired anyway. A cookie session lives in the cookie: without this list, a copy of a logged-out cookie
+ * (stolen, or kept by the client) stays valid until its idle or absolute expiry.
+ */
+export interface SessionRevocations {
+  revoke(id: string, untilMs: number): unknown;
+  isRevoked(id: string): boolean | Promise<boolean>;
+}
+
+/** Revoked ids in this process's memory (one instance; entries dropped once past their expiry). */
+export class MemorySessionRevocations implements SessionRevocations {
+  readonly #until = new Map<string, number>();
+  constructor(readonly now: () => number = Date.now) {}
+  revoke(id: string, untilMs: number): void {
+    this.#until.set(id, untilMs);
+    if (this.#until.size % 1000 === 0) for (const [k, t] of this.#until) if (t <= this.now()) this.#until.delete(k);
+  }
+  isRevoked(id: string): boolean {
+    const t = this.#until.get(id);
+    return t !== undefined && t > this.now();
+  }
+}
+
+/**
+ * Revoked ids in Redis (every instance refuses them), each key expiring with the cookie it revokes. While
+ * Redis is unreachable a revocation check fails at once with `RedisUnavailableError` (503): refused
+ * rather than letting a revoked session through.
+ */
+export class RedisSessionRevocations implements SessionRevocations {
+  readonly #guard: RedisGuard;
+  constructor(
+    readonly redis: RedisClient,
+    readonly prefix = 'covet:sess-revoked:',
+  ) {
+    this.#guard = redisGuard(redis);
+  }
+  async revoke(id: string, untilMs: number): Promise<void> {
+    const ttl = Math.ceil(untilMs - Date.now());
+    if (ttl > 0) await this.#guard.run(() => this.redis.set(this.prefix + id, '1', 'PX', ttl));
+  }
+  async isRevoked(id: string): Promise<boolean> {
+    return (await this.#guard.run(() => this.redis.exists(this.prefix + id))) === 1;
+  }
+}
+
 export interface SessionOptions {
-  /** Where data lives; `'cookie'` keeps it in the signed cookie (small data only, ~4 KB). */
+  /**
+   * Where data lives; `'cookie'` keeps it in the signed cookie (small data only, ~4 KB). A cookie session
+   * cannot be ended on the server by `destroy()` alone (the client may keep a copy): pass `revocations`.
+   */
   store: SessionStore | 'cookie';
+  /** Cookie sessions: where ids ended by `destroy()`/`regenerate()` are kept, so copies are refused. */
+  revocations?: SessionRevocations;
   /** Signing secrets (the first signs, all verify). */
   secrets: readonly string[];
   /** Cookie name. Default `__Host-sid` when secure, else `sid`. */
@@ -212,6 +263,10 @@ export function session(options: SessionOptions) {
           const c = JSON.parse(Buffer.from(value, 'base64url').toString('utf8')) as SessionRecord & { id?: string };
           rec = c;
           if (typeof c.id === 'string') id = c.id;
+          if (typeof c.id === 'string' && options.revocations !== undefined && (await options.revocations.isRevoked(c.id))) {
+            rec = null;
+            id = newId();
+          }
         } catch {
           rec = null;
         }
@@ -228,7 +283,14 @@ export function session(options: SessionOptions) {
     }
     const ttl = (x: Session): number => Math.max(1, Math.min(idleMs, absoluteMs - (clock() - x.createdAt)));
     const save = store === 'cookie' ? async () => {} : (x: Session) => store.set(x.id, { data: x.data, createdAt: x.createdAt, lastSeen: clock() }, ttl(x));
-    const remove = store === 'cookie' ? async () => {} : (sid: string) => store.delete(sid);
+    const revocations = options.revocations;
+    const remove =
+      store !== 'cookie'
+        ? (sid: string) => store.delete(sid)
+        : revocations === undefined
+          ? async () => {}
+          : // Refused until the cookie could no longer be valid (its absolute expiry).
+            async (sid: string) => void (await revocations.revoke(sid, (rec?.createdAt ?? now) + absoluteMs));
     const s = new Session(id, rec, save, remove, clock);
     ctx.state.session = s;
     const hadCookie = raw !== undefined;

@@ -1,6 +1,6 @@
 /** RBAC, sessions (memory, Redis, PostgreSQL, cookie) and CSRF through the app. */
 import { afterAll, describe, expect, it } from 'vitest';
-import { csrf, csrfToken, MemorySessionStore, PgSessionStore, rbac, RedisSessionStore, session, sessionOf, type SessionStore } from '../../../lib/app/auth/index.js';
+import { csrf, csrfToken, MemorySessionRevocations, MemorySessionStore, PgSessionStore, rbac, RedisSessionRevocations, RedisSessionStore, session, sessionOf, type SessionRevocations, type SessionStore } from '../../../lib/app/auth/index.js';
 import { createApp, type Context, type InjectResponse } from '../../../lib/app/index.js';
 import { testDb } from '../db/helpers.js';
 import { testRedis } from './helpers.js';
@@ -144,6 +144,40 @@ for (const [name, make] of stores) {
     });
   });
 }
+
+describe('cookie sessions and revocation', () => {
+  const redis = testRedis();
+  afterAll(() => redis.cleanup());
+  const app = (revocations?: SessionRevocations) => {
+    const a = createApp();
+    a.use(session({ store: 'cookie', secrets: ['s3cret-s3cret-s3cret'], ...(revocations === undefined ? {} : { revocations }) }));
+    a.post('/login', async (ctx: Context) => void (await sessionOf(ctx).set('user', 'ann')));
+    a.get('/me', (ctx: Context) => ({ user: sessionOf(ctx).get('user') ?? null }));
+    a.post('/logout', async (ctx: Context) => void (await sessionOf(ctx).destroy()));
+    return a;
+  };
+  /** Logs in, keeps a copy of the cookie, logs out, and replays the copy. */
+  const replayAfterLogout = async (a: ReturnType<typeof createApp>): Promise<unknown> => {
+    const b = browser(a);
+    await b.go('POST', '/login');
+    const copy = b.jar.get('sid') ?? b.jar.get('__Host-sid');
+    await b.go('POST', '/logout');
+    return (await a.inject({ method: 'GET', url: '/me', headers: { cookie: `__Host-sid=${copy}` } })).json();
+  };
+
+  it('without revocations a copy of a logged-out cookie stays valid until it expires (the documented limit)', async () => {
+    expect(await replayAfterLogout(app())).toEqual({ user: 'ann' });
+  });
+
+  for (const [name, make] of [
+    ['memory', () => new MemorySessionRevocations()],
+    ['redis', () => new RedisSessionRevocations(redis.redis, `${redis.prefix}revoked:`)],
+  ] as const) {
+    it(`with ${name} revocations, destroy() refuses every copy of the cookie`, async () => {
+      expect(await replayAfterLogout(app(make()))).toEqual({ user: null });
+    });
+  }
+});
 
 describe('CSRF', () => {
   for (const mode of ['synchronizer', 'double-submit'] as const) {
