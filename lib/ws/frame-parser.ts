@@ -5,7 +5,7 @@
  *
  * Payloads that arrive within one chunk are unmasked in place and handed out as views of it (the chunk
  * must be owned by the caller, as socket reads are); a payload that spans chunks is gathered into one
- * buffer, bounded by `maxFrameSize`.
+ * buffer, bounded by `maxFrameSize`, unmasked piece by piece (and shown to `onFramePart`) as it comes.
  *
  * @example
  * ```ts
@@ -27,6 +27,12 @@ export const OP_PONG = 0xa;
 
 export interface FrameHandler {
   onFrame(fin: boolean, rsv1: boolean, opcode: number, payload: Buffer): void;
+  /**
+   * A data frame whose payload spans reads: each piece as it arrives (unmasked), `first` on the first,
+   * before `onFrame` hands out the whole payload. For checks that must not wait for the end of a frame
+   * (UTF-8 fails fast, RFC 6455 §8.1).
+   */
+  onFramePart?(rsv1: boolean, opcode: number, piece: Buffer, first: boolean): void;
 }
 
 export interface FrameParserOptions {
@@ -192,10 +198,13 @@ export class FrameParser {
     }
     const p = (this.#payload ??= Buffer.allocUnsafe(len));
     const take = Math.min(len - this.#got, avail);
-    buf.copy(p, this.#got, i, i + take);
+    const at = this.#got;
+    buf.copy(p, at, i, i + take);
+    // Unmasked as it arrives (the key's phase is the piece's offset in the payload).
+    if (this.#masked) applyMask(p, at, at + take, keyBytes(this.#maskKey), at);
     this.#got += take;
+    if (this.#opcode < 0x8 && this.handler.onFramePart !== undefined) this.handler.onFramePart(this.#rsv1, this.#opcode, p.subarray(at, at + take), at === 0);
     if (this.#got === len) {
-      if (this.#masked) applyMask(p, 0, len, keyBytes(this.#maskKey));
       this.#payload = null;
       this.#emit(p);
     }

@@ -10,7 +10,7 @@ export { applyMask } from './mask.js';
 export { Receiver, type ReceiverHandler, type ReceiverOptions } from './receiver.js';
 export { Utf8Validator, isValidUtf8 } from './utf8.js';
 export { WsProtocolError, WS_ERRORS, isValidCloseCode, type WsErrorCode } from './errors.js';
-export { PerMessageDeflate, acceptOffer, clientOffer, acceptResponse, parseExtensions, compressShared, type PerMessageDeflateOptions, type DeflateParams } from './permessage-deflate.js';
+export { PerMessageDeflate, acceptOffer, clientOffer, acceptResponse, parseExtensions, compressShared, type PerMessageDeflateOptions, type DeflateParams, type ExtensionOffer } from './permessage-deflate.js';
 export { acceptKey, generateKey, checkUpgrade, selectProtocol, switchingProtocols } from './handshake.js';
 export { WebSocket, prepareMessage, type WebSocketOptions, type SendOptions, type PreparedMessage, type WebSocketEvents, type WsTransport } from './websocket.js';
 export { webSocketUpgrade, webSocketOverHttp2, createWsServer, type WsServerOptions, type WsConnectionOptions, type WsAccept, type WsVerdict, type Refusal, type ConnectTunnel } from './server.js';

@@ -33,66 +33,96 @@ export interface DeflateParams {
   clientMaxWindowBits: number;
 }
 
-interface Offer {
+/** One extension of a Sec-WebSocket-Extensions value, as offered or answered. */
+export interface ExtensionOffer {
+  name: string;
+  /** Parameter values (`true`: no value); quoted-string values unquoted. */
   params: Map<string, string | true>;
+  /** A parameter appeared more than once (RFC 7692 §7: such an offer is declined). */
+  duplicate: boolean;
+  /** Not the grammar of RFC 6455 §9.1 (a name or value that is not a token, an empty parameter). */
+  malformed: boolean;
 }
 
-/** Parses a Sec-WebSocket-Extensions value into offers (RFC 6455 §9.1, RFC 7692 §5). */
-export function parseExtensions(header: string): Array<{ name: string; params: Map<string, string | true> }> {
-  const out: Array<{ name: string; params: Map<string, string | true> }> = [];
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** Parses a Sec-WebSocket-Extensions value into offers (RFC 6455 §9.1, RFC 7692 §5), keeping what must decline one. */
+export function parseExtensions(header: string): ExtensionOffer[] {
+  const out: ExtensionOffer[] = [];
   for (const ext of header.split(',')) {
     const parts = ext.split(';').map((p) => p.trim());
     const name = parts.shift()?.toLowerCase() ?? '';
     if (name.length === 0) continue;
     const params = new Map<string, string | true>();
+    let duplicate = false;
+    let malformed = !TOKEN.test(name);
     for (const p of parts) {
-      if (p.length === 0) continue;
       const eq = p.indexOf('=');
-      if (eq < 0) params.set(p.toLowerCase(), true);
-      else params.set(p.slice(0, eq).trim().toLowerCase(), p.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1'));
+      const key = (eq < 0 ? p : p.slice(0, eq)).trim().toLowerCase();
+      let value: string | true = true;
+      if (eq >= 0) {
+        value = p.slice(eq + 1).trim();
+        const quoted = /^"(.*)"$/.exec(value);
+        if (quoted !== null) value = quoted[1]!.replace(/\\(.)/g, '$1');
+        if (!TOKEN.test(value)) malformed = true;
+      }
+      if (!TOKEN.test(key)) malformed = true;
+      if (params.has(key)) duplicate = true;
+      params.set(key, value);
     }
-    out.push({ name, params });
+    out.push({ name, params, duplicate, malformed });
   }
   return out;
 }
 
+const PARAMS = new Set(['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits']);
+
+/** A window-bits value: 8–15 in decimal without leading zeros (RFC 7692 §7.1.2.1); anything else is -1. */
 const bits = (v: string | true | undefined): number | null => {
-  if (v === undefined || v === true) return null;
-  if (!/^\d+$/.test(v)) return -1;
-  const n = Number(v);
-  return n >= 8 && n <= 15 ? n : -1;
+  if (v === undefined) return null;
+  if (v === true || !/^(?:8|9|1[0-5])$/.test(v)) return -1;
+  return Number(v);
 };
 
+/** What an offer or response says, or null when it breaks a rule of RFC 7692 §7 (then it is declined). */
+function readParams(e: ExtensionOffer): { sBits: number | null; cBits: number | null; cBitsOffered: boolean; serverNct: boolean; clientNct: boolean } | null {
+  if (e.malformed || e.duplicate) return null;
+  for (const k of e.params.keys()) if (!PARAMS.has(k)) return null; // an unknown parameter
+  const p = e.params;
+  // The no_context_takeover parameters take no value.
+  if ((p.has('server_no_context_takeover') && p.get('server_no_context_takeover') !== true) || (p.has('client_no_context_takeover') && p.get('client_no_context_takeover') !== true)) return null;
+  const sBits = bits(p.get('server_max_window_bits')); // a value is required
+  const cRaw = p.get('client_max_window_bits'); // a value is optional: alone it says "I support it"
+  const cBits = cRaw === true ? null : bits(cRaw);
+  if (sBits === -1 || cBits === -1) return null;
+  return { sBits, cBits, cBitsOffered: cRaw !== undefined, serverNct: p.has('server_no_context_takeover'), clientNct: p.has('client_no_context_takeover') };
+}
+
 /**
- * Server side: picks the first acceptable permessage-deflate offer. Returns the agreed parameters and the
- * response extension string, or null when nothing acceptable was offered (the connection then runs
- * without compression).
+ * Server side (RFC 7692 §7): accepts the first permessage-deflate offer it can honour, declining offers
+ * that repeat a parameter, carry an unknown one or a value out of the grammar. Returns the agreed
+ * parameters and the response extension string, or null when nothing acceptable was offered (the
+ * connection then runs without compression).
  */
 export function acceptOffer(header: string | undefined, options: PerMessageDeflateOptions): { params: DeflateParams; response: string } | null {
   if (header === undefined) return null;
-  for (const { name, params } of parseExtensions(header)) {
-    if (name !== 'permessage-deflate') continue;
-    const offer: Offer = { params };
-    const known = ['server_no_context_takeover', 'client_no_context_takeover', 'server_max_window_bits', 'client_max_window_bits'];
-    if ([...offer.params.keys()].some((k) => !known.includes(k))) continue; // §7: unknown parameter → decline this offer
-    const sBits = bits(offer.params.get('server_max_window_bits'));
-    const cBitsRaw = offer.params.get('client_max_window_bits');
-    const cBits = bits(cBitsRaw);
-    // zlib has no raw 8-bit window for deflating, so we cannot promise one (RFC 7692 §7.1.2.1).
-    if (sBits === -1 || cBits === -1 || sBits === 8) continue;
-    if (offer.params.get('server_no_context_takeover') !== undefined && offer.params.get('server_no_context_takeover') !== true) continue;
-    if (offer.params.get('client_no_context_takeover') !== undefined && offer.params.get('client_no_context_takeover') !== true) continue;
+  for (const ext of parseExtensions(header)) {
+    if (ext.name !== 'permessage-deflate') continue;
+    const o = readParams(ext);
+    if (o === null) continue;
+    // §7.1.2.1: a window no larger than the client asked for; 8 is honoured (zlib deflates with 9 but then
+    // never refers further back than 250 bytes, within what an 8-bit window holds).
     const wantServerBits = options.serverMaxWindowBits ?? 15;
-    const serverBits = sBits === null ? wantServerBits : Math.min(sBits, wantServerBits);
-    // We may only lower the client's window if it said it supports the parameter (§7.1.2.2).
-    const clientBits = cBitsRaw === undefined ? 15 : Math.min(cBits ?? 15, options.clientMaxWindowBits ?? 15);
-    const serverNct = offer.params.has('server_no_context_takeover') || (options.serverNoContextTakeover ?? true);
-    const clientNct = offer.params.has('client_no_context_takeover') || (options.clientNoContextTakeover ?? true);
+    const serverBits = o.sBits === null ? wantServerBits : Math.min(o.sBits, wantServerBits);
+    // §7.1.2.2: the client's window may only be limited when it said it supports the parameter.
+    const clientBits = o.cBitsOffered ? Math.min(o.cBits ?? 15, options.clientMaxWindowBits ?? 15) : 15;
+    const serverNct = o.serverNct || (options.serverNoContextTakeover ?? true);
+    const clientNct = o.clientNct || (options.clientNoContextTakeover ?? true);
     let response = 'permessage-deflate';
     if (serverNct) response += '; server_no_context_takeover';
     if (clientNct) response += '; client_no_context_takeover';
-    if (serverBits < 15 || sBits !== null) response += `; server_max_window_bits=${serverBits}`;
-    if (cBitsRaw !== undefined && clientBits < 15) response += `; client_max_window_bits=${clientBits}`;
+    if (o.sBits !== null || serverBits < 15) response += `; server_max_window_bits=${serverBits}`;
+    if (o.cBitsOffered && clientBits < (o.cBits ?? 15)) response += `; client_max_window_bits=${clientBits}`;
     return {
       params: { serverNoContextTakeover: serverNct, clientNoContextTakeover: clientNct, serverMaxWindowBits: serverBits, clientMaxWindowBits: clientBits },
       response,
@@ -114,16 +144,15 @@ export function clientOffer(options: PerMessageDeflateOptions): string {
 export function acceptResponse(header: string, options: PerMessageDeflateOptions): DeflateParams {
   const exts = parseExtensions(header);
   if (exts.length !== 1 || exts[0]!.name !== 'permessage-deflate') throw new Error(`unexpected extensions ${JSON.stringify(header)}`);
-  const p = exts[0]!.params;
-  const sBits = bits(p.get('server_max_window_bits'));
-  const cBits = bits(p.get('client_max_window_bits'));
-  if (sBits === -1 || cBits === -1) throw new Error(`invalid window bits in ${JSON.stringify(header)}`);
-  if (options.serverMaxWindowBits !== undefined && (sBits ?? 15) > options.serverMaxWindowBits) throw new Error('server_max_window_bits above what we asked');
+  const r = readParams(exts[0]!);
+  if (r === null) throw new Error(`invalid permessage-deflate response ${JSON.stringify(header)}`);
+  if (options.serverMaxWindowBits !== undefined && (r.sBits ?? 15) > options.serverMaxWindowBits) throw new Error('server_max_window_bits above what we asked');
+  if (options.serverNoContextTakeover === true && !r.serverNct) throw new Error('server_no_context_takeover was asked for and not agreed');
   return {
-    serverNoContextTakeover: p.has('server_no_context_takeover'),
-    clientNoContextTakeover: p.has('client_no_context_takeover'),
-    serverMaxWindowBits: sBits ?? 15,
-    clientMaxWindowBits: cBits ?? 15,
+    serverNoContextTakeover: r.serverNct,
+    clientNoContextTakeover: r.clientNct,
+    serverMaxWindowBits: r.sBits ?? 15,
+    clientMaxWindowBits: r.cBits ?? 15,
   };
 }
 
@@ -182,7 +211,7 @@ export class PerMessageDeflate {
 
   /** Compresses one whole message (RFC 7692 §7.2.1: the trailing 00 00 FF FF is removed). */
   compress(data: Buffer): Buffer {
-    // zlib has no raw 8-bit window; 9 is never negotiated for our sending side (see acceptOffer).
+    // zlib has no raw 8-bit window: 9, whose matches reach back at most 250 bytes (see acceptOffer).
     const windowBits = Math.max(9, this.#sendBits);
     const opts: zlib.ZlibOptions = { windowBits, level: this.level, finishFlush: zlib.constants.Z_SYNC_FLUSH };
     if (!this.#sendNct && this.#sendWindow !== null) opts.dictionary = this.#sendWindow;

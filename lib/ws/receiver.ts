@@ -1,7 +1,12 @@
 /**
  * The message layer over {@link FrameParser}: fragmentation (RFC 6455 §5.4), control frames interleaved,
- * incremental UTF-8 validation of text (fail fast, §8.1), permessage-deflate, and the limits on message
- * size and fragment count. Pure: bytes in, events out.
+ * incremental UTF-8 validation of text (fail fast, §8.1: at the first invalid byte, even inside a frame
+ * still arriving), permessage-deflate, and the limit on message size. Pure: bytes in, events out.
+ *
+ * A fragmented message is gathered into one growing buffer (doubling, capped at `maxMessageSize`), so
+ * its memory is its bytes whatever the number of fragments: a million 1-byte fragments cost about 1 MB,
+ * not a Buffer object each. The number of fragments is not limited by default (`maxFragments`): a client
+ * may legitimately split a large message finely (Autobahn 9.3/9.4).
  *
  * @example
  * ```ts
@@ -29,14 +34,11 @@ export interface ReceiverOptions {
   role: 'server' | 'client';
   /** Largest message (after inflation) accepted; 1009 beyond. Default 16 MiB. */
   maxMessageSize?: number;
-  /** Most frames one message may be split into; 1009 beyond. Default 1024. */
+  /** Most frames one message may be split into; 1009 beyond. Default: no limit (memory is bounded by `maxMessageSize`). */
   maxFragments?: number;
   /** The negotiated permessage-deflate, if any. */
   deflate?: PerMessageDeflate | null;
 }
-
-/** Shared empty list: connections that never see a fragmented message allocate none. */
-const EMPTY_PARTS: Buffer[] = [];
 
 export class Receiver implements FrameHandler {
   readonly parser: FrameParser;
@@ -46,13 +48,17 @@ export class Receiver implements FrameHandler {
   #deflate: PerMessageDeflate | null;
   #opcode = -1; // of the message being assembled, -1 when none
   #compressed = false;
-  #parts: Buffer[] = EMPTY_PARTS;
+  /** The fragments so far of the message being assembled (null: none yet, or a single-frame message). */
+  #buf: Buffer | null = null;
+  #fragments = 0;
   #size = 0;
   #utf8 = new Utf8Validator();
+  /** The frame being delivered had its payload validated piece by piece as it arrived (onFramePart). */
+  #frameStreamed = false;
 
   constructor(options: ReceiverOptions, handler: ReceiverHandler) {
     this.maxMessageSize = options.maxMessageSize ?? 16 * 1024 * 1024;
-    this.maxFragments = options.maxFragments ?? 1024;
+    this.maxFragments = options.maxFragments ?? Infinity;
     this.#deflate = options.deflate ?? null;
     this.#h = handler;
     this.parser = new FrameParser({ role: options.role, maxFrameSize: this.maxMessageSize, allowRsv1: this.#deflate !== null }, this);
@@ -63,35 +69,72 @@ export class Receiver implements FrameHandler {
     this.parser.push(chunk);
   }
 
-  onFrame(fin: boolean, rsv1: boolean, opcode: number, payload: Buffer): void {
-    if (opcode >= 0x8) return this.#control(opcode, payload);
+  /**
+   * A data frame's payload arriving over several reads, piece by piece (already unmasked): the frame's
+   * place in the message is checked on its first piece and text is validated as it comes, so invalid
+   * UTF-8 fails the connection at once (§8.1) rather than when the frame is complete.
+   */
+  onFramePart(rsv1: boolean, opcode: number, piece: Buffer, first: boolean): void {
+    if (first) {
+      this.#checkPlace(rsv1, opcode);
+      this.#frameStreamed = true;
+    }
+    const text = (opcode === OP_CONTINUATION ? this.#opcode : opcode) === OP_TEXT;
+    const compressed = opcode === OP_CONTINUATION ? this.#compressed : rsv1;
+    if (text && !compressed && !this.#utf8.push(piece)) throw new WsProtocolError('INVALID_UTF8');
+  }
+
+  #checkPlace(rsv1: boolean, opcode: number): void {
     if (opcode !== OP_CONTINUATION) {
       if (this.#opcode !== -1) throw new WsProtocolError('EXPECTED_CONTINUATION');
-      this.#opcode = opcode;
-      this.#compressed = rsv1;
-      this.#size = 0;
     } else {
       if (this.#opcode === -1) throw new WsProtocolError('UNEXPECTED_CONTINUATION');
       if (rsv1) throw new WsProtocolError('RSV1_ON_CONTINUATION');
     }
+  }
+
+  onFrame(fin: boolean, rsv1: boolean, opcode: number, payload: Buffer): void {
+    if (opcode >= 0x8) return this.#control(opcode, payload);
+    const streamed = this.#frameStreamed;
+    this.#frameStreamed = false;
+    if (!streamed) this.#checkPlace(rsv1, opcode);
+    if (opcode !== OP_CONTINUATION) {
+      this.#opcode = opcode;
+      this.#compressed = rsv1;
+      this.#size = 0;
+      this.#fragments = 0;
+    }
     this.#size += payload.length;
     if (this.#size > this.maxMessageSize) throw new WsProtocolError('MESSAGE_TOO_BIG', `more than ${this.maxMessageSize} bytes`);
-    const text = this.#opcode === OP_TEXT;
-    if (fin && this.#parts.length === 0) {
-      // Single-frame message: no copy, native UTF-8 check.
-      this.#finish(payload, text);
+    const checkText = this.#opcode === OP_TEXT && !this.#compressed;
+    if (fin && this.#buf === null) {
+      // Single-frame message: no copy; the native UTF-8 check, unless it was validated as it arrived.
+      if (streamed && checkText && !this.#utf8.end()) throw new WsProtocolError('INVALID_UTF8', 'message ends inside a character');
+      this.#finish(payload, this.#opcode === OP_TEXT, streamed);
       return;
     }
-    if (this.#parts.length + 1 > this.maxFragments) throw new WsProtocolError('TOO_MANY_FRAGMENTS', `more than ${this.maxFragments}`);
-    if (text && !this.#compressed && !this.#utf8.push(payload)) throw new WsProtocolError('INVALID_UTF8');
-    if (this.#parts === EMPTY_PARTS) this.#parts = [];
-    this.#parts.push(payload);
+    if (++this.#fragments > this.maxFragments) throw new WsProtocolError('TOO_MANY_FRAGMENTS', `more than ${this.maxFragments}`);
+    if (checkText && !streamed && !this.#utf8.push(payload)) throw new WsProtocolError('INVALID_UTF8');
+    this.#append(payload);
     if (fin) {
-      const data = Buffer.concat(this.#parts, this.#size);
-      this.#parts = EMPTY_PARTS;
-      if (text && !this.#compressed && !this.#utf8.end()) throw new WsProtocolError('INVALID_UTF8', 'message ends inside a character');
-      this.#finish(data, text, !this.#compressed);
+      const data = this.#buf!.subarray(0, this.#size);
+      this.#buf = null;
+      if (checkText && !this.#utf8.end()) throw new WsProtocolError('INVALID_UTF8', 'message ends inside a character');
+      this.#finish(data, this.#opcode === OP_TEXT, checkText);
     }
+  }
+
+  /** Adds a fragment to the message buffer, doubling it when full (never beyond maxMessageSize). */
+  #append(payload: Buffer): void {
+    const at = this.#size - payload.length;
+    let buf = this.#buf;
+    if (buf === null || buf.length < this.#size) {
+      const cap = Math.min(Math.max(this.#size, (buf?.length ?? 2048) * 2), this.maxMessageSize);
+      const grown = Buffer.allocUnsafe(Math.max(cap, this.#size));
+      if (buf !== null) buf.copy(grown, 0, 0, at);
+      buf = this.#buf = grown;
+    }
+    payload.copy(buf, at);
   }
 
   #finish(data: Buffer, text: boolean, validated = false): void {

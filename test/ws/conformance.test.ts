@@ -1,28 +1,33 @@
 /**
  * A conformance suite modelled on the Autobahn fuzzingclient case groups (1 framing, 2 pings, 3 reserved
  * bits, 4 opcodes, 5 fragmentation, 6 UTF-8, 7 close handling, 9 large payloads, 12/13 compression), run
- * against our echo server over raw sockets: each case writes exact frames and checks the verdict the RFC
- * requires (echo, pong, close code, TCP closed by the server).
+ * over raw sockets against the echo server Autobahn runs against (conformance/ws-echo-server.mjs, default
+ * options), once with permessage-deflate on and once off: each case writes exact frames and checks the
+ * verdict the RFC requires (echo, pong, close code, TCP closed by the server).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
 import net from 'node:net';
 import { once } from 'node:events';
 import zlib from 'node:zlib';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FrameParser, createWsServer, frameBytes, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT } from '../../lib/ws/index.js';
-import type { Server } from '../../lib/net/index.js';
+import { FrameParser, frameBytes, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT } from '../../lib/ws/index.js';
 
-let server: Server;
 let port: number;
-beforeAll(async () => {
-  server = createWsServer({
-    perMessageDeflate: true,
-    maxMessageSize: 8 * 1024 * 1024,
-    onConnection: (ws) => ws.on('message', (d, isBinary) => ws.send(d, { binary: isBinary })),
+let echo: ChildProcess;
+/** Starts conformance/ws-echo-server.mjs (the build) with compression on or off. */
+function startEcho(compress: boolean): Promise<number> {
+  echo = spawn(process.execPath, [join(import.meta.dirname, '../../conformance/ws-echo-server.mjs')], { env: { ...process.env, PORT: '0', COMPRESS: compress ? '1' : '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    echo.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on ws:\/\/127\.0\.0\.1:(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    echo.once('exit', (code) => reject(new Error(`echo server exited (${code}): ${out}`)));
   });
-  port = ((await server.listen({ port: 0, host: '127.0.0.1' })) as AddressInfo).port;
-});
-afterAll(() => server.close({ graceMs: 100 }));
+}
 
 interface Got {
   opcode: number;
@@ -35,16 +40,20 @@ class RawClient {
   sock!: net.Socket;
   frames: Got[] = [];
   closed = false;
+  /** The response head of the handshake. */
+  head = '';
   #parser = new FrameParser({ role: 'client', allowRsv1: true, maxFrameSize: 64 * 1024 * 1024 }, {
     onFrame: (fin, rsv1, opcode, payload) => void this.frames.push({ fin, rsv1, opcode, data: Buffer.from(payload) }),
   });
 
-  async open(deflate = false): Promise<void> {
+  async open(deflate: boolean | string = false): Promise<void> {
     this.sock = net.connect(port, '127.0.0.1');
+    this.sock.setNoDelay(true);
     await once(this.sock, 'connect');
+    const offer = deflate === true ? 'permessage-deflate' : deflate === false ? null : deflate;
     this.sock.write(
       'GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n' +
-        (deflate ? 'Sec-WebSocket-Extensions: permessage-deflate\r\n' : '') +
+        (offer === null ? '' : `Sec-WebSocket-Extensions: ${offer}\r\n`) +
         '\r\n',
     );
     let head = Buffer.alloc(0);
@@ -54,6 +63,7 @@ class RawClient {
         const end = head.indexOf('\r\n\r\n');
         if (end < 0) return;
         expect(head.subarray(0, 12).toString()).toBe('HTTP/1.1 101');
+        this.head = head.subarray(0, end).toString();
         this.sock.off('data', onData);
         this.sock.on('data', (x: Buffer) => this.#parser.push(x));
         const rest = head.subarray(end + 4);
@@ -64,6 +74,11 @@ class RawClient {
     });
     this.sock.on('close', () => void (this.closed = true));
     this.sock.on('error', () => {});
+  }
+
+  /** The response's Sec-WebSocket-Extensions, or null. */
+  get extensions(): string | null {
+    return /\r\nsec-websocket-extensions: ([^\r]*)/i.exec(this.head)?.[1] ?? null;
   }
 
   send(opcode: number, payload: Buffer | string, opts: { fin?: boolean; rsv1?: boolean; rsv?: number; mask?: boolean } = {}): void {
@@ -113,7 +128,7 @@ class RawClient {
   }
 }
 
-async function client(deflate = false): Promise<RawClient> {
+async function client(deflate: boolean | string = false): Promise<RawClient> {
   const c = new RawClient();
   await c.open(deflate);
   return c;
@@ -127,6 +142,16 @@ function closeFrame(code: number | null, reason: Buffer | string = ''): Buffer {
   r.copy(b, 2);
   return b;
 }
+
+for (const compress of [true, false]) {
+describe(`echo server, permessage-deflate ${compress ? 'on' : 'off'}`, () => {
+beforeAll(async () => {
+  port = await startEcho(compress);
+}, 20_000);
+afterAll(async () => {
+  echo.kill('SIGTERM');
+  if (echo.exitCode === null) await once(echo, 'exit');
+});
 
 describe('1 framing', () => {
   for (const [opcode, name] of [[OP_TEXT, 'text'], [OP_BINARY, 'binary']] as const) {
@@ -278,6 +303,21 @@ describe('6 UTF-8', () => {
       expect(await c.closeCode()).toBe(1007);
     });
   }
+  // 6.4.3 / 6.4.4: one frame (or a fragment) sent in three chops; the middle one holds U+110000 (invalid).
+  const chops = [Buffer.from('cebae1bdb9cf83cebcceb5', 'hex'), Buffer.from('f4908080', 'hex'), Buffer.from('656469746564', 'hex')];
+  for (const fragmented of [false, true]) {
+    it(`6.4.${fragmented ? 4 : 3} fails fast inside a frame${fragmented ? ' (the second fragment)' : ''}: 1007 before the last chop is sent`, async () => {
+      const c = await client();
+      if (fragmented) c.send(OP_TEXT, chops[0]!, { fin: false });
+      const frame = frameBytes(fragmented ? OP_CONTINUATION : OP_TEXT, Buffer.concat(fragmented ? chops.slice(1) : chops), { mask: true });
+      const tail = chops[2]!.length;
+      const mid = chops[1]!.length;
+      c.raw(frame.subarray(0, frame.length - tail - mid));
+      await new Promise((r) => setTimeout(r, 50));
+      c.raw(frame.subarray(frame.length - tail - mid, frame.length - tail));
+      expect(await c.closeCode()).toBe(1007); // the last chop was never sent
+    });
+  }
   it('6.x fails fast: 1007 arrives before the final fragment is sent', async () => {
     const c = await client();
     c.send(OP_TEXT, Buffer.from([0xce, 0xba, 0xe1, 0xbd, 0xb9, 0xcf, 0x83, 0xce, 0xbc, 0xce, 0xb5, 0xed, 0xa0, 0x80]), { fin: false });
@@ -348,14 +388,67 @@ describe('9 large payloads', () => {
     expect(got[1]!.data.length).toBe(text.length);
     c.sock.destroy();
   });
-  it('9.x a message over the limit → 1009', async () => {
+  it('9.x a message over the default limit (16 MiB) → 1009', async () => {
     const c = await client();
-    c.send(OP_BINARY, Buffer.alloc(9 * 1024 * 1024));
+    c.send(OP_BINARY, Buffer.alloc(16 * 1024 * 1024 + 1));
     expect(await c.closeCode()).toBe(1009);
   });
+  // 9.3.x / 9.4.x: a large message in many small fragments is valid traffic.
+  for (const [op, size, frag] of [
+    [OP_TEXT, 64 * 1024, 64],
+    [OP_TEXT, 1024 * 1024, 256],
+    [OP_TEXT, 4 * 1024 * 1024, 4096],
+    [OP_BINARY, 256 * 1024, 64],
+    [OP_BINARY, 4 * 1024 * 1024, 1024],
+  ] as const) {
+    it(`9.3/9.4 ${op === OP_TEXT ? 'text' : 'binary'} of ${size / 1024} KiB in ${frag}-byte fragments is echoed whole`, async () => {
+      const c = await client();
+      const data = Buffer.alloc(size, op === OP_TEXT ? 0x2a : 0xfe);
+      const frames: Buffer[] = [];
+      for (let off = 0; off < size; off += frag) frames.push(frameBytes(off === 0 ? op : OP_CONTINUATION, data.subarray(off, off + frag), { fin: off + frag >= size, mask: true }));
+      c.raw(Buffer.concat(frames));
+      const [e] = await c.echo();
+      expect([e!.opcode, e!.data.length, e!.rsv1 ? 'compressed' : e!.data.equals(data)]).toEqual([op, e!.rsv1 ? e!.data.length : size, e!.rsv1 ? 'compressed' : true]);
+      c.sock.destroy();
+    }, 20_000);
+  }
 });
 
 describe('12/13 compression', () => {
+  if (!compress) {
+    it('12.x with compression off the offer is declined and RSV1 → 1002', async () => {
+      const c = await client(true);
+      expect(c.extensions).toBeNull();
+      c.send(OP_TEXT, 'x', { rsv1: true });
+      expect(await c.closeCode()).toBe(1002);
+    });
+    return;
+  }
+  // 13.x offers: window bits honoured with the value in the response, malformed offers declined.
+  for (let b = 8; b <= 15; b++) {
+    it(`13.x an offer of server_max_window_bits=${b} is accepted with that value, and what comes back inflates within it`, async () => {
+      const c = await client(`permessage-deflate; server_max_window_bits=${b}, permessage-deflate`);
+      expect(c.extensions).toMatch(new RegExp(`server_max_window_bits=${b}$`));
+      const text = Buffer.from(Array.from({ length: 6000 }, (_, i) => 'abcdefghij'[(i * 7) % 10]).join('').repeat(2));
+      c.send(OP_TEXT, text);
+      const [e] = await c.echo();
+      expect(e!.rsv1).toBe(true);
+      const out = zlib.inflateRawSync(Buffer.concat([e!.data, Buffer.from([0, 0, 0xff, 0xff])]), { windowBits: Math.max(9, b), finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      expect(out.equals(text)).toBe(true);
+      c.sock.destroy();
+    });
+  }
+  for (const [name, offer] of [
+    ['a value-less server_max_window_bits', 'permessage-deflate; server_max_window_bits'],
+    ['a repeated parameter', 'permessage-deflate; client_max_window_bits=10; client_max_window_bits=12'],
+    ['a leading zero', 'permessage-deflate; server_max_window_bits=010'],
+  ] as const) {
+    it(`13.x an offer with ${name} is declined (no extension)`, async () => {
+      const c = await client(offer);
+      expect(c.extensions).toBeNull();
+      c.sock.destroy();
+    });
+  }
   const deflate = (b: Buffer) => {
     const out = zlib.deflateRawSync(b, { finishFlush: zlib.constants.Z_SYNC_FLUSH });
     return out.subarray(0, out.length - 4);
@@ -391,3 +484,6 @@ describe('12/13 compression', () => {
     expect(await c.closeCode()).toBe(1009);
   });
 });
+
+});
+}
