@@ -1,7 +1,8 @@
 /**
  * The example app (`npm start`): a small notes API with users on `covet/app`, its data in PostgreSQL
  * through `covet/app/orm` — PGlite in this process by default (in memory; `DATABASE_URL=pglite:///dir`
- * keeps it on disk), a real server with `DATABASE_URL=postgres://...`. Served over HTTP/1.1 and HTTP/2
+ * keeps it on disk), a real server with `DATABASE_URL=postgres://...`, or SQLite with
+ * `DATABASE_URL=sqlite:///path/notes.db`. Served over HTTP/1.1 and HTTP/2
  * (h2c with prior knowledge or `Upgrade: h2c`) on PORT (default 3000), with a live feed over WebSocket
  * and Server-Sent Events, a query cache and rate limits (in memory, or in Redis with `REDIS_URL`),
  * health/readiness (the database and Redis are checked), Prometheus metrics, OpenAPI docs at /docs, and
@@ -18,7 +19,7 @@
  */
 import { join } from 'node:path';
 import { accessLog, createApp, health, HttpError, metrics, redisCheck, securityHeaders, Type } from '../lib/app/index.js';
-import { createDb } from '../lib/app/db/index.js';
+import { openDatabase } from '../lib/app/db/index.js';
 import { createOrm, escapeLike, Migrator } from '../lib/app/orm/index.js';
 import { hashPassword, importKey, jwtAuth, MemoryLimiter, rateLimit, RedisLimiter, signJwt, verifyPassword, type Limiter } from '../lib/app/auth/index.js';
 import { Cache, MemoryBackend, TwoLevelBackend } from '../lib/app/cache/index.js';
@@ -29,9 +30,10 @@ import { schema } from './schema.js';
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 
-// The database: DATABASE_URL, or PGlite embedded. Migrations run at start (under an advisory lock, so
-// several instances starting together are safe).
-const db = createDb();
+// The database: DATABASE_URL (postgres://..., sqlite:///path.db), or PGlite embedded. Migrations run at
+// start (under a lock, so several instances starting together are safe); examples/migrations/sqlite
+// holds SQLite's DDL.
+const db = openDatabase();
 // examples/migrations, from the source (covet dev) or from the build (dist/examples).
 const migrator = new Migrator(db, join(import.meta.dirname, import.meta.dirname.includes('/dist/') ? '../../examples/migrations' : 'migrations'));
 migrator.log = (m) => console.log(m);

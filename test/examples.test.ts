@@ -6,6 +6,8 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 
@@ -85,15 +87,49 @@ it('npm start: the notes example works over HTTP/1.1 and HTTP/2 and shuts down c
   expect(code).toBe(0);
 });
 
-it('the example\'s migrations and models agree (no diff after migrating)', async () => {
-  const { createDb } = await import('../lib/app/db/index.js');
-  const { diffSchema, Migrator } = await import('../lib/app/orm/index.js');
-  const { users, notes } = await import('../examples/schema.js');
-  const db = createDb({ url: 'pglite://memory' });
+for (const url of ['pglite://memory', 'sqlite::memory:']) {
+  it(`the example's migrations and models agree (no diff after migrating), on ${url.split(':')[0]}`, async () => {
+    const { openDatabase } = await import('../lib/app/db/index.js');
+    const { diffSchema, Migrator } = await import('../lib/app/orm/index.js');
+    const { users, notes } = await import('../examples/schema.js');
+    const db = openDatabase({ url });
+    try {
+      await new Migrator(db, join(import.meta.dirname, '..', 'examples/migrations')).up();
+      expect(await diffSchema(db, [users, notes])).toEqual({ up: [], down: [] });
+    } finally {
+      await db.close();
+    }
+  });
+}
+
+it('the example runs on SQLite (DATABASE_URL=sqlite:///file): sign-up, sign-in, notes, data kept across a restart', async () => {
+  const file = join(tmpdir(), `covet-notes-${process.pid}.db`);
+  const start = async (): Promise<{ port: number; stop(): Promise<void> }> => {
+    const probe = net.createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as net.AddressInfo).port;
+    probe.close();
+    const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist/examples/notes.js')], { env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite://${file}` }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => void (out += d));
+    while (!out.includes('listening')) await new Promise((r) => setTimeout(r, 20));
+    expect(out).toMatch(/database: sqlite/);
+    return { port, stop: async () => void (child.kill('SIGTERM'), expect((await once(child, 'exit'))[0]).toBe(0)) };
+  };
   try {
-    await new Migrator(db, join(import.meta.dirname, '..', 'examples/migrations')).up();
-    expect(await diffSchema(db, [users, notes])).toEqual({ up: [], down: [] });
+    let app = await start();
+    const post = (path: string, body: unknown, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${app.port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    expect((await post('/users', { name: 'Ann', email: 'ann@example.com', password: 'correct horse' })).status).toBe(202);
+    const { token } = (await (await post('/login', { email: 'ann@example.com', password: 'correct horse' })).json()) as { token: string };
+    const created = await post('/notes', { text: 'on sqlite' }, { authorization: `Bearer ${token}` });
+    expect(created.status).toBe(201);
+    expect(await created.json()).toMatchObject({ id: 1, ownerId: 1, text: 'on sqlite', createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    await app.stop();
+    app = await start(); // the same file: the data is there
+    expect(await (await fetch(`http://127.0.0.1:${app.port}/users/1`)).json()).toMatchObject({ name: 'Ann', notes: [{ text: 'on sqlite' }] });
+    expect(await (await fetch(`http://127.0.0.1:${app.port}/notes?q=SQLITE`)).json()).toMatchObject([{ id: 1 }]);
+    await app.stop();
   } finally {
-    await db.close();
+    for (const s of ['', '-wal', '-shm']) rmSync(file + s, { force: true });
   }
-});
+}, 60_000);

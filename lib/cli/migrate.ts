@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDb, type Db } from '../app/db/index.js';
+import { createDb, openDatabase, type Database } from '../app/db/index.js';
 import { generateMigration, Migrator, type Table } from '../app/orm/index.js';
 import { CliError, findEntry, importUserModule, shortPath } from './load-app.js';
 
@@ -20,9 +20,9 @@ export interface MigrateOptions {
 }
 
 /** The database `covet migrate` talks to, and how to say which it is. */
-export function devDatabase(cwd: string): { db: Db; label: string } {
+export function devDatabase(cwd: string): { db: Database; label: string } {
   const url = process.env.DATABASE_URL;
-  if (url !== undefined) return { db: createDb({ url }), label: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') };
+  if (url !== undefined) return { db: openDatabase({ url }), label: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') };
   const running = join(cwd, '.covet', 'dev-db.url');
   if (existsSync(running)) {
     const bridge = readFileSync(running, 'utf8').trim();

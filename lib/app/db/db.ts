@@ -9,6 +9,7 @@ import { ConnectionError, PgError } from './errors.js';
 import { Pool, type PoolOptions, type Reserved } from './pool.js';
 import { Sql } from './sql.js';
 import type { PGliteLike } from './transport.js';
+import { SqliteDb, sqlitePath } from './sqlite.js';
 import { parseConnectionString, type ConnectionConfig } from './url.js';
 
 export interface DbOptions extends ConnectionOptions, PoolOptions {
@@ -46,7 +47,7 @@ export interface Queryable {
   /** Tagged template: runs at once and resolves with the rows. `` await db.sql`select ${1}::int as n` `` */
   sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]>;
   /** Runs `fn` in a transaction (in a savepoint when already in one); commits, or rolls back on throw. */
-  transaction<T>(fn: (tx: Transaction) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
 const RETRYABLE = new Set(['40001', '40P01']);
@@ -335,7 +336,33 @@ function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** Creates the database service (see {@link Db}). */
+/**
+ * Creates the PostgreSQL service (see {@link Db}): a server (`postgres://`), or PGlite. For an app that
+ * runs on whichever database `DATABASE_URL` names — SQLite too — use {@link openDatabase}.
+ */
 export function createDb(options: DbOptions = {}): Db {
+  const url = options.url ?? process.env.DATABASE_URL;
+  if (url !== undefined && /^sqlite:/i.test(url)) throw new Error(`${url.split(':')[0]}: createDb is the PostgreSQL driver; openDatabase() opens PostgreSQL, PGlite and SQLite alike`);
+  return new Db(options);
+}
+
+/** Any database covet speaks: PostgreSQL or PGlite ({@link Db}) or SQLite ({@link SqliteDb}). */
+export type Database = Db | SqliteDb;
+
+/**
+ * Opens the database `url` names (default `DATABASE_URL`): `postgres://...` a server, `pglite:...` or no
+ * URL at all PGlite, `sqlite:///path.db` or `sqlite::memory:` SQLite. What they share — `query`, `sql`,
+ * `exec`, `transaction`, `ping`, `close`, and the ORM and migrations on top — works the same on each;
+ * narrow by `db.kind` for the rest (COPY and LISTEN are PostgreSQL's).
+ *
+ * @example
+ * ```ts
+ * const db = openDatabase(); // DATABASE_URL=sqlite:///var/data/app.db, or postgres://..., or PGlite
+ * const orm = createOrm(db, schema);
+ * ```
+ */
+export function openDatabase(options: DbOptions = {}): Database {
+  const url = options.url ?? process.env.DATABASE_URL;
+  if (url !== undefined && /^sqlite:/i.test(url)) return new SqliteDb(sqlitePath(url));
   return new Db(options);
 }

@@ -3,7 +3,7 @@
  * default. Usable without the HTTP app.
  * @module
  */
-export { Db, createDb, Transaction, inTransaction, type DbOptions, type Queryable, type TransactionOptions, type IsolationLevel } from './db.js';
+export { Db, createDb, openDatabase, Transaction, type Database, inTransaction, type DbOptions, type Queryable, type TransactionOptions, type IsolationLevel } from './db.js';
 export { PgConnection, type ConnectionOptions, type QueryOptions, type QueryResult, type FieldInfo } from './connection.js';
 export { Pool, type PoolOptions, type Reserved } from './pool.js';
 export { sql, Sql, Identifier } from './sql.js';
@@ -12,3 +12,4 @@ export { parseConnectionString, type ConnectionConfig } from './url.js';
 export { OID, encodeParam, parseArray, typeParsers, type TypeOptions, type TypeParser } from './types.js';
 export { ScramClient } from './scram.js';
 export type { PGliteLike } from './transport.js';
+export { SqliteDb, SqliteError, sqlitePath, type SqliteOptions } from './sqlite.js';

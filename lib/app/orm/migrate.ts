@@ -1,18 +1,18 @@
 /**
  * Migrations: versioned files with an up and a down part, applied in order inside transactions, recorded
- * in a table, under a PostgreSQL advisory lock so two app instances starting together never migrate at
- * once. And a generator that diffs the declared tables against the live schema to draft the next one.
+ * in a table, under a lock so two app instances starting together never migrate at once (PostgreSQL:
+ * an advisory lock; SQLite: the write lock, the whole run in one transaction, each migration a savepoint). And a generator that diffs the declared tables against the live schema to draft the next one.
  *
  * A migration file is `<version>_<name>.sql` with `-- up` and `-- down` sections, or a `.js`/`.mjs`
  * module exporting `up(db)` and `down(db)`. Versions sort as strings (use a timestamp or zero padding).
  */
-import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { PgConnection } from '../db/connection.js';
-import { inTransaction, Transaction, type Db, type Queryable } from '../db/db.js';
-import { addForeignKeySql, columnDdl, createTableSql, foreignKeyName, indexDdl, indexName, quote, type Table } from './table.js';
+import { inTransaction, Transaction, type Database, type Queryable } from '../db/db.js';
 import type { ColumnSpec } from './columns.js';
+import { addForeignKeySql, columnDdl, createTableSql, foreignKeyName, indexDdl, indexName, quote, type Table } from './table.js';
+import { dialectOf } from './dialect.js';
 
 export interface Migration {
   version: string;
@@ -66,31 +66,53 @@ const LOCK_KEY = 0x636f7665746d6967n;
  * await m.down();               // undo the last one
  * ```
  */
+/** One locked session of the migrator: queries, scripts, and a transaction per migration. */
+interface MigrationSession {
+  q: Queryable;
+  exec(text: string): Promise<void>;
+  inTransaction<T>(fn: () => Promise<T>): Promise<T>;
+}
+
 export class Migrator {
-  readonly #db: Db;
+  readonly #db: Database;
   readonly #source: string | Migration[];
   readonly #table: string;
   /** Progress messages (default: none). */
   log: (msg: string) => void = () => {};
 
-  constructor(db: Db, source: string | Migration[], options: { table?: string } = {}) {
+  constructor(db: Database, source: string | Migration[], options: { table?: string } = {}) {
     this.#db = db;
     this.#source = source;
     this.#table = options.table ?? 'covet_migrations';
   }
 
+  /**
+   * The migrations: a folder's, or — when it has a subfolder named for this database's dialect
+   * (`migrations/sqlite/`) — that subfolder's, since DDL differs between databases.
+   */
   async #migrations(): Promise<Migration[]> {
-    return typeof this.#source === 'string' ? loadMigrations(this.#source) : [...this.#source].sort((a, b) => (a.version < b.version ? -1 : 1));
+    if (typeof this.#source !== 'string') return [...this.#source].sort((a, b) => (a.version < b.version ? -1 : 1));
+    const own = join(this.#source, dialectOf(this.#db).name);
+    return loadMigrations((await stat(own).catch(() => null))?.isDirectory() === true ? own : this.#source);
   }
 
   /** Runs `fn` on one session holding the migration lock. */
-  async #locked<T>(fn: (q: Transaction, conn: PgConnection) => Promise<T>): Promise<T> {
-    const r = await this.#db.pool.reserve();
+  async #locked<T>(fn: (s: MigrationSession) => Promise<T>): Promise<T> {
+    const db = this.#db;
+    const table = quote(this.#table);
+    if (db.kind === 'sqlite') {
+      return db.withLock(async (tx) => {
+        await tx.exec(`create table if not exists ${table} (version text primary key, name text not null, applied_at text not null default (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`);
+        return fn({ q: tx, exec: (t) => tx.exec(t), inTransaction: (f) => tx.transaction(() => f()) });
+      });
+    }
+    const r = await db.pool.reserve();
     try {
       await r.conn.query('select pg_advisory_lock($1)', [LOCK_KEY.toString()], { prepare: false });
       try {
-        await r.conn.simple(`create table if not exists ${quote(this.#table)} (version text primary key, name text not null, applied_at timestamptz not null default now())`);
-        return await fn(new Transaction(r.conn, 1), r.conn);
+        await r.conn.simple(`create table if not exists ${table} (version text primary key, name text not null, applied_at timestamptz not null default now())`);
+        const conn = r.conn;
+        return await fn({ q: new Transaction(conn, 1), exec: async (t) => void (await conn.simple(t)), inTransaction: (f) => inTransaction(conn, f) });
       } finally {
         await r.conn.query('select pg_advisory_unlock($1)', [LOCK_KEY.toString()], { prepare: false });
       }
@@ -101,8 +123,8 @@ export class Migrator {
 
   async status(): Promise<MigrationStatus[]> {
     const all = await this.#migrations();
-    return this.#locked(async (q) => {
-      const applied = new Map((await q.query<{ version: string; applied_at: Date }>(`select version, applied_at from ${quote(this.#table)}`)).rows.map((r) => [r.version, r.applied_at]));
+    return this.#locked(async ({ q }) => {
+      const applied = new Map((await q.query<{ version: string; applied_at: Date | string }>(`select version, applied_at from ${quote(this.#table)}`)).rows.map((r) => [r.version, new Date(r.applied_at)]));
       return all.map((m) => ({ version: m.version, name: m.name, appliedAt: applied.get(m.version) ?? null }));
     });
   }
@@ -110,14 +132,15 @@ export class Migrator {
   /** Applies every pending migration in order, each in its own transaction. Returns their versions. */
   async up(): Promise<string[]> {
     const all = await this.#migrations();
-    return this.#locked(async (q, conn) => {
+    return this.#locked(async (session) => {
+      const { q } = session;
       const applied = new Set((await q.query<{ version: string }>(`select version from ${quote(this.#table)}`)).rows.map((r) => r.version));
       const done: string[] = [];
       for (const m of all) {
         if (applied.has(m.version)) continue;
         this.log(`migrate up ${m.version} ${m.name}`);
-        await inTransaction(conn, async () => {
-          await run(m.up, q, conn);
+        await session.inTransaction(async () => {
+          await run(m.up, session);
           await q.query(`insert into ${quote(this.#table)} (version, name) values ($1, $2)`, [m.version, m.name]);
         });
         done.push(m.version);
@@ -129,15 +152,16 @@ export class Migrator {
   /** Undoes the last `steps` applied migrations (default 1). */
   async down(steps = 1): Promise<string[]> {
     const all = await this.#migrations();
-    return this.#locked(async (q, conn) => {
+    return this.#locked(async (session) => {
+      const { q } = session;
       const applied = (await q.query<{ version: string }>(`select version from ${quote(this.#table)} order by version desc limit $1`, [steps])).rows;
       const done: string[] = [];
       for (const { version } of applied) {
         const m = all.find((x) => x.version === version);
         if (m === undefined) throw new Error(`migration ${version} is applied but its file is gone: cannot undo it`);
         this.log(`migrate down ${m.version} ${m.name}`);
-        await inTransaction(conn, async () => {
-          await run(m.down, q, conn);
+        await session.inTransaction(async () => {
+          await run(m.down, session);
           await q.query(`delete from ${quote(this.#table)} where version = $1`, [m.version]);
         });
         done.push(m.version);
@@ -147,9 +171,9 @@ export class Migrator {
   }
 }
 
-async function run(step: Migration['up'], q: Queryable, conn: PgConnection): Promise<void> {
-  if (typeof step === 'function') await step(q);
-  else if (step.trim() !== '') await conn.simple(step);
+async function run(step: Migration['up'], s: MigrationSession): Promise<void> {
+  if (typeof step === 'function') await step(s.q);
+  else if (step.trim() !== '') await s.exec(step);
 }
 
 
@@ -175,30 +199,23 @@ function canonicalType(sqlType: string): string {
  * drops (dropping data is left to a human).
  */
 export async function diffSchema(db: Queryable, tables: readonly Table[]): Promise<SchemaDiff> {
-  const cols = (
-    await db.query<{ table: string; column: string; type: string; not_null: boolean }>(
-      `select c.relname as table, a.attname as column, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null
-       from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
-       where n.nspname = current_schema() and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped`,
-    )
-  ).rows;
-  const indexes = new Set((await db.query<{ name: string }>(`select indexname as name from pg_indexes where schemaname = current_schema()`)).rows.map((r) => r.name));
-  const live = new Map<string, Map<string, { type: string; notNull: boolean }>>();
-  for (const c of cols) {
-    let t = live.get(c.table);
-    if (t === undefined) live.set(c.table, (t = new Map()));
-    t.set(c.column, { type: c.type, notNull: c.not_null });
-  }
+  const dialect = dialectOf(db);
+  const { live, indexes } = dialect.name === 'sqlite' ? await liveSqlite(db) : await livePostgres(db);
   const up: string[] = [];
   const down: string[] = [];
   // New tables first, each after the tables it references (foreign-key order); foreign keys that close a
   // cycle are added once all its tables exist. `down` undoes in the reverse order.
   const created = tables.filter((t) => !live.has(t.name));
-  const { order, deferred } = creationOrder(created);
+  const { order, deferred: cycle } = creationOrder(created);
+  // SQLite checks a foreign key when it is used, not when it is declared: a cycle needs no later ALTER.
+  const deferred = dialect.alterAddForeignKey ? cycle : new Set<ColumnSpec>();
   for (const t of order) {
-    up.push(createTableSql(t, deferred));
+    up.push(createTableSql(t, deferred, dialect));
     down.unshift(`drop table ${quote(t.name)};`);
   }
+  // SQLite: dropping a referenced table deletes its rows, checked against the keys at once unless
+  // deferred to the commit (by when every table of the cycle is gone).
+  if (!dialect.alterAddForeignKey && order.some((t) => Object.values(t.columns).some((c) => c.spec.references !== null))) down.unshift('pragma defer_foreign_keys = on;');
   for (const spec of deferred) {
     up.push(addForeignKeySql(spec));
     down.unshift(`alter table ${quote(spec.table)} drop constraint ${quote(foreignKeyName(spec))};`);
@@ -210,8 +227,14 @@ export async function diffSchema(db: Queryable, tables: readonly Table[]): Promi
       const s = col.spec;
       const cur = existing.get(s.column);
       if (cur === undefined) {
-        up.push(`alter table ${quote(t.name)} add column ${columnDdl(s)};`);
+        up.push(`alter table ${quote(t.name)} add column ${columnDdl(s, true, dialect)};`);
         down.unshift(`alter table ${quote(t.name)} drop column ${quote(s.column)};`);
+        continue;
+      }
+      if (dialect.name === 'sqlite') {
+        // SQLite alters neither a column's type nor its nullability: the table must be rebuilt by hand.
+        const want = dialect.columnType(s);
+        if (want !== cur.type || (s.notNull && !s.primaryKey) !== cur.notNull) up.push(`-- ${t.name}.${s.column}: declared ${want}${s.notNull ? ' not null' : ''}, is ${cur.type}${cur.notNull ? ' not null' : ''}; SQLite cannot alter a column: rebuild the table (create, copy, drop, rename)`);
         continue;
       }
       const want = canonicalType(s.sqlType);
@@ -233,6 +256,37 @@ export async function diffSchema(db: Queryable, tables: readonly Table[]): Promi
     }
   }
   return { up, down };
+}
+
+type LiveSchema = { live: Map<string, Map<string, { type: string; notNull: boolean }>>; indexes: Set<string> };
+
+async function livePostgres(db: Queryable): Promise<LiveSchema> {
+  const cols = (
+    await db.query<{ table: string; column: string; type: string; not_null: boolean }>(
+      `select c.relname as table, a.attname as column, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as not_null
+       from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+       where n.nspname = current_schema() and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped`,
+    )
+  ).rows;
+  const indexes = new Set((await db.query<{ name: string }>(`select indexname as name from pg_indexes where schemaname = current_schema()`)).rows.map((r) => r.name));
+  const live = new Map<string, Map<string, { type: string; notNull: boolean }>>();
+  for (const c of cols) {
+    let t = live.get(c.table);
+    if (t === undefined) live.set(c.table, (t = new Map()));
+    t.set(c.column, { type: c.type, notNull: c.not_null });
+  }
+  return { live, indexes };
+}
+
+async function liveSqlite(db: Queryable): Promise<LiveSchema> {
+  const tables = (await db.query<{ name: string }>(`select name from sqlite_master where type = 'table' and name not like 'sqlite_%'`)).rows;
+  const live = new Map<string, Map<string, { type: string; notNull: boolean }>>();
+  for (const { name } of tables) {
+    const cols = (await db.query<{ name: string; type: string; notnull: number }>(`select name, type, "notnull" from pragma_table_info($1)`, [name])).rows;
+    live.set(name, new Map(cols.map((c) => [c.name, { type: c.type.toLowerCase(), notNull: Number(c.notnull) === 1 }])));
+  }
+  const indexes = new Set((await db.query<{ name: string }>(`select name from sqlite_master where type = 'index'`)).rows.map((r) => r.name));
+  return { live, indexes };
 }
 
 /**

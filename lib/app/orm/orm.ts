@@ -11,8 +11,12 @@ export interface Schema {
   relations?: Record<string, Relations>;
 }
 
+// A table without relations gets none (`{}`), not "any name is a relation": that would make every
+// column filter in `where` a relation filter to the type checker.
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- no relations
+type NoRelations = {};
 type Repos<S extends Schema> = {
-  [K in keyof S['tables']]: Repository<S['tables'][K], K extends keyof NonNullable<S['relations']> ? NonNullable<S['relations']>[K] : Relations>;
+  [K in keyof S['tables']]: Repository<S['tables'][K], K extends keyof NonNullable<S['relations']> ? NonNullable<S["relations"]>[K] : NoRelations>;
 };
 
 export type Orm<S extends Schema> = Repos<S> & {

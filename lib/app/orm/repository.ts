@@ -9,6 +9,7 @@ import type { Relation } from './relations.js';
 import { quote, selectList, type Insert, type Row, type Table } from './table.js';
 import { compileWhere, type Where } from './where.js';
 import { unknownName } from './errors.js';
+import { dialectOf, type Dialect } from './dialect.js';
 
 export type Direction = 'asc' | 'desc';
 export type OrderBy<T extends Table> = Partial<Record<keyof Row<T> & string, Direction>> | ReadonlyArray<Partial<Record<keyof Row<T> & string, Direction>>>;
@@ -84,11 +85,20 @@ export class Repository<T extends Table, R extends Relations = Relations> {
   readonly table: T;
   readonly #db: Queryable;
   readonly #registry: RelationRegistry;
+  readonly #dialect: Dialect;
 
   constructor(db: Queryable, table: T, registry: RelationRegistry) {
     this.#db = db;
     this.table = table;
     this.#registry = registry;
+    this.#dialect = dialectOf(db);
+  }
+
+  /** Runs a statement and gives its rows the declared column types (a no-op on PostgreSQL). */
+  async #rows(q: Sql): Promise<Record<string, unknown>[]> {
+    const rows = (await this.#db.query(q)).rows as Record<string, unknown>[];
+    this.#dialect.decode?.(this.table, rows);
+    return rows;
   }
 
   /** The same repository on another executor (a transaction). */
@@ -114,7 +124,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
       const { cache: _c, ...uncached } = options;
       return cache.getOrSet(`orm:${q.text}:${JSON.stringify(q.values)}:${JSON.stringify(options.with ?? null)}`, () => this.findMany(uncached as typeof options), { ttl: options.cache === true ? undefined : options.cache.ttl, tags });
     }
-    const rows = (await this.#db.query(this.selectSql(options))).rows as Record<string, unknown>[];
+    const rows = await this.#rows(this.selectSql(options));
     if (options.with !== undefined) await loadRelations(this.#db, this.table, this.#registry, rows, options.with as Record<string, true | FindOptions<Table>>);
     return rows as Array<WithResult<T, R, W>>;
   }
@@ -145,8 +155,8 @@ export class Repository<T extends Table, R extends Relations = Relations> {
 
   async count(where?: Where<T>): Promise<number> {
     const a = 'c';
-    const r = await this.#db.query<{ n: number }>(sql`select count(*)::int as n from ${sql.unsafe(quote(this.table.name))} ${sql.unsafe(a)} where ${this.#where(a, where as Record<string, unknown>)}`);
-    return r.rows[0]!.n;
+    const r = await this.#db.query<{ n: number }>(sql`select ${sql.unsafe(this.#dialect.count)} as n from ${sql.unsafe(quote(this.table.name))} ${sql.unsafe(a)} where ${this.#where(a, where as Record<string, unknown>)}`);
+    return Number(r.rows[0]!.n);
   }
 
   /**
@@ -162,7 +172,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
       return `${a}.${quote(c)}`;
     };
     const items: string[] = (options.groupBy ?? []).map((k) => `${col(k)} as ${quote(k)}`);
-    if (options.count === true) items.push('count(*)::int as "count"');
+    if (options.count === true) items.push(`${this.#dialect.count} as "count"`);
     for (const fn of ['sum', 'avg', 'min', 'max'] as const) for (const k of options[fn] ?? []) items.push(`${fn}(${col(k)}) as ${quote(`${fn}_${k}`)}`);
     let q = sql`select ${sql.unsafe(items.join(', '))} from ${sql.unsafe(quote(t.name))} ${sql.unsafe(a)} where ${this.#where(a, options.where as Record<string, unknown>)}`;
     if (options.groupBy !== undefined && options.groupBy.length > 0) q = sql`${q} group by ${sql.unsafe(options.groupBy.map(col).join(', '))}`;
@@ -186,8 +196,14 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     if (list.length === 0) return [];
     const keys = [...new Set(list.flatMap((v) => Object.keys(v).filter((k) => v[k] !== undefined)))];
     for (const k of keys) if (t.sqlNames[k] === undefined) throw unknownName(t, k);
+    // A key missing from one row of a batch takes the column default there: DEFAULT in the VALUES list,
+    // or, where the dialect has no such thing, a statement per set of keys (in the order given).
+    if (!this.#dialect.defaultInValues && list.some((v) => keys.some((k) => v[k] === undefined))) {
+      const out: Row<T>[] = [];
+      for (const v of list) out.push(...(await this.insert(v as Insert<T>, options)));
+      return out;
+    }
     const cols = sql.unsafe(keys.map((k) => quote(t.sqlNames[k]!)).join(', '));
-    // A key missing from one row of a batch takes the column default there.
     const rows = list.map((v) => sql`(${sql.join(keys.map((k) => (v[k] === undefined ? sql`default` : v[k])))})`);
     let q = sql`insert into ${sql.unsafe(quote(t.name))} (${cols}) values ${sql.join(rows)}`;
     const c = options.onConflict;
@@ -246,17 +262,23 @@ export class Repository<T extends Table, R extends Relations = Relations> {
 
   /** Runs a write and drops cached results that read this table. */
   async #write(q: Sql): Promise<Row<T>[]> {
-    const rows = (await this.#db.query(q)).rows as Row<T>[];
+    const rows = (await this.#rows(q)) as Row<T>[];
     await this.#registry.cache?.invalidateTag(tableTag(this.table));
     return rows;
   }
 
   #where(alias: string, where: Record<string, unknown> | undefined): Sql {
     const rels = this.#registry.relationsOf(this.table);
-    return compileWhere(this.table, alias, where, (key, filter) => {
-      const rel = rels[key];
-      return rel === undefined ? undefined : relationCondition(this.table, alias, rel, filter as RelationWhere, this.#registry);
-    });
+    return compileWhere(
+      this.table,
+      alias,
+      where,
+      (key, filter) => {
+        const rel = rels[key];
+        return rel === undefined ? undefined : relationCondition(this.table, alias, rel, filter as RelationWhere, this.#registry, this.#dialect);
+      },
+      this.#dialect,
+    );
   }
 }
 
@@ -306,15 +328,21 @@ function keyset(t: Table, a: string, order: Array<[string, Direction]>, after: R
 }
 
 /** `exists (...)` for a relation filter on rows of `t` aliased `alias`. */
-function relationCondition(t: Table, alias: string, rel: Relation, filter: RelationWhere, registry: RelationRegistry): Sql {
+function relationCondition(t: Table, alias: string, rel: Relation, filter: RelationWhere, registry: RelationRegistry, dialect: Dialect): Sql {
   const target = rel.target();
   const b = `${alias.replace(/"/g, '')}_${rel.kind === 'belongsTo' ? rel.foreignKey : target.name}`.replace(/[^\w]/g, '_');
   const tq = sql.unsafe(`${quote(target.name)} ${b}`);
   const targetWhere = (w: Record<string, unknown> | undefined | null): Sql =>
-    compileWhere(target, b, w ?? undefined, (key, f) => {
-      const r = registry.relationsOf(target)[key];
-      return r === undefined ? undefined : relationCondition(target, b, r, f as RelationWhere, registry);
-    });
+    compileWhere(
+      target,
+      b,
+      w ?? undefined,
+      (key, f) => {
+        const r = registry.relationsOf(target)[key];
+        return r === undefined ? undefined : relationCondition(target, b, r, f as RelationWhere, registry, dialect);
+      },
+      dialect,
+    );
   let link: Sql;
   let from = tq;
   if (rel.kind === 'belongsTo') link = sql.unsafe(`${b}.${quote(target.sqlNames[target.primaryKey]!)} = ${alias}.${quote(t.sqlNames[rel.foreignKey]!)}`);

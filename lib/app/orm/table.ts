@@ -4,6 +4,7 @@
  * (`ownerId` ↔ `owner_id`); queries alias the columns back, so rows have the JS names.
  */
 import { Column, type ColumnSpec } from './columns.js';
+import { postgres, type Dialect } from './dialect.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any column, whatever its value type
 export type AnyColumn = Column<any, boolean, boolean>;
@@ -78,12 +79,12 @@ export function table<C extends Columns>(name: string, columns: C, options: { in
 export const quote = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
 
 /** `"id" serial primary key` and the like; `withReference: false` leaves out the foreign key. */
-export function columnDdl(spec: ColumnSpec, withReference = true): string {
-  let s = `${quote(spec.column)} ${spec.sqlType}`;
+export function columnDdl(spec: ColumnSpec, withReference = true, dialect: Dialect = postgres): string {
+  let s = `${quote(spec.column)} ${dialect.columnType(spec)}`;
   if (spec.primaryKey) s += ' primary key';
   else if (spec.notNull && !/serial$/.test(spec.sqlType)) s += ' not null';
   if (spec.unique) s += ' unique';
-  if (spec.default !== null) s += ` default ${'sql' in spec.default ? spec.default.sql : literal(spec.default.value)}`;
+  if (spec.default !== null) s += ` default ${'sql' in spec.default ? dialect.defaultExpression(spec.default.sql) : literal(spec.default.value)}`;
   if (spec.references !== null && withReference) s += ` ${referenceDdl(spec)}`;
   return s;
 }
@@ -125,8 +126,8 @@ export function indexDdl(t: Table, ix: IndexSpec): string {
  * `create table ...` plus its indexes. Foreign keys of columns in `deferred` are left out (added after
  * every table of a reference cycle exists).
  */
-export function createTableSql(t: Table, deferred: ReadonlySet<ColumnSpec> = new Set()): string {
-  const cols = Object.values(t.columns).map((c) => `  ${columnDdl(c.spec, !deferred.has(c.spec))}`);
+export function createTableSql(t: Table, deferred: ReadonlySet<ColumnSpec> = new Set(), dialect: Dialect = postgres): string {
+  const cols = Object.values(t.columns).map((c) => `  ${columnDdl(c.spec, !deferred.has(c.spec), dialect)}`);
   return [`create table ${quote(t.name)} (\n${cols.join(',\n')}\n)`, ...t.indexes.map((ix) => indexDdl(t, ix))].join(';\n') + ';';
 }
 

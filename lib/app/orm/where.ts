@@ -6,6 +6,7 @@
 import { Sql, sql } from '../db/sql.js';
 import { quote, type Row, type Table } from './table.js';
 import { OrmError, shownName, unknownName } from './errors.js';
+import { postgres, type Dialect } from './dialect.js';
 
 export interface Comparison<V> {
   eq?: V | null;
@@ -38,23 +39,23 @@ export type Where<T extends Table> = {
 export type RelationFilter = (alias: string) => Sql;
 
 // No prototype: an operator named `__proto__` or `constructor` (from a request) is just unknown.
-const OPS: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=', like: 'like', ilike: 'ilike' });
+const OPS: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' });
 
 /**
  * Compiles `where` for the table aliased `alias`. `related` handles keys naming relations.
  */
-export function compileWhere(t: Table, alias: string, where: Record<string, unknown> | undefined, related?: (key: string, filter: unknown) => Sql | undefined): Sql {
+export function compileWhere(t: Table, alias: string, where: Record<string, unknown> | undefined, related?: (key: string, filter: unknown) => Sql | undefined, dialect: Dialect = postgres): Sql {
   if (where === undefined) return sql`true`;
   const parts: Sql[] = [];
   for (const [key, cond] of Object.entries(where)) {
     if (cond === undefined) continue;
     if (key === 'AND' || key === 'OR') {
-      const list = (cond as Record<string, unknown>[]).map((w) => compileWhere(t, alias, w, related));
+      const list = (cond as Record<string, unknown>[]).map((w) => compileWhere(t, alias, w, related, dialect));
       parts.push(list.length === 0 ? (key === 'AND' ? sql`true` : sql`false`) : sql`(${sql.join(list, key === 'AND' ? ' and ' : ' or ')})`);
       continue;
     }
     if (key === 'NOT') {
-      parts.push(sql`not (${compileWhere(t, alias, cond as Record<string, unknown>, related)})`);
+      parts.push(sql`not (${compileWhere(t, alias, cond as Record<string, unknown>, related, dialect)})`);
       continue;
     }
     if (key === 'sql') {
@@ -78,8 +79,9 @@ export function compileWhere(t: Table, alias: string, where: Record<string, unkn
         else if (op === 'in' || op === 'notIn') {
           const neg = op === 'notIn';
           if (v instanceof Sql) parts.push(neg ? sql`${ref} not in (${v})` : sql`${ref} in (${v})`);
-          else parts.push(neg ? sql`not (${ref} = any(${v}))` : sql`${ref} = any(${v})`);
+          else parts.push(dialect.inList(ref, v as readonly unknown[], neg));
         } else if ((op === 'eq' || op === 'ne') && v === null) parts.push(op === 'eq' ? sql`${ref} is null` : sql`${ref} is not null`);
+        else if (op === 'like' || op === 'ilike') parts.push(dialect.like(ref, v, op === 'ilike'));
         else {
           const o = OPS[op];
           if (o === undefined) throw new OrmError(`unknown operator ${shownName(op)} on ${t.name}.${key}`);

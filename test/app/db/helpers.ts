@@ -3,7 +3,10 @@
  * fresh in-memory PGlite, so the same suite runs against both.
  */
 import { randomBytes } from 'node:crypto';
-import { createDb, type Db, type DbOptions } from '../../../lib/app/db/index.js';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createDb, SqliteDb, type Db, type DbOptions } from '../../../lib/app/db/index.js';
 
 export const ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -33,6 +36,27 @@ export async function testDb(kind: 'postgres' | 'pglite', options: DbOptions = {
       await db.close();
       await admin.exec(`drop database if exists ${name} with (force)`);
       await admin.close();
+    },
+  };
+}
+
+export interface TestSqlite {
+  db: SqliteDb;
+  /** `sqlite:///...`: a second connection to the same file opens it. */
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A new SQLite database in a temporary file (a file, not :memory:, so two connections can share it). */
+export function testSqlite(): TestSqlite {
+  const path = join(tmpdir(), `covet_test_${randomBytes(5).toString('hex')}.db`);
+  const db = new SqliteDb(path);
+  return {
+    db,
+    url: `sqlite://${path}`,
+    async drop() {
+      await db.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
     },
   };
 }

@@ -1,0 +1,327 @@
+/**
+ * SQLite behind the same `Queryable` as PostgreSQL: `createDb({ url: 'sqlite:///path/app.db' })` (or
+ * `sqlite::memory:`). Node's own `node:sqlite` where the Node line has it (22.13+), else `better-sqlite3`
+ * (an optional peer: `npm install better-sqlite3`).
+ *
+ * - One connection, used by one statement or transaction at a time: queries issued while a transaction
+ *   runs wait for it (they would otherwise land inside it). Writers begin with `BEGIN IMMEDIATE`, so two
+ *   processes on one file queue on the lock (`busy_timeout`, default 5 s) instead of failing halfway.
+ * - Files run in WAL mode; foreign keys are enforced; LIKE is case-sensitive (as on PostgreSQL).
+ * - Statements are prepared once and cached (LRU, 256 per database); `$1` placeholders work as on
+ *   PostgreSQL (node:sqlite binds them as `?1`, better-sqlite3 as `@p1`).
+ * - Values: a `Date` is stored as ISO-8601 text, a boolean as 0/1, an object as JSON text, a bigint as an
+ *   integer. Rows come back as SQLite stores them (an integer beyond 2^53 as a bigint, exact); the ORM
+ *   converts them to the column types declared
+ *   (see `orm/dialect.ts`). Errors carry the `status` to answer (unique → 409; foreign key, not-null,
+ *   check → 422) and `SqliteError.busy` for a lock timeout.
+ *
+ * @example
+ * ```ts
+ * const db = createDb({ url: 'sqlite::memory:' });
+ * await db.exec('create table notes (id integer primary key, title text not null)');
+ * const [note] = await db.sql`insert into notes (title) values (${'hi'}) returning *`;
+ * ```
+ */
+import { createRequire } from 'node:module';
+import { Sql } from './sql.js';
+import type { QueryOptions, QueryResult } from './connection.js';
+import type { Queryable, TransactionOptions } from './db.js';
+
+export interface SqliteOptions {
+  /** How long a write waits for another connection's lock before `SqliteError` (busy). Default 5000 ms. */
+  busyTimeoutMs?: number;
+  /** Prepared statements kept. Default 256. */
+  statementCacheSize?: number;
+}
+
+/** An error from SQLite, with the answer it calls for. */
+export class SqliteError extends Error {
+  override readonly name = 'SqliteError';
+  /** SQLite's extended result code name, e.g. `SQLITE_CONSTRAINT_UNIQUE`. */
+  readonly code: string;
+  /** The HTTP status a client's data caused (409 unique, 422 other constraints), or 500. */
+  readonly status: number;
+  /** The database stayed locked by another connection beyond the busy timeout. */
+  readonly busy: boolean;
+  constructor(message: string, code: string) {
+    super(message);
+    this.code = code;
+    this.status = /UNIQUE|PRIMARYKEY/.test(code) ? 409 : /CONSTRAINT|MISMATCH|TOOBIG|RANGE/.test(code) ? 422 : 500;
+    this.busy = /BUSY|LOCKED/.test(code);
+  }
+}
+
+/** What we use of a prepared statement (node:sqlite's StatementSync and better-sqlite3's Statement alike). */
+interface Stmt {
+  all(...values: unknown[]): unknown[];
+  run(...values: unknown[]): { changes: number | bigint };
+  columnCount: () => number;
+}
+interface Engine {
+  prepare(text: string): Stmt;
+  exec(text: string): void;
+  close(): void;
+}
+
+const require = createRequire(import.meta.url);
+
+/** Opens `path` (or ':memory:') with node:sqlite, else better-sqlite3. */
+interface NodeSqlite {
+  DatabaseSync: new (p: string) => { prepare(t: string): { all(...v: unknown[]): unknown[]; run(...v: unknown[]): { changes: number | bigint }; columns(): unknown[]; setReadBigInts(on: boolean): void }; exec(t: string): void; close(): void };
+}
+
+function nodeSqlite(): NodeSqlite | null {
+  try {
+    return require('node:sqlite') as NodeSqlite;
+  } catch {
+    return null;
+  }
+}
+
+function openEngine(path: string): Engine {
+  const mod = nodeSqlite();
+  if (mod !== null) {
+    const db = new mod.DatabaseSync(path);
+    return {
+      prepare(text) {
+        // `$1` → `?1`: SQLite's numbered parameters, bound by position.
+        const s = db.prepare(text.replace(/\$(\d+)/g, '?$1'));
+        s.setReadBigInts(true); // exact; made numbers again where they fit (see exactIntegers)
+        return { all: (...v) => s.all(...v), run: (...v) => s.run(...v), columnCount: () => s.columns().length };
+      },
+      exec: (t) => db.exec(t),
+      close: () => db.close(),
+    };
+  }
+  let Better: new (p: string) => { prepare(t: string): { reader: boolean; safeIntegers(on: boolean): void; all(...v: unknown[]): unknown[]; run(...v: unknown[]): { changes: number } }; exec(t: string): void; close(): void };
+  try {
+    Better = require('better-sqlite3') as typeof Better;
+  } catch {
+    throw new Error(`SQLite on Node ${process.versions.node} needs the package "better-sqlite3" (node:sqlite comes with Node 22.13+): run \`npm install better-sqlite3\``);
+  }
+  const db = new Better(path);
+  // better-sqlite3 binds `?n` by count, not by number: `$1` → `@p1`, bound by name (a number may repeat).
+  const named = (v: unknown[]): Record<string, unknown> => Object.fromEntries(v.map((x, i) => [`p${i + 1}`, x]));
+  return {
+    prepare(text) {
+      const s = db.prepare(text.replace(/\$(\d+)/g, '@p$1'));
+      if (s.reader) s.safeIntegers(true);
+      const bind = /@p\d/.test(text.replace(/\$(\d+)/g, '@p$1'));
+      return { all: (...v) => (bind ? s.all(named(v)) : s.all()), run: (...v) => (bind ? s.run(named(v)) : s.run()), columnCount: () => (s.reader ? 1 : 0) };
+    },
+    exec: (t) => db.exec(t),
+    close: () => db.close(),
+  };
+}
+
+/** A JS value as SQLite takes it. */
+function encode(v: unknown): unknown {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (v instanceof Date) return v.toISOString();
+  if (typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof Uint8Array)) return JSON.stringify(v);
+  return v;
+}
+
+function wrapError(err: unknown): unknown {
+  const e = err as { code?: string; errstr?: string; message?: string; errcode?: number };
+  if (e?.code === 'ERR_SQLITE_ERROR' || (typeof e?.code === 'string' && e.code.startsWith('SQLITE_'))) {
+    const code = e.code.startsWith('SQLITE_') ? e.code : sqliteCodeName(e.errcode ?? 0, e.message ?? '');
+    return new SqliteError(e.message ?? 'SQLite error', code);
+  }
+  return err;
+}
+
+/** node:sqlite gives the numeric extended code; the name is what the error's meaning hangs on. */
+function sqliteCodeName(errcode: number, message: string): string {
+  const names: Record<number, string> = { 5: 'SQLITE_BUSY', 6: 'SQLITE_LOCKED', 18: 'SQLITE_TOOBIG', 19: 'SQLITE_CONSTRAINT', 20: 'SQLITE_MISMATCH', 25: 'SQLITE_RANGE', 275: 'SQLITE_CONSTRAINT_CHECK', 787: 'SQLITE_CONSTRAINT_FOREIGNKEY', 1299: 'SQLITE_CONSTRAINT_NOTNULL', 1555: 'SQLITE_CONSTRAINT_PRIMARYKEY', 2067: 'SQLITE_CONSTRAINT_UNIQUE', 517: 'SQLITE_BUSY_SNAPSHOT' };
+  return names[errcode] ?? names[errcode & 0xff] ?? (/constraint/i.test(message) ? 'SQLITE_CONSTRAINT' : `SQLITE_ERROR_${errcode}`);
+}
+
+/**
+ * Integers are read as bigints (SQLite's are 64-bit) and turned back into numbers where that is exact:
+ * beyond 2^53 a value stays a bigint rather than silently losing digits (a `bigint()` column gets its
+ * exact string).
+ */
+function exactIntegers(rows: Record<string, unknown>[]): void {
+  for (const r of rows) {
+    for (const k in r) {
+      const v = r[k];
+      if (typeof v === 'bigint' && v >= -9007199254740991n && v <= 9007199254740991n) r[k] = Number(v);
+    }
+  }
+}
+
+/** Runs statements on the engine; `SqliteDb` and its transactions share one. */
+class Session implements Queryable {
+  readonly dialect = 'sqlite' as const;
+  readonly #core: SqliteCore;
+  readonly #depth: number;
+  #savepoints = 0;
+  constructor(core: SqliteCore, depth: number) {
+    this.#core = core;
+    this.#depth = depth;
+  }
+  query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[]): Promise<QueryResult<R>> {
+    return this.#core.run<R>(q, values);
+  }
+  async sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
+    return (await this.#core.run<R>(new Sql(strings, values))).rows;
+  }
+  async exec(text: string): Promise<void> {
+    this.#core.exec(text);
+  }
+  /** Nested: a savepoint. */
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const name = `covet_sp_${this.#depth}_${this.#savepoints++}`;
+    this.#core.exec(`savepoint ${name}`);
+    try {
+      const out = await fn(new Session(this.#core, this.#depth + 1));
+      this.#core.exec(`release savepoint ${name}`);
+      return out;
+    } catch (err) {
+      this.#core.exec(`rollback to savepoint ${name}`);
+      this.#core.exec(`release savepoint ${name}`);
+      throw err;
+    }
+  }
+}
+
+class SqliteCore {
+  readonly engine: Engine;
+  readonly #cache = new Map<string, Stmt>();
+  readonly #max: number;
+  constructor(engine: Engine, max: number) {
+    this.engine = engine;
+    this.#max = max;
+  }
+  #prepare(text: string): Stmt {
+    let s = this.#cache.get(text);
+    if (s !== undefined) {
+      this.#cache.delete(text); // LRU: most recent last
+      this.#cache.set(text, s);
+      return s;
+    }
+    s = this.engine.prepare(text);
+    this.#cache.set(text, s);
+    if (this.#cache.size > this.#max) this.#cache.delete(this.#cache.keys().next().value!);
+    return s;
+  }
+  async run<R>(q: string | Sql, values?: readonly unknown[]): Promise<QueryResult<R>> {
+    const c = q instanceof Sql ? q.compile() : { text: q, values: values ?? [] };
+    try {
+      const stmt = this.#prepare(c.text); // `$n` placeholders: the engine writes them its way
+      const args = c.values.map(encode);
+      if (stmt.columnCount() > 0) {
+        const rows = stmt.all(...args) as Record<string, unknown>[];
+        exactIntegers(rows);
+        return { rows: rows as R[], rowCount: rows.length, command: 'SELECT', fields: [] };
+      }
+      const r = stmt.run(...args);
+      return { rows: [], rowCount: Number(r.changes), command: '', fields: [] };
+    } catch (err) {
+      throw wrapError(err);
+    }
+  }
+  exec(text: string): void {
+    try {
+      this.engine.exec(text);
+    } catch (err) {
+      throw wrapError(err);
+    }
+  }
+  close(): void {
+    this.#cache.clear();
+    this.engine.close();
+  }
+}
+
+/** An SQLite database (see the module comment). Made by `createDb` for `sqlite:` URLs. */
+export class SqliteDb implements Queryable {
+  readonly kind = 'sqlite' as const;
+  readonly dialect = 'sqlite' as const;
+  readonly path: string;
+  readonly #core: SqliteCore;
+  readonly #top: Session;
+  /** The transaction running now; other work waits behind it. */
+  #busy: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(path: string, options: SqliteOptions = {}) {
+    this.path = path;
+    const engine = openEngine(path);
+    this.#core = new SqliteCore(engine, options.statementCacheSize ?? 256);
+    this.#top = new Session(this.#core, 0);
+    engine.exec(`pragma busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    engine.exec('pragma foreign_keys = on');
+    engine.exec('pragma case_sensitive_like = on');
+    if (path !== ':memory:' && path !== '') engine.exec('pragma journal_mode = wal');
+  }
+
+  /** Runs after whatever transaction is in progress (a query must not land inside someone else's). */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(new Error('the database is closed'));
+    const run = this.#busy.then(fn, fn);
+    this.#busy = run.catch(() => {});
+    return run;
+  }
+
+  query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[], _options?: QueryOptions): Promise<QueryResult<R>> {
+    return this.#serial(() => this.#top.query<R>(q, values));
+  }
+
+  async sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
+    return (await this.query<R>(new Sql(strings, values))).rows;
+  }
+
+  /** Runs a script of several statements (migrations). */
+  exec(text: string): Promise<void> {
+    return this.#serial(() => this.#top.exec(text));
+  }
+
+  /**
+   * A transaction: BEGIN IMMEDIATE (the write lock at once, so it cannot fail halfway on another
+   * writer), COMMIT, or ROLLBACK on throw. Isolation is always serializable on SQLite.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.#serial(async () => {
+      this.#core.exec(options.readOnly === true ? 'begin deferred' : 'begin immediate');
+      try {
+        const out = await fn(new Session(this.#core, 1));
+        this.#core.exec('commit');
+        return out;
+      } catch (err) {
+        try {
+          this.#core.exec('rollback');
+        } catch {
+          // already rolled back by SQLite (some errors end the transaction)
+        }
+        throw err;
+      }
+    });
+  }
+
+  /** Runs `fn` holding the database's write lock for its whole length (the migrator's lock). */
+  withLock<T>(fn: (session: Queryable & { exec(text: string): Promise<void> }) => Promise<T>): Promise<T> {
+    return this.transaction((tx) => fn(tx as Session));
+  }
+
+  /** A query round trip (the timeout is PostgreSQL's concern: SQLite answers in-process). */
+  async ping(_timeoutMs?: number): Promise<void> {
+    await this.query('select 1');
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    await this.#busy;
+    this.#closed = true;
+    this.#core.close();
+  }
+}
+
+/** The path of a `sqlite:` URL: `sqlite:///abs/path.db`, `sqlite:relative.db`, `sqlite::memory:`. */
+export function sqlitePath(url: string): string {
+  const rest = url.slice('sqlite:'.length);
+  if (rest === ':memory:' || rest === '//:memory:' || rest === '') return ':memory:';
+  return rest.startsWith('//') ? rest.slice(2) : rest;
+}
