@@ -10,6 +10,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
+import { testMysql } from './app/db/helpers.js';
 
 it('npm start: the notes example works over HTTP/1.1 and HTTP/2 and shuts down cleanly', async () => {
   const probe = net.createServer().listen(0, '127.0.0.1');
@@ -87,33 +88,37 @@ it('npm start: the notes example works over HTTP/1.1 and HTTP/2 and shuts down c
   expect(code).toBe(0);
 });
 
-for (const url of ['pglite://memory', 'sqlite::memory:']) {
-  it(`the example's migrations and models agree (no diff after migrating), on ${url.split(':')[0]}`, async () => {
+for (const kind of ['pglite', 'sqlite', 'mysql'] as const) {
+  it(`the example's migrations and models agree (no diff after migrating), on ${kind}`, async () => {
     const { openDatabase } = await import('../lib/app/db/index.js');
     const { diffSchema, Migrator } = await import('../lib/app/orm/index.js');
     const { users, notes } = await import('../examples/schema.js');
-    const db = openDatabase({ url });
+    const mysql = kind === 'mysql' ? await testMysql() : null;
+    const db = mysql?.db ?? openDatabase({ url: kind === 'pglite' ? 'pglite://memory' : 'sqlite::memory:' });
     try {
       await new Migrator(db, join(import.meta.dirname, '..', 'examples/migrations')).up();
       expect(await diffSchema(db, [users, notes])).toEqual({ up: [], down: [] });
     } finally {
-      await db.close();
+      await (mysql?.drop() ?? db.close());
     }
   });
 }
 
-it('the example runs on SQLite (DATABASE_URL=sqlite:///file): sign-up, sign-in, notes, data kept across a restart', async () => {
+for (const kind of ['sqlite', 'mysql'] as const) it(`the example runs on ${kind === 'sqlite' ? 'SQLite (DATABASE_URL=sqlite:///file)' : 'MariaDB (DATABASE_URL=mysql://...)'}: sign-up, sign-in, notes, data kept across a restart`, async () => {
   const file = join(tmpdir(), `covet-notes-${process.pid}.db`);
+  const mysql = kind === 'mysql' ? await testMysql() : null;
+  if (mysql !== null) await mysql.db.close(); // the app opens its own
+  const url = mysql?.url ?? `sqlite://${file}`;
   const start = async (): Promise<{ port: number; stop(): Promise<void> }> => {
     const probe = net.createServer().listen(0, '127.0.0.1');
     await once(probe, 'listening');
     const port = (probe.address() as net.AddressInfo).port;
     probe.close();
-    const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist/examples/notes.js')], { env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite://${file}` }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist/examples/notes.js')], { env: { ...process.env, PORT: String(port), DATABASE_URL: url }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => void (out += d));
     while (!out.includes('listening')) await new Promise((r) => setTimeout(r, 20));
-    expect(out).toMatch(/database: sqlite/);
+    expect(out).toContain(`database: ${kind}`);
     return { port, stop: async () => void (child.kill('SIGTERM'), expect((await once(child, 'exit'))[0]).toBe(0)) };
   };
   try {
@@ -121,15 +126,18 @@ it('the example runs on SQLite (DATABASE_URL=sqlite:///file): sign-up, sign-in, 
     const post = (path: string, body: unknown, headers: Record<string, string> = {}) => fetch(`http://127.0.0.1:${app.port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
     expect((await post('/users', { name: 'Ann', email: 'ann@example.com', password: 'correct horse' })).status).toBe(202);
     const { token } = (await (await post('/login', { email: 'ann@example.com', password: 'correct horse' })).json()) as { token: string };
-    const created = await post('/notes', { text: 'on sqlite' }, { authorization: `Bearer ${token}` });
+    const created = await post('/notes', { text: `on ${kind}` }, { authorization: `Bearer ${token}` });
     expect(created.status).toBe(201);
-    expect(await created.json()).toMatchObject({ id: 1, ownerId: 1, text: 'on sqlite', createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    expect(await created.json()).toMatchObject({ id: 1, ownerId: 1, text: `on ${kind}`, createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    // Sign-up for a registered email: the same answer (the unique key is the database's, on each).
+    expect((await post('/users', { name: 'Ann 2', email: 'ANN@example.com', password: 'another one' })).status).toBe(202);
     await app.stop();
     app = await start(); // the same file: the data is there
-    expect(await (await fetch(`http://127.0.0.1:${app.port}/users/1`)).json()).toMatchObject({ name: 'Ann', notes: [{ text: 'on sqlite' }] });
-    expect(await (await fetch(`http://127.0.0.1:${app.port}/notes?q=SQLITE`)).json()).toMatchObject([{ id: 1 }]);
+    expect(await (await fetch(`http://127.0.0.1:${app.port}/users/1`)).json()).toMatchObject({ name: 'Ann', notes: [{ text: `on ${kind}` }] });
+    expect(await (await fetch(`http://127.0.0.1:${app.port}/notes?q=${kind.toUpperCase()}`)).json()).toMatchObject([{ id: 1 }]);
     await app.stop();
   } finally {
     for (const s of ['', '-wal', '-shm']) rmSync(file + s, { force: true });
+    await mysql?.drop();
   }
 }, 60_000);

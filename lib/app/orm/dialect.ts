@@ -2,14 +2,14 @@
  * What differs between the databases the ORM writes SQL for, in one place per dialect: list membership,
  * pattern matching, counts, the DDL types and defaults, and how stored values come back as the declared
  * column types. Everything else (identifiers in double quotes, `$n` parameters, RETURNING, ON CONFLICT,
- * LIMIT/OFFSET, savepoints) is the same SQL on PostgreSQL and SQLite; the driver turns `$n` into what it
- * takes.
+ * LIMIT/OFFSET, savepoints) is the same SQL on PostgreSQL and SQLite — and on MySQL/MariaDB, whose
+ * sessions run with ANSI_QUOTES; the driver turns `$n` into what it takes.
  */
 import { sql, type Sql } from '../db/sql.js';
 import type { ColumnSpec } from './columns.js';
 import type { Table } from './table.js';
 
-export type DialectName = 'postgres' | 'sqlite';
+export type DialectName = 'postgres' | 'sqlite' | 'mysql';
 
 export interface Dialect {
   readonly name: DialectName;
@@ -23,12 +23,21 @@ export interface Dialect {
   readonly defaultInValues: boolean;
   /** Foreign keys can be added to an existing table (else a reference cycle needs none: SQLite checks on use). */
   readonly alterAddForeignKey: boolean;
+  /** A column's REFERENCES clause is enforced (MySQL ignores it: there keys are table constraints). */
+  readonly inlineReferences: boolean;
   /** The column's type in DDL. */
   columnType(spec: ColumnSpec): string;
   /** A default given as an SQL expression (`now()`), in this dialect. */
   defaultExpression(expr: string): string;
   /** Converts stored values to the declared types, in place (null when the driver already does). */
   readonly decode: ((t: Table, rows: Record<string, unknown>[]) => void) | null;
+  /** UPDATE ... RETURNING exists (MariaDB has it for INSERT and DELETE only: the ORM reads the rows back). */
+  readonly updateReturning: boolean;
+  /** An insert on conflict: its verb (`insert into`, or `insert ignore into`) and its clause, if any. */
+  conflict(target: string, update: readonly string[] | undefined): { verb: string; clause: Sql | null };
+  /** DDL for the migration generator. */
+  dropIndex(table: string, name: string): string;
+  dropForeignKey(table: string, name: string): string;
 }
 
 export const postgres: Dialect = {
@@ -38,9 +47,17 @@ export const postgres: Dialect = {
   like: (ref, p, ci) => (ci ? sql`${ref} ilike ${p}` : sql`${ref} like ${p}`),
   defaultInValues: true,
   alterAddForeignKey: true,
+  inlineReferences: true,
   columnType: (spec) => spec.sqlType,
   defaultExpression: (expr) => expr,
   decode: null,
+  updateReturning: true,
+  conflict: (target, update) => ({
+    verb: 'insert into',
+    clause: update === undefined || update.length === 0 ? sql.unsafe(`on conflict (${target}) do nothing`) : sql.unsafe(`on conflict (${target}) do update set ${update.map((c) => `${c} = excluded.${c}`).join(', ')}`),
+  }),
+  dropIndex: (_t, name) => `drop index ${name};`,
+  dropForeignKey: (t, name) => `alter table ${t} drop constraint ${name};`,
 };
 
 /** SQLite keeps values by their storage class; these are the declared types' round trips. */
@@ -84,6 +101,7 @@ export const sqlite: Dialect = {
   like: (ref, p, ci) => (ci ? sql`lower(${ref}) like lower(${p}) escape '\\'` : sql`${ref} like ${p} escape '\\'`),
   defaultInValues: false,
   alterAddForeignKey: false,
+  inlineReferences: true,
   columnType(spec) {
     const t = spec.sqlType.toLowerCase();
     for (const [re, out] of SQLITE_TYPES) if (re.test(t)) return out;
@@ -100,9 +118,92 @@ export const sqlite: Dialect = {
     if (d.length === 0) return;
     for (const r of rows) for (const [k, f] of d) if (k in r) r[k] = f(r[k]);
   },
+  updateReturning: true,
+  conflict: postgres.conflict,
+  dropIndex: postgres.dropIndex,
+  dropForeignKey: () => '-- SQLite: a foreign key goes with its table',
+};
+
+const MYSQL_TYPES: Array<[RegExp, string | ((m: RegExpExecArray) => string)]> = [
+  [/^serial$/, 'integer auto_increment'],
+  [/^bigserial$/, 'bigint auto_increment'],
+  [/^(timestamptz|timestamp)$/, 'datetime(3)'],
+  [/^double precision$/, 'double'],
+  [/^jsonb$/, 'json'],
+  [/\[\]$/, 'json'],
+  [/^uuid$/, 'char(36)'],
+  [/^bytea$/, 'longblob'],
+  [/^numeric$/, 'decimal(38,10)'], // MySQL's bare DECIMAL is (10,0): it would drop the fraction
+  [/^numeric\((\d+)(?:,\s*(\d+))?\)$/, (m) => `decimal(${m[1]},${m[2] ?? 0})`],
+];
+
+/** What information_schema says for a type, in the form columnType writes it (display widths dropped, aliases resolved). */
+export function mysqlCanonical(type: string): string {
+  const t = type.toLowerCase().replace(/\s+/g, ' ').trim();
+  if (t === 'tinyint(1)' || t === 'boolean' || t === 'bool') return 'boolean';
+  if (t === 'longtext' || t === 'json') return 'json'; // MariaDB keeps JSON as LONGTEXT
+  return t.replace(/^(tinyint|smallint|mediumint|int|integer|bigint)\(\d+\)/, '$1').replace(/^int\b/, 'integer').replace(/ auto_increment$/, '').replace(/, /g, ',');
+}
+
+/** A decoder per column type for MySQL/MariaDB rows (mysql2 already gives Dates and Buffers). */
+const mysqlDecoderCache = new WeakMap<Table, Array<[string, (v: unknown) => unknown]>>();
+function mysqlDecoders(t: Table): Array<[string, (v: unknown) => unknown]> {
+  let d = mysqlDecoderCache.get(t);
+  if (d !== undefined) return d;
+  d = [];
+  for (const [k, col] of Object.entries(t.columns)) {
+    const type = col.spec.sqlType.toLowerCase();
+    if (type === 'boolean') d.push([k, (v) => (v === null ? null : Number(v) === 1)]);
+    else if (type === 'timestamptz' || type === 'timestamp') d.push([k, (v) => (v === null || v instanceof Date ? v : new Date(`${String(v).replace(' ', 'T')}Z`))]);
+    else if (type === 'jsonb' || type.endsWith('[]')) d.push([k, (v) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : Buffer.isBuffer(v) ? (JSON.parse(v.toString('utf8')) as unknown) : v)]);
+    else if (type === 'bigint' || type === 'bigserial' || type.startsWith('numeric')) d.push([k, (v) => (v === null ? null : String(v))]);
+  }
+  mysqlDecoderCache.set(t, d);
+  return d;
+}
+
+export const mysql: Dialect = {
+  name: 'mysql',
+  count: 'count(*)',
+  inList: sqlite.inList,
+  // LIKE follows the column's collation (case-insensitive by default): BINARY makes it exact, as on
+  // PostgreSQL. The escape character in a MySQL string literal is written '\\'.
+  like: (ref, p, ci) => (ci ? sql`lower(${ref}) like lower(${p}) escape '\\\\'` : sql`${ref} like binary ${p} escape '\\\\'`),
+  defaultInValues: true,
+  alterAddForeignKey: true,
+  inlineReferences: false,
+  columnType(spec) {
+    const t = spec.sqlType.toLowerCase();
+    for (const [re, out] of MYSQL_TYPES) {
+      const m = re.exec(t);
+      if (m !== null) return typeof out === 'string' ? out : out(m);
+    }
+    return spec.sqlType;
+  },
+  defaultExpression(expr) {
+    const e = expr.trim().toLowerCase();
+    if (e === 'now()') return 'current_timestamp(3)';
+    if (e === 'gen_random_uuid()') return '(uuid())';
+    return `(${expr})`;
+  },
+  decode(t, rows) {
+    const d = mysqlDecoders(t);
+    if (d.length === 0) return;
+    for (const r of rows) for (const [k, f] of d) if (k in r) r[k] = f(r[k]);
+  },
+  updateReturning: false,
+  // MySQL has no conflict target: a duplicate of any unique key counts. `insert ignore` skips the row
+  // (RETURNING then gives nothing for it, like DO NOTHING); an update sets the listed columns.
+  conflict: (_target, update) =>
+    update === undefined || update.length === 0
+      ? { verb: 'insert ignore into', clause: null }
+      : { verb: 'insert into', clause: sql.unsafe(`on duplicate key update ${update.map((c) => `${c} = values(${c})`).join(', ')}`) },
+  dropIndex: (t, name) => `drop index ${name} on ${t};`,
+  dropForeignKey: (t, name) => `alter table ${t} drop foreign key ${name};`,
 };
 
 /** The dialect of a database or transaction (`dialect` property; PostgreSQL when it has none). */
 export function dialectOf(db: unknown): Dialect {
-  return (db as { dialect?: string } | null)?.dialect === 'sqlite' ? sqlite : postgres;
+  const d = (db as { dialect?: string } | null)?.dialect;
+  return d === 'sqlite' ? sqlite : d === 'mysql' ? mysql : postgres;
 }

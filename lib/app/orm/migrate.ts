@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { inTransaction, Transaction, type Database, type Queryable } from '../db/db.js';
 import type { ColumnSpec } from './columns.js';
 import { addForeignKeySql, columnDdl, createTableSql, foreignKeyName, indexDdl, indexName, quote, type Table } from './table.js';
-import { dialectOf } from './dialect.js';
+import { dialectOf, mysqlCanonical } from './dialect.js';
 
 export interface Migration {
   version: string;
@@ -104,6 +104,13 @@ export class Migrator {
       return db.withLock(async (tx) => {
         await tx.exec(`create table if not exists ${table} (version text primary key, name text not null, applied_at text not null default (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`);
         return fn({ q: tx, exec: (t) => tx.exec(t), inTransaction: (f) => tx.transaction(() => f()) });
+      });
+    }
+    if (db.kind === 'mysql') {
+      // MySQL commits DDL as it goes: a migration's transaction covers its data changes and its record.
+      return db.withLock(async (s) => {
+        await s.exec(`create table if not exists ${table} (version varchar(255) primary key, name text not null, applied_at datetime(3) not null default current_timestamp(3))`);
+        return fn({ q: s, exec: (t) => s.exec(t), inTransaction: (f) => s.transaction(() => f()) });
       });
     }
     const r = await db.pool.reserve();
@@ -200,7 +207,7 @@ function canonicalType(sqlType: string): string {
  */
 export async function diffSchema(db: Queryable, tables: readonly Table[]): Promise<SchemaDiff> {
   const dialect = dialectOf(db);
-  const { live, indexes } = dialect.name === 'sqlite' ? await liveSqlite(db) : await livePostgres(db);
+  const { live, indexes } = dialect.name === 'sqlite' ? await liveSqlite(db) : dialect.name === 'mysql' ? await liveMysql(db) : await livePostgres(db);
   const up: string[] = [];
   const down: string[] = [];
   // New tables first, each after the tables it references (foreign-key order); foreign keys that close a
@@ -218,7 +225,7 @@ export async function diffSchema(db: Queryable, tables: readonly Table[]): Promi
   if (!dialect.alterAddForeignKey && order.some((t) => Object.values(t.columns).some((c) => c.spec.references !== null))) down.unshift('pragma defer_foreign_keys = on;');
   for (const spec of deferred) {
     up.push(addForeignKeySql(spec));
-    down.unshift(`alter table ${quote(spec.table)} drop constraint ${quote(foreignKeyName(spec))};`);
+    down.unshift(dialect.dropForeignKey(quote(spec.table), quote(foreignKeyName(spec))));
   }
   for (const t of tables) {
     const existing = live.get(t.name);
@@ -227,7 +234,8 @@ export async function diffSchema(db: Queryable, tables: readonly Table[]): Promi
       const s = col.spec;
       const cur = existing.get(s.column);
       if (cur === undefined) {
-        up.push(`alter table ${quote(t.name)} add column ${columnDdl(s, true, dialect)};`);
+        up.push(`alter table ${quote(t.name)} add column ${columnDdl(s, dialect.inlineReferences, dialect)};`);
+        if (!dialect.inlineReferences && s.references !== null) up.push(addForeignKeySql(s));
         down.unshift(`alter table ${quote(t.name)} drop column ${quote(s.column)};`);
         continue;
       }
@@ -235,6 +243,16 @@ export async function diffSchema(db: Queryable, tables: readonly Table[]): Promi
         // SQLite alters neither a column's type nor its nullability: the table must be rebuilt by hand.
         const want = dialect.columnType(s);
         if (want !== cur.type || (s.notNull && !s.primaryKey) !== cur.notNull) up.push(`-- ${t.name}.${s.column}: declared ${want}${s.notNull ? ' not null' : ''}, is ${cur.type}${cur.notNull ? ' not null' : ''}; SQLite cannot alter a column: rebuild the table (create, copy, drop, rename)`);
+        continue;
+      }
+      if (dialect.name === 'mysql') {
+        // MODIFY COLUMN restates the whole column: type and nullability together.
+        const want = mysqlCanonical(dialect.columnType(s));
+        const wantNotNull = s.notNull || s.primaryKey;
+        if (want !== cur.type || wantNotNull !== cur.notNull) {
+          up.push(`alter table ${quote(t.name)} modify column ${columnDdl({ ...s, references: null, unique: false }, false, dialect).replace(' primary key', '')};`);
+          down.unshift(`alter table ${quote(t.name)} modify column ${quote(s.column)} ${cur.type}${cur.notNull ? ' not null' : ''};`);
+        }
         continue;
       }
       const want = canonicalType(s.sqlType);
@@ -252,7 +270,7 @@ export async function diffSchema(db: Queryable, tables: readonly Table[]): Promi
     for (const ix of t.indexes) {
       if (indexes.has(indexName(t, ix))) continue;
       up.push(`${indexDdl(t, ix)};`);
-      down.unshift(`drop index ${quote(indexName(t, ix))};`);
+      down.unshift(dialect.dropIndex(quote(t.name), quote(indexName(t, ix))));
     }
   }
   return { up, down };
@@ -275,6 +293,22 @@ async function livePostgres(db: Queryable): Promise<LiveSchema> {
     if (t === undefined) live.set(c.table, (t = new Map()));
     t.set(c.column, { type: c.type, notNull: c.not_null });
   }
+  return { live, indexes };
+}
+
+async function liveMysql(db: Queryable): Promise<LiveSchema> {
+  const cols = (
+    await db.query<{ table: string; column: string; type: string; nullable: string }>(
+      `select table_name as "table", column_name as "column", column_type as "type", is_nullable as "nullable" from information_schema.columns where table_schema = database() order by ordinal_position`,
+    )
+  ).rows;
+  const live = new Map<string, Map<string, { type: string; notNull: boolean }>>();
+  for (const c of cols) {
+    let t = live.get(c.table);
+    if (t === undefined) live.set(c.table, (t = new Map()));
+    t.set(c.column, { type: mysqlCanonical(c.type), notNull: c.nullable === 'NO' });
+  }
+  const indexes = new Set((await db.query<{ name: string }>(`select distinct index_name as "name" from information_schema.statistics where table_schema = database()`)).rows.map((r) => r.name));
   return { live, indexes };
 }
 

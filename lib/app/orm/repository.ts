@@ -205,13 +205,10 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     }
     const cols = sql.unsafe(keys.map((k) => quote(t.sqlNames[k]!)).join(', '));
     const rows = list.map((v) => sql`(${sql.join(keys.map((k) => (v[k] === undefined ? sql`default` : v[k])))})`);
-    let q = sql`insert into ${sql.unsafe(quote(t.name))} (${cols}) values ${sql.join(rows)}`;
     const c = options.onConflict;
-    if (c !== undefined) {
-      const target = sql.unsafe(c.target.map((k) => quote(t.sqlNames[k]!)).join(', '));
-      if (c.update === undefined || c.update.length === 0) q = sql`${q} on conflict (${target}) do nothing`;
-      else q = sql`${q} on conflict (${target}) do update set ${sql.unsafe(c.update.map((k) => `${quote(t.sqlNames[k]!)} = excluded.${quote(t.sqlNames[k]!)}`).join(', '))}`;
-    }
+    const conflict = c === undefined ? null : this.#dialect.conflict(c.target.map((k) => quote(t.sqlNames[k]!)).join(', '), c.update?.map((k) => quote(t.sqlNames[k]!)));
+    let q = sql`${sql.unsafe(conflict?.verb ?? 'insert into')} ${sql.unsafe(quote(t.name))} (${cols}) values ${sql.join(rows)}`;
+    if (conflict?.clause != null) q = sql`${q} ${conflict.clause}`;
     q = sql`${q} returning ${sql.unsafe(selectList(t, quote(t.name)))}`;
     return this.#write(q);
   }
@@ -234,8 +231,28 @@ export class Repository<T extends Table, R extends Relations = Relations> {
       return sql`${sql.unsafe(quote(c))} = ${v}`;
     });
     const a = quote(t.name);
+    if (!this.#dialect.updateReturning) return this.#updateThenRead(a, assigns, where as Record<string, unknown>);
     const q = sql`update ${sql.unsafe(a)} set ${sql.join(assigns)} where ${this.#where(a, where as Record<string, unknown>)} returning ${sql.unsafe(selectList(t, a))}`;
     return this.#write(q);
+  }
+
+  /**
+   * UPDATE without RETURNING (MariaDB): in one transaction, the matching keys (locked), the update, and
+   * the rows read back by key — the same rows UPDATE ... RETURNING would give.
+   */
+  async #updateThenRead(a: string, assigns: Sql[], where: Record<string, unknown>): Promise<Row<T>[]> {
+    const t = this.table;
+    const pk = `${a}.${quote(t.sqlNames[t.primaryKey]!)}`;
+    const rows = await this.#db.transaction(async (tx) => {
+      const ids = (await tx.query(sql`select ${sql.unsafe(pk)} as k from ${sql.unsafe(a)} where ${this.#where(a, where)} for update`)).rows.map((r) => (r as { k: unknown }).k);
+      if (ids.length === 0) return [];
+      await tx.query(sql`update ${sql.unsafe(a)} set ${sql.join(assigns)} where ${this.#dialect.inList(sql.unsafe(pk), ids, false)}`);
+      const back = (await tx.query(sql`select ${sql.unsafe(selectList(t, a))} from ${sql.unsafe(a)} where ${this.#dialect.inList(sql.unsafe(pk), ids, false)}`)).rows as Record<string, unknown>[];
+      this.#dialect.decode?.(t, back);
+      return back;
+    });
+    await this.#registry.cache?.invalidateTag(tableTag(t));
+    return rows as Row<T>[];
   }
 
   /** Deletes the rows matching `where`, returning them. */

@@ -127,7 +127,9 @@ export function indexDdl(t: Table, ix: IndexSpec): string {
  * every table of a reference cycle exists).
  */
 export function createTableSql(t: Table, deferred: ReadonlySet<ColumnSpec> = new Set(), dialect: Dialect = postgres): string {
-  const cols = Object.values(t.columns).map((c) => `  ${columnDdl(c.spec, !deferred.has(c.spec), dialect)}`);
+  const cols = Object.values(t.columns).map((c) => `  ${columnDdl(c.spec, dialect.inlineReferences && !deferred.has(c.spec), dialect)}`);
+  // Where a column's REFERENCES is not enforced (MySQL), each key is a named table constraint.
+  if (!dialect.inlineReferences) for (const c of Object.values(t.columns)) if (c.spec.references !== null && !deferred.has(c.spec)) cols.push(`  constraint ${quote(foreignKeyName(c.spec))} foreign key (${quote(c.spec.column)}) ${referenceDdl(c.spec)}`);
   return [`create table ${quote(t.name)} (\n${cols.join(',\n')}\n)`, ...t.indexes.map((ix) => indexDdl(t, ix))].join(';\n') + ';';
 }
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDb, SqliteDb, type Db, type DbOptions } from '../../../lib/app/db/index.js';
+import { createDb, MysqlDb, SqliteDb, type Db, type DbOptions } from '../../../lib/app/db/index.js';
 
 export const ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -57,6 +57,32 @@ export function testSqlite(): TestSqlite {
     async drop() {
       await db.close();
       for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    },
+  };
+}
+
+export const MYSQL_ADMIN_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/mysql';
+
+export interface TestMysql {
+  db: MysqlDb;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A new, empty database on the local MariaDB/MySQL (dropped afterwards). */
+export async function testMysql(): Promise<TestMysql> {
+  const name = `covet_test_${randomBytes(5).toString('hex')}`;
+  const admin = new MysqlDb(MYSQL_ADMIN_URL, { max: 1 });
+  await admin.exec(`create database ${name} character set utf8mb4`);
+  const url = MYSQL_ADMIN_URL.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
+  const db = new MysqlDb(url);
+  return {
+    db,
+    url,
+    async drop() {
+      await db.close();
+      await admin.exec(`drop database if exists ${name}`);
+      await admin.close();
     },
   };
 }

@@ -7,7 +7,7 @@ import { createDb, openDatabase, sql, type Database, type Queryable } from '../.
 import {
   bigint, bytea, jsonb, numeric, textArray, belongsTo, boolean, createOrm, escapeLike, diffSchema, generateMigration, hasMany, hasOne, integer, manyToMany, Migrator, now, serial, table, text, timestamptz, type AnyColumn, type Row,
 } from '../../../lib/app/orm/index.js';
-import { testDb, testSqlite } from '../db/helpers.js';
+import { testDb, testMysql, testSqlite } from '../db/helpers.js';
 
 const users = table('users', {
   id: serial().primaryKey(),
@@ -63,16 +63,17 @@ function counting(db: Queryable): { q: Queryable; texts: string[] } {
 /** Whether a table exists, asked the way each database answers it. */
 async function tableExists(db: Database, name: string): Promise<boolean> {
   if (db.kind === 'sqlite') return (await db.sql`select name from sqlite_master where type = 'table' and name = ${name}`).length === 1;
+  if (db.kind === 'mysql') return (await db.sql`select table_name from information_schema.tables where table_schema = database() and table_name = ${name}`).length === 1;
   return (await db.sql<{ t: string | null }>`select to_regclass(${name})::text as t`)[0]!.t !== null;
 }
 
 // One suite, every database the ORM speaks: the same models, migrations, queries and answers.
-for (const kind of ['postgres', 'pglite', 'sqlite'] as const) {
+for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql'] as const) {
   describe(`ORM on ${kind}`, () => {
     let t: { db: Database; url: string | undefined; drop(): Promise<void> };
     let dir: string;
     beforeAll(async () => {
-      t = kind === 'sqlite' ? testSqlite() : await testDb(kind);
+      t = kind === 'sqlite' ? testSqlite() : kind === 'mysql' ? await testMysql() : await testDb(kind);
       dir = await mkdtemp(join(tmpdir(), 'covet-migrations-'));
     }, 30_000);
     afterAll(async () => {
@@ -88,7 +89,7 @@ for (const kind of ['postgres', 'pglite', 'sqlite'] as const) {
       expect(text).toMatch(/create index "notes_owner_id_created_at_idx" on "notes" \("owner_id", "created_at"\)/);
       expect(text).toMatch(kind === 'sqlite' ? /-- down\npragma defer_foreign_keys = on;\ndrop table "note_tags";/ : /-- down\ndrop table "note_tags";/);
       // Two instances migrating at once: the lock makes one wait; each migration runs once.
-      const other = kind === 'sqlite' ? openDatabase({ url: t.url }) : createDb(kind === 'pglite' ? { pglite: undefined, url: undefined } : { url: t.url });
+      const other = kind === 'sqlite' || kind === 'mysql' ? openDatabase({ url: t.url }) : createDb(kind === 'pglite' ? { pglite: undefined, url: undefined } : { url: t.url });
       const m1 = new Migrator(t.db, dir);
       const results = kind === 'pglite' ? [await m1.up(), await m1.up()] : await Promise.all([m1.up(), new Migrator(other, dir).up()]);
       await other.close();

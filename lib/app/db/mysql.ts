@@ -1,0 +1,255 @@
+/**
+ * MySQL and MariaDB behind the same `Queryable` as PostgreSQL: `openDatabase({ url: 'mysql://user:pass@host/db' })`,
+ * on `mysql2` (an optional peer: `npm install mysql2`) with its pool and server-side prepared statements.
+ *
+ * - Each session runs with `ANSI_QUOTES` (identifiers in double quotes, as the ORM writes them), strict
+ *   mode (a bad value is an error, never a silent truncation) and UTC; `$n` placeholders become `?`.
+ * - Transactions with isolation levels and savepoints; a deadlock or lock-wait timeout is retried when
+ *   `retries` is set, as serialization failures are on PostgreSQL.
+ * - Errors carry the `status` to answer (a duplicate key 409; a foreign key, NULL into NOT NULL, a value
+ *   out of range or too long, a failed CHECK: 422).
+ * - Values: a `Date` as DATETIME(3) in UTC, a boolean as 1/0, an object as JSON text. The ORM converts
+ *   what comes back to the declared column types (see `orm/dialect.ts`).
+ *
+ * @example
+ * ```ts
+ * const db = openDatabase({ url: 'mysql://root@127.0.0.1:3306/app' });
+ * const rows = await db.sql`select ${1} + 1 as two`;
+ * ```
+ */
+import { createRequire } from 'node:module';
+import { Sql } from './sql.js';
+import type { QueryOptions, QueryResult } from './connection.js';
+import type { Queryable, TransactionOptions } from './db.js';
+
+/** An error from MySQL/MariaDB, with the answer it calls for. */
+export class MysqlError extends Error {
+  override readonly name = 'MysqlError';
+  /** The server's error name (`ER_DUP_ENTRY`) and number (1062). */
+  readonly code: string;
+  readonly errno: number;
+  readonly sqlState: string;
+  /** The HTTP status a client's data caused (409 duplicate, 422 other data errors), or 500. */
+  readonly status: number;
+  /** A deadlock or lock wait timeout: running the transaction again may succeed. */
+  readonly retryable: boolean;
+  constructor(message: string, code: string, errno: number, sqlState: string) {
+    super(message);
+    this.code = code;
+    this.errno = errno;
+    this.sqlState = sqlState;
+    this.status = errno === 1062 || errno === 1586 ? 409 : DATA_ERRORS.has(errno) ? 422 : 500;
+    this.retryable = errno === 1213 || errno === 1205;
+  }
+}
+
+/** Errors caused by the values sent: foreign keys, NOT NULL, no default, out of range, too long, wrong value, CHECK. */
+const DATA_ERRORS = new Set([1451, 1452, 1048, 1364, 1264, 1406, 1366, 1292, 3819, 4025, 1690]);
+
+interface Mysql2Conn {
+  execute(sql: string, values: unknown[]): Promise<[unknown, unknown]>;
+  query(sql: string, values?: unknown[]): Promise<[unknown, unknown]>;
+  release(): void;
+  destroy(): void;
+}
+interface Mysql2Pool {
+  getConnection(): Promise<Mysql2Conn>;
+  end(): Promise<void>;
+  on(event: 'connection', fn: (conn: { query(sql: string): unknown }) => void): void;
+}
+
+const require = createRequire(import.meta.url);
+
+function loadMysql2(): { createPool(config: Record<string, unknown>): Mysql2Pool } {
+  try {
+    return require('mysql2/promise') as { createPool(config: Record<string, unknown>): Mysql2Pool };
+  } catch {
+    throw new Error('MySQL/MariaDB needs the package "mysql2", which is not installed: run `npm install mysql2`');
+  }
+}
+
+/** `$1 ... $n` (in any order, repeated) as `?` with the values in the order of the placeholders. */
+function positional(text: string, values: readonly unknown[]): { text: string; values: unknown[] } {
+  const out: unknown[] = [];
+  const t = text.replace(/\$(\d+)/g, (_m, n: string) => {
+    out.push(encode(values[Number(n) - 1]));
+    return '?';
+  });
+  return { text: t, values: out };
+}
+
+/** A JS value as mysql2 should send it. */
+function encode(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Date) return v.toISOString().slice(0, 23).replace('T', ' '); // DATETIME(3), UTC
+  if (v !== null && typeof v === 'object' && !Buffer.isBuffer(v) && !(v instanceof Uint8Array)) return JSON.stringify(v);
+  return v;
+}
+
+function wrapError(err: unknown): unknown {
+  const e = err as { errno?: number; code?: string; sqlState?: string; sqlMessage?: string; message?: string };
+  if (typeof e?.errno === 'number' && typeof e.sqlState === 'string') return new MysqlError(e.sqlMessage ?? e.message ?? 'MySQL error', e.code ?? '', e.errno, e.sqlState);
+  return err;
+}
+
+async function run<R>(conn: Mysql2Conn, q: string | Sql, values: readonly unknown[] | undefined): Promise<QueryResult<R>> {
+  const c = q instanceof Sql ? q.compile() : { text: q, values: values ?? [] };
+  const p = positional(c.text, c.values);
+  try {
+    const [res] = await conn.execute(p.text, p.values);
+    if (Array.isArray(res)) return { rows: res as R[], rowCount: res.length, command: 'SELECT', fields: [] };
+    const header = res as { affectedRows?: number };
+    return { rows: [], rowCount: header.affectedRows ?? 0, command: '', fields: [] };
+  } catch (err) {
+    throw wrapError(err);
+  }
+}
+
+/** Work on one reserved connection: a transaction or the migrator's session. */
+class MysqlSession implements Queryable {
+  readonly dialect = 'mysql' as const;
+  #savepoints = 0;
+  constructor(
+    readonly conn: Mysql2Conn,
+    readonly depth: number,
+  ) {}
+  query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[]): Promise<QueryResult<R>> {
+    return run<R>(this.conn, q, values);
+  }
+  async sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
+    return (await this.query<R>(new Sql(strings, values))).rows;
+  }
+  /** A script of several statements, one at a time (split at `;` ending a line). */
+  async exec(text: string): Promise<void> {
+    for (const stmt of splitStatements(text)) {
+      try {
+        await this.conn.query(stmt);
+      } catch (err) {
+        throw wrapError(err);
+      }
+    }
+  }
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    if (this.depth === 0) return inTransaction(this.conn, () => fn(new MysqlSession(this.conn, 1)), {});
+    const name = `covet_sp_${this.depth}_${this.#savepoints++}`;
+    await this.conn.query(`savepoint ${name}`);
+    try {
+      const out = await fn(new MysqlSession(this.conn, this.depth + 1));
+      await this.conn.query(`release savepoint ${name}`);
+      return out;
+    } catch (err) {
+      await this.conn.query(`rollback to savepoint ${name}`);
+      throw err;
+    }
+  }
+}
+
+async function inTransaction<T>(conn: Mysql2Conn, fn: () => Promise<T>, options: TransactionOptions): Promise<T> {
+  if (options.isolation !== undefined) await conn.query(`set transaction isolation level ${options.isolation}`);
+  await conn.query(options.readOnly === true ? 'start transaction read only' : 'start transaction');
+  try {
+    const out = await fn();
+    await conn.query('commit');
+    return out;
+  } catch (err) {
+    try {
+      await conn.query('rollback');
+    } catch {
+      // the connection is gone; the server rolled back
+    }
+    throw wrapError(err);
+  }
+}
+
+/** Statements of a migration script: split where a `;` ends a line (DDL scripts as covet writes them). */
+export function splitStatements(text: string): string[] {
+  return text
+    .split(/;\s*$/m)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter((s) => s.length > 0);
+}
+
+export interface MysqlOptions {
+  /** Connections in the pool. Default 10. */
+  max?: number;
+}
+
+/** A MySQL or MariaDB database (see the module comment). Made by `openDatabase` for `mysql:` URLs. */
+export class MysqlDb implements Queryable {
+  readonly kind = 'mysql' as const;
+  readonly dialect = 'mysql' as const;
+  readonly #pool: Mysql2Pool;
+
+  constructor(url: string, options: MysqlOptions = {}) {
+    const u = new URL(url);
+    this.#pool = loadMysql2().createPool({
+      uri: `mysql://${u.host}${u.pathname}`,
+      user: decodeURIComponent(u.username),
+      password: decodeURIComponent(u.password),
+      connectionLimit: options.max ?? 10,
+      timezone: 'Z',
+      dateStrings: false,
+      supportBigNumbers: true,
+      bigNumberStrings: false,
+      charset: 'utf8mb4',
+      ...(u.searchParams.get('ssl') === 'true' || u.searchParams.get('sslmode') === 'require' ? { ssl: { rejectUnauthorized: u.searchParams.get('sslmode') !== 'require' } } : {}),
+    });
+    // Every session: identifiers in double quotes (the ORM's SQL), strict values, UTC.
+    this.#pool.on('connection', (conn) => void conn.query("set session sql_mode = 'ANSI_QUOTES,STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO', time_zone = '+00:00'"));
+  }
+
+  async #with<T>(fn: (conn: Mysql2Conn) => Promise<T>): Promise<T> {
+    const conn = await this.#pool.getConnection();
+    try {
+      return await fn(conn);
+    } finally {
+      conn.release();
+    }
+  }
+
+  query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[], _options?: QueryOptions): Promise<QueryResult<R>> {
+    return this.#with((conn) => run<R>(conn, q, values));
+  }
+
+  async sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
+    return (await this.query<R>(new Sql(strings, values))).rows;
+  }
+
+  exec(text: string): Promise<void> {
+    return this.#with((conn) => new MysqlSession(conn, 0).exec(text));
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#with((conn) => inTransaction(conn, () => fn(new MysqlSession(conn, 1)), options));
+      } catch (err) {
+        if (!(err instanceof MysqlError && err.retryable) || attempt >= (options.retries ?? 0)) throw err;
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
+      }
+    }
+  }
+
+  /** Runs `fn` on one connection holding a named server lock (GET_LOCK): the migrator's lock. */
+  withLock<T>(fn: (session: Queryable & { exec(text: string): Promise<void> }) => Promise<T>): Promise<T> {
+    return this.#with(async (conn) => {
+      const [rows] = (await conn.query("select get_lock('covet_migrations', 60) as ok")) as [Array<{ ok: number }>, unknown];
+      if (rows[0]?.ok !== 1) throw new Error('could not take the migration lock within 60 s (another instance is migrating?)');
+      try {
+        return await fn(new MysqlSession(conn, 0));
+      } finally {
+        await conn.query("select release_lock('covet_migrations')");
+      }
+    });
+  }
+
+  async ping(_timeoutMs?: number): Promise<void> {
+    await this.query('select 1');
+  }
+
+  close(): Promise<void> {
+    return this.#pool.end();
+  }
+}
