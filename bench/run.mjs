@@ -29,6 +29,7 @@ const BENCHES = {
   app: async () => (await import('./app.mjs')).runAppBench(),
   serializer: async () => (await import('./serializer.mjs')).runSerializerBench(),
   db: async () => (await import('./db.mjs')).runDbBench(),
+  orm: async () => (await import('./orm.mjs')).runOrmBench(),
   auth: async () => (await import('./auth.mjs')).runAuthBench(),
   cache: async () => (await import('./cache.mjs')).runCacheBench(),
   realtime: async () => (await import('./realtime.mjs')).runRealtimeBench(),

@@ -86,6 +86,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
   readonly #db: Queryable;
   readonly #registry: RelationRegistry;
   readonly #dialect: Dialect;
+  #findText: string | undefined;
 
   constructor(db: Queryable, table: T, registry: RelationRegistry) {
     this.#db = db;
@@ -133,9 +134,23 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     return (await this.findMany({ ...options, limit: 1 }))[0];
   }
 
-  /** The row with this primary key. */
-  async find(id: Row<T>[keyof Row<T>]): Promise<Row<T> | undefined> {
-    return (await this.findMany({ where: { [this.table.primaryKey]: id } as FindOptions<T, R>['where'], limit: 1 }))[0] as Row<T> | undefined;
+  /** The row with this primary key: its value, or for a composite key an object of its columns. */
+  async find(id: Row<T>[keyof Row<T>] | Partial<Row<T>>): Promise<Row<T> | undefined> {
+    const t = this.table;
+    if (t.primaryKeys.length === 1) {
+      if (typeof id === 'number' || typeof id === 'string' || typeof id === 'bigint') {
+        // The hottest lookup: its statement text is built once per repository.
+        this.#findText ??= this.selectSql({ where: { [t.primaryKey]: id } as FindOptions<T, R>['where'], limit: 1 }).compile().text;
+        const rows = (await this.#db.query(this.#findText, [id, 1])).rows as Record<string, unknown>[];
+        this.#dialect.decode?.(t, rows);
+        return rows[0] as Row<T> | undefined;
+      }
+      return (await this.findMany({ where: { [t.primaryKey]: id } as FindOptions<T, R>['where'], limit: 1 }))[0] as Row<T> | undefined;
+    }
+    const key = id as Record<string, unknown>;
+    if (typeof key !== 'object' || key === null || t.primaryKeys.some((k) => key[k] === undefined)) throw new Error(`${t.name} has a composite primary key: find({ ${t.primaryKeys.join(', ')} })`);
+    const where = Object.fromEntries(t.primaryKeys.map((k) => [k, key[k]]));
+    return (await this.findMany({ where: where as FindOptions<T, R>['where'], limit: 1 }))[0] as Row<T> | undefined;
   }
 
   /** The SELECT a find would run (for subqueries: `{ id: { in: orm.notes.selectSql({ select: ['ownerId'] }) } }`). */
@@ -242,12 +257,17 @@ export class Repository<T extends Table, R extends Relations = Relations> {
    */
   async #updateThenRead(a: string, assigns: Sql[], where: Record<string, unknown>): Promise<Row<T>[]> {
     const t = this.table;
-    const pk = `${a}.${quote(t.sqlNames[t.primaryKey]!)}`;
+    const pks = t.primaryKeys.map((k) => `${a}.${quote(t.sqlNames[k]!)}`);
+    // The matched rows by key: `pk in (...)`, or `(a, b) in ((?, ?), ...)` for a composite key.
+    const byKeys = (keys: Record<string, unknown>[]): Sql =>
+      pks.length === 1
+        ? this.#dialect.inList(sql.unsafe(pks[0]!), keys.map((r) => r.k0), false)
+        : sql`(${sql.unsafe(pks.join(', '))}) in (${sql.join(keys.map((r) => sql`(${sql.join(pks.map((_, i) => r[`k${i}`]))})`))})`;
     const rows = await this.#db.transaction(async (tx) => {
-      const ids = (await tx.query(sql`select ${sql.unsafe(pk)} as k from ${sql.unsafe(a)} where ${this.#where(a, where)} for update`)).rows.map((r) => (r as { k: unknown }).k);
-      if (ids.length === 0) return [];
-      await tx.query(sql`update ${sql.unsafe(a)} set ${sql.join(assigns)} where ${this.#dialect.inList(sql.unsafe(pk), ids, false)}`);
-      const back = (await tx.query(sql`select ${sql.unsafe(selectList(t, a))} from ${sql.unsafe(a)} where ${this.#dialect.inList(sql.unsafe(pk), ids, false)}`)).rows as Record<string, unknown>[];
+      const keys = (await tx.query(sql`select ${sql.unsafe(pks.map((p, i) => `${p} as k${i}`).join(', '))} from ${sql.unsafe(a)} where ${this.#where(a, where)} for update`)).rows as Record<string, unknown>[];
+      if (keys.length === 0) return [];
+      await tx.query(sql`update ${sql.unsafe(a)} set ${sql.join(assigns)} where ${byKeys(keys)}`);
+      const back = (await tx.query(sql`select ${sql.unsafe(selectList(t, a))} from ${sql.unsafe(a)} where ${byKeys(keys)}`)).rows as Record<string, unknown>[];
       this.#dialect.decode?.(t, back);
       return back;
     });

@@ -23,8 +23,10 @@ export interface Table<C extends Columns = Columns> {
   readonly columns: C;
   /** SQL column name of each property. */
   readonly sqlNames: Readonly<Record<keyof C & string, string>>;
-  /** The primary key's property name. */
+  /** The primary key's property name (the first, for a composite key). */
   readonly primaryKey: keyof C & string;
+  /** Every primary key column, in order (one, or several for a composite key). */
+  readonly primaryKeys: ReadonlyArray<keyof C & string>;
   readonly indexes: readonly IndexSpec<keyof C & string>[];
 }
 
@@ -58,7 +60,7 @@ export const snakeCase = (s: string): string => s.replace(/[A-Z]/g, (c) => `_${c
  * type Note = Row<typeof notes>;
  * ```
  */
-export function table<C extends Columns>(name: string, columns: C, options: { indexes?: readonly IndexSpec<keyof C & string>[] } = {}): Table<C> {
+export function table<C extends Columns>(name: string, columns: C, options: { indexes?: readonly IndexSpec<keyof C & string>[]; primaryKey?: ReadonlyArray<keyof C & string> } = {}): Table<C> {
   // No prototype: a key such as `__proto__` or `constructor` (from a request body) finds no column.
   const bound = Object.create(null) as Record<string, AnyColumn>;
   const sqlNames = Object.create(null) as Record<string, string>;
@@ -72,8 +74,19 @@ export function table<C extends Columns>(name: string, columns: C, options: { in
       primaryKey = key;
     }
   }
-  if (primaryKey === undefined) throw new Error(`table ${name}: no primary key column`);
-  return { name, columns: bound as C, sqlNames: sqlNames as Record<keyof C & string, string>, primaryKey: primaryKey as keyof C & string, indexes: options.indexes ?? [] };
+  let keys: string[];
+  if (options.primaryKey !== undefined) {
+    // A composite key (a join table): declared on the table, its columns NOT NULL.
+    if (primaryKey !== undefined) throw new Error(`table ${name}: a primary key on column ${primaryKey} and one on the table; declare one`);
+    if (options.primaryKey.length === 0) throw new Error(`table ${name}: an empty primary key`);
+    for (const k of options.primaryKey) {
+      if (bound[k] === undefined) throw new Error(`table ${name}: primary key column ${String(k)} is not a column`);
+      bound[k] = new Column(bound[k]!.spec.sqlType, { ...bound[k]!.spec, notNull: true }) as AnyColumn;
+    }
+    keys = [...options.primaryKey];
+  } else if (primaryKey !== undefined) keys = [primaryKey];
+  else throw new Error(`table ${name}: no primary key: mark a column .primaryKey(), or give the table { primaryKey: ['a', 'b'] } (a composite key)`);
+  return { name, columns: bound as C, sqlNames: sqlNames as Record<keyof C & string, string>, primaryKey: keys[0] as keyof C & string, primaryKeys: keys as Array<keyof C & string>, indexes: options.indexes ?? [] };
 }
 
 export const quote = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
@@ -128,6 +141,7 @@ export function indexDdl(t: Table, ix: IndexSpec): string {
  */
 export function createTableSql(t: Table, deferred: ReadonlySet<ColumnSpec> = new Set(), dialect: Dialect = postgres): string {
   const cols = Object.values(t.columns).map((c) => `  ${columnDdl(c.spec, dialect.inlineReferences && !deferred.has(c.spec), dialect)}`);
+  if (t.primaryKeys.length > 1) cols.push(`  primary key (${t.primaryKeys.map((k) => quote(t.sqlNames[k]!)).join(', ')})`);
   // Where a column's REFERENCES is not enforced (MySQL), each key is a named table constraint.
   if (!dialect.inlineReferences) for (const c of Object.values(t.columns)) if (c.spec.references !== null && !deferred.has(c.spec)) cols.push(`  constraint ${quote(foreignKeyName(c.spec))} foreign key (${quote(c.spec.column)}) ${referenceDdl(c.spec)}`);
   return [`create table ${quote(t.name)} (\n${cols.join(',\n')}\n)`, ...t.indexes.map((ix) => indexDdl(t, ix))].join(';\n') + ';';

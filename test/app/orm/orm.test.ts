@@ -262,6 +262,31 @@ for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql'] as const) {
       expect(await orm.kinds.count({ flag: false })).toBe(0);
     });
 
+    it('a join table with a composite primary key (no id of its own): DDL, find by key, update, many-to-many, 409 on a repeat', async () => {
+      const memberships = table(
+        'memberships',
+        { userId: integer().references(() => users.columns.id, { onDelete: 'cascade' }), tagId: integer().references(() => tags.columns.id, { onDelete: 'cascade' }), role: text().notNull() },
+        { primaryKey: ['userId', 'tagId'] },
+      );
+      const d = await diffSchema(t.db, [memberships]);
+      expect(d.up.join('\n')).toMatch(/primary key \("user_id", "tag_id"\)/);
+      await t.db.exec(d.up.join('\n'));
+      expect(await diffSchema(t.db, [memberships])).toEqual({ up: [], down: [] });
+      const orm = createOrm(t.db, { tables: { users, tags, memberships }, relations: { users: { groups: manyToMany(() => tags, () => memberships, 'userId', 'tagId') } } });
+      const [u] = await orm.users.insert({ email: 'member@x' });
+      const [g1, g2] = await orm.tags.insert([{ name: 'g1' }, { name: 'g2' }]);
+      await orm.memberships.insert([{ userId: u!.id, tagId: g1!.id, role: 'owner' }, { userId: u!.id, tagId: g2!.id, role: 'reader' }]);
+      await expect(orm.memberships.insert({ userId: u!.id, tagId: g1!.id, role: 'again' })).rejects.toMatchObject({ status: 409 });
+      expect(await orm.memberships.find({ userId: u!.id, tagId: g2!.id })).toEqual({ userId: u!.id, tagId: g2!.id, role: 'reader' });
+      await expect(orm.memberships.find(u!.id as never)).rejects.toThrow(/composite primary key: find\(\{ userId, tagId \}\)/);
+      expect(await orm.memberships.update({ userId: u!.id, tagId: g2!.id }, { role: 'writer' })).toEqual([{ userId: u!.id, tagId: g2!.id, role: 'writer' }]);
+      const [withGroups] = await orm.users.findMany({ where: { id: u!.id }, with: { groups: { orderBy: { name: 'asc' } } } });
+      expect(withGroups!.groups.map((x) => x.name)).toEqual(['g1', 'g2']);
+      expect(await orm.memberships.delete({ userId: u!.id, tagId: g1!.id })).toHaveLength(1);
+      expect(() => table('bad', { a: integer().primaryKey(), b: integer() }, { primaryKey: ['a', 'b'] })).toThrow(/declare one/);
+      expect(() => table('none', { a: integer() })).toThrow(/no primary key/);
+    });
+
     it('a unique violation answers 409 and a missing reference 422, through the app, on each', async () => {
       const orm = createOrm(t.db, schema);
       await orm.users.insert({ email: 'dup@x' }, { onConflict: { target: ['email'] } });
