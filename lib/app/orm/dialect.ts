@@ -75,23 +75,29 @@ const SQLITE_TYPES: Array<[RegExp, string]> = [
 const UUID_V4 =
   "(lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))";
 
-/** A decoder per column type, compiled once per table. */
-const decoders = new WeakMap<Table, Array<[string, (v: unknown) => unknown]>>();
-function sqliteDecoders(t: Table): Array<[string, (v: unknown) => unknown]> {
-  let d = decoders.get(t);
-  if (d !== undefined) return d;
-  d = [];
-  for (const [k, col] of Object.entries(t.columns)) {
-    const type = col.spec.sqlType.toLowerCase();
-    if (type === 'boolean') d.push([k, (v) => (v === null ? null : v === 1 || v === 1n || v === true)]);
-    else if (type === 'timestamptz' || type === 'timestamp') d.push([k, (v) => (v === null ? null : new Date(typeof v === 'number' ? v : String(v)))]);
-    else if (type === 'jsonb' || type.endsWith('[]')) d.push([k, (v) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : v)]);
-    else if (type === 'bigint' || type === 'bigserial' || type.startsWith('numeric')) d.push([k, (v) => (v === null ? null : String(v))]);
-    else if (type === 'bytea') d.push([k, (v) => (v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v)]);
-  }
-  decoders.set(t, d);
-  return d;
+/**
+ * `decode` for a dialect from its rule (a converter per declared column type, or null where the stored
+ * value is already right): the converters of a table are picked once and kept with it.
+ */
+function decoderFrom(rule: (type: string) => ((v: unknown) => unknown) | null): (t: Table, rows: Record<string, unknown>[]) => void {
+  const cache = new WeakMap<Table, Array<[string, (v: unknown) => unknown]>>();
+  return (t, rows) => {
+    let d = cache.get(t);
+    if (d === undefined) {
+      d = [];
+      for (const [k, col] of Object.entries(t.columns)) {
+        const f = rule(col.spec.sqlType.toLowerCase());
+        if (f !== null) d.push([k, f]);
+      }
+      cache.set(t, d);
+    }
+    if (d.length === 0) return;
+    for (const r of rows) for (const [k, f] of d) if (k in r) r[k] = f(r[k]);
+  };
 }
+
+const parseJson = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : Buffer.isBuffer(v) ? JSON.parse(v.toString('utf8')) : v) as unknown;
+const exactString = (v: unknown): unknown => (v === null ? null : String(v));
 
 export const sqlite: Dialect = {
   name: 'sqlite',
@@ -113,11 +119,14 @@ export const sqlite: Dialect = {
     if (e === 'gen_random_uuid()') return UUID_V4;
     return `(${expr})`;
   },
-  decode(t, rows) {
-    const d = sqliteDecoders(t);
-    if (d.length === 0) return;
-    for (const r of rows) for (const [k, f] of d) if (k in r) r[k] = f(r[k]);
-  },
+  decode: decoderFrom((type) => {
+    if (type === 'boolean') return (v) => (v === null ? null : v === 1 || v === 1n || v === true);
+    if (type === 'timestamptz' || type === 'timestamp') return (v) => (v === null ? null : new Date(typeof v === 'number' ? v : String(v)));
+    if (type === 'jsonb' || type.endsWith('[]')) return parseJson;
+    if (type === 'bigint' || type === 'bigserial' || type.startsWith('numeric')) return exactString;
+    if (type === 'bytea') return (v) => (v instanceof Uint8Array && !Buffer.isBuffer(v) ? Buffer.from(v.buffer, v.byteOffset, v.byteLength) : v);
+    return null;
+  }),
   updateReturning: true,
   conflict: postgres.conflict,
   dropIndex: postgres.dropIndex,
@@ -145,23 +154,6 @@ export function mysqlCanonical(type: string): string {
   return t.replace(/^(tinyint|smallint|mediumint|int|integer|bigint)\(\d+\)/, '$1').replace(/^int\b/, 'integer').replace(/ auto_increment$/, '').replace(/, /g, ',');
 }
 
-/** A decoder per column type for MySQL/MariaDB rows (mysql2 already gives Dates and Buffers). */
-const mysqlDecoderCache = new WeakMap<Table, Array<[string, (v: unknown) => unknown]>>();
-function mysqlDecoders(t: Table): Array<[string, (v: unknown) => unknown]> {
-  let d = mysqlDecoderCache.get(t);
-  if (d !== undefined) return d;
-  d = [];
-  for (const [k, col] of Object.entries(t.columns)) {
-    const type = col.spec.sqlType.toLowerCase();
-    if (type === 'boolean') d.push([k, (v) => (v === null ? null : Number(v) === 1)]);
-    else if (type === 'timestamptz' || type === 'timestamp') d.push([k, (v) => (v === null || v instanceof Date ? v : new Date(`${String(v).replace(' ', 'T')}Z`))]);
-    else if (type === 'jsonb' || type.endsWith('[]')) d.push([k, (v) => (typeof v === 'string' ? (JSON.parse(v) as unknown) : Buffer.isBuffer(v) ? (JSON.parse(v.toString('utf8')) as unknown) : v)]);
-    else if (type === 'bigint' || type === 'bigserial' || type.startsWith('numeric')) d.push([k, (v) => (v === null ? null : String(v))]);
-  }
-  mysqlDecoderCache.set(t, d);
-  return d;
-}
-
 export const mysql: Dialect = {
   name: 'mysql',
   count: 'count(*)',
@@ -186,11 +178,14 @@ export const mysql: Dialect = {
     if (e === 'gen_random_uuid()') return '(uuid())';
     return `(${expr})`;
   },
-  decode(t, rows) {
-    const d = mysqlDecoders(t);
-    if (d.length === 0) return;
-    for (const r of rows) for (const [k, f] of d) if (k in r) r[k] = f(r[k]);
-  },
+  // mysql2 already gives Dates and Buffers; tinyint(1), JSON text and exact numbers need converting.
+  decode: decoderFrom((type) => {
+    if (type === 'boolean') return (v) => (v === null ? null : Number(v) === 1);
+    if (type === 'timestamptz' || type === 'timestamp') return (v) => (v === null || v instanceof Date ? v : new Date(`${String(v).replace(' ', 'T')}Z`));
+    if (type === 'jsonb' || type.endsWith('[]')) return parseJson;
+    if (type === 'bigint' || type === 'bigserial' || type.startsWith('numeric')) return exactString;
+    return null;
+  }),
   updateReturning: false,
   // MySQL has no conflict target: a duplicate of any unique key counts. `insert ignore` skips the row
   // (RETURNING then gives nothing for it, like DO NOTHING); an update sets the listed columns.
