@@ -23,6 +23,8 @@ const ALLOWED: Record<string, string[]> = {
   'app/auth': ['app', 'router', 'http1', 'http2', 'ws', 'net'],
   'app/cache': ['app', 'router', 'http1', 'http2', 'ws', 'net'],
   'app/realtime': ['app', 'router', 'http1', 'http2', 'ws', 'net'],
+  // Jobs run on the database only: no HTTP app is loaded (of the app, only its string formats).
+  'app/jobs': ['app/jobs', 'app/db', 'net', 'app'],
 };
 
 /** `l` is `a` or inside it (`app/db` is inside `app`). */

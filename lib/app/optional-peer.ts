@@ -10,11 +10,10 @@ const require = createRequire(import.meta.url);
 /** Thrown when a feature needs an optional package that is not installed. */
 export class MissingPeerError extends Error {
   override readonly name = 'MissingPeerError';
-  constructor(
-    readonly pkg: string,
-    feature: string,
-  ) {
+  readonly pkg: string;
+  constructor(pkg: string, feature: string) {
     super(`${feature} needs the package "${pkg}", which is not installed: run \`npm install ${pkg}\``);
+    this.pkg = pkg;
   }
 }
 

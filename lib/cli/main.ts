@@ -16,6 +16,8 @@ const HELP = `covet — the covet command
   covet migrate up|down|status    migrations in ./migrations against DATABASE_URL, else the dev database
   covet migrate generate <name>   a migration from the tables in src/schema.ts (foreign keys in order)
         --dir <d> --schema <file> --steps <n>
+  covet worker [jobs module]      run the background jobs a module's createJobs queue defines
+        --concurrency <n> --queues a,b --grace <ms>
 
 The entry defaults to package.json's "covet": { "entry": ... }, else src/server.ts (and similar).
 `;
@@ -33,6 +35,9 @@ async function main(argv: string[]): Promise<number> {
       dir: { type: 'string' },
       schema: { type: 'string' },
       steps: { type: 'string' },
+      concurrency: { type: 'string' },
+      queues: { type: 'string' },
+      grace: { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
@@ -68,6 +73,14 @@ async function main(argv: string[]): Promise<number> {
       if (!(Number.isInteger(steps) && steps >= 1)) throw new CliError(`--steps ${values.steps}: a whole number ≥ 1`);
       await (await import('./migrate.js')).migrate({ command: rest[0], name: rest[1], dir: values.dir ?? 'migrations', schema: values.schema, steps, cwd, log });
       return 0;
+    }
+    case 'worker': {
+      const concurrency = Number(values.concurrency ?? 1);
+      const graceMs = Number(values.grace ?? 30_000);
+      if (!(Number.isInteger(concurrency) && concurrency >= 1)) throw new CliError(`--concurrency ${values.concurrency}: a whole number ≥ 1`);
+      if (!(Number.isFinite(graceMs) && graceMs >= 0)) throw new CliError(`--grace ${values.grace}: milliseconds ≥ 0`);
+      await (await import('./worker.js')).worker({ cwd, module: rest[0], concurrency, queues: values.queues?.split(',').map((q) => q.trim()).filter(Boolean), graceMs, log });
+      return -1; // runs until stopped
     }
     case undefined:
     case 'help':

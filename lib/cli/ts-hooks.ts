@@ -1,9 +1,11 @@
 /**
  * Runs TypeScript sources without a build step, for `covet dev`, `covet routes` and `covet migrate`:
- * `.ts` files outside node_modules are turned into JavaScript by Node's own `stripTypeScriptTypes`
- * (transform mode, so enums and parameter properties work; with source maps, so stack traces point at
- * the `.ts` lines), and a relative `./x.js` import that has only `./x.ts` beside it resolves to it (the
- * import style `tsc` wants for ESM). In-thread hooks (`module.registerHooks`): Node ≥ 22.15.
+ * `.ts` files outside node_modules are turned into JavaScript by Node's own `stripTypeScriptTypes`, and
+ * a relative `./x.js` import that has only `./x.ts` beside it resolves to it (the import style `tsc`
+ * wants for ESM). In-thread hooks (`module.registerHooks`): Node ≥ 22.15. Where Node still has its
+ * transform mode (22, 24), enums and parameter properties work too, with source maps; Node 26 strips only
+ * (types become spaces, so lines and columns stay where they were): code must be erasable TypeScript
+ * (`erasableSyntaxOnly`, as the starter's tsconfig and covet's own sources are).
  *
  * With `COVET_TS_CACHE` set (covet dev sets `.covet/ts-cache`) each file's output is kept by path, size and
  * mtime, so a reload transforms only the files that changed (transforming all of a 130-file app takes
@@ -66,6 +68,7 @@ export function installTypeScriptHooks(entry: string): void {
   process.setSourceMapsEnabled(true);
   quietExperimentalWarning();
   const strip = m.stripTypeScriptTypes!;
+  const transformMode = hasTransformMode(strip);
   const cacheDir = process.env.COVET_TS_CACHE;
   if (cacheDir !== undefined) mkdirSync(cacheDir, { recursive: true });
   const transform = (url: string): string => {
@@ -80,7 +83,7 @@ export function installTypeScriptHooks(entry: string): void {
         // not cached yet
       }
     }
-    const out = strip(readFileSync(file, 'utf8'), { mode: 'transform', sourceMap: true, sourceUrl: url });
+    const out = strip(readFileSync(file, 'utf8'), transformMode ? { mode: 'transform', sourceMap: true, sourceUrl: url } : { mode: 'strip' });
     if (cached !== undefined) writeFileSync(cached, out);
     return out;
   };
@@ -117,5 +120,15 @@ function quietExperimentalWarning(): void {
 
 /** Loads the transformer (a WebAssembly module, ~50 ms the first time) ahead of need. */
 export function warmTypeScript(): void {
-  (module as ModuleWithHooks).stripTypeScriptTypes?.('let a: number = 1;', { mode: 'transform' });
+  (module as ModuleWithHooks).stripTypeScriptTypes?.('let a: number = 1;', { mode: 'strip' });
+}
+
+/** Node 26 removed the transform mode (it strips only). */
+function hasTransformMode(strip: NonNullable<ModuleWithHooks['stripTypeScriptTypes']>): boolean {
+  try {
+    strip('let a: number = 1;', { mode: 'transform' });
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -147,10 +147,11 @@ class Stream implements BodySource, StreamSink {
 class Budget {
   #tokens: number;
   #last = Date.now();
-  constructor(
-    readonly burst: number,
-    readonly rate: number,
-  ) {
+  readonly burst: number;
+  readonly rate: number;
+  constructor(burst: number, rate: number) {
+    this.burst = burst;
+    this.rate = rate;
     this.#tokens = burst;
   }
   take(): boolean {

@@ -6,6 +6,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -115,18 +116,27 @@ describe('covet migrate and covet dev on the starter', () => {
       expect(out).toMatch(/database: PGlite in \.covet\/dev-db/);
       const user = (await (await fetch(`${base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Ann"}' })).json()) as { id: number };
 
-      // A new route; requests keep going while the app reloads, and none is refused.
+      // A new route; connections keep being made while the app reloads, and none is refused (the port
+      // stays with covet dev). Each request on a new connection: an idle keep-alive connection of the old
+      // generation is closed at once when it stops, so a request racing that close could meet it.
       const appFile = join(app, 'src/app.ts');
       const source = readFileSync(appFile, 'utf8');
       let polling = true;
       const failures: string[] = [];
       let served = 0;
+      const fresh = () =>
+        new Promise<number>((resolve, reject) => {
+          http.get(`${base}/health`, { agent: false }, (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          }).on('error', reject);
+        });
       const poll = (async () => {
         while (polling) {
           try {
-            const r = await fetch(`${base}/health`);
-            if (r.status === 200) served++;
-            else failures.push(String(r.status));
+            const status = await fresh();
+            if (status === 200) served++;
+            else failures.push(String(status));
           } catch (err) {
             failures.push((err as Error).message);
           }

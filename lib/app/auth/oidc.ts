@@ -48,11 +48,10 @@ export interface TokenSet {
 /** The provider said no, or the answer failed a check. `code` is the OAuth error or our check. */
 export class OidcError extends Error {
   readonly status = 401;
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
+  readonly code: string;
+  constructor(code: string, message: string) {
     super(message);
+    this.code = code;
     this.name = 'OidcError';
   }
 }

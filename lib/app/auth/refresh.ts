@@ -56,10 +56,12 @@ export class MemoryRefreshStore implements RefreshStore {
 
 /** Refresh tokens in Redis under `prefix` (hashes with a TTL; HSETNX makes `markUsed` atomic). */
 export class RedisRefreshStore implements RefreshStore {
-  constructor(
-    readonly redis: RedisClient,
-    readonly prefix = 'covet:',
-  ) {}
+  readonly redis: RedisClient;
+  readonly prefix: string;
+  constructor(redis: RedisClient, prefix = 'covet:') {
+    this.redis = redis;
+    this.prefix = prefix;
+  }
   async put(id: string, rec: RefreshRecord): Promise<void> {
     const key = `${this.prefix}rt:${id}`;
     await this.redis.multi().hset(key, { family: rec.family, subject: rec.subject, hash: rec.hash, expiresAt: String(rec.expiresAt) }).expireat(key, rec.expiresAt).exec();
@@ -144,10 +146,12 @@ export class RefreshTokens {
 
 /** Revoked JWT ids in Redis, each kept until its token would have expired. */
 export class RedisRevocationList implements RevocationList {
-  constructor(
-    readonly redis: RedisClient,
-    readonly prefix = 'covet:',
-  ) {}
+  readonly redis: RedisClient;
+  readonly prefix: string;
+  constructor(redis: RedisClient, prefix = 'covet:') {
+    this.redis = redis;
+    this.prefix = prefix;
+  }
   async revoke(jti: string, expiresAtSec: number): Promise<void> {
     await this.redis.set(`${this.prefix}jti:${jti}`, '1', 'EXAT', Math.max(Math.ceil(expiresAtSec), Math.ceil(Date.now() / 1000) + 1));
   }

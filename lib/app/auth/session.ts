@@ -50,10 +50,11 @@ export class MemorySessionStore implements SessionStore {
  */
 export class RedisSessionStore implements SessionStore {
   readonly #guard: RedisGuard;
-  constructor(
-    readonly redis: RedisClient,
-    readonly prefix = 'covet:sess:',
-  ) {
+  readonly redis: RedisClient;
+  readonly prefix: string;
+  constructor(redis: RedisClient, prefix = 'covet:sess:') {
+    this.redis = redis;
+    this.prefix = prefix;
     this.#guard = redisGuard(redis);
   }
   async get(id: string): Promise<SessionRecord | null> {
@@ -71,10 +72,12 @@ export class RedisSessionStore implements SessionStore {
 /** Sessions in a PostgreSQL table (created on first use), expired rows removed now and then. */
 export class PgSessionStore implements SessionStore {
   #ready: Promise<void> | null = null;
-  constructor(
-    readonly db: Queryable,
-    readonly table = 'covet_sessions',
-  ) {}
+  readonly db: Queryable;
+  readonly table: string;
+  constructor(db: Queryable, table = 'covet_sessions') {
+    this.db = db;
+    this.table = table;
+  }
   #init(): Promise<void> {
     return (this.#ready ??= this.db
       .query(`create table if not exists "${this.table}" (id text primary key, data jsonb not null, expires_at timestamptz not null)`)
@@ -109,7 +112,10 @@ export interface SessionRevocations {
 /** Revoked ids in this process's memory (one instance; entries dropped once past their expiry). */
 export class MemorySessionRevocations implements SessionRevocations {
   readonly #until = new Map<string, number>();
-  constructor(readonly now: () => number = Date.now) {}
+  readonly now: () => number;
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
   revoke(id: string, untilMs: number): void {
     this.#until.set(id, untilMs);
     if (this.#until.size % 1000 === 0) for (const [k, t] of this.#until) if (t <= this.now()) this.#until.delete(k);
@@ -127,10 +133,11 @@ export class MemorySessionRevocations implements SessionRevocations {
  */
 export class RedisSessionRevocations implements SessionRevocations {
   readonly #guard: RedisGuard;
-  constructor(
-    readonly redis: RedisClient,
-    readonly prefix = 'covet:sess-revoked:',
-  ) {
+  readonly redis: RedisClient;
+  readonly prefix: string;
+  constructor(redis: RedisClient, prefix = 'covet:sess-revoked:') {
+    this.redis = redis;
+    this.prefix = prefix;
     this.#guard = redisGuard(redis);
   }
   async revoke(id: string, untilMs: number): Promise<void> {

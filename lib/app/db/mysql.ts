@@ -111,10 +111,12 @@ async function run<R>(conn: Mysql2Conn, q: string | Sql, values: readonly unknow
 class MysqlSession implements Queryable {
   readonly dialect = 'mysql' as const;
   #savepoints = 0;
-  constructor(
-    readonly conn: Mysql2Conn,
-    readonly depth: number,
-  ) {}
+  readonly conn: Mysql2Conn;
+  readonly depth: number;
+  constructor(conn: Mysql2Conn, depth: number) {
+    this.conn = conn;
+    this.depth = depth;
+  }
   query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[]): Promise<QueryResult<R>> {
     return run<R>(this.conn, q, values);
   }

@@ -58,10 +58,12 @@ class Conn {
   /** Status of the last ReadyForQuery this connection was sent. */
   status = 'I';
   readonly statements = new Set<string>();
-  constructor(
-    readonly id: number,
-    readonly socket: net.Socket,
-  ) {}
+  readonly id: number;
+  readonly socket: net.Socket;
+  constructor(id: number, socket: net.Socket) {
+    this.id = id;
+    this.socket = socket;
+  }
   get prefix(): string {
     return `c${this.id}_`;
   }

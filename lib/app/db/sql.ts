@@ -6,8 +6,13 @@
 
 /** A piece of SQL with its parameter values, composable into larger statements. */
 export class Sql {
+  readonly strings: readonly string[];
+  readonly values: readonly unknown[];
   /** @internal */
-  constructor(readonly strings: readonly string[], readonly values: readonly unknown[]) {}
+  constructor(strings: readonly string[], values: readonly unknown[]) {
+    this.strings = strings;
+    this.values = values;
+  }
 
   /** The statement text with `$n` placeholders, and the parameter values in order. */
   compile(): { text: string; values: unknown[] } {

@@ -37,15 +37,17 @@ export interface MultipartParserLimits {
   partHeaderSize?: number;
 }
 
-const enum State {
-  Preamble, // before the first delimiter: discarded
-  AfterDelimiter, // "--" (close) or transport padding + CRLF (another part)
-  AfterClose, // epilogue: discarded
-  Headers,
-  Body,
-  PaddingCR, // saw LWSP after a delimiter, waiting for CR
-  AfterCR,
-}
+// The parser's states (plain numbers: the library keeps to erasable TypeScript, which Node runs as is).
+const State = {
+  Preamble: 0, // before the first delimiter: discarded
+  AfterDelimiter: 1, // "--" (close) or transport padding + CRLF (another part)
+  AfterClose: 2, // epilogue: discarded
+  Headers: 3,
+  Body: 4,
+  PaddingCR: 5, // saw LWSP after a delimiter, waiting for CR
+  AfterCR: 6,
+} as const;
+type State = (typeof State)[keyof typeof State];
 
 const CR = 13;
 const LF = 10;

@@ -78,8 +78,10 @@ class FileStream extends Readable {
   /** Content from here on is dropped (skipped, or the consumer destroyed the stream). */
   discarded = false;
   size = 0;
-  constructor(private readonly reader: MultipartReader) {
+  private readonly reader: MultipartReader;
+  constructor(reader: MultipartReader) {
     super({ highWaterMark: 64 * 1024 });
+    this.reader = reader;
   }
   override _read(): void {
     this.blocked = false;
@@ -97,7 +99,13 @@ class FilePartImpl implements FilePart {
   readonly kind = 'file' as const;
   touched = false;
   readonly #stream: FileStream;
-  constructor(readonly name: string, readonly filename: string, readonly mimeType: string, stream: FileStream) {
+  readonly name: string;
+  readonly filename: string;
+  readonly mimeType: string;
+  constructor(name: string, filename: string, mimeType: string, stream: FileStream) {
+    this.name = name;
+    this.filename = filename;
+    this.mimeType = mimeType;
     this.#stream = stream;
   }
   get stream(): Readable {

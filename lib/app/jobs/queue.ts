@@ -1,0 +1,489 @@
+/**
+ * Durable background jobs in PostgreSQL (PGlite too): one table, claimed with `FOR UPDATE SKIP LOCKED` so
+ * any number of workers in any number of processes share it and no job runs twice at once.
+ *
+ * - A job is defined once (`defineJob`: a name, a TypeBox schema for its payload, a handler) and enqueued
+ *   with a delay, a priority and an idempotency key — inside a transaction when given one (`{ tx }`): the
+ *   job exists only if the transaction commits.
+ * - A worker claims due jobs under a lease (the job's timeout plus a margin). A handler that throws is
+ *   retried with exponential backoff up to `attempts`, then the job is `dead` (kept, with its last error).
+ *   A handler past its timeout is aborted (`signal`) and counts as failed. A worker killed mid-job leaves
+ *   its lease to expire: another worker takes the job again (at-least-once; handlers should be idempotent).
+ * - Cron schedules fire once per tick across every process: each tick is a job whose idempotency key is
+ *   the tick's time, so a second process enqueuing it finds it there.
+ * - `stop()` claims nothing more, waits for running jobs up to a grace period, and hands back (as queued,
+ *   the attempt not counted) any still running when it ends.
+ * - PostgreSQL wakes idle workers at once (LISTEN/NOTIFY); PGlite workers poll.
+ *
+ * @example
+ * ```ts
+ * const jobs = createJobs(db);
+ * const sendWelcome = jobs.define('send-welcome', Type.Object({ userId: Type.Integer() }), async ({ userId }, { signal }) => {
+ *   await mailer.send(userId, { signal });
+ * }, { attempts: 5, timeoutMs: 30_000 });
+ * await db.transaction(async (tx) => {
+ *   const [u] = await tx.sql`insert into users (email) values (${email}) returning id`;
+ *   await sendWelcome.enqueue({ userId: u.id }, { tx, key: `welcome:${u.id}` });
+ * });
+ * await jobs.migrate();          // the jobs table, once
+ * jobs.work({ concurrency: 4 }); // in this process, or in a separate one
+ * ```
+ */
+import { randomBytes } from 'node:crypto';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { Db, Queryable } from '../db/db.js';
+import { registerStandardFormats, unknownFormats } from '../formats.js';
+import { nextCronTick, parseCron, type Cron } from './cron.js';
+import { requirePeer } from '../optional-peer.js';
+
+export interface JobOptions {
+  /** Runs before the job is dead (the first included). Default 3. */
+  attempts?: number;
+  /** Longest run before the handler is aborted and the attempt fails. Default 60 s. */
+  timeoutMs?: number;
+  /** Delay before retry n (1-based): default 1 s × 2^(n−1), capped at an hour. */
+  backoffMs?: (attempt: number) => number;
+  /** Queue name (workers may serve some queues only). Default `default`. */
+  queue?: string;
+}
+
+export interface EnqueueOptions {
+  /** Run no earlier than this many ms from now. */
+  delayMs?: number;
+  /** Higher runs first among due jobs. Default 0. */
+  priority?: number;
+  /** At most one job with this key ever: a second enqueue returns the first's id. */
+  key?: string;
+  /** Enqueue inside this transaction: the job exists only if it commits. */
+  tx?: Queryable;
+}
+
+export interface JobContext {
+  /** Aborted at the job's timeout, and when the worker stops and hands the job back. */
+  signal: AbortSignal;
+  id: string;
+  /** 1 on the first run. */
+  attempt: number;
+}
+
+export type JobState = 'queued' | 'running' | 'done' | 'dead';
+
+export interface Job<P> {
+  readonly name: string;
+  /** Checks the payload against the schema and stores the job; resolves with its id. */
+  enqueue(payload: P, options?: EnqueueOptions): Promise<string>;
+}
+
+interface Definition {
+  name: string;
+  check: TypeCheck<TSchema>;
+  handler: (payload: unknown, ctx: JobContext) => unknown;
+  attempts: number;
+  timeoutMs: number;
+  backoffMs: (attempt: number) => number;
+  queue: string;
+}
+
+export interface WorkOptions {
+  /** Jobs run at once by this worker. Default 1. */
+  concurrency?: number;
+  /** Queues served. Default every queue. */
+  queues?: readonly string[];
+  /** How often an idle worker looks for due jobs (PGlite, and delayed jobs on PostgreSQL). Default 500 ms. */
+  pollMs?: number;
+  /**
+   * Added to the longest job timeout to make the lease: a job whose worker died is taken again once its
+   * lease runs out. Default 30 000 ms.
+   */
+  leaseMarginMs?: number;
+  /** Reports failures (a handler's error, a lost lease). Default: the process's stderr. */
+  onError?: (err: unknown, job: { id: string; name: string; attempt: number }) => void;
+}
+
+/** What a worker reports of each finished attempt (metrics hook in here). */
+export interface JobOutcome {
+  name: string;
+  queue: string;
+  outcome: 'done' | 'retry' | 'dead' | 'handed back';
+  /** Run time of the attempt. */
+  ms: number;
+}
+
+export interface Worker {
+  readonly id: string;
+  /** Jobs running now. */
+  readonly running: number;
+  /**
+   * Claims nothing more and waits up to `graceMs` (default 30 s) for running jobs; those still running
+   * then are aborted and handed back to the queue (their attempt not counted).
+   */
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Counts by queue and state, and the age of the oldest due job (for `/jobs` and metrics). */
+export interface JobStats {
+  queues: Record<string, Record<JobState, number>>;
+  /** Seconds the oldest due, queued job has waited (0 when none). */
+  oldestDueSeconds: number;
+}
+
+const CHANNEL = 'covet_jobs';
+
+/** The queue over a database (see the module comment). */
+export class Jobs {
+  readonly db: Db;
+  readonly table: string;
+  readonly #defs = new Map<string, Definition>();
+  readonly #schedules: Array<{ name: string; cron: Cron; payload: unknown }> = [];
+  /** @internal Called by this queue's workers after every attempt. */
+  readonly observers: Array<(o: JobOutcome) => void> = [];
+
+  constructor(db: Db, options: { table?: string } = {}) {
+    this.db = db;
+    this.table = options.table ?? 'covet_jobs';
+    if (!/^[a-z_][a-z0-9_]*$/.test(this.table)) throw new Error(`jobs table name ${JSON.stringify(this.table)}: lowercase letters, digits and _`);
+  }
+
+  /** Creates the jobs table and its indexes if they are missing. */
+  async migrate(): Promise<void> {
+    const t = this.table;
+    await this.db.exec(`
+      create table if not exists ${t} (
+        id bigserial primary key,
+        queue text not null,
+        name text not null,
+        payload jsonb not null,
+        state text not null default 'queued',
+        priority integer not null default 0,
+        run_at timestamptz not null default now(),
+        attempts integer not null default 0,
+        max_attempts integer not null,
+        key text unique,
+        last_error text,
+        locked_by text,
+        locked_until timestamptz,
+        created_at timestamptz not null default now(),
+        finished_at timestamptz
+      );
+      create index if not exists ${t}_due_idx on ${t} (queue, priority desc, run_at, id) where state = 'queued';
+      create index if not exists ${t}_lease_idx on ${t} (locked_until) where state = 'running';`);
+  }
+
+  /**
+   * Defines a job: `name` unique, `payload` checked against `schema` when enqueued and again when run.
+   */
+  define<S extends TSchema>(name: string, schema: S, handler: (payload: Static<S>, ctx: JobContext) => unknown, options: JobOptions = {}): Job<Static<S>> {
+    if (this.#defs.has(name)) throw new Error(`job ${name} is defined twice`);
+    // The string formats (email, uuid, date-time, ...) as route schemas have them; an unknown one is an
+    // error now, not a payload refused later.
+    registerStandardFormats();
+    const unknown = unknownFormats(schema);
+    if (unknown.length > 0) throw new Error(`job ${name}: unknown string format ${unknown.map((u) => `"${u.format}" at ${u.at}`).join(', ')} (registerFormat adds one)`);
+    const def: Definition = {
+      name,
+      check: TypeCompiler.Compile(schema),
+      handler: handler as Definition['handler'],
+      attempts: options.attempts ?? 3,
+      timeoutMs: options.timeoutMs ?? 60_000,
+      backoffMs: options.backoffMs ?? ((n) => Math.min(3_600_000, 1000 * 2 ** (n - 1))),
+      queue: options.queue ?? 'default',
+    };
+    this.#defs.set(name, def);
+    return { name, enqueue: (payload, o) => this.#enqueue(def, payload, o) };
+  }
+
+  async #enqueue(def: Definition, payload: unknown, o: EnqueueOptions = {}): Promise<string> {
+    if (!def.check.Check(payload)) {
+      const e = def.check.Errors(payload).First();
+      throw Object.assign(new Error(`job ${def.name}: payload ${e?.path || '/'} ${e?.message ?? 'does not match its schema'}`), { status: 422 });
+    }
+    const q = o.tx ?? this.db;
+    const t = this.table;
+    const delay = Math.max(0, Math.floor(o.delayMs ?? 0));
+    const rows = (
+      await q.query<{ id: string }>(
+        `insert into ${t} (queue, name, payload, priority, run_at, max_attempts, key)
+         values ($1, $2, $3, $4, now() + make_interval(secs => $5::float8 / 1000), $6, $7)
+         on conflict (key) do nothing returning id::text as id`,
+        [def.queue, def.name, payload, o.priority ?? 0, delay, def.attempts, o.key ?? null], // the driver sends jsonb parameters as JSON
+      )
+    ).rows;
+    if (rows.length > 0) {
+      // Wakes idle workers on PostgreSQL (delivered at commit when inside a transaction).
+      if (this.db.kind === 'postgres') await q.query('select pg_notify($1, $2)', [CHANNEL, def.queue]);
+      return rows[0]!.id;
+    }
+    // The key exists: the job enqueued first is the job.
+    return (await q.query<{ id: string }>(`select id::text as id from ${t} where key = $1`, [o.key])).rows[0]!.id;
+  }
+
+  /**
+   * Fires `job` with `payload` on every tick of `cron` (5 fields: minute hour day month weekday, UTC;
+   * `*`, lists, ranges and steps), once per tick whatever the number of processes working.
+   */
+  schedule<P>(job: Job<P>, cron: string, payload: P): void {
+    this.#schedules.push({ name: job.name, cron: parseCron(cron), payload });
+  }
+
+  /**
+   * Enqueues the scheduled jobs whose last tick is at or before `now` and within the minute before it
+   * (workers call it on every poll; a tick is enqueued once whoever calls it, keyed by its time).
+   */
+  async fireSchedules(now: Date = new Date()): Promise<void> {
+    for (const s of this.#schedules) {
+      // The last tick at or before now: its time is the idempotency key, so each tick fires once.
+      const tick = nextCronTick(s.cron, new Date(now.getTime() - 60_000));
+      if (tick.getTime() > now.getTime()) continue;
+      const def = this.#defs.get(s.name)!;
+      await this.#enqueue(def, s.payload, { key: `cron:${s.name}:${tick.toISOString()}` });
+    }
+  }
+
+  /** Starts a worker in this process. */
+  work(options: WorkOptions = {}): Worker {
+    return new JobWorker(this, this.#defs, options, (now) => this.fireSchedules(now));
+  }
+
+  /** Counts by queue and state; the wait of the oldest due job. */
+  async stats(): Promise<JobStats> {
+    const rows = (await this.db.query<{ queue: string; state: JobState; n: number }>(`select queue, state, count(*)::int as n from ${this.table} group by queue, state`)).rows;
+    const queues: JobStats['queues'] = {};
+    for (const r of rows) (queues[r.queue] ??= { queued: 0, running: 0, done: 0, dead: 0 })[r.state] = r.n;
+    const oldest = (await this.db.query<{ s: number | null }>(`select extract(epoch from now() - min(run_at))::float8 as s from ${this.table} where state = 'queued' and run_at <= now()`)).rows[0]?.s ?? 0;
+    return { queues, oldestDueSeconds: Math.max(0, oldest ?? 0) };
+  }
+
+  /** Dead jobs go back to the queue for another round of attempts (after a fix). Returns how many. */
+  async retryDead(name?: string): Promise<number> {
+    const r = await this.db.query(`update ${this.table} set state = 'queued', attempts = 0, run_at = now(), last_error = null, finished_at = null where state = 'dead' and ($1::text is null or name = $1)`, [name ?? null]);
+    return r.rowCount;
+  }
+}
+
+interface Claimed {
+  id: string;
+  name: string;
+  payload: unknown;
+  attempts: number;
+  max_attempts: number;
+}
+
+class JobWorker implements Worker {
+  readonly id = `w-${process.pid}-${randomBytes(4).toString('hex')}`;
+  readonly #jobs: Jobs;
+  readonly #defs: Map<string, Definition>;
+  readonly #concurrency: number;
+  readonly #queues: readonly string[] | null;
+  readonly #pollMs: number;
+  readonly #leaseMarginMs: number;
+  readonly #onError: NonNullable<WorkOptions['onError']>;
+  readonly #fire: (now: Date) => Promise<void>;
+  readonly #running = new Map<string, AbortController>();
+  #stopping = false;
+  #timer: NodeJS.Timeout | null = null;
+  #looking: Promise<void> | null = null;
+  #again = false;
+  #unlisten: (() => Promise<void>) | null = null;
+  #idle: Array<() => void> = [];
+
+  constructor(jobs: Jobs, defs: Map<string, Definition>, o: WorkOptions, fire: (now: Date) => Promise<void>) {
+    this.#jobs = jobs;
+    this.#defs = defs;
+    this.#concurrency = Math.max(1, o.concurrency ?? 1);
+    this.#queues = o.queues ?? null;
+    this.#pollMs = o.pollMs ?? 500;
+    this.#leaseMarginMs = o.leaseMarginMs ?? 30_000;
+    this.#onError = o.onError ?? ((err, job) => console.error(`job ${job.name} #${job.id} (attempt ${job.attempt}) failed:`, err));
+    this.#fire = fire;
+    if (jobs.db.kind === 'postgres') {
+      void jobs.db.listen(CHANNEL, () => this.#wake()).then(
+        (un) => (this.#stopping ? void un() : (this.#unlisten = un)),
+        () => {}, // polling still finds the jobs
+      );
+    }
+    this.#wake();
+  }
+
+  get running(): number {
+    return this.#running.size;
+  }
+
+  #wake(): void {
+    if (this.#stopping) return;
+    if (this.#looking !== null) {
+      this.#again = true;
+      return;
+    }
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#looking = this.#look()
+      .catch((err: unknown) => this.#onError(err, { id: '-', name: '(claiming)', attempt: 0 }))
+      .finally(() => {
+        this.#looking = null;
+        if (this.#stopping) return;
+        if (this.#again) {
+          this.#again = false;
+          this.#wake();
+        } else {
+          this.#timer = setTimeout(() => this.#wake(), this.#pollMs);
+          this.#timer.unref();
+        }
+      });
+  }
+
+  /** Fires due schedules, then claims as many due jobs as there are free slots, and starts them. */
+  async #look(): Promise<void> {
+    await this.#fire(new Date());
+    const free = this.#concurrency - this.#running.size;
+    if (free <= 0) return;
+    const t = this.#jobs.table;
+    const names = [...this.#defs.keys()];
+    // Due queued jobs, and running jobs whose lease ran out (their worker died): oldest first within
+    // priority. SKIP LOCKED: rows another worker is claiming right now are not waited for.
+    const claimed = (
+      await this.#jobs.db.query<Claimed>(
+        `update ${t} j set state = 'running', attempts = j.attempts + 1, locked_by = $1,
+           locked_until = now() + make_interval(secs => $2::float8 / 1000)
+         where j.id in (
+           select id from ${t}
+           where ((state = 'queued' and run_at <= now()) or (state = 'running' and locked_until < now()))
+             and name = any($3) and ($4::text[] is null or queue = any($4))
+           order by priority desc, run_at, id
+           limit $5 for update skip locked)
+         returning j.id::text as id, j.name, j.payload, j.attempts, j.max_attempts`,
+        [this.id, this.#leaseMs(), names, this.#queues, free],
+      )
+    ).rows;
+    for (const job of claimed) this.#run(job);
+    if (claimed.length === free) this.#again = true; // there may be more
+  }
+
+  /** The lease: the longest timeout of the jobs we run, plus a margin for the final update. */
+  #leaseMs(): number {
+    let max = 0;
+    for (const d of this.#defs.values()) max = Math.max(max, d.timeoutMs);
+    return max + this.#leaseMarginMs;
+  }
+
+  #run(job: Claimed): void {
+    const def = this.#defs.get(job.name)!;
+    const ac = new AbortController();
+    this.#running.set(job.id, ac);
+    const timer = setTimeout(() => ac.abort(new Error(`job ${job.name} timed out after ${def.timeoutMs} ms`)), def.timeoutMs);
+    const t0 = performance.now();
+    let outcome: JobOutcome['outcome'] = 'done';
+    const t = this.#jobs.table;
+    const db = this.#jobs.db;
+    void (async () => {
+      try {
+        if (!def.check.Check(job.payload)) throw new Error(`payload no longer matches the schema of ${job.name}`);
+        // A handler that ignores its signal still ends the attempt at the timeout.
+        await Promise.race([
+          Promise.resolve().then(() => def.handler(job.payload, { signal: ac.signal, id: job.id, attempt: job.attempts })),
+          new Promise((_, reject) => ac.signal.addEventListener('abort', () => reject(ac.signal.reason as Error), { once: true })),
+        ]);
+        await db.query(`update ${t} set state = 'done', finished_at = now(), locked_by = null, locked_until = null, last_error = null where id = $1 and locked_by = $2`, [job.id, this.id]);
+      } catch (err) {
+        if (this.#stopping && ac.signal.aborted && ac.signal.reason === HANDED_BACK) {
+          // Stopped mid-job: back to the queue, this attempt not counted.
+          outcome = 'handed back';
+          await db.query(`update ${t} set state = 'queued', attempts = attempts - 1, locked_by = null, locked_until = null where id = $1 and locked_by = $2`, [job.id, this.id]).catch(() => {});
+        } else {
+          this.#onError(err, { id: job.id, name: job.name, attempt: job.attempts });
+          const message = err instanceof Error ? err.message : String(err);
+          const dead = job.attempts >= job.max_attempts;
+          outcome = dead ? 'dead' : 'retry';
+          await db
+            .query(
+              dead
+                ? `update ${t} set state = 'dead', finished_at = now(), last_error = $3, locked_by = null, locked_until = null where id = $1 and locked_by = $2`
+                : `update ${t} set state = 'queued', run_at = now() + make_interval(secs => $4::float8 / 1000), last_error = $3, locked_by = null, locked_until = null where id = $1 and locked_by = $2`,
+              dead ? [job.id, this.id, message.slice(0, 2000)] : [job.id, this.id, message.slice(0, 2000), def.backoffMs(job.attempts)],
+            )
+            .catch((e: unknown) => this.#onError(e, { id: job.id, name: job.name, attempt: job.attempts }));
+        }
+      } finally {
+        clearTimeout(timer);
+        for (const f of this.#jobs.observers) f({ name: job.name, queue: def.queue, outcome, ms: performance.now() - t0 });
+        this.#running.delete(job.id);
+        if (this.#running.size === 0) for (const f of this.#idle.splice(0)) f();
+        this.#wake(); // a slot is free
+      }
+    })();
+  }
+
+  async stop(graceMs = 30_000): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    await this.#looking;
+    await this.#unlisten?.().catch(() => {});
+    if (this.#running.size > 0) {
+      const idle = new Promise<void>((r) => this.#idle.push(r));
+      const grace = new Promise<void>((r) => setTimeout(r, graceMs).unref());
+      await Promise.race([idle, grace]);
+      if (this.#running.size > 0) {
+        for (const ac of this.#running.values()) ac.abort(HANDED_BACK);
+        await idle;
+      }
+    }
+  }
+}
+
+/** The abort reason of a job handed back by `stop()`. */
+const HANDED_BACK = new Error('the worker stopped: the job goes back to the queue');
+
+/** The queue over `db` (see {@link Jobs}). */
+export function createJobs(db: Db, options: { table?: string } = {}): Jobs {
+  return new Jobs(db, options);
+}
+
+/** The parts of an app `jobsView` needs (covet/app's App fits). */
+interface RouteHost {
+  get(path: string, options: { summary?: string; tags?: string[] }, handler: () => unknown): unknown;
+}
+
+/**
+ * `GET /jobs` (or `path`): the queue's counts by queue and state and the oldest due job's wait, as JSON —
+ * for dashboards and alerts. Guard it like any route (`deps`), it tells how busy the system is.
+ *
+ * @example
+ * ```ts
+ * jobsView(app, jobs); // GET /jobs → { queues: { default: { queued: 3, running: 1, done: 120, dead: 0 } }, oldestDueSeconds: 0.4 }
+ * ```
+ */
+export function jobsView(app: RouteHost, jobs: Jobs, path = '/jobs'): void {
+  app.get(path, { summary: 'Background jobs: counts by queue and state', tags: ['jobs'] }, () => jobs.stats());
+}
+
+/**
+ * Prometheus metrics of a queue on a prom-client registry (as `metrics(app)` returns): gauges of jobs by
+ * queue and state and of the oldest due job's wait (read at scrape time), and from this process's
+ * workers a counter of finished attempts by outcome and a histogram of their run time.
+ *
+ * @example
+ * ```ts
+ * jobsMetrics(metrics(app), jobs);
+ * ```
+ */
+export function jobsMetrics(registry: import('prom-client').Registry, jobs: Jobs): void {
+  const { Counter, Gauge, Histogram } = requirePeer<typeof import('prom-client')>('prom-client', 'jobsMetrics()');
+  // One read of the table per scrape, shared by both gauges (prom-client calls `collect` at scrape time).
+  let pending: Promise<void> | null = null;
+  const refresh = (): Promise<void> => (pending ??= collect().finally(() => (pending = null)));
+  const byState = new Gauge({ name: 'covet_jobs', help: 'Jobs by queue and state', labelNames: ['queue', 'state'], registers: [registry], collect: refresh });
+  const oldest = new Gauge({ name: 'covet_jobs_oldest_due_seconds', help: 'How long the oldest due job has waited', registers: [registry], collect: refresh });
+  async function collect(): Promise<void> {
+    const s = await jobs.stats();
+    byState.reset();
+    for (const [queue, states] of Object.entries(s.queues)) for (const [state, n] of Object.entries(states)) byState.set({ queue, state }, n);
+    oldest.set(s.oldestDueSeconds);
+  }
+  const attempts = new Counter({ name: 'covet_job_attempts_total', help: 'Finished job attempts by outcome', labelNames: ['job', 'queue', 'outcome'], registers: [registry] });
+  const duration = new Histogram({ name: 'covet_job_duration_seconds', help: 'Run time of job attempts', labelNames: ['job', 'queue'], buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 30, 120], registers: [registry] });
+  jobs.observers.push((o) => {
+    attempts.inc({ job: o.name, queue: o.queue, outcome: o.outcome });
+    duration.observe({ job: o.name, queue: o.queue }, o.ms / 1000);
+  });
+}

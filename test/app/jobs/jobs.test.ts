@@ -1,0 +1,259 @@
+/**
+ * Background jobs against the real PostgreSQL and against PGlite: delivery once, idempotency keys,
+ * transactional enqueue, retries into the dead state, timeouts, delays and priorities, many workers
+ * never running one job twice, cron once per tick across processes, graceful stop handing jobs back —
+ * and, on PostgreSQL, a worker killed with SIGKILL mid-job: the job runs exactly once more.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb } from '../../../lib/app/db/index.js';
+import { createJobs, nextCronTick, parseCron } from '../../../lib/app/jobs/index.js';
+import { testDb, type TestDb } from '../db/helpers.js';
+import { waitFor } from '../../helpers/wait-for.js';
+
+const quiet = { onError: () => {} };
+
+describe('cron expressions', () => {
+  it('next ticks: steps, ranges, lists, weekdays (7 is Sunday), both day fields as "either"', () => {
+    const at = (s: string) => new Date(s);
+    expect(nextCronTick(parseCron('*/15 * * * *'), at('2026-12-02T10:07:30Z')).toISOString()).toBe('2026-12-02T10:15:00.000Z');
+    expect(nextCronTick(parseCron('30 3 * * 1-5'), at('2026-12-04T04:00:00Z')).toISOString()).toBe('2026-12-07T03:30:00.000Z');
+    expect(nextCronTick(parseCron('0 0 * * 7'), at('2026-12-02T00:00:00Z')).toISOString()).toBe('2026-12-06T00:00:00.000Z');
+    expect(nextCronTick(parseCron('0 12 1 * 1'), at('2026-12-02T13:00:00Z')).toISOString()).toBe('2026-12-07T12:00:00.000Z'); // Monday 7th before the 1st
+    expect(nextCronTick(parseCron('0 0 29 2 *'), at('2027-01-01T00:00:00Z')).toISOString()).toBe('2028-02-29T00:00:00.000Z');
+    expect(() => parseCron('61 * * * *')).toThrow(/minute: "61" is outside 0–59/);
+    expect(() => parseCron('* * *')).toThrow(/five fields/);
+  });
+});
+
+for (const kind of ['postgres', 'pglite'] as const) {
+  describe(`jobs on ${kind}`, () => {
+    let t: TestDb;
+    beforeAll(async () => {
+      t = await testDb(kind);
+    }, 30_000);
+    afterAll(() => t.drop());
+
+    const setup = async (table: string) => {
+      const jobs = createJobs(t.db, { table });
+      await jobs.migrate();
+      return jobs;
+    };
+    const stateOf = async (table: string, id: string) => (await t.db.query<{ state: string; attempts: number; last_error: string | null }>(`select state, attempts, last_error from ${table} where id = $1`, [id])).rows[0]!;
+
+    it('runs a job once with its payload; refuses a payload that breaks the schema; a key enqueues once', async () => {
+      const jobs = await setup('jobs_basic');
+      const seen: Array<{ to: string; attempt: number }> = [];
+      const mail = jobs.define('mail', Type.Object({ to: Type.String({ format: 'email' }) }), (p, ctx) => void seen.push({ to: p.to, attempt: ctx.attempt }));
+      await expect(mail.enqueue({ to: 'not an email' } as never)).rejects.toMatchObject({ status: 422 });
+      const id = await mail.enqueue({ to: 'ann@example.com' }, { key: 'welcome:1' });
+      expect(await mail.enqueue({ to: 'ann@example.com' }, { key: 'welcome:1' })).toBe(id);
+      const w = jobs.work({ pollMs: 20, ...quiet });
+      await waitFor(async () => (await stateOf('jobs_basic', id)).state === 'done', 10_000);
+      await w.stop();
+      expect(seen).toEqual([{ to: 'ann@example.com', attempt: 1 }]);
+    });
+
+    it('enqueued inside a transaction: exists only if the transaction commits', async () => {
+      const jobs = await setup('jobs_tx');
+      const ran: number[] = [];
+      const j = jobs.define('j', Type.Object({ n: Type.Integer() }), (p) => void ran.push(p.n));
+      await expect(t.db.transaction(async (tx) => {
+        await j.enqueue({ n: 1 }, { tx });
+        throw new Error('rollback');
+      })).rejects.toThrow('rollback');
+      await t.db.transaction(async (tx) => void (await j.enqueue({ n: 2 }, { tx })));
+      const w = jobs.work({ pollMs: 20, ...quiet });
+      await waitFor(() => ran.length === 1, 10_000);
+      await new Promise((r) => setTimeout(r, 100));
+      await w.stop();
+      expect(ran).toEqual([2]);
+    });
+
+    it('a failing job is retried with backoff, then dead with its last error; retryDead brings it back', async () => {
+      const jobs = await setup('jobs_retry');
+      let calls = 0;
+      const flaky = jobs.define('flaky', Type.Object({}), () => {
+        calls++;
+        throw new Error(`boom ${calls}`);
+      }, { attempts: 3, backoffMs: () => 10 });
+      const id = await flaky.enqueue({});
+      const w = jobs.work({ pollMs: 20, ...quiet });
+      await waitFor(async () => (await stateOf('jobs_retry', id)).state === 'dead', 10_000);
+      expect(await stateOf('jobs_retry', id)).toEqual({ state: 'dead', attempts: 3, last_error: 'boom 3' });
+      expect(calls).toBe(3);
+      expect(await jobs.retryDead('flaky')).toBe(1);
+      await waitFor(async () => (await stateOf('jobs_retry', id)).state === 'dead' && calls === 6, 10_000);
+      await w.stop();
+      expect((await jobs.stats()).queues.default).toMatchObject({ dead: 1, queued: 0, running: 0 });
+    });
+
+    it('a job past its timeout is aborted (its signal fires) and the attempt fails', async () => {
+      const jobs = await setup('jobs_timeout');
+      let aborted = false;
+      const slow = jobs.define('slow', Type.Object({}), (_p, { signal }) => new Promise((_, reject) => signal.addEventListener('abort', () => ((aborted = true), reject(signal.reason)))), { attempts: 1, timeoutMs: 100 });
+      const id = await slow.enqueue({});
+      const w = jobs.work({ pollMs: 20, ...quiet });
+      await waitFor(async () => (await stateOf('jobs_timeout', id)).state === 'dead', 10_000);
+      await w.stop();
+      expect(aborted).toBe(true);
+      expect((await stateOf('jobs_timeout', id)).last_error).toMatch(/timed out after 100 ms/);
+    });
+
+    it('delays and priorities: a delayed job waits; among due jobs the higher priority runs first', async () => {
+      const jobs = await setup('jobs_order');
+      const order: string[] = [];
+      const j = jobs.define('j', Type.Object({ tag: Type.String() }), (p) => void order.push(p.tag));
+      await j.enqueue({ tag: 'later' }, { delayMs: 600 });
+      await j.enqueue({ tag: 'low' }, { priority: 0 });
+      await j.enqueue({ tag: 'high' }, { priority: 10 });
+      const w = jobs.work({ pollMs: 20, concurrency: 1, ...quiet });
+      await waitFor(() => order.length === 2, 10_000);
+      expect(order).toEqual(['high', 'low']);
+      await waitFor(() => order.length === 3, 10_000);
+      await w.stop();
+      expect(order[2]).toBe('later');
+    });
+
+    it('many workers (separate sessions) never run one job twice', async () => {
+      const jobs = await setup('jobs_many');
+      const runs = new Map<number, number>();
+      const defineOn = (j: ReturnType<typeof createJobs>) => j.define('count', Type.Object({ n: Type.Integer() }), async (p) => {
+        runs.set(p.n, (runs.get(p.n) ?? 0) + 1);
+        await new Promise((r) => setTimeout(r, Math.random() * 3));
+      });
+      const job = defineOn(jobs);
+      const N = kind === 'pglite' ? 60 : 300;
+      for (let i = 0; i < N; i++) await job.enqueue({ n: i });
+      // Four queues over four pools (PGlite: one session, four workers on it).
+      const dbs = kind === 'postgres' ? Array.from({ length: 3 }, () => createDb({ url: t.url, max: 3 })) : [];
+      const all = [jobs, ...dbs.map((d) => createJobs(d, { table: 'jobs_many' }))];
+      for (const j of all.slice(1)) defineOn(j);
+      const workers = (kind === 'postgres' ? all : [jobs, jobs, jobs, jobs]).map((j) => j.work({ pollMs: 10, concurrency: 3, ...quiet }));
+      await waitFor(() => runs.size === N, 30_000);
+      await Promise.all(workers.map((w) => w.stop()));
+      await Promise.all(dbs.map((d) => d.close()));
+      expect([...runs.values()].every((n) => n === 1)).toBe(true);
+    }, 60_000);
+
+    it('a cron schedule fires once per tick, however many processes fire it', async () => {
+      const a = await setup('jobs_cron');
+      const b = createJobs(t.db, { table: 'jobs_cron' });
+      for (const j of [a, b]) j.schedule(j.define('tick', Type.Object({ k: Type.String() }), () => {}), '*/5 * * * *', { k: 'report' });
+      const tick = new Date('2026-12-02T10:05:20Z');
+      await Promise.all([a.fireSchedules(tick), b.fireSchedules(tick), a.fireSchedules(new Date('2026-12-02T10:05:50Z'))]);
+      await b.fireSchedules(new Date('2026-12-02T10:07:00Z')); // no tick between 10:06 and 10:07
+      await a.fireSchedules(new Date('2026-12-02T10:10:01Z'));
+      const keys = (await t.db.query<{ key: string }>('select key from jobs_cron order by key')).rows.map((r) => r.key);
+      expect(keys).toEqual(['cron:tick:2026-12-02T10:05:00.000Z', 'cron:tick:2026-12-02T10:10:00.000Z']);
+    });
+
+    it('stop() waits for running jobs within its grace, then hands the rest back (attempt not counted) for the next worker', async () => {
+      const jobs = await setup('jobs_stop');
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const starts: number[] = [];
+      const j = jobs.define('j', Type.Object({}), async (_p, ctx) => {
+        starts.push(ctx.attempt);
+        if (starts.length === 1) await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+        else await gate;
+      });
+      const id = await j.enqueue({});
+      const w1 = jobs.work({ pollMs: 20, ...quiet });
+      await waitFor(() => starts.length === 1, 10_000);
+      await w1.stop(100); // grace over: handed back
+      expect(await stateOf('jobs_stop', id)).toMatchObject({ state: 'queued', attempts: 0 });
+      const w2 = jobs.work({ pollMs: 20, ...quiet });
+      await waitFor(() => starts.length === 2, 10_000);
+      release();
+      await waitFor(async () => (await stateOf('jobs_stop', id)).state === 'done', 10_000);
+      await w2.stop();
+      expect(starts).toEqual([1, 1]);
+    });
+
+    if (kind === 'postgres') {
+      it('a worker killed with SIGKILL mid-job: the job runs again exactly once more, after its lease', async () => {
+        const jobs = await setup('jobs_kill');
+        await t.db.exec('create table job_runs (job_id bigint not null, worker int not null)');
+        const j = jobs.define('slow', Type.Object({ n: Type.Integer() }), () => {});
+        const id = await j.enqueue({ n: 1 });
+        const start = () =>
+          spawn(process.execPath, [join(import.meta.dirname, '../../fixtures/jobs-worker.mjs')], { env: { ...process.env, DATABASE_URL: t.url, TABLE: 'jobs_kill', TIMEOUT_MS: '300', LEASE_MARGIN_MS: '200' }, stdio: ['ignore', 'pipe', 'inherit'] });
+        const first = start();
+        let out = '';
+        first.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+        await waitFor(() => out.includes(`started ${id}`), 15_000);
+        first.kill('SIGKILL');
+        await new Promise((r) => first.once('exit', r));
+        const second = start();
+        let out2 = '';
+        second.stdout!.on('data', (d: Buffer) => (out2 += d.toString()));
+        try {
+          await waitFor(() => out2.includes(`started ${id}`), 15_000); // after the 500 ms lease ran out
+          await new Promise((r) => setTimeout(r, 300));
+          const runs = (await t.db.query<{ n: number }>('select count(*)::int as n from job_runs where job_id = $1', [id])).rows[0]!.n;
+          expect(runs).toBe(2);
+        } finally {
+          second.kill('SIGKILL');
+        }
+      }, 40_000);
+    }
+  });
+}
+
+describe('jobs: the /jobs view, metrics, and `covet worker`', () => {
+  let t: TestDb;
+  beforeAll(async () => {
+    t = await testDb('postgres');
+  }, 30_000);
+  afterAll(() => t.drop());
+
+  it('/jobs and /metrics tell the counts and attempts', async () => {
+    const { createApp, metrics } = await import('../../../lib/app/index.js');
+    const { jobsMetrics, jobsView } = await import('../../../lib/app/jobs/index.js');
+    const jobs = createJobs(t.db, { table: 'jobs_view' });
+    await jobs.migrate();
+    const ok = jobs.define('ok', Type.Object({}), () => {});
+    const bad = jobs.define('bad', Type.Object({}), () => {
+      throw new Error('no');
+    }, { attempts: 1 });
+    const app = createApp();
+    jobsMetrics(metrics(app), jobs);
+    jobsView(app, jobs);
+    await ok.enqueue({});
+    await bad.enqueue({});
+    await ok.enqueue({}, { delayMs: 60_000 });
+    const w = jobs.work({ pollMs: 20, ...quiet });
+    await waitFor(async () => (await jobs.stats()).queues.default?.done === 1 && (await jobs.stats()).queues.default?.dead === 1, 10_000);
+    await w.stop();
+    expect((await app.inject({ url: '/jobs' })).json()).toEqual({ queues: { default: { queued: 1, running: 0, done: 1, dead: 1 } }, oldestDueSeconds: 0 });
+    const text = (await app.inject({ url: '/metrics' })).text();
+    expect(text).toMatch(/^covet_jobs\{queue="default",state="done"\} 1$/m);
+    expect(text).toMatch(/^covet_jobs\{queue="default",state="queued"\} 1$/m);
+    expect(text).toMatch(/^covet_job_attempts_total\{job="ok",queue="default",outcome="done"\} 1$/m);
+    expect(text).toMatch(/^covet_job_attempts_total\{job="bad",queue="default",outcome="dead"\} 1$/m);
+    expect(text).toMatch(/^covet_job_duration_seconds_count\{job="ok",queue="default"\} 1$/m);
+  });
+
+  it('covet worker runs a module\'s queue until SIGTERM, then stops gracefully', async () => {
+    await t.db.exec('create table job_notes (text text not null)');
+    const jobs = createJobs(t.db, { table: 'jobs_cli' });
+    await jobs.migrate();
+    const note = jobs.define('note', Type.Object({ text: Type.String() }), () => {});
+    const root = join(import.meta.dirname, '../../..');
+    const child = spawn(process.execPath, [join(root, 'dist/lib/cli/main.js'), 'worker', 'test/fixtures/jobs-module.mjs', '--concurrency', '2'], { cwd: root, env: { ...process.env, DATABASE_URL: t.url }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => out.includes('covet worker:'), 15_000, `the worker to start: ${out}`);
+    expect(out).toContain('1 queue(s), concurrency 2');
+    await note.enqueue({ text: 'from the test' });
+    await waitFor(async () => (await t.db.query('select 1 from job_notes')).rows.length === 1, 10_000);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/SIGTERM: stopping[\s\S]*stopped/);
+  });
+});
