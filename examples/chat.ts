@@ -9,7 +9,7 @@
  *   curl -c jar -H 'content-type: application/json' -d '{"name":"ann"}' localhost:3001/login
  *   websocat -H "cookie: $(...)" ws://localhost:3001/rooms/tea
  */
-import { createApp, HttpError, Type } from '../lib/app/index.js';
+import { createApp, Type } from '../lib/app/index.js';
 import { importKey, jwtAuth, signJwt } from '../lib/app/auth/index.js';
 import type { RedisClient } from '../lib/app/redis-client.js';
 import { Rooms } from '../lib/app/realtime/index.js';
@@ -45,18 +45,22 @@ export function chatApp(options: ChatOptions) {
   app.ws('/rooms/{room:slug}', {
     deps: [auth], // checked before the upgrade
     maxMessageSize: 4096, // a longer message closes the socket with 1009
-    async open(ws, ctx) {
-      const name = (await ctx.use(auth)).sub;
-      if (name === undefined) throw new HttpError(401);
+    open(ws, ctx) {
       const room = ctx.params.room;
-      await rooms.join(ws, room, { name });
-      await rooms.broadcast(room, { type: 'joined', name }, { except: ws });
+      // Listeners first, before anything is awaited: a message that arrives while the handler waits
+      // (for Redis, say) would otherwise find no listener and be lost.
+      let name: string | undefined;
       ws.on('message', (data, isBinary) => {
         if (isBinary) return ws.close(1003, 'text only');
         const text = String(data).slice(0, 2000);
-        void rooms.broadcast(room, { type: 'message', from: name, text, at: new Date().toISOString() });
+        void rooms.broadcast(room, { type: 'message', from: name ?? '?', text, at: new Date().toISOString() });
       });
-      ws.on('close', () => void rooms.broadcast(room, { type: 'left', name }));
+      ws.on('close', () => void (name !== undefined && rooms.broadcast(room, { type: 'left', name })));
+      void (async () => {
+        name = (await ctx.use(auth)).sub ?? '?';
+        await rooms.join(ws, room, { name });
+        await rooms.broadcast(room, { type: 'joined', name }, { except: ws });
+      })();
     },
   });
   return { app, rooms };

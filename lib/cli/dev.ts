@@ -141,7 +141,9 @@ export async function dev(options: DevOptions): Promise<{ stop(): Promise<void> 
     if (outcome.ok) {
       const old = current;
       current = gen;
-      if (old !== null) stopWorker(old.worker);
+      // The old generation closes its idle keep-alive connections as it stops; said "reloaded" once it
+      // is gone, a client's next request cannot meet one of them closing.
+      if (old !== null) await stopWorker(old.worker);
       if (first) {
         first = false;
         const base = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
