@@ -494,7 +494,8 @@ describe('HTTP/1.1 server limits and timeouts', () => {
     expect(handled).toBe(0);
   });
 
-  it('idle keep-alive connections linger for idleLingerMs: a request sent on one after the close began is answered, not reset', async () => {
+  /** A server, and a client connection left idle after one answered request. */
+  async function idleAfterOneRequest(): Promise<{ server: Server; sock: net.Socket; text: () => string }> {
     const { port, server } = await start(hello);
     const sock = net.connect(port, '127.0.0.1');
     await once(sock, 'connect');
@@ -502,24 +503,23 @@ describe('HTTP/1.1 server limits and timeouts', () => {
     sock.on('data', (d: Buffer) => void (text += d.toString()));
     sock.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
     await waitFor(() => text.includes('hello'));
+    return { server, sock, text: () => text };
+  }
+
+  it('idle keep-alive connections linger for idleLingerMs: a request sent on one after the close began is answered, not reset', async () => {
+    const { server, sock, text } = await idleAfterOneRequest();
     const closing = server.close({ graceMs: 5000, idleLingerMs: 1000 });
     await new Promise((r) => setTimeout(r, 150)); // the client reuses its idle connection a moment later
     sock.write('POST /order HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\n{}');
     await once(sock, 'close');
     await closing;
-    const [first, second] = parseResponses(text);
+    const [first, second] = parseResponses(text());
     expect(first!.status).toBe(200);
     expect([second!.status, second!.headers.connection, second!.headers['retry-after']]).toEqual([503, 'close', '1']);
   });
 
   it('without idleLingerMs an idle keep-alive connection is closed as soon as the close begins', async () => {
-    const { port, server } = await start(hello);
-    const sock = net.connect(port, '127.0.0.1');
-    await once(sock, 'connect');
-    let text = '';
-    sock.on('data', (d: Buffer) => void (text += d.toString()));
-    sock.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
-    await waitFor(() => text.includes('hello'));
+    const { server, sock } = await idleAfterOneRequest();
     const t0 = performance.now();
     const ended = once(sock, 'end');
     await server.close({ graceMs: 5000 });

@@ -44,28 +44,35 @@ export class MemorySessionStore implements SessionStore {
   }
 }
 
+/** What the Redis-backed pieces here share: the client, their key prefix, and the client's outage guard. */
+abstract class RedisKeys {
+  readonly redis: RedisClient;
+  readonly prefix: string;
+  protected readonly guard: RedisGuard;
+  constructor(redis: RedisClient, prefix: string) {
+    this.redis = redis;
+    this.prefix = prefix;
+    this.guard = redisGuard(redis);
+  }
+}
+
 /**
  * Sessions in Redis. While Redis is unreachable a session cannot be read or saved: the request fails at
  * once with `RedisUnavailableError` (503), never waiting on ioredis's reconnect queue.
  */
-export class RedisSessionStore implements SessionStore {
-  readonly #guard: RedisGuard;
-  readonly redis: RedisClient;
-  readonly prefix: string;
+export class RedisSessionStore extends RedisKeys implements SessionStore {
   constructor(redis: RedisClient, prefix = 'covet:sess:') {
-    this.redis = redis;
-    this.prefix = prefix;
-    this.#guard = redisGuard(redis);
+    super(redis, prefix);
   }
   async get(id: string): Promise<SessionRecord | null> {
-    const s = await this.#guard.run(() => this.redis.get(this.prefix + id));
+    const s = await this.guard.run(() => this.redis.get(this.prefix + id));
     return s === null ? null : (JSON.parse(s) as SessionRecord);
   }
   async set(id: string, rec: SessionRecord, ttlMs: number): Promise<void> {
-    await this.#guard.run(() => this.redis.set(this.prefix + id, JSON.stringify(rec), 'PX', Math.max(1, Math.ceil(ttlMs))));
+    await this.guard.run(() => this.redis.set(this.prefix + id, JSON.stringify(rec), 'PX', Math.max(1, Math.ceil(ttlMs))));
   }
   async delete(id: string): Promise<void> {
-    await this.#guard.run(() => this.redis.del(this.prefix + id));
+    await this.guard.run(() => this.redis.del(this.prefix + id));
   }
 }
 
@@ -131,21 +138,16 @@ export class MemorySessionRevocations implements SessionRevocations {
  * Redis is unreachable a revocation check fails at once with `RedisUnavailableError` (503): refused
  * rather than letting a revoked session through.
  */
-export class RedisSessionRevocations implements SessionRevocations {
-  readonly #guard: RedisGuard;
-  readonly redis: RedisClient;
-  readonly prefix: string;
+export class RedisSessionRevocations extends RedisKeys implements SessionRevocations {
   constructor(redis: RedisClient, prefix = 'covet:sess-revoked:') {
-    this.redis = redis;
-    this.prefix = prefix;
-    this.#guard = redisGuard(redis);
+    super(redis, prefix);
   }
   async revoke(id: string, untilMs: number): Promise<void> {
     const ttl = Math.ceil(untilMs - Date.now());
-    if (ttl > 0) await this.#guard.run(() => this.redis.set(this.prefix + id, '1', 'PX', ttl));
+    if (ttl > 0) await this.guard.run(() => this.redis.set(this.prefix + id, '1', 'PX', ttl));
   }
   async isRevoked(id: string): Promise<boolean> {
-    return (await this.#guard.run(() => this.redis.exists(this.prefix + id))) === 1;
+    return (await this.guard.run(() => this.redis.exists(this.prefix + id))) === 1;
   }
 }
 
