@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 // Tests that stop shared services (the PostgreSQL restart) run alone, after everything else.
-const SERIAL = ['test/app/db/restart.test.ts', 'test/app/cache/redis-restart.test.ts', 'test/app/realtime/cluster.test.ts'];
+const SERIAL = ['test/app/db/restart.test.ts', 'test/app/jobs/restart.test.ts', 'test/app/cache/redis-restart.test.ts', 'test/app/realtime/cluster.test.ts'];
 
 export default defineConfig({
   test: {

@@ -93,8 +93,8 @@ export interface WorkOptions {
   /** How often an idle worker looks for due jobs (PGlite, and delayed jobs on PostgreSQL). Default 500 ms. */
   pollMs?: number;
   /**
-   * Added to the longest job timeout to make the lease: a job whose worker died is taken again once its
-   * lease runs out. Default 30 000 ms.
+   * Added to a job's timeout to make its lease: a job whose worker died is taken again once its lease
+   * runs out. Default 30 000 ms.
    */
   leaseMarginMs?: number;
   /** Reports failures (a handler's error, a lost lease). Default: the process's stderr. */
@@ -344,7 +344,7 @@ class JobWorker implements Worker {
     const claimed = (
       await this.#jobs.db.query<Claimed>(
         `update ${t} j set state = 'running', attempts = j.attempts + 1, locked_by = $1,
-           locked_until = now() + make_interval(secs => $2::float8 / 1000)
+           locked_until = now() + make_interval(secs => (select l.ms from unnest($3::text[], $2::float8[]) as l(name, ms) where l.name = j.name) / 1000)
          where j.id in (
            select id from ${t}
            where ((state = 'queued' and run_at <= now()) or (state = 'running' and locked_until < now()))
@@ -352,18 +352,11 @@ class JobWorker implements Worker {
            order by priority desc, run_at, id
            limit $5 for update skip locked)
          returning j.id::text as id, j.name, j.payload, j.attempts, j.max_attempts`,
-        [this.id, this.#leaseMs(), names, this.#queues, free],
+        [this.id, names.map((n) => this.#defs.get(n)!.timeoutMs + this.#leaseMarginMs), names, this.#queues, free],
       )
     ).rows;
     for (const job of claimed) this.#run(job);
     if (claimed.length === free) this.#again = true; // there may be more
-  }
-
-  /** The lease: the longest timeout of the jobs we run, plus a margin for the final update. */
-  #leaseMs(): number {
-    let max = 0;
-    for (const d of this.#defs.values()) max = Math.max(max, d.timeoutMs);
-    return max + this.#leaseMarginMs;
   }
 
   #run(job: Claimed): void {

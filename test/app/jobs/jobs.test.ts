@@ -174,9 +174,28 @@ for (const kind of ['postgres', 'pglite'] as const) {
     });
 
     if (kind === 'postgres') {
+      it('four worker processes never run one job twice', async () => {
+        const jobs = await setup('jobs_procs');
+        await t.db.exec('create table jobs_procs_runs (job_id bigint not null, worker int not null)');
+        const count = jobs.define('count', Type.Object({ n: Type.Integer() }), () => {});
+        const ids: string[] = [];
+        for (let i = 0; i < 400; i++) ids.push(await count.enqueue({ n: i }));
+        const procs = Array.from({ length: 4 }, () => spawn(process.execPath, [join(import.meta.dirname, '../../fixtures/jobs-worker.mjs')], { env: { ...process.env, DATABASE_URL: t.url, TABLE: 'jobs_procs', CONCURRENCY: '4' }, stdio: 'ignore' }));
+        try {
+          await waitFor(async () => (await jobs.stats()).queues.default?.done === 400, 30_000);
+        } finally {
+          for (const p of procs) p.kill('SIGTERM');
+        }
+        const runs = (await t.db.query<{ job_id: string; n: number }>('select job_id::text, count(*)::int as n from jobs_procs_runs group by job_id')).rows;
+        expect(runs).toHaveLength(400);
+        expect(runs.every((r) => r.n === 1)).toBe(true);
+        expect(runs.map((r) => r.job_id).sort()).toEqual([...ids].sort());
+        expect((await t.db.query('select distinct worker from jobs_procs_runs')).rows.length).toBeGreaterThan(1);
+      }, 60_000);
+
       it('a worker killed with SIGKILL mid-job: the job runs again exactly once more, after its lease', async () => {
         const jobs = await setup('jobs_kill');
-        await t.db.exec('create table job_runs (job_id bigint not null, worker int not null)');
+        await t.db.exec('create table jobs_kill_runs (job_id bigint not null, worker int not null)');
         const j = jobs.define('slow', Type.Object({ n: Type.Integer() }), () => {});
         const id = await j.enqueue({ n: 1 });
         const start = () =>
@@ -193,7 +212,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
         try {
           await waitFor(() => out2.includes(`started ${id}`), 15_000); // after the 500 ms lease ran out
           await new Promise((r) => setTimeout(r, 300));
-          const runs = (await t.db.query<{ n: number }>('select count(*)::int as n from job_runs where job_id = $1', [id])).rows[0]!.n;
+          const runs = (await t.db.query<{ n: number }>('select count(*)::int as n from jobs_kill_runs where job_id = $1', [id])).rows[0]!.n;
           expect(runs).toBe(2);
         } finally {
           second.kill('SIGKILL');
