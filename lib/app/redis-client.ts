@@ -17,15 +17,6 @@ import { processLogger } from './context.js';
 /** A standalone client or a Redis Cluster client (ioredis). */
 export type RedisClient = Redis | Cluster;
 
-/**
- * The client is between connections: a command now would wait in ioredis's queue for a reconnect, so
- * callers that degrade (cache pass-through, rate-limit failure policy) answer at once instead.
- */
-export function isDisconnected(redis: RedisClient): boolean {
-  const st = redis.status;
-  return st === 'reconnecting' || st === 'close' || st === 'end' || st === 'connecting';
-}
-
 /** Redis is unreachable, or did not answer within the deadline; `status` 503 if it reaches a client. */
 export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';

@@ -7,7 +7,8 @@ import { finished, type Readable, type Writable } from 'node:stream';
 import { PgConnection, type ConnectionOptions, type QueryOptions, type QueryResult } from './connection.js';
 import { ConnectionError, PgError } from './errors.js';
 import { Pool, type PoolOptions, type Reserved } from './pool.js';
-import { Sql } from './sql.js';
+import { Sql, quoteIdent } from './sql.js';
+import { savepoint } from './savepoint.js';
 import type { PGliteLike } from './transport.js';
 import { SqliteDb, sqlitePath } from './sqlite.js';
 import { MysqlDb } from './mysql.js';
@@ -79,17 +80,9 @@ export class Transaction implements Queryable {
   }
 
   /** A nested transaction: a savepoint, released on success, rolled back to on throw. */
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    const name = `covet_sp_${this.#depth}_${this.#savepoints++}`;
-    await this.#conn.simple(`savepoint ${name}`);
-    try {
-      const out = await fn(new Transaction(this.#conn, this.#depth + 1));
-      await this.#conn.simple(`release savepoint ${name}`);
-      return out;
-    } catch (err) {
-      if (!this.#conn.closed) await this.#conn.simple(`rollback to savepoint ${name}`);
-      throw err;
-    }
+  transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    const conn = this.#conn;
+    return savepoint((s) => conn.simple(s), `covet_sp_${this.#depth}_${this.#savepoints++}`, () => fn(new Transaction(conn, this.#depth + 1)), () => !conn.closed);
   }
 }
 
@@ -333,9 +326,6 @@ export async function inTransaction<T>(conn: PgConnection, fn: () => Promise<T>,
   }
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /**
  * Creates the PostgreSQL service (see {@link Db}): a server (`postgres://`), or PGlite. For an app that

@@ -19,6 +19,7 @@
  */
 import { createRequire } from 'node:module';
 import { Sql } from './sql.js';
+import { savepoint } from './savepoint.js';
 import type { QueryOptions, QueryResult } from './connection.js';
 import type { Queryable, TransactionOptions } from './db.js';
 
@@ -133,18 +134,10 @@ class MysqlSession implements Queryable {
       }
     }
   }
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    if (this.depth === 0) return inTransaction(this.conn, () => fn(new MysqlSession(this.conn, 1)), {});
-    const name = `covet_sp_${this.depth}_${this.#savepoints++}`;
-    await this.conn.query(`savepoint ${name}`);
-    try {
-      const out = await fn(new MysqlSession(this.conn, this.depth + 1));
-      await this.conn.query(`release savepoint ${name}`);
-      return out;
-    } catch (err) {
-      await this.conn.query(`rollback to savepoint ${name}`);
-      throw err;
-    }
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const conn = this.conn;
+    if (this.depth === 0) return inTransaction(conn, () => fn(new MysqlSession(conn, 1)), {});
+    return savepoint((s) => conn.query(s), `covet_sp_${this.depth}_${this.#savepoints++}`, () => fn(new MysqlSession(conn, this.depth + 1)));
   }
 }
 

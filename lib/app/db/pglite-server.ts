@@ -21,7 +21,8 @@
  * ```
  */
 import net from 'node:net';
-import type { PGliteLike } from './transport.js';
+import { quoteIdent } from './sql.js';
+import { execPglite, type PGliteLike } from './transport.js';
 
 export interface PgliteServerOptions {
   /** Default `127.0.0.1`. */
@@ -80,15 +81,7 @@ export async function servePglite(db: PGliteLike, options: PgliteServerOptions =
   let stopped = false;
   let nextId = 1;
 
-  const exec = async (bytes: Buffer): Promise<Buffer> => {
-    if (db.execProtocolRawStream !== undefined) {
-      const parts: Buffer[] = [];
-      await db.execProtocolRawStream(bytes, { syncToFs: true, onRawData: (d) => void parts.push(Buffer.from(d)) });
-      return Buffer.concat(parts);
-    }
-    const out = await db.execProtocolRaw(bytes, { syncToFs: true });
-    return Buffer.from(out);
-  };
+  const exec = (bytes: Buffer): Promise<Buffer> => execPglite(db, bytes, true);
 
   const pump = (): Promise<void> => (running ??= drain().finally(() => (running = null)));
   const drain = async (): Promise<void> => {
@@ -266,9 +259,6 @@ function cstring(buf: Buffer, at: number): [string, number] {
   return [buf.toString('utf8', at, end), end + 1];
 }
 
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 function message(type: string, body: Buffer): Buffer {
   const head = Buffer.alloc(5);
@@ -299,7 +289,7 @@ function startupAnswer(id: number, params: Record<string, string>): Buffer {
 /** What a server reports at startup, read from PGlite itself. */
 async function serverParams(db: PGliteLike): Promise<Record<string, string>> {
   const names = ['server_version', 'server_encoding', 'client_encoding', 'DateStyle', 'IntervalStyle', 'TimeZone', 'integer_datetimes', 'standard_conforming_strings'];
-  const out = Buffer.from(await db.execProtocolRaw(queryMessage(`SELECT ${names.map((n) => `current_setting('${n}')`).join(', ')}`), { syncToFs: false }));
+  const out = await execPglite(db, queryMessage(`SELECT ${names.map((n) => `current_setting('${n}')`).join(', ')}`), false);
   const params: Record<string, string> = {};
   let off = 0;
   while (off + 5 <= out.length) {

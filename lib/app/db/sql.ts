@@ -37,12 +37,17 @@ export class Sql {
   }
 }
 
+/** One identifier in double quotes, quotes inside doubled (SQL §5.2.5): `quoteIdent('a"b')` → `"a""b"`. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
 /** A quoted identifier (table or column name). */
 export class Identifier {
   readonly quoted: string;
   constructor(name: string) {
-    // Doubled quotes inside double quotes (SQL §5.2.5); a dotted name quotes each part.
-    this.quoted = name.split('.').map((p) => `"${p.replace(/"/g, '""')}"`).join('.');
+    // A dotted name quotes each part.
+    this.quoted = name.split('.').map(quoteIdent).join('.');
   }
 }
 

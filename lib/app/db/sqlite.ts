@@ -24,6 +24,7 @@
  */
 import { createRequire } from 'node:module';
 import { Sql } from './sql.js';
+import { savepoint } from './savepoint.js';
 import type { QueryOptions, QueryResult } from './connection.js';
 import type { Queryable, TransactionOptions } from './db.js';
 
@@ -172,18 +173,9 @@ class Session implements Queryable {
     this.#core.exec(text);
   }
   /** Nested: a savepoint. */
-  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-    const name = `covet_sp_${this.#depth}_${this.#savepoints++}`;
-    this.#core.exec(`savepoint ${name}`);
-    try {
-      const out = await fn(new Session(this.#core, this.#depth + 1));
-      this.#core.exec(`release savepoint ${name}`);
-      return out;
-    } catch (err) {
-      this.#core.exec(`rollback to savepoint ${name}`);
-      this.#core.exec(`release savepoint ${name}`);
-      throw err;
-    }
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    const core = this.#core;
+    return savepoint((s) => core.exec(s), `covet_sp_${this.#depth}_${this.#savepoints++}`, () => fn(new Session(core, this.#depth + 1)));
   }
 }
 

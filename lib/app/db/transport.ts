@@ -101,12 +101,25 @@ export interface PGliteLike {
 }
 
 /**
+ * Runs protocol bytes on PGlite and returns its answer, copied out of PGlite's memory (its chunks are
+ * reused by the next call). Through `execProtocolRawStream` where PGlite has it: `execProtocolRaw` also
+ * parses every backend message into an array that only `execProtocol`/`execProtocolStream` ever empty, so
+ * a driver that speaks the raw protocol through it keeps every answer it was ever sent (a leak of ~1.3 KB
+ * per 1 KB row).
+ */
+export async function execPglite(db: PGliteLike, bytes: Uint8Array, syncToFs: boolean): Promise<Buffer> {
+  if (db.execProtocolRawStream === undefined) {
+    const out = await db.execProtocolRaw(bytes, { syncToFs });
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  }
+  const parts: Buffer[] = [];
+  await db.execProtocolRawStream(bytes, { syncToFs, onRawData: (d) => void parts.push(Buffer.from(d)) });
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+/**
  * PGlite runs one backend in this process: the bytes of a tick go to it in one call and its answer comes
- * back as if read from a socket. Calls are chained so answers keep their order.
- *
- * Through `execProtocolRawStream` where PGlite has it: `execProtocolRaw` also parses every backend
- * message into an array that only `execProtocol`/`execProtocolStream` ever empty, so a driver that speaks
- * the raw protocol through it keeps every answer it was ever sent (a leak of ~1.3 KB per 1 KB row).
+ * back as if read from a socket. Calls are chained so answers keep their order (see execPglite).
  */
 export function pgliteTransport(db: PGliteLike, sink: TransportSink): Transport {
   let pending: Buffer[] = [];
@@ -120,15 +133,8 @@ export function pgliteTransport(db: PGliteLike, sink: TransportSink): Transport 
     chain = chain.then(async () => {
       if (closed) return;
       try {
-        if (db.execProtocolRawStream !== undefined) {
-          const parts: Buffer[] = [];
-          // The chunks are views of PGlite's memory, reused by its next call: copied.
-          await db.execProtocolRawStream(bytes, { syncToFs: false, onRawData: (d) => void parts.push(Buffer.from(d)) });
-          if (parts.length > 0) sink.onData(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
-        } else {
-          const out = await db.execProtocolRaw(bytes, { syncToFs: false });
-          if (out.byteLength > 0) sink.onData(Buffer.from(out.buffer, out.byteOffset, out.byteLength));
-        }
+        const out = await execPglite(db, bytes, false);
+        if (out.length > 0) sink.onData(out);
       } catch (err) {
         closed = true;
         sink.onClose(err as Error);

@@ -11,7 +11,8 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inTransaction, Transaction, type Database, type Queryable } from '../db/db.js';
 import type { ColumnSpec } from './columns.js';
-import { addForeignKeySql, columnDdl, createTableSql, foreignKeyName, indexDdl, indexName, quote, type Table } from './table.js';
+import { addForeignKeySql, columnDdl, createTableSql, foreignKeyName, indexDdl, indexName, quote, table, type Table } from './table.js';
+import { now, text, timestamptz, varchar } from './columns.js';
 import { dialectOf, mysqlCanonical } from './dialect.js';
 
 export interface Migration {
@@ -99,17 +100,14 @@ export class Migrator {
   /** Runs `fn` on one session holding the migration lock. */
   async #locked<T>(fn: (s: MigrationSession) => Promise<T>): Promise<T> {
     const db = this.#db;
-    const table = quote(this.#table);
-    if (db.kind === 'sqlite') {
-      return db.withLock(async (tx) => {
-        await tx.exec(`create table if not exists ${table} (version text primary key, name text not null, applied_at text not null default (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`);
-        return fn({ q: tx, exec: (t) => tx.exec(t), inTransaction: (f) => tx.transaction(() => f()) });
-      });
-    }
-    if (db.kind === 'mysql') {
-      // MySQL commits DDL as it goes: a migration's transaction covers its data changes and its record.
+    // The record of applied migrations, declared once and written in each database's DDL.
+    const record = table(this.#table, { version: varchar(255).primaryKey(), name: text().notNull(), appliedAt: timestamptz().notNull().default(now()) });
+    const ddl = createTableSql(record, undefined, dialectOf(db)).replace(/^create table/, 'create table if not exists');
+    if (db.kind === 'sqlite' || db.kind === 'mysql') {
+      // The database's own lock: SQLite's write lock for the whole run, MySQL's GET_LOCK. (MySQL commits
+      // DDL as it goes: there a migration's transaction covers its data changes and its record.)
       return db.withLock(async (s) => {
-        await s.exec(`create table if not exists ${table} (version varchar(255) primary key, name text not null, applied_at datetime(3) not null default current_timestamp(3))`);
+        await s.exec(ddl);
         return fn({ q: s, exec: (t) => s.exec(t), inTransaction: (f) => s.transaction(() => f()) });
       });
     }
@@ -117,7 +115,7 @@ export class Migrator {
     try {
       await r.conn.query('select pg_advisory_lock($1)', [LOCK_KEY.toString()], { prepare: false });
       try {
-        await r.conn.simple(`create table if not exists ${table} (version text primary key, name text not null, applied_at timestamptz not null default now())`);
+        await r.conn.simple(ddl);
         const conn = r.conn;
         return await fn({ q: new Transaction(conn, 1), exec: async (t) => void (await conn.simple(t)), inTransaction: (f) => inTransaction(conn, f) });
       } finally {

@@ -102,8 +102,8 @@ export class Repository<T extends Table, R extends Relations = Relations> {
   }
 
   /** Runs a statement and gives its rows the declared column types (a no-op on PostgreSQL). */
-  async #rows(q: Sql): Promise<Record<string, unknown>[]> {
-    const rows = (await this.#db.query(q)).rows as Record<string, unknown>[];
+  async #rows(q: Sql, on: Queryable = this.#db): Promise<Record<string, unknown>[]> {
+    const rows = (await on.query(q)).rows as Record<string, unknown>[];
     this.#dialect.decode?.(this.table, rows);
     return rows;
   }
@@ -275,9 +275,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
       const keys = (await tx.query(sql`select ${sql.unsafe(pks.map((p, i) => `${p} as k${i}`).join(', '))} from ${sql.unsafe(a)} where ${this.#where(a, where)} for update`)).rows as Record<string, unknown>[];
       if (keys.length === 0) return [];
       await tx.query(sql`update ${sql.unsafe(a)} set ${sql.join(assigns)} where ${byKeys(keys)}`);
-      const back = (await tx.query(sql`select ${sql.unsafe(selectList(t, a))} from ${sql.unsafe(a)} where ${byKeys(keys)}`)).rows as Record<string, unknown>[];
-      this.#dialect.decode?.(t, back);
-      return back;
+      return this.#rows(sql`select ${sql.unsafe(selectList(t, a))} from ${sql.unsafe(a)} where ${byKeys(keys)}`, tx);
     });
     await this.#registry.cache?.invalidateTag(tableTag(t));
     return rows as Row<T>[];
