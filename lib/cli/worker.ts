@@ -21,7 +21,7 @@ export async function worker(o: { cwd: string; module: string | undefined; concu
   const stop = async (sig: string): Promise<void> => {
     o.log(`${sig}: stopping — running jobs get ${o.graceMs} ms, then go back to the queue`);
     await Promise.all(workers.map((w) => w.stop(o.graceMs)));
-    await Promise.all(queues.map((q) => q.db.close()));
+    await Promise.all(queues.map((q) => q.close()));
     o.log('stopped');
     process.exit(0);
   };

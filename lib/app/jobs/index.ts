@@ -1,8 +1,8 @@
 /**
- * `covet/app/jobs`: durable background jobs in PostgreSQL or PGlite — retries with backoff, dead letters,
+ * `covet/app/jobs`: durable background jobs in PostgreSQL, PGlite or Redis — retries with backoff, dead letters,
  * timeouts, delays, priorities, idempotency keys, enqueue inside a transaction, cron schedules firing once
  * per tick across processes, graceful stop.
  * @module
  */
-export { createJobs, jobsMetrics, jobsView, Jobs, type Job, type JobOutcome, type JobContext, type JobOptions, type EnqueueOptions, type WorkOptions, type Worker, type JobStats, type JobState } from './queue.js';
+export { createJobs, jobsMetrics, jobsView, Jobs, type Job, type JobOutcome, type JobContext, type JobOptions, type JobsOptions, type RedisJobsOptions, type EnqueueOptions, type WorkOptions, type Worker, type JobStats, type JobState, type JobInfo } from './queue.js';
 export { parseCron, nextCronTick, type Cron } from './cron.js';

@@ -1,6 +1,7 @@
 /**
- * Durable background jobs in PostgreSQL (PGlite too): one table, claimed with `FOR UPDATE SKIP LOCKED` so
- * any number of workers in any number of processes share it and no job runs twice at once.
+ * Durable background jobs, in PostgreSQL (PGlite too: `pg-store.ts`) or in Redis (`redis-store.ts`), one
+ * API over both: any number of workers in any number of processes share a queue and no job runs twice at
+ * once.
  *
  * - A job is defined once (`defineJob`: a name, a TypeBox schema for its payload, a handler) and enqueued
  *   with a delay, a priority and an idempotency key — inside a transaction when given one (`{ tx }`): the
@@ -13,7 +14,7 @@
  *   the tick's time, so a second process enqueuing it finds it there.
  * - `stop()` claims nothing more, waits for running jobs up to a grace period, and hands back (as queued,
  *   the attempt not counted) any still running when it ends.
- * - PostgreSQL wakes idle workers at once (LISTEN/NOTIFY); PGlite workers poll.
+ * - Enqueueing wakes idle workers at once (PostgreSQL LISTEN/NOTIFY, Redis pub/sub); PGlite workers poll.
  *
  * @example
  * ```ts
@@ -27,15 +28,24 @@
  * });
  * await jobs.migrate();          // the jobs table, once
  * jobs.work({ concurrency: 4 }); // in this process, or in a separate one
+ * // or in Redis, with the same API (no `tx` there):
+ * const queue = createJobs(new Redis(process.env.REDIS_URL!), { prefix: 'myapp:jobs:' });
  * ```
  */
 import { randomBytes } from 'node:crypto';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { Static, TSchema } from '@sinclair/typebox';
+import type { Redis } from 'ioredis';
 import type { Db, Queryable } from '../db/db.js';
 import { registerStandardFormats, unknownFormats } from '../formats.js';
 import { nextCronTick, parseCron, type Cron } from './cron.js';
 import { requirePeer } from '../optional-peer.js';
+import { PgJobStore } from './pg-store.js';
+import { RedisJobStore, type RedisJobsOptions } from './redis-store.js';
+import type { ClaimedJob, JobInfo, JobStats, JobStore } from './store.js';
+
+export type { JobInfo, JobState, JobStats } from './store.js';
+export type { RedisJobsOptions } from './redis-store.js';
 
 export interface JobOptions {
   /** Runs before the job is dead (the first included). Default 3. */
@@ -55,7 +65,7 @@ export interface EnqueueOptions {
   priority?: number;
   /** At most one job with this key ever: a second enqueue returns the first's id. */
   key?: string;
-  /** Enqueue inside this transaction: the job exists only if it commits. */
+  /** Enqueue inside this transaction: the job exists only if it commits (database queues only). */
   tx?: Queryable;
 }
 
@@ -66,8 +76,6 @@ export interface JobContext {
   /** 1 on the first run. */
   attempt: number;
 }
-
-export type JobState = 'queued' | 'running' | 'done' | 'dead';
 
 export interface Job<P> {
   readonly name: string;
@@ -121,53 +129,34 @@ export interface Worker {
   stop(graceMs?: number): Promise<void>;
 }
 
-/** Counts by queue and state, and the age of the oldest due job (for `/jobs` and metrics). */
-export interface JobStats {
-  queues: Record<string, Record<JobState, number>>;
-  /** Seconds the oldest due, queued job has waited (0 when none). */
-  oldestDueSeconds: number;
+
+/** Options of {@link createJobs}. */
+export interface JobsOptions extends RedisJobsOptions {
+  /** The jobs table (database queues). Default `covet_jobs`. */
+  table?: string;
 }
 
-const CHANNEL = 'covet_jobs';
-
-/** The queue over a database (see the module comment). */
+/** The queue over a database or Redis (see the module comment). */
 export class Jobs {
-  readonly db: Db;
-  readonly table: string;
+  /** @internal Where the jobs live. */
+  readonly store: JobStore;
   readonly #defs = new Map<string, Definition>();
   readonly #schedules: Array<{ name: string; cron: Cron; payload: unknown }> = [];
   /** @internal Called by this queue's workers after every attempt. */
   readonly observers: Array<(o: JobOutcome) => void> = [];
 
-  constructor(db: Db, options: { table?: string } = {}) {
-    this.db = db;
-    this.table = options.table ?? 'covet_jobs';
-    if (!/^[a-z_][a-z0-9_]*$/.test(this.table)) throw new Error(`jobs table name ${JSON.stringify(this.table)}: lowercase letters, digits and _`);
+  constructor(backend: Db | Redis, options: JobsOptions = {}) {
+    this.store = isRedis(backend) ? new RedisJobStore(backend, options) : new PgJobStore(backend, options.table ?? 'covet_jobs');
   }
 
-  /** Creates the jobs table and its indexes if they are missing. */
-  async migrate(): Promise<void> {
-    const t = this.table;
-    await this.db.exec(`
-      create table if not exists ${t} (
-        id bigserial primary key,
-        queue text not null,
-        name text not null,
-        payload jsonb not null,
-        state text not null default 'queued',
-        priority integer not null default 0,
-        run_at timestamptz not null default now(),
-        attempts integer not null default 0,
-        max_attempts integer not null,
-        key text unique,
-        last_error text,
-        locked_by text,
-        locked_until timestamptz,
-        created_at timestamptz not null default now(),
-        finished_at timestamptz
-      );
-      create index if not exists ${t}_due_idx on ${t} (queue, priority desc, run_at, id) where state = 'queued';
-      create index if not exists ${t}_lease_idx on ${t} (locked_until) where state = 'running';`);
+  /** Where the jobs live. */
+  get kind(): 'postgres' | 'pglite' | 'redis' {
+    return this.store.kind;
+  }
+
+  /** Creates the jobs table and its indexes if they are missing (nothing to do on Redis). */
+  migrate(): Promise<void> {
+    return this.store.migrate();
   }
 
   /**
@@ -198,24 +187,7 @@ export class Jobs {
       const e = def.check.Errors(payload).First();
       throw Object.assign(new Error(`job ${def.name}: payload ${e?.path || '/'} ${e?.message ?? 'does not match its schema'}`), { status: 422 });
     }
-    const q = o.tx ?? this.db;
-    const t = this.table;
-    const delay = Math.max(0, Math.floor(o.delayMs ?? 0));
-    const rows = (
-      await q.query<{ id: string }>(
-        `insert into ${t} (queue, name, payload, priority, run_at, max_attempts, key)
-         values ($1, $2, $3, $4, now() + make_interval(secs => $5::float8 / 1000), $6, $7)
-         on conflict (key) do nothing returning id::text as id`,
-        [def.queue, def.name, payload, o.priority ?? 0, delay, def.attempts, o.key ?? null], // the driver sends jsonb parameters as JSON
-      )
-    ).rows;
-    if (rows.length > 0) {
-      // Wakes idle workers on PostgreSQL (delivered at commit when inside a transaction).
-      if (this.db.kind === 'postgres') await q.query('select pg_notify($1, $2)', [CHANNEL, def.queue]);
-      return rows[0]!.id;
-    }
-    // The key exists: the job enqueued first is the job.
-    return (await q.query<{ id: string }>(`select id::text as id from ${t} where key = $1`, [o.key])).rows[0]!.id;
+    return this.store.enqueue({ queue: def.queue, name: def.name, payload, priority: o.priority ?? 0, delayMs: Math.max(0, Math.floor(o.delayMs ?? 0)), maxAttempts: def.attempts, key: o.key ?? null }, o.tx);
   }
 
   /**
@@ -246,27 +218,28 @@ export class Jobs {
   }
 
   /** Counts by queue and state; the wait of the oldest due job. */
-  async stats(): Promise<JobStats> {
-    const rows = (await this.db.query<{ queue: string; state: JobState; n: number }>(`select queue, state, count(*)::int as n from ${this.table} group by queue, state`)).rows;
-    const queues: JobStats['queues'] = {};
-    for (const r of rows) (queues[r.queue] ??= { queued: 0, running: 0, done: 0, dead: 0 })[r.state] = r.n;
-    const oldest = (await this.db.query<{ s: number | null }>(`select extract(epoch from now() - min(run_at))::float8 as s from ${this.table} where state = 'queued' and run_at <= now()`)).rows[0]?.s ?? 0;
-    return { queues, oldestDueSeconds: Math.max(0, oldest ?? 0) };
+  stats(): Promise<JobStats> {
+    return this.store.stats();
+  }
+
+  /** One job by id (`null` when there is none): its state, attempts, last error. */
+  get(id: string): Promise<JobInfo | null> {
+    return this.store.get(id);
   }
 
   /** Dead jobs go back to the queue for another round of attempts (after a fix). Returns how many. */
-  async retryDead(name?: string): Promise<number> {
-    const r = await this.db.query(`update ${this.table} set state = 'queued', attempts = 0, run_at = now(), last_error = null, finished_at = null where state = 'dead' and ($1::text is null or name = $1)`, [name ?? null]);
-    return r.rowCount;
+  retryDead(name?: string): Promise<number> {
+    return this.store.retryDead(name ?? null);
+  }
+
+  /** Closes the database or Redis client the queue was made with (stop its workers first). */
+  close(): Promise<void> {
+    return this.store.close();
   }
 }
 
-interface Claimed {
-  id: string;
-  name: string;
-  payload: unknown;
-  attempts: number;
-  max_attempts: number;
+function isRedis(b: Db | Redis): b is Redis {
+  return typeof (b as Redis).evalsha === 'function';
 }
 
 class JobWorker implements Worker {
@@ -296,12 +269,10 @@ class JobWorker implements Worker {
     this.#leaseMarginMs = o.leaseMarginMs ?? 30_000;
     this.#onError = o.onError ?? ((err, job) => console.error(`job ${job.name} #${job.id} (attempt ${job.attempt}) failed:`, err));
     this.#fire = fire;
-    if (jobs.db.kind === 'postgres') {
-      void jobs.db.listen(CHANNEL, () => this.#wake()).then(
-        (un) => (this.#stopping ? void un() : (this.#unlisten = un)),
-        () => {}, // polling still finds the jobs
-      );
-    }
+    void jobs.store.subscribe(() => this.#wake()).then(
+      (un) => (this.#stopping ? void un() : (this.#unlisten = un)),
+      () => {}, // polling still finds the jobs
+    );
     this.#wake();
   }
 
@@ -337,37 +308,23 @@ class JobWorker implements Worker {
     await this.#fire(new Date());
     const free = this.#concurrency - this.#running.size;
     if (free <= 0) return;
-    const t = this.#jobs.table;
-    const names = [...this.#defs.keys()];
-    // Due queued jobs, and running jobs whose lease ran out (their worker died): oldest first within
-    // priority. SKIP LOCKED: rows another worker is claiming right now are not waited for.
-    const claimed = (
-      await this.#jobs.db.query<Claimed>(
-        `update ${t} j set state = 'running', attempts = j.attempts + 1, locked_by = $1,
-           locked_until = now() + make_interval(secs => (select l.ms from unnest($3::text[], $2::float8[]) as l(name, ms) where l.name = j.name) / 1000)
-         where j.id in (
-           select id from ${t}
-           where ((state = 'queued' and run_at <= now()) or (state = 'running' and locked_until < now()))
-             and name = any($3) and ($4::text[] is null or queue = any($4))
-           order by priority desc, run_at, id
-           limit $5 for update skip locked)
-         returning j.id::text as id, j.name, j.payload, j.attempts, j.max_attempts`,
-        [this.id, names.map((n) => this.#defs.get(n)!.timeoutMs + this.#leaseMarginMs), names, this.#queues, free],
-      )
-    ).rows;
+    // The jobs this worker knows, in the queues it serves, each with its lease: its timeout + the margin.
+    const lease = new Map<string, number>();
+    for (const d of this.#defs.values()) if (this.#queues === null || this.#queues.includes(d.queue)) lease.set(d.name, d.timeoutMs + this.#leaseMarginMs);
+    if (lease.size === 0) return;
+    const claimed = await this.#jobs.store.claim(this.id, lease, free);
     for (const job of claimed) this.#run(job);
     if (claimed.length === free) this.#again = true; // there may be more
   }
 
-  #run(job: Claimed): void {
+  #run(job: ClaimedJob): void {
     const def = this.#defs.get(job.name)!;
     const ac = new AbortController();
     this.#running.set(job.id, ac);
     const timer = setTimeout(() => ac.abort(new Error(`job ${job.name} timed out after ${def.timeoutMs} ms`)), def.timeoutMs);
     const t0 = performance.now();
     let outcome: JobOutcome['outcome'] = 'done';
-    const t = this.#jobs.table;
-    const db = this.#jobs.db;
+    const store = this.#jobs.store;
     void (async () => {
       try {
         if (!def.check.Check(job.payload)) throw new Error(`payload no longer matches the schema of ${job.name}`);
@@ -376,25 +333,18 @@ class JobWorker implements Worker {
           Promise.resolve().then(() => def.handler(job.payload, { signal: ac.signal, id: job.id, attempt: job.attempts })),
           new Promise((_, reject) => ac.signal.addEventListener('abort', () => reject(ac.signal.reason as Error), { once: true })),
         ]);
-        await db.query(`update ${t} set state = 'done', finished_at = now(), locked_by = null, locked_until = null, last_error = null where id = $1 and locked_by = $2`, [job.id, this.id]);
+        await store.done(job.id, this.id);
       } catch (err) {
         if (this.#stopping && ac.signal.aborted && ac.signal.reason === HANDED_BACK) {
           // Stopped mid-job: back to the queue, this attempt not counted.
           outcome = 'handed back';
-          await db.query(`update ${t} set state = 'queued', attempts = attempts - 1, locked_by = null, locked_until = null where id = $1 and locked_by = $2`, [job.id, this.id]).catch(() => {});
+          await store.handBack(job.id, this.id).catch(() => {});
         } else {
           this.#onError(err, { id: job.id, name: job.name, attempt: job.attempts });
           const message = err instanceof Error ? err.message : String(err);
-          const dead = job.attempts >= job.max_attempts;
+          const dead = job.attempts >= job.maxAttempts;
           outcome = dead ? 'dead' : 'retry';
-          await db
-            .query(
-              dead
-                ? `update ${t} set state = 'dead', finished_at = now(), last_error = $3, locked_by = null, locked_until = null where id = $1 and locked_by = $2`
-                : `update ${t} set state = 'queued', run_at = now() + make_interval(secs => $4::float8 / 1000), last_error = $3, locked_by = null, locked_until = null where id = $1 and locked_by = $2`,
-              dead ? [job.id, this.id, message.slice(0, 2000)] : [job.id, this.id, message.slice(0, 2000), def.backoffMs(job.attempts)],
-            )
-            .catch((e: unknown) => this.#onError(e, { id: job.id, name: job.name, attempt: job.attempts }));
+          await store.fail(job.id, this.id, message.slice(0, 2000), dead ? null : def.backoffMs(job.attempts)).catch((e: unknown) => this.#onError(e, { id: job.id, name: job.name, attempt: job.attempts }));
         }
       } finally {
         clearTimeout(timer);
@@ -427,9 +377,18 @@ class JobWorker implements Worker {
 /** The abort reason of a job handed back by `stop()`. */
 const HANDED_BACK = new Error('the worker stopped: the job goes back to the queue');
 
-/** The queue over `db` (see {@link Jobs}). */
-export function createJobs(db: Db, options: { table?: string } = {}): Jobs {
-  return new Jobs(db, options);
+/**
+ * The queue over a database (`createDb`/`openDatabase` on PostgreSQL or PGlite: a table, `table`) or an
+ * ioredis client (keys under `prefix`); see {@link Jobs}.
+ *
+ * @example
+ * ```ts
+ * const jobs = createJobs(db);                                   // PostgreSQL / PGlite
+ * const fast = createJobs(redis, { prefix: 'app:jobs:', doneTtlMs: 86_400_000 }); // Redis
+ * ```
+ */
+export function createJobs(backend: Db | Redis, options: JobsOptions = {}): Jobs {
+  return new Jobs(backend, options);
 }
 
 /** The parts of an app `jobsView` needs (covet/app's App fits). */

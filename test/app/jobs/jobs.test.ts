@@ -1,16 +1,21 @@
 /**
- * Background jobs against the real PostgreSQL and against PGlite: delivery once, idempotency keys,
- * transactional enqueue, retries into the dead state, timeouts, delays and priorities, many workers
- * never running one job twice, cron once per tick across processes, graceful stop handing jobs back —
- * and, on PostgreSQL, a worker killed with SIGKILL mid-job: the job runs exactly once more.
+ * Background jobs against the real PostgreSQL, PGlite and the real Redis, one suite: delivery once,
+ * idempotency keys, transactional enqueue (databases; Redis refuses `tx` clearly), retries into the dead
+ * state, timeouts, delays and priorities, many workers never running one job twice, cron once per tick
+ * across processes, graceful stop handing jobs back — and, on PostgreSQL and Redis, four worker
+ * processes never running one job twice and a worker killed with SIGKILL mid-job: the job runs exactly
+ * once more.
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../../../lib/app/db/index.js';
 import { createJobs, nextCronTick, parseCron } from '../../../lib/app/jobs/index.js';
 import { testDb, type TestDb } from '../db/helpers.js';
+import { REDIS_URL } from '../auth/helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const quiet = { onError: () => {} };
@@ -28,20 +33,98 @@ describe('cron expressions', () => {
   });
 });
 
-for (const kind of ['postgres', 'pglite'] as const) {
-  describe(`jobs on ${kind}`, () => {
-    let t: TestDb;
-    beforeAll(async () => {
-      t = await testDb(kind);
-    }, 30_000);
-    afterAll(() => t.drop());
+/** A backend under test: a fresh database, or a fresh key prefix on the local Redis. */
+interface Backend {
+  /** The database (null on Redis). */
+  db: ReturnType<typeof createDb> | null;
+  /** The queue named `name` (its own table or prefix); `client` a second connection's. */
+  queue(name: string, second?: boolean): ReturnType<typeof createJobs>;
+  /** Environment for a worker process (tests/fixtures/jobs-worker.mjs) on the queue `name`. */
+  env(name: string): Record<string, string>;
+  /** Where worker processes on the queue `name` record their runs (before they start). */
+  prepareRuns(name: string): Promise<void>;
+  /** The runs worker processes recorded: job id → worker pids. */
+  runs(name: string): Promise<Map<string, string[]>>;
+  close(): Promise<void>;
+}
 
-    const setup = async (table: string) => {
-      const jobs = createJobs(t.db, { table });
+async function backend(kind: 'postgres' | 'pglite' | 'redis'): Promise<Backend> {
+  if (kind === 'redis') {
+    const base = `test:jobs:${randomBytes(4).toString('hex')}:`;
+    const clients: Redis[] = [];
+    const client = (): Redis => {
+      const r = new Redis(REDIS_URL);
+      clients.push(r);
+      return r;
+    };
+    const main = client();
+    return {
+      db: null,
+      queue: (name, second) => createJobs(second ? client() : main, { prefix: `${base}${name}:` }),
+      env: (name) => ({ REDIS_URL, PREFIX: `${base}${name}:` }),
+      prepareRuns: async () => {},
+      async runs(name) {
+        const m = new Map<string, string[]>();
+        for (const r of await main.lrange(`${base}${name}:runs`, 0, -1)) {
+          const [id, pid] = r.split(' ');
+          m.set(id!, [...(m.get(id!) ?? []), pid!]);
+        }
+        return m;
+      },
+      async close() {
+        const keys = await main.keys(`${base}*`);
+        if (keys.length > 0) await main.del(...keys);
+        await Promise.all(clients.map((c) => c.quit()));
+      },
+    };
+  }
+  const t: TestDb = await testDb(kind);
+  const extra: Array<ReturnType<typeof createDb>> = [];
+  const made = new Set<string>();
+  return {
+    db: t.db,
+    queue(name, second) {
+      const db = second && kind === 'postgres' ? createDb({ url: t.url, max: 3 }) : t.db;
+      if (db !== t.db) extra.push(db);
+      return createJobs(db, { table: name });
+    },
+    env: (name) => ({ DATABASE_URL: t.url!, TABLE: name }),
+    async runs(name) {
+      const m = new Map<string, string[]>();
+      if (!made.has(name)) return m;
+      for (const r of (await t.db.query<{ job_id: string; worker: number }>(`select job_id::text, worker from ${name}_runs`)).rows) m.set(r.job_id, [...(m.get(r.job_id) ?? []), String(r.worker)]);
+      return m;
+    },
+    async prepareRuns(name) {
+      made.add(name);
+      await t.db.exec(`create table ${name}_runs (job_id bigint not null, worker int not null)`);
+    },
+    async close() {
+      await Promise.all(extra.map((d) => d.close()));
+      await t.drop();
+    },
+  };
+}
+
+for (const kind of ['postgres', 'pglite', 'redis'] as const) {
+  describe(`jobs on ${kind}`, () => {
+    let b: Backend;
+    beforeAll(async () => {
+      b = await backend(kind);
+    }, 30_000);
+    afterAll(() => b.close());
+
+    const queues = new Map<string, ReturnType<typeof createJobs>>();
+    const setup = async (name: string) => {
+      const jobs = b.queue(name);
       await jobs.migrate();
+      queues.set(name, jobs);
       return jobs;
     };
-    const stateOf = async (table: string, id: string) => (await t.db.query<{ state: string; attempts: number; last_error: string | null }>(`select state, attempts, last_error from ${table} where id = $1`, [id])).rows[0]!;
+    const stateOf = async (name: string, id: string) => {
+      const j = await queues.get(name)!.get(id);
+      return { state: j!.state, attempts: j!.attempts, last_error: j!.lastError };
+    };
 
     it('runs a job once with its payload; refuses a payload that breaks the schema; a key enqueues once', async () => {
       const jobs = await setup('jobs_basic');
@@ -56,8 +139,19 @@ for (const kind of ['postgres', 'pglite'] as const) {
       expect(seen).toEqual([{ to: 'ann@example.com', attempt: 1 }]);
     });
 
-    it('enqueued inside a transaction: exists only if the transaction commits', async () => {
+    if (kind === 'redis') {
+      it('refuses to enqueue inside a database transaction, saying why', async () => {
+        const jobs = await setup('jobs_tx');
+        const j = jobs.define('j', Type.Object({}), () => {});
+        const db = createDb({ url: 'pglite://memory' });
+        await expect(db.transaction((tx) => j.enqueue({}, { tx }))).rejects.toThrow(/cannot be part of a database transaction: use a queue on the database/);
+        await db.close();
+      });
+    }
+
+    if (kind !== 'redis') it('enqueued inside a transaction: exists only if the transaction commits', async () => {
       const jobs = await setup('jobs_tx');
+      const t = { db: b.db! };
       const ran: number[] = [];
       const j = jobs.define('j', Type.Object({ n: Type.Integer() }), (p) => void ran.push(p.n));
       await expect(t.db.transaction(async (tx) => {
@@ -127,27 +221,33 @@ for (const kind of ['postgres', 'pglite'] as const) {
       const job = defineOn(jobs);
       const N = kind === 'pglite' ? 60 : 300;
       for (let i = 0; i < N; i++) await job.enqueue({ n: i });
-      // Four queues over four pools (PGlite: one session, four workers on it).
-      const dbs = kind === 'postgres' ? Array.from({ length: 3 }, () => createDb({ url: t.url, max: 3 })) : [];
-      const all = [jobs, ...dbs.map((d) => createJobs(d, { table: 'jobs_many' }))];
-      for (const j of all.slice(1)) defineOn(j);
-      const workers = (kind === 'postgres' ? all : [jobs, jobs, jobs, jobs]).map((j) => j.work({ pollMs: 10, concurrency: 3, ...quiet }));
+      // Four queues over four connections (PGlite: one session, four workers on it).
+      const others = kind === 'pglite' ? [jobs, jobs, jobs] : Array.from({ length: 3 }, () => b.queue('jobs_many', true));
+      for (const j of others) if (j !== jobs) defineOn(j);
+      const workers = [jobs, ...others].map((j) => j.work({ pollMs: 10, concurrency: 3, ...quiet }));
       await waitFor(() => runs.size === N, 30_000);
       await Promise.all(workers.map((w) => w.stop()));
-      await Promise.all(dbs.map((d) => d.close()));
       expect([...runs.values()].every((n) => n === 1)).toBe(true);
     }, 60_000);
 
     it('a cron schedule fires once per tick, however many processes fire it', async () => {
-      const a = await setup('jobs_cron');
-      const b = createJobs(t.db, { table: 'jobs_cron' });
-      for (const j of [a, b]) j.schedule(j.define('tick', Type.Object({ k: Type.String() }), () => {}), '*/5 * * * *', { k: 'report' });
-      const tick = new Date('2026-12-02T10:05:20Z');
-      await Promise.all([a.fireSchedules(tick), b.fireSchedules(tick), a.fireSchedules(new Date('2026-12-02T10:05:50Z'))]);
-      await b.fireSchedules(new Date('2026-12-02T10:07:00Z')); // no tick between 10:06 and 10:07
-      await a.fireSchedules(new Date('2026-12-02T10:10:01Z'));
-      const keys = (await t.db.query<{ key: string }>('select key from jobs_cron order by key')).rows.map((r) => r.key);
-      expect(keys).toEqual(['cron:tick:2026-12-02T10:05:00.000Z', 'cron:tick:2026-12-02T10:10:00.000Z']);
+      const one = await setup('jobs_cron');
+      const two = b.queue('jobs_cron', true);
+      const tick = one.define('tick', Type.Object({ k: Type.String() }), () => {});
+      one.schedule(tick, '*/5 * * * *', { k: 'report' });
+      two.schedule(two.define('tick', Type.Object({ k: Type.String() }), () => {}), '*/5 * * * *', { k: 'report' });
+      const at = new Date('2026-12-02T10:05:20Z');
+      await Promise.all([one.fireSchedules(at), two.fireSchedules(at), one.fireSchedules(new Date('2026-12-02T10:05:50Z'))]);
+      await two.fireSchedules(new Date('2026-12-02T10:07:00Z')); // no tick between 10:06 and 10:07
+      expect((await one.stats()).queues.default?.queued).toBe(1);
+      await one.fireSchedules(new Date('2026-12-02T10:10:01Z'));
+      expect((await one.stats()).queues.default?.queued).toBe(2);
+      // Each tick's job carries the tick's time as its key: enqueuing it again finds it.
+      const id05 = await tick.enqueue({ k: 'report' }, { key: 'cron:tick:2026-12-02T10:05:00.000Z' });
+      const id10 = await tick.enqueue({ k: 'report' }, { key: 'cron:tick:2026-12-02T10:10:00.000Z' });
+      expect(id05).not.toBe(id10);
+      expect([(await one.get(id05))!.key, (await one.get(id10))!.key]).toEqual(['cron:tick:2026-12-02T10:05:00.000Z', 'cron:tick:2026-12-02T10:10:00.000Z']);
+      expect((await one.stats()).queues.default?.queued).toBe(2);
     });
 
     it('stop() waits for running jobs within its grace, then hands the rest back (attempt not counted) for the next worker', async () => {
@@ -173,33 +273,33 @@ for (const kind of ['postgres', 'pglite'] as const) {
       expect(starts).toEqual([1, 1]);
     });
 
-    if (kind === 'postgres') {
+    if (kind !== 'pglite') {
       it('four worker processes never run one job twice', async () => {
         const jobs = await setup('jobs_procs');
-        await t.db.exec('create table jobs_procs_runs (job_id bigint not null, worker int not null)');
+        await b.prepareRuns('jobs_procs');
         const count = jobs.define('count', Type.Object({ n: Type.Integer() }), () => {});
         const ids: string[] = [];
         for (let i = 0; i < 400; i++) ids.push(await count.enqueue({ n: i }));
-        const procs = Array.from({ length: 4 }, () => spawn(process.execPath, [join(import.meta.dirname, '../../fixtures/jobs-worker.mjs')], { env: { ...process.env, DATABASE_URL: t.url, TABLE: 'jobs_procs', CONCURRENCY: '4' }, stdio: 'ignore' }));
+        const procs = Array.from({ length: 4 }, () => spawn(process.execPath, [join(import.meta.dirname, '../../fixtures/jobs-worker.mjs')], { env: { ...process.env, ...b.env('jobs_procs'), CONCURRENCY: '4' }, stdio: 'ignore' }));
         try {
           await waitFor(async () => (await jobs.stats()).queues.default?.done === 400, 30_000);
         } finally {
           for (const p of procs) p.kill('SIGTERM');
         }
-        const runs = (await t.db.query<{ job_id: string; n: number }>('select job_id::text, count(*)::int as n from jobs_procs_runs group by job_id')).rows;
-        expect(runs).toHaveLength(400);
-        expect(runs.every((r) => r.n === 1)).toBe(true);
-        expect(runs.map((r) => r.job_id).sort()).toEqual([...ids].sort());
-        expect((await t.db.query('select distinct worker from jobs_procs_runs')).rows.length).toBeGreaterThan(1);
+        const runs = await b.runs('jobs_procs');
+        expect(runs.size).toBe(400);
+        expect([...runs.values()].every((pids) => pids.length === 1)).toBe(true);
+        expect([...runs.keys()].sort()).toEqual([...ids].sort());
+        expect(new Set([...runs.values()].flat()).size).toBeGreaterThan(1);
       }, 60_000);
 
       it('a worker killed with SIGKILL mid-job: the job runs again exactly once more, after its lease', async () => {
         const jobs = await setup('jobs_kill');
-        await t.db.exec('create table jobs_kill_runs (job_id bigint not null, worker int not null)');
+        await b.prepareRuns('jobs_kill');
         const j = jobs.define('slow', Type.Object({ n: Type.Integer() }), () => {});
         const id = await j.enqueue({ n: 1 });
         const start = () =>
-          spawn(process.execPath, [join(import.meta.dirname, '../../fixtures/jobs-worker.mjs')], { env: { ...process.env, DATABASE_URL: t.url, TABLE: 'jobs_kill', TIMEOUT_MS: '300', LEASE_MARGIN_MS: '200' }, stdio: ['ignore', 'pipe', 'inherit'] });
+          spawn(process.execPath, [join(import.meta.dirname, '../../fixtures/jobs-worker.mjs')], { env: { ...process.env, ...b.env('jobs_kill'), TIMEOUT_MS: '300', LEASE_MARGIN_MS: '200' }, stdio: ['ignore', 'pipe', 'inherit'] });
         const first = start();
         let out = '';
         first.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -212,8 +312,7 @@ for (const kind of ['postgres', 'pglite'] as const) {
         try {
           await waitFor(() => out2.includes(`started ${id}`), 15_000); // after the 500 ms lease ran out
           await new Promise((r) => setTimeout(r, 300));
-          const runs = (await t.db.query<{ n: number }>('select count(*)::int as n from jobs_kill_runs where job_id = $1', [id])).rows[0]!.n;
-          expect(runs).toBe(2);
+          expect((await b.runs('jobs_kill')).get(id)).toHaveLength(2);
         } finally {
           second.kill('SIGKILL');
         }
