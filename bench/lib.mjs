@@ -129,18 +129,19 @@ export function writeSection(name, markdown) {
 /**
  * Records this run's headline ratios (ours ÷ a named peer) for the table of ratios by Node line:
  * bench/results/lines/node-<line>.json, one object per bench, replaced on each run of that bench.
+ * `version`: the Node the numbers were measured on, when a bench ran them in a child on another line.
  */
-export function recordRatios(bench, ratios) {
+export function recordRatios(bench, ratios, version = process.version) {
   const dir = join(benchDir, 'results', 'lines');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `node-${nodeLine}.json`);
+  const file = join(dir, `node-${Number(version.slice(1).split('.')[0])}.json`);
   let all = {};
   try {
     all = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     /* first bench recorded for this line */
   }
-  all.node = process.version;
+  all.node ??= version;
   all[bench] = { date: new Date().toISOString().slice(0, 10), ratios };
   writeFileSync(file, `${JSON.stringify(all, null, 2)}\n`);
 }

@@ -34,6 +34,7 @@ const BENCHES = {
   cache: async () => (await import('./cache.mjs')).runCacheBench(),
   realtime: async () => (await import('./realtime.mjs')).runRealtimeBench(),
   'dev-reload': async () => (await import('./dev-reload.mjs')).runDevReloadBench(),
+  jobs: async () => (await import('./jobs.mjs')).runJobsBench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {

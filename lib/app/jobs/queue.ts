@@ -259,6 +259,9 @@ class JobWorker implements Worker {
   #again = false;
   #unlisten: (() => Promise<void>) | null = null;
   #idle: Array<() => void> = [];
+  /** Jobs done and not yet recorded: the next claim records them in the same statement (or script). */
+  #done: string[] = [];
+  #firedAt = 0;
 
   constructor(jobs: Jobs, defs: Map<string, Definition>, o: WorkOptions, fire: (now: Date) => Promise<void>) {
     this.#jobs = jobs;
@@ -303,18 +306,37 @@ class JobWorker implements Worker {
       });
   }
 
-  /** Fires due schedules, then claims as many due jobs as there are free slots, and starts them. */
+  /**
+   * Fires due schedules (at most once a second: ticks are minutes), then records the jobs done since the
+   * last look and claims as many due jobs as there are free slots — one statement (or script), one
+   * commit, for both — and starts them. Completions that come while a look is in flight wait for the
+   * next: a busy worker writes in batches, an idle one at once.
+   */
   async #look(): Promise<void> {
-    await this.#fire(new Date());
+    const now = Date.now();
+    if (now - this.#firedAt >= 1000) {
+      this.#firedAt = now;
+      await this.#fire(new Date(now));
+    }
     const free = this.#concurrency - this.#running.size;
-    if (free <= 0) return;
-    // The jobs this worker knows, in the queues it serves, each with its lease: its timeout + the margin.
+    if (free <= 0 && this.#done.length === 0) return;
+    const done = this.#done.splice(0);
+    let claimed: ClaimedJob[];
+    try {
+      claimed = await this.#jobs.store.claim(this.id, free > 0 ? this.#leases() : new Map(), Math.max(0, free), done);
+    } catch (err) {
+      this.#done.unshift(...done); // recorded by the next look (or, if none comes, the lease runs out)
+      throw err;
+    }
+    for (const job of claimed) this.#run(job);
+    if (free > 0 && claimed.length === free) this.#again = true; // there may be more
+  }
+
+  /** The jobs this worker knows, in the queues it serves, each with its lease: its timeout + the margin. */
+  #leases(): Map<string, number> {
     const lease = new Map<string, number>();
     for (const d of this.#defs.values()) if (this.#queues === null || this.#queues.includes(d.queue)) lease.set(d.name, d.timeoutMs + this.#leaseMarginMs);
-    if (lease.size === 0) return;
-    const claimed = await this.#jobs.store.claim(this.id, lease, free);
-    for (const job of claimed) this.#run(job);
-    if (claimed.length === free) this.#again = true; // there may be more
+    return lease;
   }
 
   #run(job: ClaimedJob): void {
@@ -333,7 +355,7 @@ class JobWorker implements Worker {
           Promise.resolve().then(() => def.handler(job.payload, { signal: ac.signal, id: job.id, attempt: job.attempts })),
           new Promise((_, reject) => ac.signal.addEventListener('abort', () => reject(ac.signal.reason as Error), { once: true })),
         ]);
-        await store.done(job.id, this.id);
+        this.#done.push(job.id);
       } catch (err) {
         if (this.#stopping && ac.signal.aborted && ac.signal.reason === HANDED_BACK) {
           // Stopped mid-job: back to the queue, this attempt not counted.
@@ -371,6 +393,8 @@ class JobWorker implements Worker {
         await idle;
       }
     }
+    // Completions no look has recorded yet.
+    if (this.#done.length > 0) await this.#jobs.store.claim(this.id, new Map(), 0, this.#done.splice(0)).catch((err: unknown) => this.#onError(err, { id: '-', name: '(recording done jobs)', attempt: 0 }));
   }
 }
 

@@ -68,8 +68,26 @@ return id
 `);
 
 const CLAIM = new Script(`
-local w, limit = ARGV[2], tonumber(ARGV[3])
+local w, limit, ttl, ndone = ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local t = now()
+-- This worker's jobs done since its last claim.
+for i = 6, 5 + ndone do
+  local id = ARGV[i]
+  local k = p .. 'job:' .. id
+  if redis.call('HGET', k, 'locked_by') == w then
+    local q = redis.call('HGET', k, 'queue')
+    redis.call('ZREM', p .. 'leases', id)
+    redis.call('HDEL', k, 'locked_by', 'last_error')
+    redis.call('HSET', k, 'state', 'done', 'finished_at', t)
+    count(p, q, 'running', 'done')
+    if ttl ~= '' then
+      redis.call('PEXPIRE', k, ttl)
+      local key = redis.call('HGET', k, 'key')
+      if key and key ~= '' then redis.call('PEXPIRE', p .. 'key:' .. key, ttl) end
+    end
+  end
+end
+if limit == 0 then return {} end
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'delayed', '-inf', t, 'LIMIT', 0, 1000)) do
   redis.call('ZREM', p .. 'delayed', id)
   local f = redis.call('HMGET', p .. 'job:' .. id, 'name', 'priority', 'run_at')
@@ -86,7 +104,7 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'leases', '-inf', t, 'LIMIT
   ready(p, id, f[1], tonumber(f[2]), tonumber(f[3]))
 end
 local cands, lease = {}, {}
-for i = 4, #ARGV, 2 do
+for i = 6 + ndone, #ARGV, 2 do
   local name = ARGV[i]
   lease[name] = tonumber(ARGV[i + 1])
   local r = redis.call('ZRANGE', p .. 'ready:' .. name, 0, limit - 1, 'WITHSCORES')
@@ -120,18 +138,6 @@ local t = now()
 redis.call('ZREM', p .. 'leases', id)
 redis.call('HDEL', k, 'locked_by')
 `;
-
-const DONE = new Script(`${HELD}
-redis.call('HSET', k, 'state', 'done', 'finished_at', t)
-redis.call('HDEL', k, 'last_error')
-count(p, q, 'running', 'done')
-if ARGV[4] ~= '' then
-  redis.call('PEXPIRE', k, ARGV[4])
-  local key = redis.call('HGET', k, 'key')
-  if key and key ~= '' then redis.call('PEXPIRE', p .. 'key:' .. key, ARGV[4]) end
-end
-return 1
-`);
 
 const FAIL = new Script(`${HELD}
 if ARGV[5] == '' then
@@ -236,15 +242,11 @@ export class RedisJobStore implements JobStore {
     return redisGuard(this.redis).run(() => this.#run<string>(ENQUEUE, [j.queue, j.name, payload, j.priority, j.delayMs, j.maxAttempts, j.key ?? '']), 2000);
   }
 
-  async claim(workerId: string, leaseMs: ReadonlyMap<string, number>, limit: number): Promise<ClaimedJob[]> {
-    const args: Array<string | number> = [workerId, limit];
+  async claim(workerId: string, leaseMs: ReadonlyMap<string, number>, limit: number, done: readonly string[]): Promise<ClaimedJob[]> {
+    const args: Array<string | number> = [workerId, limit, this.#doneTtl, done.length, ...done];
     for (const [name, ms] of leaseMs) args.push(name, Math.ceil(ms));
     const rows = await this.#run<Array<[string, string, string, number, number]>>(CLAIM, args);
     return rows.map(([id, name, payload, attempts, maxAttempts]) => ({ id, name, payload: JSON.parse(payload) as unknown, attempts, maxAttempts }));
-  }
-
-  async done(id: string, workerId: string): Promise<void> {
-    await this.#run(DONE, [id, workerId, this.#doneTtl]);
   }
 
   async fail(id: string, workerId: string, message: string, retryInMs: number | null): Promise<void> {

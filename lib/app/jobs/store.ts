@@ -60,11 +60,11 @@ export interface JobStore {
   /** Stores the job (inside `tx` when given); a `key` already used returns the first job's id. */
   enqueue(job: NewJob, tx?: Queryable): Promise<string>;
   /**
-   * Claims up to `limit` due jobs named in `leaseMs` (name → lease), highest priority first, then oldest
-   * due; a running job whose lease ran out (its worker died) is due again.
+   * Marks `done` jobs done (this worker's completions since its last claim), then claims up to `limit`
+   * due jobs named in `leaseMs` (name → lease), highest priority first, then oldest due; a running job
+   * whose lease ran out (its worker died) is due again. One statement or script: one commit for both.
    */
-  claim(workerId: string, leaseMs: ReadonlyMap<string, number>, limit: number): Promise<ClaimedJob[]>;
-  done(id: string, workerId: string): Promise<void>;
+  claim(workerId: string, leaseMs: ReadonlyMap<string, number>, limit: number, done: readonly string[]): Promise<ClaimedJob[]>;
   /** `retryInMs` null: dead. */
   fail(id: string, workerId: string, message: string, retryInMs: number | null): Promise<void>;
   /** Back to the queue as it was, the attempt not counted. */
