@@ -35,6 +35,7 @@ const BENCHES = {
   realtime: async () => (await import('./realtime.mjs')).runRealtimeBench(),
   'dev-reload': async () => (await import('./dev-reload.mjs')).runDevReloadBench(),
   jobs: async () => (await import('./jobs.mjs')).runJobsBench(),
+  tracing: async () => (await import('./tracing.mjs')).runTracingBench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {

@@ -27,8 +27,8 @@ it('ships the build, the vendored Swagger UI with its licence, the CLI, the user
   expect(readFileSync(join(root, pkg.bin.covet!), 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
 });
 
-it('PGlite, ioredis and prom-client are optional peers; swagger-ui-dist (and its install-time @scarf/scarf) is not installed for users', () => {
-  for (const peer of ['@electric-sql/pglite', 'ioredis', 'prom-client']) {
+it('PGlite, ioredis, prom-client and @opentelemetry/api are optional peers; swagger-ui-dist (and its install-time @scarf/scarf) is not installed for users', () => {
+  for (const peer of ['@electric-sql/pglite', 'ioredis', 'prom-client', '@opentelemetry/api']) {
     expect(pkg.dependencies[peer], peer).toBeUndefined();
     expect(pkg.peerDependencies[peer], peer).toBeDefined();
     expect(pkg.peerDependenciesMeta[peer]?.optional, peer).toBe(true);

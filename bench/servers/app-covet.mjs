@@ -1,9 +1,21 @@
 // The app-bench shape on covet/app: hello world, a JSON route with a typed param + query validation,
 // one middleware on every request, and 404s. PORT from the environment; prints "listening on PORT".
+// TRACING=api: `tracing(app)` with @opentelemetry/api and no SDK registered (what tracing costs an app
+// whose operator has not turned an SDK on); TRACING=sdk: an SDK recording every span into a processor
+// that drops them (the cost of recording, without an exporter's).
 import { Type } from '@sinclair/typebox';
-import { createApp } from '../../dist/lib/app/index.js';
+import { createApp, tracing } from '../../dist/lib/app/index.js';
 
+if (process.env.TRACING?.startsWith('sdk')) {
+  const { context, trace } = await import('@opentelemetry/api');
+  const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+  const { BasicTracerProvider } = await import('@opentelemetry/sdk-trace-base');
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const drop = { onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} };
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [drop] }));
+}
 const app = createApp();
+if (process.env.TRACING) tracing(app, { routeSpans: process.env.TRACING !== 'sdk-server-span' });
 app.use(async (ctx, next) => {
   ctx.res.setHeader('x-served-by', 'bench');
   await next();

@@ -3,6 +3,7 @@
  * as problem+json, and one `handle` for HTTP/1.1 and HTTP/2 requests. `listen` serves HTTP/1.1, h2c and
  * (with `tls`) h2 on one port; `inject` runs a request through the whole pipeline without a socket.
  */
+import type { RequestTracing } from './tracing.js';
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { Server, startCluster, type ClusterHandle } from '../net/index.js';
@@ -393,9 +394,15 @@ export class App {
    * and the route's steps on a response that goes nowhere; if they let it through, the upgrade happens
    * with the route's settings, else what they answered is sent instead.
    */
-  #upgrade = async (req: Http1Request): Promise<WsVerdict> => {
+  #upgrade = (req: Http1Request): Promise<WsVerdict> => {
     if (this.#builtins !== null) this.#start();
+    if (this.#tracing !== null && this.#tracing.enabled()) return this.#tracing.request(req, null, (token) => this.#upgradeRouted(req, token, performance.now()));
+    return this.#upgradeRouted(req, null, -1);
+  };
+
+  async #upgradeRouted(req: Http1Request, token: unknown, startedAt: number): Promise<WsVerdict> {
     const found = this.wsRouter.find('GET', req.url);
+    if (startedAt >= 0) this.#tracing!.routed(token, req, found.status === 200 ? found.pattern : '', startedAt);
     if (found.status !== 200) return found.status === 308 ? { status: 308, headers: { location: found.location } } : { status: found.status === 405 ? 404 : found.status };
     const captured = captureResponse(false);
     const ctx = new Context(req, captured.res, found.params, found.pattern, found.query, this.#ctxConfig);
@@ -407,12 +414,19 @@ export class App {
     }
     const route = found.store.ws;
     return { options: connectionOptions(route), onConnection: (ws) => route.open(ws, ctx) };
-  };
+  }
 
   /** Handles one request (any protocol): routing, middleware, the handler, and error answers. */
   handle = (req: Http1Request, res: AnyResponse): void | Promise<void> => {
     if (this.#builtins !== null) this.#start();
+    if (this.#tracing !== null && this.#tracing.enabled()) return this.#tracing.request(req, res, (token) => this.#dispatch(req, res, token, performance.now()));
+    return this.#dispatch(req, res, null, -1);
+  };
+
+  /** Routes and runs a request; `startedAt` ≥ 0 when traced (when routing began; `token` is the tracer's). */
+  #dispatch(req: Http1Request, res: AnyResponse, token: unknown, startedAt: number): void | Promise<void> {
     const found = this.router.find(req.method, req.url);
+    if (startedAt >= 0) this.#tracing!.routed(token, req, found.status === 200 ? found.pattern : '', startedAt);
     if (found.status !== 200) {
       const ctx = new Context(req, res, {}, '', '', this.#ctxConfig);
       return this.#runChain(ctx, this.#middleware, this.#hooks, (c) => this.#answerUnrouted(c, found));
@@ -420,7 +434,14 @@ export class App {
     const ctx = new Context(req, res, found.params, found.pattern, found.query, this.#ctxConfig);
     ctx.entry = found.store;
     return this.#runChain(ctx, found.store.middleware, found.store.hooks, this.#invoke);
-  };
+  }
+
+  #tracing: RequestTracing | null = null;
+
+  /** @internal Installed by `tracing(app)`: a span around each request. */
+  setTracing(t: RequestTracing | null): void {
+    this.#tracing = t;
+  }
 
   /**
    * The innermost step for a request no route takes (404, 405 with Allow, 400, 308): answered, not thrown —

@@ -1,11 +1,14 @@
 /**
  * Prometheus metrics (prom-client, an optional peer: `npm install prom-client`): request count and latency by method, route pattern and status, open
- * connections, and Node's default process metrics (event-loop lag, heap, GC, ...), exposed at `/metrics`.
+ * connections, and Node's default process metrics (event-loop lag, heap, GC, ...), exposed at `/metrics`;
+ * with `databases` and `caches`, their pools and hit rates.
  * Routes are labelled by their pattern (`/notes/{id}`), never the raw path, so label cardinality stays
  * bounded; unmatched requests share one label.
  */
 import type { Registry } from 'prom-client';
 import type { App } from './app.js';
+import type { Cache } from './cache/cache.js';
+import type { PoolStats } from './db/pool.js';
 import { requirePeer } from './optional-peer.js';
 
 export interface MetricsOptions {
@@ -17,6 +20,13 @@ export interface MetricsOptions {
   defaultMetrics?: boolean;
   /** Latency histogram buckets in seconds. */
   buckets?: number[];
+  /**
+   * Databases whose pools to report, by a name of your choice (`{ main: db }`): connections open, busy
+   * and max, and callers waiting — read at scrape time.
+   */
+  databases?: Record<string, { poolStats(): PoolStats }>;
+  /** Caches to report, by name: reads by outcome (hit, stale, miss), loads, and in-process entries. */
+  caches?: Record<string, Cache>;
 }
 
 /** The label used for requests no route matched (404/405/400). */
@@ -28,7 +38,7 @@ export const UNMATCHED_ROUTE = '(unmatched)';
  *
  * @example
  * ```ts
- * const registry = metrics(app);            // GET /metrics
+ * const registry = metrics(app, { databases: { main: db }, caches: { pages: cache } }); // GET /metrics
  * new Counter({ name: 'notes_created_total', help: 'Notes created', registers: [registry] }).inc();
  * ```
  */
@@ -54,6 +64,56 @@ export function metrics(app: App, options: MetricsOptions = {}): Registry {
       this.set(app.server?.connections.size ?? 0);
     },
   });
+  const dbs = Object.entries(options.databases ?? {});
+  if (dbs.length > 0) {
+    const gauge = (name: string, help: string, pick: (s: PoolStats) => number): void =>
+      void new Gauge({
+        name,
+        help,
+        labelNames: ['db'],
+        registers: [registry],
+        collect() {
+          for (const [db, d] of dbs) this.set({ db }, pick(d.poolStats()));
+        },
+      });
+    gauge('covet_db_pool_connections', 'Database connections open (or opening)', (s) => s.open);
+    gauge('covet_db_pool_busy', 'Database connections running a query or reserved by a transaction', (s) => s.busy);
+    gauge('covet_db_pool_waiting', 'Callers waiting for a database connection', (s) => s.waiting);
+    gauge('covet_db_pool_max', 'The most connections the pool opens', (s) => s.max);
+  }
+  const caches = Object.entries(options.caches ?? {});
+  if (caches.length > 0) {
+    // The caches count as they go (plain integers); the counters are set from them at scrape time.
+    new Counter({
+      name: 'covet_cache_reads_total',
+      help: 'Cache reads by outcome: hit (fresh), stale (served while refreshed), miss',
+      labelNames: ['cache', 'outcome'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [cache, c] of caches) for (const outcome of ['hit', 'stale', 'miss'] as const) this.inc({ cache, outcome }, c.counts[outcome === 'hit' ? 'hits' : outcome === 'stale' ? 'stale' : 'misses']);
+      },
+    });
+    new Counter({
+      name: 'covet_cache_loads_total',
+      help: 'Values loaded into the cache by getOrSet',
+      labelNames: ['cache'],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const [cache, c] of caches) this.inc({ cache }, c.counts.loads);
+      },
+    });
+    new Gauge({
+      name: 'covet_cache_local_entries',
+      help: 'Entries in the in-process layer (memory, or L1 of two-level)',
+      labelNames: ['cache'],
+      registers: [registry],
+      collect() {
+        for (const [cache, c] of caches) this.set({ cache }, c.backend.local?.size ?? 0);
+      },
+    });
+  }
   app.use(async (ctx, next) => {
     const t0 = process.hrtime.bigint();
     // 'finish' fires after error answers too, so the status recorded is the one sent.

@@ -13,6 +13,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import { processLogger } from './context.js';
+import { spans, type SpanAttributes } from './trace-hook.js';
 
 /** A standalone client or a Redis Cluster client (ioredis). */
 export type RedisClient = Redis | Cluster;
@@ -31,9 +32,10 @@ export interface RedisGuard {
   readonly down: boolean;
   /**
    * Runs `op` unless Redis is known to be unreachable (then it throws `RedisUnavailableError` at once),
-   * failing with `RedisUnavailableError` after `timeoutMs` without an answer.
+   * failing with `RedisUnavailableError` after `timeoutMs` without an answer. `command` (e.g. `GET`)
+   * names its span when tracing is on.
    */
-  run<T>(op: () => Promise<T>, timeoutMs?: number): Promise<T>;
+  run<T>(op: () => Promise<T>, timeoutMs?: number, command?: string): Promise<T>;
 }
 
 const guards = new WeakMap<RedisClient, RedisGuardImpl>();
@@ -96,7 +98,12 @@ class RedisGuardImpl implements RedisGuard {
     this.#log(`Redis unreachable (${reason}): rate limits apply their failure policy, the cache passes through, until it is back`);
   }
 
-  run<T>(op: () => Promise<T>, timeoutMs = REDIS_COMMAND_TIMEOUT_MS): Promise<T> {
+  run<T>(op: () => Promise<T>, timeoutMs = REDIS_COMMAND_TIMEOUT_MS, command?: string): Promise<T> {
+    if (spans !== null && command !== undefined) return spans.around(command, 'client', redisAttributes(this.#redis, command), () => this.#run(op, timeoutMs));
+    return this.#run(op, timeoutMs);
+  }
+
+  #run<T>(op: () => Promise<T>, timeoutMs: number): Promise<T> {
     // Down (an outage seen), or between connections: at once. A first connection still being made
     // (the app just started) is waited for, within the deadline.
     const st = this.#redis.status;
@@ -136,5 +143,11 @@ class RedisGuardImpl implements RedisGuard {
  */
 export function redisCheck(redis: RedisClient, timeoutMs?: number): () => Promise<void> {
   const guard = redisGuard(redis);
-  return async () => void (await guard.run(() => redis.ping(), timeoutMs));
+  return async () => void (await guard.run(() => redis.ping(), timeoutMs, 'PING'));
+}
+
+/** A Redis client span's attributes (OpenTelemetry database semantic conventions). */
+export function redisAttributes(redis: RedisClient, command: string): SpanAttributes {
+  const o = (redis as { options?: { host?: string; port?: number; db?: number } }).options;
+  return { 'db.system.name': 'redis', 'db.operation.name': command.split(' ')[0], 'db.namespace': o?.db === undefined ? undefined : String(o.db), 'server.address': o?.host, 'server.port': o?.port };
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createApp, HttpError, metrics } from '../../lib/app/index.js';
+import { Cache, MemoryBackend } from '../../lib/app/cache/index.js';
+import { testDb, testSqlite } from './db/helpers.js';
 
 describe('metrics', () => {
   it('counts requests by route pattern and sent status, times them, and reports open connections and event-loop lag', async () => {
@@ -35,6 +37,40 @@ describe('metrics', () => {
       expect(text).not.toContain('/nowhere');
     } finally {
       await app.close(100);
+    }
+  });
+
+  it('reports database pools (PostgreSQL: open, busy, waiting, max; SQLite) and caches (reads by outcome, loads, entries)', async () => {
+    const pg = await testDb('postgres', { max: 2 });
+    const sqlite = testSqlite();
+    const cache = new Cache({ backend: new MemoryBackend({ maxEntries: 100 }) });
+    const app = createApp();
+    metrics(app, { defaultMetrics: false, databases: { main: pg.db, local: sqlite.db }, caches: { pages: cache } });
+    try {
+      await cache.getOrSet('a', () => 1); // miss + load
+      await cache.getOrSet('a', () => 1); // hit
+      await cache.get('b'); // miss
+      // Two transactions hold both connections; a query waits for one.
+      const hold = () => pg.db.transaction(async (tx) => void (await tx.query('select pg_sleep(0.3)')));
+      const held: Array<Promise<unknown>> = [hold(), hold()];
+      await new Promise((r) => setTimeout(r, 50));
+      held.push(pg.db.query('select 1'));
+      await new Promise((r) => setTimeout(r, 100));
+      const text = (await app.inject({ url: '/metrics' })).text();
+      await Promise.all(held);
+      expect(text).toMatch(/^covet_db_pool_max\{db="main"\} 2$/m);
+      expect(text).toMatch(/^covet_db_pool_connections\{db="main"\} 2$/m);
+      expect(text).toMatch(/^covet_db_pool_busy\{db="main"\} 2$/m);
+      expect(text).toMatch(/^covet_db_pool_waiting\{db="main"\} 1$/m);
+      expect(text).toMatch(/^covet_db_pool_max\{db="local"\} 1$/m);
+      expect(text).toMatch(/^covet_db_pool_busy\{db="local"\} 0$/m);
+      expect(text).toMatch(/^covet_cache_reads_total\{cache="pages",outcome="hit"\} 1$/m);
+      expect(text).toMatch(/^covet_cache_reads_total\{cache="pages",outcome="miss"\} 2$/m);
+      expect(text).toMatch(/^covet_cache_loads_total\{cache="pages"\} 1$/m);
+      expect(text).toMatch(/^covet_cache_local_entries\{cache="pages"\} 1$/m);
+    } finally {
+      await pg.drop();
+      await sqlite.drop();
     }
   });
 });

@@ -220,7 +220,7 @@ export class RedisLimiter implements Limiter {
       const run = (this.#redis as unknown as Record<string, (...x: unknown[]) => Promise<number[]>>)[this.#command]!.bind(this.#redis);
       // The key in a hash tag: keys the script derives from it land in the same Cluster slot. The guard
       // fails at once while Redis is down and bounds the wait otherwise: the policy below applies.
-      const [allowed, remaining, resetMs, retryAfterMs] = await this.#guard.run(() => run(`${this.#prefix}{${key}}`, ...args), this.#timeoutMs);
+      const [allowed, remaining, resetMs, retryAfterMs] = await this.#guard.run(() => run(`${this.#prefix}{${key}}`, ...args), this.#timeoutMs, 'EVALSHA');
       this.lastError = null;
       return { allowed: allowed === 1, limit, remaining: remaining!, resetMs: resetMs!, retryAfterMs: retryAfterMs! };
     } catch (err) {

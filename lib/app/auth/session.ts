@@ -65,14 +65,14 @@ export class RedisSessionStore extends RedisKeys implements SessionStore {
     super(redis, prefix);
   }
   async get(id: string): Promise<SessionRecord | null> {
-    const s = await this.guard.run(() => this.redis.get(this.prefix + id));
+    const s = await this.guard.run(() => this.redis.get(this.prefix + id), undefined, 'GET');
     return s === null ? null : (JSON.parse(s) as SessionRecord);
   }
   async set(id: string, rec: SessionRecord, ttlMs: number): Promise<void> {
-    await this.guard.run(() => this.redis.set(this.prefix + id, JSON.stringify(rec), 'PX', Math.max(1, Math.ceil(ttlMs))));
+    await this.guard.run(() => this.redis.set(this.prefix + id, JSON.stringify(rec), 'PX', Math.max(1, Math.ceil(ttlMs))), undefined, 'SET');
   }
   async delete(id: string): Promise<void> {
-    await this.guard.run(() => this.redis.del(this.prefix + id));
+    await this.guard.run(() => this.redis.del(this.prefix + id), undefined, 'DEL');
   }
 }
 
@@ -144,10 +144,10 @@ export class RedisSessionRevocations extends RedisKeys implements SessionRevocat
   }
   async revoke(id: string, untilMs: number): Promise<void> {
     const ttl = Math.ceil(untilMs - Date.now());
-    if (ttl > 0) await this.guard.run(() => this.redis.set(this.prefix + id, '1', 'PX', ttl));
+    if (ttl > 0) await this.guard.run(() => this.redis.set(this.prefix + id, '1', 'PX', ttl), undefined, 'SET');
   }
   async isRevoked(id: string): Promise<boolean> {
-    return (await this.guard.run(() => this.redis.exists(this.prefix + id))) === 1;
+    return (await this.guard.run(() => this.redis.exists(this.prefix + id), undefined, 'EXISTS')) === 1;
   }
 }
 

@@ -139,11 +139,11 @@ export class RedisBackend implements CacheBackend {
     return this.#down;
   }
 
-  async #safe<T>(op: () => Promise<T>, fallback: T): Promise<T> {
+  async #safe<T>(command: string, op: () => Promise<T>, fallback: T): Promise<T> {
     try {
       // The guard answers at once while Redis is down (no queueing behind ioredis's retries), bounds the
       // wait otherwise, and logs the outage once for every service on this client.
-      const v = await this.#guard.run(op, this.#timeoutMs);
+      const v = await this.#guard.run(op, this.#timeoutMs, command);
       this.#down = false;
       return v;
     } catch {
@@ -154,7 +154,7 @@ export class RedisBackend implements CacheBackend {
 
 
   get(key: string): Promise<Entry | undefined> {
-    return this.#safe(async () => {
+    return this.#safe('HMGET', async () => {
       const [v, f, fresh, stale, tags] = await this.redis.hmgetBuffer(this.#prefix + key, 'v', 'f', 'fresh', 'stale', 'tags');
       if (v === null || f === null || fresh === null || stale === null) return undefined;
       const s = Number(stale.toString());
@@ -164,7 +164,7 @@ export class RedisBackend implements CacheBackend {
   }
 
   set(key: string, e: Entry): Promise<void> {
-    return this.#safe(async () => {
+    return this.#safe('MULTI', async () => {
       const k = this.#prefix + key;
       const { format, bytes } = this.#ser.encode(e.value);
       // One MULTI per key (one slot in a Redis Cluster); tag sets live in their own slots.
@@ -174,11 +174,11 @@ export class RedisBackend implements CacheBackend {
   }
 
   delete(key: string): Promise<void> {
-    return this.#safe(async () => void (await this.redis.del(this.#prefix + key)), undefined);
+    return this.#safe('DEL', async () => void (await this.redis.del(this.#prefix + key)), undefined);
   }
 
   invalidateTag(tag: string): Promise<void> {
-    return this.#safe(async () => {
+    return this.#safe('SMEMBERS', async () => {
       // Members are deleted one by one (they may sit on other Cluster shards than the tag set).
       const setKey = `${this.#prefix}tag:${tag}`;
       const keys = await this.redis.smembers(setKey);
@@ -190,11 +190,11 @@ export class RedisBackend implements CacheBackend {
   /** SET NX PX: one process loads a missing key while the others wait for its value. */
   lock(key: string, ms: number): Promise<boolean> {
     // Redis down: everyone loads (pass-through) rather than waiting on a lock nobody can take.
-    return this.#safe(async () => (await this.redis.set(`${this.#prefix}lock:${key}`, this.#owner, 'PX', ms, 'NX')) === 'OK', true);
+    return this.#safe('SET', async () => (await this.redis.set(`${this.#prefix}lock:${key}`, this.#owner, 'PX', ms, 'NX')) === 'OK', true);
   }
 
   unlock(key: string): Promise<void> {
-    return this.#safe(async () => {
+    return this.#safe('GET', async () => {
       const k = `${this.#prefix}lock:${key}`;
       if ((await this.redis.get(k)) === this.#owner) await this.redis.del(k);
     }, undefined);
@@ -430,7 +430,7 @@ export class TwoLevelBackend implements CacheBackend {
   async #announce(m: Invalidation): Promise<void> {
     if (this.#tracker !== null) return; // Redis announces every change itself
     try {
-      await redisGuard(this.l2.redis).run(() => this.l2.redis.publish(this.#channel, JSON.stringify(m)));
+      await redisGuard(this.l2.redis).run(() => this.l2.redis.publish(this.#channel, JSON.stringify(m)), undefined, 'PUBLISH');
     } catch {
       // Redis down: other instances' L1 copies expire within l1TtlMs
     }

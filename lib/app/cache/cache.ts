@@ -5,6 +5,7 @@
  * (memory in front of Redis, kept coherent across instances by Redis pub/sub) — see backends.ts.
  */
 
+import { spans } from '../trace-hook.js';
 import { coarseNow } from './clock.js';
 import type { Lru } from './lru.js';
 
@@ -85,10 +86,28 @@ export class Cache {
     return this.#clock === null ? coarseNow() : this.#clock();
   }
 
+  /**
+   * Reads by outcome since the cache was made (for `metrics()`): `hits` fresh, `stale` served stale while
+   * refreshed, `misses` absent or expired, `loads` values loaded by `getOrSet`.
+   */
+  readonly counts = { hits: 0, stale: 0, misses: 0, loads: 0 };
+
   /** The value if fresh or still servable stale; undefined otherwise. */
-  async get<T = unknown>(key: string): Promise<T | undefined> {
+  get<T = unknown>(key: string): Promise<T | undefined> {
+    if (spans !== null) return spans.around('cache get', 'internal', { 'cache.namespace': this.#ns || undefined }, () => this.#get<T>(key), (v) => ({ 'cache.hit': v !== undefined }));
+    return this.#get<T>(key);
+  }
+
+  async #get<T>(key: string): Promise<T | undefined> {
     const e = await this.backend.get(this.#ns + key);
-    return e !== undefined && e.stale > this.#now() ? (e.value as T) : undefined;
+    const now = this.#now();
+    if (e === undefined || e.stale <= now) {
+      this.counts.misses++;
+      return undefined;
+    }
+    if (e.fresh > now) this.counts.hits++;
+    else this.counts.stale++;
+    return e.value as T;
   }
 
   /**
@@ -99,7 +118,12 @@ export class Cache {
     const l = this.#local;
     if (l === null) return undefined;
     const e = l.get(this.#ns === '' ? key : this.#ns + key);
-    return e !== undefined && e.fresh > this.#now() ? (e.value as T) : undefined;
+    if (e !== undefined && e.fresh > this.#now()) {
+      this.counts.hits++;
+      return e.value as T;
+    }
+    this.counts.misses++;
+    return undefined;
   }
 
   async set(key: string, value: unknown, options: SetOptions = {}): Promise<void> {
@@ -121,17 +145,31 @@ export class Cache {
    * The cached value, or `load()`'s, stored. Concurrent callers of a missing key share one load; with
    * `staleWhileRevalidate`, a stale value is returned at once and refreshed in the background.
    */
-  async getOrSet<T>(key: string, load: () => T | Promise<T>, options: SetOptions = {}): Promise<T> {
+  getOrSet<T>(key: string, load: () => T | Promise<T>, options: SetOptions = {}): Promise<T> {
+    if (spans === null) return this.#getOrSet(key, load, options);
+    const out = { hit: false };
+    // The load (a query, a call) runs inside this span: its spans are children.
+    return spans.around('cache get', 'internal', { 'cache.namespace': this.#ns || undefined }, () => this.#getOrSet(key, load, options, out), () => ({ 'cache.hit': out.hit }));
+  }
+
+  async #getOrSet<T>(key: string, load: () => T | Promise<T>, options: SetOptions, out?: { hit: boolean }): Promise<T> {
     const k = this.#ns + key;
     const e = await this.backend.get(k);
     const now = this.#now();
     if (e !== undefined) {
-      if (e.fresh > now) return e.value as T;
+      if (e.fresh > now) {
+        this.counts.hits++;
+        if (out !== undefined) out.hit = true;
+        return e.value as T;
+      }
       if (e.stale > now) {
+        this.counts.stale++;
+        if (out !== undefined) out.hit = true;
         void this.#load(key, load, options).catch(() => {}); // refresh behind the stale answer
         return e.value as T;
       }
     }
+    this.counts.misses++;
     return this.#load(key, load, options);
   }
 
@@ -154,6 +192,7 @@ export class Cache {
         }
       }
       try {
+        this.counts.loads++;
         const v = await load();
         await this.set(key, v, options);
         return v;

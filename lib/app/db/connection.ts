@@ -10,6 +10,7 @@ import { Readable, Writable } from 'node:stream';
 import { serialize } from 'pg-protocol';
 import { Parser } from 'pg-protocol/dist/parser.js';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
+import { dbSpan, spans } from '../trace-hook.js';
 import { ConnectionError, PgError } from './errors.js';
 import { ScramClient } from './scram.js';
 import { connectSocket, pgliteTransport, type PGliteLike, type Transport } from './transport.js';
@@ -207,12 +208,21 @@ export class PgConnection {
    * `prepare: false`). Values are sent as parameters, never spliced into the text.
    */
   query<R = Record<string, unknown>>(text: string, values: readonly unknown[] = [], options: QueryOptions = {}): Promise<QueryResult<R>> {
+    if (spans !== null) return this.#traced(text, () => this.#extended(text, values, options, null) as Promise<QueryResult<unknown>>) as Promise<QueryResult<R>>;
     return this.#extended(text, values, options, null) as Promise<QueryResult<R>>;
   }
 
   /** Like `query`, calling `onRow` for each row as it arrives instead of collecting them. */
   each(text: string, values: readonly unknown[], onRow: (row: Record<string, unknown>) => void, options: QueryOptions = {}): Promise<QueryResult<never>> {
+    if (spans !== null) return this.#traced(text, () => this.#extended(text, values, options, onRow as (row: unknown) => void) as Promise<QueryResult<unknown>>) as Promise<QueryResult<never>>;
     return this.#extended(text, values, options, onRow as (row: unknown) => void) as Promise<QueryResult<never>>;
+  }
+
+  /** A client span around one statement (tracing on). */
+  #traced(text: string, run: () => Promise<QueryResult<unknown>>): Promise<QueryResult<unknown>> {
+    const c = this.#config;
+    const { name, attributes } = dbSpan('postgresql', text, c?.database, c === null ? undefined : (c.socketDir ?? c.host), c?.port);
+    return spans!.around(name, 'client', attributes, run, (r) => ({ 'db.response.returned_rows': r.rows.length }));
   }
 
   #extended(text: string, values: readonly unknown[], options: QueryOptions, onRow: Op['onRow']): Promise<unknown> {

@@ -6,7 +6,7 @@
 import { finished, type Readable, type Writable } from 'node:stream';
 import { PgConnection, type ConnectionOptions, type QueryOptions, type QueryResult } from './connection.js';
 import { ConnectionError, PgError } from './errors.js';
-import { Pool, type PoolOptions, type Reserved } from './pool.js';
+import { Pool, type PoolOptions, type PoolStats, type Reserved } from './pool.js';
 import { Sql, quoteIdent } from './sql.js';
 import { savepoint } from './savepoint.js';
 import type { PGliteLike } from './transport.js';
@@ -163,6 +163,11 @@ export class Db implements Queryable {
   }
 
   /** Runs statements separated by `;` (no parameters) on one session: schema set-up, migrations. */
+  /** The pool's connections now: open, busy, waited for (what `metrics(app, { databases })` reports). */
+  poolStats(): PoolStats {
+    return this.pool.stats();
+  }
+
   async exec(text: string): Promise<void> {
     const r = await this.pool.reserve();
     try {

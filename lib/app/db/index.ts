@@ -5,7 +5,7 @@
  */
 export { Db, createDb, openDatabase, Transaction, type Database, inTransaction, type DbOptions, type Queryable, type TransactionOptions, type IsolationLevel } from './db.js';
 export { PgConnection, type ConnectionOptions, type QueryOptions, type QueryResult, type FieldInfo } from './connection.js';
-export { Pool, type PoolOptions, type Reserved } from './pool.js';
+export { Pool, type PoolOptions, type PoolStats, type Reserved } from './pool.js';
 export { sql, Sql, Identifier } from './sql.js';
 export { PgError, ConnectionError, PoolTimeoutError } from './errors.js';
 export { parseConnectionString, type ConnectionConfig } from './url.js';

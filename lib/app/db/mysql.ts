@@ -19,8 +19,10 @@
  */
 import { createRequire } from 'node:module';
 import { Sql } from './sql.js';
+import { dbSpan, spans } from '../trace-hook.js';
 import { savepoint } from './savepoint.js';
 import type { QueryOptions, QueryResult } from './connection.js';
+import type { PoolStats } from './pool.js';
 import type { Queryable, TransactionOptions } from './db.js';
 
 /** An error from MySQL/MariaDB, with the answer it calls for. */
@@ -95,8 +97,14 @@ function wrapError(err: unknown): unknown {
   return err;
 }
 
-async function run<R>(conn: Mysql2Conn, q: string | Sql, values: readonly unknown[] | undefined): Promise<QueryResult<R>> {
+function run<R>(conn: Mysql2Conn, q: string | Sql, values: readonly unknown[] | undefined): Promise<QueryResult<R>> {
   const c = q instanceof Sql ? q.compile() : { text: q, values: values ?? [] };
+  if (spans === null) return runCompiled<R>(conn, c);
+  const { name, attributes } = dbSpan('mysql', c.text, undefined, undefined, undefined);
+  return spans.around(name, 'client', attributes, () => runCompiled<R>(conn, c));
+}
+
+async function runCompiled<R>(conn: Mysql2Conn, c: { text: string; values: readonly unknown[] }): Promise<QueryResult<R>> {
   const p = positional(c.text, c.values);
   try {
     const [res] = await conn.execute(p.text, p.values);
@@ -176,8 +184,17 @@ export class MysqlDb implements Queryable {
   readonly kind = 'mysql' as const;
   readonly dialect = 'mysql' as const;
   readonly #pool: Mysql2Pool;
+  readonly #max: number;
+
+  /** The pool's connections now (mysql2's pool counts: open, idle, queued callers). */
+  poolStats(): PoolStats {
+    const core = (this.#pool as unknown as { pool?: { _allConnections?: { length: number }; _freeConnections?: { length: number }; _connectionQueue?: { length: number } } }).pool;
+    const open = core?._allConnections?.length ?? 0;
+    return { open, busy: open - (core?._freeConnections?.length ?? 0), waiting: core?._connectionQueue?.length ?? 0, max: this.#max };
+  }
 
   constructor(url: string, options: MysqlOptions = {}) {
+    this.#max = options.max ?? 10;
     const u = new URL(url);
     this.#pool = loadMysql2().createPool({
       uri: `mysql://${u.host}${u.pathname}`,

@@ -56,6 +56,18 @@ export interface Reserved {
  * const { rows } = await pool.query('select now() as t', []);
  * ```
  */
+/** A database's connections now (for `metrics()`). */
+export interface PoolStats {
+  /** Connections open (or opening). */
+  open: number;
+  /** Connections running something (a query in flight, or reserved by a transaction). */
+  busy: number;
+  /** Callers waiting for a connection. */
+  waiting: number;
+  /** The most connections the pool opens. */
+  max: number;
+}
+
 export class Pool {
   readonly #factory: () => Promise<PgConnection>;
   readonly #members: Member[] = [];
@@ -87,6 +99,13 @@ export class Pool {
   /** Open sessions, and how many are reserved. */
   get size(): { open: number; reserved: number; connecting: number; waiting: number } {
     return { open: this.#members.length, reserved: this.#members.filter((m) => m.reserved).length, connecting: this.#connecting, waiting: this.#waiters.length };
+  }
+
+  /** Connections open, busy and waited for (see {@link PoolStats}). */
+  stats(): PoolStats {
+    let busy = 0;
+    for (const m of this.#members) if (m.reserved || m.conn.inFlight > 0) busy++;
+    return { open: this.#members.length + this.#connecting, busy, waiting: this.#waiters.length, max: this.#max };
   }
 
   /** Runs a query on the least busy session (pipelined). */

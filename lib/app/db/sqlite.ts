@@ -24,8 +24,10 @@
  */
 import { createRequire } from 'node:module';
 import { Sql } from './sql.js';
+import { dbSpan, spans } from '../trace-hook.js';
 import { savepoint } from './savepoint.js';
 import type { QueryOptions, QueryResult } from './connection.js';
+import type { PoolStats } from './pool.js';
 import type { Queryable, TransactionOptions } from './db.js';
 
 export interface SqliteOptions {
@@ -201,6 +203,14 @@ class SqliteCore {
   }
   async run<R>(q: string | Sql, values?: readonly unknown[]): Promise<QueryResult<R>> {
     const c = q instanceof Sql ? q.compile() : { text: q, values: values ?? [] };
+    if (spans !== null) {
+      const { name, attributes } = dbSpan('sqlite', c.text, undefined, undefined, undefined);
+      return spans.around(name, 'client', attributes, async () => this.#run<R>(c));
+    }
+    return this.#run<R>(c);
+  }
+
+  #run<R>(c: { text: string; values: readonly unknown[] }): QueryResult<R> {
     try {
       const stmt = this.#prepare(c.text); // `$n` placeholders: the engine writes them its way
       const args = c.values.map(encode);
@@ -253,9 +263,17 @@ export class SqliteDb implements Queryable {
   /** Runs after whatever transaction is in progress (a query must not land inside someone else's). */
   #serial<T>(fn: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('the database is closed'));
+    this.#pending++;
     const run = this.#busy.then(fn, fn);
-    this.#busy = run.catch(() => {});
+    this.#busy = run.catch(() => {}).finally(() => void this.#pending--);
     return run;
+  }
+
+  #pending = 0;
+
+  /** The one connection: busy while a statement or transaction runs; the rest wait behind it. */
+  poolStats(): PoolStats {
+    return { open: this.#closed ? 0 : 1, busy: this.#pending > 0 ? 1 : 0, waiting: Math.max(0, this.#pending - 1), max: 1 };
   }
 
   query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[], _options?: QueryOptions): Promise<QueryResult<R>> {

@@ -64,8 +64,10 @@ export class PgJobStore implements JobStore {
         locked_by text,
         locked_until timestamptz,
         created_at timestamptz not null default now(),
-        finished_at timestamptz
+        finished_at timestamptz,
+        trace text
       );
+      alter table ${t} add column if not exists trace text;
       drop index if exists ${t}_due_idx;
       create index if not exists ${t}_ready_idx on ${t} (priority desc, run_at, id) where state = 'queued';
       create index if not exists ${t}_lease_idx on ${t} (locked_until) where state = 'running';`);
@@ -76,10 +78,10 @@ export class PgJobStore implements JobStore {
     const t = this.table;
     const rows = (
       await q.query<{ id: string }>(
-        `insert into ${t} (queue, name, payload, priority, run_at, max_attempts, key)
-           values ($1, $2, $3, $4, now() + make_interval(secs => $5::float8 / 1000), $6, $7)
+        `insert into ${t} (queue, name, payload, priority, run_at, max_attempts, key, trace)
+           values ($1, $2, $3, $4, now() + make_interval(secs => $5::float8 / 1000), $6, $7, $8)
            on conflict (key) do nothing returning id::text as id`,
-        [j.queue, j.name, j.payload, j.priority, j.delayMs, j.maxAttempts, j.key], // the driver sends jsonb parameters as JSON
+        [j.queue, j.name, j.payload, j.priority, j.delayMs, j.maxAttempts, j.key, j.trace], // the driver sends jsonb parameters as JSON
       )
     ).rows;
     if (rows.length > 0) {
@@ -105,7 +107,7 @@ export class PgJobStore implements JobStore {
     // The jobs done since the last claim; then due jobs by priority, due time and age, through the partial
     // index (SKIP LOCKED: rows another worker is claiming right now are not waited for).
     const rows = (
-      await this.db.query<{ id: string; name: string; payload: unknown; attempts: number; max_attempts: number }>(
+      await this.db.query<{ id: string; name: string; payload: unknown; attempts: number; max_attempts: number; trace: string | null }>(
         `with fin as (
            update ${t} set state = 'done', finished_at = now(), locked_by = null, locked_until = null, last_error = null
            where ${ASYNC_COMMIT} and id = any($5::bigint[]) and locked_by = $1)
@@ -116,11 +118,11 @@ export class PgJobStore implements JobStore {
            where state = 'queued' and run_at <= now() and name = any($3)
            order by priority desc, run_at, id
            limit $4 for update skip locked)
-         returning j.id::text as id, j.name, j.payload, j.attempts, j.max_attempts`,
+         returning j.id::text as id, j.name, j.payload, j.attempts, j.max_attempts, j.trace`,
         [workerId, [...leaseMs.values()], [...leaseMs.keys()], limit, done],
       )
     ).rows;
-    return rows.map((r) => ({ id: r.id, name: r.name, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts }));
+    return rows.map((r) => ({ id: r.id, name: r.name, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts, trace: r.trace }));
   }
 
   async fail(id: string, workerId: string, message: string, retryInMs: number | null): Promise<void> {

@@ -42,7 +42,8 @@ import { nextCronTick, parseCron, type Cron } from './cron.js';
 import { requirePeer } from '../optional-peer.js';
 import { PgJobStore } from './pg-store.js';
 import { RedisJobStore, type RedisJobsOptions } from './redis-store.js';
-import type { ClaimedJob, JobInfo, JobStats, JobStore } from './store.js';
+import type { ClaimedJob, JobInfo, JobStats, JobStore, NewJob } from './store.js';
+import { spans } from '../trace-hook.js';
 
 export type { JobInfo, JobState, JobStats } from './store.js';
 export type { RedisJobsOptions } from './redis-store.js';
@@ -187,8 +188,21 @@ export class Jobs {
       const e = def.check.Errors(payload).First();
       throw Object.assign(new Error(`job ${def.name}: payload ${e?.path || '/'} ${e?.message ?? 'does not match its schema'}`), { status: 422 });
     }
-    return this.store.enqueue({ queue: def.queue, name: def.name, payload, priority: o.priority ?? 0, delayMs: Math.max(0, Math.floor(o.delayMs ?? 0)), maxAttempts: def.attempts, key: o.key ?? null }, o.tx);
+    const job: NewJob = { queue: def.queue, name: def.name, payload, priority: o.priority ?? 0, delayMs: Math.max(0, Math.floor(o.delayMs ?? 0)), maxAttempts: def.attempts, key: o.key ?? null, trace: null };
+    if (spans === null) return this.store.enqueue(job, o.tx);
+    // A producer span; the job carries its context, so each run is a consumer span in the same trace.
+    return spans.around(
+      `send ${def.queue}`,
+      'producer',
+      { 'messaging.system': 'covet', 'messaging.operation.type': 'send', 'messaging.destination.name': def.queue, 'covet.job.name': def.name },
+      () => {
+        job.trace = spans!.traceparent();
+        return this.store.enqueue(job, o.tx);
+      },
+      (id) => ({ 'messaging.message.id': id }),
+    );
   }
+
 
   /**
    * Fires `job` with `payload` on every tick of `cron` (5 fields: minute hour day month weekday, UTC;
@@ -351,10 +365,16 @@ class JobWorker implements Worker {
       try {
         if (!def.check.Check(job.payload)) throw new Error(`payload no longer matches the schema of ${job.name}`);
         // A handler that ignores its signal still ends the attempt at the timeout.
-        await Promise.race([
-          Promise.resolve().then(() => def.handler(job.payload, { signal: ac.signal, id: job.id, attempt: job.attempts })),
-          new Promise((_, reject) => ac.signal.addEventListener('abort', () => reject(ac.signal.reason as Error), { once: true })),
-        ]);
+        const attempt = (): Promise<unknown> =>
+          Promise.race([
+            Promise.resolve().then(() => def.handler(job.payload, { signal: ac.signal, id: job.id, attempt: job.attempts })),
+            new Promise((_, reject) => ac.signal.addEventListener('abort', () => reject(ac.signal.reason as Error), { once: true })),
+          ]);
+        if (spans === null) await attempt();
+        else {
+          const attributes = { 'messaging.system': 'covet', 'messaging.operation.type': 'process', 'messaging.destination.name': def.queue, 'messaging.message.id': job.id, 'covet.job.name': job.name, 'covet.job.attempt': job.attempts };
+          await spans.around(`process ${def.queue}`, 'consumer', attributes, attempt, undefined, job.trace);
+        }
         this.#done.push(job.id);
       } catch (err) {
         if (this.#stopping && ac.signal.aborted && ac.signal.reason === HANDED_BACK) {

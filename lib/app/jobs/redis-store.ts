@@ -17,7 +17,8 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Queryable } from '../db/db.js';
-import { redisGuard } from '../redis-client.js';
+import { redisAttributes, redisGuard } from '../redis-client.js';
+import { spans } from '../trace-hook.js';
 import type { ClaimedJob, JobInfo, JobState, JobStats, JobStore, NewJob } from './store.js';
 
 const LIB = `
@@ -40,16 +41,18 @@ local p = ARGV[1]
 
 /** A script run by its SHA1, loaded on the first NOSCRIPT. */
 class Script {
+  readonly name: string;
   readonly src: string;
   readonly sha: string;
-  constructor(body: string) {
+  constructor(name: string, body: string) {
+    this.name = name;
     this.src = LIB + body;
     this.sha = createHash('sha1').update(this.src).digest('hex');
   }
 }
 
-const ENQUEUE = new Script(`
-local q, name, payload, prio, delay, max, key = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8]
+const ENQUEUE = new Script('jobs enqueue', `
+local q, name, payload, prio, delay, max, key, trace = ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6]), ARGV[7], ARGV[8], ARGV[9]
 if key ~= '' then
   local existing = redis.call('GET', p .. 'key:' .. key)
   if existing then return existing end
@@ -59,7 +62,7 @@ local t = now()
 local runAt = t + delay
 if key ~= '' then redis.call('SET', p .. 'key:' .. key, id) end
 redis.call('HSET', p .. 'job:' .. id, 'queue', q, 'name', name, 'payload', payload, 'priority', prio, 'run_at', runAt,
-  'attempts', 0, 'max_attempts', max, 'key', key, 'state', 'queued', 'created_at', t)
+  'attempts', 0, 'max_attempts', max, 'key', key, 'state', 'queued', 'created_at', t, 'trace', trace)
 redis.call('SADD', p .. 'queues', q)
 count(p, q, nil, 'queued')
 if delay > 0 then redis.call('ZADD', p .. 'delayed', runAt, id) else ready(p, id, name, prio, runAt) end
@@ -67,7 +70,7 @@ redis.call('PUBLISH', p .. 'wake', q)
 return id
 `);
 
-const CLAIM = new Script(`
+const CLAIM = new Script('jobs claim', `
 local w, limit, ttl, ndone = ARGV[2], tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local t = now()
 -- This worker's jobs done since its last claim.
@@ -121,9 +124,9 @@ for i = 1, math.min(limit, #cands) do
   local attempts = redis.call('HINCRBY', k, 'attempts', 1)
   redis.call('HSET', k, 'state', 'running', 'locked_by', w)
   redis.call('ZADD', p .. 'leases', t + lease[c[3]], id)
-  local f = redis.call('HMGET', k, 'queue', 'payload', 'max_attempts')
+  local f = redis.call('HMGET', k, 'queue', 'payload', 'max_attempts', 'trace')
   count(p, f[1], 'queued', 'running')
-  out[#out + 1] = { id, c[3], f[2], attempts, tonumber(f[3]) }
+  out[#out + 1] = { id, c[3], f[2], attempts, tonumber(f[3]), f[4] or '' }
 end
 return out
 `);
@@ -139,7 +142,7 @@ redis.call('ZREM', p .. 'leases', id)
 redis.call('HDEL', k, 'locked_by')
 `;
 
-const FAIL = new Script(`${HELD}
+const FAIL = new Script('jobs fail', `${HELD}
 if ARGV[5] == '' then
   redis.call('HSET', k, 'state', 'dead', 'last_error', ARGV[4], 'finished_at', t)
   redis.call('SADD', p .. 'dead', id)
@@ -153,7 +156,7 @@ end
 return 1
 `);
 
-const HAND_BACK = new Script(`${HELD}
+const HAND_BACK = new Script('jobs hand back', `${HELD}
 redis.call('HINCRBY', k, 'attempts', -1)
 redis.call('HSET', k, 'state', 'queued')
 local f = redis.call('HMGET', k, 'name', 'priority', 'run_at')
@@ -163,7 +166,7 @@ redis.call('PUBLISH', p .. 'wake', q)
 return 1
 `);
 
-const RETRY_DEAD = new Script(`
+const RETRY_DEAD = new Script('jobs retry dead', `
 local n, t = 0, now()
 for _, id in ipairs(redis.call('SMEMBERS', p .. 'dead')) do
   local k = p .. 'job:' .. id
@@ -181,7 +184,7 @@ if n > 0 then redis.call('PUBLISH', p .. 'wake', '') end
 return n
 `);
 
-const STATS = new Script(`
+const STATS = new Script('jobs stats', `
 local out = {}
 for _, q in ipairs(redis.call('SMEMBERS', p .. 'queues')) do
   out[#out + 1] = q
@@ -219,7 +222,12 @@ export class RedisJobStore implements JobStore {
   }
 
   /** Runs a script by SHA, loading it on NOSCRIPT. The routing key keeps Cluster on the prefix's slot. */
-  async #run<T>(s: Script, args: Array<string | number>): Promise<T> {
+  #run<T>(s: Script, args: Array<string | number>): Promise<T> {
+    if (spans === null) return this.#eval(s, args);
+    return spans.around(`EVALSHA ${s.name}`, 'client', redisAttributes(this.redis, 'EVALSHA'), () => this.#eval<T>(s, args));
+  }
+
+  async #eval<T>(s: Script, args: Array<string | number>): Promise<T> {
     const key = `${this.prefix}seq`;
     try {
       return (await this.redis.evalsha(s.sha, 1, key, this.prefix, ...args)) as T;
@@ -239,14 +247,14 @@ export class RedisJobStore implements JobStore {
     // Enqueueing is on a request's path: while Redis is unreachable it fails at once (503) instead of
     // waiting in ioredis's offline queue. An answer that comes late may still have stored the job: a
     // retried enqueue should carry a key.
-    return redisGuard(this.redis).run(() => this.#run<string>(ENQUEUE, [j.queue, j.name, payload, j.priority, j.delayMs, j.maxAttempts, j.key ?? '']), 2000);
+    return redisGuard(this.redis).run(() => this.#run<string>(ENQUEUE, [j.queue, j.name, payload, j.priority, j.delayMs, j.maxAttempts, j.key ?? '', j.trace ?? '']), 2000);
   }
 
   async claim(workerId: string, leaseMs: ReadonlyMap<string, number>, limit: number, done: readonly string[]): Promise<ClaimedJob[]> {
     const args: Array<string | number> = [workerId, limit, this.#doneTtl, done.length, ...done];
     for (const [name, ms] of leaseMs) args.push(name, Math.ceil(ms));
-    const rows = await this.#run<Array<[string, string, string, number, number]>>(CLAIM, args);
-    return rows.map(([id, name, payload, attempts, maxAttempts]) => ({ id, name, payload: JSON.parse(payload) as unknown, attempts, maxAttempts }));
+    const rows = await this.#run<Array<[string, string, string, number, number, string]>>(CLAIM, args);
+    return rows.map(([id, name, payload, attempts, maxAttempts, trace]) => ({ id, name, payload: JSON.parse(payload) as unknown, attempts, maxAttempts, trace: trace === '' ? null : trace }));
   }
 
   async fail(id: string, workerId: string, message: string, retryInMs: number | null): Promise<void> {

@@ -42,6 +42,8 @@ export interface NewJob {
   delayMs: number;
   maxAttempts: number;
   key: string | null;
+  /** The `traceparent` of the span that enqueued it (tracing on), so its runs join that trace. */
+  trace: string | null;
 }
 
 /** A job claimed by a worker: its attempt counted, its lease running. */
@@ -51,6 +53,7 @@ export interface ClaimedJob {
   payload: unknown;
   attempts: number;
   maxAttempts: number;
+  trace: string | null;
 }
 
 export interface JobStore {

@@ -95,7 +95,7 @@ export class Rooms {
     const sub = this.#sub!;
     if (rooms.length === 0) return Promise.resolve();
     const channels = rooms.map((r) => this.#channel(r));
-    return redisGuard(sub).run(() => (this.#sharded ? sub.ssubscribe(...channels) : sub.subscribe(...channels)));
+    return redisGuard(sub).run(() => (this.#sharded ? sub.ssubscribe(...channels) : sub.subscribe(...channels)), undefined, this.#sharded ? 'SSUBSCRIBE' : 'SUBSCRIBE');
   }
 
   /** Resolves once Redis is set up (capabilities known); local rooms are ready at once. */
@@ -137,7 +137,7 @@ export class Rooms {
     if (this.#redis !== undefined) {
       const redis = this.#redis;
       await redisGuard(redis)
-        .run(() => redis.hset(`${this.#prefix}presence:${room}`, `${this.instance}:${local.id}`, JSON.stringify(meta ?? null)))
+        .run(() => redis.hset(`${this.#prefix}presence:${room}`, `${this.instance}:${local.id}`, JSON.stringify(meta ?? null)), undefined, 'HSET')
         .catch(() => {});
     }
   }
@@ -180,7 +180,7 @@ export class Rooms {
     }
     const key = `${this.#prefix}presence:${room}`;
     const redis = this.#redis;
-    const all = await redisGuard(redis).run(() => redis.hgetall(key));
+    const all = await redisGuard(redis).run(() => redis.hgetall(key), undefined, 'HGETALL');
     const instances = [...new Set(Object.keys(all).map((f) => f.slice(0, f.indexOf(':'))))];
     // One GET per instance key (an MGET across Cluster slots would be refused).
     const alive = await Promise.all(instances.map((i) => this.#redis!.get(`${this.#prefix}instance:${i}`)));
@@ -207,7 +207,7 @@ export class Rooms {
       // Redis down: local members got it; the others miss it (pub/sub keeps nothing), and the sender is not held up.
       const redis = this.#redis;
       await redisGuard(redis)
-        .run(() => (this.#sharded ? redis.spublish(this.#channel(room), msg) : redis.publish(this.#channel(room), msg)))
+        .run(() => (this.#sharded ? redis.spublish(this.#channel(room), msg) : redis.publish(this.#channel(room), msg)), undefined, this.#sharded ? 'SPUBLISH' : 'PUBLISH')
         .catch(() => {});
     }
     return n;
