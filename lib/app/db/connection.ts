@@ -32,6 +32,8 @@ export interface QueryResult<R = Record<string, unknown>> {
   /** The command tag's verb: `SELECT`, `INSERT`, ... */
   command: string;
   fields: FieldInfo[];
+  /** MySQL/MariaDB: the first AUTO_INCREMENT value an INSERT generated (as a decimal string). */
+  insertId?: string;
 }
 
 export interface QueryOptions {

@@ -10,6 +10,9 @@
  *   out of range or too long, a failed CHECK: 422).
  * - Values: a `Date` as DATETIME(3) in UTC, a boolean as 1/0, an object as JSON text. The ORM converts
  *   what comes back to the declared column types (see `orm/dialect.ts`).
+ * - RETURNING: MariaDB 10.5+ has it for INSERT and DELETE; MySQL has none. The server is asked once
+ *   (`returning()`); without it the ORM writes and reads back in one transaction (generated ids, given
+ *   keys, conflict targets). `?returning=false` in the URL forces that way (how it is tested on MariaDB).
  *
  * @example
  * ```ts
@@ -109,8 +112,10 @@ async function runCompiled<R>(conn: Mysql2Conn, c: { text: string; values: reado
   try {
     const [res] = await conn.execute(p.text, p.values);
     if (Array.isArray(res)) return { rows: res as R[], rowCount: res.length, command: 'SELECT', fields: [] };
-    const header = res as { affectedRows?: number };
-    return { rows: [], rowCount: header.affectedRows ?? 0, command: '', fields: [] };
+    const header = res as { affectedRows?: number; insertId?: number | bigint };
+    const out: QueryResult<R> = { rows: [], rowCount: header.affectedRows ?? 0, command: '', fields: [] };
+    if (header.insertId !== undefined && header.insertId !== 0) out.insertId = String(header.insertId);
+    return out;
   } catch (err) {
     throw wrapError(err);
   }
@@ -122,9 +127,12 @@ class MysqlSession implements Queryable {
   #savepoints = 0;
   readonly conn: Mysql2Conn;
   readonly depth: number;
-  constructor(conn: Mysql2Conn, depth: number) {
+  /** Whether the server has INSERT/DELETE ... RETURNING (the database's answer, shared). */
+  readonly returning: () => Promise<boolean>;
+  constructor(conn: Mysql2Conn, depth: number, returning: () => Promise<boolean>) {
     this.conn = conn;
     this.depth = depth;
+    this.returning = returning;
   }
   query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[]): Promise<QueryResult<R>> {
     return run<R>(this.conn, q, values);
@@ -144,8 +152,8 @@ class MysqlSession implements Queryable {
   }
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     const conn = this.conn;
-    if (this.depth === 0) return inTransaction(conn, () => fn(new MysqlSession(conn, 1)), {});
-    return savepoint((s) => conn.query(s), `covet_sp_${this.depth}_${this.#savepoints++}`, () => fn(new MysqlSession(conn, this.depth + 1)));
+    if (this.depth === 0) return inTransaction(conn, () => fn(new MysqlSession(conn, 1, this.returning)), {});
+    return savepoint((s) => conn.query(s), `covet_sp_${this.depth}_${this.#savepoints++}`, () => fn(new MysqlSession(conn, this.depth + 1, this.returning)));
   }
 }
 
@@ -185,6 +193,22 @@ export class MysqlDb implements Queryable {
   readonly dialect = 'mysql' as const;
   readonly #pool: Mysql2Pool;
   readonly #max: number;
+  #returning: Promise<boolean> | null = null;
+
+  /**
+   * Whether the server has INSERT and DELETE ... RETURNING: MariaDB 10.5 and later do, MySQL does not
+   * (the ORM then reads written rows back in the same transaction). Asked of the server once; the URL
+   * parameter `returning=false` forces the MySQL way (`true`, the MariaDB way).
+   */
+  readonly returning = (): Promise<boolean> =>
+    (this.#returning ??= (async () => {
+      const forced = this.#forceReturning;
+      if (forced !== null) return forced;
+      const [row] = await this.sql<{ v: string }>`select version() as v`;
+      const m = /^(\d+)\.(\d+)/.exec(row?.v ?? '');
+      return /mariadb/i.test(row?.v ?? '') && m !== null && (Number(m[1]) > 10 || (Number(m[1]) === 10 && Number(m[2]) >= 5));
+    })());
+  readonly #forceReturning: boolean | null;
 
   /** The pool's connections now (mysql2's pool counts: open, idle, queued callers). */
   poolStats(): PoolStats {
@@ -196,6 +220,8 @@ export class MysqlDb implements Queryable {
   constructor(url: string, options: MysqlOptions = {}) {
     this.#max = options.max ?? 10;
     const u = new URL(url);
+    const r = u.searchParams.get('returning');
+    this.#forceReturning = r === 'false' ? false : r === 'true' ? true : null;
     this.#pool = loadMysql2().createPool({
       uri: `mysql://${u.host}${u.pathname}`,
       user: decodeURIComponent(u.username),
@@ -230,13 +256,13 @@ export class MysqlDb implements Queryable {
   }
 
   exec(text: string): Promise<void> {
-    return this.#with((conn) => new MysqlSession(conn, 0).exec(text));
+    return this.#with((conn) => new MysqlSession(conn, 0, this.returning).exec(text));
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#with((conn) => inTransaction(conn, () => fn(new MysqlSession(conn, 1)), options));
+        return await this.#with((conn) => inTransaction(conn, () => fn(new MysqlSession(conn, 1, this.returning)), options));
       } catch (err) {
         if (!(err instanceof MysqlError && err.retryable) || attempt >= (options.retries ?? 0)) throw err;
         await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
@@ -250,7 +276,7 @@ export class MysqlDb implements Queryable {
       const [rows] = (await conn.query("select get_lock('covet_migrations', 60) as ok")) as [Array<{ ok: number }>, unknown];
       if (rows[0]?.ok !== 1) throw new Error('could not take the migration lock within 60 s (another instance is migrating?)');
       try {
-        return await fn(new MysqlSession(conn, 0));
+        return await fn(new MysqlSession(conn, 0, this.returning));
       } finally {
         await conn.query("select release_lock('covet_migrations')");
       }

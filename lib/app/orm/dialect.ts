@@ -197,6 +197,15 @@ export const mysql: Dialect = {
   dropForeignKey: (t, name) => `alter table ${t} drop foreign key ${name};`,
 };
 
+/**
+ * Whether INSERT and DELETE ... RETURNING exist on `db`'s server: everywhere but MySQL proper (a MySQL
+ * database answers; MariaDB 10.5+ has them).
+ */
+export function hasReturning(db: unknown): boolean | Promise<boolean> {
+  const r = (db as { returning?: () => Promise<boolean> } | null)?.returning;
+  return typeof r === 'function' ? r.call(db) : true;
+}
+
 /** The dialect of a database or transaction (`dialect` property; PostgreSQL when it has none). */
 export function dialectOf(db: unknown): Dialect {
   const d = (db as { dialect?: string } | null)?.dialect;

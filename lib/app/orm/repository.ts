@@ -9,7 +9,7 @@ import type { Relation } from './relations.js';
 import { quote, selectList, type Insert, type Row, type Table } from './table.js';
 import { compileWhere, type Where } from './where.js';
 import { OrmError, unknownName } from './errors.js';
-import { dialectOf, type Dialect } from './dialect.js';
+import { hasReturning, dialectOf, type Dialect } from './dialect.js';
 
 export type Direction = 'asc' | 'desc';
 export type OrderBy<T extends Table> = Partial<Record<keyof Row<T> & string, Direction>> | ReadonlyArray<Partial<Record<keyof Row<T> & string, Direction>>>;
@@ -232,8 +232,58 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     const conflict = c === undefined ? null : this.#dialect.conflict(c.target.map((k) => quote(t.sqlNames[k]!)).join(', '), c.update?.map((k) => quote(t.sqlNames[k]!)));
     let q = sql`${sql.unsafe(conflict?.verb ?? 'insert into')} ${sql.unsafe(quote(t.name))} (${cols}) values ${sql.join(rows)}`;
     if (conflict?.clause != null) q = sql`${q} ${conflict.clause}`;
+    if (!(await hasReturning(this.#db))) return this.#insertThenRead(q, list, keys, c);
     q = sql`${q} returning ${sql.unsafe(selectList(t, quote(t.name)))}`;
     return this.#write(q);
+  }
+
+  /**
+   * INSERT without RETURNING (MySQL): in one transaction, the insert, then the rows read back — by the
+   * AUTO_INCREMENT ids it generated (consecutive for a multi-row VALUES insert, stepped by
+   * auto_increment_increment), by the primary keys given, or, for an upsert, by the conflict target;
+   * an insert that skips duplicates leaves out the rows that were there before it, as RETURNING would.
+   */
+  async #insertThenRead(insert: Sql, list: Record<string, unknown>[], keys: string[], c: ConflictOptions<T> | undefined): Promise<Row<T>[]> {
+    const t = this.table;
+    const a = quote(t.name);
+    const tuple = (cols: readonly string[], v: Record<string, unknown>): Sql => (cols.length === 1 ? sql`${v[cols[0]!]}` : sql`(${sql.join(cols.map((k) => v[k]))})`);
+    const where = (cols: readonly string[], vs: Record<string, unknown>[]): Sql => {
+      const ref = sql.unsafe(cols.length === 1 ? `${a}.${quote(t.sqlNames[cols[0]!]!)}` : `(${cols.map((k) => `${a}.${quote(t.sqlNames[k]!)}`).join(', ')})`);
+      return sql`${ref} in (${sql.join(vs.map((v) => tuple(cols, v)))})`;
+    };
+    const select = (cond: Sql, tx: Queryable): Promise<Record<string, unknown>[]> => this.#rows(sql`select ${sql.unsafe(selectList(t, a))} from ${sql.unsafe(a)} where ${cond}`, tx);
+    const pk = t.primaryKeys as readonly string[];
+    const auto = pk.length === 1 && /serial$/.test(t.columns[pk[0]!]!.spec.sqlType) && !keys.includes(pk[0]!);
+    const by = c !== undefined ? (c.target as readonly string[]) : auto ? null : pk;
+    if (by !== null && by.some((k) => !keys.includes(k))) {
+      throw new Error(`${t.name}: this MySQL server has no INSERT ... RETURNING, so the rows are read back by ${by.join(', ')} — give ${by.length === 1 ? 'it' : 'them'} in every row (or use an AUTO_INCREMENT key)`);
+    }
+    const rows = await this.#db.transaction(async (tx) => {
+      // Skipping duplicates: the rows already there are not "inserted" (as RETURNING would leave them out).
+      const skip = c !== undefined && (c.update === undefined || c.update.length === 0);
+      const before = skip ? new Set((await select(where(by!, list), tx)).map((r) => keyText(by!, r))) : null;
+      const res = await tx.query(insert);
+      if (by === null) {
+        if (res.insertId === undefined) return [];
+        const step = BigInt(((await tx.query('select @@auto_increment_increment as i')).rows[0] as { i: number | string }).i);
+        const first = BigInt(res.insertId);
+        const ids = list.map((_, i) => String(first + BigInt(i) * step));
+        const got = await select(where(pk, ids.map((id) => ({ [pk[0]!]: id }))), tx);
+        return got.sort((x, y) => (BigInt(String(x[pk[0]!])) < BigInt(String(y[pk[0]!])) ? -1 : 1));
+      }
+      const got = await select(where(by, list), tx);
+      // In the order given, each once.
+      const byKey = new Map(got.map((r) => [keyText(by, r), r]));
+      const out: Record<string, unknown>[] = [];
+      for (const v of list) {
+        const k = keyText(by, v);
+        const r = byKey.get(k);
+        if (r !== undefined && !out.includes(r) && !(before?.has(k) ?? false)) out.push(r);
+      }
+      return out;
+    });
+    await this.#registry.cache?.invalidateTag(tableTag(t));
+    return rows as Row<T>[];
   }
 
   /** Insert or update on conflict of `target` (all given columns updated). */
@@ -281,10 +331,31 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     return rows as Row<T>[];
   }
 
+  /**
+   * DELETE without RETURNING (MySQL): in one transaction, the matching rows (locked), then the delete by
+   * their keys — the rows DELETE ... RETURNING would give.
+   */
+  async #readThenDelete(a: string, where: Record<string, unknown>): Promise<Row<T>[]> {
+    const t = this.table;
+    const pks = t.primaryKeys.map((k) => `${a}.${quote(t.sqlNames[k]!)}`);
+    const rows = await this.#db.transaction(async (tx) => {
+      const found = (await tx.query(sql`select ${sql.unsafe(selectList(t, a))} from ${sql.unsafe(a)} where ${this.#where(a, where)} for update`)).rows as Record<string, unknown>[];
+      if (found.length === 0) return [];
+      const keyOf = (r: Record<string, unknown>): unknown[] => t.primaryKeys.map((k) => r[k]);
+      const cond = pks.length === 1 ? this.#dialect.inList(sql.unsafe(pks[0]!), found.map((r) => keyOf(r)[0]), false) : sql`(${sql.unsafe(pks.join(', '))}) in (${sql.join(found.map((r) => sql`(${sql.join(keyOf(r))})`))})`;
+      await tx.query(sql`delete from ${sql.unsafe(a)} where ${cond}`);
+      this.#dialect.decode?.(t, found);
+      return found;
+    });
+    await this.#registry.cache?.invalidateTag(tableTag(t));
+    return rows as Row<T>[];
+  }
+
   /** Deletes the rows matching `where`, returning them. */
   async delete(where: Where<T>): Promise<Row<T>[]> {
     const t = this.table;
     const a = quote(t.name);
+    if (!(await hasReturning(this.#db))) return this.#readThenDelete(a, where as Record<string, unknown>);
     const q = sql`delete from ${sql.unsafe(a)} where ${this.#where(a, where as Record<string, unknown>)} returning ${sql.unsafe(selectList(t, a))}`;
     return this.#write(q);
   }
@@ -323,6 +394,14 @@ export class Repository<T extends Table, R extends Relations = Relations> {
       this.#dialect,
     );
   }
+}
+
+/** A row's values of `cols` as one comparable string (numbers, bigints, dates and bytes as text). */
+function keyText(cols: readonly string[], row: Record<string, unknown>): string {
+  return JSON.stringify(cols.map((k) => {
+    const v = row[k];
+    return typeof v === 'number' || typeof v === 'bigint' ? String(v) : v instanceof Date ? v.toISOString() : v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v;
+  }));
 }
 
 /** Tables whose rows a `with` reads (relation targets and join tables, nested levels included). */

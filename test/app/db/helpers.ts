@@ -69,12 +69,15 @@ export interface TestMysql {
   drop(): Promise<void>;
 }
 
-/** A new, empty database on the local MariaDB/MySQL (dropped afterwards). */
-export async function testMysql(): Promise<TestMysql> {
+/**
+ * A new, empty database on the local MariaDB/MySQL (dropped afterwards). `query`: URL parameters of the
+ * test's connections (`returning=false` makes MariaDB take MySQL's way: no INSERT/DELETE ... RETURNING).
+ */
+export async function testMysql(query = ''): Promise<TestMysql> {
   const name = `covet_test_${randomBytes(5).toString('hex')}`;
   const admin = new MysqlDb(MYSQL_ADMIN_URL, { max: 1 });
   await admin.exec(`create database ${name} character set utf8mb4`);
-  const url = MYSQL_ADMIN_URL.replace(/\/[^/?]*(\?|$)/, `/${name}$1`);
+  const url = MYSQL_ADMIN_URL.replace(/\/[^/?]*(\?|$)/, `/${name}$1`) + query;
   const db = new MysqlDb(url);
   return {
     db,

@@ -45,19 +45,24 @@ const schema = {
   },
 };
 
-/** Counts the statements a Queryable runs (to prove eager loading is not N+1). */
+/** Counts the statements a Queryable runs (to prove eager loading is not N+1), those of its transactions too. */
 function counting(db: Queryable): { q: Queryable; texts: string[] } {
   const texts: string[] = [];
-  const q: Queryable & { dialect?: string } = {
-    dialect: (db as { dialect?: string }).dialect, // a wrapper keeps the dialect its SQL is written for
-    query: (x, v, o) => {
-      texts.push(typeof x === 'string' ? x : x.compile().text);
-      return db.query(x, v, o);
-    },
-    sql: (s, ...v) => db.sql(s, ...v),
-    transaction: (fn, o) => db.transaction(fn, o),
+  const wrap = (on: Queryable): Queryable => {
+    const w: Queryable & { dialect?: string; returning?: unknown } = {
+      dialect: (on as { dialect?: string }).dialect, // a wrapper keeps the dialect its SQL is written for
+      query: (x, v, o) => {
+        texts.push(typeof x === 'string' ? x : x.compile().text);
+        return on.query(x, v, o);
+      },
+      sql: (s, ...v) => on.sql(s, ...v),
+      transaction: (fn, o) => on.transaction((tx) => fn(wrap(tx)), o),
+    };
+    const r = (on as { returning?: unknown }).returning;
+    if (r !== undefined) w.returning = r;
+    return w;
   };
-  return { q, texts };
+  return { q: wrap(db), texts };
 }
 
 /** Whether a table exists, asked the way each database answers it. */
@@ -68,12 +73,13 @@ async function tableExists(db: Database, name: string): Promise<boolean> {
 }
 
 // One suite, every database the ORM speaks: the same models, migrations, queries and answers.
-for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql'] as const) {
+// `mysql-no-returning`: MariaDB told to take MySQL 8's way (no INSERT/DELETE ... RETURNING: rows read back).
+for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql', 'mysql-no-returning'] as const) {
   describe(`ORM on ${kind}`, () => {
     let t: { db: Database; url: string | undefined; drop(): Promise<void> };
     let dir: string;
     beforeAll(async () => {
-      t = kind === 'sqlite' ? testSqlite() : kind === 'mysql' ? await testMysql() : await testDb(kind);
+      t = kind === 'sqlite' ? testSqlite() : kind === 'mysql' ? await testMysql() : kind === 'mysql-no-returning' ? await testMysql('?returning=false') : await testDb(kind);
       dir = await mkdtemp(join(tmpdir(), 'covet-migrations-'));
     }, 30_000);
     afterAll(async () => {
@@ -89,7 +95,7 @@ for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql'] as const) {
       expect(text).toMatch(/create index "notes_owner_id_created_at_idx" on "notes" \("owner_id", "created_at"\)/);
       expect(text).toMatch(kind === 'sqlite' ? /-- down\npragma defer_foreign_keys = on;\ndrop table "note_tags";/ : /-- down\ndrop table "note_tags";/);
       // Two instances migrating at once: the lock makes one wait; each migration runs once.
-      const other = kind === 'sqlite' || kind === 'mysql' ? openDatabase({ url: t.url }) : createDb(kind === 'pglite' ? { pglite: undefined, url: undefined } : { url: t.url });
+      const other = kind === 'sqlite' || kind.startsWith('mysql') ? openDatabase({ url: t.url }) : createDb(kind === 'pglite' ? { pglite: undefined, url: undefined } : { url: t.url });
       const m1 = new Migrator(t.db, dir);
       const results = kind === 'pglite' ? [await m1.up(), await m1.up()] : await Promise.all([m1.up(), new Migrator(other, dir).up()]);
       await other.close();
@@ -155,6 +161,30 @@ for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql'] as const) {
       expect(await orm.users.delete({ email: 'cy@x' })).toHaveLength(1);
       expect(await orm.users.count()).toBe(2);
     });
+
+    if (kind === 'mysql-no-returning') {
+      it('MySQL\'s way: no statement says RETURNING; rows come back by generated ids, given keys and conflict targets, in order', async () => {
+        const { q, texts } = counting(t.db);
+        const orm = createOrm(q, schema);
+        const made = await orm.tags.insert([{ name: 'x1' }, { name: 'x2' }, { name: 'x3' }]);
+        expect(made.map((r) => r.name)).toEqual(['x1', 'x2', 'x3']);
+        expect(made[1]!.id - made[0]!.id).toBe(1); // consecutive AUTO_INCREMENT ids (auto_increment_increment 1 here)
+        // Skipping duplicates returns only the new row; an upsert returns both, in the order given.
+        expect((await orm.tags.insert([{ name: 'x2' }, { name: 'x4' }], { onConflict: { target: ['name'] } })).map((r) => r.name)).toEqual(['x4']);
+        const [u1] = await orm.users.insert({ email: 'u1@x' });
+        const both = await orm.users.upsert([{ email: 'u2@x', name: 'Two' }, { email: 'u1@x', name: 'One' }], ['email']);
+        expect(both.map((r) => [r.email, r.name])).toEqual([['u2@x', 'Two'], ['u1@x', 'One']]);
+        expect(both[1]!.id).toBe(u1!.id);
+        await orm.users.delete({ email: { in: ['u1@x', 'u2@x'] } });
+        // A given primary key: read back by it.
+        const [given] = await orm.tags.insert({ id: 9000, name: 'x9' });
+        expect(given).toEqual({ id: 9000, name: 'x9' });
+        expect((await orm.tags.delete({ name: { like: 'x%' } })).map((r) => r.name).sort()).toEqual(['x1', 'x2', 'x3', 'x4', 'x9']);
+        expect(await orm.tags.count()).toBe(0);
+        expect(texts.filter((x) => /\breturning\b/i.test(x))).toEqual([]);
+        expect(texts.some((x) => /^insert ignore into/.test(x))).toBe(true);
+      });
+    }
 
     it('filters (and/or/not, in, like, null, comparisons, subqueries, relations), orders, pages by offset and by keyset', async () => {
       const orm = createOrm(t.db, schema);
