@@ -16,15 +16,17 @@ const ALLOWED: Record<string, string[]> = {
   http2: ['http2', 'net', 'http1'],
   ws: ['ws', 'net', 'http1'],
   router: ['router'],
-  app: ['app', 'router', 'http1', 'http2', 'ws', 'net'],
+  // `trace`: the tracing seam (lib/trace/hook.ts), which imports nothing; every instrumented layer may load it.
+  app: ['app', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
   // The database service is usable without the HTTP app: it loads none of it.
-  'app/db': ['app/db', 'net'],
-  'app/orm': ['app/orm', 'app/db', 'net'],
-  'app/auth': ['app', 'router', 'http1', 'http2', 'ws', 'net'],
-  'app/cache': ['app', 'router', 'http1', 'http2', 'ws', 'net'],
-  'app/realtime': ['app', 'router', 'http1', 'http2', 'ws', 'net'],
-  // Jobs run on the database only: no HTTP app is loaded (of the app, only its string formats).
-  'app/jobs': ['app/jobs', 'app/db', 'net', 'app'],
+  'app/db': ['app/db', 'net', 'trace'],
+  'app/orm': ['app/orm', 'app/db', 'net', 'trace'],
+  'app/auth': ['app', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
+  'app/cache': ['app', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
+  'app/realtime': ['app', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
+  // Jobs run on a database or Redis only: no HTTP app is loaded (of the app, its string formats, the
+  // logger and the Redis guard).
+  'app/jobs': ['app/jobs', 'app/db', 'net', 'app', 'trace'],
 };
 
 /** `l` is `a` or inside it (`app/db` is inside `app`). */
@@ -63,6 +65,15 @@ describe('layering', () => {
       expect([...layers].filter((l) => !ALLOWED[layer]!.some((a) => within(l, a)))).toEqual([]);
     });
   }
+
+  it('the tracing seam imports nothing (instrumented code pays a null check, not a dependency)', () => {
+    expect([...closure(join(root, 'dist/lib/trace/hook.js'))].map((f) => relative(root, f))).toEqual(['dist/lib/trace/hook.js']);
+  });
+
+  it('covet/app/jobs loads none of the HTTP layers', () => {
+    const layers = new Set([...closure(join(root, 'dist/lib/app/jobs/index.js'))].map(layerOf));
+    expect([...layers].filter((l) => ['http1', 'http2', 'ws', 'router'].includes(l))).toEqual([]);
+  });
 
   it('parsers and codecs import nothing that touches a socket', () => {
     const parser = closure(join(root, 'dist/lib/http1/parser.js'));

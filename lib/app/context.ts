@@ -12,7 +12,7 @@ import { emptyRecord } from './empty-record.js';
 import { forwardedChain } from './proxy.js';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
-import { pino, type LogFn } from 'pino';
+import { processLogger, type Logger } from './logger.js';
 import { answerError } from './errors.js';
 import { multipartBoundary } from './multipart/parser.js';
 import { MEDIA_SHORTHANDS, negotiateLanguage, negotiateMediaType } from './negotiate.js';
@@ -21,16 +21,7 @@ import { parseCookies, serializeCookie, signCookieValue, unsignCookieValue, type
 
 export type AnyResponse = Http1Response | Http2Response;
 
-/** What the app needs of a logger: pino's, whatever its options and custom levels. */
-export interface Logger {
-  child(bindings: Record<string, unknown>): Logger;
-  fatal: LogFn;
-  error: LogFn;
-  warn: LogFn;
-  info: LogFn;
-  debug: LogFn;
-  trace: LogFn;
-}
+export { processLogger, type Logger } from './logger.js';
 
 /** @internal Per-app settings a context needs. */
 export interface ContextConfig {
@@ -38,12 +29,6 @@ export interface ContextConfig {
   trusted: (address: string, hop: number) => boolean;
   /** The app's logger (made on first use). */
   logger: () => Logger;
-}
-
-let defaultLogger: Logger | null = null;
-/** pino to stdout, made once per process on first use. */
-export function processLogger(): Logger {
-  return (defaultLogger ??= pino());
 }
 
 const DEFAULT_CONFIG: ContextConfig = { cookieSecrets: [], trusted: () => false, logger: processLogger };

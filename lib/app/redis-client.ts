@@ -12,8 +12,8 @@
  * ends.
  */
 import type { Cluster, Redis } from 'ioredis';
-import { processLogger } from './context.js';
-import { spans, type SpanAttributes } from './trace-hook.js';
+import { processLogger } from './logger.js';
+import { spans, type SpanAttributes } from '../trace/hook.js';
 
 /** A standalone client or a Redis Cluster client (ioredis). */
 export type RedisClient = Redis | Cluster;

@@ -36,7 +36,7 @@ import type { Http1Request } from '../http1/request.js';
 import type { App } from './app.js';
 import type { AnyResponse } from './context.js';
 import { requirePeer } from './optional-peer.js';
-import { installSpans, spans, type SpanAttributes, type SpanKindName } from './trace-hook.js';
+import { installSpans, spans, type SpanAttributes, type SpanKindName } from '../trace/hook.js';
 
 export interface TracingOptions {
   /** The tracer's name (instrumentation scope). Default `covet`. */

@@ -5,7 +5,7 @@
  * (memory in front of Redis, kept coherent across instances by Redis pub/sub) — see backends.ts.
  */
 
-import { spans } from '../trace-hook.js';
+import { spans } from '../../trace/hook.js';
 import { coarseNow } from './clock.js';
 import type { Lru } from './lru.js';
 

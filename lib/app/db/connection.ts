@@ -10,7 +10,7 @@ import { Readable, Writable } from 'node:stream';
 import { serialize } from 'pg-protocol';
 import { Parser } from 'pg-protocol/dist/parser.js';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
-import { dbSpan, spans } from '../trace-hook.js';
+import { dbSpan, spans } from '../../trace/hook.js';
 import { ConnectionError, PgError } from './errors.js';
 import { ScramClient } from './scram.js';
 import { connectSocket, pgliteTransport, type PGliteLike, type Transport } from './transport.js';

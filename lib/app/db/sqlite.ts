@@ -24,7 +24,7 @@
  */
 import { createRequire } from 'node:module';
 import { Sql } from './sql.js';
-import { dbSpan, spans } from '../trace-hook.js';
+import { dbSpan, spans } from '../../trace/hook.js';
 import { savepoint } from './savepoint.js';
 import type { QueryOptions, QueryResult } from './connection.js';
 import type { PoolStats } from './pool.js';

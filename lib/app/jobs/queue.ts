@@ -43,7 +43,7 @@ import { requirePeer } from '../optional-peer.js';
 import { PgJobStore } from './pg-store.js';
 import { RedisJobStore, type RedisJobsOptions } from './redis-store.js';
 import type { ClaimedJob, JobInfo, JobStats, JobStore, NewJob } from './store.js';
-import { spans } from '../trace-hook.js';
+import { spans } from '../../trace/hook.js';
 
 export type { JobInfo, JobState, JobStats } from './store.js';
 export type { RedisJobsOptions } from './redis-store.js';

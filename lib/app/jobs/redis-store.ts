@@ -18,7 +18,7 @@ import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Queryable } from '../db/db.js';
 import { redisAttributes, redisGuard } from '../redis-client.js';
-import { spans } from '../trace-hook.js';
+import { spans } from '../../trace/hook.js';
 import type { ClaimedJob, JobInfo, JobState, JobStats, JobStore, NewJob } from './store.js';
 
 const LIB = `

@@ -278,10 +278,17 @@ for (const kind of ['postgres', 'pglite', 'redis'] as const) {
         const jobs = await setup('jobs_procs');
         await b.prepareRuns('jobs_procs');
         const count = jobs.define('count', Type.Object({ n: Type.Integer() }), () => {});
+        // The four are up before the jobs come, so they all claim while the jobs are being enqueued.
+        let ready = 0;
+        const procs = Array.from({ length: 4 }, () => {
+          const p = spawn(process.execPath, [join(import.meta.dirname, '../../fixtures/jobs-worker.mjs')], { env: { ...process.env, ...b.env('jobs_procs'), CONCURRENCY: '4' }, stdio: ['ignore', 'pipe', 'inherit'] });
+          p.stdout!.on('data', (d: Buffer) => void (d.toString().includes('ready') && ready++));
+          return p;
+        });
         const ids: string[] = [];
-        for (let i = 0; i < 400; i++) ids.push(await count.enqueue({ n: i }));
-        const procs = Array.from({ length: 4 }, () => spawn(process.execPath, [join(import.meta.dirname, '../../fixtures/jobs-worker.mjs')], { env: { ...process.env, ...b.env('jobs_procs'), CONCURRENCY: '4' }, stdio: 'ignore' }));
         try {
+          await waitFor(() => ready === 4, 15_000, 'four worker processes');
+          for (let i = 0; i < 400; i++) ids.push(await count.enqueue({ n: i }));
           await waitFor(async () => (await jobs.stats()).queues.default?.done === 400, 30_000);
         } finally {
           for (const p of procs) p.kill('SIGTERM');
