@@ -4,6 +4,7 @@
  * (with `tls`) h2 on one port; `inject` runs a request through the whole pipeline without a socket.
  */
 import type { RequestTracing } from './tracing.js';
+import { compileVersioning, type Deprecation, type Versioning, type VersioningOptions, type VersionSet } from './versioning.js';
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
 import { Server, startCluster, type ClusterHandle } from '../net/index.js';
@@ -20,7 +21,7 @@ import { compressAsync, compressSync, isCompressible, negotiateEncoding, shouldC
 import { captureResponse, inject, type InjectOptions, type InjectResponse } from './inject.js';
 import { buildOpenApi, toYaml } from './openapi.js';
 import { checkPart, compileSchema, responseMismatch, SchemaError, successStatus, unsupportedMediaType, validationError, type CompiledSchema, type FieldError, type RouteSchema, type SchemaTypes } from './schema.js';
-import type { Params, RouteResult } from '../router/index.js';
+import type { Params, RouteInfo, RouteResult } from '../router/index.js';
 import type { Dep } from './deps.js';
 import { compileTrust, type TrustProxy } from './proxy.js';
 import { addDocsPage } from './docs.js';
@@ -54,6 +55,16 @@ export interface RouteOptions<S extends RouteSchema = RouteSchema> {
   status?: number;
   /** Largest body (bytes) the route's body schema reads before answering 413. Default 1 MiB. */
   bodyLimit?: number;
+  /**
+   * The API versions the route exists in (with `createApp({ versioning })`): `'2'`, `'>=2'`, `'>=1 <3'`,
+   * `'1 || 3'`; default every version. Routes on one path may split the versions between them.
+   */
+  version?: string;
+  /**
+   * The route is on its way out: answered with `Deprecation` (RFC 9745) and, with a date, `Sunset`
+   * (RFC 8594) and `Link` headers; `deprecated` in OpenAPI.
+   */
+  deprecated?: boolean | Deprecation;
   /**
    * Dependencies resolved (in order) before the request is validated — as FastAPI runs dependencies
    * before checking the endpoint's own parameters — so an auth check (`bearerAuth()`, `jwtAuth()`, ...)
@@ -159,6 +170,8 @@ export interface AppOptions {
    * compiled serializer only drops undeclared properties).
    */
   checkResponses?: boolean;
+  /** API versions and where requests name theirs (see {@link VersioningOptions}). */
+  versioning?: VersioningOptions;
 }
 
 export interface RouteEntry {
@@ -171,6 +184,10 @@ export interface RouteEntry {
   checkResponse: boolean;
   /** The success status (see `RouteOptions.status`). */
   status: number;
+  /** With versioning: the versions (indexes) the route exists in. */
+  versions?: VersionSet;
+  /** With versioning by header, media type or query: the routes sharing this method and path. */
+  variants?: RouteEntry[];
 }
 
 export interface ListenOptions {
@@ -225,6 +242,9 @@ export class App {
   /** The keep-alive timeout the server advertises (what `closeOnSignals` lingers for). */
   #keepAliveMs = 5000;
   #hooks: RouteHooks = { preHandler: [], onSend: [], onError: [] };
+  readonly #versioning: Versioning | null;
+  /** Versioned routes by method and full path (the variants of one router entry). */
+  readonly #variants = new Map<string, RouteEntry>();
   readonly #ctxConfig: ContextConfig;
   readonly #compression: CompressionOptions | undefined;
   readonly #checkResponses: boolean;
@@ -233,6 +253,7 @@ export class App {
 
   constructor(options: AppOptions = {}) {
     this.config = options;
+    this.#versioning = options.versioning === undefined ? null : compileVersioning(options.versioning);
     this.#checkResponses = options.checkResponses ?? (options.dev === true || process.env.NODE_ENV === 'test');
     const logger = options.logger;
     this.#ctxConfig = { cookieSecrets: options.cookieSecrets ?? [], trusted: compileTrust(options.trustProxy), logger: logger === undefined ? processLogger : () => logger };
@@ -245,22 +266,34 @@ export class App {
         ? null
         : () => {
             // Built on first request, when every route is known; the document routes leave themselves out.
-            let doc: Record<string, unknown> | null = null;
-            let json: string | null = null;
-            let yaml: string | null = null;
-            const document = (): Record<string, unknown> => (doc ??= buildOpenApi(this.router.routes(), oa.info));
+            // With versioning, one document per version (`/openapi/2.json`); the plain path is the latest.
+            const v = this.#versioning;
+            const docs = new Map<number, { json: string | null; yaml: string | null; doc: Record<string, unknown> | null }>();
+            const document = (i: number): Record<string, unknown> => {
+              let d = docs.get(i);
+              if (d === undefined) docs.set(i, (d = { json: null, yaml: null, doc: null }));
+              return (d.doc ??= v === null ? buildOpenApi(this.router.routes(), oa.info) : buildOpenApi(this.#routesIn(i), { ...oa.info, version: v.versions[i]! }, versionDoc(v, i)));
+            };
             const path = oa.path ?? '/openapi.json';
-            this.get(path, { hide: true }, (ctx) => {
-              json ??= JSON.stringify(document());
-              ctx.res.setHeader('content-type', 'application/json; charset=utf-8');
-              ctx.res.end(json);
-            });
-            this.get(path.replace(/\.json$/, '') + '.yaml', { hide: true }, (ctx) => {
-              yaml ??= toYaml(document());
-              ctx.res.setHeader('content-type', 'application/yaml; charset=utf-8');
-              ctx.res.end(yaml);
-            });
-            if (oa.docs !== false) addDocsPage(this, oa.docs ?? '/docs', oa.path ?? '/openapi.json', oa.info.title);
+            const base = path.replace(/\.json$/, '');
+            const latest = v === null ? 0 : v.versions.length - 1;
+            const serve = (at: string, i: number): void => {
+              this.get(`${at}.json`, { hide: true }, (ctx) => {
+                document(i);
+                const d = docs.get(i)!;
+                ctx.res.setHeader('content-type', 'application/json; charset=utf-8');
+                ctx.res.end((d.json ??= JSON.stringify(d.doc)));
+              });
+              this.get(`${at}.yaml`, { hide: true }, (ctx) => {
+                document(i);
+                const d = docs.get(i)!;
+                ctx.res.setHeader('content-type', 'application/yaml; charset=utf-8');
+                ctx.res.end((d.yaml ??= toYaml(d.doc)));
+              });
+            };
+            serve(base, latest);
+            if (v !== null) for (let i = 0; i < v.versions.length; i++) serve(`${base}/${v.versions[i]}`, i);
+            if (oa.docs !== false) addDocsPage(this, oa.docs ?? '/docs', v === null ? path : [...v.versions].reverse().map((name) => ({ name: `v${name}`, url: `${base}/${name}.json` })), oa.info.title);
           };
   }
 
@@ -271,8 +304,16 @@ export class App {
     const add = this.#builtins;
     if (add === null) return;
     this.#builtins = null;
-    add();
+    // The documents and the docs page belong to no API version (not under /v2, not per Accept-Version).
+    this.#unversioned = true;
+    try {
+      add();
+    } finally {
+      this.#unversioned = false;
+    }
   }
+
+  #unversioned = false;
 
   /** Middleware for every route registered after this call (and for 404/405 answers). */
   use(mw: Middleware): this {
@@ -316,9 +357,79 @@ export class App {
   route<P extends string, S extends RouteSchema = RouteSchema>(method: string | string[], path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
     const opts = typeof options === 'function' ? {} : options;
     const h = (typeof options === 'function' ? options : handler!) as Handler;
-    const compiled = this.#prepare(`${Array.isArray(method) ? method.join(',') : method} ${this.#prefix}${path}`, path, opts as RouteOptions);
-    this.router.add(method, path, { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled, checkResponse: this.#checkResponses && compiled?.response != null, status: successStatus(opts) });
+    const where = `${Array.isArray(method) ? method.join(',') : method} ${this.#prefix}${path}`;
+    const compiled = this.#prepare(where, path, opts as RouteOptions);
+    const entry: RouteEntry = { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts as RouteOptions, compiled, checkResponse: this.#checkResponses && compiled?.response != null, status: successStatus(opts) };
+    const v = this.#unversioned ? null : this.#versioning;
+    if (v === null) {
+      if ((opts as RouteOptions).version !== undefined) throw new Error(`${where}: "version" needs createApp({ versioning: { versions, by } })`);
+      this.router.add(method, path, entry);
+      return this;
+    }
+    const versions = v.range((opts as RouteOptions).version, where);
+    if (v.options.by === 'url') {
+      // Served under the prefix of each version it exists in: /v1/users, /v2/users.
+      const prefix = v.options.prefix ?? 'v';
+      for (const i of versions) this.router.add(method, `/${prefix}${v.versions[i]!}${path === '/' ? '' : path}`, { ...entry, versions: new Set([i]) });
+      return this;
+    }
+    // One router entry per method and path; the routes on it split the versions between them.
+    for (const m of Array.isArray(method) ? method : [method]) {
+      const key = `${m.toUpperCase()} ${this.#prefix}${path}`;
+      const variant = { ...entry, versions };
+      const shared = this.#variants.get(key);
+      if (shared === undefined) {
+        const first: RouteEntry = { ...variant, variants: [variant] };
+        this.#variants.set(key, first);
+        this.router.add(m, path, first);
+        continue;
+      }
+      const taken = [...versions].filter((i) => shared.variants!.some((e) => e.versions!.has(i)));
+      if (taken.length > 0) throw new Error(`${where}: version ${taken.map((i) => v.versions[i]).join(', ')} of this route is already handled by another`);
+      shared.variants!.push(variant);
+      shared.versions = new Set([...shared.versions!, ...versions]);
+    }
     return this;
+  }
+
+  /** The routes of version `i` (each path's variant for it), for its OpenAPI document. */
+  #routesIn(i: number): Array<RouteInfo<RouteEntry>> {
+    const out: Array<RouteInfo<RouteEntry>> = [];
+    for (const r of this.router.routes()) {
+      const s = r.store;
+      if (s.variants !== undefined) {
+        const e = s.variants.find((x) => x.versions!.has(i));
+        if (e !== undefined) out.push({ ...r, store: e });
+      } else if (s.versions === undefined || s.versions.has(i)) out.push(r);
+    }
+    return out;
+  }
+
+  /**
+   * The route a versioned request is served by (and its response headers set), or the error to answer:
+   * 400 for an unknown version (or none named, without a default), 404 when the route does not exist
+   * in the version asked for.
+   */
+  #pickVersion(ctx: Context, store: RouteEntry, query: string): RouteEntry | HttpError {
+    const v = this.#versioning!;
+    const { req, res } = ctx;
+    if (store.versions === undefined) return store; // the app's own routes (documents, docs page)
+    let version: number | null;
+    if (v.options.by === 'url') version = store.versions.values().next().value!;
+    else {
+      res.setHeader('vary', v.options.by === 'header' ? (v.options.header ?? 'Accept-Version') : v.options.by === 'media-type' ? 'Accept' : 'Accept-Encoding');
+      try {
+        version = v.resolve((n) => req.get(n), query) ?? v.fallback;
+      } catch (err) {
+        return err as HttpError;
+      }
+      if (version < 0) return new HttpError(400, { detail: `name the API version (${v.options.by === 'header' ? `the ${v.options.header ?? 'Accept-Version'} header` : v.options.by === 'query' ? `the "${v.options.param ?? 'version'}" query parameter` : `the "${v.options.param ?? 'version'}" parameter of Accept`}): ${v.versions.join(', ')}` });
+    }
+    const entry = store.variants === undefined ? (store.versions.has(version) ? store : undefined) : store.variants.find((e) => e.versions!.has(version));
+    if (entry === undefined) return new HttpError(404, { detail: `${req.method} ${req.path} does not exist in API version ${v.versions[version]}` });
+    for (const [name, value] of v.deprecationHeaders(version, entry.options.deprecated)) res.setHeader(name, value);
+    ctx.apiVersion = v.versions[version];
+    return entry;
   }
 
   /** What HTTP and WebSocket routes share when added: the schema compiled, and mistakes refused now. */
@@ -432,6 +543,16 @@ export class App {
       return this.#runChain(ctx, this.#middleware, this.#hooks, (c) => this.#answerUnrouted(c, found));
     }
     const ctx = new Context(req, res, found.params, found.pattern, found.query, this.#ctxConfig);
+    if (this.#versioning !== null) {
+      const picked = this.#pickVersion(ctx, found.store, found.query);
+      if (picked instanceof HttpError) {
+        return this.#runChain(ctx, this.#middleware, this.#hooks, () => {
+          throw picked;
+        });
+      }
+      ctx.entry = picked;
+      return this.#runChain(ctx, picked.middleware, picked.hooks, this.#invoke);
+    }
     ctx.entry = found.store;
     return this.#runChain(ctx, found.store.middleware, found.store.hooks, this.#invoke);
   }
@@ -929,4 +1050,17 @@ function tellErrorHooks(ctx: Context, hooks: RouteHooks, err: unknown): void {
 /** Creates an application. */
 export function createApp(options: AppOptions = {}): App {
   return new App(options);
+}
+
+/** What a version's OpenAPI document adds to each versioned operation: the version parameter, deprecation. */
+function versionDoc(v: Versioning, i: number): { parameter?: Record<string, unknown>; deprecated?: boolean } {
+  const name = v.versions[i]!;
+  const by = v.options.by;
+  const parameter =
+    by === 'header'
+      ? { name: v.options.header ?? 'Accept-Version', in: 'header', required: v.fallback < 0, schema: { type: 'string', const: name } }
+      : by === 'query'
+        ? { name: v.options.param ?? 'version', in: 'query', required: v.fallback < 0, schema: { type: 'string', const: name } }
+        : undefined;
+  return { ...(parameter === undefined ? {} : { parameter }), deprecated: v.options.deprecated?.[name] !== undefined };
 }

@@ -101,6 +101,8 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
   #state: Record<string, unknown> | null = null;
   /** @internal The matched route (null for 404/405 answers). */
   entry: RouteEntry | null = null;
+  /** The API version the request was served as (with `createApp({ versioning })`), else undefined. */
+  apiVersion: string | undefined = undefined;
   #rawQuery: string;
   #query: Q | null = null;
   #cookies: Record<string, string> | null = null;

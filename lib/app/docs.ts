@@ -14,17 +14,20 @@ import { serveStatic } from './static.js';
 const CSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'";
 
 /** Adds `docsPath` (the page), `docsPath/init.js` and the Swagger UI assets under `docsPath/ui/`. */
-export function addDocsPage(app: App, docsPath: string, specPath: string, title: string): void {
+export function addDocsPage(app: App, docsPath: string, specPath: string | Array<{ name: string; url: string }>, title: string): void {
   const root = swaggerUiRoot();
   const base = docsPath.replace(/\/$/, '');
   const html =
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>` +
     `<meta name="viewport" content="width=device-width, initial-scale=1">` +
     `<link rel="stylesheet" href="${base}/ui/swagger-ui.css"></head>` +
-    `<body><div id="swagger-ui"></div><script src="${base}/ui/swagger-ui-bundle.js"></script>` +
+    `<body>${typeof specPath === 'string' ? '' : `<label style="display:block;padding:8px 20px;font-family:sans-serif">API version <select id="covet-version">${specPath.map((s) => `<option value="${escapeHtml(s.url)}">${escapeHtml(s.name)}</option>`).join('')}</select></label>`}<div id="swagger-ui"></div><script src="${base}/ui/swagger-ui-bundle.js"></script>` +
     `<script src="${base}/init.js"></script></body></html>`;
   // validatorUrl null: the page would otherwise fetch a badge from validator.swagger.io.
-  const init = `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specPath)}, dom_id: '#swagger-ui', deepLinking: true, validatorUrl: null });\n`;
+  // Several documents (one per API version): a select above the page loads the one picked.
+  const specs = typeof specPath === 'string' ? [{ name: '', url: specPath }] : specPath;
+  let init = `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specs[0]!.url)}, dom_id: '#swagger-ui', deepLinking: true, validatorUrl: null });\n`;
+  if (specs.length > 1) init += `document.getElementById('covet-version').addEventListener('change', (e) => { window.ui.specActions.updateUrl(e.target.value); window.ui.specActions.download(e.target.value); });\n`;
   const hidden = { hide: true };
   app.get(base, hidden, (ctx) => {
     ctx.res.setHeader('content-type', 'text/html; charset=utf-8');

@@ -94,7 +94,7 @@ const VALIDATION_PROBLEM = {
 };
 const problem = (description: string, schema: unknown = { $ref: '#/components/schemas/Problem' }): Json => ({ description, content: { 'application/problem+json': { schema } } });
 
-export function buildOpenApi(routes: Array<RouteInfo<RouteEntry>>, info: { title: string; version: string; description?: string }): Json {
+export function buildOpenApi(routes: Array<RouteInfo<RouteEntry>>, info: { title: string; version: string; description?: string }, version: { parameter?: Json; deprecated?: boolean } = {}): Json {
   const paths: Record<string, Record<string, Json>> = {};
   const c = new Components();
   c.schemas.Problem = PROBLEM_SCHEMA;
@@ -116,6 +116,7 @@ export function buildOpenApi(routes: Array<RouteInfo<RouteEntry>>, info: { title
       ...params.map((p) => ({ name: p.name, in: 'path', required: true, schema: c.ref(paramProps[p.name] ?? p.schema) })),
       ...objectParams(schema.query, 'query'),
       ...objectParams(schema.headers, 'header'),
+      ...(version.parameter === undefined || r.store.versions === undefined ? [] : [version.parameter]),
     ];
     const responses: Record<string, Json> = {};
     for (const [status, s] of Object.entries(schema.response ?? {})) {
@@ -146,6 +147,7 @@ export function buildOpenApi(routes: Array<RouteInfo<RouteEntry>>, info: { title
     if (opts.summary) op.summary = opts.summary;
     if (opts.description) op.description = opts.description;
     if (opts.tags) op.tags = opts.tags;
+    if ((opts.deprecated !== undefined && opts.deprecated !== false) || (version.deprecated === true && r.store.versions !== undefined)) op.deprecated = true;
     op.operationId = opts.operationId ?? `${r.method.toLowerCase()}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, ch: string | undefined) => (ch ?? '').toUpperCase())}`;
     if (parameters.length > 0) op.parameters = parameters;
     if (Object.keys(requirement).length > 0) op.security = [requirement];
