@@ -13,6 +13,7 @@ import { forwardedChain } from './proxy.js';
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { processLogger, type Logger } from './logger.js';
+import type { Html } from './html.js';
 import { answerError } from './errors.js';
 import { multipartBoundary } from './multipart/parser.js';
 import { MEDIA_SHORTHANDS, negotiateLanguage, negotiateMediaType } from './negotiate.js';
@@ -101,6 +102,22 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
   #state: Record<string, unknown> | null = null;
   /** @internal The matched route (null for 404/405 answers). */
   entry: RouteEntry | null = null;
+  /**
+   * Answers with server-rendered HTML (`html` templates): `text/html`, the status given (else the
+   * route's). Return what it returns: a string when nothing in the view must be awaited, else a stream
+   * that sends each part as soon as it is ready.
+   *
+   * @example
+   * ```ts
+   * app.get('/', (ctx) => ctx.render(html`<h1>Hello, ${ctx.query.name}</h1>`));
+   * ```
+   */
+  render(view: Html, status?: number): string | AsyncIterable<string> {
+    if (status !== undefined) this.res.statusCode = status;
+    if (!this.res.hasHeader('content-type')) this.res.setHeader('content-type', 'text/html; charset=utf-8');
+    return view.toStringSync() ?? view;
+  }
+
   /** The API version the request was served as (with `createApp({ versioning })`), else undefined. */
   apiVersion: string | undefined = undefined;
   #rawQuery: string;
@@ -180,11 +197,14 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
 
   /**
    * The body as an `application/x-www-form-urlencoded` form (repeated keys give arrays), refusing more
-   * than `limit` bytes (default 1 MiB) with a 413.
+   * than `limit` bytes (default 1 MiB) with a 413. Read once: a later call (the route's body schema after
+   * `csrf()` read the token from the form) gets the same form.
    */
-  async form(limit?: number): Promise<Record<string, string | string[]>> {
-    return parseUrlEncoded(await this.req.text(limit), MAX_PARAMS, 413);
+  form(limit?: number): Promise<Record<string, string | string[]>> {
+    return (this.#form ??= this.req.text(limit).then((t) => parseUrlEncoded(t, MAX_PARAMS, 413)));
   }
+
+  #form: Promise<Record<string, string | string[]>> | null = null;
 
   /**
    * The parts of a `multipart/form-data` body as they arrive: fields as strings, files as streams read

@@ -4,6 +4,7 @@
  * needs (`dist/vendor/swagger-ui`, copied at build), so users install no swagger-ui-dist and no
  * install-time telemetry; from a source checkout they come from the dev dependency.
  */
+import { escapeHtml } from './html.js';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -47,6 +48,3 @@ function swaggerUiRoot(): string {
   return path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 }
 
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-}

@@ -19,6 +19,7 @@ export { cors, type CorsOptions } from './middleware/cors.js';
 export { securityHeaders, type SecurityHeaderOptions } from './middleware/security-headers.js';
 export { health, type HealthCheck, type HealthOptions, type CheckResult } from './health.js';
 export { metrics, UNMATCHED_ROUTE, type MetricsOptions } from './metrics.js';
+export { html, raw, safeJson, escapeHtml, Html, Raw } from './html.js';
 export { compileVersioning, type VersioningOptions, type VersionSource, type Deprecation } from './versioning.js';
 export { tracing, enableTracing, disableTracing, traceparentHeader, type TracingOptions } from './tracing.js';
 export { computeEtag, etagMatches } from './etag.js';

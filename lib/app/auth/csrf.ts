@@ -10,6 +10,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from '../context.js';
 import { serializeCookie } from '../cookies.js';
 import { HttpError } from '../errors.js';
+import { html, type Html } from '../html.js';
 import { Session } from './session.js';
 
 export interface CsrfOptions {
@@ -36,6 +37,18 @@ export function csrfToken(ctx: Context): string {
   const t = ctx.state.csrfToken;
   if (typeof t !== 'function') throw new Error('no CSRF protection: add app.use(csrf({...})) first');
   return (t as () => string)();
+}
+
+/**
+ * The token as a hidden form field (`_csrf`), for `html` templates.
+ *
+ * @example
+ * ```ts
+ * app.get('/notes/new', (ctx) => ctx.render(html`<form method="post" action="/notes">${csrfField(ctx)}<input name="title"><button>Add</button></form>`));
+ * ```
+ */
+export function csrfField(ctx: Context): Html {
+  return html`<input type="hidden" name="_csrf" value="${csrfToken(ctx)}">`;
 }
 
 /**
