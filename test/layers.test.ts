@@ -27,6 +27,7 @@ const ALLOWED: Record<string, string[]> = {
   // Jobs run on a database or Redis only: no HTTP app is loaded (of the app, its string formats, the
   // logger and the Redis guard).
   'app/jobs': ['app/jobs', 'app/db', 'net', 'app', 'trace'],
+  'app/audit': ['app/audit', 'app/db', 'net', 'trace'],
 };
 
 /** `l` is `a` or inside it (`app/db` is inside `app`). */

@@ -3,7 +3,7 @@
  * resolved by table, and `orm.transaction` giving the same repositories inside a transaction.
  */
 import type { Queryable, TransactionOptions } from '../db/db.js';
-import { Repository, type QueryCache, type RelationRegistry, type Relations } from './repository.js';
+import { Repository, type AuditSink, type QueryCache, type RelationRegistry, type Relations } from './repository.js';
 import type { Table } from './table.js';
 
 export interface Schema {
@@ -47,15 +47,17 @@ export type Orm<S extends Schema> = Repos<S> & {
  * // With a cache (covet/app/cache): results cached by statement, dropped when the ORM writes their tables.
  * const cached = createOrm(db, schema, { cache });
  * await cached.notes.findMany({ where: { ownerId: 1 }, cache: { ttl: 30_000 } });
+ * // Every write recorded in an audit log (covet/app/audit), in the write's transaction.
+ * const audited = createOrm(db, schema, { audit: createAuditLog(db) });
  * ```
  */
-export function createOrm<S extends Schema>(db: Queryable, schema: S, options: { cache?: QueryCache } = {}): Orm<S> {
+export function createOrm<S extends Schema>(db: Queryable, schema: S, options: { cache?: QueryCache; audit?: AuditSink } = {}): Orm<S> {
   const byTable = new Map<Table, Relations>();
   // Relations by name without a prototype: a filter key `constructor` is not a relation.
   const noProto = (r: object | undefined): Relations => Object.assign(Object.create(null) as Relations, r);
   for (const [name, t] of Object.entries(schema.tables)) byTable.set(t, noProto(schema.relations?.[name]));
   const none = noProto(undefined);
-  const registry: RelationRegistry = { relationsOf: (t) => byTable.get(t) ?? none, cache: options.cache };
+  const registry: RelationRegistry = { relationsOf: (t) => byTable.get(t) ?? none, cache: options.cache, ...(options.audit === undefined ? {} : { audit: options.audit }) };
   const build = (exec: Queryable): Orm<S> => {
     const orm: Record<string, unknown> = {
       db: exec,

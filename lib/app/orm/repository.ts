@@ -76,6 +76,13 @@ export interface QueryCache {
 export interface RelationRegistry {
   relationsOf(t: Table): Relations;
   cache?: QueryCache;
+  /** Records every write, in the write's transaction (covet/app/audit's log fits). */
+  audit?: AuditSink;
+}
+
+/** What the ORM asks of an audit log (covet/app/audit's `AuditLog` is one). */
+export interface AuditSink {
+  ormWrite(on: Queryable, write: { table: string; action: 'insert' | 'update' | 'delete'; rows: readonly Record<string, unknown>[]; keys: readonly string[]; set?: Record<string, unknown> }): Promise<void>;
 }
 
 /** A limit or offset: a whole number ≥ 0 (it goes into the statement text). */
@@ -234,7 +241,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     if (conflict?.clause != null) q = sql`${q} ${conflict.clause}`;
     if (!(await hasReturning(this.#db))) return this.#insertThenRead(q, list, keys, c);
     q = sql`${q} returning ${sql.unsafe(selectList(t, quote(t.name)))}`;
-    return this.#write(q);
+    return this.#write(q, 'insert');
   }
 
   /**
@@ -258,7 +265,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     if (by !== null && by.some((k) => !keys.includes(k))) {
       throw new Error(`${t.name}: this MySQL server has no INSERT ... RETURNING, so the rows are read back by ${by.join(', ')} — give ${by.length === 1 ? 'it' : 'them'} in every row (or use an AUTO_INCREMENT key)`);
     }
-    const rows = await this.#db.transaction(async (tx) => {
+    const write = async (tx: Queryable): Promise<Record<string, unknown>[]> => {
       // Skipping duplicates: the rows already there are not "inserted" (as RETURNING would leave them out).
       const skip = c !== undefined && (c.update === undefined || c.update.length === 0);
       const before = skip ? new Set((await select(where(by!, list), tx)).map((r) => keyText(by!, r))) : null;
@@ -281,7 +288,8 @@ export class Repository<T extends Table, R extends Relations = Relations> {
         if (r !== undefined && !out.includes(r) && !(before?.has(k) ?? false)) out.push(r);
       }
       return out;
-    });
+    };
+    const rows = await this.#db.transaction(async (tx) => this.#audited(tx, 'insert', await write(tx)));
     await this.#registry.cache?.invalidateTag(tableTag(t));
     return rows as Row<T>[];
   }
@@ -304,16 +312,16 @@ export class Repository<T extends Table, R extends Relations = Relations> {
       return sql`${sql.unsafe(quote(c))} = ${v}`;
     });
     const a = quote(t.name);
-    if (!this.#dialect.updateReturning) return this.#updateThenRead(a, assigns, where as Record<string, unknown>);
+    if (!this.#dialect.updateReturning) return this.#updateThenRead(a, assigns, where as Record<string, unknown>, Object.fromEntries(entries));
     const q = sql`update ${sql.unsafe(a)} set ${sql.join(assigns)} where ${this.#where(a, where as Record<string, unknown>)} returning ${sql.unsafe(selectList(t, a))}`;
-    return this.#write(q);
+    return this.#write(q, 'update', Object.fromEntries(entries));
   }
 
   /**
    * UPDATE without RETURNING (MariaDB): in one transaction, the matching keys (locked), the update, and
    * the rows read back by key — the same rows UPDATE ... RETURNING would give.
    */
-  async #updateThenRead(a: string, assigns: Sql[], where: Record<string, unknown>): Promise<Row<T>[]> {
+  async #updateThenRead(a: string, assigns: Sql[], where: Record<string, unknown>, set: Record<string, unknown>): Promise<Row<T>[]> {
     const t = this.table;
     const pks = t.primaryKeys.map((k) => `${a}.${quote(t.sqlNames[k]!)}`);
     // The matched rows by key: `pk in (...)`, or `(a, b) in ((?, ?), ...)` for a composite key.
@@ -325,7 +333,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
       const keys = (await tx.query(sql`select ${sql.unsafe(pks.map((p, i) => `${p} as k${i}`).join(', '))} from ${sql.unsafe(a)} where ${this.#where(a, where)} for update`)).rows as Record<string, unknown>[];
       if (keys.length === 0) return [];
       await tx.query(sql`update ${sql.unsafe(a)} set ${sql.join(assigns)} where ${byKeys(keys)}`);
-      return this.#rows(sql`select ${sql.unsafe(selectList(t, a))} from ${sql.unsafe(a)} where ${byKeys(keys)}`, tx);
+      return this.#audited(tx, 'update', await this.#rows(sql`select ${sql.unsafe(selectList(t, a))} from ${sql.unsafe(a)} where ${byKeys(keys)}`, tx), set);
     });
     await this.#registry.cache?.invalidateTag(tableTag(t));
     return rows as Row<T>[];
@@ -345,7 +353,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
       const cond = pks.length === 1 ? this.#dialect.inList(sql.unsafe(pks[0]!), found.map((r) => keyOf(r)[0]), false) : sql`(${sql.unsafe(pks.join(', '))}) in (${sql.join(found.map((r) => sql`(${sql.join(keyOf(r))})`))})`;
       await tx.query(sql`delete from ${sql.unsafe(a)} where ${cond}`);
       this.#dialect.decode?.(t, found);
-      return found;
+      return this.#audited(tx, 'delete', found);
     });
     await this.#registry.cache?.invalidateTag(tableTag(t));
     return rows as Row<T>[];
@@ -357,7 +365,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     const a = quote(t.name);
     if (!(await hasReturning(this.#db))) return this.#readThenDelete(a, where as Record<string, unknown>);
     const q = sql`delete from ${sql.unsafe(a)} where ${this.#where(a, where as Record<string, unknown>)} returning ${sql.unsafe(selectList(t, a))}`;
-    return this.#write(q);
+    return this.#write(q, 'delete');
   }
 
   /**
@@ -375,9 +383,17 @@ export class Repository<T extends Table, R extends Relations = Relations> {
   }
 
   /** Runs a write and drops cached results that read this table. */
-  async #write(q: Sql): Promise<Row<T>[]> {
-    const rows = (await this.#rows(q)) as Row<T>[];
+  async #write(q: Sql, action: 'insert' | 'update' | 'delete', set?: Record<string, unknown>): Promise<Row<T>[]> {
+    const audit = this.#registry.audit;
+    // Audited: the write and its entries commit together.
+    const rows = (audit === undefined ? await this.#rows(q) : await this.#db.transaction(async (tx) => this.#audited(tx, action, await this.#rows(q, tx), set))) as Row<T>[];
     await this.#registry.cache?.invalidateTag(tableTag(this.table));
+    return rows;
+  }
+
+  /** Tells the audit log (if any) about rows written on `tx`; returns them. */
+  async #audited(tx: Queryable, action: 'insert' | 'update' | 'delete', rows: Record<string, unknown>[], set?: Record<string, unknown>): Promise<Record<string, unknown>[]> {
+    await this.#registry.audit?.ormWrite(tx, { table: this.table.name, action, rows, keys: this.table.primaryKeys, ...(set === undefined ? {} : { set }) });
     return rows;
   }
 
