@@ -28,6 +28,7 @@ const ALLOWED: Record<string, string[]> = {
   // logger and the Redis guard).
   'app/jobs': ['app/jobs', 'app/db', 'net', 'app', 'trace'],
   'app/audit': ['app/audit', 'app/db', 'net', 'trace'],
+  'app/tenancy': ['app', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
 };
 
 /** `l` is `a` or inside it (`app/db` is inside `app`). */

@@ -36,7 +36,8 @@ export function testResponse(status: number, headers: Record<string, string>, bo
 
 export function inject(handle: (req: Http1Request, res: Http1Response) => void | Promise<void>, options: InjectOptions): Promise<InjectResponse> {
   const method = options.method ?? 'GET';
-  const headers: string[] = ['host', 'localhost'];
+  // `localhost` unless the test gives its own Host (one Host field, as a client sends).
+  const headers: string[] = Object.keys(options.headers ?? {}).some((k) => k.toLowerCase() === 'host') ? [] : ['host', 'localhost'];
   let body: Buffer | null = null;
   if (options.body !== undefined) {
     const encoded = encodeBody(options.body);

@@ -87,6 +87,19 @@ export class Cache {
   }
 
   /**
+   * The same cache (backend, TTL) seen under a further key prefix: what a tenant, or a module, reads and
+   * writes cannot meet anyone else's keys or tags.
+   *
+   * @example
+   * ```ts
+   * const mine = cache.within(`tenant:${tenant}:`);
+   * ```
+   */
+  within(prefix: string): Cache {
+    return new Cache({ backend: this.backend, ttl: this.#ttl, namespace: this.#ns + prefix, ...(this.#clock === null ? {} : { now: this.#clock }) });
+  }
+
+  /**
    * Reads by outcome since the cache was made (for `metrics()`): `hits` fresh, `stale` served stale while
    * refreshed, `misses` absent or expired, `loads` values loaded by `getOrSet`.
    */
