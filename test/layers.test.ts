@@ -29,6 +29,7 @@ const ALLOWED: Record<string, string[]> = {
   'app/jobs': ['app/jobs', 'app/db', 'net', 'app', 'trace'],
   'app/audit': ['app/audit', 'app/db', 'net', 'trace'],
   'app/tenancy': ['app', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
+  'app/graphql': ['app', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
 };
 
 /** `l` is `a` or inside it (`app/db` is inside `app`). */

@@ -4,6 +4,7 @@
  * (with `tls`) h2 on one port; `inject` runs a request through the whole pipeline without a socket.
  */
 import type { RequestTracing } from './tracing.js';
+import { mountGraphql, type GraphqlEndpoint, type GraphqlOptions } from './graphql/server.js';
 import { compileVersioning, type Deprecation, type Versioning, type VersioningOptions, type VersionSet } from './versioning.js';
 import cluster from 'node:cluster';
 import type { AddressInfo } from 'node:net';
@@ -390,6 +391,20 @@ export class App {
       shared.versions = new Set([...shared.versions!, ...versions]);
     }
     return this;
+  }
+
+  /**
+   * GraphQL at `path` (default `/graphql`): HTTP per the GraphQL-over-HTTP spec, subscriptions over
+   * WebSocket (graphql-transport-ws) and SSE, depth and cost limits, persisted queries, GraphiQL (see
+   * covet/app/graphql). Needs `npm install graphql` (and `graphql-ws` for WebSocket).
+   *
+   * @example
+   * ```ts
+   * app.graphql({ schema, context: (ctx) => ({ user: ctx.state.user }) });
+   * ```
+   */
+  graphql(options: GraphqlOptions): GraphqlEndpoint {
+    return mountGraphql(this, options);
   }
 
   /** The routes of version `i` (each path's variant for it), for its OpenAPI document. */
