@@ -4,6 +4,10 @@ import { defineConfig } from 'vitest/config';
 const SERIAL = ['test/app/db/restart.test.ts', 'test/app/jobs/restart.test.ts', 'test/app/cache/redis-restart.test.ts', 'test/app/realtime/cluster.test.ts'];
 
 export default defineConfig({
+  // One graphql-js for everyone: Node loads its CommonJS build (package.json "main"), so the app code,
+  // graphql-ws and graphql-jit get that one; without this, Vite would give test files its ESM build and
+  // graphql-js would refuse their schemas as "from another realm".
+  resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,

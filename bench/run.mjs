@@ -36,6 +36,7 @@ const BENCHES = {
   'dev-reload': async () => (await import('./dev-reload.mjs')).runDevReloadBench(),
   jobs: async () => (await import('./jobs.mjs')).runJobsBench(),
   tracing: async () => (await import('./tracing.mjs')).runTracingBench(),
+  graphql: async () => (await import('./graphql.mjs')).runGraphqlBench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {

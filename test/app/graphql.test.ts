@@ -179,3 +179,26 @@ describe('subscriptions', () => {
     expect((await post({ query: 'subscription { ticks(count: 1) }' })).status).toBe(400);
   });
 });
+
+describe('compiled queries (graphql-jit)', () => {
+  it('with jit, a document is compiled after it ran the given number of times, and answers the same', async () => {
+    const schema = buildSchema('type Item { id: Int!, tags: [String!]! } type Query { items(first: Int): [Item!]! }');
+    let calls = 0;
+    (schema.getType('Query') as GraphQLObjectType).getFields().items!.resolve = (_r, a: { first?: number }) => {
+      calls++;
+      return Array.from({ length: a.first ?? 3 }, (_, i) => ({ id: i, tags: [`t${i}`] }));
+    };
+    const plain = createApp();
+    plain.graphql({ schema, websocket: false });
+    const jit = createApp();
+    jit.graphql({ schema, websocket: false, jit: 2 });
+    const body = { query: 'query Q($n: Int) { items(first: $n) { id tags } }', variables: { n: 4 } };
+    const want = (await plain.inject({ method: 'POST', url: '/graphql', headers: { accept: GQL }, body })).json();
+    expect(want).toEqual({ data: { items: [0, 1, 2, 3].map((i) => ({ id: i, tags: [`t${i}`] })) } });
+    for (let i = 0; i < 4; i++) expect((await jit.inject({ method: 'POST', url: '/graphql', headers: { accept: GQL }, body })).json()).toEqual(want);
+    expect(calls).toBe(5);
+    // Bad variables are still refused (400) when compiled.
+    expect((await jit.inject({ method: 'POST', url: '/graphql', headers: { accept: GQL }, body: { ...body, variables: { n: 'x' } } })).status).toBe(400);
+  });
+});
+

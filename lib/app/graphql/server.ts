@@ -50,6 +50,12 @@ export interface GraphqlOptions {
   websocket?: boolean;
   /** Largest POST body in bytes. Default 1 MiB. */
   bodyLimit?: number;
+  /**
+   * Compile queries to JavaScript with graphql-jit (an optional peer: `npm install graphql-jit`) once a
+   * document has run this many times (`true`: at once); several times faster on large answers
+   * (bench/RESULTS.md). Default off.
+   */
+  jit?: boolean | number;
 }
 
 /** What `app.graphql()` returns: register trusted documents. */
@@ -132,6 +138,25 @@ export function mountGraphql(app: App, options: GraphqlOptions): GraphqlEndpoint
   const persisted = new Map<string, string>();
   const cached = new Map<string, G.DocumentNode | readonly G.GraphQLError[]>();
   const graphiql = options.graphiql ?? process.env.NODE_ENV !== 'production';
+  const jitAfter = options.jit === true ? 1 : typeof options.jit === 'number' ? Math.max(1, options.jit) : 0;
+  if (jitAfter > 0) requirePeer('graphql-jit/package.json', 'app.graphql({ jit })');
+  let jm: typeof import('graphql-jit') | null = null;
+  /** Per document and operation: runs so far, and its compiled form once made (false: it cannot be). */
+  const compiled = new Map<string, { runs: number; query: import('graphql-jit').CompiledQuery | false | null }>();
+  const compiledFor = async (text: string, doc: G.DocumentNode, operationName: string | undefined): Promise<import('graphql-jit').CompiledQuery | null> => {
+    const key = `${operationName ?? ''}\0${text}`;
+    let e = compiled.get(key);
+    if (e === undefined) {
+      if (compiled.size >= 1000) compiled.delete(compiled.keys().next().value!);
+      compiled.set(key, (e = { runs: 0, query: null }));
+    }
+    if (e.query === null && ++e.runs >= jitAfter) {
+      jm ??= await importPeer<typeof import('graphql-jit')>('graphql-jit', 'app.graphql({ jit })', () => import('graphql-jit'));
+      const c = jm.compileQuery(schema, doc, operationName);
+      e.query = jm.isCompiledQuery(c) ? c : false;
+    }
+    return e.query || null;
+  };
 
   const persist = (query: string): string => {
     const h = sha256(query);
@@ -213,8 +238,10 @@ export function mountGraphql(app: App, options: GraphqlOptions): GraphqlEndpoint
     }
     let doc: G.DocumentNode;
     let op: G.OperationDefinitionNode;
+    let text: string;
     try {
-      ({ doc, op } = prepare(g, documentText(params), params.operationName));
+      text = documentText(params);
+      ({ doc, op } = prepare(g, text, params.operationName));
     } catch (err) {
       if (err instanceof ValidationFailure) return answer(400, { errors: err.errors.map((e) => ({ message: e.message, ...(e.locations === undefined ? {} : { locations: e.locations }) })) });
       if (err instanceof RequestError) return answer(400, { errors: [{ message: err.message, ...(err.extensions === undefined ? {} : { extensions: err.extensions }) }] });
@@ -225,7 +252,8 @@ export function mountGraphql(app: App, options: GraphqlOptions): GraphqlEndpoint
     const args = { schema, document: doc, contextValue, variableValues: params.variables ?? undefined, operationName: params.operationName ?? undefined };
     if (sse) return streamEvents(ctx, op.operation === 'subscription' ? g.subscribe(args) : g.execute(args));
     if (op.operation === 'subscription') return answer(400, { errors: [{ message: 'a subscription needs a stream: Accept text/event-stream, or the graphql-transport-ws WebSocket protocol' }] });
-    const result = await g.execute(args);
+    const jitted = jitAfter > 0 ? await compiledFor(text, doc, params.operationName ?? undefined) : null;
+    const result = jitted !== null ? await jitted.query(undefined, contextValue, params.variables ?? undefined) : await g.execute(args);
     // Variables that could not be coerced: nothing ran (spec §6.4.2.1: 400).
     const status = result.data === undefined && (result.errors?.length ?? 0) > 0 ? 400 : 200;
     return answer(status, result);
