@@ -37,40 +37,37 @@ async function drain(start) {
   return N / s;
 }
 
+/** covet's queue (either store): enqueue N, then drain them with one worker. */
+async function covet(jobs) {
+  await jobs.migrate();
+  let onJob = () => {};
+  const job = jobs.define('j', Type.Object({ i: Type.Integer() }), () => onJob());
+  const enqueue = await rate(N, CONC, (i) => job.enqueue({ i }));
+  const process_ = await drain(async (f) => {
+    onJob = f;
+    const w = jobs.work({ concurrency: CONC });
+    return () => w.stop();
+  });
+  return { enqueue, process: process_ };
+}
+
 const systems = {
   async 'covet (PostgreSQL)'() {
     const db = createDb({ url: PG, max: CONC + 2 });
     await db.exec('drop table if exists bench_jobs');
-    const jobs = createJobs(db, { table: 'bench_jobs' });
-    await jobs.migrate();
-    let onJob = () => {};
-    const job = jobs.define('j', Type.Object({ i: Type.Integer() }), () => onJob());
-    const enqueue = await rate(N, CONC, (i) => job.enqueue({ i }));
-    const process_ = await drain(async (f) => {
-      onJob = f;
-      const w = jobs.work({ concurrency: CONC });
-      return () => w.stop();
-    });
+    const r = await covet(createJobs(db, { table: 'bench_jobs' }));
     await db.exec('drop table bench_jobs');
     await db.close();
-    return { enqueue, process: process_ };
+    return r;
   },
   async 'covet (Redis)'() {
     const redis = new Redis(REDIS);
     const prefix = `bench:jobs:${process.pid}:`;
-    const jobs = createJobs(redis, { prefix });
-    let onJob = () => {};
-    const job = jobs.define('j', Type.Object({ i: Type.Integer() }), () => onJob());
-    const enqueue = await rate(N, CONC, (i) => job.enqueue({ i }));
-    const process_ = await drain(async (f) => {
-      onJob = f;
-      const w = jobs.work({ concurrency: CONC });
-      return () => w.stop();
-    });
+    const r = await covet(createJobs(redis, { prefix }));
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
-    return { enqueue, process: process_ };
+    return r;
   },
   async 'pg-boss'() {
     const { PgBoss } = await import('pg-boss');

@@ -131,6 +131,22 @@ function recordError(o: typeof Otel, span: Otel.Span, err: unknown): void {
   span.setAttribute('error.type', e.name === 'Error' ? ((e as { code?: string }).code ?? 'Error') : e.name);
 }
 
+/** Ends `span` when `p` settles: after `onValue` on success, with the error recorded on failure. */
+function endWith<T>(o: typeof Otel, span: Otel.Span, p: Promise<T>, onValue: (v: T) => void): Promise<T> {
+  return p.then(
+    (v) => {
+      onValue(v);
+      span.end();
+      return v;
+    },
+    (err: unknown) => {
+      recordError(o, span, err);
+      span.end();
+      throw err;
+    },
+  );
+}
+
 /** The context a request continues: its `traceparent`, through the registered propagator or ours. */
 function extract(o: typeof Otel, req: Http1Request): Otel.Context {
   const root = o.ROOT_CONTEXT;
@@ -170,21 +186,12 @@ export function enableTracing(options: Pick<TracingOptions, 'name'> = {}): void 
         span.end();
         throw err;
       }
-      return p.then(
-        (v) => {
-          if (done !== undefined && span.isRecording()) {
-            const a = done(v);
-            if (a !== undefined) span.setAttributes(clean(a));
-          }
-          span.end();
-          return v;
-        },
-        (err: unknown) => {
-          recordError(o, span, err);
-          span.end();
-          throw err;
-        },
-      );
+      return endWith(o, span, p, (v) => {
+        if (done !== undefined && span.isRecording()) {
+          const a = done(v);
+          if (a !== undefined) span.setAttributes(clean(a));
+        }
+      });
     },
     traceparent(): string | null {
       if (!recording(o)) return null;
@@ -272,18 +279,9 @@ export function tracing(app: App, options: TracingOptions = {}): void {
         return o.context.with(ctx, handle, undefined, span);
       }
       // An upgrade: the span ends with the verdict (101, or the status it answers instead).
-      return (o.context.with(ctx, handle, undefined, span) as Promise<unknown>).then(
-        (verdict) => {
-          span.setAttribute('http.response.status_code', (verdict as { status?: number }).status ?? 101);
-          span.end();
-          return verdict;
-        },
-        (err: unknown) => {
-          recordError(o, span, err);
-          span.end();
-          throw err;
-        },
-      ) as T;
+      return endWith(o, span, o.context.with(ctx, handle, undefined, span) as Promise<unknown>, (verdict) => {
+        span.setAttribute('http.response.status_code', (verdict as { status?: number }).status ?? 101);
+      }) as T;
     },
     routed(token, req, pattern, startedAt) {
       const span = token as Otel.Span | null;

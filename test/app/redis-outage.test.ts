@@ -6,13 +6,14 @@
  * open, nothing answered) — and checks that every request is answered, by the failure policies, that the
  * outage is logged once and ioredis prints no "Unhandled error event", and that all recovers by itself.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { createApp, health, redisCheck, testClient, type TestClient } from '../../lib/app/index.js';
 import { RedisLimiter, rateLimit } from '../../lib/app/auth/index.js';
 import { Cache, RedisBackend } from '../../lib/app/cache/index.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { startRedisServer } from '../helpers/redis-server.js';
 
 const port = 30_000 + Math.floor(Math.random() * 20_000);
 let server: ChildProcess | null = null;
@@ -22,15 +23,8 @@ let loads = 0;
 const logs: string[] = [];
 let limiter: RedisLimiter;
 
-function startRedis(): Promise<void> {
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  return waitFor(async () => {
-    const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => {});
-    const ok = await probe.connect().then(() => probe.ping()).then(() => true, () => false);
-    probe.disconnect();
-    return ok;
-  }, 10_000, 'redis-server to start');
+async function startRedis(): Promise<void> {
+  server = await startRedisServer(port, ['--save', '', '--appendonly', 'no']);
 }
 
 /** A burst of concurrent requests; each must be answered (a hang fails the client's 5 s timeout). */

@@ -5,7 +5,7 @@
  * enqueue was answered ends done — none lost — and a job runs twice only where its completion was lost
  * in the crash (at-least-once).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,20 +14,15 @@ import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { createJobs } from '../../../lib/app/jobs/index.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { startRedisServer } from '../../helpers/redis-server.js';
+import { producer } from './producer.js';
 
 const port = 30_000 + Math.floor(Math.random() * 20_000);
 const dir = mkdtempSync(join(tmpdir(), 'covet-jobs-redis-'));
 let server: ChildProcess | null = null;
 
 async function startRedis(): Promise<void> {
-  server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always'], { stdio: 'ignore' });
-  await waitFor(async () => {
-    const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-    probe.on('error', () => {});
-    const ok = await probe.connect().then(() => probe.ping()).then(() => true, () => false);
-    probe.disconnect();
-    return ok;
-  }, 10_000, 'redis-server to start');
+  server = await startRedisServer(port, ['--dir', dir, '--save', '', '--appendonly', 'yes', '--appendfsync', 'always']);
 }
 
 afterAll(() => {
@@ -43,25 +38,8 @@ it('Redis killed (SIGKILL) and restarted under enqueue-and-work load: every answ
   const runs = new Map<number, number>();
   const job = jobs.define('j', Type.Object({ n: Type.Integer() }), (p) => void runs.set(p.n, (runs.get(p.n) ?? 0) + 1), { timeoutMs: 1000, backoffMs: () => 50 });
   const workers = [1, 2].map(() => jobs.work({ pollMs: 20, concurrency: 4, leaseMarginMs: 500, onError: () => {} }));
-  const enqueued: number[] = [];
-  let next = 0;
-  let running = true;
-  // A producer as an app would be: an enqueue that fails (Redis is down) is tried again, with its key.
-  const producer = (async () => {
-    while (running) {
-      const n = next++;
-      for (;;) {
-        try {
-          await job.enqueue({ n }, { key: `n:${n}` });
-          enqueued.push(n);
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-      await new Promise((r) => setTimeout(r, 2));
-    }
-  })();
+  const p = producer((n, key) => job.enqueue({ n }, { key }));
+  const enqueued = p.enqueued;
   try {
     await waitFor(() => runs.size > 50, 10_000);
     server!.kill('SIGKILL');
@@ -70,15 +48,14 @@ it('Redis killed (SIGKILL) and restarted under enqueue-and-work load: every answ
     const atCrash = enqueued.length;
     await startRedis();
     await waitFor(() => enqueued.length > atCrash + 100, 20_000, 'enqueuing to go on after the restart');
-    running = false;
-    await producer;
+    await p.stop();
     await waitFor(async () => (await jobs.stats().catch(() => null))?.queues.default?.done === enqueued.length, 30_000, 'every job done');
     expect(enqueued.every((n) => (runs.get(n) ?? 0) >= 1)).toBe(true);
     // Nothing enqueued twice: the keys survived the crash.
     expect((await jobs.stats()).queues.default).toMatchObject({ queued: 0, running: 0, dead: 0 });
     expect([...runs.values()].filter((c) => c > 1).length).toBeLessThan(20);
   } finally {
-    running = false;
+    await p.stop();
     await Promise.all(workers.map((w) => w.stop(1000)));
     redis.disconnect();
   }

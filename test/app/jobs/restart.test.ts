@@ -10,6 +10,7 @@ import { createDb } from '../../../lib/app/db/index.js';
 import { createJobs } from '../../../lib/app/jobs/index.js';
 import { testDb, type TestDb } from '../db/helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { producer } from './producer.js';
 
 let t: TestDb;
 beforeAll(async () => {
@@ -25,38 +26,20 @@ it('enqueued before, during and after a restart: every job done, none lost', asy
   const runs = new Map<number, number>();
   const job = jobs.define('j', Type.Object({ n: Type.Integer() }), (p) => void runs.set(p.n, (runs.get(p.n) ?? 0) + 1), { timeoutMs: 1000, backoffMs: () => 50 });
   const workers = [jobs.work({ pollMs: 20, concurrency: 4, leaseMarginMs: 500, onError: () => {} }), jobs.work({ pollMs: 20, concurrency: 4, leaseMarginMs: 500, onError: () => {} })];
-  const enqueued: number[] = [];
-  let next = 0;
-  let running = true;
-  // A producer as an app would be: an enqueue that fails (the server is restarting) is tried again.
-  const producer = (async () => {
-    while (running) {
-      const n = next++;
-      for (;;) {
-        try {
-          await job.enqueue({ n }, { key: `n:${n}` });
-          enqueued.push(n);
-          break;
-        } catch {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-      await new Promise((r) => setTimeout(r, 2));
-    }
-  })();
+  const p = producer((n, key) => job.enqueue({ n }, { key }));
+  const enqueued = p.enqueued;
   try {
     await waitFor(() => runs.size > 50, 10_000);
     execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster!, 'main', 'restart', '-m', 'fast'], { stdio: 'ignore' });
     const atRestart = enqueued.length;
     await waitFor(() => enqueued.length > atRestart + 100, 20_000); // enqueuing goes on after it
-    running = false;
-    await producer;
+    await p.stop();
     await waitFor(async () => (await jobs.stats().catch(() => null))?.queues.j === undefined && (await jobs.stats()).queues.default?.done === enqueued.length, 30_000, 'every job done');
     expect(enqueued.every((n) => (runs.get(n) ?? 0) >= 1)).toBe(true);
     // Twice only where a completion was lost in the restart: a handful, not a replay.
     expect([...runs.values()].filter((c) => c > 1).length).toBeLessThan(20);
   } finally {
-    running = false;
+    await p.stop();
     await Promise.all(workers.map((w) => w.stop(1000)));
     await db.close();
   }
