@@ -7,7 +7,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../lib/app/index.js';
+import { createApp, testClient } from '../../lib/app/index.js';
 import { createAuditLog } from '../../lib/app/audit/index.js';
 import { openDatabase, type Database } from '../../lib/app/db/index.js';
 import { createOrm, integer, serial, table, text } from '../../lib/app/orm/index.js';
@@ -60,8 +60,11 @@ for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql'] as const) {
         return a;
       });
       app.post('/accounts/{id:int}/spend', async (ctx) => (await orm.accounts.update({ id: ctx.params.id }, { credits: 3 }))[0]);
-      const created = (await app.inject({ method: 'POST', url: '/accounts', headers: { 'x-user': 'admin@x' }, body: { email: 'ann@x', password: 'hunter2' } })).json() as { id: number };
-      await app.inject({ method: 'POST', url: `/accounts/${created.id}/spend`, headers: { 'x-user': 'ann@x' } });
+      // A real client over HTTP: the actor of each request reaches its entries through the async context.
+      const client = await testClient(app);
+      const created = (await (await fetch(`${client.url}/accounts`, { method: 'POST', headers: { 'x-user': 'admin@x', 'content-type': 'application/json' }, body: JSON.stringify({ email: 'ann@x', password: 'hunter2' }) })).json()) as { id: number };
+      await fetch(`${client.url}/accounts/${created.id}/spend`, { method: 'POST', headers: { 'x-user': 'ann@x' } });
+      await client.close();
       // A write whose transaction rolls back leaves no entry.
       await expect(orm.transaction(async (tx) => {
         await tx.accounts.insert({ email: 'ghost@x', passwordHash: 'x', credits: 0 });

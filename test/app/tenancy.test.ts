@@ -5,10 +5,12 @@
  * other tenant), through raw SQL in its transaction, or through the cache — and its jobs run in its scope.
  */
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import fc from 'fast-check';
 import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../lib/app/index.js';
+import { createApp, testClient } from '../../lib/app/index.js';
+import { MemoryLimiter, rateLimit } from '../../lib/app/auth/index.js';
 import { Cache, MemoryBackend } from '../../lib/app/cache/index.js';
 import { createJobs } from '../../lib/app/jobs/index.js';
 import { serial, table, text } from '../../lib/app/orm/index.js';
@@ -96,6 +98,32 @@ describe('row isolation (row-level security under a tenant role)', () => {
     other.get('/who', (ctx) => [byHost(ctx) ?? null, byClaim(ctx) ?? null]);
     expect((await other.inject({ url: '/t/globex/who', headers: { host: 'acme.example.com:8443' } })).json()).toEqual(['acme', 'globex', null]);
     expect((await other.inject({ url: '/who', headers: { host: 'a.b.example.com' } })).json()).toEqual([null, 'acme']);
+  });
+
+  it('over real HTTP (node:http, by host): each tenant sees its notes, and rate limits count per tenant', async () => {
+    const ten = createTenancy(t.db, { resolve: fromHost('.localtest.me'), isolation: 'row', role });
+    const app = createApp();
+    app.use(ten.middleware());
+    app.use(rateLimit({ limiter: new MemoryLimiter({ kind: 'fixed-window', limit: 2, windowMs: 60_000 }), key: (ctx) => ten.key(ctx, ctx.ip) }));
+    app.get('/notes', async (ctx) => (await ten.orm(ctx, schema).notes.findMany({ orderBy: { id: 'asc' } })).map((n) => n.title));
+    const client = await testClient(app);
+    try {
+      // node:http (fetch does not let a caller set Host).
+      const get = (tenant: string) =>
+        new Promise<{ status: number; body: unknown }>((resolve, reject) => {
+          http.get({ host: '127.0.0.1', port: Number(new URL(client.url).port), path: '/notes', headers: { host: `${tenant}.localtest.me` } }, (res) => {
+            let b = '';
+            res.on('data', (d: Buffer) => (b += d.toString()));
+            res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(b) as unknown }));
+          }).on('error', reject);
+        });
+      expect((await get('acme')).body).toEqual(['a1', 'a2']);
+      expect((await get('acme')).body).toEqual(['a1', 'a2']);
+      expect((await get('acme')).status).toBe(429); // acme's limit
+      expect((await get('globex')).body).toEqual(['b1']); // globex has its own
+    } finally {
+      await client.close();
+    }
   });
 
   it('cache keys are per tenant: one tenant\'s entries and tag invalidations never reach another\'s', async () => {

@@ -6,7 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { describe, expect, it } from 'vitest';
-import { createApp, type VersioningOptions } from '../../lib/app/index.js';
+import { createApp, testClient, type VersioningOptions } from '../../lib/app/index.js';
 
 const SUNSET = '2027-06-30T00:00:00Z';
 function app(by: VersioningOptions['by'], extra: Partial<VersioningOptions> = {}) {
@@ -104,6 +104,23 @@ describe('the other places a version is named', () => {
     expect(r.status).toBe(400);
     expect(r.json()).toMatchObject({ detail: 'name the API version (the X-API-Version header): 1, 2, 3' });
     expect((await a.inject({ url: '/users/7', headers: { 'x-api-version': '2' } })).json()).toMatchObject({ v: '2' });
+  });
+});
+
+describe('with real clients', () => {
+  it('fetch over HTTP/1.1 and node:http2 name versions by header; the deprecation headers reach them', async () => {
+    const client = await testClient(app('header'));
+    try {
+      const r = await fetch(`${client.url}/users/7`, { headers: { 'accept-version': '1' } });
+      expect(await r.json()).toEqual({ id: 7, name: 'Ada Lovelace', v: '1' });
+      expect(r.headers.get('sunset')).toBe('Wed, 30 Jun 2027 00:00:00 GMT');
+      expect(r.headers.get('vary')).toContain('Accept-Version');
+      const h2 = await client.h2('/users/7', { headers: { 'accept-version': '2' } });
+      expect(h2.json()).toEqual({ id: 7, given: 'Ada', v: '2' });
+      expect((await client.h2('/users/7', { headers: { 'accept-version': 'x' } })).status).toBe(400);
+    } finally {
+      await client.close();
+    }
   });
 });
 

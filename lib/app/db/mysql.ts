@@ -10,6 +10,7 @@
  *   out of range or too long, a failed CHECK: 422).
  * - Values: a `Date` as DATETIME(3) in UTC, a boolean as 1/0, an object as JSON text. The ORM converts
  *   what comes back to the declared column types (see `orm/dialect.ts`).
+ * - TLS by URL parameters (`sslmode=require|verify-full`, `sslrootcert=`), as for PostgreSQL.
  * - RETURNING: MariaDB 10.5+ has it for INSERT and DELETE; MySQL has none. The server is asked once
  *   (`returning()`); without it the ORM writes and reads back in one transaction (generated ids, given
  *   keys, conflict targets). `?returning=false` in the URL forces that way (how it is tested on MariaDB).
@@ -20,6 +21,8 @@
  * const rows = await db.sql`select ${1} + 1 as two`;
  * ```
  */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { createRequire } from 'node:module';
 import { Sql } from './sql.js';
 import { dbSpan, spans } from '../../trace/hook.js';
@@ -187,6 +190,22 @@ export interface MysqlOptions {
   max?: number;
 }
 
+/**
+ * TLS from URL parameters, named as libpq names them: `sslmode=require` (encrypted, the certificate not
+ * checked), `sslmode=verify-full` or `ssl=true` (the certificate checked against the system's CAs, or
+ * `sslrootcert=/path/ca.pem`, and the host name against it); none: plain TCP.
+ */
+function tlsOptions(host: string, q: URLSearchParams): { ssl?: { rejectUnauthorized: boolean; verifyIdentity: boolean; ca?: Buffer } } {
+  const mode = q.get('sslmode') ?? (q.get('ssl') === 'true' ? 'verify-full' : null);
+  if (mode === null || mode === 'disable') return {};
+  if (mode !== 'require' && mode !== 'verify-full') throw new Error(`sslmode=${mode}: use require or verify-full (or disable)`);
+  // mysql2 checks a certificate against a host name only; for an address it would check "localhost".
+  if (mode === 'verify-full' && isIP(host.replace(/^\[|\]$/g, '')) !== 0) throw new Error(`sslmode=verify-full checks the server's name: connect to the name its certificate carries, not the address ${host}`);
+  const ca = q.get('sslrootcert');
+  // mysql2 checks the host name only when asked (verifyIdentity).
+  return { ssl: { rejectUnauthorized: mode === 'verify-full', verifyIdentity: mode === 'verify-full', ...(ca === null ? {} : { ca: readFileSync(ca) }) } };
+}
+
 /** A MySQL or MariaDB database (see the module comment). Made by `openDatabase` for `mysql:` URLs. */
 export class MysqlDb implements Queryable {
   readonly kind = 'mysql' as const;
@@ -232,7 +251,7 @@ export class MysqlDb implements Queryable {
       supportBigNumbers: true,
       bigNumberStrings: false,
       charset: 'utf8mb4',
-      ...(u.searchParams.get('ssl') === 'true' || u.searchParams.get('sslmode') === 'require' ? { ssl: { rejectUnauthorized: u.searchParams.get('sslmode') !== 'require' } } : {}),
+      ...tlsOptions(u.hostname, u.searchParams),
     });
     // Every session: identifiers in double quotes (the ORM's SQL), strict values, UTC.
     this.#pool.on('connection', (conn) => void conn.query("set session sql_mode = 'ANSI_QUOTES,STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO', time_zone = '+00:00'"));
