@@ -23,6 +23,7 @@ import { openDatabase } from '../lib/app/db/index.js';
 import { createOrm, escapeLike, Migrator } from '../lib/app/orm/index.js';
 import { hashPassword, importKey, jwtAuth, MemoryLimiter, rateLimit, RedisLimiter, signJwt, verifyPassword, type Limiter } from '../lib/app/auth/index.js';
 import { Cache, MemoryBackend, TwoLevelBackend } from '../lib/app/cache/index.js';
+import { createAuditLog } from '../lib/app/audit/index.js';
 import { SseTopic } from '../lib/app/realtime/index.js';
 import { prepareMessage, type WebSocket } from '../lib/ws/index.js';
 import { schema } from './schema.js';
@@ -43,8 +44,11 @@ const redis = process.env.REDIS_URL === undefined ? undefined : new (await impor
 const cache = new Cache({ backend: redis === undefined ? new MemoryBackend({ maxEntries: 10_000 }) : new TwoLevelBackend(redis, { prefix: 'notes:cache:', invalidation: 'tracking' }) });
 const limit = { kind: 'sliding-window', limit: 300, windowMs: 60_000 } as const;
 const limiter: Limiter = redis === undefined ? new MemoryLimiter(limit) : new RedisLimiter(redis, limit, { prefix: 'notes:rl:' });
+// An append-only, hash-chained audit log of every ORM write (in the write's transaction) and of sign-ins.
+const audit = createAuditLog(db);
+await audit.migrate();
 // ORM results can be cached per query; any ORM write to a table drops what was cached from it.
-const orm = createOrm(db, schema, { cache });
+const orm = createOrm(db, schema, { cache, audit });
 const watchers = new Set<WebSocket>();
 // Bearer JWTs from POST /login (HS256; JWT_SECRET in production — the fallback is for trying it out).
 const jwtKey = importKey(process.env.JWT_SECRET ?? 'dev only: set JWT_SECRET in production!!', ['HS256']);
@@ -69,10 +73,17 @@ app.use(accessLog());
 app.use(securityHeaders());
 // 300 requests a minute per client address (RateLimit-* headers; 429 with Retry-After past it).
 app.use(rateLimit({ limiter }));
+// Audit entries name the signed-in user (known once the route's jwtAuth ran) and the client address.
+app.use(audit.context((ctx) => ({ actor: (ctx.state.user as { sub?: string } | undefined)?.sub ?? null, meta: { ip: ctx.ip } })));
 // Database errors caused by the client's data answer 4xx by themselves (PgError.status: a foreign key
 // or check violation is a 422, a unique one a 409).
 
-app.get('/', () => ({ name: 'covet example', database: db.kind, endpoints: ['/users', '/login', '/users/{id}', '/notes', '/notes/{id}', '/events', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
+app.get('/', () => ({ name: 'covet example', database: db.kind, endpoints: ['/users', '/login', '/users/{id}', '/notes', '/notes/{id}', '/events', '/audit', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
+// The signed-in user's own audit trail, newest first, and whether the whole chain is intact.
+app.get('/audit', { summary: 'Your audit trail (and whether the log is intact)', deps: [auth] }, async (ctx) => {
+  const me = (ctx.state.user as { sub: string }).sub;
+  return { intact: (await audit.verify()).ok, entries: (await audit.find({ actor: me, limit: 50 })).map((e) => ({ at: e.at, action: e.action, target: e.targetTable === null ? null : `${e.targetTable}/${e.targetId}` })) };
+});
 // Liveness at /health; readiness at /ready checks the database (a real query, with a timeout).
 health(app, { checks: { database: () => db.ping(1000), ...(redis === undefined ? {} : { redis: redisCheck(redis) }) } });
 
@@ -95,6 +106,8 @@ const DUMMY_HASH = await hashPassword('not anyone\'s password');
 app.post('/login', { summary: 'Sign in: a bearer token for an hour', schema: { body: Type.Object({ email: Type.String({ maxLength: 200 }), password: Type.String({ maxLength: 200 }) }), response: { 200: Type.Object({ token: Type.String(), userId: Type.Integer() }) } } }, async (ctx) => {
   const user = await orm.users.findFirst({ where: { email: ctx.body.email.toLowerCase() } });
   const ok = await verifyPassword(user?.passwordHash ?? DUMMY_HASH, ctx.body.password);
+  // Who tried, and whether it worked (the password never reaches the log: fields named like it are redacted).
+  await audit.record({ action: user !== undefined && ok ? 'auth.sign-in' : 'auth.sign-in-failed', actor: user === undefined ? null : String(user.id), data: { email: ctx.body.email.toLowerCase() } });
   if (user === undefined || !ok) throw new HttpError(401, { detail: 'wrong email or password' });
   return { token: signJwt({}, jwtKey, { issuer: 'notes', subject: String(user.id), expiresIn: 3600 }), userId: user.id };
 });

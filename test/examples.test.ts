@@ -68,6 +68,10 @@ it('npm start: the notes example works over HTTP/1.1 and HTTP/2 and shuts down c
   expect((await del(1, bob.token)).status).toBe(404);
   expect((await fetch(`http://127.0.0.1:${port}/notes/1`)).status).toBe(200);
   expect((await del(2, login.token)).status).toBe(204);
+  // Ann's audit trail: her sign-in, her notes written and deleted, with the actor from her token; the chain intact.
+  const trail = (await (await fetch(`http://127.0.0.1:${port}/audit`, { headers: { authorization: `Bearer ${login.token}` } })).json()) as { intact: boolean; entries: Array<{ action: string; target: string | null }> };
+  expect(trail.intact).toBe(true);
+  expect(trail.entries.map((e) => [e.action, e.target])).toEqual([['notes.delete', 'notes/2'], ['notes.insert', 'notes/2'], ['notes.insert', 'notes/1'], ['auth.sign-in', null], ['auth.sign-in-failed', null]]); // the wrong password above was hers
   const doc = (await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json()) as { paths: Record<string, unknown> };
   expect(Object.keys(doc.paths)).toContain('/notes/{id}');
   const c = http2.connect(`http://127.0.0.1:${port}`);

@@ -123,7 +123,8 @@ export class AuditLog implements AuditSink {
   readonly table: string;
   readonly #head: string;
   readonly #redact: RegExp;
-  readonly #scope = new AsyncLocalStorage<AuditScope>();
+  /** The request's scope, asked when an entry is appended (the actor may be known only after auth). */
+  readonly #scope = new AsyncLocalStorage<() => AuditScope>();
 
   constructor(db: Queryable, options: AuditLogOptions = {}) {
     this.db = db;
@@ -157,7 +158,8 @@ export class AuditLog implements AuditSink {
   }
 
   /**
-   * Middleware that tells the entries of each request who made them.
+   * Middleware that tells the entries of each request who made them. `scope` is asked when an entry is
+   * appended, so an actor set later by an auth dependency (`ctx.state.user`) is seen.
    *
    * @example
    * ```ts
@@ -165,7 +167,7 @@ export class AuditLog implements AuditSink {
    * ```
    */
   context<C>(scope: (ctx: C) => AuditScope): (ctx: C, next: () => Promise<void>) => Promise<void> {
-    return (ctx, next) => this.#scope.run(scope(ctx), next);
+    return (ctx, next) => this.#scope.run(() => scope(ctx), next);
   }
 
   /** Appends one entry (inside `on`, a transaction, when given; else in one of its own). */
@@ -187,7 +189,7 @@ export class AuditLog implements AuditSink {
   }
 
   async #append(events: readonly AuditEvent[], on: Queryable | undefined): Promise<AuditEntry[]> {
-    const scope = this.#scope.getStore();
+    const scope = this.#scope.getStore()?.();
     const run = async (q: Queryable): Promise<AuditEntry[]> => {
       // Taking the head row is the lock: concurrent appends queue here until this transaction ends.
       await q.query(`update ${this.#head} set seq = seq + ${events.length} where id = 1`);
