@@ -432,7 +432,8 @@ export class App {
     let version: number | null;
     if (v.options.by === 'url') version = store.versions.values().next().value!;
     else {
-      res.setHeader('vary', v.options.by === 'header' ? (v.options.header ?? 'Accept-Version') : v.options.by === 'media-type' ? 'Accept' : 'Accept-Encoding');
+      // The answer depends on the header that named the version (by query, the URL already keys caches).
+      if (v.options.by !== 'query') ctx.vary(v.options.by === 'header' ? (v.options.header ?? 'Accept-Version') : 'Accept');
       try {
         version = v.resolve((n) => req.get(n), query) ?? v.fallback;
       } catch (err) {
@@ -442,7 +443,10 @@ export class App {
     }
     const entry = store.variants === undefined ? (store.versions.has(version) ? store : undefined) : store.variants.find((e) => e.versions!.has(version));
     if (entry === undefined) return new HttpError(404, { detail: `${req.method} ${req.path} does not exist in API version ${v.versions[version]}` });
-    for (const [name, value] of v.deprecationHeaders(version, entry.options.deprecated)) res.setHeader(name, value);
+    for (const [name, value] of v.deprecationHeaders(version, entry.options.deprecated)) {
+      if (name === 'link') res.appendHeader(name, value); // other Link relations may be set too
+      else res.setHeader(name, value);
+    }
     ctx.apiVersion = v.versions[version];
     return entry;
   }

@@ -89,6 +89,18 @@ for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql'] as const) {
       expect(await audit.verify()).toEqual({ ok: true, entries: 4 });
     });
 
+    it('an ORM write of many rows is one append (entries past the 1000 of one statement included), the chain intact', async () => {
+      const audit = createAuditLog(t.db, { table: 'audit_bulk' }); // a log of its own: the other tests count theirs
+      await audit.migrate();
+      const orm = createOrm(t.db, { tables: { accounts } }, { audit });
+      const made = await orm.accounts.insert(Array.from({ length: 1200 }, (_, i) => ({ email: `bulk${i}@x`, passwordHash: 'x', credits: i })));
+      expect((await audit.find({ action: 'accounts.insert', limit: 1000 })).length).toBe(1000);
+      expect(await audit.verify()).toEqual({ ok: true, entries: 1200 });
+      await orm.transaction(async (tx) => void (await tx.accounts.delete({ email: { like: 'bulk%' } })));
+      expect(await audit.verify()).toEqual({ ok: true, entries: 2400 });
+      expect(made).toHaveLength(1200);
+    }, 30_000);
+
     it('the table refuses UPDATE and DELETE', async () => {
       await expect(t.db.query("update audit_log set actor = 'mallory' where seq = 1")).rejects.toThrow(/append-only/);
       await expect(t.db.query('delete from audit_log where seq = 1')).rejects.toThrow(/append-only/);

@@ -199,14 +199,21 @@ export class AuditLog implements AuditSink {
       let prev = head.hash;
       const at = new Date().toISOString();
       const out: AuditEntry[] = [];
+      const values: unknown[] = [];
       for (const ev of events) {
         seq++;
         const dataObj = ev.data === undefined && scope?.meta === undefined ? null : (redact({ ...(ev.data ?? {}), ...(scope?.meta === undefined ? {} : { meta: scope.meta }) }, this.#redact) as Record<string, unknown>);
         const e = { seq, at, actor: ev.actor !== undefined ? ev.actor : (scope?.actor ?? null), action: ev.action, targetTable: ev.target?.table ?? null, targetId: ev.target?.id == null ? null : String(ev.target.id), data: dataObj === null ? null : JSON.stringify(dataObj) };
         const hash = digest(prev, e);
-        await q.query(`insert into ${this.table} (seq, at, actor, action, target_table, target_id, data, prev_hash, hash) values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, [seq, at, e.actor, e.action, e.targetTable, e.targetId, e.data, prev, hash]);
+        values.push(seq, at, e.actor, e.action, e.targetTable, e.targetId, e.data, prev, hash);
         out.push({ ...e, data: dataObj, prevHash: prev, hash });
         prev = hash;
+      }
+      // The entries of an append (an ORM write of many rows) in one statement per 1000 (9 parameters each).
+      for (let from = 0; from < events.length; from += 1000) {
+        const n = Math.min(1000, events.length - from);
+        const rows = Array.from({ length: n }, (_, i) => `(${Array.from({ length: 9 }, (__, k) => `$${i * 9 + k + 1}`).join(', ')})`).join(', ');
+        await q.query(`insert into ${this.table} (seq, at, actor, action, target_table, target_id, data, prev_hash, hash) values ${rows}`, values.slice(from * 9, (from + n) * 9));
       }
       await q.query(`update ${this.#head} set hash = $1 where id = 1`, [prev]);
       return out;

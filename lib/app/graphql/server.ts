@@ -332,7 +332,7 @@ async function readParams(ctx: Context, limit: number): Promise<Params> {
     };
   }
   const type = ctx.req.get('content-type') ?? '';
-  if (!/^application\/(graphql-response\+)?json\b/i.test(type) && !/^application\/json/i.test(type)) throw new HttpError(415, { detail: `a GraphQL POST carries application/json, not ${type || 'no content-type'}` });
+  if (!/^application\/(graphql-response\+)?json\b/i.test(type)) throw new HttpError(415, { detail: `a GraphQL POST carries application/json, not ${type || 'no content-type'}` });
   let body: unknown;
   try {
     body = JSON.parse(await ctx.req.text(limit));

@@ -18,22 +18,6 @@ const CHANNEL = 'covet_jobs';
  */
 const ASYNC_COMMIT = `(select set_config('synchronous_commit', 'off', true)) is not null`;
 
-interface Row {
-  id: string;
-  name: string;
-  queue: string;
-  state: JobState;
-  payload: unknown;
-  priority: number;
-  attempts: number;
-  max_attempts: number;
-  key: string | null;
-  last_error: string | null;
-  run_at: Date;
-  created_at: Date;
-  finished_at: Date | null;
-}
-
 export class PgJobStore implements JobStore {
   readonly kind: 'postgres' | 'pglite';
   readonly db: Db;
@@ -107,7 +91,7 @@ export class PgJobStore implements JobStore {
     // The jobs done since the last claim; then due jobs by priority, due time and age, through the partial
     // index (SKIP LOCKED: rows another worker is claiming right now are not waited for).
     const rows = (
-      await this.db.query<{ id: string; name: string; payload: unknown; attempts: number; max_attempts: number; trace: string | null }>(
+      await this.db.query<ClaimedJob>(
         `with fin as (
            update ${t} set state = 'done', finished_at = now(), locked_by = null, locked_until = null, last_error = null
            where ${ASYNC_COMMIT} and id = any($5::bigint[]) and locked_by = $1)
@@ -118,11 +102,11 @@ export class PgJobStore implements JobStore {
            where state = 'queued' and run_at <= now() and name = any($3)
            order by priority desc, run_at, id
            limit $4 for update skip locked)
-         returning j.id::text as id, j.name, j.payload, j.attempts, j.max_attempts, j.trace`,
+         returning j.id::text as id, j.name, j.payload, j.attempts, j.max_attempts as "maxAttempts", j.trace`,
         [workerId, [...leaseMs.values()], [...leaseMs.keys()], limit, done],
       )
     ).rows;
-    return rows.map((r) => ({ id: r.id, name: r.name, payload: r.payload, attempts: r.attempts, maxAttempts: r.max_attempts, trace: r.trace }));
+    return rows;
   }
 
   async fail(id: string, workerId: string, message: string, retryInMs: number | null): Promise<void> {
@@ -141,9 +125,12 @@ export class PgJobStore implements JobStore {
 
   async get(id: string): Promise<JobInfo | null> {
     if (!/^\d{1,19}$/.test(id)) return null;
-    const r = (await this.db.query<Row>(`select id::text as id, name, queue, state, payload, priority, attempts, max_attempts, key, last_error, run_at, created_at, finished_at from ${this.table} where id = $1`, [id])).rows[0];
-    if (r === undefined) return null;
-    return { id: r.id, name: r.name, queue: r.queue, state: r.state, payload: r.payload, priority: r.priority, attempts: r.attempts, maxAttempts: r.max_attempts, key: r.key, lastError: r.last_error, runAt: r.run_at, createdAt: r.created_at, finishedAt: r.finished_at };
+    // Columns under the JobInfo names: the row is the answer.
+    const r = await this.db.query<JobInfo>(
+      `select id::text as id, name, queue, state, payload, priority, attempts, max_attempts as "maxAttempts", key, last_error as "lastError", run_at as "runAt", created_at as "createdAt", finished_at as "finishedAt" from ${this.table} where id = $1`,
+      [id],
+    );
+    return r.rows[0] ?? null;
   }
 
   async stats(): Promise<JobStats> {

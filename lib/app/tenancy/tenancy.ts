@@ -5,8 +5,10 @@
  *
  * - `isolation: 'row'`: tenant tables carry a tenant column and a row-level-security policy comparing it
  *   with the transaction's `app.tenant`; every statement of a tenant runs in a transaction that first
- *   takes a role without BYPASSRLS (`SET LOCAL ROLE`) and sets `app.tenant` (`SET LOCAL` semantics). A
- *   statement outside such a transaction sees no tenant rows at all (the setting is empty).
+ *   takes a role without BYPASSRLS and sets `app.tenant`, both for that transaction only (one
+ *   `set_config(..., true)` statement: `SET LOCAL` semantics). The policy is FORCEd, so the tables' owner
+ *   outside a tenant transaction sees no tenant rows either (the setting is empty) — unless that role is a
+ *   superuser or has BYPASSRLS, which no app role should.
  * - `isolation: 'schema'`: each tenant has a schema and a role that may use only it; a tenant's
  *   transaction takes that role and puts the schema first on the `search_path`.
  *
@@ -179,13 +181,11 @@ export class Tenancy {
   transaction<T>(tenant: string | Context, fn: (tx: Queryable) => Promise<T>, options?: TransactionOptions): Promise<T> {
     const t = typeof tenant === 'string' ? checkId(tenant) : this.tenantOf(tenant);
     return this.db.transaction(async (tx) => {
-      if (this.options.isolation === 'row') {
-        await tx.query(`set local role ${ident(this.role)}`);
-        await tx.query(`select set_config('app.tenant', $1, true)`, [t]);
-      } else {
+      // One statement: set_config('role', …, true) is SET LOCAL ROLE (values as parameters, not SQL text).
+      if (this.options.isolation === 'row') await tx.query(`select set_config('role', $1, true), set_config('app.tenant', $2, true)`, [this.role, t]);
+      else {
         const s = this.schemaOf(t);
-        await tx.query(`set local role ${ident(s)}`);
-        await tx.query(`select set_config('search_path', $1, true)`, [ident(s)]);
+        await tx.query(`select set_config('role', $1, true), set_config('search_path', $2, true)`, [s, ident(s)]);
       }
       return fn(tx);
     }, options);
