@@ -16,7 +16,8 @@ import { parsePattern, Router } from '../router/index.js';
 import type { TSchema } from '@sinclair/typebox';
 import { webSocketOverHttp2, webSocketUpgrade, type WebSocket, type WsConnectionOptions, type WsServerOptions, type WsVerdict } from '../ws/index.js';
 import { Context, processLogger, type AnyResponse, type ContextConfig, type Logger } from './context.js';
-import { answerError, HttpError, sendProblem } from './errors.js';
+import { answerError, HttpError, sendProblem, type ProblemFields } from './errors.js';
+import { isJsonType, parseMediaType } from './media-type.js';
 import { computeEtag, etagMatches } from './etag.js';
 import { compressAsync, compressSync, isCompressible, negotiateEncoding, shouldCompressAsync, type CompressionOptions, type Encoding } from './compression.js';
 import { captureResponse, inject, type InjectOptions, type InjectResponse } from './inject.js';
@@ -655,7 +656,7 @@ export class App {
   /** Sends what the handler returned (nothing when it returned undefined or answered itself). */
   #reply(ctx: Context, out: unknown): void | Promise<void> {
     const res = ctx.res;
-    if (out === undefined || res.finished) return;
+    if (out === undefined || res.finished || (typeof out === 'object' && out !== null && (out as Record<symbol, unknown>)[ANSWERED] === true)) return;
     const compression = this.#compression;
     if (isStreamBody(out)) return streamBody(ctx, out, compression);
     const { compiled, hooks, checkResponse } = ctx.entry!;
@@ -725,6 +726,18 @@ export class App {
 
   #answerError(ctx: Context, err: unknown): void {
     const res = ctx.res;
+    // An error that says what to answer (database errors: a client's data error, or overload) — its own
+    // text (which may echo values) goes to the log with the request id, never to the client.
+    const problem = err instanceof HttpError ? undefined : problemOf(err);
+    if (problem !== undefined) {
+      // Overload (503) and a client's data are expected outcomes, not bugs: a warning, not onError.
+      if (problem.status >= 500 && problem.status !== 503) this.#logError(err, ctx);
+      else if (problem.status === 503) ctx.log.warn({ code: (err as { code?: unknown }).code, method: ctx.req.method, path: ctx.req.path }, 'overloaded: answered 503');
+      else ctx.log.warn({ err, method: ctx.req.method, path: ctx.req.path, route: ctx.route === '' ? null : ctx.route }, 'database refused the request\'s data');
+      if (res.headersSent) return;
+      sendProblem(res, problem.status, { ...problem.fields, instance: ctx.req.path }, problem.headers ?? {});
+      return;
+    }
     const status = err instanceof HttpError ? err.status : typeof (err as { status?: unknown })?.status === 'number' ? ((err as { status: number }).status) : 500;
     if (status >= 500) this.#logError(err, ctx);
     if (res.headersSent) return; // nothing more can be said; the protocol layer ends the stream/connection
@@ -862,6 +875,16 @@ export class App {
   }
 }
 
+/** Marks a value a handler may return that answers by itself (an SSE stream): it is not serialized. */
+const ANSWERED = Symbol.for('covet.answered');
+
+/** What an error says to answer, when it has `toProblem()` (database errors: data errors, overload). */
+function problemOf(err: unknown): { status: number; fields: ProblemFields; headers?: Record<string, string> } | undefined {
+  if (err === null || typeof err !== 'object' || typeof (err as { toProblem?: unknown }).toProblem !== 'function') return undefined;
+  const p = (err as { toProblem(): unknown }).toProblem() as { status?: unknown; fields?: ProblemFields; headers?: Record<string, string> } | undefined;
+  return p !== undefined && typeof p.status === 'number' ? { status: p.status, fields: p.fields ?? {}, ...(p.headers === undefined ? {} : { headers: p.headers }) } : undefined;
+}
+
 /** A params schema may only name parameters the path has: any other could never be present (a 422 for ever). */
 function checkParamsSchema(schema: TSchema, pattern: string, where: string): void {
   const names = new Set(parsePattern(pattern).flatMap((t) => (t.kind === 'param' ? [t.name] : [])));
@@ -903,15 +926,41 @@ function validate(ctx: Context, c: CompiledSchema, limit: number | undefined): v
  */
 async function validateBody(ctx: Context, c: CompiledSchema, errors: FieldError[], limit: number | undefined): Promise<void> {
   const type = ctx.req.get('content-type');
+  const consumes = c.consumes;
+  if (type === undefined) throw unsupportedMediaType(undefined, consumes, ctx.req.method);
+  // One media type, well formed (a repeated header arrives joined with a comma: a list, refused).
+  const media = parseMediaType(type);
+  if (media === null) throw answerError(400, { detail: 'Content-Type must be one well-formed media type (RFC 9110 §8.3)' });
+  const charset = media.params.charset?.toLowerCase();
   let value: unknown;
-  if (type !== undefined && /^application\/([\w.+-]+\+)?json\b/i.test(type)) value = await ctx.req.json(limit);
-  else if (type !== undefined && /^application\/x-www-form-urlencoded\b/i.test(type)) value = c.form!(await ctx.form(limit), true);
-  else throw unsupportedMediaType(type);
+  if (isJsonType(media.essence) && consumes.some((t) => t === media.essence || (t === 'application/json' && media.essence.endsWith('+json')))) {
+    if (charset !== undefined && charset !== 'utf-8') throw unsupportedMediaType(type, consumes, ctx.req.method);
+    value = await readJson(ctx, limit);
+  } else if (media.essence === 'application/x-www-form-urlencoded' && consumes.includes(media.essence)) value = c.form!(await ctx.form(limit), true);
+  else throw unsupportedMediaType(type, consumes, ctx.req.method);
   if (c.bodyDefaults !== null) value = c.bodyDefaults(value);
   ctx.body = checkPart('body', c.body!, value, errors);
   if (errors.length > 0) throw validationError(errors);
   // After the check, so `additionalProperties: false` still refuses what it names.
   if (c.bodyStrip !== null) c.bodyStrip(ctx.body);
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
+/** A JSON body: invalid UTF-8 is a 400 (never stored with U+FFFD in its place), as is invalid JSON. */
+async function readJson(ctx: Context, limit: number | undefined): Promise<unknown> {
+  const bytes = await ctx.req.buffer(limit);
+  let text: string;
+  try {
+    text = UTF8.decode(bytes);
+  } catch {
+    throw answerError(400, { detail: 'the JSON body is not valid UTF-8 (RFC 8259 §8.1)' });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw answerError(400, { detail: `invalid JSON body: ${(err as Error).message}` });
+  }
 }
 
 type StreamBody = AsyncIterable<unknown> & { destroy?: (err?: Error) => void };

@@ -34,7 +34,7 @@ export { timeout } from './middleware/timeout.js';
 export { MultipartParser, MultipartError, multipartBoundary, parseContentDisposition, type MultipartHandler, type MultipartParserLimits } from './multipart/parser.js';
 export { MultipartReader, readMultipart, DEFAULT_MULTIPART_LIMITS, type MultipartLimits, type Part, type FieldPart, type FilePart, type SavedFile, type MultipartResult } from './multipart/reader.js';
 export { negotiateMediaType, negotiateLanguage, parseAccept, MEDIA_SHORTHANDS, type AcceptRange } from './negotiate.js';
-export { compileSerializer, type Serializer } from './serializer.js';
+export { compileSerializer, ResponseShapeError, UnsupportedResponseSchema, type Serializer } from './serializer.js';
 export { formatRoutes, type RouteListing } from './route-list.js';
 export { MissingPeerError } from './optional-peer.js';
 export { redisGuard, redisCheck, RedisUnavailableError, REDIS_COMMAND_TIMEOUT_MS, type RedisClient, type RedisGuard } from './redis-client.js';

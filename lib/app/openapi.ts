@@ -154,8 +154,7 @@ export function buildOpenApi(routes: Array<RouteInfo<RouteEntry>>, info: { title
     const content: Json = {};
     if (schema.body !== undefined) {
       const body = c.ref(schema.body, true);
-      content['application/json'] = { schema: body };
-      content['application/x-www-form-urlencoded'] = { schema: body };
+      for (const t of schema.consumes ?? ['application/json']) content[t] = { schema: body };
     }
     if (schema.multipart !== undefined) content['multipart/form-data'] = { schema: c.ref(schema.multipart, true) };
     if (Object.keys(content).length > 0) op.requestBody = { required: true, content };

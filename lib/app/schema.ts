@@ -12,7 +12,7 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { answerError, type HttpError } from './errors.js';
 import { unknownFormats } from './formats.js';
-import { compileSerializer, type Serializer } from './serializer.js';
+import { compileSerializer, UnsupportedResponseSchema, type Serializer } from './serializer.js';
 
 export interface RouteSchema {
   params?: TSchema;
@@ -29,6 +29,12 @@ export interface RouteSchema {
    * Not validated: the handler reads the parts as they stream (`ctx.parts()`, `ctx.multipart()`).
    */
   multipart?: TSchema;
+  /**
+   * The media types the body may come in. Default `['application/json']` (and `+json` types); add
+   * `'application/x-www-form-urlencoded'` for an HTML form — only then, since a form from any site is
+   * sent without a CORS preflight. Anything else is a 415 naming these.
+   */
+  consumes?: readonly ('application/json' | 'application/x-www-form-urlencoded' | `application/${string}+json`)[];
 }
 
 /**
@@ -96,6 +102,8 @@ export interface CompiledSchema {
   bodyStrip: ((value: unknown) => void) | null;
   /** Converts an urlencoded form's strings to the body schema's types. */
   form: CompiledPart['convert'] | null;
+  /** Media types the body may come in. */
+  consumes: readonly string[];
   /** JSON serializers by response status. */
   response: Record<number, Serializer> | null;
   /** Validators of returned values by response status (used with `checkResponses`). */
@@ -127,7 +135,8 @@ export function compileSchema(schema: RouteSchema, route = ''): CompiledSchema {
     bodyDefaults: schema.body === undefined ? null : compileDefaults(schema.body),
     bodyStrip: schema.body === undefined ? null : compileStrip(schema.body),
     form: schema.body === undefined ? null : compileConverter(schema.body),
-    response: compileResponses(schema.response),
+    response: compileResponses(schema.response, route),
+    consumes: schema.consumes ?? DEFAULT_CONSUMES,
     responseChecks: schema.response === undefined ? null : Object.fromEntries(Object.entries(schema.response).map(([st, r]) => [Number(st), TypeCompiler.Compile(r)])),
   };
 }
@@ -195,10 +204,17 @@ export function compileStrip(schema: TSchema): ((value: unknown) => void) | null
   };
 }
 
-function compileResponses(response: RouteSchema['response']): Record<number, Serializer> | null {
+function compileResponses(response: RouteSchema['response'], route: string): Record<number, Serializer> | null {
   if (response === undefined) return null;
   const out: Record<number, Serializer> = {};
-  for (const [status, s] of Object.entries(response)) out[Number(status)] = compileSerializer(s);
+  for (const [status, s] of Object.entries(response)) {
+    try {
+      out[Number(status)] = compileSerializer(s);
+    } catch (e) {
+      if (e instanceof UnsupportedResponseSchema) throw new SchemaError(`${route}: ${status} ${e.message}`);
+      throw e;
+    }
+  }
   return out;
 }
 
@@ -297,6 +313,12 @@ export function responseMismatch(status: number, errors: FieldError[]): HttpErro
   return answerError(500, { detail: `the handler's ${status} response does not match its schema: ${list}`, errors });
 }
 
-export function unsupportedMediaType(type: string | undefined): HttpError {
-  return answerError(415, { detail: `expected application/json or application/x-www-form-urlencoded, got ${type ?? 'no content-type'}` });
+/** 415 naming what the route takes, with `Accept-Post`/`Accept-Patch` (RFC 5789 §3.1) listing it. */
+export function unsupportedMediaType(type: string | undefined, consumes: readonly string[] = DEFAULT_CONSUMES, method = 'POST'): HttpError {
+  const list = consumes.join(', ');
+  const headers: Record<string, string> = method === 'PATCH' ? { 'accept-patch': list } : { 'accept-post': list };
+  return answerError(415, { detail: `this route takes ${consumes.join(' or ')}, got ${type === undefined ? 'no Content-Type' : JSON.stringify(type.slice(0, 100))}` }, headers);
 }
+
+/** What a route with a body schema takes when it does not say (a form needs `consumes`: cross-site forms need no preflight). */
+export const DEFAULT_CONSUMES: readonly string[] = ['application/json'];

@@ -101,6 +101,44 @@ for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql'] as const) {
       expect(made).toHaveLength(1200);
     }, 30_000);
 
+    if (kind === 'postgres' || kind === 'mysql') it('a write does not wait for another write\'s open transaction; the sequencer chains both, in order, once committed (#27)', async () => {
+      const audit = createAuditLog(t.db, { table: 'audit_nowait' });
+      await audit.migrate();
+      const other = openDatabase({ url: t.url! });
+      const audit2 = createAuditLog(other, { table: 'audit_nowait' });
+      try {
+        let release!: () => void;
+        const held = new Promise<void>((r) => (release = r));
+        let appended!: () => void;
+        const inserted = new Promise<void>((r) => (appended = r));
+        const a = t.db.transaction(async (tx) => {
+          await audit.record({ action: 'slow' }, tx);
+          appended();
+          await held;
+        });
+        await inserted;
+        // With the head taken by every write, this append would wait until the first transaction ends.
+        const b = audit2.record({ action: 'fast' }).then(() => 'appended');
+        expect(await Promise.race([b, new Promise((r) => setTimeout(() => r('waited'), 10_000))])).toBe('appended');
+        // and it is chained while the first is still open
+        expect((await audit2.find()).map((e) => [e.seq, e.action])).toEqual([[1, 'fast']]);
+        release();
+        await a;
+        await audit.flush();
+        expect((await audit.find()).map((e) => [e.seq, e.action])).toEqual([[2, 'slow'], [1, 'fast']]);
+        expect(await audit.verify()).toEqual({ ok: true, entries: 2 });
+        // An entry not yet chained cannot be changed or removed either.
+        await t.db.query("insert into audit_nowait (at, action) values ('2026-01-01', 'raw')");
+        await expect(t.db.query("update audit_nowait set action = 'forged' where seq is null")).rejects.toThrow(/append-only/);
+        await expect(t.db.query('delete from audit_nowait where seq is null')).rejects.toThrow(/append-only/);
+        expect(await audit.verify()).toEqual({ ok: true, entries: 3 });
+      } finally {
+        await audit.close();
+        await audit2.close();
+        await other.close();
+      }
+    });
+
     it('the table refuses UPDATE and DELETE', async () => {
       await expect(t.db.query("update audit_log set actor = 'mallory' where seq = 1")).rejects.toThrow(/append-only/);
       await expect(t.db.query('delete from audit_log where seq = 1')).rejects.toThrow(/append-only/);

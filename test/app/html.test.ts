@@ -101,7 +101,7 @@ it('a page in headless Chromium: a hostile value stays text, a form with the CSR
       ),
     ),
   );
-  app.post('/notes', { schema: { body: Type.Object({ text: Type.String({ maxLength: 200 }) }) } }, async (c) => {
+  app.post('/notes', { schema: { consumes: ['application/json', 'application/x-www-form-urlencoded'], body: Type.Object({ text: Type.String({ maxLength: 200 }) }) } }, async (c) => {
     notes.push(c.body.text);
     c.res.statusCode = 303;
     c.res.setHeader('location', '/');

@@ -46,8 +46,14 @@ describe('cors', () => {
   it("uses '*' without credentials and never with them", async () => {
     const open = await corsApp({}).inject({ url: '/things', headers: { origin: 'https://x.example' } });
     expect([open.headers['access-control-allow-origin'], open.headers.vary]).toEqual(['*', undefined]);
-    const cred = await corsApp({ credentials: true }).inject({ url: '/things', headers: { origin: 'https://x.example' } });
+    const cred = await corsApp({ origin: /^https:\/\/[a-z]+\.example$/, credentials: true }).inject({ url: '/things', headers: { origin: 'https://x.example' } });
     expect([cred.headers['access-control-allow-origin'], cred.headers['access-control-allow-credentials']]).toEqual(['https://x.example', 'true']);
+  });
+
+  it('refuses credentials with any origin at creation, naming `origin` (#27)', () => {
+    expect(() => cors({ credentials: true })).toThrow(/credentials: true.*needs an `origin`/);
+    expect(() => cors({ origin: '*', credentials: true })).toThrow(/`origin`/);
+    expect(() => cors({ origin: ['https://a.example'], credentials: true })).not.toThrow();
   });
 });
 

@@ -77,7 +77,7 @@ describe('defaults', () => {
   );
   app.post(
     '/items',
-    { schema: { body: Type.Object({ name: Type.String(), qty: Type.Integer({ default: 1 }), meta: Type.Object({ color: Type.String({ default: 'red' }) }, { default: {} }) }) } },
+    { schema: { consumes: ['application/json', 'application/x-www-form-urlencoded'], body: Type.Object({ name: Type.String(), qty: Type.Integer({ default: 1 }), meta: Type.Object({ color: Type.String({ default: 'red' }) }, { default: {} }) }) } },
     (ctx) => ctx.body,
   );
   app.get('/h', { schema: { headers: Type.Object({ 'x-tenant': Type.String({ default: 'public' }) }) } }, () => 'ok');
@@ -94,7 +94,7 @@ describe('defaults', () => {
   it('the OpenAPI document agrees: a defaulted value is not required of the client', async () => {
     const a = createApp({ openapi: { info: { title: 't', version: '1' } } });
     a.get('/n', { schema: { query: Type.Object({ limit: Type.Integer({ default: 20 }), q: Type.String() }) } }, () => 'x');
-    a.post('/i', { schema: { body: Type.Object({ name: Type.String(), qty: Type.Integer({ default: 1 }), meta: Type.Object({ color: Type.String({ default: 'red' }), size: Type.Integer() }) }) } }, () => 'x');
+    a.post('/i', { schema: { consumes: ['application/json', 'application/x-www-form-urlencoded'], body: Type.Object({ name: Type.String(), qty: Type.Integer({ default: 1 }), meta: Type.Object({ color: Type.String({ default: 'red' }), size: Type.Integer() }) }) } }, () => 'x');
     const doc = (await a.inject({ url: '/openapi.json' })).json<{ paths: Record<string, Record<string, { parameters?: Array<{ name: string; required: boolean }>; requestBody?: { content: Record<string, { schema: { required: string[]; properties: { meta: { required: string[] } } } }> } }>> }>();
     expect(doc.paths['/n']!.get!.parameters!.map((p) => [p.name, p.required])).toEqual([['limit', false], ['q', true]]);
     const body = doc.paths['/i']!.post!.requestBody!.content['application/json']!.schema;
@@ -210,7 +210,7 @@ describe('undeclared body properties never reach the handler (mass assignment)',
     return { ok: true };
   });
   app.post('/strict', { schema: { body: Type.Object({ name: Type.String() }, { additionalProperties: false }) } }, (ctx) => ctx.body);
-  app.post('/signup', { schema: { body: Type.Object({ name: Type.String(), email: Type.String() }) } }, (ctx) => ctx.body);
+  app.post('/signup', { schema: { consumes: ['application/json', 'application/x-www-form-urlencoded'], body: Type.Object({ name: Type.String(), email: Type.String() }) } }, (ctx) => ctx.body);
 
   it('drops them at every level of a JSON body; additionalProperties: true keeps them; false refuses them (422)', async () => {
     const body = { note: 'n', id: 50, role: 'admin', items: [{ sku: 'a', qty: 1, price: 0 }], ship: { city: 'Oslo', cost: 0 }, meta: { anything: 1 } };

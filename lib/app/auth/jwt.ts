@@ -305,10 +305,15 @@ export class RemoteJwks implements KeySource {
   }
   async candidates(kid: string | undefined, alg: JwtAlgorithm): Promise<readonly JwtKey[]> {
     const now = this.#now();
-    if ((this.#set === null || now - this.#fetchedAt > this.#cacheMs) && now >= this.#nextTry) await this.#refresh();
+    let fetched = false;
+    if ((this.#set === null || now - this.#fetchedAt > this.#cacheMs) && now >= this.#nextTry) {
+      await this.#refresh();
+      fetched = true;
+    }
     const set = this.#usable();
     let found = set.candidates(kid, alg);
-    if (found.length === 0 && kid !== undefined && this.#now() >= this.#nextTry) {
+    // Not when this call just fetched the set: the kid is not in the newest keys either.
+    if (found.length === 0 && kid !== undefined && !fetched && this.#now() >= this.#nextTry) {
       // An unknown kid may be a key the provider just rotated in: refetch, then not again for a cooldown.
       await this.#refresh();
       this.#nextTry = Math.max(this.#nextTry, this.#now() + this.#cooldownMs);

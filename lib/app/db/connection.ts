@@ -41,6 +41,11 @@ export interface QueryOptions {
   signal?: AbortSignal;
   /** Skip the prepared-statement cache (a one-off statement). */
   prepare?: boolean;
+  /**
+   * Longest wait for a pooled connection, overriding the pool's `acquireTimeoutMs` (background work, such
+   * as the jobs queue, waits longer than a request should).
+   */
+  acquireTimeoutMs?: number;
 }
 
 export interface ConnectionOptions extends TypeOptions {

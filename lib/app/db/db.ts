@@ -34,6 +34,8 @@ export interface TransactionOptions {
    * (40001) or a deadlock (40P01) — what PostgreSQL asks of clients at `serializable`. Default 0.
    */
   retries?: number;
+  /** Longest wait for a pooled connection, overriding the pool's `acquireTimeoutMs`. */
+  acquireTimeoutMs?: number;
 }
 
 /** Something that runs queries: the database, or a transaction. */
@@ -53,6 +55,9 @@ export interface Queryable {
 }
 
 const RETRYABLE = new Set(['40001', '40P01']);
+
+/** How long schema set-up and bulk copies wait for a session (not a request's budget). */
+export const BACKGROUND_WAIT_MS = 30_000;
 
 function toQuery(q: string | Sql, values: readonly unknown[] | undefined): { text: string; values: readonly unknown[] } {
   return q instanceof Sql ? q.compile() : { text: q, values: values ?? [] };
@@ -126,7 +131,7 @@ export class Db implements Queryable {
       if (options.pglite !== undefined) this.#pglite = options.pglite;
       const dir = url?.startsWith('pglite:') === true ? url.slice('pglite://'.length) : '';
       // PGlite is one backend: one session, so the pool is one.
-      this.pool = new Pool(() => this.#pgliteConnection(dir === 'memory' ? '' : dir), { ...options, max: 1, min: 0, idleTimeoutMs: Infinity, healthCheckMs: Infinity });
+      this.pool = new Pool(() => this.#pgliteConnection(dir === 'memory' ? '' : dir), { acquireTimeoutMs: BACKGROUND_WAIT_MS, ...options, max: 1, min: 0, idleTimeoutMs: Infinity, healthCheckMs: Infinity });
     } else {
       this.kind = 'postgres';
       const config = parseConnectionString(url);
@@ -169,7 +174,7 @@ export class Db implements Queryable {
   }
 
   async exec(text: string): Promise<void> {
-    const r = await this.pool.reserve();
+    const r = await this.pool.reserve(BACKGROUND_WAIT_MS);
     try {
       await r.conn.simple(text);
     } finally {
@@ -186,7 +191,7 @@ export class Db implements Queryable {
    * ```
    */
   async copyFrom(text: string): Promise<Writable> {
-    const r = await this.pool.reserve();
+    const r = await this.pool.reserve(BACKGROUND_WAIT_MS);
     const w = r.conn.copyFrom(text);
     finished(w, (err) => r.release(err !== undefined && r.conn.txStatus !== 'I'));
     return w;
@@ -194,7 +199,7 @@ export class Db implements Queryable {
 
   /** `COPY ... TO STDOUT` on a session of its own, as a Readable of the output bytes. */
   async copyTo(text: string): Promise<Readable> {
-    const r = await this.pool.reserve();
+    const r = await this.pool.reserve(BACKGROUND_WAIT_MS);
     const out = r.conn.copyTo(text);
     // Abandoned mid-stream, the session still has COPY data coming: close it rather than reuse it.
     finished(out, (err) => r.release(err !== undefined || !out.readableEnded));
@@ -214,7 +219,7 @@ export class Db implements Queryable {
   }
 
   async #transactionOnce<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions): Promise<T> {
-    const r: Reserved = await this.pool.reserve();
+    const r: Reserved = await this.pool.reserve(options.acquireTimeoutMs);
     let broken = false;
     try {
       return await inTransaction(r.conn, () => fn(new Transaction(r.conn, 1)), options);
@@ -301,6 +306,11 @@ export class Db implements Queryable {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   /** Closes every session (and PGlite, when this Db opened it). */

@@ -1,4 +1,5 @@
 /** Errors of the PostgreSQL driver. */
+import { columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
 
 /** An ErrorResponse from the server: SQLSTATE in `code`, and every field the server sent. */
 export class PgError extends Error {
@@ -40,10 +41,33 @@ export class PgError extends Error {
    * check violations) is 422, a unique violation 409; anything else stays a server error (undefined).
    */
   get status(): number | undefined {
+    const v = this.violation;
+    return v === undefined ? undefined : v.kind === 'unique' ? 409 : 422;
+  }
+
+  /** What the client's data broke (see `problem.ts`), read from the server's fields; undefined for other errors. */
+  get violation(): Violation | undefined {
     const c = this.code;
-    if (c === '23505') return 409;
-    if (c.startsWith('22') || c === '23502' || c === '23503' || c === '23514') return 422;
+    const keyCols = (): string[] => {
+      const m = /^Key \((.+?)\)=/.exec(this.detail ?? '');
+      return m !== null ? columnList(m[1]!) : this.column !== undefined ? [this.column] : [];
+    };
+    const col = this.column === undefined ? [] : [this.column];
+    if (c === '23505') return { kind: 'unique', fields: keyCols() };
+    if (c === '23503') return { kind: 'foreign-key', fields: keyCols() };
+    if (c === '23502') return { kind: 'not-null', fields: col };
+    if (c === '23514') return { kind: 'check', fields: col };
+    if (c === '22003') return { kind: 'out-of-range', fields: col };
+    if (c === '22001') return { kind: 'too-long', fields: col };
+    if (c === '22021' || c === '22P05' || c === '22P06') return { kind: 'bad-text', fields: col };
+    if (c.startsWith('22')) return { kind: 'bad-value', fields: col };
     return undefined;
+  }
+
+  /** The answer the app sends for this error when it is a client's data error (no server text in it). */
+  toProblem(): ErrorProblem | undefined {
+    const v = this.violation;
+    return v === undefined ? undefined : violationProblem(v);
   }
 }
 
@@ -56,11 +80,23 @@ export class ConnectionError extends Error {
   }
 }
 
-/** No connection became free within the pool's acquire timeout. */
+/**
+ * No connection became free within the wait allowed (`POOL_TIMEOUT`), or so many callers already wait
+ * that this one would not be served in time (`POOL_BUSY`): overload, answered 503 with Retry-After.
+ */
 export class PoolTimeoutError extends Error {
-  readonly code = 'POOL_TIMEOUT';
-  constructor(ms: number, size: number, waiting: number) {
-    super(`no database connection free within ${ms} ms (pool of ${size}, ${waiting} waiting)`);
+  readonly code: 'POOL_TIMEOUT' | 'POOL_BUSY';
+  /** Seconds a client should wait before trying again. */
+  readonly retryAfter: number;
+  constructor(ms: number, size: number, waiting: number, busy = false) {
+    super(busy ? `no database connection: ${waiting} callers already waiting (pool of ${size}, at most ${waiting} may wait)` : `no database connection free within ${ms} ms (pool of ${size}, ${waiting} waiting)`);
     this.name = 'PoolTimeoutError';
+    this.code = busy ? 'POOL_BUSY' : 'POOL_TIMEOUT';
+    this.retryAfter = Math.max(1, Math.ceil(ms / 1000));
+  }
+
+  /** 503 with Retry-After: the server is overloaded, not broken. */
+  toProblem(): ErrorProblem {
+    return { status: 503, fields: { title: 'Service Unavailable', detail: 'the server is busy; try again shortly' }, headers: { 'retry-after': String(this.retryAfter) } };
   }
 }

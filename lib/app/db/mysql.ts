@@ -27,9 +27,14 @@ import { createRequire } from 'node:module';
 import { Sql } from './sql.js';
 import { dbSpan, spans } from '../../trace/hook.js';
 import { savepoint } from './savepoint.js';
+import { columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
 import type { QueryOptions, QueryResult } from './connection.js';
 import type { PoolStats } from './pool.js';
 import type { Queryable, TransactionOptions } from './db.js';
+import { PoolTimeoutError } from './errors.js';
+
+/** How long schema set-up waits for a connection (not a request's budget). */
+const BACKGROUND_WAIT_MS = 30_000;
 
 /** An error from MySQL/MariaDB, with the answer it calls for. */
 export class MysqlError extends Error {
@@ -49,6 +54,46 @@ export class MysqlError extends Error {
     this.sqlState = sqlState;
     this.status = errno === 1062 || errno === 1586 ? 409 : DATA_ERRORS.has(errno) ? 422 : 500;
     this.retryable = errno === 1213 || errno === 1205;
+  }
+
+  /** What the client's data broke (see `problem.ts`), read from the server's message; undefined for other errors. */
+  get violation(): Violation | undefined {
+    const m = this.message;
+    const one = (re: RegExp): string[] => {
+      const x = re.exec(m);
+      return x === null ? [] : [x[1]!.replace(/^.*\./, '')];
+    };
+    switch (this.errno) {
+      case 1062:
+      case 1586:
+        // "Duplicate entry '…' for key 'users.email'": the key's name, never the entry.
+        return { kind: 'unique', fields: one(/for key '([^']+)'\s*$/) };
+      case 1451:
+      case 1452:
+        return { kind: 'foreign-key', fields: columnList(/FOREIGN KEY \(([^)]+)\)/.exec(m)?.[1] ?? '') };
+      case 1048:
+      case 1364:
+        return { kind: 'not-null', fields: one(/^(?:Column|Field) '([^']+)'/) };
+      case 1264:
+      case 1690:
+        return { kind: 'out-of-range', fields: one(/for column [`']?(?:[^`' ]*[`']?\.[`']?)*([^`' ]+)[`']? at row/) };
+      case 1406:
+        return { kind: 'too-long', fields: one(/for column [`']?(?:[^`' ]*[`']?\.[`']?)*([^`' ]+)[`']? at row/) };
+      case 1366:
+      case 1292:
+        return { kind: /string value/i.test(m) ? 'bad-text' : 'bad-value', fields: one(/for column [`']?(?:[^`' ]*[`']?\.[`']?)*([^`' ]+)[`']? at row/) };
+      case 3819:
+      case 4025:
+        return { kind: 'check', fields: [] };
+      default:
+        return undefined;
+    }
+  }
+
+  /** The answer the app sends for this error when it is a client's data error (no server text in it). */
+  toProblem(): ErrorProblem | undefined {
+    const v = this.violation;
+    return v === undefined ? undefined : violationProblem(v);
   }
 }
 
@@ -188,6 +233,10 @@ export function splitStatements(text: string): string[] {
 export interface MysqlOptions {
   /** Connections in the pool. Default 10. */
   max?: number;
+  /** Longest wait for a pooled connection (then a `PoolTimeoutError`, answered 503). Default 2000 ms. */
+  acquireTimeoutMs?: number;
+  /** Most callers waiting for a connection; one more fails at once (`POOL_BUSY`). Default 16 per connection. */
+  maxWaiting?: number;
 }
 
 /**
@@ -236,8 +285,14 @@ export class MysqlDb implements Queryable {
     return { open, busy: open - (core?._freeConnections?.length ?? 0), waiting: core?._connectionQueue?.length ?? 0, max: this.#max };
   }
 
+  readonly #acquireMs: number;
+  readonly #maxWaiting: number;
+  #waiting = 0;
+
   constructor(url: string, options: MysqlOptions = {}) {
     this.#max = options.max ?? 10;
+    this.#acquireMs = options.acquireTimeoutMs ?? 2000;
+    this.#maxWaiting = options.maxWaiting ?? this.#max * 16;
     const u = new URL(url);
     const r = u.searchParams.get('returning');
     this.#forceReturning = r === 'false' ? false : r === 'true' ? true : null;
@@ -257,8 +312,38 @@ export class MysqlDb implements Queryable {
     this.#pool.on('connection', (conn) => void conn.query("set session sql_mode = 'ANSI_QUOTES,STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO', time_zone = '+00:00'"));
   }
 
-  async #with<T>(fn: (conn: Mysql2Conn) => Promise<T>): Promise<T> {
-    const conn = await this.#pool.getConnection();
+  /** A pooled connection within the wait allowed (overload is a PoolTimeoutError: 503, never a queue without end). */
+  #acquire(waitMs = this.#acquireMs): Promise<Mysql2Conn & { release(): void }> {
+    // Counted here: mysql2 keeps a caller that gave up in its queue until a connection comes.
+    if (this.#waiting >= this.#maxWaiting) return Promise.reject(new PoolTimeoutError(this.#acquireMs, this.#max, this.#waiting, true));
+    const got = this.#pool.getConnection();
+    this.#waiting++;
+    return new Promise((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        this.#waiting--;
+        reject(new PoolTimeoutError(waitMs, this.#max, this.#waiting));
+      }, waitMs);
+      got.then(
+        (conn) => {
+          clearTimeout(timer);
+          if (late) return void conn.release(); // its caller gave up
+          this.#waiting--;
+          resolve(conn);
+        },
+        (err: unknown) => {
+          clearTimeout(timer);
+          if (late) return;
+          this.#waiting--;
+          reject(err);
+        },
+      );
+    });
+  }
+
+  async #with<T>(fn: (conn: Mysql2Conn) => Promise<T>, waitMs?: number): Promise<T> {
+    const conn = await this.#acquire(waitMs);
     try {
       return await fn(conn);
     } finally {
@@ -266,8 +351,8 @@ export class MysqlDb implements Queryable {
     }
   }
 
-  query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[], _options?: QueryOptions): Promise<QueryResult<R>> {
-    return this.#with((conn) => run<R>(conn, q, values));
+  query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    return this.#with((conn) => run<R>(conn, q, values), options?.acquireTimeoutMs);
   }
 
   async sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
@@ -275,13 +360,13 @@ export class MysqlDb implements Queryable {
   }
 
   exec(text: string): Promise<void> {
-    return this.#with((conn) => new MysqlSession(conn, 0, this.returning).exec(text));
+    return this.#with((conn) => new MysqlSession(conn, 0, this.returning).exec(text), BACKGROUND_WAIT_MS);
   }
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#with((conn) => inTransaction(conn, () => fn(new MysqlSession(conn, 1, this.returning)), options));
+        return await this.#with((conn) => inTransaction(conn, () => fn(new MysqlSession(conn, 1, this.returning)), options), options.acquireTimeoutMs);
       } catch (err) {
         if (!(err instanceof MysqlError && err.retryable) || attempt >= (options.retries ?? 0)) throw err;
         await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
@@ -306,7 +391,15 @@ export class MysqlDb implements Queryable {
     await this.query('select 1');
   }
 
+  #closed = false;
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
   close(): Promise<void> {
+    this.#closed = true;
     return this.#pool.end();
   }
 }

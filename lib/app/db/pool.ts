@@ -15,8 +15,17 @@ export interface PoolOptions {
   min?: number;
   /** Close sessions idle this long (above `min`). Default 30 000 ms. */
   idleTimeoutMs?: number;
-  /** Fail a query or reservation that waited this long for a session. Default 10 000 ms. */
+  /**
+   * Fail a query or reservation that waited this long for a session: a `PoolTimeoutError`, which the app
+   * answers 503 with Retry-After. Default 2000 ms — sized for a request; a caller doing background work
+   * passes its own (`{ acquireTimeoutMs }` on a query or transaction).
+   */
   acquireTimeoutMs?: number;
+  /**
+   * Most callers waiting for a session; one more fails at once (`POOL_BUSY`, 503) instead of queueing
+   * without end under overload. Default 16 per session of `max`.
+   */
+  maxWaiting?: number;
   /** Most queries written ahead on one session. Default 64. */
   maxPipeline?: number;
   /**
@@ -77,6 +86,7 @@ export class Pool {
   readonly #min: number;
   readonly #idleMs: number;
   readonly #acquireMs: number;
+  readonly #maxWaiting: number;
   readonly #maxPipeline: number;
   readonly #healthMs: number;
   #sweep: NodeJS.Timeout | null = null;
@@ -89,7 +99,8 @@ export class Pool {
     this.#max = options.max ?? 10;
     this.#min = options.min ?? 0;
     this.#idleMs = options.idleTimeoutMs ?? 30_000;
-    this.#acquireMs = options.acquireTimeoutMs ?? 10_000;
+    this.#acquireMs = options.acquireTimeoutMs ?? 2000;
+    this.#maxWaiting = options.maxWaiting ?? this.#max * 16;
     this.#maxPipeline = options.maxPipeline ?? 64;
     this.#healthMs = options.healthCheckMs ?? 30_000;
     // A warm pool: `min` sessions are opened now (failures are retried on demand).
@@ -112,7 +123,7 @@ export class Pool {
   query<R>(text: string, values?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
     const m = this.#pickShared();
     if (m !== null) return this.#run<R>(m, text, values, options);
-    return this.#wait(false).then((w) => this.#run<R>(w, text, values, options));
+    return this.#wait(false, options?.acquireTimeoutMs).then((w) => this.#run<R>(w, text, values, options));
   }
 
   #run<R>(m: Member, text: string, values: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<QueryResult<R>> {
@@ -121,9 +132,9 @@ export class Pool {
   }
 
   /** Reserves a session exclusively (waits for one with nothing in flight). */
-  async reserve(): Promise<Reserved> {
+  async reserve(acquireTimeoutMs?: number): Promise<Reserved> {
     const free = this.#members.find((m) => !m.reserved && m.conn.inFlight === 0) ?? null;
-    const m = free ?? (await this.#wait(true));
+    const m = free ?? (await this.#wait(true, acquireTimeoutMs));
     m.reserved = true;
     m.lastUsed = Date.now();
     let released = false;
@@ -163,8 +174,10 @@ export class Pool {
     return best;
   }
 
-  #wait(exclusive: boolean): Promise<Member> {
+  #wait(exclusive: boolean, timeoutMs = this.#acquireMs): Promise<Member> {
     if (this.#ended) return Promise.reject(new ConnectionError('the pool is closed'));
+    // Overload: more waiting would only be served after their callers gave up.
+    if (this.#waiters.length >= this.#maxWaiting) return Promise.reject(new PoolTimeoutError(this.#acquireMs, this.#max, this.#waiters.length, true));
     return new Promise<Member>((resolve, reject) => {
       const w: Waiter = {
         exclusive,
@@ -173,8 +186,8 @@ export class Pool {
         timer: setTimeout(() => {
           const i = this.#waiters.indexOf(w);
           if (i >= 0) this.#waiters.splice(i, 1);
-          reject(new PoolTimeoutError(this.#acquireMs, this.#members.length, this.#waiters.length));
-        }, this.#acquireMs),
+          reject(new PoolTimeoutError(timeoutMs, this.#members.length, this.#waiters.length));
+        }, timeoutMs),
       };
       this.#waiters.push(w);
       this.#grow();

@@ -26,6 +26,7 @@ import { createRequire } from 'node:module';
 import { Sql } from './sql.js';
 import { dbSpan, spans } from '../../trace/hook.js';
 import { savepoint } from './savepoint.js';
+import { columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
 import type { QueryOptions, QueryResult } from './connection.js';
 import type { PoolStats } from './pool.js';
 import type { Queryable, TransactionOptions } from './db.js';
@@ -51,6 +52,25 @@ export class SqliteError extends Error {
     this.code = code;
     this.status = /UNIQUE|PRIMARYKEY/.test(code) ? 409 : /CONSTRAINT|MISMATCH|TOOBIG|RANGE/.test(code) ? 422 : 500;
     this.busy = /BUSY|LOCKED/.test(code);
+  }
+
+  /** What the client's data broke (see `problem.ts`), read from SQLite's message; undefined for other errors. */
+  get violation(): Violation | undefined {
+    const after = (): string[] => columnList(/constraint failed: (.*)$/i.exec(this.message)?.[1] ?? '');
+    const c = this.code;
+    if (/UNIQUE|PRIMARYKEY/.test(c)) return { kind: 'unique', fields: after() };
+    if (/NOTNULL/.test(c)) return { kind: 'not-null', fields: after() };
+    if (/FOREIGNKEY/.test(c)) return { kind: 'foreign-key', fields: [] };
+    if (/CHECK/.test(c)) return { kind: 'check', fields: [] };
+    if (/TOOBIG/.test(c)) return { kind: 'too-long', fields: [] };
+    if (/CONSTRAINT|MISMATCH|RANGE/.test(c)) return { kind: 'bad-value', fields: [] };
+    return undefined;
+  }
+
+  /** The answer the app sends for this error when it is a client's data error (no server text in it). */
+  toProblem(): ErrorProblem | undefined {
+    const v = this.violation;
+    return v === undefined ? undefined : violationProblem(v);
   }
 }
 
@@ -319,6 +339,11 @@ export class SqliteDb implements Queryable {
   /** A query round trip (the timeout is PostgreSQL's concern: SQLite answers in-process). */
   async ping(_timeoutMs?: number): Promise<void> {
     await this.query('select 1');
+  }
+
+  /** Whether `close()` was called. */
+  get closed(): boolean {
+    return this.#closed;
   }
 
   async close(): Promise<void> {

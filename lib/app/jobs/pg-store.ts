@@ -4,8 +4,11 @@
  * Enqueueing inside the app's transaction makes the job part of it. PostgreSQL wakes idle workers at
  * once (LISTEN/NOTIFY, delivered at commit); PGlite workers poll.
  */
-import type { Db, Queryable } from '../db/db.js';
-import type { ClaimedJob, JobInfo, JobState, JobStats, JobStore, NewJob } from './store.js';
+import { BACKGROUND_WAIT_MS, type Db, type Queryable } from '../db/db.js';
+
+/** A worker's statements wait for a pooled connection longer than a request does. */
+const BG = { acquireTimeoutMs: BACKGROUND_WAIT_MS };
+import { WORKER_LOST, type ClaimedJob, type JobInfo, type JobState, type JobStats, type JobStore, type NewJob } from './store.js';
 
 const CHANNEL = 'covet_jobs';
 
@@ -82,11 +85,17 @@ export class PgJobStore implements JobStore {
 
   async claim(workerId: string, leaseMs: ReadonlyMap<string, number>, limit: number, done: readonly string[]): Promise<ClaimedJob[]> {
     const t = this.table;
-    // Running jobs whose lease ran out (their worker died) are due again, the attempt they began counted
-    // (looked for at most once a second per process: it is a scan of the lease index).
+    // Running jobs whose lease ran out (their worker died): the attempt they began counts, so they are due
+    // again, or dead at their limit (looked for at most once a second per process: a scan of the lease index).
     if (performance.now() - this.#recovered > 1000) {
       this.#recovered = performance.now();
-      await this.db.query(`update ${t} set state = 'queued', locked_by = null, locked_until = null where state = 'running' and locked_until < now()`);
+      await this.db.query(
+        `update ${t} set state = case when attempts >= max_attempts then 'dead' else 'queued' end,
+           finished_at = case when attempts >= max_attempts then now() end, last_error = $1, locked_by = null, locked_until = null
+         where state = 'running' and locked_until < now()`,
+        [WORKER_LOST],
+        BG,
+      );
     }
     // The jobs done since the last claim; then due jobs by priority, due time and age, through the partial
     // index (SKIP LOCKED: rows another worker is claiming right now are not waited for).
@@ -104,6 +113,7 @@ export class PgJobStore implements JobStore {
            limit $4 for update skip locked)
          returning j.id::text as id, j.name, j.payload, j.attempts, j.max_attempts as "maxAttempts", j.trace`,
         [workerId, [...leaseMs.values()], [...leaseMs.keys()], limit, done],
+        BG,
       )
     ).rows;
     return rows;
@@ -116,11 +126,12 @@ export class PgJobStore implements JobStore {
         ? `update ${t} set state = 'dead', finished_at = now(), last_error = $3, locked_by = null, locked_until = null where ${ASYNC_COMMIT} and id = $1 and locked_by = $2`
         : `update ${t} set state = 'queued', run_at = now() + make_interval(secs => $4::float8 / 1000), last_error = $3, locked_by = null, locked_until = null where ${ASYNC_COMMIT} and id = $1 and locked_by = $2`,
       retryInMs === null ? [id, workerId, message] : [id, workerId, message, retryInMs],
+      BG,
     );
   }
 
   async handBack(id: string, workerId: string): Promise<void> {
-    await this.db.query(`update ${this.table} set state = 'queued', attempts = attempts - 1, locked_by = null, locked_until = null where ${ASYNC_COMMIT} and id = $1 and locked_by = $2`, [id, workerId]);
+    await this.db.query(`update ${this.table} set state = 'queued', attempts = attempts - 1, locked_by = null, locked_until = null where ${ASYNC_COMMIT} and id = $1 and locked_by = $2`, [id, workerId], BG);
   }
 
   async get(id: string): Promise<JobInfo | null> {

@@ -19,9 +19,10 @@ import type { Redis } from 'ioredis';
 import type { Queryable } from '../db/db.js';
 import { redisAttributes, redisGuard } from '../redis-client.js';
 import { spans } from '../../trace/hook.js';
-import type { ClaimedJob, JobInfo, JobState, JobStats, JobStore, NewJob } from './store.js';
+import { WORKER_LOST, type ClaimedJob, type JobInfo, type JobState, type JobStats, type JobStore, type NewJob } from './store.js';
 
 const LIB = `
+local LOST = ${JSON.stringify(WORKER_LOST)}
 local function now()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -96,15 +97,21 @@ for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'delayed', '-inf', t, 'LIMI
   local f = redis.call('HMGET', p .. 'job:' .. id, 'name', 'priority', 'run_at')
   ready(p, id, f[1], tonumber(f[2]), tonumber(f[3]))
 end
--- A lease that ran out: its worker died. Due again; the attempt it began stays counted.
+-- A lease that ran out: its worker died. The attempt it began counts: due again, or dead at the limit.
 for _, id in ipairs(redis.call('ZRANGEBYSCORE', p .. 'leases', '-inf', t, 'LIMIT', 0, 1000)) do
   redis.call('ZREM', p .. 'leases', id)
   local k = p .. 'job:' .. id
-  local f = redis.call('HMGET', k, 'name', 'priority', 'run_at', 'queue')
-  redis.call('HSET', k, 'state', 'queued')
+  local f = redis.call('HMGET', k, 'name', 'priority', 'run_at', 'queue', 'attempts', 'max_attempts')
   redis.call('HDEL', k, 'locked_by')
-  count(p, f[4], 'running', 'queued')
-  ready(p, id, f[1], tonumber(f[2]), tonumber(f[3]))
+  if tonumber(f[5]) >= tonumber(f[6]) then
+    redis.call('HSET', k, 'state', 'dead', 'last_error', LOST, 'finished_at', t)
+    redis.call('SADD', p .. 'dead', id)
+    count(p, f[4], 'running', 'dead')
+  else
+    redis.call('HSET', k, 'state', 'queued', 'last_error', LOST)
+    count(p, f[4], 'running', 'queued')
+    ready(p, id, f[1], tonumber(f[2]), tonumber(f[3]))
+  end
 end
 local cands, lease = {}, {}
 for i = 6 + ndone, #ARGV, 2 do

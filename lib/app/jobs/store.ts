@@ -8,6 +8,9 @@ import type { Queryable } from '../db/db.js';
 
 export type JobState = 'queued' | 'running' | 'done' | 'dead';
 
+/** The last error of a job whose worker stopped answering: its lease ran out, and the attempt it began counts. */
+export const WORKER_LOST = 'worker lost: the lease ran out before the job finished';
+
 /** A job as the store keeps it (`Jobs.get`). */
 export interface JobInfo {
   id: string;

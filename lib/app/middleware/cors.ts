@@ -14,7 +14,11 @@ export interface CorsOptions {
   allowedHeaders?: readonly string[];
   /** Response headers the browser may read. */
   exposedHeaders?: readonly string[];
-  /** Allow cookies/credentials (then the origin is echoed, never `*`). Default false. */
+  /**
+   * Allow cookies/credentials (then the allowed origin is echoed, never `*`). Default false. Needs an
+   * `origin` that names the sites: with `'*'` (or none) every site could send signed-in requests and read
+   * the answers, so that configuration is refused when the middleware is created.
+   */
   credentials?: boolean;
   /** Preflight cache time in seconds. Default 600. */
   maxAge?: number;
@@ -28,6 +32,10 @@ export interface CorsOptions {
  */
 export function cors(options: CorsOptions = {}): Middleware {
   const origin = options.origin ?? '*';
+  // The Fetch standard refuses `*` with credentials; echoing every origin instead would be the same hole.
+  if (options.credentials === true && origin === '*') {
+    throw new TypeError("cors({ credentials: true }) needs an `origin` naming the sites allowed to send credentials (a string, a list, a RegExp or a predicate): with '*' or no origin, every site could make signed-in requests and read the answers");
+  }
   const methods = (options.methods ?? ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE']).join(', ');
   const allowed = (o: string): boolean =>
     origin === '*' ? true : typeof origin === 'string' ? o === origin : origin instanceof RegExp ? origin.test(o) : typeof origin === 'function' ? origin(o) : origin.includes(o);

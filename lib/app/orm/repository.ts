@@ -7,7 +7,7 @@ import type { Queryable } from '../db/db.js';
 import { Sql, sql } from '../db/sql.js';
 import type { Relation } from './relations.js';
 import { quote, selectList, type Insert, type Row, type Table } from './table.js';
-import { compileWhere, type Where } from './where.js';
+import { beyondColumn, compileWhere, type Where } from './where.js';
 import { OrmError, unknownName } from './errors.js';
 import { hasReturning, dialectOf, type Dialect } from './dialect.js';
 
@@ -85,6 +85,18 @@ export interface AuditSink {
   ormWrite(on: Queryable, write: { table: string; action: 'insert' | 'update' | 'delete'; rows: readonly Record<string, unknown>[]; keys: readonly string[]; set?: Record<string, unknown> }): Promise<void>;
 }
 
+const INTEGER_TYPES = new Set(['smallint', 'integer', 'serial', 'bigint', 'bigserial', 'smallserial']);
+
+/** An aggregate as its one type: whole numbers a number (a bigint past 2^53), averages and floats a number, decimals exact text. */
+function aggregateValue(v: unknown, kind: 'int' | 'float' | 'decimal'): unknown {
+  if (v === null || v === undefined) return null;
+  if (kind === 'decimal') return typeof v === 'string' ? v : String(v);
+  if (kind === 'float') return typeof v === 'number' ? v : Number(v);
+  if (typeof v === 'number') return v;
+  const b = typeof v === 'bigint' ? v : BigInt(String(v).replace(/\.0*$/, ''));
+  return b <= BigInt(Number.MAX_SAFE_INTEGER) && b >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(b) : b;
+}
+
 /** A limit or offset: a whole number ≥ 0 (it goes into the statement text). */
 function wholeNumber(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) throw new OrmError(`${what} must be a whole number ≥ 0, got ${typeof v === 'number' ? v : typeof v}`);
@@ -152,6 +164,7 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     const t = this.table;
     if (t.primaryKeys.length === 1) {
       if (typeof id === 'number' || typeof id === 'string' || typeof id === 'bigint') {
+        if (beyondColumn(t, t.primaryKey, id)) return undefined; // no row has it (and the statement below takes a parameter)
         // The hottest lookup: its statement text is built once per repository.
         this.#findText ??= this.selectSql({ where: { [t.primaryKey]: id } as FindOptions<T, R>['where'], limit: 1 }).compile().text;
         const rows = (await this.#db.query(this.#findText, [id])).rows as Record<string, unknown>[];
@@ -190,6 +203,10 @@ export class Repository<T extends Table, R extends Relations = Relations> {
   }
 
   /**
+   * Each aggregate has one type on every database: `count`, and `sum`/`min`/`max` of an integer column, a
+   * number (a bigint past 2^53); `avg`, and any aggregate of a float column, a number; of a numeric/decimal
+   * column, exact decimal text (as the column itself). Min/max of other columns: the column's own type.
+   *
    * Grouped aggregates: rows with the group-by columns plus `count`, `sum_<col>`, `avg_<col>`,
    * `min_<col>`, `max_<col>`.
    */
@@ -208,7 +225,21 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     if (options.groupBy !== undefined && options.groupBy.length > 0) q = sql`${q} group by ${sql.unsafe(options.groupBy.map(col).join(', '))}`;
     if (options.having !== undefined) q = sql`${q} having ${options.having}`;
     if (options.orderBy !== undefined) q = sql`${q} order by ${options.orderBy}`;
-    return (await this.#db.query(q)).rows;
+    const rows = (await this.#db.query(q)).rows as Record<string, unknown>[];
+    // One type per aggregate on every database (drivers differ: PostgreSQL's sum of int is a numeric
+    // string, MariaDB's a DECIMAL string, SQLite's a number): see the method's comment.
+    const kinds: Array<[string, 'int' | 'float' | 'decimal' | null]> = [];
+    if (options.count === true) kinds.push(['count', 'int']);
+    for (const fn of ['sum', 'avg', 'min', 'max'] as const) {
+      for (const k of options[fn] ?? []) {
+        const type = (t.columns as Record<string, { spec: { sqlType: string } }>)[k]!.spec.sqlType;
+        const kind = /^(numeric|decimal)/.test(type) ? 'decimal' : fn === 'avg' || type === 'real' || type === 'double precision' ? 'float' : INTEGER_TYPES.has(type) ? 'int' : null;
+        kinds.push([`${fn}_${k}`, kind]);
+      }
+    }
+    if (this.#dialect.decode !== null && options.groupBy !== undefined) this.#dialect.decode(t, rows);
+    for (const r of rows) for (const [name, kind] of kinds) if (kind !== null) r[name] = aggregateValue(r[name], kind);
+    return rows;
   }
 
   /**

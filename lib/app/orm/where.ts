@@ -5,6 +5,7 @@
  */
 import { Sql, sql } from '../db/sql.js';
 import { quote, type Row, type Table } from './table.js';
+import type { Column } from './columns.js';
 import { OrmError, shownName, unknownName } from './errors.js';
 import { postgres, type Dialect } from './dialect.js';
 
@@ -38,6 +39,33 @@ export type Where<T extends Table> = {
 /** A relation filter (semi-join) is compiled by the repository, which knows the relations. */
 export type RelationFilter = (alias: string) => Sql;
 
+/** Integer column types and their ranges (values past them can equal no row). */
+const INT_RANGE: Record<string, readonly [bigint, bigint]> = {
+  smallint: [-32768n, 32767n],
+  smallserial: [-32768n, 32767n],
+  integer: [-2147483648n, 2147483647n],
+  serial: [-2147483648n, 2147483647n],
+  bigint: [-9223372036854775808n, 9223372036854775807n],
+  bigserial: [-9223372036854775808n, 9223372036854775807n],
+};
+
+/** Whether `v` is a whole number (number, bigint or integer text) outside `range`. */
+function outOfRange(v: unknown, range: readonly [bigint, bigint]): boolean {
+  let n: bigint;
+  if (typeof v === 'bigint') n = v;
+  else if (typeof v === 'number' && Number.isInteger(v)) n = BigInt(v);
+  else if (typeof v === 'string' && /^-?\d{1,40}$/.test(v)) n = BigInt(v);
+  else return false;
+  return n < range[0] || n > range[1];
+}
+
+/** Whether `v` is a whole number beyond the range of column `key`'s integer type (then it equals no row). */
+export function beyondColumn(t: Table, key: string, v: unknown): boolean {
+  const c = (t.columns as Record<string, Column<unknown> | undefined>)[key];
+  const range = c === undefined ? undefined : INT_RANGE[c.spec.sqlType];
+  return range !== undefined && outOfRange(v, range);
+}
+
 // No prototype: an operator named `__proto__` or `constructor` (from a request) is just unknown.
 const OPS: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, { eq: '=', ne: '<>', gt: '>', gte: '>=', lt: '<', lte: '<=' });
 
@@ -70,7 +98,11 @@ export function compileWhere(t: Table, alias: string, where: Record<string, unkn
       continue;
     }
     const ref = sql.unsafe(`${alias}.${quote(col)}`);
+    const range = INT_RANGE[(t.columns as Record<string, Column<unknown>>)[key]!.spec.sqlType];
     if (cond === null) parts.push(sql`${ref} is null`);
+    // A whole number beyond an integer column's type equals no row (the database would refuse it as a
+    // data error: `/notes/2147483648` would be a 422 where any other absent id is a 404).
+    else if (range !== undefined && outOfRange(cond, range)) parts.push(sql`1 = 0`);
     else if (typeof cond !== 'object' || cond instanceof Date || Array.isArray(cond) || Buffer.isBuffer(cond)) parts.push(sql`${ref} = ${cond}`);
     else {
       for (const [op, v] of Object.entries(cond as Record<string, unknown>)) {
@@ -79,8 +111,9 @@ export function compileWhere(t: Table, alias: string, where: Record<string, unkn
         else if (op === 'in' || op === 'notIn') {
           const neg = op === 'notIn';
           if (v instanceof Sql) parts.push(neg ? sql`${ref} not in (${v})` : sql`${ref} in (${v})`);
-          else parts.push(dialect.inList(ref, v as readonly unknown[], neg));
+          else parts.push(dialect.inList(ref, range === undefined ? (v as readonly unknown[]) : (v as readonly unknown[]).filter((x) => !outOfRange(x, range)), neg));
         } else if ((op === 'eq' || op === 'ne') && v === null) parts.push(op === 'eq' ? sql`${ref} is null` : sql`${ref} is not null`);
+        else if ((op === 'eq' || op === 'ne') && range !== undefined && outOfRange(v, range)) parts.push(op === 'eq' ? sql`1 = 0` : sql`${ref} is not null`);
         else if (op === 'like' || op === 'ilike') parts.push(dialect.like(ref, v, op === 'ilike'));
         else {
           const o = OPS[op];

@@ -23,8 +23,12 @@ export interface SseOptions {
   maxBufferedBytes?: number;
 }
 
+const ANSWERED: unique symbol = Symbol.for('covet.answered') as never;
+
 /** One client's event stream. */
 export class SseStream {
+  /** A handler may return the stream (`return topic.subscribe(ctx)`): it answers by itself, nothing is serialized. */
+  readonly [ANSWERED] = true;
   readonly #ctx: Context;
   #closed = false;
   #heartbeat: NodeJS.Timeout | null = null;
@@ -66,7 +70,19 @@ export class SseStream {
 
   #write(text: string): boolean {
     if (this.#closed) return false;
-    const ok = this.#ctx.res.write(text);
+    const res = this.#ctx.res;
+    // Ended by someone else (the handler returned a value, the server closed it): gone, not an error.
+    if (res.finished) {
+      this.#end();
+      return false;
+    }
+    let ok: boolean;
+    try {
+      ok = res.write(text);
+    } catch {
+      this.#end();
+      return false;
+    }
     if (ok) this.#buffered = 0;
     else {
       this.#buffered += Buffer.byteLength(text);

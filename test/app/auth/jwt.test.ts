@@ -238,6 +238,21 @@ describe('JWT hardening', () => {
       });
     }
 
+    it('a new RemoteJwks fetches the set once for its first token, even when the kid is unknown (#27)', async () => {
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      try {
+        status = 200;
+        jwks = { keys: [{ ...createPublicKey(ec.privateKey).export({ format: 'jwk' }), kid: 'k1', alg: 'ES256' }] };
+        hits = 0;
+        const fresh = new RemoteJwks(url(), { cooldownMs: 1000, now: () => 5_000_000 });
+        expect(await fresh.candidates('other', 'ES256')).toEqual([]);
+        expect(hits).toBe(1);
+      } finally {
+        hits = 0;
+        await new Promise((r) => server.close(r));
+      }
+    });
+
     it('answers 401 with a JwtError, backs off instead of one fetch per token, and keeps serving the last good keys', async () => {
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       try {

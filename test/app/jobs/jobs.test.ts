@@ -13,7 +13,7 @@ import { Type } from '@sinclair/typebox';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../../../lib/app/db/index.js';
-import { createJobs, nextCronTick, parseCron } from '../../../lib/app/jobs/index.js';
+import { createJobs, nextCronTick, parseCron, WORKER_LOST } from '../../../lib/app/jobs/index.js';
 import { testDb, type TestDb } from '../db/helpers.js';
 import { REDIS_URL } from '../auth/helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
@@ -248,6 +248,30 @@ for (const kind of ['postgres', 'pglite', 'redis'] as const) {
       expect(id05).not.toBe(id10);
       expect([(await one.get(id05))!.key, (await one.get(id10))!.key]).toEqual(['cron:tick:2026-12-02T10:05:00.000Z', 'cron:tick:2026-12-02T10:10:00.000Z']);
       expect((await one.stats()).queues.default?.queued).toBe(2);
+    });
+
+    it('a lease that runs out counts as an attempt: at the limit the job is dead with "worker lost", never claimed again (#27)', async () => {
+      const jobs = await setup('jobs_lost');
+      const starts: string[] = [];
+      const once = jobs.define('once', Type.Object({}), () => void starts.push('once'), { attempts: 1 });
+      const twice = jobs.define('twice', Type.Object({}), (_p, ctx) => void starts.push(`twice ${ctx.attempt}`), { attempts: 2 });
+      const a = await once.enqueue({});
+      const b2 = await twice.enqueue({});
+      // A worker that claims them and dies: its leases (50 ms) run out with nothing done.
+      const ghost = await jobs.store.claim('ghost', new Map([['once', 50], ['twice', 50]]), 10, []);
+      expect(ghost.map((g) => g.id).sort()).toEqual([a, b2].sort());
+      const w = jobs.work({ pollMs: 20, ...quiet });
+      try {
+        await waitFor(async () => (await stateOf('jobs_lost', a)).state === 'dead' && (await stateOf('jobs_lost', b2)).state === 'done', 10_000);
+        // a few more looks: the dead job stays dead
+        await new Promise((r) => setTimeout(r, 200));
+      } finally {
+        await w.stop();
+      }
+      expect(await stateOf('jobs_lost', a)).toEqual({ state: 'dead', attempts: 1, last_error: WORKER_LOST });
+      expect(await stateOf('jobs_lost', b2)).toMatchObject({ state: 'done', attempts: 2 });
+      expect(starts).toEqual(['twice 2']);
+      expect((await jobs.stats()).queues.default).toMatchObject({ dead: 1, done: 1, running: 0, queued: 0 });
     });
 
     it('stop() waits for running jobs within its grace, then hands the rest back (attempt not counted) for the next worker', async () => {

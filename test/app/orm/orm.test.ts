@@ -218,6 +218,10 @@ for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql', 'mysql-no-returning
       expect((await orm.notes.findMany({ orderBy: { id: 'asc' }, limit: 5, offset: 10 })).map((n) => n.title)).toEqual(['note 10', 'note 11', 'note 12', 'note 13', 'note 14']);
       const groups = await orm.notes.aggregate({ groupBy: ['ownerId'], count: true, min: ['createdAt'], having: sql`count(*) > ${5}`, orderBy: sql`count(*) desc` });
       expect(groups.map((g) => [g.ownerId, g.count])).toEqual([[ann!.id, 20], [bob!.id, 10]]);
+      // One type per aggregate on every database (#27): sums and maxima of integers are numbers, averages numbers.
+      const [totals] = await orm.notes.aggregate({ count: true, sum: ['ownerId'], max: ['id'], min: ['ownerId'], avg: ['ownerId'] });
+      expect(totals).toEqual({ count: 30, sum_ownerId: ann!.id * 20 + bob!.id * 10, max_id: expect.any(Number), min_ownerId: Math.min(ann!.id, bob!.id), avg_ownerId: expect.closeTo((ann!.id * 20 + bob!.id * 10) / 30, 3) }); // MariaDB averages to 4 decimals
+      expect(typeof totals!.max_id).toBe('number');
     });
 
     it('eager loading takes one query per relation whatever the number of rows; lazy loading on request', async () => {

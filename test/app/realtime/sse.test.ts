@@ -80,6 +80,31 @@ describe('Server-Sent Events', () => {
     tooOld.close();
   });
 
+  it('a handler may return topic.subscribe(ctx): the stream stays open; a subscriber whose response ended is dropped, never failing the publisher (#27)', async () => {
+    const topic = new SseTopic({ heartbeatMs: 0 });
+    const app = createApp();
+    app.get('/events', (ctx) => topic.subscribe(ctx));
+    // A subscriber whose response someone else ended.
+    app.get('/ended', (ctx) => {
+      topic.subscribe(ctx);
+      ctx.res.end();
+    });
+    app.post('/publish', () => ({ id: topic.publish({ data: 'x' }) }));
+    const server = await app.listen({ port: 0, host: '127.0.0.1' });
+    closers.push(() => app.close(100));
+    const port = (server.address() as AddressInfo).port;
+    const a = open(port, '/events');
+    await a.ready;
+    await until(() => topic.subscribers === 1);
+    expect(a.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    await fetch(`http://127.0.0.1:${port}/ended`).then((r) => r.text());
+    const pub = await fetch(`http://127.0.0.1:${port}/publish`, { method: 'POST' });
+    expect(pub.status).toBe(200);
+    await until(() => a.events.length === 1);
+    expect(topic.subscribers).toBe(1);
+    a.close();
+  });
+
   it('sends heartbeats, and drops a client that stops reading past the buffer limit', async () => {
     const app = createApp();
     let stream: ReturnType<typeof sse> | undefined;
