@@ -1,7 +1,7 @@
 // Shared helpers for the benches: pinned server processes, wrk runs, ratio tables, result files.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { createRequire } from 'node:module';
@@ -30,7 +30,7 @@ let nextPort = 21000;
 export async function startServer(script, env = {}) {
   const port = nextPort++;
   // --expose-gc + gc.mjs: SIGUSR2 makes the server collect garbage, so memory benches measure live data.
-  const child = spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', '--import', join(benchDir, 'gc.mjs'), join(benchDir, 'servers', script)], {
+  const child = spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', '--import', join(benchDir, 'gc.mjs'), isAbsolute(script) ? script : join(benchDir, 'servers', script)], {
     env: { ...process.env, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -37,6 +37,7 @@ const BENCHES = {
   jobs: async () => (await import('./jobs.mjs')).runJobsBench(),
   tracing: async () => (await import('./tracing.mjs')).runTracingBench(),
   graphql: async () => (await import('./graphql.mjs')).runGraphqlBench(),
+  seams: async () => (await import('./seams.mjs')).runSeamsBench(),
 };
 const only = process.env.BENCH?.split(',');
 for (const [name, run] of Object.entries(BENCHES)) {

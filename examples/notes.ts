@@ -75,8 +75,9 @@ app.use(securityHeaders());
 app.use(rateLimit({ limiter }));
 // Audit entries name the signed-in user (known once the route's jwtAuth ran) and the client address.
 app.use(audit.context((ctx) => ({ actor: (ctx.state.user as { sub?: string } | undefined)?.sub ?? null, meta: { ip: ctx.ip } })));
-// Database errors caused by the client's data answer 4xx by themselves (PgError.status: a foreign key
-// or check violation is a 422, a unique one a 409).
+// Database errors caused by the client's data answer 4xx by themselves, naming the field and never the
+// value (a duplicate 409, a foreign key or check violation 422); a request that cannot get a pooled
+// connection within 2 s is a 503 with Retry-After.
 
 app.get('/', () => ({ name: 'covet example', database: db.kind, endpoints: ['/users', '/login', '/users/{id}', '/notes', '/notes/{id}', '/events', '/audit', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
 // The signed-in user's own audit trail, newest first, and whether the whole chain is intact.
@@ -108,7 +109,9 @@ app.post('/login', { summary: 'Sign in: a bearer token for an hour', schema: { b
   const ok = await verifyPassword(user?.passwordHash ?? DUMMY_HASH, ctx.body.password);
   // Who tried, and whether it worked (the password never reaches the log: fields named like it are redacted).
   await audit.record({ action: user !== undefined && ok ? 'auth.sign-in' : 'auth.sign-in-failed', actor: user === undefined ? null : String(user.id), data: { email: ctx.body.email.toLowerCase() } });
-  if (user === undefined || !ok) throw new HttpError(401, { detail: 'wrong email or password' });
+  // 400 invalid_grant, as OAuth 2's token endpoint answers (RFC 6749 §5.2): a 401 would need a
+  // WWW-Authenticate challenge for this resource (RFC 9110 §15.5.2), and credentials in a body have none.
+  if (user === undefined || !ok) throw new HttpError(400, { detail: 'wrong email or password', error: 'invalid_grant' });
   return { token: signJwt({}, jwtKey, { issuer: 'notes', subject: String(user.id), expiresIn: 3600 }), userId: user.id };
 });
 
@@ -187,6 +190,7 @@ app.closeOnSignals({
   beforeExit: async () => {
     await cache.close();
     redis?.disconnect();
+    await audit.close(); // the sequencer stops; anything it had not chained yet is chained by the next migrate() or write
     await db.close();
   },
 });

@@ -34,11 +34,12 @@ it('npm start: the notes example works over HTTP/1.1 and HTTP/2 and shuts down c
   // The same answer for a registered email: sign-up does not tell who has an account.
   const again = await post('/users', { name: 'Ann again', email: 'ANN@example.com', password: 'another password' });
   expect([again.status, await again.json()]).toEqual([202, await signup.json()]);
-  // Sign-in: one 401 for a wrong password and for an unknown email.
+  // Sign-in: one 400 invalid_grant for a wrong password and for an unknown email (no 401 without a challenge).
   const wrong = await post('/login', { email: 'ann@example.com', password: 'another password' });
   const unknown = await post('/login', { email: 'nobody@example.com', password: 'correct horse' });
-  expect([wrong.status, unknown.status]).toEqual([401, 401]);
-  expect((await wrong.json()) as { detail: string }).toMatchObject({ detail: 'wrong email or password' });
+  expect([wrong.status, unknown.status]).toEqual([400, 400]);
+  expect(wrong.headers.get('www-authenticate')).toBeNull();
+  expect((await wrong.json()) as { detail: string }).toMatchObject({ detail: 'wrong email or password', error: 'invalid_grant' });
   expect((await unknown.json()) as { detail: string }).toMatchObject({ detail: 'wrong email or password' });
   const login = (await (await post('/login', { email: 'ann@example.com', password: 'correct horse' })).json()) as { token: string; userId: number };
   expect(login.userId).toBe(1); // the id slipped into the sign-up body was dropped, not used

@@ -197,11 +197,18 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
 
   /**
    * The body as an `application/x-www-form-urlencoded` form (repeated keys give arrays), refusing more
-   * than `limit` bytes (default 1 MiB) with a 413. Read once: a later call (the route's body schema after
-   * `csrf()` read the token from the form) gets the same form.
+   * than `limit` bytes (default 1 MiB) or more than `maxFields` fields (default 1000) with a 413 — a body
+   * too large; a query string with too many parameters is a 400 (the URL is malformed, not too large).
+   * Read once: a later call (the route's body schema after `csrf()` read the token from the form) gets
+   * the same form.
+   *
+   * @example
+   * ```ts
+   * const form = await ctx.form(4 * 1024 * 1024, { maxFields: 5000 });
+   * ```
    */
-  form(limit?: number): Promise<Record<string, string | string[]>> {
-    return (this.#form ??= this.req.text(limit).then((t) => parseUrlEncoded(t, MAX_PARAMS, 413)));
+  form(limit?: number, options: { maxFields?: number } = {}): Promise<Record<string, string | string[]>> {
+    return (this.#form ??= this.req.text(limit).then((t) => parseUrlEncoded(t, options.maxFields ?? MAX_PARAMS, 413)));
   }
 
   #form: Promise<Record<string, string | string[]>> | null = null;

@@ -17,7 +17,9 @@ type Json = Record<string, unknown>;
 
 const TYPE_SCHEMA: Record<ParamType, (regex?: string) => Json> = {
   string: () => ({ type: 'string' }),
-  int: () => ({ type: 'integer' }),
+  // `{id:int}` takes up to 15 digits (within 2^53): an int64 with those bounds. A params schema with
+  // Type.Integer({ format: 'int32' }) documents a narrower column.
+  int: () => ({ type: 'integer', format: 'int64', minimum: -999_999_999_999_999, maximum: 999_999_999_999_999 }),
   float: () => ({ type: 'number' }),
   uuid: () => ({ type: 'string', format: 'uuid' }),
   slug: () => ({ type: 'string', pattern: '^[a-z0-9]+(?:-[a-z0-9]+)*$' }),

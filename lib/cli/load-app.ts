@@ -40,8 +40,8 @@ export function findEntry(cwd: string, given: string | undefined, key: 'entry' |
 }
 
 /** Imports a module of the user's (TypeScript included, see ts-hooks). */
-export async function importUserModule(file: string): Promise<Record<string, unknown>> {
-  installTypeScriptHooks(file);
+export async function importUserModule(file: string, command = 'dev'): Promise<Record<string, unknown>> {
+  installTypeScriptHooks(file, command);
   return (await import(pathToFileURL(isAbsolute(file) ? file : resolve(file)).href)) as Record<string, unknown>;
 }
 

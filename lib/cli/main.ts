@@ -22,6 +22,19 @@ const HELP = `covet — the covet command
 The entry defaults to package.json's "covet": { "entry": ... }, else src/server.ts (and similar).
 `;
 
+/** The lines of HELP about one command (and their option lines), or all of it for an unknown command. */
+function commandHelp(command: string): string {
+  const lines = HELP.split('\n');
+  const out: string[] = [];
+  let keep = false;
+  for (const l of lines) {
+    if (/^ {2}covet /.test(l)) keep = l.startsWith(`  covet ${command} `) || l === `  covet ${command}`;
+    else if (!/^ {8}/.test(l)) keep = false;
+    if (keep) out.push(l);
+  }
+  return out.length === 0 ? HELP : `${out.join('\n')}\n`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -47,6 +60,11 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = positionals;
   const cwd = process.cwd();
   const log = (s: string): void => console.log(s);
+  // `covet <command> --help` prints help; it never runs the command (a `covet dev --help` started a server).
+  if (values.help === true) {
+    log(command === undefined || command === 'help' ? HELP : commandHelp(command));
+    return 0;
+  }
   if (values.version === true) {
     const { readFileSync } = await import('node:fs');
     log((JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version);
@@ -85,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
     case undefined:
     case 'help':
       log(HELP);
-      return command === undefined && values.help !== true ? 2 : 0;
+      return command === undefined ? 2 : 0;
     default:
       throw new CliError(`unknown command "${command}"\n\n${HELP}`);
   }
@@ -93,7 +111,12 @@ async function main(argv: string[]): Promise<number> {
 
 try {
   const code = await main(process.argv.slice(2));
-  if (code >= 0) process.exitCode = code;
+  if (code >= 0) {
+    // A one-shot command is done: exit even if the user's module left a handle open (an ioredis client
+    // made at import kept `covet routes` running), once what was printed is written.
+    process.exitCode = code;
+    process.stdout.write('', () => process.exit(code));
+  }
 } catch (err) {
   const e = err as Error & { code?: string };
   const known = e instanceof CliError || e.name === 'MissingPeerError' || e.name === 'TypeScriptUnsupportedError' || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL';

@@ -64,7 +64,7 @@ export async function migrate(o: MigrateOptions): Promise<void> {
       }
       case 'generate': {
         const file = schemaFile!;
-        const mod = await importUserModule(file);
+        const mod = await importUserModule(file, 'migrate');
         const tables = collectTables(mod);
         if (tables.length === 0) throw new CliError(`${shortPath(file, o.cwd)} exports no tables (define them with table() from covet/app/orm and export them)`);
         // The diff is against the database: with migrations still pending it would repeat them.

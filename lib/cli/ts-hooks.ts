@@ -13,7 +13,7 @@
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import module from 'node:module';
 import { fileURLToPath } from 'node:url';
 
@@ -39,11 +39,15 @@ type ModuleWithHooks = typeof module & {
 /** Thrown on a Node without in-thread hooks and type stripping (Node 20). */
 export class TypeScriptUnsupportedError extends Error {
   override readonly name = 'TypeScriptUnsupportedError';
-  constructor(file: string) {
+  /** `command`: the covet command that was run (`dev`, `routes`, ...), so the hint repeats it. */
+  constructor(file: string, command = 'dev') {
+    const rel = relative(process.cwd(), file);
+    const shown = rel.startsWith('..') || isAbsolute(rel) ? file : rel;
+    const js = isAbsolute(shown) ? shown.replace(/\.([mc]?)ts$/, '.$1js') : join('dist', shown.replace(/\.([mc]?)ts$/, '.$1js'));
     super(
-      `${file} is TypeScript, and Node ${process.versions.node} cannot run TypeScript directly (Node ≥ 22.15 can).\n` +
+      `${shown} is TypeScript, and Node ${process.versions.node} cannot run TypeScript directly (Node ≥ 22.15 can).\n` +
         `  Either use Node 22.15+ / 24 / 26, or compile first and point covet at the JavaScript:\n` +
-        `    npx tsc --watch   (in another terminal)\n    covet dev dist/${file.replace(/^\.\//, '').replace(/\.([mc]?)ts$/, '.$1js')}`,
+        `    npx tsc --watch   (in another terminal)\n    covet ${command} ${js}`,
     );
   }
 }
@@ -57,11 +61,11 @@ export function canRunTypeScript(): boolean {
 }
 
 /** Installs the hooks once per process; throws `TypeScriptUnsupportedError` for `entry` where they cannot run. */
-export function installTypeScriptHooks(entry: string): void {
+export function installTypeScriptHooks(entry: string, command = 'dev'): void {
   if (installed) return;
   const m = module as ModuleWithHooks;
   if (!canRunTypeScript()) {
-    if (/\.[mc]?ts$/.test(entry)) throw new TypeScriptUnsupportedError(entry);
+    if (/\.[mc]?ts$/.test(entry)) throw new TypeScriptUnsupportedError(entry, command);
     return;
   }
   installed = true;

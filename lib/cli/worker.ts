@@ -13,7 +13,7 @@ function isJobs(v: unknown): v is Jobs {
 
 export async function worker(o: { cwd: string; module: string | undefined; concurrency: number; queues: string[] | undefined; graceMs: number; log: (s: string) => void }): Promise<void> {
   const file = findEntry(o.cwd, o.module, 'jobs', ['src/jobs.ts', 'jobs.ts', 'src/jobs.js', 'jobs.js']);
-  const mod = await importUserModule(file);
+  const mod = await importUserModule(file, 'worker');
   const queues = Object.values(mod).filter(isJobs);
   if (queues.length === 0) throw new CliError(`${shortPath(file, o.cwd)} exports no job queue: export the queue made by createJobs (export const jobs = createJobs(db)) with its jobs defined`);
   const workers = queues.map((q) => q.work({ concurrency: o.concurrency, ...(o.queues === undefined ? {} : { queues: o.queues }) }));

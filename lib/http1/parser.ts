@@ -510,7 +510,7 @@ export class Http1Parser {
           }
           if (len === 0) this.#fail('INVALID_REQUEST_LINE', i, 'empty request-target');
           this.#url = this.#take(buf, s, i);
-          if (!validTargetForm(this.#url, this.#method)) this.#fail('INVALID_TARGET', i, 'not origin-, absolute-, authority- or asterisk-form');
+          if (!validTargetForm(this.#url, this.#method)) this.#fail('INVALID_TARGET', i, this.#url === '*' ? 'asterisk-form (*) is for OPTIONS only (RFC 9112 §3.2.4)' : this.#method === 'CONNECT' ? 'CONNECT takes authority-form (host:port) (RFC 9112 §3.2.3)' : 'not origin-form (/path) or absolute-form (http://host/path) (RFC 9112 §3.2)');
           this.handler.onUrl?.(this.#url);
           i++;
           this.#state = S_REQ_VERSION;

@@ -14,7 +14,7 @@ import { Receiver } from './receiver.js';
 export interface WebSocketOptions {
   /** Largest incoming message (after inflation); 1009 beyond. Default 16 MiB. */
   maxMessageSize?: number;
-  /** Most frames per incoming message; 1009 beyond. Default 1024. */
+  /** Most frames per incoming message; 1009 beyond. Default: no limit (fragments are not copied one by one; `maxMessageSize` bounds the memory). */
   maxFragments?: number;
   /** Outgoing messages larger than this are sent as several frames. Default 1 MiB. */
   fragmentSize?: number;

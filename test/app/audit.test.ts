@@ -127,11 +127,14 @@ for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql'] as const) {
         await audit.flush();
         expect((await audit.find()).map((e) => [e.seq, e.action])).toEqual([[2, 'slow'], [1, 'fast']]);
         expect(await audit.verify()).toEqual({ ok: true, entries: 2 });
-        // An entry not yet chained cannot be changed or removed either.
+        // An entry not yet chained cannot be changed or removed either (the sequencers stopped, so it stays unchained).
+        await audit.close();
+        await audit2.close();
         await t.db.query("insert into audit_nowait (at, action) values ('2026-01-01', 'raw')");
+        expect((await t.db.query('select id from audit_nowait where seq is null')).rows).toHaveLength(1);
         await expect(t.db.query("update audit_nowait set action = 'forged' where seq is null")).rejects.toThrow(/append-only/);
         await expect(t.db.query('delete from audit_nowait where seq is null')).rejects.toThrow(/append-only/);
-        expect(await audit.verify()).toEqual({ ok: true, entries: 3 });
+        expect(await createAuditLog(t.db, { table: 'audit_nowait' }).verify()).toEqual({ ok: true, entries: 3 });
       } finally {
         await audit.close();
         await audit2.close();
@@ -150,7 +153,9 @@ for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql'] as const) {
       await Promise.all(Array.from({ length: 30 }, (_, i) => logs[i % logs.length]!.record({ action: 'tick', data: { i } })));
       await Promise.all(others.map((d) => d.close()));
       const v = await createAuditLog(t.db).verify();
-      expect(v).toEqual({ ok: true, entries: 34 });
+      // What is in the table, should the count differ (seen once in a loaded full run: 26 of 34).
+      const rows = (await t.db.query<{ chained: number | string; unchained: number | string }>('select count(seq) as chained, count(*) - count(seq) as unchained from audit_log')).rows[0];
+      expect({ ...v, rows: { chained: Number(rows?.chained), unchained: Number(rows?.unchained) } }).toEqual({ ok: true, entries: 34, rows: { chained: 34, unchained: 0 } });
     });
 
     it('verify() names the first entry that does not fit: changed, removed, or cut from the end', async () => {

@@ -9,6 +9,14 @@ describe('urlencoded forms and queries under attack', () => {
   app.post('/schema', { schema: { consumes: ['application/json', 'application/x-www-form-urlencoded'], body: Type.Object({ a: Type.Optional(Type.String()) }) } }, (ctx) => ({ keys: Object.keys(ctx.body as object) }));
   app.post('/raw', async (ctx) => ({ n: Object.keys(await ctx.form()).length }));
   app.get('/q', (ctx) => ({ n: Object.keys(ctx.query).length }));
+  app.post('/wide', async (ctx) => ({ n: Object.keys(await ctx.form(undefined, { maxFields: 5000 })).length }));
+
+  it('the form field limit can be raised; at the limit it passes, one past it is 413 (#27)', async () => {
+    const fields = (n: number) => Array.from({ length: n }, (_, i) => `f${i}=1`).join('&');
+    expect((await app.inject({ method: 'POST', url: '/wide', body: fields(5000), headers: FORM })).json()).toEqual({ n: 5000 });
+    const over = await app.inject({ method: 'POST', url: '/wide', body: fields(5001), headers: FORM });
+    expect([over.status, over.json<{ detail: string }>().detail]).toEqual([413, 'more than 5000 parameters']);
+  });
 
   it('nested-looking names are plain names: no 500', async () => {
     for (const url of ['/schema', '/raw']) {

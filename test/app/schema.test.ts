@@ -130,5 +130,12 @@ describe('OpenAPI', () => {
     // 404: a slug param may not match; 415: a body schema refuses other media types; 422: validation.
     expect(Object.keys(post.responses).sort()).toEqual(['201', '404', '415', '422', 'default']);
     expect(doc.paths['/items/{id}']!.get!.parameters![0]!.schema.type).toBe('integer');
+    // A bare {id:int} says what it takes: up to 15 digits, an int64 (#27).
+    const bare = createApp({ openapi: { info: { title: 't', version: '1' } } });
+    bare.get('/n/{id:int}', () => 'x');
+    const p = (await bare.inject({ url: '/openapi.json' })).json<{ paths: Record<string, { get: { parameters: Array<{ schema: unknown }> } }> }>().paths['/n/{id}']!.get.parameters[0]!.schema;
+    expect(p).toEqual({ type: 'integer', format: 'int64', minimum: -999_999_999_999_999, maximum: 999_999_999_999_999 });
+    // The body's media types are the route's: JSON only unless it says more (#27).
+    expect(Object.keys((post.requestBody as { content: object }).content)).toEqual(['application/json']);
   });
 });

@@ -145,6 +145,21 @@ describe('header section', () => {
     expect(parseEverySplit(many, 'request', { maxHeaderCount: 11 }).error).toBeNull();
   });
 
+  it('says which rule a bad request-target breaks (#27): asterisk-form is for OPTIONS only', () => {
+    const reason = (input: string): string => {
+      const p = new Http1Parser('request', { onHeadersComplete() {}, onBody() {}, onMessageComplete() {} });
+      try {
+        p.execute(b(input));
+      } catch (e) {
+        return (e as Http1ParseError).message;
+      }
+      return '';
+    };
+    expect(reason('GET * HTTP/1.1\r\nHost: a\r\n\r\n')).toMatch(/asterisk-form \(\*\) is for OPTIONS only/);
+    expect(reason('GET foo HTTP/1.1\r\nHost: a\r\n\r\n')).toMatch(/not origin-form \(\/path\) or absolute-form/);
+    expect(reason('CONNECT foo HTTP/1.1\r\nHost: a\r\n\r\n')).toMatch(/CONNECT takes authority-form/);
+  });
+
   it('counts the header limit across chunks (a head that never ends is bounded)', () => {
     const p = new Http1Parser('request', { onHeadersComplete() {}, onBody() {}, onMessageComplete() {} }, { maxHeaderSize: 1024 });
     p.execute(b('GET / HTTP/1.1\r\nHost: a\r\nX: '));

@@ -171,7 +171,7 @@ export class AuditLog implements AuditSink {
     this.#onError = options.onError ?? ((err) => process.stderr.write(`covet audit: chaining entries failed (they stay for the next run): ${err instanceof Error ? err.message : String(err)}\n`));
   }
 
-  /** Creates the tables, the head row and the append-only triggers if they are missing. */
+  /** Creates the tables, the head row and the append-only triggers if they are missing; chains what a stopped process left unchained. */
   async migrate(): Promise<void> {
     const t = this.table;
     const kind = this.db.kind;
@@ -208,6 +208,8 @@ export class AuditLog implements AuditSink {
       await run(`drop trigger if exists ${t}_no_delete`);
       await run(`create trigger ${t}_no_delete before delete on ${t} for each row signal sqlstate '45000' set message_text = '${msg}'`);
     }
+    // Entries a stopped process appended but did not chain are chained now.
+    await this.flush();
   }
 
   /**

@@ -59,6 +59,9 @@ const RETRYABLE = new Set(['40001', '40P01']);
 /** How long schema set-up and bulk copies wait for a session (not a request's budget). */
 export const BACKGROUND_WAIT_MS = 30_000;
 
+/** An embedded database (PGlite, SQLite) has one session; bursts queue behind a transaction in-process. */
+export const EMBEDDED_MAX_WAITING = 1024;
+
 function toQuery(q: string | Sql, values: readonly unknown[] | undefined): { text: string; values: readonly unknown[] } {
   return q instanceof Sql ? q.compile() : { text: q, values: values ?? [] };
 }
@@ -131,7 +134,7 @@ export class Db implements Queryable {
       if (options.pglite !== undefined) this.#pglite = options.pglite;
       const dir = url?.startsWith('pglite:') === true ? url.slice('pglite://'.length) : '';
       // PGlite is one backend: one session, so the pool is one.
-      this.pool = new Pool(() => this.#pgliteConnection(dir === 'memory' ? '' : dir), { acquireTimeoutMs: BACKGROUND_WAIT_MS, ...options, max: 1, min: 0, idleTimeoutMs: Infinity, healthCheckMs: Infinity });
+      this.pool = new Pool(() => this.#pgliteConnection(dir === 'memory' ? '' : dir), { acquireTimeoutMs: BACKGROUND_WAIT_MS, maxWaiting: EMBEDDED_MAX_WAITING, ...options, max: 1, min: 0, idleTimeoutMs: Infinity, healthCheckMs: Infinity });
     } else {
       this.kind = 'postgres';
       const config = parseConnectionString(url);

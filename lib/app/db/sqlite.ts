@@ -29,6 +29,7 @@ import { savepoint } from './savepoint.js';
 import { columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
 import type { QueryOptions, QueryResult } from './connection.js';
 import type { PoolStats } from './pool.js';
+import { PoolTimeoutError } from './errors.js';
 import type { Queryable, TransactionOptions } from './db.js';
 
 export interface SqliteOptions {
@@ -36,6 +37,10 @@ export interface SqliteOptions {
   busyTimeoutMs?: number;
   /** Prepared statements kept. Default 256. */
   statementCacheSize?: number;
+  /** Longest wait behind the running transaction (then a `PoolTimeoutError`, answered 503). Default 2000 ms. */
+  acquireTimeoutMs?: number;
+  /** Most callers waiting behind it; one more fails at once (`POOL_BUSY`). Default 1024 (one in-process connection: bursts queue briefly). */
+  maxWaiting?: number;
 }
 
 /** An error from SQLite, with the answer it calls for. */
@@ -269,8 +274,13 @@ export class SqliteDb implements Queryable {
   #busy: Promise<unknown> = Promise.resolve();
   #closed = false;
 
+  readonly #acquireMs: number;
+  readonly #maxWaiting: number;
+
   constructor(path: string, options: SqliteOptions = {}) {
     this.path = path;
+    this.#acquireMs = options.acquireTimeoutMs ?? 2000;
+    this.#maxWaiting = options.maxWaiting ?? 1024;
     const engine = openEngine(path);
     this.#core = new SqliteCore(engine, options.statementCacheSize ?? 256);
     this.#top = new Session(this.#core, 0);
@@ -280,13 +290,39 @@ export class SqliteDb implements Queryable {
     if (path !== ':memory:' && path !== '') engine.exec('pragma journal_mode = wal');
   }
 
-  /** Runs after whatever transaction is in progress (a query must not land inside someone else's). */
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs after whatever transaction is in progress (a query must not land inside someone else's). The
+   * wait is bounded like a pool's: past `maxWaiting` callers, or `waitMs`, a `PoolTimeoutError` (503).
+   */
+  #serial<T>(fn: () => Promise<T>, waitMs = this.#acquireMs): Promise<T> {
     if (this.#closed) return Promise.reject(new Error('the database is closed'));
+    if (this.#pending > 0 && this.#pending - 1 >= this.#maxWaiting) return Promise.reject(new PoolTimeoutError(this.#acquireMs, 1, this.#pending - 1, true));
+    const waits = this.#pending > 0;
     this.#pending++;
-    const run = this.#busy.then(fn, fn);
-    this.#busy = run.catch(() => {}).finally(() => void this.#pending--);
-    return run;
+    if (!waits) {
+      const run = this.#busy.then(fn, fn);
+      this.#busy = run.catch(() => {}).finally(() => void this.#pending--);
+      return run;
+    }
+    // Something runs: wait for the turn, at most waitMs (a timer only then, not per query).
+    let late = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const gaveUp = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        late = true;
+        this.#pending--; // no longer waiting: its turn will pass at once
+        reject(new PoolTimeoutError(waitMs, 1, this.#pending - 1));
+      }, waitMs);
+    });
+    const turn = (): Promise<T> => {
+      clearTimeout(timer);
+      return late ? Promise.reject(new Error('gave up waiting')) : fn();
+    };
+    const run = this.#busy.then(turn, turn);
+    this.#busy = run.catch(() => {}).finally(() => {
+      if (!late) this.#pending--;
+    });
+    return Promise.race([run, gaveUp]);
   }
 
   #pending = 0;
@@ -296,8 +332,8 @@ export class SqliteDb implements Queryable {
     return { open: this.#closed ? 0 : 1, busy: this.#pending > 0 ? 1 : 0, waiting: Math.max(0, this.#pending - 1), max: 1 };
   }
 
-  query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[], _options?: QueryOptions): Promise<QueryResult<R>> {
-    return this.#serial(() => this.#top.query<R>(q, values));
+  query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
+    return this.#serial(() => this.#top.query<R>(q, values), options?.acquireTimeoutMs);
   }
 
   async sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
@@ -306,7 +342,7 @@ export class SqliteDb implements Queryable {
 
   /** Runs a script of several statements (migrations). */
   exec(text: string): Promise<void> {
-    return this.#serial(() => this.#top.exec(text));
+    return this.#serial(() => this.#top.exec(text), 30_000);
   }
 
   /**
@@ -328,12 +364,12 @@ export class SqliteDb implements Queryable {
         }
         throw err;
       }
-    });
+    }, options.acquireTimeoutMs);
   }
 
   /** Runs `fn` holding the database's write lock for its whole length (the migrator's lock). */
   withLock<T>(fn: (session: Queryable & { exec(text: string): Promise<void> }) => Promise<T>): Promise<T> {
-    return this.transaction((tx) => fn(tx as Session));
+    return this.transaction((tx) => fn(tx as Session), { acquireTimeoutMs: 30_000 });
   }
 
   /** A query round trip (the timeout is PostgreSQL's concern: SQLite answers in-process). */

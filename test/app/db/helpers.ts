@@ -7,6 +7,7 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDb, MysqlDb, SqliteDb, type Db, type DbOptions } from '../../../lib/app/db/index.js';
+import type { SqliteOptions } from '../../../lib/app/db/sqlite.js';
 
 export const ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -48,9 +49,9 @@ export interface TestSqlite {
 }
 
 /** A new SQLite database in a temporary file (a file, not :memory:, so two connections can share it). */
-export function testSqlite(): TestSqlite {
+export function testSqlite(options: SqliteOptions = {}): TestSqlite {
   const path = join(tmpdir(), `covet_test_${randomBytes(5).toString('hex')}.db`);
-  const db = new SqliteDb(path);
+  const db = new SqliteDb(path, options);
   return {
     db,
     url: `sqlite://${path}`,

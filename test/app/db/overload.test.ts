@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../../lib/app/index.js';
 import { createDb, PoolTimeoutError, type Database } from '../../../lib/app/db/index.js';
 import { MysqlDb } from '../../../lib/app/db/mysql.js';
-import { ADMIN_URL } from './helpers.js';
+import { ADMIN_URL, testSqlite } from './helpers.js';
 
 const MYSQL_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306/mysql';
 
@@ -15,6 +15,30 @@ const cases: Array<[string, () => Database, string]> = [
   ['postgres', () => createDb({ url: ADMIN_URL, max: 2, acquireTimeoutMs: 100, maxWaiting: 4 }), 'select pg_sleep(0.4)'],
   ['mysql', () => new MysqlDb(MYSQL_URL, { max: 2, acquireTimeoutMs: 100, maxWaiting: 4 }), 'select sleep(0.4)'],
 ];
+
+describe('overload on SQLite (one connection: callers wait behind the running transaction)', () => {
+  it('a caller waits at most acquireTimeoutMs, at most maxWaiting wait; through the app that is a 503, never a 500', async () => {
+    const t = testSqlite({ acquireTimeoutMs: 100, maxWaiting: 4 });
+    try {
+      let release!: () => void;
+      const held = t.db.transaction(() => new Promise<void>((r) => (release = r)));
+      const waiting = Array.from({ length: 6 }, () => t.db.query('select 1').then(() => 'ok', (e: unknown) => (e instanceof PoolTimeoutError ? e.code : e)));
+      const codes = await Promise.all(waiting);
+      expect(codes.filter((c) => c === 'POOL_BUSY')).toHaveLength(2); // 4 wait behind the running one; 2 more may not
+      expect(codes.filter((c) => c === 'POOL_TIMEOUT')).toHaveLength(4);
+      const app = createApp({ logger: pino({ level: 'silent' }) });
+      app.get('/q', async () => (await t.db.query('select 1 as n')).rows);
+      const r = await app.inject({ url: '/q' });
+      expect([r.status, r.headers['retry-after']]).toEqual([503, '1']);
+      release();
+      await held;
+      // Free again: the queue that gave up left nothing behind.
+      expect((await app.inject({ url: '/q' })).json()).toEqual([{ n: 1 }]);
+    } finally {
+      await t.drop();
+    }
+  });
+});
 
 for (const [kind, open, sleep] of cases) {
   describe(`pool overload on ${kind}`, () => {
