@@ -11,7 +11,8 @@ import { createDb } from '../dist/lib/app/db/index.js';
 
 const ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const ROUNDS = Number(process.env.SEAMS_ROUNDS ?? 3);
-// SEAMS_BASE=<a built checkout of an earlier commit>: its app runs the same loads, as "before" rows.
+// SEAMS_BASE=<dir>: a checkout of an earlier commit, built (`npx tsc -p tsconfig.build.json` there) with
+// this bench/servers/seams-app.mjs copied into its bench/servers: its app runs the same loads, as "before" rows.
 const BASE = process.env.SEAMS_BASE;
 const script = (base) => (base === undefined ? 'seams-app.mjs' : join(base, 'bench', 'servers', 'seams-app.mjs'));
 const SECONDS = Number(process.env.SEAMS_SECONDS ?? 15);

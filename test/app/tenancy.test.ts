@@ -14,6 +14,7 @@ import { MemoryLimiter, rateLimit } from '../../lib/app/auth/index.js';
 import { Cache, MemoryBackend } from '../../lib/app/cache/index.js';
 import { createJobs } from '../../lib/app/jobs/index.js';
 import { serial, table, text } from '../../lib/app/orm/index.js';
+import { createDb } from '../../lib/app/db/index.js';
 import { createTenancy, fromClaim, fromHeader, fromHost, fromPath } from '../../lib/app/tenancy/index.js';
 import { testDb, type TestDb } from './db/helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
@@ -58,6 +59,21 @@ describe('row isolation (row-level security under a tenant role)', () => {
     expect(await a.notes.update({ title: 'b1' }, { title: 'hacked' })).toEqual([]);
     expect(await a.notes.delete({ tenantId: 'globex' })).toEqual([]);
     expect((await b.notes.findMany()).map((n) => n.title)).toEqual(['b1']);
+  });
+
+  it('the tenant and its role last only for the transaction: the session after it is the app\'s again (#28)', async () => {
+    // One session, so the next statement runs where the tenant's transaction ran.
+    const one = createDb({ url: t.url!, max: 1 });
+    try {
+      const ten = createTenancy(one, { resolve: fromHeader('x-tenant'), isolation: 'row', role });
+      const before = (await one.sql<{ u: string }>`select current_user as u`)[0]!.u;
+      expect(await ten.transaction('acme', (tx) => tx.sql<{ u: string; t: string }>`select current_user as u, current_setting('app.tenant', true) as t`)).toEqual([{ u: role, t: 'acme' }]);
+      const after = await one.sql<{ u: string; t: string | null }>`select current_user as u, current_setting('app.tenant', true) as t`;
+      expect(after[0]!.u).toBe(before);
+      expect(after[0]!.t ?? '').toBe('');
+    } finally {
+      await one.close();
+    }
   });
 
   it('no filter an attacker can write reaches another tenant\'s rows (property test over ORM filters)', async () => {

@@ -143,6 +143,13 @@ describe('header section', () => {
     expect(r2.error).toBe('TOO_MANY_HEADERS');
     expect(r2.status).toBe(431);
     expect(parseEverySplit(many, 'request', { maxHeaderCount: 11 }).error).toBeNull();
+    // At the limit and one past it (11 fields: Host and ten X), on the whole-head path and byte by byte
+    // (parseEverySplit compares every split with the whole, so a limit off by one on either path shows).
+    expect(parseEverySplit(many, 'request', { maxHeaderCount: 10 }).error).toBe('TOO_MANY_HEADERS');
+    const whole = run(b(many), [], 'request', ours({ maxHeaderCount: 10 }));
+    const bytes = run(b(many), Array.from({ length: many.length }, (_, i) => i), 'request', ours({ maxHeaderCount: 10 }));
+    expect([whole.error, bytes.error]).toEqual(['TOO_MANY_HEADERS', 'TOO_MANY_HEADERS']);
+    expect([run(b(many), [], 'request', ours({ maxHeaderCount: 11 })).error, run(b(many), Array.from({ length: many.length }, (_, i) => i), 'request', ours({ maxHeaderCount: 11 })).error]).toEqual([null, null]);
   });
 
   it('says which rule a bad request-target breaks (#27): asterisk-form is for OPTIONS only', () => {

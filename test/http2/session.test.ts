@@ -4,7 +4,6 @@
  * connection while a well-behaved client on another is still served.
  */
 import { execFile } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
@@ -13,11 +12,12 @@ import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { H2LOAD, NGHTTP, needPeers } from '../peers.js';
 import {
-  createServer, createHttp2Server, FrameParser, HpackEncoder, PREFACE, H2, type Frame,
+  createServer, createHttp2Server, HpackEncoder, PREFACE, H2,
   settingsFrame, headersFrames, dataFrame, rstStreamFrame, windowUpdateFrame, rawFrame, pingFrame,
-  T_GOAWAY, T_RST_STREAM, T_HEADERS, T_SETTINGS, T_PING, T_CONTINUATION, S_INITIAL_WINDOW_SIZE,
+  T_HEADERS, T_SETTINGS, T_PING, T_CONTINUATION, S_INITIAL_WINDOW_SIZE,
 } from '../../lib/http2/index.js';
 import type { Server } from '../../lib/net/index.js';
+import { rawClient } from './raw-client.js';
 
 const exec = promisify(execFile);
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
@@ -141,53 +141,6 @@ describe('HTTP/2 with real clients', () => {
 });
 
 /** A raw HTTP/2 client: writes frames, collects the server's frames. */
-async function rawClient(port: number) {
-  const sock = net.connect(port, '127.0.0.1');
-  await once(sock, 'connect');
-  const frames: Frame[] = [];
-  const parser = new FrameParser({ onFrame: (f) => void frames.push(f), onStreamError: () => {} }, { maxFrameSize: 1 << 24 });
-  sock.on('data', (d: Buffer) => {
-    try {
-      parser.push(d);
-    } catch {
-      /* the server may send anything before closing */
-    }
-  });
-  let closed = false;
-  sock.on('close', () => void (closed = true));
-  sock.on('error', () => {});
-  const until = async (pred: () => boolean, ms = 3000) => {
-    const t0 = Date.now();
-    while (!pred()) {
-      if (Date.now() - t0 > ms) throw new Error(`timeout; frames: ${JSON.stringify(frames.map((f) => f.type))}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  };
-  const enc = new HpackEncoder();
-  const req = (id: number, extra: Array<[string, string]> = [], endStream = true) =>
-    headersFrames(id, enc.encode([[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':authority', 'a'], ...extra]), { endStream });
-  return {
-    sock,
-    frames,
-    write: (...b: Buffer[]) => void sock.write(Buffer.concat(b)),
-    open: () => sock.write(Buffer.concat([PREFACE, settingsFrame([])])),
-    req,
-    enc,
-    until,
-    get closed() {
-      return closed;
-    },
-    async goaway(): Promise<number> {
-      await until(() => frames.some((f) => f.type === T_GOAWAY) && closed);
-      return (frames.find((f) => f.type === T_GOAWAY) as Extract<Frame, { type: 7 }>).code;
-    },
-    async rst(id: number): Promise<number> {
-      await until(() => frames.some((f) => f.type === T_RST_STREAM && f.streamId === id));
-      return (frames.find((f) => f.type === T_RST_STREAM && f.streamId === id) as Extract<Frame, { type: 3 }>).code;
-    },
-  };
-}
-
 /** A well-behaved client on another connection still gets an answer. */
 async function othersServed(port: number): Promise<void> {
   const good = http2.connect(`http://127.0.0.1:${port}`);

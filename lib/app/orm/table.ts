@@ -5,6 +5,7 @@
  */
 import { Column, type ColumnSpec } from './columns.js';
 import { postgres, type Dialect } from './dialect.js';
+import { quoteIdent } from '../db/sql.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any column, whatever its value type
 export type AnyColumn = Column<any, boolean, boolean>;
@@ -89,7 +90,8 @@ export function table<C extends Columns>(name: string, columns: C, options: { in
   return { name, columns: bound as C, sqlNames: sqlNames as Record<keyof C & string, string>, primaryKey: keys[0] as keyof C & string, primaryKeys: keys as Array<keyof C & string>, indexes: options.indexes ?? [] };
 }
 
-export const quote = (ident: string): string => `"${ident.replace(/"/g, '""')}"`;
+/** A quoted identifier (`"` doubled): the one implementation, in the db layer. */
+export const quote = quoteIdent;
 
 /** `"id" serial primary key` and the like; `withReference: false` leaves out the foreign key. */
 export function columnDdl(spec: ColumnSpec, withReference = true, dialect: Dialect = postgres): string {
