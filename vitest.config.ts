@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Tests that stop shared services (the PostgreSQL restart) run alone, after everything else.
+// Heavy tests run alone, after everything else: the restarts (each on a PostgreSQL or Redis server of its
+// own — no test touches the machine's shared servers' lifecycle) and the 10,000-client cluster broadcast.
 const SERIAL = ['test/app/db/restart.test.ts', 'test/app/jobs/restart.test.ts', 'test/app/cache/redis-restart.test.ts', 'test/app/realtime/cluster.test.ts'];
 
 export default defineConfig({
@@ -9,6 +10,8 @@ export default defineConfig({
   // graphql-js would refuse their schemas as "from another realm".
   resolve: { alias: [{ find: /^graphql$/, replacement: 'graphql/index.js' }] },
   test: {
+    // dist/ rebuilt first when a source is newer (child processes of some tests run the build).
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Integration tests bind ports and spawn processes; two workers match the two cores here.

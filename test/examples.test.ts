@@ -91,7 +91,7 @@ it('npm start: the notes example works over HTTP/1.1 and HTTP/2 and shuts down c
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');
   expect(code).toBe(0);
-});
+}, 120_000); // a hang guard: PGlite's start and scrypt are slow on a loaded machine (30 s was hit there)
 
 for (const kind of ['pglite', 'sqlite', 'mysql'] as const) {
   it(`the example's migrations and models agree (no diff after migrating), on ${kind}`, async () => {

@@ -319,10 +319,10 @@ describe('Server', () => {
     const stuck = await connect(addr.port);
     stuck.write('busy');
     await new Promise((r) => setTimeout(r, 30));
-    const t0 = Date.now();
+    const t0 = Date.now(); // before close(): the deadline check below can only over-measure
     const closed = s.close({ graceMs: 300 });
-    await once(idle, 'close'); // idle closed at once
-    expect(Date.now() - t0).toBeLessThan(250);
+    await once(idle, 'close'); // idle closed at once: before the grace ran out for the stuck one
+    expect(stuck.destroyed).toBe(false);
     await expect(connect(addr.port)).rejects.toThrow(); // not accepting
     // One busy connection finishes its work.
     const [w] = [...busy].filter((c) => c.remotePort === working.localPort);

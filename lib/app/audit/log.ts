@@ -102,18 +102,7 @@ function digest(prev: string, e: Omit<AuditEntry, 'hash' | 'prevHash' | 'data'> 
   return createHash('sha256').update(`${prev}\n${JSON.stringify([e.seq, e.at, e.actor, e.action, e.targetTable, e.targetId, e.data])}`).digest('hex');
 }
 
-interface Row {
-  seq: number | string;
-  at: string;
-  actor: string | null;
-  action: string;
-  target_table: string | null;
-  target_id: string | null;
-  data: string | null;
-  prev_hash: string;
-  hash: string;
-}
-
+/** An entry as the write inserted it (before the sequencer chains it). */
 interface PendingRow {
   id: number | string;
   at: string;
@@ -122,6 +111,13 @@ interface PendingRow {
   target_table: string | null;
   target_id: string | null;
   data: string | null;
+}
+
+/** A chained entry. */
+interface Row extends Omit<PendingRow, 'id'> {
+  seq: number | string;
+  prev_hash: string;
+  hash: string;
 }
 
 export interface AuditLogOptions {

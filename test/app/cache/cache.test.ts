@@ -62,20 +62,24 @@ for (const [name, make] of backends) {
     it('getOrSet: concurrent misses load once; stale-while-revalidate answers at once and refreshes', async () => {
       const c = new Cache({ backend: make() });
       let loads = 0;
+      let open!: () => void;
+      const gate = new Promise<void>((r) => (open = r));
       const load = async () => {
-        loads++;
-        await new Promise((r) => setTimeout(r, 30));
-        return `v${loads}`;
+        const n = ++loads;
+        if (n > 1) await gate; // the refresh: held until the test opens the gate
+        else await new Promise((r) => setTimeout(r, 30));
+        return `v${n}`;
       };
       const all = await Promise.all(Array.from({ length: 20 }, () => c.getOrSet('k', load, { ttl: 100, staleWhileRevalidate: 5000 })));
       expect(new Set(all)).toEqual(new Set(['v1']));
       expect(loads).toBe(1);
-      await new Promise((r) => setTimeout(r, 150)); // now stale
-      const t0 = Date.now();
+      await new Promise((r) => setTimeout(r, 150)); // now stale (a longer wait only makes it staler)
+      // Answered with the stale value while the refresh it starts is held at the gate: had it waited for
+      // the load, this await would never end (an ordering, not a stopwatch: a busy machine cannot fail it).
       expect(await c.getOrSet('k', load, { ttl: 100, staleWhileRevalidate: 5000 })).toBe('v1');
-      expect(Date.now() - t0).toBeLessThan(25); // did not wait for the load
-      await new Promise((r) => setTimeout(r, 60));
-      expect(await c.get('k')).toBe('v2');
+      await waitFor(() => loads === 2, 5000); // the refresh started
+      open();
+      await waitFor(async () => (await c.get('k')) === 'v2', 5000);
       const wrapped = c.wrap(async (id: number) => ({ id, at: ++loads }), { key: (id) => `w:${id}`, ttl: 10_000 });
       expect(await wrapped(7)).toEqual(await wrapped(7));
     });

@@ -1,25 +1,44 @@
 /**
  * Redis restarts in the middle of a load: the cache passes through while it is gone (logging once) and
  * caches again by itself afterwards; a Redis rate limiter fails open meanwhile and limits again after.
- * It stops the Redis every other test uses, so it runs alone after the rest (vitest.config.ts).
+ * On a redis-server of the test's own, on a free port: the machine's shared Redis is never touched.
  */
-import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisLimiter } from '../../../lib/app/auth/index.js';
 import { Cache, RedisBackend, TwoLevelBackend } from '../../../lib/app/cache/index.js';
-import { REDIS_URL } from '../auth/helpers.js';
+import { freePort } from '../../helpers/free-port.js';
+import { startRedisServer } from '../../helpers/redis-server.js';
 import { waitFor as waitUntil } from '../../helpers/wait-for.js';
 
 const waitFor = (cond: () => boolean | Promise<boolean>, ms = 10_000) => waitUntil(cond, ms);
 
-function stopRedis(): void {
-  execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'shutdown', 'nosave'], { stdio: 'ignore' });
+let port = 0;
+let server: ChildProcess | null = null;
+let REDIS_URL = '';
+const ARGS = ['--save', '', '--appendonly', 'no'];
+
+async function stopRedis(): Promise<void> {
+  const s = server!;
+  server = null;
+  s.kill('SIGKILL');
+  if (s.exitCode === null) await once(s, 'exit');
 }
 
-function startRedis(): void {
-  execFileSync('sh', ['-c', 'mkdir -p /var/lib/redis /var/log/redis; redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log'], { stdio: 'ignore' });
+async function startRedis(): Promise<void> {
+  server = await startRedisServer(port, ARGS);
 }
+
+beforeAll(async () => {
+  port = await freePort();
+  REDIS_URL = `redis://127.0.0.1:${port}`;
+  await startRedis();
+}, 20_000);
+afterAll(async () => {
+  if (server !== null) await stopRedis();
+});
 
 
 describe('Redis restart', () => {
@@ -44,7 +63,7 @@ describe('Redis restart', () => {
     try {
       await waitFor(() => answered > 20);
       expect(loads).toBe(1); // cached
-      stopRedis();
+      await stopRedis();
       try {
         // While it is down, answers go on: the cache loads from the origin, the limiter admits.
         await waitFor(() => logs.some((l) => /unreachable/.test(l)));
@@ -52,7 +71,7 @@ describe('Redis restart', () => {
         await waitFor(() => answered > n0 + 5);
         expect(limiter.lastError).toBeInstanceOf(Error);
       } finally {
-        startRedis();
+        await startRedis();
       }
       await waitFor(() => logs.some((l) => /back/.test(l)), 15_000);
       // Redis came back empty: a load refills it, then every request hits again.
@@ -91,12 +110,12 @@ describe('Redis restart', () => {
       await new Promise((r) => setTimeout(r, 50));
       expect(await cb.get('k')).toBe('before');
       expect(cb.getSync('k')).toBe('before');
-      stopRedis();
+      await stopRedis();
       try {
         // Invalidations cannot arrive while Redis is gone; the L1 copy is dropped once the subscriber is back.
         await new Promise((r) => setTimeout(r, 300));
       } finally {
-        startRedis();
+        await startRedis();
       }
       await waitFor(() => cb.getSync('k') === undefined);
       // Tracking is set up again on the new connections: a write on a reaches b's L1 once more.

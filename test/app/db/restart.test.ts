@@ -1,26 +1,22 @@
 /**
- * A PostgreSQL restart under load. It stops the server every other test uses, so it runs alone, after
- * all other test files (its own project in vitest.config.ts, sequence.groupOrder 1).
+ * A PostgreSQL restart under load, on a server of the test's own (initdb in a temporary directory): the
+ * machine's shared server, which other tests use, is never touched.
  */
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionError, createDb, PgError, PoolTimeoutError } from '../../../lib/app/db/index.js';
-import { testDb, type TestDb } from './helpers.js';
+import { startPgServer, type PgServer } from '../../helpers/pg-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 
 describe('PostgreSQL restart', () => {
-  let t: TestDb;
+  let pg: PgServer;
   beforeAll(async () => {
-    t = await testDb('postgres');
-  }, 30_000);
-  afterAll(async () => {
-    await t.drop();
-  });
+    pg = await startPgServer();
+  }, 60_000);
+  afterAll(() => pg?.stop());
 
   it('survives a PostgreSQL restart during a load: queries after it succeed, none hangs', async () => {
-    const cluster = execFileSync('sh', ['-c', 'ls /etc/postgresql'], { encoding: 'utf8' }).trim().split('\n')[0];
-    const db = createDb({ url: t.url, max: 4, acquireTimeoutMs: 5000 });
+    const db = createDb({ url: pg.url, max: 4, acquireTimeoutMs: 5000 });
     let ok = 0;
     let failed = 0;
     let running = true;
@@ -43,7 +39,7 @@ describe('PostgreSQL restart', () => {
     try {
       await new Promise((r) => setTimeout(r, 300));
       const before = ok;
-      execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster!, 'main', 'restart', '-m', 'fast'], { stdio: 'ignore' });
+      pg.restart();
       await waitFor(async () => (await db.query('select 1').then(() => true, () => false)), 15_000);
       const after = ok;
       await new Promise((r) => setTimeout(r, 300));

@@ -1,26 +1,24 @@
 /**
  * Jobs through a PostgreSQL restart under load: enqueuing and working go on before, during and after;
  * every job enqueued ends done — none lost — and a job runs twice only if its worker lost the answer of
- * its completion (at-least-once). Stops the server every other test uses: runs alone, last.
+ * its completion (at-least-once). On a PostgreSQL server of the test's own (the shared one is never touched).
  */
-import { execFileSync } from 'node:child_process';
 import { Type } from '@sinclair/typebox';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createDb } from '../../../lib/app/db/index.js';
 import { createJobs } from '../../../lib/app/jobs/index.js';
-import { testDb, type TestDb } from '../db/helpers.js';
+import { startPgServer, type PgServer } from '../../helpers/pg-server.js';
 import { waitFor } from '../../helpers/wait-for.js';
 import { producer } from './producer.js';
 
-let t: TestDb;
+let pg: PgServer;
 beforeAll(async () => {
-  t = await testDb('postgres');
-}, 30_000);
-afterAll(() => t.drop());
+  pg = await startPgServer();
+}, 60_000);
+afterAll(() => pg?.stop());
 
 it('enqueued before, during and after a restart: every job done, none lost', async () => {
-  const cluster = execFileSync('sh', ['-c', 'ls /etc/postgresql'], { encoding: 'utf8' }).trim().split('\n')[0];
-  const db = createDb({ url: t.url, max: 4, acquireTimeoutMs: 5000 });
+  const db = createDb({ url: pg.url, max: 4, acquireTimeoutMs: 5000 });
   const jobs = createJobs(db, { table: 'jobs_restart' });
   await jobs.migrate();
   const runs = new Map<number, number>();
@@ -30,7 +28,7 @@ it('enqueued before, during and after a restart: every job done, none lost', asy
   const enqueued = p.enqueued;
   try {
     await waitFor(() => runs.size > 50, 10_000);
-    execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster!, 'main', 'restart', '-m', 'fast'], { stdio: 'ignore' });
+    pg.restart();
     const atRestart = enqueued.length;
     await waitFor(() => enqueued.length > atRestart + 100, 20_000); // enqueuing goes on after it
     await p.stop();
