@@ -406,6 +406,19 @@ ${branches.join('\n')}
         const gs = list.map((p) => `${this.guard(p, `${at}/${key}`)}(v)`).join(' && ');
         checks.push(shape.required.has(key) ? `  v = x[${k}]; if (v === undefined || !(${gs})) return false;` : `  v = x[${k}]; if (v !== undefined && !(${gs})) return false;`);
       }
+      // Keys a pattern (a record) or an additionalProperties schema takes: their values must fit it too.
+      if (shape.patterns.length > 0 || (shape.extra !== null && shape.extra !== true)) {
+        const known = this.#const(new Set(shape.props.keys()));
+        const tests = shape.patterns.map((p) => `${this.#const(new RegExp(p.re, 'u'))}.test(k) ? ${this.guard(p.schema, `${at}/patternProperties`)} : `).join('');
+        const other = shape.extra === null || shape.extra === true ? 'null' : this.guard(shape.extra, `${at}/additionalProperties`);
+        checks.push(`  for (const k in x) {
+    if (!rt.has(x, k) || ${known}.has(k)) continue;
+    v = x[k];
+    if (v === undefined || typeof v === 'function') continue;
+    const g = ${tests}${other};
+    if (g !== null && !g(v)) return false;
+  }`);
+      }
       return `function ${n}(x) {
   if (x === null || typeof x !== 'object' || Array.isArray(x)) return false;
   if (typeof x.toJSON === 'function') x = rt.json(x);
