@@ -201,10 +201,17 @@ export class PgConnection {
     return conn;
   }
 
-  /** Queries written and not yet answered. */
+  /**
+   * Queries written and not yet answered, and those waiting to be written behind a statement's Describe.
+   * The waiting ones count: a pool must not reserve this session for a transaction (BEGIN written) while
+   * an autocommit execution is about to be written after it — it would run inside that transaction.
+   */
   get inFlight(): number {
-    return this.#ops.length - this.#head;
+    return this.#ops.length - this.#head + this.#unwritten;
   }
+
+  /** Executions waiting for a statement's Describe (or an earlier one's), not yet written. */
+  #unwritten = 0;
 
   get closed(): boolean {
     return this.#closedError !== null;
@@ -252,7 +259,18 @@ export class PgConnection {
     }
     // Executions wait for a Describe: later ones queue behind, so the server sees them in call order.
     const s = stmt;
-    const run = (this.#gate ?? Promise.resolve()).then(() => s.ready).then(() => this.#execute(text, s, values, options, onRow));
+    this.#unwritten++;
+    const run = (this.#gate ?? Promise.resolve()).then(() => s.ready).then(
+      () => {
+        this.#unwritten--;
+        return this.#execute(text, s, values, options, onRow);
+      },
+      (err: unknown) => {
+        this.#unwritten--;
+        this.onSettle?.(); // no longer waiting: room for someone else
+        throw err;
+      },
+    );
     const gate = run.then(noop, noop);
     this.#gate = gate;
     void gate.then(() => {

@@ -40,7 +40,16 @@ interface Member {
   conn: PgConnection;
   reserved: boolean;
   lastUsed: number;
+  /**
+   * Queries handed this session by `#serveWaiters` whose callers have not written them yet (they run a
+   * microtask later): busy all the same, or a transaction waiting behind them could take the session and
+   * write BEGIN first — their autocommit statement would then run inside that transaction.
+   */
+  handed: number;
 }
+
+/** Queries on a session: written and unanswered, waiting for a Describe, or handed out and about to be written. */
+const load = (m: Member): number => m.conn.inFlight + m.handed;
 
 interface Waiter {
   exclusive: boolean;
@@ -115,7 +124,7 @@ export class Pool {
   /** Connections open, busy and waited for (see {@link PoolStats}). */
   stats(): PoolStats {
     let busy = 0;
-    for (const m of this.#members) if (m.reserved || m.conn.inFlight > 0) busy++;
+    for (const m of this.#members) if (m.reserved || load(m) > 0) busy++;
     return { open: this.#members.length + this.#connecting, busy, waiting: this.#waiters.length, max: this.#max };
   }
 
@@ -123,7 +132,10 @@ export class Pool {
   query<R>(text: string, values?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
     const m = this.#pickShared();
     if (m !== null) return this.#run<R>(m, text, values, options);
-    return this.#wait(false, options?.acquireTimeoutMs).then((w) => this.#run<R>(w, text, values, options));
+    return this.#wait(false, options?.acquireTimeoutMs).then((w) => {
+      w.handed--;
+      return this.#run<R>(w, text, values, options);
+    });
   }
 
   #run<R>(m: Member, text: string, values: readonly unknown[] | undefined, options: QueryOptions | undefined): Promise<QueryResult<R>> {
@@ -133,7 +145,7 @@ export class Pool {
 
   /** Reserves a session exclusively (waits for one with nothing in flight). */
   async reserve(acquireTimeoutMs?: number): Promise<Reserved> {
-    const free = this.#members.find((m) => !m.reserved && m.conn.inFlight === 0) ?? null;
+    const free = this.#members.find((m) => !m.reserved && load(m) === 0) ?? null;
     const m = free ?? (await this.#wait(true, acquireTimeoutMs));
     m.reserved = true;
     m.lastUsed = Date.now();
@@ -167,10 +179,10 @@ export class Pool {
     let best: Member | null = null;
     for (const m of this.#members) {
       if (m.reserved) continue;
-      if (best === null || m.conn.inFlight < best.conn.inFlight) best = m;
+      if (best === null || load(m) < load(best)) best = m;
     }
-    if (best !== null && best.conn.inFlight > 0) this.#grow();
-    if (best === null || best.conn.inFlight >= this.#maxPipeline) return null;
+    if (best !== null && load(best) > 0) this.#grow();
+    if (best === null || load(best) >= this.#maxPipeline) return null;
     return best;
   }
 
@@ -202,7 +214,7 @@ export class Pool {
       (conn) => {
         this.#connecting--;
         if (this.#ended) return void conn.close();
-        const m: Member = { conn, reserved: false, lastUsed: Date.now() };
+        const m: Member = { conn, reserved: false, lastUsed: Date.now(), handed: 0 };
         conn.onClose = () => this.#drop(m, false);
         conn.onSettle = this.#settled; // a finished query may free room for someone waiting
         this.#members.push(m);
@@ -226,7 +238,7 @@ export class Pool {
     if (this.#waiters.length === 0) return;
     while (this.#waiters.length > 0) {
       const w = this.#waiters[0]!;
-      const m = w.exclusive ? (this.#members.find((x) => !x.reserved && x.conn.inFlight === 0) ?? null) : this.#pickShared();
+      const m = w.exclusive ? (this.#members.find((x) => !x.reserved && load(x) === 0) ?? null) : this.#pickShared();
       if (m === null) {
         if (w.exclusive) this.#grow();
         return;
@@ -234,6 +246,7 @@ export class Pool {
       this.#waiters.shift();
       clearTimeout(w.timer);
       if (w.exclusive) m.reserved = true; // claimed before anyone else can pipeline onto it
+      else m.handed++; // counted until its caller writes the query
       w.resolve(m);
     }
   }
@@ -263,7 +276,7 @@ export class Pool {
     this.#sweep = setInterval(() => {
       const now = Date.now();
       for (const m of [...this.#members]) {
-        if (m.reserved || m.conn.inFlight > 0) continue;
+        if (m.reserved || load(m) > 0) continue;
         if (this.#members.length > this.#min && now - m.lastUsed > this.#idleMs) this.#drop(m, true);
         else if (now - m.lastUsed > this.#healthMs) void this.#check(m);
       }
