@@ -153,7 +153,8 @@ for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql'] as const) {
       await Promise.all(Array.from({ length: 30 }, (_, i) => logs[i % logs.length]!.record({ action: 'tick', data: { i } })));
       await Promise.all(others.map((d) => d.close()));
       const v = await createAuditLog(t.db).verify();
-      // What is in the table, should the count differ (seen once in a loaded full run: 26 of 34).
+      // Every entry is there and chained (entries were lost once: the pool let a transaction take a session a
+      // query was on its way to — test/app/db/pipelining.test.ts).
       const rows = (await t.db.query<{ chained: number | string; unchained: number | string }>('select count(seq) as chained, count(*) - count(seq) as unchained from audit_log')).rows[0];
       expect({ ...v, rows: { chained: Number(rows?.chained), unchained: Number(rows?.unchained) } }).toEqual({ ok: true, entries: 34, rows: { chained: 34, unchained: 0 } });
     });

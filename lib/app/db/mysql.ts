@@ -288,6 +288,8 @@ export class MysqlDb implements Queryable {
   readonly #acquireMs: number;
   readonly #maxWaiting: number;
   #waiting = 0;
+  /** Every connection has been open and busy at once: from then on, waiting is bounded by count too. */
+  #warm = false;
 
   constructor(url: string, options: MysqlOptions = {}) {
     this.#max = options.max ?? 10;
@@ -315,7 +317,8 @@ export class MysqlDb implements Queryable {
   /** A pooled connection within the wait allowed (overload is a PoolTimeoutError: 503, never a queue without end). */
   #acquire(waitMs = this.#acquireMs): Promise<Mysql2Conn & { release(): void }> {
     // Counted here: mysql2 keeps a caller that gave up in its queue until a connection comes.
-    if (this.#waiting >= this.#maxWaiting) return Promise.reject(new PoolTimeoutError(this.#acquireMs, this.#max, this.#waiting, true));
+    // Not before every connection has been opened and handed out once (a burst on a cold pool waits for them).
+    if (this.#waiting >= this.#maxWaiting && this.#warm) return Promise.reject(new PoolTimeoutError(this.#acquireMs, this.#max, this.#waiting, true));
     const got = this.#pool.getConnection();
     this.#waiting++;
     return new Promise((resolve, reject) => {
@@ -330,6 +333,7 @@ export class MysqlDb implements Queryable {
           clearTimeout(timer);
           if (late) return void conn.release(); // its caller gave up
           this.#waiting--;
+          if (!this.#warm && this.poolStats().busy >= this.#max) this.#warm = true;
           resolve(conn);
         },
         (err: unknown) => {

@@ -188,8 +188,9 @@ export class Pool {
 
   #wait(exclusive: boolean, timeoutMs = this.#acquireMs): Promise<Member> {
     if (this.#ended) return Promise.reject(new ConnectionError('the pool is closed'));
-    // Overload: more waiting would only be served after their callers gave up.
-    if (this.#waiters.length >= this.#maxWaiting) return Promise.reject(new PoolTimeoutError(this.#acquireMs, this.#max, this.#waiters.length, true));
+    // Overload: more waiting would only be served after their callers gave up. Not while the pool is still
+    // opening sessions (a burst on a cold pool waits for them; the acquire timeout still bounds it).
+    if (this.#waiters.length >= this.#maxWaiting && this.#members.length >= this.#max) return Promise.reject(new PoolTimeoutError(this.#acquireMs, this.#max, this.#waiters.length, true));
     return new Promise<Member>((resolve, reject) => {
       const w: Waiter = {
         exclusive,

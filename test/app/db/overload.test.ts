@@ -40,6 +40,18 @@ describe('overload on SQLite (one connection: callers wait behind the running tr
   });
 });
 
+for (const [kind, open] of [['postgres', () => createDb({ url: ADMIN_URL, max: 2, maxWaiting: 4, acquireTimeoutMs: 30_000 })], ['mysql', () => new MysqlDb(MYSQL_URL, { max: 2, maxWaiting: 4, acquireTimeoutMs: 30_000 })]] as const) describe(`a burst on a cold pool (${kind})`, () => {
+  it('waits for the sessions being opened: maxWaiting applies once the pool has all its sessions', async () => {
+    const db: Database = open();
+    try {
+      const all = await Promise.all(Array.from({ length: 300 }, (_, i) => db.query<{ i: number | string }>('select $1 + 0 as i', [i]).then((r) => Number(r.rows[0]!.i))));
+      expect(all).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 for (const [kind, open, sleep] of cases) {
   describe(`pool overload on ${kind}`, () => {
     const db = open();
