@@ -32,7 +32,7 @@
 import type { Context } from '../context.js';
 import type { Cache } from '../cache/cache.js';
 import type { Db, Queryable, TransactionOptions } from '../db/db.js';
-import type { Sql } from '../db/sql.js';
+import { quoteIdent, type Sql } from '../db/sql.js';
 import type { QueryOptions, QueryResult } from '../db/connection.js';
 import { HttpError } from '../errors.js';
 import { createOrm, type Orm, type Schema } from '../orm/orm.js';
@@ -92,7 +92,8 @@ export interface TenancyOptions {
 const TENANT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const tenants = new WeakMap<Context, string>();
 
-const ident = (s: string): string => `"${s.replace(/"/g, '""')}"`;
+/** A quoted identifier: the one implementation (db/sql.ts). */
+const ident = quoteIdent;
 
 /** The tenancy of an app (see the module comment). */
 export class Tenancy {
