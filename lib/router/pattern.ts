@@ -50,7 +50,7 @@ export function parsePattern(pattern: string): Token[] {
   const bad = (why: string): never => {
     throw new RouteError('MALFORMED_PATTERN', `route pattern ${JSON.stringify(pattern)}: ${why}`);
   };
-  if (pattern.length === 0 || pattern[0] !== '/') bad('must start with "/"');
+  if (pattern[0] !== '/') bad('must start with "/"');
   const tokens: Token[] = [];
   const names = new Set<string>();
   let text = '';
@@ -59,12 +59,12 @@ export function parsePattern(pattern: string): Token[] {
     text = '';
   };
   const addParam = (p: ParamToken) => {
-    if (p.name !== '*' && names.has(p.name)) {
+    if (names.has(p.name)) {
       throw new RouteError('DUPLICATE_PARAM', `route pattern ${JSON.stringify(pattern)}: parameter "${p.name}" used twice`);
     }
     names.add(p.name);
-    const prev = tokens[tokens.length - 1];
-    if (text.length === 0 && prev?.kind === 'param') bad(`parameters "${prev.name}" and "${p.name}" need static text between them`);
+    // The pattern starts with "/", so no text before a parameter means another parameter just before it.
+    if (text.length === 0) bad(`parameters "${(tokens[tokens.length - 1] as ParamToken).name}" and "${p.name}" need static text between them`);
     flush();
     tokens.push(p);
   };
@@ -79,7 +79,7 @@ export function parsePattern(pattern: string): Token[] {
       }
       let j = i + 1;
       if (!NAME_START.test(pattern[j] ?? '')) bad(`":" at ${i} must be followed by a parameter name`);
-      while (j < pattern.length && NAME_CHAR.test(pattern[j]!)) j++;
+      while (NAME_CHAR.test(pattern[j] ?? '')) j++;
       const name = pattern.slice(i + 1, j);
       let optional = false;
       if (pattern[j] === '?') {
@@ -92,21 +92,22 @@ export function parsePattern(pattern: string): Token[] {
       // Find the matching brace, allowing braces inside a regex ({code:[A-Z]{3}}).
       let depth = 1;
       let j = i + 1;
-      while (j < pattern.length && depth > 0) {
-        if (pattern[j] === '\\') j++;
-        else if (pattern[j] === '{') depth++;
-        else if (pattern[j] === '}') depth--;
+      while (depth > 0) {
+        const d = pattern[j];
+        if (d === undefined) bad(`unclosed "{" at ${i}`);
+        else if (d === '\\') j++;
+        else if (d === '{') depth++;
+        else if (d === '}') depth--;
         j++;
       }
-      if (depth !== 0) bad(`unclosed "{" at ${i}`);
       const body = pattern.slice(i + 1, j - 1);
       const colon = body.indexOf(':');
       const name = colon < 0 ? body : body.slice(0, colon);
-      const spec = colon < 0 ? '' : body.slice(colon + 1);
       if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name)) bad(`invalid parameter name ${JSON.stringify(name)}`);
       let type: ParamType = 'string';
       let regex: string | undefined;
-      if (colon >= 0) {
+      if (colon !== -1) {
+        const spec = body.slice(colon + 1);
         if (spec.length === 0) bad(`empty type for "${name}"`);
         if (TYPES.has(spec)) type = spec as ParamType;
         else if (/^[A-Za-z_]\w*$/.test(spec)) {
@@ -147,9 +148,11 @@ export function parsePattern(pattern: string): Token[] {
     const t = tokens[k]!;
     if (t.kind !== 'param') continue;
     const last = k === tokens.length - 1;
-    if ((t.type === 'path' || t.type === 'wildcard') && !last) bad(`"${t.name}" matches the rest of the path and must end the pattern`);
+    // ("*" was refused earlier unless last.)
+    if (t.type === 'path' && !last) bad(`"${t.name}" matches the rest of the path and must end the pattern`);
     if (t.optional && !last) bad(`optional parameter "${t.name}" must end the pattern`);
-    if (t.optional && !(tokens[k - 1]?.kind === 'static' && (tokens[k - 1] as StaticToken).text.endsWith('/'))) {
+    // The token before a parameter is static text (two parameters in a row were refused above).
+    if (t.optional && !(tokens[k - 1] as StaticToken).text.endsWith('/')) {
       bad(`optional parameter "${t.name}" must be a whole last segment`);
     }
   }
@@ -158,20 +161,20 @@ export function parsePattern(pattern: string): Token[] {
 
 /** The patterns an optional trailing parameter stands for: with it, and without it (and its slash). */
 export function expandOptional(tokens: Token[]): Token[][] {
-  const last = tokens[tokens.length - 1];
-  if (last?.kind !== 'param' || !last.optional) return [tokens];
-  const withIt: Token[] = [...tokens.slice(0, -1), { ...last, optional: false }];
+  // (A static token has no `optional`.) The form with it is the tokens as they are: matching ignores `optional`.
+  if ((tokens[tokens.length - 1] as ParamToken).optional !== true) return [tokens];
   const prev = tokens[tokens.length - 2] as StaticToken;
   const stripped = prev.text.slice(0, -1);
   const without: Token[] = [...tokens.slice(0, -2)];
   if (stripped.length > 0) without.push({ kind: 'static', text: stripped });
   if (without.length === 0) without.push({ kind: 'static', text: '/' });
-  return [withIt, without];
+  return [tokens, without];
 }
 
 /** A key that is equal for patterns no request can tell apart (parameter names ignored). */
 export function shapeKey(tokens: Token[]): string {
   return tokens
-    .map((t) => (t.kind === 'static' ? t.text.replace(/[{}:*]/g, '\\$&') : t.type === 'regex' ? `{:${t.regex}}` : `{:${t.type}}`))
+    // Static text never holds "{" (it starts a parameter), so no parameter's key can be mistaken for text.
+    .map((t) => (t.kind === 'static' ? t.text : t.type === 'regex' ? `{:${t.regex}}` : `{:${t.type}}`))
     .join('');
 }

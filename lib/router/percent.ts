@@ -3,17 +3,14 @@
  * router answers as a 400-class miss.
  */
 
-const HEX = (c: number): number => (c >= 48 && c <= 57 ? c - 48 : c >= 65 && c <= 70 ? c - 55 : c >= 97 && c <= 102 ? c - 87 : -1);
-
 /** True when every `%` starts a two-hex-digit escape and the escapes form valid UTF-8. */
 export function validEscapes(s: string): boolean {
-  if (s.indexOf('%') < 0) return true;
   try {
     decodeURIComponent(s);
-    return true;
   } catch {
     return false;
   }
+  return true;
 }
 
 /**
@@ -28,11 +25,11 @@ export function decodePathForMatching(path: string): string | null {
     let out = '';
     let bytes: number[] = [];
     const flush = () => {
-      if (bytes.length > 0) out += Buffer.from(bytes).toString('utf8');
+      out += Buffer.from(bytes).toString('utf8');
       bytes = [];
     };
     for (let k = 0; k < run.length; k += 3) {
-      const b = HEX(run.charCodeAt(k + 1)) * 16 + HEX(run.charCodeAt(k + 2));
+      const b = parseInt(run.slice(k + 1, k + 3), 16);
       if (b === 0x2f || b === 0x3f || b === 0x23 || b === 0x25) {
         flush();
         out += run.slice(k, k + 3);
@@ -41,9 +38,4 @@ export function decodePathForMatching(path: string): string | null {
     flush();
     return out;
   });
-}
-
-/** Decodes a parameter value (after matching): every escape, `%2F` included. */
-export function decodeParam(v: string): string {
-  return v.indexOf('%') < 0 ? v : decodeURIComponent(v);
 }

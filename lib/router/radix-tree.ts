@@ -16,7 +16,6 @@ export interface RouteRecord<T> {
   pattern: string;
   store: T;
   paramNames: string[];
-  paramTypes: ParamType[];
   /** Builds the params object from the matched values (generated per route when code generation is allowed). */
   makeParams: (values: ReadonlyArray<string | number>) => Record<string, string | number>;
 }
@@ -85,7 +84,8 @@ export class RadixNode<T> {
       }
       const p = child.prefix;
       let common = 0;
-      while (common < p.length && common < text.length && p.charCodeAt(common) === text.charCodeAt(common)) common++;
+      // Past the end of either string charCodeAt is NaN, which equals nothing: the loop stops there.
+      while (p.charCodeAt(common) === text.charCodeAt(common)) common++;
       if (common < p.length) {
         // Split: `child` keeps the tail of its prefix under a new node holding the shared head.
         const head = new RadixNode<T>(p.slice(0, common));
@@ -115,7 +115,8 @@ export class RadixNode<T> {
     }
     list.push(e);
     // Fixed order: rank, then the regex source, so insertion order never changes priorities.
-    list.sort((a, b) => a.rank - b.rank || (a.regex ?? '').localeCompare(b.regex ?? ''));
+    // (Only regex edges share a rank.)
+    list.sort((a, b) => a.rank - b.rank || a.regex!.localeCompare(b.regex!));
     return e;
   }
 }
@@ -125,9 +126,8 @@ export function refreshStops<T>(node: RadixNode<T>): void {
   node.index = null;
   if (node.children.length > INDEX_MIN && node.children.length < 255) {
     const idx = new Uint8Array(128);
-    node.codes.forEach((c, k) => {
-      if (c < 128) idx[c] = k + 1;
-    });
+    // A code past 127 is not stored: writes past a typed array's end do nothing (lookups scan for those).
+    node.codes.forEach((c, k) => (idx[c] = k + 1));
     node.index = idx;
   }
   for (const e of node.params) {
@@ -136,7 +136,6 @@ export function refreshStops<T>(node: RadixNode<T>): void {
     e.stops = s;
     refreshStops(e.node);
   }
-  for (const e of node.rest) refreshStops(e.node);
   for (const c of node.children) refreshStops(c);
 }
 
@@ -158,39 +157,34 @@ export interface MatchState {
   /** Converted parameter values, in path order (`n` of them are valid; the array is reused). */
   values: Array<string | number>;
   n: number;
-  /** A parameter failed to decode: the request is malformed. */
-  badEscape: boolean;
   /** The path values are sliced from (same offsets as the matched path; not case-folded). */
   source: string;
-  /** The source contains a `%`: values need decoding. */
-  escaped: boolean;
 }
 
-function paramValue(raw: string, st: MatchState): string | undefined {
-  if (!st.escaped || raw.indexOf('%') < 0) return raw;
+/**
+ * A value's decoded text, or undefined when the value was cut inside an escape (a stop character such as
+ * "2" in `{a}2{b}` falling inside a kept `%25`): the path's escapes were all checked before matching, so a
+ * value that fails to decode is only a wrong place to split — no match there, never a malformed request.
+ */
+function paramValue(raw: string): string | undefined {
+  // Every "%" left in the source starts an escape kept for matching (%2F %3F %23 %25).
+  if (raw.indexOf('%') < 0) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
-    st.badEscape = true;
     return undefined;
   }
 }
 
 /**
- * Finds the best route for `st.method` under `node`, starting at `path[i]` (node prefix included).
+ * Finds the best route for `st.method` under a root (a root's prefix is empty), starting at `path[i]`.
  * On success the parameter values are left in `st.values`.
  */
-export function matchNode<T>(node: RadixNode<T>, path: string, i: number, st: MatchState): RouteRecord<T> | null {
-  const pre = node.prefix;
-  const plen = pre.length;
-  if (plen !== 0) {
-    if (!path.startsWith(pre, i)) return null;
-    i += plen;
-  }
-  return matchBelow(node, path, i, st);
+export function matchNode<T>(root: RadixNode<T>, path: string, i: number, st: MatchState): RouteRecord<T> | null {
+  return matchBelow(root, path, i, st);
 }
 
-/** Like {@link matchNode} with the node's prefix already matched up to `i`. */
+/** The best route under `node`, whose prefix is already matched up to `i`. */
 function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchState): RouteRecord<T> | null {
   const len = path.length;
   for (;;) {
@@ -219,7 +213,8 @@ function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchSta
           const child = node.children[k]!;
           const pre = child.prefix;
           const plen = pre.length;
-          let ok = i + plen <= len;
+          // Past the end of the path charCodeAt is NaN, so a prefix longer than what is left fails here.
+          let ok = true;
           for (let c = 1; ok && c < plen; c++) if (path.charCodeAt(i + c) !== pre.charCodeAt(c)) ok = false;
           if (ok) {
             next = child;
@@ -259,7 +254,7 @@ function matchRest<T>(node: RadixNode<T>, i: number, st: MatchState): RouteRecor
   const rest = node.rest;
   for (let k = 0; k < rest.length; k++) {
     const e = rest[k]!;
-    const v = paramValue(st.source.slice(i), st);
+    const v = paramValue(st.source.slice(i));
     if (v === undefined) continue;
     const conv = e.check === null ? v : e.check(v);
     if (conv === undefined) continue;
@@ -291,7 +286,7 @@ function matchParam<T>(e: ParamEdge<T>, path: string, i: number, segEnd: number,
 
 function tryValue<T>(e: ParamEdge<T>, path: string, i: number, j: number, st: MatchState): RouteRecord<T> | null {
   if (j - i > st.maxParamLength) return null;
-  const v = paramValue(st.source.slice(i, j), st);
+  const v = paramValue(st.source.slice(i, j));
   if (v === undefined) return null;
   let conv: string | number | undefined = v;
   if (e.check !== null) {

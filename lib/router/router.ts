@@ -118,7 +118,7 @@ export class Router<T> {
     this.maxParamLength = options.maxParamLength ?? 100;
     this.headFallback = options.headFallback ?? true;
     this.codegen = options.codegen ?? true;
-    this.#st = { method: '', maxParamLength: this.maxParamLength, values: [], n: 0, badEscape: false, source: '', escaped: false };
+    this.#st = { method: '', maxParamLength: this.maxParamLength, values: [], n: 0, source: '' };
   }
 
   /**
@@ -155,8 +155,10 @@ export class Router<T> {
     if (!this.caseSensitive) out = out.map((t) => (t.kind === 'static' ? { kind: 'static', text: asciiLower(t.text) } : t));
     if (this.trailingSlash === 'ignore') {
       const last = out[out.length - 1]!;
-      if (last.kind === 'static' && last.text.length > 1 && last.text.endsWith('/') && !(out.length === 1 && last.text === '/')) {
-        out = [...out.slice(0, -1), { kind: 'static', text: last.text.slice(0, -1) }];
+      // One slash off the end, but never the root's; a "/" left alone after a parameter goes entirely.
+      if (last.kind === 'static' && last.text.endsWith('/') && !(out.length === 1 && last.text === '/')) {
+        const text = last.text.slice(0, -1);
+        out = text.length > 0 ? [...out.slice(0, -1), { kind: 'static', text }] : out.slice(0, -1);
       }
     }
     return out;
@@ -176,14 +178,8 @@ export class Router<T> {
   #insert(method: string, pattern: string, tokens: Token[], store: T): void {
     this.#shapes.add(`${method} ${shapeKey(tokens)}`);
     const paramNames: string[] = [];
-    const paramTypes: ParamType[] = [];
-    for (const t of tokens) {
-      if (t.kind === 'param') {
-        paramNames.push(t.name);
-        paramTypes.push(t.type);
-      }
-    }
-    const record: RouteRecord<T> = { method, pattern, store, paramNames, paramTypes, makeParams: this.#paramsFactory(paramNames) };
+    for (const t of tokens) if (t.kind === 'param') paramNames.push(t.name);
+    const record: RouteRecord<T> = { method, pattern, store, paramNames, makeParams: this.#paramsFactory(paramNames) };
     let tree = this.#trees.get(method);
     if (tree === undefined) this.#trees.set(method, (tree = new RadixNode<T>('')));
     for (const root of [tree, this.#any]) {
@@ -288,13 +284,11 @@ export class Router<T> {
 
     const st = this.#st;
     st.source = source;
-    st.escaped = source !== path || source.indexOf('%') >= 0;
     let rec = this.#match(method, match, st);
-    if (rec === null && method === 'HEAD' && this.headFallback && !st.badEscape) rec = this.#match('GET', match, st);
+    if (rec === null && method === 'HEAD' && this.headFallback) rec = this.#match('GET', match, st);
     if (rec !== null) {
       return { status: 200, store: rec.store, params: rec.makeParams(st.values), pattern: rec.pattern, method: rec.method, query };
     }
-    if (st.badEscape) return { status: 400, error: `malformed percent-encoding in ${JSON.stringify(path)}` };
     // 405 when the path matches under another method (RFC 9110 §15.5.6, with Allow). One walk of the
     // all-methods tree settles the common 404; only a 405 asks each method's tree.
     st.method = ANY;
@@ -314,16 +308,12 @@ export class Router<T> {
     if (tree === undefined) return null;
     st.method = method;
     st.n = 0;
-    st.badEscape = false;
     return matchNode(tree, match, 0, st);
   }
 }
 
 /** ASCII-only lowercase (keeps string length, so offsets into the original stay valid). */
 function asciiLower(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) return s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
-  }
-  return s;
+  return s.replace(/[A-Z]+/g, lower);
 }
+const lower = (m: string): string => m.toLowerCase();
