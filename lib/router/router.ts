@@ -155,10 +155,10 @@ export class Router<T> {
     if (!this.caseSensitive) out = out.map((t) => (t.kind === 'static' ? { kind: 'static', text: asciiLower(t.text) } : t));
     if (this.trailingSlash === 'ignore') {
       const last = out[out.length - 1]!;
-      // One slash off the end, but never the root's; a "/" left alone after a parameter goes entirely.
+      // One slash off the end, but never the root's (a "/" left alone after a parameter becomes empty text,
+      // which matches nothing more).
       if (last.kind === 'static' && last.text.endsWith('/') && !(out.length === 1 && last.text === '/')) {
-        const text = last.text.slice(0, -1);
-        out = text.length > 0 ? [...out.slice(0, -1), { kind: 'static', text }] : out.slice(0, -1);
+        out = [...out.slice(0, -1), { kind: 'static', text: last.text.slice(0, -1) }];
       }
     }
     return out;

@@ -172,6 +172,32 @@ describe('row isolation (row-level security under a tenant role)', () => {
   });
 });
 
+describe('as an app role that is not a superuser (as in production)', () => {
+  it("setup() lets the app take the tenant role, and FORCE holds the tables' owner to the policy outside a tenant transaction", async () => {
+    const app = `covet_app_${suffix}`;
+    const role = `covet_tenant_owned_${suffix}`;
+    roles.push(role, app);
+    await t.db.exec(`create role "${app}" login createrole; grant all on schema public to "${app}";`);
+    const url = new URL(t.url!);
+    url.username = app;
+    const db = createDb({ url: url.toString(), max: 2 });
+    try {
+      await db.query("create table owned_notes (id serial primary key, tenant_id text not null default current_setting('app.tenant', true), title text not null)");
+      const ten = createTenancy(db, { resolve: fromHeader('x-tenant'), isolation: 'row', role });
+      await ten.setup(['owned_notes']);
+      await ten.transaction('acme', (tx) => tx.query("insert into owned_notes (title) values ('a')"));
+      await ten.transaction('globex', (tx) => tx.query("insert into owned_notes (title) values ('g')"));
+      expect(await ten.transaction('acme', (tx) => tx.sql`select title from owned_notes`)).toEqual([{ title: 'a' }]);
+      // The owner, outside any tenant's transaction: the policy applies to it too (FORCE), no tenant is set.
+      expect(await db.sql`select count(*)::int as n from owned_notes`).toEqual([{ n: 0 }]);
+      // The superuser (BYPASSRLS) sees both: the rows are there.
+      expect(await t.db.sql`select count(*)::int as n from owned_notes`).toEqual([{ n: 2 }]);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
 describe('schema isolation (a schema and a role per tenant)', () => {
   it('each tenant\'s tables are in its schema; raw SQL naming another tenant\'s schema is refused', async () => {
     const ten = createTenancy(t.db, { resolve: fromHeader('x-tenant'), isolation: 'schema', schemaOf: (id) => `t_${suffix}_${id}` });

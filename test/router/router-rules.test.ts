@@ -384,7 +384,9 @@ describe('lookups at their edges', () => {
   });
 
   it('trailing slash "ignore": one slash off patterns and paths, never the root, static or parameter', () => {
-    const r = new Router<string>({ trailingSlash: 'ignore' }).add('GET', '/', 'root').add('GET', '/p/:x/', 'p').add('GET', '/s/', 's');
+    const r = new Router<string>({ trailingSlash: 'ignore' }).add('GET', '/', 'root').add('GET', '/p/:x/', 'p').add('GET', '/s/', 's').add('GET', '/q/:x', 'q');
+    expect(found(r.find('GET', '/q/1/')).params).toEqual({ x: '1' });
+    expect(() => r.add('GET', '/p/:y', 'again')).toThrow(/conflicts with GET \/p\/:x\//);
     expect(found(r.find('GET', '/')).store).toBe('root');
     expect(found(r.find('GET', '/p/1')).params).toEqual({ x: '1' });
     expect(found(r.find('GET', '/p/1/')).params).toEqual({ x: '1' });

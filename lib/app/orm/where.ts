@@ -53,7 +53,7 @@ const INT_RANGE: Record<string, readonly [bigint, bigint]> = {
 function outOfRange(v: unknown, range: readonly [bigint, bigint]): boolean {
   let n: bigint;
   if (typeof v === 'bigint') n = v;
-  else if (typeof v === 'number' && Number.isInteger(v)) n = BigInt(v);
+  else if (Number.isInteger(v)) n = BigInt(v as number);
   else if (typeof v === 'string' && /^-?\d{1,40}$/.test(v)) n = BigInt(v);
   else return false;
   return n < range[0] || n > range[1];

@@ -135,8 +135,12 @@ export class Tenancy {
         // An unset tenant is the empty string: no row matches, nothing can be written.
         await tx.query(`create policy covet_tenant_isolation on ${n} using (${c} = current_setting('app.tenant', true)) with check (${c} = current_setting('app.tenant', true))`);
         await tx.query(`grant select, insert, update, delete on ${n} to ${r}`);
+        // The table's own sequences (serial, identity) — not every sequence of the schema, which the app's
+        // role may not own (then the grant fails) and the tenant role has no business with.
+        await tx.query(
+          `do $$ declare s record; begin for s in select c.oid::regclass as seq from pg_class c join pg_depend d on d.objid = c.oid where c.relkind = 'S' and d.refobjid = ${quoteLiteral(n)}::regclass and d.deptype in ('a', 'i') loop execute format('grant usage, select on sequence %s to %I', s.seq, ${quoteLiteral(this.role)}); end loop; end $$`,
+        );
       }
-      await tx.query(`grant usage, select on all sequences in schema public to ${r}`);
     });
   }
 
