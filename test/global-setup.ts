@@ -5,7 +5,7 @@
  * build, whether the suite runs through `npm test` (which builds first) or `npx vitest run <file>`.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -25,5 +25,18 @@ export default function setup(): void {
   const sources = Math.max(newest(join(root, 'lib')), newest(join(root, 'examples')), statSync(join(root, 'tsconfig.build.json')).mtimeMs);
   if (existsSync(built) && statSync(built).mtimeMs >= sources) return;
   process.stdout.write('test setup: sources changed since the last build — building dist/ for the tests that run child processes\n');
-  execFileSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  // Built beside dist/ and swapped in: another test run in this checkout may have children running the
+  // current dist/ (npm run build empties it first, and their imports failed for the seconds tsc takes).
+  const next = join(root, `.dist-next-${process.pid}`);
+  const old = join(root, `.dist-old-${process.pid}`);
+  rmSync(next, { recursive: true, force: true });
+  try {
+    execFileSync(join(root, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.build.json', '--outDir', next], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(process.execPath, [join(root, 'scripts', 'vendor-assets.mjs'), next], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (existsSync(join(root, 'dist'))) renameSync(join(root, 'dist'), old);
+    renameSync(next, join(root, 'dist'));
+  } finally {
+    rmSync(next, { recursive: true, force: true });
+    rmSync(old, { recursive: true, force: true });
+  }
 }

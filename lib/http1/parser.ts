@@ -253,8 +253,9 @@ export class Http1Parser {
   }
 
   /**
-   * Stops `execute` at the next message boundary (after `onMessageComplete`); it returns the offset of
-   * the first unparsed byte. Call {@link resume} and feed the rest to continue.
+   * Stops `execute` at the next boundary — the end of the head being parsed (after `onHeadersComplete`,
+   * before the body) or of the message (after `onMessageComplete`); it returns the offset of the first
+   * unparsed byte. Call {@link resume} and feed the rest to continue.
    */
   pause(): void {
     this.#paused = true;
@@ -1072,9 +1073,10 @@ export class Http1Parser {
  * absolute-form "scheme://..." otherwise. Characters were already checked byte by byte.
  */
 function validTargetForm(url: string, method: string): boolean {
+  // CONNECT takes the authority-form only (§3.2.3): "CONNECT /x" is not a tunnel to anywhere.
+  if (method === 'CONNECT') return url.indexOf('/') < 0 && url.indexOf(':') > 0;
   const c = url.charCodeAt(0);
   if (c === 0x2f) return true; // '/'
-  if (method === 'CONNECT') return url.indexOf('/') < 0 && url.indexOf(':') > 0;
   // '*' (asterisk-form) is only for a server-wide OPTIONS (§3.2.4): "GET *" is malformed.
   if (c === 0x2a) return url.length === 1 && method === 'OPTIONS';
   // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" (RFC 3986 §3.1)

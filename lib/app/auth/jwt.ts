@@ -97,16 +97,18 @@ function fits(alg: JwtAlgorithm, key: KeyObject): boolean {
 export function importKey(input: string | Buffer | KeyObject | JsonWebKey, algorithms: readonly JwtAlgorithm[], kid?: string): JwtKey {
   if (algorithms.length === 0) throw new Error('a key needs at least one algorithm');
   for (const a of algorithms) if (!ALGS.has(a)) throw new Error(`unsupported algorithm ${a}`);
+  const hmac = algorithms.filter((a) => a.startsWith('HS')).length;
+  if (hmac !== 0 && hmac !== algorithms.length) throw new Error(`a key is an HMAC secret (HS*) or an asymmetric key, not both: ${algorithms.join(', ')}`);
   let key: KeyObject;
   if (input instanceof KeyObject) key = input;
-  else if (algorithms.every((a) => a.startsWith('HS'))) {
+  else if (hmac !== 0) {
     if (typeof input === 'object' && !Buffer.isBuffer(input)) {
       if ((input as JsonWebKey).kty !== 'oct' || typeof (input as JsonWebKey).k !== 'string') throw new Error('an HMAC key as JWK must be kty "oct"');
       key = createSecretKey(Buffer.from((input as JsonWebKey).k!, 'base64url'));
     } else {
       // A PEM key as an HMAC secret is the HS/RS confusion: its public half would sign tokens.
       if (/-----BEGIN [A-Z ]*KEY-----/.test(input.toString('latin1'))) throw new Error('a PEM key is not an HMAC secret: import it for RS*/PS*/ES*/EdDSA, or use a random secret for HS*');
-      key = createSecretKey(typeof input === 'string' ? Buffer.from(input) : input);
+      key = createSecretKey(Buffer.from(input));
     }
   } else if (typeof input === 'object' && !Buffer.isBuffer(input)) {
     const jwk = input as JsonWebKey;
@@ -539,9 +541,9 @@ export class JwtVerifier {
 
 /** Decodes without verifying (to read `kid` or show claims). Never trust the result. */
 export function decodeJwtUnsafe(token: string): { header: JwtHeader; payload: JwtClaims } {
-  const [h, p] = token.split('.');
-  if (h === undefined || p === undefined) throw new JwtError('MALFORMED', 'not a JWT');
-  return { header: parseJsonPart(h, 'header') as JwtHeader, payload: parseJsonPart(p, 'payload') as JwtClaims };
+  const parts = token.split('.');
+  if (parts.length < 2) throw new JwtError('MALFORMED', 'not a JWT');
+  return { header: parseJsonPart(parts[0]!, 'header') as JwtHeader, payload: parseJsonPart(parts[1]!, 'payload') as JwtClaims };
 }
 
 /**

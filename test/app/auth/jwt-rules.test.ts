@@ -78,6 +78,10 @@ describe('keys', () => {
     expect(() => importKey(secret, [])).toThrow('a key needs at least one algorithm');
     expect(() => importKey(secret, ['HS999' as JwtAlgorithm])).toThrow('unsupported algorithm HS999');
     expect(() => importKey({ kty: 'RSA', k: 'x' }, ['HS256'])).toThrow('an HMAC key as JWK must be kty "oct"');
+    for (const input of ['x'.repeat(64), rsa.publicKey, rsa.publicKey.export({ type: 'spki', format: 'pem' })]) {
+      expect(() => importKey(input, ['HS256', 'RS256'])).toThrow('a key is an HMAC secret (HS*) or an asymmetric key, not both: HS256, RS256');
+      expect(() => importKey(input, ['RS256', 'HS512'])).toThrow('a key is an HMAC secret (HS*) or an asymmetric key, not both: RS256, HS512');
+    }
     expect(() => importKey({ kty: 'oct' }, ['HS256'])).toThrow('an HMAC key as JWK must be kty "oct"');
     const pem = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
     expect(() => importKey(pem, ['HS256'])).toThrow('a PEM key is not an HMAC secret: import it for RS*/PS*/ES*/EdDSA, or use a random secret for HS*');
@@ -148,6 +152,12 @@ describe('the token', () => {
     expect(refusal(() => v.verifySync(`${b64('{')}.${p}.${s}`))).toBe('MALFORMED: the header is not JSON');
     expect(refusal(() => v.verifySync(`${h}=.${p}.${s}`))).toBe('MALFORMED: the header is not canonical base64url');
     expect(refusal(() => v.verifySync(`${b64({ alg: 'none' })}.${p}.${s}`))).toBe('ALG_NOT_ALLOWED: algorithm none is not accepted');
+    // Characters outside base64url anywhere in a part (a lenient decoder would take "+" and "/").
+    const swap = (part: string, at: number, ch: string) => `${part.slice(0, at)}${ch}${part.slice(at + 1)}`;
+    expect(refusal(() => v.verifySync(`${swap(h, 0, '+')}.${p}.${s}`))).toBe('MALFORMED: the header is not canonical base64url');
+    expect(refusal(() => v.verifySync(`${swap(h, 5, '/')}.${p}.${s}`))).toBe('MALFORMED: the header is not canonical base64url');
+    expect(refusal(() => v.verifySync(`${h}.${p}.${swap(s, 0, '+')}`))).toBe('MALFORMED: the signature is not canonical base64url');
+    expect(refusal(() => v.verifySync(`${h}.${p}.${swap(s, 10, '/')}`))).toBe('MALFORMED: the signature is not canonical base64url');
   });
 
   it('base64url is canonical: no leftover bits in the last character, no length ≡ 1 (mod 4)', () => {
@@ -210,6 +220,8 @@ describe('the token', () => {
     expect(verifyJwsSignature(`${good}.x`, key)).toBe(false);
     expect(verifyJwsSignature(good, importKey(Buffer.alloc(48, 3), ['HS384']))).toBe(false);
     expect(verifyJwsSignature(`${h}.${p}.${s.slice(0, -2)}`, key)).toBe(false);
+    // The right secret, but a key not listed for the token's alg: no.
+    expect(verifyJwsSignature(good, { algorithms: ['HS384'], key: key.key })).toBe(false);
   });
 });
 
@@ -252,6 +264,16 @@ describe('claims', () => {
     expect(refusal(() => at(T).verifySync(signed))).toBe('OK');
   });
 
+  it('exp, nbf and iat must be finite: 1e999 parses as Infinity, which never expires', () => {
+    const raw = (payload: string) => {
+      const input = `${b64({ alg: 'HS256' })}.${b64(payload)}`;
+      return `${input}.${createHmac('sha256', key.key).update(input).digest('base64url')}`;
+    };
+    expect(refusal(() => at(T).verifySync(raw('{"exp":1e999}')))).toBe('MALFORMED: "exp" is not a number');
+    expect(refusal(() => at(T).verifySync(raw('{"exp":1e9,"nbf":-1e999}')))).toBe('MALFORMED: "nbf" is not a number');
+    expect(refusal(() => at(T).verifySync(raw(`{"exp":${T + 1}}`)))).toBe('OK');
+  });
+
   it('numbers only in exp, nbf and iat', () => {
     for (const n of ['exp', 'nbf', 'iat']) {
       expect(check(T, { exp: T + 100, [n]: 'soon' }), n).toBe(`MALFORMED: "${n}" is not a number`);
@@ -271,6 +293,8 @@ describe('claims', () => {
     expect(check(T, { exp: T + 1, iss: 'b' }, { issuer: 'a' })).toBe('ISSUER: unexpected issuer "b"');
     expect(check(T, { exp: T + 1 }, { issuer: 'a' })).toBe('ISSUER: unexpected issuer undefined');
     expect(check(T, { exp: T + 1, iss: 'b' }, { issuer: ['a', 'b'] })).toBe('OK');
+    expect(check(T, { exp: T + 1, iss: 'notes' }, { issuer: 'notes-api' })).toBe('ISSUER: unexpected issuer "notes"'); // not a substring test
+    expect(check(T, { exp: T + 1, iss: 'a' }, { issuer: ['ab'] })).toMatch(/^ISSUER/);
     expect(check(T, { exp: T + 1, aud: 'api' }, { audience: 'api' })).toBe('OK');
     expect(check(T, { exp: T + 1, aud: ['x', 'api'] }, { audience: ['web', 'api'] })).toBe('OK');
     expect(check(T, { exp: T + 1, aud: 'web' }, { audience: ['api', 'admin'] })).toBe('AUDIENCE: the token is not for api or admin');
@@ -319,6 +343,15 @@ describe('key sets and revocation', () => {
     expect(set.candidates('misfit', 'ES384')).toEqual([]);
     expect(set.candidates('nouse', 'EdDSA')).toHaveLength(1);
     expect(KeySet.fromJwks({ keys: [jwk(rsa, { kid: 'r' })] }).candidates('r', 'RS256')).toEqual([]);
+  });
+
+  it('a key source that offers a key not listed for the alg: that key is not used', () => {
+    const secret = Buffer.alloc(48, 8);
+    const token = signJwt({ exp: 9e9 }, importKey(secret, ['HS256']));
+    const offered = { candidates: () => [importKey(secret, ['HS384'])] };
+    expect(refusal(() => new JwtVerifier({ keys: offered }).verifySync(token))).toBe('BAD_SIGNATURE: the signature does not verify');
+    const right = { candidates: () => [importKey(secret, ['HS384']), importKey(secret, ['HS256'])] };
+    expect(refusal(() => new JwtVerifier({ keys: right }).verifySync(token))).toBe('OK');
   });
 
   it('verifySync needs local keys; verify() checks the revocation list for a string jti only', async () => {
