@@ -3,7 +3,7 @@
 //
 // Vitest measures the code its workers run (the TypeScript sources). Some behaviour is only exercised in
 // child processes that tests start from the build — the `covet` command, workers, clustered servers, the
-// example app — and Vitest cannot see those. So the suite runs with NODE_V8_COVERAGE set, every child
+// example app, the starter app on the packed tarball — and Vitest cannot see those. So the suite runs with NODE_V8_COVERAGE set, every child
 // writes its V8 coverage on exit, and the children's coverage of dist/lib/**.js is mapped back to
 // lib/**.ts through source maps (a second build of the same sources, with maps, into coverage/build): an
 // item Vitest saw unrun counts as run when a child ran the JavaScript its position maps to.
@@ -20,13 +20,16 @@ const root = join(import.meta.dirname, '..');
 const out = join(root, 'coverage');
 const raw = join(out, 'v8-children');
 const build = join(out, 'build');
-const passThrough = process.argv.slice(2).filter((a) => a !== '--check');
+const passThrough = process.argv.slice(2).filter((a) => a !== '--check' && a !== '--merge-only');
+// --merge-only: redo the mapping and the table from the last run's files (for work on this script).
+const mergeOnly = process.argv.includes('--merge-only');
 
-rmSync(out, { recursive: true, force: true });
-mkdirSync(raw, { recursive: true });
+if (!mergeOnly) {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(raw, { recursive: true });
+}
 
-// The suite. Its exit status is the script's: coverage of a failing suite is not a result.
-const vitest = spawnSync(
+const vitest = mergeOnly ? { status: 0 } : spawnSync(
   join(root, 'node_modules/.bin/vitest'),
   ['run', '--coverage.enabled', '--coverage.provider=v8', "--coverage.include=lib/**/*.ts", '--coverage.reporter=json', '--coverage.reporter=text-summary', '--coverage.reportOnFailure', ...passThrough],
   { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_V8_COVERAGE: raw } },
@@ -35,7 +38,7 @@ const vitest = spawnSync(
 const suiteFailed = vitest.status !== 0;
 
 // The same build as dist/ (same compiler, same options) with source maps, so positions in dist/ map back.
-const tsc = spawnSync(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--sourceMap', '--outDir', build], { cwd: root, stdio: 'inherit' });
+const tsc = mergeOnly ? { status: 0 } : spawnSync(join(root, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.build.json', '--sourceMap', '--outDir', build], { cwd: root, stdio: 'inherit' });
 if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 
 const distLib = join(root, 'dist', 'lib') + '/';
@@ -55,8 +58,12 @@ for (const name of readdirSync(raw)) {
   let used = false;
   for (const script of dump.result) {
     if (!script.url.startsWith('file://')) continue;
-    const path = fileURLToPath(script.url);
-    if (!path.startsWith(distLib) || !path.endsWith('.js')) continue;
+    const file = fileURLToPath(script.url);
+    // dist/lib/**.js, or the same file in a package installed from this build's tarball (the starter's tests
+    // run `covet` from my-app/node_modules/covet).
+    const rel = file.startsWith(distLib) ? file.slice(distLib.length) : /\/node_modules\/covet\/dist\/lib\/(.+)$/.exec(file)?.[1];
+    if (rel === undefined || !rel.endsWith('.js')) continue;
+    const path = join(distLib, rel);
     const flat = [];
     for (const fn of script.functions) for (const r of fn.ranges) flat.push(r.startOffset, r.endOffset, r.count);
     if (!ranges.has(path)) ranges.set(path, []);

@@ -289,15 +289,7 @@ export class Http1Parser {
   execute(buf: Buffer): number {
     if (this.#state === S_ERROR) throw this.error!;
     this.#winBuf = null; // the caller may reuse the buffer with other bytes: no window survives a call
-    try {
-      return this.#run(buf);
-    } catch (err) {
-      if (err instanceof Http1ParseError) {
-        this.#state = S_ERROR;
-        this.error = err;
-      }
-      throw err;
-    }
+    return this.#run(buf); // a protocol error (#fail) leaves the parser failed; a handler's own error does not
   }
 
   /**
@@ -423,13 +415,13 @@ export class Http1Parser {
     this.handler.onMessageBegin?.();
   }
 
-  /** Adds the head bytes seen in this call and enforces the head-size limit. */
+  /**
+   * Adds the head bytes seen in this call and enforces the head-size limit — 431 whatever part of the head
+   * is being read (414 is maxUrlLength's alone), so the answer does not depend on where the input was cut.
+   */
   #countHead(n: number, offset: number): void {
     this.#headBytes += n;
-    if (this.#headBytes > this.maxHeaderSize) {
-      if (this.#state === S_URL || this.#state === S_METHOD) this.#fail('URI_TOO_LONG', offset);
-      this.#fail('HEADERS_TOO_LARGE', offset);
-    }
+    if (this.#headBytes > this.maxHeaderSize) this.#fail('HEADERS_TOO_LARGE', offset);
   }
 
   #run(buf: Buffer): number {
@@ -560,7 +552,7 @@ export class Http1Parser {
           while (i < n && buf[i]! >= 0x30 && buf[i]! <= 0x39) i++;
           if (i === n) {
             this.#save(buf, s, i);
-            if (this.#partLen > 3) this.#fail('INVALID_STATUS', i);
+            if (this.#partLen > 3) this.#fail('INVALID_STATUS', i, 'status code must be 3 digits');
             break;
           }
           const digits = this.#take(buf, s, i);

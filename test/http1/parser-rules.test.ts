@@ -15,10 +15,11 @@ interface Outcome {
   complete: number;
   trailers: string[][];
   error: string | null;
+  message: string | null;
 }
 
 function parseWith(kind: Kind, options: Http1ParserOptions, pieces: string[], eof: boolean, onHead?: (h: MessageHead) => boolean | void): Outcome {
-  const out: Outcome = { heads: [], body: '', complete: 0, trailers: [], error: null };
+  const out: Outcome = { heads: [], body: '', complete: 0, trailers: [], error: null, message: null };
   const handler: Http1ParserHandler = {
     onHeadersComplete: (h) => {
       out.heads.push({ ...h, headers: [...h.headers] });
@@ -35,6 +36,7 @@ function parseWith(kind: Kind, options: Http1ParserOptions, pieces: string[], eo
   } catch (e) {
     if (!(e instanceof Http1ParseError)) throw e;
     out.error = e.code;
+    out.message = e.message;
   }
   return out;
 }
@@ -50,6 +52,16 @@ function parse(input: string, o: { kind?: Kind; options?: Http1ParserOptions; eo
   return whole;
 }
 const err = (input: string, o: Parameters<typeof parse>[1] = {}) => parse(input, o).error;
+/** The error's message (its text, the detail, the RFC) — the same whole, byte by byte and cut anywhere in two. */
+function message(input: string, o: { kind?: Kind; options?: Http1ParserOptions } = {}): string | null {
+  const kind = o.kind ?? 'request';
+  const whole = parse(input, o).message;
+  for (let k = 1; k < input.length; k++) {
+    const two = parseWith(kind, o.options ?? {}, [input.slice(0, k), input.slice(k)], false);
+    expect(two.message, `cut at ${k}`).toBe(whole);
+  }
+  return whole;
+}
 const req = (head: string, body = '') => `${head}\r\n\r\n${body}`;
 
 const TCHAR = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]$/;
@@ -146,6 +158,8 @@ describe('limits at the limit and one past', () => {
     expect(parse(eof(5), { kind: 'response', options: { maxBodySize: 5 }, eof: true })).toMatchObject({ error: null, body: 'zzzzz', complete: 1 });
     expect(err(eof(6), { kind: 'response', options: { maxBodySize: 5 } })).toBe('BODY_TOO_LARGE');
     expect(parse(eof(50), { kind: 'response', eof: true })).toMatchObject({ error: null, complete: 1 });
+    expect(parse(eof(0), { kind: 'response', options: { maxBodySize: 0 }, eof: true })).toMatchObject({ error: null, complete: 1 });
+    expect(err(eof(1), { kind: 'response', options: { maxBodySize: 0 } })).toBe('BODY_TOO_LARGE');
   });
 
   it('maxChunkExtensionsSize counts the extension bytes of a message', () => {
@@ -229,6 +243,29 @@ describe('status-lines', () => {
     expect(err('GET / HTTP/1.1\n\r\n')).toBe('BARE_LF');
     expect(err('GET /\r\n')).toBe('INVALID_REQUEST_LINE');
     expect(err('GET  / HTTP/1.1\r\n')).toBe('INVALID_REQUEST_LINE');
+  });
+});
+
+describe('field names the parser acts on', () => {
+  it('are found in any case, and names that only look like them are not', () => {
+    const cl = (name: string) => parse(req(`POST / HTTP/1.1\r\nHost: h\r\n${name}: 2`, 'ab')).heads[0]!.contentLength;
+    for (const n of ['Content-Length', 'content-length', 'CONTENT-LENGTH', 'cOnTeNt-LeNgTh']) expect(cl(n), n).toBe(2);
+    for (const n of ['Content-Lengtx', 'Xontent-Length', 'Content_Length', 'Content-Lengt']) expect(cl(n), n).toBe(-1);
+    const host = (name: string) => err(req(`GET / HTTP/1.1\r\n${name}: h`));
+    for (const n of ['Host', 'host', 'HOST', 'hOsT']) expect(host(n), n).toBeNull();
+    for (const n of ['Hosx', 'Xost', 'Hos', 'Hostt']) expect(host(n), n).toBe('MISSING_HOST');
+    const te = (name: string) => parse(`HTTP/1.1 200 OK\r\n${name}: chunked\r\n\r\n0\r\n\r\n`, { kind: 'response', eof: true }).heads[0]!.chunked;
+    for (const n of ['Transfer-Encoding', 'transfer-encoding', 'TRANSFER-ENCODING']) expect(te(n), n).toBe(true);
+    for (const n of ['Transfer-Encodinx', 'Xransfer-Encoding']) expect(te(n), n).toBe(false);
+    const conn = (name: string) => parse(req(`GET / HTTP/1.1\r\nHost: h\r\n${name}: close`)).heads[0]!.keepAlive;
+    for (const n of ['Connection', 'connection', 'CONNECTION']) expect(conn(n), n).toBe(false);
+    for (const n of ['Connectiox', 'Xonnection']) expect(conn(n), n).toBe(true);
+    const ex = (name: string) => parse(req(`POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n${name}: 100-continue`)).heads[0]!.expectContinue;
+    for (const n of ['Expect', 'expect', 'EXPECT']) expect(ex(n), n).toBe(true);
+    for (const n of ['Expecx', 'Xxpect']) expect(ex(n), n).toBe(false);
+    const up = (name: string) => parse(req(`GET / HTTP/1.1\r\nHost: h\r\nConnection: upgrade\r\n${name}: websocket`)).heads[0]!.upgrade;
+    for (const n of ['Upgrade', 'upgrade', 'UPGRADE']) expect(up(n), n).toBe(true);
+    for (const n of ['Upgradx', 'Xpgrade']) expect(up(n), n).toBe(false);
   });
 });
 
@@ -359,6 +396,49 @@ describe('framing and persistence', () => {
   });
 });
 
+describe('errors name what was wrong', () => {
+  it('the detail of each refusal, wherever the input is cut', () => {
+    expect(message(req('PATCHX / HTTP/1.1\r\nHost: h'), { options: { maxMethodLength: 5 } })).toBe('invalid method: too long (RFC 9112 §3.1)');
+    expect(message('GET /\r\n\r\n')).toBe('malformed request-line: missing HTTP-version (RFC 9112 §3)');
+    expect(message('GET  / HTTP/1.1\r\n\r\n')).toBe('malformed request-line: empty request-target (RFC 9112 §3)');
+    expect(message('HTTP/1.1X200 OK\r\n\r\n', { kind: 'response' })).toBe('malformed status-line: expected SP after HTTP-version (RFC 9112 §4)');
+    expect(message('HTTP/1.1 2000 OK\r\n\r\n', { kind: 'response' })).toBe('malformed status-line: status code must be 3 digits (RFC 9112 §4)');
+    expect(message('HTTP/1.1 200X OK\r\n\r\n', { kind: 'response' })).toMatch(/^malformed status-line/);
+    expect(message('HTTP/1.1 200 O\x01K\r\n\r\n', { kind: 'response' })).toBe('malformed status-line: invalid character in reason-phrase (RFC 9112 §4)');
+    expect(message('GET / HTTP/1.1\r\nHost: h\r\nNoColon\r\n\r\n')).toBe('invalid character in field name: field line without colon (RFC 9110 §5.1)');
+    expect(message('GET / HTTP/1.1\r\nHost: h\r\nNoColon\n\r\n')).toBe('invalid character in field name: field line without colon (RFC 9110 §5.1)');
+    const chunk = (line: string) => req('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked', `${line}\r\nab\r\n0\r\n\r\n`);
+    expect(message(chunk('2 '))).toBe('invalid chunk size: whitespace after chunk size (RFC 9112 §7.1)');
+    expect(message(chunk('2 x'))).toBe('invalid chunk size (RFC 9112 §7.1)');
+    expect(message(chunk('2x'))).toBe('invalid chunk size (RFC 9112 §7.1)');
+    expect(message(chunk('2;x'))).toBeNull();
+    expect(message(chunk('2\t;x'))).toBeNull();
+    expect(message(req('GET / HTTP/1.1\r\nHost: h', '\r'))).toBeNull();
+  });
+
+  it('the head-size limit counts the request-line too: 431 wherever the input is cut (414 is maxUrlLength\'s)', () => {
+    const long = `GET /${'a'.repeat(40)} HTTP/1.1\r\nHost: h\r\n\r\n`;
+    expect(message(long, { options: { maxHeaderSize: 20, maxUrlLength: 100 } })).toBe('header section larger than the limit (RFC 6585 §5)');
+    expect(message(`${'GET'.padEnd(25, 'T')} / HTTP/1.1\r\nHost: h\r\n\r\n`, { options: { maxHeaderSize: 20 } })).toBe('header section larger than the limit (RFC 6585 §5)');
+    expect(message(`GET / HTTP/1.1\r\nHost: h\r\nX: ${'v'.repeat(40)}\r\n\r\n`, { options: { maxHeaderSize: 30 } })).toBe('header section larger than the limit (RFC 6585 §5)');
+    expect(message(long, { options: { maxUrlLength: 20 } })).toBe('request-target longer than the limit (RFC 9110 §15.5.15)');
+  });
+
+  it('the head-size limit counts each head from where it starts, across chunks and after a body', () => {
+    const head = 'GET /b HTTP/1.1\r\nHost: h\r\n\r\n';
+    const first = `POST /a HTTP/1.1\r\nHost: h\r\nContent-Length: 30\r\n\r\n${'x'.repeat(30)}`;
+    const all = first + head;
+    const max = first.length - 30; // the larger head
+    for (let k = 1; k < all.length; k++) {
+      const r = parseWith('request', { maxHeaderSize: max }, [all.slice(0, k), all.slice(k)], false);
+      expect(r.error, `cut at ${k}`).toBeNull();
+      expect(r.complete, `cut at ${k}`).toBe(2);
+    }
+    const r = parseWith('request', { maxHeaderSize: head.length - 1 }, [first + head.slice(0, 10), head.slice(10)], false);
+    expect(r.error).toBe('HEADERS_TOO_LARGE');
+  });
+});
+
 describe('the parser object', () => {
   const noop = { onHeadersComplete: () => undefined, onBody: () => undefined, onMessageComplete: () => undefined };
 
@@ -389,6 +469,8 @@ describe('the parser object', () => {
     const chunked = Buffer.from('POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n0\r\n\r\nGET /d HTTP/1.1\r\nHost: h\r\n\r\n');
     const r = new Http1Parser('request', { ...noop, onMessageComplete: () => r.pause() });
     expect(r.execute(chunked)).toBe(chunked.indexOf('GET /d'));
+    const cl = new Http1Parser('request', { ...noop, onMessageComplete: () => cl.pause() });
+    expect(cl.execute(body)).toBe(body.indexOf('GET /c'));
     const split = new Http1Parser('request', { ...noop, onHeadersComplete: () => split.pause() });
     expect(split.execute(Buffer.from('POST / HTTP/1.1\r\nHost: h\r\nContent-Le'))).toBe(36);
     expect(split.execute(Buffer.from('ngth: 1\r\n\r\nx'))).toBe(11); // up to the body
@@ -408,6 +490,13 @@ describe('the parser object', () => {
       q.execute(Buffer.from(partial));
       expect(() => q.finish(), partial).toThrow(expect.objectContaining({ code: 'INCOMPLETE_MESSAGE' }));
     }
+    const cr = new Http1Parser('request', noop);
+    cr.execute(Buffer.from('\r'));
+    expect(cr.idle).toBe(false); // half an empty line
+    expect(() => cr.finish()).toThrow(expect.objectContaining({ code: 'INCOMPLETE_MESSAGE' }));
+    const mid = new Http1Parser('request', noop);
+    mid.execute(Buffer.from('POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\na'));
+    expect(mid.idle).toBe(false); // in a body: nothing saved, but not between messages
     const blank = new Http1Parser('request', noop);
     blank.execute(Buffer.from('\r\n'));
     expect(blank.idle).toBe(true);
@@ -436,6 +525,11 @@ describe('the parser object', () => {
     expect(urls).toEqual(['/ws', '/next']);
     p.resumeAfterUpgrade(); // not upgraded: nothing changes
     expect(p.idle).toBe(true);
+    const half = new Http1Parser('request', { ...noop, onHeadersComplete: (h) => void urls.push(h.url) });
+    half.execute(Buffer.from('GET /half HT'));
+    half.resumeAfterUpgrade(); // mid-message: nothing changes either
+    half.execute(Buffer.from('TP/1.1\r\nHost: h\r\n\r\n'));
+    expect(urls.at(-1)).toBe('/half');
     const close = new Http1Parser('request', { ...noop, onHeadersComplete: (h) => void urls.push(h.url) });
     const c = Buffer.from('GET /ws HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: upgrade, close\r\n\r\nGET /never HTTP/1.1\r\nHost: h\r\n\r\n');
     const m = close.execute(c);
