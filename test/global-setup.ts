@@ -21,6 +21,8 @@ function newest(dir: string): number {
 }
 
 export default function setup(): void {
+  // Mutation runs (scripts/mutate.mjs) test sources only, in a sandbox whose instrumented code does not compile.
+  if (process.env.COVET_MUTATE_GROUP !== undefined) return;
   const built = join(root, 'dist', 'lib', 'index.js');
   const sources = Math.max(newest(join(root, 'lib')), newest(join(root, 'examples')), statSync(join(root, 'tsconfig.build.json')).mtimeMs);
   if (existsSync(built) && statSync(built).mtimeMs >= sources) return;

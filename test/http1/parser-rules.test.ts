@@ -109,7 +109,10 @@ describe('character sets', () => {
 
   it('CONNECT: authority-form only (a host and a port, no path)', () => {
     expect(parse(req('CONNECT h:443 HTTP/1.1\r\nHost: h:443')).heads[0]).toMatchObject({ method: 'CONNECT', url: 'h:443', upgrade: true });
-    for (const url of ['h', ':443', 'h:443/x', '/x', 'http://h:443/']) expect(err(req(`CONNECT ${url} HTTP/1.1\r\nHost: h`)), url).toBe('INVALID_TARGET');
+    for (const url of ['h', ':443', 'h:443/x', '/x', '/h:443', 'http://h:443/']) expect(err(req(`CONNECT ${url} HTTP/1.1\r\nHost: h`)), url).toBe('INVALID_TARGET');
+    // A CONNECT request has no body whatever it says: what follows its head is the tunnel's.
+    const tunnel = parse(req('CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\nContent-Length: 5', 'hello'));
+    expect(tunnel).toMatchObject({ error: null, body: '', complete: 1 });
   });
 
   it('methods: every known one and an extension; a method is a token', () => {
@@ -344,6 +347,10 @@ describe('framing and persistence', () => {
     expect(parse('HTTP/1.1 200 X\r\n\r\n', { kind: 'response' }).heads[0]!.keepAlive).toBe(false);
     expect(parse('HTTP/1.1 205 X\r\n\r\n', { kind: 'response' }).heads[0]!.keepAlive).toBe(false);
     expect(parse('HTTP/1.1 099 X\r\n\r\n', { kind: 'response' }).heads[0]!.keepAlive).toBe(false);
+    // Below 100 is not interim: without framing the body runs until close.
+    expect(parse('HTTP/1.1 099 X\r\n\r\nzz', { kind: 'response', eof: true })).toMatchObject({ error: null, body: 'zz', complete: 1 });
+    // A coding other than chunked last: the body runs until close, whatever the status says.
+    expect(parse('HTTP/1.1 204 X\r\nTransfer-Encoding: gzip\r\n\r\n', { kind: 'response' }).heads[0]!.keepAlive).toBe(false);
     const head = parse('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nx', { kind: 'response', onHead: (h) => h.contentLength === 5 });
     expect(head).toMatchObject({ error: null, body: 'x', complete: 2 });
   });
