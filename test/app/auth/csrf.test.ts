@@ -6,27 +6,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { csrf, csrfField, csrfToken, MemorySessionStore, session, sessionOf } from '../../../lib/app/auth/index.js';
-import { createApp, type Context, type InjectResponse } from '../../../lib/app/index.js';
+import { createApp, type Context } from '../../../lib/app/index.js';
+import { browser } from './browser.js';
 
 const SECRET = 'csrf-secret-16ch';
 
-function browser(app: ReturnType<typeof createApp>) {
-  const jar = new Map<string, string>();
-  return {
-    jar,
-    async go(method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<InjectResponse> {
-      const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-      const res = await app.inject({ method, url, headers: { ...headers, ...(cookie === '' ? {} : { cookie }) }, body });
-      const set = res.headers['set-cookie'];
-      for (const c of (set === undefined ? [] : Array.isArray(set) ? set : [set]) as string[]) {
-        const [pair] = c.split('; ');
-        const eq = pair!.indexOf('=');
-        jar.set(pair!.slice(0, eq), pair!.slice(eq + 1));
-      }
-      return res;
-    },
-  };
-}
 
 function makeApp(options: Parameters<typeof csrf>[0], withSession = true) {
   const app = createApp();

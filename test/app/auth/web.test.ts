@@ -2,30 +2,12 @@ import { Type } from '@sinclair/typebox';
 /** RBAC, sessions (memory, Redis, PostgreSQL, cookie) and CSRF through the app. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { csrf, csrfToken, MemorySessionRevocations, MemorySessionStore, PgSessionStore, rbac, RedisSessionRevocations, RedisSessionStore, session, sessionOf, type SessionRevocations, type SessionStore } from '../../../lib/app/auth/index.js';
-import { createApp, type Context, type InjectResponse } from '../../../lib/app/index.js';
+import { createApp, type Context } from '../../../lib/app/index.js';
 import { testDb } from '../db/helpers.js';
+import { browser } from './browser.js';
 import { testRedis } from './helpers.js';
 
 /** A cookie jar over inject. */
-function browser(app: ReturnType<typeof createApp>) {
-  const jar = new Map<string, string>();
-  return {
-    jar,
-    async go(method: string, url: string, headers: Record<string, string> = {}, body?: string): Promise<InjectResponse> {
-      const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
-      const res = await app.inject({ method, url, headers: { ...headers, ...(cookie === '' ? {} : { cookie }) }, body });
-      const set = res.headers['set-cookie'];
-      for (const c of (set === undefined ? [] : Array.isArray(set) ? set : [set]) as string[]) {
-        const [pair, ...attrs] = c.split('; ');
-        const eq = pair!.indexOf('=');
-        const name = pair!.slice(0, eq);
-        if (attrs.some((a) => /^max-age=0$/i.test(a))) jar.delete(name);
-        else jar.set(name, pair!.slice(eq + 1));
-      }
-      return res;
-    },
-  };
-}
 
 describe('RBAC', () => {
   it('401 without a user, 403 without the permission, wildcards and inheritance', async () => {
