@@ -159,6 +159,8 @@ export interface MatchState {
   n: number;
   /** The path values are sliced from (same offsets as the matched path; not case-folded). */
   source: string;
+  /** The source holds a kept escape (%2F %3F %23 %25): values may need decoding. */
+  escaped: boolean;
 }
 
 /**
@@ -166,9 +168,9 @@ export interface MatchState {
  * "2" in `{a}2{b}` falling inside a kept `%25`): the path's escapes were all checked before matching, so a
  * value that fails to decode is only a wrong place to split — no match there, never a malformed request.
  */
-function paramValue(raw: string): string | undefined {
-  // Every "%" left in the source starts an escape kept for matching (%2F %3F %23 %25).
-  if (raw.indexOf('%') < 0) return raw;
+function paramValue(raw: string, st: MatchState): string | undefined {
+  // Every "%" left in the source starts an escape kept for matching (%2F %3F %23 %25); most paths have none.
+  if (!st.escaped || raw.indexOf('%') < 0) return raw;
   try {
     return decodeURIComponent(raw);
   } catch {
@@ -254,7 +256,7 @@ function matchRest<T>(node: RadixNode<T>, i: number, st: MatchState): RouteRecor
   const rest = node.rest;
   for (let k = 0; k < rest.length; k++) {
     const e = rest[k]!;
-    const v = paramValue(st.source.slice(i));
+    const v = paramValue(st.source.slice(i), st);
     if (v === undefined) continue;
     const conv = e.check === null ? v : e.check(v);
     if (conv === undefined) continue;
@@ -286,7 +288,7 @@ function matchParam<T>(e: ParamEdge<T>, path: string, i: number, segEnd: number,
 
 function tryValue<T>(e: ParamEdge<T>, path: string, i: number, j: number, st: MatchState): RouteRecord<T> | null {
   if (j - i > st.maxParamLength) return null;
-  const v = paramValue(st.source.slice(i, j));
+  const v = paramValue(st.source.slice(i, j), st);
   if (v === undefined) return null;
   let conv: string | number | undefined = v;
   if (e.check !== null) {

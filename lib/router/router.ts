@@ -118,7 +118,7 @@ export class Router<T> {
     this.maxParamLength = options.maxParamLength ?? 100;
     this.headFallback = options.headFallback ?? true;
     this.codegen = options.codegen ?? true;
-    this.#st = { method: '', maxParamLength: this.maxParamLength, values: [], n: 0, source: '' };
+    this.#st = { method: '', maxParamLength: this.maxParamLength, values: [], n: 0, source: '', escaped: false };
   }
 
   /**
@@ -284,6 +284,7 @@ export class Router<T> {
 
     const st = this.#st;
     st.source = source;
+    st.escaped = source.indexOf('%') >= 0;
     let rec = this.#match(method, match, st);
     if (rec === null && method === 'HEAD' && this.headFallback) rec = this.#match('GET', match, st);
     if (rec !== null) {
