@@ -9,7 +9,9 @@
  *   `set_config(..., true)` statement: `SET LOCAL` semantics). The policy is FORCEd, so the tables' owner
  *   outside a tenant transaction sees no tenant rows either (the setting is empty) — unless that role is a
  *   superuser or has BYPASSRLS, which no app role should.
- * - `isolation: 'schema'`: each tenant has a schema and a role that may use only it; a tenant's
+ * - `isolation: 'schema'`: each tenant has a schema and a role granted only that schema (it keeps what
+ *   PUBLIC may do — on PostgreSQL's defaults, call functions in `public` — and reads no table it is not
+ *   granted: revoke from PUBLIC on `public` where that matters); a tenant's
  *   transaction takes that role and puts the schema first on the `search_path`.
  *
  * Either way raw SQL in the tenant's transaction is bound like the ORM is (the role cannot read other
@@ -145,7 +147,7 @@ export class Tenancy {
   }
 
   /**
-   * Schema isolation: creates the tenant's schema and role (the role may use only that schema), then runs
+   * Schema isolation: creates the tenant's schema and role (granted only that schema), then runs
    * `create` inside the tenant's transaction (its tables land in its schema). Idempotent.
    */
   async addTenant(tenant: string, create?: (tx: Queryable) => Promise<void>): Promise<void> {
@@ -156,7 +158,6 @@ export class Tenancy {
       await tx.query(`do $$ begin if not exists (select 1 from pg_roles where rolname = ${quoteLiteral(this.schemaOf(tenant))}) then create role ${s} nologin; end if; end $$`);
       await tx.query(`grant ${s} to current_user`);
       await tx.query(`create schema if not exists ${s} authorization ${s}`);
-      await tx.query(`revoke all on schema public from ${s}`);
     });
     if (create !== undefined) await this.transaction(tenant, create);
   }
