@@ -20,8 +20,14 @@ export async function worker(o: { cwd: string; module: string | undefined; concu
   o.log(`covet worker: ${shortPath(file, o.cwd)} — ${queues.length} queue(s), concurrency ${o.concurrency}${o.queues === undefined ? '' : `, queues ${o.queues.join(', ')}`}; ctrl-c stops gracefully`);
   const stop = async (sig: string): Promise<void> => {
     o.log(`${sig}: stopping — running jobs get ${o.graceMs} ms, then go back to the queue`);
-    await Promise.all(workers.map((w) => w.stop(o.graceMs)));
-    await Promise.all(queues.map((q) => q.close()));
+    try {
+      await Promise.all(workers.map((w) => w.stop(o.graceMs)));
+      await Promise.all(queues.map((q) => q.close()));
+    } catch (err) {
+      // Said in words and exit 1, not an unhandled rejection's stack.
+      console.error(`covet worker: stopping failed: ${(err as Error).message}`);
+      process.exit(1);
+    }
     o.log('stopped');
     process.exit(0);
   };

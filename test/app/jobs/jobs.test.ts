@@ -402,7 +402,21 @@ describe('jobs: the /jobs view, metrics, and `covet worker`', () => {
     await waitFor(async () => (await t.db.query('select 1 from job_notes')).rows.length === 1, 10_000);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
-    expect(await exited).toBe(0);
+    expect({ code: await exited, out }).toMatchObject({ code: 0 }); // the output shows why, when it is not 0
     expect(out).toMatch(/SIGTERM: stopping[\s\S]*stopped/);
+  });
+
+  it('covet worker says so in words and exits 1 when stopping fails', async () => {
+    const root = join(import.meta.dirname, '../../..');
+    const child = spawn(process.execPath, [join(root, 'dist/lib/cli/main.js'), 'worker', 'test/fixtures/jobs-module-failing-stop.mjs'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    await waitFor(() => out.includes('covet worker:'), 15_000, `the worker to start: ${out}`);
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect({ code: await exited, out }).toMatchObject({ code: 1 });
+    expect(out).toContain('covet worker: stopping failed: the database went away');
+    expect(out).not.toMatch(/\n\s+at /); // no stack
   });
 });
