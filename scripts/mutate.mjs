@@ -11,31 +11,10 @@
 //   npm run mutate router -- --force    every mutant again (static mutants keep stale results otherwise)
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
+import { GROUPS } from './mutation-groups.mjs';
 
 const root = join(import.meta.dirname, '..');
 
-/** group → modules to mutate and the tests (globs) that run against them. */
-export const GROUPS = {
-  // The parser's own tests and properties; server.test.ts drives it through sockets (seconds per mutant).
-  http1: { mutate: ['lib/http1/parser.ts'], tests: ['test/http1/parser.test.ts', 'test/http1/parser-rules.test.ts', 'test/http1/regressions.test.ts', 'fuzz/http1-properties.test.ts'] },
-  http2: {
-    mutate: ['lib/http2/session.ts', 'lib/http2/frame-parser.ts', 'lib/http2/hpack/*.ts', '!lib/http2/hpack/tables.ts'],
-    tests: ['test/http2/**/*.test.ts'],
-  },
-  ws: {
-    mutate: ['lib/ws/frame-parser.ts', 'lib/ws/receiver.ts', 'lib/ws/permessage-deflate.ts', 'lib/ws/utf8.ts'],
-    tests: ['test/ws/**/*.test.ts', 'fuzz/ws-properties.test.ts'],
-  },
-  router: { mutate: ['lib/router/*.ts'], tests: ['test/router/**/*.test.ts', 'fuzz/router-properties.test.ts'] },
-  jwt: { mutate: ['lib/app/auth/jwt.ts'], tests: ['test/app/auth/jwt.test.ts', 'test/app/auth/jwt-rules.test.ts'] },
-  csrf: { mutate: ['lib/app/auth/csrf.ts'], tests: ['test/app/auth/csrf.test.ts'] },
-  cookies: { mutate: ['lib/app/cookies.ts'], tests: ['test/app/cookies*.test.ts', 'test/app/auth/web.test.ts'] },
-  serializer: { mutate: ['lib/app/serializer.ts'], tests: ['test/app/serializer*.test.ts', 'test/app/schema*.test.ts'] },
-  // The statements themselves; the database-backed ORM suites (which show they mean what they say) take
-  // seconds per mutant.
-  orm: { mutate: ['lib/app/db/sql.ts', 'lib/app/orm/where.ts'], tests: ['test/app/orm/where-compile.test.ts'] },
-  tenancy: { mutate: ['lib/app/tenancy/tenancy.ts'], tests: ['test/app/tenancy.test.ts', 'test/app/tenancy-rules.test.ts'] },
-};
 
 const argv = process.argv.slice(2);
 const cut = argv.indexOf('--');
