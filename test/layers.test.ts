@@ -16,6 +16,11 @@ const ALLOWED: Record<string, string[]> = {
   http2: ['http2', 'net', 'http1'],
   ws: ['ws', 'net', 'http1'],
   router: ['router'],
+  // The pure codecs alone (#29): what they load is counted file by file below.
+  'http1/parser': ['http1'],
+  'http2/hpack': ['http2'],
+  'http2/frames': ['http2'],
+  'ws/codec': ['ws'],
   // `trace`: the tracing seam (lib/trace/hook.ts), which imports nothing; every instrumented layer may load it.
   app: ['app', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
   // The database service is usable without the HTTP app: it loads none of it.
@@ -78,9 +83,58 @@ describe('layering', () => {
     expect([...layers].filter((l) => ['http1', 'http2', 'ws', 'router'].includes(l))).toEqual([]);
   });
 
+  // The codec subpaths load their own files and nothing else: not the server, not covet/net (#29; the
+  // HTTP/1.1 parser through covet/http1 loads 18 modules).
+  const CODECS: Record<string, string[]> = {
+    'http1/parser': ['http1/chars', 'http1/errors', 'http1/known-headers', 'http1/parser'],
+    'http2/hpack': ['http2/hpack/decoder', 'http2/hpack/dynamic-table', 'http2/hpack/encoder', 'http2/hpack/huffman', 'http2/hpack/index', 'http2/hpack/tables'],
+    'http2/frames': ['http2/errors', 'http2/frame-parser', 'http2/frame-writer', 'http2/frames'],
+    'ws/codec': ['ws/codec', 'ws/errors', 'ws/frame-parser', 'ws/frame-writer', 'ws/mask', 'ws/permessage-deflate', 'ws/receiver', 'ws/utf8'],
+  };
+  for (const [sub, files] of Object.entries(CODECS)) {
+    it(`covet/${sub} loads its ${files.length} own modules and no socket`, () => {
+      const target = pkg.exports[`./${sub}`]!;
+      const loaded = closure(join(root, typeof target === 'string' ? target : target.default!));
+      expect([...loaded].map((f) => relative(join(root, 'dist/lib'), f).replace(/\.js$/, '')).sort()).toEqual(files);
+      for (const f of loaded) expect(readFileSync(f, 'utf8')).not.toMatch(/node:(net|tls|http|stream|dgram|cluster)/);
+    });
+  }
+
   it('parsers and codecs import nothing that touches a socket', () => {
     const parser = closure(join(root, 'dist/lib/http1/parser.js'));
     expect([...parser].map(layerOf).filter((l) => l !== 'http1')).toEqual([]);
     for (const f of parser) expect(readFileSync(f, 'utf8')).not.toMatch(/node:(net|tls|http)/);
+  });
+});
+
+describe('the codec subpaths, as their doc comments show them', () => {
+  const load = async (sub: string) => {
+    const target = pkg.exports[`./${sub}`]!;
+    return import(join(root, typeof target === 'string' ? target : target.default!));
+  };
+  it('covet/http1/parser parses a request and carries its errors', async () => {
+    const { Http1Parser, Http1ParseError, HTTP1_ERRORS } = await load('http1/parser');
+    const heads: string[] = [];
+    const p = new Http1Parser('request', { onHeadersComplete: (h: { method: string; url: string }) => void heads.push(`${h.method} ${h.url}`), onBody() {}, onMessageComplete() {} });
+    p.execute(Buffer.from('GET /a HTTP/1.1\r\nHost: x\r\n\r\n'));
+    expect(heads).toEqual(['GET /a']);
+    expect(() => p.execute(Buffer.from('G\x00T / HTTP/1.1\r\n\r\n'))).toThrow(Http1ParseError);
+    expect(Object.keys(HTTP1_ERRORS).length).toBeGreaterThan(0);
+  });
+  it('covet/http2/frames: a PING through the parser; covet/http2/hpack round-trips a field', async () => {
+    const { FrameParser, pingFrame, T_PING } = await load('http2/frames');
+    const types: number[] = [];
+    new FrameParser({ onFrame: (f: { type: number }) => void types.push(f.type), onStreamError() {} }).push(pingFrame(Buffer.alloc(8)));
+    expect(types).toEqual([T_PING]);
+    const { HpackEncoder, HpackDecoder } = await load('http2/hpack');
+    const block = new HpackEncoder().encode([[':path', '/x']]);
+    expect(new HpackDecoder().decode(block)).toEqual([[':path', '/x']]);
+  });
+  it('covet/ws/codec: a text frame through the receiver', async () => {
+    const { Receiver, frameBytes, OP_TEXT } = await load('ws/codec');
+    const got: string[] = [];
+    const rx = new Receiver({ role: 'client' }, { onMessage: (d: Buffer, bin: boolean) => void got.push(`${bin} ${d.toString()}`), onPing() {}, onPong() {}, onClose() {} });
+    rx.push(frameBytes(OP_TEXT, Buffer.from('hi')));
+    expect(got).toEqual(['false hi']);
   });
 });

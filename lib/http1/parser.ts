@@ -1135,3 +1135,6 @@ function validHost(v: string): boolean {
   }
   return true;
 }
+
+// `covet/http1/parser` is this file: its errors travel with it, so the parser alone is one import.
+export { Http1ParseError, HTTP1_ERRORS, type Http1ErrorCode } from './errors.js';

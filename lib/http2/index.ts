@@ -4,9 +4,7 @@
  * @module
  */
 export * from './hpack/index.js';
-export * from './errors.js';
-export * from './frame-parser.js';
-export * from './frame-writer.js';
+export * from './frames.js';
 export { Http2Session, PREFACE, parseSettingsPayload, type Http2Handler, type Http2SessionOptions } from './session.js';
 export { Http2Response } from './response.js';
 export { createHttp2Server, createServer, h2cUpgrade, type AnyHandler } from './server.js';

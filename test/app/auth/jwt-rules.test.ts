@@ -2,11 +2,12 @@
  * JWT rules at their edges (#28, from jwt.ts's mutants): each key type against each algorithm, HMAC
  * secret lengths at the limit and one byte short, what signJwt writes, every claim check at its boundary
  * second (with and without leeway), every refusal's code and words, the token's shape, JWKS documents,
- * the revocation list's expiry.
+ * the revocation list's expiry, the remote key set's cache, cooldown, stale allowance and backoff to the
+ * millisecond (a scripted `fetch` and an injected clock).
  */
 import { createHmac, createSecretKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
-import { decodeJwtUnsafe, importKey, JwtError, JwtVerifier, KeySet, MemoryRevocationList, signJwt, verifyJwsSignature, type JwtAlgorithm } from '../../../lib/app/auth/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { decodeJwtUnsafe, importKey, JwtError, JwtVerifier, KeySet, MemoryRevocationList, RemoteJwks, signJwt, verifyJwsSignature, type JwtAlgorithm } from '../../../lib/app/auth/index.js';
 
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const pss = generateKeyPairSync('rsa-pss', { modulusLength: 2048 });
@@ -374,5 +375,194 @@ describe('key sets and revocation', () => {
     expect(await list.isRevoked('live')).toBe(true);
     expect(await list.isRevoked('past')).toBe(false);
     expect(await list.isRevoked('never')).toBe(false);
+  });
+});
+
+describe('RemoteJwks at each boundary (scripted fetch, injected clock)', () => {
+  const jwk = (kid: string) => ({ ...(p256.publicKey.export({ format: 'jwk' }) as object), kid, alg: 'ES256' });
+  /** What the endpoint answers next: a key set, a status, or a body that is not JSON. */
+  let answer: { keys: string[] } | { status: number } | { text: string } = { keys: ['k1'] };
+  const calls: Array<{ url: string; init: RequestInit | undefined }> = [];
+  function script(): void {
+    calls.length = 0;
+    vi.stubGlobal('fetch', async (url: string, init?: RequestInit) => {
+      calls.push({ url, init });
+      if ('keys' in answer) return new Response(JSON.stringify({ keys: answer.keys.map(jwk) }));
+      if ('status' in answer) return new Response('{}', { status: answer.status });
+      return new Response(answer.text);
+    });
+  }
+  afterEach(() => {
+    vi.unstubAllGlobals();
+  });
+  let clock = 0;
+  const remote = (o: ConstructorParameters<typeof RemoteJwks>[1] = {}) => new RemoteJwks('https://idp.test/jwks', { now: () => clock, ...o });
+  const kids = async (r: RemoteJwks, kid: string | undefined) => (await r.candidates(kid, 'ES256')).map((k) => k.kid);
+  const failure = async (r: RemoteJwks, kid = 'k1') => {
+    const e = await r.candidates(kid, 'ES256').catch((x: unknown) => x);
+    if (!(e instanceof JwtError)) return 'OK';
+    expect(e.status).toBe(401);
+    return `${e.code}: ${e.message}`;
+  };
+
+  it('asks for JSON with a time limit, once for concurrent first tokens', async () => {
+    script();
+    answer = { keys: ['k1'] };
+    clock = 1_000_000;
+    const r = remote();
+    const all = await Promise.all([kids(r, 'k1'), kids(r, 'k1'), kids(r, 'k1')]);
+    expect(all).toEqual([['k1'], ['k1'], ['k1']]);
+    expect(calls).toHaveLength(1);
+    expect(r.fetches).toBe(1);
+    expect(calls[0]!.url).toBe('https://idp.test/jwks');
+    expect(calls[0]!.init?.headers).toEqual({ accept: 'application/json' });
+    expect(calls[0]!.init?.signal).toBeInstanceOf(AbortSignal);
+  });
+
+  it('the cache lifetime (default 10 minutes): not refetched at the limit, refetched one millisecond past', async () => {
+    for (const [o, life] of [[{}, 600_000], [{ cacheMs: 5000 }, 5000]] as const) {
+      script();
+      answer = { keys: ['k1'] };
+      clock = 1_000_000;
+      const r = remote(o);
+      expect(await kids(r, 'k1')).toEqual(['k1']);
+      answer = { keys: ['k2'] };
+      clock += life;
+      expect(await kids(r, 'k1')).toEqual(['k1']);
+      expect(calls).toHaveLength(1);
+      clock += 1;
+      expect(await kids(r, 'k2')).toEqual(['k2']);
+      expect(calls).toHaveLength(2);
+    }
+  });
+
+  it('an unknown kid refetches once, then not again for the cooldown (default 30 s), to the millisecond', async () => {
+    for (const [o, cooldown] of [[{}, 30_000], [{ cooldownMs: 2000 }, 2000]] as const) {
+      script();
+      answer = { keys: ['k1'] };
+      clock = 1_000_000;
+      const r = remote(o);
+      expect(await kids(r, 'k1')).toEqual(['k1']);
+      clock += 10;
+      answer = { keys: ['k1', 'k2'] };
+      expect(await kids(r, 'k2')).toEqual(['k2']); // rotated in: found by the refetch
+      expect(calls).toHaveLength(2);
+      answer = { keys: ['k1', 'k2', 'k3'] };
+      expect(await kids(r, 'k3')).toEqual([]); // within the cooldown: not asked again
+      clock += cooldown - 1;
+      expect(await kids(r, 'k3')).toEqual([]);
+      expect(calls).toHaveLength(2);
+      clock += 1;
+      expect(await kids(r, 'k3')).toEqual(['k3']);
+      expect(calls).toHaveLength(3);
+      // A token without a kid never triggers the refetch; nor does a known kid.
+      answer = { keys: ['k9'] };
+      clock += cooldown * 2;
+      expect(await kids(r, undefined)).toEqual([]);
+      expect(await kids(r, 'k1')).toEqual(['k1']);
+      expect(calls).toHaveLength(3);
+    }
+  });
+
+  it('failures back off from the cooldown, doubling, to the cap (defaults 30 s and 5 min); a success resets it', async () => {
+    for (const [o, steps] of [
+      [{ cooldownMs: 1000, maxBackoffMs: 3000 }, [1000, 2000, 3000, 3000]],
+      [{}, [30_000, 60_000, 120_000, 240_000, 300_000, 300_000]],
+    ] as const) {
+      script();
+      answer = { status: 503 };
+      clock = 1_000_000;
+      const r = remote({ staleMs: 0, ...o });
+      expect(await failure(r)).toBe('KEYS_UNAVAILABLE: the signing keys cannot be fetched: JWKS https://idp.test/jwks answered 503');
+      for (const wait of steps) {
+        const before = calls.length;
+        clock += wait - 1;
+        expect(await failure(r)).toMatch(/^KEYS_UNAVAILABLE/);
+        expect(calls).toHaveLength(before); // not yet
+        clock += 1;
+        expect(await failure(r)).toMatch(/^KEYS_UNAVAILABLE/);
+        expect(calls).toHaveLength(before + 1); // tried, failed, waits longer
+      }
+      answer = { keys: ['k1'] };
+      clock += steps.at(-1)!;
+      expect(await failure(r)).toBe('OK');
+      // The next failure starts from the cooldown again.
+      answer = { status: 500 };
+      clock += 600_000 + 1; // past the set's lifetime
+
+      expect(await failure(r)).toMatch(/answered 500/);
+      const before = calls.length;
+      clock += steps[0]! - 1;
+      await failure(r);
+      expect(calls).toHaveLength(before);
+      clock += 1;
+      await failure(r);
+      expect(calls).toHaveLength(before + 1);
+    }
+  });
+
+  it('the last good set serves for the stale allowance past its lifetime (default 1 h), not one millisecond more', async () => {
+    for (const [o, life, stale] of [[{ cooldownMs: 1 }, 600_000, 3_600_000], [{ cacheMs: 100, staleMs: 50, cooldownMs: 1 }, 100, 50]] as const) {
+      script();
+      answer = { keys: ['k1'] };
+      clock = 1_000_000;
+      const r = remote(o);
+      expect(await kids(r, 'k1')).toEqual(['k1']);
+      const fetchedAt = clock;
+      answer = { status: 502 };
+      clock = fetchedAt + life + stale;
+      expect(await kids(r, 'k1')).toEqual(['k1']);
+      clock = fetchedAt + life + stale + 1;
+      expect(await failure(r)).toBe('KEYS_UNAVAILABLE: the signing keys cannot be fetched: JWKS https://idp.test/jwks answered 502');
+    }
+  });
+
+  it('an unknown-kid refetch that fails keeps the longer backoff, not the cooldown', async () => {
+    script();
+    answer = { keys: ['k1'] };
+    clock = 1_000_000;
+    const r = remote({ cooldownMs: 1000, maxBackoffMs: 60_000, cacheMs: 1_000_000 });
+    expect(await kids(r, 'k1')).toEqual(['k1']);
+    answer = { status: 500 };
+    expect(await kids(r, 'k2')).toEqual([]); // refetch failed: backoff 1000, cooldown 1000
+    clock += 1000;
+    expect(await kids(r, 'k2')).toEqual([]); // refetch failed again: backoff 2000
+    expect(calls).toHaveLength(3);
+    clock += 1999;
+    expect(await kids(r, 'k2')).toEqual([]);
+    expect(calls).toHaveLength(3);
+    clock += 1;
+    answer = { keys: ['k1', 'k2'] };
+    expect(await kids(r, 'k2')).toEqual(['k2']);
+    expect(calls).toHaveLength(4);
+  });
+
+  it('without a failure to name, an expired set says only that the keys cannot be fetched', async () => {
+    script();
+    answer = { keys: ['k1'] };
+    clock = 1_000_000;
+    // The unknown-kid cooldown (10 s) outlasts the set's lifetime and stale allowance (20 ms).
+    const r = remote({ cacheMs: 10, staleMs: 10, cooldownMs: 10_000 });
+    expect(await kids(r, 'k2')).toEqual([]); // first fetch, kid unknown: no second fetch in the same call
+    clock += 1;
+    expect(await kids(r, 'k2')).toEqual([]); // the unknown-kid refetch: cooldown until +10 s
+    expect(calls).toHaveLength(2);
+    clock += 21;
+    expect(await failure(r)).toBe('KEYS_UNAVAILABLE: the signing keys cannot be fetched');
+  });
+
+  it('a body that is not a key set is a failure, and the JWK defaults apply to what is fetched', async () => {
+    script();
+    clock = 1_000_000;
+    answer = { text: 'not json' };
+    expect(await failure(remote())).toMatch(/^KEYS_UNAVAILABLE: the signing keys cannot be fetched: .*JSON/);
+    answer = { text: '{"keys":{}}' };
+    expect(await failure(remote())).toBe('KEYS_UNAVAILABLE: the signing keys cannot be fetched: JWKS https://idp.test/jwks has no "keys" array');
+    answer = { text: 'null' };
+    expect(await failure(remote())).toMatch(/has no "keys" array$/);
+    const rsaJwk = { ...(rsa.publicKey.export({ format: 'jwk' }) as object), kid: 'r1' };
+    answer = { text: JSON.stringify({ keys: [rsaJwk] }) };
+    expect((await remote().candidates('r1', 'RS256')).length).toBe(0);
+    expect((await remote({ defaults: { RSA: 'RS256' } }).candidates('r1', 'RS256')).length).toBe(1);
   });
 });
