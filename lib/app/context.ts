@@ -41,7 +41,7 @@ export function requestIdFrom(given: string | undefined): string {
 }
 
 /** Most parameters a query string or urlencoded form may carry (as body-parser's `parameterLimit`). */
-export const MAX_PARAMS = 1000;
+const MAX_PARAMS = 1000;
 
 /**
  * A query string or urlencoded form as a record inheriting no keys; repeated keys give arrays. More than

@@ -3,7 +3,8 @@
  * (`HttpOnly`, `SameSite=Lax`, `Path=/`), and HMAC-SHA256 signing with key rotation — values are signed
  * with the first secret and accepted under any of them, compared in constant time.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { constantTimeEqual } from '../net/constant-time.js';
 import { emptyRecord } from './empty-record.js';
 
 export interface CookieOptions {
@@ -93,7 +94,7 @@ export function unsignCookieValue(signed: string, secrets: readonly string[]): s
   const given = Buffer.from(signed.slice(dot + 1));
   for (const secret of secrets) {
     const want = Buffer.from(mac(value, secret));
-    if (want.length === given.length && timingSafeEqual(want, given)) return value;
+    if (constantTimeEqual(want, given)) return value;
   }
   return undefined;
 }

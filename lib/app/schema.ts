@@ -179,7 +179,7 @@ function compileDefaults(schema: TSchema): ((value: unknown) => unknown) | null 
  * and no `additionalProperties`, through nested properties and array items. Unions and other composites
  * are left as they are (which branch a value took is not known here).
  */
-export function compileStrip(schema: TSchema): ((value: unknown) => void) | null {
+function compileStrip(schema: TSchema): ((value: unknown) => void) | null {
   const kind = schema[Kind] as string | undefined;
   if (kind === 'Array') {
     const item = compileStrip(schema.items as TSchema);
@@ -321,4 +321,4 @@ export function unsupportedMediaType(type: string | undefined, consumes: readonl
 }
 
 /** What a route with a body schema takes when it does not say (a form needs `consumes`: cross-site forms need no preflight). */
-export const DEFAULT_CONSUMES: readonly string[] = ['application/json'];
+const DEFAULT_CONSUMES: readonly string[] = ['application/json'];

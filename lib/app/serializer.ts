@@ -126,7 +126,7 @@ class Gen {
     }
     const s = schema as S;
     if (typeof s.$id === 'string' && !this.#ids.has(s.$id)) this.#ids.set(s.$id, s);
-    if (s.$defs !== undefined && typeof s.$defs === 'object') {
+    if (s.$defs !== null && typeof s.$defs === 'object') {
       for (const [name, d] of Object.entries(s.$defs as Record<string, S>)) if (!this.#ids.has(name)) this.#ids.set(name, d);
     }
     for (const k of ['properties', 'patternProperties', '$defs'] as const) {
@@ -142,7 +142,7 @@ class Gen {
     for (let i = 0; typeof s.$ref === 'string'; i++) {
       const t = this.#ids.get(s.$ref);
       if (t === undefined) throw new UnsupportedResponseSchema(`${here(at)}: $ref "${s.$ref}" names no schema; give it (with its $id) among the route's schemas or inline it`);
-      if (i > 32) throw new UnsupportedResponseSchema(`${here(at)}: $ref "${s.$ref}" refers to itself without an object in between`);
+      if (i > 32) throw new UnsupportedResponseSchema(`${here(at)}: $ref "${schema.$ref as string}" does not reach a schema in 33 steps; a reference that refers to itself needs an object in between`);
       s = t;
     }
     return s;

@@ -46,7 +46,7 @@ export async function importUserModule(file: string, command = 'dev'): Promise<R
 }
 
 /** Duck-typed: the user's `covet` may be another copy of the package than the CLI's own. */
-export function isApp(v: unknown): v is App {
+function isApp(v: unknown): v is App {
   return typeof v === 'object' && v !== null && typeof (v as App).routes === 'function' && typeof (v as App).listen === 'function' && typeof (v as App).inject === 'function';
 }
 

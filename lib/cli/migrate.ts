@@ -20,7 +20,7 @@ export interface MigrateOptions {
 }
 
 /** The database `covet migrate` talks to, and how to say which it is. */
-export function devDatabase(cwd: string): { db: Database; label: string } {
+function devDatabase(cwd: string): { db: Database; label: string } {
   const url = process.env.DATABASE_URL;
   if (url !== undefined) return { db: openDatabase({ url }), label: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') };
   const running = join(cwd, '.covet', 'dev-db.url');

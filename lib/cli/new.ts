@@ -9,7 +9,7 @@ import { CliError } from './load-app.js';
 const ownVersion = (): string => (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** The starter's files, by path. */
-export function starterFiles(name: string, covetVersion = ownVersion()): Record<string, string> {
+function starterFiles(name: string, covetVersion = ownVersion()): Record<string, string> {
   return {
     'package.json': `${JSON.stringify(
       {

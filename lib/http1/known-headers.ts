@@ -5,7 +5,7 @@
  */
 
 /** Ids of the fields the parser acts on. Everything else has id `H_OTHER`. */
-export const H_OTHER = 0;
+const H_OTHER = 0;
 export const H_CONTENT_LENGTH = 1;
 export const H_TRANSFER_ENCODING = 2;
 export const H_CONNECTION = 3;
@@ -49,7 +49,7 @@ export interface KnownHeader {
 }
 
 /** Candidates indexed by name length. */
-export const KNOWN_BY_LENGTH: KnownHeader[][] = [];
+const KNOWN_BY_LENGTH: KnownHeader[][] = [];
 for (const lower of NAMES) {
   const k: KnownHeader = {
     lower,

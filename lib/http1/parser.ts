@@ -818,7 +818,6 @@ export class Http1Parser {
     this.#vMinor = minor;
   }
 
-  /** A complete field line. Framing fields are interpreted here; all are kept in `headers`. */
   /**
    * The head starting at `buf[i]`, when it is complete in this chunk, well-formed and within the limits:
    * one latin1 string, one regular expression for the grammar of RFC 9112 §3 and §5, native `indexOf`
@@ -887,6 +886,7 @@ export class Http1Parser {
     return (this.#win = buf.latin1Slice(start, start + len));
   }
 
+  /** A complete field line. Framing fields are interpreted here; all are kept in `headers`. */
   #field(name: string, value: string, offset: number, id: number): void {
     this.#headers.push(name, value);
     this.handler.onHeader?.(name, value);

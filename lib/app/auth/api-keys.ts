@@ -3,7 +3,8 @@
  * is stored only as a SHA-256 hash (keys are 256-bit random: a slow hash adds nothing) and compared in
  * constant time; each key carries scopes.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '../../net/constant-time.js';
 import type { Context } from '../context.js';
 import { HttpError } from '../errors.js';
 
@@ -46,7 +47,7 @@ export async function verifyApiKey(key: string, store: ApiKeyStore, prefix?: str
   if (rec === null) return null;
   const a = Buffer.from(sha256(m[3]!), 'hex');
   const b = Buffer.from(rec.hash, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b) ? rec : null;
+  return constantTimeEqual(a, b) ? rec : null;
 }
 
 /**

@@ -6,7 +6,8 @@
  * - `double-submit`: a signed cookie (bound to the session id when there is one) that the page echoes.
  * Tokens are compared in constant time; a failure is a 403.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '../../net/constant-time.js';
 import type { Context } from '../context.js';
 import { serializeCookie } from '../cookies.js';
 import { HttpError } from '../errors.js';
@@ -26,11 +27,7 @@ export interface CsrfOptions {
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
-const equal = (a: string, b: string): boolean => {
-  const x = Buffer.from(a);
-  const y = Buffer.from(b);
-  return x.length === y.length && timingSafeEqual(x, y);
-};
+const equal = constantTimeEqual;
 
 /** The token to embed in forms or send back in `X-CSRF-Token` (after the `csrf()` middleware). */
 export function csrfToken(ctx: Context): string {

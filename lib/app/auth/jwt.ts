@@ -9,7 +9,8 @@
  * an unknown `crit` extension is refused (§4.1.11). Each failure is a {@link JwtError} naming the check.
  */
 import type { JsonWebKey } from 'node:crypto';
-import { createHmac, createPrivateKey, createPublicKey, createSecretKey, KeyObject, sign as cryptoSign, timingSafeEqual, verify as cryptoVerify, constants } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, createSecretKey, KeyObject, sign as cryptoSign, verify as cryptoVerify, constants } from 'node:crypto';
+import { constantTimeEqual } from '../../net/constant-time.js';
 
 export type JwtAlgorithm = 'HS256' | 'HS384' | 'HS512' | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'ES256' | 'ES384' | 'EdDSA';
 
@@ -160,7 +161,7 @@ function verifierFor(alg: JwtAlgorithm, key: KeyObject): VerifyFn | null {
 function verifyBytes(alg: JwtAlgorithm, key: KeyObject, data: Buffer, sig: Buffer): boolean {
   if (alg.startsWith('HS')) {
     const mac = createHmac(HASH[alg]!, key).update(data).digest();
-    return mac.length === sig.length && timingSafeEqual(mac, sig);
+    return constantTimeEqual(mac, sig);
   }
   // A public key object for verification (a private one was given: derive its public part).
   const pub = key.type === 'private' ? createPublicKey(key) : key;

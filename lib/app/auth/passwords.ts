@@ -3,8 +3,9 @@
  * or argon2id (@noble/hashes; RFC 9106). Parameters live in the hash, so verification needs none and
  * `needsRehash` tells when stored hashes are weaker than the current policy (rehash at the next login).
  */
-import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
 import { argon2idAsync } from '@noble/hashes/argon2.js';
+import { constantTimeEqual } from '../../net/constant-time.js';
 
 export interface ScryptParams {
   algorithm: 'scrypt';
@@ -96,7 +97,7 @@ export async function verifyPassword(stored: string, password: string): Promise<
     if (ln === undefined || r === undefined || p === undefined || ln > 24) return false;
     got = await scrypt(password, h.salt, h.hash.length, scryptOptions(ln, r, p));
   }
-  return timingSafeEqual(Buffer.from(got), h.hash);
+  return constantTimeEqual(got, h.hash);
 }
 
 /** True when `stored` was made with another algorithm or weaker parameters than `policy`. */

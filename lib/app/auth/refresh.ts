@@ -4,7 +4,8 @@
  * whole family — every token descended from the same login — is revoked. Tokens are opaque
  * (`<id>.<secret>`), stored hashed; stores in memory or Redis. Also a Redis revocation list for JWT ids.
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '../../net/constant-time.js';
 import type { RedisClient } from '../redis-client.js';
 import { JwtError, type RevocationList } from './jwt.js';
 
@@ -138,7 +139,7 @@ export class RefreshTokens {
     const rec = await this.#store.get(token.slice(0, dot));
     if (rec === null) throw new JwtError('UNKNOWN_KEY', 'unknown or expired refresh token');
     const a = Buffer.from(sha256(token.slice(dot + 1)), 'hex');
-    if (!timingSafeEqual(a, Buffer.from(rec.hash, 'hex'))) throw new JwtError('BAD_SIGNATURE', 'refresh token does not match');
+    if (!constantTimeEqual(a, Buffer.from(rec.hash, 'hex'))) throw new JwtError('BAD_SIGNATURE', 'refresh token does not match');
     if (await this.#store.familyRevoked(rec.family)) throw new JwtError('REVOKED', 'this session was revoked');
     return rec;
   }

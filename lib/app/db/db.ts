@@ -6,7 +6,7 @@
 import { finished, type Readable, type Writable } from 'node:stream';
 import { PgConnection, type ConnectionOptions, type QueryOptions, type QueryResult } from './connection.js';
 import { ConnectionError, PgError } from './errors.js';
-import { Pool, type PoolOptions, type PoolStats, type Reserved } from './pool.js';
+import { BACKGROUND_WAIT_MS, Pool, type PoolOptions, type PoolStats, type Reserved } from './pool.js';
 import { Sql, quoteIdent } from './sql.js';
 import { savepoint } from './savepoint.js';
 import type { PGliteLike } from './transport.js';
@@ -56,11 +56,9 @@ export interface Queryable {
 
 const RETRYABLE = new Set(['40001', '40P01']);
 
-/** How long schema set-up and bulk copies wait for a session (not a request's budget). */
-export const BACKGROUND_WAIT_MS = 30_000;
 
 /** An embedded database (PGlite, SQLite) has one session; bursts queue behind a transaction in-process. */
-export const EMBEDDED_MAX_WAITING = 1024;
+const EMBEDDED_MAX_WAITING = 1024;
 
 function toQuery(q: string | Sql, values: readonly unknown[] | undefined): { text: string; values: readonly unknown[] } {
   return q instanceof Sql ? q.compile() : { text: q, values: values ?? [] };
@@ -170,12 +168,12 @@ export class Db implements Queryable {
     return (await this.query<R>(new Sql(strings, values))).rows;
   }
 
-  /** Runs statements separated by `;` (no parameters) on one session: schema set-up, migrations. */
   /** The pool's connections now: open, busy, waited for (what `metrics(app, { databases })` reports). */
   poolStats(): PoolStats {
     return this.pool.stats();
   }
 
+  /** Runs statements separated by `;` (no parameters) on one session: schema set-up, migrations. */
   async exec(text: string): Promise<void> {
     const r = await this.pool.reserve(BACKGROUND_WAIT_MS);
     try {

@@ -29,12 +29,10 @@ import { dbSpan, spans } from '../../trace/hook.js';
 import { savepoint } from './savepoint.js';
 import { columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
 import type { QueryOptions, QueryResult } from './connection.js';
-import type { PoolStats } from './pool.js';
+import { BACKGROUND_WAIT_MS, type PoolStats } from './pool.js';
 import type { Queryable, TransactionOptions } from './db.js';
 import { PoolTimeoutError } from './errors.js';
 
-/** How long schema set-up waits for a connection (not a request's budget). */
-const BACKGROUND_WAIT_MS = 30_000;
 
 /** An error from MySQL/MariaDB, with the answer it calls for. */
 export class MysqlError extends Error {

@@ -8,6 +8,9 @@
 import { ConnectionError, PoolTimeoutError } from './errors.js';
 import type { PgConnection, QueryOptions, QueryResult } from './connection.js';
 
+/** How long schema set-up, migrations, jobs and bulk copies wait for a session (not a request's budget). */
+export const BACKGROUND_WAIT_MS = 30_000;
+
 export interface PoolOptions {
   /** Most sessions. Default 10. */
   max?: number;

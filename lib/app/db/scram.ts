@@ -2,7 +2,8 @@
  * SCRAM-SHA-256 client (RFC 5802, RFC 7677) as PostgreSQL uses it (no channel binding: `n,,`), on
  * node:crypto (its PBKDF2 and HMAC are native: ~100× @noble/hashes' PBKDF2 at 4096 iterations).
  */
-import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { constantTimeEqual } from '../../net/constant-time.js';
 
 export class ScramClient {
   readonly #password: string;
@@ -47,7 +48,7 @@ export class ScramClient {
     const v = parseAttrs(serverFinal).v;
     if (v === undefined || this.#serverSignature === null) throw new Error('SCRAM: malformed server-final-message');
     const got = Buffer.from(v, 'base64');
-    if (got.length !== 32 || !timingSafeEqual(got, this.#serverSignature)) throw new Error('SCRAM: the server signature does not match');
+    if (got.length !== 32 || !constantTimeEqual(got, this.#serverSignature)) throw new Error('SCRAM: the server signature does not match');
   }
 }
 

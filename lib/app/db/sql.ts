@@ -42,6 +42,11 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
+/** A string constant for where a parameter cannot go (DDL, `DO` blocks), quotes inside doubled: `'it''s'`. */
+export function quoteLiteral(s: string): string {
+  return `'${s.replace(/'/g, "''")}'`;
+}
+
 /** A quoted identifier (table or column name). */
 export class Identifier {
   readonly quoted: string;

@@ -4,7 +4,8 @@
  * Enqueueing inside the app's transaction makes the job part of it. PostgreSQL wakes idle workers at
  * once (LISTEN/NOTIFY, delivered at commit); PGlite workers poll.
  */
-import { BACKGROUND_WAIT_MS, type Db, type Queryable } from '../db/db.js';
+import type { Db, Queryable } from '../db/db.js';
+import { BACKGROUND_WAIT_MS } from '../db/pool.js';
 
 /** A worker's statements wait for a pooled connection longer than a request does. */
 const BG = { acquireTimeoutMs: BACKGROUND_WAIT_MS };

@@ -11,9 +11,10 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { inTransaction, Transaction, type Database, type Queryable } from '../db/db.js';
 import type { ColumnSpec } from './columns.js';
-import { addForeignKeySql, columnDdl, createTableSql, foreignKeyName, indexDdl, indexName, quote, table, type Table } from './table.js';
+import { addForeignKeySql, columnDdl, createTableSql, foreignKeyName, indexDdl, indexName, table, type Table } from './table.js';
 import { now, text, timestamptz, varchar } from './columns.js';
 import { dialectOf, mysqlCanonical } from './dialect.js';
+import { quoteIdent } from '../db/sql.js';
 
 export interface Migration {
   version: string;
@@ -129,7 +130,7 @@ export class Migrator {
   async status(): Promise<MigrationStatus[]> {
     const all = await this.#migrations();
     return this.#locked(async ({ q }) => {
-      const applied = new Map((await q.query<{ version: string; applied_at: Date | string }>(`select version, applied_at from ${quote(this.#table)}`)).rows.map((r) => [r.version, new Date(r.applied_at)]));
+      const applied = new Map((await q.query<{ version: string; applied_at: Date | string }>(`select version, applied_at from ${quoteIdent(this.#table)}`)).rows.map((r) => [r.version, new Date(r.applied_at)]));
       return all.map((m) => ({ version: m.version, name: m.name, appliedAt: applied.get(m.version) ?? null }));
     });
   }
@@ -139,14 +140,14 @@ export class Migrator {
     const all = await this.#migrations();
     return this.#locked(async (session) => {
       const { q } = session;
-      const applied = new Set((await q.query<{ version: string }>(`select version from ${quote(this.#table)}`)).rows.map((r) => r.version));
+      const applied = new Set((await q.query<{ version: string }>(`select version from ${quoteIdent(this.#table)}`)).rows.map((r) => r.version));
       const done: string[] = [];
       for (const m of all) {
         if (applied.has(m.version)) continue;
         this.log(`migrate up ${m.version} ${m.name}`);
         await session.inTransaction(async () => {
           await run(m.up, session);
-          await q.query(`insert into ${quote(this.#table)} (version, name) values ($1, $2)`, [m.version, m.name]);
+          await q.query(`insert into ${quoteIdent(this.#table)} (version, name) values ($1, $2)`, [m.version, m.name]);
         });
         done.push(m.version);
       }
@@ -159,7 +160,7 @@ export class Migrator {
     const all = await this.#migrations();
     return this.#locked(async (session) => {
       const { q } = session;
-      const applied = (await q.query<{ version: string }>(`select version from ${quote(this.#table)} order by version desc limit $1`, [steps])).rows;
+      const applied = (await q.query<{ version: string }>(`select version from ${quoteIdent(this.#table)} order by version desc limit $1`, [steps])).rows;
       const done: string[] = [];
       for (const { version } of applied) {
         const m = all.find((x) => x.version === version);
@@ -167,7 +168,7 @@ export class Migrator {
         this.log(`migrate down ${m.version} ${m.name}`);
         await session.inTransaction(async () => {
           await run(m.down, session);
-          await q.query(`delete from ${quote(this.#table)} where version = $1`, [m.version]);
+          await q.query(`delete from ${quoteIdent(this.#table)} where version = $1`, [m.version]);
         });
         done.push(m.version);
       }
@@ -216,14 +217,14 @@ export async function diffSchema(db: Queryable, tables: readonly Table[]): Promi
   const deferred = dialect.alterAddForeignKey ? cycle : new Set<ColumnSpec>();
   for (const t of order) {
     up.push(createTableSql(t, deferred, dialect));
-    down.unshift(`drop table ${quote(t.name)};`);
+    down.unshift(`drop table ${quoteIdent(t.name)};`);
   }
   // SQLite: dropping a referenced table deletes its rows, checked against the keys at once unless
   // deferred to the commit (by when every table of the cycle is gone).
   if (!dialect.alterAddForeignKey && order.some((t) => Object.values(t.columns).some((c) => c.spec.references !== null))) down.unshift('pragma defer_foreign_keys = on;');
   for (const spec of deferred) {
     up.push(addForeignKeySql(spec));
-    down.unshift(dialect.dropForeignKey(quote(spec.table), quote(foreignKeyName(spec))));
+    down.unshift(dialect.dropForeignKey(quoteIdent(spec.table), quoteIdent(foreignKeyName(spec))));
   }
   for (const t of tables) {
     const existing = live.get(t.name);
@@ -232,9 +233,9 @@ export async function diffSchema(db: Queryable, tables: readonly Table[]): Promi
       const s = col.spec;
       const cur = existing.get(s.column);
       if (cur === undefined) {
-        up.push(`alter table ${quote(t.name)} add column ${columnDdl(s, dialect.inlineReferences, dialect)};`);
+        up.push(`alter table ${quoteIdent(t.name)} add column ${columnDdl(s, dialect.inlineReferences, dialect)};`);
         if (!dialect.inlineReferences && s.references !== null) up.push(addForeignKeySql(s));
-        down.unshift(`alter table ${quote(t.name)} drop column ${quote(s.column)};`);
+        down.unshift(`alter table ${quoteIdent(t.name)} drop column ${quoteIdent(s.column)};`);
         continue;
       }
       if (dialect.name === 'sqlite') {
@@ -248,27 +249,27 @@ export async function diffSchema(db: Queryable, tables: readonly Table[]): Promi
         const want = mysqlCanonical(dialect.columnType(s));
         const wantNotNull = s.notNull || s.primaryKey;
         if (want !== cur.type || wantNotNull !== cur.notNull) {
-          up.push(`alter table ${quote(t.name)} modify column ${columnDdl({ ...s, references: null, unique: false }, false, dialect).replace(' primary key', '')};`);
-          down.unshift(`alter table ${quote(t.name)} modify column ${quote(s.column)} ${cur.type}${cur.notNull ? ' not null' : ''};`);
+          up.push(`alter table ${quoteIdent(t.name)} modify column ${columnDdl({ ...s, references: null, unique: false }, false, dialect).replace(' primary key', '')};`);
+          down.unshift(`alter table ${quoteIdent(t.name)} modify column ${quoteIdent(s.column)} ${cur.type}${cur.notNull ? ' not null' : ''};`);
         }
         continue;
       }
       const want = canonicalType(s.sqlType);
       if (want !== cur.type) {
-        up.push(`alter table ${quote(t.name)} alter column ${quote(s.column)} type ${s.sqlType.replace(/^(big)?serial$/, (m) => (m === 'serial' ? 'integer' : 'bigint'))};`);
-        down.unshift(`alter table ${quote(t.name)} alter column ${quote(s.column)} type ${cur.type};`);
+        up.push(`alter table ${quoteIdent(t.name)} alter column ${quoteIdent(s.column)} type ${s.sqlType.replace(/^(big)?serial$/, (m) => (m === 'serial' ? 'integer' : 'bigint'))};`);
+        down.unshift(`alter table ${quoteIdent(t.name)} alter column ${quoteIdent(s.column)} type ${cur.type};`);
       }
       if (s.notNull !== cur.notNull) {
-        up.push(`alter table ${quote(t.name)} alter column ${quote(s.column)} ${s.notNull ? 'set' : 'drop'} not null;`);
-        down.unshift(`alter table ${quote(t.name)} alter column ${quote(s.column)} ${s.notNull ? 'drop' : 'set'} not null;`);
+        up.push(`alter table ${quoteIdent(t.name)} alter column ${quoteIdent(s.column)} ${s.notNull ? 'set' : 'drop'} not null;`);
+        down.unshift(`alter table ${quoteIdent(t.name)} alter column ${quoteIdent(s.column)} ${s.notNull ? 'drop' : 'set'} not null;`);
       }
     }
     const declared = new Set(Object.values(t.columns).map((c) => c.spec.column));
-    for (const name of existing.keys()) if (!declared.has(name)) up.push(`-- alter table ${quote(t.name)} drop column ${quote(name)}; -- no longer declared: uncomment to drop its data`);
+    for (const name of existing.keys()) if (!declared.has(name)) up.push(`-- alter table ${quoteIdent(t.name)} drop column ${quoteIdent(name)}; -- no longer declared: uncomment to drop its data`);
     for (const ix of t.indexes) {
       if (indexes.has(indexName(t, ix))) continue;
       up.push(`${indexDdl(t, ix)};`);
-      down.unshift(dialect.dropIndex(quote(t.name), quote(indexName(t, ix))));
+      down.unshift(dialect.dropIndex(quoteIdent(t.name), quoteIdent(indexName(t, ix))));
     }
   }
   return { up, down };
@@ -327,7 +328,7 @@ async function liveSqlite(db: Queryable): Promise<LiveSchema> {
  * close a cycle (`a` → `b` → `a`): those tables are created without them, and the keys added after.
  * References to tables outside `tables` (already in the database) and to the table itself do not order.
  */
-export function creationOrder(tables: readonly Table[]): { order: Table[]; deferred: Set<ColumnSpec> } {
+function creationOrder(tables: readonly Table[]): { order: Table[]; deferred: Set<ColumnSpec> } {
   const byName = new Map(tables.map((t) => [t.name, t]));
   const order: Table[] = [];
   const deferred = new Set<ColumnSpec>();

@@ -5,7 +5,7 @@
  */
 import { Column, type ColumnSpec } from './columns.js';
 import { postgres, type Dialect } from './dialect.js';
-import { quoteIdent } from '../db/sql.js';
+import { quoteIdent, quoteLiteral } from '../db/sql.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- any column, whatever its value type
 export type AnyColumn = Column<any, boolean, boolean>;
@@ -90,12 +90,9 @@ export function table<C extends Columns>(name: string, columns: C, options: { in
   return { name, columns: bound as C, sqlNames: sqlNames as Record<keyof C & string, string>, primaryKey: keys[0] as keyof C & string, primaryKeys: keys as Array<keyof C & string>, indexes: options.indexes ?? [] };
 }
 
-/** A quoted identifier (`"` doubled): the one implementation, in the db layer. */
-export const quote = quoteIdent;
-
 /** `"id" serial primary key` and the like; `withReference: false` leaves out the foreign key. */
 export function columnDdl(spec: ColumnSpec, withReference = true, dialect: Dialect = postgres): string {
-  let s = `${quote(spec.column)} ${dialect.columnType(spec)}`;
+  let s = `${quoteIdent(spec.column)} ${dialect.columnType(spec)}`;
   if (spec.primaryKey) s += ' primary key';
   else if (spec.notNull && !/serial$/.test(spec.sqlType)) s += ' not null';
   if (spec.unique) s += ' unique';
@@ -107,7 +104,7 @@ export function columnDdl(spec: ColumnSpec, withReference = true, dialect: Diale
 /** `references "users" ("id") on delete cascade`. */
 function referenceDdl(spec: ColumnSpec): string {
   const t = spec.references!.target().spec;
-  return `references ${quote(t.table)} (${quote(t.column)})${spec.references!.onDelete !== 'no action' ? ` on delete ${spec.references!.onDelete}` : ''}`;
+  return `references ${quoteIdent(t.table)} (${quoteIdent(t.column)})${spec.references!.onDelete !== 'no action' ? ` on delete ${spec.references!.onDelete}` : ''}`;
 }
 
 /** The name PostgreSQL gives a column's foreign key (`<table>_<column>_fkey`), so `down` can drop it. */
@@ -117,7 +114,7 @@ export function foreignKeyName(spec: ColumnSpec): string {
 
 /** `alter table ... add constraint ... foreign key (...) references ...`: a foreign key added after the tables exist. */
 export function addForeignKeySql(spec: ColumnSpec): string {
-  return `alter table ${quote(spec.table)} add constraint ${quote(foreignKeyName(spec))} foreign key (${quote(spec.column)}) ${referenceDdl(spec)};`;
+  return `alter table ${quoteIdent(spec.table)} add constraint ${quoteIdent(foreignKeyName(spec))} foreign key (${quoteIdent(spec.column)}) ${referenceDdl(spec)};`;
 }
 
 /** A constant in DDL (defaults cannot be parameters): strings quoted with doubled quotes. */
@@ -126,7 +123,7 @@ export function literal(v: unknown): string {
   if (typeof v === 'number' || typeof v === 'bigint') return String(v);
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   const s = typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : JSON.stringify(v);
-  return `'${s.replace(/'/g, "''")}'`;
+  return quoteLiteral(s);
 }
 
 export function indexName(t: Table, ix: IndexSpec): string {
@@ -134,7 +131,7 @@ export function indexName(t: Table, ix: IndexSpec): string {
 }
 
 export function indexDdl(t: Table, ix: IndexSpec): string {
-  return `create ${ix.unique === true ? 'unique ' : ''}index ${quote(indexName(t, ix))} on ${quote(t.name)} (${ix.columns.map((c) => quote(t.sqlNames[c]!)).join(', ')})`;
+  return `create ${ix.unique === true ? 'unique ' : ''}index ${quoteIdent(indexName(t, ix))} on ${quoteIdent(t.name)} (${ix.columns.map((c) => quoteIdent(t.sqlNames[c]!)).join(', ')})`;
 }
 
 /**
@@ -143,13 +140,13 @@ export function indexDdl(t: Table, ix: IndexSpec): string {
  */
 export function createTableSql(t: Table, deferred: ReadonlySet<ColumnSpec> = new Set(), dialect: Dialect = postgres): string {
   const cols = Object.values(t.columns).map((c) => `  ${columnDdl(c.spec, dialect.inlineReferences && !deferred.has(c.spec), dialect)}`);
-  if (t.primaryKeys.length > 1) cols.push(`  primary key (${t.primaryKeys.map((k) => quote(t.sqlNames[k]!)).join(', ')})`);
+  if (t.primaryKeys.length > 1) cols.push(`  primary key (${t.primaryKeys.map((k) => quoteIdent(t.sqlNames[k]!)).join(', ')})`);
   // Where a column's REFERENCES is not enforced (MySQL), each key is a named table constraint.
-  if (!dialect.inlineReferences) for (const c of Object.values(t.columns)) if (c.spec.references !== null && !deferred.has(c.spec)) cols.push(`  constraint ${quote(foreignKeyName(c.spec))} foreign key (${quote(c.spec.column)}) ${referenceDdl(c.spec)}`);
-  return [`create table ${quote(t.name)} (\n${cols.join(',\n')}\n)`, ...t.indexes.map((ix) => indexDdl(t, ix))].join(';\n') + ';';
+  if (!dialect.inlineReferences) for (const c of Object.values(t.columns)) if (c.spec.references !== null && !deferred.has(c.spec)) cols.push(`  constraint ${quoteIdent(foreignKeyName(c.spec))} foreign key (${quoteIdent(c.spec.column)}) ${referenceDdl(c.spec)}`);
+  return [`create table ${quoteIdent(t.name)} (\n${cols.join(',\n')}\n)`, ...t.indexes.map((ix) => indexDdl(t, ix))].join(';\n') + ';';
 }
 
 /** `"owner_id" as "ownerId", ...` for every column, qualified by `alias`. */
 export function selectList(t: Table, alias: string, keys?: readonly string[]): string {
-  return (keys ?? Object.keys(t.columns)).map((k) => `${alias}.${quote(t.sqlNames[k]!)} as ${quote(k)}`).join(', ');
+  return (keys ?? Object.keys(t.columns)).map((k) => `${alias}.${quoteIdent(t.sqlNames[k]!)} as ${quoteIdent(k)}`).join(', ');
 }

@@ -3,8 +3,8 @@
  * compiled to SQL where every value is a parameter and every identifier comes from the table
  * declaration (an unknown property is an error, never text in the statement).
  */
-import { Sql, sql } from '../db/sql.js';
-import { quote, type Row, type Table } from './table.js';
+import { Sql, quoteIdent, sql } from '../db/sql.js';
+import { type Row, type Table } from './table.js';
 import type { Column } from './columns.js';
 import { OrmError, shownName, unknownName } from './errors.js';
 import { postgres, type Dialect } from './dialect.js';
@@ -97,7 +97,7 @@ export function compileWhere(t: Table, alias: string, where: Record<string, unkn
       parts.push(r);
       continue;
     }
-    const ref = sql.unsafe(`${alias}.${quote(col)}`);
+    const ref = sql.unsafe(`${alias}.${quoteIdent(col)}`);
     const range = INT_RANGE[(t.columns as Record<string, Column<unknown>>)[key]!.spec.sqlType];
     if (cond === null) parts.push(sql`${ref} is null`);
     // A whole number beyond an integer column's type equals no row (the database would refuse it as a

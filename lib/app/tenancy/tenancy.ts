@@ -34,7 +34,7 @@
 import type { Context } from '../context.js';
 import type { Cache } from '../cache/cache.js';
 import type { Db, Queryable, TransactionOptions } from '../db/db.js';
-import { quoteIdent, type Sql } from '../db/sql.js';
+import { quoteIdent, quoteLiteral, type Sql } from '../db/sql.js';
 import type { QueryOptions, QueryResult } from '../db/connection.js';
 import { HttpError } from '../errors.js';
 import { createOrm, type Orm, type Schema } from '../orm/orm.js';
@@ -94,9 +94,6 @@ export interface TenancyOptions {
 const TENANT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const tenants = new WeakMap<Context, string>();
 
-/** A quoted identifier: the one implementation (db/sql.ts). */
-const ident = quoteIdent;
-
 /** The tenancy of an app (see the module comment). */
 export class Tenancy {
   readonly db: Db;
@@ -123,14 +120,14 @@ export class Tenancy {
    */
   async setup(tables: readonly string[]): Promise<void> {
     if (this.options.isolation !== 'row') throw new Error('setup() is for row isolation; schema isolation uses addTenant()');
-    const r = ident(this.role);
-    const c = ident(this.column);
+    const r = quoteIdent(this.role);
+    const c = quoteIdent(this.column);
     await this.db.transaction(async (tx) => {
       await tx.query(`do $$ begin if not exists (select 1 from pg_roles where rolname = ${quoteLiteral(this.role)}) then create role ${r} nologin; end if; end $$`);
       await tx.query(`grant ${r} to current_user`);
       await tx.query(`grant usage on schema public to ${r}`);
       for (const t of tables) {
-        const n = ident(t);
+        const n = quoteIdent(t);
         await tx.query(`alter table ${n} enable row level security`);
         await tx.query(`alter table ${n} force row level security`); // the owner too
         await tx.query(`drop policy if exists covet_tenant_isolation on ${n}`);
@@ -153,7 +150,7 @@ export class Tenancy {
   async addTenant(tenant: string, create?: (tx: Queryable) => Promise<void>): Promise<void> {
     if (this.options.isolation !== 'schema') throw new Error('addTenant() is for schema isolation; row isolation uses setup()');
     checkId(tenant);
-    const s = ident(this.schemaOf(tenant));
+    const s = quoteIdent(this.schemaOf(tenant));
     await this.db.transaction(async (tx) => {
       await tx.query(`do $$ begin if not exists (select 1 from pg_roles where rolname = ${quoteLiteral(this.schemaOf(tenant))}) then create role ${s} nologin; end if; end $$`);
       await tx.query(`grant ${s} to current_user`);
@@ -191,7 +188,7 @@ export class Tenancy {
       if (this.options.isolation === 'row') await tx.query(`select set_config('role', $1, true), set_config('app.tenant', $2, true)`, [this.role, t]);
       else {
         const s = this.schemaOf(t);
-        await tx.query(`select set_config('role', $1, true), set_config('search_path', $2, true)`, [s, ident(s)]);
+        await tx.query(`select set_config('role', $1, true), set_config('search_path', $2, true)`, [s, quoteIdent(s)]);
       }
       return fn(tx);
     }, options);
@@ -258,10 +255,6 @@ export class Tenancy {
 function checkId(t: string): string {
   if (!TENANT.test(t)) throw new HttpError(404, { detail: 'no such tenant' });
   return t;
-}
-
-function quoteLiteral(s: string): string {
-  return `'${s.replace(/'/g, "''")}'`;
 }
 
 /** The tenancy of an app over `db` (see {@link Tenancy}). */

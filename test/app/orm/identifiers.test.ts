@@ -6,14 +6,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../../lib/app/db/index.js';
 import { createOrm, integer, serial, table, text } from '../../../lib/app/orm/index.js';
-import { quote } from '../../../lib/app/orm/table.js';
+import { quoteIdent, quoteLiteral } from '../../../lib/app/db/sql.js';
 import { testDb, testSqlite } from '../db/helpers.js';
 
 const odd = table('t"q', { id: serial().primaryKey(), 'na"me': text().notNull(), n: integer() });
 
-it('quote doubles a double quote', () => {
-  expect(quote('a"b')).toBe('"a""b"');
-  expect(quote('"; drop table x; --')).toBe('"""; drop table x; --"');
+it('quoteIdent doubles a double quote; quoteLiteral a single one', () => {
+  expect(quoteIdent('a"b')).toBe('"a""b"');
+  expect(quoteIdent('"; drop table x; --')).toBe('"""; drop table x; --"');
+  expect(quoteLiteral("it's")).toBe("'it''s'");
+  expect(quoteLiteral("'; drop role x; --")).toBe("'''; drop role x; --'");
 });
 
 for (const kind of ['pglite', 'sqlite'] as const) {
