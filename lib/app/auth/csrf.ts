@@ -27,7 +27,6 @@ export interface CsrfOptions {
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
-const equal = constantTimeEqual;
 
 /** The token to embed in forms or send back in `X-CSRF-Token` (after the `csrf()` middleware). */
 export function csrfToken(ctx: Context): string {
@@ -86,7 +85,7 @@ export function csrf(options: CsrfOptions) {
     };
     const valid = (cookie: string): boolean => {
       const dot = cookie.indexOf('.');
-      return dot > 0 && equal(sign(cookie.slice(0, dot), binding), cookie);
+      return dot > 0 && constantTimeEqual(sign(cookie.slice(0, dot), binding), cookie);
     };
     if (!SAFE.has(ctx.method)) {
       let sent = ctx.req.get(header);
@@ -100,10 +99,10 @@ export function csrf(options: CsrfOptions) {
       if (sent !== undefined) {
         if (options.mode === 'synchronizer') {
           const t = sess!.get<string>('csrf');
-          ok = t !== undefined && equal(t, sent);
+          ok = t !== undefined && constantTimeEqual(t, sent);
         } else {
           const cookie = ctx.cookies[cookieName];
-          ok = cookie !== undefined && equal(cookie, sent) && valid(cookie);
+          ok = cookie !== undefined && constantTimeEqual(cookie, sent) && valid(cookie);
         }
       }
       if (!ok) throw new HttpError(403, { detail: 'missing or invalid CSRF token' });
