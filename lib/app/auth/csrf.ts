@@ -27,7 +27,6 @@ export interface CsrfOptions {
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
-
 /** The token to embed in forms or send back in `X-CSRF-Token` (after the `csrf()` middleware). */
 export function csrfToken(ctx: Context): string {
   const t = ctx.state.csrfToken;
