@@ -40,7 +40,16 @@ export interface ConnectionOptions {
   sendTimeout?: number;
   pool?: BufferPool;
   sweeper?: TimeoutSweeper;
+  /**
+   * Use the read and write fast paths that lean on Node internals (shared-read.ts, direct-write.ts).
+   * `false` keeps every socket on Node's public stream API — slower, and immune to a Node release that
+   * moves those internals. Default: true, unless the environment says `COVET_NET_FAST_PATHS=0`.
+   */
+  fastPaths?: boolean;
 }
+
+/** `COVET_NET_FAST_PATHS=0` turns the fast paths off for every connection that does not say otherwise. */
+const FAST_PATHS_DEFAULT = process.env.COVET_NET_FAST_PATHS !== '0';
 
 const STRING_COALESCE_LIMIT = 16 * 1024;
 
@@ -135,6 +144,8 @@ export class Connection implements Timed {
   #onWritten: ((err?: Error | null) => void) | null = null;
   /** Bytes of direct writes libuv queued that have not completed (stream writes count in writableLength). */
   #directQueued = 0;
+  /** Direct writes allowed (ConnectionOptions.fastPaths). */
+  readonly #fast: boolean;
 
   constructor(socket: Socket, handler: ConnectionHandler, options: ConnectionOptions = {}) {
     this.socket = socket;
@@ -147,7 +158,8 @@ export class Connection implements Timed {
     socket.setNoDelay(true);
     // Shared listeners (no closures per connection): the socket points back at its Connection.
     (socket as OwnedSocket)[OWNER] = this;
-    if (!readIntoSharedBuffer(socket as OwnedSocket, onSocketData)) socket.on('data', onSocketData);
+    this.#fast = options.fastPaths ?? FAST_PATHS_DEFAULT;
+    if (!(this.#fast && readIntoSharedBuffer(socket as OwnedSocket, onSocketData))) socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
@@ -337,7 +349,7 @@ export class Connection implements Timed {
    */
   #writeOne(data: string | Buffer): boolean {
     const s = this.socket;
-    if (this.#onWritten === null && s.writableLength === 0) {
+    if (this.#fast && this.#onWritten === null && s.writableLength === 0) {
       const h = directHandle(s, () => (typeof data === 'string' ? s.write(data, 'latin1') : s.write(data)));
       if (h === undefined) return !this.closed; // written by the probe that learned how
       if (h !== null) {

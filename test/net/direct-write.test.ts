@@ -5,10 +5,14 @@ import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../lib/net/index.js';
 import { hashingReader, setup, tick } from './helpers.js';
 
+// These tests are about the fast path: they ask for it (a connection gets it anyway unless
+// COVET_NET_FAST_PATHS=0, under which CI runs test/net once).
+const FAST = { fastPaths: true };
+
 describe('direct writes', () => {
   it('bypass socket.write once learned: only the first write goes through the stream', async () => {
     let conn!: Connection;
-    const client = await setup((c) => (conn = c));
+    const client = await setup((c) => (conn = c), {}, FAST);
     while (conn === undefined) await tick();
     let streamWrites = 0;
     const orig = conn.socket.write.bind(conn.socket);
@@ -41,7 +45,7 @@ describe('direct writes', () => {
   it('keeps order and applies backpressure against a peer that stops reading, mixing direct and stream writes', async () => {
     let conn!: Connection;
     let drains = 0;
-    const client = await setup((c) => (conn = c), { onDrain: () => void drains++ });
+    const client = await setup((c) => (conn = c), { onDrain: () => void drains++ }, FAST);
     client.pause();
     while (conn === undefined) await tick();
     const sent = createHash('sha256');
@@ -90,7 +94,7 @@ describe('direct writes', () => {
 
   it('a write to a peer that reset the connection closes it with the errno error, without throwing', async () => {
     let conn!: Connection;
-    const client = await setup((c) => (conn = c));
+    const client = await setup((c) => (conn = c), {}, FAST);
     while (conn === undefined) await tick();
     const closed = new Promise<void>((r) => conn.onceClosed(() => r()));
     client.resetAndDestroy();

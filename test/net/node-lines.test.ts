@@ -11,34 +11,63 @@ const major = Number(process.versions.node.split('.')[0]);
 /** The direct-write convention each supported line has (lib/net/direct-write.ts). */
 const EXPECTED_WRITE: Record<number, 'request' | 'returned'> = { 20: 'request', 22: 'request', 24: 'returned', 26: 'returned' };
 
+/** `COVET_NET_FAST_PATHS=0` (CI runs this file once so): every connection takes Node's public stream API. */
+const OFF = process.env.COVET_NET_FAST_PATHS === '0';
+
+/** Counts a connection's writes that went through `socket.write`, and whether reads arrive as 'data' events. */
+async function watch(options: { fastPaths?: boolean } = {}) {
+  let conn!: Connection;
+  const client = await setup((c) => (conn = c), {}, options);
+  while (conn === undefined) await tick();
+  let got = '';
+  client.on('data', (d: Buffer) => void (got += d.toString('latin1')));
+  let streamWrites = 0;
+  const orig = conn.socket.write.bind(conn.socket);
+  conn.socket.write = ((...a: Parameters<net.Socket['write']>) => (streamWrites++, orig(...a))) as net.Socket['write'];
+  const dataListeners = conn.socket.listenerCount('data');
+  const echo = async (n: number) => {
+    for (let i = 0; i < n; i++) {
+      conn.write(i % 2 === 0 ? `s${i}\n` : Buffer.from(`b${i}\n`));
+      await tick();
+    }
+    while (!got.endsWith(`b${n - 1}\n`)) await tick();
+  };
+  return { conn, client, echo, streamWrites: () => streamWrites, dataListeners };
+}
+
 describe(`fast paths on Node ${process.versions.node}`, () => {
-  it('accepted TCP sockets read into the shared buffer', () => {
+  it('accepted TCP sockets can read into the shared buffer', () => {
     // Every supported line has the onread fields; a line without them would silently read the slow way.
     expect(sharedReadAvailable()).toBe(true);
   });
 
-  it('single writes take the direct path with this line’s calling convention', async () => {
-    let conn!: Connection;
-    const client = await setup((c) => (conn = c));
-    while (conn === undefined) await tick();
-    let got = '';
-    client.on('data', (d: Buffer) => void (got += d.toString('latin1')));
-    conn.write('learn\n'); // the first plain write teaches the process (if nothing did before)
+  it(OFF ? 'COVET_NET_FAST_PATHS=0: reads through data events, every write through socket.write' : 'reads into the shared buffer; single writes take the direct path with this line’s calling convention', async () => {
+    const w = await watch();
+    w.conn.write('learn\n'); // the first plain write teaches the process (if nothing did before)
     await tick();
-    const mode = directWriteMode();
-    // A line not in the table must still find one of the two conventions: a new one needs code.
-    if (major in EXPECTED_WRITE) expect(mode, `Node ${major}`).toBe(EXPECTED_WRITE[major]);
-    else expect(['request', 'returned'], `Node ${major}`).toContain(mode);
-    let streamWrites = 0;
-    const orig = conn.socket.write.bind(conn.socket);
-    conn.socket.write = ((...a: Parameters<net.Socket['write']>) => (streamWrites++, orig(...a))) as net.Socket['write'];
-    for (let i = 0; i < 20; i++) {
-      conn.write(i % 2 === 0 ? `s${i}\n` : Buffer.from(`b${i}\n`));
-      await tick();
+    if (OFF) {
+      expect(w.dataListeners).toBe(1);
+      await w.echo(20);
+      expect(w.streamWrites()).toBe(21);
+    } else {
+      expect(w.dataListeners).toBe(0);
+      const mode = directWriteMode();
+      // A line not in the table must still find one of the two conventions: a new one needs code.
+      if (major in EXPECTED_WRITE) expect(mode, `Node ${major}`).toBe(EXPECTED_WRITE[major]);
+      else expect(['request', 'returned'], `Node ${major}`).toContain(mode);
+      const before = w.streamWrites(); // the probe that learned the convention wrote through the stream
+      await w.echo(20);
+      expect(w.streamWrites() - before).toBe(0);
     }
-    while (!got.endsWith('b19\n')) await tick();
-    expect(streamWrites).toBe(0);
-    client.destroy();
+    w.client.destroy();
+  });
+
+  it('fastPaths: false reads through data events and writes through socket.write, bytes intact', async () => {
+    const w = await watch({ fastPaths: false });
+    expect(w.dataListeners).toBe(1);
+    await w.echo(20);
+    expect(w.streamWrites()).toBe(20);
+    w.client.destroy();
   });
 });
 
