@@ -6,8 +6,6 @@
 import type { Http1Request, Http1Response } from '../http1/index.js';
 import type { Http2Response } from '../http2/index.js';
 import type { Params } from '../router/index.js';
-import type { RouteEntry } from './app.js';
-import { DepScope, type Dep } from './deps.js';
 import { emptyRecord } from './empty-record.js';
 import { forwardedChain } from './proxy.js';
 import { randomUUID } from 'node:crypto';
@@ -30,7 +28,15 @@ export interface ContextConfig {
   trusted: (address: string, hop: number) => boolean;
   /** The app's logger (made on first use). */
   logger: () => Logger;
+  /** Members plugins added (`app.decorateContext`), by name: made on first use in a request. */
+  members?: Map<string, (ctx: Context) => unknown>;
 }
+
+/**
+ * Context members plugins add (`app.decorateContext`), by name and type, for `ctx.ext(name)`. Augment it
+ * to type yours: `declare module 'covet/app' { interface ContextExtensions { user: User } }`.
+ */
+export interface ContextExtensions {}
 
 const DEFAULT_CONFIG: ContextConfig = { cookieSecrets: [], trusted: () => false, logger: processLogger };
 const PLAUSIBLE_ID = /^[\w.:-]{1,128}$/;
@@ -83,6 +89,85 @@ function add(q: Record<string, string | string[]>, k: string, v: string): void {
   else q[k] = [prev, v];
 }
 
+/** Resolves another dependency from inside a dependency. */
+export type Use = <T>(dep: Dep<T>) => Promise<T>;
+
+/** An OpenAPI 3.1 security scheme object (§4.8.27). */
+export type SecurityScheme =
+  | { type: 'http'; scheme: 'bearer' | 'basic'; bearerFormat?: string; description?: string }
+  | { type: 'apiKey'; name: string; in: 'header' | 'query' | 'cookie'; description?: string };
+
+export interface Dep<T> {
+  readonly name: string;
+  readonly resolve: (ctx: Context, use: Use) => T | Promise<T>;
+  /**
+   * Set by dependencies that authenticate (covet/app/auth's `bearerAuth`, `jwtAuth`, ...): the OpenAPI
+   * document lists the scheme, and the route as secured by it with these scopes (and answering 401/403).
+   */
+  readonly security?: { readonly name: string; readonly scheme: SecurityScheme };
+  readonly scopes?: readonly string[];
+  /**
+   * After the response (or when the connection dies); `error` is what the request failed with, if
+   * anything. (Method syntax, so a `Dep<Conn>` fits where a `Dep<unknown>` is listed.)
+   */
+  cleanup?(value: T, error: unknown): void | Promise<void>;
+}
+
+/** Per-request resolution state (one per Context, created on first `use`). */
+class DepScope {
+  #values = new Map<Dep<unknown>, Promise<unknown>>();
+  #cleanups: Array<(error: unknown) => Promise<void> | void> = [];
+  #closed = false;
+  #error: unknown = undefined;
+  readonly #ctx: Context;
+
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      void this.close();
+    };
+    ctx.res.once('finish', finish).once('close', finish);
+  }
+
+  /** Records the error the request failed with, for cleanups. */
+  fail(error: unknown): void {
+    this.#error ??= error;
+  }
+
+  use<T>(d: Dep<T>, chain: readonly Dep<unknown>[] = []): Promise<T> {
+    const key = d as Dep<unknown>;
+    if (chain.includes(key)) return Promise.reject(new Error(`dependency cycle: ${[...chain, key].map((x) => x.name).join(' → ')}`));
+    const cached = this.#values.get(key);
+    if (cached !== undefined) return cached as Promise<T>;
+    if (this.#closed) return Promise.reject(new Error(`dependency ${d.name} used after the response finished`));
+    const next = [...chain, key];
+    // Cached before resolve runs, so a use() from inside it (synchronously, too) finds it.
+    const p = Promise.resolve().then(async () => {
+      const value = await d.resolve(this.#ctx, (inner) => this.use(inner, next));
+      if (d.cleanup !== undefined) this.#cleanups.push((err) => d.cleanup!(value, err));
+      return value;
+    });
+    this.#values.set(key, p);
+    return p;
+  }
+
+  /** Runs the cleanups, last resolved first; a failing cleanup does not stop the others. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    const list = this.#cleanups.splice(0).reverse();
+    for (const c of list) {
+      try {
+        await c(this.#error);
+      } catch (err) {
+        this.#ctx.log.error({ err }, 'dependency cleanup failed');
+      }
+    }
+  }
+}
+
 /**
  * `P`, `Q`, `B` are the types of params, query and body; a route with a schema gets them inferred from it.
  */
@@ -100,8 +185,8 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
     return (this.#state ??= {});
   }
   #state: Record<string, unknown> | null = null;
-  /** @internal The matched route (null for 404/405 answers). */
-  entry: RouteEntry | null = null;
+  /** @internal The app's record of the matched route (null for 404/405 answers). */
+  entry: object | null = null;
   /**
    * Answers with server-rendered HTML (`html` templates): `text/html`, the status given (else the
    * route's). Return what it returns: a string when nothing in the view must be awaited, else a stream
@@ -124,6 +209,7 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
   #query: Q | null = null;
   #cookies: Record<string, string> | null = null;
   #config: ContextConfig;
+  #members: Map<string, unknown> | null = null;
   #ips: string[] | null = null;
   #scope: DepScope | null = null;
   #abort: AbortController | null = null;
@@ -136,6 +222,28 @@ export class Context<P = Params, Q = Record<string, string | string[]>, B = unkn
     this.params = params as P;
     this.route = route;
     this.#rawQuery = rawQuery;
+  }
+
+  /**
+   * A member a plugin added to every context (`app.decorateContext(name, init)`): made on first use in
+   * this request, then kept.
+   *
+   * @example
+   * ```ts
+   * app.decorateContext('user', (ctx) => sessions.userOf(ctx));
+   * app.get('/me', (ctx) => ctx.ext<User>('user'));
+   * ```
+   */
+  ext<K extends keyof ContextExtensions>(name: K): ContextExtensions[K];
+  ext<T = unknown>(name: string): T;
+  ext(name: string): unknown {
+    const got = (this.#members ??= new Map());
+    if (got.has(name)) return got.get(name);
+    const init = this.#config.members?.get(name);
+    if (init === undefined) throw new Error(`no context member "${name}": the plugin that adds it (app.decorateContext) is not registered`);
+    const value = init(this as unknown as Context);
+    got.set(name, value);
+    return value;
   }
 
   /**

@@ -29,7 +29,7 @@ export function addDocsPage(app: App, docsPath: string, specPath: string | Array
   const specs = typeof specPath === 'string' ? [{ name: '', url: specPath }] : specPath;
   let init = `window.ui = SwaggerUIBundle({ url: ${JSON.stringify(specs[0]!.url)}, dom_id: '#swagger-ui', deepLinking: true, validatorUrl: null });\n`;
   if (specs.length > 1) init += `document.getElementById('covet-version').addEventListener('change', (e) => { window.ui.specActions.updateUrl(e.target.value); window.ui.specActions.download(e.target.value); });\n`;
-  const hidden = { hide: true };
+  const hidden = { hide: true, version: false } as const; // out of the documents, of no API version
   app.get(base, hidden, (ctx) => {
     ctx.res.setHeader('content-type', 'text/html; charset=utf-8');
     ctx.res.setHeader('content-security-policy', CSP);

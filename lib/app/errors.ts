@@ -4,7 +4,8 @@
  * details stay in the logs (the stack is shown only in dev mode).
  */
 import { STATUS_TEXT } from '../http1/index.js';
-import type { AnyResponse } from './context.js';
+import type { Http1Response } from '../http1/index.js';
+import type { Http2Response } from '../http2/index.js';
 
 export interface ProblemFields {
   /** A URI reference for the problem type. Default `about:blank` (RFC 9457 §4.2.1). */
@@ -61,7 +62,7 @@ const REPRESENTATION_HEADERS = [
  * go; the rest (CORS, security, request ID, cookies) stay, so a browser can read the error and policies
  * hold on every answer.
  */
-export function sendProblem(res: AnyResponse, status: number, fields: ProblemFields, headers: Record<string, string> = {}): void {
+export function sendProblem(res: Http1Response | Http2Response, status: number, fields: ProblemFields, headers: Record<string, string> = {}): void {
   for (const h of REPRESENTATION_HEADERS) res.removeHeader(h);
   res.statusCode = status;
   for (const k of Object.keys(headers)) res.setHeader(k, headers[k]!);

@@ -66,3 +66,7 @@ async function runCheck(check: HealthCheck, timeoutMs: number): Promise<CheckRes
 }
 
 const round = (ms: number): number => Math.round(ms * 10) / 10;
+
+/** `app.register(health, options)`: the same routes, as a plugin (on the app it is registered on). */
+health.pluginName = 'health';
+health.encapsulate = false;

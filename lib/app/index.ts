@@ -6,13 +6,18 @@
  * `covet/app/orm`, `covet/app/auth`, `covet/app/cache`, `covet/app/realtime`.
  * @module
  */
-export { App, createApp, type Handler, type Hooks, type Middleware, type AppOptions, type ListenOptions, type WsRouteHandlers, type RouteOptions, type RouteEntry } from './app.js';
+export { App, PluginError, type AppOptions, type ListenOptions, type Plugin, type RequestWrapper } from './app.js';
+export { createApp, type CreateAppOptions } from './create-app.js';
+export { definePlugin } from './plugin.js';
+export type { Handler, Hooks, Middleware, WsRouteHandlers, RouteOptions, RouteEntry, RouteDefinition, Deprecation } from './route.js';
+export { openApi, type OpenApiOptions } from './openapi-serve.js';
+import './graphql/shorthand.js';
 export { SchemaError, type RouteSchema, type SchemaTypes, type FieldError, type JsonInput } from './schema.js';
 export { registerFormat, STANDARD_FORMATS } from './formats.js';
 /** TypeBox's schema builder, for route schemas (`Type.Object({ ... })`) without a separate import. */
 export { Type, type Static, type TSchema } from '@sinclair/typebox';
 export { buildOpenApi, documented, toYaml, type MiddlewareDoc } from './openapi.js';
-export { Context, type AnyResponse, type Logger } from './context.js';
+export { Context, type AnyResponse, type Logger, type ContextExtensions } from './context.js';
 export { HttpError, problemBody, sendProblem, type ProblemFields } from './errors.js';
 export { inject, type InjectOptions, type InjectResponse } from './inject.js';
 export { cors, type CorsOptions } from './middleware/cors.js';
@@ -20,7 +25,7 @@ export { securityHeaders, type SecurityHeaderOptions } from './middleware/securi
 export { health, type HealthCheck, type HealthOptions, type CheckResult } from './health.js';
 export { metrics, UNMATCHED_ROUTE, type MetricsOptions } from './metrics.js';
 export { html, raw, safeJson, escapeHtml, Html, Raw } from './html.js';
-export { compileVersioning, type VersioningOptions, type VersionSource, type Deprecation } from './versioning.js';
+export { compileVersioning, versioning, VERSIONING, type Versioning, type VersioningOptions, type VersionSource } from './versioning.js';
 export { tracing, enableTracing, disableTracing, traceparentHeader, type TracingOptions } from './tracing.js';
 export { computeEtag, etagMatches } from './etag.js';
 export { parseCookies, serializeCookie, signCookieValue, unsignCookieValue, type CookieOptions } from './cookies.js';
@@ -29,7 +34,7 @@ export { negotiateEncoding, isCompressible, type CompressionOptions, type Encodi
 export { testClient, type TestClient, type TestRequest, type TestResponse } from './test-client.js';
 export { dep, type Dep, type Use, type SecurityScheme } from './deps.js';
 export { type TrustProxy } from './proxy.js';
-export { serveStatic, parseRange, type StaticOptions } from './static.js';
+export { serveStatic, staticFiles, parseRange, type StaticOptions } from './static.js';
 export { timeout } from './middleware/timeout.js';
 export { MultipartParser, MultipartError, multipartBoundary, parseContentDisposition, type MultipartHandler, type MultipartParserLimits } from './multipart/parser.js';
 export { MultipartReader, readMultipart, DEFAULT_MULTIPART_LIMITS, type MultipartLimits, type Part, type FieldPart, type FilePart, type SavedFile, type MultipartResult } from './multipart/reader.js';

@@ -130,3 +130,7 @@ export function metrics(app: App, options: MetricsOptions = {}): Registry {
   });
   return registry;
 }
+
+/** `app.register(metrics, options)`: the same, as a plugin (call `metrics(app)` for the registry it returns). */
+metrics.pluginName = 'metrics';
+metrics.encapsulate = false;

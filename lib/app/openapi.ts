@@ -10,7 +10,7 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import { parsePattern, type ParamType, type RouteInfo } from '../router/index.js';
-import type { Middleware, RouteEntry } from './app.js';
+import type { Middleware, RouteEntry } from './route.js';
 import { successStatus } from './schema.js';
 
 type Json = Record<string, unknown>;

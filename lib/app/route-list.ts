@@ -1,6 +1,6 @@
 /** The app's routes as a person reads them: what `covet routes` prints and `App.routes()` returns. */
 import type { RouteInfo } from '../router/index.js';
-import type { RouteEntry } from './app.js';
+import type { RouteEntry } from './route.js';
 
 /** One route of an app (see `App.routes()`). */
 export interface RouteListing {

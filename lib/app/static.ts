@@ -8,7 +8,8 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Stats } from 'node:fs';
-import type { Handler } from './app.js';
+import type { Handler } from './route.js';
+import { definePlugin } from './plugin.js';
 import type { Context } from './context.js';
 import { HttpError } from './errors.js';
 import { etagMatches } from './etag.js';
@@ -168,3 +169,18 @@ export function parseRange(header: string, size: number): [number, number] | 'un
   if (end < start) return undefined;
   return [start, end];
 }
+
+/**
+ * The static-files plugin: `root`'s files under the plugin's `prefix` (GET and HEAD), with the options of
+ * {@link serveStatic}.
+ *
+ * @example
+ * ```ts
+ * app.register(staticFiles, { root: 'public', prefix: '/assets', maxAge: 31536000, immutable: true });
+ * ```
+ */
+export const staticFiles = definePlugin<StaticOptions & { root: string }>('static', (app, options) => {
+  const { root, ...rest } = options;
+  const param = rest.param ?? 'path';
+  app.get(`/{${param}:path}`, { hide: true }, serveStatic(root, rest));
+});

@@ -33,7 +33,7 @@
  */
 import type * as Otel from '@opentelemetry/api';
 import type { Http1Request } from '../http1/request.js';
-import type { App } from './app.js';
+import type { App, RequestWrapper } from './app.js';
 import type { AnyResponse } from './context.js';
 import { requirePeer } from './optional-peer.js';
 import { installSpans, spans, type SpanAttributes, type SpanKindName } from '../trace/hook.js';
@@ -50,19 +50,6 @@ export interface TracingOptions {
    * (its name and `http.route`) and halves what a request costs the SDK (bench/RESULTS.md, tracing).
    */
   routeSpans?: boolean;
-}
-
-/** @internal What `tracing()` installs on an app (see App.handle). */
-export interface RequestTracing {
-  /** Whether requests are traced now (an SDK is registered). */
-  enabled(): boolean;
-  /**
-   * Runs `handle` inside the request's server span (`res` null: a WebSocket upgrade, `handle` its
-   * verdict); `handle` gets a token to give `routed`.
-   */
-  request<T>(req: Http1Request, res: AnyResponse | null, handle: (token: unknown) => T): T;
-  /** The router's verdict, inside `request`: the pattern ('' for none) and when matching began. */
-  routed(token: unknown, req: Http1Request, pattern: string, startedAt: number): void;
 }
 
 const VERSION = '0.1.0';
@@ -248,7 +235,7 @@ export function tracing(app: App, options: TracingOptions = {}): void {
   const ignore = options.ignore;
   const epoch = performance.timeOrigin;
   const routeSpans = options.routeSpans !== false;
-  const t: RequestTracing = {
+  const t: RequestWrapper = {
     enabled: () => recording(o),
     request<T>(req: Http1Request, res: AnyResponse | null, handle: (token: unknown) => T): T {
       if (ignore !== undefined && ignore(req.path)) return handle(null);
@@ -296,8 +283,11 @@ export function tracing(app: App, options: TracingOptions = {}): void {
         .end(epoch + performance.now());
     },
   };
-  app.setTracing(t);
+  app.wrapRequests(t);
 }
+/** `app.register(tracing, options)`: the same as `tracing(app, options)`, for the whole app. */
+tracing.pluginName = 'tracing';
+tracing.encapsulate = false;
 
 function setTraceResponse(res: AnyResponse, span: Otel.Span): void {
   const sc = span.spanContext();

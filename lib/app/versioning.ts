@@ -15,20 +15,16 @@
  * // GET /users/1 with Accept-Version: 1 → the first, with Deprecation, Sunset and Link headers
  * ```
  */
+import type { RouteInfo } from '../router/index.js';
+import type { Context } from './context.js';
 import { HttpError } from './errors.js';
+import { definePlugin } from './plugin.js';
+import type { Deprecation, RouteDefinition, RouteEntry } from './route.js';
+
+export type { Deprecation } from './route.js';
 
 /** Where a request names its version. */
 export type VersionSource = 'url' | 'header' | 'media-type' | 'query';
-
-/** When a version or a route goes away (RFC 9745, RFC 8594). */
-export interface Deprecation {
-  /** Since when it is deprecated (default: deprecated now, without a date). */
-  since?: Date | string;
-  /** When it stops answering. */
-  sunset?: Date | string;
-  /** A page about it (sent as `Link: <...>; rel="deprecation"`; and `rel="sunset"` with a sunset). */
-  link?: string;
-}
 
 export interface VersioningOptions {
   /** Every version, oldest first. */
@@ -62,7 +58,7 @@ export interface Versioning {
   readonly options: VersioningOptions;
   readonly versions: readonly string[];
   /** The versions a range includes. */
-  range(spec: string | undefined, where: string): VersionSet;
+  range(spec: string | false | undefined, where: string): VersionSet;
   /** The version a request names: its index, `null` for none named; throws 400 for an unknown one. */
   resolve(get: (name: string) => string | undefined, query: string): number | null;
   /** The index of the version used when a request names none (-1: none, answer 400). */
@@ -94,7 +90,7 @@ export function compileVersioning(o: VersioningOptions): Versioning {
     versions,
     fallback,
     range(spec, where) {
-      if (spec === undefined || spec.trim() === '*') return new Set(versions.map((_, i) => i));
+      if (spec === undefined || spec === false || spec.trim() === '*') return new Set(versions.map((_, i) => i));
       const out = new Set<number>();
       for (const alt of spec.split('||')) {
         const terms = alt.trim().split(/\s+/).filter(Boolean);
@@ -146,4 +142,106 @@ export function compileVersioning(o: VersioningOptions): Versioning {
       return out;
     },
   };
+}
+
+/** Where the versioning plugin leaves its compiled settings for other plugins (`app.value(VERSIONING)`). */
+export const VERSIONING = Symbol.for('covet.versioning');
+
+/**
+ * The versioning plugin (`createApp({ versioning })` registers it): routes are added per version range —
+ * under each version's prefix (`by: 'url'`), or as variants of one router slot — and each request is
+ * served by the variant of the version it names, with Deprecation/Sunset headers. A route with
+ * `version: false` belongs to no version.
+ */
+export const versioning = definePlugin<VersioningOptions>(
+  'versioning',
+  (app, options) => {
+    const v = compileVersioning(options);
+    app.decorate(VERSIONING, v);
+    const slots = new Map<string, RouteEntry>();
+    app.addHook('onRoute', (def) => {
+      if (def.entry.options.version === false) return undefined; // served whatever the request names
+      const versions = v.range(def.entry.options.version, def.where);
+      if (v.options.by === 'url') {
+        const prefix = v.options.prefix ?? 'v';
+        return [...versions].map((i) => ({ ...def, path: `/${prefix}${v.versions[i]!}${def.path === '/' ? '' : def.path}`, entry: { ...def.entry, versions: new Set([i]) } }));
+      }
+      // One router slot per method and path; the routes on it split the versions between them.
+      const out: RouteDefinition[] = [];
+      for (const m of Array.isArray(def.method) ? def.method : [def.method]) {
+        const key = `${m.toUpperCase()} ${def.path}`;
+        const variant: RouteEntry = { ...def.entry, versions };
+        const slot = slots.get(key);
+        if (slot === undefined) {
+          const first: RouteEntry = { ...variant, variants: [variant] };
+          slots.set(key, first);
+          out.push({ ...def, method: m, entry: first });
+          continue;
+        }
+        const taken = [...versions].filter((i) => slot.variants!.some((e) => e.versions!.has(i)));
+        if (taken.length > 0) throw new Error(`${def.where}: version ${taken.map((i) => v.versions[i]).join(', ')} of this route is already handled by another`);
+        slot.variants!.push(variant);
+        slot.versions = new Set([...slot.versions!, ...versions]);
+      }
+      return out;
+    });
+    app.addHook('onMatch', (ctx, store, query) => pickVersion(v, ctx, store, query));
+  },
+  { encapsulate: false },
+);
+
+/**
+ * The route a versioned request is served by (and its response headers set), or the error to answer:
+ * 400 for an unknown version (or none named, without a default), 404 when the route does not exist in
+ * the version asked for.
+ */
+function pickVersion(v: Versioning, ctx: Context, store: RouteEntry, query: string): RouteEntry | HttpError {
+  const { req, res } = ctx;
+  if (store.versions === undefined) return store; // a route of no version (documents, docs page)
+  let version: number | null;
+  if (v.options.by === 'url') version = store.versions.values().next().value!;
+  else {
+    // The answer depends on the header that named the version (by query, the URL already keys caches).
+    if (v.options.by !== 'query') ctx.vary(v.options.by === 'header' ? (v.options.header ?? 'Accept-Version') : 'Accept');
+    try {
+      version = v.resolve((n) => req.get(n), query) ?? v.fallback;
+    } catch (err) {
+      return err as HttpError;
+    }
+    if (version < 0) return new HttpError(400, { detail: `name the API version (${v.options.by === 'header' ? `the ${v.options.header ?? 'Accept-Version'} header` : v.options.by === 'query' ? `the "${v.options.param ?? 'version'}" query parameter` : `the "${v.options.param ?? 'version'}" parameter of Accept`}): ${v.versions.join(', ')}` });
+  }
+  const entry = store.variants === undefined ? (store.versions.has(version) ? store : undefined) : store.variants.find((e) => e.versions!.has(version));
+  if (entry === undefined) return new HttpError(404, { detail: `${req.method} ${req.path} does not exist in API version ${v.versions[version]}` });
+  for (const [name, value] of v.deprecationHeaders(version, entry.options.deprecated)) {
+    if (name === 'link') res.appendHeader(name, value); // other Link relations may be set too
+    else res.setHeader(name, value);
+  }
+  ctx.apiVersion = v.versions[version];
+  return entry;
+}
+
+/** The routes of version `i` (each slot's variant for it), for its OpenAPI document. */
+export function routesInVersion(routes: Array<RouteInfo<RouteEntry>>, i: number): Array<RouteInfo<RouteEntry>> {
+  const out: Array<RouteInfo<RouteEntry>> = [];
+  for (const r of routes) {
+    const s = r.store;
+    if (s.variants !== undefined) {
+      const e = s.variants.find((x) => x.versions!.has(i));
+      if (e !== undefined) out.push({ ...r, store: e });
+    } else if (s.versions === undefined || s.versions.has(i)) out.push(r);
+  }
+  return out;
+}
+
+/** What a version's OpenAPI document adds to each versioned operation: the version parameter, deprecation. */
+export function versionDoc(v: Versioning, i: number): { parameter?: Record<string, unknown>; deprecated?: boolean } {
+  const name = v.versions[i]!;
+  const by = v.options.by;
+  const parameter =
+    by === 'header'
+      ? { name: v.options.header ?? 'Accept-Version', in: 'header', required: v.fallback < 0, schema: { type: 'string', const: name } }
+      : by === 'query'
+        ? { name: v.options.param ?? 'version', in: 'query', required: v.fallback < 0, schema: { type: 'string', const: name } }
+        : undefined;
+  return { ...(parameter === undefined ? {} : { parameter }), deprecated: v.options.deprecated?.[name] !== undefined };
 }

@@ -10,8 +10,6 @@ import { BACKGROUND_WAIT_MS, Pool, type PoolOptions, type PoolStats, type Reserv
 import { Sql, quoteIdent } from './sql.js';
 import { savepoint } from './savepoint.js';
 import type { PGliteLike } from './transport.js';
-import { SqliteDb, sqlitePath } from './sqlite.js';
-import { MysqlDb } from './mysql.js';
 import { parseConnectionString, type ConnectionConfig } from './url.js';
 
 export interface DbOptions extends ConnectionOptions, PoolOptions {
@@ -350,28 +348,5 @@ export async function inTransaction<T>(conn: PgConnection, fn: () => Promise<T>,
 export function createDb(options: DbOptions = {}): Db {
   const url = options.url ?? process.env.DATABASE_URL;
   if (url !== undefined && /^(sqlite|mysql|mariadb):/i.test(url)) throw new Error(`${url.split(':')[0]}: createDb is the PostgreSQL driver; openDatabase() opens PostgreSQL, PGlite, SQLite and MySQL/MariaDB alike`);
-  return new Db(options);
-}
-
-/** Any database covet speaks: PostgreSQL or PGlite ({@link Db}), SQLite ({@link SqliteDb}), MySQL/MariaDB ({@link MysqlDb}). */
-export type Database = Db | SqliteDb | MysqlDb;
-
-/**
- * Opens the database `url` names (default `DATABASE_URL`): `postgres://...` a server, `pglite:...` or no
- * URL at all PGlite, `sqlite:///path.db` or `sqlite::memory:` SQLite, `mysql://user:pass@host/db` (or
- * `mariadb://`) MySQL/MariaDB. What they share — `query`, `sql`,
- * `exec`, `transaction`, `ping`, `close`, and the ORM and migrations on top — works the same on each;
- * narrow by `db.kind` for the rest (COPY and LISTEN are PostgreSQL's).
- *
- * @example
- * ```ts
- * const db = openDatabase(); // DATABASE_URL=sqlite:///var/data/app.db, or postgres://..., or PGlite
- * const orm = createOrm(db, schema);
- * ```
- */
-export function openDatabase(options: DbOptions = {}): Database {
-  const url = options.url ?? process.env.DATABASE_URL;
-  if (url !== undefined && /^sqlite:/i.test(url)) return new SqliteDb(sqlitePath(url));
-  if (url !== undefined && /^(mysql|mariadb):/i.test(url)) return new MysqlDb(url.replace(/^mariadb:/i, 'mysql:'), { max: options.max });
   return new Db(options);
 }

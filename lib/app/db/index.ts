@@ -3,7 +3,8 @@
  * default. Usable without the HTTP app.
  * @module
  */
-export { Db, createDb, openDatabase, Transaction, type Database, inTransaction, type DbOptions, type Queryable, type TransactionOptions, type IsolationLevel } from './db.js';
+export { openDatabase, type Database } from './open-database.js';
+export { Db, createDb, Transaction, inTransaction, type DbOptions, type Queryable, type TransactionOptions, type IsolationLevel } from './db.js';
 export { PgConnection, type ConnectionOptions, type QueryOptions, type QueryResult, type FieldInfo } from './connection.js';
 export { Pool, type PoolOptions, type PoolStats, type Reserved } from './pool.js';
 export { sql, Sql, Identifier } from './sql.js';

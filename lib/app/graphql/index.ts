@@ -4,5 +4,6 @@
  * resolvers over the ORM do not issue a query per item.
  * @module
  */
-export { mountGraphql, measure, type GraphqlOptions, type GraphqlEndpoint } from './server.js';
+export { graphql, mountGraphql, measure, type GraphqlOptions, type GraphqlEndpoint } from './server.js';
 export { Loader, rowsBy } from './loader.js';
+import './shorthand.js';

@@ -29,6 +29,7 @@ import type { App } from '../app.js';
 import type { Context } from '../context.js';
 import { HttpError } from '../errors.js';
 import { importPeer, requirePeer } from '../optional-peer.js';
+import { definePlugin } from '../plugin.js';
 
 export interface GraphqlOptions {
   schema: G.GraphQLSchema;
@@ -374,3 +375,11 @@ const fetcher = GraphiQL.createFetcher({ url: url.href, subscriptionUrl: url.hre
 ReactDOM.createRoot(document.getElementById('graphiql')).render(React.createElement(GraphiQL, { fetcher }));</script>
 </body></html>`;
 }
+
+/**
+ * The GraphQL plugin: `app.register(graphql, options)` serves GraphQL as `app.graphql(options)` does (use
+ * the method when you need its endpoint to `persist` trusted documents).
+ */
+export const graphql = definePlugin<GraphqlOptions>('graphql', (app, options) => {
+  mountGraphql(app, options);
+});

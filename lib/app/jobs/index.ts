@@ -4,6 +4,6 @@
  * per tick across processes, graceful stop.
  * @module
  */
-export { createJobs, jobsMetrics, jobsView, Jobs, type Job, type JobOutcome, type JobContext, type JobOptions, type JobsOptions, type RedisJobsOptions, type EnqueueOptions, type WorkOptions, type Worker, type JobStats, type JobState, type JobInfo } from './queue.js';
+export { createJobs, jobsMetrics, jobsView, jobsViewPlugin, Jobs, type Job, type JobOutcome, type JobContext, type JobOptions, type JobsOptions, type RedisJobsOptions, type EnqueueOptions, type WorkOptions, type Worker, type JobStats, type JobState, type JobInfo } from './queue.js';
 export { parseCron, nextCronTick, type Cron } from './cron.js';
 export { WORKER_LOST } from './store.js';

@@ -44,6 +44,7 @@ import { PgJobStore } from './pg-store.js';
 import { RedisJobStore, type RedisJobsOptions } from './redis-store.js';
 import type { ClaimedJob, JobInfo, JobStats, JobStore, NewJob } from './store.js';
 import { spans } from '../../trace/hook.js';
+import { definePlugin } from '../plugin.js';
 
 export type { JobInfo, JobState, JobStats } from './store.js';
 export type { RedisJobsOptions } from './redis-store.js';
@@ -452,6 +453,9 @@ interface RouteHost {
 export function jobsView(app: RouteHost, jobs: Jobs, path = '/jobs'): void {
   app.get(path, { summary: 'Background jobs: counts by queue and state', tags: ['jobs'] }, () => jobs.stats());
 }
+
+/** The jobs view as a plugin: `app.register(jobsViewPlugin, { jobs, path })` (see {@link jobsView}). */
+export const jobsViewPlugin = definePlugin<{ jobs: Jobs; path?: string }>('jobs-view', (app, o) => jobsView(app, o.jobs, o.path));
 
 /**
  * Prometheus metrics of a queue on a prom-client registry (as `metrics(app)` returns): gauges of jobs by

@@ -4,7 +4,7 @@
  * the response finishes one JSON line is written through pino with the route pattern, status and time.
  */
 import { requestIdFrom, type Logger } from '../context.js';
-import type { Middleware } from '../app.js';
+import type { Middleware } from '../route.js';
 
 export interface AccessLogOptions {
   /** A pino logger; default the app's (`createApp({ logger })`, else pino to stdout). */

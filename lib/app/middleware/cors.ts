@@ -3,7 +3,7 @@
  * itself, whether or not an OPTIONS route exists, and adds the response headers to actual requests from
  * allowed origins. `Vary: Origin` is always set when the answer depends on the origin.
  */
-import type { Middleware } from '../app.js';
+import type { Middleware } from '../route.js';
 
 export interface CorsOptions {
   /** Allowed origins: `'*'`, one origin, a list, a RegExp, or a predicate. Default `'*'`. */

@@ -2,7 +2,7 @@
  * The OWASP secure-headers set, each configurable (a string replaces the value, `false` leaves the header
  * out). Set before the handler runs, so every response carries them.
  */
-import type { Middleware } from '../app.js';
+import type { Middleware } from '../route.js';
 
 export type SecurityHeaderOptions = Partial<Record<keyof typeof DEFAULTS, string | false>>;
 

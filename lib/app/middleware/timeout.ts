@@ -3,7 +3,7 @@
  * gets a 503 problem (with `Retry-After`), `ctx.signal` is aborted so the work in flight can stop, and
  * whatever the handler does later is dropped.
  */
-import type { Middleware } from '../app.js';
+import type { Middleware } from '../route.js';
 import { answerError, sendProblem } from '../errors.js';
 
 /**

@@ -7,7 +7,6 @@
  */
 import { sql, type Sql } from '../db/sql.js';
 import type { ColumnSpec } from './columns.js';
-import type { Table } from './table.js';
 
 export type DialectName = 'postgres' | 'sqlite' | 'mysql';
 
@@ -30,7 +29,7 @@ export interface Dialect {
   /** A default given as an SQL expression (`now()`), in this dialect. */
   defaultExpression(expr: string): string;
   /** Converts stored values to the declared types, in place (null when the driver already does). */
-  readonly decode: ((t: Table, rows: Record<string, unknown>[]) => void) | null;
+  readonly decode: ((t: DecodedTable, rows: Record<string, unknown>[]) => void) | null;
   /** UPDATE ... RETURNING exists (MariaDB has it for INSERT and DELETE only: the ORM reads the rows back). */
   readonly updateReturning: boolean;
   /** An insert on conflict: its verb (`insert into`, or `insert ignore into`) and its clause, if any. */
@@ -75,12 +74,17 @@ const SQLITE_TYPES: Array<[RegExp, string]> = [
 const UUID_V4 =
   "(lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || substr(lower(hex(randomblob(2))), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))";
 
+/** What `decode` reads of a table (a Table of table.ts): its columns' SQL types. */
+export interface DecodedTable {
+  readonly columns: Readonly<Record<string, { readonly spec: { readonly sqlType: string } }>>;
+}
+
 /**
  * `decode` for a dialect from its rule (a converter per declared column type, or null where the stored
  * value is already right): the converters of a table are picked once and kept with it.
  */
-function decoderFrom(rule: (type: string) => ((v: unknown) => unknown) | null): (t: Table, rows: Record<string, unknown>[]) => void {
-  const cache = new WeakMap<Table, Array<[string, (v: unknown) => unknown]>>();
+function decoderFrom(rule: (type: string) => ((v: unknown) => unknown) | null): (t: DecodedTable, rows: Record<string, unknown>[]) => void {
+  const cache = new WeakMap<DecodedTable, Array<[string, (v: unknown) => unknown]>>();
   return (t, rows) => {
     let d = cache.get(t);
     if (d === undefined) {

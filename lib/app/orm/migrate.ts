@@ -9,7 +9,8 @@
 import { readdir, readFile, writeFile, mkdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { inTransaction, Transaction, type Database, type Queryable } from '../db/db.js';
+import { inTransaction, Transaction, type Queryable } from '../db/db.js';
+import type { Database } from '../db/open-database.js';
 import type { ColumnSpec } from './columns.js';
 import { addForeignKeySql, columnDdl, createTableSql, foreignKeyName, indexDdl, indexName, table, type Table } from './table.js';
 import { now, text, timestamptz, varchar } from './columns.js';

@@ -4,6 +4,7 @@
  * (or a `reset` event when that is no longer kept).
  */
 import type { Context } from '../context.js';
+import { ANSWERED } from '../reply.js';
 
 export interface SseEvent {
   /** Event id (a topic assigns increasing ids). */
@@ -23,7 +24,7 @@ export interface SseOptions {
   maxBufferedBytes?: number;
 }
 
-const ANSWERED: unique symbol = Symbol.for('covet.answered') as never;
+
 
 /** One client's event stream. */
 export class SseStream {

@@ -18,9 +18,10 @@ const nodes: ChildProcess[] = [];
 let dir: string;
 let ports: number[] = [];
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await new Promise((r) => s.once('listening', r));
+async function freePort(port = 0): Promise<number | null> {
+  const s = createServer();
+  const ok = await new Promise<boolean>((r) => s.once('error', () => r(false)).listen(port, '127.0.0.1', () => r(true)));
+  if (!ok) return null;
   const p = (s.address() as AddressInfo).port;
   await new Promise((r) => s.close(r));
   return p;
@@ -29,19 +30,22 @@ async function freePort(): Promise<number> {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'covet-redis-cluster-'));
   // Cluster bus ports are port + 10000: keep the base below 55535.
+  // A node listens on its port and on port + 10000 (the cluster bus): both must be free.
   while (ports.length < 3) {
-    const p = await freePort();
-    if (p < 55_000 && !ports.includes(p)) ports.push(p);
+    const p = (await freePort())!;
+    if (p < 55_000 && !ports.includes(p) && (await freePort(p + 10_000)) !== null) ports.push(p);
   }
   for (const port of ports) {
     nodes.push(spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--dir', dir, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' }));
   }
+  // Up to 30 s each on a busy machine (a hang guard, not a verdict on speed).
   for (const port of ports) {
-    for (let i = 0; i < 100; i++) {
+    for (let i = 0; ; i++) {
       try {
         execFileSync('redis-cli', ['-p', String(port), 'ping'], { stdio: 'pipe' });
         break;
       } catch {
+        if (i === 600) throw new Error(`redis-server on port ${port} did not answer within 30 s`);
         await new Promise((r) => setTimeout(r, 50));
       }
     }
