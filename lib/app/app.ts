@@ -67,6 +67,8 @@ export class App {
   #middleware: Middleware[] = [];
   #hooks: RouteHooks = NO_HOOKS;
   #onRoute: Array<Hooks['onRoute']> = [];
+  /** Set on the root scope only: what the pipeline reads for unrouted requests. */
+  #root: { middleware: Middleware[]; hooks: RouteHooks } | null = null;
 
   constructor(options: AppOptions = {}) {
     this.config = options;
@@ -75,7 +77,9 @@ export class App {
     if (shared !== null) this.#s = shared;
     else {
       this.#s = new AppState(options);
-      this.#s.pipeline = new Pipeline(this.#s, options, () => this.#start(), () => ({ middleware: this.#middleware, hooks: this.#hooks }));
+      // The root scope's lists, which requests no route takes run through (addHook keeps `hooks` current).
+      this.#root = { middleware: this.#middleware, hooks: this.#hooks };
+      this.#s.pipeline = new Pipeline(this.#s, options, () => this.#start(), this.#root);
     }
     this.handle = this.#s.pipeline.handle;
   }
@@ -222,6 +226,7 @@ export class App {
     }
     const list = this.#hooks[name as keyof RouteHooks] as unknown[];
     this.#hooks = { ...this.#hooks, [name]: [...list, fn] }; // routes already added keep their lists
+    if (this.#root !== null) this.#root.hooks = this.#hooks;
     return this;
   }
 

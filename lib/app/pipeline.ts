@@ -72,10 +72,10 @@ export class Pipeline {
   readonly config: AppOptions;
   /** Starts the app (its onStart work) before the first request. */
   readonly start: () => void;
-  /** The root scope's middleware and hooks (for requests no route takes). */
-  readonly root: () => { middleware: Middleware[]; hooks: RouteHooks };
+  /** The root scope's middleware and hooks (for requests no route takes), kept current by the app. */
+  readonly root: { middleware: Middleware[]; hooks: RouteHooks };
 
-  constructor(s: AppState, config: AppOptions, start: () => void, root: () => { middleware: Middleware[]; hooks: RouteHooks }) {
+  constructor(s: AppState, config: AppOptions, start: () => void, root: { middleware: Middleware[]; hooks: RouteHooks }) {
     this.s = s;
     this.config = config;
     this.start = start;
@@ -125,7 +125,7 @@ export class Pipeline {
     if (startedAt >= 0) s.wrapper!.routed(token, req, found.status === 200 ? found.pattern : '', startedAt);
     if (found.status !== 200) {
       const ctx = new Context(req, res, {}, '', '', s.ctxConfig);
-      const root = this.root();
+      const root = this.root;
       return this.#runChain(ctx, root.middleware, root.hooks, (c) => this.#answerUnrouted(c, found));
     }
     const ctx = new Context(req, res, found.params, found.pattern, found.query, s.ctxConfig);
@@ -133,7 +133,7 @@ export class Pipeline {
     if (s.onMatch !== null) {
       const picked = s.onMatch(ctx, entry, found.query);
       if (picked instanceof HttpError) {
-        const root = this.root();
+        const root = this.root;
         return this.#runChain(ctx, root.middleware, root.hooks, () => {
           throw picked;
         });
@@ -152,7 +152,7 @@ export class Pipeline {
     const headers: Record<string, string> = found.status === 405 ? { allow: found.allowed.join(', ') } : {};
     if (found.status === 308) headers.location = found.location;
     const fields = found.status === 400 ? { detail: found.error } : {};
-    const { hooks } = this.root();
+    const { hooks } = this.root;
     if (hooks.onError.length > 0) tellErrorHooks(ctx, hooks, answerError(found.status, fields, headers));
     sendProblem(ctx.res, found.status, { ...fields, instance: ctx.req.path }, headers);
   }
