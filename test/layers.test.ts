@@ -11,10 +11,11 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { ex
 
 /** Layers each layer may load (itself included). */
 const ALLOWED: Record<string, string[]> = {
-  net: ['net'],
-  http1: ['http1', 'net', 'types'],
-  http2: ['http2', 'net', 'http1'],
-  ws: ['ws', 'net', 'http1'],
+  // `trace`: the tracing seam and the diagnostics channels (lib/trace), which load nothing of ours.
+  net: ['net', 'trace'],
+  http1: ['http1', 'net', 'types', 'trace'],
+  http2: ['http2', 'net', 'http1', 'trace'],
+  ws: ['ws', 'net', 'http1', 'trace'],
   router: ['router'],
   // The pure codecs alone (#29): what they load is counted file by file below.
   'http1/parser': ['http1'],
@@ -74,8 +75,9 @@ describe('layering', () => {
     });
   }
 
-  it('the tracing seam imports nothing (instrumented code pays a null check, not a dependency)', () => {
+  it('the tracing seam and the diagnostics channels import nothing of ours (instrumented code pays a check, not a dependency)', () => {
     expect([...closure(join(root, 'dist/lib/trace/hook.js'))].map((f) => relative(root, f))).toEqual(['dist/lib/trace/hook.js']);
+    expect([...closure(join(root, 'dist/lib/trace/channels.js'))].map((f) => relative(root, f))).toEqual(['dist/lib/trace/channels.js']);
   });
 
   it('covet/app/jobs loads none of the HTTP layers', () => {

@@ -18,6 +18,7 @@ import { compileTrust } from './proxy.js';
 import { ANSWERED, isStreamBody, send, serialize, streamBody } from './reply.js';
 import type { Hooks, Middleware, RouteEntry, RouteHooks, WsRouteHandlers } from './route.js';
 import { checkResponseBody, validate } from './validate.js';
+import { REQUEST_ERROR, REQUEST_START, RESPONSE_FINISH } from '../trace/channels.js';
 
 /** What the scopes of one app share: its routers, server, lifecycle, and what plugins put there. */
 export class AppState {
@@ -114,6 +115,7 @@ export class Pipeline {
   readonly handle = (req: Http1Request, res: AnyResponse): void | Promise<void> => {
     const s = this.s;
     if (!s.started) this.start();
+    if (REQUEST_START.hasSubscribers || RESPONSE_FINISH.hasSubscribers) observeRequest(req, res);
     if (s.wrapper !== null && s.wrapper.enabled()) return s.wrapper.request(req, res, (token) => this.#dispatch(req, res, token, performance.now()));
     return this.#dispatch(req, res, null, -1);
   };
@@ -263,6 +265,7 @@ export class Pipeline {
 
   #chainFailed(ctx: Context, hooks: RouteHooks, err: unknown): void {
     const res = ctx.res;
+    if (REQUEST_ERROR.hasSubscribers) REQUEST_ERROR.publish({ request: ctx.req, response: res, error: err, route: ctx.route });
     try {
       ctx.failDeps(err);
       tellErrorHooks(ctx, hooks, err);
@@ -308,4 +311,17 @@ function problemOf(err: unknown): { status: number; fields: ProblemFields; heade
   if (err === null || typeof err !== 'object' || typeof (err as { toProblem?: unknown }).toProblem !== 'function') return undefined;
   const p = (err as { toProblem(): unknown }).toProblem() as { status?: unknown; fields?: ProblemFields; headers?: Record<string, string> } | undefined;
   return p !== undefined && typeof p.status === 'number' ? { status: p.status, fields: p.fields ?? {}, ...(p.headers === undefined ? {} : { headers: p.headers }) } : undefined;
+}
+
+/** Tells the request channels (see trace/channels.ts) that a request started, and when its answer is done. */
+function observeRequest(req: Http1Request, res: AnyResponse): void {
+  const t0 = performance.now();
+  if (REQUEST_START.hasSubscribers) REQUEST_START.publish({ request: req, response: res });
+  let done = false;
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    if (RESPONSE_FINISH.hasSubscribers) RESPONSE_FINISH.publish({ request: req, response: res, statusCode: res.statusCode, durationMs: performance.now() - t0 });
+  };
+  res.once('finish', finish).once('close', finish);
 }

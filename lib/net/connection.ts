@@ -5,6 +5,7 @@ import { defaultBufferPool, type BufferPool } from './buffer-pool.js';
 import { defaultSweeper, type Timed, type TimeoutSweeper } from './timeout-sweeper.js';
 import { readIntoSharedBuffer, readIntoStream } from './shared-read.js';
 import { directHandle, writeDirect, type DirectWriteRequest } from './direct-write.js';
+import { CONNECTION_CLOSE, CONNECTION_OPEN } from '../trace/channels.js';
 
 /**
  * What a protocol (HTTP/1.1, HTTP/2, WebSocket, PostgreSQL...) implements to drive a {@link Connection}.
@@ -164,6 +165,7 @@ export class Connection implements Timed {
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
     this.sweeper.add(this);
+    if (CONNECTION_OPEN.hasSubscribers) CONNECTION_OPEN.publish({ connection: this });
   }
 
   /** The handler receiving events; swap it to hand the connection to another protocol (Upgrade, ALPN). */
@@ -486,6 +488,7 @@ export class Connection implements Timed {
     this.closed = true;
     this.sweeper.delete(this);
     this.#handler.onClose?.(err);
+    if (CONNECTION_CLOSE.hasSubscribers) CONNECTION_CLOSE.publish({ connection: this, error: err });
     const listeners = this.#closeListeners;
     this.#closeListeners = null;
     if (listeners) for (const fn of listeners) fn(err);

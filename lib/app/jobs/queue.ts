@@ -44,6 +44,7 @@ import { PgJobStore } from './pg-store.js';
 import { RedisJobStore, type RedisJobsOptions } from './redis-store.js';
 import type { ClaimedJob, JobInfo, JobStats, JobStore, NewJob } from './store.js';
 import { spans } from '../../trace/hook.js';
+import { JOB_END, JOB_START } from '../../trace/channels.js';
 import { definePlugin } from '../plugin.js';
 
 export type { JobInfo, JobState, JobStats } from './store.js';
@@ -361,7 +362,9 @@ class JobWorker implements Worker {
     const timer = setTimeout(() => ac.abort(new Error(`job ${job.name} timed out after ${def.timeoutMs} ms`)), def.timeoutMs);
     const t0 = performance.now();
     let outcome: JobOutcome['outcome'] = 'done';
+    let failure: unknown;
     const store = this.#jobs.store;
+    if (JOB_START.hasSubscribers) JOB_START.publish({ queue: def.queue, name: job.name, id: job.id, attempt: job.attempts });
     void (async () => {
       try {
         if (!def.check.Check(job.payload)) throw new Error(`payload no longer matches the schema of ${job.name}`);
@@ -384,6 +387,7 @@ class JobWorker implements Worker {
           await store.handBack(job.id, this.id).catch(() => {});
         } else {
           this.#onError(err, { id: job.id, name: job.name, attempt: job.attempts });
+          failure = err;
           const message = err instanceof Error ? err.message : String(err);
           const dead = job.attempts >= job.maxAttempts;
           outcome = dead ? 'dead' : 'retry';
@@ -391,7 +395,9 @@ class JobWorker implements Worker {
         }
       } finally {
         clearTimeout(timer);
-        for (const f of this.#jobs.observers) f({ name: job.name, queue: def.queue, outcome, ms: performance.now() - t0 });
+        const ms = performance.now() - t0;
+        for (const f of this.#jobs.observers) f({ name: job.name, queue: def.queue, outcome, ms });
+        if (JOB_END.hasSubscribers) JOB_END.publish({ queue: def.queue, name: job.name, id: job.id, attempt: job.attempts, outcome, durationMs: ms, ...(failure === undefined ? {} : { error: failure }) });
         this.#running.delete(job.id);
         if (this.#running.size === 0) for (const f of this.#idle.splice(0)) f();
         this.#wake(); // a slot is free

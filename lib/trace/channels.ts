@@ -1,0 +1,53 @@
+/**
+ * `node:diagnostics_channel` events, in the style of undici and Node's own `http.*` channels, so APM agents
+ * and users observe Covet without our OpenTelemetry glue: subscribe by name, get a message object. With no
+ * subscriber an instrumented point costs one `hasSubscribers` read.
+ *
+ * | channel | message |
+ * |---|---|
+ * | `covet:http.server.request.start` | `{ request, response }` — a request reached the app |
+ * | `covet:http.server.response.finish` | `{ request, response, statusCode, durationMs }` — its answer was sent (or the stream closed) |
+ * | `covet:http.server.request.error` | `{ request, response, error, route }` — a failure the app answered (or cut) |
+ * | `covet:net.connection.open` | `{ connection }` |
+ * | `covet:net.connection.close` | `{ connection, error }` |
+ * | `covet:db.query.start` | `{ system, text }` — `postgresql`, `sqlite`, `mysql` |
+ * | `covet:db.query.end` | `{ system, text, durationMs, rowCount?, error? }` |
+ * | `covet:jobs.run.start` | `{ queue, name, id, attempt }` |
+ * | `covet:jobs.run.end` | `{ queue, name, id, attempt, outcome, durationMs, error? }` |
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from 'node:diagnostics_channel';
+ * subscribe('covet:db.query.end', (m) => { const q = m as { text: string; durationMs: number }; if (q.durationMs > 100) console.warn('slow', q.text); });
+ * ```
+ */
+import { channel } from 'node:diagnostics_channel';
+
+export const REQUEST_START = channel('covet:http.server.request.start');
+export const RESPONSE_FINISH = channel('covet:http.server.response.finish');
+export const REQUEST_ERROR = channel('covet:http.server.request.error');
+export const CONNECTION_OPEN = channel('covet:net.connection.open');
+export const CONNECTION_CLOSE = channel('covet:net.connection.close');
+export const QUERY_START = channel('covet:db.query.start');
+export const QUERY_END = channel('covet:db.query.end');
+export const JOB_START = channel('covet:jobs.run.start');
+export const JOB_END = channel('covet:jobs.run.end');
+
+/** Whether anyone listens to the query channels. */
+export function queriesObserved(): boolean {
+  return QUERY_START.hasSubscribers || QUERY_END.hasSubscribers;
+}
+
+/** Runs a query, telling the query channels its start and end (with the row count, or the error). */
+export async function observeQuery<T extends { rowCount?: number | null; rows?: unknown[] }>(system: string, text: string, run: () => Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  if (QUERY_START.hasSubscribers) QUERY_START.publish({ system, text });
+  try {
+    const r = await run();
+    if (QUERY_END.hasSubscribers) QUERY_END.publish({ system, text, durationMs: performance.now() - t0, rowCount: r.rowCount ?? r.rows?.length ?? null });
+    return r;
+  } catch (error) {
+    if (QUERY_END.hasSubscribers) QUERY_END.publish({ system, text, durationMs: performance.now() - t0, error });
+    throw error;
+  }
+}
