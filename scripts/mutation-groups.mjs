@@ -5,13 +5,17 @@
 export const GROUPS = {
   // The parser's own tests and properties; server.test.ts drives it through sockets (seconds per mutant).
   http1: { mutate: ['lib/http1/parser.ts'], tests: ['test/http1/parser.test.ts', 'test/http1/parser-rules.test.ts', 'test/http1/regressions.test.ts', 'fuzz/http1-properties.test.ts'] },
-  http2: {
-    mutate: ['lib/http2/session.ts', 'lib/http2/frame-parser.ts', 'lib/http2/hpack/*.ts', '!lib/http2/hpack/tables.ts'],
-    tests: ['test/http2/**/*.test.ts'],
+  // The session against every HTTP/2 test (sockets, raw frames, flow control: seconds per mutant).
+  http2: { mutate: ['lib/http2/session.ts'], tests: ['test/http2/**/*.test.ts'] },
+  // The pure codecs against their own tests.
+  hpack: {
+    mutate: ['lib/http2/frame-parser.ts', 'lib/http2/hpack/*.ts', '!lib/http2/hpack/tables.ts'],
+    tests: ['test/http2/frames.test.ts', 'test/http2/frame-parser-rules.test.ts', 'test/http2/hpack.test.ts', 'test/http2/hpack-rules.test.ts'],
   },
   ws: {
     mutate: ['lib/ws/frame-parser.ts', 'lib/ws/receiver.ts', 'lib/ws/permessage-deflate.ts', 'lib/ws/utf8.ts'],
-    tests: ['test/ws/**/*.test.ts', 'fuzz/ws-properties.test.ts'],
+    // Not conformance.test.ts: its echo server is a child process running the build, which mutants never reach.
+    tests: ['test/ws/interop.test.ts', 'test/ws/negotiation.test.ts', 'test/ws/over-http2.test.ts', 'test/ws/utf8.test.ts', 'test/ws/websocket.test.ts', 'test/ws/*-rules.test.ts', 'fuzz/ws-properties.test.ts'],
   },
   router: { mutate: ['lib/router/*.ts'], tests: ['test/router/**/*.test.ts', 'fuzz/router-properties.test.ts'] },
   jwt: { mutate: ['lib/app/auth/jwt.ts'], tests: ['test/app/auth/jwt.test.ts', 'test/app/auth/jwt-rules.test.ts'] },
