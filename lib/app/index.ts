@@ -6,7 +6,8 @@
  * `covet/app/orm`, `covet/app/auth`, `covet/app/cache`, `covet/app/realtime`.
  * @module
  */
-export { App, PluginError, type AppOptions, type ListenOptions, type Plugin, type RequestWrapper } from './app.js';
+export { App, PluginError, type AppOptions, type ListenOptions, type Plugin, type RegisterOptions, type RequestWrapper } from './app.js';
+export type { SignalOptions } from './process-lifecycle.js';
 export { createApp, type CreateAppOptions } from './create-app.js';
 export { definePlugin } from './plugin.js';
 export type { Handler, Hooks, Middleware, WsRouteHandlers, RouteOptions, RouteEntry, RouteDefinition, Deprecation } from './route.js';
