@@ -36,7 +36,9 @@ import type { Http1Request } from '../http1/request.js';
 import type { App, RequestWrapper } from './app.js';
 import type { AnyResponse } from './context.js';
 import { requirePeer } from './optional-peer.js';
-import { installSpans, spans, type SpanAttributes, type SpanKindName } from '../trace/hook.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { dbSpan, installSpans, spans, type SpanAttributes, type SpanKindName } from '../trace/hook.js';
+import type { QueryMessage } from '../trace/channels.js';
 
 export interface TracingOptions {
   /** The tracer's name (instrumentation scope). Default `covet`. */
@@ -186,11 +188,51 @@ export function enableTracing(options: Pick<TracingOptions, 'name'> = {}): void 
       return sc !== undefined && o.isSpanContextValid(sc) ? formatTraceparent(sc) : null;
     },
   });
+  queryTracer = tracer;
+  listenToQueries(o);
+}
+
+/** The tracer the query listeners start spans with (the latest `enableTracing`'s). */
+let queryTracer: Otel.Tracer | null = null;
+let queryListeners: { start: (m: unknown) => void; end: (m: unknown) => void } | null = null;
+
+/**
+ * Database client spans, from the query channels (trace/channels.ts): one span per statement, started
+ * when the query channel says so — in the caller's context, so it is a child of the request or job — and
+ * ended with the row count or the error.
+ */
+function listenToQueries(o: typeof Otel): void {
+  if (queryListeners !== null) return;
+  const open = new WeakMap<QueryMessage, Otel.Span>();
+  queryListeners = {
+    start(msg) {
+      if (queryTracer === null || !recording(o)) return;
+      const m = msg as QueryMessage;
+      const { name, attributes } = dbSpan(m.system, m.text, m.namespace, m.host, m.port);
+      open.set(m, queryTracer.startSpan(name, { kind: o.SpanKind.CLIENT, attributes: clean(attributes) }, o.context.active()));
+    },
+    end(msg) {
+      const m = msg as QueryMessage;
+      const span = open.get(m);
+      if (span === undefined) return;
+      open.delete(m);
+      if (m.error !== undefined) recordError(o, span, m.error);
+      else if (m.returnedRows !== undefined && span.isRecording()) span.setAttribute('db.response.returned_rows', m.returnedRows);
+      span.end();
+    },
+  };
+  subscribe('covet:db.query.start', queryListeners.start);
+  subscribe('covet:db.query.end', queryListeners.end);
 }
 
 /** Turns tracing off again (spans already started end as usual). */
 export function disableTracing(): void {
   installSpans(null);
+  if (queryListeners !== null) {
+    unsubscribe('covet:db.query.start', queryListeners.start);
+    unsubscribe('covet:db.query.end', queryListeners.end);
+    queryListeners = null;
+  }
 }
 
 /**

@@ -10,8 +10,8 @@
  * | `covet:http.server.request.error` | `{ request, response, error, route }` — a failure the app answered (or cut) |
  * | `covet:net.connection.open` | `{ connection }` |
  * | `covet:net.connection.close` | `{ connection, error }` |
- * | `covet:db.query.start` | `{ system, text }` — `postgresql`, `sqlite`, `mysql` |
- * | `covet:db.query.end` | `{ system, text, durationMs, rowCount?, error? }` |
+ * | `covet:db.query.start` | `{ system, text, namespace, host, port }` — `postgresql`, `sqlite`, `mysql` |
+ * | `covet:db.query.end` | the same object, with `durationMs` and `rowCount` or `error` |
  * | `covet:jobs.run.start` | `{ queue, name, id, attempt }` |
  * | `covet:jobs.run.end` | `{ queue, name, id, attempt, outcome, durationMs, error? }` |
  *
@@ -38,16 +38,41 @@ export function queriesObserved(): boolean {
   return QUERY_START.hasSubscribers || QUERY_END.hasSubscribers;
 }
 
-/** Runs a query, telling the query channels its start and end (with the row count, or the error). */
-export async function observeQuery<T extends { rowCount?: number | null; rows?: unknown[] }>(system: string, text: string, run: () => Promise<T>): Promise<T> {
+/** A query as the query channels carry it: the same object on start and, completed, on end. */
+export interface QueryMessage {
+  system: string;
+  text: string;
+  /** The database name, server address and port, where the driver knows them. */
+  namespace?: string | undefined;
+  host?: string | undefined;
+  port?: number | undefined;
+  durationMs?: number;
+  /** The rows the statement affected or returned, as the driver counts them. */
+  rowCount?: number | null;
+  /** The rows it returned. */
+  returnedRows?: number;
+  error?: unknown;
+}
+
+/**
+ * Runs a query, telling the query channels its start and end (with the row count, or the error) — one
+ * message object, so a subscriber can pair them (the OpenTelemetry plugin's client spans do).
+ */
+export async function observeQuery<T extends { rowCount?: number | null; rows?: unknown[] }>(system: string, text: string, run: () => Promise<T>, where?: { namespace?: string | undefined; host?: string | undefined; port?: number | undefined }): Promise<T> {
+  const m: QueryMessage = { system, text, namespace: where?.namespace, host: where?.host, port: where?.port };
   const t0 = performance.now();
-  if (QUERY_START.hasSubscribers) QUERY_START.publish({ system, text });
+  if (QUERY_START.hasSubscribers) QUERY_START.publish(m);
   try {
     const r = await run();
-    if (QUERY_END.hasSubscribers) QUERY_END.publish({ system, text, durationMs: performance.now() - t0, rowCount: r.rowCount ?? r.rows?.length ?? null });
+    m.durationMs = performance.now() - t0;
+    m.rowCount = r.rowCount ?? r.rows?.length ?? null;
+    if (r.rows !== undefined) m.returnedRows = r.rows.length;
+    if (QUERY_END.hasSubscribers) QUERY_END.publish(m);
     return r;
   } catch (error) {
-    if (QUERY_END.hasSubscribers) QUERY_END.publish({ system, text, durationMs: performance.now() - t0, error });
+    m.durationMs = performance.now() - t0;
+    m.error = error;
+    if (QUERY_END.hasSubscribers) QUERY_END.publish(m);
     throw error;
   }
 }

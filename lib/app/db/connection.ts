@@ -10,7 +10,6 @@ import { Readable, Writable } from 'node:stream';
 import { serialize } from 'pg-protocol';
 import { Parser } from 'pg-protocol/dist/parser.js';
 import type { BackendMessage } from 'pg-protocol/dist/messages.js';
-import { dbSpan, spans } from '../../trace/hook.js';
 import { observeQuery, queriesObserved } from '../../trace/channels.js';
 import { ConnectionError, PgError } from './errors.js';
 import { ScramClient } from './scram.js';
@@ -223,23 +222,20 @@ export class PgConnection {
    * `prepare: false`). Values are sent as parameters, never spliced into the text.
    */
   query<R = Record<string, unknown>>(text: string, values: readonly unknown[] = [], options: QueryOptions = {}): Promise<QueryResult<R>> {
-    if (spans !== null || queriesObserved()) return this.#traced(text, () => this.#extended(text, values, options, null) as Promise<QueryResult<unknown>>) as Promise<QueryResult<R>>;
+    if (queriesObserved()) return this.#traced(text, () => this.#extended(text, values, options, null) as Promise<QueryResult<unknown>>) as Promise<QueryResult<R>>;
     return this.#extended(text, values, options, null) as Promise<QueryResult<R>>;
   }
 
   /** Like `query`, calling `onRow` for each row as it arrives instead of collecting them. */
   each(text: string, values: readonly unknown[], onRow: (row: Record<string, unknown>) => void, options: QueryOptions = {}): Promise<QueryResult<never>> {
-    if (spans !== null || queriesObserved()) return this.#traced(text, () => this.#extended(text, values, options, onRow as (row: unknown) => void) as Promise<QueryResult<unknown>>) as Promise<QueryResult<never>>;
+    if (queriesObserved()) return this.#traced(text, () => this.#extended(text, values, options, onRow as (row: unknown) => void) as Promise<QueryResult<unknown>>) as Promise<QueryResult<never>>;
     return this.#extended(text, values, options, onRow as (row: unknown) => void) as Promise<QueryResult<never>>;
   }
 
-  /** A client span around one statement (tracing on), and the query channels' events (observed). */
+  /** One statement told to the query channels (see trace/channels.ts; tracing listens there). */
   #traced(text: string, exec: () => Promise<QueryResult<unknown>>): Promise<QueryResult<unknown>> {
-    const run = queriesObserved() ? () => observeQuery('postgresql', text, exec) : exec;
-    if (spans === null) return run();
     const c = this.#config;
-    const { name, attributes } = dbSpan('postgresql', text, c?.database, c === null ? undefined : (c.socketDir ?? c.host), c?.port);
-    return spans!.around(name, 'client', attributes, run, (r) => ({ 'db.response.returned_rows': r.rows.length }));
+    return observeQuery('postgresql', text, exec, c === null ? undefined : { namespace: c.database, host: c.socketDir ?? c.host, port: c.port });
   }
 
   #extended(text: string, values: readonly unknown[], options: QueryOptions, onRow: Op['onRow']): Promise<unknown> {

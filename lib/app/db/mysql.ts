@@ -25,7 +25,6 @@ import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { createRequire } from 'node:module';
 import { Sql } from './sql.js';
-import { dbSpan, spans } from '../../trace/hook.js';
 import { observeQuery, queriesObserved } from '../../trace/channels.js';
 import { savepoint } from './savepoint.js';
 import { columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
@@ -149,10 +148,7 @@ function wrapError(err: unknown): unknown {
 
 function run<R>(conn: Mysql2Conn, q: string | Sql, values: readonly unknown[] | undefined): Promise<QueryResult<R>> {
   const c = q instanceof Sql ? q.compile() : { text: q, values: values ?? [] };
-  const exec = queriesObserved() ? () => observeQuery('mysql', c.text, () => runCompiled<R>(conn, c)) : () => runCompiled<R>(conn, c);
-  if (spans === null) return exec();
-  const { name, attributes } = dbSpan('mysql', c.text, undefined, undefined, undefined);
-  return spans.around(name, 'client', attributes, exec);
+  return queriesObserved() ? observeQuery('mysql', c.text, () => runCompiled<R>(conn, c)) : runCompiled<R>(conn, c);
 }
 
 async function runCompiled<R>(conn: Mysql2Conn, c: { text: string; values: readonly unknown[] }): Promise<QueryResult<R>> {

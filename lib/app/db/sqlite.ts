@@ -24,7 +24,6 @@
  */
 import { createRequire } from 'node:module';
 import { Sql } from './sql.js';
-import { dbSpan, spans } from '../../trace/hook.js';
 import { observeQuery, queriesObserved } from '../../trace/channels.js';
 import { savepoint } from './savepoint.js';
 import { columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
@@ -229,10 +228,6 @@ class SqliteCore {
   }
   async run<R>(q: string | Sql, values?: readonly unknown[]): Promise<QueryResult<R>> {
     const c = q instanceof Sql ? q.compile() : { text: q, values: values ?? [] };
-    if (spans !== null) {
-      const { name, attributes } = dbSpan('sqlite', c.text, undefined, undefined, undefined);
-      return spans.around(name, 'client', attributes, queriesObserved() ? () => observeQuery('sqlite', c.text, async () => this.#run<R>(c)) : async () => this.#run<R>(c));
-    }
     if (queriesObserved()) return observeQuery('sqlite', c.text, async () => this.#run<R>(c));
     return this.#run<R>(c);
   }
