@@ -17,7 +17,6 @@ export async function worker(o: { cwd: string; module: string | undefined; concu
   const queues = Object.values(mod).filter(isJobs);
   if (queues.length === 0) throw new CliError(`${shortPath(file, o.cwd)} exports no job queue: export the queue made by createJobs (export const jobs = createJobs(db)) with its jobs defined`);
   const workers = queues.map((q) => q.work({ concurrency: o.concurrency, ...(o.queues === undefined ? {} : { queues: o.queues }) }));
-  o.log(`covet worker: ${shortPath(file, o.cwd)} — ${queues.length} queue(s), concurrency ${o.concurrency}${o.queues === undefined ? '' : `, queues ${o.queues.join(', ')}`}; ctrl-c stops gracefully`);
   const stop = async (sig: string): Promise<void> => {
     o.log(`${sig}: stopping — running jobs get ${o.graceMs} ms, then go back to the queue`);
     try {
@@ -31,6 +30,8 @@ export async function worker(o: { cwd: string; module: string | undefined; concu
     o.log('stopped');
     process.exit(0);
   };
+  // Listening before saying it started: a SIGTERM sent as soon as the line is read finds the handler.
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  o.log(`covet worker: ${shortPath(file, o.cwd)} — ${queues.length} queue(s), concurrency ${o.concurrency}${o.queues === undefined ? '' : `, queues ${o.queues.join(', ')}`}; ctrl-c stops gracefully`);
 }

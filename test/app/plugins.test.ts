@@ -227,3 +227,14 @@ it('the README’s plugin example does what it says', async () => {
   const readme = (await import('node:fs')).readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
   expect(readme).toContain("app.register(admin, { token: process.env.ADMIN_TOKEN ?? 'dev', prefix: '/admin' }); // GET /admin/stats");
 });
+
+it('URL versioning puts the version first, before a group’s or a plugin’s prefix (CHANGELOG)', async () => {
+  const app = createApp({ versioning: { versions: ['1', '2'], by: 'url' } });
+  app.group('/users', (g) => g.get('/{id:int}', { version: '2' }, (ctx) => `user ${ctx.params.id}`));
+  app.register(definePlugin('admin', (p) => void p.get('/stats', () => 'stats')), { prefix: '/admin' });
+  expect(await get(app, '/v2/users/7')).toBe('200 user 7');
+  expect((await app.inject({ method: 'GET', url: '/v1/users/7' })).status).toBe(404);
+  expect((await app.inject({ method: 'GET', url: '/users/v2/7' })).status).toBe(404);
+  expect(await get(app, '/v1/admin/stats')).toBe('200 stats');
+  expect(await get(app, '/v2/admin/stats')).toBe('200 stats');
+});
