@@ -353,3 +353,51 @@ describe('refusals name the place', () => {
     expect((e as Error).name).toBe('UnsupportedResponseSchema');
   });
 });
+
+describe('more edges (from the mutants that survived the first rules)', () => {
+  it('a null additionalProperties is no schema; a plain number schema writes bigints', () => {
+    expect(ser({ type: 'object', properties: { a: { type: 'integer' } }, additionalProperties: null })({ a: 1, b: 2 })).toBe('{"a":1}');
+    expect(ser({ type: 'number' })(7n)).toBe('7');
+  });
+
+  it('an Unsafe that is not a primitive is refused when compiled', () => {
+    expect(refused(Type.Unsafe({ type: 'object', properties: { a: { type: 'integer' } } }))).toMatch(/^UnsupportedResponseSchema: response schema: a Unsafe cannot be written/);
+  });
+
+  it('intersected objects: the first one’s additionalProperties schema writes other keys', () => {
+    const I = ser(Type.Intersect([Type.Object({ a: Type.Integer() }, { additionalProperties: Type.Object({ v: Type.Integer() }) }), Type.Object({ b: Type.Integer() }, { additionalProperties: Type.Unknown() })]));
+    expect(I({ a: 1, b: 2, c: { v: 1, leak: 2 } })).toBe('{"a":1,"b":2,"c":{"v":1}}');
+  });
+
+  it('a property declared by several intersected objects merges when each is an object, an intersection or a record', () => {
+    const A = Type.Object({ a: Type.Integer() });
+    const B = Type.Object({ b: Type.Integer() });
+    const I = ser(Type.Intersect([Type.Object({ p: Type.Intersect([A, B]) }), Type.Object({ p: Type.Object({ c: Type.Integer() }) })]));
+    expect(I({ p: { a: 1, b: 2, c: 3, leak: 4 } })).toBe('{"p":{"a":1,"b":2,"c":3}}');
+    const plain = ser({ allOf: [{ patternProperties: { '^x': { type: 'integer' } } }, { properties: { a: { type: 'integer' } } }] });
+    expect(plain({ a: 1, x1: 2, y: 3 })).toBe('{"a":1,"x1":2}');
+    expect(refused(Type.Intersect([Type.Object({ p: Type.Object({ n: Type.Not(Type.String()) }) }), Type.Object({ p: Type.Object({ m: Type.Integer() }) })]))).toMatch(/^UnsupportedResponseSchema: response schema at \/p\/n: a Not cannot/);
+  });
+
+  it('guards: a Date member, an array member without items, an object member without properties', () => {
+    expect(ser(Type.Union([Type.Date(), Type.Null()]))(new Date(0))).toBe('"1970-01-01T00:00:00.000Z"');
+    expect(outcome(() => ser(Type.Union([Type.Date(), Type.Null()]))('1970'))).toMatch(/^ResponseShapeError/);
+    expect(ser({ anyOf: [{ type: 'null' }, { type: 'array' }] })([1, { a: 2 }])).toBe('[1,{"a":2}]');
+    expect(ser({ anyOf: [{ type: 'null' }, { type: 'object' }] })({ a: 1 })).toBe('{}');
+  });
+
+  it('guards: a key declared twice in an intersection member is checked by both declarations', () => {
+    const u = ser(Type.Union([Type.Intersect([Type.Object({ p: Type.Integer() }), Type.Object({ p: Type.Number({ minimum: 0 }) })]), Type.Null()]));
+    expect(u({ p: 3, q: 1 })).toBe('{"p":3}');
+    expect(outcome(() => u({ p: 1.5 }))).toMatch(/^ResponseShapeError/); // not an integer
+  });
+
+  it('guards: a unicode key pattern; pattern keys beside additionalProperties: true', () => {
+    const letters = ser(Type.Union([Type.Record(Type.String({ pattern: '^\\p{L}+$' }), Type.Integer()), Type.Null()]));
+    expect(letters({ été: 1 })).toBe('{"été":1}');
+    expect(outcome(() => letters({ été: 'one' }))).toMatch(/^ResponseShapeError/);
+    const both = ser(Type.Union([Type.Object({}, { patternProperties: { '^n': Type.Integer() }, additionalProperties: true }), Type.Null()]));
+    expect(both({ n1: 1, other: 'kept' })).toBe('{"n1":1,"other":"kept"}');
+    expect(outcome(() => both({ n1: 'x' }))).toMatch(/^ResponseShapeError/);
+  });
+});
