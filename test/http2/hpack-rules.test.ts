@@ -327,3 +327,29 @@ describe('Huffman', () => {
     expect(huffmanDecode(Buffer.concat([bytes('ffffffff'), o2]), 4, 4 + o2.length)).toBe(big);
   });
 });
+
+describe('more edges (from the mutants that survived the first rules)', () => {
+  it('the table’s ring wraps without growing: entries read back across the wrap; adds are valid unless said', () => {
+    const t = new DynamicTable(100); // room for two 34-byte entries: count stays 2, the ring cycles
+    for (let i = 0; i < 40; i++) t.add('n', `${i % 10}`);
+    expect(entries(t)).toEqual([['n', '9'], ['n', '8']]);
+    expect(t.find('n', '8')).toBe(1);
+    expect(t.invalidAt(1)).toBe(false);
+    expect(t.invalidCount).toBe(0);
+  });
+
+  it('the encoder grows its buffer wherever a write crosses its end: an integer, a Huffman string', () => {
+    // First field: 0x40, name length, 'x-a', a 3-byte length, 4087 bytes = 4095 of a 4096-byte buffer.
+    const fields: Array<[string, string]> = [['x-a', 'v'.repeat(4087)], ['x-b', 'w'.repeat(200)]];
+    const block = new HpackEncoder({ huffman: false }).encode(fields);
+    expect(block.length).toBe(4095 + 1 + 1 + 3 + 2 + 200);
+    expect(new HpackDecoder({ maxHeaderListSize: 1 << 20 }).decode(block)).toEqual(fields);
+    const huff: Array<[string, string]> = [['x-big', 'a'.repeat(10_000)]]; // 6250 bytes of Huffman code
+    expect(new HpackDecoder({ maxHeaderListSize: 1 << 20, maxStringLength: 1 << 20 }).decode(new HpackEncoder().encode(huff))).toEqual(huff);
+  });
+
+  it('Huffman: the EOS symbol inside a string is an error (RFC 7541 §5.2)', () => {
+    expect(huffmanDecode(bytes('ffffffff'), 0, 4)).toBeNull();
+    expect(huffmanDecode(bytes('1fffffffff'), 0, 5)).toBeNull(); // 'a', then EOS
+  });
+});
