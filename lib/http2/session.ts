@@ -79,7 +79,13 @@ export interface Http2SessionOptions {
    * SETTINGS_ENABLE_CONNECT_PROTOCOL is advertised.
    */
   onConnect?: (req: Http1Request, protocol: string, tunnel: Http2Tunnel) => boolean;
+  /** A connection error (sent as GOAWAY), or a failure of ours. */
   onError?: (err: Error) => void;
+  /**
+   * A stream reset for a protocol error (RST_STREAM; the connection goes on): why, for logs — a client
+   * sending malformed requests is told only the code.
+   */
+  onStreamError?: (err: Http2ProtocolError) => void;
 }
 
 type StreamState = 'open' | 'half-closed-remote' | 'half-closed-local' | 'closed';
@@ -174,7 +180,7 @@ export class Http2Session implements ConnectionHandler {
   readonly conn: Connection;
   readonly parser: FrameParser;
   #handler: Http2Handler;
-  #o: Required<Omit<Http2SessionOptions, 'onError' | 'onConnect'>> & Http2SessionOptions;
+  #o: Required<Omit<Http2SessionOptions, 'onError' | 'onConnect' | 'onStreamError'>> & Http2SessionOptions;
   #decoder: HpackDecoder;
   #encoder = new HpackEncoder();
   #streams = new Map<number, Stream>();
@@ -718,6 +724,7 @@ export class Http2Session implements ConnectionHandler {
   }
 
   #streamError(e: Http2ProtocolError): void {
+    this.#o.onStreamError?.(e);
     this.conn.write(rstStreamFrame(e.streamId, e.code));
     const s = this.#streams.get(e.streamId);
     if (s !== undefined) this.#close(s, true);

@@ -1,0 +1,105 @@
+/**
+ * The HTTP/2 session's request rules at their edges (#28, from session.ts's mutants), on raw frames: each
+ * malformed request is reset with PROTOCOL_ERROR and the reason told to `onStreamError` (RFC 9113 §8.1.1,
+ * §8.2, §8.3), the connection going on; each well-formed variant is served, with what the handler sees.
+ */
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHttp2Server, H2, headersFrames, T_HEADERS, type Http2ProtocolError } from '../../lib/http2/index.js';
+import type { Server } from '../../lib/net/index.js';
+import { rawClient } from './raw-client.js';
+
+const servers: Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close({ graceMs: 100 })));
+});
+
+/** A server that answers with what it saw, and the stream errors it reported. */
+async function serve() {
+  const reasons: string[] = [];
+  const server = createHttp2Server(
+    (req, res) => {
+      res.setHeader('content-type', 'text/plain');
+      res.end(`${req.method} ${req.url} host=${req.get('host') ?? ''} te=${req.get('te') ?? ''} cl=${req.get('content-length') ?? ''}`);
+    },
+    { onStreamError: (e: Http2ProtocolError) => void reasons.push(e.message) },
+  );
+  servers.push(server);
+  const { port } = (await server.listen({ port: 0, host: '127.0.0.1' })) as AddressInfo;
+  const c = await rawClient(port);
+  c.open();
+  return { c, reasons };
+}
+
+/** Sends one request of these fields on stream `id`: the RST code, or the :status and the body. */
+async function send(c: Awaited<ReturnType<typeof rawClient>>, id: number, fields: Array<[string, string]>, endStream = true): Promise<string> {
+  c.write(...headersFrames(id, c.enc.encode(fields), { endStream }));
+  await c.until(() => c.frames.some((f) => (f.type === 3 || f.type === T_HEADERS) && 'streamId' in f && f.streamId === id));
+  const rst = c.frames.find((f) => f.type === 3 && f.streamId === id) as { code: number } | undefined;
+  if (rst !== undefined) return `RST ${rst.code}`;
+  await c.until(() => c.frames.some((f) => f.type === 0 && f.streamId === id && f.endStream));
+  const body = Buffer.concat(c.frames.filter((f): f is Extract<typeof f, { type: 0 }> => f.type === 0 && f.streamId === id).map((f) => f.data)).toString();
+  return `200 ${body}`;
+}
+
+const base: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'http'], [':path', '/p'], [':authority', 'example.com']];
+
+describe('malformed requests: reset, and why', () => {
+  it.each([
+    ['a pseudo-header after a regular field', [[':method', 'GET'], [':scheme', 'http'], ['x-a', '1'], [':path', '/']], 'pseudo-header after a regular field'],
+    ['an unknown pseudo-header', [...base, [':status', '200']], 'unknown pseudo-header :status'],
+    ['a repeated :method', [...base, [':method', 'GET']], ':method repeated'],
+    ['a repeated :path', [[':method', 'GET'], [':scheme', 'http'], [':path', '/'], [':path', '/x']], ':path repeated'],
+    ['a repeated :scheme', [[':method', 'GET'], [':scheme', 'http'], [':scheme', 'https'], [':path', '/']], ':scheme repeated'],
+    ['a repeated :authority', [...base, [':authority', 'b']], ':authority repeated'],
+    ['a repeated empty :protocol', [...base, [':protocol', ''], [':protocol', '']], ':protocol repeated'],
+    ['connection', [...base, ['connection', 'close']], 'connection-specific field connection'],
+    ['keep-alive', [...base, ['keep-alive', '5']], 'connection-specific field keep-alive'],
+    ['proxy-connection', [...base, ['proxy-connection', 'x']], 'connection-specific field proxy-connection'],
+    ['transfer-encoding', [...base, ['transfer-encoding', 'chunked']], 'connection-specific field transfer-encoding'],
+    ['upgrade', [...base, ['upgrade', 'h2c']], 'connection-specific field upgrade'],
+    ['te: gzip', [...base, ['te', 'gzip']], 'te other than "trailers"'],
+    ['content-length not digits', [...base, ['content-length', '1e3']], 'invalid content-length'],
+    ['content-length of 16 digits', [...base, ['content-length', '1000000000000000']], 'invalid content-length'],
+    ['two different content-lengths', [...base, ['content-length', '1'], ['content-length', '2']], 'invalid content-length'],
+    ['no :method', [[':scheme', 'http'], [':path', '/']], ':method missing'],
+    ['no :path', [[':method', 'GET'], [':scheme', 'http']], ':path or :scheme missing'],
+    ['no :scheme', [[':method', 'GET'], [':path', '/']], ':path or :scheme missing'],
+    ['an empty :path', [[':method', 'GET'], [':scheme', 'http'], [':path', '']], ':path or :scheme missing'],
+    ['a relative :path', [[':method', 'GET'], [':scheme', 'http'], [':path', 'p']], ':path is neither /... nor * (OPTIONS)'],
+    ['* on GET', [[':method', 'GET'], [':scheme', 'http'], [':path', '*']], ':path is neither /... nor * (OPTIONS)'],
+    ['CONNECT with :path', [[':method', 'CONNECT'], [':authority', 'a:443'], [':path', '/']], 'CONNECT needs :authority only (§8.5)'],
+    ['CONNECT with :scheme', [[':method', 'CONNECT'], [':authority', 'a:443'], [':scheme', 'https']], 'CONNECT needs :authority only (§8.5)'],
+    ['CONNECT without :authority', [[':method', 'CONNECT']], 'CONNECT needs :authority only (§8.5)'],
+    [':protocol without extended CONNECT', [[':method', 'CONNECT'], [':protocol', 'websocket'], [':scheme', 'http'], [':path', '/'], [':authority', 'a']], ':protocol without extended CONNECT'],
+    ['an empty :protocol', [[':method', 'CONNECT'], [':protocol', ''], [':scheme', 'http'], [':path', '/'], [':authority', 'a']], 'empty :protocol'],
+    [':protocol on GET', [...base, [':protocol', 'websocket']], ':protocol without extended CONNECT'],
+  ] as Array<[string, Array<[string, string]>, string]>)('%s', async (_name, fields, why) => {
+    const { c, reasons } = await serve();
+    expect(await send(c, 1, fields)).toBe(`RST ${H2.PROTOCOL_ERROR}`);
+    expect(reasons).toEqual([`PROTOCOL_ERROR: malformed request: ${why} (§8.1.1)`]);
+    // The connection goes on.
+    expect(await send(c, 3, base)).toMatch(/^200 GET \/p/);
+    c.sock.destroy();
+  });
+
+  it('content-length with END_STREAM on the HEADERS (no body can follow) is reset', async () => {
+    const { c, reasons } = await serve();
+    expect(await send(c, 1, [...base, ['content-length', '5']])).toBe(`RST ${H2.PROTOCOL_ERROR}`);
+    expect(reasons).toEqual(['PROTOCOL_ERROR: content-length with no body (§8.1.1)']);
+    c.sock.destroy();
+  });
+});
+
+describe('well-formed variants are served', () => {
+  it('te: trailers; 15-digit and repeated equal content-lengths; OPTIONS *; :authority as host unless host is given', async () => {
+    const { c, reasons } = await serve();
+    expect(await send(c, 1, [...base, ['te', 'trailers']])).toBe('200 GET /p host=example.com te=trailers cl=');
+    expect(await send(c, 3, [...base, ['content-length', '0'], ['content-length', '0']])).toBe('200 GET /p host=example.com te= cl=0, 0');
+    expect(await send(c, 5, [[':method', 'OPTIONS'], [':scheme', 'http'], [':path', '*'], [':authority', 'a']])).toBe('200 OPTIONS * host=a te= cl=');
+    expect(await send(c, 7, [[':method', 'GET'], [':scheme', 'http'], [':path', '/h'], [':authority', 'auth'], ['host', 'given']])).toBe('200 GET /h host=given te= cl=');
+    expect(await send(c, 9, [[':method', 'GET'], [':scheme', 'http'], [':path', '/n']])).toBe('200 GET /n host= te= cl=');
+    expect(reasons).toEqual([]);
+    c.sock.destroy();
+  });
+});
