@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttp2Server, H2, headersFrames, T_HEADERS, type Http2ProtocolError } from '../../lib/http2/index.js';
+import { createHttp2Server, dataFrame, H2, headersFrames, pingFrame, PREFACE, settingsFrame, T_HEADERS, windowUpdateFrame, type Http2ProtocolError } from '../../lib/http2/index.js';
 import type { Server } from '../../lib/net/index.js';
 import { rawClient } from './raw-client.js';
 
@@ -101,5 +101,65 @@ describe('well-formed variants are served', () => {
     expect(await send(c, 9, [[':method', 'GET'], [':scheme', 'http'], [':path', '/n']])).toBe('200 GET /n host= te= cl=');
     expect(reasons).toEqual([]);
     c.sock.destroy();
+  });
+});
+
+describe('connection rules', () => {
+  async function serveWith(options: Record<string, unknown>) {
+    const server = createHttp2Server((_req, res) => res.end('ok'), options);
+    servers.push(server);
+    const { port } = (await server.listen({ port: 0, host: '127.0.0.1' })) as AddressInfo;
+    const c = await rawClient(port);
+    c.open();
+    return c;
+  }
+  const goawayDebug = (c: Awaited<ReturnType<typeof rawClient>>) => {
+    const g = c.frames.find((f) => f.type === 7) as { code: number; debug: Buffer } | undefined;
+    return g === undefined ? null : `${g.code} ${g.debug.toString()}`;
+  };
+
+  it.each([
+    ['PING', () => pingFrame(Buffer.alloc(8))],
+    ['SETTINGS', () => settingsFrame([])],
+    ['empty DATA', null],
+    ['WINDOW_UPDATE', () => windowUpdateFrame(1, 1)], // stream 1 is closed by then
+  ] as Array<[string, (() => Buffer) | null]>)('a flood of %s frames beyond the glitch budget ends the connection, naming them', async (kind, make) => {
+    const c = await serveWith({ glitchBurst: 3, glitchRate: 1 });
+    if (kind === 'WINDOW_UPDATE') expect(await send(c, 1, base)).toBe('200 ok');
+    if (make === null) {
+      c.write(...headersFrames(3, c.enc.encode(base), { endStream: false }));
+      for (let i = 0; i < 20; i++) c.write(dataFrame(3, Buffer.alloc(0)));
+    } else for (let i = 0; i < 20; i++) c.write(make());
+    expect(await c.goaway()).toBe(H2.ENHANCE_YOUR_CALM);
+    expect(goawayDebug(c)).toBe(`${H2.ENHANCE_YOUR_CALM} ENHANCE_YOUR_CALM: too many ${kind} frames`);
+  });
+
+  it('frames within the budget are answered (the client’s SETTINGS is one of them)', async () => {
+    const c = await serveWith({ glitchBurst: 3, glitchRate: 1 });
+    for (let i = 0; i < 2; i++) c.write(pingFrame(Buffer.alloc(8, i)));
+    await c.until(() => c.frames.filter((f) => f.type === 6 && f.ack).length === 2);
+    expect(await send(c, 1, base)).toBe('200 ok');
+    expect(goawayDebug(c)).toBeNull();
+    c.sock.destroy();
+  });
+
+  it('DATA on an idle stream is a connection error; on a closed one, a stream error', async () => {
+    const c = await serveWith({});
+    expect(await send(c, 1, base)).toBe('200 ok');
+    c.write(dataFrame(1, Buffer.from('late')));
+    expect(await c.rst(1)).toBe(H2.STREAM_CLOSED);
+    c.write(dataFrame(5, Buffer.from('x')));
+    expect(await c.goaway()).toBe(H2.PROTOCOL_ERROR);
+    expect(goawayDebug(c)).toBe(`${H2.PROTOCOL_ERROR} PROTOCOL_ERROR: DATA on idle stream 5 (§5.1)`);
+  });
+
+  it('the first frame must be SETTINGS', async () => {
+    const server = createHttp2Server((_req, res) => res.end('ok'));
+    servers.push(server);
+    const { port } = (await server.listen({ port: 0, host: '127.0.0.1' })) as AddressInfo;
+    const c = await rawClient(port);
+    c.write(PREFACE, pingFrame(Buffer.alloc(8)));
+    expect(await c.goaway()).toBe(H2.PROTOCOL_ERROR);
+    expect(goawayDebug(c)).toBe(`${H2.PROTOCOL_ERROR} PROTOCOL_ERROR: the first frame must be SETTINGS (§3.4)`);
   });
 });
