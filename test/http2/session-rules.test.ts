@@ -163,3 +163,55 @@ describe('connection rules', () => {
     expect(goawayDebug(c)).toBe(`${H2.PROTOCOL_ERROR} PROTOCOL_ERROR: the first frame must be SETTINGS (§3.4)`);
   });
 });
+
+describe('request bodies', () => {
+  async function serveBodies(options: Record<string, unknown> = {}) {
+    const reasons: string[] = [];
+    const server = createHttp2Server(
+      async (req, res) => {
+        if (req.path === '/hold') return; // never reads, never answers
+        let n = 0;
+        for await (const chunk of req) n += (chunk as Buffer).length;
+        res.end(`read ${n}`);
+      },
+      { ...options, onStreamError: (e: Http2ProtocolError) => void reasons.push(e.message) },
+    );
+    servers.push(server);
+    const { port } = (await server.listen({ port: 0, host: '127.0.0.1' })) as AddressInfo;
+    const c = await rawClient(port);
+    c.open();
+    return { c, reasons };
+  }
+  /** Writes `frames`, then a PING, and waits for its ACK: everything the server wrote for them came before. */
+  async function fenced(c: Awaited<ReturnType<typeof rawClient>>, ...frames: Buffer[]) {
+    const tag = Buffer.alloc(8, c.frames.length % 256);
+    c.write(...frames, pingFrame(tag));
+    await c.until(() => c.frames.some((f) => f.type === 6 && f.ack && f.data.equals(tag)));
+  }
+  const updates = (c: Awaited<ReturnType<typeof rawClient>>, id: number) => c.frames.filter((f): f is Extract<typeof f, { type: 8 }> => f.type === 8 && f.streamId === id).map((f) => f.increment);
+
+  it('a body stream’s window is given back once half of it is used, not a byte before', async () => {
+    const { c } = await serveBodies({ initialWindowSize: 1000 });
+    const hold: Array<[string, string]> = [[':method', 'POST'], [':scheme', 'http'], [':path', '/hold'], [':authority', 'a']];
+    await fenced(c, ...headersFrames(1, c.enc.encode(hold), { endStream: false }), dataFrame(1, Buffer.alloc(499)));
+    expect(updates(c, 1)).toEqual([]);
+    await fenced(c, dataFrame(1, Buffer.alloc(1)));
+    expect(updates(c, 1)).toEqual([500]);
+    c.sock.destroy();
+  });
+
+  it('content-length is held to: more data, or less at END_STREAM, resets the stream', async () => {
+    const { c, reasons } = await serveBodies();
+    const post = (cl: string): Array<[string, string]> => [[':method', 'POST'], [':scheme', 'http'], [':path', '/'], [':authority', 'a'], ['content-length', cl]];
+    c.write(...headersFrames(1, c.enc.encode(post('3')), { endStream: false }), dataFrame(1, Buffer.from('abcd')));
+    expect(await c.rst(1)).toBe(H2.PROTOCOL_ERROR);
+    c.write(...headersFrames(3, c.enc.encode(post('3')), { endStream: false }), dataFrame(3, Buffer.from('ab'), true));
+    expect(await c.rst(3)).toBe(H2.PROTOCOL_ERROR);
+    expect(reasons).toEqual(['PROTOCOL_ERROR: more data than content-length (§8.1.1)', 'PROTOCOL_ERROR: less data than content-length (§8.1.1)']);
+    expect(await send(c, 5, [[':method', 'POST'], [':scheme', 'http'], [':path', '/'], [':authority', 'a'], ['content-length', '0']], true)).toBe('200 read 0');
+    c.write(...headersFrames(7, c.enc.encode(post('3')), { endStream: false }), dataFrame(7, Buffer.from('abc'), true));
+    await c.until(() => c.frames.some((f) => f.type === 0 && f.streamId === 7 && f.endStream));
+    expect(Buffer.concat(c.frames.filter((f): f is Extract<typeof f, { type: 0 }> => f.type === 0 && f.streamId === 7).map((f) => f.data)).toString()).toBe('read 3');
+    c.sock.destroy();
+  });
+});
