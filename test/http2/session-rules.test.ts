@@ -215,3 +215,72 @@ describe('request bodies', () => {
     c.sock.destroy();
   });
 });
+
+describe('streams and trailers', () => {
+  async function serveHolding(options: Record<string, unknown> = {}) {
+    const reasons: string[] = [];
+    const trailersSeen: string[] = [];
+    const server = createHttp2Server(
+      async (req, res) => {
+        for await (const _ of req);
+        trailersSeen.push(JSON.stringify(req.trailers ?? null));
+        if (req.path === '/hold') return;
+        res.end('ok');
+      },
+      { ...options, onStreamError: (e: Http2ProtocolError) => void reasons.push(e.message) },
+    );
+    servers.push(server);
+    const { port } = (await server.listen({ port: 0, host: '127.0.0.1' })) as AddressInfo;
+    const c = await rawClient(port);
+    c.open();
+    return { c, reasons, trailersSeen };
+  }
+  const post: Array<[string, string]> = [[':method', 'POST'], [':scheme', 'http'], [':path', '/'], [':authority', 'a']];
+
+  it('trailers: taken with END_STREAM; refused without it, with a pseudo-header, or malformed', async () => {
+    const { c, reasons, trailersSeen } = await serveHolding();
+    c.write(...headersFrames(1, c.enc.encode(post), { endStream: false }), dataFrame(1, Buffer.from('x')), ...headersFrames(1, c.enc.encode([['x-sum', '1']]), { endStream: true }));
+    await c.until(() => c.frames.some((f) => f.type === 0 && f.streamId === 1 && f.endStream));
+    expect(trailersSeen).toEqual([JSON.stringify(['x-sum', '1'])]);
+    c.write(...headersFrames(3, c.enc.encode(post), { endStream: false }), ...headersFrames(3, c.enc.encode([['x-sum', '1']]), { endStream: false }));
+    expect(await c.rst(3)).toBe(H2.PROTOCOL_ERROR);
+    c.write(...headersFrames(5, c.enc.encode(post), { endStream: false }), ...headersFrames(5, c.enc.encode([[':path', '/x']]), { endStream: true }));
+    expect(await c.rst(5)).toBe(H2.PROTOCOL_ERROR);
+    c.write(...headersFrames(7, c.enc.encode(post), { endStream: false }), ...headersFrames(7, c.enc.encode([['x-bad', 'a\nb']]), { endStream: true }));
+    expect(await c.rst(7)).toBe(H2.PROTOCOL_ERROR);
+    expect(reasons).toEqual(['PROTOCOL_ERROR: trailers without END_STREAM (§8.1)', 'PROTOCOL_ERROR: pseudo-header in trailers (§8.1)', 'PROTOCOL_ERROR: malformed trailers: NUL, CR or LF in the value of x-bad (§8.2.1)']);
+    c.sock.destroy();
+  });
+
+  it('HEADERS on a stream the client already ended is STREAM_CLOSED', async () => {
+    const { c, reasons } = await serveHolding();
+    c.write(...headersFrames(1, c.enc.encode([[':method', 'GET'], [':scheme', 'http'], [':path', '/hold'], [':authority', 'a']]), { endStream: true }));
+    c.write(...headersFrames(1, c.enc.encode([['x-late', '1']]), { endStream: true }));
+    expect(await c.rst(1)).toBe(H2.STREAM_CLOSED);
+    expect(reasons).toEqual(['STREAM_CLOSED: HEADERS on a half-closed stream']);
+    c.sock.destroy();
+  });
+
+  it('stream ids: an even one, or one not above the last, ends the connection', async () => {
+    const even = await serveHolding();
+    even.c.write(...headersFrames(2, even.c.enc.encode(base), { endStream: true }));
+    expect(await even.c.goaway()).toBe(H2.PROTOCOL_ERROR);
+    const debug = (c: Awaited<ReturnType<typeof rawClient>>) => (c.frames.find((f) => f.type === 7) as { debug: Buffer }).debug.toString();
+    expect(debug(even.c)).toBe('PROTOCOL_ERROR: client stream id 2 is even (§5.1.1)');
+    const back = await serveHolding();
+    expect(await send(back.c, 5, base)).toBe('200 ok');
+    back.c.write(...headersFrames(3, back.c.enc.encode(base), { endStream: true }));
+    expect(await back.c.goaway()).toBe(H2.STREAM_CLOSED);
+    expect(debug(back.c)).toBe('STREAM_CLOSED: stream 3 is closed (§5.1)');
+  });
+
+  it('maxConcurrentStreams: at the limit served, one past refused with REFUSED_STREAM', async () => {
+    const { c, reasons } = await serveHolding({ maxConcurrentStreams: 2 });
+    const hold: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'http'], [':path', '/hold'], [':authority', 'a']];
+    c.write(...headersFrames(1, c.enc.encode(hold), { endStream: true }), ...headersFrames(3, c.enc.encode(hold), { endStream: true }), ...headersFrames(5, c.enc.encode(hold), { endStream: true }));
+    expect(await c.rst(5)).toBe(H2.REFUSED_STREAM);
+    expect(c.frames.some((f) => f.type === 3 && (f.streamId === 1 || f.streamId === 3))).toBe(false);
+    expect(reasons).toEqual(['REFUSED_STREAM: too many concurrent streams (§5.1.2)']);
+    c.sock.destroy();
+  });
+});
