@@ -5,7 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHttp2Server, dataFrame, H2, headersFrames, pingFrame, PREFACE, settingsFrame, T_HEADERS, windowUpdateFrame, type Http2ProtocolError } from '../../lib/http2/index.js';
+import { createHttp2Server, dataFrame, H2, headersFrames, pingFrame, PREFACE, rawFrame, settingsFrame, T_HEADERS, windowUpdateFrame, type Http2ProtocolError } from '../../lib/http2/index.js';
 import type { Server } from '../../lib/net/index.js';
 import { rawClient } from './raw-client.js';
 
@@ -282,5 +282,62 @@ describe('streams and trailers', () => {
     expect(c.frames.some((f) => f.type === 3 && (f.streamId === 1 || f.streamId === 3))).toBe(false);
     expect(reasons).toEqual(['REFUSED_STREAM: too many concurrent streams (§5.1.2)']);
     c.sock.destroy();
+  });
+});
+
+describe('windows and settings', () => {
+  async function plain(options: Record<string, unknown> = {}) {
+    const reasons: string[] = [];
+    const server = createHttp2Server((req, res) => (req.path === '/hold' ? undefined : res.end('ok')), { ...options, onStreamError: (e: Http2ProtocolError) => void reasons.push(e.message) });
+    servers.push(server);
+    const { port } = (await server.listen({ port: 0, host: '127.0.0.1' })) as AddressInfo;
+    const c = await rawClient(port);
+    c.open();
+    return { c, reasons };
+  }
+  const debug = (c: Awaited<ReturnType<typeof rawClient>>) => (c.frames.find((f) => f.type === 7) as { debug: Buffer }).debug.toString();
+  const hold: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'http'], [':path', '/hold'], [':authority', 'a']];
+  const MAX = 2 ** 31 - 1;
+
+  it('the connection window: up to 2^31-1 taken, one more ends the connection', async () => {
+    const { c } = await plain();
+    c.write(windowUpdateFrame(0, MAX - 65535));
+    expect(await send(c, 1, base)).toBe('200 ok'); // its 2 bytes of DATA used 2 of the window
+    c.write(windowUpdateFrame(0, 2)); // back at 2^31-1 exactly
+    expect(await send(c, 3, base)).toBe('200 ok');
+    c.write(windowUpdateFrame(0, 3));
+    expect(await c.goaway()).toBe(H2.FLOW_CONTROL_ERROR);
+    expect(debug(c)).toBe('FLOW_CONTROL_ERROR: connection window exceeds 2^31-1 (§6.9.1)');
+  });
+
+  it('a stream window: up to 2^31-1 taken, one more resets the stream; on an idle stream a connection error', async () => {
+    const { c, reasons } = await plain();
+    c.write(...headersFrames(1, c.enc.encode(hold), { endStream: true }), windowUpdateFrame(1, MAX - 65535));
+    await send(c, 3, base);
+    expect(c.frames.some((f) => f.type === 3 && f.streamId === 1)).toBe(false);
+    c.write(windowUpdateFrame(1, 1));
+    expect(await c.rst(1)).toBe(H2.FLOW_CONTROL_ERROR);
+    expect(reasons).toEqual(['FLOW_CONTROL_ERROR: stream window exceeds 2^31-1 (§6.9.1)']);
+    c.write(windowUpdateFrame(9, 1));
+    expect(await c.goaway()).toBe(H2.PROTOCOL_ERROR);
+    expect(debug(c)).toBe('PROTOCOL_ERROR: WINDOW_UPDATE on idle stream 9 (§5.1)');
+  });
+
+  it('SETTINGS_INITIAL_WINDOW_SIZE moves every open stream’s window; past 2^31-1 it ends the connection', async () => {
+    const { c } = await plain();
+    c.write(...headersFrames(1, c.enc.encode(hold), { endStream: true }), windowUpdateFrame(1, MAX - 65535 - 10));
+    c.write(settingsFrame([[4, 65535 + 10]])); // the stream's window reaches 2^31-1 exactly
+    await send(c, 3, base);
+    expect(c.frames.some((f) => f.type === 7)).toBe(false);
+    c.write(settingsFrame([[4, 65535 + 11]]));
+    expect(await c.goaway()).toBe(H2.FLOW_CONTROL_ERROR);
+    expect(debug(c)).toBe('FLOW_CONTROL_ERROR: a stream window exceeds 2^31-1 after SETTINGS_INITIAL_WINDOW_SIZE');
+  });
+
+  it('a client cannot push', async () => {
+    const { c } = await plain();
+    c.write(rawFrame(5, 4, 1, Buffer.from([0, 0, 0, 2, 0x82])));
+    expect(await c.goaway()).toBe(H2.PROTOCOL_ERROR);
+    expect(debug(c)).toBe('PROTOCOL_ERROR: a client cannot push (§8.4)');
   });
 });
