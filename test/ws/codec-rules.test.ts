@@ -201,7 +201,7 @@ describe('receiver refusals', () => {
 describe('receiver with permessage-deflate', () => {
   it('RSV1 on a continuation is refused; RSV1 on a message without the extension is refused by the parser', async () => {
     const { PerMessageDeflate } = await import('../../lib/ws/codec.js');
-    const deflate = new PerMessageDeflate({ serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 15, clientMaxWindowBits: 15 }, {}, 'server');
+    const deflate = new PerMessageDeflate({ serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 15, clientMaxWindowBits: 15 }, 'server');
     expect(receive(Buffer.concat([raw(RSV1 | OP_TEXT, [0x01]), raw(FIN | RSV1 | OP_CONTINUATION, [0x02])]), { deflate })).toBe('|RSV1_ON_CONTINUATION 1002: RSV1 set on a continuation frame (RFC 7692 §6.1)');
     expect(receive(raw(FIN | RSV1 | OP_TEXT, [1]))).toMatch(/^\|RESERVED_BITS 1002/);
   });
