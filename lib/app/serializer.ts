@@ -391,7 +391,8 @@ ${branches.join('\n')}
         });
       default:
         if (kind === 'Union' || Array.isArray(s.anyOf) || Array.isArray(s.oneOf)) return this.guard({ ...s, [Kind]: 'Union' } as TSchema, at);
-        if (kind === 'Object' || kind === 'Record' || kind === 'Intersect' || type === 'object' || s.properties !== undefined || Array.isArray(s.allOf)) return this.#objectGuard(s, at);
+        // Objects by TypeBox kind, or plain schemas that describe one (an Unsafe object is neither: refused below).
+        if (kind === 'Object' || kind === 'Record' || kind === 'Intersect' || (kind === undefined && (type === 'object' || s.properties !== undefined || Array.isArray(s.allOf)))) return this.#objectGuard(s, at);
         if (kind === 'Unsafe' && isPrimitiveSchema(s)) return simple(`x === null || typeof x !== 'object'`);
         throw new UnsupportedResponseSchema(`${here(at)}: a ${kind ?? 'schema without a type'} in a union cannot be told apart from the other members; describe it with a TypeBox type`);
     }

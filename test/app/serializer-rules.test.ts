@@ -401,3 +401,23 @@ describe('more edges (from the mutants that survived the first rules)', () => {
     expect(outcome(() => both({ n1: 'x' }))).toMatch(/^ResponseShapeError/);
   });
 });
+
+describe('and the last few', () => {
+  it('an Unsafe object in a union is refused at its place, in words about unions (not intersections)', () => {
+    expect(refused(Type.Union([Type.Null(), Type.Unsafe({ type: 'object', properties: { a: { type: 'integer' } } })]))).toBe(
+      'UnsupportedResponseSchema: response schema at /anyOf/1: a Unsafe in a union cannot be told apart from the other members; describe it with a TypeBox type',
+    );
+  });
+
+  it('an intersection with an Unsafe object is refused (only objects, records and intersections join)', () => {
+    expect(refused(Type.Intersect([Type.Object({ a: Type.Integer() }), Type.Unsafe({ type: 'object', properties: { b: { type: 'integer' } } })]))).toMatch(/^UnsupportedResponseSchema: response schema at \/allOf\/1: an intersection may only join objects \(found Unsafe\)/);
+  });
+
+  it('several key patterns in one object: written and guarded by each', () => {
+    const two = Type.Object({}, { patternProperties: { '^a': Type.Integer(), '^b': Type.String() } });
+    expect(ser(two)({ a1: 1, b1: 'x', c1: true })).toBe('{"a1":1,"b1":"x"}');
+    const u = ser(Type.Union([two, Type.Null()]));
+    expect(u({ a1: 1, b1: 'x' })).toBe('{"a1":1,"b1":"x"}');
+    expect(outcome(() => u({ b1: 2 }))).toMatch(/^ResponseShapeError/);
+  });
+});
