@@ -216,3 +216,74 @@ describe('frameBytes', () => {
     }
   });
 });
+
+describe('permessage-deflate', () => {
+  it('the client offer says what the options ask', async () => {
+    const { clientOffer } = await import('../../lib/ws/codec.js');
+    expect(clientOffer({})).toBe('permessage-deflate; client_max_window_bits');
+    expect(clientOffer({ clientNoContextTakeover: true, serverNoContextTakeover: true, serverMaxWindowBits: 10 })).toBe('permessage-deflate; client_max_window_bits; client_no_context_takeover; server_no_context_takeover; server_max_window_bits=10');
+    expect(clientOffer({ serverMaxWindowBits: 15 })).toBe('permessage-deflate; client_max_window_bits');
+    expect(clientOffer({ clientNoContextTakeover: false, serverNoContextTakeover: false })).toBe('permessage-deflate; client_max_window_bits');
+  });
+
+  it('the client refuses a response it did not ask for, in words', async () => {
+    const { acceptResponse } = await import('../../lib/ws/codec.js');
+    const fails = (h: string, o = {}) => {
+      try {
+        acceptResponse(h, o);
+        return 'accepted';
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    expect(fails('x-other')).toBe('unexpected extensions "x-other"');
+    expect(fails('permessage-deflate, permessage-deflate')).toBe('unexpected extensions "permessage-deflate, permessage-deflate"');
+    expect(fails('permessage-deflate; server_max_window_bits=7')).toBe('invalid permessage-deflate response "permessage-deflate; server_max_window_bits=7"');
+    expect(fails('permessage-deflate; server_max_window_bits=12', { serverMaxWindowBits: 11 })).toBe('server_max_window_bits above what we asked');
+    expect(fails('permessage-deflate; server_max_window_bits=11', { serverMaxWindowBits: 11 })).toBe('accepted');
+    expect(fails('permessage-deflate', { serverMaxWindowBits: 11 })).toBe('server_max_window_bits above what we asked'); // 15 by default
+    expect(fails('permessage-deflate', { serverNoContextTakeover: true })).toBe('server_no_context_takeover was asked for and not agreed');
+    expect(acceptResponse('permessage-deflate; server_no_context_takeover; client_max_window_bits=9', {})).toEqual({ serverNoContextTakeover: true, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 9 });
+  });
+
+  it('context takeover: each role keeps the window of the direction it owns, and the other side reads it', async () => {
+    const { PerMessageDeflate } = await import('../../lib/ws/codec.js');
+    const params = { serverNoContextTakeover: false, clientNoContextTakeover: true, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+    const server = new PerMessageDeflate(params, 'server', { threshold: 0 });
+    const client = new PerMessageDeflate(params, 'client', { threshold: 0 });
+    const msg = Buffer.from('the same sentence, again and again. '.repeat(8));
+    const first = server.compress(msg);
+    const second = server.compress(msg); // refers back into the first message's window
+    expect(second.length).toBeLessThan(first.length);
+    expect(client.decompress(first, 1 << 20).equals(msg)).toBe(true);
+    expect(client.decompress(second, 1 << 20).equals(msg)).toBe(true);
+    // The client's direction has no takeover: each of its messages stands alone.
+    const c1 = client.compress(msg);
+    expect(client.compress(msg).equals(c1)).toBe(true);
+    expect(server.decompress(c1, 1 << 20).equals(msg)).toBe(true);
+    expect(server.acceptsShared).toBe(false); // the server keeps context
+    expect(client.acceptsShared).toBe(true);
+    expect(new PerMessageDeflate({ ...params, serverNoContextTakeover: true, serverMaxWindowBits: 10 }, 'server').acceptsShared).toBe(false);
+    expect(new PerMessageDeflate({ ...params, serverNoContextTakeover: true }, 'server').acceptsShared).toBe(true);
+    const d = new PerMessageDeflate(params, 'server');
+    expect(d.threshold).toBe(1024);
+  });
+
+  it('inflation stops at the limit: at it taken, one past refused with 1009; garbage is 1007', async () => {
+    const { PerMessageDeflate, compressShared } = await import('../../lib/ws/codec.js');
+    const p = new PerMessageDeflate({ serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 15, clientMaxWindowBits: 15 }, 'server');
+    const z = compressShared(Buffer.alloc(1000, 0x61));
+    expect(p.decompress(z, 1000).length).toBe(1000);
+    const err = (() => {
+      try {
+        p.decompress(z, 999);
+      } catch (e) {
+        return e as WsProtocolError;
+      }
+    })();
+    expect([err?.code, err?.closeCode, err?.message]).toEqual(['MESSAGE_TOO_BIG', 1009, 'message larger than the limit: inflated message larger than 999 bytes (RFC 6455 §7.4.1)']);
+    expect(() => p.decompress(Buffer.from([0xff, 0xff, 0xff]), 100)).toThrow(expect.objectContaining({ code: 'INFLATE_FAILED', closeCode: 1007 }));
+    const big = compressShared(Buffer.alloc(1 << 20, 0x62)); // a bomb: 1 MiB of 'b' in about 1 KiB
+    expect(() => p.decompress(big, 4096)).toThrow(expect.objectContaining({ code: 'MESSAGE_TOO_BIG' }));
+  });
+});
