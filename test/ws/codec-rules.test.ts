@@ -287,3 +287,36 @@ describe('permessage-deflate', () => {
     expect(() => p.decompress(big, 4096)).toThrow(expect.objectContaining({ code: 'MESSAGE_TOO_BIG' }));
   });
 });
+
+describe('receiver: compressed, streamed and growing messages', () => {
+  const params = { serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+  it('compressed text and binary, whole or in fragments (RSV1 on the first only); UTF-8 checked after inflating', async () => {
+    const { PerMessageDeflate, compressShared } = await import('../../lib/ws/codec.js');
+    const deflate = () => new PerMessageDeflate(params, 'server');
+    const z = compressShared(Buffer.from('héllo héllo héllo'));
+    expect(receive(raw(FIN | RSV1 | OP_TEXT, z), { deflate: deflate() })).toBe('text:héllo héllo héllo');
+    expect(receive(Buffer.concat([raw(RSV1 | OP_BINARY, z.subarray(0, 5)), raw(FIN | OP_CONTINUATION, z.subarray(5))]), { deflate: deflate() })).toBe(`bin:${Buffer.from('héllo héllo héllo').toString('hex')}`);
+    expect(receive(Buffer.concat([raw(RSV1 | OP_TEXT, z.subarray(0, 5)), raw(FIN | OP_CONTINUATION, z.subarray(5))]), { deflate: deflate() }, 3)).toBe('text:héllo héllo héllo');
+    const badText = compressShared(Buffer.from([0x61, 0xff, 0x62]));
+    expect(receive(raw(FIN | RSV1 | OP_TEXT, badText), { deflate: deflate() })).toBe('|INVALID_UTF8 1007: text message is not valid UTF-8 (RFC 6455 §8.1)');
+    // An uncompressed message on the same connection is read as it is.
+    expect(receive(Buffer.concat([raw(FIN | RSV1 | OP_TEXT, z), raw(FIN | OP_TEXT, Buffer.from('plain'))]), { deflate: deflate() })).toBe('text:héllo héllo héllo text:plain');
+  });
+
+  it('a single text frame arriving in pieces is checked as it comes, and must not end inside a character', () => {
+    expect(receive(raw(FIN | OP_TEXT, Buffer.from([0x61, 0x62, 0xce])), {}, 1)).toBe('|INVALID_UTF8 1007: text message is not valid UTF-8: message ends inside a character (RFC 6455 §8.1)');
+    expect(receive(raw(FIN | OP_TEXT, Buffer.from('héllo wörld')), {}, 3)).toBe('text:héllo wörld');
+    expect(receive(raw(FIN | OP_BINARY, Buffer.from([0xff, 0xce])), {}, 3)).toBe('bin:ffce'); // binary is not UTF-8
+    expect(receive(Buffer.concat([raw(OP_BINARY, [0xff]), raw(FIN | OP_CONTINUATION, [0xce])]))).toBe('bin:ffce');
+  });
+
+  it('a message of many fragments grows its buffer past 2 KiB and comes out whole, text checked across fragments', () => {
+    const parts = Array.from({ length: 10 }, (_, i) => Buffer.from(`${'é'.repeat(499)}${i}`));
+    const bytes = Buffer.concat(parts.map((p, i) => raw(i === 0 ? OP_TEXT : i === 9 ? FIN | OP_CONTINUATION : OP_CONTINUATION, p)));
+    const want = `text:${Buffer.concat(parts).toString()}`;
+    expect(receive(bytes)).toBe(want);
+    expect(receive(bytes, {}, 97)).toBe(want);
+    expect(receive(bytes, { maxMessageSize: Buffer.concat(parts).length })).toBe(want);
+    expect(receive(bytes, { maxMessageSize: Buffer.concat(parts).length - 1 })).toMatch(/\|MESSAGE_TOO_BIG 1009/);
+  });
+});
