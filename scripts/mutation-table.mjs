@@ -7,6 +7,15 @@
 // ("no test ran") and left out of the score; `npm run mutate <group> -- --mutate file:line-line` runs one alone.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { GROUPS } from './mutation-groups.mjs';
+
+/** Whether `file` is one of a group's modules (its `mutate` globs: `*`, `**`, `!` to leave out). */
+function owns(group, file) {
+  const g = GROUPS[group];
+  if (g === undefined) return true;
+  const re = (glob) => new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\0').replace(/\*/g, '[^/]*').replace(/\0/g, '.*')}$`);
+  return g.mutate.some((m) => !m.startsWith('!') && re(m).test(file)) && !g.mutate.some((m) => m.startsWith('!') && re(m.slice(1)).test(file));
+}
 
 const root = join(import.meta.dirname, '..');
 const dir = join(root, 'reports/mutation');
@@ -14,7 +23,10 @@ const rows = new Map();
 for (const f of existsSync(dir) ? readdirSync(dir).filter((n) => /^mutation-.+\.json$/.test(n)) : []) {
   const report = JSON.parse(readFileSync(join(dir, f), 'utf8'));
   const when = statSync(join(dir, f)).mtime.toISOString().slice(0, 16).replace('T', ' ');
+  const group = f.slice(9, -5);
   for (const [file, { mutants }] of Object.entries(report.files)) {
+    // A report also carries results of modules that moved to another group (kept by the incremental file).
+    if (!owns(group, file)) continue;
     const c = { Killed: 0, Survived: 0, Timeout: 0, NoCoverage: 0, Ignored: 0, CompileError: 0, RuntimeError: 0 };
     c.NotRun = 0;
     for (const m of mutants) {
