@@ -17,9 +17,12 @@ const root = join(import.meta.dirname, '..');
 
 
 const argv = process.argv.slice(2);
-const cut = argv.indexOf('--');
-const names = (cut < 0 ? argv : argv.slice(0, cut)).filter((a) => !a.startsWith('-'));
-const extra = cut < 0 ? argv.filter((a) => a.startsWith('-')) : argv.slice(cut + 1);
+// Group names come first; from the first option on, everything is StrykerJS's (npm eats the `--` of
+// `npm run mutate ws -- --mutate lib/ws/receiver.ts:90-95`, so an option's value must not be read as a group).
+let cut = argv.indexOf('--');
+if (cut < 0) cut = argv.findIndex((a) => a.startsWith('-'));
+const names = cut < 0 ? argv : argv.slice(0, cut);
+const extra = cut < 0 ? [] : argv.slice(argv[cut] === '--' ? cut + 1 : cut);
 const unknown = names.filter((n) => !(n in GROUPS));
 if (unknown.length > 0) {
   console.error(`mutate: unknown group ${unknown.join(', ')}; groups: ${Object.keys(GROUPS).join(', ')}`);
