@@ -37,7 +37,7 @@ import type { App, RequestWrapper } from './app.js';
 import type { AnyResponse } from './context.js';
 import { requirePeer } from './optional-peer.js';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { dbSpan, installSpans, spans, type SpanAttributes, type SpanKindName } from '../trace/hook.js';
+import { installSpans, spans, type SpanAttributes, type SpanKindName } from '../trace/hook.js';
 import type { QueryMessage } from '../trace/channels.js';
 
 export interface TracingOptions {
@@ -190,6 +190,16 @@ export function enableTracing(options: Pick<TracingOptions, 'name'> = {}): void 
   });
   queryTracer = tracer;
   listenToQueries(o);
+}
+
+/** A database client span's name and attributes (OpenTelemetry database semantic conventions). */
+function dbSpan(system: string, sql: string, namespace: string | undefined, host: string | undefined, port: number | undefined): { name: string; attributes: SpanAttributes } {
+  const m = /^\s*([A-Za-z]+)/.exec(sql);
+  const op = m === null ? undefined : m[1]!.toUpperCase();
+  return {
+    name: op === undefined ? system : namespace === undefined ? op : `${op} ${namespace}`,
+    attributes: { 'db.system.name': system, 'db.namespace': namespace, 'db.operation.name': op, 'db.query.text': sql, 'server.address': host, 'server.port': port },
+  };
 }
 
 /** The tracer the query listeners start spans with (the latest `enableTracing`'s). */

@@ -1,8 +1,8 @@
 /**
- * The seam between covet's instrumented code (database drivers, Redis services, cache, jobs, the app's
- * requests) and OpenTelemetry. It holds no OpenTelemetry code: `tracing()` / `enableTracing()`
- * (tracing.ts, which loads `@opentelemetry/api`) installs an implementation; until then `spans` is null
- * and every instrumented point costs one null check.
+ * The seam between covet's instrumented code (Redis services, cache, jobs, the app's requests; database
+ * queries are observed through the query channels of channels.ts instead) and OpenTelemetry. It holds no
+ * OpenTelemetry code: `tracing()` / `enableTracing()` (tracing.ts, which loads `@opentelemetry/api`)
+ * installs an implementation; until then `spans` is null and every instrumented point costs one null check.
  */
 
 export type SpanKindName = 'internal' | 'client' | 'producer' | 'consumer';
@@ -25,14 +25,4 @@ export let spans: Spans | null = null;
 /** @internal Installs (or, with null, removes) the implementation. */
 export function installSpans(s: Spans | null): void {
   spans = s;
-}
-
-/** A database client span's name and attributes (OpenTelemetry database semantic conventions). */
-export function dbSpan(system: string, sql: string, namespace: string | undefined, host: string | undefined, port: number | undefined): { name: string; attributes: SpanAttributes } {
-  const m = /^\s*([A-Za-z]+)/.exec(sql);
-  const op = m === null ? undefined : m[1]!.toUpperCase();
-  return {
-    name: op === undefined ? system : namespace === undefined ? op : `${op} ${namespace}`,
-    attributes: { 'db.system.name': system, 'db.namespace': namespace, 'db.operation.name': op, 'db.query.text': sql, 'server.address': host, 'server.port': port },
-  };
 }

@@ -18,6 +18,15 @@ function outcome(fn: () => string): string {
     return `${(e as Error).name}: ${(e as Error).message}`;
   }
 }
+/** What `fn` throws (undefined when it does not). */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
 const refused = (schema: TSchema | Record<string, unknown>, refs: Array<TSchema | Record<string, unknown>> = []) => outcome(() => (ser(schema, refs), 'compiled'));
 
 describe('primitives', () => {
@@ -53,13 +62,7 @@ describe('primitives', () => {
     expect(outcome(() => ser(Type.String())({ leak: 1 }))).toBe('ResponseShapeError: the response schema expects a primitive here, the handler returned a value of type object');
     expect(outcome(() => ser(Type.Number())([1]))).toBe('ResponseShapeError: the response schema expects a primitive here, the handler returned an array');
     expect(outcome(() => ser(Type.Null())(new Map()))).toMatch(/^ResponseShapeError: .* a value of type object$/);
-    const e = (() => {
-      try {
-        ser(Type.String())({});
-      } catch (x) {
-        return x;
-      }
-    })();
+    const e = thrown(() => ser(Type.String())({}));
     expect(e).toBeInstanceOf(ResponseShapeError);
     expect((e as Error).name).toBe('ResponseShapeError');
   });
@@ -342,13 +345,7 @@ describe('refusals name the place', () => {
     expect(refused(Type.Union([Type.Null(), Type.Object({ k: NOT })]))).toMatch(/^UnsupportedResponseSchema: response schema at \/anyOf\/1\/k: a Not in a union/);
     expect(refused(Type.Union([Type.Null(), Type.Record(Type.String(), NOT)]))).toMatch(/^UnsupportedResponseSchema: response schema at \/anyOf\/1\/patternProperties: a Not in a union/);
     expect(refused(Type.Union([Type.Null(), Type.Object({}, { additionalProperties: NOT })]))).toMatch(/^UnsupportedResponseSchema: response schema at \/anyOf\/1\/additionalProperties: a Not in a union/);
-    const e = (() => {
-      try {
-        ser(NOT);
-      } catch (x) {
-        return x;
-      }
-    })();
+    const e = thrown(() => ser(NOT));
     expect(e).toBeInstanceOf(UnsupportedResponseSchema);
     expect((e as Error).name).toBe('UnsupportedResponseSchema');
   });
