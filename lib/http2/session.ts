@@ -198,6 +198,8 @@ export class Http2Session implements ConnectionHandler {
   #settingsAcked = false;
   /** First GOAWAY of a graceful shutdown sent, waiting for the PING round trip. */
   #draining = false;
+  /** A connection error was sent (GOAWAY): what still arrives is not read (§5.4.1). */
+  #failed = false;
 
   constructor(conn: Connection, handler: Http2Handler, options: Http2SessionOptions = {}) {
     this.conn = conn;
@@ -257,6 +259,7 @@ export class Http2Session implements ConnectionHandler {
   // ---- input ------------------------------------------------------------------------------------------
 
   onData(chunk: Buffer): void {
+    if (this.#failed) return;
     let data = chunk;
     if (this.#preface < PREFACE.length) {
       const need = PREFACE.length - this.#preface;
@@ -731,6 +734,7 @@ export class Http2Session implements ConnectionHandler {
   }
 
   #connectionError(e: Http2ProtocolError): void {
+    this.#failed = true;
     this.#o.onError?.(e);
     this.conn.write(goawayFrame(this.#lastStreamId, e.code, e.message.slice(0, 200)));
     for (const s of [...this.#streams.values()]) this.#close(s, true);
