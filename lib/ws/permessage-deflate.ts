@@ -50,8 +50,8 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 export function parseExtensions(header: string): ExtensionOffer[] {
   const out: ExtensionOffer[] = [];
   for (const ext of header.split(',')) {
-    const parts = ext.split(';').map((p) => p.trim());
-    const name = parts.shift()?.toLowerCase() ?? '';
+    const [first, ...parts] = ext.split(';').map((p) => p.trim());
+    const name = first!.toLowerCase(); // split gives at least one part
     if (name.length === 0) continue;
     const params = new Map<string, string | true>();
     let duplicate = false;
@@ -80,7 +80,7 @@ const PARAMS = new Set(['server_no_context_takeover', 'client_no_context_takeove
 /** A window-bits value: 8–15 in decimal without leading zeros (RFC 7692 §7.1.2.1); anything else is -1. */
 const bits = (v: string | true | undefined): number | null => {
   if (v === undefined) return null;
-  if (v === true || !/^(?:8|9|1[0-5])$/.test(v)) return -1;
+  if (!/^(?:8|9|1[0-5])$/.test(String(v))) return -1; // a value-less `true` reads "true": not a number
   return Number(v);
 };
 
@@ -242,6 +242,11 @@ export class PerMessageDeflate {
     throw new WsProtocolError('MESSAGE_TOO_BIG', `inflated message larger than ${limit} bytes`);
   }
 
+  /** @internal Octets kept between messages for context takeover (at most 2^bits per direction that keeps one). */
+  get keptBytes(): number {
+    return (this.#sendWindow?.length ?? 0) + (this.#recvWindow?.length ?? 0);
+  }
+
   /** Drops the kept windows (the connection is gone). */
   close(): void {
     this.#sendWindow = null;
@@ -249,8 +254,8 @@ export class PerMessageDeflate {
   }
 }
 
-/** The last `size` bytes of `window` followed by `data`. */
-function slide(window: Buffer | null, data: Buffer, size: number): Buffer {
+/** @internal The last `size` bytes of `window` followed by `data`: what is kept is never more than `size`. */
+export function slide(window: Buffer | null, data: Buffer, size: number): Buffer {
   if (data.length >= size) return Buffer.from(data.subarray(data.length - size));
   if (window === null) return Buffer.from(data);
   const keep = Math.min(window.length, size - data.length);
