@@ -91,6 +91,21 @@ describe('encoder: what it chooses', () => {
     expect(e.table.length).toBe(1);
   });
 
+  it('a static name beside a dynamic entry of that name: the static name is used', () => {
+    const e = new HpackEncoder({ huffman: false });
+    expect(hex(e.encode([['content-type', 'a']]))).toBe('5f0161');
+    expect(hex(e.encode([['content-type', 'b']]))).toBe('5f0162'); // name 31, not the dynamic content-type (62)
+  });
+
+  it('a literal without indexing by a dynamic name is never reused from the cache: the name moves as entries are added', () => {
+    const e = new HpackEncoder({ huffman: false });
+    const d = new HpackDecoder();
+    const long = 'L'.repeat(3000); // larger than half the table: not indexed
+    const blocks = [[['x-custom', 'v']], [['x-custom', long]], [['x-other', 'w']], [['x-custom', long]]] as Array<Array<[string, string]>>;
+    const out = blocks.map((b) => d.decode(e.encode(b)).map(([n, v]) => [n, v.length > 10 ? `${v.length}` : v]));
+    expect(out).toEqual([[['x-custom', 'v']], [['x-custom', '3000']], [['x-other', 'w']], [['x-custom', '3000']]]);
+  });
+
   it('repeated literals without indexing are the same bytes; another value is encoded anew', () => {
     const e = new HpackEncoder({ huffman: false });
     const a = hex(e.encode([['date', 'Mon, 1 Jan']]));
