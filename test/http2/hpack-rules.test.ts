@@ -106,6 +106,16 @@ describe('encoder: what it chooses', () => {
     expect(out).toEqual([[['x-custom', 'v']], [['x-custom', '3000']], [['x-other', 'w']], [['x-custom', '3000']]]);
   });
 
+  it('a cached literal copied across the end of the 4 KiB buffer grows it first', () => {
+    const e = new HpackEncoder({ huffman: false });
+    const date = 'Sun, 06 Dec 2026 12:00:00 GMT';
+    e.encode([['date', date]]); // cached
+    // 1 + 1 + 5 + 3 + 4080 = 4090 octets, then the cached date field (32 octets) crosses 4096.
+    const out = e.encode([['x-pad', 'a'.repeat(4080)], ['date', date]]);
+    expect(out.length).toBe(4090 + 3 + date.length); // index 33 in two octets, the length in one
+    expect(new HpackDecoder().decode(out).map(([n, v]) => [n, v.length])).toEqual([['x-pad', 4080], ['date', date.length]]);
+  });
+
   it('repeated literals without indexing are the same bytes; another value is encoded anew', () => {
     const e = new HpackEncoder({ huffman: false });
     const a = hex(e.encode([['date', 'Mon, 1 Jan']]));
