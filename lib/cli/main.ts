@@ -119,7 +119,7 @@ try {
   }
 } catch (err) {
   const e = err as Error & { code?: string };
-  const known = e instanceof CliError || e.name === 'MissingPeerError' || e.name === 'TypeScriptUnsupportedError' || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL';
+  const known = e instanceof CliError || e.name === 'MigrationError' || e.name === 'MissingPeerError' || e.name === 'TypeScriptUnsupportedError' || e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || e.code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL';
   console.error(`covet: ${known && process.env.COVET_DEBUG !== '1' ? e.message : (e.stack ?? String(e))}`);
   process.exitCode = 1;
 }

@@ -49,6 +49,8 @@ export async function migrate(o: MigrateOptions): Promise<void> {
   try {
     const m = new Migrator(db, dir);
     m.log = o.log;
+    const folder = shortPath((await m.folder())!, o.cwd);
+    if (o.command !== 'generate') o.log(`migrations: ${folder}`);
     switch (o.command) {
       case 'up':
         o.log(`applied ${(await m.up()).length} migration(s)`);
@@ -58,7 +60,7 @@ export async function migrate(o: MigrateOptions): Promise<void> {
         break;
       case 'status': {
         const all = await m.status();
-        if (all.length === 0) o.log(`no migrations in ${o.dir}`);
+        if (all.length === 0) o.log(`no migrations in ${folder}`);
         for (const s of all) o.log(`${s.appliedAt === null ? 'pending' : `applied ${s.appliedAt.toISOString()}`}  ${s.version}  ${s.name}`);
         break;
       }

@@ -5,6 +5,33 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from './load-app.js';
+import { boolean, createSchemaSql, integer, migrationText, now, serial, table, text, timestamptz, type Table } from '../app/orm/index.js';
+import type { DialectName } from '../app/orm/dialect.js';
+
+/**
+ * The starter's tables as its src/schema.ts declares them: its first migration is written from these, one
+ * per database (test/cli/starter.test.ts checks, on each, that the schema then matches: nothing to generate).
+ */
+function starterTables(): Table[] {
+  const users = table('users', { id: serial().primaryKey(), name: text().notNull(), createdAt: timestamptz().notNull().default(now()) });
+  const todos = table('todos', {
+    id: serial().primaryKey(),
+    ownerId: integer().notNull().references(() => users.columns.id, { onDelete: 'cascade' }),
+    title: text().notNull(),
+    done: boolean().notNull().default(false),
+    createdAt: timestamptz().notNull().default(now()),
+  });
+  return [users, todos];
+}
+
+/** The first migration for each database: PostgreSQL's (PGlite's) at the top, the others in their folders. */
+function initialMigrations(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [d, folder] of [['postgres', 'migrations'], ['sqlite', 'migrations/sqlite'], ['mysql', 'migrations/mysql']] as Array<[DialectName, string]>) {
+    out[`${folder}/20260101000000_initial.sql`] = migrationText(createSchemaSql(starterTables(), d), d);
+  }
+  return out;
+}
 
 const ownVersion = (): string => (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -81,12 +108,15 @@ export const schema = {
     'src/app.ts': `// The app: routes and their schemas. Importing it does not listen (src/server.ts does), so tests and
 // \`covet routes\` can load it.
 import { createApp, health, HttpError, Type } from 'covet/app';
-import { createDb } from 'covet/app/db';
+import { openDatabase } from 'covet/app/db';
 import { createOrm } from 'covet/app/orm';
 import { schema } from './schema.ts';
 
-/** DATABASE_URL (postgres://...), else PGlite: under covet dev, the dev database in .covet/dev-db. */
-export const db = createDb();
+/**
+ * DATABASE_URL picks the database: postgres://..., mysql://... (MariaDB too), sqlite:///path.db; without
+ * one, PGlite — under covet dev the dev database in .covet/dev-db. In production DATABASE_URL is required.
+ */
+export const db = openDatabase();
 const orm = createOrm(db, schema);
 
 export const app = createApp({
@@ -143,31 +173,15 @@ if (process.env.COVET_DEV_ENTRY === undefined) console.log(\`listening on http:/
 
 export { app };
 `,
-    'migrations/20260101000000_initial.sql': `-- up
-create table "users" (
-  "id" serial primary key,
-  "name" text not null,
-  "created_at" timestamptz not null default now()
-);
-create table "todos" (
-  "id" serial primary key,
-  "owner_id" integer not null references "users" ("id") on delete cascade,
-  "title" text not null,
-  "done" boolean not null default false,
-  "created_at" timestamptz not null default now()
-);
-
--- down
-drop table "todos";
-drop table "users";
-`,
-    'test/app.test.ts': `// Requests through the whole app, without a socket (app.inject), on a fresh in-memory database.
+    ...initialMigrations(),
+    'test/app.test.ts': `// Requests through the whole app, without a socket (app.inject), on a fresh in-memory database —
+// or on TEST_DATABASE_URL (postgres://, mysql://, sqlite:) to test against another one.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { Migrator } from 'covet/app/orm';
 
-process.env.DATABASE_URL = 'pglite://memory';
+process.env.DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'pglite://memory';
 const { app, db } = await import('../src/app.ts');
 
 before(() => new Migrator(db, join(process.cwd(), 'migrations')).up());
@@ -193,12 +207,14 @@ test('bad input is answered with the field that is wrong', async () => {
 });
 `,
     Dockerfile: `# Build with the dev dependencies, run with the production ones only, as a non-root user.
+# Run it with the database's URL: docker run -e DATABASE_URL=postgres://user:pass@host/db ... — without one
+# the app refuses to start (it would otherwise keep its data in memory and lose it at every restart).
 FROM node:24-slim AS build
 WORKDIR /app
 COPY package*.json ./
 RUN npm ci
 COPY . .
-RUN npm run build && npm prune --omit=dev
+RUN npm run build && rm -rf dist/test && npm prune --omit=dev
 
 FROM node:24-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=3000
@@ -225,7 +241,8 @@ A [covet](https://www.npmjs.com/package/covet) app.
     npm run migrate status
 
 Change the tables in src/schema.ts, then \`npm run migrate generate <name>\` and \`npm run migrate up\`.
-In production set DATABASE_URL=postgres://... (see the Dockerfile).
+In production set DATABASE_URL (postgres://..., mysql://..., sqlite:///path.db): the app refuses to start
+without one. \`TEST_DATABASE_URL=... npm test\` runs the tests on another database than in-memory PGlite.
 `,
   };
 }

@@ -5,13 +5,15 @@
  * Node 20 gets the error that says what to do).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
+import { testDb, testMysql } from '../app/db/helpers.js';
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, '..', '..');
@@ -19,6 +21,14 @@ const node = process.execPath;
 const work = mkdtempSync(join(tmpdir(), 'covet-starter-'));
 const app = join(work, 'my-app');
 const cli = join(app, 'node_modules', 'covet', 'dist', 'lib', 'cli', 'main.js');
+const nodeSqlite = (() => {
+  try {
+    createRequire(import.meta.url)('node:sqlite');
+    return true;
+  } catch {
+    return false;
+  }
+})();
 const typescriptRuns = Number(process.versions.node.split('.')[0]) > 22 || (process.versions.node.startsWith('22.') && Number(process.versions.node.split('.')[1]) >= 15);
 // npm runs with this line's node first on PATH, so scripts and bins use it.
 const env = { ...process.env, PATH: `${join(node, '..')}:${process.env.PATH}`, DATABASE_URL: undefined, NODE_ENV: undefined, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
@@ -36,7 +46,10 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 describe('covet new, from the packed tarball', () => {
   it('writes the starter: app, schema, migration, test, tsconfig, Dockerfile', () => {
     const files = readdirSync(app, { recursive: true, encoding: 'utf8' }).filter((f) => !f.startsWith('node_modules'));
-    expect(files).toEqual(expect.arrayContaining(['package.json', 'tsconfig.json', 'Dockerfile', '.dockerignore', 'src/app.ts', 'src/server.ts', 'src/schema.ts', 'test/app.test.ts', 'migrations/20260101000000_initial.sql']));
+    expect(files).toEqual(expect.arrayContaining(['package.json', 'tsconfig.json', 'Dockerfile', '.dockerignore', 'src/app.ts', 'src/server.ts', 'src/schema.ts', 'test/app.test.ts', 'migrations/20260101000000_initial.sql', 'migrations/sqlite/20260101000000_initial.sql', 'migrations/mysql/20260101000000_initial.sql']));
+    // Each migration says which database it was written for; the image ships no tests.
+    expect(readFileSync(join(app, 'migrations/mysql/20260101000000_initial.sql'), 'utf8').split('\n', 1)[0]).toBe('-- covet:dialect mysql');
+    expect(readFileSync(join(app, 'Dockerfile'), 'utf8')).toMatch(/docker run -e DATABASE_URL=[\s\S]*RUN npm run build && rm -rf dist\/test && npm prune --omit=dev/);
   });
 
   it("refuses a folder that is not empty", async () => {
@@ -170,6 +183,39 @@ describe('covet migrate and covet dev on the starter', () => {
   }, 120_000);
 });
 
+describe('the starter on every database, by URL alone (#30.2)', () => {
+  it('refuses to start in production without DATABASE_URL, saying what to set', async () => {
+    await run('npm', ['run', 'build'], { cwd: app, env, timeout: 120_000 });
+    const started = run(node, ['dist/src/server.js'], { cwd: app, env: { ...env, NODE_ENV: 'production' }, encoding: 'utf8', timeout: 60_000 });
+    await expect(started).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('no DATABASE_URL with NODE_ENV=production') });
+  }, 90_000);
+
+  for (const kind of ['sqlite', 'postgres', 'mariadb'] as const) {
+    it(`${kind}: the starter's tests pass on it, its own migrations apply, and the schema then matches`, async () => {
+      const made = kind === 'sqlite' ? { url: `sqlite://${join(work, 'starter.db')}`, drop: async () => {} } : kind === 'postgres' ? await testDb('postgres') : await testMysql();
+      try {
+        const url = made.url!;
+        // The driver the database needs, as its error tells a user to add it: mysql2 from the registry; on a
+        // Node line without node:sqlite, better-sqlite3 as built for this checkout, linked (a native build
+        // needs a download this machine cannot make; npm drops the link at its next install, which is fine).
+        if (kind === 'mariadb') await run('npm', ['install', '--no-audit', '--no-fund', 'mysql2'], { cwd: app, env, timeout: 120_000 });
+        if (kind === 'sqlite' && !nodeSqlite) symlinkSync(join(root, 'node_modules', 'better-sqlite3'), join(app, 'node_modules', 'better-sqlite3'));
+        const { stdout } = await run('npm', ['test'], { cwd: app, env: { ...env, TEST_DATABASE_URL: url }, encoding: 'utf8', timeout: 120_000 }).catch((e: { stdout?: string; stderr?: string }) => {
+          throw new Error(`npm test on ${kind} failed:\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
+        });
+        expect(stdout).toMatch(/(#|ℹ) pass 2\b/);
+        expect(stdout).toMatch(/(#|ℹ) fail 0\b/);
+        const status = (await covet(['migrate', 'status'], { DATABASE_URL: url })).stdout;
+        expect(status).toContain(`migrations: ${kind === 'postgres' ? 'migrations' : `migrations/${kind === 'mariadb' ? 'mysql' : 'sqlite'}`}\n`);
+        expect(status).toMatch(/applied \S+\s+20260101000000\s+initial/);
+        if (typescriptRuns) expect((await covet(['migrate', 'generate', 'nothing'], { DATABASE_URL: url })).stdout).toContain('the database already matches');
+      } finally {
+        await made.drop();
+      }
+    }, 180_000);
+  }
+});
+
 describe('the starter in production, as its Dockerfile runs it', () => {
   it('an optional peer that is not installed is named with its install command', async () => {
     const script = "import('covet/app').then(({ createApp, metrics }) => metrics(createApp()))";
@@ -182,14 +228,16 @@ describe('the starter in production, as its Dockerfile runs it', () => {
     const dockerfile = readFileSync(join(app, 'Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^FROM node:24-slim AS build$/m);
     expect(dockerfile).toMatch(/^USER node$/m);
-    expect(dockerfile).toContain('RUN npm run build && npm prune --omit=dev');
+    expect(dockerfile).toContain('RUN npm run build && rm -rf dist/test && npm prune --omit=dev');
     await run('npm', ['run', 'build'], { cwd: app, env, timeout: 120_000 });
+    rmSync(join(app, 'dist', 'test'), { recursive: true, force: true });
     await run('npm', ['prune', '--omit=dev', '--no-audit', '--no-fund'], { cwd: app, env, timeout: 120_000 });
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
     const health = JSON.parse(/^HEALTHCHECK .* CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
     expect(cmd).toEqual(['node', 'dist/src/server.js']);
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const server = spawn(node, cmd.slice(1), { cwd: app, env: { ...env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // As `docker run -e DATABASE_URL=...` would (the app refuses to start without one): here PGlite in memory, on purpose.
+    const server = spawn(node, cmd.slice(1), { cwd: app, env: { ...env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: 'pglite:memory' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     server.stderr!.on('data', (d: Buffer) => (out += d.toString()));

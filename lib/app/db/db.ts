@@ -55,6 +55,10 @@ export interface Queryable {
 const RETRYABLE = new Set(['40001', '40P01']);
 
 
+const NO_URL_IN_PRODUCTION =
+  'no DATABASE_URL with NODE_ENV=production: the embedded database would keep its data in memory and lose it at every restart. ' +
+  'Set DATABASE_URL (postgres://user:pass@host/db, mysql://..., sqlite:///path/app.db, pglite:///path/dir), or DATABASE_URL=pglite:memory to mean it.';
+
 /** An embedded database (PGlite, SQLite) has one session; bursts queue behind a transaction in-process. */
 const EMBEDDED_MAX_WAITING = 1024;
 
@@ -125,10 +129,13 @@ export class Db implements Queryable {
     this.#options = options;
     const url = options.url ?? process.env.DATABASE_URL;
     if (options.pglite !== undefined || url === undefined || url.startsWith('pglite:')) {
+      // An app in production on the in-memory default would answer /ready and lose every row at restart.
+      if (options.pglite === undefined && url === undefined && process.env.NODE_ENV === 'production') throw new Error(NO_URL_IN_PRODUCTION);
       this.kind = 'pglite';
       this.#config = null;
       if (options.pglite !== undefined) this.#pglite = options.pglite;
-      const dir = url?.startsWith('pglite:') === true ? url.slice('pglite://'.length) : '';
+      // pglite://memory or pglite:memory (in memory), pglite:///abs/dir or pglite:./dir (a data directory).
+      const dir = url === undefined ? '' : url.replace(/^pglite:(?:\/\/)?/, '');
       // PGlite is one backend: one session, so the pool is one.
       this.pool = new Pool(() => this.#pgliteConnection(dir === 'memory' ? '' : dir), { acquireTimeoutMs: BACKGROUND_WAIT_MS, maxWaiting: EMBEDDED_MAX_WAITING, ...options, max: 1, min: 0, idleTimeoutMs: Infinity, healthCheckMs: Infinity });
     } else {

@@ -14,4 +14,5 @@ export { OID, encodeParam, parseArray, typeParsers, type TypeOptions, type TypeP
 export { ScramClient } from './scram.js';
 export type { PGliteLike } from './transport.js';
 export { SqliteDb, SqliteError, sqlitePath, type SqliteOptions } from './sqlite.js';
-export { MysqlDb, MysqlError, splitStatements, type MysqlOptions } from './mysql.js';
+export { MysqlDb, MysqlError, type MysqlOptions } from './mysql.js';
+export { splitStatements, type ScriptStatement } from './statements.js';

@@ -27,6 +27,7 @@ import { createRequire } from 'node:module';
 import { Sql } from './sql.js';
 import { observeQuery, queriesObserved } from '../../trace/channels.js';
 import { savepoint } from './savepoint.js';
+import { splitStatements } from './statements.js';
 import { columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
 import type { QueryOptions, QueryResult } from './connection.js';
 import { BACKGROUND_WAIT_MS, type PoolStats } from './pool.js';
@@ -184,9 +185,9 @@ class MysqlSession implements Queryable {
   async sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
     return (await this.query<R>(new Sql(strings, values))).rows;
   }
-  /** A script of several statements, one at a time (split at `;` ending a line). */
+  /** A script of several statements, one at a time (split outside quotes and comments: statements.ts). */
   async exec(text: string): Promise<void> {
-    for (const stmt of splitStatements(text)) {
+    for (const { text: stmt } of splitStatements(text, 'mysql')) {
       try {
         await this.conn.query(stmt);
       } catch (err) {
@@ -216,14 +217,6 @@ async function inTransaction<T>(conn: Mysql2Conn, fn: () => Promise<T>, options:
     }
     throw wrapError(err);
   }
-}
-
-/** Statements of a migration script: split where a `;` ends a line (DDL scripts as covet writes them). */
-export function splitStatements(text: string): string[] {
-  return text
-    .split(/;\s*$/m)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter((s) => s.length > 0);
 }
 
 export interface MysqlOptions {

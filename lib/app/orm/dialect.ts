@@ -211,6 +211,11 @@ export function hasReturning(db: unknown): boolean | Promise<boolean> {
 }
 
 /** The dialect of a database or transaction (`dialect` property; PostgreSQL when it has none). */
+/** The dialect of that name. */
+export function dialectByName(name: DialectName): Dialect {
+  return name === 'sqlite' ? sqlite : name === 'mysql' ? mysql : postgres;
+}
+
 export function dialectOf(db: unknown): Dialect {
   const d = (db as { dialect?: string } | null)?.dialect;
   return d === 'sqlite' ? sqlite : d === 'mysql' ? mysql : postgres;

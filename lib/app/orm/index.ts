@@ -10,5 +10,5 @@ export { compileWhere, escapeLike, type Where, type Comparison } from './where.j
 export { belongsTo, hasMany, hasOne, manyToMany, type Relation, type BelongsTo, type HasMany, type HasOne, type ManyToMany } from './relations.js';
 export { Repository, tableTag, type QueryCache, type FindOptions, type OrderBy, type Direction, type Aggregates, type ConflictOptions, type RelationWhere, type WithResult, type Relations } from './repository.js';
 export { createOrm, type Orm, type Schema } from './orm.js';
-export { Migrator, loadMigrations, diffSchema, generateMigration, type Migration, type MigrationStatus, type SchemaDiff } from './migrate.js';
+export { Migrator, MigrationError, loadMigrations, migrationsFolder, diffSchema, createSchemaSql, migrationText, generateMigration, type Migration, type MigrationStatus, type SchemaDiff } from './migrate.js';
 export { OrmError } from './errors.js';

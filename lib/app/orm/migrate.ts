@@ -14,7 +14,8 @@ import type { Database } from '../db/open-database.js';
 import type { ColumnSpec } from './columns.js';
 import { addForeignKeySql, columnDdl, createTableSql, foreignKeyName, indexDdl, indexName, table, type Table } from './table.js';
 import { now, text, timestamptz, varchar } from './columns.js';
-import { dialectOf, mysqlCanonical } from './dialect.js';
+import { dialectByName, dialectOf, mysqlCanonical, type Dialect, type DialectName } from './dialect.js';
+import { splitStatements } from '../db/statements.js';
 import { quoteIdent } from '../db/sql.js';
 
 export interface Migration {
@@ -22,6 +23,42 @@ export interface Migration {
   name: string;
   up: string | ((db: Queryable) => Promise<void>);
   down: string | ((db: Queryable) => Promise<void>);
+  /** The file it was read from (for messages). */
+  file?: string;
+  /** The database it was written for (`-- covet:dialect sqlite`, first line of a generated file). */
+  dialect?: DialectName;
+  /** For a SQL file: the line before each section's first (its marker and blank lines), for messages. */
+  lines?: { up: number; down: number };
+}
+
+/**
+ * A migration that cannot run here — written for another database — or a statement of one that failed:
+ * the file, the statement's number and line, and the database's words.
+ */
+export class MigrationError extends Error {
+  readonly file: string | undefined;
+  /** 1-based number of the failing statement in its section, and its first line in the file. */
+  readonly statement: number | undefined;
+  readonly line: number | undefined;
+  constructor(message: string, where: { file?: string; statement?: number; line?: number } = {}, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MigrationError';
+    this.file = where.file;
+    this.statement = where.statement;
+    this.line = where.line;
+  }
+}
+
+const DIALECT_LINE = /^--\s*covet:dialect\s+(\w+)\s*$/m;
+const DIALECTS: readonly DialectName[] = ['postgres', 'sqlite', 'mysql'];
+
+/**
+ * The folder a database's migrations are read from: `<dir>/<dialect>/` when it exists (DDL differs
+ * between databases), else `<dir>`. The runner and the generator both ask here.
+ */
+export async function migrationsFolder(dir: string, dialect: DialectName): Promise<string> {
+  const own = join(dir, dialect);
+  return (await stat(own).catch(() => null))?.isDirectory() === true ? own : dir;
 }
 
 export interface MigrationStatus {
@@ -42,11 +79,14 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
       const text = await readFile(join(dir, f), 'utf8');
       const m = /^--\s*up\s*$([\s\S]*?)(?:^--\s*down\s*$([\s\S]*))?$(?![\s\S])/im.exec(text);
       if (m === null) throw new Error(`${f}: expected a "-- up" section (and optionally "-- down")`);
-      out.push({ version: version!, name: name!, up: m[1]!.trim(), down: (m[2] ?? '').trim() });
+      const d = DIALECT_LINE.exec(text.slice(0, m.index))?.[1]?.toLowerCase();
+      if (d !== undefined && !DIALECTS.includes(d as DialectName)) throw new Error(`${f}: "-- covet:dialect ${d}" names no database covet speaks (postgres, sqlite, mysql)`);
+      const lines = { up: sectionStart(text, m.index + m[0].indexOf(m[1]!)), down: m[2] === undefined ? 0 : sectionStart(text, m.index + m[0].lastIndexOf(m[2])) };
+      out.push({ version: version!, name: name!, up: m[1]!.trim(), down: (m[2] ?? '').trim(), file: join(dir, f), lines, ...(d === undefined ? {} : { dialect: d as DialectName }) });
     } else {
       const mod = (await import(pathToFileURL(resolve(dir, f)).href)) as { up?: Migration['up']; down?: Migration['down'] };
       if (typeof mod.up !== 'function') throw new Error(`${f}: no up() export`);
-      out.push({ version: version!, name: name!, up: mod.up, down: mod.down ?? '' });
+      out.push({ version: version!, name: name!, up: mod.up, down: mod.down ?? '', file: join(dir, f) });
     }
   }
   const seen = new Set<string>();
@@ -72,6 +112,7 @@ const LOCK_KEY = 0x636f7665746d6967n;
 /** One locked session of the migrator: queries, scripts, and a transaction per migration. */
 interface MigrationSession {
   q: Queryable;
+  dialect: DialectName;
   exec(text: string): Promise<void>;
   inTransaction<T>(fn: () => Promise<T>): Promise<T>;
 }
@@ -89,14 +130,30 @@ export class Migrator {
     this.#table = options.table ?? 'covet_migrations';
   }
 
+  /** The folder migrations are read from for this database ({@link migrationsFolder}); null for a list. */
+  async folder(): Promise<string | null> {
+    return typeof this.#source === 'string' ? migrationsFolder(this.#source, dialectOf(this.#db).name) : null;
+  }
+
   /**
    * The migrations: a folder's, or — when it has a subfolder named for this database's dialect
-   * (`migrations/sqlite/`) — that subfolder's, since DDL differs between databases.
+   * (`migrations/sqlite/`) — that subfolder's. One written for another database is refused before any runs.
    */
   async #migrations(): Promise<Migration[]> {
-    if (typeof this.#source !== 'string') return [...this.#source].sort((a, b) => (a.version < b.version ? -1 : 1));
-    const own = join(this.#source, dialectOf(this.#db).name);
-    return loadMigrations((await stat(own).catch(() => null))?.isDirectory() === true ? own : this.#source);
+    const all = typeof this.#source !== 'string' ? [...this.#source].sort((a, b) => (a.version < b.version ? -1 : 1)) : await loadMigrations((await this.folder())!);
+    const here = dialectOf(this.#db).name;
+    const foreign = all.find((m) => m.dialect !== undefined && m.dialect !== here);
+    if (foreign !== undefined) {
+      const file = foreign.file ?? `${foreign.version}_${foreign.name}`;
+      const top = typeof this.#source === 'string' ? this.#source : 'migrations';
+      throw new MigrationError(
+        `${file} was generated for ${foreign.dialect}, and this database is ${here}: its SQL would not run here. ` +
+          `Generate this database's own migrations (covet migrate generate <name> with DATABASE_URL set to it: they go to ${join(top, here)}/), ` +
+          `or move the ${foreign.dialect} ones to ${join(top, foreign.dialect!)}/.`,
+        { file },
+      );
+    }
+    return all;
   }
 
   /** Runs `fn` on one session holding the migration lock. */
@@ -110,7 +167,7 @@ export class Migrator {
       // DDL as it goes: there a migration's transaction covers its data changes and its record.)
       return db.withLock(async (s) => {
         await s.exec(ddl);
-        return fn({ q: s, exec: (t) => s.exec(t), inTransaction: (f) => s.transaction(() => f()) });
+        return fn({ q: s, dialect: dialectOf(db).name, exec: (t) => s.exec(t), inTransaction: (f) => s.transaction(() => f()) });
       });
     }
     const r = await db.pool.reserve();
@@ -119,7 +176,7 @@ export class Migrator {
       try {
         await r.conn.simple(ddl);
         const conn = r.conn;
-        return await fn({ q: new Transaction(conn, 1), exec: async (t) => void (await conn.simple(t)), inTransaction: (f) => inTransaction(conn, f) });
+        return await fn({ q: new Transaction(conn, 1), dialect: 'postgres', exec: async (t) => void (await conn.simple(t)), inTransaction: (f) => inTransaction(conn, f) });
       } finally {
         await r.conn.query('select pg_advisory_unlock($1)', [LOCK_KEY.toString()], { prepare: false });
       }
@@ -147,7 +204,7 @@ export class Migrator {
         if (applied.has(m.version)) continue;
         this.log(`migrate up ${m.version} ${m.name}`);
         await session.inTransaction(async () => {
-          await run(m.up, session);
+          await run(m, 'up', session);
           await q.query(`insert into ${quoteIdent(this.#table)} (version, name) values ($1, $2)`, [m.version, m.name]);
         });
         done.push(m.version);
@@ -168,7 +225,7 @@ export class Migrator {
         if (m === undefined) throw new Error(`migration ${version} is applied but its file is gone: cannot undo it`);
         this.log(`migrate down ${m.version} ${m.name}`);
         await session.inTransaction(async () => {
-          await run(m.down, session);
+          await run(m, 'down', session);
           await q.query(`delete from ${quoteIdent(this.#table)} where version = $1`, [m.version]);
         });
         done.push(m.version);
@@ -178,9 +235,39 @@ export class Migrator {
   }
 }
 
-async function run(step: Migration['up'], s: MigrationSession): Promise<void> {
-  if (typeof step === 'function') await step(s.q);
-  else if (step.trim() !== '') await s.exec(step);
+/** One section of a migration; a SQL one statement by statement, so a failure names its statement. */
+async function run(m: Migration, part: 'up' | 'down', s: MigrationSession): Promise<void> {
+  const step = m[part];
+  const file = m.file ?? `${m.version}_${m.name}`;
+  if (typeof step === 'function') {
+    try {
+      await step(s.q);
+    } catch (err) {
+      throw new MigrationError(`${file} (${part}): ${(err as Error).message}`, { file }, { cause: err });
+    }
+    return;
+  }
+  const statements = splitStatements(step, s.dialect);
+  const offset = m.lines?.[part] ?? 0;
+  for (let i = 0; i < statements.length; i++) {
+    const st = statements[i]!;
+    try {
+      await s.exec(st.text);
+    } catch (err) {
+      const line = st.line + offset;
+      const first = st.text.split('\n', 1)[0]!;
+      throw new MigrationError(`${file}:${line}, ${part} statement ${i + 1} of ${statements.length} failed: ${(err as Error).message}\n  ${first.length > 120 ? `${first.slice(0, 120)}…` : first}`, { file, statement: i + 1, line }, { cause: err });
+    }
+  }
+}
+
+/** Lines before the first non-blank character of a section whose text begins at offset `at`. */
+function sectionStart(text: string, at: number): number {
+  let i = at;
+  while (i < text.length && /\s/.test(text[i]!)) i++;
+  let k = 0;
+  for (let j = 0; j < i; j++) if (text.charCodeAt(j) === 10) k++;
+  return k;
 }
 
 
@@ -207,7 +294,28 @@ function canonicalType(sqlType: string): string {
  */
 export async function diffSchema(db: Queryable, tables: readonly Table[]): Promise<SchemaDiff> {
   const dialect = dialectOf(db);
-  const { live, indexes } = dialect.name === 'sqlite' ? await liveSqlite(db) : dialect.name === 'mysql' ? await liveMysql(db) : await livePostgres(db);
+  return diffLive(dialect.name === 'sqlite' ? await liveSqlite(db) : dialect.name === 'mysql' ? await liveMysql(db) : await livePostgres(db), tables, dialect);
+}
+
+/**
+ * The statements that create `tables` in an empty database of that kind — the first migration, written
+ * without a database (`covet new` writes one per database this way).
+ *
+ * @example
+ * ```ts
+ * const text = migrationText(createSchemaSql([users, notes], 'sqlite'), 'sqlite'); // -- covet:dialect sqlite …
+ * ```
+ */
+export function createSchemaSql(tables: readonly Table[], dialect: DialectName): SchemaDiff {
+  return diffLive({ live: new Map(), indexes: new Set() }, tables, dialectByName(dialect));
+}
+
+/** A migration file's text: the dialect line, then the up and down sections. */
+export function migrationText(d: SchemaDiff, dialect: DialectName): string {
+  return `-- covet:dialect ${dialect}\n-- up\n${d.up.join('\n')}\n\n-- down\n${d.down.join('\n')}\n`;
+}
+
+function diffLive({ live, indexes }: LiveSchema, tables: readonly Table[], dialect: Dialect): SchemaDiff {
   const up: string[] = [];
   const down: string[] = [];
   // New tables first, each after the tables it references (foreign-key order); foreign keys that close a
@@ -359,9 +467,23 @@ function creationOrder(tables: readonly Table[]): { order: Table[]; deferred: Se
 export async function generateMigration(db: Queryable, tables: readonly Table[], dir: string, name: string): Promise<string | null> {
   const d = await diffSchema(db, tables);
   if (d.up.filter((s) => !s.startsWith('--')).length === 0) return null;
-  await mkdir(dir, { recursive: true });
+  const dialect = dialectOf(db).name;
+  const target = await generationFolder(dir, dialect);
+  await mkdir(target, { recursive: true });
   const version = new Date().toISOString().replace(/\D/g, '').slice(0, 14);
-  const path = join(dir, `${version}_${name.replace(/\W+/g, '_')}.sql`);
-  await writeFile(path, `-- up\n${d.up.join('\n')}\n\n-- down\n${d.down.join('\n')}\n`);
+  const path = join(target, `${version}_${name.replace(/\W+/g, '_')}.sql`);
+  await writeFile(path, migrationText(d, dialect));
   return path;
+}
+
+/**
+ * Where the next migration for `dialect` goes: where the runner reads for it ({@link migrationsFolder}) —
+ * unless that is the shared top folder and it holds migrations written for another database; then this
+ * one's own subfolder, which the runner reads from then on.
+ */
+async function generationFolder(dir: string, dialect: DialectName): Promise<string> {
+  const folder = await migrationsFolder(dir, dialect);
+  if (folder !== dir) return folder;
+  const others = (await loadMigrations(dir).catch(() => [] as Migration[])).some((m) => m.dialect !== undefined && m.dialect !== dialect);
+  return others ? join(dir, dialect) : dir;
 }
