@@ -36,11 +36,13 @@ import { randomBytes } from 'node:crypto';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Redis } from 'ioredis';
-import type { Db, Queryable } from '../db/db.js';
+import type { Queryable } from '../db/db.js';
+import type { Database } from '../db/open-database.js';
 import { registerStandardFormats, unknownFormats } from '../formats.js';
 import { nextCronTick, parseCron, type Cron } from './cron.js';
 import { requirePeer } from '../optional-peer.js';
 import { PgJobStore } from './pg-store.js';
+import { SqlJobStore } from './sql-store.js';
 import { RedisJobStore, type RedisJobsOptions } from './redis-store.js';
 import type { ClaimedJob, JobInfo, JobStats, JobStore, NewJob } from './store.js';
 import { spans } from '../../trace/hook.js';
@@ -148,12 +150,13 @@ export class Jobs {
   /** @internal Called by this queue's workers after every attempt. */
   readonly observers: Array<(o: JobOutcome) => void> = [];
 
-  constructor(backend: Db | Redis, options: JobsOptions = {}) {
-    this.store = isRedis(backend) ? new RedisJobStore(backend, options) : new PgJobStore(backend, options.table ?? 'covet_jobs');
+  constructor(backend: Database | Redis, options: JobsOptions = {}) {
+    const table = options.table ?? 'covet_jobs';
+    this.store = isRedis(backend) ? new RedisJobStore(backend, options) : backend.kind === 'sqlite' || backend.kind === 'mysql' ? new SqlJobStore(backend, table) : new PgJobStore(backend, table);
   }
 
   /** Where the jobs live. */
-  get kind(): 'postgres' | 'pglite' | 'redis' {
+  get kind(): JobStore['kind'] {
     return this.store.kind;
   }
 
@@ -254,7 +257,7 @@ export class Jobs {
   }
 }
 
-function isRedis(b: Db | Redis): b is Redis {
+function isRedis(b: Database | Redis): b is Redis {
   return typeof (b as Redis).evalsha === 'function';
 }
 
@@ -316,8 +319,9 @@ class JobWorker implements Worker {
           this.#again = false;
           this.#wake();
         } else {
+          // Not unref'd: a working worker keeps its process alive until stop(), whatever else does — on
+          // SQLite or PGlite nothing else does (no socket), and it would exit at its first idle look.
           this.#timer = setTimeout(() => this.#wake(), this.#pollMs);
-          this.#timer.unref();
         }
       });
   }
@@ -438,7 +442,7 @@ const HANDED_BACK = new Error('the worker stopped: the job goes back to the queu
  * const fast = createJobs(redis, { prefix: 'app:jobs:', doneTtlMs: 86_400_000 }); // Redis
  * ```
  */
-export function createJobs(backend: Db | Redis, options: JobsOptions = {}): Jobs {
+export function createJobs(backend: Database | Redis, options: JobsOptions = {}): Jobs {
   return new Jobs(backend, options);
 }
 

@@ -1,6 +1,6 @@
 /**
- * What a jobs queue needs of the place its jobs live: the PostgreSQL/PGlite table (`pg-store.ts`) and
- * Redis (`redis-store.ts`) implement it; `queue.ts` (definitions, workers, schedules) is the same over
+ * What a jobs queue needs of the place its jobs live: the PostgreSQL/PGlite table (`pg-store.ts`), the
+ * SQLite or MySQL/MariaDB table (`sql-store.ts`) and Redis (`redis-store.ts`) implement it; `queue.ts` (definitions, workers, schedules) is the same over
  * both. Every state change of a claimed job is conditional on the claiming worker still holding it, so
  * a worker whose lease ran out (and whose job another worker took) changes nothing.
  */
@@ -61,7 +61,7 @@ export interface ClaimedJob {
 
 export interface JobStore {
   /** What `Jobs.kind` reports. */
-  readonly kind: 'postgres' | 'pglite' | 'redis';
+  readonly kind: 'postgres' | 'pglite' | 'sqlite' | 'mysql' | 'redis';
   migrate(): Promise<void>;
   /** Stores the job (inside `tx` when given); a `key` already used returns the first job's id. */
   enqueue(job: NewJob, tx?: Queryable): Promise<string>;

@@ -1,10 +1,10 @@
 /**
- * Background jobs against the real PostgreSQL, PGlite and the real Redis, one suite: delivery once,
+ * Background jobs against the real PostgreSQL, PGlite, SQLite, MariaDB and the real Redis, one suite: delivery once,
  * idempotency keys, transactional enqueue (databases; Redis refuses `tx` clearly), retries into the dead
  * state, timeouts, delays and priorities, many workers never running one job twice, cron once per tick
  * across processes, graceful stop handing jobs back — and, on PostgreSQL and Redis, four worker
  * processes never running one job twice and a worker killed with SIGKILL mid-job: the job runs exactly
- * once more.
+ * once more (on every backend but PGlite, one process's database).
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -12,9 +12,9 @@ import { randomBytes } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb } from '../../../lib/app/db/index.js';
+import { createDb, openDatabase, type Database } from '../../../lib/app/db/index.js';
 import { createJobs, nextCronTick, parseCron, WORKER_LOST } from '../../../lib/app/jobs/index.js';
-import { testDb, type TestDb } from '../db/helpers.js';
+import { testDb, testMysql, testSqlite, type TestDb } from '../db/helpers.js';
 import { REDIS_URL } from '../auth/helpers.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
@@ -36,7 +36,7 @@ describe('cron expressions', () => {
 /** A backend under test: a fresh database, or a fresh key prefix on the local Redis. */
 interface Backend {
   /** The database (null on Redis). */
-  db: ReturnType<typeof createDb> | null;
+  db: Database | null;
   /** The queue named `name` (its own table or prefix); `client` a second connection's. */
   queue(name: string, second?: boolean): ReturnType<typeof createJobs>;
   /** Environment for a worker process (tests/fixtures/jobs-worker.mjs) on the queue `name`. */
@@ -48,7 +48,7 @@ interface Backend {
   close(): Promise<void>;
 }
 
-async function backend(kind: 'postgres' | 'pglite' | 'redis'): Promise<Backend> {
+async function backend(kind: 'postgres' | 'pglite' | 'sqlite' | 'mysql' | 'redis'): Promise<Backend> {
   if (kind === 'redis') {
     const base = `test:jobs:${randomBytes(4).toString('hex')}:`;
     const clients: Redis[] = [];
@@ -78,13 +78,14 @@ async function backend(kind: 'postgres' | 'pglite' | 'redis'): Promise<Backend> 
       },
     };
   }
-  const t: TestDb = await testDb(kind);
-  const extra: Array<ReturnType<typeof createDb>> = [];
+  const t: { db: Database; url: string | undefined; drop(): Promise<void> } = kind === 'sqlite' ? testSqlite() : kind === 'mysql' ? await testMysql() : await testDb(kind);
+  const extra: Database[] = [];
   const made = new Set<string>();
   return {
     db: t.db,
     queue(name, second) {
-      const db = second && kind === 'postgres' ? createDb({ url: t.url, max: 3 }) : t.db;
+      // A second connection (pool) to the same database; PGlite is one process's, one session.
+      const db = second && kind === 'postgres' ? createDb({ url: t.url, max: 3 }) : second && kind !== 'pglite' ? openDatabase({ url: t.url }) : t.db;
       if (db !== t.db) extra.push(db);
       return createJobs(db, { table: name });
     },
@@ -92,7 +93,7 @@ async function backend(kind: 'postgres' | 'pglite' | 'redis'): Promise<Backend> 
     async runs(name) {
       const m = new Map<string, string[]>();
       if (!made.has(name)) return m;
-      for (const r of (await t.db.query<{ job_id: string; worker: number }>(`select job_id::text, worker from ${name}_runs`)).rows) m.set(r.job_id, [...(m.get(r.job_id) ?? []), String(r.worker)]);
+      for (const r of (await t.db.query<{ job_id: string | number; worker: number }>(`select job_id, worker from ${name}_runs`)).rows) m.set(String(r.job_id), [...(m.get(String(r.job_id)) ?? []), String(r.worker)]);
       return m;
     },
     async prepareRuns(name) {
@@ -106,7 +107,7 @@ async function backend(kind: 'postgres' | 'pglite' | 'redis'): Promise<Backend> 
   };
 }
 
-for (const kind of ['postgres', 'pglite', 'redis'] as const) {
+for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql', 'redis'] as const) {
   describe(`jobs on ${kind}`, () => {
     let b: Backend;
     beforeAll(async () => {
