@@ -206,12 +206,16 @@ if l[2] then oldest = math.min(oldest, tonumber(l[2])) end
 return { out, tostring(t - oldest) }
 `);
 
+/** How long a done job stays in Redis by default: a day. */
+const DONE_TTL_MS = 86_400_000;
+
 export interface RedisJobsOptions {
   /** Key prefix. Default `covet:jobs:`. */
   prefix?: string;
   /**
-   * Done jobs (and their idempotency keys) expire this long after they finish. Default: kept, as the
-   * PostgreSQL queue keeps its rows (the `done` count counts every job ever done either way).
+   * Done jobs (and their idempotency keys) expire this long after they finish: Redis is memory, and a
+   * queue of many jobs would otherwise grow for ever. Default one day; `Infinity` keeps them (the `done`
+   * count counts every job ever done either way). Dead jobs are kept until retried or deleted.
    */
   doneTtlMs?: number;
 }
@@ -225,7 +229,8 @@ export class RedisJobStore implements JobStore {
   constructor(redis: Redis, o: RedisJobsOptions = {}) {
     this.redis = redis;
     this.prefix = o.prefix ?? 'covet:jobs:';
-    this.#doneTtl = o.doneTtlMs === undefined ? '' : String(Math.max(1, Math.floor(o.doneTtlMs)));
+    const ttl = o.doneTtlMs ?? DONE_TTL_MS;
+    this.#doneTtl = ttl === Infinity ? '' : String(Math.max(1, Math.floor(ttl)));
   }
 
   /** Runs a script by SHA, loading it on NOSCRIPT. The routing key keeps Cluster on the prefix's slot. */

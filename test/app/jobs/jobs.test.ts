@@ -141,6 +141,31 @@ for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql', 'redis'] as const) 
     });
 
     if (kind === 'redis') {
+      it('done jobs expire after a day by default (with their key); doneTtlMs sets it, Infinity keeps them', async () => {
+        const r = new Redis(REDIS_URL);
+        const prefix = `test:jobs:ttl:${randomBytes(4).toString('hex')}:`;
+        try {
+          const ttlOf = async (o: { doneTtlMs?: number }, tag: string) => {
+            const jobs = createJobs(r, { prefix: `${prefix}${tag}:`, ...o });
+            const j = jobs.define('j', Type.Object({}), () => {});
+            const id = await j.enqueue({}, { key: `k-${tag}` });
+            const w = jobs.work({ pollMs: 10, ...quiet });
+            await waitFor(async () => (await jobs.get(id))?.state === 'done', 10_000);
+            await w.stop();
+            return [await r.pttl(`${prefix}${tag}:job:${id}`), await r.pttl(`${prefix}${tag}:key:k-${tag}`)];
+          };
+          const [job, key] = await ttlOf({}, 'default');
+          for (const t of [job!, key!]) expect(t > 86_400_000 - 60_000 && t <= 86_400_000).toBe(true);
+          const [short] = await ttlOf({ doneTtlMs: 5000 }, 'short');
+          expect(short! > 0 && short! <= 5000).toBe(true);
+          expect(await ttlOf({ doneTtlMs: Infinity }, 'kept')).toEqual([-1, -1]); // no expiry
+        } finally {
+          const keys = await r.keys(`${prefix}*`);
+          if (keys.length > 0) await r.del(...keys);
+          await r.quit();
+        }
+      });
+
       it('refuses to enqueue inside a database transaction, saying why', async () => {
         const jobs = await setup('jobs_tx');
         const j = jobs.define('j', Type.Object({}), () => {});
