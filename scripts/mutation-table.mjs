@@ -45,10 +45,10 @@ if (rows.size === 0) {
   console.log('no mutation reports yet: npm run mutate [group]');
   process.exit(0);
 }
-console.log('| module | group | mutants | killed | survived | timed out | no coverage | no test ran | score | run (UTC) |');
-console.log('|---|---|---|---|---|---|---|---|---|---|');
+console.log('| module | group | mutants | killed | survived | timed out | no coverage | no test ran | ignored | score | run (UTC) |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of [...rows.values()].sort((a, b) => a.name.localeCompare(b.name))) {
-  console.log(`| ${r.name} | ${r.group} | ${r.total} | ${r.Killed} | ${r.Survived} | ${r.Timeout} | ${r.NoCoverage} | ${r.NotRun} | ${r.score >= 90 ? `**${r.score.toFixed(1)} %**` : `${r.score.toFixed(1)} %`} | ${r.when} |`);
+  console.log(`| ${r.name} | ${r.group} | ${r.total} | ${r.Killed} | ${r.Survived} | ${r.Timeout} | ${r.NoCoverage} | ${r.NotRun} | ${r.Ignored} | ${r.score >= 90 ? `**${r.score.toFixed(1)} %**` : `${r.score.toFixed(1)} %`} | ${r.when} |`);
 }
 const low = [...rows.values()].filter((r) => r.score < 90);
 if (low.length > 0) console.log(`\nunder 90 %: ${low.map((r) => r.name).join(', ')}`);

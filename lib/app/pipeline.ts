@@ -115,10 +115,20 @@ export class Pipeline {
   readonly handle = (req: Http1Request, res: AnyResponse): void | Promise<void> => {
     const s = this.s;
     if (!s.started) this.start();
-    if (REQUEST_START.hasSubscribers || RESPONSE_FINISH.hasSubscribers) observeRequest(req, res);
+    if (REQUEST_START.hasSubscribers || RESPONSE_FINISH.hasSubscribers) {
+      const message = observeRequest(req, res);
+      // Published with runStores: an AsyncLocalStorage a subscriber bound to the channel (an APM agent's
+      // context) holds for the whole request, handler included.
+      if (REQUEST_START.hasSubscribers) return REQUEST_START.runStores(message, this.#wrapped, this, req, res);
+    }
+    return this.#wrapped(req, res);
+  };
+
+  #wrapped(req: Http1Request, res: AnyResponse): void | Promise<void> {
+    const s = this.s;
     if (s.wrapper !== null && s.wrapper.enabled()) return s.wrapper.request(req, res, (token) => this.#dispatch(req, res, token, performance.now()));
     return this.#dispatch(req, res, null, -1);
-  };
+  }
 
   /** Routes and runs a request; `startedAt` ≥ 0 when wrapped (when routing began; `token` is the wrapper's). */
   #dispatch(req: Http1Request, res: AnyResponse, token: unknown, startedAt: number): void | Promise<void> {
@@ -313,10 +323,9 @@ function problemOf(err: unknown): { status: number; fields: ProblemFields; heade
   return p !== undefined && typeof p.status === 'number' ? { status: p.status, fields: p.fields ?? {}, ...(p.headers === undefined ? {} : { headers: p.headers }) } : undefined;
 }
 
-/** Tells the request channels (see trace/channels.ts) that a request started, and when its answer is done. */
-function observeRequest(req: Http1Request, res: AnyResponse): void {
+/** The request channels' start message (published by the caller), and the finish told when the answer is done. */
+function observeRequest(req: Http1Request, res: AnyResponse): { request: Http1Request; response: AnyResponse } {
   const t0 = performance.now();
-  if (REQUEST_START.hasSubscribers) REQUEST_START.publish({ request: req, response: res });
   let done = false;
   const finish = (): void => {
     if (done) return;
@@ -324,4 +333,5 @@ function observeRequest(req: Http1Request, res: AnyResponse): void {
     if (RESPONSE_FINISH.hasSubscribers) RESPONSE_FINISH.publish({ request: req, response: res, statusCode: res.statusCode, durationMs: performance.now() - t0 });
   };
   res.once('finish', finish).once('close', finish);
+  return { request: req, response: res };
 }

@@ -1,7 +1,9 @@
 /**
  * `node:diagnostics_channel` events, in the style of undici and Node's own `http.*` channels, so APM agents
  * and users observe Covet without our OpenTelemetry glue: subscribe by name, get a message object. With no
- * subscriber an instrumented point costs one `hasSubscribers` read.
+ * subscriber an instrumented point costs one `hasSubscribers` read. The request and job start channels are
+ * published with `runStores`, so an `AsyncLocalStorage` bound to them (`bindStore`) holds for the whole
+ * request or job run.
  *
  * | channel | message |
  * |---|---|

@@ -2,7 +2,8 @@
  * #29: the diagnostics_channel events (lib/trace/channels.ts) — each published with the message it
  * documents, from a real request, connection, query (PGlite, SQLite, PostgreSQL, MariaDB) and job.
  */
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { channel, subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { connect, type AddressInfo } from 'node:net';
 import { Type } from '@sinclair/typebox';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,6 +48,44 @@ describe('diagnostics channels', () => {
     for (const m of finish) expect(m.durationMs).toBeGreaterThanOrEqual(0);
     expect(finish[0]!.request).toBe(start[0]!.request);
     expect(errors.map((m) => [(m.error as Error).message, m.route])).toEqual([['kaboom', '/boom'], ['Gone', '/gone']]);
+  });
+
+  it("a store bound to the start channels (an APM agent's context) holds for the whole request or job run", async () => {
+    const als = new AsyncLocalStorage<string>();
+    const req = channel('covet:http.server.request.start');
+    const run = channel('covet:jobs.run.start');
+    req.bindStore(als, (m) => `request ${(m as { request: { url: string } }).request.url}`);
+    run.bindStore(als, (m) => `job ${(m as { name: string }).name}`);
+    const db = openDatabase({ url: 'sqlite::memory:' });
+    try {
+      const app = createApp();
+      app.get('/ctx', async () => {
+        await new Promise((r) => setTimeout(r, 5)); // across an await
+        return { store: als.getStore() ?? null };
+      });
+      expect((await app.inject({ method: 'GET', url: '/ctx?x=1' })).json()).toEqual({ store: 'request /ctx?x=1' });
+      const jobs = createJobs(db);
+      await jobs.migrate();
+      const seen: Array<string | undefined> = [];
+      const j = jobs.define('ctxjob', Type.Object({}), async () => {
+        await new Promise((r) => setTimeout(r, 5));
+        seen.push(als.getStore());
+      });
+      await j.enqueue({});
+      const worker = jobs.work({ pollMs: 10, onError: () => {} });
+      while (seen.length < 1) await new Promise((r) => setTimeout(r, 10));
+      await worker.stop();
+      expect(seen).toEqual(['job ctxjob']);
+      expect(als.getStore()).toBeUndefined(); // nothing leaks outside
+    } finally {
+      req.unbindStore(als);
+      run.unbindStore(als);
+      await db.close();
+    }
+    // Unbound, nothing is entered.
+    const app = createApp();
+    app.get('/ctx', () => ({ store: als.getStore() ?? null }));
+    expect((await app.inject({ method: 'GET', url: '/ctx' })).json()).toEqual({ store: null });
   });
 
   it('nothing is published to a channel nobody listens to (and listening late sees what follows)', async () => {
@@ -98,8 +137,8 @@ describe('diagnostics channels', () => {
   }
 
   it('jobs: each run starts and ends with its outcome (and the error of a failed attempt)', async () => {
-    const db = openDatabase({ url: 'pglite://memory' });
-    const jobs = createJobs(db as never);
+    const db = openDatabase({ url: 'sqlite::memory:' });
+    const jobs = createJobs(db);
     await jobs.migrate();
     const startJ = record('covet:jobs.run.start');
     const endJ = record('covet:jobs.run.end');

@@ -368,8 +368,7 @@ class JobWorker implements Worker {
     let outcome: JobOutcome['outcome'] = 'done';
     let failure: unknown;
     const store = this.#jobs.store;
-    if (JOB_START.hasSubscribers) JOB_START.publish({ queue: def.queue, name: job.name, id: job.id, attempt: job.attempts });
-    void (async () => {
+    const body = async (): Promise<void> => {
       try {
         if (!def.check.Check(job.payload)) throw new Error(`payload no longer matches the schema of ${job.name}`);
         // A handler that ignores its signal still ends the attempt at the timeout.
@@ -406,7 +405,10 @@ class JobWorker implements Worker {
         if (this.#running.size === 0) for (const f of this.#idle.splice(0)) f();
         this.#wake(); // a slot is free
       }
-    })();
+    };
+    // Published with runStores: an AsyncLocalStorage bound to the channel holds for the whole run.
+    if (JOB_START.hasSubscribers) void JOB_START.runStores({ queue: def.queue, name: job.name, id: job.id, attempt: job.attempts }, body);
+    else void body();
   }
 
   async stop(graceMs = 30_000): Promise<void> {
