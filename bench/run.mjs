@@ -30,6 +30,7 @@ const BENCHES = {
   serializer: async () => (await import('./serializer.mjs')).runSerializerBench(),
   db: async () => (await import('./db.mjs')).runDbBench(),
   orm: async () => (await import('./orm.mjs')).runOrmBench(),
+  'pglite-start': async () => (await import('./pglite-start.mjs')).runPgliteStartBench(),
   auth: async () => (await import('./auth.mjs')).runAuthBench(),
   cache: async () => (await import('./cache.mjs')).runCacheBench(),
   realtime: async () => (await import('./realtime.mjs')).runRealtimeBench(),

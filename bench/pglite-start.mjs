@@ -1,0 +1,84 @@
+// PGlite start (#30.5): how long an in-memory PGlite takes from open to its first answer, by initdb (the old
+// way, COVET_PGLITE_CACHE=0) and from the saved copy of an initialised data directory (the default), each in
+// a fresh process, rounds interleaved; SQLite in memory beside them. Then the starter's own test suite
+// (`covet new`, covet from the packed tarball, `npm test`) on PGlite with and without the copy, and on SQLite.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { log, root, table, writeSection } from './lib.mjs';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Milliseconds from opening the database to its first answer, in a fresh Node process. */
+function startMs(kind, env = {}) {
+  const script =
+    kind === 'sqlite'
+      ? `import { openDatabase } from '${root}/dist/lib/app/db/index.js'; const t = performance.now(); const db = openDatabase({ url: 'sqlite::memory:' }); await db.query('select 1'); console.log(performance.now() - t); await db.close();`
+      : `import { openDatabase } from '${root}/dist/lib/app/db/index.js'; const t = performance.now(); const db = openDatabase({ url: 'pglite:memory' }); await db.query('select 1'); console.log(performance.now() - t); await db.close();`;
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });
+  return Number(out.trim().split('\n').at(-1));
+}
+
+/** Seconds `npm test` of the starter takes. */
+function starterTestS(app, env) {
+  const t = performance.now();
+  execFileSync('npm', ['test'], { cwd: app, env: { ...process.env, ...env }, stdio: 'ignore' });
+  return (performance.now() - t) / 1000;
+}
+
+export async function runPgliteStartBench() {
+  startMs('pglite'); // make the copy if there is none yet
+  const rows = { initdb: [], copy: [], sqlite: [] };
+  for (let i = 0; i < ROUNDS; i++) {
+    rows.initdb.push(startMs('pglite', { COVET_PGLITE_CACHE: '0' }));
+    rows.copy.push(startMs('pglite'));
+    rows.sqlite.push(startMs('sqlite'));
+    log(`round ${i + 1}: initdb ${rows.initdb.at(-1).toFixed(0)} ms, copy ${rows.copy.at(-1).toFixed(0)} ms, sqlite ${rows.sqlite.at(-1).toFixed(1)} ms`);
+  }
+
+  // The starter, installed from the packed tarball as a user gets it.
+  const work = mkdtempSync(join(tmpdir(), 'covet-pglite-bench-'));
+  const suites = { pglite: [], initdb: [], sqlite: [] };
+  try {
+    const packed = JSON.parse(execFileSync('npm', ['pack', '--pack-destination', work, '--json'], { cwd: root, encoding: 'utf8' }))[0].filename;
+    execFileSync(process.execPath, [join(root, 'dist/lib/cli/main.js'), 'new', 'app'], { cwd: work, stdio: 'ignore' });
+    const app = join(work, 'app');
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', join(work, packed)], { cwd: app, stdio: 'ignore' });
+    const env = { DATABASE_URL: '', NODE_ENV: '' };
+    delete env.DATABASE_URL;
+    starterTestS(app, {}); // tsc's first build
+    for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
+      suites.pglite.push(starterTestS(app, {}));
+      suites.initdb.push(starterTestS(app, { COVET_PGLITE_CACHE: '0' }));
+      suites.sqlite.push(starterTestS(app, { TEST_DATABASE_URL: `sqlite://${join(work, `s${i}.db`)}` }));
+      log(`starter npm test: PGlite ${suites.pglite.at(-1).toFixed(1)} s (initdb ${suites.initdb.at(-1).toFixed(1)} s), SQLite ${suites.sqlite.at(-1).toFixed(1)} s`);
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const ms = (xs) => `${median(xs).toFixed(0)} ms`;
+  const s = (xs) => `${median(xs).toFixed(1)} s`;
+  writeSection(
+    '81-pglite-start',
+    `## PGlite start (#30.5)\n\n` +
+      `From opening an in-memory database to its first answer, each in a fresh process (${process.version}, ${ROUNDS} interleaved rounds, median). ` +
+      `"initdb" is the old way (\`COVET_PGLITE_CACHE=0\`); "copy" loads the saved copy of an initialised data directory (lib/app/db/pglite-cache.ts), the default.\n\n` +
+      table(['database', 'open → first answer'], [
+        ['PGlite, initdb', ms(rows.initdb)],
+        ['PGlite, from the copy', ms(rows.copy)],
+        ['SQLite (:memory:)', ms(rows.sqlite)],
+      ]) +
+      `\n\nThe starter's \`npm test\` (tsc, then node --test: two tests through the whole app), median of ${suites.pglite.length}:\n\n` +
+      table(['database', 'npm test'], [
+        ['PGlite, from the copy', s(suites.pglite)],
+        ['PGlite, initdb', s(suites.initdb)],
+        ['SQLite', s(suites.sqlite)],
+      ]) +
+      `\n\nPGlite from the copy / SQLite: ${(median(suites.pglite) / median(suites.sqlite)).toFixed(2)}× (goal ≤ 2×).\n`,
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runPgliteStartBench();
