@@ -3,7 +3,8 @@
 // a fresh process, rounds interleaved; SQLite in memory beside them. Then the starter's own test suite
 // (`covet new`, covet from the packed tarball, `npm test`) on PGlite with and without the copy, and on SQLite.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { log, root, table, writeSection } from './lib.mjs';
@@ -24,7 +25,7 @@ function startMs(kind, env = {}) {
 /** Seconds `npm test` of the starter takes. */
 function starterTestS(app, env) {
   const t = performance.now();
-  execFileSync('npm', ['test'], { cwd: app, env: { ...process.env, ...env }, stdio: 'ignore' });
+  execFileSync('npm', ['test'], { cwd: app, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   return (performance.now() - t) / 1000;
 }
 
@@ -46,8 +47,12 @@ export async function runPgliteStartBench() {
     execFileSync(process.execPath, [join(root, 'dist/lib/cli/main.js'), 'new', 'app'], { cwd: work, stdio: 'ignore' });
     const app = join(work, 'app');
     execFileSync('npm', ['install', '--no-audit', '--no-fund', join(work, packed)], { cwd: app, stdio: 'ignore' });
-    const env = { DATABASE_URL: '', NODE_ENV: '' };
-    delete env.DATABASE_URL;
+    // SQLite on a Node line without node:sqlite: better-sqlite3 as built for this checkout, linked.
+    try {
+      createRequire(import.meta.url)('node:sqlite');
+    } catch {
+      symlinkSync(join(root, 'node_modules', 'better-sqlite3'), join(app, 'node_modules', 'better-sqlite3'));
+    }
     starterTestS(app, {}); // tsc's first build
     for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
       suites.pglite.push(starterTestS(app, {}));

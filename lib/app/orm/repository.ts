@@ -64,6 +64,25 @@ export interface ConflictOptions<T extends Table> {
   target: ReadonlyArray<keyof Row<T> & string>;
   /** Columns to overwrite from the new row; omitted: do nothing. */
   update?: ReadonlyArray<keyof Row<T> & string>;
+  /**
+   * What comes back: `'written'` (default) the rows inserted or updated — a conflict that did nothing
+   * returns no row; `'all'` a row for every value given, in order, the existing one where it conflicted
+   * ("get or create").
+   */
+  returning?: 'written' | 'all';
+}
+
+/** The names of a table's many-to-many relations. */
+export type ManyToManyName<R extends Relations> = { [K in keyof R & string]: R[K] extends { kind: 'manyToMany' } ? K : never }[keyof R & string];
+
+/** The links of one row in a many-to-many relation (the join table's rows), from `Repository.related`. */
+export interface ManyToManyLinks {
+  /** Exactly these targets: links to others removed, missing ones added. */
+  set(ids: ReadonlyArray<unknown>): Promise<{ added: number; removed: number }>;
+  /** These targets too (links already there are kept, not repeated). */
+  connect(ids: ReadonlyArray<unknown>): Promise<{ added: number; removed: number }>;
+  /** Not these targets. */
+  disconnect(ids: ReadonlyArray<unknown>): Promise<{ added: number; removed: number }>;
 }
 
 /** What the ORM needs of a cache (covet/app/cache's `Cache` fits) to cache query results. */
@@ -255,6 +274,21 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     const t = this.table;
     const list = (Array.isArray(values) ? values : [values]) as Record<string, unknown>[];
     if (list.length === 0) return [];
+    const c0 = options.onConflict;
+    if (c0?.returning === 'all') {
+      // Get or create: the insert, then every given value's row by the conflict target, in one transaction.
+      const { returning: _, ...written } = c0;
+      const target = c0.target as readonly string[];
+      for (const k of target) if (t.sqlNames[k] === undefined) throw unknownName(t, k);
+      return this.#db.transaction(async (tx) => {
+        const on = this.on(tx);
+        await on.insert(values, { onConflict: written as ConflictOptions<T> });
+        const key = (r: Record<string, unknown>) => JSON.stringify(target.map((k) => String(r[k])));
+        const where = target.length === 1 ? { [target[0]!]: { in: list.map((v) => v[target[0]!]) } } : { OR: list.map((v) => Object.fromEntries(target.map((k) => [k, v[k]]))) };
+        const found = new Map((await on.findMany({ where: where as never })).map((r) => [key(r as Record<string, unknown>), r]));
+        return list.map((v) => found.get(key(v))).filter((r): r is Row<T> => r !== undefined);
+      });
+    }
     const keys = [...new Set(list.flatMap((v) => Object.keys(v).filter((k) => v[k] !== undefined)))];
     for (const k of keys) if (t.sqlNames[k] === undefined) throw unknownName(t, k);
     // A key missing from one row of a batch takes the column default there: DEFAULT in the VALUES list,
@@ -413,6 +447,45 @@ export class Repository<T extends Table, R extends Relations = Relations> {
     return rows as Array<Row<T> & { [P in K]: RelResult<R[K]> }>;
   }
 
+  /**
+   * The links of the row `id` in the many-to-many relation `name`: `set`, `connect` and `disconnect` write
+   * its join table's rows — each in one transaction, audited and dropping cached reads like any write — on
+   * every database. Each answers how many links it added and removed.
+   *
+   * @example
+   * ```ts
+   * await orm.notes.related(note.id, 'tags').set([home.id, work.id]);
+   * await orm.notes.related(note.id, 'tags').connect([urgent.id]); // { added: 1, removed: 0 }
+   * await orm.notes.related(note.id, 'tags').disconnect([work.id]);
+   * ```
+   */
+  related(id: Row<T>[keyof Row<T>], name: ManyToManyName<R>): ManyToManyLinks {
+    const rel = this.#registry.relationsOf(this.table)[name];
+    if (rel === undefined || rel.kind !== 'manyToMany') throw new OrmError(`${this.table.name} has no many-to-many relation ${JSON.stringify(name)}`);
+    const through = rel.through();
+    const { from, to } = rel;
+    for (const c of [from, to]) if (through.sqlNames[c] === undefined) throw unknownName(through, c);
+    const links = (on: Queryable) => new Repository(on, through, this.#registry);
+    const where = (w: Record<string, unknown>) => w as Where<Table>;
+    const add = async (tx: Queryable, ids: ReadonlyArray<unknown>): Promise<number> => {
+      const wanted = [...new Map(ids.map((x) => [String(x), x])).values()];
+      if (wanted.length === 0) return 0;
+      const have = new Set((await links(tx).findMany({ where: where({ [from]: id, [to]: { in: wanted } }) })).map((r) => String((r as Record<string, unknown>)[to])));
+      const missing = wanted.filter((x) => !have.has(String(x)));
+      if (missing.length > 0) await links(tx).insert(missing.map((x) => ({ [from]: id, [to]: x })) as never);
+      return missing.length;
+    };
+    return {
+      connect: (ids) => this.#db.transaction(async (tx) => ({ added: await add(tx, ids), removed: 0 })),
+      disconnect: async (ids) => (ids.length === 0 ? { added: 0, removed: 0 } : { added: 0, removed: (await links(this.#db).delete(where({ [from]: id, [to]: { in: ids } }))).length }),
+      set: (ids) =>
+        this.#db.transaction(async (tx) => {
+          const removed = (await links(tx).delete(where(ids.length === 0 ? { [from]: id } : { [from]: id, [to]: { notIn: ids } }))).length;
+          return { added: await add(tx, ids), removed };
+        }),
+    };
+  }
+
   /** Runs a write and drops cached results that read this table. */
   async #write(q: Sql, action: 'insert' | 'update' | 'delete', set?: Record<string, unknown>): Promise<Row<T>[]> {
     const audit = this.#registry.audit;
@@ -565,14 +638,20 @@ async function loadRelations(db: Queryable, t: Table, registry: RelationRegistry
       const pairs = ids.length === 0 ? [] : (await new Repository(db, j, registry).findMany({ where: { [rel.from]: { in: ids } } as Where<Table>, select: [rel.from, rel.to] })) as Record<string, unknown>[];
       const targetIds = [...new Set(pairs.map((p) => p[rel.to]))];
       const found = targetIds.length === 0 ? [] : await repo.findMany({ ...sub, where: { ...(sub.where ?? {}), [target.primaryKey]: { in: targetIds } } as Where<Table> });
-      const byId = new Map(found.map((r) => [(r as Record<string, unknown>)[target.primaryKey], r]));
-      const groups = new Map<unknown, unknown[]>();
+      // Each parent's targets in the order the target query gave them (its orderBy), not the join table's.
+      const parentsOf = new Map<unknown, unknown[]>();
       for (const p of pairs) {
-        const tgt = byId.get(p[rel.to]);
-        if (tgt === undefined) continue;
-        const g = groups.get(p[rel.from]);
-        if (g === undefined) groups.set(p[rel.from], [tgt]);
-        else g.push(tgt);
+        const ps = parentsOf.get(p[rel.to]);
+        if (ps === undefined) parentsOf.set(p[rel.to], [p[rel.from]]);
+        else ps.push(p[rel.from]);
+      }
+      const groups = new Map<unknown, unknown[]>();
+      for (const tgt of found) {
+        for (const parent of parentsOf.get((tgt as Record<string, unknown>)[target.primaryKey]) ?? []) {
+          const g = groups.get(parent);
+          if (g === undefined) groups.set(parent, [tgt]);
+          else g.push(tgt);
+        }
       }
       for (const r of rows) r[name] = groups.get(r[t.primaryKey]) ?? [];
     }

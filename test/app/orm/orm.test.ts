@@ -321,6 +321,41 @@ for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql', 'mysql-no-returning
       expect(() => table('none', { a: integer() })).toThrow(/no primary key/);
     });
 
+    it('many-to-many links: set, connect, disconnect write the join table, on each; a relation that is not many-to-many is refused', async () => {
+      const orm = createOrm(t.db, schema);
+      const [owner] = await orm.users.insert({ email: 'links@x' });
+      const [n1, n2] = await orm.notes.insert([{ ownerId: owner!.id, title: 'linked' }, { ownerId: owner!.id, title: 'other' }]);
+      const [home, work, urgent] = await orm.tags.insert([{ name: 'm2m-home' }, { name: 'm2m-work' }, { name: 'm2m-urgent' }]);
+      const tagsOf = async (id: number) => ((await orm.notes.findFirst({ where: { id }, with: { tags: { orderBy: { name: 'asc' } } } }))!.tags.map((x) => x.name));
+      const links = orm.notes.related(n1!.id, 'tags');
+      expect(await links.set([home!.id, work!.id, home!.id])).toEqual({ added: 2, removed: 0 }); // a repeat counts once
+      expect(await tagsOf(n1!.id)).toEqual(['m2m-home', 'm2m-work']);
+      expect(await links.connect([work!.id, urgent!.id])).toEqual({ added: 1, removed: 0 }); // work is there already
+      expect(await tagsOf(n1!.id)).toEqual(['m2m-home', 'm2m-urgent', 'm2m-work']);
+      expect(await links.disconnect([home!.id, 987_654])).toEqual({ added: 0, removed: 1 });
+      expect(await links.set([urgent!.id, home!.id])).toEqual({ added: 1, removed: 1 }); // work out, home back
+      expect(await tagsOf(n1!.id)).toEqual(['m2m-home', 'm2m-urgent']);
+      expect(await orm.notes.related(n2!.id, 'tags').connect([home!.id])).toEqual({ added: 1, removed: 0 });
+      expect(await links.set([])).toEqual({ added: 0, removed: 2 });
+      expect([await tagsOf(n1!.id), await tagsOf(n2!.id)]).toEqual([[], ['m2m-home']]); // the other note's links untouched
+      expect(await links.connect([])).toEqual({ added: 0, removed: 0 });
+      expect(await orm.noteTags.count({ noteId: n1!.id })).toBe(0);
+      // A link to a tag that does not exist: the foreign key says no (422), nothing written.
+      await expect(links.set([home!.id, 987_654])).rejects.toMatchObject({ status: 422 });
+      expect(await tagsOf(n1!.id)).toEqual([]);
+      expect(() => orm.notes.related(n1!.id, 'owner' as never)).toThrow('notes has no many-to-many relation "owner"');
+    });
+
+    it("insert with onConflict returning 'all': a row for every value, the existing one where it conflicted, in order", async () => {
+      const orm = createOrm(t.db, schema);
+      const [existing] = await orm.tags.insert({ name: 'goc-b' });
+      const rows = await orm.tags.insert([{ name: 'goc-a' }, { name: 'goc-b' }, { name: 'goc-c' }], { onConflict: { target: ['name'], returning: 'all' } });
+      expect(rows.map((r) => r.name)).toEqual(['goc-a', 'goc-b', 'goc-c']);
+      expect(rows[1]!.id).toBe(existing!.id);
+      expect(await orm.tags.insert({ name: 'goc-b' }, { onConflict: { target: ['name'] } })).toEqual([]); // the default: written rows only
+      expect(await orm.tags.count({ name: { like: 'goc-%' } })).toBe(3);
+    });
+
     it('a unique violation answers 409 and a missing reference 422, through the app, on each', async () => {
       const orm = createOrm(t.db, schema);
       await orm.users.insert({ email: 'dup@x' }, { onConflict: { target: ['email'] } });
