@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGliteLike } from '../app/db/transport.js';
 import { servePglite, type PgliteServer } from '../app/db/pglite-server.js';
+import { openMemoryPglite } from '../app/db/pglite-cache.js';
 import { importPeer } from '../app/optional-peer.js';
 import { CliError, shortPath } from './load-app.js';
 import { canRunTypeScript, TypeScriptUnsupportedError } from './ts-hooks.js';
@@ -28,6 +29,8 @@ export interface DevOptions {
   host?: string;
   /** PGlite in memory instead of `.covet/dev-db`. */
   memory?: boolean;
+  /** The port of the dev database's PostgreSQL bridge (for psql and `covet migrate`). Default: any free one. */
+  dbPort?: number;
   log?: (line: string) => void;
 }
 
@@ -53,13 +56,15 @@ export async function dev(options: DevOptions): Promise<{ stop(): Promise<void> 
   let dbLine: string;
   const url = process.env.DATABASE_URL;
   if (url === undefined || url.startsWith('pglite:')) {
-    const dir = options.memory === true ? undefined : url !== undefined && url !== 'pglite://memory' ? url.slice('pglite://'.length) : join(root, '.covet', 'dev-db');
+    const given = url?.replace(/^pglite:(?:\/\/)?/, ''); // pglite://memory, pglite:memory, pglite:///dir
+    const dir = options.memory === true || given === 'memory' ? undefined : given !== undefined ? given : join(root, '.covet', 'dev-db');
     const fresh = dir !== undefined && !existsSync(join(dir, 'PG_VERSION'));
     if (dir !== undefined) mkdirSync(dir, { recursive: true });
     if (fresh || dir === undefined) log(`creating the ${dir === undefined ? 'in-memory' : 'dev'} database${dir === undefined ? '' : ` in ${shortPath(dir, root)}`} (the first time takes a few seconds)`);
     const { PGlite } = await importPeer('@electric-sql/pglite', 'covet dev without DATABASE_URL', () => import('@electric-sql/pglite'));
-    pglite = (await PGlite.create(dir)) as unknown as PGliteLike;
-    bridge = await servePglite(pglite);
+    // In memory: from the saved copy of an initialised database (pglite-cache.ts), not initdb.
+    pglite = (dir === undefined ? (await openMemoryPglite(PGlite)).pglite : await PGlite.create(dir)) as unknown as PGliteLike;
+    bridge = await servePglite(pglite, options.dbPort === undefined ? {} : { port: options.dbPort });
     // `covet migrate` (another process) reaches the dev database through this server while it runs.
     if (dir !== undefined) writeFileSync(`${dir}.url`, `${bridge.url}\n`);
     urlFile = dir === undefined ? null : `${dir}.url`;

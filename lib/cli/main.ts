@@ -12,6 +12,7 @@ const HELP = `covet — the covet command
   covet dev [entry]               run the app, reload on save (port kept, data kept in .covet/dev-db)
         --port <n> --host <h>     default PORT or 3000, HOST or 127.0.0.1
         --memory                  a throwaway in-memory database instead of .covet/dev-db
+        --db-port <n>             the dev database's psql port (default: any free one)
   covet routes [app module]       every route: method, pattern, params, auth (--json for JSON)
   covet migrate up|down|status    migrations in ./migrations against DATABASE_URL, else the dev database
   covet migrate generate <name>   a migration from the tables in src/schema.ts (foreign keys in order)
@@ -44,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       memory: { type: 'boolean' },
+      'db-port': { type: 'string' },
       json: { type: 'boolean' },
       dir: { type: 'string' },
       schema: { type: 'string' },
@@ -80,7 +82,9 @@ async function main(argv: string[]): Promise<number> {
       const { dev } = await import('./dev.js');
       const port = values.port === undefined ? undefined : Number(values.port);
       if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port < 65536)) throw new CliError(`--port ${values.port}: not a port number`);
-      await dev({ entry: findEntry(cwd, rest[0]), root: cwd, port, host: values.host, memory: values.memory === true, log });
+      const dbPort = values['db-port'] === undefined ? undefined : Number(values['db-port']);
+      if (dbPort !== undefined && !(Number.isInteger(dbPort) && dbPort > 0 && dbPort < 65536)) throw new CliError(`--db-port ${values['db-port']}: not a port number`);
+      await dev({ entry: findEntry(cwd, rest[0]), root: cwd, port, host: values.host, memory: values.memory === true, dbPort, log });
       return -1; // keeps running
     }
     case 'routes':

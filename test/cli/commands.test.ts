@@ -18,6 +18,8 @@ describe('covet command', () => {
     const { stdout } = await run(process.execPath, [cli, 'dev', '--help'], { cwd: root, timeout: 20_000 });
     expect(stdout).toMatch(/^ {2}covet dev \[entry\]/);
     expect(stdout).toContain('--port <n>');
+    expect(stdout).toContain('--db-port <n>');
+    await expect(run(process.execPath, [cli, 'dev', '--db-port', 'x'], { cwd: root, timeout: 20_000 })).rejects.toMatchObject({ stderr: expect.stringContaining('--db-port x: not a port number') });
     expect(stdout).not.toContain('covet routes');
     const all = await run(process.execPath, [cli, '--help'], { cwd: root, timeout: 20_000 });
     expect(all.stdout).toContain('covet routes');

@@ -117,7 +117,8 @@ describe('covet migrate and covet dev on the starter', () => {
       return;
     }
     const port = 20_000 + Math.floor(Math.random() * 20_000);
-    const child: ChildProcess = spawn(node, [cli, 'dev', '--port', String(port)], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const dbPort = port + 1;
+    const child: ChildProcess = spawn(node, [cli, 'dev', '--port', String(port), '--db-port', String(dbPort)], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -127,6 +128,7 @@ describe('covet migrate and covet dev on the starter', () => {
       expect(out).toContain(`➜ app:      ${base}/`);
       expect(out).toContain(`➜ docs:     ${base}/docs`);
       expect(out).toMatch(/database: PGlite in \.covet\/dev-db/);
+      expect(out).toContain(`psql 'postgres://postgres@127.0.0.1:${dbPort}/postgres'`); // --db-port
       const user = (await (await fetch(`${base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Ann"}' })).json()) as { id: number };
 
       // A new route; connections keep being made while the app reloads, and none is refused (the port
