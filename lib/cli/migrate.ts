@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDb, openDatabase, type Database } from '../app/db/index.js';
-import { generateMigration, Migrator, type Table } from '../app/orm/index.js';
+import { generateMigration, MigrationError, Migrator, type Table } from '../app/orm/index.js';
 import { CliError, findEntry, importUserModule, shortPath } from './load-app.js';
 
 export interface MigrateOptions {
@@ -77,6 +77,10 @@ export async function migrate(o: MigrateOptions): Promise<void> {
         break;
       }
     }
+  } catch (err) {
+    // Paths in the messages relative to where the command runs, as the user typed them.
+    if (err instanceof MigrationError) throw new CliError(err.message.split(`${o.cwd}/`).join(''));
+    throw err;
   } finally {
     await db.close();
   }
