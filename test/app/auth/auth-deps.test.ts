@@ -68,6 +68,28 @@ describe('jwtAuth, apiKeyDep, sessionAuth', () => {
   const app = createApp();
   app.get('/jwt', { deps: [auth.require('read')] }, (ctx) => ({ sub: (ctx.state.user as { sub: string }).sub }));
 
+  it('jwtAuth with a claims schema: checked after the signature (401 naming the claim), typed for the handler', async () => {
+    const typed = jwtAuth({ keys: [key], issuer: 'notes', claims: Type.Object({ uid: Type.Integer(), email: Type.String({ format: 'email' }) }) });
+    const a = createApp();
+    a.get('/me', async (ctx) => {
+      const me = await ctx.use(typed);
+      return { next: me.uid + 1, email: me.email.toLowerCase() }; // a number and a string, by the schema
+    });
+    const call = async (claims: Record<string, unknown>) => {
+      const r = await a.inject({ url: '/me', headers: { authorization: `Bearer ${signJwt(claims, key, { issuer: 'notes', expiresIn: 60 })}` } });
+      return [r.status, r.status === 200 ? r.json() : (r.json() as { detail: string }).detail];
+    };
+    expect(await call({ uid: 41, email: 'Ann@Example.com' })).toEqual([200, { next: 42, email: 'ann@example.com' }]);
+    expect(await call({ uid: '41', email: 'ann@example.com' })).toEqual([401, "the token's claims do not match: /uid Expected integer"]);
+    expect(await call({ uid: 41 })).toEqual([401, "the token's claims do not match: /email Expected required property"]);
+    expect(await call({ uid: 41, email: 'not an email' })).toEqual([401, "the token's claims do not match: /email Expected string to match 'email' format"]);
+    // The signature still comes first: a forged token with perfect claims is refused as before.
+    const forged = signJwt({ uid: 1, email: 'a@b.c' }, importKey(randomBytes(32), ['HS256']), { issuer: 'notes', expiresIn: 60 });
+    const r = await a.inject({ url: '/me', headers: { authorization: `Bearer ${forged}` } });
+    expect(r.status).toBe(401);
+    expect((r.json() as { detail: string }).detail).not.toContain('claims');
+  });
+
   it('jwtAuth: claims are the principal, scopes from `scope`/`scp`, the JwtError message describes a refusal', async () => {
     const good = signJwt({ scope: 'read write' }, key, { issuer: 'notes', subject: 'u1', expiresIn: 60 });
     expect((await app.inject({ url: '/jwt', headers: { authorization: `Bearer ${good}` } })).json()).toEqual({ sub: 'u1' });
