@@ -17,7 +17,7 @@ const DEFAULT_ENTRIES = ['src/server.ts', 'src/main.ts', 'src/index.ts', 'src/ap
  * The entry to run: the one given, else package.json's `"covet": { "entry": ... }`, else the first of
  * src/server.ts, src/main.ts, ... that exists. `key` picks another field of package.json's `covet` (`app`).
  */
-export function findEntry(cwd: string, given: string | undefined, key: 'entry' | 'app' | 'schema' | 'jobs' = 'entry', fallbacks = DEFAULT_ENTRIES): string {
+export function findEntry(cwd: string, given: string | undefined, key: 'entry' | 'app' | 'schema' | 'jobs' | 'seed' = 'entry', fallbacks = DEFAULT_ENTRIES): string {
   if (given !== undefined) {
     const file = resolve(cwd, given);
     if (!existsSync(file)) throw new CliError(`${given}: no such file (from ${cwd})`);
@@ -34,9 +34,9 @@ export function findEntry(cwd: string, given: string | undefined, key: 'entry' |
     }
   }
   for (const f of fallbacks) if (existsSync(join(cwd, f))) return join(cwd, f);
-  const example = { entry: 'covet dev src/server.ts', app: 'covet routes src/app.ts', schema: 'covet migrate generate <name> --schema src/schema.ts', jobs: 'covet worker src/jobs.ts' }[key];
-  const file = { entry: 'src/server.ts', app: 'src/app.ts', schema: 'src/schema.ts', jobs: 'src/jobs.ts' }[key];
-  throw new CliError(`no ${key === 'schema' ? 'schema module' : key === 'jobs' ? 'jobs module' : 'app module'} found in ${cwd}: pass one (${example}), or name it in package.json: "covet": { "${key}": "${file}" } (tried ${fallbacks.slice(0, 4).join(', ')}, ...)`);
+  const example = { entry: 'covet dev src/server.ts', app: 'covet routes src/app.ts', schema: 'covet migrate generate <name> --schema src/schema.ts', jobs: 'covet worker src/jobs.ts', seed: 'covet db seed src/seed.ts' }[key];
+  const file = { entry: 'src/server.ts', app: 'src/app.ts', schema: 'src/schema.ts', jobs: 'src/jobs.ts', seed: 'src/seed.ts' }[key];
+  throw new CliError(`no ${key === 'schema' ? 'schema module' : key === 'jobs' ? 'jobs module' : key === 'seed' ? 'seed module' : 'app module'} found in ${cwd}: pass one (${example}), or name it in package.json: "covet": { "${key}": "${file}" } (tried ${fallbacks.slice(0, 4).join(', ')}, ...)`);
 }
 
 /** Imports a module of the user's (TypeScript included, see ts-hooks). */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `covet` command: `new`, `dev`, `routes`, `migrate`. Errors are one message a person can act on;
+ * The `covet` command: `new`, `dev`, `routes`, `migrate`, `db seed`, `worker`. Errors are one message a person can act on;
  * `--verbose` (or COVET_DEBUG=1) adds the stack.
  */
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ const HELP = `covet — the covet command
   covet migrate up|down|status    migrations in ./migrations against DATABASE_URL, else the dev database
   covet migrate generate <name>   a migration from the tables in src/schema.ts (foreign keys in order)
         --dir <d> --schema <file> --steps <n>
+  covet db seed [seed module]     run src/seed.ts's seed(db) against DATABASE_URL, else the dev database
   covet worker [jobs module]      run the background jobs a module's createJobs queue defines
         --concurrency <n> --queues a,b --grace <ms>
 
@@ -94,6 +95,11 @@ async function main(argv: string[]): Promise<number> {
       const steps = Number(values.steps ?? 1);
       if (!(Number.isInteger(steps) && steps >= 1)) throw new CliError(`--steps ${values.steps}: a whole number ≥ 1`);
       await (await import('./migrate.js')).migrate({ command: rest[0], name: rest[1], dir: values.dir ?? 'migrations', schema: values.schema, steps, cwd, log });
+      return 0;
+    }
+    case 'db': {
+      if (rest[0] !== 'seed') throw new CliError(rest[0] === undefined ? 'usage: covet db seed [seed module]' : `unknown db command "${rest[0]}"\nusage: covet db seed [seed module]`);
+      await (await import('./seed.js')).seed({ cwd, module: rest[1], log });
       return 0;
     }
     case 'worker': {

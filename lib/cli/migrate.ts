@@ -19,8 +19,8 @@ export interface MigrateOptions {
   log: (line: string) => void;
 }
 
-/** The database `covet migrate` talks to, and how to say which it is. */
-function devDatabase(cwd: string): { db: Database; label: string } {
+/** The database `covet migrate` and `covet db seed` talk to, and how to say which it is. */
+export function devDatabase(cwd: string): { db: Database; label: string } {
   const url = process.env.DATABASE_URL;
   if (url !== undefined) return { db: openDatabase({ url }), label: url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@') };
   const running = join(cwd, '.covet', 'dev-db.url');

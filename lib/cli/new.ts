@@ -50,6 +50,7 @@ function starterFiles(name: string, covetVersion = ownVersion()): Record<string,
           dev: 'covet dev',
           routes: 'covet routes',
           migrate: 'covet migrate',
+          seed: 'covet db seed',
           build: 'tsc',
           start: 'node dist/src/server.js',
           test: 'tsc && node --test dist/test/*.test.js',
@@ -104,6 +105,21 @@ export const schema = {
     todos: { owner: belongsTo(() => users, 'ownerId') },
   },
 };
+`,
+    'src/seed.ts': `// Demo data: \`npm run seed\` (covet db seed) writes it into the dev database, or DATABASE_URL's.
+import type { Database } from 'covet/app/db';
+import { createOrm, factory } from 'covet/app/orm';
+import { schema } from './schema.ts';
+
+export async function seed(db: Database): Promise<void> {
+  const orm = createOrm(db, schema);
+  const users = factory(orm.users, (n) => ({ name: \`User \${n}\` }));
+  // A todo's owner is made for it unless one is given.
+  const todos = factory(orm.todos, (n) => ({ title: \`Todo \${n}\`, ownerId: async () => (await users.create()).id }));
+  const ann = await users.create({ name: 'Ann' });
+  await todos.createMany(3, (i) => ({ ownerId: ann.id, done: i === 0 }));
+  await todos.create(); // with an owner of its own
+}
 `,
     'src/app.ts': `// The app: routes and their schemas. Importing it does not listen (src/server.ts does), so tests and
 // \`covet routes\` can load it.
@@ -179,7 +195,8 @@ export { app };
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { Migrator } from 'covet/app/orm';
+import { createOrm, factory, Migrator } from 'covet/app/orm';
+import { schema } from '../src/schema.ts';
 
 process.env.DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'pglite://memory';
 const { app, db } = await import('../src/app.ts');
@@ -197,6 +214,16 @@ test('a user gets a todo, marks it done, and lists it', async () => {
   assert.equal((await app.inject({ method: 'PATCH', url: \`/todos/\${id}\`, body: { done: true } })).status, 200);
   const done = await app.inject({ method: 'GET', url: \`/users/\${ownerId}/todos?done=true\` });
   assert.deepEqual((done.json() as Array<{ title: string }>).map((t) => t.title), ['write tests']);
+});
+
+test("a user's todos, filtered by done (rows made by factories)", async () => {
+  const orm = createOrm(db, schema);
+  const users = factory(orm.users, (n) => ({ name: \`user \${n}\` }));
+  const todos = factory(orm.todos, (n) => ({ title: \`todo \${n}\`, ownerId: async () => (await users.create()).id }));
+  const owner = await users.create();
+  await todos.createMany(3, (i) => ({ ownerId: owner.id, done: i !== 1 }));
+  const res = await app.inject({ method: 'GET', url: \`/users/\${owner.id}/todos?done=true\` });
+  assert.deepEqual((res.json() as Array<{ title: string }>).map((t) => t.title), ['todo 1', 'todo 3']);
 });
 
 test('bad input is answered with the field that is wrong', async () => {
@@ -239,6 +266,7 @@ A [covet](https://www.npmjs.com/package/covet) app.
     npm test
     npm run routes     # every route: method, pattern, params, auth
     npm run migrate status
+    npm run seed       # demo data from src/seed.ts (covet db seed)
 
 Change the tables in src/schema.ts, then \`npm run migrate generate <name>\` and \`npm run migrate up\`.
 In production set DATABASE_URL (postgres://..., mysql://..., sqlite:///path.db): the app refuses to start

@@ -58,7 +58,7 @@ describe('covet new, from the packed tarball', () => {
 
   it("the starter's own tests pass (npm test: tsc, then node --test)", async () => {
     const { stdout } = await run('npm', ['test'], { cwd: app, env, encoding: 'utf8', timeout: 120_000 });
-    expect(stdout).toMatch(/(#|ℹ) pass 2\b/); // TAP (Node 20) or spec (22+)
+    expect(stdout).toMatch(/(#|ℹ) pass 3\b/); // TAP (Node 20) or spec (22+)
     expect(stdout).toMatch(/(#|ℹ) fail 0\b/);
   }, 150_000);
 
@@ -205,7 +205,7 @@ describe('the starter on every database, by URL alone (#30.2)', () => {
         const { stdout } = await run('npm', ['test'], { cwd: app, env: { ...env, TEST_DATABASE_URL: url }, encoding: 'utf8', timeout: 120_000 }).catch((e: { stdout?: string; stderr?: string }) => {
           throw new Error(`npm test on ${kind} failed:\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
         });
-        expect(stdout).toMatch(/(#|ℹ) pass 2\b/);
+        expect(stdout).toMatch(/(#|ℹ) pass 3\b/);
         expect(stdout).toMatch(/(#|ℹ) fail 0\b/);
         const status = (await covet(['migrate', 'status'], { DATABASE_URL: url })).stdout;
         expect(status).toContain(`migrations: ${kind === 'postgres' ? 'migrations' : `migrations/${kind === 'mariadb' ? 'mysql' : 'sqlite'}`}\n`);

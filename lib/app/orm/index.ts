@@ -13,3 +13,4 @@ export type { DialectName } from './dialect.js';
 export { createOrm, type Orm, type Schema } from './orm.js';
 export { Migrator, MigrationError, loadMigrations, migrationsFolder, diffSchema, createSchemaSql, migrationText, generateMigration, type Migration, type MigrationStatus, type SchemaDiff } from './migrate.js';
 export { OrmError } from './errors.js';
+export { factory, type Factory, type FactoryDefaults } from './factory.js';
