@@ -345,24 +345,16 @@ describe('connection-level frames', () => {
 });
 
 describe('streams (§5.1)', () => {
-  it('stream ids: even is PROTOCOL_ERROR; reused or lower is STREAM_CLOSED', () => {
-    const even = harness();
-    even.open();
-    even.request(2);
-    expect(even.goaway()?.code).toBe(H2.PROTOCOL_ERROR);
-    expect(debug(even.goaway())).toBe('PROTOCOL_ERROR: client stream id 2 is even (§5.1.1)');
-    const same = harness();
-    same.open();
-    same.request(1);
-    same.request(1);
-    expect(same.goaway()?.code).toBe(H2.STREAM_CLOSED);
-    expect(debug(same.goaway())).toBe('STREAM_CLOSED: stream 1 is closed (§5.1)');
-    const lower = harness();
-    lower.open();
-    lower.request(5);
-    lower.request(3);
-    expect(lower.goaway()?.code).toBe(H2.STREAM_CLOSED);
-    expect(lower.goaway()?.lastStreamId).toBe(5);
+  it.each([
+    ['even', [2], H2.PROTOCOL_ERROR, 'PROTOCOL_ERROR: client stream id 2 is even (§5.1.1)', 0],
+    ['reused', [1, 1], H2.STREAM_CLOSED, 'STREAM_CLOSED: stream 1 is closed (§5.1)', 1],
+    ['lower than the last', [5, 3], H2.STREAM_CLOSED, 'STREAM_CLOSED: stream 3 is closed (§5.1)', 5],
+  ] as Array<[string, number[], number, string, number]>)('a stream id %s ends the connection (§5.1.1)', (_name, ids, code, why, last) => {
+    const h = harness();
+    h.open();
+    for (const id of ids) h.request(id);
+    expect(h.goaway()).toMatchObject({ code, lastStreamId: last });
+    expect(debug(h.goaway())).toBe(why);
   });
 
   it('maxConcurrentStreams: that many open, one more refused; a slot freed is usable', () => {

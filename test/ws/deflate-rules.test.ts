@@ -23,44 +23,40 @@ function noise(n: number, seed: number): Buffer {
   return b;
 }
 
-/** A peer that keeps its compression context between messages: each message flushed, trailer removed. */
-async function peerDeflate(windowBits: number, messages: Buffer[]): Promise<Buffer[]> {
-  const d = zlib.createDeflateRaw({ windowBits });
+/**
+ * A zlib stream kept across messages, as a peer keeps its context: each message written and flushed
+ * (Z_SYNC_FLUSH), what came out collected; an error (a reference past the window: "invalid distance too far
+ * back") rejects, since no flush completes after it.
+ */
+async function throughStream(z: zlib.DeflateRaw | zlib.InflateRaw, messages: Buffer[]): Promise<Buffer[]> {
   const out: Buffer[] = [];
   for (const m of messages) {
     const chunks: Buffer[] = [];
     const take = (c: Buffer) => void chunks.push(c);
-    d.on('data', take);
-    d.write(m);
-    await new Promise<void>((r) => d.flush(zlib.constants.Z_SYNC_FLUSH, () => r()));
-    d.off('data', take);
-    const b = Buffer.concat(chunks);
-    expect(b.subarray(-4)).toEqual(TRAILER);
-    out.push(b.subarray(0, -4));
+    z.on('data', take);
+    z.write(m);
+    await new Promise<void>((resolve, reject) => {
+      z.once('error', reject);
+      z.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve());
+    });
+    z.off('data', take);
+    out.push(Buffer.concat(chunks));
   }
-  d.close();
+  z.close();
   return out;
 }
 
+/** A peer that keeps its compression context between messages: each message flushed, trailer removed. */
+async function peerDeflate(windowBits: number, messages: Buffer[]): Promise<Buffer[]> {
+  return (await throughStream(zlib.createDeflateRaw({ windowBits }), messages)).map((b) => {
+    expect(b.subarray(-4)).toEqual(TRAILER);
+    return b.subarray(0, -4);
+  });
+}
+
 /** A peer that keeps its inflate context between messages, with the window it agreed to. */
-async function peerInflate(windowBits: number, messages: Buffer[]): Promise<Buffer[]> {
-  const i = zlib.createInflateRaw({ windowBits });
-  const out: Buffer[] = [];
-  for (const m of messages) {
-    const chunks: Buffer[] = [];
-    const take = (c: Buffer) => void chunks.push(c);
-    i.on('data', take);
-    i.write(Buffer.concat([m, TRAILER]));
-    // A reference past the window ("invalid distance too far back") is an error, and no flush completes.
-    await new Promise<void>((resolve, reject) => {
-      i.once('error', reject);
-      i.flush(zlib.constants.Z_SYNC_FLUSH, () => resolve());
-    });
-    i.off('data', take);
-    out.push(Buffer.concat(chunks));
-  }
-  i.close();
-  return out;
+function peerInflate(windowBits: number, messages: Buffer[]): Promise<Buffer[]> {
+  return throughStream(zlib.createInflateRaw({ windowBits }), messages.map((m) => Buffer.concat([m, TRAILER])));
 }
 
 const params = (o: Partial<DeflateParams>): DeflateParams => ({ serverNoContextTakeover: true, clientNoContextTakeover: true, serverMaxWindowBits: 15, clientMaxWindowBits: 15, ...o });
