@@ -128,7 +128,7 @@ describe('covet migrate and covet dev on the starter', () => {
       expect(out).toContain(`➜ app:      ${base}/`);
       expect(out).toContain(`➜ docs:     ${base}/docs`);
       expect(out).toMatch(/database: PGlite in \.covet\/dev-db/);
-      expect(out).toContain(`psql 'postgres://postgres@127.0.0.1:${dbPort}/postgres'`); // --db-port
+      expect(out).toContain(`psql 'postgres://postgres@127.0.0.1:${dbPort}/postgres?sslmode=disable'`); // --db-port
       const user = (await (await fetch(`${base}/users`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"Ann"}' })).json()) as { id: number };
 
       // A new route; connections keep being made while the app reloads, and none is refused (the port
