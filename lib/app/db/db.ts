@@ -10,7 +10,7 @@ import { BACKGROUND_WAIT_MS, Pool, type PoolOptions, type PoolStats, type Reserv
 import { Sql, quoteIdent } from './sql.js';
 import { savepoint } from './savepoint.js';
 import type { PGliteLike } from './transport.js';
-import { openMemoryPglite } from './pglite-cache.js';
+import { openPglite } from './pglite-cache.js';
 import { parseConnectionString, type ConnectionConfig } from './url.js';
 
 export interface DbOptions extends ConnectionOptions, PoolOptions {
@@ -154,8 +154,9 @@ export class Db implements Queryable {
         if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
         throw new Error('the embedded database (no DATABASE_URL, or pglite:) needs the package "@electric-sql/pglite", which is not installed: run `npm install @electric-sql/pglite`, or set DATABASE_URL=postgres://...');
       }).then(async ({ PGlite }) => {
-        // In memory: from the saved copy of an initialised data directory (pglite-cache.ts), not initdb.
-        const pg = dir === '' ? (await openMemoryPglite(PGlite)).pglite : new PGlite(dir);
+        // A new database (in memory, or a directory not yet initialised) from the saved copy of an
+        // initialised one (pglite-cache.ts), not initdb.
+        const pg = (await openPglite(PGlite, dir === '' ? undefined : dir)).pglite;
         await pg.waitReady;
         this.#ownsPglite = true;
         return pg as unknown as PGliteLike;
