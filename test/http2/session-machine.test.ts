@@ -32,6 +32,16 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/** An open session with request 1 held by the handler, the frames so far read. */
+function oneRequest() {
+  const { streams, handler } = held();
+  const h = harness(handler);
+  h.open();
+  h.request(1);
+  h.fresh();
+  return { h, streams };
+}
+
 describe('preface and SETTINGS (§3.4, §6.5)', () => {
   it('opens with its SETTINGS, the larger connection window and the settings timer', () => {
     const h = harness();
@@ -451,11 +461,7 @@ describe('streams (§5.1)', () => {
   });
 
   it('nothing is written once the connection is closed', () => {
-    const { streams, handler } = held();
-    const h = harness(handler);
-    h.open();
-    h.request(1);
-    h.fresh();
+    const { h, streams } = oneRequest();
     h.conn.closed = true;
     streams[0]!.res.end('x');
     expect(h.fresh()).toEqual([]);
@@ -1010,11 +1016,7 @@ describe('idle, timeouts and graceful shutdown (§6.8)', () => {
   });
 
   it('shutdown: GOAWAY(2^31-1) and a PING; requests still in flight are served; the PING back sends the real last id', () => {
-    const { streams, handler } = held();
-    const h = harness(handler);
-    h.open();
-    h.request(1);
-    h.fresh();
+    const { h, streams } = oneRequest();
     h.session.onShutdown();
     h.session.onShutdown(); // once
     expect(h.fresh()).toEqual([

@@ -119,20 +119,18 @@ describe('acceptOffer and clientOffer (RFC 7692 §7)', () => {
     expect(acceptOffer('permessage-deflate; client_no_context_takeover', off)!.params).toEqual(params({ serverNoContextTakeover: false }));
   });
 
-  it('server_max_window_bits: echoed when offered (15 too), named when we want less, absent otherwise', () => {
-    const off = { serverNoContextTakeover: false, clientNoContextTakeover: false };
-    expect(accept('permessage-deflate; server_max_window_bits=15', off)).toBe('permessage-deflate; server_max_window_bits=15');
-    expect(accept('permessage-deflate', { ...off, serverMaxWindowBits: 12 })).toBe('permessage-deflate; server_max_window_bits=12');
-    expect(accept('permessage-deflate; server_max_window_bits=10', { ...off, serverMaxWindowBits: 12 })).toBe('permessage-deflate; server_max_window_bits=10');
-    expect(accept('permessage-deflate', { ...off, serverMaxWindowBits: 15 })).toBe('permessage-deflate');
-  });
-
-  it('client_max_window_bits: named only when we limit below what the client offered', () => {
-    const off = { serverNoContextTakeover: false, clientNoContextTakeover: false };
-    expect(accept('permessage-deflate; client_max_window_bits', off)).toBe('permessage-deflate');
-    expect(accept('permessage-deflate; client_max_window_bits=10', { ...off, clientMaxWindowBits: 12 })).toBe('permessage-deflate');
-    expect(accept('permessage-deflate; client_max_window_bits=10', { ...off, clientMaxWindowBits: 10 })).toBe('permessage-deflate');
-    expect(accept('permessage-deflate; client_max_window_bits=11', { ...off, clientMaxWindowBits: 10 })).toBe('permessage-deflate; client_max_window_bits=10');
+  const off = { serverNoContextTakeover: false, clientNoContextTakeover: false };
+  it.each([
+    ['server bits offered, 15 too: echoed', 'permessage-deflate; server_max_window_bits=15', {}, 'permessage-deflate; server_max_window_bits=15'],
+    ['server bits we want less of: named', 'permessage-deflate', { serverMaxWindowBits: 12 }, 'permessage-deflate; server_max_window_bits=12'],
+    ['server bits offered below ours: echoed', 'permessage-deflate; server_max_window_bits=10', { serverMaxWindowBits: 12 }, 'permessage-deflate; server_max_window_bits=10'],
+    ['server bits 15 and not offered: absent', 'permessage-deflate', { serverMaxWindowBits: 15 }, 'permessage-deflate'],
+    ['client bits value-less, ours 15: absent', 'permessage-deflate; client_max_window_bits', {}, 'permessage-deflate'],
+    ['client bits offered below ours: absent', 'permessage-deflate; client_max_window_bits=10', { clientMaxWindowBits: 12 }, 'permessage-deflate'],
+    ['client bits offered equal to ours: absent', 'permessage-deflate; client_max_window_bits=10', { clientMaxWindowBits: 10 }, 'permessage-deflate'],
+    ['client bits offered above ours: limited', 'permessage-deflate; client_max_window_bits=11', { clientMaxWindowBits: 10 }, 'permessage-deflate; client_max_window_bits=10'],
+  ] as Array<[string, string, Record<string, number>, string]>)('window bits, %s', (_name, offer, o, answer) => {
+    expect(accept(offer, { ...off, ...o })).toBe(answer);
   });
 
   it('the client offers server_max_window_bits only below 15', () => {
