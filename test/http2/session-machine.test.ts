@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   H2, PREFACE, dataFrame, goawayFrame, headersFrames, parseSettingsPayload, pingFrame, priorityFrame, pushPromiseFrame,
-  rawFrame, rstStreamFrame, settingsFrame, windowUpdateFrame, type Http2ProtocolError, type Http2Response, type Http2Tunnel,
+  rawFrame, rstStreamFrame, settingsFrame, windowUpdateFrame, type Http2ProtocolError, type Http2Response, type Http2SessionOptions, type Http2Tunnel,
 } from '../../lib/http2/index.js';
 import { Http1Request, type MessageHead } from '../../lib/http1/index.js';
 import { GET, harness, type Seen } from './session-harness.js';
@@ -32,12 +32,12 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
-/** An open session with request 1 held by the handler, the frames so far read. */
-function oneRequest() {
+/** An open session with request 1 (these fields, ending or not) held by the handler, the frames so far read. */
+function oneRequest(options: Http2SessionOptions = {}, fields: Array<[string, string]> = GET, endStream = true) {
   const { streams, handler } = held();
-  const h = harness(handler);
+  const h = harness(handler, options);
   h.open();
-  h.request(1);
+  h.request(1, fields, endStream);
   h.fresh();
   return { h, streams };
 }
@@ -539,11 +539,7 @@ describe('request bodies and the receive windows (§6.9)', () => {
   });
 
   it('the stream window is given back as the body is read, padding with it, and never while the reader is full', async () => {
-    const { streams, handler } = held();
-    const h = harness(handler, { initialWindowSize: 200_000 });
-    h.open();
-    h.request(1, POST, false);
-    h.fresh();
+    const { h, streams } = oneRequest({ initialWindowSize: 200_000 }, POST, false);
     h.send(dataFrame(1, Buffer.alloc(5, 97), false, 10)); // 16 octets of window: 1 + 10 padding + 5
     for (let i = 0; i < 6; i++) h.send(dataFrame(1, Buffer.alloc(16384, 98))); // 98 309 in all: past 64 KiB, the reader is full
     h.send(dataFrame(1, Buffer.alloc(1700, 99))); // 100 009: half the window, but the reader is full
@@ -559,11 +555,7 @@ describe('request bodies and the receive windows (§6.9)', () => {
   });
 
   it('a small window is given back at half without reading; empty DATA adds no chunk', async () => {
-    const { streams, handler } = held();
-    const h = harness(handler, { initialWindowSize: 1000 });
-    h.open();
-    h.request(1, POST, false);
-    h.fresh();
+    const { h, streams } = oneRequest({ initialWindowSize: 1000 }, POST, false);
     h.send(dataFrame(1, Buffer.alloc(499)));
     expect(h.fresh()).toEqual([]);
     h.send(dataFrame(1, Buffer.alloc(1)));
