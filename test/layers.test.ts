@@ -36,6 +36,8 @@ const ALLOWED: Record<string, string[]> = {
   'app/audit': ['app/audit', 'app/db', 'net', 'trace'],
   'app/tenancy': ['app', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
   'app/graphql': ['app', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
+  // The typed client runs in browsers: its own files and the router's pattern grammar (counted below).
+  client: ['client', 'router'],
 };
 
 /** `l` is `a` or inside it (`app/db` is inside `app`). */
@@ -101,6 +103,12 @@ describe('layering', () => {
       for (const f of loaded) expect(readFileSync(f, 'utf8')).not.toMatch(/node:(net|tls|http|stream|dgram|cluster)/);
     });
   }
+
+  it('covet/client loads its own modules and the pattern grammar, and nothing of Node (it runs in browsers)', () => {
+    const loaded = closure(join(root, 'dist/lib/client/index.js'));
+    expect([...loaded].map((f) => relative(join(root, 'dist/lib'), f).replace(/\.js$/, '')).sort()).toEqual(['client/client', 'client/cookie-jar', 'client/index', 'client/path', 'router/pattern']);
+    for (const f of loaded) expect(readFileSync(f, 'utf8')).not.toMatch(/['"]node:/);
+  });
 
   it('parsers and codecs import nothing that touches a socket', () => {
     const parser = closure(join(root, 'dist/lib/http1/parser.js'));

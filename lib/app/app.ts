@@ -11,13 +11,14 @@ import type { Server } from '../net/index.js';
 import type { Router, RouteInfo } from '../router/index.js';
 import { webSocketOverHttp2, webSocketUpgrade, type WsServerOptions } from '../ws/index.js';
 import type { AnyResponse, Context } from './context.js';
+import type { Prefixed, Typed, WithRoute } from './typed-routes.js';
 import { inject, type InjectOptions, type InjectResponse } from './inject.js';
 import type { AppOptions, ListenOptions, RequestWrapper } from './options.js';
 import { acceptUpgrade, AppState, Pipeline } from './pipeline.js';
 import { listenCluster, onSignals, type SignalOptions } from './process-lifecycle.js';
 import { listRoutes, type RouteListing } from './route-list.js';
 import type { Handler, Hooks, Middleware, RouteDefinition, RouteEntry, RouteHooks, RouteOptions, WsRouteHandlers } from './route.js';
-import { compileSchema, SchemaError, successStatus, type CompiledSchema, type RouteSchema } from './schema.js';
+import { compileSchema, SchemaError, successStatus, type CompiledSchema, type RouteSchema, type SchemaTypes } from './schema.js';
 import { checkParamsSchema } from './validate.js';
 
 export type { AppOptions, ListenOptions, RequestWrapper } from './options.js';
@@ -47,6 +48,23 @@ let adopting: AppState | null = null;
 
 const NO_HOOKS: RouteHooks = { preHandler: [], onSend: [], onError: [] };
 
+type Ctx<S extends RouteSchema, P extends string> = Context<SchemaTypes<S, P>['params'], SchemaTypes<S, P>['query'], SchemaTypes<S, P>['body']>;
+type Result<S extends RouteSchema, P extends string> = SchemaTypes<S, P>['result'] | Promise<SchemaTypes<S, P>['result']>;
+
+/**
+ * `app.get`, `app.post`, ...: adds a route for method(s) `M` and returns the app, its type now holding the
+ * route (for `covet/client`). With `options.schema`, params/query/headers/body are validated (422 listing
+ * every failing field) and their types flow into the handler; response schemas type what it returns.
+ */
+export interface RouteMethod<R extends object, M extends string> {
+  <P extends string, Ret extends Result<RouteSchema, P>>(path: P, handler: (ctx: Ctx<RouteSchema, P>) => Ret): App<WithRoute<R, M, P, Typed<RouteSchema, P, Ret, 200>>>;
+  <P extends string, S extends RouteSchema = RouteSchema, Ret extends Result<S, P> = Result<S, P>, St extends number = 200>(
+    path: P,
+    options: RouteOptions<S> & { status?: St },
+    handler: (ctx: Ctx<S, P>) => Ret,
+  ): App<WithRoute<R, M, P, Typed<S, P, Ret, St>>>;
+}
+
 /**
  * @example
  * ```ts
@@ -57,7 +75,9 @@ const NO_HOOKS: RouteHooks = { preHandler: [], onSend: [], onError: [] };
  * await app.listen({ port: 3000 });
  * ```
  */
-export class App {
+export class App<R extends object = {}> {
+  /** The routes added in a chain, as types (read by `covet/client`); nothing at run time. */
+  declare readonly '~routes'?: R;
   readonly config: AppOptions;
   readonly #s: AppState;
   /** Handles one request (any protocol): routing, middleware, the handler, and error answers. */
@@ -236,10 +256,19 @@ export class App {
   }
 
   /**
-   * Adds a route. With `options.schema`, params/query/headers/body are validated (422 listing every
-   * failing field) and their types flow into the handler.
+   * Adds a route for one method or several (see {@link RouteMethod}).
+   *
+   * @example
+   * ```ts
+   * app.route(['GET', 'HEAD'], '/ping', () => 'pong');
+   * ```
    */
-  route<P extends string, S extends RouteSchema = RouteSchema>(method: string | string[], path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
+  route<M extends string, P extends string, S extends RouteSchema = RouteSchema, Ret extends Result<S, P> = Result<S, P>, St extends number = 200>(
+    method: M | readonly M[],
+    path: P,
+    options: (RouteOptions<S> & { status?: St }) | ((ctx: Ctx<S, P>) => Ret),
+    handler?: (ctx: Ctx<S, P>) => Ret,
+  ): App<WithRoute<R, M, P, Typed<S, P, Ret, St>>> {
     const opts = (typeof options === 'function' ? {} : options) as RouteOptions;
     const h = (typeof options === 'function' ? options : handler!) as Handler;
     const full = this.#full(path);
@@ -247,10 +276,10 @@ export class App {
     const compiled = this.#prepare(where, full, opts);
     const entry: RouteEntry = { handler: h, middleware: [...this.#middleware], hooks: this.#hooks, options: opts, compiled, checkResponse: this.#s.checkResponses && compiled?.response != null, status: successStatus(opts) };
     if (typeof opts.version === 'string' && this.#onRoute.length === 0) throw new Error(`${where}: "version" needs createApp({ versioning: { versions, by } })`);
-    let defs: RouteDefinition[] = [{ method, path: full, entry, where }];
+    let defs: RouteDefinition[] = [{ method: method as string | string[], path: full, entry, where }];
     for (const hook of this.#onRoute) defs = defs.flatMap((d) => hook(d) ?? [d]);
     for (const d of defs) this.#s.router.add(d.method, d.path, d.entry);
-    return this;
+    return this as unknown as never;
   }
 
   /** `path` under this scope's prefix. */
@@ -266,35 +295,29 @@ export class App {
     return compiled;
   }
 
-  get<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
-    return this.route('GET', path, options, handler);
-  }
-  post<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
-    return this.route('POST', path, options, handler);
-  }
-  put<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
-    return this.route('PUT', path, options, handler);
-  }
-  patch<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
-    return this.route('PATCH', path, options, handler);
-  }
-  delete<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
-    return this.route('DELETE', path, options, handler);
-  }
-  options<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
-    return this.route('OPTIONS', path, options, handler);
-  }
-  head<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
-    return this.route('HEAD', path, options, handler);
-  }
-  all<P extends string, S extends RouteSchema = RouteSchema>(path: P, options: RouteOptions<S> | Handler<RouteSchema, P>, handler?: Handler<S, P>): this {
-    return this.route(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], path, options, handler);
-  }
+  readonly get: RouteMethod<R, 'GET'> = (path: string, options: RouteOptions | Handler, handler?: Handler) => this.route('GET', path, options, handler);
+  readonly post: RouteMethod<R, 'POST'> = (path: string, options: RouteOptions | Handler, handler?: Handler) => this.route('POST', path, options, handler);
+  readonly put: RouteMethod<R, 'PUT'> = (path: string, options: RouteOptions | Handler, handler?: Handler) => this.route('PUT', path, options, handler);
+  readonly patch: RouteMethod<R, 'PATCH'> = (path: string, options: RouteOptions | Handler, handler?: Handler) => this.route('PATCH', path, options, handler);
+  readonly delete: RouteMethod<R, 'DELETE'> = (path: string, options: RouteOptions | Handler, handler?: Handler) => this.route('DELETE', path, options, handler);
+  readonly options: RouteMethod<R, 'OPTIONS'> = (path: string, options: RouteOptions | Handler, handler?: Handler) => this.route('OPTIONS', path, options, handler);
+  readonly head: RouteMethod<R, 'HEAD'> = (path: string, options: RouteOptions | Handler, handler?: Handler) => this.route('HEAD', path, options, handler);
+  /** GET, POST, PUT, PATCH, DELETE and OPTIONS. */
+  readonly all: RouteMethod<R, 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS'> = (path: string, options: RouteOptions | Handler, handler?: Handler) =>
+    this.route(['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'], path, options, handler);
 
-  /** A group of routes under `prefix` with middleware of its own (added after the app's). */
-  group(prefix: string, define: (g: App) => void): this {
+  /**
+   * A group of routes under `prefix` with middleware of its own (added after the app's). When `define`
+   * returns the group's chain, its routes join the app's type (for `covet/client`).
+   *
+   * @example
+   * ```ts
+   * app.group('/admin', (g) => g.use(requireAdmin).get('/users', listUsers));
+   * ```
+   */
+  group<Pre extends string, G extends object = {}>(prefix: Pre, define: (g: App) => App<G> | void): App<R & Prefixed<Pre, G>> {
     define(this.#child(prefix));
-    return this;
+    return this as unknown as never;
   }
 
   /**
