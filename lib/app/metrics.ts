@@ -9,6 +9,7 @@ import type { Registry } from 'prom-client';
 import type { App } from './app.js';
 import type { Cache } from './cache/cache.js';
 import type { PoolStats } from './db/pool.js';
+import type { ReplicaStats } from './db/replicas.js';
 import { requirePeer } from './optional-peer.js';
 
 export interface MetricsOptions {
@@ -22,9 +23,9 @@ export interface MetricsOptions {
   buckets?: number[];
   /**
    * Databases whose pools to report, by a name of your choice (`{ main: db }`): connections open, busy
-   * and max, and callers waiting — read at scrape time.
+   * and max, and callers waiting — read at scrape time; and each read replica's state, lag and reads.
    */
-  databases?: Record<string, { poolStats(): PoolStats }>;
+  databases?: Record<string, { poolStats(): PoolStats; replicaStats?(): ReplicaStats[] }>;
   /** Caches to report, by name: reads by outcome (hit, stale, miss), loads, and in-process entries. */
   caches?: Record<string, Cache>;
 }
@@ -80,6 +81,25 @@ export function metrics(app: App, options: MetricsOptions = {}): Registry {
     gauge('covet_db_pool_busy', 'Database connections running a query or reserved by a transaction', (s) => s.busy);
     gauge('covet_db_pool_waiting', 'Callers waiting for a database connection', (s) => s.waiting);
     gauge('covet_db_pool_max', 'The most connections the pool opens', (s) => s.max);
+    const replicas = (name: string, help: string, pick: (r: ReplicaStats) => number | null): void =>
+      void new Gauge({
+        name,
+        help,
+        labelNames: ['db', 'replica'],
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const [db, d] of dbs) {
+            for (const r of d.replicaStats?.() ?? []) {
+              const v = pick(r);
+              if (v !== null) this.set({ db, replica: r.name }, v);
+            }
+          }
+        },
+      });
+    replicas('covet_db_replica_up', 'Whether a read replica is in rotation (1) or down, lagging, or not a standby (0)', (r) => (r.state === 'up' ? 1 : 0));
+    replicas('covet_db_replica_lag_seconds', 'Replay lag of a read replica at its last check', (r) => (r.lagMs === null ? null : r.lagMs / 1000));
+    replicas('covet_db_replica_reads', 'Reads a read replica answered', (r) => r.reads);
   }
   const caches = Object.entries(options.caches ?? {});
   if (caches.length > 0) {

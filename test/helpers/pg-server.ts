@@ -14,7 +14,16 @@ export interface PgServer {
   port: number;
   /** `pg_ctl restart -m fast`: every session is cut, the data stays. */
   restart(): void;
+  /** `pg_ctl stop -m fast` (the data stays; `start()` again). */
+  halt(): void;
+  start(): void;
+  /** Stops the server and removes its directory. */
   stop(): void;
+  /**
+   * A streaming replica of this server: `pg_basebackup -R` of it into a directory of its own, a second
+   * postmaster (a hot standby) on a free port.
+   */
+  replica(): Promise<PgServer>;
 }
 
 function binDir(): string {
@@ -43,19 +52,37 @@ export async function startPgServer(): Promise<PgServer> {
   };
   const data = join(dir, 'data');
   run('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync']);
+  return serve(dir, data, run);
+}
+
+async function serve(dir: string, data: string, run: (cmd: string, args: string[]) => void): Promise<PgServer> {
   const port = await freePort();
   const opts = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`;
-  run('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', 'start']);
+  const start = () => run('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-w', 'start']);
+  start();
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
     restart: () => run('pg_ctl', ['-D', data, '-o', opts, '-l', join(dir, 'log'), '-m', 'fast', '-w', 'restart']),
+    halt: () => run('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']),
+    start,
     stop: () => {
       try {
         run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+      } catch {
+        // already stopped (halt)
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    },
+    replica: async () => {
+      const rdir = mkdtempSync(join(tmpdir(), 'covet-pg-replica-'));
+      if (process.getuid?.() === 0) chownSync(rdir, Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })), Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })));
+      chmodSync(rdir, 0o700);
+      const rdata = join(rdir, 'data');
+      // -R writes standby.signal and primary_conninfo: the copy starts as a hot standby streaming from us.
+      run('pg_basebackup', ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-D', rdata, '-R', '-X', 'stream', '--no-sync']);
+      return serve(rdir, rdata, run);
     },
   };
 }

@@ -11,6 +11,7 @@ import { Sql, quoteIdent } from './sql.js';
 import { savepoint } from './savepoint.js';
 import type { PGliteLike } from './transport.js';
 import { openPglite } from './pglite-cache.js';
+import { isReadStatement, ReplicaSet, type ReplicaOptions, type ReplicaStats } from './replicas.js';
 import { parseConnectionString, type ConnectionConfig } from './url.js';
 
 export interface DbOptions extends ConnectionOptions, PoolOptions {
@@ -21,6 +22,13 @@ export interface DbOptions extends ConnectionOptions, PoolOptions {
   url?: string;
   /** An existing PGlite instance to use. */
   pglite?: PGliteLike;
+  /**
+   * Read replicas (`postgres://` URLs of streaming standbys; default `DATABASE_REPLICA_URLS`, comma-separated):
+   * reads outside transactions go to them, the rest to the primary (see replicas.ts).
+   */
+  replicas?: readonly string[];
+  /** How reads are spread over the replicas: stickiness after writes, lag, retries. */
+  replica?: ReplicaOptions;
 }
 
 export type IsolationLevel = 'read uncommitted' | 'read committed' | 'repeatable read' | 'serializable';
@@ -125,6 +133,7 @@ export class Db implements Queryable {
   #listeners: Listener[] = [];
   #reconnects: Array<() => void> = [];
   #closed = false;
+  readonly #replicas: ReplicaSet | null = null;
 
   constructor(options: DbOptions = {}) {
     this.#options = options;
@@ -144,6 +153,11 @@ export class Db implements Queryable {
       const config = parseConnectionString(url);
       this.#config = config;
       this.pool = new Pool(() => PgConnection.connect(config, options), options);
+    }
+    const replicas = options.replicas ?? replicaUrlsFromEnv();
+    if (replicas.length > 0) {
+      if (this.kind !== 'postgres') throw new Error('read replicas (replicas, DATABASE_REPLICA_URLS) need a PostgreSQL server as the primary (DATABASE_URL=postgres://...), not PGlite');
+      this.#replicas = new ReplicaSet(replicas, this.pool, options, options.replica);
     }
   }
 
@@ -167,9 +181,38 @@ export class Db implements Queryable {
   }
 
   query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
-    if (typeof q === 'string') return this.pool.query<R>(q, values ?? [], options);
-    const c = q.compile();
-    return this.pool.query<R>(c.text, c.values, options);
+    const c = typeof q === 'string' ? null : q.compile();
+    const text = c === null ? (q as string) : c.text;
+    const v = c === null ? (values ?? []) : c.values;
+    const rs = this.#replicas;
+    if (rs !== null) {
+      if (isReadStatement(text)) return rs.read<R>(text, v, options);
+      rs.noteWrite();
+    }
+    return this.pool.query<R>(text, v, options);
+  }
+
+  /**
+   * With read replicas: runs `fn` with every read on the primary (what it reads must be current). Without
+   * replicas, just runs it.
+   *
+   * @example
+   * ```ts
+   * const balance = await db.onPrimary(() => db.sql`select balance from accounts where id = ${id}`);
+   * ```
+   */
+  onPrimary<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#replicas === null ? fn() : this.#replicas.onPrimary(fn);
+  }
+
+  /** The read replicas now: state, reads answered, lag (empty without replicas). */
+  replicaStats(): ReplicaStats[] {
+    return this.#replicas?.stats() ?? [];
+  }
+
+  /** Measures the replicas' lag now (it is also measured every `replica.lagCheckMs`) and tries those that are down. */
+  async checkReplicas(): Promise<ReplicaStats[]> {
+    return (await this.#replicas?.check()) ?? [];
   }
 
   async sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
@@ -183,6 +226,7 @@ export class Db implements Queryable {
 
   /** Runs statements separated by `;` (no parameters) on one session: schema set-up, migrations. */
   async exec(text: string): Promise<void> {
+    this.#replicas?.noteWrite();
     const r = await this.pool.reserve(BACKGROUND_WAIT_MS);
     try {
       await r.conn.simple(text);
@@ -200,6 +244,7 @@ export class Db implements Queryable {
    * ```
    */
   async copyFrom(text: string): Promise<Writable> {
+    this.#replicas?.noteWrite();
     const r = await this.pool.reserve(BACKGROUND_WAIT_MS);
     const w = r.conn.copyFrom(text);
     finished(w, (err) => r.release(err !== undefined && r.conn.txStatus !== 'I'));
@@ -216,6 +261,8 @@ export class Db implements Queryable {
   }
 
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    // Transactions run on the primary; one that may write makes the reads after it go there too.
+    if (options.readOnly !== true) this.#replicas?.noteWrite();
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.#transactionOnce(fn, options);
@@ -327,8 +374,14 @@ export class Db implements Queryable {
     this.#closed = true;
     if (this.#listenConn !== null) await (await this.#listenConn.catch(() => null))?.close();
     await this.pool.end();
+    await this.#replicas?.close();
     if (this.#ownsPglite && this.#pglite !== null) await this.#pglite.close();
   }
+}
+
+/** `DATABASE_REPLICA_URLS`: comma-separated replica URLs. */
+function replicaUrlsFromEnv(): string[] {
+  return (process.env.DATABASE_REPLICA_URLS ?? '').split(',').map((u) => u.trim()).filter((u) => u !== '');
 }
 
 /**

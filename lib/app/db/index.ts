@@ -9,6 +9,7 @@ export { PgConnection, type ConnectionOptions, type QueryOptions, type QueryResu
 export { Pool, type PoolOptions, type PoolStats, type Reserved } from './pool.js';
 export { sql, Sql, Identifier } from './sql.js';
 export { PgError, ConnectionError, PoolTimeoutError } from './errors.js';
+export { isReadStatement, type ReplicaOptions, type ReplicaStats } from './replicas.js';
 export { parseConnectionString, type ConnectionConfig } from './url.js';
 export { OID, encodeParam, parseArray, typeParsers, type TypeOptions, type TypeParser } from './types.js';
 export { ScramClient } from './scram.js';

@@ -24,6 +24,9 @@ export type Database = Db | SqliteDb | MysqlDb;
  */
 export function openDatabase(options: DbOptions = {}): Database {
   const url = options.url ?? process.env.DATABASE_URL;
+  if (url !== undefined && /^(sqlite|mysql|mariadb):/i.test(url) && options.replicas !== undefined && options.replicas.length > 0) {
+    throw new Error(`read replicas are supported with PostgreSQL; ${url.split(':')[0]} routes every query to DATABASE_URL`);
+  }
   if (url !== undefined && /^sqlite:/i.test(url)) return new SqliteDb(sqlitePath(url));
   if (url !== undefined && /^(mysql|mariadb):/i.test(url)) return new MysqlDb(url.replace(/^mariadb:/i, 'mysql:'), { max: options.max });
   return new Db(options);
