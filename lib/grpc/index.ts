@@ -1,0 +1,26 @@
+/**
+ * `covet/grpc`: gRPC on covet/http2 — services from `.proto` files or code, async handlers for the four call
+ * kinds, metadata, deadlines, cancellation, compression, limits.
+ */
+export { ServerCall } from './call.js';
+export { compress, decompress, knownEncoding, ENCODINGS, type Encoding } from './compression.js';
+export { Deadlines, type Expiring } from './deadlines.js';
+export { COMPRESSED, TRAILERS, EnvelopeDecoder, encodeEnvelope, type Envelope } from './envelope.js';
+export { Metadata, MetadataError, type MetadataValue } from './metadata.js';
+export { loadProto, type LoadProtoOptions } from './proto.js';
+export { createGrpcServer, GrpcRouter, GrpcServer, isGrpcRequest, type GrpcServerListenOptions, type GrpcServerOptions } from './server.js';
+export {
+  isService,
+  method,
+  type AnyMethodDefinition,
+  type BidiStreamingHandler,
+  type ClientStreamingHandler,
+  type HandlerFor,
+  type Implementation,
+  type MethodDefinition,
+  type ServerStreamingHandler,
+  type ServiceDefinition,
+  type UnaryHandler,
+} from './service.js';
+export { decodeGrpcMessage, encodeGrpcMessage, GrpcError, Status, statusFromHttp, statusName, type GrpcErrorOptions, type StatusCode } from './status.js';
+export { formatGrpcTimeout, parseGrpcTimeout } from './timeout.js';
