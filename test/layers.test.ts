@@ -36,6 +36,7 @@ const ALLOWED: Record<string, string[]> = {
   'app/audit': ['app/audit', 'app/db', 'net', 'trace'],
   'app/tenancy': ['app', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
   'app/graphql': ['app', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
+  'app/grpc': ['app', 'grpc', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
   // gRPC on our HTTP/2 server: the protocol floors only, not the app.
   grpc: ['grpc', 'http2', 'http1', 'net', 'trace'],
   // The typed client runs in browsers: its own files and the router's pattern grammar (counted below).

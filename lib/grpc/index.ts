@@ -16,6 +16,7 @@ export {
   type BidiStreamingHandler,
   type ClientStreamingHandler,
   type HandlerFor,
+  type LooseHandler,
   type Implementation,
   type MethodDefinition,
   type ServerStreamingHandler,

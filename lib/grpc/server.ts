@@ -30,6 +30,12 @@ export interface GrpcServerOptions {
   compressMinBytes?: number;
   /** A handler failed with something other than a GrpcError (answered INTERNAL, with no detail): log it here. */
   onError?: (err: unknown, call: ServerCall) => void;
+  /**
+   * Turns a handler's failure into a status, before the defaults (a GrpcError as it is, `{ code, details }`
+   * by its code, anything else INTERNAL): return undefined to leave it to them. (`covet/app/grpc` maps the
+   * app's HttpError here.)
+   */
+  mapError?: (err: unknown) => GrpcError | undefined;
   /** Clock in ms (tests). */
   now?: () => number;
 }
@@ -79,7 +85,7 @@ export function isGrpcRequest(contentType: string | undefined): boolean {
  */
 export class GrpcRouter {
   readonly #routes = new Map<string, Route>();
-  readonly #o: Required<Omit<GrpcServerOptions, 'onError' | 'now'>> & Pick<GrpcServerOptions, 'onError'>;
+  readonly #o: Required<Omit<GrpcServerOptions, 'onError' | 'now' | 'mapError'>> & Pick<GrpcServerOptions, 'onError' | 'mapError'>;
   readonly #now: () => number;
   readonly #deadlines: Deadlines;
   readonly #live = new Set<Live>();
@@ -91,6 +97,7 @@ export class GrpcRouter {
       compression: options.compression ?? 'identity',
       compressMinBytes: options.compressMinBytes ?? 1024,
       onError: options.onError,
+      mapError: options.mapError,
     };
     this.#now = options.now ?? Date.now;
     this.#deadlines = new Deadlines(this.#now);
@@ -254,8 +261,9 @@ export class GrpcRouter {
     live.done = true;
     this.#release(live);
     const { call, res } = live;
-    const e = err === null ? null : toGrpcError(err);
-    if (e !== null && !(err instanceof GrpcError) && !isStatusLike(err)) this.#o.onError?.(err, call);
+    const mapped = err === null || err instanceof GrpcError ? undefined : this.#o.mapError?.(err);
+    const e = err === null ? null : (mapped ?? toGrpcError(err));
+    if (e !== null && mapped === undefined && !(err instanceof GrpcError) && !isStatusLike(err)) this.#o.onError?.(err, call);
     if (e !== null) call.controller.abort(e);
     if (res.finished) return;
     if (!res.headersSent) return trailersOnly(res, e, call.trailers, call.headers);

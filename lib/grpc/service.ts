@@ -44,10 +44,18 @@ export type BidiStreamingHandler<Req, Res> = (requests: AsyncIterable<Req>, call
 
 type AnyHandler<Req, Res> = UnaryHandler<Req, Res> | ServerStreamingHandler<Req, Res> | ClientStreamingHandler<Req, Res> | BidiStreamingHandler<Req, Res>;
 
-/** The handler a method takes: by its stream flags when they are literal types, else any of the four. */
+/** A handler for a method whose message types are not known (a `.proto` loaded at run time): any function of a message and the call. */
+export type LooseHandler = (input: never, call: ServerCall) => unknown;
+
+/**
+ * The handler a method takes: by its stream flags when they are literal types, else any of the four; for a
+ * method loaded at run time (message types unknown), any function — the handler's own annotations type it.
+ */
 export type HandlerFor<M> =
   M extends MethodDefinition<infer Req, infer Res>
-    ? M extends { requestStream: true; responseStream: true }
+    ? unknown extends Req
+      ? LooseHandler
+      : M extends { requestStream: true; responseStream: true }
       ? BidiStreamingHandler<Req, Res>
       : M extends { requestStream: true; responseStream: false }
         ? ClientStreamingHandler<Req, Res>
@@ -66,11 +74,11 @@ export type Implementation<S extends ServiceDefinition> = { [K in keyof S]: Hand
  *
  * @example
  * ```ts
- * const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) };
- * const Echo = { Say: method<{ text: string }, { text: string }>('/demo.Echo/Say', 'unary', json, json) };
+ * const json = <T>() => ({ serialize: (v: T) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) as T });
+ * const Echo = { Say: method('/demo.Echo/Say', 'unary', json<{ text: string }>(), json<{ text: string }>()) };
  * ```
  */
-export function method<Req, Res, K extends 'unary' | 'server-streaming' | 'client-streaming' | 'bidi'>(
+export function method<K extends 'unary' | 'server-streaming' | 'client-streaming' | 'bidi', Req, Res>(
   path: string,
   kind: K,
   request: { serialize(v: Req): Uint8Array; deserialize(b: Buffer): Req },

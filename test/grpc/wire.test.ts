@@ -9,16 +9,16 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGrpcServer, encodeEnvelope, GrpcError, method, Status, type GrpcServer, type ServerCall } from '../../lib/grpc/index.js';
 
-const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) as unknown };
+const json = <T>() => ({ serialize: (v: T) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) as T });
 const raw = { serialize: (v: Buffer) => v, deserialize: (b: Buffer) => b };
 
 const Demo = {
-  Echo: method<unknown, unknown>('/demo.Demo/Echo', 'unary', json, json),
-  Bytes: method<Buffer, Buffer>('/demo.Demo/Bytes', 'unary', raw, raw),
-  Count: method<{ n: number }, { i: number }>('/demo.Demo/Count', 'server-streaming', json, json),
-  Sum: method<Buffer, { bytes: number }>('/demo.Demo/Sum', 'client-streaming', raw, json),
-  Wait: method<unknown, unknown>('/demo.Demo/Wait', 'unary', json, json),
-  Grow: method<{ n: number }, Buffer>('/demo.Demo/Grow', 'unary', json, raw),
+  Echo: method('/demo.Demo/Echo', 'unary', json<unknown>(), json<unknown>()),
+  Bytes: method('/demo.Demo/Bytes', 'unary', raw, raw),
+  Count: method('/demo.Demo/Count', 'server-streaming', json<{ n: number }>(), json<{ i: number }>()),
+  Sum: method('/demo.Demo/Sum', 'client-streaming', raw, json<{ bytes: number }>()),
+  Wait: method('/demo.Demo/Wait', 'unary', json<unknown>(), json<unknown>()),
+  Grow: method('/demo.Demo/Grow', 'unary', json<{ n: number }>(), raw),
 };
 
 /** What the handlers saw, for the tests to read. */

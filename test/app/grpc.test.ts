@@ -1,0 +1,110 @@
+/**
+ * gRPC on an app's own port (covet/app/grpc), called by @grpc/grpc-js: HTTP routes and gRPC methods side
+ * by side, the app's middleware and auth deps in front of each call, and every failure — in a dep, in a
+ * middleware, in the handler — answered as the gRPC status it means, never as problem+json or a stack.
+ */
+import { randomBytes } from 'node:crypto';
+import * as grpcJs from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp, HttpError, Type, type App } from '../../lib/app/index.js';
+import { importKey, jwtAuth, MemoryLimiter, rateLimit, signJwt } from '../../lib/app/auth/index.js';
+import { contextOf } from '../../lib/app/grpc/index.js';
+import { interopServices, PROTO, testServiceImpl } from '../grpc/interop-service.js';
+import type { ServerCall } from '../../lib/grpc/index.js';
+
+type Callback = (err: grpcJs.ServiceError | null, value?: Record<string, unknown>) => void;
+interface Client extends grpcJs.Client {
+  UnaryCall(req: object, md: grpcJs.Metadata, cb: Callback): void;
+  EmptyCall(req: object, md: grpcJs.Metadata, cb: Callback): void;
+}
+const testing = (grpcJs.loadPackageDefinition(protoLoader.loadSync(PROTO, { keepCase: true, defaults: true })) as unknown as { grpc: { testing: { TestService: new (a: string, c: grpcJs.ChannelCredentials) => Client } } }).grpc.testing;
+
+const key = importKey(randomBytes(32), ['HS256']);
+const auth = jwtAuth({ keys: [key], claims: Type.Object({ uid: Type.Integer() }) });
+const logged: unknown[] = [];
+
+let app: App;
+let port: number;
+let client: Client;
+beforeAll(async () => {
+  const { TestService } = await interopServices();
+  app = createApp({ onError: (err) => logged.push(err) });
+  app.use(rateLimit({ limiter: new MemoryLimiter({ kind: 'fixed-window', limit: 1000, windowMs: 60_000 }), key: (ctx) => ctx.req.get('x-client') ?? 'anon' }));
+  app.get('/health', () => ({ ok: true }));
+  app.grpc(
+    TestService,
+    {
+      ...testServiceImpl,
+      // EmptyCall tells who called, through the app context the deps filled.
+      EmptyCall: async (_req: unknown, call: ServerCall) => {
+        const claims = await contextOf(call).use(auth);
+        call.trailers.set('x-uid', String(claims.uid));
+        return {};
+      },
+      UnaryCall: (req: { response_size: number }, call: ServerCall) => {
+        if (req.response_size === 404) throw new HttpError(404, { detail: 'no such payload' });
+        if (req.response_size === 500) throw new Error('database password is hunter2');
+        return testServiceImpl.UnaryCall(req as Parameters<typeof testServiceImpl.UnaryCall>[0], call);
+      },
+    },
+    { deps: [auth] },
+  );
+  const server = await app.listen({ port: 0, host: '127.0.0.1' });
+  port = (server.address() as { port: number }).port;
+  client = new testing.TestService(`127.0.0.1:${port}`, grpcJs.credentials.createInsecure());
+});
+afterAll(async () => {
+  client?.close();
+  await app?.close(0);
+});
+
+const md = (token?: string, clientId?: string) => {
+  const m = new grpcJs.Metadata();
+  if (token !== undefined) m.set('authorization', `Bearer ${token}`);
+  if (clientId !== undefined) m.set('x-client', clientId);
+  return m;
+};
+const call = (name: 'UnaryCall' | 'EmptyCall', req: object, m: grpcJs.Metadata) =>
+  new Promise<{ err: grpcJs.ServiceError | null; value?: Record<string, unknown>; trailers?: grpcJs.Metadata }>((resolve) => {
+    let trailers: grpcJs.Metadata | undefined;
+    const c = client[name](req, m, (err, value) => setImmediate(() => resolve({ err, value, trailers })));
+    (c as unknown as grpcJs.ClientUnaryCall).on('status', (s: grpcJs.StatusObject) => (trailers = s.metadata));
+  });
+
+describe('gRPC in an app', () => {
+  it('serves gRPC and HTTP on one port', async () => {
+    const token = signJwt({ uid: 7 }, key, { expiresIn: 60 });
+    const r = await call('UnaryCall', { response_size: 10 }, md(token));
+    expect(r.err).toBeNull();
+    expect((r.value!.payload as { body: Buffer }).body.length).toBe(10);
+    const health = await fetch(`http://127.0.0.1:${port}/health`);
+    expect(await health.json()).toEqual({ ok: true });
+  });
+
+  it("the route's deps run first: no token is UNAUTHENTICATED, and the handler reads the claims through contextOf", async () => {
+    const anon = await call('EmptyCall', {}, md());
+    expect([anon.err?.code, anon.err?.details]).toEqual([grpcJs.status.UNAUTHENTICATED, 'authentication required']);
+    const ok = await call('EmptyCall', {}, md(signJwt({ uid: 42 }, key, { expiresIn: 60 })));
+    expect(ok.err).toBeNull();
+    expect(ok.trailers?.get('x-uid')).toEqual(['42']);
+  });
+
+  it('errors mean their gRPC status: HttpError 404 → NOT_FOUND with its detail; a crash → INTERNAL without its text, logged', async () => {
+    const token = signJwt({ uid: 7 }, key, { expiresIn: 60 });
+    const nf = await call('UnaryCall', { response_size: 404 }, md(token));
+    expect([nf.err?.code, nf.err?.details]).toEqual([grpcJs.status.NOT_FOUND, 'no such payload']);
+    logged.length = 0;
+    const crash = await call('UnaryCall', { response_size: 500 }, md(token));
+    expect([crash.err?.code, crash.err?.details]).toEqual([grpcJs.status.INTERNAL, 'internal error']);
+    expect(JSON.stringify(crash.err?.metadata.getMap())).not.toContain('hunter2');
+    expect(logged).toEqual([new Error('database password is hunter2')]); // the app's onError has it
+  });
+
+  it("the app's middleware answers in gRPC too: a rate limit is RESOURCE_EXHAUSTED", async () => {
+    const token = signJwt({ uid: 7 }, key, { expiresIn: 60 });
+    let last: grpcJs.ServiceError | null = null;
+    for (let i = 0; i < 1001; i++) last = (await call('UnaryCall', { response_size: 1 }, md(token, 'greedy'))).err;
+    expect(last?.code).toBe(grpcJs.status.RESOURCE_EXHAUSTED);
+  });
+});
