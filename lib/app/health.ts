@@ -6,6 +6,9 @@
  */
 import type { App } from './app.js';
 
+/** The app value (`app.value(READINESS)`) that runs the readiness checks: resolves true when all pass and the app is not closing. */
+export const READINESS = Symbol.for('covet.readiness');
+
 /** A dependency check: resolves when the dependency is usable, rejects (or throws) when not. */
 export type HealthCheck = () => unknown;
 
@@ -38,12 +41,17 @@ export interface CheckResult {
 export function health(app: App, options: HealthOptions = {}): void {
   const checks = Object.entries(options.checks ?? {});
   const timeoutMs = options.timeoutMs ?? 2000;
-  app.get(options.livePath ?? '/health', { summary: 'Liveness', tags: ['health'] }, () => ({ status: 'ok', uptime: Math.round(process.uptime()) }));
-  app.get(options.readyPath ?? '/ready', { summary: 'Readiness: every dependency answers', tags: ['health'] }, async (ctx) => {
+  const readiness = async (): Promise<{ ok: boolean; out: Record<string, CheckResult> }> => {
     const results = await Promise.all(checks.map(([, check]) => runCheck(check, timeoutMs)));
     const out: Record<string, CheckResult> = {};
     checks.forEach(([name], i) => (out[name] = results[i]!));
-    const ok = !app.closing && results.every((r) => r.status === 'ok');
+    return { ok: !app.closing && results.every((r) => r.status === 'ok'), out };
+  };
+  // Other readiness probes (the gRPC health service) ask the same checks.
+  app.decorate(READINESS, async () => (await readiness()).ok);
+  app.get(options.livePath ?? '/health', { summary: 'Liveness', tags: ['health'] }, () => ({ status: 'ok', uptime: Math.round(process.uptime()) }));
+  app.get(options.readyPath ?? '/ready', { summary: 'Readiness: every dependency answers', tags: ['health'] }, async (ctx) => {
+    const { ok, out } = await readiness();
     ctx.res.setHeader('cache-control', 'no-store');
     ctx.json({ status: ok ? 'ok' : 'fail', ...(app.closing ? { shuttingDown: true } : {}), checks: out }, ok ? 200 : 503);
   });

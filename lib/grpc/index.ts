@@ -25,3 +25,5 @@ export {
 } from './service.js';
 export { decodeGrpcMessage, encodeGrpcMessage, GrpcError, Status, statusFromHttp, statusName, type GrpcErrorOptions, type StatusCode } from './status.js';
 export { formatGrpcTimeout, parseGrpcTimeout } from './timeout.js';
+export { HealthService, healthImplementation, ServingStatus, type HealthOptions, type ServingStatusName } from './health.js';
+export { PbWriter, readFields, stringField, type PbField } from './pb.js';

@@ -10,6 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, HttpError, Type, type App } from '../../lib/app/index.js';
 import { importKey, jwtAuth, MemoryLimiter, rateLimit, signJwt } from '../../lib/app/auth/index.js';
 import { contextOf } from '../../lib/app/grpc/index.js';
+import { health } from '../../lib/app/index.js';
+import { join } from 'node:path';
 import { interopServices, PROTO, testServiceImpl } from '../grpc/interop-service.js';
 import type { ServerCall } from '../../lib/grpc/index.js';
 
@@ -19,6 +21,13 @@ interface Client extends grpcJs.Client {
   EmptyCall(req: object, md: grpcJs.Metadata, cb: Callback): void;
 }
 const testing = (grpcJs.loadPackageDefinition(protoLoader.loadSync(PROTO, { keepCase: true, defaults: true })) as unknown as { grpc: { testing: { TestService: new (a: string, c: grpcJs.ChannelCredentials) => Client } } }).grpc.testing;
+
+interface HealthClient extends grpcJs.Client {
+  Check(req: { service: string }, cb: (err: grpcJs.ServiceError | null, v?: { status: string }) => void): void;
+  Watch(req: { service: string }): grpcJs.ClientReadableStream<{ status: string }>;
+}
+const healthPkg = grpcJs.loadPackageDefinition(protoLoader.loadSync(join(import.meta.dirname, '../grpc/health.proto'), { keepCase: true, enums: String })) as unknown as { grpc: { health: { v1: { Health: new (a: string, c: grpcJs.ChannelCredentials) => HealthClient } } } };
+let dependencyUp = true;
 
 const key = importKey(randomBytes(32), ['HS256']);
 const auth = jwtAuth({ keys: [key], claims: Type.Object({ uid: Type.Integer() }) });
@@ -31,7 +40,7 @@ beforeAll(async () => {
   const { TestService } = await interopServices();
   app = createApp({ onError: (err) => logged.push(err) });
   app.use(rateLimit({ limiter: new MemoryLimiter({ kind: 'fixed-window', limit: 1000, windowMs: 60_000 }), key: (ctx) => ctx.req.get('x-client') ?? 'anon' }));
-  app.get('/health', () => ({ ok: true }));
+  health(app, { checks: { dependency: () => { if (!dependencyUp) throw new Error('down'); } } });
   app.grpc(
     TestService,
     {
@@ -78,8 +87,8 @@ describe('gRPC in an app', () => {
     const r = await call('UnaryCall', { response_size: 10 }, md(token));
     expect(r.err).toBeNull();
     expect((r.value!.payload as { body: Buffer }).body.length).toBe(10);
-    const health = await fetch(`http://127.0.0.1:${port}/health`);
-    expect(await health.json()).toEqual({ ok: true });
+    const live = await fetch(`http://127.0.0.1:${port}/health`);
+    expect((await live.json()) as object).toMatchObject({ status: 'ok' });
   });
 
   it("the route's deps run first: no token is UNAUTHENTICATED, and the handler reads the claims through contextOf", async () => {
@@ -106,5 +115,40 @@ describe('gRPC in an app', () => {
     let last: grpcJs.ServiceError | null = null;
     for (let i = 0; i < 1001; i++) last = (await call('UnaryCall', { response_size: 1 }, md(token, 'greedy'))).err;
     expect(last?.code).toBe(grpcJs.status.RESOURCE_EXHAUSTED);
+  });
+});
+
+describe('the health service, wired to the readiness checks', () => {
+  it('Check: SERVING while ready, NOT_SERVING when a check fails, NOT_FOUND for an unknown service — with no token', async () => {
+    const h = new healthPkg.grpc.health.v1.Health(`127.0.0.1:${port}`, grpcJs.credentials.createInsecure());
+    const check = (service: string) => new Promise<{ err: grpcJs.ServiceError | null; status?: string }>((resolve) => h.Check({ service }, (err, v) => resolve({ err, status: v?.status })));
+    try {
+      expect(await check('')).toEqual({ err: null, status: 'SERVING' });
+      expect(await check('grpc.testing.TestService')).toEqual({ err: null, status: 'SERVING' });
+      expect((await check('no.Such')).err?.code).toBe(grpcJs.status.NOT_FOUND);
+      dependencyUp = false;
+      expect(await check('')).toEqual({ err: null, status: 'NOT_SERVING' });
+      expect(await check('grpc.testing.TestService')).toEqual({ err: null, status: 'NOT_SERVING' });
+    } finally {
+      dependencyUp = true;
+      h.close();
+    }
+  });
+
+  it('Watch: the status now, then each change', async () => {
+    const h = new healthPkg.grpc.health.v1.Health(`127.0.0.1:${port}`, grpcJs.credentials.createInsecure());
+    try {
+      const stream = h.Watch({ service: '' });
+      const seen: string[] = [];
+      stream.on('data', (m: { status: string }) => seen.push(m.status));
+      stream.on('error', () => {});
+      await expect.poll(() => seen).toEqual(['SERVING']);
+      dependencyUp = false;
+      await expect.poll(() => seen, { timeout: 5000 }).toEqual(['SERVING', 'NOT_SERVING']);
+      stream.cancel();
+    } finally {
+      dependencyUp = true;
+      h.close();
+    }
   });
 });

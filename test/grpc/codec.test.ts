@@ -18,9 +18,13 @@ import {
   parseGrpcTimeout,
   Status,
   statusFromHttp,
+  PbWriter,
+  readFields,
+  stringField,
   type Envelope,
   type Expiring,
 } from '../../lib/grpc/index.js';
+import protobuf from 'protobufjs';
 
 describe('length-prefixed messages', () => {
   const decodeAll = (chunks: Buffer[], max = 1 << 20): Envelope[] => {
@@ -182,5 +186,31 @@ describe('deadlines on one timer', () => {
         vi.useRealTimers();
       }),
     );
+  });
+});
+
+describe('the protobuf subset of the standard services', () => {
+  // protobufjs, the library proto-loader uses, as the oracle.
+  const root = protobuf.Root.fromJSON({ nested: { M: { fields: { s: { type: 'string', id: 1 }, n: { type: 'uint32', id: 2 }, b: { type: 'bytes', id: 300 } } } } });
+  const M = root.lookupType('M');
+
+  it('writes what protobufjs reads, and reads what it writes (property)', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.nat({ max: 2 ** 32 - 1 }), fc.uint8Array({ maxLength: 40 }), (str, n, bytes) => {
+        const ours = new PbWriter().bytes(1, str).uint(2, n).bytes(300, bytes).finish();
+        const decoded = M.toObject(M.decode(ours), { defaults: true, bytes: Array }) as { s: string; n: number; b: number[] };
+        expect(decoded).toEqual({ s: str, n, b: [...bytes] });
+        const theirs = Buffer.from(M.encode(M.fromObject({ s: str, n, b: bytes })).finish());
+        const fields = readFields(theirs);
+        expect(stringField(fields, 1)).toBe(str);
+        expect(fields.find((f) => f.no === 2)?.value ?? 0).toBe(n);
+        expect([...((fields.find((f) => f.no === 300)?.value as Buffer | undefined) ?? [])]).toEqual([...bytes]);
+      }),
+    );
+  });
+
+  it('refuses malformed messages instead of reading past them', () => {
+    for (const bad of [[0x0a, 0x05, 0x61], [0x08], [0x08, 0x80], [0x00, 0x01], [0x0b], [0x08, ...Array(11).fill(0xff)]]) expect(() => readFields(Buffer.from(bad))).toThrow(RangeError);
+    expect(readFields(Buffer.from([0x15, 1, 2, 3, 4, 0x08, 7]))).toEqual([{ no: 1, wire: 0, value: 7 }]); // a fixed32 field skipped
   });
 });

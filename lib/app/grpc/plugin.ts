@@ -9,13 +9,21 @@ import type { Dep } from '../deps.js';
 import type { Context } from '../context.js';
 import { HttpError } from '../errors.js';
 import { definePlugin } from '../plugin.js';
-import { encodeGrpcMessage, GrpcError, GrpcRouter, Status, type GrpcServerOptions, type Implementation, type ServerCall, type ServiceDefinition, type StatusCode } from '../../grpc/index.js';
+import { encodeGrpcMessage, GrpcError, GrpcRouter, HealthService, healthImplementation, Status, type GrpcServerOptions, type Implementation, type ServerCall, type ServiceDefinition, type ServingStatusName, type StatusCode } from '../../grpc/index.js';
+import type { App } from '../app.js';
+import { READINESS } from '../health.js';
 
 export interface GrpcMountOptions extends Omit<GrpcServerOptions, 'onError'> {
   /** Dependencies each call resolves first (auth: `jwtAuth(...)`), as route `deps`. */
   deps?: readonly Dep<unknown>[];
   /** Permissions each call needs (the app's `authorize`), as route `requires`. */
   requires?: readonly string[];
+  /**
+   * Serve grpc.health.v1.Health (with the app's first gRPC service, without these deps): "" and each gRPC
+   * service of the app are SERVING while the app's readiness checks (`health(app, { checks })`) pass, else
+   * NOT_SERVING. Default true.
+   */
+  health?: boolean;
 }
 
 export interface GrpcPluginOptions extends GrpcMountOptions {
@@ -102,7 +110,7 @@ export function grpcErrorOf(err: unknown): GrpcError | undefined {
  * ```
  */
 export const grpc = definePlugin<GrpcPluginOptions>('grpc', (app, options) => {
-  const { services, deps, requires, ...serverOptions } = options;
+  const { services, deps, requires, health, ...serverOptions } = options;
   const router = new GrpcRouter({
     ...serverOptions,
     mapError: grpcErrorOf,
@@ -115,6 +123,11 @@ export const grpc = definePlugin<GrpcPluginOptions>('grpc', (app, options) => {
     },
   });
   for (const [service, impl] of services) router.add(service, impl as Partial<Implementation<ServiceDefinition>>);
+  // The app's gRPC service names, for the health service (made with the first gRPC mount of the app).
+  let names = app.value<Set<string>>(SERVICE_NAMES);
+  const first = names === undefined;
+  if (names === undefined) app.decorate(SERVICE_NAMES, (names = new Set()));
+  for (const p of router.paths) names.add(p.slice(1, p.lastIndexOf('/')));
   // Failures in the chain before the handler (middleware, deps, requires) answer as gRPC statuses.
   app.addHook('onError', (ctx, err) => {
     const res = ctx.res;
@@ -126,14 +139,29 @@ export const grpc = definePlugin<GrpcPluginOptions>('grpc', (app, options) => {
     if (e.message !== '') res.setHeader('grpc-message', encodeGrpcMessage(e.message));
     res.end();
   });
-  const routeOptions = { hide: true, ...(deps === undefined ? {} : { deps }), ...(requires === undefined ? {} : { requires }) };
+  serve(app, router, { hide: true, ...(deps === undefined ? {} : { deps }), ...(requires === undefined ? {} : { requires }) });
+  if (first && health !== false) {
+    const status = async (service: string): Promise<ServingStatusName> => {
+      if (service !== '' && !names.has(service)) return 'SERVICE_UNKNOWN';
+      const ready = app.value<() => Promise<boolean>>(READINESS);
+      return (ready === undefined ? !app.closing : await ready()) ? 'SERVING' : 'NOT_SERVING';
+    };
+    serve(app, new GrpcRouter().add(HealthService, healthImplementation({ status })), { hide: true });
+  }
+});
+
+/** The app value listing the app's gRPC services. */
+const SERVICE_NAMES = Symbol.for('covet.grpc.services');
+
+/** Each method of `router` as a POST route. */
+function serve(app: App, router: GrpcRouter, routeOptions: { hide: boolean; deps?: readonly Dep<unknown>[]; requires?: readonly string[] }): void {
   for (const path of router.paths) {
     app.post(path, routeOptions, (ctx) => {
       contexts.set(ctx.req, ctx);
       return router.handle(ctx.req, ctx.res as Parameters<GrpcRouter['handle']>[1]);
     });
   }
-});
+}
 
 /** `app.grpc(service, impl, options)`: one service through the plugin. */
 export function mountGrpc<S extends ServiceDefinition>(app: Parameters<typeof grpc>[0], service: S, impl: Partial<Implementation<S>>, options: GrpcMountOptions = {}): void {
