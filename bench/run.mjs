@@ -31,6 +31,7 @@ const BENCHES = {
   db: async () => (await import('./db.mjs')).runDbBench(),
   orm: async () => (await import('./orm.mjs')).runOrmBench(),
   'pglite-start': async () => (await import('./pglite-start.mjs')).runPgliteStartBench(),
+  grpc: async () => (await import('./grpc.mjs')).runGrpcBench(),
   auth: async () => (await import('./auth.mjs')).runAuthBench(),
   cache: async () => (await import('./cache.mjs')).runCacheBench(),
   realtime: async () => (await import('./realtime.mjs')).runRealtimeBench(),

@@ -27,7 +27,8 @@ export interface Envelope {
 export class EnvelopeDecoder {
   readonly #max: number;
   readonly #onMessage: (e: Envelope) => void;
-  #head = Buffer.alloc(5);
+  /** A prefix split across chunks (made only then). */
+  #head: Buffer | null = null;
   #headLen = 0;
   #body: Buffer | null = null;
   #bodyLen = 0;
@@ -63,15 +64,16 @@ export class EnvelopeDecoder {
           i += 5;
           continue;
         }
+        const head = (this.#head ??= Buffer.allocUnsafe(5));
         const take = Math.min(5 - this.#headLen, n - i);
-        chunk.copy(this.#head, this.#headLen, i, i + take);
+        chunk.copy(head, this.#headLen, i, i + take);
         this.#headLen += take;
         i += take;
         if (this.#headLen < 5) return;
-        const len = this.#head.readUInt32BE(1);
+        const len = head.readUInt32BE(1);
         this.#check(len);
         this.#headLen = 0;
-        this.#start(this.#head[0]!, len);
+        this.#start(head[0]!, len);
         if (len === 0) this.#finish();
         continue;
       }

@@ -143,12 +143,12 @@ export class GrpcRouter {
     else if (timeout !== undefined && ms === null) early = new GrpcError(Status.INTERNAL, `invalid grpc-timeout: ${JSON.stringify(timeout)}`);
     // doc/compression.md: an encoding we do not know is UNIMPLEMENTED, with the ones we do in grpc-accept-encoding.
     else if (encoding === null) early = new GrpcError(Status.UNIMPLEMENTED, `message encoding ${JSON.stringify(encodingName)} is not supported`);
-    if (early !== null) return trailersOnly(res, early, new Metadata());
+    if (early !== null) return trailersOnly(res, early, null);
 
     const accepted = ['identity', ...(req.get('grpc-accept-encoding') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== 'identity')];
     const send = this.#o.compression !== 'identity' && accepted.includes(this.#o.compression) ? this.#o.compression : 'identity';
     const deadline = ms === null ? null : this.#now() + ms;
-    const call = new ServerCall(req.path, req, Metadata.fromHeaders(req.rawHeaders), deadline, send, accepted);
+    const call = new ServerCall(req.path, req, deadline, send, accepted);
     const live = new Live(call, res, this);
     this.#live.add(live);
     // The client reset the stream (or the connection went): the call is over, nothing more is sent.
@@ -156,7 +156,7 @@ export class GrpcRouter {
       if (live.done) return;
       live.done = true;
       this.#release(live);
-      call.controller.abort(new GrpcError(Status.CANCELLED, 'the client cancelled the call'));
+      call._abort(new GrpcError(Status.CANCELLED, 'the client cancelled the call'));
     });
     if (deadline !== null) {
       live.at = deadline;
@@ -173,15 +173,7 @@ export class GrpcRouter {
   async #run(route: Route, live: Live, encoding: Encoding): Promise<void> {
     const { def, handler } = route;
     const call = live.call;
-    const input = this.#messages(def, call, encoding);
-    let arg: unknown = input;
-    if (!def.requestStream) {
-      const first = await input.next();
-      if (first.done === true) throw new GrpcError(Status.UNIMPLEMENTED, 'the call ended without its request message');
-      const more = await input.next();
-      if (more.done !== true) throw new GrpcError(Status.UNIMPLEMENTED, 'more than one request message for a unary request');
-      arg = first.value;
-    }
+    const arg = def.requestStream ? this.#messages(def, call, encoding) : await this.#single(def, call, encoding);
     if (live.done) return;
     const out = handler(arg, call);
     if (!def.responseStream) {
@@ -204,33 +196,52 @@ export class GrpcRouter {
   /** The request messages, read as the handler asks for them (so the HTTP/2 window is the only buffer). */
   async *#messages(def: AnyMethodDefinition, call: ServerCall, encoding: Encoding): AsyncGenerator<unknown, void, undefined> {
     const queue: Envelope[] = [];
-    const max = this.#o.maxReceiveMessageLength;
-    const decoder = new EnvelopeDecoder(max, (e) => queue.push(e));
-    const decode = async (e: Envelope): Promise<unknown> => {
-      let data = e.data;
-      call.requestCompressed = (e.flags & COMPRESSED) !== 0;
-      if (call.requestCompressed) {
-        if (encoding === 'identity') throw new GrpcError(Status.INTERNAL, 'a compressed message on a call without grpc-encoding');
-        data = await decompress(encoding, data, max);
-      }
-      try {
-        return def.requestDeserialize(data);
-      } catch (err) {
-        throw new GrpcError(Status.INTERNAL, 'the request message could not be parsed', { cause: err });
-      }
-    };
+    const decoder = new EnvelopeDecoder(this.#o.maxReceiveMessageLength, (e) => queue.push(e));
     try {
       for await (const chunk of call.request) {
         decoder.push(chunk);
-        for (let i = 0; i < queue.length; i++) yield await decode(queue[i]!);
+        for (let i = 0; i < queue.length; i++) yield await this.#decode(def, call, encoding, queue[i]!);
         queue.length = 0;
       }
     } catch (err) {
-      if (err instanceof GrpcError) throw err;
-      if (call.cancelled) return; // the stream was reset: the call is over anyway
-      throw new GrpcError(Status.INTERNAL, 'the request body failed', { cause: err });
+      if (call.cancelled && !(err instanceof GrpcError)) return; // the stream was reset: the call is over anyway
+      throw bodyFailure(err);
     }
     decoder.end();
+  }
+
+  /** A unary request's one message: the whole body read first (a unary request is one message, then the end). */
+  async #single(def: AnyMethodDefinition, call: ServerCall, encoding: Encoding): Promise<unknown> {
+    let first: Envelope | null = null;
+    let count = 0;
+    const decoder = new EnvelopeDecoder(this.#o.maxReceiveMessageLength, (e) => {
+      if (count++ === 0) first = e;
+    });
+    try {
+      for await (const chunk of call.request) decoder.push(chunk);
+    } catch (err) {
+      throw bodyFailure(err);
+    }
+    decoder.end();
+    // statuscodes.md: a cardinality violation is UNIMPLEMENTED.
+    if (count === 0) throw new GrpcError(Status.UNIMPLEMENTED, 'the call ended without its request message');
+    if (count > 1) throw new GrpcError(Status.UNIMPLEMENTED, 'more than one request message for a unary request');
+    return this.#decode(def, call, encoding, first!);
+  }
+
+  /** One request message: decompressed when its flag says so, then deserialized. */
+  async #decode(def: AnyMethodDefinition, call: ServerCall, encoding: Encoding, e: Envelope): Promise<unknown> {
+    let data = e.data;
+    call.requestCompressed = (e.flags & COMPRESSED) !== 0;
+    if (call.requestCompressed) {
+      if (encoding === 'identity') throw new GrpcError(Status.INTERNAL, 'a compressed message on a call without grpc-encoding');
+      data = await decompress(encoding, data, this.#o.maxReceiveMessageLength);
+    }
+    try {
+      return def.requestDeserialize(data);
+    } catch (err) {
+      throw new GrpcError(Status.INTERNAL, 'the request message could not be parsed', { cause: err });
+    }
   }
 
   async #send(live: Live, def: AnyMethodDefinition, value: unknown): Promise<void> {
@@ -264,13 +275,13 @@ export class GrpcRouter {
     const mapped = err === null || err instanceof GrpcError ? undefined : this.#o.mapError?.(err);
     const e = err === null ? null : (mapped ?? toGrpcError(err));
     if (e !== null && mapped === undefined && !(err instanceof GrpcError) && !isStatusLike(err)) this.#o.onError?.(err, call);
-    if (e !== null) call.controller.abort(e);
+    if (e !== null) call._abort(e);
     if (res.finished) return;
-    if (!res.headersSent) return trailersOnly(res, e, call.trailers, call.headers);
+    if (!res.headersSent) return trailersOnly(res, e, call._trailers, call._headers);
     const t: Array<[string, string]> = [['grpc-status', String(e?.code ?? Status.OK)]];
     if (e !== null && e.message !== '') t.push(['grpc-message', encodeGrpcMessage(e.message)]);
     if (e?.details !== undefined) t.push(['grpc-status-details-bin', Buffer.from(e.details).toString('base64').replace(/=+$/, '')]);
-    for (const kv of call.trailers.toHeaders()) t.push(kv);
+    if (call._trailers !== null) for (const kv of call._trailers.toHeaders()) t.push(kv);
     if (e?.metadata !== undefined) for (const kv of e.metadata.toHeaders()) t.push(kv);
     for (const [k, v] of t) res.addTrailers({ [k]: v });
     res.end();
@@ -282,6 +293,11 @@ export class GrpcRouter {
   }
 }
 
+/** A failure while reading the request body: our own GrpcError as it is, anything else (a reset, a lost connection) INTERNAL. */
+function bodyFailure(err: unknown): GrpcError {
+  return err instanceof GrpcError ? err : new GrpcError(Status.INTERNAL, 'the request body failed', { cause: err });
+}
+
 /** Response headers: status 200, the content type, the encodings, and the handler's header metadata. */
 function writeHead(res: Response, call: ServerCall): void {
   res.statusCode = 200;
@@ -289,18 +305,18 @@ function writeHead(res: Response, call: ServerCall): void {
   // A handler may ask for an encoding the client does not accept: its messages then go uncompressed.
   if (call.compression !== 'identity' && call.acceptedEncodings.includes(call.compression)) res.setHeader('grpc-encoding', call.compression);
   res.setHeader('grpc-accept-encoding', ACCEPT_ENCODING);
-  for (const [k, v] of call.headers.toHeaders()) res.appendHeader(k, v);
+  if (call._headers !== null) for (const [k, v] of call._headers.toHeaders()) res.appendHeader(k, v);
 }
 
 /** The status alone, in the response headers (Trailers-Only): the call failed before any message. */
-function trailersOnly(res: Response, e: GrpcError | null, trailers: Metadata, headers?: Metadata): void {
+function trailersOnly(res: Response, e: GrpcError | null, trailers: Metadata | null, headers?: Metadata | null): void {
   res.statusCode = 200;
   res.setHeader('content-type', 'application/grpc');
   res.setHeader('grpc-accept-encoding', ACCEPT_ENCODING);
   res.setHeader('grpc-status', String(e?.code ?? Status.OK));
   if (e !== null && e.message !== '') res.setHeader('grpc-message', encodeGrpcMessage(e.message));
   if (e?.details !== undefined) res.setHeader('grpc-status-details-bin', Buffer.from(e.details).toString('base64').replace(/=+$/, ''));
-  for (const md of [headers, trailers, e?.metadata]) if (md !== undefined) for (const [k, v] of md.toHeaders()) res.appendHeader(k, v);
+  for (const md of [headers, trailers, e?.metadata]) if (md != null) for (const [k, v] of md.toHeaders()) res.appendHeader(k, v);
   res.end();
 }
 

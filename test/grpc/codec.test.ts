@@ -20,6 +20,7 @@ import {
   statusFromHttp,
   PbWriter,
   readFields,
+  ServerCall,
   stringField,
   type Envelope,
   type Expiring,
@@ -212,5 +213,28 @@ describe('the protobuf subset of the standard services', () => {
   it('refuses malformed messages instead of reading past them', () => {
     for (const bad of [[0x0a, 0x05, 0x61], [0x08], [0x08, 0x80], [0x00, 0x01], [0x0b], [0x08, ...Array(11).fill(0xff)]]) expect(() => readFields(Buffer.from(bad))).toThrow(RangeError);
     expect(readFields(Buffer.from([0x15, 1, 2, 3, 4, 0x08, 7]))).toEqual([{ no: 1, wire: 0, value: 7 }]); // a fixed32 field skipped
+  });
+});
+
+describe('the call a handler sees', () => {
+  const request = { rawHeaders: ['x-user', 'ann', 'trace-bin', 'AQ'], remoteAddress: '10.0.0.1' } as unknown as ConstructorParameters<typeof ServerCall>[1];
+  it('makes its signal on first use: one asked for after the call ended is already aborted, with the reason', () => {
+    const call = new ServerCall('/a.B/C', request, null, 'identity', ['identity']);
+    expect(call.cancelled).toBe(false);
+    const early = call.signal;
+    call._abort(new GrpcError(Status.CANCELLED, 'gone'));
+    expect([early.aborted, call.cancelled]).toEqual([true, true]);
+    const late = new ServerCall('/a.B/C', request, null, 'identity', ['identity']);
+    late._abort(new GrpcError(Status.DEADLINE_EXCEEDED, 'late'));
+    late._abort(new GrpcError(Status.CANCELLED, 'second reason ignored'));
+    expect([late.signal.aborted, late.signal.reason]).toEqual([true, new GrpcError(Status.DEADLINE_EXCEEDED, 'late')]);
+  });
+  it('reads its metadata on first use, and makes response metadata only when set', () => {
+    const call = new ServerCall('/a.B/C', request, null, 'identity', ['identity']);
+    expect([call._headers, call._trailers]).toEqual([null, null]);
+    expect([...call.metadata]).toEqual([['x-user', 'ann'], ['trace-bin', Buffer.from([1])]]);
+    call.trailers.set('x-done', 'yes');
+    expect(call._trailers?.get('x-done')).toBe('yes');
+    expect(call.peer).toBe('10.0.0.1');
   });
 });

@@ -1,0 +1,101 @@
+// gRPC (#31): unary calls per second under h2load (a prepared UnaryCall body, 16 and 64 concurrent streams)
+// and server-streaming messages per second (bench/grpc-stream-client.mjs), covet/grpc against
+// @grpc/grpc-js on the same Node, the same proto, the same handlers; server pinned to CPU 0, load on CPU 1;
+// rounds interleaved, ratio = median of per-round ratios. Every call is checked to end with grpc-status 0
+// first (h2load only sees the HTTP status).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import protobuf from 'protobufjs';
+import { benchDir, ensureCommand, fmt, log, recordRatios, root, startServer, table, writeSection } from './lib.mjs';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const SERVERS = [['covet/grpc', 'grpc-covet.mjs'], ['@grpc/grpc-js', 'grpc-js.mjs']];
+
+function envelope(bytes) {
+  const out = Buffer.alloc(5 + bytes.length);
+  out.writeUInt32BE(bytes.length, 1);
+  bytes.copy(out, 5);
+  return out;
+}
+
+/** One unary call over node:http2: its grpc-status (the bench only counts servers that answer 0). */
+function check(port, path, body) {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    const s = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers' });
+    s.on('trailers', (t) => resolve(t['grpc-status']));
+    s.on('response', (h) => h['grpc-status'] !== undefined && resolve(h['grpc-status']));
+    s.on('error', reject);
+    s.on('close', () => session.close());
+    s.resume();
+    s.end(body);
+  });
+}
+
+function h2load(port, file, clients, streams) {
+  const out = execFileSync('taskset', ['-c', '1', 'h2load', `-c${clients}`, `-m${streams}`, `-D${SECONDS}`, '--warm-up-time=1', '-d', file, '-H', 'content-type: application/grpc', '-H', 'te: trailers', `http://127.0.0.1:${port}/grpc.testing.TestService/UnaryCall`], { encoding: 'utf8' });
+  const m = out.match(/finished in [\d.]+\w+, ([\d.]+) req\/s/);
+  if (!m) throw new Error(`h2load output not understood:\n${out}`);
+  return Number(m[1]);
+}
+
+function streamRate(port) {
+  const out = execFileSync('taskset', ['-c', '1', process.execPath, join(benchDir, 'grpc-stream-client.mjs'), String(port), '4', '1000', '16', String(SECONDS)], { encoding: 'utf8' });
+  const r = JSON.parse(out.trim().split('\n').at(-1));
+  if (r.failed > 0) throw new Error(`${r.failed} streaming calls failed`);
+  return r.rate;
+}
+
+export async function runGrpcBench() {
+  ensureCommand('h2load', 'nghttp2-client');
+  const proto = await new protobuf.Root().load(join(root, 'test/grpc/interop.proto'), { keepCase: true });
+  const Simple = proto.lookupType('grpc.testing.SimpleRequest');
+  const body = envelope(Buffer.from(Simple.encode(Simple.fromObject({ response_size: 16, payload: { body: Buffer.alloc(16) } })).finish()));
+  const dir = mkdtempSync(join(tmpdir(), 'covet-grpc-bench-'));
+  const file = join(dir, 'unary.bin');
+  writeFileSync(file, body);
+  const loads = [['unary, 16 streams (h2load -c1 -m16)', 1, 16], ['unary, 64 streams (h2load -c4 -m16)', 4, 16]];
+  const rates = {}; // case → server → [per round]
+  try {
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, script] of SERVERS) {
+        const s = await startServer(script);
+        try {
+          const status = await check(s.port, '/grpc.testing.TestService/UnaryCall', body);
+          if (status !== '0') throw new Error(`${name} answered grpc-status ${status}`);
+          for (const [label, c, m] of loads) ((rates[label] ??= {})[name] ??= []).push(h2load(s.port, file, c, m));
+          ((rates['server streaming, 4 calls × 1000 messages of 16 B'] ??= {})[name] ??= []).push(streamRate(s.port));
+        } finally {
+          await s.stop();
+        }
+        log(`round ${round + 1}: ${name} ${Object.entries(rates).map(([k, v]) => `${k.split(',')[0]} ${fmt(v[name].at(-1))}`).join(', ')}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const rows = [];
+  const ratios = {};
+  for (const [label, by] of Object.entries(rates)) {
+    const ours = by['covet/grpc'];
+    const theirs = by['@grpc/grpc-js'];
+    const ratio = median(ours.map((v, i) => v / theirs[i]));
+    ratios[label.startsWith('unary, 16') ? 'grpc unary ×16 ÷ grpc-js' : label.startsWith('unary, 64') ? 'grpc unary ×64 ÷ grpc-js' : 'grpc streaming ÷ grpc-js'] = ratio;
+    rows.push([label, fmt(median(ours)), fmt(median(theirs)), `${ratio.toFixed(2)}×`]);
+  }
+  recordRatios('grpc', ratios);
+  writeSection(
+    '62-grpc',
+    `## gRPC (#31): covet/grpc vs @grpc/grpc-js\n\n` +
+      `The interop TestService's UnaryCall (16-byte payload each way) under h2load, and StreamingOutputCall read by bench/grpc-stream-client.mjs (messages counted from their length prefixes); same proto and handlers, loaded with @grpc/proto-loader (protobufjs) by both; ${process.version}, server on CPU 0, load on CPU 1, ${SECONDS} s × ${ROUNDS} interleaved rounds, medians, ratio = median of per-round ratios. Goal: ≥ 2× grpc-js on both.\n\n` +
+      table(['load', 'covet/grpc', '@grpc/grpc-js', 'ratio'], rows) +
+      '\n',
+  );
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await runGrpcBench();
