@@ -346,7 +346,9 @@ export interface GrpcServerListenOptions {
 }
 
 /**
- * A gRPC-only server on `covet/http2` (h2c, or h2 with `tls`).
+ * A gRPC-only server on `covet/http2` (h2c, or h2 with `tls`). It enforces keepalive as grpc-go does unless
+ * told otherwise (`pingPolicy`): a client PINGing more than once per 5 minutes, or at all with no call in
+ * flight, is sent GOAWAY `too_many_pings` at the third offence.
  *
  * @example
  * ```ts
@@ -360,7 +362,9 @@ export class GrpcServer {
 
   constructor(options: GrpcServerOptions & Http2SessionOptions & Omit<ServerOptions, 'onConnection'> = {}) {
     this.router = new GrpcRouter(options);
-    this.server = createHttp2Server(this.router.handle as (req: Http1Request, res: Http2Response) => Promise<void>, options);
+    // grpc-go's keepalive enforcement by default: a PING per 5 minutes, none without a call in flight.
+    const pingPolicy = options.pingPolicy ?? { minIntervalMs: 300_000, permitWithoutStreams: false };
+    this.server = createHttp2Server(this.router.handle as (req: Http1Request, res: Http2Response) => Promise<void>, { ...options, pingPolicy });
   }
 
   add<S extends ServiceDefinition>(service: S, impl: Partial<Implementation<S>>): this {

@@ -34,15 +34,18 @@ export class Http2ProtocolError extends Error {
   /** `'connection'`: GOAWAY and close; `'stream'`: RST_STREAM on `streamId`. */
   readonly scope: 'connection' | 'stream';
   readonly streamId: number;
-  constructor(code: number, scope: 'connection' | 'stream', message: string, streamId = 0) {
+  /** GOAWAY debug data that peers match exactly (gRPC's `too_many_pings`); otherwise the message is sent. */
+  readonly debugData: string | undefined;
+  constructor(code: number, scope: 'connection' | 'stream', message: string, streamId = 0, debugData?: string) {
     super(`${errorName(code)}: ${message}`);
     this.name = 'Http2ProtocolError';
     this.code = code;
     this.scope = scope;
     this.streamId = streamId;
+    this.debugData = debugData;
   }
 }
 
-export const connectionError = (code: number, message: string): Http2ProtocolError => new Http2ProtocolError(code, 'connection', message);
+export const connectionError = (code: number, message: string, debugData?: string): Http2ProtocolError => new Http2ProtocolError(code, 'connection', message, 0, debugData);
 export const streamError = (code: number, streamId: number, message: string): Http2ProtocolError =>
   new Http2ProtocolError(code, 'stream', message, streamId);

@@ -86,7 +86,18 @@ export interface Http2SessionOptions {
    * sending malformed requests is told only the code.
    */
   onStreamError?: (err: Http2ProtocolError) => void;
+  /**
+   * Keepalive enforcement as gRPC servers do it (grpc-go's EnforcementPolicy, gRFC A8): a PING sooner than
+   * `minIntervalMs` after the previous one — or, with no stream open and `permitWithoutStreams` false,
+   * sooner than two hours — is a strike; one strike past `maxStrikes` (default 2) ends the connection with
+   * GOAWAY ENHANCE_YOUR_CALM and the debug text `too_many_pings`, which gRPC clients read as "ping less
+   * often". Sending headers or data resets the strikes. Off by default (the glitch budget still applies).
+   */
+  pingPolicy?: { minIntervalMs: number; permitWithoutStreams?: boolean; maxStrikes?: number };
 }
+
+/** gRFC A8: without streams (and without permission), one PING per two hours. */
+const IDLE_PING_MS = 2 * 3600_000;
 
 type StreamState = 'open' | 'half-closed-remote' | 'half-closed-local' | 'closed';
 
@@ -180,7 +191,7 @@ export class Http2Session implements ConnectionHandler {
   readonly conn: Connection;
   readonly parser: FrameParser;
   #handler: Http2Handler;
-  #o: Required<Omit<Http2SessionOptions, 'onError' | 'onConnect' | 'onStreamError'>> & Http2SessionOptions;
+  #o: Required<Omit<Http2SessionOptions, 'onError' | 'onConnect' | 'onStreamError' | 'pingPolicy'>> & Http2SessionOptions;
   #decoder: HpackDecoder;
   #encoder = new HpackEncoder();
   #streams = new Map<number, Stream>();
@@ -200,6 +211,9 @@ export class Http2Session implements ConnectionHandler {
   #draining = false;
   /** A connection error was sent (GOAWAY): what still arrives is not read (§5.4.1). */
   #failed = false;
+  /** `pingPolicy`: when the last PING came (0: none yet), and the strikes since we last sent something. */
+  #lastPingAt = 0;
+  #pingStrikes = 0;
 
   constructor(conn: Connection, handler: Http2Handler, options: Http2SessionOptions = {}) {
     this.conn = conn;
@@ -297,6 +311,7 @@ export class Http2Session implements ConnectionHandler {
       case T_SETTINGS:
         return this.#settings(f);
       case T_PING:
+        if (!f.ack && this.#o.pingPolicy !== undefined) this.#pingStrike();
         if (!f.ack) this.conn.write(pingFrame(f.data, true));
         else if (this.#draining && f.data.equals(SHUTDOWN_PING)) this.#finalGoaway();
         return;
@@ -589,7 +604,20 @@ export class Http2Session implements ConnectionHandler {
     this.#writeHeaders(s, fields, endStream);
   }
 
+  /** `pingPolicy`: counts a PING that came too soon; too many end the connection. */
+  #pingStrike(): void {
+    const p = this.#o.pingPolicy!;
+    const now = Date.now();
+    const min = this.#streams.size === 0 && p.permitWithoutStreams !== true ? IDLE_PING_MS : p.minIntervalMs;
+    if (this.#lastPingAt !== 0 && now - this.#lastPingAt < min && ++this.#pingStrikes > (p.maxStrikes ?? 2)) {
+      // The debug data exactly: gRPC clients compare it to slow their keepalive down.
+      throw connectionError(H2.ENHANCE_YOUR_CALM, 'too many PINGs (pingPolicy)', 'too_many_pings');
+    }
+    this.#lastPingAt = now;
+  }
+
   #writeHeaders(s: Stream, fields: Array<[string, string]>, endStream: boolean): void {
+    this.#pingStrikes = 0;
     for (const f of headersFrames(s.id, this.#encoder.encode(fields), { endStream, maxFrameSize: this.#peerMaxFrameSize })) this.conn.write(f);
     if (endStream) this.#localEnd(s);
   }
@@ -608,6 +636,7 @@ export class Http2Session implements ConnectionHandler {
 
   /** Sends what the windows allow (§6.9: DATA only within both the stream's and the connection's window). */
   #flush(s: Stream): void {
+    this.#pingStrikes = 0;
     while (s.queue.length > 0) {
       const room = Math.min(s.sendWindow, this.#connSendWindow, this.#peerMaxFrameSize);
       if (room <= 0) {
@@ -736,7 +765,7 @@ export class Http2Session implements ConnectionHandler {
   #connectionError(e: Http2ProtocolError): void {
     this.#failed = true;
     this.#o.onError?.(e);
-    this.conn.write(goawayFrame(this.#lastStreamId, e.code, e.message.slice(0, 200)));
+    this.conn.write(goawayFrame(this.#lastStreamId, e.code, (e.debugData ?? e.message).slice(0, 200)));
     for (const s of [...this.#streams.values()]) this.#close(s, true);
     this.#goaway = true;
     this.conn.end();

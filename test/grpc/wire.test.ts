@@ -243,3 +243,48 @@ describe('backpressure', () => {
     expect(t['grpc-status']).toBe('0');
   }, 20_000);
 });
+
+describe('keepalive enforcement', () => {
+  it('a client that PINGs too often gets GOAWAY ENHANCE_YOUR_CALM "too_many_pings"; by default a PING with no call in flight counts', async () => {
+    const own = await createGrpcServer().add(Demo, impl).listen({ host: '127.0.0.1' });
+    const c = http2.connect(`http://127.0.0.1:${own.port}`);
+    try {
+      const goaway = new Promise<[number, string]>((resolve) => c.on('goaway', (code, _last, data) => resolve([code, data?.toString() ?? ''])));
+      c.on('error', () => {});
+      await new Promise((r) => c.on('connect', r));
+      // Each PING waits for its ACK (or the GOAWAY, which ends the session before the last is answered).
+      for (let i = 0; i < 4; i++) await Promise.race([new Promise((r) => c.ping(Buffer.alloc(8), r)), goaway]);
+      expect(await goaway).toEqual([http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, 'too_many_pings']);
+    } finally {
+      c.destroy();
+      await own.close(0);
+    }
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('close(grace): the call in flight finishes with its answer; the server then stops', async () => {
+    let release: (() => void) | null = null;
+    const Slow = { Hold: method('/demo.Slow/Hold', 'unary', json<unknown>(), json<unknown>()) };
+    const own = await createGrpcServer().add(Slow, { Hold: (v: unknown) => new Promise((r) => (release = () => r(v))) }).listen({ host: '127.0.0.1' });
+    const c = http2.connect(`http://127.0.0.1:${own.port}`);
+    try {
+      const s = c.request({ ':method': 'POST', ':path': '/demo.Slow/Hold', 'content-type': 'application/grpc' });
+      const body: Buffer[] = [];
+      s.on('data', (d: Buffer) => body.push(d));
+      const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => s.on('trailers', resolve));
+      const goaway = new Promise<number>((resolve) => c.on('goaway', resolve));
+      c.on('error', () => {});
+      s.end(msg('kept'));
+      await expect.poll(() => own.router.calls).toBe(1);
+      const closed = own.close(10_000);
+      expect(await goaway).toBe(http2.constants.NGHTTP2_NO_ERROR); // told to go away, the call still running
+      release!();
+      expect((await trailers)['grpc-status']).toBe('0');
+      expect(Buffer.concat(body).equals(msg('kept'))).toBe(true);
+      await closed;
+    } finally {
+      c.destroy();
+    }
+  });
+});

@@ -1082,3 +1082,65 @@ describe('h2c upgrade (RFC 7540 §3.2)', () => {
     expect(h.stream(1)).toMatchObject({ status: '200', body: '', ended: true });
   });
 });
+
+describe('keepalive enforcement (pingPolicy, gRFC A8)', () => {
+  const ping = () => pingFrame(Buffer.alloc(8));
+  const tooMany = (g: ReturnType<ReturnType<typeof harness>['goaway']>) => [g?.code, g?.debug.toString()];
+
+  it('PINGs closer than minIntervalMs: two strikes are forgiven, the third ends the connection with too_many_pings', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const h = harness(() => {}, { pingPolicy: { minIntervalMs: 1000, permitWithoutStreams: true } });
+    h.open();
+    h.send(ping()); // the first: no previous one
+    vi.advanceTimersByTime(999);
+    h.send(ping()); // strike 1 (999 < 1000)
+    h.send(ping()); // strike 2
+    expect(h.goaway()).toBeUndefined();
+    h.send(ping()); // strike 3: one past maxStrikes
+    expect(tooMany(h.goaway())).toEqual([H2.ENHANCE_YOUR_CALM, 'too_many_pings']);
+  });
+
+  it('a PING exactly minIntervalMs after the last is no strike; sending headers or data forgives the strikes', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    let answer: (() => void) | null = null;
+    const h = harness((_req, res) => void (answer = () => res.end('x')), { pingPolicy: { minIntervalMs: 1000, permitWithoutStreams: true, maxStrikes: 1 } });
+    h.open();
+    for (let i = 0; i < 5; i++) {
+      h.send(ping());
+      vi.advanceTimersByTime(1000);
+    }
+    expect(h.goaway()).toBeUndefined();
+    h.send(ping()); // strike 1 (0 ms after)
+    h.request(1);
+    answer!(); // we send headers and data: strikes back to 0
+    h.send(ping()); // strike 1 again, not 2
+    expect(h.goaway()).toBeUndefined();
+    h.send(ping()); // strike 2 > maxStrikes 1
+    expect(tooMany(h.goaway())).toEqual([H2.ENHANCE_YOUR_CALM, 'too_many_pings']);
+  });
+
+  it('with no stream open and no permission, a PING within two hours of the last is a strike; with a stream open, minIntervalMs applies', () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const idle = harness(() => {}, { pingPolicy: { minIntervalMs: 1000, maxStrikes: 0 } });
+    idle.open();
+    idle.send(ping());
+    vi.advanceTimersByTime(2 * 3600_000 - 1);
+    idle.send(ping());
+    expect(tooMany(idle.goaway())).toEqual([H2.ENHANCE_YOUR_CALM, 'too_many_pings']);
+    const busy = harness(() => {}, { pingPolicy: { minIntervalMs: 1000, maxStrikes: 0 } });
+    busy.open();
+    busy.request(1, GET, false); // an open stream
+    busy.send(ping());
+    vi.advanceTimersByTime(1000);
+    busy.send(ping());
+    expect(busy.goaway()).toBeUndefined();
+  });
+
+  it('off by default: PINGs are answered, limited only by the glitch budget', () => {
+    const h = harness();
+    h.open();
+    for (let i = 0; i < 50; i++) h.send(ping());
+    expect(h.goaway()).toBeUndefined();
+    expect(h.frames.filter((f) => f.type === 6 && f.ack)).toHaveLength(50);
+  });
+});
