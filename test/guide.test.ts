@@ -37,7 +37,7 @@ for (const page of pages) {
 }
 
 it('the guide has its pages, each with code', () => {
-  expect(pages).toEqual(['01-getting-started.md', '02-routes-and-schemas.md', '03-auth.md', '04-database.md', '05-realtime.md', '06-testing.md', '07-deployment.md', '08-observability.md']);
+  expect(pages).toEqual(['01-getting-started.md', '02-routes-and-schemas.md', '03-auth.md', '04-database.md', '05-realtime.md', '06-testing.md', '07-deployment.md', '08-observability.md', '09-grpc.md']);
   for (const p of pages) if (p !== '07-deployment.md') expect(blocks.filter((b) => b.page === p && b.run).length, p).toBeGreaterThan(0);
 });
 
