@@ -110,6 +110,15 @@ describe('interop cases: grpc-js client → covet/grpc server', () => {
     expect(total.aggregated_payload_size).toBe(74922);
   });
 
+  it('client_compressed_streaming: every message compressed, and the server checks it', async () => {
+    const total = await new Promise<Msg>((resolve, reject) => {
+      const call = gzipClient.StreamingInputCall(new grpc.Metadata(), {}, (err, v) => (err ? reject(err) : resolve(v!)));
+      for (const n of [27182, 45904]) call.write({ payload: { body: Buffer.alloc(n) }, expect_compressed: { value: true } });
+      call.end();
+    });
+    expect(total.aggregated_payload_size).toBe(73086);
+  });
+
   it('server_streaming: 31415, 9, 2653, 58979', async () => {
     const r = await readAll(client.StreamingOutputCall({ response_parameters: [31415, 9, 2653, 58979].map((n) => ({ size: n })) }));
     expect(r.status.code).toBe(grpc.status.OK);
