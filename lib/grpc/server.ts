@@ -5,12 +5,14 @@
  */
 import type { Http1Request } from '../http1/index.js';
 import type { Http2Response } from '../http2/index.js';
-import { createHttp2Server, type Http2SessionOptions } from '../http2/index.js';
-import type { Server, ServerOptions } from '../net/index.js';
+import { createServer, type AnyHandler, type Http2SessionOptions } from '../http2/index.js';
+import type { Http1ServerOptions } from '../http1/index.js';
+import type { Server } from '../net/index.js';
 import { ServerCall } from './call.js';
 import { compress, decompress, ENCODINGS, knownEncoding, type Encoding } from './compression.js';
 import { Deadlines, type Expiring } from './deadlines.js';
-import { COMPRESSED, EnvelopeDecoder, encodeEnvelope, type Envelope } from './envelope.js';
+import { Base64Decoder, Base64Encoder } from './base64-stream.js';
+import { COMPRESSED, EnvelopeDecoder, encodeEnvelope, TRAILERS, type Envelope } from './envelope.js';
 import { Metadata } from './metadata.js';
 import type { AnyMethodDefinition, Implementation, ServiceDefinition } from './service.js';
 import { encodeGrpcMessage, GrpcError, Status, statusName, type StatusCode } from './status.js';
@@ -48,6 +50,13 @@ interface Route {
   handler: (input: unknown, call: ServerCall) => unknown;
 }
 
+/** gRPC-Web (PROTOCOL-WEB.md): the status goes in the body as a last frame; text mode is base64 both ways. */
+interface Web {
+  contentType: string;
+  /** Text mode: the response's base64 encoder. */
+  encoder: Base64Encoder | null;
+}
+
 /** A call in flight: its deadline entry and whether its status has been sent. */
 class Live implements Expiring {
   at = 0;
@@ -56,21 +65,42 @@ class Live implements Expiring {
   readonly call: ServerCall;
   readonly res: Response;
   readonly server: GrpcRouter;
-  constructor(call: ServerCall, res: Response, server: GrpcRouter) {
+  readonly web: Web | null;
+  constructor(call: ServerCall, res: Response, server: GrpcRouter, web: Web | null) {
     this.call = call;
     this.res = res;
     this.server = server;
+    this.web = web;
   }
   expire(): void {
     this.server._end(this, new GrpcError(Status.DEADLINE_EXCEEDED, 'deadline exceeded'));
   }
 }
 
-/** `application/grpc`, `application/grpc+proto`, `application/grpc;charset=...`: a gRPC request (not gRPC-Web). */
+export type GrpcProtocol = 'grpc' | 'grpc-web' | 'grpc-web-text';
+
+/**
+ * The protocol a content type names: `application/grpc` (`+proto`, `;...`) gRPC, `application/grpc-web`
+ * gRPC-Web, `application/grpc-web-text` its base64 form; null for anything else.
+ */
+export function grpcProtocol(contentType: string | undefined): GrpcProtocol | null {
+  if (contentType === undefined || !contentType.startsWith('application/grpc')) return null;
+  let at = 16;
+  let kind: GrpcProtocol = 'grpc';
+  if (contentType.startsWith('-web-text', at)) {
+    kind = 'grpc-web-text';
+    at += 9;
+  } else if (contentType.startsWith('-web', at)) {
+    kind = 'grpc-web';
+    at += 4;
+  }
+  const c = contentType.charCodeAt(at);
+  return Number.isNaN(c) || c === 0x2b /* + */ || c === 0x3b /* ; */ ? kind : null;
+}
+
+/** Whether a content type is gRPC's or gRPC-Web's. */
 export function isGrpcRequest(contentType: string | undefined): boolean {
-  if (contentType === undefined || !contentType.startsWith('application/grpc')) return false;
-  const c = contentType.charCodeAt(16);
-  return Number.isNaN(c) || c === 0x2b /* + */ || c === 0x3b /* ; */;
+  return grpcProtocol(contentType) !== null;
 }
 
 /**
@@ -131,8 +161,12 @@ export class GrpcRouter {
   async #serve(req: Http1Request, res: Response): Promise<void> {
     // Admission (grpc-go's operateHeaders): the method, the content type, the protocol; then the route.
     if (req.method !== 'POST') return plain(res, 405, 'gRPC calls are POST requests', { allow: 'POST' });
-    if (!isGrpcRequest(req.get('content-type'))) return plain(res, 415, 'not a gRPC request: content-type must be application/grpc');
-    if (req.httpVersion !== '2.0') return plain(res, 505, 'gRPC needs HTTP/2');
+    const protocol = grpcProtocol(req.get('content-type'));
+    if (protocol === null) return plain(res, 415, 'not a gRPC request: content-type must be application/grpc or application/grpc-web');
+    // gRPC needs HTTP/2 (trailers, full duplex); gRPC-Web carries its status in the body, over either.
+    if (protocol === 'grpc' && req.httpVersion !== '2.0') return plain(res, 505, 'gRPC needs HTTP/2 (gRPC-Web works over HTTP/1.1)');
+    const web: Web | null =
+      protocol === 'grpc' ? null : protocol === 'grpc-web' ? { contentType: 'application/grpc-web+proto', encoder: null } : { contentType: 'application/grpc-web-text+proto', encoder: new Base64Encoder() };
     const route = this.#routes.get(req.path);
     const encodingName = req.get('grpc-encoding');
     const encoding = encodingName === undefined ? 'identity' : knownEncoding(encodingName);
@@ -143,13 +177,13 @@ export class GrpcRouter {
     else if (timeout !== undefined && ms === null) early = new GrpcError(Status.INTERNAL, `invalid grpc-timeout: ${JSON.stringify(timeout)}`);
     // doc/compression.md: an encoding we do not know is UNIMPLEMENTED, with the ones we do in grpc-accept-encoding.
     else if (encoding === null) early = new GrpcError(Status.UNIMPLEMENTED, `message encoding ${JSON.stringify(encodingName)} is not supported`);
-    if (early !== null) return trailersOnly(res, early, null);
+    if (early !== null) return web === null ? trailersOnly(res, early, null) : webStatus(res, web, early, null, 'identity', null);
 
     const accepted = ['identity', ...(req.get('grpc-accept-encoding') ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== 'identity')];
     const send = this.#o.compression !== 'identity' && accepted.includes(this.#o.compression) ? this.#o.compression : 'identity';
     const deadline = ms === null ? null : this.#now() + ms;
     const call = new ServerCall(req.path, req, deadline, send, accepted);
-    const live = new Live(call, res, this);
+    const live = new Live(call, res, this, web);
     this.#live.add(live);
     // The client reset the stream (or the connection went): the call is over, nothing more is sent.
     res.once('close', () => {
@@ -173,7 +207,7 @@ export class GrpcRouter {
   async #run(route: Route, live: Live, encoding: Encoding): Promise<void> {
     const { def, handler } = route;
     const call = live.call;
-    const arg = def.requestStream ? this.#messages(def, call, encoding) : await this.#single(def, call, encoding);
+    const arg = def.requestStream ? this.#messages(def, live, encoding) : await this.#single(def, live, encoding);
     if (live.done) return;
     const out = handler(arg, call);
     if (!def.responseStream) {
@@ -194,11 +228,12 @@ export class GrpcRouter {
   }
 
   /** The request messages, read as the handler asks for them (so the HTTP/2 window is the only buffer). */
-  async *#messages(def: AnyMethodDefinition, call: ServerCall, encoding: Encoding): AsyncGenerator<unknown, void, undefined> {
+  async *#messages(def: AnyMethodDefinition, live: Live, encoding: Encoding): AsyncGenerator<unknown, void, undefined> {
+    const call = live.call;
     const queue: Envelope[] = [];
     const decoder = new EnvelopeDecoder(this.#o.maxReceiveMessageLength, (e) => queue.push(e));
     try {
-      for await (const chunk of call.request) {
+      for await (const chunk of body(live)) {
         decoder.push(chunk);
         for (let i = 0; i < queue.length; i++) yield await this.#decode(def, call, encoding, queue[i]!);
         queue.length = 0;
@@ -211,14 +246,15 @@ export class GrpcRouter {
   }
 
   /** A unary request's one message: the whole body read first (a unary request is one message, then the end). */
-  async #single(def: AnyMethodDefinition, call: ServerCall, encoding: Encoding): Promise<unknown> {
+  async #single(def: AnyMethodDefinition, live: Live, encoding: Encoding): Promise<unknown> {
+    const call = live.call;
     let first: Envelope | null = null;
     let count = 0;
     const decoder = new EnvelopeDecoder(this.#o.maxReceiveMessageLength, (e) => {
       if (count++ === 0) first = e;
     });
     try {
-      for await (const chunk of call.request) decoder.push(chunk);
+      for await (const chunk of body(live)) decoder.push(chunk);
     } catch (err) {
       throw bodyFailure(err);
     }
@@ -254,7 +290,7 @@ export class GrpcRouter {
     if (bytes.length > this.#o.maxSendMessageLength) throw new GrpcError(Status.RESOURCE_EXHAUSTED, `sent message larger than max (${bytes.length} vs. ${this.#o.maxSendMessageLength})`);
     const res = live.res;
     const call = live.call;
-    if (!res.headersSent) writeHead(res, call);
+    if (!res.headersSent) writeHead(res, live.web?.contentType ?? 'application/grpc', call.compression, call.acceptedEncodings, call._headers);
     let flags = 0;
     // The encoding was named in the headers; after them a message may still go uncompressed (flag 0).
     const enc = call.compression;
@@ -263,7 +299,8 @@ export class GrpcRouter {
       flags = COMPRESSED;
     }
     if (live.done) return;
-    if (!res.write(encodeEnvelope(bytes, flags))) await res.drained();
+    const frame = encodeEnvelope(bytes, flags);
+    if (!res.write(live.web?.encoder ? live.web.encoder.push(frame) : frame)) await res.drained();
   }
 
   /** @internal Ends a call once: its status (OK when `err` is null), unless the client is gone. */
@@ -277,13 +314,9 @@ export class GrpcRouter {
     if (e !== null && mapped === undefined && !(err instanceof GrpcError) && !isStatusLike(err)) this.#o.onError?.(err, call);
     if (e !== null) call._abort(e);
     if (res.finished) return;
+    if (live.web !== null) return webStatus(res, live.web, e, call._trailers, call.compression, call);
     if (!res.headersSent) return trailersOnly(res, e, call._trailers, call._headers);
-    const t: Array<[string, string]> = [['grpc-status', String(e?.code ?? Status.OK)]];
-    if (e !== null && e.message !== '') t.push(['grpc-message', encodeGrpcMessage(e.message)]);
-    if (e?.details !== undefined) t.push(['grpc-status-details-bin', Buffer.from(e.details).toString('base64').replace(/=+$/, '')]);
-    if (call._trailers !== null) for (const kv of call._trailers.toHeaders()) t.push(kv);
-    if (e?.metadata !== undefined) for (const kv of e.metadata.toHeaders()) t.push(kv);
-    for (const [k, v] of t) res.addTrailers({ [k]: v });
+    for (const [k, v] of statusFields(e, call._trailers)) res.addTrailers({ [k]: v });
     res.end();
   }
 
@@ -298,14 +331,47 @@ function bodyFailure(err: unknown): GrpcError {
   return err instanceof GrpcError ? err : new GrpcError(Status.INTERNAL, 'the request body failed', { cause: err });
 }
 
+/** The request body: as it came, or decoded from base64 for gRPC-Web's text mode. */
+function body(live: Live): AsyncIterable<Buffer> {
+  return live.web?.encoder ? base64Body(live.call.request) : live.call.request;
+}
+
+async function* base64Body(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  const d = new Base64Decoder();
+  for await (const c of chunks) yield d.push(c);
+  d.end();
+}
+
 /** Response headers: status 200, the content type, the encodings, and the handler's header metadata. */
-function writeHead(res: Response, call: ServerCall): void {
+function writeHead(res: Response, contentType: string, compression: Encoding, accepted: readonly string[], headers: Metadata | null): void {
   res.statusCode = 200;
-  res.setHeader('content-type', 'application/grpc');
+  res.setHeader('content-type', contentType);
   // A handler may ask for an encoding the client does not accept: its messages then go uncompressed.
-  if (call.compression !== 'identity' && call.acceptedEncodings.includes(call.compression)) res.setHeader('grpc-encoding', call.compression);
+  if (compression !== 'identity' && accepted.includes(compression)) res.setHeader('grpc-encoding', compression);
   res.setHeader('grpc-accept-encoding', ACCEPT_ENCODING);
-  if (call._headers !== null) for (const [k, v] of call._headers.toHeaders()) res.appendHeader(k, v);
+  if (headers !== null) for (const [k, v] of headers.toHeaders()) res.appendHeader(k, v);
+}
+
+/** The status and trailing metadata as fields (trailers, a Trailers-Only head, or gRPC-Web's trailer frame). */
+function statusFields(e: GrpcError | null, trailers: Metadata | null): Array<[string, string]> {
+  const t: Array<[string, string]> = [['grpc-status', String(e?.code ?? Status.OK)]];
+  if (e !== null && e.message !== '') t.push(['grpc-message', encodeGrpcMessage(e.message)]);
+  if (e?.details !== undefined) t.push(['grpc-status-details-bin', Buffer.from(e.details).toString('base64').replace(/=+$/, '')]);
+  if (trailers !== null) for (const kv of trailers.toHeaders()) t.push(kv);
+  if (e?.metadata !== undefined) for (const kv of e.metadata.toHeaders()) t.push(kv);
+  return t;
+}
+
+/**
+ * gRPC-Web's end of a call: the head if none was sent, then the status as a last frame flagged 0x80 whose
+ * payload is `name:value` lines (PROTOCOL-WEB.md), base64 in text mode (and the encoder's last bytes).
+ */
+function webStatus(res: Response, web: Web, e: GrpcError | null, trailers: Metadata | null, compression: Encoding, call: ServerCall | null): void {
+  if (!res.headersSent) writeHead(res, web.contentType, compression, call?.acceptedEncodings ?? [], call?._headers ?? null);
+  let lines = '';
+  for (const [k, v] of statusFields(e, trailers)) lines += `${k}:${v}\r\n`;
+  const frame = encodeEnvelope(Buffer.from(lines, 'latin1'), TRAILERS);
+  res.end(web.encoder === null ? frame : web.encoder.push(frame) + web.encoder.end());
 }
 
 /** The status alone, in the response headers (Trailers-Only): the call failed before any message. */
@@ -360,11 +426,12 @@ export class GrpcServer {
   readonly router: GrpcRouter;
   readonly server: Server;
 
-  constructor(options: GrpcServerOptions & Http2SessionOptions & Omit<ServerOptions, 'onConnection'> = {}) {
+  constructor(options: GrpcServerOptions & Http2SessionOptions & Http1ServerOptions = {}) {
     this.router = new GrpcRouter(options);
     // grpc-go's keepalive enforcement by default: a PING per 5 minutes, none without a call in flight.
     const pingPolicy = options.pingPolicy ?? { minIntervalMs: 300_000, permitWithoutStreams: false };
-    this.server = createHttp2Server(this.router.handle as (req: Http1Request, res: Http2Response) => Promise<void>, { ...options, pingPolicy });
+    // HTTP/2 (h2c, or h2 by ALPN) for gRPC; HTTP/1.1 too, on the same port, for gRPC-Web.
+    this.server = createServer(this.router.handle as AnyHandler, { ...options, pingPolicy });
   }
 
   add<S extends ServiceDefinition>(service: S, impl: Partial<Implementation<S>>): this {
@@ -389,6 +456,6 @@ export class GrpcServer {
 }
 
 /** A gRPC-only server (see {@link GrpcServer}). */
-export function createGrpcServer(options: GrpcServerOptions & Http2SessionOptions & Omit<ServerOptions, 'onConnection'> = {}): GrpcServer {
+export function createGrpcServer(options: GrpcServerOptions & Http2SessionOptions & Http1ServerOptions = {}): GrpcServer {
   return new GrpcServer(options);
 }

@@ -9,6 +9,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, HttpError, Type, type App } from '../../lib/app/index.js';
 import { importKey, jwtAuth, MemoryLimiter, rateLimit, signJwt } from '../../lib/app/auth/index.js';
+import { cors } from '../../lib/app/index.js';
+import { encodeEnvelope } from '../../lib/grpc/index.js';
 import { contextOf } from '../../lib/app/grpc/index.js';
 import { health } from '../../lib/app/index.js';
 import { join } from 'node:path';
@@ -39,6 +41,7 @@ let client: Client;
 beforeAll(async () => {
   const { TestService } = await interopServices();
   app = createApp({ onError: (err) => logged.push(err) });
+  app.use(cors({ origin: 'https://web.example', exposedHeaders: ['grpc-status', 'grpc-message'] }));
   app.use(rateLimit({ limiter: new MemoryLimiter({ kind: 'fixed-window', limit: 1000, windowMs: 60_000 }), key: (ctx) => ctx.req.get('x-client') ?? 'anon' }));
   health(app, { checks: { dependency: () => { if (!dependencyUp) throw new Error('down'); } } });
   app.grpc(
@@ -150,5 +153,29 @@ describe('the health service, wired to the readiness checks', () => {
       dependencyUp = true;
       h.close();
     }
+  });
+});
+
+describe('gRPC-Web from another origin, through the app (CORS)', () => {
+  it('the preflight is answered for the gRPC-Web headers, and the call carries the CORS headers', async () => {
+    const pre = await fetch(`http://127.0.0.1:${port}/grpc.testing.TestService/EmptyCall`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://web.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,x-grpc-web,x-user-agent,authorization' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('https://web.example');
+    expect(pre.headers.get('access-control-allow-headers')).toContain('x-grpc-web');
+    const token = signJwt({ uid: 5 }, key, { expiresIn: 60 });
+    const r = await fetch(`http://127.0.0.1:${port}/grpc.testing.TestService/EmptyCall`, {
+      method: 'POST',
+      headers: { origin: 'https://web.example', 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', authorization: `Bearer ${token}` },
+      body: encodeEnvelope(Buffer.alloc(0)),
+    });
+    expect(r.headers.get('access-control-allow-origin')).toBe('https://web.example');
+    const body = Buffer.from(await r.arrayBuffer());
+    expect(body.toString('latin1')).toContain('grpc-status:0\r\nx-uid:5\r\n');
+    // Without the token, the dependency's 401 is UNAUTHENTICATED — in the gRPC-Web answer's headers, readable through exposedHeaders.
+    const anon = await fetch(`http://127.0.0.1:${port}/grpc.testing.TestService/EmptyCall`, { method: 'POST', headers: { origin: 'https://web.example', 'content-type': 'application/grpc-web+proto' }, body: encodeEnvelope(Buffer.alloc(0)) });
+    expect([anon.status, anon.headers.get('content-type'), anon.headers.get('grpc-status'), anon.headers.get('access-control-expose-headers')]).toEqual([200, 'application/grpc-web+proto', '16', 'grpc-status, grpc-message']);
   });
 });

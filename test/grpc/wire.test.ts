@@ -172,7 +172,7 @@ describe('hostile and malformed calls', () => {
     expect(status(await call('/demo.Demo/Echo', [msg(1)], { 'grpc-timeout': '1.5S' }))).toEqual({ code: Status.INTERNAL, message: 'invalid grpc-timeout: "1.5S"' });
     const get = await call('/demo.Demo/Echo', [], { ':method': 'PUT' });
     expect([get.headers[':status'], get.headers.allow]).toEqual([405, 'POST']);
-    const ct = await call('/demo.Demo/Echo', [msg(1)], { 'content-type': 'application/grpc-web' });
+    const ct = await call('/demo.Demo/Echo', [msg(1)], { 'content-type': 'application/grpc-webby' });
     expect(ct.headers[':status']).toBe(415);
     expect((await call('/demo.Demo/Echo', [msg(1)], { 'content-type': 'application/grpcx' })).headers[':status']).toBe(415);
     expect(status(await call('/demo.Demo/Echo', [msg(1)], { 'content-type': 'application/grpc+proto' })).code).toBe(0);

@@ -9,7 +9,7 @@ import type { Dep } from '../deps.js';
 import type { Context } from '../context.js';
 import { HttpError } from '../errors.js';
 import { definePlugin } from '../plugin.js';
-import { encodeGrpcMessage, GrpcError, GrpcRouter, HealthService, healthImplementation, Status, type GrpcServerOptions, type Implementation, type ServerCall, type ServiceDefinition, type ServingStatusName, type StatusCode } from '../../grpc/index.js';
+import { encodeGrpcMessage, GrpcError, grpcProtocol, GrpcRouter, HealthService, healthImplementation, Status, type GrpcServerOptions, type Implementation, type ServerCall, type ServiceDefinition, type ServingStatusName, type StatusCode } from '../../grpc/index.js';
 import type { App } from '../app.js';
 import { READINESS } from '../health.js';
 
@@ -133,8 +133,10 @@ export const grpc = definePlugin<GrpcPluginOptions>('grpc', (app, options) => {
     const res = ctx.res;
     if (res.headersSent) return;
     const e = grpcErrorOf(err) ?? new GrpcError(Status.INTERNAL, 'internal error');
+    // Trailers-Only: the status in the head, which gRPC-Web clients read too (CORS exposes it to scripts).
+    const protocol = grpcProtocol(ctx.req.get('content-type'));
     res.statusCode = 200;
-    res.setHeader('content-type', 'application/grpc');
+    res.setHeader('content-type', protocol === 'grpc-web' ? 'application/grpc-web+proto' : protocol === 'grpc-web-text' ? 'application/grpc-web-text+proto' : 'application/grpc');
     res.setHeader('grpc-status', String(e.code));
     if (e.message !== '') res.setHeader('grpc-message', encodeGrpcMessage(e.message));
     res.end();
