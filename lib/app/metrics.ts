@@ -11,6 +11,8 @@ import type { Cache } from './cache/cache.js';
 import type { PoolStats } from './db/pool.js';
 import type { ReplicaStats } from './db/replicas.js';
 import { requirePeer } from './optional-peer.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { GrpcCallMessage } from '../trace/channels.js';
 
 export interface MetricsOptions {
   /** Default `/metrics`. */
@@ -134,6 +136,19 @@ export function metrics(app: App, options: MetricsOptions = {}): Registry {
       },
     });
   }
+  // gRPC calls (covet/app/grpc, covet/grpc) by method and status, from their diagnostics channel — the
+  // HTTP status of a gRPC call is 200 whatever happened.
+  const grpcHandled = new Counter({ name: 'grpc_server_handled_total', help: 'gRPC calls completed, by method and status code', labelNames: ['grpc_service', 'grpc_method', 'grpc_code'], registers: [registry] });
+  const grpcSeconds = new Histogram({ name: 'grpc_server_handling_seconds', help: 'gRPC call duration in seconds', labelNames: ['grpc_service', 'grpc_method'], buckets: options.buckets ?? [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry] });
+  const onGrpcCall = (m: unknown): void => {
+    const c = m as GrpcCallMessage;
+    const slash = c.method.lastIndexOf('/');
+    const labels = { grpc_service: c.method.slice(1, slash), grpc_method: c.method.slice(slash + 1) };
+    grpcHandled.inc({ ...labels, grpc_code: c.codeName });
+    if (Number.isFinite(c.durationMs)) grpcSeconds.observe(labels, c.durationMs / 1000);
+  };
+  subscribe('covet:grpc.server.call.end', onGrpcCall);
+  app.onClose(() => unsubscribe('covet:grpc.server.call.end', onGrpcCall));
   app.use(async (ctx, next) => {
     const t0 = process.hrtime.bigint();
     // 'finish' fires after error answers too, so the status recorded is the one sent.

@@ -17,6 +17,7 @@ import { Metadata } from './metadata.js';
 import type { AnyMethodDefinition, Implementation, ServiceDefinition } from './service.js';
 import { encodeGrpcMessage, GrpcError, Status, statusName, type StatusCode } from './status.js';
 import { parseGrpcTimeout } from './timeout.js';
+import { GRPC_CALL_END } from '../trace/channels.js';
 
 /** A response the gRPC layer can write: our HTTP/2 response (or anything with its surface). */
 type Response = Pick<Http2Response, 'statusCode' | 'headersSent' | 'finished' | 'setHeader' | 'getHeader' | 'appendHeader' | 'addTrailers' | 'write' | 'end' | 'drained' | 'once' | 'destroy'>;
@@ -66,11 +67,17 @@ class Live implements Expiring {
   readonly res: Response;
   readonly server: GrpcRouter;
   readonly web: Web | null;
+  readonly t0 = performance.now();
   constructor(call: ServerCall, res: Response, server: GrpcRouter, web: Web | null) {
     this.call = call;
     this.res = res;
     this.server = server;
     this.web = web;
+  }
+
+  /** Tells `covet:grpc.server.call.end` how the call ended. */
+  told(code: number): void {
+    if (GRPC_CALL_END.hasSubscribers) GRPC_CALL_END.publish({ method: this.call.method, code, codeName: statusName(code), protocol: this.web === null ? 'grpc' : this.web.encoder === null ? 'grpc-web' : 'grpc-web-text', durationMs: performance.now() - this.t0 });
   }
   expire(): void {
     this.server._end(this, new GrpcError(Status.DEADLINE_EXCEEDED, 'deadline exceeded'));
@@ -191,6 +198,7 @@ export class GrpcRouter {
       live.done = true;
       this.#release(live);
       call._abort(new GrpcError(Status.CANCELLED, 'the client cancelled the call'));
+      live.told(Status.CANCELLED);
     });
     if (deadline !== null) {
       live.at = deadline;
@@ -313,6 +321,7 @@ export class GrpcRouter {
     const e = err === null ? null : (mapped ?? toGrpcError(err));
     if (e !== null && mapped === undefined && !(err instanceof GrpcError) && !isStatusLike(err)) this.#o.onError?.(err, call);
     if (e !== null) call._abort(e);
+    live.told(e?.code ?? Status.OK);
     if (res.finished) return;
     if (live.web !== null) return webStatus(res, live.web, e, call._trailers, call.compression, call);
     if (!res.headersSent) return trailersOnly(res, e, call._trailers, call._headers);

@@ -16,6 +16,7 @@
  * | `covet:db.query.end` | the same object, with `durationMs` and `rowCount` or `error` |
  * | `covet:jobs.run.start` | `{ queue, name, id, attempt }` |
  * | `covet:jobs.run.end` | `{ queue, name, id, attempt, outcome, durationMs, error? }` |
+ * | `covet:grpc.server.call.end` | `{ method, code, codeName, protocol, durationMs }` — a gRPC call ended (`code` its status, `codeName` e.g. `NOT_FOUND`; CANCELLED when the client cancelled) |
  *
  * @example
  * ```ts
@@ -34,6 +35,19 @@ export const QUERY_START = channel('covet:db.query.start');
 export const QUERY_END = channel('covet:db.query.end');
 export const JOB_START = channel('covet:jobs.run.start');
 export const JOB_END = channel('covet:jobs.run.end');
+export const GRPC_CALL_END = channel('covet:grpc.server.call.end');
+
+/** A gRPC call as `covet:grpc.server.call.end` carries it. */
+export interface GrpcCallMessage {
+  /** `/package.Service/Method`. */
+  method: string;
+  /** The status code it ended with, and its name (`OK`, `NOT_FOUND`...). */
+  code: number;
+  codeName: string;
+  protocol: 'grpc' | 'grpc-web' | 'grpc-web-text';
+  /** NaN when refused before its handler (an app's dependency or middleware answered). */
+  durationMs: number;
+}
 
 /** Whether anyone listens to the query channels. */
 export function queriesObserved(): boolean {

@@ -9,7 +9,7 @@ import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, HttpError, Type, type App } from '../../lib/app/index.js';
 import { importKey, jwtAuth, MemoryLimiter, rateLimit, signJwt } from '../../lib/app/auth/index.js';
-import { cors } from '../../lib/app/index.js';
+import { cors, metrics } from '../../lib/app/index.js';
 import { encodeEnvelope } from '../../lib/grpc/index.js';
 import { contextOf } from '../../lib/app/grpc/index.js';
 import { health } from '../../lib/app/index.js';
@@ -36,12 +36,14 @@ const auth = jwtAuth({ keys: [key], claims: Type.Object({ uid: Type.Integer() })
 const logged: unknown[] = [];
 
 let app: App;
+let registry: ReturnType<typeof metrics>;
 let port: number;
 let client: Client;
 beforeAll(async () => {
   const { TestService } = await interopServices();
   app = createApp({ onError: (err) => logged.push(err) });
   app.use(cors({ origin: 'https://web.example', exposedHeaders: ['grpc-status', 'grpc-message'] }));
+  registry = metrics(app, { defaultMetrics: false });
   app.use(rateLimit({ limiter: new MemoryLimiter({ kind: 'fixed-window', limit: 1000, windowMs: 60_000 }), key: (ctx) => ctx.req.get('x-client') ?? 'anon' }));
   health(app, { checks: { dependency: () => { if (!dependencyUp) throw new Error('down'); } } });
   app.grpc(
@@ -177,5 +179,19 @@ describe('gRPC-Web from another origin, through the app (CORS)', () => {
     // Without the token, the dependency's 401 is UNAUTHENTICATED — in the gRPC-Web answer's headers, readable through exposedHeaders.
     const anon = await fetch(`http://127.0.0.1:${port}/grpc.testing.TestService/EmptyCall`, { method: 'POST', headers: { origin: 'https://web.example', 'content-type': 'application/grpc-web+proto' }, body: encodeEnvelope(Buffer.alloc(0)) });
     expect([anon.status, anon.headers.get('content-type'), anon.headers.get('grpc-status'), anon.headers.get('access-control-expose-headers')]).toEqual([200, 'application/grpc-web+proto', '16', 'grpc-status, grpc-message']);
+  });
+});
+
+describe('metrics per gRPC method and status', () => {
+  it('counts calls by service, method and status code, and times them (the HTTP status says 200 for all)', async () => {
+    const token = signJwt({ uid: 7 }, key, { expiresIn: 60 });
+    await call('UnaryCall', { response_size: 404 }, md(token));
+    await call('UnaryCall', { response_size: 2 }, md(token));
+    await call('EmptyCall', {}, md()); // refused by the dependency, before the handler
+    const text = await registry.metrics();
+    expect(text).toMatch(/grpc_server_handled_total\{grpc_service="grpc.testing.TestService",grpc_method="EmptyCall",grpc_code="UNAUTHENTICATED"\} [1-9]/);
+    expect(text).toMatch(/grpc_server_handled_total\{grpc_service="grpc.testing.TestService",grpc_method="UnaryCall",grpc_code="NOT_FOUND"\} [1-9]/);
+    expect(text).toMatch(/grpc_server_handled_total\{grpc_service="grpc.testing.TestService",grpc_method="UnaryCall",grpc_code="OK"\} [1-9]/);
+    expect(text).toMatch(/grpc_server_handling_seconds_count\{grpc_service="grpc.testing.TestService",grpc_method="UnaryCall"\} [1-9]/);
   });
 });

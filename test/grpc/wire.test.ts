@@ -4,6 +4,7 @@
  * bodies, compressed flags without an encoding, unknown encodings, a zip bomb, bad grpc-timeout, wrong
  * method or content type), deadlines and cancellation seen by the handler, and backpressure both ways.
  */
+import diagnostics from 'node:diagnostics_channel';
 import http2 from 'node:http2';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -286,5 +287,27 @@ describe('graceful shutdown', () => {
     } finally {
       c.destroy();
     }
+  });
+});
+
+describe('the diagnostics channel', () => {
+  it('covet:grpc.server.call.end tells each call: method, status (by number and name), protocol, duration', async () => {
+    const seenCalls: Array<{ method: string; code: number; codeName: string; protocol: string; durationMs: number }> = [];
+    const listen = (m: unknown) => void seenCalls.push(m as (typeof seenCalls)[number]);
+    diagnostics.subscribe('covet:grpc.server.call.end', listen);
+    try {
+      await call('/demo.Demo/Echo', [msg(1)]);
+      await call('/demo.Demo/Nope', [msg(1)]); // refused before a call exists: not a call
+      await call('/demo.Demo/Echo', []);
+      await call('/demo.Demo/Echo', [msg(1)], { 'content-type': 'application/grpc-web' });
+    } finally {
+      diagnostics.unsubscribe('covet:grpc.server.call.end', listen);
+    }
+    expect(seenCalls.map(({ method, code, codeName, protocol }) => [method, code, codeName, protocol])).toEqual([
+      ['/demo.Demo/Echo', 0, 'OK', 'grpc'],
+      ['/demo.Demo/Echo', 12, 'UNIMPLEMENTED', 'grpc'],
+      ['/demo.Demo/Echo', 0, 'OK', 'grpc-web'],
+    ]);
+    expect(seenCalls.every((c) => c.durationMs >= 0)).toBe(true);
   });
 });

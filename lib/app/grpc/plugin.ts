@@ -9,7 +9,8 @@ import type { Dep } from '../deps.js';
 import type { Context } from '../context.js';
 import { HttpError } from '../errors.js';
 import { definePlugin } from '../plugin.js';
-import { encodeGrpcMessage, GrpcError, grpcProtocol, GrpcRouter, HealthService, healthImplementation, Status, type GrpcServerOptions, type Implementation, type ServerCall, type ServiceDefinition, type ServingStatusName, type StatusCode } from '../../grpc/index.js';
+import { GRPC_CALL_END } from '../../trace/channels.js';
+import { encodeGrpcMessage, GrpcError, grpcProtocol, GrpcRouter, HealthService, statusName, healthImplementation, Status, type GrpcServerOptions, type Implementation, type ServerCall, type ServiceDefinition, type ServingStatusName, type StatusCode } from '../../grpc/index.js';
 import type { App } from '../app.js';
 import { READINESS } from '../health.js';
 
@@ -140,6 +141,8 @@ export const grpc = definePlugin<GrpcPluginOptions>('grpc', (app, options) => {
     res.setHeader('grpc-status', String(e.code));
     if (e.message !== '') res.setHeader('grpc-message', encodeGrpcMessage(e.message));
     res.end();
+    // Counted like calls the router ended (metrics() listens); how long it took is not known here.
+    if (GRPC_CALL_END.hasSubscribers) GRPC_CALL_END.publish({ method: ctx.req.path, code: e.code, codeName: statusName(e.code), protocol: protocol ?? 'grpc', durationMs: Number.NaN });
   });
   serve(app, router, { hide: true, ...(deps === undefined ? {} : { deps }), ...(requires === undefined ? {} : { requires }) });
   if (first && health !== false) {
