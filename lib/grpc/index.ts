@@ -28,3 +28,4 @@ export { decodeGrpcMessage, encodeGrpcMessage, GrpcError, Status, statusFromHttp
 export { formatGrpcTimeout, parseGrpcTimeout } from './timeout.js';
 export { HealthService, healthImplementation, ServingStatus, type HealthOptions, type ServingStatusName } from './health.js';
 export { PbWriter, readFields, stringField, type PbField } from './pb.js';
+export { ReflectionService, ReflectionServiceV1Alpha, reflectionImplementation } from './reflection.js';

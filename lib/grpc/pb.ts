@@ -4,7 +4,7 @@
  * field number. Unknown fields are skipped, as parsers must.
  */
 
-/** A field read from a message: its number, wire type, and value (a number for varints, bytes for length-delimited). */
+/** A field read from a message: its number, wire type, and value (a number for varints; bytes for length-delimited and fixed-size fields). */
 export interface PbField {
   no: number;
   wire: number;
@@ -38,10 +38,12 @@ export function readFields(buf: Buffer): PbField[] {
       if (i + len > buf.length) throw new RangeError('truncated field');
       out.push({ no, wire, value: buf.subarray(i, i + len) });
       i += len;
-    } else if (wire === 1) i += 8;
-    else if (wire === 5) i += 4;
-    else throw new RangeError(`unsupported wire type ${wire}`);
-    if (i > buf.length) throw new RangeError('truncated field');
+    } else if (wire === 1 || wire === 5) {
+      const len = wire === 1 ? 8 : 4;
+      if (i + len > buf.length) throw new RangeError('truncated field');
+      out.push({ no, wire, value: buf.subarray(i, i + len) });
+      i += len;
+    } else throw new RangeError(`unsupported wire type ${wire}`);
   }
   return out;
 }
@@ -60,9 +62,9 @@ export class PbWriter {
     this.#parts.push(Buffer.from(bytes));
   }
 
-  /** A varint field (int32 ≥ 0, enum, bool); 0 is left out, as proto3 does. */
-  uint(no: number, v: number): this {
-    if (v === 0) return this;
+  /** A varint field (int32 ≥ 0, enum, bool); 0 is left out, as proto3 does, unless `always` (proto2's explicit fields). */
+  uint(no: number, v: number, always = false): this {
+    if (v === 0 && !always) return this;
     this.#varint(no * 8);
     this.#varint(v);
     return this;
@@ -75,6 +77,15 @@ export class PbWriter {
     this.#varint(no * 8 + 2);
     this.#varint(b.length);
     this.#parts.push(b);
+    return this;
+  }
+
+  /** A field as it was read (any wire type): for rewriting a message while keeping what is not changed. */
+  field(f: PbField): this {
+    if (f.wire === 0) return this.uint(f.no, f.value as number, true);
+    if (f.wire === 2) return this.bytes(f.no, f.value as Buffer, true);
+    this.#varint(f.no * 8 + f.wire);
+    this.#parts.push(f.value as Buffer);
     return this;
   }
 

@@ -18,6 +18,7 @@ import type { AnyMethodDefinition, Implementation, ServiceDefinition } from './s
 import { encodeGrpcMessage, GrpcError, Status, statusName, type StatusCode } from './status.js';
 import { parseGrpcTimeout } from './timeout.js';
 import { GRPC_CALL_END } from '../trace/channels.js';
+import { ReflectionService, ReflectionServiceV1Alpha, reflectionImplementation } from './reflection.js';
 
 /** A response the gRPC layer can write: our HTTP/2 response (or anything with its surface). */
 type Response = Pick<Http2Response, 'statusCode' | 'headersSent' | 'finished' | 'setHeader' | 'getHeader' | 'appendHeader' | 'addTrailers' | 'write' | 'end' | 'drained' | 'once' | 'destroy'>;
@@ -41,6 +42,11 @@ export interface GrpcServerOptions {
   mapError?: (err: unknown) => GrpcError | undefined;
   /** Clock in ms (tests). */
   now?: () => number;
+  /**
+   * Serve server reflection (grpc.reflection.v1 and v1alpha) so tools such as grpcurl can list and call the
+   * services without their .proto files. Default false: it tells anyone who connects your whole API.
+   */
+  reflection?: boolean;
 }
 
 const DEFAULT_MAX = 4 * 1024 * 1024;
@@ -122,7 +128,8 @@ export function isGrpcRequest(contentType: string | undefined): boolean {
  */
 export class GrpcRouter {
   readonly #routes = new Map<string, Route>();
-  readonly #o: Required<Omit<GrpcServerOptions, 'onError' | 'now' | 'mapError'>> & Pick<GrpcServerOptions, 'onError' | 'mapError'>;
+  readonly #services: Record<string, ServiceDefinition> = {};
+  readonly #o: Required<Omit<GrpcServerOptions, 'onError' | 'now' | 'mapError' | 'reflection'>> & Pick<GrpcServerOptions, 'onError' | 'mapError'>;
   readonly #now: () => number;
   readonly #deadlines: Deadlines;
   readonly #live = new Set<Live>();
@@ -142,6 +149,8 @@ export class GrpcRouter {
 
   /** Serves `service` with `impl` (a handler per method; a method without one answers UNIMPLEMENTED). */
   add<S extends ServiceDefinition>(service: S, impl: Partial<Implementation<S>>): this {
+    const first = Object.values(service)[0];
+    if (first !== undefined) this.#services[first.path.slice(1, first.path.lastIndexOf('/'))] = service;
     for (const [name, def] of Object.entries(service)) {
       const handler = (impl as Record<string, unknown>)[name] ?? (def.originalName === undefined ? undefined : (impl as Record<string, unknown>)[def.originalName]);
       if (handler === undefined) continue;
@@ -150,6 +159,11 @@ export class GrpcRouter {
       this.#routes.set(def.path, { def, handler: handler as Route['handler'] });
     }
     return this;
+  }
+
+  /** The services added, by full name (`package.Service`). */
+  get services(): Readonly<Record<string, ServiceDefinition>> {
+    return this.#services;
   }
 
   /** The paths served (`/package.Service/Method`). */
@@ -437,6 +451,10 @@ export class GrpcServer {
 
   constructor(options: GrpcServerOptions & Http2SessionOptions & Http1ServerOptions = {}) {
     this.router = new GrpcRouter(options);
+    if (options.reflection === true) {
+      const impl = reflectionImplementation(() => ({ ...this.router.services }));
+      this.router.add(ReflectionService, impl).add(ReflectionServiceV1Alpha, impl);
+    }
     // grpc-go's keepalive enforcement by default: a PING per 5 minutes, none without a call in flight.
     const pingPolicy = options.pingPolicy ?? { minIntervalMs: 300_000, permitWithoutStreams: false };
     // HTTP/2 (h2c, or h2 by ALPN) for gRPC; HTTP/1.1 too, on the same port, for gRPC-Web.

@@ -62,7 +62,7 @@ beforeAll(async () => {
         return testServiceImpl.UnaryCall(req as Parameters<typeof testServiceImpl.UnaryCall>[0], call);
       },
     },
-    { deps: [auth] },
+    { deps: [auth], reflection: true },
   );
   const server = await app.listen({ port: 0, host: '127.0.0.1' });
   port = (server.address() as { port: number }).port;
@@ -193,5 +193,25 @@ describe('metrics per gRPC method and status', () => {
     expect(text).toMatch(/grpc_server_handled_total\{grpc_service="grpc.testing.TestService",grpc_method="UnaryCall",grpc_code="NOT_FOUND"\} [1-9]/);
     expect(text).toMatch(/grpc_server_handled_total\{grpc_service="grpc.testing.TestService",grpc_method="UnaryCall",grpc_code="OK"\} [1-9]/);
     expect(text).toMatch(/grpc_server_handling_seconds_count\{grpc_service="grpc.testing.TestService",grpc_method="UnaryCall"\} [1-9]/);
+  });
+});
+
+describe('reflection in an app', () => {
+  it("lists the app's gRPC services (health and reflection included), without the services' deps", async () => {
+    type Reflection = grpcJs.Client & { ServerReflectionInfo(): grpcJs.ClientDuplexStream<object, { list_services_response?: { service: Array<{ name: string }> } }> };
+    const pkg = grpcJs.loadPackageDefinition(protoLoader.loadSync(join(import.meta.dirname, '../grpc/reflection.proto'), { keepCase: true, oneofs: true })) as unknown as { grpc: { reflection: { v1: { ServerReflection: new (a: string, c: grpcJs.ChannelCredentials) => Reflection } } } };
+    const r = new pkg.grpc.reflection.v1.ServerReflection(`127.0.0.1:${port}`, grpcJs.credentials.createInsecure());
+    try {
+      const call = r.ServerReflectionInfo();
+      const answer = new Promise<string[]>((resolve, reject) => {
+        call.on('data', (m: { list_services_response?: { service: Array<{ name: string }> } }) => resolve(m.list_services_response!.service.map((x) => x.name)));
+        call.on('error', reject);
+      });
+      call.write({ list_services: '' });
+      call.end();
+      expect(await answer).toEqual(['grpc.health.v1.Health', 'grpc.reflection.v1.ServerReflection', 'grpc.reflection.v1alpha.ServerReflection', 'grpc.testing.TestService']);
+    } finally {
+      r.close();
+    }
   });
 });

@@ -212,7 +212,14 @@ describe('the protobuf subset of the standard services', () => {
 
   it('refuses malformed messages instead of reading past them', () => {
     for (const bad of [[0x0a, 0x05, 0x61], [0x08], [0x08, 0x80], [0x00, 0x01], [0x0b], [0x08, ...Array(11).fill(0xff)]]) expect(() => readFields(Buffer.from(bad))).toThrow(RangeError);
-    expect(readFields(Buffer.from([0x15, 1, 2, 3, 4, 0x08, 7]))).toEqual([{ no: 1, wire: 0, value: 7 }]); // a fixed32 field skipped
+    // Fixed-size fields are read as their bytes, and written back as they were.
+    const mixed = Buffer.from([0x15, 1, 2, 3, 4, 0x08, 7, 0x19, 1, 2, 3, 4, 5, 6, 7, 8, 0x20, 0]);
+    const fields = readFields(mixed);
+    expect(fields).toEqual([{ no: 2, wire: 5, value: Buffer.from([1, 2, 3, 4]) }, { no: 1, wire: 0, value: 7 }, { no: 3, wire: 1, value: Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]) }, { no: 4, wire: 0, value: 0 }]);
+    const w = new PbWriter();
+    for (const f of fields) w.field(f);
+    expect(w.finish().equals(mixed)).toBe(true); // an explicit 0 kept too
+    expect(() => readFields(Buffer.from([0x15, 1, 2]))).toThrow(RangeError);
   });
 });
 

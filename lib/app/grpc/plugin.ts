@@ -10,7 +10,7 @@ import type { Context } from '../context.js';
 import { HttpError } from '../errors.js';
 import { definePlugin } from '../plugin.js';
 import { GRPC_CALL_END } from '../../trace/channels.js';
-import { encodeGrpcMessage, GrpcError, grpcProtocol, GrpcRouter, HealthService, statusName, healthImplementation, Status, type GrpcServerOptions, type Implementation, type ServerCall, type ServiceDefinition, type ServingStatusName, type StatusCode } from '../../grpc/index.js';
+import { encodeGrpcMessage, GrpcError, grpcProtocol, GrpcRouter, HealthService, ReflectionService, ReflectionServiceV1Alpha, reflectionImplementation, statusName, healthImplementation, Status, type GrpcServerOptions, type Implementation, type ServerCall, type ServiceDefinition, type ServingStatusName, type StatusCode } from '../../grpc/index.js';
 import type { App } from '../app.js';
 import { READINESS } from '../health.js';
 
@@ -111,7 +111,7 @@ export function grpcErrorOf(err: unknown): GrpcError | undefined {
  * ```
  */
 export const grpc = definePlugin<GrpcPluginOptions>('grpc', (app, options) => {
-  const { services, deps, requires, health, ...serverOptions } = options;
+  const { services, deps, requires, health, reflection, ...serverOptions } = options;
   const router = new GrpcRouter({
     ...serverOptions,
     mapError: grpcErrorOf,
@@ -124,11 +124,12 @@ export const grpc = definePlugin<GrpcPluginOptions>('grpc', (app, options) => {
     },
   });
   for (const [service, impl] of services) router.add(service, impl as Partial<Implementation<ServiceDefinition>>);
-  // The app's gRPC service names, for the health service (made with the first gRPC mount of the app).
-  let names = app.value<Set<string>>(SERVICE_NAMES);
-  const first = names === undefined;
-  if (names === undefined) app.decorate(SERVICE_NAMES, (names = new Set()));
-  for (const p of router.paths) names.add(p.slice(1, p.lastIndexOf('/')));
+  // The app's gRPC services by name, for the health and reflection services (made with the first mount).
+  let all = app.value<Record<string, ServiceDefinition>>(SERVICES);
+  const first = all === undefined;
+  if (all === undefined) app.decorate(SERVICES, (all = {}));
+  Object.assign(all, router.services);
+  const names = { has: (s: string) => Object.hasOwn(all!, s) };
   // Failures in the chain before the handler (middleware, deps, requires) answer as gRPC statuses.
   app.addHook('onError', (ctx, err) => {
     const res = ctx.res;
@@ -151,12 +152,23 @@ export const grpc = definePlugin<GrpcPluginOptions>('grpc', (app, options) => {
       const ready = app.value<() => Promise<boolean>>(READINESS);
       return (ready === undefined ? !app.closing : await ready()) ? 'SERVING' : 'NOT_SERVING';
     };
-    serve(app, new GrpcRouter().add(HealthService, healthImplementation({ status })), { hide: true });
+    const healthRouter = new GrpcRouter().add(HealthService, healthImplementation({ status }));
+    Object.assign(all, healthRouter.services);
+    serve(app, healthRouter, { hide: true });
+  }
+  // Reflection once per app, when a mount asks for it: every gRPC service of the app, without the deps.
+  if (reflection === true && app.value(REFLECTION) === undefined) {
+    app.decorate(REFLECTION, true);
+    const impl = reflectionImplementation(() => ({ ...all }));
+    const reflectionRouter = new GrpcRouter().add(ReflectionService, impl).add(ReflectionServiceV1Alpha, impl);
+    Object.assign(all, reflectionRouter.services);
+    serve(app, reflectionRouter, { hide: true });
   }
 });
 
-/** The app value listing the app's gRPC services. */
-const SERVICE_NAMES = Symbol.for('covet.grpc.services');
+/** The app values: its gRPC services by name, and whether reflection is served. */
+const SERVICES = Symbol.for('covet.grpc.services');
+const REFLECTION = Symbol.for('covet.grpc.reflection');
 
 /** Each method of `router` as a POST route. */
 function serve(app: App, router: GrpcRouter, routeOptions: { hide: boolean; deps?: readonly Dep<unknown>[]; requires?: readonly string[] }): void {
