@@ -9,3 +9,4 @@ export { Http2Session, PREFACE, parseSettingsPayload, type Http2Handler, type Ht
 export { Http2Response } from './response.js';
 export { createHttp2Server, createServer, h2cUpgrade, type AnyHandler } from './server.js';
 export { Http2Tunnel, type TunnelHost } from './tunnel.js';
+export { ClientStream, Http2ClientSession, Http2StreamError, type Http2ClientOptions, type ResponseHead } from './client.js';
