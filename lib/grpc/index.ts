@@ -29,3 +29,4 @@ export { formatGrpcTimeout, parseGrpcTimeout } from './timeout.js';
 export { HealthService, healthImplementation, ServingStatus, type HealthOptions, type ServingStatusName } from './health.js';
 export { PbWriter, readFields, stringField, type PbField } from './pb.js';
 export { ReflectionService, ReflectionServiceV1Alpha, reflectionImplementation } from './reflection.js';
+export { GrpcClient, type GrpcCallOptions, type GrpcClientOptions, type GrpcRetryPolicy } from './client.js';
