@@ -38,7 +38,7 @@ import type { AnyResponse } from './context.js';
 import { requirePeer } from './optional-peer.js';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { installSpans, spans, type SpanAttributes, type SpanKindName } from '../trace/hook.js';
-import type { QueryMessage } from '../trace/channels.js';
+import type { GrpcCallMessage, QueryMessage } from '../trace/channels.js';
 
 export interface TracingOptions {
   /** The tracer's name (instrumentation scope). Default `covet`. */
@@ -279,6 +279,9 @@ export function traceparentHeader(): Record<string, string> {
  * tracing(app, { ignore: (path) => path === '/health' });
  * ```
  */
+/** gRPC statuses that mark a server span as failed (OpenTelemetry's RPC conventions for gRPC servers). */
+const SERVER_ERROR_CODES = new Set([2, 4, 12, 13, 14, 15]);
+
 export function tracing(app: App, options: TracingOptions = {}): void {
   enableTracing(options);
   const o = otel();
@@ -287,6 +290,17 @@ export function tracing(app: App, options: TracingOptions = {}): void {
   const ignore = options.ignore;
   const epoch = performance.timeOrigin;
   const routeSpans = options.routeSpans !== false;
+  // gRPC calls (covet/app/grpc): the RPC conventions on their request span, the status when the call ends.
+  const rpcSpans = new WeakMap<object, Otel.Span>();
+  const onGrpcCall = (m: unknown): void => {
+    const c = m as GrpcCallMessage;
+    const span = rpcSpans.get(c.request as object);
+    if (span === undefined) return;
+    span.setAttribute('rpc.grpc.status_code', c.code);
+    if (SERVER_ERROR_CODES.has(c.code)) span.setStatus({ code: o.SpanStatusCode.ERROR, message: c.codeName });
+  };
+  subscribe('covet:grpc.server.call.end', onGrpcCall);
+  app.onClose(() => unsubscribe('covet:grpc.server.call.end', onGrpcCall));
   const t: RequestWrapper = {
     enabled: () => recording(o),
     request<T>(req: Http1Request, res: AnyResponse | null, handle: (token: unknown) => T): T {
@@ -300,7 +314,10 @@ export function tracing(app: App, options: TracingOptions = {}): void {
       const host = req.get('host') ?? req.get(':authority');
       if (host !== undefined) attributes['server.address'] = host.replace(/:\d+$/, '');
       if (res === null) attributes['network.protocol.name'] = 'websocket';
+      const grpc = req.get('content-type')?.startsWith('application/grpc') === true;
+      if (grpc) attributes['rpc.system'] = 'grpc';
       const span = tracer.startSpan(req.method, { kind: o.SpanKind.SERVER, attributes }, parent);
+      if (grpc) rpcSpans.set(req, span);
       const ctx = o.trace.setSpan(parent, span);
       if (res !== null) {
         if (span.isRecording()) {
@@ -326,7 +343,12 @@ export function tracing(app: App, options: TracingOptions = {}): void {
       const span = token as Otel.Span | null;
       if (span === null || !span.isRecording()) return;
       if (pattern !== '') {
-        span.updateName(`${req.method} ${pattern}`);
+        if (rpcSpans.has(req)) {
+          // OpenTelemetry's RPC conventions: named `package.Service/Method`.
+          const slash = pattern.lastIndexOf('/');
+          span.updateName(pattern.slice(1));
+          span.setAttributes({ 'rpc.service': pattern.slice(1, slash), 'rpc.method': pattern.slice(slash + 1) });
+        } else span.updateName(`${req.method} ${pattern}`);
         span.setAttribute('http.route', pattern);
       }
       if (!routeSpans) return;

@@ -83,7 +83,7 @@ class Live implements Expiring {
 
   /** Tells `covet:grpc.server.call.end` how the call ended. */
   told(code: number): void {
-    if (GRPC_CALL_END.hasSubscribers) GRPC_CALL_END.publish({ method: this.call.method, code, codeName: statusName(code), protocol: this.web === null ? 'grpc' : this.web.encoder === null ? 'grpc-web' : 'grpc-web-text', durationMs: performance.now() - this.t0 });
+    if (GRPC_CALL_END.hasSubscribers) GRPC_CALL_END.publish({ method: this.call.method, code, codeName: statusName(code), protocol: this.web === null ? 'grpc' : this.web.encoder === null ? 'grpc-web' : 'grpc-web-text', durationMs: performance.now() - this.t0, request: this.call.request });
   }
   expire(): void {
     this.server._end(this, new GrpcError(Status.DEADLINE_EXCEEDED, 'deadline exceeded'));

@@ -16,7 +16,7 @@
  * | `covet:db.query.end` | the same object, with `durationMs` and `rowCount` or `error` |
  * | `covet:jobs.run.start` | `{ queue, name, id, attempt }` |
  * | `covet:jobs.run.end` | `{ queue, name, id, attempt, outcome, durationMs, error? }` |
- * | `covet:grpc.server.call.end` | `{ method, code, codeName, protocol, durationMs }` — a gRPC call ended (`code` its status, `codeName` e.g. `NOT_FOUND`; CANCELLED when the client cancelled) |
+ * | `covet:grpc.server.call.end` | `{ method, code, codeName, protocol, durationMs, request }` — a gRPC call ended (`code` its status, `codeName` e.g. `NOT_FOUND`; CANCELLED when the client cancelled) |
  *
  * @example
  * ```ts
@@ -47,6 +47,8 @@ export interface GrpcCallMessage {
   protocol: 'grpc' | 'grpc-web' | 'grpc-web-text';
   /** NaN when refused before its handler (an app's dependency or middleware answered). */
   durationMs: number;
+  /** The HTTP request that carried the call (its span, its logger...). */
+  request: unknown;
 }
 
 /** Whether anyone listens to the query channels. */

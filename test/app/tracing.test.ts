@@ -25,6 +25,9 @@ import { testDb, testMysql, testSqlite, type TestDb } from './db/helpers.js';
 import { REDIS_URL } from './auth/helpers.js';
 import { waitFor } from '../helpers/wait-for.js';
 
+import '../../lib/app/grpc/index.js';
+import { GrpcClient, GrpcError, method, Status } from '../../lib/grpc/index.js';
+
 const TRACE = '0af7651916cd43dd8448eb211c80319c';
 const PARENT = 'b7ad6b7169203331';
 const incoming = { traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: 'vendor=opaque' };
@@ -76,6 +79,8 @@ beforeAll(async () => {
     throw new Error('kaput');
   });
   app.ws('/live', { open: (ws) => ws.on('message', (data) => ws.send(data)) });
+  const json = { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) as unknown };
+  app.grpc({ Get: method('/notes.v1.Notes/Get', 'unary', json, json) }, { Get: (v: unknown) => ((v as { id: number }).id === 0 ? Promise.reject(new GrpcError(Status.UNAVAILABLE, 'down')) : v) });
   client = await testClient(app);
   const worker = jobs.work({ pollMs: 20, onError: () => {} });
   afterAll(async () => {
@@ -104,6 +109,23 @@ const parentOf = (s: ReadableSpan): string | undefined => s.parentSpanContext?.s
 const byName = (name: string | RegExp): ReadableSpan[] => memory.getFinishedSpans().filter((s) => (typeof name === 'string' ? s.name === name : name.test(s.name)));
 
 describe('tracing with the OpenTelemetry SDK', () => {
+  it('gRPC: the server span follows the RPC conventions — named package.Service/Method, rpc.* attributes, the status code; server faults are errors', async () => {
+    const grpc = new GrpcClient(client.url, { retry: false });
+    try {
+      const Get = method('/notes.v1.Notes/Get', 'unary', { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) as unknown }, { serialize: (v: unknown) => Buffer.from(JSON.stringify(v)), deserialize: (b: Buffer) => JSON.parse(b.toString()) as unknown });
+      expect(await grpc.unary(Get, { id: 1 })).toEqual({ id: 1 });
+      await expect(grpc.unary(Get, { id: 0 })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+      await waitFor(() => byName('notes.v1.Notes/Get').length === 2);
+      const [ok, failed] = byName('notes.v1.Notes/Get');
+      expect(ok!.attributes).toMatchObject({ 'rpc.system': 'grpc', 'rpc.service': 'notes.v1.Notes', 'rpc.method': 'Get', 'rpc.grpc.status_code': 0, 'http.route': '/notes.v1.Notes/Get' });
+      expect(ok!.status.code).toBe(0); // unset
+      expect(failed!.attributes['rpc.grpc.status_code']).toBe(Status.UNAVAILABLE);
+      expect([failed!.status.code, failed!.status.message]).toEqual([2, 'UNAVAILABLE']); // ERROR
+    } finally {
+      await grpc.close();
+    }
+  });
+
   it('HTTP/1.1: the server span continues the caller\'s trace; router, cache, query, Redis and enqueue are its children; the job runs in the same trace', async () => {
     const r = await fetch(`${client.url}/notes/7`, { headers: incoming });
     expect(r.status).toBe(200);

@@ -143,7 +143,7 @@ export const grpc = definePlugin<GrpcPluginOptions>('grpc', (app, options) => {
     if (e.message !== '') res.setHeader('grpc-message', encodeGrpcMessage(e.message));
     res.end();
     // Counted like calls the router ended (metrics() listens); how long it took is not known here.
-    if (GRPC_CALL_END.hasSubscribers) GRPC_CALL_END.publish({ method: ctx.req.path, code: e.code, codeName: statusName(e.code), protocol: protocol ?? 'grpc', durationMs: Number.NaN });
+    if (GRPC_CALL_END.hasSubscribers) GRPC_CALL_END.publish({ method: ctx.req.path, code: e.code, codeName: statusName(e.code), protocol: protocol ?? 'grpc', durationMs: Number.NaN, request: ctx.req });
   });
   serve(app, router, { hide: true, ...(deps === undefined ? {} : { deps }), ...(requires === undefined ? {} : { requires }) });
   if (first && health !== false) {
