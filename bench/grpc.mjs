@@ -3,13 +3,13 @@
 // @grpc/grpc-js on the same Node, the same proto, the same handlers; server pinned to CPU 0, load on CPU 1;
 // rounds interleaved, ratio = median of per-round ratios. Every call is checked to end with grpc-status 0
 // first (h2load only sees the HTTP status).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import { benchDir, ensureCommand, fmt, log, recordRatios, root, startServer, table, writeSection } from './lib.mjs';
+import { benchDir, ensureCommand, fmt, log, recordRatios, root, rss, startServer, table, writeSection } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -51,6 +51,24 @@ function streamRate(port) {
   return r.rate;
 }
 
+const IDLE_CONNS = Number(process.env.BENCH_GRPC_CONNS ?? 2000);
+
+/** Server memory per idle client connection (each made one call), after a full GC, in bytes. */
+async function idleBytes(s, file) {
+  await s.gc();
+  const before = rss(s.pid);
+  const client = spawn('taskset', ['-c', '1', process.execPath, join(benchDir, 'grpc-idle-client.mjs'), String(s.port), String(IDLE_CONNS), file], { stdio: ['pipe', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    client.stdout.on('data', (d) => String(d).includes('ready') && resolve());
+    client.once('exit', (code) => reject(new Error(`idle client exited with ${code}`)));
+  });
+  await s.gc();
+  const after = rss(s.pid);
+  client.stdin.end();
+  await new Promise((r) => client.once('exit', r));
+  return (after - before) / IDLE_CONNS;
+}
+
 export async function runGrpcBench() {
   ensureCommand('h2load', 'nghttp2-client');
   const proto = await new protobuf.Root().load(join(root, 'test/grpc/interop.proto'), { keepCase: true });
@@ -61,6 +79,7 @@ export async function runGrpcBench() {
   writeFileSync(file, body);
   const loads = [['unary, 16 streams (h2load -c1 -m16)', 1, 16], ['unary, 64 streams (h2load -c4 -m16)', 4, 16]];
   const rates = {}; // case → server → [per round]
+  const memory = {}; // server → [bytes per idle connection]
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, script] of SERVERS) {
@@ -70,6 +89,7 @@ export async function runGrpcBench() {
           if (status !== '0') throw new Error(`${name} answered grpc-status ${status}`);
           for (const [label, c, m] of loads) ((rates[label] ??= {})[name] ??= []).push(h2load(s.port, file, c, m));
           ((rates['server streaming, 4 calls × 1000 messages of 16 B'] ??= {})[name] ??= []).push(streamRate(s.port));
+          if (round === 0) (memory[name] ??= []).push(await idleBytes(s, file));
         } finally {
           await s.stop();
         }
@@ -94,7 +114,8 @@ export async function runGrpcBench() {
     `## gRPC (#31): covet/grpc vs @grpc/grpc-js\n\n` +
       `The interop TestService's UnaryCall (16-byte payload each way) under h2load, and StreamingOutputCall read by bench/grpc-stream-client.mjs (messages counted from their length prefixes); same proto and handlers, loaded with @grpc/proto-loader (protobufjs) by both; ${process.version}, server on CPU 0, load on CPU 1, ${SECONDS} s × ${ROUNDS} interleaved rounds, medians, ratio = median of per-round ratios. Goal: ≥ 2× grpc-js on both.\n\n` +
       table(['load', 'covet/grpc', '@grpc/grpc-js', 'ratio'], rows) +
-      '\n',
+      `\n\nServer memory per idle client connection (${IDLE_CONNS} h2c connections, each made one unary call and then stays open; RSS after a full GC, less the RSS before): ` +
+      `covet/grpc ${(memory['covet/grpc'][0] / 1024).toFixed(1)} KiB, @grpc/grpc-js ${(memory['@grpc/grpc-js'][0] / 1024).toFixed(1)} KiB (goal: no more than grpc-js).\n`,
   );
 }
 
