@@ -1,6 +1,6 @@
 // gRPC (#31): unary calls per second under h2load (a prepared UnaryCall body, 16 and 64 concurrent streams)
 // and server-streaming messages per second (bench/grpc-stream-client.mjs), covet/grpc against
-// @grpc/grpc-js on the same Node, the same proto, the same handlers; server pinned to CPU 0, load on CPU 1;
+// @grpc/grpc-js and @connectrpc/connect-node on the same Node, the same proto, the same handlers; server pinned to CPU 0, load on CPU 1;
 // rounds interleaved, ratio = median of per-round ratios. Every call is checked to end with grpc-status 0
 // first (h2load only sees the HTTP status).
 import { execFileSync, spawn } from 'node:child_process';
@@ -14,7 +14,7 @@ import { benchDir, ensureCommand, fmt, log, recordRatios, root, rss, startServer
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const SERVERS = [['covet/grpc', 'grpc-covet.mjs'], ['@grpc/grpc-js', 'grpc-js.mjs']];
+const SERVERS = [['covet/grpc', 'grpc-covet.mjs'], ['@grpc/grpc-js', 'grpc-js.mjs'], ['@connectrpc/connect-node', 'grpc-connect.mjs']];
 
 function envelope(bytes) {
   const out = Buffer.alloc(5 + bytes.length);
@@ -51,7 +51,7 @@ function streamRate(port) {
   return r.rate;
 }
 
-const IDLE_CONNS = Number(process.env.BENCH_GRPC_CONNS ?? 2000);
+const IDLE_CONNS = Number(process.env.BENCH_GRPC_CONNS ?? 4000);
 
 /** Server memory per idle client connection (each made one call), after a full GC, in bytes. */
 async function idleBytes(s, file) {
@@ -89,7 +89,7 @@ export async function runGrpcBench() {
           if (status !== '0') throw new Error(`${name} answered grpc-status ${status}`);
           for (const [label, c, m] of loads) ((rates[label] ??= {})[name] ??= []).push(h2load(s.port, file, c, m));
           ((rates['server streaming, 4 calls × 1000 messages of 16 B'] ??= {})[name] ??= []).push(streamRate(s.port));
-          if (round === 0) (memory[name] ??= []).push(await idleBytes(s, file));
+          (memory[name] ??= []).push(await idleBytes(s, file));
         } finally {
           await s.stop();
         }
@@ -103,19 +103,24 @@ export async function runGrpcBench() {
   const ratios = {};
   for (const [label, by] of Object.entries(rates)) {
     const ours = by['covet/grpc'];
-    const theirs = by['@grpc/grpc-js'];
-    const ratio = median(ours.map((v, i) => v / theirs[i]));
-    ratios[label.startsWith('unary, 16') ? 'grpc unary ×16 ÷ grpc-js' : label.startsWith('unary, 64') ? 'grpc unary ×64 ÷ grpc-js' : 'grpc streaming ÷ grpc-js'] = ratio;
-    rows.push([label, fmt(median(ours)), fmt(median(theirs)), `${ratio.toFixed(2)}×`]);
+    const grpcJs = by['@grpc/grpc-js'];
+    const connect = by['@connectrpc/connect-node'];
+    const ratio = median(ours.map((v, i) => v / grpcJs[i]));
+    const ratioConnect = median(ours.map((v, i) => v / connect[i]));
+    const key = label.startsWith('unary, 16') ? 'grpc unary ×16' : label.startsWith('unary, 64') ? 'grpc unary ×64' : 'grpc streaming';
+    ratios[`${key} ÷ grpc-js`] = ratio;
+    ratios[`${key} ÷ connect-node`] = ratioConnect;
+    rows.push([label, fmt(median(ours)), fmt(median(grpcJs)), fmt(median(connect)), `${ratio.toFixed(2)}×`, `${ratioConnect.toFixed(2)}×`]);
   }
   recordRatios('grpc', ratios);
   writeSection(
     '62-grpc',
-    `## gRPC (#31): covet/grpc vs @grpc/grpc-js\n\n` +
-      `The interop TestService's UnaryCall (16-byte payload each way) under h2load, and StreamingOutputCall read by bench/grpc-stream-client.mjs (messages counted from their length prefixes); same proto and handlers, loaded with @grpc/proto-loader (protobufjs) by both; ${process.version}, server on CPU 0, load on CPU 1, ${SECONDS} s × ${ROUNDS} interleaved rounds, medians, ratio = median of per-round ratios. Goal: ≥ 2× grpc-js on both.\n\n` +
-      table(['load', 'covet/grpc', '@grpc/grpc-js', 'ratio'], rows) +
+    `## gRPC (#31): covet/grpc vs @grpc/grpc-js and @connectrpc/connect-node\n\n` +
+      `The interop TestService's UnaryCall (16-byte payload each way) under h2load, and StreamingOutputCall read by bench/grpc-stream-client.mjs (messages counted from their length prefixes); same proto and handlers (grpc-js and covet with @grpc/proto-loader's protobufjs codecs, Connect with @bufbuild/protobuf's from the same .proto); ${process.version}, server on CPU 0, load on CPU 1, ${SECONDS} s × ${ROUNDS} interleaved rounds, medians, ratio = median of per-round ratios. Goal: ≥ 2× grpc-js on both.\n\n` +
+      table(['load', 'covet/grpc', '@grpc/grpc-js', '@connectrpc/connect-node', '÷ grpc-js', '÷ connect-node'], rows) +
       `\n\nServer memory per idle client connection (${IDLE_CONNS} h2c connections, each made one unary call and then stays open; RSS after a full GC, less the RSS before): ` +
-      `covet/grpc ${(memory['covet/grpc'][0] / 1024).toFixed(1)} KiB, @grpc/grpc-js ${(memory['@grpc/grpc-js'][0] / 1024).toFixed(1)} KiB (goal: no more than grpc-js).\n`,
+      `covet/grpc ${(median(memory['covet/grpc']) / 1024).toFixed(1)} KiB, @grpc/grpc-js ${(median(memory['@grpc/grpc-js']) / 1024).toFixed(1)} KiB, @connectrpc/connect-node ${(median(memory['@connectrpc/connect-node']) / 1024).toFixed(1)} KiB (median of ${ROUNDS}; goal: no more than grpc-js). ` +
+      `Connect's unary rate is as measured, untuned (its default node:http2 server and adapter).\n`,
   );
 }
 
