@@ -39,6 +39,8 @@ const ALLOWED: Record<string, string[]> = {
   'app/grpc': ['app', 'grpc', 'router', 'http1', 'http2', 'ws', 'net', 'trace'],
   // gRPC on our HTTP/2 server: the protocol floors only, not the app.
   grpc: ['grpc', 'http2', 'http1', 'net', 'trace'],
+  // QUIC (#32, first stage): the packet layer on node:crypto, and the TLS 1.3 key schedule it shares.
+  quic: ['quic', 'tls13'],
   // The typed client runs in browsers: its own files and the router's pattern grammar (counted below).
   client: ['client', 'router'],
 };

@@ -23,6 +23,7 @@ export interface Peer {
 export const CHROMIUM: Peer = { name: 'Chromium', command: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', install: 'apt-get install -y chromium' };
 export const NGHTTP: Peer = { name: 'nghttp', command: 'nghttp', install: 'apt-get install -y nghttp2-client' };
 export const H2LOAD: Peer = { name: 'h2load', command: 'h2load', install: 'apt-get install -y nghttp2-client' };
+export const NGTCP2_CLIENT: Peer = { name: 'ngtcp2 client (gtlsclient)', command: 'gtlsclient', install: 'apt-get install -y ngtcp2-client' };
 /** Debian's Python with grpcio and grpc_tools (the system interpreter: a pyenv one would not see them). */
 export const PYTHON_GRPC: Peer = {
   name: 'Python grpcio',

@@ -1,0 +1,8 @@
+/**
+ * `covet/quic` (in progress, #32): QUIC version 1 on node:dgram. This first stage holds the packet layer a
+ * handshake starts from: varints, long headers, Initial keys, header and payload protection.
+ */
+export { encodeVarint, readVarint, varintLength, VarintError, writeVarint } from './varint.js';
+export { initialKeys, INITIAL_SALT_V1, packetKeys, type PacketKeys } from './initial.js';
+export { decodePacketNumber, headerMask, open, PacketProtectionError, seal, type Aead } from './protection.js';
+export { PACKET_0RTT, PACKET_HANDSHAKE, PACKET_INITIAL, PACKET_RETRY, PacketError, parseLongHeader, unprotect, type LongHeader, type OpenedPacket } from './packet.js';
