@@ -6,3 +6,4 @@ export { encodeVarint, readVarint, varintLength, VarintError, writeVarint } from
 export { initialKeys, INITIAL_SALT_V1, packetKeys, type PacketKeys } from './initial.js';
 export { decodePacketNumber, headerMask, open, PacketProtectionError, seal, type Aead } from './protection.js';
 export { PACKET_0RTT, PACKET_HANDSHAKE, PACKET_INITIAL, PACKET_RETRY, PacketError, parseLongHeader, unprotect, type LongHeader, type OpenedPacket } from './packet.js';
+export { DEFAULT_TRANSPORT_PARAMETERS, encodeTransportParameters, parseTransportParameters, TransportParameterError, type TransportParameters } from './transport-params.js';

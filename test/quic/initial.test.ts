@@ -10,6 +10,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodePacketNumber, encodeVarint, initialKeys, PacketError, PacketProtectionError, parseLongHeader, readVarint, unprotect, VarintError } from '../../lib/quic/index.js';
 import { needPeers, NGTCP2_CLIENT } from '../peers.js';
+import { parseTransportParameters } from '../../lib/quic/index.js';
+import { parseClientHello, TlsAlert } from '../../lib/tls13/index.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
@@ -109,6 +111,25 @@ describe("a real client's Initial packet", () => {
       const keys = initialKeys(h.dcid);
       const p = unprotect('aes-128-gcm', keys.client, d, 0, h.pnOffset, h.end, true);
       const ch = cryptoData(p.payload);
+      // Our ClientHello reader and transport-parameter reader agree with what the client put in.
+      const hello = parseClientHello(ch);
+      expect(hello.alpn).toContain('h3');
+      expect(hello.supportedVersions).toContain(0x0304);
+      expect(hello.keyShares.length).toBeGreaterThan(0);
+      expect(hello.cipherSuites).toContain(0x1301);
+      const params = parseTransportParameters(hello.transportParameters!, 'client');
+      expect(params.initialSourceConnectionId!.equals(h.scid)).toBe(true); // RFC 9000 §7.3: the SCID of its Initial
+      expect(params.initialMaxData).toBeGreaterThan(0);
+      // Any byte of the ClientHello changed: a TlsAlert or a valid parse, never anything else.
+      for (let k = 0; k < ch.length; k++) {
+        const m = Buffer.from(ch);
+        m[k]! ^= 0xff;
+        try {
+          parseClientHello(m);
+        } catch (err) {
+          expect(err).toBeInstanceOf(TlsAlert);
+        }
+      }
       const ext = clientHelloExtensions(ch);
       expect(ext.get(0x0010)!.toString('latin1')).toContain('h3'); // ALPN
       expect(ext.has(0x0039)).toBe(true); // quic_transport_parameters (RFC 9001 §8.2)

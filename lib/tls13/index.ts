@@ -1,0 +1,17 @@
+/**
+ * TLS 1.3 pieces for QUIC (#32, in progress): the key schedule's HKDF, alerts, and the ClientHello reader.
+ */
+export { hkdfExpand, hkdfExpandLabel, hkdfExtract, HASH_LENGTH, type HashName } from './hkdf.js';
+export { Alert, TlsAlert, type AlertCode } from './alert.js';
+export {
+  EXT_ALPN,
+  EXT_KEY_SHARE,
+  EXT_QUIC_TRANSPORT_PARAMETERS,
+  EXT_SERVER_NAME,
+  EXT_SUPPORTED_GROUPS,
+  EXT_SUPPORTED_VERSIONS,
+  GROUP_SECP256R1,
+  GROUP_X25519,
+  parseClientHello,
+  type ClientHello,
+} from './client-hello.js';
