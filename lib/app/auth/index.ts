@@ -13,3 +13,4 @@ export * from './csrf.js';
 export * from './api-keys.js';
 export * from './oidc.js';
 export * from './auth-deps.js';
+export * from './totp.js';
