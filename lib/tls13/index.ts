@@ -15,3 +15,5 @@ export {
   parseClientHello,
   type ClientHello,
 } from './client-hello.js';
+export { deriveSecret, handshakeSecrets, transcriptHash, x25519KeyPair, x25519Shared, type X25519KeyPair } from './key-schedule.js';
+export { serverHello, type ServerHelloParts } from './server-hello.js';

@@ -1,0 +1,56 @@
+/**
+ * Building protected long-header packets (RFC 9000 §17.2, RFC 9001 §5): header with a 2-byte Length and a
+ * packet number of `pnLength` bytes, payload sealed, then header protection applied over a sample of the
+ * ciphertext. Frames are the caller's bytes.
+ */
+import { headerMask, seal, type Aead } from './protection.js';
+import type { PacketKeys } from './initial.js';
+import { writeVarint } from './varint.js';
+
+export interface LongPacket {
+  type: number;
+  version: number;
+  dcid: Uint8Array;
+  scid: Uint8Array;
+  /** Initial packets: the token (empty for a server). */
+  token?: Uint8Array;
+  pn: number;
+  /** Frames. */
+  payload: Uint8Array;
+}
+
+/** A protected long-header packet. */
+export function buildLongPacket(aead: Aead, keys: PacketKeys, p: LongPacket, pnLength: 1 | 2 | 3 | 4 = 2): Buffer {
+  // The sample is 16 bytes from 4 past the packet number's start: short payloads are padded to allow it.
+  // The sample needs 4 + 16 bytes after the packet number's start: pnLength + payload + 16-byte tag ≥ 20.
+  let payload = p.payload;
+  if (payload.length < 4 - pnLength) payload = Buffer.concat([payload, Buffer.alloc(4 - pnLength - payload.length)]);
+  const token = p.token ?? new Uint8Array(0);
+  const isInitial = p.type === 0;
+  const headLen = 1 + 4 + 1 + p.dcid.length + 1 + p.scid.length + (isInitial ? (token.length < 64 ? 1 : 2) + token.length : 0) + 2 + pnLength;
+  const header = Buffer.alloc(headLen);
+  let i = 0;
+  header[i++] = 0xc0 | (p.type << 4) | (pnLength - 1);
+  header.writeUInt32BE(p.version, i);
+  i += 4;
+  header[i++] = p.dcid.length;
+  header.set(p.dcid, i);
+  i += p.dcid.length;
+  header[i++] = p.scid.length;
+  header.set(p.scid, i);
+  i += p.scid.length;
+  if (isInitial) {
+    i = writeVarint(header, i, token.length, token.length < 64 ? 1 : 2);
+    header.set(token, i);
+    i += token.length;
+  }
+  i = writeVarint(header, i, pnLength + payload.length + 16, 2);
+  const pnOffset = i;
+  for (let k = pnLength - 1; k >= 0; k--) header[i + k] = (p.pn >>> (8 * (pnLength - 1 - k))) & 0xff;
+  const sealed = seal(aead, keys, p.pn, header, payload);
+  const packet = Buffer.concat([header, sealed]);
+  const mask = headerMask(aead, keys.hp, packet.subarray(pnOffset + 4, pnOffset + 20));
+  packet[0]! ^= mask[0]! & 0x0f;
+  for (let k = 0; k < pnLength; k++) packet[pnOffset + k]! ^= mask[1 + k]!;
+  return packet;
+}

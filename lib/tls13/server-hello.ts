@@ -1,0 +1,25 @@
+/**
+ * The ServerHello (RFC 8446 §4.1.3) of a TLS 1.3 server: the client's session id echoed, the chosen suite,
+ * and the two extensions TLS 1.3 requires here — supported_versions (0x0304) and the key share.
+ */
+
+const u16 = (n: number): Buffer => Buffer.from([n >> 8, n & 0xff]);
+
+export interface ServerHelloParts {
+  random: Buffer;
+  sessionId: Buffer;
+  cipherSuite: number;
+  group: number;
+  keyShare: Buffer;
+}
+
+/** The ServerHello handshake message (type 2, 3-byte length, body). */
+export function serverHello(p: ServerHelloParts): Buffer {
+  const ext = (type: number, body: Buffer): Buffer => Buffer.concat([u16(type), u16(body.length), body]);
+  const extensions = Buffer.concat([ext(0x002b, u16(0x0304)), ext(0x0033, Buffer.concat([u16(p.group), u16(p.keyShare.length), p.keyShare]))]);
+  const body = Buffer.concat([u16(0x0303), p.random, Buffer.from([p.sessionId.length]), p.sessionId, u16(p.cipherSuite), Buffer.from([0]), u16(extensions.length), extensions]);
+  const head = Buffer.alloc(4);
+  head[0] = 2;
+  head.writeUIntBE(body.length, 1, 3);
+  return Buffer.concat([head, body]);
+}
