@@ -7,4 +7,4 @@ export { initialKeys, INITIAL_SALT_V1, packetKeys, type PacketKeys } from './ini
 export { decodePacketNumber, headerMask, open, PacketProtectionError, seal, type Aead } from './protection.js';
 export { PACKET_0RTT, PACKET_HANDSHAKE, PACKET_INITIAL, PACKET_RETRY, PacketError, parseLongHeader, unprotect, type LongHeader, type OpenedPacket } from './packet.js';
 export { DEFAULT_TRANSPORT_PARAMETERS, encodeTransportParameters, parseTransportParameters, TransportParameterError, type TransportParameters } from './transport-params.js';
-export { buildLongPacket, type LongPacket } from './packet-builder.js';
+export { buildLongPacket, buildShortPacket, type LongPacket } from './packet-builder.js';

@@ -54,3 +54,19 @@ export function buildLongPacket(aead: Aead, keys: PacketKeys, p: LongPacket, pnL
   for (let k = 0; k < pnLength; k++) packet[pnOffset + k]! ^= mask[1 + k]!;
   return packet;
 }
+
+/** A protected 1-RTT (short header) packet (RFC 9000 §17.3): `dcid`, packet number, key phase 0. */
+export function buildShortPacket(aead: Aead, keys: PacketKeys, dcid: Uint8Array, pn: number, payload: Uint8Array, pnLength: 1 | 2 | 3 | 4 = 2): Buffer {
+  let body = payload;
+  if (body.length < 4 - pnLength) body = Buffer.concat([body, Buffer.alloc(4 - pnLength - body.length)]);
+  const header = Buffer.alloc(1 + dcid.length + pnLength);
+  header[0] = 0x40 | (pnLength - 1);
+  header.set(dcid, 1);
+  const pnOffset = 1 + dcid.length;
+  for (let k = pnLength - 1; k >= 0; k--) header[pnOffset + k] = (pn >>> (8 * (pnLength - 1 - k))) & 0xff;
+  const packet = Buffer.concat([header, seal(aead, keys, pn, header, body)]);
+  const mask = headerMask(aead, keys.hp, packet.subarray(pnOffset + 4, pnOffset + 20));
+  packet[0]! ^= mask[0]! & 0x1f;
+  for (let k = 0; k < pnLength; k++) packet[pnOffset + k]! ^= mask[1 + k]!;
+  return packet;
+}

@@ -1,0 +1,73 @@
+/**
+ * The rest of a TLS 1.3 server's first flight (RFC 8446 §4.3–4.4) and the secrets after it: Encrypted
+ * Extensions, Certificate, CertificateVerify (ECDSA P-256 with SHA-256, on node:crypto), Finished; the
+ * client's Finished checked; the application traffic secrets (§7.1).
+ */
+import { createHmac, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { Alert, TlsAlert } from './alert.js';
+import { hkdfExpandLabel, hkdfExtract, HASH_LENGTH, type HashName } from './hkdf.js';
+import { deriveSecret, transcriptHash } from './key-schedule.js';
+
+const u16 = (n: number): Buffer => Buffer.from([n >> 8, n & 0xff]);
+const u24 = (n: number): Buffer => Buffer.from([n >> 16, (n >> 8) & 0xff, n & 0xff]);
+
+/** A handshake message: type, 3-byte length, body. */
+export function handshakeMessage(type: number, body: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([type]), u24(body.length), body]);
+}
+
+/** EncryptedExtensions (§4.3.1) with ALPN (RFC 7301 §3.1: exactly one protocol) and QUIC's transport parameters. */
+export function encryptedExtensions(alpn: string | null, transportParameters: Buffer | null): Buffer {
+  const ext = (type: number, body: Buffer): Buffer => Buffer.concat([u16(type), u16(body.length), body]);
+  const parts: Buffer[] = [];
+  if (alpn !== null) {
+    const name = Buffer.from(alpn, 'latin1');
+    const list = Buffer.concat([Buffer.from([name.length]), name]);
+    parts.push(ext(0x0010, Buffer.concat([u16(list.length), list])));
+  }
+  if (transportParameters !== null) parts.push(ext(0x0039, transportParameters));
+  const all = Buffer.concat(parts);
+  return handshakeMessage(8, Buffer.concat([u16(all.length), all]));
+}
+
+/** Certificate (§4.4.2): an empty request context, then each DER certificate with no extensions. */
+export function certificateMessage(chain: readonly Buffer[]): Buffer {
+  const entries = Buffer.concat(chain.map((der) => Buffer.concat([u24(der.length), der, u16(0)])));
+  return handshakeMessage(11, Buffer.concat([Buffer.from([0]), u24(entries.length), entries]));
+}
+
+/** The DER certificates of a PEM chain, in order. */
+export function pemCertificates(pem: string): Buffer[] {
+  return [...pem.matchAll(/-----BEGIN CERTIFICATE-----([\s\S]*?)-----END CERTIFICATE-----/g)].map((m) => Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
+}
+
+/**
+ * CertificateVerify (§4.4.3) with ecdsa_secp256r1_sha256: the signature over 64 spaces, the context
+ * string, a zero byte and the transcript hash (ClientHello..Certificate).
+ */
+export function certificateVerify(key: KeyObject, transcript: Buffer): Buffer {
+  const content = Buffer.concat([Buffer.alloc(64, 0x20), Buffer.from('TLS 1.3, server CertificateVerify'), Buffer.from([0]), transcript]);
+  const signature = sign('sha256', content, key); // DER, as TLS's ECDSA signatures are
+  return handshakeMessage(15, Buffer.concat([u16(0x0403), u16(signature.length), signature]));
+}
+
+/** Finished's verify_data (§4.4.4): HMAC(finished_key, transcript hash). */
+export function finishedData(hash: HashName, trafficSecret: Buffer, transcript: Buffer): Buffer {
+  const finishedKey = hkdfExpandLabel(hash, trafficSecret, 'finished', Buffer.alloc(0), HASH_LENGTH[hash]);
+  return createHmac(hash, finishedKey).update(transcript).digest();
+}
+
+/** Checks the client's Finished message against the transcript through the server's Finished. */
+export function checkClientFinished(hash: HashName, clientHandshakeSecret: Buffer, transcript: Buffer, message: Buffer): void {
+  if (message.length < 4 || message[0] !== 20) throw new TlsAlert(Alert.unexpected_message, 'expected the client Finished');
+  const expected = finishedData(hash, clientHandshakeSecret, transcript);
+  const got = message.subarray(4);
+  if (message.readUIntBE(1, 3) !== got.length || got.length !== expected.length || !timingSafeEqual(got, expected)) throw new TlsAlert(Alert.decrypt_error, 'the client Finished does not verify');
+}
+
+/** The application traffic secrets (§7.1) from the handshake secret and the transcript through the server Finished. */
+export function applicationSecrets(hash: HashName, handshakeSecret: Buffer, transcriptThroughServerFinished: Buffer): { client: Buffer; server: Buffer; master: Buffer } {
+  const zeros = Buffer.alloc(HASH_LENGTH[hash]);
+  const master = hkdfExtract(hash, deriveSecret(hash, handshakeSecret, 'derived', transcriptHash(hash)), zeros);
+  return { master, client: deriveSecret(hash, master, 'c ap traffic', transcriptThroughServerFinished), server: deriveSecret(hash, master, 's ap traffic', transcriptThroughServerFinished) };
+}
