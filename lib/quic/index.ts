@@ -8,3 +8,4 @@ export { decodePacketNumber, headerMask, open, PacketProtectionError, seal, type
 export { PACKET_0RTT, PACKET_HANDSHAKE, PACKET_INITIAL, PACKET_RETRY, PacketError, parseLongHeader, unprotect, type LongHeader, type OpenedPacket } from './packet.js';
 export { DEFAULT_TRANSPORT_PARAMETERS, encodeTransportParameters, parseTransportParameters, TransportParameterError, type TransportParameters } from './transport-params.js';
 export { buildLongPacket, buildShortPacket, type LongPacket } from './packet-builder.js';
+export { FrameError, readFrames, type Frame } from './frames.js';

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeTransportParameters, encodeVarint, parseTransportParameters, TransportParameterError } from '../../lib/quic/index.js';
+import { encodeTransportParameters, encodeVarint, FrameError, parseTransportParameters, readFrames, TransportParameterError } from '../../lib/quic/index.js';
 import { Alert, parseClientHello, TlsAlert } from '../../lib/tls13/index.js';
 
 const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
@@ -144,5 +144,39 @@ describe('transport parameters (RFC 9000 §18)', () => {
     expect(ok(param(0x04, encodeVarint(1)))).toBe(false); // no initial_source_connection_id
     expect(ok(Buffer.concat([scid, param(0x1234, Buffer.alloc(3))]))).toBe(true); // unknown: ignored (greasing)
     expect(ok(Buffer.concat([scid, Buffer.from([0x04, 0x05, 0x01])]))).toBe(false); // runs past the end
+  });
+});
+
+describe('frames (RFC 9000 §19)', () => {
+  it('reads each frame type with its fields', () => {
+    const b = Buffer.concat([
+      Buffer.from([0x00, 0x01]),
+      Buffer.from([0x02]), encodeVarint(10), encodeVarint(3), encodeVarint(1), encodeVarint(2), encodeVarint(1), encodeVarint(3), // ACK 8-10, 2-5
+      Buffer.from([0x0f]), encodeVarint(4), encodeVarint(100), encodeVarint(3), Buffer.from('abc'), // STREAM off len fin
+      Buffer.from([0x18]), encodeVarint(1), encodeVarint(0), Buffer.from([4]), Buffer.alloc(4, 7), Buffer.alloc(16, 9),
+      Buffer.from([0x1c]), encodeVarint(0x0a), encodeVarint(0x08), encodeVarint(3), Buffer.from('bad'),
+      Buffer.from([0x1e]),
+    ]);
+    expect(readFrames(b)).toEqual([
+      { type: 'padding' },
+      { type: 'ping' },
+      { type: 'ack', largest: 10, delay: 3, ranges: [[8, 10], [2, 5]], ecn: false }, // §19.3.1: gap 1 below 8 → 5, length 3 → 2
+      { type: 'stream', stream: 4, offset: 100, data: Buffer.from('abc'), fin: true },
+      { type: 'new_connection_id', seq: 1, retirePriorTo: 0, cid: Buffer.alloc(4, 7), resetToken: Buffer.alloc(16, 9) },
+      { type: 'connection_close', app: false, code: 0x0a, frameType: 0x08, reason: 'bad' },
+      { type: 'handshake_done' },
+    ]);
+  });
+  it('any bytes: frames or a FrameError, never another error (property)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (b) => {
+        try {
+          readFrames(Buffer.from(b));
+        } catch (err) {
+          expect(err).toBeInstanceOf(FrameError);
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
