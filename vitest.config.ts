@@ -17,6 +17,9 @@ export default defineConfig({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // expect.poll waits for a condition that holds at once on an idle machine; the bound is for a busy
+    // one (CI runs the suite with both cores taken), not a verdict on time.
+    expect: { poll: { timeout: 10_000 } },
     // Integration tests bind ports and spawn processes; two workers match the two cores here.
     maxWorkers: 2,
     projects: only !== undefined && only.length > 0 ? [{ extends: true, test: { name: 'main', include: only } }] : [
