@@ -4,6 +4,7 @@
  * refused UNAVAILABLE.
  */
 import * as grpc from '@grpc/grpc-js';
+import http2 from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGrpcServer, GrpcClient, GrpcError, Metadata, method, Status, type ServiceDefinition } from '../../lib/grpc/index.js';
 import { startGrpcJsServer } from './grpc-js-server.js';
@@ -150,6 +151,39 @@ describe('client limits and retries', () => {
       expect(calls).toBe(1);
     } finally {
       await s.close(0);
+    }
+  });
+
+  it('keepalive: PINGs go out while a call is in flight, and none when idle', async () => {
+    // A gRPC server on node:http2 that answers after a while, counting the PINGs it is sent.
+    let pings = 0;
+    let release: (() => void) | null = null;
+    const server = http2.createServer();
+    server.on('session', (s) => s.on('ping', () => pings++));
+    server.on('stream', (stream) => {
+      stream.resume();
+      stream.on('end', () => {
+        release = () => {
+          stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+          stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+          stream.end(Buffer.from([0, 0, 0, 0, 0]));
+        };
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const c = new GrpcClient(`http://127.0.0.1:${(server.address() as { port: number }).port}`, { keepalive: { intervalMs: 20, timeoutMs: 5000 } });
+    try {
+      const call = c.unary(m('EmptyCall'), {});
+      await expect.poll(() => pings).toBeGreaterThanOrEqual(2); // while the call waits
+      await expect.poll(() => release !== null).toBe(true);
+      release!();
+      expect(await call).toEqual({});
+      const after = pings;
+      await new Promise((r) => setTimeout(r, 100));
+      expect(pings - after).toBeLessThanOrEqual(1); // idle: at most one already on its way
+    } finally {
+      await c.close();
+      server.close();
     }
   });
 
