@@ -11,7 +11,9 @@ import { createApp, HttpError, Type, type App } from '../../lib/app/index.js';
 import { importKey, jwtAuth, MemoryLimiter, rateLimit, signJwt } from '../../lib/app/auth/index.js';
 import { cors, metrics } from '../../lib/app/index.js';
 import { encodeEnvelope } from '../../lib/grpc/index.js';
-import { contextOf } from '../../lib/app/grpc/index.js';
+import { contextOf, grpcErrorOf, statusForHttp } from '../../lib/app/grpc/index.js';
+import { GrpcError, Status } from '../../lib/grpc/index.js';
+import { PoolTimeoutError } from '../../lib/app/db/index.js';
 import { health } from '../../lib/app/index.js';
 import { join } from 'node:path';
 import { interopServices, PROTO, testServiceImpl } from '../grpc/interop-service.js';
@@ -213,5 +215,24 @@ describe('reflection in an app', () => {
     } finally {
       r.close();
     }
+  });
+});
+
+describe('the HTTP → gRPC status table', () => {
+  it('maps each HTTP status an app error carries, and keeps client-facing text only', () => {
+    const table: Array<[number, number]> = [[400, Status.INVALID_ARGUMENT], [422, Status.INVALID_ARGUMENT], [401, Status.UNAUTHENTICATED], [403, Status.PERMISSION_DENIED], [404, Status.NOT_FOUND], [408, Status.DEADLINE_EXCEEDED], [504, Status.DEADLINE_EXCEEDED], [409, Status.ALREADY_EXISTS], [412, Status.FAILED_PRECONDITION], [413, Status.RESOURCE_EXHAUSTED], [429, Status.RESOURCE_EXHAUSTED], [501, Status.UNIMPLEMENTED], [503, Status.UNAVAILABLE], [418, Status.FAILED_PRECONDITION], [500, Status.INTERNAL], [502, Status.INTERNAL]];
+    for (const [http, code] of table) expect([http, statusForHttp(http)]).toEqual([http, code]);
+    expect(grpcErrorOf(new HttpError(404, { detail: 'no note 7' }))).toEqual(new GrpcError(Status.NOT_FOUND, 'no note 7'));
+    expect(grpcErrorOf(new HttpError(500, { detail: 'secret internals' }))).toEqual(new GrpcError(Status.INTERNAL, 'internal error'));
+    expect(grpcErrorOf(new HttpError(409))?.message).toBe('Conflict'); // the status text when no detail
+    const pool = grpcErrorOf(new PoolTimeoutError(2000, 10, 5)); // an error that says what to answer (toProblem)
+    expect(pool?.code).toBe(Status.UNAVAILABLE);
+    expect(grpcErrorOf(new Error('plain'))).toBeUndefined();
+    const own = new GrpcError(Status.ABORTED, 'mine');
+    expect(grpcErrorOf(own)).toBe(own);
+  });
+
+  it('contextOf a call not served by an app says so', () => {
+    expect(() => contextOf({ request: {} } as unknown as Parameters<typeof contextOf>[0])).toThrow('contextOf: this call was not served by an app (createGrpcServer serves without one)');
   });
 });
