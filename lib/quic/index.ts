@@ -9,3 +9,5 @@ export { PACKET_0RTT, PACKET_HANDSHAKE, PACKET_INITIAL, PACKET_RETRY, PacketErro
 export { DEFAULT_TRANSPORT_PARAMETERS, encodeTransportParameters, parseTransportParameters, TransportParameterError, type TransportParameters } from './transport-params.js';
 export { buildLongPacket, buildShortPacket, type LongPacket } from './packet-builder.js';
 export { FrameError, readFrames, type Frame } from './frames.js';
+export { BUFFER_EXCEEDED, FINAL_SIZE_ERROR, Reassembly, StreamDataError } from './reassembly.js';
+export { AckTracker } from './ack-tracker.js';
