@@ -11,3 +11,4 @@ export { buildLongPacket, buildShortPacket, type LongPacket } from './packet-bui
 export { FrameError, readFrames, type Frame } from './frames.js';
 export { BUFFER_EXCEEDED, FINAL_SIZE_ERROR, Reassembly, StreamDataError } from './reassembly.js';
 export { AckTracker } from './ack-tracker.js';
+export { QuicConnectionError, QuicStream, ServerConnection, type ServerConnectionOptions } from './connection.js';

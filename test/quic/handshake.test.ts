@@ -12,6 +12,7 @@ import { expect, it } from 'vitest';
 import { encodeVarint } from '../../lib/quic/index.js';
 import { needPeers, NGTCP2_CLIENT } from '../peers.js';
 import { ackFrame, handshakeWith } from './handshake-driver.js';
+import { controlStream, response } from './h3-bytes.js';
 
 it('completes a handshake with ngtcp2: its Finished verifies, and its 1-RTT packets open under the application keys', async (ctx) => {
   needPeers(ctx, NGTCP2_CLIENT);
@@ -25,26 +26,6 @@ it('completes a handshake with ngtcp2: its Finished verifies, and its 1-RTT pack
   }
 }, 20_000);
 
-/** An HTTP/3 frame (RFC 9114 §7.1): type, length, payload. */
-const h3Frame = (type: number, payload: Buffer) => Buffer.concat([encodeVarint(type), encodeVarint(payload.length), payload]);
-/** A QPACK field line with a literal name (RFC 9204 §4.5.6), neither indexed nor Huffman-coded. */
-const literal = (name: string, value: string) => {
-  const n = Buffer.from(name);
-  const v = Buffer.from(value);
-  const prefixInt = (first: number, bits: number, x: number) => {
-    const max = 2 ** bits - 1;
-    if (x < max) return Buffer.from([first | x]);
-    const out = [first | max];
-    x -= max;
-    while (x >= 128) {
-      out.push((x % 128) | 128);
-      x = Math.floor(x / 128);
-    }
-    out.push(x);
-    return Buffer.from(out);
-  };
-  return Buffer.concat([prefixInt(0x20, 3, n.length), n, prefixInt(0x00, 7, v.length), v]);
-};
 const streamFrame = (id: number, data: Buffer, fin: boolean) => Buffer.concat([Buffer.from([0x0a | (fin ? 1 : 0)]), encodeVarint(id), encodeVarint(data.length), data]);
 
 it('serves one HTTP/3 GET to ngtcp2: the request on stream 0, the response downloaded byte for byte', async (ctx) => {
@@ -72,12 +53,7 @@ it('serves one HTTP/3 GET to ngtcp2: the request on stream 0, the response downl
     expect(Buffer.concat(request)[0]).toBe(0x01); // a HEADERS frame
     // The answer: our control stream (id 3: type 0x00, then SETTINGS), and on stream 0 HEADERS + DATA, FIN.
     const body = Buffer.from('hello over HTTP/3, from covet\n');
-    const fields = Buffer.concat([Buffer.from([0x00, 0x00]), literal(':status', '200'), literal('content-type', 'text/plain')]); // no dynamic table
-    c.send1Rtt(Buffer.concat([
-      ackFrame(Math.max(largest, 0)),
-      streamFrame(3, Buffer.concat([encodeVarint(0x00), h3Frame(0x04, Buffer.alloc(0))]), false),
-      streamFrame(0, Buffer.concat([h3Frame(0x01, fields), h3Frame(0x00, body)]), true),
-    ]));
+    c.send1Rtt(Buffer.concat([ackFrame(Math.max(largest, 0)), streamFrame(3, controlStream(), false), streamFrame(0, response(200, body), true)]));
     expect(await exited).toBe(0);
     expect(readFileSync(join(dir, 'hello.txt'), 'utf8')).toBe(body.toString());
   } finally {

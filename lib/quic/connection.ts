@@ -1,0 +1,386 @@
+/**
+ * A QUIC server connection, sans I/O (RFC 9000, RFC 9001): datagrams in (`receive`), datagrams out
+ * (`poll`); the caller owns the socket and the clock. Three packet number spaces, each with its keys, its
+ * ACK tracker and its CRYPTO stream; the TLS 1.3 server handshake on lib/tls13; bidirectional and
+ * unidirectional streams with in-order delivery and the peer's flow-control limits; the anti-amplification
+ * limit before the client's address is validated (§8.1).
+ *
+ * Not yet (#32, next stages): loss detection and retransmission (RFC 9002), congestion control, key update,
+ * connection migration, Retry, 0-RTT. On a lossless path (loopback) a connection completes; a lost packet
+ * is not sent again yet.
+ */
+import { randomBytes, type KeyObject } from 'node:crypto';
+import { AckTracker } from './ack-tracker.js';
+import { readFrames, type Frame } from './frames.js';
+import { initialKeys, packetKeys, type PacketKeys } from './initial.js';
+import { buildLongPacket, buildShortPacket } from './packet-builder.js';
+import { parseLongHeader, unprotect, PACKET_HANDSHAKE, PACKET_INITIAL } from './packet.js';
+import { Reassembly } from './reassembly.js';
+import { encodeTransportParameters, parseTransportParameters, type TransportParameters } from './transport-params.js';
+import { encodeVarint } from './varint.js';
+import { Alert, TlsAlert } from '../tls13/alert.js';
+import { parseClientHello, GROUP_X25519 } from '../tls13/client-hello.js';
+import { handshakeSecrets, transcriptHash, x25519KeyPair, x25519Shared } from '../tls13/key-schedule.js';
+import { serverHello } from '../tls13/server-hello.js';
+import { applicationSecrets, certificateMessage, certificateVerify, checkClientFinished, encryptedExtensions, finishedData, handshakeMessage } from '../tls13/server-flight.js';
+
+export interface ServerConnectionOptions {
+  /** DER certificates, leaf first (`pemCertificates(pem)`), and the leaf's P-256 private key. */
+  certificateChain: readonly Buffer[];
+  privateKey: KeyObject;
+  /** Application protocols, in our order of preference (`['h3']`). */
+  alpn: readonly string[];
+  /** What we allow the client (flow control, streams, idle timeout). */
+  transportParameters?: Partial<TransportParameters>;
+  /** Bytes of CRYPTO data held out of order in one space (CRYPTO_BUFFER_EXCEEDED past it). Default 64 KiB. */
+  maxCryptoBuffer?: number;
+}
+
+/** A connection-ending error: the transport (or CRYPTO_ERROR) code sent in CONNECTION_CLOSE. */
+export class QuicConnectionError extends Error {
+  override name = 'QuicConnectionError';
+  readonly code: number;
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+const MAX_DATAGRAM = 1200;
+/** CRYPTO bytes per packet, so a packet with its header and an ACK stays within MAX_DATAGRAM. */
+const CRYPTO_CHUNK = 1000;
+
+interface Space {
+  keys: { read: PacketKeys; write: PacketKeys } | null;
+  acks: AckTracker;
+  crypto: Reassembly;
+  cryptoOut: Buffer[];
+  cryptoOffset: number;
+  pn: number;
+}
+
+/**
+ * A stream of the connection: data in order (`onData`, `onEnd`), data out (`write`, `end`).
+ *
+ * @example
+ * ```ts
+ * conn.onStream = (s) => { s.onEnd = () => s.end(Buffer.from('bye')); };
+ * ```
+ */
+export class QuicStream {
+  readonly id: number;
+  onData: (chunk: Buffer) => void = () => {};
+  onEnd: () => void = () => {};
+  /** @internal */ readonly recv: Reassembly;
+  /** @internal */ out: Buffer[] = [];
+  /** @internal */ sent = 0;
+  /** @internal */ finQueued = false;
+  /** @internal */ finSent = false;
+  /** @internal */ limit: number;
+  readonly #conn: ServerConnection;
+
+  /** @internal */
+  constructor(conn: ServerConnection, id: number, maxBuffered: number, sendLimit: number) {
+    this.#conn = conn;
+    this.id = id;
+    this.limit = sendLimit;
+    this.recv = new Reassembly(maxBuffered, (c) => this.onData(c));
+  }
+
+  write(data: Uint8Array): void {
+    if (this.finQueued) throw new Error('write after end');
+    this.out.push(Buffer.from(data));
+  }
+
+  end(data?: Uint8Array): void {
+    if (data !== undefined) this.write(data);
+    this.finQueued = true;
+  }
+
+  /** @internal */
+  get conn(): ServerConnection {
+    return this.#conn;
+  }
+}
+
+/**
+ * @example
+ * ```ts
+ * const conn = new ServerConnection(firstDatagram, { certificateChain, privateKey, alpn: ['h3'] });
+ * conn.onStream = (s) => (s.onData = (d) => s.end(d)); // echo
+ * for (const d of conn.poll()) socket.send(d, port, address);
+ * ```
+ */
+export class ServerConnection {
+  readonly localCid = randomBytes(8);
+  /** The client's connection id (our packets' DCID). */
+  readonly peerCid: Buffer;
+  state: 'handshake' | 'established' | 'closed' = 'handshake';
+  /** Why the connection ended, when it did. */
+  closeReason: QuicConnectionError | null = null;
+  /** A new stream the client opened. */
+  onStream: (stream: QuicStream) => void = () => {};
+  alpn: string | null = null;
+  peerParams: TransportParameters | null = null;
+  readonly #o: ServerConnectionOptions;
+  readonly #originalDcid: Buffer;
+  readonly #spaces: [Space, Space, Space];
+  readonly #streams = new Map<number, QuicStream>();
+  #clientHello: Buffer | null = null;
+  #flight: Buffer | null = null;
+  #sh: Buffer | null = null;
+  #hs: ReturnType<typeof handshakeSecrets> | null = null;
+  #handshakeDone = false;
+  #addressValidated = false;
+  #received = 0;
+  #sent = 0;
+  #closeToSend: Buffer | null = null;
+  /** Datagrams over the anti-amplification limit, sent once the address is validated (or the limit grows). */
+  #held: Buffer[] = [];
+
+  constructor(first: Buffer, options: ServerConnectionOptions) {
+    this.#o = options;
+    const h = parseLongHeader(first);
+    if (h.type !== PACKET_INITIAL || h.version !== 1) throw new QuicConnectionError(0x0a, 'a connection starts with a version 1 Initial packet');
+    this.#originalDcid = Buffer.from(h.dcid);
+    this.peerCid = Buffer.from(h.scid);
+    const ik = initialKeys(h.dcid);
+    const space = (keys: Space['keys']): Space => ({ keys, acks: new AckTracker(), crypto: null as unknown as Reassembly, cryptoOut: [], cryptoOffset: 0, pn: 0 });
+    this.#spaces = [space({ read: ik.client, write: ik.server }), space(null), space(null)];
+    const max = options.maxCryptoBuffer ?? 64 * 1024;
+    this.#spaces[0].crypto = new Reassembly(max, (c) => this.#cryptoIn(0, c));
+    this.#spaces[1].crypto = new Reassembly(max, (c) => this.#cryptoIn(1, c));
+    this.#spaces[2].crypto = new Reassembly(max, () => {});
+    this.receive(first);
+  }
+
+  /** The peer's streams so far. */
+  get streams(): ReadonlyMap<number, QuicStream> {
+    return this.#streams;
+  }
+
+  /** Takes a datagram from the client (coalesced packets included). */
+  receive(d: Buffer): void {
+    if (this.state === 'closed') return;
+    this.#received += d.length;
+    try {
+      for (let at = 0; at < d.length; ) {
+        if ((d[at]! & 0x80) === 0) {
+          this.#packet(2, d, at, at + 1 + this.localCid.length, d.length, false);
+          break;
+        }
+        const h = parseLongHeader(d, at);
+        const level = h.type === PACKET_INITIAL ? 0 : h.type === PACKET_HANDSHAKE ? 1 : -1;
+        if (level !== -1) this.#packet(level, d, at, h.pnOffset, h.end, true);
+        at = h.end;
+      }
+    } catch (err) {
+      this.#fail(err);
+    }
+  }
+
+  #packet(level: 0 | 1 | 2, d: Buffer, start: number, pnOffset: number, end: number, isLong: boolean): void {
+    const space = this.#spaces[level];
+    if (space.keys === null) return; // keys not yet (or no longer) there: dropped (RFC 9001 §5.7)
+    let opened;
+    try {
+      opened = unprotect('aes-128-gcm', space.keys.read, d, start, pnOffset, end, isLong, space.acks.largest);
+    } catch {
+      return; // not authentic: dropped silently (RFC 9000 §12.2)
+    }
+    const frames = readFrames(opened.payload);
+    const eliciting = frames.some((f) => f.type !== 'ack' && f.type !== 'padding' && f.type !== 'connection_close');
+    if (!space.acks.add(opened.pn, eliciting)) return; // a duplicate
+    if (level === 1 && !this.#addressValidated) {
+      // A Handshake packet proves the client holds the address (§8.1); Initial keys go (RFC 9001 §4.9.1).
+      this.#addressValidated = true;
+      this.#spaces[0].keys = null;
+    }
+    for (const f of frames) this.#frame(level, f);
+  }
+
+  #frame(level: 0 | 1 | 2, f: Frame): void {
+    switch (f.type) {
+      case 'crypto':
+        this.#spaces[level].crypto.push(f.offset, f.data);
+        return;
+      case 'stream': {
+        if (level !== 2) throw new QuicConnectionError(0x0a, 'STREAM data outside 1-RTT packets');
+        let s = this.#streams.get(f.stream);
+        if (s === undefined) {
+          if ((f.stream & 1) === 1) throw new QuicConnectionError(0x05, `stream ${f.stream} is ours, not opened by us`);
+          const tp = this.#params();
+          s = new QuicStream(this, f.stream, (f.stream & 2) === 0 ? tp.initialMaxStreamDataBidiRemote : tp.initialMaxStreamDataUni, this.peerParams?.initialMaxStreamDataBidiLocal ?? 0);
+          this.#streams.set(f.stream, s);
+          this.onStream(s);
+        }
+        const stream = s;
+        stream.recv.push(f.offset, f.data, f.fin);
+        if (f.fin && stream.recv.complete) stream.onEnd();
+        return;
+      }
+      case 'max_stream_data': {
+        const s = this.#streams.get(f.stream);
+        if (s !== undefined) s.limit = Math.max(s.limit, f.max);
+        return;
+      }
+      case 'connection_close':
+        this.state = 'closed';
+        this.closeReason = new QuicConnectionError(f.code, `the client closed the connection${f.reason === '' ? '' : `: ${f.reason}`}`);
+        return;
+      default:
+        return; // ACK (no retransmission yet), PING, PADDING, NEW_CONNECTION_ID, MAX_DATA...: nothing to do now
+    }
+  }
+
+  #params(): TransportParameters {
+    return { maxIdleTimeout: 30_000, maxUdpPayloadSize: 1472, initialMaxData: 1 << 20, initialMaxStreamDataBidiLocal: 1 << 18, initialMaxStreamDataBidiRemote: 1 << 18, initialMaxStreamDataUni: 1 << 18, initialMaxStreamsBidi: 100, initialMaxStreamsUni: 10, ackDelayExponent: 3, maxAckDelay: 25, disableActiveMigration: true, activeConnectionIdLimit: 2, ...this.#o.transportParameters };
+  }
+
+  /** Handshake messages from the client, as its CRYPTO streams deliver them. */
+  #cryptoIn(level: 0 | 1, chunk: Buffer): void {
+    if (level === 0) {
+      this.#clientHello = this.#clientHello === null ? chunk : Buffer.concat([this.#clientHello, chunk]);
+      const ch = this.#clientHello;
+      if (ch.length < 4 || ch.length < 4 + ch.readUIntBE(1, 3)) return; // more to come
+      if (ch.length > 4 + ch.readUIntBE(1, 3)) throw new TlsAlert(Alert.unexpected_message, 'data after the ClientHello');
+      this.#startHandshake(ch);
+      return;
+    }
+    const msg = chunk;
+    if (this.#hs === null || this.#flight === null) throw new TlsAlert(Alert.unexpected_message, 'Handshake data before the ClientHello');
+    checkClientFinished('sha256', this.#hs.client, transcriptHash('sha256', this.#clientHello!, this.#sh!, this.#flight), msg);
+    const app = applicationSecrets('sha256', this.#hs.handshakeSecret, transcriptHash('sha256', this.#clientHello!, this.#sh!, this.#flight));
+    this.#spaces[2].keys = { read: packetKeys(app.client), write: packetKeys(app.server) };
+    this.state = 'established';
+  }
+
+  #startHandshake(chBytes: Buffer): void {
+    const ch = parseClientHello(chBytes);
+    if (!ch.cipherSuites.includes(0x1301)) throw new TlsAlert(Alert.handshake_failure, 'the client offers no cipher suite we have (TLS_AES_128_GCM_SHA256)');
+    const share = ch.keyShares.find((k) => k.group === GROUP_X25519);
+    if (share === undefined) throw new TlsAlert(Alert.handshake_failure, 'no X25519 key share (HelloRetryRequest is not done yet)');
+    const alpn = this.#o.alpn.find((p) => ch.alpn.includes(p));
+    if (alpn === undefined) throw new TlsAlert(Alert.no_application_protocol, `none of the client's protocols (${ch.alpn.join(', ')}) is served`);
+    if (ch.transportParameters === null) throw new TlsAlert(Alert.missing_extension, 'no quic_transport_parameters (RFC 9001 §8.2)');
+    this.peerParams = parseTransportParameters(ch.transportParameters, 'client');
+    if (!this.peerParams.initialSourceConnectionId!.equals(this.peerCid)) throw new QuicConnectionError(0x08, 'initial_source_connection_id is not the Initial packet\'s SCID (§7.3)');
+    this.alpn = alpn;
+    const kp = x25519KeyPair();
+    const sh = serverHello({ random: randomBytes(32), sessionId: ch.sessionId, cipherSuite: 0x1301, group: GROUP_X25519, keyShare: kp.publicKey });
+    const hs = handshakeSecrets('sha256', x25519Shared(kp, share.key), transcriptHash('sha256', chBytes, sh));
+    const ee = encryptedExtensions(alpn, encodeTransportParameters({ ...this.#params(), originalDestinationConnectionId: this.#originalDcid, initialSourceConnectionId: this.localCid }));
+    const cert = certificateMessage(this.#o.certificateChain);
+    const cv = certificateVerify(this.#o.privateKey, transcriptHash('sha256', chBytes, sh, ee, cert));
+    const fin = handshakeMessage(20, finishedData('sha256', hs.server, transcriptHash('sha256', chBytes, sh, ee, cert, cv)));
+    this.#sh = sh;
+    this.#hs = hs;
+    this.#flight = Buffer.concat([ee, cert, cv, fin]);
+    this.#spaces[0].cryptoOut.push(sh);
+    this.#spaces[1].keys = { read: packetKeys(hs.client), write: packetKeys(hs.server) };
+    this.#spaces[1].cryptoOut.push(this.#flight);
+  }
+
+  #fail(err: unknown): void {
+    const e = err instanceof QuicConnectionError ? err : err instanceof TlsAlert ? new QuicConnectionError(0x0100 + err.alert, err.message) : new QuicConnectionError((err as { code?: number }).code ?? 0x01, (err as Error).message);
+    this.closeReason = e;
+    // CONNECTION_CLOSE in the highest space we can write (a transport close, §19.19).
+    const frame = Buffer.concat([Buffer.from([0x1c]), encodeVarint(e.code), encodeVarint(0), encodeVarint(0)]);
+    const level = this.#spaces[2].keys !== null ? 2 : this.#spaces[1].keys !== null ? 1 : 0;
+    this.#closeToSend = this.#packetOut(level, frame);
+    this.state = 'closed';
+  }
+
+  #packetOut(level: 0 | 1 | 2, payload: Buffer): Buffer {
+    const space = this.#spaces[level];
+    const pn = space.pn++;
+    if (level === 2) return buildShortPacket('aes-128-gcm', space.keys!.write, this.peerCid, pn, payload);
+    return buildLongPacket('aes-128-gcm', space.keys!.write, { type: level === 0 ? PACKET_INITIAL : PACKET_HANDSHAKE, version: 1, dcid: this.peerCid, scid: this.localCid, pn, payload });
+  }
+
+  /** Datagrams to send now: handshake data, ACKs, HANDSHAKE_DONE, stream data within the peer's limits. */
+  poll(): Buffer[] {
+    const out: Buffer[] = [];
+    if (this.#closeToSend !== null) {
+      out.push(this.#closeToSend);
+      this.#closeToSend = null;
+      return out;
+    }
+    if (this.state === 'closed') return out;
+    out.push(...this.#held.splice(0));
+    // Handshake spaces: an Initial padded to 1200 bytes (RFC 9000 §14.1, PADDING frames inside it), then
+    // Handshake packets of at most 1200 bytes, the CRYPTO data cut to fit.
+    for (const level of [0, 1] as const) {
+      const space = this.#spaces[level];
+      if (space.keys === null) continue;
+      const data = Buffer.concat(space.cryptoOut.splice(0));
+      let first = true;
+      for (let at = 0; first || at < data.length; first = false) {
+        const frames: Buffer[] = [];
+        if (space.acks.pending) frames.push(space.acks.frame());
+        const n = Math.min(CRYPTO_CHUNK, data.length - at);
+        if (n > 0) frames.push(Buffer.concat([Buffer.from([0x06]), encodeVarint(space.cryptoOffset), encodeVarint(n), data.subarray(at, at + n)]));
+        space.cryptoOffset += n;
+        at += n;
+        if (frames.length === 0) break;
+        let payload = Buffer.concat(frames);
+        if (level === 0) {
+          const headerLen = 1 + 4 + 1 + this.peerCid.length + 1 + this.localCid.length + 1 + 2 + 2; // token length 0, Length and PN of 2 bytes
+          payload = Buffer.concat([payload, Buffer.alloc(Math.max(0, MAX_DATAGRAM - headerLen - payload.length - 16))]);
+        }
+        out.push(this.#packetOut(level, payload));
+      }
+    }
+    if (this.state === 'established') {
+      const space = this.#spaces[2];
+      const frames: Buffer[] = [];
+      if (!this.#handshakeDone) {
+        frames.push(Buffer.from([0x1e])); // HANDSHAKE_DONE (RFC 9001 §4.1.2)
+        this.#handshakeDone = true;
+      }
+      if (space.acks.pending) frames.push(space.acks.frame());
+      for (const s of this.#streams.values()) {
+        while (s.out.length > 0 || (s.finQueued && !s.finSent)) {
+          const room = s.limit - s.sent;
+          const chunk = s.out[0];
+          if (chunk !== undefined && room <= 0) break; // the peer's stream window is full
+          const n = chunk === undefined ? 0 : Math.min(chunk.length, room, 1000);
+          const data = chunk === undefined ? Buffer.alloc(0) : chunk.subarray(0, n);
+          if (chunk !== undefined) {
+            if (n === chunk.length) s.out.shift();
+            else s.out[0] = chunk.subarray(n);
+          }
+          const fin = s.finQueued && s.out.length === 0;
+          frames.push(Buffer.concat([Buffer.from([0x0e | (fin ? 1 : 0)]), encodeVarint(s.id), encodeVarint(s.sent), encodeVarint(data.length), data]));
+          s.sent += n;
+          if (fin) s.finSent = true;
+          if (frames.reduce((k, b) => k + b.length, 0) > 1000) {
+            out.push(this.#packetOut(2, Buffer.concat(frames.splice(0))));
+          }
+        }
+      }
+      if (frames.length > 0) out.push(this.#packetOut(2, Buffer.concat(frames)));
+    }
+    // §8.1: before the address is validated, at most three times what it sent us; the rest waits.
+    if (!this.#addressValidated) {
+      const kept: Buffer[] = [];
+      for (const d of out) {
+        if (this.#held.length === 0 && this.#sent + d.length <= 3 * this.#received) {
+          kept.push(d);
+          this.#sent += d.length;
+        } else this.#held.push(d);
+      }
+      return kept;
+    }
+    return out;
+  }
+
+  /** Opens a unidirectional stream of ours (id 3, 7, 11... for a server). */
+  openUniStream(): QuicStream {
+    let id = 3;
+    while (this.#streams.has(id)) id += 4;
+    const s = new QuicStream(this, id, 0, this.peerParams?.initialMaxStreamDataUni ?? 0);
+    this.#streams.set(id, s);
+    return s;
+  }
+}
