@@ -5,12 +5,13 @@
  * unidirectional streams with in-order delivery and the peer's flow-control limits; the anti-amplification
  * limit before the client's address is validated (§8.1).
  *
- * Not yet (#32, next stages): loss detection and retransmission (RFC 9002), congestion control, key update,
- * connection migration, Retry, 0-RTT. On a lossless path (loopback) a connection completes; a lost packet
- * is not sent again yet.
+ * Lost packets are found by RFC 9002's loss detection (recovery.ts) and what they carried is sent again.
+ * Not yet (#32, next stages): congestion control and pacing, key update, connection migration, Retry, 0-RTT,
+ * idle timeout.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { AckTracker } from './ack-tracker.js';
+import { Recovery, type Retransmittable } from './recovery.js';
 import { readFrames, type Frame } from './frames.js';
 import { initialKeys, packetKeys, type PacketKeys } from './initial.js';
 import { buildLongPacket, buildShortPacket } from './packet-builder.js';
@@ -34,6 +35,8 @@ export interface ServerConnectionOptions {
   transportParameters?: Partial<TransportParameters>;
   /** Bytes of CRYPTO data held out of order in one space (CRYPTO_BUFFER_EXCEEDED past it). Default 64 KiB. */
   maxCryptoBuffer?: number;
+  /** Clock in ms (tests). */
+  now?: () => number;
 }
 
 /** A connection-ending error: the transport (or CRYPTO_ERROR) code sent in CONNECTION_CLOSE. */
@@ -49,6 +52,20 @@ export class QuicConnectionError extends Error {
 const MAX_DATAGRAM = 1200;
 /** CRYPTO bytes per packet, so a packet with its header and an ACK stays within MAX_DATAGRAM. */
 const CRYPTO_CHUNK = 1000;
+/** STREAM bytes per frame. */
+const STREAM_CHUNK = 1000;
+
+/** The frame that carries an item. */
+function frameOf(item: Retransmittable): Buffer {
+  switch (item.kind) {
+    case 'crypto':
+      return Buffer.concat([Buffer.from([0x06]), encodeVarint(item.offset), encodeVarint(item.data.length), item.data]);
+    case 'stream':
+      return Buffer.concat([Buffer.from([0x0e | (item.fin ? 1 : 0)]), encodeVarint(item.id), encodeVarint(item.offset), encodeVarint(item.data.length), item.data]);
+    case 'handshake_done':
+      return Buffer.from([0x1e]);
+  }
+}
 
 interface Space {
   keys: { read: PacketKeys; write: PacketKeys } | null;
@@ -57,6 +74,8 @@ interface Space {
   cryptoOut: Buffer[];
   cryptoOffset: number;
   pn: number;
+  /** What lost packets carried, to send again first. */
+  lost: Retransmittable[];
 }
 
 /**
@@ -76,6 +95,8 @@ export class QuicStream {
   /** @internal */ sent = 0;
   /** @internal */ finQueued = false;
   /** @internal */ finSent = false;
+  /** All of the peer's data arrived (`onEnd` was called). */
+  ended = false;
   /** @internal */ limit: number;
   readonly #conn: ServerConnection;
 
@@ -137,15 +158,18 @@ export class ServerConnection {
   #closeToSend: Buffer | null = null;
   /** Datagrams over the anti-amplification limit, sent once the address is validated (or the limit grows). */
   #held: Buffer[] = [];
+  readonly #now: () => number;
+  readonly #recovery = new Recovery((level, items) => this.#spaces[level].lost.push(...items));
 
   constructor(first: Buffer, options: ServerConnectionOptions) {
     this.#o = options;
+    this.#now = options.now ?? Date.now;
     const h = parseLongHeader(first);
     if (h.type !== PACKET_INITIAL || h.version !== 1) throw new QuicConnectionError(0x0a, 'a connection starts with a version 1 Initial packet');
     this.#originalDcid = Buffer.from(h.dcid);
     this.peerCid = Buffer.from(h.scid);
     const ik = initialKeys(h.dcid);
-    const space = (keys: Space['keys']): Space => ({ keys, acks: new AckTracker(), crypto: null as unknown as Reassembly, cryptoOut: [], cryptoOffset: 0, pn: 0 });
+    const space = (keys: Space['keys']): Space => ({ keys, acks: new AckTracker(), crypto: null as unknown as Reassembly, cryptoOut: [], cryptoOffset: 0, pn: 0, lost: [] });
     this.#spaces = [space({ read: ik.client, write: ik.server }), space(null), space(null)];
     const max = options.maxCryptoBuffer ?? 64 * 1024;
     this.#spaces[0].crypto = new Reassembly(max, (c) => this.#cryptoIn(0, c));
@@ -195,6 +219,8 @@ export class ServerConnection {
       // A Handshake packet proves the client holds the address (§8.1); Initial keys go (RFC 9001 §4.9.1).
       this.#addressValidated = true;
       this.#spaces[0].keys = null;
+      this.#spaces[0].lost = [];
+      this.#recovery.discard(0);
     }
     for (const f of frames) this.#frame(level, f);
   }
@@ -216,9 +242,18 @@ export class ServerConnection {
         }
         const stream = s;
         stream.recv.push(f.offset, f.data, f.fin);
-        if (f.fin && stream.recv.complete) stream.onEnd();
+        // Once, when the last byte is in — whichever frame brings it (the FIN may come before a gap is filled,
+        // and a repeated FIN must not end the stream twice).
+        if (!stream.ended && stream.recv.complete) {
+          stream.ended = true;
+          stream.onEnd();
+        }
         return;
       }
+      case 'ack':
+        // ACK Delay is in microseconds scaled by the peer's ack_delay_exponent (§19.3).
+        this.#recovery.onAck(level, f.ranges, this.#now(), (f.delay * 2 ** (this.peerParams?.ackDelayExponent ?? 3)) / 1000);
+        return;
       case 'max_stream_data': {
         const s = this.#streams.get(f.stream);
         if (s !== undefined) s.limit = Math.max(s.limit, f.max);
@@ -291,6 +326,24 @@ export class ServerConnection {
     this.state = 'closed';
   }
 
+  /** A packet carrying `items` (recorded for loss detection when there are any). */
+  #send(level: 0 | 1 | 2, payload: Buffer, items: Retransmittable[], now: number): Buffer {
+    const pn = this.#spaces[level].pn;
+    const packet = this.#packetOut(level, payload);
+    if (items.length > 0) this.#recovery.onSent(level, pn, now, items);
+    return packet;
+  }
+
+  /** When `onTimeout` should be called next (ms, the clock's), or null. */
+  timeout(): number | null {
+    return this.state === 'closed' ? null : this.#recovery.timeout();
+  }
+
+  /** The timer fired: a probe timeout resends what is in flight (then `poll`). */
+  onTimeout(now = this.#now()): void {
+    this.#recovery.onTimeout(now);
+  }
+
   #packetOut(level: 0 | 1 | 2, payload: Buffer): Buffer {
     const space = this.#spaces[level];
     const pn = space.pn++;
@@ -308,58 +361,73 @@ export class ServerConnection {
     }
     if (this.state === 'closed') return out;
     out.push(...this.#held.splice(0));
+    const now = this.#now();
     // Handshake spaces: an Initial padded to 1200 bytes (RFC 9000 §14.1, PADDING frames inside it), then
-    // Handshake packets of at most 1200 bytes, the CRYPTO data cut to fit.
+    // Handshake packets of at most 1200 bytes — lost CRYPTO data first, at its offsets, then new data.
     for (const level of [0, 1] as const) {
       const space = this.#spaces[level];
       if (space.keys === null) continue;
-      const data = Buffer.concat(space.cryptoOut.splice(0));
-      let first = true;
-      for (let at = 0; first || at < data.length; first = false) {
+      const items: Retransmittable[] = space.lost.splice(0);
+      const fresh = Buffer.concat(space.cryptoOut.splice(0));
+      for (let at = 0; at < fresh.length; at += CRYPTO_CHUNK) {
+        items.push({ kind: 'crypto', offset: space.cryptoOffset, data: fresh.subarray(at, at + CRYPTO_CHUNK) });
+        space.cryptoOffset += Math.min(CRYPTO_CHUNK, fresh.length - at);
+      }
+      if (items.length === 0 && !space.acks.pending) continue;
+      for (let k = 0; k === 0 || k < items.length; k++) {
+        const item = items[k];
         const frames: Buffer[] = [];
         if (space.acks.pending) frames.push(space.acks.frame());
-        const n = Math.min(CRYPTO_CHUNK, data.length - at);
-        if (n > 0) frames.push(Buffer.concat([Buffer.from([0x06]), encodeVarint(space.cryptoOffset), encodeVarint(n), data.subarray(at, at + n)]));
-        space.cryptoOffset += n;
-        at += n;
-        if (frames.length === 0) break;
+        if (item !== undefined) frames.push(frameOf(item));
         let payload = Buffer.concat(frames);
         if (level === 0) {
           const headerLen = 1 + 4 + 1 + this.peerCid.length + 1 + this.localCid.length + 1 + 2 + 2; // token length 0, Length and PN of 2 bytes
           payload = Buffer.concat([payload, Buffer.alloc(Math.max(0, MAX_DATAGRAM - headerLen - payload.length - 16))]);
         }
-        out.push(this.#packetOut(level, payload));
+        out.push(this.#send(level, payload, item === undefined ? [] : [item], now));
       }
     }
     if (this.state === 'established') {
       const space = this.#spaces[2];
-      const frames: Buffer[] = [];
+      const items: Retransmittable[] = space.lost.splice(0);
       if (!this.#handshakeDone) {
-        frames.push(Buffer.from([0x1e])); // HANDSHAKE_DONE (RFC 9001 §4.1.2)
+        items.push({ kind: 'handshake_done' }); // RFC 9001 §4.1.2
         this.#handshakeDone = true;
       }
-      if (space.acks.pending) frames.push(space.acks.frame());
       for (const s of this.#streams.values()) {
         while (s.out.length > 0 || (s.finQueued && !s.finSent)) {
           const room = s.limit - s.sent;
           const chunk = s.out[0];
           if (chunk !== undefined && room <= 0) break; // the peer's stream window is full
-          const n = chunk === undefined ? 0 : Math.min(chunk.length, room, 1000);
+          const n = chunk === undefined ? 0 : Math.min(chunk.length, room, STREAM_CHUNK);
           const data = chunk === undefined ? Buffer.alloc(0) : chunk.subarray(0, n);
           if (chunk !== undefined) {
             if (n === chunk.length) s.out.shift();
             else s.out[0] = chunk.subarray(n);
           }
           const fin = s.finQueued && s.out.length === 0;
-          frames.push(Buffer.concat([Buffer.from([0x0e | (fin ? 1 : 0)]), encodeVarint(s.id), encodeVarint(s.sent), encodeVarint(data.length), data]));
+          items.push({ kind: 'stream', id: s.id, offset: s.sent, data, fin });
           s.sent += n;
           if (fin) s.finSent = true;
-          if (frames.reduce((k, b) => k + b.length, 0) > 1000) {
-            out.push(this.#packetOut(2, Buffer.concat(frames.splice(0))));
-          }
         }
       }
-      if (frames.length > 0) out.push(this.#packetOut(2, Buffer.concat(frames)));
+      // Packets of up to ~1100 bytes of frames, the ACK in the first.
+      let frames: Buffer[] = space.acks.pending ? [space.acks.frame()] : [];
+      let size = frames[0]?.length ?? 0;
+      let carried: Retransmittable[] = [];
+      for (const item of items) {
+        const f = frameOf(item);
+        if (size + f.length > 1100 && frames.length > 0) {
+          out.push(this.#send(2, Buffer.concat(frames), carried, now));
+          frames = [];
+          carried = [];
+          size = 0;
+        }
+        frames.push(f);
+        carried.push(item);
+        size += f.length;
+      }
+      if (frames.length > 0) out.push(this.#send(2, Buffer.concat(frames), carried, now));
     }
     // §8.1: before the address is validated, at most three times what it sent us; the rest waits.
     if (!this.#addressValidated) {

@@ -12,3 +12,4 @@ export { FrameError, readFrames, type Frame } from './frames.js';
 export { BUFFER_EXCEEDED, FINAL_SIZE_ERROR, Reassembly, StreamDataError } from './reassembly.js';
 export { AckTracker } from './ack-tracker.js';
 export { QuicConnectionError, QuicStream, ServerConnection, type ServerConnectionOptions } from './connection.js';
+export { Recovery, type Retransmittable } from './recovery.js';

@@ -1,0 +1,140 @@
+/**
+ * Loss detection (RFC 9002 §5–6), for one connection: the ack-eliciting packets in flight per packet
+ * number space with what they carried, RTT estimates from ACKs, packets declared lost by the packet
+ * threshold (3) or the time threshold (9/8 RTT), and the probe timeout (PTO) with exponential backoff.
+ * What a lost packet carried is handed back to be sent again in new packets (frames are retransmitted,
+ * never packets). Congestion control is a later stage.
+ */
+
+/** What a packet carried that must arrive: CRYPTO or STREAM data at its offsets, or HANDSHAKE_DONE. */
+export type Retransmittable =
+  | { kind: 'crypto'; offset: number; data: Buffer }
+  | { kind: 'stream'; id: number; offset: number; data: Buffer; fin: boolean }
+  | { kind: 'handshake_done' };
+
+interface Sent {
+  at: number;
+  items: Retransmittable[];
+}
+
+/** RFC 9002 §6.1.1 kPacketThreshold, §6.1.2 kTimeThreshold, §6.2 kGranularity, §6.2.2 kInitialRtt. */
+const PACKET_THRESHOLD = 3;
+const TIME_THRESHOLD = 9 / 8;
+const GRANULARITY = 1;
+const INITIAL_RTT = 333;
+
+/**
+ * @example
+ * ```ts
+ * const r = new Recovery((level, items) => requeue(level, items));
+ * r.onSent(0, pn, now, items);
+ * r.onAck(0, ranges, now, ackDelayMs);
+ * if (now >= r.timeout()) r.onTimeout(now);
+ * ```
+ */
+export class Recovery {
+  /** Smoothed RTT and its variation (§5.3). */
+  smoothedRtt = INITIAL_RTT;
+  rttVar = INITIAL_RTT / 2;
+  minRtt = Infinity;
+  latestRtt = 0;
+  #hasSample = false;
+  #ptoCount = 0;
+  readonly #spaces: [Map<number, Sent>, Map<number, Sent>, Map<number, Sent>] = [new Map(), new Map(), new Map()];
+  readonly #largestAcked = [-1, -1, -1];
+  #lastSent = 0;
+  readonly #lost: (level: 0 | 1 | 2, items: Retransmittable[]) => void;
+  /** The peer's max_ack_delay (ms), counted in the 1-RTT space's PTO. */
+  maxAckDelay = 25;
+
+  constructor(onLost: (level: 0 | 1 | 2, items: Retransmittable[]) => void) {
+    this.#lost = onLost;
+  }
+
+  /** Packets in flight (ack-eliciting, not yet acknowledged or lost). */
+  get inFlight(): number {
+    return this.#spaces[0].size + this.#spaces[1].size + this.#spaces[2].size;
+  }
+
+  onSent(level: 0 | 1 | 2, pn: number, now: number, items: Retransmittable[]): void {
+    this.#spaces[level].set(pn, { at: now, items });
+    this.#lastSent = now;
+  }
+
+  /** An ACK frame's ranges ([low, high], highest first) for `level`; `ackDelay` in ms. */
+  onAck(level: 0 | 1 | 2, ranges: ReadonlyArray<readonly [number, number]>, now: number, ackDelay = 0): void {
+    const space = this.#spaces[level];
+    const largest = ranges[0]?.[1] ?? -1;
+    let newlyAcked = false;
+    const latest = space.get(largest);
+    for (const [lo, hi] of ranges) {
+      for (const [pn] of space) {
+        if (pn >= lo && pn <= hi) {
+          space.delete(pn);
+          newlyAcked = true;
+        }
+      }
+    }
+    if (!newlyAcked) return;
+    this.#largestAcked[level] = Math.max(this.#largestAcked[level]!, largest);
+    if (latest !== undefined) this.#rttSample(now - latest.at, level === 2 ? Math.min(ackDelay, this.maxAckDelay) : 0);
+    this.#ptoCount = 0;
+    this.#detectLost(level, now);
+  }
+
+  /** §5.3: the estimates, from one sample. */
+  #rttSample(latest: number, ackDelay: number): void {
+    this.latestRtt = latest;
+    this.minRtt = Math.min(this.minRtt, latest);
+    const adjusted = latest >= this.minRtt + ackDelay ? latest - ackDelay : latest;
+    if (!this.#hasSample) {
+      this.#hasSample = true;
+      this.smoothedRtt = adjusted;
+      this.rttVar = adjusted / 2;
+      return;
+    }
+    this.rttVar = 0.75 * this.rttVar + 0.25 * Math.abs(this.smoothedRtt - adjusted);
+    this.smoothedRtt = 0.875 * this.smoothedRtt + 0.125 * adjusted;
+  }
+
+  /** §6.1: packets sent before the largest acknowledged, by 3 packets or by 9/8 of an RTT, are lost. */
+  #detectLost(level: 0 | 1 | 2, now: number): void {
+    const largest = this.#largestAcked[level]!;
+    const delay = Math.max(TIME_THRESHOLD * Math.max(this.smoothedRtt, this.latestRtt), GRANULARITY);
+    const lost: Retransmittable[] = [];
+    for (const [pn, s] of this.#spaces[level]) {
+      if (pn > largest) continue;
+      if (pn <= largest - PACKET_THRESHOLD || s.at <= now - delay) {
+        lost.push(...s.items);
+        this.#spaces[level].delete(pn);
+      }
+    }
+    if (lost.length > 0) this.#lost(level, lost);
+  }
+
+  /** When the probe timeout fires (ms, the clock's), or null with nothing in flight (§6.2.1). */
+  timeout(): number | null {
+    if (this.inFlight === 0) return null;
+    const pto = this.smoothedRtt + Math.max(4 * this.rttVar, GRANULARITY) + (this.#spaces[2].size > 0 ? this.maxAckDelay : 0);
+    return this.#lastSent + pto * 2 ** this.#ptoCount;
+  }
+
+  /** The PTO fired: everything still in flight is sent again (as probes), and the next PTO doubles (§6.2.4). */
+  onTimeout(now: number): void {
+    const t = this.timeout();
+    if (t === null || now < t) return;
+    this.#ptoCount++;
+    for (const level of [0, 1, 2] as const) {
+      const space = this.#spaces[level];
+      if (space.size === 0) continue;
+      const items = [...space.values()].flatMap((s) => s.items);
+      space.clear();
+      this.#lost(level, items);
+    }
+  }
+
+  /** A space's keys are gone (§6.4): what was in flight there is forgotten. */
+  discard(level: 0 | 1 | 2): void {
+    this.#spaces[level].clear();
+  }
+}
