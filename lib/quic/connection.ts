@@ -6,8 +6,9 @@
  * limit before the client's address is validated (§8.1).
  *
  * Lost packets are found by RFC 9002's loss detection (recovery.ts) and what they carried is sent again.
- * Not yet (#32, next stages): congestion control and pacing, key update, connection migration, Retry, 0-RTT,
- * idle timeout.
+ * The idle timeout (§10.1) closes it silently when neither side has been heard from for the smaller of the
+ * two advertised timeouts (at least three probe timeouts).
+ * Not yet (#32, next stages): congestion control and pacing, key update, connection migration, Retry, 0-RTT.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { AckTracker } from './ack-tracker.js';
@@ -159,11 +160,15 @@ export class ServerConnection {
   /** Datagrams over the anti-amplification limit, sent once the address is validated (or the limit grows). */
   #held: Buffer[] = [];
   readonly #now: () => number;
+  /** When the connection last proved alive (an authentic packet in, or the first ack-eliciting one out after it). */
+  #activeAt: number;
+  #elicitingSinceReceive = false;
   readonly #recovery = new Recovery((level, items) => this.#spaces[level].lost.push(...items));
 
   constructor(first: Buffer, options: ServerConnectionOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
+    this.#activeAt = this.#now();
     const h = parseLongHeader(first);
     if (h.type !== PACKET_INITIAL || h.version !== 1) throw new QuicConnectionError(0x0a, 'a connection starts with a version 1 Initial packet');
     this.#originalDcid = Buffer.from(h.dcid);
@@ -215,6 +220,8 @@ export class ServerConnection {
     const frames = readFrames(opened.payload);
     const eliciting = frames.some((f) => f.type !== 'ack' && f.type !== 'padding' && f.type !== 'connection_close');
     if (!space.acks.add(opened.pn, eliciting)) return; // a duplicate
+    this.#activeAt = this.#now();
+    this.#elicitingSinceReceive = false;
     if (level === 1 && !this.#addressValidated) {
       // A Handshake packet proves the client holds the address (§8.1); Initial keys go (RFC 9001 §4.9.1).
       this.#addressValidated = true;
@@ -330,17 +337,48 @@ export class ServerConnection {
   #send(level: 0 | 1 | 2, payload: Buffer, items: Retransmittable[], now: number): Buffer {
     const pn = this.#spaces[level].pn;
     const packet = this.#packetOut(level, payload);
-    if (items.length > 0) this.#recovery.onSent(level, pn, now, items);
+    if (items.length > 0) {
+      this.#recovery.onSent(level, pn, now, items);
+      if (!this.#elicitingSinceReceive) this.#activeAt = now; // §10.1: restarted by the first one only
+      this.#elicitingSinceReceive = true;
+    }
     return packet;
+  }
+
+  /** Whether any packet from the client has been authenticated (an Initial that opened). */
+  get authenticated(): boolean {
+    return this.#spaces[0].acks.largest >= 0 || this.#addressValidated;
+  }
+
+  /**
+   * The idle timeout in force (§10.1): the smaller of ours and the client's non-zero max_idle_timeout, and no
+   * less than three probe timeouts; null when both are 0 (none).
+   */
+  #idleTimeout(): number | null {
+    const ours = this.#params().maxIdleTimeout ?? 0;
+    const theirs = this.peerParams?.maxIdleTimeout ?? 0;
+    const t = ours === 0 ? theirs : theirs === 0 ? ours : Math.min(ours, theirs);
+    return t === 0 ? null : Math.max(t, 3 * this.#recovery.probeTimeout());
   }
 
   /** When `onTimeout` should be called next (ms, the clock's), or null. */
   timeout(): number | null {
-    return this.state === 'closed' ? null : this.#recovery.timeout();
+    if (this.state === 'closed') return null;
+    const idle = this.#idleTimeout();
+    const loss = this.#recovery.timeout();
+    const idleAt = idle === null ? null : this.#activeAt + idle;
+    return idleAt === null ? loss : loss === null ? idleAt : Math.min(idleAt, loss);
   }
 
-  /** The timer fired: a probe timeout resends what is in flight (then `poll`). */
+  /** The timer fired: past the idle timeout the connection closes silently; else a probe resends what is in flight (then `poll`). */
   onTimeout(now = this.#now()): void {
+    if (this.state === 'closed') return;
+    const idle = this.#idleTimeout();
+    if (idle !== null && now >= this.#activeAt + idle) {
+      this.closeReason = new QuicConnectionError(0x00, `idle for ${idle} ms`);
+      this.state = 'closed'; // silently: no CONNECTION_CLOSE (§10.1)
+      return;
+    }
     this.#recovery.onTimeout(now);
   }
 

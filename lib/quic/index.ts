@@ -13,3 +13,4 @@ export { BUFFER_EXCEEDED, FINAL_SIZE_ERROR, Reassembly, StreamDataError } from '
 export { AckTracker } from './ack-tracker.js';
 export { QuicConnectionError, QuicStream, ServerConnection, type ServerConnectionOptions } from './connection.js';
 export { Recovery, type Retransmittable } from './recovery.js';
+export { QuicServer, type QuicServerOptions } from './endpoint.js';

@@ -112,11 +112,15 @@ export class Recovery {
     if (lost.length > 0) this.#lost(level, lost);
   }
 
+  /** The current probe timeout's length (§6.2.1), without backoff. */
+  probeTimeout(): number {
+    return this.smoothedRtt + Math.max(4 * this.rttVar, GRANULARITY) + (this.#spaces[2].size > 0 ? this.maxAckDelay : 0);
+  }
+
   /** When the probe timeout fires (ms, the clock's), or null with nothing in flight (§6.2.1). */
   timeout(): number | null {
     if (this.inFlight === 0) return null;
-    const pto = this.smoothedRtt + Math.max(4 * this.rttVar, GRANULARITY) + (this.#spaces[2].size > 0 ? this.maxAckDelay : 0);
-    return this.#lastSent + pto * 2 ** this.#ptoCount;
+    return this.#lastSent + this.probeTimeout() * 2 ** this.#ptoCount;
   }
 
   /** The PTO fired: everything still in flight is sent again (as probes), and the next PTO doubles (§6.2.4). */

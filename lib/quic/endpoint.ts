@@ -1,0 +1,150 @@
+/**
+ * The UDP side of a QUIC server (the one `node:dgram` user): datagrams routed to connections by their
+ * Destination Connection ID — ours after the first flight, the client's original one for its repeated
+ * Initials — new connections made only from Initial packets in datagrams of at least 1200 bytes (RFC 9000
+ * §14.1) that open with the Initial keys, up to `maxConnections`; one timer per connection for its loss
+ * detection and idle timeout. Anything else that arrives (garbage, unknown ids, other versions) is dropped
+ * without an answer and counted in `dropped`.
+ */
+import dgram from 'node:dgram';
+import { parseLongHeader, PACKET_INITIAL } from './packet.js';
+import { ServerConnection, type ServerConnectionOptions } from './connection.js';
+
+export interface QuicServerOptions extends Omit<ServerConnectionOptions, 'now'> {
+  /** A new connection, before its handshake completes (set `onStream` here). */
+  onConnection: (conn: ServerConnection) => void;
+  /** Connections at once; Initials past it are dropped. Default 10 000. */
+  maxConnections?: number;
+}
+
+interface Entry {
+  conn: ServerConnection;
+  port: number;
+  address: string;
+  timer: NodeJS.Timeout | null;
+  ids: string[];
+}
+
+/**
+ * @example
+ * ```ts
+ * const server = new QuicServer({ certificateChain, privateKey, alpn: ['h3'], onConnection: (c) => (c.onStream = handle) });
+ * const { port } = await server.listen({ port: 4433 });
+ * ```
+ */
+export class QuicServer {
+  readonly #o: QuicServerOptions;
+  readonly #byId = new Map<string, Entry>();
+  readonly #entries = new Set<Entry>();
+  #socket: dgram.Socket | null = null;
+  #dropped = 0;
+
+  constructor(options: QuicServerOptions) {
+    this.#o = options;
+  }
+
+  /** Datagrams dropped unanswered so far: not a packet, no connection of ours, or no room for a new one. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Connections open now. */
+  get connections(): number {
+    return this.#entries.size;
+  }
+
+  async listen(options: { port?: number; host?: string } = {}): Promise<{ port: number; address: string }> {
+    const socket = dgram.createSocket(options.host?.includes(':') === true ? 'udp6' : 'udp4');
+    this.#socket = socket;
+    socket.on('message', (msg, rinfo) => this.#datagram(msg, rinfo));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    const a = socket.address();
+    return { port: a.port, address: a.address };
+  }
+
+  #datagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (msg.length < 1) {
+      this.#dropped++;
+      return;
+    }
+    let dcid: Buffer;
+    let initial = false;
+    try {
+      if ((msg[0]! & 0x80) === 0) dcid = msg.subarray(1, 9); // our ids are 8 bytes
+      else {
+        const h = parseLongHeader(msg);
+        dcid = h.dcid;
+        initial = h.type === PACKET_INITIAL && h.version === 1;
+      }
+    } catch {
+      this.#dropped++; // not a packet
+      return;
+    }
+    const entry = this.#byId.get(dcid.toString('hex'));
+    if (entry !== undefined) {
+      entry.conn.receive(msg);
+      this.#pump(entry);
+      return;
+    }
+    // A new connection: an Initial in a full-size datagram (§14.1), room for it.
+    if (!initial || msg.length < 1200 || this.#entries.size >= (this.#o.maxConnections ?? 10_000)) {
+      this.#dropped++;
+      return;
+    }
+    let conn: ServerConnection;
+    try {
+      conn = new ServerConnection(msg, this.#o);
+    } catch {
+      this.#dropped++;
+      return;
+    }
+    if (!conn.authenticated) {
+      this.#dropped++; // an Initial that does not open: no state kept for it (RFC 9000 §12.2)
+      return;
+    }
+    const e: Entry = { conn, port: rinfo.port, address: rinfo.address, timer: null, ids: [dcid.toString('hex'), conn.localCid.toString('hex')] };
+    for (const id of e.ids) this.#byId.set(id, e);
+    this.#entries.add(e);
+    this.#o.onConnection(conn);
+    this.#pump(e);
+  }
+
+  /** Sends what the connection has, re-arms its timer, and forgets it once closed. */
+  #pump(e: Entry): void {
+    for (const d of e.conn.poll()) this.#socket?.send(d, e.port, e.address);
+    if (e.timer !== null) clearTimeout(e.timer);
+    e.timer = null;
+    if (e.conn.state === 'closed') {
+      this.#forget(e);
+      return;
+    }
+    const t = e.conn.timeout();
+    if (t !== null) {
+      e.timer = setTimeout(() => {
+        e.conn.onTimeout();
+        this.#pump(e);
+      }, Math.max(0, t - Date.now()));
+      e.timer.unref();
+    }
+  }
+
+  #forget(e: Entry): void {
+    if (e.timer !== null) clearTimeout(e.timer);
+    for (const id of e.ids) this.#byId.delete(id);
+    this.#entries.delete(e);
+  }
+
+  /** Stops: the socket closes, connections are dropped (no CONNECTION_CLOSE yet). */
+  close(): Promise<void> {
+    for (const e of [...this.#entries]) this.#forget(e);
+    const s = this.#socket;
+    this.#socket = null;
+    return new Promise((resolve) => (s === null ? resolve() : s.close(() => resolve())));
+  }
+}

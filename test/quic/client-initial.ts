@@ -1,0 +1,51 @@
+/**
+ * A client's first Initial packet, built here (no peer needed): a TLS 1.3 ClientHello with a real X25519
+ * share, ALPN and transport parameters, in a CRYPTO frame, padded so the datagram is exactly `size` bytes.
+ */
+import { randomBytes } from 'node:crypto';
+import { buildLongPacket, encodeTransportParameters, encodeVarint, initialKeys, PACKET_INITIAL, type TransportParameters } from '../../lib/quic/index.js';
+import { x25519KeyPair } from '../../lib/tls13/index.js';
+
+const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
+const v1 = (b: Buffer) => Buffer.concat([Buffer.from([b.length]), b]);
+const v2 = (b: Buffer) => Buffer.concat([u16(b.length), b]);
+const ext = (type: number, body: Buffer) => Buffer.concat([u16(type), v2(body)]);
+
+export interface ClientInitial {
+  datagram: Buffer;
+  dcid: Buffer;
+  scid: Buffer;
+}
+
+export function clientInitial(o: { size?: number; dcid?: Buffer; alpn?: string; params?: Partial<TransportParameters> } = {}): ClientInitial {
+  const dcid = o.dcid ?? randomBytes(8);
+  const scid = randomBytes(8);
+  const exts = [
+    ext(0x002b, v1(u16(0x0304))),
+    ext(0x0033, v2(Buffer.concat([u16(0x001d), v2(x25519KeyPair().publicKey)]))),
+    ext(0x000d, v2(Buffer.concat([u16(0x0403), u16(0x0804)]))),
+    ext(0x000a, v2(u16(0x001d))),
+    ext(0x0010, v2(v1(Buffer.from(o.alpn ?? 'h3')))),
+    ext(0x0039, encodeTransportParameters({ initialSourceConnectionId: scid, initialMaxData: 1 << 20, ...o.params })),
+  ];
+  const body = Buffer.concat([u16(0x0303), randomBytes(32), v1(Buffer.alloc(0)), v2(u16(0x1301)), v1(Buffer.from([0])), v2(Buffer.concat(exts))]);
+  const head = Buffer.from([1, 0, 0, 0]);
+  head.writeUIntBE(body.length, 1, 3);
+  const ch = Buffer.concat([head, body]);
+  const crypto = Buffer.concat([Buffer.from([0x06]), encodeVarint(0), encodeVarint(ch.length), ch]);
+  const keys = initialKeys(dcid).client;
+  const build = (pad: number) => buildLongPacket('aes-128-gcm', keys, { type: PACKET_INITIAL, version: 1, dcid, scid, pn: 0, payload: Buffer.concat([crypto, Buffer.alloc(pad)]) });
+  const size = o.size ?? 1200;
+  const bare = build(0);
+  if (bare.length > size) throw new Error(`an Initial needs ${bare.length} bytes`);
+  const datagram = build(size - bare.length);
+  if (datagram.length !== size) throw new Error('padding moved the length field');
+  return { datagram, dcid, scid };
+}
+
+/** Another Initial packet from the same client: a PING (ack-eliciting) with packet number `pn`, 1200 bytes. */
+export function clientPing(ci: ClientInitial, pn: number): Buffer {
+  const keys = initialKeys(ci.dcid).client;
+  const build = (pad: number) => buildLongPacket('aes-128-gcm', keys, { type: PACKET_INITIAL, version: 1, dcid: ci.dcid, scid: ci.scid, pn, payload: Buffer.concat([Buffer.from([0x01]), Buffer.alloc(pad)]) });
+  return build(1200 - build(0).length);
+}

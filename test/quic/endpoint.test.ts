@@ -1,0 +1,133 @@
+/**
+ * QuicServer, the dgram endpoint: datagrams routed to connections by DCID (two ngtcp2 clients downloading at
+ * once each get their own response), new connections only from full-size Initials that open (RFC 9000 §14.1,
+ * §12.2) and up to maxConnections (at the limit and one past), everything else dropped unanswered and
+ * counted, and a client that goes silent forgotten at the idle timeout.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createPrivateKey, randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { QuicServer, type QuicServerOptions, type ServerConnection } from '../../lib/quic/index.js';
+import { pemCertificates } from '../../lib/tls13/index.js';
+import { needPeers, NGTCP2_CLIENT } from '../peers.js';
+import { clientInitial, clientPing } from './client-initial.js';
+import { controlStream, response } from './h3-bytes.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'covet-quic-'));
+execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+const cert = { privateKey: createPrivateKey(readFileSync(join(dir, 'key.pem'))), certificateChain: pemCertificates(readFileSync(join(dir, 'cert.pem'), 'utf8')) };
+
+const cleanup: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const f of cleanup.splice(0).reverse()) await f();
+});
+
+async function start(o: Partial<QuicServerOptions> = {}) {
+  const opened: ServerConnection[] = [];
+  const server = new QuicServer({ ...cert, alpn: ['h3'], ...o, onConnection: (c) => (opened.push(c), o.onConnection?.(c)) });
+  const { port } = await server.listen();
+  cleanup.push(() => server.close());
+  return { server, port, opened };
+}
+
+/** A bare UDP socket playing the client: what it sends, and what comes back. */
+async function udp(port: number) {
+  const sock = dgram.createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  const got: Buffer[] = [];
+  sock.on('message', (m) => got.push(m));
+  cleanup.push(() => new Promise<void>((r) => sock.close(() => r())));
+  return { got, send: (b: Buffer) => new Promise<void>((r) => sock.send(b, port, '127.0.0.1', () => r())) };
+}
+
+it('two ngtcp2 clients at once, each on its own connection, each downloading its own response', async (ctx) => {
+  needPeers(ctx, NGTCP2_CLIENT);
+  const bodies = new Map<ServerConnection, Buffer>();
+  const { server, port, opened } = await start({
+    onConnection: (c) => {
+      const body = Buffer.from(`connection ${bodies.size} ${c.localCid.toString('hex')}\n`.repeat(400)); // ~16 KB
+      bodies.set(c, body);
+      c.onStream = (s) => {
+        if (s.id !== 0) return;
+        s.onEnd = () => {
+          c.openUniStream().write(controlStream());
+          s.end(response(200, body));
+        };
+      };
+    },
+  });
+  const run = (name: string) => {
+    const dl = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+    const client = spawn('gtlsclient', ['--timeout=10s', '--exit-on-all-streams-close', `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/${name}`], { stdio: 'ignore' });
+    cleanup.push(() => client.kill('SIGKILL'));
+    return new Promise<Buffer>((resolve, reject) => client.once('exit', (code) => (code === 0 ? resolve(readFileSync(join(dl, name))) : reject(new Error(`gtlsclient exited ${code}`)))));
+  };
+  const [a, b] = await Promise.all([run('a.txt'), run('b.txt')]);
+  expect(opened).toHaveLength(2);
+  const served = opened.map((c) => bodies.get(c)!);
+  expect(a.equals(b)).toBe(false);
+  expect(served.some((s) => s.equals(a)) && served.some((s) => s.equals(b))).toBe(true);
+  // Both clients closed (H3_NO_ERROR): their connections are forgotten.
+  await expect.poll(() => server.connections).toBe(0);
+  expect(opened.map((c) => c.closeReason?.code)).toEqual([0x100, 0x100]);
+  expect(server.dropped).toBe(0);
+});
+
+it('opens a connection for a 1200-byte Initial and drops a 1199-byte one (RFC 9000 §14.1)', async () => {
+  const { server, port, opened } = await start();
+  const c = await udp(port);
+  const short = clientInitial({ size: 1199 });
+  const full = clientInitial({ size: 1200 });
+  await c.send(short.datagram);
+  await c.send(full.datagram);
+  await expect.poll(() => opened.length).toBe(1);
+  expect(server.dropped).toBe(1);
+  expect(opened[0]!.peerCid.equals(full.scid)).toBe(true);
+  await expect.poll(() => c.got.length).toBeGreaterThan(0); // its first flight came back
+  // The same client's next Initial (its original DCID) reaches the same connection, not a new one.
+  await c.send(clientPing(full, 1));
+  await c.send(Buffer.from('sync')); // dropped: once counted, the ping before it was handled
+  await expect.poll(() => server.dropped).toBe(2);
+  expect([opened.length, server.connections]).toEqual([1, 1]);
+});
+
+it('drops, unanswered, what opens no connection: garbage, unknown ids, another version, an Initial that does not open', async () => {
+  const { server, port, opened } = await start();
+  const c = await udp(port);
+  const forged = clientInitial();
+  forged.datagram[forged.datagram.length - 1]! ^= 1; // the AEAD tag no longer checks
+  const v2 = clientInitial();
+  v2.datagram.writeUInt32BE(0x6b3343cf, 1); // QUIC version 2's number
+  const sent = [Buffer.alloc(0), randomBytes(1300), Buffer.concat([Buffer.from([0x40]), randomBytes(1250)]), v2.datagram, forged.datagram, Buffer.from([0xc0, 0, 0])];
+  for (const d of sent) await c.send(d);
+  await expect.poll(() => server.dropped).toBe(sent.length);
+  expect([opened.length, server.connections, c.got.length]).toEqual([0, 0, 0]);
+});
+
+it('holds at most maxConnections: at the limit a new one opens, one past it is dropped', async () => {
+  const { server, port, opened } = await start({ maxConnections: 2 });
+  const c = await udp(port);
+  await c.send(clientInitial().datagram);
+  await c.send(clientInitial().datagram);
+  await expect.poll(() => opened.length).toBe(2);
+  await c.send(clientInitial().datagram);
+  await expect.poll(() => server.dropped).toBe(1);
+  expect([opened.length, server.connections]).toEqual([2, 2]);
+});
+
+it('forgets a client that goes silent, at the idle timeout, and then has room for a new one', async () => {
+  // Idle 1 ms: three probe timeouts (≈ 3 s at the initial RTT) is the floor.
+  const { server, port, opened } = await start({ maxConnections: 1, transportParameters: { maxIdleTimeout: 1 } });
+  const c = await udp(port);
+  await c.send(clientInitial().datagram);
+  await expect.poll(() => opened.length).toBe(1);
+  await expect.poll(() => server.connections, { timeout: 20_000 }).toBe(0);
+  expect(opened[0]!.closeReason?.message).toMatch(/^idle for \d+ ms$/);
+  await c.send(clientInitial().datagram);
+  await expect.poll(() => opened.length).toBe(2);
+  expect(server.dropped).toBe(0);
+}, 30_000);
