@@ -8,6 +8,8 @@
  * Lost packets are found by RFC 9002's loss detection (recovery.ts) and what they carried is sent again.
  * The idle timeout (§10.1) closes it silently when neither side has been heard from for the smaller of the
  * two advertised timeouts (at least three probe timeouts).
+ * Streams (stream.ts) open within the limits we advertise and are credited back as they finish (§4.6); data
+ * in both directions stays within stream and connection flow control (§4.1); resets go both ways (§3.5).
  * Not yet (#32, next stages): congestion control and pacing, key update, connection migration, Retry, 0-RTT.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
@@ -18,6 +20,7 @@ import { initialKeys, packetKeys, type PacketKeys } from './initial.js';
 import { buildLongPacket, buildShortPacket } from './packet-builder.js';
 import { parseLongHeader, unprotect, PACKET_HANDSHAKE, PACKET_INITIAL } from './packet.js';
 import { Reassembly } from './reassembly.js';
+import { QuicStream, type StreamOwner } from './stream.js';
 import { encodeTransportParameters, parseTransportParameters, type TransportParameters } from './transport-params.js';
 import { encodeVarint } from './varint.js';
 import { Alert, TlsAlert } from '../tls13/alert.js';
@@ -65,6 +68,12 @@ function frameOf(item: Retransmittable): Buffer {
       return Buffer.concat([Buffer.from([0x0e | (item.fin ? 1 : 0)]), encodeVarint(item.id), encodeVarint(item.offset), encodeVarint(item.data.length), item.data]);
     case 'handshake_done':
       return Buffer.from([0x1e]);
+    case 'reset_stream':
+      return Buffer.concat([Buffer.from([0x04]), encodeVarint(item.id), encodeVarint(item.code), encodeVarint(item.finalSize)]);
+    case 'stop_sending':
+      return Buffer.concat([Buffer.from([0x05]), encodeVarint(item.id), encodeVarint(item.code)]);
+    default:
+      throw new Error(`${item.kind} is framed by the connection`);
   }
 }
 
@@ -80,52 +89,6 @@ interface Space {
 }
 
 /**
- * A stream of the connection: data in order (`onData`, `onEnd`), data out (`write`, `end`).
- *
- * @example
- * ```ts
- * conn.onStream = (s) => { s.onEnd = () => s.end(Buffer.from('bye')); };
- * ```
- */
-export class QuicStream {
-  readonly id: number;
-  onData: (chunk: Buffer) => void = () => {};
-  onEnd: () => void = () => {};
-  /** @internal */ readonly recv: Reassembly;
-  /** @internal */ out: Buffer[] = [];
-  /** @internal */ sent = 0;
-  /** @internal */ finQueued = false;
-  /** @internal */ finSent = false;
-  /** All of the peer's data arrived (`onEnd` was called). */
-  ended = false;
-  /** @internal */ limit: number;
-  readonly #conn: ServerConnection;
-
-  /** @internal */
-  constructor(conn: ServerConnection, id: number, maxBuffered: number, sendLimit: number) {
-    this.#conn = conn;
-    this.id = id;
-    this.limit = sendLimit;
-    this.recv = new Reassembly(maxBuffered, (c) => this.onData(c));
-  }
-
-  write(data: Uint8Array): void {
-    if (this.finQueued) throw new Error('write after end');
-    this.out.push(Buffer.from(data));
-  }
-
-  end(data?: Uint8Array): void {
-    if (data !== undefined) this.write(data);
-    this.finQueued = true;
-  }
-
-  /** @internal */
-  get conn(): ServerConnection {
-    return this.#conn;
-  }
-}
-
-/**
  * @example
  * ```ts
  * const conn = new ServerConnection(firstDatagram, { certificateChain, privateKey, alpn: ['h3'] });
@@ -133,7 +96,7 @@ export class QuicStream {
  * for (const d of conn.poll()) socket.send(d, port, address);
  * ```
  */
-export class ServerConnection {
+export class ServerConnection implements StreamOwner {
   readonly localCid = randomBytes(8);
   /** The client's connection id (our packets' DCID). */
   readonly peerCid: Buffer;
@@ -142,6 +105,8 @@ export class ServerConnection {
   closeReason: QuicConnectionError | null = null;
   /** A new stream the client opened. */
   onStream: (stream: QuicStream) => void = () => {};
+  /** Something new is ready to send (a stream written to outside `receive`): call `poll` soon. */
+  onReady: () => void = () => {};
   alpn: string | null = null;
   peerParams: TransportParameters | null = null;
   readonly #o: ServerConnectionOptions;
@@ -163,6 +128,23 @@ export class ServerConnection {
   /** When the connection last proved alive (an authentic packet in, or the first ack-eliciting one out after it). */
   #activeAt: number;
   #elicitingSinceReceive = false;
+  /** Control frames to send in 1-RTT packets (resets, credit). */
+  #control: Retransmittable[] = [];
+  #woken = false;
+  /** Client-initiated streams per kind (0 bidi, 1 uni): how many opened, closed, and the limit we advertised. */
+  readonly #opened = [0, 0];
+  readonly #retired = [0, 0];
+  readonly #streamLimit = [0, 0];
+  /** Connection flow control (§4.1): what the peer may send in all, what it sent (highest offsets), what was consumed. */
+  #recvMaxData = 0;
+  #recvTotal = 0;
+  #consumedTotal = 0;
+  /** What we may send in all (the peer's MAX_DATA), and what we sent (new bytes, not retransmissions). */
+  #sendMaxData = 0;
+  #sendTotal = 0;
+  /** Our unidirectional streams opened, and the peer's limit for them. */
+  #ownUni = 0;
+  #ownUniLimit = 0;
   readonly #recovery = new Recovery((level, items) => this.#spaces[level].lost.push(...items));
 
   constructor(first: Buffer, options: ServerConnectionOptions) {
@@ -180,6 +162,10 @@ export class ServerConnection {
     this.#spaces[0].crypto = new Reassembly(max, (c) => this.#cryptoIn(0, c));
     this.#spaces[1].crypto = new Reassembly(max, (c) => this.#cryptoIn(1, c));
     this.#spaces[2].crypto = new Reassembly(max, () => {});
+    const tp = this.#params();
+    this.#streamLimit[0] = tp.initialMaxStreamsBidi;
+    this.#streamLimit[1] = tp.initialMaxStreamsUni;
+    this.#recvMaxData = tp.initialMaxData;
     this.receive(first);
   }
 
@@ -239,31 +225,58 @@ export class ServerConnection {
         return;
       case 'stream': {
         if (level !== 2) throw new QuicConnectionError(0x0a, 'STREAM data outside 1-RTT packets');
-        let s = this.#streams.get(f.stream);
-        if (s === undefined) {
-          if ((f.stream & 1) === 1) throw new QuicConnectionError(0x05, `stream ${f.stream} is ours, not opened by us`);
-          const tp = this.#params();
-          s = new QuicStream(this, f.stream, (f.stream & 2) === 0 ? tp.initialMaxStreamDataBidiRemote : tp.initialMaxStreamDataUni, this.peerParams?.initialMaxStreamDataBidiLocal ?? 0);
-          this.#streams.set(f.stream, s);
-          this.onStream(s);
-        }
-        const stream = s;
-        stream.recv.push(f.offset, f.data, f.fin);
+        const s = this.#peerStream(f.stream, true);
+        if (s === null) return; // a stream already finished and forgotten: a late copy
+        const end = f.offset + f.data.length;
+        if (end > s.recvLimit) throw new QuicConnectionError(0x03, `stream ${f.stream}: data past the limit ${s.recvLimit} (§4.1)`);
+        this.#countReceived(s, end);
+        if (s.resetCode !== null) return;
+        s.recv.push(f.offset, f.data, f.fin);
         // Once, when the last byte is in — whichever frame brings it (the FIN may come before a gap is filled,
         // and a repeated FIN must not end the stream twice).
-        if (!stream.ended && stream.recv.complete) {
-          stream.ended = true;
-          stream.onEnd();
+        if (!s.ended && s.recv.complete) {
+          s.ended = true;
+          s.onEnd();
+          this._settle(s);
         }
         return;
       }
+      case 'reset_stream': {
+        if (level !== 2) throw new QuicConnectionError(0x0a, 'RESET_STREAM outside 1-RTT packets');
+        const s = this.#peerStream(f.stream, true);
+        if (s === null || s.ended || s.resetCode !== null) return;
+        const known = s.recv.finalSize;
+        if ((known !== null && known !== f.finalSize) || f.finalSize < s.highestRecv) throw new QuicConnectionError(0x06, `stream ${f.stream}: RESET_STREAM changes the final size (§4.5)`);
+        if (f.finalSize > s.recvLimit) throw new QuicConnectionError(0x03, `stream ${f.stream}: a final size past the limit (§4.1)`);
+        this.#countReceived(s, f.finalSize);
+        s.resetCode = f.code;
+        s.onReset(f.code);
+        this._settle(s);
+        return;
+      }
+      case 'stop_sending': {
+        if (level !== 2) throw new QuicConnectionError(0x0a, 'STOP_SENDING outside 1-RTT packets');
+        const s = this.#peerStream(f.stream, false);
+        if (s === null) return;
+        if (!s.sendable) throw new QuicConnectionError(0x05, `STOP_SENDING for stream ${f.stream}, which we cannot send on (§19.5)`);
+        s.reset(f.code); // §3.5: answered with RESET_STREAM
+        return;
+      }
+      case 'max_data':
+        this.#sendMaxData = Math.max(this.#sendMaxData, f.max);
+        return;
+      case 'max_streams':
+        if (!f.bidi) this.#ownUniLimit = Math.max(this.#ownUniLimit, f.max);
+        return;
       case 'ack':
         // ACK Delay is in microseconds scaled by the peer's ack_delay_exponent (§19.3).
         this.#recovery.onAck(level, f.ranges, this.#now(), (f.delay * 2 ** (this.peerParams?.ackDelayExponent ?? 3)) / 1000);
         return;
       case 'max_stream_data': {
-        const s = this.#streams.get(f.stream);
-        if (s !== undefined) s.limit = Math.max(s.limit, f.max);
+        const s = this.#peerStream(f.stream, false);
+        if (s === null) return;
+        if (!s.sendable) throw new QuicConnectionError(0x05, `MAX_STREAM_DATA for stream ${f.stream}, which we cannot send on (§19.10)`);
+        s.limit = Math.max(s.limit, f.max);
         return;
       }
       case 'connection_close':
@@ -273,6 +286,118 @@ export class ServerConnection {
       default:
         return; // ACK (no retransmission yet), PING, PADDING, NEW_CONNECTION_ID, MAX_DATA...: nothing to do now
     }
+  }
+
+  /**
+   * The stream a frame names: ours if it exists; the client's, opened now (with every lower one of its kind,
+   * §3.2) within the limit we advertised (STREAM_LIMIT_ERROR past it, §4.6); null for one already forgotten.
+   * `receiving`: the frame carries data to us, which a stream of ours that only sends cannot take.
+   */
+  #peerStream(id: number, receiving: boolean): QuicStream | null {
+    const s = this.#streams.get(id);
+    if (s !== undefined) {
+      if (receiving && (id & 3) === 3) throw new QuicConnectionError(0x05, `stream ${id} is our unidirectional stream (§19.8)`);
+      return s;
+    }
+    if ((id & 1) === 1) {
+      // Ours: one we opened and forgot, or one we never opened.
+      if ((id & 2) === 2 && id >> 2 < this.#ownUni) return null;
+      throw new QuicConnectionError(0x05, `stream ${id} is ours and was never opened (§19.8)`);
+    }
+    const kind = (id & 2) === 0 ? 0 : 1;
+    const index = id >> 2;
+    if (index < this.#opened[kind]!) return null;
+    if (index >= this.#streamLimit[kind]!) throw new QuicConnectionError(0x04, `stream ${id} is past the limit of ${this.#streamLimit[kind]} (§4.6)`);
+    const tp = this.#params();
+    let made: QuicStream | null = null;
+    while (this.#opened[kind]! <= index) {
+      const sid = (this.#opened[kind]! << 2) | (kind << 1);
+      this.#opened[kind]!++;
+      made = new QuicStream(this, sid, kind === 0 ? tp.initialMaxStreamDataBidiRemote : tp.initialMaxStreamDataUni, kind === 0 ? (this.peerParams?.initialMaxStreamDataBidiLocal ?? 0) : 0);
+      this.#streams.set(sid, made);
+      this.onStream(made);
+    }
+    return made;
+  }
+
+  /** Counts data up to `end` on a stream against the connection's limit (§4.1), and credits it when consumed. */
+  #countReceived(s: QuicStream, end: number): void {
+    if (end <= s.highestRecv) return;
+    this.#recvTotal += end - s.highestRecv;
+    s.highestRecv = end;
+    if (this.#recvTotal > this.#recvMaxData) throw new QuicConnectionError(0x03, `data past the connection limit ${this.#recvMaxData} (§4.1)`);
+  }
+
+  /** @internal A stream delivered `n` bytes: the connection window moves on by half-windows (§4.2). */
+  _consumed(n: number): void {
+    this.#consumedTotal += n;
+    const window = this.#params().initialMaxData;
+    if (this.#recvMaxData - this.#consumedTotal > window / 2) return;
+    this.#recvMaxData = this.#consumedTotal + window;
+    this._queue({ kind: 'max_data' });
+  }
+
+  /** @internal */
+  _queue(item: Retransmittable): void {
+    this.#control.push(item);
+  }
+
+  /** @internal */
+  _wake(): void {
+    if (this.#woken) return;
+    this.#woken = true;
+    this.onReady();
+  }
+
+  /**
+   * @internal A stream finished both ways (the peer's data all in or reset, ours all sent or reset) is
+   * forgotten; for the client's, the limit moves on so it may open another (§4.6, MAX_STREAMS at half).
+   */
+  _settle(s: QuicStream): void {
+    const recvDone = s.ended || s.resetCode !== null || (s.id & 3) === 3;
+    const sendDone = s.finSent || s.resetSent !== null || (s.id & 3) === 2;
+    if (!recvDone || !sendDone || !this.#streams.has(s.id)) return;
+    this.#streams.delete(s.id);
+    if ((s.id & 1) === 1) return;
+    const kind = (s.id & 2) === 0 ? 0 : 1;
+    this.#retired[kind]!++;
+    const initial = kind === 0 ? this.#params().initialMaxStreamsBidi : this.#params().initialMaxStreamsUni;
+    if (this.#retired[kind]! + initial - this.#streamLimit[kind]! >= Math.max(1, initial / 2)) {
+      this.#streamLimit[kind] = this.#retired[kind]! + initial;
+      this._queue({ kind: 'max_streams', bidi: kind === 0 });
+      this._wake();
+    }
+  }
+
+  /** The frame for an item, credit with the value current now. */
+  #frameOf(item: Retransmittable): Buffer {
+    switch (item.kind) {
+      case 'max_data':
+        return Buffer.concat([Buffer.from([0x10]), encodeVarint(this.#recvMaxData)]);
+      case 'max_stream_data':
+        return Buffer.concat([Buffer.from([0x11]), encodeVarint(item.id), encodeVarint(this.#streams.get(item.id)?.recvLimit ?? 0)]);
+      case 'max_streams':
+        return Buffer.concat([Buffer.from([item.bidi ? 0x12 : 0x13]), encodeVarint(this.#streamLimit[item.bidi ? 0 : 1]!)]);
+      default:
+        return frameOf(item);
+    }
+  }
+
+  /**
+   * Closes the connection with an application error (CONNECTION_CLOSE 0x1d, §10.2; before the handshake
+   * completes, a transport APPLICATION_ERROR, §10.2.3) — `code` is the application's (HTTP/3's H3_*).
+   */
+  close(code: number, reason = ''): void {
+    if (this.state === 'closed') return;
+    const r = Buffer.from(reason.slice(0, 200), 'utf8');
+    this.closeReason = new QuicConnectionError(code, reason);
+    if (this.#spaces[2].keys !== null) this.#closeToSend = this.#packetOut(2, Buffer.concat([Buffer.from([0x1d]), encodeVarint(code), encodeVarint(r.length), r]));
+    else {
+      const level = this.#spaces[1].keys !== null ? 1 : 0;
+      this.#closeToSend = this.#packetOut(level, Buffer.concat([Buffer.from([0x1c]), encodeVarint(0x0c), encodeVarint(0), encodeVarint(0)]));
+    }
+    this.state = 'closed';
+    this._wake();
   }
 
   #params(): TransportParameters {
@@ -306,6 +431,8 @@ export class ServerConnection {
     if (alpn === undefined) throw new TlsAlert(Alert.no_application_protocol, `none of the client's protocols (${ch.alpn.join(', ')}) is served`);
     if (ch.transportParameters === null) throw new TlsAlert(Alert.missing_extension, 'no quic_transport_parameters (RFC 9001 §8.2)');
     this.peerParams = parseTransportParameters(ch.transportParameters, 'client');
+    this.#sendMaxData = this.peerParams.initialMaxData;
+    this.#ownUniLimit = this.peerParams.initialMaxStreamsUni;
     if (!this.peerParams.initialSourceConnectionId!.equals(this.peerCid)) throw new QuicConnectionError(0x08, 'initial_source_connection_id is not the Initial packet\'s SCID (§7.3)');
     this.alpn = alpn;
     const kp = x25519KeyPair();
@@ -392,6 +519,7 @@ export class ServerConnection {
   /** Datagrams to send now: handshake data, ACKs, HANDSHAKE_DONE, stream data within the peer's limits. */
   poll(): Buffer[] {
     const out: Buffer[] = [];
+    this.#woken = false;
     if (this.#closeToSend !== null) {
       out.push(this.#closeToSend);
       this.#closeToSend = null;
@@ -425,6 +553,7 @@ export class ServerConnection {
         out.push(this.#send(level, payload, item === undefined ? [] : [item], now));
       }
     }
+    const drained: QuicStream[] = [];
     if (this.state === 'established') {
       const space = this.#spaces[2];
       const items: Retransmittable[] = space.lost.splice(0);
@@ -434,9 +563,9 @@ export class ServerConnection {
       }
       for (const s of this.#streams.values()) {
         while (s.out.length > 0 || (s.finQueued && !s.finSent)) {
-          const room = s.limit - s.sent;
+          const room = Math.min(s.limit - s.sent, this.#sendMaxData - this.#sendTotal);
           const chunk = s.out[0];
-          if (chunk !== undefined && room <= 0) break; // the peer's stream window is full
+          if (chunk !== undefined && room <= 0) break; // the peer's stream or connection window is full
           const n = chunk === undefined ? 0 : Math.min(chunk.length, room, STREAM_CHUNK);
           const data = chunk === undefined ? Buffer.alloc(0) : chunk.subarray(0, n);
           if (chunk !== undefined) {
@@ -446,15 +575,24 @@ export class ServerConnection {
           const fin = s.finQueued && s.out.length === 0;
           items.push({ kind: 'stream', id: s.id, offset: s.sent, data, fin });
           s.sent += n;
+          s.queued -= n;
+          this.#sendTotal += n;
           if (fin) s.finSent = true;
         }
+        if (s.wantsDrain && s.queued < 64 * 1024) {
+          s.wantsDrain = false;
+          drained.push(s);
+        }
+        if (s.finSent) this._settle(s); // deleting the entry being visited is safe in a Map's iteration
       }
+      // Control frames last: settling streams above may have added credit.
+      for (const c of this.#control.splice(0)) if (c.kind !== 'max_stream_data' || this.#streams.has(c.id)) items.push(c);
       // Packets of up to ~1100 bytes of frames, the ACK in the first.
       let frames: Buffer[] = space.acks.pending ? [space.acks.frame()] : [];
       let size = frames[0]?.length ?? 0;
       let carried: Retransmittable[] = [];
       for (const item of items) {
-        const f = frameOf(item);
+        const f = this.#frameOf(item);
         if (size + f.length > 1100 && frames.length > 0) {
           out.push(this.#send(2, Buffer.concat(frames), carried, now));
           frames = [];
@@ -467,6 +605,7 @@ export class ServerConnection {
       }
       if (frames.length > 0) out.push(this.#send(2, Buffer.concat(frames), carried, now));
     }
+    for (const s of drained) s.onDrain();
     // §8.1: before the address is validated, at most three times what it sent us; the rest waits.
     if (!this.#addressValidated) {
       const kept: Buffer[] = [];
@@ -481,10 +620,10 @@ export class ServerConnection {
     return out;
   }
 
-  /** Opens a unidirectional stream of ours (id 3, 7, 11... for a server). */
+  /** Opens a unidirectional stream of ours (id 3, 7, 11... for a server), within the peer's limit (§4.6). */
   openUniStream(): QuicStream {
-    let id = 3;
-    while (this.#streams.has(id)) id += 4;
+    if (this.#ownUni >= this.#ownUniLimit) throw new QuicConnectionError(0x04, `the client allows ${this.#ownUniLimit} unidirectional streams`);
+    const id = (this.#ownUni++ << 2) | 3;
     const s = new QuicStream(this, id, 0, this.peerParams?.initialMaxStreamDataUni ?? 0);
     this.#streams.set(id, s);
     return s;

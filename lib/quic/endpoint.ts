@@ -23,6 +23,8 @@ interface Entry {
   address: string;
   timer: NodeJS.Timeout | null;
   ids: string[];
+  /** A pump is scheduled (the connection has something to send written outside a datagram's handling). */
+  soon: boolean;
 }
 
 /**
@@ -108,7 +110,15 @@ export class QuicServer {
       this.#dropped++; // an Initial that does not open: no state kept for it (RFC 9000 §12.2)
       return;
     }
-    const e: Entry = { conn, port: rinfo.port, address: rinfo.address, timer: null, ids: [dcid.toString('hex'), conn.localCid.toString('hex')] };
+    const e: Entry = { conn, port: rinfo.port, address: rinfo.address, timer: null, ids: [dcid.toString('hex'), conn.localCid.toString('hex')], soon: false };
+    conn.onReady = () => {
+      if (e.soon) return;
+      e.soon = true;
+      setImmediate(() => {
+        e.soon = false;
+        if (this.#entries.has(e)) this.#pump(e);
+      });
+    };
     for (const id of e.ids) this.#byId.set(id, e);
     this.#entries.add(e);
     this.#o.onConnection(conn);

@@ -11,6 +11,7 @@ export { buildLongPacket, buildShortPacket, type LongPacket } from './packet-bui
 export { FrameError, readFrames, type Frame } from './frames.js';
 export { BUFFER_EXCEEDED, FINAL_SIZE_ERROR, Reassembly, StreamDataError } from './reassembly.js';
 export { AckTracker } from './ack-tracker.js';
-export { QuicConnectionError, QuicStream, ServerConnection, type ServerConnectionOptions } from './connection.js';
+export { QuicConnectionError, ServerConnection, type ServerConnectionOptions } from './connection.js';
+export { QuicStream, type StreamOwner } from './stream.js';
 export { Recovery, type Retransmittable } from './recovery.js';
 export { QuicServer, type QuicServerOptions } from './endpoint.js';

@@ -6,11 +6,20 @@
  * never packets). Congestion control is a later stage.
  */
 
-/** What a packet carried that must arrive: CRYPTO or STREAM data at its offsets, or HANDSHAKE_DONE. */
+/**
+ * What a packet carried that must arrive: CRYPTO or STREAM data at its offsets, HANDSHAKE_DONE, a stream's
+ * RESET_STREAM or STOP_SENDING, and flow-control credit (MAX_DATA, MAX_STREAM_DATA, MAX_STREAMS — sent again
+ * with the value current then, §13.3).
+ */
 export type Retransmittable =
   | { kind: 'crypto'; offset: number; data: Buffer }
   | { kind: 'stream'; id: number; offset: number; data: Buffer; fin: boolean }
-  | { kind: 'handshake_done' };
+  | { kind: 'handshake_done' }
+  | { kind: 'reset_stream'; id: number; code: number; finalSize: number }
+  | { kind: 'stop_sending'; id: number; code: number }
+  | { kind: 'max_stream_data'; id: number }
+  | { kind: 'max_data' }
+  | { kind: 'max_streams'; bidi: boolean };
 
 interface Sent {
   at: number;

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { buildLongPacket, encodeTransportParameters, encodeVarint, initialKeys, PACKET_INITIAL, type TransportParameters } from '../../lib/quic/index.js';
-import { x25519KeyPair } from '../../lib/tls13/index.js';
+import { x25519KeyPair, type X25519KeyPair } from '../../lib/tls13/index.js';
 
 const u16 = (n: number) => Buffer.from([n >> 8, n & 0xff]);
 const v1 = (b: Buffer) => Buffer.concat([Buffer.from([b.length]), b]);
@@ -15,14 +15,18 @@ export interface ClientInitial {
   datagram: Buffer;
   dcid: Buffer;
   scid: Buffer;
+  /** The ClientHello as sent, and the X25519 key pair whose public half it carries. */
+  clientHello: Buffer;
+  keyPair: X25519KeyPair;
 }
 
 export function clientInitial(o: { size?: number; dcid?: Buffer; alpn?: string; params?: Partial<TransportParameters> } = {}): ClientInitial {
   const dcid = o.dcid ?? randomBytes(8);
   const scid = randomBytes(8);
+  const keyPair = x25519KeyPair();
   const exts = [
     ext(0x002b, v1(u16(0x0304))),
-    ext(0x0033, v2(Buffer.concat([u16(0x001d), v2(x25519KeyPair().publicKey)]))),
+    ext(0x0033, v2(Buffer.concat([u16(0x001d), v2(keyPair.publicKey)]))),
     ext(0x000d, v2(Buffer.concat([u16(0x0403), u16(0x0804)]))),
     ext(0x000a, v2(u16(0x001d))),
     ext(0x0010, v2(v1(Buffer.from(o.alpn ?? 'h3')))),
@@ -40,7 +44,7 @@ export function clientInitial(o: { size?: number; dcid?: Buffer; alpn?: string; 
   if (bare.length > size) throw new Error(`an Initial needs ${bare.length} bytes`);
   const datagram = build(size - bare.length);
   if (datagram.length !== size) throw new Error('padding moved the length field');
-  return { datagram, dcid, scid };
+  return { datagram, dcid, scid, clientHello: ch, keyPair };
 }
 
 /** Another Initial packet from the same client: a PING (ack-eliciting) with packet number `pn`, 1200 bytes. */

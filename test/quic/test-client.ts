@@ -1,0 +1,160 @@
+/**
+ * A QUIC client for tests, in process and sans I/O: it completes the handshake with a ServerConnection
+ * (its own ClientHello, the server's flight read, its Finished sent), then speaks 1-RTT frames to it, and
+ * reads what the server sends back — so stream, flow-control and HTTP/3 rules can be driven frame by frame
+ * on an injected clock.
+ */
+import { createPrivateKey } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  buildLongPacket,
+  buildShortPacket,
+  encodeVarint,
+  initialKeys,
+  PACKET_HANDSHAKE,
+  PACKET_INITIAL,
+  packetKeys,
+  parseLongHeader,
+  readFrames,
+  ServerConnection,
+  unprotect,
+  type Frame,
+  type PacketKeys,
+  type ServerConnectionOptions,
+  type TransportParameters,
+} from '../../lib/quic/index.js';
+import { applicationSecrets, finishedData, handshakeMessage, handshakeSecrets, pemCertificates, transcriptHash, x25519Shared } from '../../lib/tls13/index.js';
+import { clientInitial } from './client-initial.js';
+
+let cert: { privateKey: ReturnType<typeof createPrivateKey>; certificateChain: Buffer[] } | null = null;
+/** One P-256 certificate for all the tests of a file. */
+export function testCertificate() {
+  if (cert !== null) return cert;
+  const dir = mkdtempSync(join(tmpdir(), 'covet-quic-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+  cert = { privateKey: createPrivateKey(readFileSync(join(dir, 'key.pem'))), certificateChain: pemCertificates(readFileSync(join(dir, 'cert.pem'), 'utf8')) };
+  return cert;
+}
+
+/** A STREAM frame with offset and length (§19.8). */
+export const streamFrame = (id: number, offset: number, data: Buffer, fin = false) => Buffer.concat([Buffer.from([0x0e | (fin ? 1 : 0)]), encodeVarint(id), encodeVarint(offset), encodeVarint(data.length), data]);
+
+export interface TestClientOptions {
+  params?: Partial<TransportParameters>;
+  server?: Partial<ServerConnectionOptions>;
+  alpn?: string;
+}
+
+export class TestClient {
+  readonly conn: ServerConnection;
+  now = 1000;
+  /** Frames the server sent in 1-RTT packets, in order. */
+  readonly frames: Frame[] = [];
+  /** Data the server sent per stream (in offset order as it came; tests send no loss). */
+  readonly data = new Map<number, Buffer>();
+  readonly fin = new Set<number>();
+  #ap: { read: PacketKeys; write: PacketKeys } | null = null;
+  #pn = 0;
+  #largest = -1;
+  readonly #scid: Buffer;
+
+  constructor(o: TestClientOptions = {}) {
+    const ci = clientInitial({ params: { initialMaxStreamDataBidiLocal: 1 << 20, initialMaxStreamDataUni: 1 << 20, initialMaxData: 4 << 20, initialMaxStreamsUni: 3, ...o.params }, alpn: o.alpn });
+    this.#scid = ci.scid;
+    const c = testCertificate();
+    this.conn = new ServerConnection(ci.datagram, { ...c, alpn: ['h3'], now: () => this.now, ...o.server });
+    const ik = initialKeys(ci.dcid);
+    // The server's Initial (ServerHello) and Handshake (its flight) packets.
+    let sh = null as Buffer | null;
+    const flight: Buffer[] = [];
+    let hsKeys = null as { read: PacketKeys; write: PacketKeys } | null;
+    let hsSecrets = null as ReturnType<typeof handshakeSecrets> | null;
+    for (let round = 0; round < 10 && this.#ap === null; round++) {
+      for (const d of this.conn.poll()) {
+        for (let at = 0; at < d.length; ) {
+          const h = parseLongHeader(d, at);
+          if (h.type === PACKET_INITIAL) {
+            const p = unprotect('aes-128-gcm', ik.server, d, at, h.pnOffset, h.end, true);
+            for (const f of readFrames(p.payload)) if (f.type === 'crypto') sh = f.data;
+            if (sh !== null && hsSecrets === null) {
+              const share = shareOf(sh);
+              hsSecrets = handshakeSecrets('sha256', x25519Shared(ci.keyPair, share), transcriptHash('sha256', ci.clientHello, sh));
+              hsKeys = { read: packetKeys(hsSecrets.server), write: packetKeys(hsSecrets.client) };
+            }
+          } else if (h.type === PACKET_HANDSHAKE && hsKeys !== null) {
+            const p = unprotect('aes-128-gcm', hsKeys.read, d, at, h.pnOffset, h.end, true);
+            for (const f of readFrames(p.payload)) if (f.type === 'crypto') flight[f.offset] = f.data;
+          }
+          at = h.end;
+        }
+      }
+      const all = Buffer.concat(flight.filter((b) => b !== undefined));
+      if (hsSecrets === null || !hasFinished(all)) {
+        // The amplification limit holds the rest until we speak: an ACK-only Handshake packet would prove us, so
+        // send an Initial ACK (which does not) — a flight that fits needs no more.
+        continue;
+      }
+      const fin = handshakeMessage(20, finishedData('sha256', hsSecrets.client, transcriptHash('sha256', ci.clientHello, sh!, all)));
+      const crypto = Buffer.concat([Buffer.from([0x06]), encodeVarint(0), encodeVarint(fin.length), fin]);
+      this.conn.receive(buildLongPacket('aes-128-gcm', hsKeys!.write, { type: PACKET_HANDSHAKE, version: 1, dcid: this.conn.localCid, scid: ci.scid, pn: 0, payload: crypto }));
+      const app = applicationSecrets('sha256', hsSecrets.handshakeSecret, transcriptHash('sha256', ci.clientHello, sh!, all));
+      this.#ap = { read: packetKeys(app.server), write: packetKeys(app.client) };
+    }
+    if (this.#ap === null) throw new Error('the test client did not complete the handshake');
+    this.read();
+  }
+
+  /** Sends 1-RTT frames in one packet. */
+  send(...frames: Buffer[]): void {
+    this.conn.receive(buildShortPacket('aes-128-gcm', this.#ap!.write, this.conn.localCid, this.#pn++, Buffer.concat(frames)));
+  }
+
+  /** Takes what the server has to send, and records its frames (and stream data). Returns the new frames. */
+  read(): Frame[] {
+    const got: Frame[] = [];
+    for (const d of this.conn.poll()) {
+      if ((d[0]! & 0x80) !== 0) continue; // handshake packets (ACKs) after the fact
+      const p = unprotect('aes-128-gcm', this.#ap!.read, d, 0, 1 + this.#scid.length, d.length, false, this.#largest);
+      this.#largest = Math.max(this.#largest, p.pn);
+      for (const f of readFrames(p.payload)) {
+        got.push(f);
+        if (f.type === 'stream') {
+          const prev = this.data.get(f.stream) ?? Buffer.alloc(0);
+          if (f.offset === prev.length) this.data.set(f.stream, Buffer.concat([prev, f.data]));
+          if (f.fin) this.fin.add(f.stream);
+        }
+      }
+    }
+    this.frames.push(...got);
+    return got;
+  }
+}
+
+/** The X25519 share in a ServerHello (RFC 8446 §4.1.3, §4.2.8). */
+function shareOf(sh: Buffer): Buffer {
+  let i = 4 + 2 + 32;
+  i += 1 + sh[i]!; // session id
+  i += 2 + 1; // cipher suite, compression
+  const end = i + 2 + sh.readUInt16BE(i);
+  for (i += 2; i < end; ) {
+    const type = sh.readUInt16BE(i);
+    const len = sh.readUInt16BE(i + 2);
+    if (type === 0x0033) return sh.subarray(i + 4 + 4, i + 4 + len);
+    i += 4 + len;
+  }
+  throw new Error('no key share in the ServerHello');
+}
+
+/** Whether a run of handshake messages ends with a complete Finished (type 20). */
+function hasFinished(b: Buffer): boolean {
+  for (let i = 0; i + 4 <= b.length; ) {
+    const len = b.readUIntBE(i + 1, 3);
+    if (i + 4 + len > b.length) return false;
+    if (b[i] === 20 && i + 4 + len === b.length) return true;
+    i += 4 + len;
+  }
+  return false;
+}
