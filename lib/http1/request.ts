@@ -53,7 +53,7 @@ export class Http1Request implements AsyncIterable<Buffer> {
   readonly method: string;
   /** Request-target as sent (path and query). */
   readonly url: string;
-  /** `"1.1"`, `"1.0"`, or `"2.0"` when HTTP/2 carried the request. */
+  /** `"1.1"`, `"1.0"`, `"2.0"` when HTTP/2 carried the request, `"3.0"` when HTTP/3 did. */
   readonly httpVersion: string;
   /** Raw fields, flat pairs `[name, value, ...]` as the client sent them. */
   readonly rawHeaders: string[];
@@ -85,7 +85,7 @@ export class Http1Request implements AsyncIterable<Buffer> {
   constructor(head: MessageHead, source: BodySource, remoteAddress: string | undefined) {
     this.method = head.method;
     this.url = head.url;
-    this.httpVersion = head.versionMajor === 2 ? '2.0' : head.versionMinor === 1 ? '1.1' : '1.0';
+    this.httpVersion = head.versionMajor === 2 ? '2.0' : head.versionMajor === 3 ? '3.0' : head.versionMinor === 1 ? '1.1' : '1.0';
     this.rawHeaders = head.headers;
     this.keepAlive = head.keepAlive;
     this.upgrade = head.upgrade;

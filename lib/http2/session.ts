@@ -26,6 +26,7 @@ import { dataFrame, frameHeader, rawFrame, goawayFrame, headersFrames, pingFrame
 import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
 import { Http2Response, type StreamSink } from './response.js';
 import { Http2Tunnel } from './tunnel.js';
+import { requestHead } from './request-head.js';
 
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -458,73 +459,11 @@ export class Http2Session implements ConnectionHandler {
 
   /** Validates request fields (§8.3) and builds the head; null when the stream was reset for them. */
   #requestHead(id: number, fields: Array<[string, string, boolean?]>, endStream: boolean): { head: MessageHead; protocol: string } | null {
-    const bad = (why: string): null => {
-      this.#streamError(streamError(H2.PROTOCOL_ERROR, id, `malformed request: ${why} (§8.1.1)`));
-      return null;
-    };
     // Names and values were checked as HPACK decoded them (§8.2.1: lowercase tokens; no NUL, CR, LF).
-    if (this.#decoder.invalid !== null) return bad(this.#decoder.invalid);
-    let method = '';
-    let path = '';
-    let scheme = '';
-    let authority = '';
-    let protocol = '';
-    let seen = 0; // pseudo-headers present, one bit each: a repeat is malformed (§8.3), even with an empty value
-    let regular = false;
-    const headers: string[] = [];
-    let contentLength = -1;
-    let hasHost = false;
-    for (const [n, v] of fields) {
-      if (n.charCodeAt(0) === 58) {
-        if (regular) return bad('pseudo-header after a regular field');
-        const bit = n === ':method' ? 1 : n === ':path' ? 2 : n === ':scheme' ? 4 : n === ':authority' ? 8 : n === ':protocol' ? 16 : 0;
-        if (bit === 0) return bad(`unknown pseudo-header ${n}`);
-        if ((seen & bit) !== 0) return bad(`${n} repeated`);
-        seen |= bit;
-        if (bit === 1) method = v;
-        else if (bit === 2) path = v;
-        else if (bit === 4) scheme = v;
-        else if (bit === 8) authority = v;
-        else protocol = v;
-        continue;
-      }
-      regular = true;
-      if (n === 'connection' || n === 'keep-alive' || n === 'proxy-connection' || n === 'transfer-encoding' || n === 'upgrade') return bad(`connection-specific field ${n}`);
-      if (n === 'te' && v !== 'trailers') return bad('te other than "trailers"');
-      if (n === 'host') hasHost = true;
-      if (n === 'content-length') {
-        if (!/^\d{1,15}$/.test(v) || (contentLength >= 0 && Number(v) !== contentLength)) return bad('invalid content-length');
-        contentLength = Number(v);
-      }
-      headers.push(n, v);
-    }
-    if (method === '') return bad(':method missing');
-    if ((seen & 16) !== 0) {
-      // RFC 8441 §4: only on CONNECT, only when we advertised SETTINGS_ENABLE_CONNECT_PROTOCOL.
-      if (protocol === '') return bad('empty :protocol');
-      if (method !== 'CONNECT' || this.#o.onConnect === undefined) return bad(':protocol without extended CONNECT');
-      if (path === '' || scheme === '' || authority === '') return bad('extended CONNECT needs :scheme, :path and :authority');
-    } else if (method === 'CONNECT') {
-      if ((seen & 6) !== 0 || authority === '') return bad('CONNECT needs :authority only (§8.5)');
-    } else if (path === '' || scheme === '') return bad(':path or :scheme missing');
-    // §8.3.1: an origin-form path, or "*" for a server-wide OPTIONS only.
-    else if (path.charCodeAt(0) !== 0x2f && !(path === '*' && method === 'OPTIONS')) return bad(':path is neither /... nor * (OPTIONS)');
-    if (!hasHost && authority !== '') headers.unshift('host', authority);
-    const head: MessageHead = {
-      method,
-      url: path || authority,
-      versionMajor: 2,
-      versionMinor: 0,
-      statusCode: 0,
-      statusMessage: '',
-      headers,
-      keepAlive: true,
-      upgrade: false,
-      contentLength,
-      chunked: protocol === '' && !endStream && contentLength < 0, // "a body of unknown length follows"
-      expectContinue: false,
-    };
-    return { head, protocol };
+    const r = this.#decoder.invalid !== null ? this.#decoder.invalid : requestHead(fields, endStream, 2, this.#o.onConnect !== undefined);
+    if (typeof r !== 'string') return r;
+    this.#streamError(streamError(H2.PROTOCOL_ERROR, id, `malformed request: ${r} (§8.1.1)`));
+    return null;
   }
 
   #data(id: number, data: Buffer, flowLength: number, endStream: boolean): void {

@@ -105,6 +105,10 @@ export class ServerConnection implements StreamOwner {
   closeReason: QuicConnectionError | null = null;
   /** A new stream the client opened. */
   onStream: (stream: QuicStream) => void = () => {};
+  /** The endpoint forgot the connection (closed, or idle past its timeout). */
+  onClosed: () => void = () => {};
+  /** The handshake completed (the client's Finished verified): streams can be opened. */
+  onEstablished: () => void = () => {};
   /** Something new is ready to send (a stream written to outside `receive`): call `poll` soon. */
   onReady: () => void = () => {};
   alpn: string | null = null;
@@ -420,6 +424,7 @@ export class ServerConnection implements StreamOwner {
     const app = applicationSecrets('sha256', this.#hs.handshakeSecret, transcriptHash('sha256', this.#clientHello!, this.#sh!, this.#flight));
     this.#spaces[2].keys = { read: packetKeys(app.client), write: packetKeys(app.server) };
     this.state = 'established';
+    this.onEstablished();
   }
 
   #startHandshake(chBytes: Buffer): void {

@@ -11,8 +11,8 @@ import { parseLongHeader, PACKET_INITIAL } from './packet.js';
 import { ServerConnection, type ServerConnectionOptions } from './connection.js';
 
 export interface QuicServerOptions extends Omit<ServerConnectionOptions, 'now'> {
-  /** A new connection, before its handshake completes (set `onStream` here). */
-  onConnection: (conn: ServerConnection) => void;
+  /** A new connection, before its handshake completes (set `onStream` here), and the client's address. */
+  onConnection: (conn: ServerConnection, address: string) => void;
   /** Connections at once; Initials past it are dropped. Default 10 000. */
   maxConnections?: number;
 }
@@ -121,7 +121,7 @@ export class QuicServer {
     };
     for (const id of e.ids) this.#byId.set(id, e);
     this.#entries.add(e);
-    this.#o.onConnection(conn);
+    this.#o.onConnection(conn, rinfo.address);
     this.#pump(e);
   }
 
@@ -146,6 +146,7 @@ export class QuicServer {
 
   #forget(e: Entry): void {
     if (e.timer !== null) clearTimeout(e.timer);
+    e.conn.onClosed();
     for (const id of e.ids) this.#byId.delete(id);
     this.#entries.delete(e);
   }

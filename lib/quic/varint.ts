@@ -18,8 +18,12 @@ export function varintLength(v: number): 1 | 2 | 4 | 8 {
   throw new VarintError(`${v} is past the largest varint we write (2^53-1)`);
 }
 
-/** Reads the varint at `offset`: its value and where the next field starts. */
-export function readVarint(buf: Uint8Array, offset: number): { value: number; next: number } {
+/**
+ * Reads the varint at `offset`: its value and where the next field starts. Values past 2^53 - 1 are refused,
+ * unless `lossy` (identifiers only compared with small known ones: HTTP/3's reserved frame, stream and
+ * setting types reach 2^62), when they come back rounded.
+ */
+export function readVarint(buf: Uint8Array, offset: number, lossy = false): { value: number; next: number } {
   if (offset >= buf.length) throw new VarintError('truncated varint');
   const first = buf[offset]!;
   const len = 1 << (first >> 6);
@@ -27,7 +31,7 @@ export function readVarint(buf: Uint8Array, offset: number): { value: number; ne
   let v = first & 0x3f;
   for (let i = 1; i < len; i++) {
     v = v * 256 + buf[offset + i]!;
-    if (v > Number.MAX_SAFE_INTEGER) throw new VarintError('varint past 2^53-1');
+    if (v > Number.MAX_SAFE_INTEGER && !lossy) throw new VarintError('varint past 2^53-1');
   }
   return { value: v, next: offset + len };
 }

@@ -28,7 +28,7 @@ afterEach(async () => {
 
 async function start(o: Partial<QuicServerOptions> = {}) {
   const opened: ServerConnection[] = [];
-  const server = new QuicServer({ ...cert, alpn: ['h3'], ...o, onConnection: (c) => (opened.push(c), o.onConnection?.(c)) });
+  const server = new QuicServer({ ...cert, alpn: ['h3'], ...o, onConnection: (c, a) => (opened.push(c), o.onConnection?.(c, a)) });
   const { port } = await server.listen();
   cleanup.push(() => server.close());
   return { server, port, opened };

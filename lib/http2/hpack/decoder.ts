@@ -40,12 +40,14 @@ export interface HpackDecoderOptions {
 /** A decoded field; `sensitive` marks never-indexed literals (to be re-encoded the same way). */
 export type HeaderField = [name: string, value: string, sensitive?: boolean];
 
-// RFC 9113 §8.2.1: names are lowercase tokens (pseudo-header names start with ':'); values carry no
-// NUL, CR or LF (which HTTP/1.1 would read as the end of the field).
-const BAD_NAME = /^$|[^!#$%&'*+\-.^_`|~0-9a-z:]|.:/;
-const BAD_VALUE = /[\0\r\n]/;
+// RFC 9113 §8.2.1 (and RFC 9114 §4.2, which QPACK's decoder checks with these): names are lowercase tokens
+// (pseudo-header names start with ':'); values carry no NUL, CR or LF (which HTTP/1.1 would read as the end
+// of the field).
+export const BAD_NAME = /^$|[^!#$%&'*+\-.^_`|~0-9a-z:]|.:/;
+export const BAD_VALUE = /[\0\r\n]/;
 
-function fieldProblem(name: string): string {
+/** Why a decoded field is malformed (the message of the stream error). */
+export function fieldProblem(name: string): string {
   return BAD_NAME.test(name) ? `invalid field name ${JSON.stringify(name.slice(0, 64))}` : `NUL, CR or LF in the value of ${name}`;
 }
 

@@ -1,0 +1,44 @@
+/**
+ * QPACK's encoder, static only (RFC 9204 §4.5): a field that is in the static table is one index; a name
+ * that is, a name reference with a literal value; anything else, a literal name and value — Huffman-coded
+ * when shorter. It never inserts into a dynamic table, so its sections need no acknowledgment and never
+ * block the peer (Required Insert Count 0), and it sends nothing on its encoder stream.
+ *
+ * @example
+ * ```ts
+ * const block = new QpackEncoder().encode([[':status', '200'], ['content-type', 'text/plain']]);
+ * ```
+ */
+import { writeInt, writeString } from './primitives.js';
+import { QPACK_STATIC_TABLE } from './static-table.js';
+
+const EXACT = new Map<string, number>();
+const NAMES = new Map<string, number>();
+for (let i = QPACK_STATIC_TABLE.length - 1; i >= 0; i--) {
+  const [n, v] = QPACK_STATIC_TABLE[i]!;
+  EXACT.set(`${n}\0${v}`, i);
+  NAMES.set(n, i); // the lowest index of a name wins (iterating down)
+}
+
+export class QpackEncoder {
+  /** A field section: the prefix (Required Insert Count 0, Base 0), then one line per field. */
+  encode(fields: ReadonlyArray<readonly [string, string]>): Buffer {
+    const out: number[] = [0x00, 0x00];
+    for (const [name, value] of fields) {
+      const exact = EXACT.get(`${name}\0${value}`);
+      if (exact !== undefined) {
+        writeInt(out, 0xc0, 6, exact); // Indexed Field Line, static (§4.5.2)
+        continue;
+      }
+      const ni = NAMES.get(name);
+      if (ni !== undefined) {
+        writeInt(out, 0x50, 4, ni); // Literal With Name Reference, static, N = 0 (§4.5.4)
+        writeString(out, 0x00, 7, value);
+      } else {
+        writeString(out, 0x20, 3, name); // Literal With Literal Name, N = 0 (§4.5.6)
+        writeString(out, 0x00, 7, value);
+      }
+    }
+    return Buffer.from(out);
+  }
+}

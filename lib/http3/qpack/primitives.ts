@@ -1,0 +1,88 @@
+/**
+ * QPACK's primitives (RFC 9204 §4.1): integers with an N-bit prefix (as HPACK's, RFC 7541 §5.1) and string
+ * literals whose Huffman flag sits just above the length's prefix (RFC 7541 §5.2, Huffman code of
+ * covet/http2's HPACK). Readers work on a byte offset and throw `QpackError` on truncation or excess.
+ */
+import { huffmanDecode, huffmanEncode, huffmanLength } from '../../http2/hpack/huffman.js';
+
+/** A QPACK encoding error: the connection error its stream calls for (RFC 9204 §6). */
+export class QpackError extends Error {
+  override name = 'QpackError';
+  /** QPACK_DECOMPRESSION_FAILED 0x200, QPACK_ENCODER_STREAM_ERROR 0x201, QPACK_DECODER_STREAM_ERROR 0x202. */
+  readonly code: number;
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Thrown when the bytes end inside an instruction: wait for more (on the encoder and decoder streams). */
+export class Truncated extends Error {}
+
+export interface Cursor {
+  buf: Buffer;
+  at: number;
+}
+
+/** An integer with an `bits`-bit prefix in the byte at the cursor (the rest of that byte is the caller's). */
+export function readInt(c: Cursor, bits: number): number {
+  if (c.at >= c.buf.length) throw new Truncated();
+  const max = (1 << bits) - 1;
+  let v = c.buf[c.at++]! & max;
+  if (v < max) return v;
+  let m = 0;
+  for (;;) {
+    if (c.at >= c.buf.length) throw new Truncated();
+    const b = c.buf[c.at++]!;
+    v += (b & 0x7f) * 2 ** m;
+    m += 7;
+    if (v > Number.MAX_SAFE_INTEGER || m > 63) throw new QpackError(0x200, 'an integer past 2^53');
+    if ((b & 0x80) === 0) return v;
+  }
+}
+
+/** A string literal: the Huffman flag is bit `bits` of the first byte, the length its `bits`-bit prefix. */
+export function readString(c: Cursor, bits: number, maxLength: number): string {
+  if (c.at >= c.buf.length) throw new Truncated();
+  const huffman = (c.buf[c.at]! & (1 << bits)) !== 0;
+  const len = readInt(c, bits);
+  if (len > maxLength) throw new QpackError(0x200, `a string of ${len} bytes, past the limit of ${maxLength}`);
+  if (c.at + len > c.buf.length) throw new Truncated();
+  const start = c.at;
+  c.at += len;
+  if (!huffman) return c.buf.latin1Slice(start, start + len);
+  const s = huffmanDecode(c.buf, start, start + len);
+  if (s === null) throw new QpackError(0x200, 'an invalid Huffman code');
+  if (s.length > maxLength) throw new QpackError(0x200, `a string past the limit of ${maxLength}`);
+  return s;
+}
+
+/** Appends an integer with a `bits`-bit prefix, `first` holding the byte's other bits. */
+export function writeInt(out: number[], first: number, bits: number, v: number): void {
+  const max = (1 << bits) - 1;
+  if (v < max) {
+    out.push(first | v);
+    return;
+  }
+  out.push(first | max);
+  v -= max;
+  while (v >= 128) {
+    out.push((v % 128) | 128);
+    v = Math.floor(v / 128);
+  }
+  out.push(v);
+}
+
+/** Appends a string literal, Huffman-coded when shorter; `first` holds the bits above the flag. */
+export function writeString(out: number[], first: number, bits: number, s: string): void {
+  const h = huffmanLength(s);
+  if (h < s.length) {
+    writeInt(out, first | (1 << bits), bits, h);
+    const tmp = new Uint8Array(h);
+    huffmanEncode(s, tmp, 0);
+    for (const b of tmp) out.push(b);
+    return;
+  }
+  writeInt(out, first, bits, s.length);
+  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i) & 0xff);
+}

@@ -1,0 +1,50 @@
+/**
+ * covet/app/http3: one app, its routes served over HTTP/3 by the plugin (ngtcp2's client as the peer) with
+ * the same pipeline as over TCP, and advertised with Alt-Svc on the TCP answers (not on HTTP/3's own).
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { createApp, type App } from '../../lib/app/index.js';
+import { http3, HTTP3 } from '../../lib/app/http3/index.js';
+import type { Http3Server } from '../../lib/http3/index.js';
+import { needPeers, NGTCP2_CLIENT } from '../peers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'covet-app-h3-'));
+execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+const tls = { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
+
+let app: App | null = null;
+afterEach(async () => {
+  await app?.close(0);
+  app = null;
+});
+
+function gtls(port: number, dl: string, paths: string[], extra: string[] = []) {
+  const child = spawn('gtlsclient', ['--timeout=10s', '--exit-on-all-streams-close', `--download=${dl}`, ...extra, '127.0.0.1', String(port), ...paths.map((p) => `https://localhost:${port}${p}`)], { stdio: 'ignore' });
+  return new Promise<number | null>((resolve) => child.once('exit', resolve));
+}
+
+it('serves the same routes over HTTP/3, through the same hooks, and advertises h3 on TCP answers', async (ctx) => {
+  needPeers(ctx, NGTCP2_CLIENT);
+  const protocols: string[] = [];
+  app = createApp();
+  app.register(http3, { port: 0, ...tls }); // before the routes: its Alt-Svc hook applies to routes added after it
+  app.addHook('onResponse', (c) => void protocols.push(`${c.req.httpVersion} ${c.res.statusCode}`));
+  app.get('/hello', (c) => ({ hi: c.req.httpVersion }));
+  await app.ready(); // async plugins are waited for here
+  const h3 = app.value<Http3Server>(HTTP3)!;
+  const tcp = await app.listen({ port: 0, host: '127.0.0.1' });
+  const tcpPort = (tcp.address() as { port: number }).port;
+  const viaTcp = await fetch(`http://127.0.0.1:${tcpPort}/hello`);
+  expect(await viaTcp.json()).toEqual({ hi: '1.1' });
+  expect(viaTcp.headers.get('alt-svc')).toBe(`h3=":${h3.port}"; ma=86400`);
+  expect((await fetch(`http://127.0.0.1:${tcpPort}/missing`)).headers.get('alt-svc')).toBe(`h3=":${h3.port}"; ma=86400`);
+  const dl = mkdtempSync(join(tmpdir(), 'covet-app-h3-dl-'));
+  expect(await gtls(h3.port, dl, ['/hello', '/missing'])).toBe(0);
+  expect(JSON.parse(readFileSync(join(dl, 'hello'), 'utf8'))).toEqual({ hi: '3.0' });
+  expect(JSON.parse(readFileSync(join(dl, 'missing'), 'utf8'))).toMatchObject({ status: 404 });
+  await expect.poll(() => protocols.filter((p) => p.startsWith('3.0')).sort()).toEqual(['3.0 200', '3.0 404']);
+});

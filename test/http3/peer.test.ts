@@ -1,0 +1,68 @@
+/**
+ * covet/http3 against a real client: ngtcp2's gtlsclient (on nghttp3, whose QPACK encoder uses the dynamic
+ * table we allow) GETs and uploads through `createHttp3Server`; the handler is the same (req, res) one the
+ * HTTP/1.1 and HTTP/2 servers call.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, expect, it } from 'vitest';
+import { createHttp3Server, type Http3Server } from '../../lib/http3/index.js';
+import { needPeers, NGTCP2_CLIENT } from '../peers.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+const tls = { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
+
+let server: Http3Server | null = null;
+afterEach(async () => {
+  await server?.close(0);
+  server = null;
+});
+
+/** Runs gtlsclient with `args` then the URLs; resolves with its exit code and what it printed. */
+function gtls(port: number, args: string[], paths: string[]) {
+  const child = spawn('gtlsclient', ['--timeout=10s', '--exit-on-all-streams-close', ...args, '127.0.0.1', String(port), ...paths.map((p) => `https://localhost:${port}${p}`)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  return new Promise<{ code: number | null; out: string }>((resolve) => child.once('exit', (code) => resolve({ code, out })));
+}
+
+it('serves GETs with the (req, res) handler: several requests on one connection, headers through the dynamic table', async (ctx) => {
+  needPeers(ctx, NGTCP2_CLIENT);
+  const seen: Array<{ method: string; url: string; version: string; ua: string | undefined }> = [];
+  server = createHttp3Server((req, res) => {
+    seen.push({ method: req.method, url: req.url, version: req.httpVersion, ua: req.get('user-agent') });
+    res.setHeader('content-type', 'text/plain');
+    res.setHeader('x-served-by', 'covet');
+    res.end(`${req.method} ${req.url} over HTTP/${req.httpVersion}\n`.repeat(req.url === '/big' ? 2000 : 1));
+  }, tls);
+  const { port } = await server.listen();
+  const dl = mkdtempSync(join(tmpdir(), 'covet-h3-dl-'));
+  const r = await gtls(port, [`--download=${dl}`], ['/a', '/b?x=1', '/big']);
+  expect(r.code, r.out).toBe(0);
+  expect(readFileSync(join(dl, 'a'), 'utf8')).toBe('GET /a over HTTP/3.0\n');
+  expect(readFileSync(join(dl, 'big'), 'utf8')).toBe('GET /big over HTTP/3.0\n'.repeat(2000));
+  expect(seen.map((s) => s.url).sort()).toEqual(['/a', '/b?x=1', '/big']);
+  expect(seen.every((s) => s.method === 'GET' && s.version === '3.0' && s.ua !== undefined)).toBe(true);
+}, 30_000);
+
+it('takes an upload: the body read with req.buffer(), answered with its digest', async (ctx) => {
+  needPeers(ctx, NGTCP2_CLIENT);
+  server = createHttp3Server(async (req, res) => {
+    const body = await req.buffer(4 << 20);
+    res.end(`${body.length} ${createHash('sha256').update(body).digest('hex')}`);
+  }, tls);
+  const { port } = await server.listen();
+  const file = join(dir, 'upload.bin');
+  const data = Buffer.alloc(1 << 20, 7); // 1 MiB: past the first stream and connection windows
+  for (let i = 0; i < data.length; i += 4096) data[i] = i & 0xff;
+  writeFileSync(file, data);
+  const dl = mkdtempSync(join(tmpdir(), 'covet-h3-dl-'));
+  const r = await gtls(port, [`--data=${file}`, `--download=${dl}`], ['/upload']);
+  expect(r.code, r.out).toBe(0);
+  expect(readFileSync(join(dl, 'upload'), 'utf8')).toBe(`${data.length} ${createHash('sha256').update(data).digest('hex')}`);
+}, 30_000);
