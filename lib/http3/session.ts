@@ -141,6 +141,8 @@ export class Http3Session {
   #peerDecoder = false;
   #peerSettings: Map<number, number> | null = null;
   readonly #requests = new Map<number, RequestStream>();
+  /** The next request stream id not yet seen (GOAWAY names it, §5.2). */
+  #nextRequest = 0;
   /** The client's control and QPACK streams: closing one is a connection error (§6.2.1). */
   readonly #critical = new Set<QuicStream>();
   #goaway = false;
@@ -185,19 +187,18 @@ export class Http3Session {
   goaway(): void {
     if (this.#goaway || this.#control === null) return;
     this.#goaway = true;
-    let next = 0;
-    for (const id of this.#requests.keys()) next = Math.max(next, id + 4);
-    this.#control.write(frame(FRAME_GOAWAY, encodeVarint(next)));
+    this.#control.write(frame(FRAME_GOAWAY, encodeVarint(this.#nextRequest)));
   }
 
   #stream(s: QuicStream): void {
     if ((s.id & 2) === 0) {
       const r = new RequestStream(this, s, this.#o.maxFrameSize ?? 65 * 1024);
-      if (this.#goaway) {
+      if (this.#goaway && s.id >= this.#nextRequest) {
         s.stopSending(H3.REQUEST_REJECTED);
         s.reset(H3.REQUEST_REJECTED);
         return;
       }
+      this.#nextRequest = Math.max(this.#nextRequest, s.id + 4);
       this.#requests.set(s.id, r);
       s.onData = (chunk) => this.#guard(() => r.reader.push(chunk), r);
       s.onEnd = () => this.#guard(() => this.#requestEnd(r), r);

@@ -1,7 +1,6 @@
 /**
- * covet/http3 against a real client: ngtcp2's gtlsclient (on nghttp3, whose QPACK encoder uses the dynamic
- * table we allow) GETs and uploads through `createHttp3Server`; the handler is the same (req, res) one the
- * HTTP/1.1 and HTTP/2 servers call.
+ * covet/http3 against a real client: ngtcp2's gtlsclient (on nghttp3) GETs and uploads through
+ * `createHttp3Server`; the handler is the same (req, res) one the HTTP/1.1 and HTTP/2 servers call.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -31,10 +30,12 @@ function gtls(port: number, args: string[], paths: string[]) {
   return new Promise<{ code: number | null; out: string }>((resolve) => child.once('exit', (code) => resolve({ code, out })));
 }
 
-it('serves GETs with the (req, res) handler: several requests on one connection, headers through the dynamic table', async (ctx) => {
+it('serves GETs with the (req, res) handler: several requests on one connection', async (ctx) => {
   needPeers(ctx, NGTCP2_CLIENT);
   const seen: Array<{ method: string; url: string; version: string; ua: string | undefined }> = [];
+  let tableEntries = 0;
   server = createHttp3Server((req, res) => {
+    for (const s of server!.sessions) tableEntries = Math.max(tableEntries, s.decoder.tableLength);
     seen.push({ method: req.method, url: req.url, version: req.httpVersion, ua: req.get('user-agent') });
     res.setHeader('content-type', 'text/plain');
     res.setHeader('x-served-by', 'covet');
@@ -48,6 +49,9 @@ it('serves GETs with the (req, res) handler: several requests on one connection,
   expect(readFileSync(join(dl, 'big'), 'utf8')).toBe('GET /big over HTTP/3.0\n'.repeat(2000));
   expect(seen.map((s) => s.url).sort()).toEqual(['/a', '/b?x=1', '/big']);
   expect(seen.every((s) => s.method === 'GET' && s.version === '3.0' && s.ua !== undefined)).toBe(true);
+  // nghttp3's encoder (in gtlsclient) sends literals and static references only: the dynamic table is
+  // exercised by test/http3/qpack.test.ts's encoder, not by this peer.
+  expect(tableEntries).toBe(0);
 }, 30_000);
 
 it('takes an upload: the body read with req.buffer(), answered with its digest', async (ctx) => {

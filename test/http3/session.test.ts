@@ -1,0 +1,196 @@
+/**
+ * Http3Session's rules (RFC 9114, RFC 9204 §4.2), frame by frame from the in-process QUIC test client:
+ * requests served through the shared (req, res) pair, malformed requests reset with H3_MESSAGE_ERROR, the
+ * control and QPACK streams' rules answered with their connection error codes, blocked header sections
+ * released by inserts, limits at their value and one past, GOAWAY.
+ */
+import { describe, expect, it } from 'vitest';
+import { encodeVarint, type Frame } from '../../lib/quic/index.js';
+import { FrameReader, Http3Session, QpackDecoder, QpackEncoder, type Http3Handler, type Http3SessionOptions } from '../../lib/http3/index.js';
+import { writeInt, writeString } from '../../lib/http3/qpack/primitives.js';
+import { streamFrame, TestClient } from '../quic/test-client.js';
+
+const h3 = (type: number, payload: Buffer) => Buffer.concat([encodeVarint(type), encodeVarint(payload.length), payload]);
+const settings = (pairs: Array<[number, number]> = []) => h3(0x04, Buffer.concat(pairs.flatMap(([i, v]) => [encodeVarint(i), encodeVarint(v)])));
+const headers = (fields: Array<[string, string]>) => h3(0x01, new QpackEncoder().encode(fields));
+const GET: Array<[string, string]> = [[':method', 'GET'], [':scheme', 'https'], [':authority', 'localhost'], [':path', '/x']];
+const of = <T extends Frame['type']>(frames: Frame[], type: T) => frames.filter((f): f is Extract<Frame, { type: T }> => f.type === type);
+
+/** A client with its control stream (id 2) open, SETTINGS sent, and a session on the server side. */
+function setup(handler: Http3Handler = (req, res) => res.end(`hello ${req.url}`), options: Http3SessionOptions = {}, control = true) {
+  const c = new TestClient({ params: { initialMaxStreamsUni: 3 } });
+  const errors: Error[] = [];
+  const session = new Http3Session(c.conn, handler, { onError: (e) => errors.push(e), ...options });
+  if (control) c.send(streamFrame(2, 0, Buffer.concat([encodeVarint(0x00), settings()])));
+  c.read();
+  return { c, session, errors };
+}
+
+/** The response on a stream: its decoded header fields and body. */
+function responseOf(c: TestClient, id: number) {
+  const frames: Array<[number, Buffer]> = [];
+  let body = Buffer.alloc(0);
+  new FrameReader({ frame: (t, p) => frames.push([t, p]), data: (b) => (body = Buffer.concat([body, b])) }, 1 << 20).push(c.data.get(id) ?? Buffer.alloc(0));
+  const head = frames.find(([t]) => t === 0x01);
+  const fields = head === undefined ? [] : (new QpackDecoder().decodeSection(id, head[1]) as { fields: Array<[string, string]> }).fields;
+  return { fields: Object.fromEntries(fields), body: body.toString(), fin: c.fin.has(id) };
+}
+
+describe('requests', () => {
+  it('serves a GET with the (req, res) handler; our SETTINGS and the QPACK decoder stream go out first', () => {
+    const { c } = setup((req, res) => res.end(`hello ${req.method} ${req.url} ${req.httpVersion} ${req.get('host')}`));
+    const ourControl = c.data.get(3)!;
+    expect(ourControl[0]).toBe(0x00); // control stream type
+    expect(c.data.get(7)).toEqual(Buffer.from([0x03])); // QPACK decoder stream
+    c.send(streamFrame(0, 0, headers(GET), true));
+    c.read();
+    expect(responseOf(c, 0)).toMatchObject({ fields: { ':status': '200', 'content-length': '26' }, body: 'hello GET /x 3.0 localhost', fin: true });
+  });
+
+  it('delivers a body in DATA frames and its trailers', async () => {
+    let got = '';
+    let trailers: unknown = null;
+    const { c } = setup(async (req, res) => {
+      got = await req.text();
+      trailers = req.trailers;
+      res.end('ok');
+    });
+    c.send(streamFrame(0, 0, Buffer.concat([headers([[':method', 'POST'], [':scheme', 'https'], [':authority', 'a'], [':path', '/'], ['content-length', '11']]), h3(0x00, Buffer.from('hello ')), h3(0x00, Buffer.from('world')), headers([['x-sum', '42']])]), true));
+    await new Promise((r) => setImmediate(r));
+    c.read();
+    expect([got, trailers]).toEqual(['hello world', ['x-sum', '42']]);
+    expect(responseOf(c, 0).body).toBe('ok');
+  });
+
+  it.each([
+    ['an uppercase field name', [...GET, ['X-Up', '1']]],
+    ['a connection-specific field', [...GET, ['connection', 'close']]],
+    ['no :path', GET.filter(([n]) => n !== ':path')],
+    ['a pseudo-header after a field', [['x-a', '1'], ...GET]],
+    ['an unknown pseudo-header', [...GET.slice(0, 1), [':foo', 'x'], ...GET.slice(1)]],
+  ] as Array<[string, Array<[string, string]>]>)('resets the stream with H3_MESSAGE_ERROR for %s (§4.1.2)', (_, fields) => {
+    let called = false;
+    const { c } = setup(() => void (called = true));
+    c.send(streamFrame(0, 0, headers(fields), true));
+    const f = c.read();
+    expect(of(f, 'reset_stream').map((r) => [r.stream, r.code])).toEqual([[0, 0x10e]]);
+    expect(called).toBe(false);
+    expect(c.conn.state).toBe('established');
+  });
+
+  it('a body longer or shorter than content-length is malformed', () => {
+    const post = (len: string, body: string) => {
+      const { c } = setup(async (req, res) => res.end(await req.text().catch(() => 'aborted')));
+      c.send(streamFrame(0, 0, Buffer.concat([headers([[':method', 'POST'], [':scheme', 'https'], [':authority', 'a'], [':path', '/'], ['content-length', len]]), h3(0x00, Buffer.from(body))]), true));
+      return of(c.read(), 'reset_stream').map((r) => r.code);
+    };
+    expect(post('3', 'abc')).toEqual([]);
+    expect(post('3', 'abcd')).toEqual([0x10e]);
+    expect(post('3', 'ab')).toEqual([0x10e]);
+  });
+
+  it('answers 431 to a header section past SETTINGS_MAX_FIELD_SECTION_SIZE, and serves one at it', () => {
+    const fields: Array<[string, string]> = [...GET, ['x-pad', 'p'.repeat(100)]];
+    const size = fields.reduce((n, [a, b]) => n + a.length + b.length + 32, 0);
+    const at = setup(undefined, { maxFieldSectionSize: size });
+    at.c.send(streamFrame(0, 0, headers(fields), true));
+    at.c.read();
+    expect(responseOf(at.c, 0).fields[':status']).toBe('200');
+    const past = setup(undefined, { maxFieldSectionSize: size - 1 });
+    past.c.send(streamFrame(0, 0, headers(fields), true));
+    past.c.read();
+    expect(responseOf(past.c, 0).fields[':status']).toBe('431');
+  });
+
+  it('holds a header section that needs QPACK inserts until the encoder stream brings them', () => {
+    const { c, errors } = setup((req, res) => res.end(req.get('x-dyn') ?? 'none'));
+    // Section: Required Insert Count 1 (encoded 2 with MaxEntries 128), Base 1; the static lines, then
+    // dynamic entry 0 indexed.
+    const section = Buffer.concat([Buffer.from([0x02, 0x00]), new QpackEncoder().encode(GET).subarray(2), Buffer.from([0x80])]);
+    c.send(streamFrame(0, 0, h3(0x01, section), true));
+    expect(responseOf(c, 0).fin).toBe(false);
+    c.read();
+    expect(c.data.get(0)).toBeUndefined(); // blocked: nothing answered yet
+    const enc: number[] = [0x02]; // encoder stream type
+    writeInt(enc, 0x20, 5, 4096);
+    writeString(enc, 0x40, 5, 'x-dyn');
+    writeString(enc, 0x00, 7, 'from the table');
+    c.send(streamFrame(6, 0, Buffer.from(enc)));
+    c.read();
+    expect(errors.map((e) => e.message)).toEqual([]);
+    expect(responseOf(c, 0).body).toBe('from the table');
+    expect(c.data.get(7)).toEqual(Buffer.from([0x03, 0x01, 0x80])); // decoder stream: Insert Count Increment 1, Section Ack stream 0
+  });
+});
+
+describe('connection rules', () => {
+  const closeCode = (c: TestClient) => of(c.read(), 'connection_close')[0]?.code ?? c.conn.closeReason?.code;
+
+  it('DATA before HEADERS on a request stream is H3_FRAME_UNEXPECTED', () => {
+    const { c } = setup();
+    c.send(streamFrame(0, 0, h3(0x00, Buffer.from('x')), true));
+    expect(closeCode(c)).toBe(0x105);
+  });
+
+  it('the control stream must start with SETTINGS (H3_MISSING_SETTINGS), once (H3_FRAME_UNEXPECTED)', () => {
+    const a = setup(undefined, {}, false);
+    a.c.send(streamFrame(2, 0, Buffer.concat([encodeVarint(0x00), h3(0x07, encodeVarint(0))])));
+    expect(closeCode(a.c)).toBe(0x10a);
+    const b = setup();
+    b.c.send(streamFrame(2, 3, settings()));
+    expect(closeCode(b.c)).toBe(0x105);
+  });
+
+  it("SETTINGS with HTTP/2's identifiers or an identifier twice is H3_SETTINGS_ERROR; a reserved one is ignored", () => {
+    const bad = (pairs: Array<[number, number]>) => {
+      const a = setup(undefined, {}, false);
+      a.c.send(streamFrame(2, 0, Buffer.concat([encodeVarint(0x00), settings(pairs)])));
+      return closeCode(a.c) ?? null;
+    };
+    expect(bad([[0x02, 1]])).toBe(0x109);
+    expect(bad([[0x06, 100], [0x06, 100]])).toBe(0x109);
+    expect(bad([[0x1f * 7 + 0x21, 5], [0x06, 100]])).toBe(null);
+  });
+
+  it('a second control stream, or a push stream from the client, is H3_STREAM_CREATION_ERROR', () => {
+    const a = setup();
+    a.c.send(streamFrame(6, 0, Buffer.concat([encodeVarint(0x00), settings()])));
+    expect(closeCode(a.c)).toBe(0x103);
+    const b = setup();
+    b.c.send(streamFrame(6, 0, encodeVarint(0x01)));
+    expect(closeCode(b.c)).toBe(0x103);
+  });
+
+  it('closing the control stream is H3_CLOSED_CRITICAL_STREAM; an unknown stream type is only not read', () => {
+    const a = setup();
+    a.c.send(streamFrame(6, 0, encodeVarint(0x21), true)); // a reserved type (§6.2.3)
+    expect(of(a.c.read(), 'stop_sending').map((s) => [s.stream, s.code])).toEqual([[6, 0x103]]);
+    expect(a.c.conn.state).toBe('established');
+    a.c.send(streamFrame(2, 3, Buffer.alloc(0), true));
+    expect(closeCode(a.c)).toBe(0x104);
+  });
+
+  it('a frame past maxFrameSize is H3_EXCESSIVE_LOAD; at the size it is read', () => {
+    const big = (n: number) => headers([...GET, ['x-pad', 'p'.repeat(n)]]);
+    const frameLen = (n: number) => new QpackEncoder().encode([...GET, ['x-pad', 'p'.repeat(n)]]).length;
+    const a = setup(undefined, { maxFrameSize: frameLen(500) });
+    a.c.send(streamFrame(0, 0, big(500), true));
+    a.c.read();
+    expect(a.c.conn.state).toBe('established');
+    const b = setup(undefined, { maxFrameSize: frameLen(500) - 1 });
+    b.c.send(streamFrame(0, 0, big(500), true));
+    expect(closeCode(b.c)).toBe(0x107);
+  });
+
+  it('GOAWAY names the first request not served; a later one is rejected (H3_REQUEST_REJECTED)', () => {
+    const { c, session } = setup();
+    c.send(streamFrame(0, 0, headers(GET), true));
+    c.read();
+    session.goaway();
+    c.read();
+    const control = c.data.get(3)!;
+    expect(control.subarray(-3)).toEqual(Buffer.from([0x07, 0x01, 0x04])); // GOAWAY, length 1, id 4
+    c.send(streamFrame(4, 0, headers(GET), true));
+    expect(of(c.read(), 'reset_stream').map((r) => [r.stream, r.code])).toEqual([[4, 0x10b]]);
+  });
+});
