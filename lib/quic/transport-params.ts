@@ -88,7 +88,7 @@ export function parseTransportParameters(b: Buffer, sender: 'client' | 'server')
     let id: number;
     let len: number;
     try {
-      const a = readVarint(b, i);
+      const a = readVarint(b, i, true); // reserved ids (31 × N + 27, §18.1) reach 2^62
       const l = readVarint(b, a.next);
       id = a.value;
       len = l.value;

@@ -143,6 +143,8 @@ describe('transport parameters (RFC 9000 §18)', () => {
     expect(ok(Buffer.concat([scid, param(0x0c, Buffer.from([1]))]))).toBe(false); // disable_active_migration with a value
     expect(ok(param(0x04, encodeVarint(1)))).toBe(false); // no initial_source_connection_id
     expect(ok(Buffer.concat([scid, param(0x1234, Buffer.alloc(3))]))).toBe(true); // unknown: ignored (greasing)
+    // A reserved id with a 62-bit number (31 × N + 27, §18.1; Chromium sends them): ignored too.
+    expect(ok(Buffer.concat([scid, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfc, 0x02, 0xab, 0xcd])]))).toBe(true);
     expect(ok(Buffer.concat([scid, Buffer.from([0x04, 0x05, 0x01])]))).toBe(false); // runs past the end
   });
 });
