@@ -10,7 +10,8 @@
  * two advertised timeouts (at least three probe timeouts).
  * Streams (stream.ts) open within the limits we advertise and are credited back as they finish (§4.6); data
  * in both directions stays within stream and connection flow control (§4.1); resets go both ways (§3.5).
- * Not yet (#32, next stages): congestion control and pacing, key update, connection migration, Retry, 0-RTT.
+ * New data waits for room in NewReno's congestion window (RFC 9002 §7, congestion.ts).
+ * Not yet (#32, next stages): pacing, key update, connection migration, Retry, 0-RTT.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { AckTracker } from './ack-tracker.js';
@@ -470,7 +471,7 @@ export class ServerConnection implements StreamOwner {
     const pn = this.#spaces[level].pn;
     const packet = this.#packetOut(level, payload);
     if (items.length > 0) {
-      this.#recovery.onSent(level, pn, now, items);
+      this.#recovery.onSent(level, pn, now, items, packet.length);
       if (!this.#elicitingSinceReceive) this.#activeAt = now; // §10.1: restarted by the first one only
       this.#elicitingSinceReceive = true;
     }
@@ -566,11 +567,13 @@ export class ServerConnection implements StreamOwner {
         items.push({ kind: 'handshake_done' }); // RFC 9001 §4.1.2
         this.#handshakeDone = true;
       }
+      // New stream data within the congestion window (RFC 9002 §7); what was lost goes again regardless.
+      let budget = Math.floor(this.#recovery.cc.room) - items.reduce((n, i) => n + (i.kind === 'stream' ? i.data.length + 16 : 16), 0);
       for (const s of this.#streams.values()) {
         while (s.out.length > 0 || (s.finQueued && !s.finSent)) {
-          const room = Math.min(s.limit - s.sent, this.#sendMaxData - this.#sendTotal);
+          const room = Math.min(s.limit - s.sent, this.#sendMaxData - this.#sendTotal, budget);
           const chunk = s.out[0];
-          if (chunk !== undefined && room <= 0) break; // the peer's stream or connection window is full
+          if (chunk !== undefined && room <= 0) break; // the peer's stream or connection window, or ours, is full
           const n = chunk === undefined ? 0 : Math.min(chunk.length, room, STREAM_CHUNK);
           const data = chunk === undefined ? Buffer.alloc(0) : chunk.subarray(0, n);
           if (chunk !== undefined) {
@@ -579,6 +582,7 @@ export class ServerConnection implements StreamOwner {
           }
           const fin = s.finQueued && s.out.length === 0;
           items.push({ kind: 'stream', id: s.id, offset: s.sent, data, fin });
+          budget -= n + 16; // the frame's header and its share of the packet's
           s.sent += n;
           s.queued -= n;
           this.#sendTotal += n;

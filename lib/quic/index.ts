@@ -14,4 +14,5 @@ export { AckTracker } from './ack-tracker.js';
 export { QuicConnectionError, ServerConnection, type ServerConnectionOptions } from './connection.js';
 export { QuicStream, type StreamOwner } from './stream.js';
 export { Recovery, type Retransmittable } from './recovery.js';
+export { NewReno } from './congestion.js';
 export { QuicServer, type QuicServerOptions } from './endpoint.js';

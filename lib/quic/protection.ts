@@ -3,7 +3,7 @@
  * nonce made of the IV and the packet number, the header's AAD; then the first byte's low bits and the
  * packet number masked with a sample of the ciphertext — so a packet is read in the reverse order.
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { createCipheriv, createDecipheriv, type Cipher } from 'node:crypto';
 import type { PacketKeys } from './initial.js';
 
 /** A packet that does not open: a forged, corrupted or foreign packet (dropped, never answered: RFC 9000 §12.2). */
@@ -20,10 +20,17 @@ export function headerMask(aead: Aead, hp: Uint8Array, sample: Uint8Array): Buff
     const c = createCipheriv('chacha20', hp, sample);
     return c.update(Buffer.alloc(5));
   }
-  const c = createCipheriv(aead === 'aes-128-gcm' ? 'aes-128-ecb' : 'aes-256-ecb', hp, null);
-  c.setAutoPadding(false);
+  // AES-ECB keeps no state between blocks: one cipher per key serves every packet.
+  let c = ECB.get(hp);
+  if (c === undefined) {
+    c = createCipheriv(aead === 'aes-128-gcm' ? 'aes-128-ecb' : 'aes-256-ecb', hp, null);
+    c.setAutoPadding(false);
+    ECB.set(hp, c);
+  }
   return c.update(sample).subarray(0, 5);
 }
+
+const ECB = new WeakMap<Uint8Array, Cipher>();
 
 /** The AEAD nonce: the IV XOR the packet number, left-padded (§5.3). */
 function nonce(iv: Buffer, pn: number): Buffer {

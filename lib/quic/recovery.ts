@@ -3,8 +3,10 @@
  * number space with what they carried, RTT estimates from ACKs, packets declared lost by the packet
  * threshold (3) or the time threshold (9/8 RTT), and the probe timeout (PTO) with exponential backoff.
  * What a lost packet carried is handed back to be sent again in new packets (frames are retransmitted,
- * never packets). Congestion control is a later stage.
+ * never packets). Congestion control (NewReno, congestion.ts) is told of each packet sent, acknowledged or
+ * lost.
  */
+import { NewReno } from './congestion.js';
 
 /**
  * What a packet carried that must arrive: CRYPTO or STREAM data at its offsets, HANDSHAKE_DONE, a stream's
@@ -24,6 +26,8 @@ export type Retransmittable =
 interface Sent {
   at: number;
   items: Retransmittable[];
+  /** Bytes on the wire (counted in flight for congestion control). */
+  size: number;
 }
 
 /** RFC 9002 §6.1.1 kPacketThreshold, §6.1.2 kTimeThreshold, §6.2 kGranularity, §6.2.2 kInitialRtt. */
@@ -55,6 +59,8 @@ export class Recovery {
   readonly #lost: (level: 0 | 1 | 2, items: Retransmittable[]) => void;
   /** The peer's max_ack_delay (ms), counted in the 1-RTT space's PTO. */
   maxAckDelay = 25;
+  /** The congestion controller (RFC 9002 §7). */
+  readonly cc = new NewReno();
 
   constructor(onLost: (level: 0 | 1 | 2, items: Retransmittable[]) => void) {
     this.#lost = onLost;
@@ -65,9 +71,10 @@ export class Recovery {
     return this.#spaces[0].size + this.#spaces[1].size + this.#spaces[2].size;
   }
 
-  onSent(level: 0 | 1 | 2, pn: number, now: number, items: Retransmittable[]): void {
-    this.#spaces[level].set(pn, { at: now, items });
+  onSent(level: 0 | 1 | 2, pn: number, now: number, items: Retransmittable[], size = 0): void {
+    this.#spaces[level].set(pn, { at: now, items, size });
     this.#lastSent = now;
+    this.cc.onSent(size);
   }
 
   /** An ACK frame's ranges ([low, high], highest first) for `level`; `ackDelay` in ms. */
@@ -77,10 +84,23 @@ export class Recovery {
     let newlyAcked = false;
     const latest = space.get(largest);
     for (const [lo, hi] of ranges) {
-      for (const [pn] of space) {
-        if (pn >= lo && pn <= hi) {
+      // A range narrower than what is in flight is looked up number by number; a wide one, by walking the map.
+      if (hi - lo < space.size) {
+        for (let pn = lo; pn <= hi; pn++) {
+          const s = space.get(pn);
+          if (s === undefined) continue;
           space.delete(pn);
+          this.cc.onAcked(s.size, s.at);
           newlyAcked = true;
+        }
+      } else {
+        for (const [pn, s] of space) {
+          if (pn > hi) break; // in the order sent: rising
+          if (pn >= lo) {
+            space.delete(pn);
+            this.cc.onAcked(s.size, s.at);
+            newlyAcked = true;
+          }
         }
       }
     }
@@ -111,14 +131,19 @@ export class Recovery {
     const largest = this.#largestAcked[level]!;
     const delay = Math.max(TIME_THRESHOLD * Math.max(this.smoothedRtt, this.latestRtt), GRANULARITY);
     const lost: Retransmittable[] = [];
+    let bytes = 0;
+    let newest = -Infinity;
+    // In flight in the order sent (numbers and times both rising): the first one not lost ends the search.
     for (const [pn, s] of this.#spaces[level]) {
-      if (pn > largest) continue;
-      if (pn <= largest - PACKET_THRESHOLD || s.at <= now - delay) {
-        lost.push(...s.items);
-        this.#spaces[level].delete(pn);
-      }
+      if (pn > largest || (pn > largest - PACKET_THRESHOLD && s.at > now - delay)) break;
+      lost.push(...s.items);
+      bytes += s.size;
+      newest = s.at;
+      this.#spaces[level].delete(pn);
     }
-    if (lost.length > 0) this.#lost(level, lost);
+    if (lost.length === 0) return;
+    this.cc.onLost(bytes, newest, now);
+    this.#lost(level, lost);
   }
 
   /** The current probe timeout's length (§6.2.1), without backoff. */
@@ -141,6 +166,7 @@ export class Recovery {
       const space = this.#spaces[level];
       if (space.size === 0) continue;
       const items = [...space.values()].flatMap((s) => s.items);
+      this.cc.onRemoved([...space.values()].reduce((n, s) => n + s.size, 0)); // a probe is not a congestion signal
       space.clear();
       this.#lost(level, items);
     }
@@ -148,6 +174,7 @@ export class Recovery {
 
   /** A space's keys are gone (§6.4): what was in flight there is forgotten. */
   discard(level: 0 | 1 | 2): void {
+    this.cc.onRemoved([...this.#spaces[level].values()].reduce((n, s) => n + s.size, 0));
     this.#spaces[level].clear();
   }
 }

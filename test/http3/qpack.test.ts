@@ -18,7 +18,10 @@ class DynamicEncoder {
   inserted = 0;
   #size = 0;
   #capacity = 0;
-  constructor(readonly maxCapacity: number) {}
+  readonly maxCapacity: number;
+  constructor(maxCapacity: number) {
+    this.maxCapacity = maxCapacity;
+  }
 
   setCapacity(c: number): void {
     writeInt(this.stream, 0x20, 5, c);

@@ -107,6 +107,11 @@ export class TestClient {
     this.read();
   }
 
+  /** The largest packet number received from the server in 1-RTT packets (what an ACK would name). */
+  get largestReceived(): number {
+    return this.#largest;
+  }
+
   /** Sends 1-RTT frames in one packet. */
   send(...frames: Buffer[]): void {
     this.conn.receive(buildShortPacket('aes-128-gcm', this.#ap!.write, this.conn.localCid, this.#pn++, Buffer.concat(frames)));

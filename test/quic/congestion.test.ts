@@ -1,0 +1,62 @@
+/**
+ * NewReno (RFC 9002 §7) alone, and in the connection: the initial window, slow start doubling per round
+ * trip, one halving per recovery period, the two-datagram floor, growth of one datagram per window in
+ * congestion avoidance; a connection's first flight of a large response stays within the initial window and
+ * acknowledgments open it.
+ */
+import { describe, expect, it } from 'vitest';
+import { encodeVarint, NewReno } from '../../lib/quic/index.js';
+import { streamFrame, TestClient } from './test-client.js';
+
+describe('NewReno', () => {
+  it('starts at ten datagrams and doubles per round trip in slow start', () => {
+    const cc = new NewReno(1200);
+    expect(cc.window).toBe(12_000);
+    expect([cc.canSend(12_000), cc.canSend(12_001)]).toEqual([true, false]);
+    for (let i = 0; i < 10; i++) cc.onSent(1200);
+    for (let i = 0; i < 10; i++) cc.onAcked(1200, 0);
+    expect([cc.window, cc.bytesInFlight]).toEqual([24_000, 0]);
+  });
+
+  it('halves once per recovery period, never below two datagrams', () => {
+    const cc = new NewReno(1200);
+    for (let i = 0; i < 10; i++) cc.onSent(1200);
+    cc.onLost(1200, 5, 10); // a packet sent at t=5 lost, noticed at t=10: recovery starts at 10
+    expect([cc.window, cc.ssthresh]).toEqual([6000, 6000]);
+    cc.onLost(1200, 9, 11); // sent before the recovery began: no second reduction
+    expect(cc.window).toBe(6000);
+    cc.onAcked(1200, 8); // sent before the recovery: no growth either
+    expect(cc.window).toBe(6000);
+    for (let t = 20; t < 30; t++) cc.onLost(1200, t, t + 0.5); // each a new period
+    expect(cc.window).toBe(2400);
+  });
+
+  it('grows by one datagram per window in congestion avoidance', () => {
+    const cc = new NewReno(1200);
+    cc.onSent(1200);
+    cc.onLost(1200, 0, 1); // window 6000, ssthresh 6000
+    for (let i = 0; i < 5; i++) cc.onAcked(1200, 2); // one window's worth acknowledged
+    expect(cc.window).toBeGreaterThan(7100);
+    expect(cc.window).toBeLessThan(7200);
+  });
+});
+
+describe('in the connection', () => {
+  it("keeps a large response's first flight within the initial window; acknowledgments let the rest go", () => {
+    const c = new TestClient({ params: { initialMaxData: 1 << 24, initialMaxStreamDataBidiLocal: 1 << 24 } });
+    c.conn.onStream = (s) => (s.onEnd = () => s.end(Buffer.alloc(200_000, 1)));
+    c.send(streamFrame(0, 0, Buffer.from('get'), true));
+    const first = c.read();
+    const sent = first.filter((f) => f.type === 'stream').reduce((n, f) => n + (f.type === 'stream' ? f.data.length : 0), 0);
+    expect(sent).toBeGreaterThan(9000);
+    expect(sent).toBeLessThanOrEqual(12_000);
+    // Acknowledge everything so far (packet numbers 0..largest), round after round: it all arrives.
+    for (let round = 0; round < 40 && !c.fin.has(0); round++) {
+      c.now += 10;
+      const largest = c.largestReceived;
+      c.send(Buffer.concat([Buffer.from([0x02]), encodeVarint(largest), encodeVarint(0), encodeVarint(0), encodeVarint(largest)]));
+      c.read();
+    }
+    expect(c.data.get(0)?.length).toBe(200_000);
+  });
+});
