@@ -32,6 +32,7 @@ const BENCHES = {
   orm: async () => (await import('./orm.mjs')).runOrmBench(),
   'pglite-start': async () => (await import('./pglite-start.mjs')).runPgliteStartBench(),
   grpc: async () => (await import('./grpc.mjs')).runGrpcBench(),
+  h3: async () => (await import('./h3.mjs')).runH3Bench(),
   auth: async () => (await import('./auth.mjs')).runAuthBench(),
   cache: async () => (await import('./cache.mjs')).runCacheBench(),
   realtime: async () => (await import('./realtime.mjs')).runRealtimeBench(),
