@@ -189,7 +189,12 @@ export class ServerConnection implements StreamOwner {
           this.#packet(2, d, at, at + 1 + this.localCid.length, d.length, false);
           break;
         }
-        const h = parseLongHeader(d, at);
+        let h;
+        try {
+          h = parseLongHeader(d, at);
+        } catch {
+          break; // the rest of the datagram is not a packet: dropped (§12.2)
+        }
         const level = h.type === PACKET_INITIAL ? 0 : h.type === PACKET_HANDSHAKE ? 1 : -1;
         if (level !== -1) this.#packet(level, d, at, h.pnOffset, h.end, true);
         at = h.end;

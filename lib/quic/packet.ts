@@ -31,6 +31,14 @@ export interface LongHeader {
   end: number;
 }
 
+function varintAt(d: Buffer, i: number): { value: number; next: number } {
+  try {
+    return readVarint(d, i);
+  } catch {
+    throw new PacketError('a length cut short');
+  }
+}
+
 /** Reads the long header at `offset` (RFC 9000 §17.2). */
 export function parseLongHeader(d: Buffer, offset = 0): LongHeader {
   if (d.length - offset < 7) throw new PacketError('datagram too short for a long header');
@@ -51,12 +59,12 @@ export function parseLongHeader(d: Buffer, offset = 0): LongHeader {
   if (version === 0) return { type: -1, version, dcid, scid, token, pnOffset: i, end: d.length }; // Version Negotiation
   if (type === PACKET_RETRY) return { type, version, dcid, scid, token, pnOffset: i, end: d.length };
   if (type === PACKET_INITIAL) {
-    const t = readVarint(d, i);
+    const t = varintAt(d, i);
     if (t.next + t.value > d.length) throw new PacketError('token past the datagram');
     token = d.subarray(t.next, t.next + t.value);
     i = t.next + t.value;
   }
-  const len = readVarint(d, i);
+  const len = varintAt(d, i);
   const end = len.next + len.value;
   if (end > d.length) throw new PacketError('packet length past the datagram');
   return { type, version, dcid, scid, token, pnOffset: len.next, end };
