@@ -3,8 +3,8 @@
  * Destination Connection ID — ours after the first flight, the client's original one for its repeated
  * Initials — new connections made only from Initial packets in datagrams of at least 1200 bytes (RFC 9000
  * §14.1) that open with the Initial keys, up to `maxConnections`; one timer per connection for its loss
- * detection and idle timeout. Anything else that arrives (garbage, unknown ids, other versions) is dropped
- * without an answer and counted in `dropped`.
+ * detection and idle timeout. A full-size datagram of another version gets Version Negotiation (§6); anything
+ * else that arrives (garbage, unknown ids, short datagrams) is dropped without an answer and counted in `dropped`.
  */
 import dgram from 'node:dgram';
 import { parseLongHeader, PACKET_INITIAL } from './packet.js';
@@ -40,6 +40,7 @@ export class QuicServer {
   readonly #entries = new Set<Entry>();
   #socket: dgram.Socket | null = null;
   #dropped = 0;
+  #negotiated = 0;
 
   constructor(options: QuicServerOptions) {
     this.#o = options;
@@ -48,6 +49,11 @@ export class QuicServer {
   /** Datagrams dropped unanswered so far: not a packet, no connection of ours, or no room for a new one. */
   get dropped(): number {
     return this.#dropped;
+  }
+
+  /** Version Negotiation packets sent (to Initials of versions we do not speak). */
+  get versionNegotiations(): number {
+    return this.#negotiated;
   }
 
   /** Connections open now. */
@@ -74,6 +80,15 @@ export class QuicServer {
     if (msg.length < 1) {
       this.#dropped++;
       return;
+    }
+    // A version we do not speak, in a datagram big enough to start a connection: Version Negotiation (§6.1).
+    if ((msg[0]! & 0x80) !== 0 && msg.length >= 1200) {
+      const version = msg.readUInt32BE(1);
+      if (version !== 1) {
+        if (version !== 0) this.#negotiate(msg, rinfo);
+        else this.#dropped++; // a Version Negotiation packet sent to a server: ignored (§6.2)
+        return;
+      }
     }
     let dcid: Buffer;
     let initial = false;
@@ -123,6 +138,33 @@ export class QuicServer {
     this.#entries.add(e);
     this.#o.onConnection(conn, rinfo.address);
     this.#pump(e);
+  }
+
+  /**
+   * A Version Negotiation packet (RFC 9000 §17.2.1) from the invariant header fields (RFC 8999 §5.1) alone:
+   * the client's connection ids swapped, then the versions we speak — 1, and a reserved one (§15) so clients
+   * keep tolerating unknown versions.
+   */
+  #negotiate(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    const dcidLen = msg[5]!;
+    const scidAt = 6 + dcidLen;
+    if (scidAt >= msg.length) return void this.#dropped++;
+    const scidLen = msg[scidAt]!;
+    if (scidAt + 1 + scidLen > msg.length) return void this.#dropped++;
+    const dcid = msg.subarray(6, scidAt);
+    const scid = msg.subarray(scidAt + 1, scidAt + 1 + scidLen);
+    const out = Buffer.alloc(1 + 4 + 1 + scid.length + 1 + dcid.length + 8);
+    let i = 0;
+    out[i++] = 0x80 | (Math.random() * 0x80);
+    i = out.writeUInt32BE(0, i);
+    out[i++] = scid.length;
+    i += scid.copy(out, i);
+    out[i++] = dcid.length;
+    i += dcid.copy(out, i);
+    i = out.writeUInt32BE(0x00000001, i);
+    out.writeUInt32BE(0x1a2a3a4a, i);
+    this.#socket?.send(out, rinfo.port, rinfo.address);
+    this.#negotiated++;
   }
 
   /** Sends what the connection has, re-arms its timer, and forgets it once closed. */

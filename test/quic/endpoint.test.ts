@@ -95,14 +95,16 @@ it('opens a connection for a 1200-byte Initial and drops a 1199-byte one (RFC 90
   expect([opened.length, server.connections]).toEqual([1, 1]);
 });
 
-it('drops, unanswered, what opens no connection: garbage, unknown ids, another version, an Initial that does not open', async () => {
+it('drops, unanswered, what opens no connection: garbage, unknown ids, an Initial that does not open', async () => {
   const { server, port, opened } = await start();
   const c = await udp(port);
   const forged = clientInitial();
   forged.datagram[forged.datagram.length - 1]! ^= 1; // the AEAD tag no longer checks
-  const v2 = clientInitial();
-  v2.datagram.writeUInt32BE(0x6b3343cf, 1); // QUIC version 2's number
-  const sent = [Buffer.alloc(0), randomBytes(1300), Buffer.concat([Buffer.from([0x40]), randomBytes(1250)]), v2.datagram, forged.datagram, Buffer.from([0xc0, 0, 0])];
+  const noise = randomBytes(1300);
+  noise[0]! &= 0x7f; // a short header for no connection of ours
+  const vn = clientInitial();
+  vn.datagram.writeUInt32BE(0, 1); // a Version Negotiation packet sent to a server (§6.2)
+  const sent = [Buffer.alloc(0), noise, Buffer.concat([Buffer.from([0x40]), randomBytes(1250)]), vn.datagram, forged.datagram, Buffer.from([0xc0, 0, 0])];
   for (const d of sent) await c.send(d);
   await expect.poll(() => server.dropped).toBe(sent.length);
   expect([opened.length, server.connections, c.got.length]).toEqual([0, 0, 0]);
@@ -131,3 +133,43 @@ it('forgets a client that goes silent, at the idle timeout, and then has room fo
   await expect.poll(() => opened.length).toBe(2);
   expect(server.dropped).toBe(0);
 }, 30_000);
+
+it('answers a full-size Initial of another version with Version Negotiation (§6.1); a smaller one is dropped', async () => {
+  const { server, port, opened } = await start();
+  const c = await udp(port);
+  const small = clientInitial({ size: 1199 });
+  small.datagram.writeUInt32BE(0x6b3343cf, 1); // QUIC version 2's number
+  const v2 = clientInitial({ size: 1200 });
+  v2.datagram.writeUInt32BE(0x6b3343cf, 1);
+  await c.send(small.datagram);
+  await c.send(v2.datagram);
+  await expect.poll(() => c.got.length).toBe(1);
+  expect([server.dropped, server.versionNegotiations, opened.length]).toEqual([1, 1, 0]);
+  const vn = c.got[0]!;
+  expect(vn[0]! & 0x80).toBe(0x80);
+  expect(vn.readUInt32BE(1)).toBe(0); // version 0: Version Negotiation
+  expect(vn.subarray(6, 6 + vn[5]!).equals(v2.scid)).toBe(true); // its DCID is the client's SCID
+  const at = 6 + vn[5]!;
+  expect(vn.subarray(at + 1, at + 1 + vn[at]!).equals(v2.dcid)).toBe(true);
+  const versions = [];
+  for (let i = at + 1 + vn[at]!; i < vn.length; i += 4) versions.push(vn.readUInt32BE(i));
+  expect(versions).toContain(1);
+  expect(versions.every((v) => v === 1 || (v & 0x0f0f0f0f) === 0x0a0a0a0a)).toBe(true); // 1, and reserved ones
+});
+
+it('ngtcp2 starting with a version we do not speak moves to version 1 on our Version Negotiation and completes', async (ctx) => {
+  needPeers(ctx, NGTCP2_CLIENT);
+  const { server, port } = await start({
+    onConnection: (c) => {
+      c.onStream = (s) => {
+        if (s.id === 0) s.onEnd = () => s.end(response(200, Buffer.from('negotiated\n')));
+      };
+    },
+  });
+  const dl = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+  const client = spawn('gtlsclient', ['--timeout=5s', '--exit-on-all-streams-close', '-v', '0xbabababa', '--preferred-versions=0x00000001', `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/v.txt`], { stdio: 'ignore' });
+  cleanup.push(() => client.kill('SIGKILL'));
+  expect(await new Promise<number | null>((resolve) => client.once('exit', resolve))).toBe(0);
+  expect(readFileSync(join(dl, 'v.txt'), 'utf8')).toBe('negotiated\n');
+  expect(server.versionNegotiations).toBe(1);
+}, 20_000);
