@@ -16,6 +16,8 @@ export interface Http3ServerOptions extends Omit<Http3SessionOptions, 'remoteAdd
   key: string | Buffer | KeyObject;
   /** Connections at once. Default 10 000. */
   maxConnections?: number;
+  /** Handshakes in progress past which new clients must prove their address with a Retry (0: always). Default 100. */
+  retryAbove?: number;
   /** QUIC limits offered to each client (streams, flow control, idle timeout). */
   transportParameters?: Partial<TransportParameters>;
 }
@@ -40,6 +42,7 @@ export class Http3Server {
       privateKey,
       alpn: ['h3'],
       maxConnections: o.maxConnections,
+      retryAbove: o.retryAbove,
       transportParameters: o.transportParameters,
       onConnection: (conn, address) => {
         const session = new Http3Session(conn, handler, { ...o, remoteAddress: address });

@@ -11,7 +11,8 @@
  * Streams (stream.ts) open within the limits we advertise and are credited back as they finish (§4.6); data
  * in both directions stays within stream and connection flow control (§4.1); resets go both ways (§3.5).
  * New data waits for room in NewReno's congestion window (RFC 9002 §7, congestion.ts).
- * Not yet (#32, next stages): pacing, key update, connection migration, Retry, 0-RTT.
+ * After a Retry (retry.ts, the endpoint's) the address is proven from the first packet.
+ * Not yet (#32, next stages): pacing, key update, connection migration, 0-RTT.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { AckTracker } from './ack-tracker.js';
@@ -42,6 +43,11 @@ export interface ServerConnectionOptions {
   maxCryptoBuffer?: number;
   /** Clock in ms (tests). */
   now?: () => number;
+  /**
+   * The first Initial came after a Retry with a valid token (retry.ts): the address is proven, and the
+   * transport parameters name the client's original DCID and the id the Retry gave it (§7.3).
+   */
+  retry?: { originalDcid: Buffer };
 }
 
 /** A connection-ending error: the transport (or CRYPTO_ERROR) code sent in CONNECTION_CLOSE. */
@@ -116,6 +122,7 @@ export class ServerConnection implements StreamOwner {
   peerParams: TransportParameters | null = null;
   readonly #o: ServerConnectionOptions;
   readonly #originalDcid: Buffer;
+  #retrySource: Buffer | null = null;
   readonly #spaces: [Space, Space, Space];
   readonly #streams = new Map<number, QuicStream>();
   #clientHello: Buffer | null = null;
@@ -124,6 +131,8 @@ export class ServerConnection implements StreamOwner {
   #hs: ReturnType<typeof handshakeSecrets> | null = null;
   #handshakeDone = false;
   #addressValidated = false;
+  /** The Initial space is over (its keys discarded once a Handshake packet opened). */
+  #initialDone = false;
   #received = 0;
   #sent = 0;
   #closeToSend: Buffer | null = null;
@@ -158,7 +167,11 @@ export class ServerConnection implements StreamOwner {
     this.#activeAt = this.#now();
     const h = parseLongHeader(first);
     if (h.type !== PACKET_INITIAL || h.version !== 1) throw new QuicConnectionError(0x0a, 'a connection starts with a version 1 Initial packet');
-    this.#originalDcid = Buffer.from(h.dcid);
+    this.#originalDcid = Buffer.from(options.retry?.originalDcid ?? h.dcid);
+    if (options.retry !== undefined) {
+      this.#retrySource = Buffer.from(h.dcid);
+      this.#addressValidated = true; // §8.1.2: the token proved it
+    }
     this.peerCid = Buffer.from(h.scid);
     const ik = initialKeys(h.dcid);
     const space = (keys: Space['keys']): Space => ({ keys, acks: new AckTracker(), crypto: null as unknown as Reassembly, cryptoOut: [], cryptoOffset: 0, pn: 0, lost: [] });
@@ -218,9 +231,10 @@ export class ServerConnection implements StreamOwner {
     if (!space.acks.add(opened.pn, eliciting)) return; // a duplicate
     this.#activeAt = this.#now();
     this.#elicitingSinceReceive = false;
-    if (level === 1 && !this.#addressValidated) {
+    if (level === 1 && this.#spaces[0].keys !== null) {
       // A Handshake packet proves the client holds the address (§8.1); Initial keys go (RFC 9001 §4.9.1).
       this.#addressValidated = true;
+      this.#initialDone = true;
       this.#spaces[0].keys = null;
       this.#spaces[0].lost = [];
       this.#recovery.discard(0);
@@ -449,7 +463,7 @@ export class ServerConnection implements StreamOwner {
     const kp = x25519KeyPair();
     const sh = serverHello({ random: randomBytes(32), sessionId: ch.sessionId, cipherSuite: 0x1301, group: GROUP_X25519, keyShare: kp.publicKey });
     const hs = handshakeSecrets('sha256', x25519Shared(kp, share.key), transcriptHash('sha256', chBytes, sh));
-    const ee = encryptedExtensions(alpn, encodeTransportParameters({ ...this.#params(), originalDestinationConnectionId: this.#originalDcid, initialSourceConnectionId: this.localCid }));
+    const ee = encryptedExtensions(alpn, encodeTransportParameters({ ...this.#params(), originalDestinationConnectionId: this.#originalDcid, initialSourceConnectionId: this.localCid, ...(this.#retrySource === null ? {} : { retrySourceConnectionId: this.#retrySource }) }));
     const cert = certificateMessage(this.#o.certificateChain);
     const cv = certificateVerify(this.#o.privateKey, transcriptHash('sha256', chBytes, sh, ee, cert));
     const fin = handshakeMessage(20, finishedData('sha256', hs.server, transcriptHash('sha256', chBytes, sh, ee, cert, cv)));
@@ -485,7 +499,7 @@ export class ServerConnection implements StreamOwner {
 
   /** Whether any packet from the client has been authenticated (an Initial that opened). */
   get authenticated(): boolean {
-    return this.#spaces[0].acks.largest >= 0 || this.#addressValidated;
+    return this.#spaces[0].acks.largest >= 0 || this.#initialDone;
   }
 
   /**

@@ -9,12 +9,21 @@
 import dgram from 'node:dgram';
 import { parseLongHeader, PACKET_INITIAL } from './packet.js';
 import { ServerConnection, type ServerConnectionOptions } from './connection.js';
+import { buildRetry, RetryTokens } from './retry.js';
+import { randomBytes } from 'node:crypto';
 
 export interface QuicServerOptions extends Omit<ServerConnectionOptions, 'now'> {
   /** A new connection, before its handshake completes (set `onStream` here), and the client's address. */
   onConnection: (conn: ServerConnection, address: string) => void;
   /** Connections at once; Initials past it are dropped. Default 10 000. */
   maxConnections?: number;
+  /**
+   * New clients must prove their address with a Retry (RFC 9000 §8.1.2) while this many connections are still
+   * in their handshake — an Initial flood then costs us one small packet each, no state. 0: always. Default 100.
+   */
+  retryAbove?: number;
+  /** How long a Retry token stays good, ms. Default 10 000. */
+  retryTokenLifetimeMs?: number;
 }
 
 interface Entry {
@@ -38,12 +47,21 @@ export class QuicServer {
   readonly #o: QuicServerOptions;
   readonly #byId = new Map<string, Entry>();
   readonly #entries = new Set<Entry>();
+  readonly #pending = new Set<Entry>();
   #socket: dgram.Socket | null = null;
   #dropped = 0;
   #negotiated = 0;
+  #retries = 0;
+  readonly #tokens: RetryTokens;
 
   constructor(options: QuicServerOptions) {
     this.#o = options;
+    this.#tokens = new RetryTokens({ lifetimeMs: options.retryTokenLifetimeMs });
+  }
+
+  /** Retry packets sent (address validation of new clients). */
+  get retries(): number {
+    return this.#retries;
   }
 
   /** Datagrams dropped unanswered so far: not a packet, no connection of ours, or no room for a new one. */
@@ -92,11 +110,15 @@ export class QuicServer {
     }
     let dcid: Buffer;
     let initial = false;
+    let scid: Buffer | null = null;
+    let token: Buffer | null = null;
     try {
       if ((msg[0]! & 0x80) === 0) dcid = msg.subarray(1, 9); // our ids are 8 bytes
       else {
         const h = parseLongHeader(msg);
         dcid = h.dcid;
+        scid = h.scid;
+        token = h.token;
         initial = h.type === PACKET_INITIAL && h.version === 1;
       }
     } catch {
@@ -114,9 +136,24 @@ export class QuicServer {
       this.#dropped++;
       return;
     }
+    // Address validation (§8.1.2): a token from our Retry, or a Retry when too many handshakes are open.
+    let retry: { originalDcid: Buffer } | undefined;
+    if (token !== null && token.length > 0) {
+      const info = this.#tokens.check(token, rinfo.address, rinfo.port, dcid);
+      if (info === null) {
+        this.#dropped++; // not ours, stale, or from another address: dropped (§8.1.3)
+        return;
+      }
+      retry = info;
+    } else if (this.#handshaking() >= (this.#o.retryAbove ?? 100)) {
+      const next = randomBytes(8);
+      this.#socket?.send(buildRetry({ dcid: scid!, scid: next, token: this.#tokens.issue(rinfo.address, rinfo.port, dcid, next), odcid: dcid }), rinfo.port, rinfo.address);
+      this.#retries++;
+      return;
+    }
     let conn: ServerConnection;
     try {
-      conn = new ServerConnection(msg, this.#o);
+      conn = new ServerConnection(msg, retry === undefined ? this.#o : { ...this.#o, retry });
     } catch {
       this.#dropped++;
       return;
@@ -136,6 +173,7 @@ export class QuicServer {
     };
     for (const id of e.ids) this.#byId.set(id, e);
     this.#entries.add(e);
+    this.#pending.add(e);
     this.#o.onConnection(conn, rinfo.address);
     this.#pump(e);
   }
@@ -167,6 +205,12 @@ export class QuicServer {
     this.#negotiated++;
   }
 
+  /** Connections still in their handshake (the set is pruned as it is counted: it stays near `retryAbove`). */
+  #handshaking(): number {
+    for (const e of this.#pending) if (e.conn.state !== 'handshake' || !this.#entries.has(e)) this.#pending.delete(e);
+    return this.#pending.size;
+  }
+
   /** Sends what the connection has, re-arms its timer, and forgets it once closed. */
   #pump(e: Entry): void {
     for (const d of e.conn.poll()) this.#socket?.send(d, e.port, e.address);
@@ -191,6 +235,7 @@ export class QuicServer {
     e.conn.onClosed();
     for (const id of e.ids) this.#byId.delete(id);
     this.#entries.delete(e);
+    this.#pending.delete(e);
   }
 
   /** Stops: the socket closes, connections are dropped (no CONNECTION_CLOSE yet). */

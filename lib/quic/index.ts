@@ -16,3 +16,4 @@ export { QuicStream, type StreamOwner } from './stream.js';
 export { Recovery, type Retransmittable } from './recovery.js';
 export { NewReno } from './congestion.js';
 export { QuicServer, type QuicServerOptions } from './endpoint.js';
+export { buildRetry, retryIntegrityTag, RetryTokens, type RetryTokenInfo } from './retry.js';

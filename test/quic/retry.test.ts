@@ -1,0 +1,106 @@
+/**
+ * Retry (RFC 9000 §8.1.2, RFC 9001 §5.8): the integrity tag on RFC 9001's Appendix A.4 packet; tokens good
+ * only from the same address and port, with the same connection id, not altered, and within their lifetime
+ * (at it and one millisecond past, on an injected clock); ngtcp2 retried by the endpoint completes, its
+ * transport parameters naming both connection ids; a forged token opens nothing.
+ */
+import { spawn } from 'node:child_process';
+
+import dgram from 'node:dgram';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildLongPacket, buildRetry, initialKeys, PACKET_INITIAL, QuicServer, retryIntegrityTag, RetryTokens } from '../../lib/quic/index.js';
+import { needPeers, NGTCP2_CLIENT } from '../peers.js';
+import { clientInitial } from './client-initial.js';
+import { response } from './h3-bytes.js';
+import { testCertificate } from './test-client.js';
+
+describe('Retry packets and tokens', () => {
+  it("computes RFC 9001 Appendix A.4's integrity tag", () => {
+    const odcid = Buffer.from('8394c8f03e515708', 'hex');
+    const packet = Buffer.from('ff000000010008f067a5502a4262b5746f6b656e04a265ba2eff4d829058fb3f0f2496ba', 'hex');
+    expect(retryIntegrityTag(odcid, packet.subarray(0, -16)).toString('hex')).toBe('04a265ba2eff4d829058fb3f0f2496ba');
+    const built = buildRetry({ dcid: Buffer.alloc(0), scid: Buffer.from('f067a5502a4262b5', 'hex'), token: Buffer.from('token'), odcid, unused: 0x0f });
+    expect(built.toString('hex')).toBe(packet.toString('hex'));
+  });
+
+  it('a token is good from its address, port and connection id, unaltered, for its lifetime and not a millisecond more', () => {
+    let now = 1_000_000;
+    const tokens = new RetryTokens({ lifetimeMs: 10_000, now: () => now });
+    const odcid = Buffer.from('0102030405060708', 'hex');
+    const scid = Buffer.from('a1a2a3a4a5a6a7a8', 'hex');
+    const t = tokens.issue('192.0.2.1', 4433, odcid, scid);
+    expect(tokens.check(t, '192.0.2.1', 4433, scid)).toEqual({ originalDcid: odcid });
+    expect(tokens.check(t, '192.0.2.2', 4433, scid)).toBe(null);
+    expect(tokens.check(t, '192.0.2.1', 4434, scid)).toBe(null);
+    expect(tokens.check(t, '192.0.2.1', 4433, odcid)).toBe(null);
+    for (let i = 0; i < t.length; i++) {
+      const bad = Buffer.from(t);
+      bad[i]! ^= 1;
+      expect(tokens.check(bad, '192.0.2.1', 4433, scid)).toBe(null);
+    }
+    expect(tokens.check(t.subarray(0, -1), '192.0.2.1', 4433, scid)).toBe(null);
+    now += 10_000;
+    expect(tokens.check(t, '192.0.2.1', 4433, scid)).not.toBe(null);
+    now += 1;
+    expect(tokens.check(t, '192.0.2.1', 4433, scid)).toBe(null);
+    expect(new RetryTokens({ now: () => now }).check(t, '192.0.2.1', 4433, scid)).toBe(null); // another key
+  });
+});
+
+describe('the endpoint', () => {
+  // ngtcp2 checks our original_destination_connection_id and retry_source_connection_id (§7.3): it completes
+  // only if both are right.
+  it('retries ngtcp2 when told to (retryAbove 0); it comes back with the token and completes', async (ctx) => {
+    needPeers(ctx, NGTCP2_CLIENT);
+    const server = new QuicServer({
+      ...testCertificate(),
+      alpn: ['h3'],
+      retryAbove: 0,
+      onConnection: (c) => {
+        c.onStream = (s) => {
+          if (s.id === 0) s.onEnd = () => s.end(response(200, Buffer.from('after a retry\n')));
+        };
+      },
+    });
+    const { port } = await server.listen();
+    const dl = mkdtempSync(join(tmpdir(), 'covet-retry-'));
+    const client = spawn('gtlsclient', ['--timeout=5s', '--exit-on-all-streams-close', `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/r.txt`], { stdio: 'ignore' });
+    try {
+      expect(await new Promise<number | null>((resolve) => client.once('exit', resolve))).toBe(0);
+      expect(readFileSync(join(dl, 'r.txt'), 'utf8')).toBe('after a retry\n');
+      expect([server.retries, server.dropped]).toEqual([1, 0]);
+    } finally {
+      client.kill('SIGKILL');
+      await server.close();
+    }
+  }, 20_000);
+
+  it('a full-size Initial carrying a token that is not ours opens nothing and gets no answer', async () => {
+    const opened: unknown[] = [];
+    const server = new QuicServer({ ...testCertificate(), alpn: ['h3'], retryAbove: 0, onConnection: (c) => opened.push(c) });
+    const { port } = await server.listen();
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+    const got: Buffer[] = [];
+    sock.on('message', (m) => got.push(m));
+    try {
+      const ci = clientInitial();
+      // The same ClientHello, in an Initial with a made-up token, padded to 1200 bytes.
+      const keys = initialKeys(ci.dcid).client;
+      const crypto = Buffer.concat([Buffer.from([0x06, 0x00]), Buffer.from([0x40 | (ci.clientHello.length >> 8), ci.clientHello.length & 0xff]), ci.clientHello]);
+      const build = (pad: number) => buildLongPacket('aes-128-gcm', keys, { type: PACKET_INITIAL, version: 1, dcid: ci.dcid, scid: ci.scid, token: Buffer.alloc(40, 7), pn: 0, payload: Buffer.concat([crypto, Buffer.alloc(pad)]) });
+      const d = build(1200 - build(0).length);
+      await new Promise<void>((r) => sock.send(d, port, '127.0.0.1', () => r()));
+      await new Promise<void>((r) => sock.send(ci.datagram, port, '127.0.0.1', () => r())); // no token: a Retry
+      await expect.poll(() => got.length).toBe(1);
+      expect(got[0]![0]! & 0xf0).toBe(0xf0); // the Retry, for the second
+      expect([server.dropped, server.retries, opened.length]).toEqual([1, 1, 0]);
+    } finally {
+      sock.close();
+      await server.close();
+    }
+  });
+});
