@@ -523,7 +523,8 @@ export class Http3Session {
   #finish(r: RequestStream, last?: Buffer): void {
     r.finished = true;
     r.quic.end(last);
-    if (!r.quic.ended && r.quic.resetCode === null) {
+    // The request's end not yet known (its FIN may sit in the frame being read): not wanted any more.
+    if (r.quic.recv.finalSize === null && r.quic.resetCode === null) {
       r.req?._discard();
       r.quic.stopSending(H3.NO_ERROR); // §4.1.1: the response is complete without the rest of the request
     }

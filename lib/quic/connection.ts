@@ -12,7 +12,8 @@
  * in both directions stays within stream and connection flow control (§4.1); resets go both ways (§3.5).
  * New data waits for room in NewReno's congestion window (RFC 9002 §7, congestion.ts).
  * After a Retry (retry.ts, the endpoint's) the address is proven from the first packet.
- * Not yet (#32, next stages): pacing, key update, connection migration, 0-RTT.
+ * The client's key updates (RFC 9001 §6) are followed: a packet under the next keys moves both directions on.
+ * Not yet (#32, next stages): pacing, initiating a key update, connection migration, 0-RTT.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { AckTracker } from './ack-tracker.js';
@@ -26,6 +27,7 @@ import { QuicStream, type StreamOwner } from './stream.js';
 import { encodeTransportParameters, parseTransportParameters, type TransportParameters } from './transport-params.js';
 import { encodeVarint } from './varint.js';
 import { Alert, TlsAlert } from '../tls13/alert.js';
+import { hkdfExpandLabel } from '../tls13/hkdf.js';
 import { parseClientHello, GROUP_X25519 } from '../tls13/client-hello.js';
 import { handshakeSecrets, transcriptHash, x25519KeyPair, x25519Shared } from '../tls13/key-schedule.js';
 import { serverHello } from '../tls13/server-hello.js';
@@ -123,6 +125,12 @@ export class ServerConnection implements StreamOwner {
   readonly #o: ServerConnectionOptions;
   readonly #originalDcid: Buffer;
   #retrySource: Buffer | null = null;
+  /** 1-RTT secrets of the current key phase, the phase bit, and the previous phase's read keys (late packets). */
+  #appSecrets: { client: Buffer; server: Buffer } | null = null;
+  #keyPhase: 0 | 1 = 0;
+  #prevRead: PacketKeys | null = null;
+  /** Key updates the client made. */
+  keyUpdates = 0;
   readonly #spaces: [Space, Space, Space];
   readonly #streams = new Map<number, QuicStream>();
   #clientHello: Buffer | null = null;
@@ -224,7 +232,9 @@ export class ServerConnection implements StreamOwner {
     try {
       opened = unprotect('aes-128-gcm', space.keys.read, d, start, pnOffset, end, isLong, space.acks.largest);
     } catch {
-      return; // not authentic: dropped silently (RFC 9000 §12.2)
+      // 1-RTT: perhaps the client's next key phase, or a late packet of the previous one (RFC 9001 §6).
+      opened = level === 2 ? this.#otherPhase(d, start, pnOffset, end) : null;
+      if (opened === null) return; // not authentic: dropped silently (RFC 9000 §12.2)
     }
     const frames = readFrames(opened.payload);
     const eliciting = frames.some((f) => f.type !== 'ack' && f.type !== 'padding' && f.type !== 'connection_close');
@@ -240,6 +250,36 @@ export class ServerConnection implements StreamOwner {
       this.#recovery.discard(0);
     }
     for (const f of frames) this.#frame(level, f);
+  }
+
+  /**
+   * RFC 9001 §6: a packet that does not open under the current 1-RTT keys is tried under the next ones (the
+   * client updated its keys: ours follow, the header protection key stays) and then under the previous ones.
+   */
+  #otherPhase(d: Buffer, start: number, pnOffset: number, end: number): ReturnType<typeof unprotect> | null {
+    const space = this.#spaces[2];
+    const secrets = this.#appSecrets;
+    if (space.keys === null || secrets === null) return null;
+    const next = (secret: Buffer) => hkdfExpandLabel('sha256', secret, 'quic ku', Buffer.alloc(0), 32);
+    const client = next(secrets.client);
+    const read: PacketKeys = { ...packetKeys(client), hp: space.keys.read.hp };
+    try {
+      const opened = unprotect('aes-128-gcm', read, d, start, pnOffset, end, false, space.acks.largest);
+      const server = next(secrets.server);
+      this.#prevRead = space.keys.read;
+      space.keys = { read, write: { ...packetKeys(server), hp: space.keys.write.hp } };
+      this.#appSecrets = { client, server };
+      this.#keyPhase ^= 1;
+      this.keyUpdates++;
+      return opened;
+    } catch {
+      if (this.#prevRead === null) return null;
+      try {
+        return unprotect('aes-128-gcm', this.#prevRead, d, start, pnOffset, end, false, space.acks.largest);
+      } catch {
+        return null;
+      }
+    }
   }
 
   #frame(level: 0 | 1 | 2, f: Frame): void {
@@ -443,6 +483,7 @@ export class ServerConnection implements StreamOwner {
     checkClientFinished('sha256', this.#hs.client, transcriptHash('sha256', this.#clientHello!, this.#sh!, this.#flight), msg);
     const app = applicationSecrets('sha256', this.#hs.handshakeSecret, transcriptHash('sha256', this.#clientHello!, this.#sh!, this.#flight));
     this.#spaces[2].keys = { read: packetKeys(app.client), write: packetKeys(app.server) };
+    this.#appSecrets = { client: app.client, server: app.server };
     this.state = 'established';
     this.onEstablished();
   }
@@ -537,7 +578,7 @@ export class ServerConnection implements StreamOwner {
   #packetOut(level: 0 | 1 | 2, payload: Buffer): Buffer {
     const space = this.#spaces[level];
     const pn = space.pn++;
-    if (level === 2) return buildShortPacket('aes-128-gcm', space.keys!.write, this.peerCid, pn, payload);
+    if (level === 2) return buildShortPacket('aes-128-gcm', space.keys!.write, this.peerCid, pn, payload, 2, this.#keyPhase);
     return buildLongPacket('aes-128-gcm', space.keys!.write, { type: level === 0 ? PACKET_INITIAL : PACKET_HANDSHAKE, version: 1, dcid: this.peerCid, scid: this.localCid, pn, payload });
   }
 

@@ -55,12 +55,12 @@ export function buildLongPacket(aead: Aead, keys: PacketKeys, p: LongPacket, pnL
   return packet;
 }
 
-/** A protected 1-RTT (short header) packet (RFC 9000 §17.3): `dcid`, packet number, key phase 0. */
-export function buildShortPacket(aead: Aead, keys: PacketKeys, dcid: Uint8Array, pn: number, payload: Uint8Array, pnLength: 1 | 2 | 3 | 4 = 2): Buffer {
+/** A protected 1-RTT (short header) packet (RFC 9000 §17.3): `dcid`, packet number, key phase (RFC 9001 §6). */
+export function buildShortPacket(aead: Aead, keys: PacketKeys, dcid: Uint8Array, pn: number, payload: Uint8Array, pnLength: 1 | 2 | 3 | 4 = 2, keyPhase: 0 | 1 = 0): Buffer {
   let body = payload;
   if (body.length < 4 - pnLength) body = Buffer.concat([body, Buffer.alloc(4 - pnLength - body.length)]);
   const header = Buffer.alloc(1 + dcid.length + pnLength);
-  header[0] = 0x40 | (pnLength - 1);
+  header[0] = 0x40 | (keyPhase << 2) | (pnLength - 1);
   header.set(dcid, 1);
   const pnOffset = 1 + dcid.length;
   for (let k = pnLength - 1; k >= 0; k--) header[pnOffset + k] = (pn >>> (8 * (pnLength - 1 - k))) & 0xff;

@@ -173,3 +173,21 @@ it('ngtcp2 starting with a version we do not speak moves to version 1 on our Ver
   expect(readFileSync(join(dl, 'v.txt'), 'utf8')).toBe('negotiated\n');
   expect(server.versionNegotiations).toBe(1);
 }, 20_000);
+
+it('follows a key update the client makes mid-transfer (RFC 9001 §6), and the download completes', async (ctx) => {
+  needPeers(ctx, NGTCP2_CLIENT);
+  const body = Buffer.alloc(3 << 20, 0x6b);
+  const { port, opened } = await start({
+    onConnection: (c) => {
+      c.onStream = (s) => {
+        if (s.id === 0) s.onEnd = () => s.end(response(200, body));
+      };
+    },
+  });
+  const dl = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+  const client = spawn('gtlsclient', ['--timeout=10s', '--exit-on-all-streams-close', '--key-update=10ms', `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/ku.bin`], { stdio: 'ignore' });
+  cleanup.push(() => client.kill('SIGKILL'));
+  expect(await new Promise<number | null>((resolve) => client.once('exit', resolve))).toBe(0);
+  expect(readFileSync(join(dl, 'ku.bin')).equals(body)).toBe(true);
+  expect(opened[0]!.keyUpdates).toBeGreaterThanOrEqual(1);
+}, 30_000);
