@@ -13,7 +13,9 @@
  * New data waits for room in NewReno's congestion window (RFC 9002 §7, congestion.ts).
  * After a Retry (retry.ts, the endpoint's) the address is proven from the first packet.
  * The client's key updates (RFC 9001 §6) are followed: a packet under the next keys moves both directions on.
- * Not yet (#32, next stages): pacing, initiating a key update, connection migration, 0-RTT.
+ * PATH_CHALLENGE is answered; when the endpoint sees the client's newest packet come from a new address (NAT
+ * rebinding, §9.3) it moves there and validates the path (`pathChanged`).
+ * Not yet (#32, next stages): pacing, initiating a key update, active migration (new connection ids), 0-RTT.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { AckTracker } from './ack-tracker.js';
@@ -81,6 +83,10 @@ function frameOf(item: Retransmittable): Buffer {
       return Buffer.concat([Buffer.from([0x04]), encodeVarint(item.id), encodeVarint(item.code), encodeVarint(item.finalSize)]);
     case 'stop_sending':
       return Buffer.concat([Buffer.from([0x05]), encodeVarint(item.id), encodeVarint(item.code)]);
+    case 'path_challenge':
+      return Buffer.concat([Buffer.from([0x1a]), item.data]);
+    case 'path_response':
+      return Buffer.concat([Buffer.from([0x1b]), item.data]);
     default:
       throw new Error(`${item.kind} is framed by the connection`);
   }
@@ -131,6 +137,12 @@ export class ServerConnection implements StreamOwner {
   #prevRead: PacketKeys | null = null;
   /** Key updates the client made. */
   keyUpdates = 0;
+  /** The PATH_CHALLENGE data we wait to see echoed, after the client's address changed (§9.3). */
+  #challenge: Buffer | null = null;
+  /** New client addresses proven by PATH_RESPONSE. */
+  pathsValidated = 0;
+  /** Whether the last `receive` brought the newest 1-RTT packet so far (what may move the path, §9.3). */
+  #newest = false;
   readonly #spaces: [Space, Space, Space];
   readonly #streams = new Map<number, QuicStream>();
   #clientHello: Buffer | null = null;
@@ -200,8 +212,24 @@ export class ServerConnection implements StreamOwner {
     return this.#streams;
   }
 
+  /**
+   * The client's address changed (NAT rebinding, §9.3) and the datagram from the new one carried its newest
+   * packet: validate the new path with a PATH_CHALLENGE (§8.2).
+   */
+  pathChanged(): void {
+    this.#challenge = randomBytes(8);
+    this._queue({ kind: 'path_challenge', data: this.#challenge });
+    this._wake();
+  }
+
+  /** Whether the last datagram `receive`d carried the newest authentic 1-RTT packet so far. */
+  get receivedNewest(): boolean {
+    return this.#newest;
+  }
+
   /** Takes a datagram from the client (coalesced packets included). */
   receive(d: Buffer): void {
+    this.#newest = false;
     if (this.state === 'closed') return;
     this.#received += d.length;
     try {
@@ -238,7 +266,9 @@ export class ServerConnection implements StreamOwner {
     }
     const frames = readFrames(opened.payload);
     const eliciting = frames.some((f) => f.type !== 'ack' && f.type !== 'padding' && f.type !== 'connection_close');
+    const newest = opened.pn > space.acks.largest;
     if (!space.acks.add(opened.pn, eliciting)) return; // a duplicate
+    if (level === 2 && newest) this.#newest = true;
     this.#activeAt = this.#now();
     this.#elicitingSinceReceive = false;
     if (level === 1 && this.#spaces[0].keys !== null) {
@@ -332,6 +362,16 @@ export class ServerConnection implements StreamOwner {
       case 'max_streams':
         if (!f.bidi) this.#ownUniLimit = Math.max(this.#ownUniLimit, f.max);
         return;
+      case 'path_challenge':
+        if (level !== 2) throw new QuicConnectionError(0x0a, 'PATH_CHALLENGE outside 1-RTT packets');
+        this._queue({ kind: 'path_response', data: Buffer.from(f.data) }); // §8.2.2: echoed on the path it came
+        return;
+      case 'path_response':
+        if (this.#challenge !== null && f.data.equals(this.#challenge)) {
+          this.#challenge = null;
+          this.pathsValidated++;
+        }
+        return;
       case 'ack':
         // ACK Delay is in microseconds scaled by the peer's ack_delay_exponent (§19.3).
         this.#recovery.onAck(level, f.ranges, this.#now(), (f.delay * 2 ** (this.peerParams?.ackDelayExponent ?? 3)) / 1000);
@@ -348,7 +388,7 @@ export class ServerConnection implements StreamOwner {
         this.closeReason = new QuicConnectionError(f.code, `the client closed the connection${f.reason === '' ? '' : `: ${f.reason}`}`);
         return;
       default:
-        return; // ACK (no retransmission yet), PING, PADDING, NEW_CONNECTION_ID, MAX_DATA...: nothing to do now
+        return; // PING, PADDING, NEW_CONNECTION_ID, DATA_BLOCKED...: nothing to do now
     }
   }
 

@@ -128,6 +128,13 @@ export class QuicServer {
     const entry = this.#byId.get(dcid.toString('hex'));
     if (entry !== undefined) {
       entry.conn.receive(msg);
+      // §9.3: a client's new address is taken only from its newest authentic packet (an old one replayed from
+      // elsewhere moves nothing), then validated.
+      if ((rinfo.port !== entry.port || rinfo.address !== entry.address) && entry.conn.receivedNewest) {
+        entry.port = rinfo.port;
+        entry.address = rinfo.address;
+        entry.conn.pathChanged();
+      }
       this.#pump(entry);
       return;
     }

@@ -21,7 +21,9 @@ export type Retransmittable =
   | { kind: 'stop_sending'; id: number; code: number }
   | { kind: 'max_stream_data'; id: number }
   | { kind: 'max_data' }
-  | { kind: 'max_streams'; bidi: boolean };
+  | { kind: 'max_streams'; bidi: boolean }
+  | { kind: 'path_challenge'; data: Buffer }
+  | { kind: 'path_response'; data: Buffer };
 
 interface Sent {
   at: number;

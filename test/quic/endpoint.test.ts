@@ -191,3 +191,24 @@ it('follows a key update the client makes mid-transfer (RFC 9001 §6), and the d
   expect(readFileSync(join(dl, 'ku.bin')).equals(body)).toBe(true);
   expect(opened[0]!.keyUpdates).toBeGreaterThanOrEqual(1);
 }, 30_000);
+
+it("follows the client to a new address when a NAT rebinds it (§9.3) and validates the new path", async (ctx) => {
+  needPeers(ctx, NGTCP2_CLIENT);
+  const body = Buffer.alloc(2 << 20, 0x6e);
+  const { port, opened } = await start({
+    transportParameters: { disableActiveMigration: false },
+    onConnection: (c) => {
+      c.onStream = (s) => {
+        if (s.id === 0) s.onEnd = () => s.end(response(200, body));
+      };
+    },
+  });
+  const dl = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+  // The client moves to a new local port 30 ms in and sends its request only after (--delay-stream): what
+  // reaches us from the new port is its newest packet.
+  const client = spawn('gtlsclient', ['--timeout=10s', '--exit-on-all-streams-close', '--nat-rebinding', '--change-local-addr=30ms', '--delay-stream=100ms', `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/nat.bin`], { stdio: 'ignore' });
+  cleanup.push(() => client.kill('SIGKILL'));
+  expect(await new Promise<number | null>((resolve) => client.once('exit', resolve))).toBe(0);
+  expect(readFileSync(join(dl, 'nat.bin')).equals(body)).toBe(true);
+  expect(opened[0]!.pathsValidated).toBe(1);
+}, 30_000);

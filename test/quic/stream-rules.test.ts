@@ -135,6 +135,18 @@ describe('resets and closing', () => {
     expect(() => a.streams[0]!.write(bytes(1))).toThrow('write after end');
   });
 
+  it('answers PATH_CHALLENGE with PATH_RESPONSE carrying its data (§8.2.2); a wrong response validates nothing', () => {
+    const a = client();
+    a.c.send(Buffer.from([0x1a, 1, 2, 3, 4, 5, 6, 7, 8]));
+    expect(of(a.c.read(), 'path_response').map((f) => [...f.data])).toEqual([[1, 2, 3, 4, 5, 6, 7, 8]]);
+    a.c.conn.pathChanged();
+    const challenge = of(a.c.read(), 'path_challenge')[0]!.data;
+    a.c.send(Buffer.concat([Buffer.from([0x1b]), Buffer.alloc(8, 9)]));
+    expect(a.c.conn.pathsValidated).toBe(0);
+    a.c.send(Buffer.concat([Buffer.from([0x1b]), challenge]));
+    expect(a.c.conn.pathsValidated).toBe(1);
+  });
+
   it('close() sends an application CONNECTION_CLOSE with the code and reason', () => {
     const a = client();
     a.c.conn.close(0x101, 'bye');
