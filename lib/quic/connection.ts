@@ -36,7 +36,7 @@ import { serverHello } from '../tls13/server-hello.js';
 import { applicationSecrets, certificateMessage, certificateVerify, checkClientFinished, encryptedExtensions, finishedData, handshakeMessage } from '../tls13/server-flight.js';
 
 export interface ServerConnectionOptions {
-  /** DER certificates, leaf first (`pemCertificates(pem)`), and the leaf's P-256 private key. */
+  /** DER certificates, leaf first (`pemCertificates(pem)`), and the leaf's private key (ECDSA P-256/P-384, RSA, Ed25519). */
   certificateChain: readonly Buffer[];
   privateKey: KeyObject;
   /** Application protocols, in our order of preference (`['h3']`). */
@@ -546,7 +546,7 @@ export class ServerConnection implements StreamOwner {
     const hs = handshakeSecrets('sha256', x25519Shared(kp, share.key), transcriptHash('sha256', chBytes, sh));
     const ee = encryptedExtensions(alpn, encodeTransportParameters({ ...this.#params(), originalDestinationConnectionId: this.#originalDcid, initialSourceConnectionId: this.localCid, ...(this.#retrySource === null ? {} : { retrySourceConnectionId: this.#retrySource }) }));
     const cert = certificateMessage(this.#o.certificateChain);
-    const cv = certificateVerify(this.#o.privateKey, transcriptHash('sha256', chBytes, sh, ee, cert));
+    const cv = certificateVerify(this.#o.privateKey, transcriptHash('sha256', chBytes, sh, ee, cert), ch.signatureAlgorithms);
     const fin = handshakeMessage(20, finishedData('sha256', hs.server, transcriptHash('sha256', chBytes, sh, ee, cert, cv)));
     this.#sh = sh;
     this.#hs = hs;

@@ -17,4 +17,4 @@ export {
 } from './client-hello.js';
 export { deriveSecret, handshakeSecrets, transcriptHash, x25519KeyPair, x25519Shared, type X25519KeyPair } from './key-schedule.js';
 export { serverHello, type ServerHelloParts } from './server-hello.js';
-export { applicationSecrets, certificateMessage, certificateVerify, checkClientFinished, encryptedExtensions, finishedData, handshakeMessage, pemCertificates } from './server-flight.js';
+export { applicationSecrets, certificateMessage, certificateVerify, checkClientFinished, encryptedExtensions, finishedData, handshakeMessage, pemCertificates, signatureScheme } from './server-flight.js';

@@ -1,9 +1,9 @@
 /**
  * The rest of a TLS 1.3 server's first flight (RFC 8446 §4.3–4.4) and the secrets after it: Encrypted
- * Extensions, Certificate, CertificateVerify (ECDSA P-256 with SHA-256, on node:crypto), Finished; the
+ * Extensions, Certificate, CertificateVerify (ECDSA P-256/P-384, RSA-PSS, Ed25519, on node:crypto), Finished; the
  * client's Finished checked; the application traffic secrets (§7.1).
  */
-import { createHmac, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { constants, createHmac, sign, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { Alert, TlsAlert } from './alert.js';
 import { hkdfExpandLabel, hkdfExtract, HASH_LENGTH, type HashName } from './hkdf.js';
 import { deriveSecret, transcriptHash } from './key-schedule.js';
@@ -42,13 +42,37 @@ export function pemCertificates(pem: string): Buffer[] {
 }
 
 /**
- * CertificateVerify (§4.4.3) with ecdsa_secp256r1_sha256: the signature over 64 spaces, the context
- * string, a zero byte and the transcript hash (ClientHello..Certificate).
+ * The signature scheme (§4.2.3) a key signs with: ecdsa_secp256r1_sha256 (0x0403), ecdsa_secp384r1_sha384
+ * (0x0503), rsa_pss_rsae_sha256 (0x0804), ed25519 (0x0807); null for a key of another kind.
  */
-export function certificateVerify(key: KeyObject, transcript: Buffer): Buffer {
+export function signatureScheme(key: KeyObject): number | null {
+  const type = key.asymmetricKeyType;
+  if (type === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    return curve === 'prime256v1' ? 0x0403 : curve === 'secp384r1' ? 0x0503 : null;
+  }
+  if (type === 'rsa') return 0x0804;
+  if (type === 'ed25519') return 0x0807;
+  return null;
+}
+
+/**
+ * CertificateVerify (§4.4.3): the signature over 64 spaces, the context string, a zero byte and the
+ * transcript hash (ClientHello..Certificate), in the scheme the key calls for — which the client must have
+ * offered (`offered`, its signature_algorithms), else handshake_failure.
+ */
+export function certificateVerify(key: KeyObject, transcript: Buffer, offered?: readonly number[]): Buffer {
+  const scheme = signatureScheme(key);
+  if (scheme === null) throw new TlsAlert(Alert.internal_error, `a ${key.asymmetricKeyType} key cannot sign a CertificateVerify here`);
+  if (offered !== undefined && !offered.includes(scheme)) throw new TlsAlert(Alert.handshake_failure, `the client does not accept signature scheme 0x${scheme.toString(16)} (our key's)`);
   const content = Buffer.concat([Buffer.alloc(64, 0x20), Buffer.from('TLS 1.3, server CertificateVerify'), Buffer.from([0]), transcript]);
-  const signature = sign('sha256', content, key); // DER, as TLS's ECDSA signatures are
-  return handshakeMessage(15, Buffer.concat([u16(0x0403), u16(signature.length), signature]));
+  const signature =
+    scheme === 0x0807
+      ? sign(null, content, key)
+      : scheme === 0x0804
+        ? sign('sha256', content, { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }) // §4.2.3: salt = hash length
+        : sign(scheme === 0x0503 ? 'sha384' : 'sha256', content, key); // DER, as TLS's ECDSA signatures are
+  return handshakeMessage(15, Buffer.concat([u16(scheme), u16(signature.length), signature]));
 }
 
 /** Finished's verify_data (§4.4.4): HMAC(finished_key, transcript hash). */
