@@ -30,9 +30,9 @@ import { encodeTransportParameters, parseTransportParameters, type TransportPara
 import { encodeVarint } from './varint.js';
 import { Alert, TlsAlert } from '../tls13/alert.js';
 import { hkdfExpandLabel } from '../tls13/hkdf.js';
-import { parseClientHello, GROUP_X25519 } from '../tls13/client-hello.js';
-import { handshakeSecrets, transcriptHash, x25519KeyPair, x25519Shared } from '../tls13/key-schedule.js';
-import { serverHello } from '../tls13/server-hello.js';
+import { parseClientHello, GROUP_SECP256R1, GROUP_X25519 } from '../tls13/client-hello.js';
+import { handshakeSecrets, keyExchange, transcriptHash } from '../tls13/key-schedule.js';
+import { helloRetryRequest, messageHash, serverHello } from '../tls13/server-hello.js';
 import { applicationSecrets, certificateMessage, certificateVerify, checkClientFinished, encryptedExtensions, finishedData, handshakeMessage } from '../tls13/server-flight.js';
 
 export interface ServerConnectionOptions {
@@ -65,6 +65,8 @@ export class QuicConnectionError extends Error {
 }
 
 const MAX_DATAGRAM = 1200;
+/** Key exchange groups we serve, in our order of preference (§4.2.7). */
+const GROUPS = [GROUP_X25519, GROUP_SECP256R1];
 /** CRYPTO bytes per packet, so a packet with its header and an ACK stays within MAX_DATAGRAM. */
 const CRYPTO_CHUNK = 1000;
 /** STREAM bytes per frame. */
@@ -137,6 +139,9 @@ export class ServerConnection implements StreamOwner {
   #prevRead: PacketKeys | null = null;
   /** Key updates the client made. */
   keyUpdates = 0;
+  /** The key exchange group (0x001d X25519, 0x0017 secp256r1), and whether a HelloRetryRequest asked for it. */
+  group: number | null = null;
+  helloRetried = false;
   /** The PATH_CHALLENGE data we wait to see echoed, after the client's address changed (§9.3). */
   #challenge: Buffer | null = null;
   /** New client addresses proven by PATH_RESPONSE. */
@@ -146,6 +151,9 @@ export class ServerConnection implements StreamOwner {
   readonly #spaces: [Space, Space, Space];
   readonly #streams = new Map<number, QuicStream>();
   #clientHello: Buffer | null = null;
+  /** After a HelloRetryRequest: the transcript's first messages (message_hash, HRR) and the group asked for. */
+  #prefix: Buffer[] = [];
+  #hrrGroup: number | null = null;
   #flight: Buffer | null = null;
   #sh: Buffer | null = null;
   #hs: ReturnType<typeof handshakeSecrets> | null = null;
@@ -511,6 +519,7 @@ export class ServerConnection implements StreamOwner {
   /** Handshake messages from the client, as its CRYPTO streams deliver them. */
   #cryptoIn(level: 0 | 1, chunk: Buffer): void {
     if (level === 0) {
+      if (this.#sh !== null) throw new TlsAlert(Alert.unexpected_message, 'data after the ClientHello');
       this.#clientHello = this.#clientHello === null ? chunk : Buffer.concat([this.#clientHello, chunk]);
       const ch = this.#clientHello;
       if (ch.length < 4 || ch.length < 4 + ch.readUIntBE(1, 3)) return; // more to come
@@ -520,8 +529,8 @@ export class ServerConnection implements StreamOwner {
     }
     const msg = chunk;
     if (this.#hs === null || this.#flight === null) throw new TlsAlert(Alert.unexpected_message, 'Handshake data before the ClientHello');
-    checkClientFinished('sha256', this.#hs.client, transcriptHash('sha256', this.#clientHello!, this.#sh!, this.#flight), msg);
-    const app = applicationSecrets('sha256', this.#hs.handshakeSecret, transcriptHash('sha256', this.#clientHello!, this.#sh!, this.#flight));
+    checkClientFinished('sha256', this.#hs.client, transcriptHash('sha256', ...this.#prefix, this.#clientHello!, this.#sh!, this.#flight), msg);
+    const app = applicationSecrets('sha256', this.#hs.handshakeSecret, transcriptHash('sha256', ...this.#prefix, this.#clientHello!, this.#sh!, this.#flight));
     this.#spaces[2].keys = { read: packetKeys(app.client), write: packetKeys(app.server) };
     this.#appSecrets = { client: app.client, server: app.server };
     this.state = 'established';
@@ -531,8 +540,21 @@ export class ServerConnection implements StreamOwner {
   #startHandshake(chBytes: Buffer): void {
     const ch = parseClientHello(chBytes);
     if (!ch.cipherSuites.includes(0x1301)) throw new TlsAlert(Alert.handshake_failure, 'the client offers no cipher suite we have (TLS_AES_128_GCM_SHA256)');
-    const share = ch.keyShares.find((k) => k.group === GROUP_X25519);
-    if (share === undefined) throw new TlsAlert(Alert.handshake_failure, 'no X25519 key share (HelloRetryRequest is not done yet)');
+    // A key share in a group we serve (X25519 first); else, once, a HelloRetryRequest for one it supports (§4.1.4).
+    const share = GROUPS.map((g) => ch.keyShares.find((k) => k.group === g)).find((k) => k !== undefined);
+    if (share === undefined) {
+      const group = GROUPS.find((g) => ch.supportedGroups.includes(g));
+      if (group === undefined) throw new TlsAlert(Alert.handshake_failure, 'the client supports neither X25519 nor secp256r1');
+      if (this.#prefix.length > 0) throw new TlsAlert(Alert.illegal_parameter, 'the second ClientHello has no key share for the group asked for (§4.1.2)');
+      const hrr = helloRetryRequest({ sessionId: ch.sessionId, cipherSuite: 0x1301, group });
+      this.#prefix = [messageHash(transcriptHash('sha256', chBytes)), hrr];
+      this.#hrrGroup = group;
+      this.helloRetried = true;
+      this.#clientHello = null; // the second ClientHello follows on the same CRYPTO stream
+      this.#spaces[0].cryptoOut.push(hrr);
+      return;
+    }
+    if (this.#hrrGroup !== null && share.group !== this.#hrrGroup) throw new TlsAlert(Alert.illegal_parameter, 'the second ClientHello shares another group than the one asked for (§4.1.2)');
     const alpn = this.#o.alpn.find((p) => ch.alpn.includes(p));
     if (alpn === undefined) throw new TlsAlert(Alert.no_application_protocol, `none of the client's protocols (${ch.alpn.join(', ')}) is served`);
     if (ch.transportParameters === null) throw new TlsAlert(Alert.missing_extension, 'no quic_transport_parameters (RFC 9001 §8.2)');
@@ -541,13 +563,15 @@ export class ServerConnection implements StreamOwner {
     this.#ownUniLimit = this.peerParams.initialMaxStreamsUni;
     if (!this.peerParams.initialSourceConnectionId!.equals(this.peerCid)) throw new QuicConnectionError(0x08, 'initial_source_connection_id is not the Initial packet\'s SCID (§7.3)');
     this.alpn = alpn;
-    const kp = x25519KeyPair();
-    const sh = serverHello({ random: randomBytes(32), sessionId: ch.sessionId, cipherSuite: 0x1301, group: GROUP_X25519, keyShare: kp.publicKey });
-    const hs = handshakeSecrets('sha256', x25519Shared(kp, share.key), transcriptHash('sha256', chBytes, sh));
+    const kx = keyExchange(share.group, share.key);
+    this.group = share.group;
+    const sh = serverHello({ random: randomBytes(32), sessionId: ch.sessionId, cipherSuite: 0x1301, group: share.group, keyShare: kx.publicKey });
+    const pre = this.#prefix;
+    const hs = handshakeSecrets('sha256', kx.shared, transcriptHash('sha256', ...pre, chBytes, sh));
     const ee = encryptedExtensions(alpn, encodeTransportParameters({ ...this.#params(), originalDestinationConnectionId: this.#originalDcid, initialSourceConnectionId: this.localCid, ...(this.#retrySource === null ? {} : { retrySourceConnectionId: this.#retrySource }) }));
     const cert = certificateMessage(this.#o.certificateChain);
-    const cv = certificateVerify(this.#o.privateKey, transcriptHash('sha256', chBytes, sh, ee, cert), ch.signatureAlgorithms);
-    const fin = handshakeMessage(20, finishedData('sha256', hs.server, transcriptHash('sha256', chBytes, sh, ee, cert, cv)));
+    const cv = certificateVerify(this.#o.privateKey, transcriptHash('sha256', ...pre, chBytes, sh, ee, cert), ch.signatureAlgorithms);
+    const fin = handshakeMessage(20, finishedData('sha256', hs.server, transcriptHash('sha256', ...pre, chBytes, sh, ee, cert, cv)));
     this.#sh = sh;
     this.#hs = hs;
     this.#flight = Buffer.concat([ee, cert, cv, fin]);

@@ -15,6 +15,6 @@ export {
   parseClientHello,
   type ClientHello,
 } from './client-hello.js';
-export { deriveSecret, handshakeSecrets, transcriptHash, x25519KeyPair, x25519Shared, type X25519KeyPair } from './key-schedule.js';
-export { serverHello, type ServerHelloParts } from './server-hello.js';
+export { deriveSecret, handshakeSecrets, keyExchange, transcriptHash, x25519KeyPair, x25519Shared, type X25519KeyPair } from './key-schedule.js';
+export { helloRetryRequest, HRR_RANDOM, messageHash, serverHello, type ServerHelloParts } from './server-hello.js';
 export { applicationSecrets, certificateMessage, certificateVerify, checkClientFinished, encryptedExtensions, finishedData, handshakeMessage, pemCertificates, signatureScheme } from './server-flight.js';

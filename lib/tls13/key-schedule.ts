@@ -2,7 +2,7 @@
  * The TLS 1.3 key schedule (RFC 8446 §7.1) up to the handshake traffic secrets, and the X25519 key
  * exchange (§4.2.8.2, RFC 7748) on node:crypto.
  */
-import { createHash, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { createECDH, createHash, createPublicKey, diffieHellman, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { Alert, TlsAlert } from './alert.js';
 import { hkdfExpandLabel, hkdfExtract, HASH_LENGTH, type HashName } from './hkdf.js';
 
@@ -25,6 +25,33 @@ export function x25519Shared(own: X25519KeyPair, peer: Uint8Array): Buffer {
   const shared = diffieHellman({ privateKey: own.privateKey, publicKey: createPublicKey({ key: Buffer.concat([X25519_SPKI, peer]), format: 'der', type: 'spki' }) });
   if (shared.every((b) => b === 0)) throw new TlsAlert(Alert.illegal_parameter, 'the X25519 shared secret is zero');
   return shared;
+}
+
+/**
+ * (EC)DHE for a group we serve (§4.2.8): our share to send and the shared secret with the client's — X25519
+ * (0x001d) or secp256r1 (0x0017: an uncompressed point; the secret is the x-coordinate, §7.4.2).
+ *
+ * @example
+ * ```ts
+ * const { publicKey, shared } = keyExchange(0x0017, clientShare.key);
+ * ```
+ */
+export function keyExchange(group: number, peer: Uint8Array): { publicKey: Buffer; shared: Buffer } {
+  if (group === 0x001d) {
+    const kp = x25519KeyPair();
+    return { publicKey: kp.publicKey, shared: x25519Shared(kp, peer) };
+  }
+  if (group === 0x0017) {
+    const ecdh = createECDH('prime256v1');
+    ecdh.generateKeys();
+    const publicKey = ecdh.getPublicKey(); // uncompressed: 0x04, x, y
+    try {
+      return { publicKey, shared: ecdh.computeSecret(peer) };
+    } catch {
+      throw new TlsAlert(Alert.illegal_parameter, 'the P-256 key share is not a point on the curve');
+    }
+  }
+  throw new TlsAlert(Alert.illegal_parameter, `no key exchange for group 0x${group.toString(16)}`);
 }
 
 export function transcriptHash(hash: HashName, ...messages: Uint8Array[]): Buffer {

@@ -13,6 +13,28 @@ export interface ServerHelloParts {
   keyShare: Buffer;
 }
 
+/** HelloRetryRequest's random (§4.1.3): SHA-256 of "HelloRetryRequest". */
+export const HRR_RANDOM = Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex');
+
+/**
+ * A HelloRetryRequest (§4.1.4): a ServerHello with HRR_RANDOM whose key_share names only the group the
+ * client must send a share for.
+ */
+export function helloRetryRequest(p: { sessionId: Buffer; cipherSuite: number; group: number }): Buffer {
+  const ext = (type: number, body: Buffer): Buffer => Buffer.concat([u16(type), u16(body.length), body]);
+  const extensions = Buffer.concat([ext(0x002b, u16(0x0304)), ext(0x0033, u16(p.group))]);
+  const body = Buffer.concat([u16(0x0303), HRR_RANDOM, Buffer.from([p.sessionId.length]), p.sessionId, u16(p.cipherSuite), Buffer.from([0]), u16(extensions.length), extensions]);
+  const head = Buffer.alloc(4);
+  head[0] = 2;
+  head.writeUIntBE(body.length, 1, 3);
+  return Buffer.concat([head, body]);
+}
+
+/** The transcript's stand-in for the first ClientHello after a HelloRetryRequest (§4.4.1): message_hash. */
+export function messageHash(hash: Buffer): Buffer {
+  return Buffer.concat([Buffer.from([254, 0, 0, hash.length]), hash]);
+}
+
 /** The ServerHello handshake message (type 2, 3-byte length, body). */
 export function serverHello(p: ServerHelloParts): Buffer {
   const ext = (type: number, body: Buffer): Buffer => Buffer.concat([u16(type), u16(body.length), body]);

@@ -66,3 +66,34 @@ describe('key types', () => {
     expect(() => certificateVerify(p521, Buffer.alloc(32))).toThrow('cannot sign');
   });
 });
+
+describe('key exchange with a real client', () => {
+  const cases: Array<[string, string, number, boolean]> = [
+    ['P-256 only', '-GROUP-ALL:+GROUP-SECP256R1', 0x0017, false],
+    // GnuTLS always shares X25519 when it offers it (no HelloRetryRequest): that path is key-exchange.test.ts's.
+    ['P-384 first, X25519 too', '-GROUP-ALL:+GROUP-SECP384R1:+GROUP-SECP521R1:+GROUP-X25519', 0x001d, false],
+  ];
+  for (const [name, groups, group, retried] of cases) it(`ngtcp2 (GnuTLS) with ${name}`, async (ctx) => {
+    needPeers(ctx, NGTCP2_CLIENT);
+    const seen: Array<[number | null, boolean]> = [];
+    const server = new QuicServer({
+      ...certificate(['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1']),
+      alpn: ['h3'],
+      onConnection: (c) => {
+        c.onStream = (s) => {
+          if (s.id === 0) s.onEnd = () => (seen.push([c.group, c.helloRetried]), s.end(response(200, Buffer.from('kx\n'))));
+        };
+      },
+    });
+    const { port } = await server.listen();
+    const dl = mkdtempSync(join(tmpdir(), 'covet-quic-dl-'));
+    const client = spawn('gtlsclient', ['--timeout=5s', '--exit-on-all-streams-close', `--groups=${groups}`, `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/k.txt`], { stdio: 'ignore' });
+    try {
+      expect(await new Promise<number | null>((resolve) => client.once('exit', resolve))).toBe(0);
+      expect(seen).toEqual([[group, retried]]);
+    } finally {
+      client.kill('SIGKILL');
+      await server.close();
+    }
+  }, 20_000);
+});

@@ -26,7 +26,7 @@ import {
   type ServerConnectionOptions,
   type TransportParameters,
 } from '../../lib/quic/index.js';
-import { applicationSecrets, finishedData, handshakeMessage, handshakeSecrets, pemCertificates, transcriptHash, x25519Shared } from '../../lib/tls13/index.js';
+import { applicationSecrets, finishedData, handshakeMessage, handshakeSecrets, HRR_RANDOM, messageHash, pemCertificates, transcriptHash } from '../../lib/tls13/index.js';
 import { clientInitial } from './client-initial.js';
 
 let cert: { privateKey: ReturnType<typeof createPrivateKey>; certificateChain: Buffer[] } | null = null;
@@ -44,6 +44,9 @@ export const streamFrame = (id: number, offset: number, data: Buffer, fin = fals
 
 export interface TestClientOptions {
   params?: Partial<TransportParameters>;
+  /** Key shares of the first ClientHello, and its supported_groups (a HelloRetryRequest is then answered). */
+  shares?: number[];
+  groups?: number[];
   server?: Partial<ServerConnectionOptions>;
   alpn?: string;
 }
@@ -59,16 +62,24 @@ export class TestClient {
   #ap: { read: PacketKeys; write: PacketKeys } | null = null;
   #pn = 0;
   #largest = -1;
+  /** The group the server asked for with a HelloRetryRequest, if it did; the group of the key exchange. */
+  retried: number | null = null;
+  group: number | null = null;
   readonly #scid: Buffer;
 
   constructor(o: TestClientOptions = {}) {
-    const ci = clientInitial({ params: { initialMaxStreamDataBidiLocal: 1 << 20, initialMaxStreamDataUni: 1 << 20, initialMaxData: 4 << 20, initialMaxStreamsUni: 3, ...o.params }, alpn: o.alpn });
+    const params: Partial<TransportParameters> = { initialMaxStreamDataBidiLocal: 1 << 20, initialMaxStreamDataUni: 1 << 20, initialMaxData: 4 << 20, initialMaxStreamsUni: 3, ...o.params };
+    let ci = clientInitial({ params, alpn: o.alpn, shares: o.shares, groups: o.groups });
+    /** The transcript before the ClientHello in use: after a HelloRetryRequest, message_hash and the HRR. */
+    let prefix: Buffer[] = [];
     this.#scid = ci.scid;
     const c = testCertificate();
     this.conn = new ServerConnection(ci.datagram, { ...c, alpn: ['h3'], now: () => this.now, ...o.server });
     const ik = initialKeys(ci.dcid);
-    // The server's Initial (ServerHello) and Handshake (its flight) packets.
+    // The server's Initial (ServerHello, or a HelloRetryRequest first) and Handshake (its flight) packets.
     let sh = null as Buffer | null;
+    let initialCrypto = Buffer.alloc(0);
+    let initialAt = 0; // the CRYPTO stream's offset of initialCrypto's end
     const flight: Buffer[] = [];
     let hsKeys = null as { read: PacketKeys; write: PacketKeys } | null;
     let hsSecrets = null as ReturnType<typeof handshakeSecrets> | null;
@@ -78,10 +89,29 @@ export class TestClient {
           const h = parseLongHeader(d, at);
           if (h.type === PACKET_INITIAL) {
             const p = unprotect('aes-128-gcm', ik.server, d, at, h.pnOffset, h.end, true);
-            for (const f of readFrames(p.payload)) if (f.type === 'crypto') sh = f.data;
+            for (const f of readFrames(p.payload)) {
+              if (f.type !== 'crypto' || f.offset !== initialAt) continue;
+              initialCrypto = Buffer.concat([initialCrypto, f.data]);
+              initialAt += f.data.length;
+            }
+            // Whole messages: a HelloRetryRequest (answered with a second ClientHello), then the ServerHello.
+            const firstLen = initialCrypto.length >= 4 ? 4 + initialCrypto.readUIntBE(1, 3) : Infinity;
+            if (prefix.length === 0 && initialCrypto.length >= firstLen && initialCrypto.subarray(6, 38).equals(HRR_RANDOM)) {
+              const hrr = initialCrypto.subarray(0, firstLen);
+              this.retried = shareOf(hrr).group;
+              prefix = [messageHash(transcriptHash('sha256', ci.clientHello)), hrr];
+              const offset = ci.clientHello.length;
+              ci = clientInitial({ params, alpn: o.alpn, dcid: ci.dcid, scid: ci.scid, shares: [this.retried], groups: o.groups, cryptoOffset: offset, pn: 1 });
+              this.conn.receive(ci.datagram);
+              initialCrypto = initialCrypto.subarray(firstLen);
+              continue;
+            }
+            const shLen = initialCrypto.length >= 4 ? 4 + initialCrypto.readUIntBE(1, 3) : Infinity;
+            if (sh === null && initialCrypto.length >= shLen) sh = initialCrypto.subarray(0, shLen);
             if (sh !== null && hsSecrets === null) {
               const share = shareOf(sh);
-              hsSecrets = handshakeSecrets('sha256', x25519Shared(ci.keyPair, share), transcriptHash('sha256', ci.clientHello, sh));
+              this.group = share.group;
+              hsSecrets = handshakeSecrets('sha256', ci.shared(share.group, share.key), transcriptHash('sha256', ...prefix, ci.clientHello, sh));
               hsKeys = { read: packetKeys(hsSecrets.server), write: packetKeys(hsSecrets.client) };
             }
           } else if (h.type === PACKET_HANDSHAKE && hsKeys !== null) {
@@ -97,10 +127,10 @@ export class TestClient {
         // send an Initial ACK (which does not) — a flight that fits needs no more.
         continue;
       }
-      const fin = handshakeMessage(20, finishedData('sha256', hsSecrets.client, transcriptHash('sha256', ci.clientHello, sh!, all)));
+      const fin = handshakeMessage(20, finishedData('sha256', hsSecrets.client, transcriptHash('sha256', ...prefix, ci.clientHello, sh!, all)));
       const crypto = Buffer.concat([Buffer.from([0x06]), encodeVarint(0), encodeVarint(fin.length), fin]);
       this.conn.receive(buildLongPacket('aes-128-gcm', hsKeys!.write, { type: PACKET_HANDSHAKE, version: 1, dcid: this.conn.localCid, scid: ci.scid, pn: 0, payload: crypto }));
-      const app = applicationSecrets('sha256', hsSecrets.handshakeSecret, transcriptHash('sha256', ci.clientHello, sh!, all));
+      const app = applicationSecrets('sha256', hsSecrets.handshakeSecret, transcriptHash('sha256', ...prefix, ci.clientHello, sh!, all));
       this.#ap = { read: packetKeys(app.server), write: packetKeys(app.client) };
     }
     if (this.#ap === null) throw new Error('the test client did not complete the handshake');
@@ -138,8 +168,8 @@ export class TestClient {
   }
 }
 
-/** The X25519 share in a ServerHello (RFC 8446 §4.1.3, §4.2.8). */
-function shareOf(sh: Buffer): Buffer {
+/** The key_share of a ServerHello (group and share) or a HelloRetryRequest (group only) (RFC 8446 §4.2.8). */
+function shareOf(sh: Buffer): { group: number; key: Buffer } {
   let i = 4 + 2 + 32;
   i += 1 + sh[i]!; // session id
   i += 2 + 1; // cipher suite, compression
@@ -147,7 +177,7 @@ function shareOf(sh: Buffer): Buffer {
   for (i += 2; i < end; ) {
     const type = sh.readUInt16BE(i);
     const len = sh.readUInt16BE(i + 2);
-    if (type === 0x0033) return sh.subarray(i + 4 + 4, i + 4 + len);
+    if (type === 0x0033) return { group: sh.readUInt16BE(i + 4), key: sh.subarray(i + 4 + 4, i + 4 + len) };
     i += 4 + len;
   }
   throw new Error('no key share in the ServerHello');
