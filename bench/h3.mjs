@@ -105,6 +105,7 @@ export async function runH3Bench() {
     for (let round = 0; round < ROUNDS; round++) {
       let s = await startServer('h3-hello.mjs', env);
       try {
+        gtls(s.port, ['-n', String(REQUESTS)], '/'); // warm-up: the JIT's first run is not measured
         rps.covetH3.push(REQUESTS / gtls(s.port, ['-n', String(REQUESTS)], '/'));
         if (round === 0) memory.push(await idleBytes(s));
       } finally {
@@ -112,6 +113,7 @@ export async function runH3Bench() {
       }
       s = await startServer('h3-hello.mjs', { ...env, BODY: String(BIG) });
       try {
+        gtls(s.port, [`--download=${dl}`], '/big'); // warm-up
         const secs = gtls(s.port, [`--download=${dl}`], '/big');
         if (statSync(join(dl, 'big')).size !== BIG) throw new Error('covet: the download is short');
         mbps.covetH3.push(BIG / 1e6 / secs);
@@ -121,6 +123,7 @@ export async function runH3Bench() {
       }
       const g = await startGtlsServer(4400 + round, htdocs, cert, key);
       try {
+        gtls(g.port, ['-n', String(REQUESTS)], '/index.html'); // warm-up, the same for every server
         rps.gtlsserver.push(REQUESTS / gtls(g.port, ['-n', String(REQUESTS)], '/index.html'));
         const secs = gtls(g.port, [`--download=${dl}`], '/big');
         if (statSync(join(dl, 'big')).size !== BIG) throw new Error('gtlsserver: the download is short');
@@ -131,6 +134,7 @@ export async function runH3Bench() {
       }
       s = await startServer('http2-tls-hello.mjs', env);
       try {
+        h2load(s.port, '/', REQUESTS, 100); // warm-up
         rps.covetH2.push(h2load(s.port, '/', REQUESTS, 100).rate);
         if (round === 0) memoryH2.push(await idleBytesH2(s));
       } finally {
@@ -138,6 +142,7 @@ export async function runH3Bench() {
       }
       s = await startServer('http2-tls-hello.mjs', { ...env, BODY: String(BIG) });
       try {
+        h2load(s.port, '/', 1, 1); // warm-up
         mbps.covetH2.push(BIG / 1e6 / h2load(s.port, '/', 1, 1).secs);
       } finally {
         await s.stop();
@@ -164,7 +169,7 @@ export async function runH3Bench() {
       `gtlsclient (ngtcp2 + nghttp3, C) against covet/http3 and gtlsserver (ngtcp2's example server, C); h2load against covet/http2 over TLS (the same work: one connection, 100 streams). ${process.version}, server on CPU 0, client on CPU 1, ${ROUNDS} interleaved rounds, medians; ratios are medians of per-round ratios. Goals (#32): requests ≥ 1× gtlsserver and ≥ 0.5× our HTTP/2 over TLS; ≥ 50 MB/s on a large response.\n\n` +
       table(['load', 'covet/http3', 'gtlsserver', 'covet/http2 + TLS', 'h3 ÷ gtlsserver', 'h3 ÷ h2+TLS'], rows) +
       `\n\nServer memory per idle HTTP/3 connection (${IDLE} gtlsclient processes, each made one GET and stays connected; RSS after a full GC, less the RSS before): ${(median(memory) / 1024).toFixed(1)} KiB; covet/http2 over TLS, the same way with node:http2 sessions: ${(median(memoryH2) / 1024).toFixed(1)} KiB.\n` +
-      `\nWhere the time goes (--cpu-prof of the 32 MiB download): one \`dgram\` send per 1200-byte datagram (~20 %; Node has no sendmmsg/GSO), AES-GCM through a new node:crypto cipher per packet (~15 %), garbage collection (~12 %). Packets stay at 1200 bytes until path MTU discovery is done.\n`,
+      `\nEach server gets one warm-up run before the measured one. Where the time goes (--cpu-prof of the 32 MiB download): one \`dgram\` send per datagram (~25 %; Node has no sendmmsg/GSO), AES-GCM through a new node:crypto cipher per packet (~22 %), garbage collection (~10 %); datagrams are 1452 bytes once the path MTU probe is acknowledged.\n`,
   );
 }
 

@@ -4,7 +4,7 @@
  * frames up to `maxFrameSize`; any split of the bytes gives the same frames. Also the SETTINGS codec and
  * frame writing.
  */
-import { encodeVarint, readVarint } from '../quic/varint.js';
+import { encodeVarint, readVarint, varintLength, writeVarint } from '../quic/varint.js';
 import { H3, Http3Error } from './errors.js';
 
 export const FRAME_DATA = 0x00;
@@ -94,14 +94,20 @@ export class FrameReader {
   }
 }
 
-/** A frame's bytes. */
+/** A frame's bytes (one allocation). */
 export function frame(type: number, payload: Uint8Array): Buffer {
-  return Buffer.concat([encodeVarint(type), encodeVarint(payload.length), payload]);
+  const out = Buffer.allocUnsafe(varintLength(type) + varintLength(payload.length) + payload.length);
+  const at = writeVarint(out, writeVarint(out, 0, type), payload.length);
+  out.set(payload, at);
+  return out;
 }
 
 /** A DATA frame's header only (the payload follows as it is). */
 export function dataHeader(length: number): Buffer {
-  return Buffer.concat([encodeVarint(FRAME_DATA), encodeVarint(length)]);
+  const out = Buffer.allocUnsafe(1 + varintLength(length));
+  out[0] = FRAME_DATA;
+  writeVarint(out, 1, length);
+  return out;
 }
 
 /** SETTINGS' payload from identifier/value pairs. */

@@ -15,7 +15,8 @@
 const LOSS_REDUCTION = 0.5;
 
 export class NewReno {
-  readonly maxDatagram: number;
+  /** The datagram size in use (raised when a larger path MTU is proven). */
+  maxDatagram: number;
   /** The congestion window, bytes. */
   window: number;
   /** Slow start threshold (Infinity until the first loss). */

@@ -15,6 +15,8 @@
  * The client's key updates (RFC 9001 §6) are followed: a packet under the next keys moves both directions on.
  * PATH_CHALLENGE is answered; when the endpoint sees the client's newest packet come from a new address (NAT
  * rebinding, §9.3) it moves there and validates the path (`pathChanged`).
+ * Datagrams start at 1200 bytes; one PING padded to 1452 (or the smaller limit either side set) probes the
+ * path, and once acknowledged that is the size (§14.3; a lost probe is no congestion signal, §14.4).
  * Not yet (#32, next stages): pacing, initiating a key update, active migration (new connection ids), 0-RTT.
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
@@ -27,7 +29,7 @@ import { parseLongHeader, unprotect, PACKET_HANDSHAKE, PACKET_INITIAL } from './
 import { Reassembly } from './reassembly.js';
 import { QuicStream, type StreamOwner } from './stream.js';
 import { encodeTransportParameters, parseTransportParameters, type TransportParameters } from './transport-params.js';
-import { encodeVarint } from './varint.js';
+import { encodeVarint, varintLength, writeVarint } from './varint.js';
 import { Alert, TlsAlert } from '../tls13/alert.js';
 import { hkdfExpandLabel } from '../tls13/hkdf.js';
 import { parseClientHello, GROUP_SECP256R1, GROUP_X25519 } from '../tls13/client-hello.js';
@@ -65,20 +67,31 @@ export class QuicConnectionError extends Error {
 }
 
 const MAX_DATAGRAM = 1200;
+/** The datagram size probed for (RFC 9000 §14.3): 1500-byte Ethernet less IPv6 and UDP headers. */
+const PROBE_SIZE = 1452;
 /** Key exchange groups we serve, in our order of preference (§4.2.7). */
 const GROUPS = [GROUP_X25519, GROUP_SECP256R1];
 /** CRYPTO bytes per packet, so a packet with its header and an ACK stays within MAX_DATAGRAM. */
 const CRYPTO_CHUNK = 1000;
-/** STREAM bytes per frame. */
-const STREAM_CHUNK = 1000;
+/** STREAM bytes per frame: the datagram less this (short header, AEAD tag, frame header, an ACK). */
+const STREAM_SLACK = 90;
 
 /** The frame that carries an item. */
 function frameOf(item: Retransmittable): Buffer {
   switch (item.kind) {
     case 'crypto':
       return Buffer.concat([Buffer.from([0x06]), encodeVarint(item.offset), encodeVarint(item.data.length), item.data]);
-    case 'stream':
-      return Buffer.concat([Buffer.from([0x0e | (item.fin ? 1 : 0)]), encodeVarint(item.id), encodeVarint(item.offset), encodeVarint(item.data.length), item.data]);
+    case 'stream': {
+      // One allocation per frame: type, id, offset, length, then the data (the hot path of every response).
+      const n = item.data.length;
+      const out = Buffer.allocUnsafe(1 + varintLength(item.id) + varintLength(item.offset) + varintLength(n) + n);
+      out[0] = 0x0e | (item.fin ? 1 : 0);
+      let at = writeVarint(out, 1, item.id);
+      at = writeVarint(out, at, item.offset);
+      at = writeVarint(out, at, n);
+      item.data.copy(out, at);
+      return out;
+    }
     case 'handshake_done':
       return Buffer.from([0x1e]);
     case 'reset_stream':
@@ -89,6 +102,8 @@ function frameOf(item: Retransmittable): Buffer {
       return Buffer.concat([Buffer.from([0x1a]), item.data]);
     case 'path_response':
       return Buffer.concat([Buffer.from([0x1b]), item.data]);
+    case 'pmtu_probe':
+      return Buffer.from([0x01]); // PING; the connection pads the packet to the size probed
     default:
       throw new Error(`${item.kind} is framed by the connection`);
   }
@@ -148,6 +163,9 @@ export class ServerConnection implements StreamOwner {
   pathsValidated = 0;
   /** Whether the last `receive` brought the newest 1-RTT packet so far (what may move the path, §9.3). */
   #newest = false;
+  /** The datagram size in use: 1200 until a larger one is proven by an acknowledged probe (§14.3). */
+  maxDatagram = MAX_DATAGRAM;
+  #probed = false;
   readonly #spaces: [Space, Space, Space];
   readonly #streams = new Map<number, QuicStream>();
   #clientHello: Buffer | null = null;
@@ -208,6 +226,10 @@ export class ServerConnection implements StreamOwner {
     this.#spaces[0].crypto = new Reassembly(max, (c) => this.#cryptoIn(0, c));
     this.#spaces[1].crypto = new Reassembly(max, (c) => this.#cryptoIn(1, c));
     this.#spaces[2].crypto = new Reassembly(max, () => {});
+    this.#recovery.onProbeAcked = (size) => {
+      this.maxDatagram = Math.max(this.maxDatagram, size);
+      this.#recovery.cc.maxDatagram = this.maxDatagram;
+    };
     const tp = this.#params();
     this.#streamLimit[0] = tp.initialMaxStreamsBidi;
     this.#streamLimit[1] = tp.initialMaxStreamsUni;
@@ -602,6 +624,11 @@ export class ServerConnection implements StreamOwner {
     return packet;
   }
 
+  /** The congestion window now, bytes (RFC 9002 §7). */
+  get congestionWindow(): number {
+    return this.#recovery.cc.window;
+  }
+
   /** Whether any packet from the client has been authenticated (an Initial that opened). */
   get authenticated(): boolean {
     return this.#spaces[0].acks.largest >= 0 || this.#initialDone;
@@ -698,7 +725,7 @@ export class ServerConnection implements StreamOwner {
           const room = Math.min(s.limit - s.sent, this.#sendMaxData - this.#sendTotal, budget);
           const chunk = s.out[0];
           if (chunk !== undefined && room <= 0) break; // the peer's stream or connection window, or ours, is full
-          const n = chunk === undefined ? 0 : Math.min(chunk.length, room, STREAM_CHUNK);
+          const n = chunk === undefined ? 0 : Math.min(chunk.length, room, this.maxDatagram - STREAM_SLACK);
           const data = chunk === undefined ? Buffer.alloc(0) : chunk.subarray(0, n);
           if (chunk !== undefined) {
             if (n === chunk.length) s.out.shift();
@@ -720,13 +747,22 @@ export class ServerConnection implements StreamOwner {
       }
       // Control frames last: settling streams above may have added credit.
       for (const c of this.#control.splice(0)) if (c.kind !== 'max_stream_data' || this.#streams.has(c.id)) items.push(c);
-      // Packets of up to ~1100 bytes of frames, the ACK in the first.
+      // DPLPMTUD (§14.3): once, a PING padded to the largest size both sides allow; acknowledged, it is ours.
+      if (!this.#probed && this.#handshakeDone) {
+        this.#probed = true;
+        const target = Math.min(this.peerParams?.maxUdpPayloadSize ?? MAX_DATAGRAM, this.#params().maxUdpPayloadSize, PROBE_SIZE);
+        if (target > this.maxDatagram) {
+          const overhead = 1 + this.peerCid.length + 2 + 16;
+          out.push(this.#send(2, Buffer.concat([Buffer.from([0x01]), Buffer.alloc(target - overhead - 1)]), [{ kind: 'pmtu_probe', size: target }], now));
+        }
+      }
+      // Packets of frames up to 40 bytes under the datagram size (header and tag), the ACK in the first.
       let frames: Buffer[] = space.acks.pending ? [space.acks.frame()] : [];
       let size = frames[0]?.length ?? 0;
       let carried: Retransmittable[] = [];
       for (const item of items) {
         const f = this.#frameOf(item);
-        if (size + f.length > 1100 && frames.length > 0) {
+        if (size + f.length > this.maxDatagram - 40 && frames.length > 0) {
           out.push(this.#send(2, Buffer.concat(frames), carried, now));
           frames = [];
           carried = [];

@@ -23,6 +23,7 @@ export type Retransmittable =
   | { kind: 'max_data' }
   | { kind: 'max_streams'; bidi: boolean }
   | { kind: 'path_challenge'; data: Buffer }
+  | { kind: 'pmtu_probe'; size: number }
   | { kind: 'path_response'; data: Buffer };
 
 interface Sent {
@@ -63,6 +64,8 @@ export class Recovery {
   maxAckDelay = 25;
   /** The congestion controller (RFC 9002 §7). */
   readonly cc = new NewReno();
+  /** A path MTU probe (a PING padded to `size`) was acknowledged (RFC 9000 §14.3). */
+  onProbeAcked: (size: number) => void = () => {};
 
   constructor(onLost: (level: 0 | 1 | 2, items: Retransmittable[]) => void) {
     this.#lost = onLost;
@@ -93,6 +96,7 @@ export class Recovery {
           if (s === undefined) continue;
           space.delete(pn);
           this.cc.onAcked(s.size, s.at);
+          if (s.items[0]?.kind === 'pmtu_probe') this.onProbeAcked(s.items[0].size);
           newlyAcked = true;
         }
       } else {
@@ -101,6 +105,7 @@ export class Recovery {
           if (pn >= lo) {
             space.delete(pn);
             this.cc.onAcked(s.size, s.at);
+            if (s.items[0]?.kind === 'pmtu_probe') this.onProbeAcked(s.items[0].size);
             newlyAcked = true;
           }
         }
@@ -138,10 +143,14 @@ export class Recovery {
     // In flight in the order sent (numbers and times both rising): the first one not lost ends the search.
     for (const [pn, s] of this.#spaces[level]) {
       if (pn > largest || (pn > largest - PACKET_THRESHOLD && s.at > now - delay)) break;
+      this.#spaces[level].delete(pn);
+      if (s.items[0]?.kind === 'pmtu_probe') {
+        this.cc.onRemoved(s.size); // a lost probe says the path is smaller, not congested (§14.4); not resent
+        continue;
+      }
       lost.push(...s.items);
       bytes += s.size;
       newest = s.at;
-      this.#spaces[level].delete(pn);
     }
     if (lost.length === 0) return;
     this.cc.onLost(bytes, newest, now);
@@ -167,7 +176,7 @@ export class Recovery {
     for (const level of [0, 1, 2] as const) {
       const space = this.#spaces[level];
       if (space.size === 0) continue;
-      const items = [...space.values()].flatMap((s) => s.items);
+      const items = [...space.values()].flatMap((s) => s.items).filter((i) => i.kind !== 'pmtu_probe');
       this.cc.onRemoved([...space.values()].reduce((n, s) => n + s.size, 0)); // a probe is not a congestion signal
       space.clear();
       this.#lost(level, items);

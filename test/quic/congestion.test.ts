@@ -60,3 +60,39 @@ describe('in the connection', () => {
     expect(c.data.get(0)?.length).toBe(200_000);
   });
 });
+
+describe('path MTU (RFC 9000 §14.3)', () => {
+  const ack = (largest: number) => Buffer.concat([Buffer.from([0x02]), encodeVarint(largest), encodeVarint(0), encodeVarint(0), encodeVarint(largest)]);
+
+  it('probes once with a 1452-byte PING; acknowledged, datagrams grow to it', () => {
+    const c = new TestClient({ params: { initialMaxData: 1 << 24, initialMaxStreamDataBidiLocal: 1 << 24 } });
+    expect(c.sizes).toContain(1452); // the probe went out with the handshake's end
+    expect(c.conn.maxDatagram).toBe(1200);
+    c.send(ack(c.largestReceived)); // everything so far, the probe included
+    expect(c.conn.maxDatagram).toBe(1452);
+    c.conn.onStream = (s) => (s.onEnd = () => s.end(Buffer.alloc(20_000, 2)));
+    c.send(streamFrame(0, 0, Buffer.from('get'), true));
+    c.sizes.length = 0;
+    c.read();
+    expect(Math.max(...c.sizes)).toBeLessThanOrEqual(1452);
+    expect(Math.max(...c.sizes)).toBeGreaterThan(1350);
+  });
+
+  it('a lost probe leaves the size at 1200, the window whole, and is not sent again', () => {
+    const c = new TestClient({ params: { initialMaxData: 1 << 24, initialMaxStreamDataBidiLocal: 1 << 24 } });
+    const probe = c.pns[c.sizes.indexOf(1452)]!;
+    expect(probe).toBeGreaterThanOrEqual(0);
+    const window = c.conn.congestionWindow;
+    c.conn.onStream = (s) => (s.onEnd = () => s.end(Buffer.alloc(8000, 3)));
+    c.send(streamFrame(0, 0, Buffer.from('get'), true));
+    c.read();
+    // Acknowledge every packet but the probe: it is lost by the packet threshold, alone.
+    const last = c.largestReceived;
+    const ranges = probe === 0 ? [encodeVarint(0), encodeVarint(last - 1)] : [encodeVarint(1), encodeVarint(last - probe - 1), encodeVarint(0), encodeVarint(probe - 1)];
+    c.send(Buffer.concat([Buffer.from([0x02]), encodeVarint(last), encodeVarint(0), ...ranges]));
+    c.sizes.length = 0;
+    c.read();
+    expect([c.conn.maxDatagram, c.sizes.includes(1452)]).toEqual([1200, false]);
+    expect(c.conn.congestionWindow).toBeGreaterThanOrEqual(window); // no halving for it (§14.4)
+  });
+});

@@ -147,12 +147,21 @@ export class TestClient {
     this.conn.receive(buildShortPacket('aes-128-gcm', this.#ap!.write, this.conn.localCid, this.#pn++, Buffer.concat(frames)));
   }
 
+  /** The sizes of the datagrams the server sent, in order, and their 1-RTT packet numbers (-1: not 1-RTT). */
+  readonly sizes: number[] = [];
+  readonly pns: number[] = [];
+
   /** Takes what the server has to send, and records its frames (and stream data). Returns the new frames. */
   read(): Frame[] {
     const got: Frame[] = [];
     for (const d of this.conn.poll()) {
-      if ((d[0]! & 0x80) !== 0) continue; // handshake packets (ACKs) after the fact
+      this.sizes.push(d.length);
+      if ((d[0]! & 0x80) !== 0) {
+        this.pns.push(-1);
+        continue; // handshake packets (ACKs) after the fact
+      }
       const p = unprotect('aes-128-gcm', this.#ap!.read, d, 0, 1 + this.#scid.length, d.length, false, this.#largest);
+      this.pns.push(p.pn);
       this.#largest = Math.max(this.#largest, p.pn);
       for (const f of readFrames(p.payload)) {
         got.push(f);

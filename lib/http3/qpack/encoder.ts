@@ -20,25 +20,46 @@ for (let i = QPACK_STATIC_TABLE.length - 1; i >= 0; i--) {
   NAMES.set(n, i); // the lowest index of a name wins (iterating down)
 }
 
+/** Encoded lines kept for fields seen before (a response's headers repeat), up to this many. */
+const CACHE_LIMIT = 512;
+const PREFIX = Buffer.from([0x00, 0x00]);
+
 export class QpackEncoder {
+  /** Field → its encoded line. Cleared whole when full: a bound, not an LRU. */
+  readonly #lines = new Map<string, Buffer>();
+
   /** A field section: the prefix (Required Insert Count 0, Base 0), then one line per field. */
   encode(fields: ReadonlyArray<readonly [string, string]>): Buffer {
-    const out: number[] = [0x00, 0x00];
+    const parts: Buffer[] = [PREFIX];
+    let size = 2;
     for (const [name, value] of fields) {
-      const exact = EXACT.get(`${name}\0${value}`);
-      if (exact !== undefined) {
-        writeInt(out, 0xc0, 6, exact); // Indexed Field Line, static (§4.5.2)
-        continue;
+      const key = `${name}\0${value}`;
+      let line = this.#lines.get(key);
+      if (line === undefined) {
+        line = encodeLine(name, value, key);
+        if (this.#lines.size >= CACHE_LIMIT) this.#lines.clear();
+        this.#lines.set(key, line);
       }
-      const ni = NAMES.get(name);
-      if (ni !== undefined) {
-        writeInt(out, 0x50, 4, ni); // Literal With Name Reference, static, N = 0 (§4.5.4)
-        writeString(out, 0x00, 7, value);
-      } else {
-        writeString(out, 0x20, 3, name); // Literal With Literal Name, N = 0 (§4.5.6)
-        writeString(out, 0x00, 7, value);
-      }
+      parts.push(line);
+      size += line.length;
     }
-    return Buffer.from(out);
+    return Buffer.concat(parts, size);
   }
+}
+
+function encodeLine(name: string, value: string, key: string): Buffer {
+  const out: number[] = [];
+  const exact = EXACT.get(key);
+  if (exact !== undefined) writeInt(out, 0xc0, 6, exact); // Indexed Field Line, static (§4.5.2)
+  else {
+    const ni = NAMES.get(name);
+    if (ni !== undefined) {
+      writeInt(out, 0x50, 4, ni); // Literal With Name Reference, static, N = 0 (§4.5.4)
+      writeString(out, 0x00, 7, value);
+    } else {
+      writeString(out, 0x20, 3, name); // Literal With Literal Name, N = 0 (§4.5.6)
+      writeString(out, 0x00, 7, value);
+    }
+  }
+  return Buffer.from(out);
 }
