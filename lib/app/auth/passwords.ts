@@ -2,10 +2,16 @@
  * Password hashing in PHC string format: scrypt (node:crypto, native, off the event loop — the default)
  * or argon2id (@noble/hashes; RFC 9106). Parameters live in the hash, so verification needs none and
  * `needsRehash` tells when stored hashes are weaker than the current policy (rehash at the next login).
+ *
+ * Hashes brought from other stacks verify too, so a user table can move as it is and be rehashed at each
+ * user's next sign-in: bcrypt (`$2a$`, `$2b$`, `$2y$`; with the optional `bcryptjs`), Django's
+ * `pbkdf2_sha256$…` / `pbkdf2_sha1$…` and Werkzeug's (Flask) `pbkdf2:sha256:…` (node:crypto). Their passwords
+ * are taken as the other stack took them (UTF-8, not normalized).
  */
-import { randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
+import { pbkdf2 as pbkdf2Cb, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
 import { argon2idAsync } from '@noble/hashes/argon2.js';
 import { constantTimeEqual } from '../../net/constant-time.js';
+import { importPeer } from '../optional-peer.js';
 
 export interface ScryptParams {
   algorithm: 'scrypt';
@@ -83,8 +89,45 @@ function parse(stored: string): Parsed | null {
   return { algorithm: m[1] as Parsed['algorithm'], params, salt: Buffer.from(m[3]!, 'base64'), hash: Buffer.from(m[4]!, 'base64') };
 }
 
-/** Checks a password against a stored hash in constant time. A malformed hash verifies nothing. */
+/** bcrypt's modular crypt format: version, two-digit cost, 22 salt and 31 hash characters. */
+const BCRYPT = /^\$2[aby]\$(\d\d)\$[./A-Za-z0-9]{53}$/;
+/** Django's `pbkdf2_<hash>$<iterations>$<salt>$<base64 hash>`, Werkzeug's `pbkdf2:<hash>:<iterations>$<salt>$<hex hash>`. */
+const DJANGO = /^pbkdf2_(sha256|sha1)\$(\d{1,8})\$([^$]{1,128})\$([A-Za-z0-9+/]{20,88}={0,2})$/;
+const WERKZEUG = /^pbkdf2:(sha256|sha512|sha1):(\d{1,8})\$([^$]{1,128})\$([0-9a-f]{40,128})$/;
+/** Work bounds on stored hashes from elsewhere (a planted hash must not cost minutes). */
+const MAX_BCRYPT_COST = 16;
+const MAX_PBKDF2_ITERATIONS = 5_000_000;
+
+function pbkdf2(password: string, salt: string, iterations: number, keylen: number, digest: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => pbkdf2Cb(Buffer.from(password, 'utf8'), Buffer.from(salt, 'utf8'), iterations, keylen, digest, (err, key) => (err ? reject(err) : resolve(key))));
+}
+
+/** A hash from another stack: its verdict, or null when `stored` is none of those formats. */
+async function verifyForeign(stored: string, password: string): Promise<boolean | null> {
+  const b = BCRYPT.exec(stored);
+  if (b !== null) {
+    if (Number(b[1]) < 4 || Number(b[1]) > MAX_BCRYPT_COST) return false;
+    const bcrypt = await importPeer('bcryptjs', 'verifying bcrypt hashes', async () => (await import('bcryptjs')).default);
+    return bcrypt.compare(password, stored);
+  }
+  const d = DJANGO.exec(stored) ?? WERKZEUG.exec(stored);
+  if (d !== null) {
+    const iterations = Number(d[2]);
+    if (iterations < 1 || iterations > MAX_PBKDF2_ITERATIONS) return false;
+    const want = stored.startsWith('pbkdf2_') ? Buffer.from(d[4]!, 'base64') : Buffer.from(d[4]!, 'hex');
+    if (want.length < 16) return false;
+    return constantTimeEqual(await pbkdf2(password, d[3]!, iterations, want.length, d[1]!), want);
+  }
+  return null;
+}
+
+/**
+ * Checks a password against a stored hash in constant time: ours (scrypt, argon2id) or one brought from
+ * elsewhere (bcrypt, Django's and Werkzeug's PBKDF2). A malformed hash verifies nothing.
+ */
 export async function verifyPassword(stored: string, password: string): Promise<boolean> {
+  const foreign = await verifyForeign(stored, password);
+  if (foreign !== null) return foreign;
   const h = parse(stored);
   if (h === null || h.hash.length < 16) return false;
   let got: Uint8Array;
