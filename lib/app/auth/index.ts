@@ -14,3 +14,4 @@ export * from './api-keys.js';
 export * from './oidc.js';
 export * from './auth-deps.js';
 export * from './totp.js';
+export * from './step-up.js';
