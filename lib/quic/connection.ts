@@ -26,6 +26,7 @@ import { readFrames, type Frame } from './frames.js';
 import { initialKeys, packetKeys, type PacketKeys } from './initial.js';
 import { buildLongPacket, buildShortPacket } from './packet-builder.js';
 import { parseLongHeader, unprotect, PACKET_HANDSHAKE, PACKET_INITIAL } from './packet.js';
+import { own } from './owned.js';
 import { Reassembly } from './reassembly.js';
 import { QuicStream, type StreamOwner } from './stream.js';
 import { encodeTransportParameters, parseTransportParameters, type TransportParameters } from './transport-params.js';
@@ -129,7 +130,7 @@ interface Space {
  * ```
  */
 export class ServerConnection implements StreamOwner {
-  readonly localCid = randomBytes(8);
+  readonly localCid = own(randomBytes(8));
   /** The client's connection id (our packets' DCID). */
   readonly peerCid: Buffer;
   state: 'handshake' | 'established' | 'closed' = 'handshake';
@@ -213,12 +214,12 @@ export class ServerConnection implements StreamOwner {
     this.#activeAt = this.#now();
     const h = parseLongHeader(first);
     if (h.type !== PACKET_INITIAL || h.version !== 1) throw new QuicConnectionError(0x0a, 'a connection starts with a version 1 Initial packet');
-    this.#originalDcid = Buffer.from(options.retry?.originalDcid ?? h.dcid);
+    this.#originalDcid = own(options.retry?.originalDcid ?? h.dcid);
     if (options.retry !== undefined) {
       this.#retrySource = Buffer.from(h.dcid);
       this.#addressValidated = true; // §8.1.2: the token proved it
     }
-    this.peerCid = Buffer.from(h.scid);
+    this.peerCid = own(h.scid);
     const ik = initialKeys(h.dcid);
     const space = (keys: Space['keys']): Space => ({ keys, acks: new AckTracker(), crypto: null as unknown as Reassembly, cryptoOut: [], cryptoOffset: 0, pn: 0, lost: [] });
     this.#spaces = [space({ read: ik.client, write: ik.server }), space(null), space(null)];
@@ -556,6 +557,16 @@ export class ServerConnection implements StreamOwner {
     this.#spaces[2].keys = { read: packetKeys(app.client), write: packetKeys(app.server) };
     this.#appSecrets = { client: app.client, server: app.server };
     this.state = 'established';
+    // RFC 9001 §4.9.2: the server's handshake is confirmed now — its Handshake keys, and the transcript, go.
+    this.#clientHello = null;
+    this.#flight = null;
+    this.#sh = null;
+    this.#hs = null;
+    this.#prefix = [];
+    this.#spaces[1].keys = null;
+    this.#spaces[1].lost = [];
+    this.#spaces[1].cryptoOut = [];
+    this.#recovery.discard(1);
     this.onEstablished();
   }
 

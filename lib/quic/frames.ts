@@ -61,7 +61,11 @@ export function readFrames(p: Buffer): Frame[] {
   };
   while (i < p.length) {
     const t = v();
-    if (t === 0x00) out.push({ type: 'padding' });
+    if (t === 0x00) {
+      // A run of PADDING is one frame here (an Initial carries a thousand of them): no object per byte.
+      while (i < p.length && p[i] === 0x00) i++;
+      out.push({ type: 'padding' });
+    }
     else if (t === 0x01) out.push({ type: 'ping' });
     else if (t === 0x02 || t === 0x03) {
       const largest = v();

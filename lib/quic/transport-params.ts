@@ -4,6 +4,7 @@
  * may repeat, and a client may not send the ones only a server sends; any breach is
  * TRANSPORT_PARAMETER_ERROR (§7.4). Unknown ids are ignored, as they must be (§18.1, greasing).
  */
+import { own } from './owned.js';
 import { readVarint, varintLength, writeVarint } from './varint.js';
 
 /** TRANSPORT_PARAMETER_ERROR (RFC 9000 §20.1). */
@@ -118,12 +119,12 @@ export function parseTransportParameters(b: Buffer, sender: 'client' | 'server')
     const cid = CIDS.find(([n]) => n === id);
     if (cid !== undefined) {
       if (v.length > 20) fail(`connection id parameter 0x${id.toString(16)} longer than 20 bytes`);
-      (out as unknown as Record<string, Buffer>)[cid[1]] = Buffer.from(v);
+      (out as unknown as Record<string, Buffer>)[cid[1]] = own(v);
       continue;
     }
     if (id === 0x02) {
       if (v.length !== 16) fail('stateless_reset_token is not 16 bytes');
-      out.statelessResetToken = Buffer.from(v);
+      out.statelessResetToken = own(v);
     } else if (id === 0x0c) {
       if (v.length !== 0) fail('disable_active_migration carries a value');
       out.disableActiveMigration = true;

@@ -23,7 +23,10 @@ export function hkdfExpand(hash: HashName, prk: Uint8Array, info: Uint8Array, le
     out.push(prev);
     got += prev.length;
   }
-  return Buffer.concat(out).subarray(0, length);
+  // Keys and secrets live as long as their connection: their own memory, not a slice of the shared pool.
+  const key = Buffer.allocUnsafeSlow(length);
+  Buffer.concat(out).copy(key, 0, 0, length);
+  return key;
 }
 
 /**

@@ -23,22 +23,24 @@ for (let i = QPACK_STATIC_TABLE.length - 1; i >= 0; i--) {
 /** Encoded lines kept for fields seen before (a response's headers repeat), up to this many. */
 const CACHE_LIMIT = 512;
 const PREFIX = Buffer.from([0x00, 0x00]);
+/**
+ * Field → its encoded line, shared by every connection of the process (the encoding is the same for all:
+ * no dynamic table). Cleared whole when full: a bound, not an LRU.
+ */
+const LINES = new Map<string, Buffer>();
 
 export class QpackEncoder {
-  /** Field → its encoded line. Cleared whole when full: a bound, not an LRU. */
-  readonly #lines = new Map<string, Buffer>();
-
   /** A field section: the prefix (Required Insert Count 0, Base 0), then one line per field. */
   encode(fields: ReadonlyArray<readonly [string, string]>): Buffer {
     const parts: Buffer[] = [PREFIX];
     let size = 2;
     for (const [name, value] of fields) {
       const key = `${name}\0${value}`;
-      let line = this.#lines.get(key);
+      let line = LINES.get(key);
       if (line === undefined) {
         line = encodeLine(name, value, key);
-        if (this.#lines.size >= CACHE_LIMIT) this.#lines.clear();
-        this.#lines.set(key, line);
+        if (LINES.size >= CACHE_LIMIT) LINES.clear();
+        LINES.set(key, line);
       }
       parts.push(line);
       size += line.length;
