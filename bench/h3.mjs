@@ -13,7 +13,7 @@ import { ensureCommand, fmt, log, recordRatios, rss, startServer, table, writeSe
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const REQUESTS = Number(process.env.BENCH_H3_REQUESTS ?? 20_000);
 const BIG = 32 * 1024 * 1024;
-const IDLE = Number(process.env.BENCH_H3_IDLE ?? 150);
+const IDLE = Number(process.env.BENCH_H3_IDLE ?? 300);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Runs gtlsclient pinned to CPU 1; returns the wall time in seconds (throws unless it exits 0). */
@@ -59,11 +59,13 @@ async function idleBytes(s) {
   end();
   await s.gc();
   const before = rss(s.pid);
+  const jsBefore = await s.usage();
   const endAll = await idleClients(s.port, IDLE);
   await s.gc();
   const after = rss(s.pid);
+  const jsAfter = await s.usage();
   endAll();
-  return (after - before) / IDLE;
+  return { rss: (after - before) / IDLE, js: (jsAfter.heapUsed + jsAfter.external - jsBefore.heapUsed - jsBefore.external) / IDLE };
 }
 
 /** The same for HTTP/2 over TLS: one node:http2 client process holding `IDLE` sessions, each made one GET. */
@@ -84,6 +86,7 @@ async function idleBytesH2(s) {
   h2load(s.port, '/', 200, 10); // warm the code first, as for HTTP/3
   await s.gc();
   const before = rss(s.pid);
+  const jsBefore = await s.usage();
   const client = spawn('taskset', ['-c', '1', process.execPath, '--input-type=module', '-e', H2_IDLE_CLIENT, String(s.port), String(IDLE)], { stdio: ['pipe', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     client.stdout.on('data', (d) => String(d).includes('ready') && resolve());
@@ -91,9 +94,10 @@ async function idleBytesH2(s) {
   });
   await s.gc();
   const after = rss(s.pid);
+  const jsAfter = await s.usage();
   client.stdin.end();
   await new Promise((r) => client.once('exit', r));
-  return (after - before) / IDLE;
+  return { rss: (after - before) / IDLE, js: (jsAfter.heapUsed + jsAfter.external - jsBefore.heapUsed - jsBefore.external) / IDLE };
 }
 
 export async function runH3Bench() {
@@ -196,7 +200,7 @@ export async function runH3Bench() {
     `## HTTP/3 (#32): covet/http3 vs ngtcp2's server and our HTTP/2 over TLS\n\n` +
       `gtlsclient (ngtcp2 + nghttp3, C) against covet/http3 and gtlsserver (ngtcp2's example server, C); h2load against covet/http2 over TLS (the same work: one connection, 100 streams). ${process.version}, server on CPU 0, client on CPU 1, ${ROUNDS} interleaved rounds, medians; ratios are medians of per-round ratios. Goals (#32): requests ≥ 1× gtlsserver and ≥ 0.5× our HTTP/2 over TLS; ≥ 50 MB/s on a large response.\n\n` +
       table(['load', 'covet/http3', 'gtlsserver', 'covet/http2 + TLS', 'h3 ÷ gtlsserver', 'h3 ÷ h2+TLS'], rows) +
-      `\n\nServer memory per idle HTTP/3 connection (${IDLE} gtlsclient processes, each made one GET and stays connected; RSS after a full GC, less the RSS before): ${(median(memory) / 1024).toFixed(1)} KiB; covet/http2 over TLS, the same way with node:http2 sessions: ${(median(memoryH2) / 1024).toFixed(1)} KiB.\n` +
+      `\n\nServer memory per idle HTTP/3 connection (${IDLE} gtlsclient processes, each made one GET and stays connected; after a full GC, less the same before): RSS ${(memory[0].rss / 1024).toFixed(1)} KiB, the server's JS heap + external memory ${(memory[0].js / 1024).toFixed(1)} KiB; covet/http2 over TLS, the same way with as many node:http2 sessions: RSS ${(memoryH2[0].rss / 1024).toFixed(1)} KiB, JS ${(memoryH2[0].js / 1024).toFixed(1)} KiB. At a few hundred connections RSS is mostly the allocator's and the heap's growth steps; the JS figure is what each connection holds.\n` +
       `\nEach server gets one warm-up run before the measured one. Where the time goes (--cpu-prof of the 32 MiB download): one \`dgram\` send per datagram (~25 %; Node has no sendmmsg/GSO), AES-GCM through a new node:crypto cipher per packet (~22 %), garbage collection (~10 %); datagrams are 1452 bytes once the path MTU probe is acknowledged.\n`,
   );
 }

@@ -45,6 +45,17 @@ export async function startServer(script, env = {}) {
   return {
     port,
     pid: child.pid,
+    /** After a full GC, the server's JS heap and external memory in use (bytes). */
+    async usage() {
+      const at = out.length;
+      child.kill('SIGUSR1');
+      for (let i = 0; i < 50; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        const m = out.slice(at).match(/memory (\{.*\})/);
+        if (m) return JSON.parse(m[1]);
+      }
+      throw new Error(`${script} did not report its memory`);
+    },
     /** Asks the server to run a full garbage collection, and waits a moment for it. */
     async gc() {
       child.kill('SIGUSR2');
