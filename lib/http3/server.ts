@@ -18,6 +18,8 @@ export interface Http3ServerOptions extends Omit<Http3SessionOptions, 'remoteAdd
   maxConnections?: number;
   /** Handshakes in progress past which new clients must prove their address with a Retry (0: always). Default 100. */
   retryAbove?: number;
+  /** The key of stateless reset tokens: the same 32 bytes on every instance, so a restart resets old connections. */
+  statelessResetKey?: Buffer;
   /** QUIC limits offered to each client (streams, flow control, idle timeout). */
   transportParameters?: Partial<TransportParameters>;
 }
@@ -43,6 +45,7 @@ export class Http3Server {
       alpn: ['h3'],
       maxConnections: o.maxConnections,
       retryAbove: o.retryAbove,
+      statelessResetKey: o.statelessResetKey,
       transportParameters: o.transportParameters,
       onConnection: (conn, address) => {
         const session = new Http3Session(conn, handler, { ...o, remoteAddress: address });

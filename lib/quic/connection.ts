@@ -55,6 +55,8 @@ export interface ServerConnectionOptions {
    * transport parameters name the client's original DCID and the id the Retry gave it (§7.3).
    */
   retry?: { originalDcid: Buffer };
+  /** The stateless reset token for our connection id (§10.3), sent in the transport parameters. */
+  resetToken?: (cid: Buffer) => Buffer;
 }
 
 /** A connection-ending error: the transport (or CRYPTO_ERROR) code sent in CONNECTION_CLOSE. */
@@ -601,7 +603,7 @@ export class ServerConnection implements StreamOwner {
     const sh = serverHello({ random: randomBytes(32), sessionId: ch.sessionId, cipherSuite: 0x1301, group: share.group, keyShare: kx.publicKey });
     const pre = this.#prefix;
     const hs = handshakeSecrets('sha256', kx.shared, transcriptHash('sha256', ...pre, chBytes, sh));
-    const ee = encryptedExtensions(alpn, encodeTransportParameters({ ...this.#params(), originalDestinationConnectionId: this.#originalDcid, initialSourceConnectionId: this.localCid, ...(this.#retrySource === null ? {} : { retrySourceConnectionId: this.#retrySource }) }));
+    const ee = encryptedExtensions(alpn, encodeTransportParameters({ ...this.#params(), originalDestinationConnectionId: this.#originalDcid, initialSourceConnectionId: this.localCid, ...(this.#retrySource === null ? {} : { retrySourceConnectionId: this.#retrySource }), ...(this.#o.resetToken === undefined ? {} : { statelessResetToken: this.#o.resetToken(this.localCid) }) }));
     const cert = certificateMessage(this.#o.certificateChain);
     const cv = certificateVerify(this.#o.privateKey, transcriptHash('sha256', ...pre, chBytes, sh, ee, cert), ch.signatureAlgorithms);
     const fin = handshakeMessage(20, finishedData('sha256', hs.server, transcriptHash('sha256', ...pre, chBytes, sh, ee, cert, cv)));

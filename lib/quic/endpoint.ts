@@ -10,6 +10,7 @@ import dgram from 'node:dgram';
 import { parseLongHeader, PACKET_INITIAL } from './packet.js';
 import { ServerConnection, type ServerConnectionOptions } from './connection.js';
 import { buildRetry, RetryTokens } from './retry.js';
+import { StatelessResets } from './stateless-reset.js';
 import { randomBytes } from 'node:crypto';
 
 export interface QuicServerOptions extends Omit<ServerConnectionOptions, 'now'> {
@@ -24,6 +25,11 @@ export interface QuicServerOptions extends Omit<ServerConnectionOptions, 'now'> 
   retryAbove?: number;
   /** How long a Retry token stays good, ms. Default 10 000. */
   retryTokenLifetimeMs?: number;
+  /**
+   * The key of stateless reset tokens (§10.3). Give the same 32 bytes to a restarted server (or to every
+   * server behind one address) so it can reset its predecessor's connections; default: random per process.
+   */
+  statelessResetKey?: Buffer;
 }
 
 interface Entry {
@@ -52,11 +58,19 @@ export class QuicServer {
   #dropped = 0;
   #negotiated = 0;
   #retries = 0;
+  #resetsSent = 0;
   readonly #tokens: RetryTokens;
+  readonly #resets: StatelessResets;
 
   constructor(options: QuicServerOptions) {
     this.#o = options;
     this.#tokens = new RetryTokens({ lifetimeMs: options.retryTokenLifetimeMs });
+    this.#resets = new StatelessResets(options.statelessResetKey);
+  }
+
+  /** Stateless resets sent (to datagrams for connections we do not have, §10.3). */
+  get statelessResets(): number {
+    return this.#resetsSent;
   }
 
   /** Retry packets sent (address validation of new clients). */
@@ -138,6 +152,15 @@ export class QuicServer {
       this.#pump(entry);
       return;
     }
+    // A short-header packet for a connection we do not have: a stateless reset (§10.3), when big enough.
+    if ((msg[0]! & 0x80) === 0) {
+      const reset = this.#resets.packet(dcid, msg.length);
+      if (reset !== null) {
+        this.#socket?.send(reset, rinfo.port, rinfo.address);
+        this.#resetsSent++;
+        return;
+      }
+    }
     // A new connection: an Initial in a full-size datagram (§14.1), room for it.
     if (!initial || msg.length < 1200 || this.#entries.size >= (this.#o.maxConnections ?? 10_000)) {
       this.#dropped++;
@@ -160,7 +183,7 @@ export class QuicServer {
     }
     let conn: ServerConnection;
     try {
-      conn = new ServerConnection(msg, retry === undefined ? this.#o : { ...this.#o, retry });
+      conn = new ServerConnection(msg, { ...this.#o, resetToken: (cid) => this.#resets.token(cid), ...(retry === undefined ? {} : { retry }) });
     } catch {
       this.#dropped++;
       return;

@@ -17,3 +17,4 @@ export { Recovery, type Retransmittable } from './recovery.js';
 export { NewReno } from './congestion.js';
 export { QuicServer, type QuicServerOptions } from './endpoint.js';
 export { buildRetry, retryIntegrityTag, RetryTokens, type RetryTokenInfo } from './retry.js';
+export { StatelessResets } from './stateless-reset.js';

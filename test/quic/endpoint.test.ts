@@ -10,8 +10,8 @@ import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, expect, it } from 'vitest';
-import { QuicServer, type QuicServerOptions, type ServerConnection } from '../../lib/quic/index.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { QuicServer, StatelessResets, type QuicServerOptions, type ServerConnection } from '../../lib/quic/index.js';
 import { pemCertificates } from '../../lib/tls13/index.js';
 import { needPeers, NGTCP2_CLIENT } from '../peers.js';
 import { clientInitial, clientPing } from './client-initial.js';
@@ -100,11 +100,11 @@ it('drops, unanswered, what opens no connection: garbage, unknown ids, an Initia
   const c = await udp(port);
   const forged = clientInitial();
   forged.datagram[forged.datagram.length - 1]! ^= 1; // the AEAD tag no longer checks
-  const noise = randomBytes(1300);
-  noise[0]! &= 0x7f; // a short header for no connection of ours
+  const noise = randomBytes(42);
+  noise[0]! &= 0x7f; // a short header for no connection of ours, too small to answer with a reset
   const vn = clientInitial();
   vn.datagram.writeUInt32BE(0, 1); // a Version Negotiation packet sent to a server (§6.2)
-  const sent = [Buffer.alloc(0), noise, Buffer.concat([Buffer.from([0x40]), randomBytes(1250)]), vn.datagram, forged.datagram, Buffer.from([0xc0, 0, 0])];
+  const sent = [Buffer.alloc(0), noise, vn.datagram, forged.datagram, Buffer.from([0xc0, 0, 0])];
   for (const d of sent) await c.send(d);
   await expect.poll(() => server.dropped).toBe(sent.length);
   expect([opened.length, server.connections, c.got.length]).toEqual([0, 0, 0]);
@@ -212,3 +212,43 @@ it("follows the client to a new address when a NAT rebinds it (§9.3) and valida
   expect(readFileSync(join(dl, 'nat.bin')).equals(body)).toBe(true);
   expect(opened[0]!.pathsValidated).toBe(1);
 }, 30_000);
+
+describe('stateless reset (§10.3)', () => {
+  it('answers a short-header datagram for no connection of ours, from 43 bytes, with a smaller reset ending in the id\'s token', async () => {
+    const key = randomBytes(32);
+    const { server, port } = await start({ statelessResetKey: key });
+    const c = await udp(port);
+    const cid = randomBytes(8);
+    const packet = (n: number) => Buffer.concat([Buffer.from([0x40]), cid, randomBytes(n - 9)]);
+    await c.send(packet(42)); // one under: dropped
+    await c.send(packet(43));
+    await expect.poll(() => c.got.length).toBe(1);
+    expect([server.statelessResets, server.dropped]).toEqual([1, 1]);
+    const reset = c.got[0]!;
+    expect(reset.length).toBe(42);
+    expect(reset[0]! & 0xc0).toBe(0x40); // looks like a short header
+    expect(reset.subarray(-16).equals(new StatelessResets(key).token(cid))).toBe(true);
+  });
+
+  it('after a restart with the same key, ngtcp2 still sending to the old connection is reset and stops', async (ctx) => {
+    needPeers(ctx, NGTCP2_CLIENT);
+    const key = randomBytes(32);
+    const first = await start({ statelessResetKey: key });
+    // The client's request waits 1.5 s; meanwhile the server "restarts": a new endpoint on the port, same key.
+    const child = spawn('gtlsclient', ['--timeout=20s', '--delay-stream=1500ms', '--exit-on-all-streams-close', '127.0.0.1', String(first.port), `https://127.0.0.1:${first.port}/late`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanup.push(() => child.kill('SIGKILL'));
+    let log = '';
+    child.stdout.on('data', (d: Buffer) => (log += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (log += d.toString()));
+    await expect.poll(() => first.opened[0]?.state).toBe('established');
+    await first.server.close(); // no CONNECTION_CLOSE: the client does not know
+    const second = new QuicServer({ ...cert, alpn: ["h3"], statelessResetKey: key, onConnection: () => {} });
+    await second.listen({ port: first.port });
+    cleanup.push(() => second.close());
+    await new Promise((resolve) => child.once('exit', resolve));
+    expect(second.statelessResets).toBeGreaterThanOrEqual(1);
+    // ngtcp2 recognised our reset (its token matched) and stopped: "SR token=…", then draining.
+    expect(log).toMatch(/pkt rx 0 SR token=0x[0-9a-f]{32}/);
+    expect(log.trim().split('\n').at(-1)).toBe('ngtcp2_conn_read_pkt: ERR_DRAINING');
+  }, 30_000);
+});
