@@ -15,3 +15,4 @@ export * from './oidc.js';
 export * from './auth-deps.js';
 export * from './totp.js';
 export * from './step-up.js';
+export * from './passkeys.js';
