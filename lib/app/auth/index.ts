@@ -16,3 +16,6 @@ export * from './auth-deps.js';
 export * from './totp.js';
 export * from './step-up.js';
 export * from './passkeys.js';
+export * from './mailer.js';
+export * from './account-tokens.js';
+export * from './recovery.js';
