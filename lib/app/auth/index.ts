@@ -19,3 +19,4 @@ export * from './passkeys.js';
 export * from './mailer.js';
 export * from './account-tokens.js';
 export * from './recovery.js';
+export * from './social.js';
