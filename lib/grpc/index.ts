@@ -8,6 +8,7 @@ export { Deadlines, type Expiring } from './deadlines.js';
 export { COMPRESSED, TRAILERS, EnvelopeDecoder, encodeEnvelope, type Envelope } from './envelope.js';
 export { Metadata, MetadataError, type MetadataValue } from './metadata.js';
 export { loadProto, type LoadProtoOptions } from './proto.js';
+export { fromBufbuild, type BufbuildService } from './bufbuild.js';
 export { createGrpcServer, GrpcRouter, GrpcServer, grpcProtocol, isGrpcRequest, type GrpcProtocol, type GrpcServerListenOptions, type GrpcServerOptions } from './server.js';
 export { Base64Decoder, Base64Encoder } from './base64-stream.js';
 export {
