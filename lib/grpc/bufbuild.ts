@@ -15,7 +15,7 @@ export interface BufbuildService {
 /**
  * @example
  * ```ts
- * import { TestService } from './gen/test_pb.js'; // protoc-gen-es output
+ * // TestService: exported by protoc-gen-es output (gen/test_pb.ts)
  * const service = await fromBufbuild(TestService);
  * createGrpcServer().add(service, { UnaryCall: async (req) => ({ payload: { body: req.payload?.body } }) });
  * ```
