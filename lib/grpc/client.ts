@@ -255,7 +255,9 @@ export class GrpcClient {
       options.signal?.removeEventListener('abort', onAbort);
       // The caller stopped reading before the end (a `break`): the server is told.
       if (stream.error === null && !stream.remoteDone) stream.reset(H2.CANCEL);
-      await writing;
+      // Not awaited: the requests' iterator may be waiting on its producer (cancel_after_begin: forever), and
+      // a failure to write has already ended the call through stop().
+      void writing;
     }
     if (ended !== null) throw ended;
   }

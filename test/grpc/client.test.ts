@@ -114,6 +114,24 @@ for (const [peer, start] of peers) {
       expect((err as GrpcError).code).toBe(Status.CANCELLED);
     });
 
+    it('cancel_after_begin: CANCELLED before any request', async () => {
+      const ctl = new AbortController();
+      async function* none(): AsyncGenerator<Msg> {
+        ctl.abort(); // the call has begun; nothing was sent
+        await new Promise(() => {});
+      }
+      const err = await client.clientStream(m('StreamingInputCall'), none(), { signal: ctl.signal }).catch((e: unknown) => e);
+      expect((err as GrpcError).code).toBe(Status.CANCELLED);
+    });
+
+    it('client_compressed_streaming and server_compressed_streaming', async () => {
+      const sum = await gzip.clientStream(m('StreamingInputCall'), [27182, 45904].map((n) => ({ expect_compressed: { value: true }, payload: { body: Buffer.alloc(n) } })));
+      expect((sum as Msg).aggregated_payload_size).toBe(73086);
+      const sizes: number[] = [];
+      for await (const r of client.serverStream(m('StreamingOutputCall'), { response_parameters: [{ size: 31415, compressed: { value: true } }, { size: 92653, compressed: { value: false } }] })) sizes.push(size(r));
+      expect(sizes).toEqual([31415, 92653]);
+    });
+
     it('unimplemented_method', async () => {
       const unknown = method('/grpc.testing.TestService/UnimplementedCall', 'unary', { serialize: () => Buffer.alloc(0), deserialize: () => ({}) }, { serialize: () => Buffer.alloc(0), deserialize: () => ({}) });
       await expect(client.unary(unknown, {})).rejects.toMatchObject({ code: Status.UNIMPLEMENTED });
