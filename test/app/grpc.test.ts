@@ -9,7 +9,8 @@ import * as protoLoader from '@grpc/proto-loader';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, HttpError, Type, type App } from '../../lib/app/index.js';
 import { importKey, jwtAuth, MemoryLimiter, rateLimit, signJwt } from '../../lib/app/auth/index.js';
-import { cors, metrics } from '../../lib/app/index.js';
+import { accessLog, cors, metrics } from '../../lib/app/index.js';
+import { pino } from 'pino';
 import { encodeEnvelope } from '../../lib/grpc/index.js';
 import { contextOf, grpcErrorOf, statusForHttp } from '../../lib/app/grpc/index.js';
 import { GrpcError, Status } from '../../lib/grpc/index.js';
@@ -36,6 +37,7 @@ let dependencyUp = true;
 const key = importKey(randomBytes(32), ['HS256']);
 const auth = jwtAuth({ keys: [key], claims: Type.Object({ uid: Type.Integer() }) });
 const logged: unknown[] = [];
+const accessLines: Array<Record<string, unknown>> = [];
 
 let app: App;
 let registry: ReturnType<typeof metrics>;
@@ -44,6 +46,7 @@ let client: Client;
 beforeAll(async () => {
   const { TestService } = await interopServices();
   app = createApp({ onError: (err) => logged.push(err) });
+  app.use(accessLog({ logger: pino({ base: null }, { write: (s: string) => void accessLines.push(JSON.parse(s) as Record<string, unknown>) }) }));
   app.use(cors({ origin: 'https://web.example', exposedHeaders: ['grpc-status', 'grpc-message'] }));
   registry = metrics(app, { defaultMetrics: false });
   app.use(rateLimit({ limiter: new MemoryLimiter({ kind: 'fixed-window', limit: 1000, windowMs: 60_000 }), key: (ctx) => ctx.req.get('x-client') ?? 'anon' }));
@@ -89,6 +92,18 @@ const call = (name: 'UnaryCall' | 'EmptyCall', req: object, m: grpcJs.Metadata) 
   });
 
 describe('gRPC in an app', () => {
+  it('logs each call with its request id (the client\'s x-request-id echoed in the headers), method path and HTTP status', async () => {
+    const m = md(signJwt({ uid: 7 }, key, { expiresIn: 60 }));
+    m.set('x-request-id', 'grpc-req-42');
+    let headers: grpcJs.Metadata | null = null;
+    await new Promise<void>((resolve) => {
+      const c = client.EmptyCall({}, m, () => setImmediate(resolve)) as unknown as grpcJs.ClientUnaryCall;
+      c.on('metadata', (h: grpcJs.Metadata) => (headers = h));
+    });
+    expect(headers!.get('x-request-id')).toEqual(['grpc-req-42']);
+    await expect.poll(() => accessLines.find((l) => l.reqId === 'grpc-req-42')).toMatchObject({ method: 'POST', path: '/grpc.testing.TestService/EmptyCall', status: 200, msg: 'request' });
+  });
+
   it('serves gRPC and HTTP on one port', async () => {
     const token = signJwt({ uid: 7 }, key, { expiresIn: 60 });
     const r = await call('UnaryCall', { response_size: 10 }, md(token));
