@@ -13,9 +13,11 @@ import { createApp, health, redisCheck, testClient, type TestClient } from '../.
 import { RedisLimiter, rateLimit } from '../../lib/app/auth/index.js';
 import { Cache, RedisBackend } from '../../lib/app/cache/index.js';
 import { waitFor } from '../helpers/wait-for.js';
+import { freePort } from '../helpers/free-port.js';
 import { startRedisServer } from '../helpers/redis-server.js';
 
-const port = 30_000 + Math.floor(Math.random() * 20_000);
+// A port the OS says is free now (a random one could be an ephemeral port in use).
+const port = await freePort();
 let server: ChildProcess | null = null;
 let redis: Redis;
 let client: TestClient;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/wait-for.js';
+import { freePort } from '../helpers/free-port.js';
 import { testDb, testMysql } from '../app/db/helpers.js';
 
 const run = promisify(execFile);
@@ -116,7 +117,7 @@ describe('covet migrate and covet dev on the starter', () => {
       await expect(covet(['dev'])).rejects.toMatchObject({ stderr: expect.stringMatching(/src\/server\.ts is TypeScript, and Node 20\.\d+\.\d+ cannot run TypeScript directly[\s\S]*covet dev dist\/src\/server\.js/) });
       return;
     }
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const dbPort = port + 1;
     const child: ChildProcess = spawn(node, [cli, 'dev', '--port', String(port), '--db-port', String(dbPort)], { cwd: app, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -237,7 +238,7 @@ describe('the starter in production, as its Dockerfile runs it', () => {
     const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
     const health = JSON.parse(/^HEALTHCHECK .* CMD (\[.*\])$/m.exec(dockerfile)![1]!) as string[];
     expect(cmd).toEqual(['node', 'dist/src/server.js']);
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     // As `docker run -e DATABASE_URL=...` would (the app refuses to start without one): here PGlite in memory, on purpose.
     const server = spawn(node, cmd.slice(1), { cwd: app, env: { ...env, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: 'pglite:memory' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

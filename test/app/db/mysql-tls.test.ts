@@ -11,9 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { MysqlDb } from '../../../lib/app/db/index.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { freePort } from '../../helpers/free-port.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'covet-mariadb-tls-'));
-const port = 30_000 + Math.floor(Math.random() * 20_000);
+// A port the OS says is free now (a random one could be an ephemeral port in use).
+const port = await freePort();
 let server: ChildProcess;
 const url = (q: string, host = '127.0.0.1') => `mysql://root@${host}:${port}/mysql${q}`;
 

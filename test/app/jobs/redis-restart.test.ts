@@ -14,10 +14,12 @@ import { Redis } from 'ioredis';
 import { afterAll, expect, it } from 'vitest';
 import { createJobs } from '../../../lib/app/jobs/index.js';
 import { waitFor } from '../../helpers/wait-for.js';
+import { freePort } from '../../helpers/free-port.js';
 import { startRedisServer } from '../../helpers/redis-server.js';
 import { producer } from './producer.js';
 
-const port = 30_000 + Math.floor(Math.random() * 20_000);
+// A port the OS says is free now (a random one could be an ephemeral port in use).
+const port = await freePort();
 const dir = mkdtempSync(join(tmpdir(), 'covet-jobs-redis-'));
 let server: ChildProcess | null = null;
 
