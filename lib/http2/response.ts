@@ -166,3 +166,15 @@ export class Http2Response extends ResponseEvents {
     this._emit('finish');
   }
 }
+
+/**
+ * The answer to a handler that failed before its response began (HTTP/2 and HTTP/3 sessions): the error's own
+ * 4xx/5xx `status` when it has one, else 500, as a bare text body — nothing of the error's text.
+ */
+export function answerFailure(res: Http2Response, err: unknown): void {
+  const st = (err as { status?: unknown } | null)?.status;
+  res.clearHeaders();
+  res.statusCode = typeof st === 'number' && st >= 400 && st < 600 ? st : 500;
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
+  res.end(`${res.statusCode}\n`);
+}

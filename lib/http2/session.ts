@@ -24,7 +24,7 @@ import {
 } from './frame-parser.js';
 import { dataFrame, frameHeader, rawFrame, goawayFrame, headersFrames, pingFrame, rstStreamFrame, settingsFrame, windowUpdateFrame } from './frame-writer.js';
 import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
-import { Http2Response, type StreamSink } from './response.js';
+import { answerFailure, Http2Response, type StreamSink } from './response.js';
 import { Http2Tunnel } from './tunnel.js';
 import { requestHead } from './request-head.js';
 
@@ -680,11 +680,7 @@ export class Http2Session implements ConnectionHandler {
     if (s.res.headersSent) return this._abort(s, e); // nothing else can be said: reset the stream
     this.#o.onError?.(e);
     if (s.state === 'closed') return;
-    const st = (err as { status?: unknown } | null)?.status;
-    s.res.clearHeaders();
-    s.res.statusCode = typeof st === 'number' && st >= 400 && st < 600 ? st : 500;
-    s.res.setHeader('content-type', 'text/plain; charset=utf-8');
-    s.res.end(`${s.res.statusCode}\n`);
+    answerFailure(s.res, err);
   }
 
   /** @internal A response gave up (`Http2Response.destroy`): reset its stream. */

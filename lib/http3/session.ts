@@ -7,7 +7,7 @@
  * connection rule closes the connection with its code (§8).
  */
 import { Http1Request, type BodySource } from '../http1/index.js';
-import { Http2Response, type StreamSink } from '../http2/response.js';
+import { answerFailure, Http2Response, type StreamSink } from '../http2/response.js';
 import { requestHead } from '../http2/request-head.js';
 import type { QuicStream } from '../quic/stream.js';
 import type { ServerConnection } from '../quic/connection.js';
@@ -288,7 +288,7 @@ export class Http3Session {
     try {
       unblocked = this.decoder.encoderInstructions(chunk);
     } catch (err) {
-      if (err instanceof QpackError) throw new Http3Error(err.code, err.message);
+      if (err instanceof QpackError) throw new Http3Error(err.code, err.message); // QPACK_ENCODER_STREAM_ERROR
       throw err;
     }
     this.#flushDecoder();
@@ -360,14 +360,18 @@ export class Http3Session {
     if (chunk.length > 0) r.req!._push(Buffer.from(chunk));
   }
 
-  #headers(r: RequestStream, block: Buffer): void {
-    let decoded;
+  /** A field section decoded for a request stream; a QPACK failure is the connection error it names. */
+  #decode(r: RequestStream, block: Buffer): ReturnType<QpackDecoder['decodeSection']> {
     try {
-      decoded = this.decoder.decodeSection(r.quic.id, block);
+      return this.decoder.decodeSection(r.quic.id, block);
     } catch (err) {
       if (err instanceof QpackError) throw new Http3Error(err.code, err.message);
       throw err;
     }
+  }
+
+  #headers(r: RequestStream, block: Buffer): void {
+    const decoded = this.#decode(r, block);
     if (decoded === 'blocked') {
       r.blockedHeaders = block;
       r.held = [];
@@ -403,13 +407,7 @@ export class Http3Session {
   }
 
   #trailers(r: RequestStream, block: Buffer): void {
-    let decoded;
-    try {
-      decoded = this.decoder.decodeSection(r.quic.id, block);
-    } catch (err) {
-      if (err instanceof QpackError) throw new Http3Error(err.code, err.message);
-      throw err;
-    }
+    const decoded = this.#decode(r, block);
     if (decoded === 'blocked') {
       // Trailers waiting for inserts: held like a request's headers, replayed in order.
       r.blockedHeaders = null;
@@ -482,11 +480,7 @@ export class Http3Session {
     if (r.res!.headersSent) return this._abort(r, e);
     this.#o.onError?.(e);
     if (r.finished) return;
-    const st = (err as { status?: unknown } | null)?.status;
-    r.res!.clearHeaders();
-    r.res!.statusCode = typeof st === 'number' && st >= 400 && st < 600 ? st : 500;
-    r.res!.setHeader('content-type', 'text/plain; charset=utf-8');
-    r.res!.end(`${r.res!.statusCode}\n`);
+    answerFailure(r.res!, err);
   }
 
   /** @internal */

@@ -78,6 +78,19 @@ describe('requests', () => {
     expect(c.conn.state).toBe('established');
   });
 
+  it("a handler's failure is answered with its status (404) or 500, and none of its text", async () => {
+    const { c, errors } = setup((req) => {
+      if (req.url === '/gone') throw Object.assign(new Error('no such note'), { status: 404 });
+      throw new Error('database password is hunter2');
+    });
+    c.send(streamFrame(0, 0, headers([...GET.slice(0, 3), [':path', '/gone']]), true));
+    c.send(streamFrame(4, 0, headers(GET), true));
+    c.read();
+    expect([responseOf(c, 0).fields[':status'], responseOf(c, 0).body]).toEqual(['404', '404\n']);
+    expect([responseOf(c, 4).fields[':status'], responseOf(c, 4).body]).toEqual(['500', '500\n']);
+    expect(errors.map((e) => e.message)).toEqual(['no such note', 'database password is hunter2']); // logged, not sent
+  });
+
   it('a body longer or shorter than content-length is malformed', () => {
     const post = (len: string, body: string) => {
       const { c } = setup(async (req, res) => res.end(await req.text().catch(() => 'aborted')));
