@@ -2,6 +2,12 @@
  * The cookies of one origin, for clients outside a browser (Node's `fetch` keeps none): what `Set-Cookie`
  * sets (RFC 6265 §5.2, name and value; `Max-Age` ≤ 0 or a past `Expires` removes), sent back as one
  * `Cookie` header. Domain and path are not matched: a client talks to one app.
+ *
+ * @example
+ * ```ts
+ * const jar = new CookieJar();
+ * const api = createClient<typeof app>({ baseUrl: 'http://localhost:3000', cookies: jar });
+ * ```
  */
 export class CookieJar {
   readonly #cookies = new Map<string, string>();

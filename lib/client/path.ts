@@ -6,7 +6,18 @@
  */
 import { parsePattern, type ParamToken } from '../router/pattern.js';
 
-/** A param the call did not give, or gave as something that is not a string or a finite number. */
+/**
+ * A param the call did not give, or gave as something that is not a string or a finite number.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   api.url('/notes/{id}', { params: {} as never });
+ * } catch (err) {
+ *   if (err instanceof ClientPathError) console.error(err.message); // names the missing param
+ * }
+ * ```
+ */
 export class ClientPathError extends TypeError {
   override name = 'ClientPathError';
 }

@@ -26,7 +26,14 @@ export const H3 = {
   QPACK_DECODER_STREAM_ERROR: 0x202,
 } as const;
 
-/** A broken HTTP/3 rule: `stream` set for a stream error, null for a connection error. */
+/**
+ * A broken HTTP/3 rule: `stream` set for a stream error, null for a connection error.
+ *
+ * @example
+ * ```ts
+ * if (type === FRAME_DATA && phase === 'headers') throw new Http3Error(H3.FRAME_UNEXPECTED, 'DATA before HEADERS (§4.1)');
+ * ```
+ */
 export class Http3Error extends Error {
   override name = 'Http3Error';
   readonly code: number;

@@ -94,7 +94,14 @@ export class FrameReader {
   }
 }
 
-/** A frame's bytes (one allocation). */
+/**
+ * A frame's bytes (one allocation).
+ *
+ * @example
+ * ```ts
+ * control.write(frame(FRAME_GOAWAY, encodeVarint(nextStreamId)));
+ * ```
+ */
 export function frame(type: number, payload: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(varintLength(type) + varintLength(payload.length) + payload.length);
   const at = writeVarint(out, writeVarint(out, 0, type), payload.length);
@@ -102,7 +109,15 @@ export function frame(type: number, payload: Uint8Array): Buffer {
   return out;
 }
 
-/** A DATA frame's header only (the payload follows as it is). */
+/**
+ * A DATA frame's header only (the payload follows as it is).
+ *
+ * @example
+ * ```ts
+ * stream.write(dataHeader(body.length));
+ * stream.write(body); // the payload as it is, not copied
+ * ```
+ */
 export function dataHeader(length: number): Buffer {
   const out = Buffer.allocUnsafe(1 + varintLength(length));
   out[0] = FRAME_DATA;
@@ -110,7 +125,14 @@ export function dataHeader(length: number): Buffer {
   return out;
 }
 
-/** SETTINGS' payload from identifier/value pairs. */
+/**
+ * SETTINGS' payload from identifier/value pairs.
+ *
+ * @example
+ * ```ts
+ * const settings = frame(FRAME_SETTINGS, encodeSettings(new Map([[SETTINGS_QPACK_MAX_TABLE_CAPACITY, 4096]])));
+ * ```
+ */
 export function encodeSettings(settings: ReadonlyMap<number, number>): Buffer {
   return Buffer.concat([...settings].flatMap(([id, v]) => [encodeVarint(id), encodeVarint(v)]));
 }
@@ -118,6 +140,12 @@ export function encodeSettings(settings: ReadonlyMap<number, number>): Buffer {
 /**
  * A SETTINGS payload (§7.2.4): each identifier once; HTTP/2's identifiers (0x02–0x05) refused with
  * H3_SETTINGS_ERROR; unknown identifiers kept (and ignored by the caller).
+ *
+ * @example
+ * ```ts
+ * const peer = parseSettings(payload); // Map: id → value; H3_SETTINGS_ERROR on a repeat
+ * const capacity = peer.get(SETTINGS_QPACK_MAX_TABLE_CAPACITY) ?? 0;
+ * ```
  */
 export function parseSettings(p: Buffer): Map<number, number> {
   const out = new Map<number, number>();

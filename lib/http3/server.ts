@@ -80,7 +80,15 @@ export class Http3Server {
   }
 }
 
-/** `createHttp3Server(handler, { cert, key })`: see `Http3Server`. */
+/**
+ * `createHttp3Server(handler, { cert, key })`: see `Http3Server`.
+ *
+ * @example
+ * ```ts
+ * const h3 = createHttp3Server((req, res) => res.end('hi'), { cert: readFileSync('cert.pem'), key: readFileSync('key.pem') });
+ * await h3.listen({ port: 443 });
+ * ```
+ */
 export function createHttp3Server(handler: Http3Handler, options: Http3ServerOptions): Http3Server {
   return new Http3Server(handler, options);
 }

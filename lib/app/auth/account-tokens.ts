@@ -23,6 +23,14 @@ export interface AccountTokenStore {
   revoke(userId: string, purpose: AccountTokenPurpose): Promise<void> | void;
 }
 
+/**
+ * Account tokens in memory (tests, one-process apps): a map from hash to record.
+ *
+ * @example
+ * ```ts
+ * const recovery = accountRecovery({ accounts, tokens: new MemoryAccountTokenStore(), mailer, links });
+ * ```
+ */
 export class MemoryAccountTokenStore implements AccountTokenStore {
   readonly #m = new Map<string, AccountTokenRecord>();
   save(hash: string, r: AccountTokenRecord): void {
@@ -42,7 +50,14 @@ export class MemoryAccountTokenStore implements AccountTokenStore {
   }
 }
 
-/** The stored form of a token. */
+/**
+ * The stored form of a token.
+ *
+ * @example
+ * ```ts
+ * await db.query(sql`insert into account_tokens (hash, user_id) values (${tokenHash(token)}, ${userId})`);
+ * ```
+ */
 export function tokenHash(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
@@ -61,7 +76,15 @@ export async function issueAccountToken(store: AccountTokenStore, record: Accoun
   return token;
 }
 
-/** Redeems a token once: its record if it exists, is for `purpose` and has not expired; else null. */
+/**
+ * Redeems a token once: its record if it exists, is for `purpose` and has not expired; else null.
+ *
+ * @example
+ * ```ts
+ * const rec = await redeemAccountToken(store, token, 'verify-email', Date.now());
+ * if (rec === null) throw new HttpError(400, { detail: 'this link is not valid' });
+ * ```
+ */
 export async function redeemAccountToken(store: AccountTokenStore, token: string, purpose: AccountTokenPurpose, now: number): Promise<AccountTokenRecord | null> {
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return null;
   const r = await store.take(tokenHash(token));

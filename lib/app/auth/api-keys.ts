@@ -39,7 +39,15 @@ export function createApiKey(prefix: string, scopes: readonly string[], meta?: R
   return { key: `${prefix}_${id}_${secret}`, record: { id, hash: sha256(secret), scopes, meta } };
 }
 
-/** The record of a presented key, or null (unknown id, wrong secret, malformed). */
+/**
+ * The record of a presented key, or null (unknown id, wrong secret, malformed).
+ *
+ * @example
+ * ```ts
+ * const rec = await verifyApiKey(ctx.req.get('x-api-key') ?? '', store, 'cvt');
+ * if (rec === null) throw new HttpError(401);
+ * ```
+ */
 export async function verifyApiKey(key: string, store: ApiKeyStore, prefix?: string): Promise<ApiKeyRecord | null> {
   const m = /^([a-z][a-z0-9]{1,15})_([A-Za-z0-9]{12})_([A-Za-z0-9_-]{43})$/.exec(key);
   if (m === null || (prefix !== undefined && m[1] !== prefix)) return null;
@@ -53,6 +61,12 @@ export async function verifyApiKey(key: string, store: ApiKeyStore, prefix?: str
 /**
  * Middleware: a key in `Authorization: Bearer <key>` or `X-API-Key` authenticates the request
  * (`ctx.state.apiKey`); a wrong key is a 401. Without a key the request goes on unauthenticated.
+ *
+ * @example
+ * ```ts
+ * app.use(apiKeyAuth({ store, prefix: 'cvt' }));
+ * app.get('/export', (ctx) => ({ by: (ctx.state.apiKey as ApiKeyRecord | undefined)?.id }));
+ * ```
  */
 export function apiKeyAuth(options: { store: ApiKeyStore; prefix?: string }) {
   return async (ctx: Context, next: () => Promise<void>): Promise<void> => {

@@ -27,7 +27,14 @@ export interface CsrfOptions {
 
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
-/** The token to embed in forms or send back in `X-CSRF-Token` (after the `csrf()` middleware). */
+/**
+ * The token to embed in forms or send back in `X-CSRF-Token` (after the `csrf()` middleware).
+ *
+ * @example
+ * ```ts
+ * app.get('/form', (ctx) => html`<form method="post"><input type="hidden" name="_csrf" value="${csrfToken(ctx)}"></form>`);
+ * ```
+ */
 export function csrfToken(ctx: Context): string {
   const t = ctx.state.csrfToken;
   if (typeof t !== 'function') throw new Error('no CSRF protection: add app.use(csrf({...})) first');

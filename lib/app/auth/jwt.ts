@@ -31,7 +31,19 @@ export type JwtErrorCode =
   | 'CRIT'
   | 'KEYS_UNAVAILABLE';
 
-/** A token was refused; `code` says which check failed. Answers 401. */
+/**
+ * A token was refused; `code` says which check failed. Answers 401.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await verifier.verify(token);
+ * } catch (err) {
+ *   if (err instanceof JwtError && err.code === 'EXPIRED') return refresh();
+ *   throw err;
+ * }
+ * ```
+ */
 export class JwtError extends Error {
   readonly status = 401;
   readonly code: JwtErrorCode;
@@ -359,7 +371,16 @@ export interface RevocationList {
   isRevoked(jti: string): Promise<boolean>;
 }
 
-/** Revoked ids kept until the token would have expired anyway. */
+/**
+ * Revoked ids kept until the token would have expired anyway.
+ *
+ * @example
+ * ```ts
+ * const revocation = new MemoryRevocationList();
+ * const verifier = new JwtVerifier({ keys, revocation });
+ * await revocation.revoke(claims.jti!, claims.exp!); // logout: this token is refused from now on
+ * ```
+ */
 export class MemoryRevocationList implements RevocationList {
   readonly #ids = new Map<string, number>();
   async revoke(jti: string, expiresAtSec: number): Promise<void> {
@@ -540,7 +561,15 @@ export class JwtVerifier {
   }
 }
 
-/** Decodes without verifying (to read `kid` or show claims). Never trust the result. */
+/**
+ * Decodes without verifying (to read `kid` or show claims). Never trust the result.
+ *
+ * @example
+ * ```ts
+ * const { header } = decodeJwtUnsafe(token); // which key? (then verify with it)
+ * console.log(header.kid);
+ * ```
+ */
 export function decodeJwtUnsafe(token: string): { header: JwtHeader; payload: JwtClaims } {
   const parts = token.split('.');
   if (parts.length < 2) throw new JwtError('MALFORMED', 'not a JWT');
@@ -550,6 +579,11 @@ export function decodeJwtUnsafe(token: string): { header: JwtHeader; payload: Jw
 /**
  * Checks only the JWS signature of a compact token with `key` (payloads that are not JWT claims, e.g.
  * RFC 8037's examples). Prefer {@link JwtVerifier} for tokens.
+ *
+ * @example
+ * ```ts
+ * const ok = verifyJwsSignature(jws, importKey(publicPem, ['EdDSA']));
+ * ```
  */
 export function verifyJwsSignature(token: string, key: JwtKey): boolean {
   const parts = token.split('.');

@@ -50,7 +50,16 @@ export function smtpMailer(o: SmtpMailerOptions): Mailer {
   };
 }
 
-/** Messages kept in memory, newest last (tests, development). */
+/**
+ * Messages kept in memory, newest last (tests, development).
+ *
+ * @example
+ * ```ts
+ * const mailer = new MemoryMailer();
+ * await recovery.requestPasswordReset('ann@example.com');
+ * console.log(mailer.sent.at(-1)?.subject);
+ * ```
+ */
 export class MemoryMailer implements Mailer {
   readonly sent: MailMessage[] = [];
   async send(m: MailMessage): Promise<void> {

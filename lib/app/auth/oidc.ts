@@ -45,7 +45,17 @@ export interface TokenSet {
   claims?: JwtClaims;
 }
 
-/** The provider said no, or the answer failed a check. `code` is the OAuth error or our check. */
+/**
+ * The provider said no, or the answer failed a check. `code` is the OAuth error or our check.
+ *
+ * @example
+ * ```ts
+ * const tokens = await oidc.callback(url, saved).catch((err: unknown) => {
+ *   if (err instanceof OidcError && err.code === 'state_mismatch') throw new HttpError(400, { detail: 'start the sign-in again' });
+ *   throw err;
+ * });
+ * ```
+ */
 export class OidcError extends Error {
   readonly status = 401;
   readonly code: string;

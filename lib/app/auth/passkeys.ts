@@ -33,7 +33,14 @@ export interface PasskeyStore {
   save(passkey: Passkey): Promise<void> | void;
 }
 
-/** Passkeys in memory (tests, examples). */
+/**
+ * Passkeys in memory (tests, examples).
+ *
+ * @example
+ * ```ts
+ * const pk = passkeys({ rpID: 'localhost', rpName: 'Dev', origin: 'http://localhost:3000', store: new MemoryPasskeyStore() });
+ * ```
+ */
 export class MemoryPasskeyStore implements PasskeyStore {
   readonly #byId = new Map<string, Passkey>();
   byId(id: string): Passkey | null {

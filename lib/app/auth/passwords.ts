@@ -124,6 +124,11 @@ async function verifyForeign(stored: string, password: string): Promise<boolean 
 /**
  * Checks a password against a stored hash in constant time: ours (scrypt, argon2id) or one brought from
  * elsewhere (bcrypt, Django's and Werkzeug's PBKDF2). A malformed hash verifies nothing.
+ *
+ * @example
+ * ```ts
+ * if (!(await verifyPassword(user.passwordHash, attempt))) throw new HttpError(401, { detail: 'wrong email or password' });
+ * ```
  */
 export async function verifyPassword(stored: string, password: string): Promise<boolean> {
   const foreign = await verifyForeign(stored, password);
@@ -143,7 +148,14 @@ export async function verifyPassword(stored: string, password: string): Promise<
   return constantTimeEqual(got, h.hash);
 }
 
-/** True when `stored` was made with another algorithm or weaker parameters than `policy`. */
+/**
+ * True when `stored` was made with another algorithm or weaker parameters than `policy`.
+ *
+ * @example
+ * ```ts
+ * if (needsRehash(user.passwordHash)) await saveHash(user.id, await hashPassword(attempt)); // at sign-in
+ * ```
+ */
 export function needsRehash(stored: string, policy: PasswordPolicy = DEFAULT): boolean {
   const h = parse(stored);
   if (h === null || h.algorithm !== policy.algorithm) return true;

@@ -185,6 +185,12 @@ return {allowed, math.floor(tokens), full, wait}`,
  * Limiter in Redis: correct across processes and machines (`new RedisLimiter(redis, { kind: 'token-bucket',
  * capacity: 20, refillPerSec: 5 }, { onError: 'closed' })`). When Redis fails, `onError` decides:
  * `'open'` admits (availability first, the default), `'closed'` refuses (protection first).
+ *
+ * @example
+ * ```ts
+ * const perIp = new RedisLimiter(redis, { kind: 'sliding-window', limit: 100, windowMs: 60_000 });
+ * app.use(rateLimit({ limiter: perIp, key: (ctx) => ctx.ip ?? 'unknown' }));
+ * ```
  */
 export class RedisLimiter implements Limiter {
   readonly algorithm: Algorithm;

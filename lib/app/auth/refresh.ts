@@ -27,6 +27,14 @@ export interface RefreshStore {
   familyRevoked(family: string): Promise<boolean>;
 }
 
+/**
+ * Refresh tokens in memory (tests, one-process apps).
+ *
+ * @example
+ * ```ts
+ * const refresh = new RefreshTokens(new MemoryRefreshStore(), { ttlSec: 30 * 86400 });
+ * ```
+ */
 export class MemoryRefreshStore implements RefreshStore {
   readonly #tokens = new Map<string, RefreshRecord & { used: boolean }>();
   readonly #revoked = new Map<string, number>();
@@ -55,7 +63,14 @@ export class MemoryRefreshStore implements RefreshStore {
   }
 }
 
-/** Refresh tokens in Redis under `prefix` (hashes with a TTL; HSETNX makes `markUsed` atomic). */
+/**
+ * Refresh tokens in Redis under `prefix` (hashes with a TTL; HSETNX makes `markUsed` atomic).
+ *
+ * @example
+ * ```ts
+ * const refresh = new RefreshTokens(new RedisRefreshStore(redis, 'notes:'), { ttlSec: 30 * 86400 });
+ * ```
+ */
 export class RedisRefreshStore implements RefreshStore {
   readonly redis: RedisClient;
   readonly prefix: string;
@@ -145,7 +160,14 @@ export class RefreshTokens {
   }
 }
 
-/** Revoked JWT ids in Redis, each kept until its token would have expired. */
+/**
+ * Revoked JWT ids in Redis, each kept until its token would have expired.
+ *
+ * @example
+ * ```ts
+ * const verifier = new JwtVerifier({ keys, revocation: new RedisRevocationList(redis) });
+ * ```
+ */
 export class RedisRevocationList implements RevocationList {
   readonly redis: RedisClient;
   readonly prefix: string;

@@ -24,6 +24,14 @@ export interface SessionStore {
   delete(id: string): Promise<void>;
 }
 
+/**
+ * Sessions in memory (tests, one-process apps): lost at restart.
+ *
+ * @example
+ * ```ts
+ * app.use(session({ store: new MemorySessionStore(), secrets: [process.env.SESSION_SECRET!] }));
+ * ```
+ */
 export class MemorySessionStore implements SessionStore {
   readonly #m = new Map<string, { rec: string; expires: number }>();
   async get(id: string): Promise<SessionRecord | null> {
@@ -59,6 +67,11 @@ abstract class RedisKeys {
 /**
  * Sessions in Redis. While Redis is unreachable a session cannot be read or saved: the request fails at
  * once with `RedisUnavailableError` (503), never waiting on ioredis's reconnect queue.
+ *
+ * @example
+ * ```ts
+ * app.use(session({ store: new RedisSessionStore(redis), secrets: [process.env.SESSION_SECRET!] }));
+ * ```
  */
 export class RedisSessionStore extends RedisKeys implements SessionStore {
   constructor(redis: RedisClient, prefix = 'covet:sess:') {
@@ -76,7 +89,14 @@ export class RedisSessionStore extends RedisKeys implements SessionStore {
   }
 }
 
-/** Sessions in a PostgreSQL table (created on first use), expired rows removed now and then. */
+/**
+ * Sessions in a PostgreSQL table (created on first use), expired rows removed now and then.
+ *
+ * @example
+ * ```ts
+ * app.use(session({ store: new PgSessionStore(db), secrets: [process.env.SESSION_SECRET!] })); // table covet_sessions
+ * ```
+ */
 export class PgSessionStore implements SessionStore {
   #ready: Promise<void> | null = null;
   readonly db: Queryable;
@@ -116,7 +136,14 @@ export interface SessionRevocations {
   isRevoked(id: string): boolean | Promise<boolean>;
 }
 
-/** Revoked ids in this process's memory (one instance; entries dropped once past their expiry). */
+/**
+ * Revoked ids in this process's memory (one instance; entries dropped once past their expiry).
+ *
+ * @example
+ * ```ts
+ * app.use(session({ store: 'cookie', secrets, revocations: new MemorySessionRevocations() }));
+ * ```
+ */
 export class MemorySessionRevocations implements SessionRevocations {
   readonly #until = new Map<string, number>();
   readonly now: () => number;
@@ -137,6 +164,11 @@ export class MemorySessionRevocations implements SessionRevocations {
  * Revoked ids in Redis (every instance refuses them), each key expiring with the cookie it revokes. While
  * Redis is unreachable a revocation check fails at once with `RedisUnavailableError` (503): refused
  * rather than letting a revoked session through.
+ *
+ * @example
+ * ```ts
+ * app.use(session({ store: 'cookie', secrets, revocations: new RedisSessionRevocations(redis) }));
+ * ```
  */
 export class RedisSessionRevocations extends RedisKeys implements SessionRevocations {
   constructor(redis: RedisClient, prefix = 'covet:sess-revoked:') {
@@ -176,6 +208,13 @@ export interface SessionOptions {
 /**
  * The session of a request (see {@link session}). Changes are written to the store at once (await
  * them), so the session is saved before the answer reaches the client and its next request.
+ *
+ * @example
+ * ```ts
+ * const s = sessionOf(ctx);
+ * await s.set('theme', 'dark');
+ * const theme = s.get<string>('theme');
+ * ```
  */
 export class Session {
   data: Record<string, unknown>;
@@ -235,7 +274,14 @@ export class Session {
 
 const newId = (): string => randomBytes(24).toString('base64url');
 
-/** The request's session (after the `session()` middleware). */
+/**
+ * The request's session (after the `session()` middleware).
+ *
+ * @example
+ * ```ts
+ * app.get('/me', (ctx) => ({ userId: sessionOf(ctx).get<string>('userId') ?? null }));
+ * ```
+ */
 export function sessionOf(ctx: Context): Session {
   const s = ctx.state.session;
   if (!(s instanceof Session)) throw new Error('no session: add app.use(session({...})) first');

@@ -196,7 +196,14 @@ export function sealSecret(plain: string, key: Buffer): string {
   return `v1.${Buffer.concat([iv, body, c.getAuthTag()]).toString('base64url')}`;
 }
 
-/** Decrypts what `sealSecret` made; throws when it was altered or the key is another. */
+/**
+ * Decrypts what `sealSecret` made; throws when it was altered or the key is another.
+ *
+ * @example
+ * ```ts
+ * const refreshToken = openSecret(row.sealedRefreshToken, key);
+ * ```
+ */
 export function openSecret(sealed: string, key: Buffer): string {
   if (!sealed.startsWith('v1.')) throw new Error('not a sealed secret');
   const b = Buffer.from(sealed.slice(3), 'base64url');

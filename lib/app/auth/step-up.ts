@@ -52,12 +52,26 @@ export function stepUp(authorize: ((ctx: Context, required: readonly string[]) =
   };
 }
 
-/** Records, in the request's session, that its user just completed a second factor. */
+/**
+ * Records, in the request's session, that its user just completed a second factor.
+ *
+ * @example
+ * ```ts
+ * if (await totp.verify(user.id, user.totpSecret, code)) await markSecondFactor(ctx);
+ * ```
+ */
 export async function markSecondFactor(ctx: Context, at: number = Date.now()): Promise<void> {
   await sessionOf(ctx).set(SESSION_KEY, at);
 }
 
-/** When the session's user last completed a second factor (ms), or undefined (no session, or never). */
+/**
+ * When the session's user last completed a second factor (ms), or undefined (no session, or never).
+ *
+ * @example
+ * ```ts
+ * const fresh = (secondFactorAt(ctx) ?? 0) > Date.now() - 15 * 60_000;
+ * ```
+ */
 export function secondFactorAt(ctx: Context): number | undefined {
   const s = ctx.state.session;
   if (s === undefined) return undefined;

@@ -9,7 +9,14 @@ import { constantTimeEqual } from '../../net/constant-time.js';
 
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
 
-/** Base32 (RFC 4648 §6), unpadded, as authenticator apps take secrets. */
+/**
+ * Base32 (RFC 4648 §6), unpadded, as authenticator apps take secrets.
+ *
+ * @example
+ * ```ts
+ * base32Encode(Buffer.from('hello')); // 'NBSWY3DP'
+ * ```
+ */
 export function base32Encode(bytes: Uint8Array): string {
   let out = '';
   let bits = 0;
@@ -26,7 +33,14 @@ export function base32Encode(bytes: Uint8Array): string {
   return out;
 }
 
-/** Bytes from base32 (case, spaces and padding ignored); throws on any other character. */
+/**
+ * Bytes from base32 (case, spaces and padding ignored); throws on any other character.
+ *
+ * @example
+ * ```ts
+ * base32Decode('NBSWY3DP').toString(); // 'hello'
+ * ```
+ */
 export function base32Decode(text: string): Buffer {
   const clean = text.toUpperCase().replace(/[\s=]/g, '');
   const out: number[] = [];
@@ -54,7 +68,14 @@ export interface TotpOptions {
   algorithm?: 'sha1' | 'sha256' | 'sha512';
 }
 
-/** A new random secret (20 bytes, as RFC 4226 recommends), base32. */
+/**
+ * A new random secret (20 bytes, as RFC 4226 recommends), base32.
+ *
+ * @example
+ * ```ts
+ * const secret = generateTotpSecret(); // store it with the user; show otpauthUri({ secret, ... }) as a QR code
+ * ```
+ */
 export function generateTotpSecret(bytes = 20): string {
   return base32Encode(randomBytes(bytes));
 }
@@ -106,7 +127,14 @@ export interface TotpStepStore {
   set(user: string, step: number): Promise<void> | void;
 }
 
-/** In memory (one process; tests). Use a database column or a Redis key across processes. */
+/**
+ * In memory (one process; tests). Use a database column or a Redis key across processes.
+ *
+ * @example
+ * ```ts
+ * const totp = new TotpVerifier({ store: new MemoryTotpStepStore() }); // one process; a table or Redis across several
+ * ```
+ */
 export class MemoryTotpStepStore implements TotpStepStore {
   readonly #steps = new Map<string, number>();
   get(user: string): number | undefined {
@@ -188,6 +216,12 @@ export function recoveryCodes(count = 10): { codes: string[]; hashes: string[] }
 /**
  * The index of the stored hash `code` matches (remove it: each code works once), or -1. Every hash is
  * compared in constant time.
+ *
+ * @example
+ * ```ts
+ * const i = matchRecoveryCode(code, user.recoveryHashes);
+ * if (i >= 0) await removeRecoveryCode(user.id, i); // each code once
+ * ```
  */
 export function matchRecoveryCode(code: string, hashes: readonly string[]): number {
   const h = hashCode(code);

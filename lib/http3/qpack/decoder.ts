@@ -39,6 +39,15 @@ export interface DecodedSection {
   tooLarge: boolean;
 }
 
+/**
+ * One connection's QPACK decoder: the peer encoder's dynamic table and the sections that refer to it.
+ *
+ * @example
+ * ```ts
+ * const d = new QpackDecoder({ maxTableCapacity: 4096, maxBlockedStreams: 16 });
+ * const fields = d.decodeSection(streamId, headersPayload); // or 'blocked' until inserts arrive
+ * ```
+ */
 export class QpackDecoder {
   readonly maxTableCapacity: number;
   readonly maxBlockedStreams: number;

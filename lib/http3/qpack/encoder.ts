@@ -29,6 +29,14 @@ const PREFIX = Buffer.from([0x00, 0x00]);
  */
 const LINES = new Map<string, Buffer>();
 
+/**
+ * A static-only QPACK encoder: no state, so one serves every stream of every connection.
+ *
+ * @example
+ * ```ts
+ * const block = new QpackEncoder().encode([[':status', '200'], ['content-type', 'text/plain']]);
+ * ```
+ */
 export class QpackEncoder {
   /** A field section: the prefix (Required Insert Count 0, Base 0), then one line per field. */
   encode(fields: ReadonlyArray<readonly [string, string]>): Buffer {

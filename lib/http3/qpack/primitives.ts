@@ -5,7 +5,18 @@
  */
 import { huffmanDecode, huffmanEncode, huffmanLength } from '../../http2/hpack/huffman.js';
 
-/** A QPACK encoding error: the connection error its stream calls for (RFC 9204 §6). */
+/**
+ * A QPACK encoding error: the connection error its stream calls for (RFC 9204 §6).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   decoder.decodeSection(id, block);
+ * } catch (err) {
+ *   if (err instanceof QpackError) conn.close(err.code, err.message); // QPACK_DECOMPRESSION_FAILED…
+ * }
+ * ```
+ */
 export class QpackError extends Error {
   override name = 'QpackError';
   /** QPACK_DECOMPRESSION_FAILED 0x200, QPACK_ENCODER_STREAM_ERROR 0x201, QPACK_DECODER_STREAM_ERROR 0x202. */
