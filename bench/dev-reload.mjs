@@ -6,7 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, cpSync, symlinkSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchDir, log, root, table, writeSection } from './lib.mjs';
+import { benchDir, log, root, table, writeSection, median } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15);
 const tsNode = (() => {
@@ -19,7 +19,6 @@ const env = { ...process.env, PATH: `${join(tsNode, '..')}:${process.env.PATH}`,
 delete env.DATABASE_URL;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const p90 = (xs) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * 0.9))];
 
 /** Starts `cmd`, waits until GET /__v answers, then edits the file `ROUNDS` times and times each change. */

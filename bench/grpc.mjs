@@ -9,11 +9,10 @@ import http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import protobuf from 'protobufjs';
-import { benchDir, ensureCommand, fmt, log, recordRatios, root, rss, startServer, table, writeSection } from './lib.mjs';
+import { benchDir, ensureCommand, fmt, log, recordRatios, root, rss, startServer, table, writeSection, median } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const SERVERS = [['covet/grpc', 'grpc-covet.mjs'], ['@grpc/grpc-js', 'grpc-js.mjs'], ['@connectrpc/connect-node', 'grpc-connect.mjs']];
 
 function envelope(bytes) {

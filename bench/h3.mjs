@@ -8,13 +8,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ensureCommand, fmt, log, recordRatios, rss, startServer, table, writeSection } from './lib.mjs';
+import { ensureCommand, fmt, log, recordRatios, rss, startServer, table, writeSection, median } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const REQUESTS = Number(process.env.BENCH_H3_REQUESTS ?? 20_000);
 const BIG = 32 * 1024 * 1024;
 const IDLE = Number(process.env.BENCH_H3_IDLE ?? 300);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Runs gtlsclient pinned to CPU 1; returns the wall time in seconds (throws unless it exits 0). */
 function gtls(port, args, path) {
@@ -201,7 +200,7 @@ export async function runH3Bench() {
       `gtlsclient (ngtcp2 + nghttp3, C) against covet/http3 and gtlsserver (ngtcp2's example server, C); h2load against covet/http2 over TLS (the same work: one connection, 100 streams). ${process.version}, server on CPU 0, client on CPU 1, ${ROUNDS} interleaved rounds, medians; ratios are medians of per-round ratios. Goals (#32): requests ≥ 1× gtlsserver and ≥ 0.5× our HTTP/2 over TLS; ≥ 50 MB/s on a large response.\n\n` +
       table(['load', 'covet/http3', 'gtlsserver', 'covet/http2 + TLS', 'h3 ÷ gtlsserver', 'h3 ÷ h2+TLS'], rows) +
       `\n\nServer memory per idle HTTP/3 connection (${IDLE} gtlsclient processes, each made one GET and stays connected; after a full GC, less the same before): RSS ${(memory[0].rss / 1024).toFixed(1)} KiB, the server's JS heap + external memory ${(memory[0].js / 1024).toFixed(1)} KiB; covet/http2 over TLS, the same way with as many node:http2 sessions: RSS ${(memoryH2[0].rss / 1024).toFixed(1)} KiB, JS ${(memoryH2[0].js / 1024).toFixed(1)} KiB. At a few hundred connections RSS is mostly the allocator's and the heap's growth steps; the JS figure is what each connection holds.\n` +
-      `\nEach server gets one warm-up run before the measured one. Where the time goes (--cpu-prof of the 32 MiB download): one \`dgram\` send per datagram (~25 %; Node has no sendmmsg/GSO), AES-GCM through a new node:crypto cipher per packet (~22 %), garbage collection (~10 %); datagrams are 1452 bytes once the path MTU probe is acknowledged.\n`,
+      `\nEach server gets one warm-up run before the measured one. Where the time goes (--cpu-prof of the 32 MiB download): one \`dgram\` send per datagram (~19 %; Node has no sendmmsg/GSO), AES-GCM through a new node:crypto cipher per packet (~17 %), garbage collection (~9 %); a packet is built in one buffer (header, then ciphertext and tag sealed after it: ~20 % less server CPU per byte than header + two concatenations, interleaved A/B). Datagrams are 1452 bytes once the path MTU probe is acknowledged. Without pacing (RFC 9002 §7.7, not yet done), bursts overflow the receivers' 212 KB UDP buffers: in six downloads 10,648 STREAM frames were declared lost in 445 loss events (each halving the window), with 18,309 receive buffer errors in \`netstat -su\`; given a 4 MiB receive buffer, our socket stopped dropping the client's ACKs (errors 7,377, the same as the frames lost then: all at the client).\n`,
   );
 }
 

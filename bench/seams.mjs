@@ -6,7 +6,7 @@
 // request was due, so a backlog counts).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { benchDir, log, recordRatios, startServer, table, writeSection } from './lib.mjs';
+import { benchDir, log, recordRatios, startServer, table, writeSection, median } from './lib.mjs';
 import { createDb } from '../dist/lib/app/db/index.js';
 
 const ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -34,7 +34,6 @@ async function freshDb() {
   return { url, async drop() { await admin.query(`drop database if exists ${name} with (force)`); await admin.close(); } };
 }
 
-const median = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 
 export async function runSeamsBench() {
   // (1) audit on / off at 250 writes/s (and, with SEAMS_BASE, the earlier audit log, in a database of its own).

@@ -9,7 +9,10 @@
  * graceful shutdown on SIGTERM/SIGINT.
  *
  * Writes need a signed-in user (a bearer JWT from /login); sign-up and sign-in never reveal which
- * emails are registered; undeclared body fields (an `id`, an `ownerId`) never reach a handler.
+ * emails are registered; undeclared body fields (an `id`, an `ownerId`) never reach a handler. Accounts
+ * have what users expect: the address confirmed by a mailed link, a forgotten password reset by one (which
+ * also ends the sessions), and two-factor sign-in with an authenticator app (TOTP) and recovery codes.
+ * Mail goes through SMTP with SMTP_URL; without it, outside production, mails are printed as JSON lines.
  *
  *   curl -H 'content-type: application/json' -d '{"name":"Ann","email":"ann@example.com","password":"correct horse"}' localhost:3000/users
  *   TOKEN=$(curl -s -H 'content-type: application/json' -d '{"email":"ann@example.com","password":"correct horse"}' localhost:3000/login | jq -r .token)
@@ -18,10 +21,14 @@
  *   curl --http2-prior-knowledge localhost:3000/users/1
  */
 import { join } from 'node:path';
-import { accessLog, createApp, health, HttpError, metrics, redisCheck, securityHeaders, Type } from '../lib/app/index.js';
+import { accessLog, createApp, dep, health, HttpError, metrics, redisCheck, securityHeaders, Type } from '../lib/app/index.js';
 import { openDatabase } from '../lib/app/db/index.js';
 import { createOrm, escapeLike, Migrator } from '../lib/app/orm/index.js';
-import { hashPassword, importKey, jwtAuth, MemoryLimiter, rateLimit, RedisLimiter, signJwt, verifyPassword, type Limiter } from '../lib/app/auth/index.js';
+import { createHash } from 'node:crypto';
+import {
+  accountRecovery, generateTotpSecret, hashPassword, importKey, jwtAuth, matchRecoveryCode, MemoryLimiter, openSecret, otpauthUri, rateLimit, recoveryCodes,
+  RedisLimiter, sealSecret, signJwt, smtpMailer, TotpVerifier, verifyPassword, type AccountTokenStore, type Algorithm, type Limiter, type Mailer,
+} from '../lib/app/auth/index.js';
 import { Cache, MemoryBackend, TwoLevelBackend } from '../lib/app/cache/index.js';
 import { createAuditLog } from '../lib/app/audit/index.js';
 import { SseTopic } from '../lib/app/realtime/index.js';
@@ -43,7 +50,8 @@ await migrator.up();
 const redis = process.env.REDIS_URL === undefined ? undefined : new (await import('ioredis')).Redis(process.env.REDIS_URL);
 const cache = new Cache({ backend: redis === undefined ? new MemoryBackend({ maxEntries: 10_000 }) : new TwoLevelBackend(redis, { prefix: 'notes:cache:', invalidation: 'tracking' }) });
 const limit = { kind: 'sliding-window', limit: 300, windowMs: 60_000 } as const;
-const limiter: Limiter = redis === undefined ? new MemoryLimiter(limit) : new RedisLimiter(redis, limit, { prefix: 'notes:rl:' });
+const limiterFor = (a: Algorithm, prefix: string): Limiter => (redis === undefined ? new MemoryLimiter(a) : new RedisLimiter(redis, a, { prefix }));
+const limiter = limiterFor(limit, 'notes:rl:');
 // An append-only, hash-chained audit log of every ORM write (in the write's transaction) and of sign-ins.
 const audit = createAuditLog(db);
 await audit.migrate();
@@ -53,7 +61,60 @@ const watchers = new Set<WebSocket>();
 // Bearer JWTs from POST /login (HS256; JWT_SECRET in production — the fallback is for trying it out).
 const jwtKey = importKey(process.env.JWT_SECRET ?? 'dev only: set JWT_SECRET in production!!', ['HS256']);
 const auth = jwtAuth({ keys: [jwtKey], issuer: 'notes' });
+// A token issued before the account's last password reset is refused (the reset ends every session).
+const signedIn = dep('signedIn', async (_ctx, use) => {
+  const claims = await use(auth);
+  const user = await orm.users.find(Number(claims.sub));
+  if (user === undefined || (user.tokensValidFrom !== null && Number(claims.at ?? 0) < user.tokensValidFrom.getTime())) {
+    throw new HttpError(401, { detail: 'this session ended: sign in again' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
+  }
+  return user;
+});
 const feed = new SseTopic({ keep: 500 });
+const production = process.env.NODE_ENV === 'production';
+const publicUrl = process.env.PUBLIC_URL ?? `http://${host}:${port}`;
+
+// Mail: SMTP with SMTP_URL. Without it a mail is printed as a JSON line — never in production, where the
+// links it carries would end up in the logs: there it is dropped, with a warning at start.
+const mailer: Mailer =
+  process.env.SMTP_URL !== undefined
+    ? smtpMailer({ url: process.env.SMTP_URL, from: process.env.MAIL_FROM ?? 'Notes <no-reply@notes.example>' })
+    : { send: async (m) => void (production ? undefined : console.log(JSON.stringify({ mail: { to: m.to, subject: m.subject, text: m.text } }))) };
+if (production && process.env.SMTP_URL === undefined) console.warn('SMTP_URL is not set: account mails (confirmation, password reset) are not sent');
+// TOTP seeds are sealed at rest with SEAL_KEY (32 bytes, base64); the fallback is for trying it out.
+const sealKey = process.env.SEAL_KEY !== undefined ? Buffer.from(process.env.SEAL_KEY, 'base64') : createHash('sha256').update('dev only: set SEAL_KEY in production').digest();
+// Reset and confirmation tokens live in account_tokens as hashes; the TOTP step of each user in its row.
+const tokens: AccountTokenStore = {
+  save: async (hash, r) => void (await orm.accountTokens.insert({ hash, purpose: r.purpose, userId: Number(r.userId), email: r.email ?? null, expires: String(r.expires) })),
+  take: async (hash) => {
+    const [row] = await orm.accountTokens.delete({ hash });
+    return row === undefined ? null : { purpose: row.purpose as 'reset-password' | 'verify-email', userId: String(row.userId), ...(row.email === null ? {} : { email: row.email }), expires: Number(row.expires) };
+  },
+  revoke: async (userId, purpose) => void (await orm.accountTokens.delete({ userId: Number(userId), purpose })),
+};
+const totp = new TotpVerifier({
+  store: {
+    get: async (user) => (await orm.users.find(Number(user)))?.totpStep ?? undefined,
+    set: async (user, step) => void (await orm.users.update({ id: Number(user) }, { totpStep: step })),
+  },
+});
+const recovery = accountRecovery({
+  appName: 'Covet notes',
+  accounts: {
+    findByEmail: async (email) => {
+      const u = await orm.users.findFirst({ where: { email } });
+      return u === undefined ? null : { id: String(u.id), email: u.email };
+    },
+    setPasswordHash: async (id, passwordHash) => void (await orm.users.update({ id: Number(id) }, { passwordHash })),
+    markEmailVerified: async (id, email) => void (await orm.users.update({ id: Number(id), email }, { emailVerifiedAt: new Date() })),
+  },
+  tokens,
+  mailer,
+  links: { resetPassword: (t) => `${publicUrl}/reset-password#token=${t}`, verifyEmail: (t) => `${publicUrl}/verify-email#token=${t}` },
+  limiter: limiterFor({ kind: 'fixed-window', limit: 5, windowMs: 15 * 60_000 }, 'notes:reset:'),
+  onPasswordReset: async (id) => void (await orm.users.update({ id: Number(id) }, { tokensValidFrom: new Date() })),
+  onError: (err) => console.error(JSON.stringify({ msg: 'account mail failed', err: err.message })),
+});
 
 const app = createApp({
   dev: process.env.NODE_ENV === 'development',
@@ -79,7 +140,7 @@ app.use(audit.context((ctx) => ({ actor: (ctx.state.user as { sub?: string } | u
 // value (a duplicate 409, a foreign key or check violation 422); a request that cannot get a pooled
 // connection within 2 s is a 503 with Retry-After.
 
-app.get('/', () => ({ name: 'covet example', database: db.kind, endpoints: ['/users', '/login', '/users/{id}', '/notes', '/notes/{id}', '/events', '/audit', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
+app.get('/', () => ({ name: 'covet example', database: db.kind, endpoints: ['/users', '/login', '/email/confirm', '/password/forgot', '/password/reset', '/2fa/start', '/2fa/confirm', '/2fa/off', '/users/{id}', '/notes', '/notes/{id}', '/events', '/audit', '/health', '/ready', '/metrics', '/openapi.json', '/docs', 'ws: /live'] }));
 // The signed-in user's own audit trail, newest first, and whether the whole chain is intact.
 app.get('/audit', { summary: 'Your audit trail (and whether the log is intact)', deps: [auth] }, async (ctx) => {
   const me = (ctx.state.user as { sub: string }).sub;
@@ -97,22 +158,81 @@ app.post(
   async (ctx) => {
     const passwordHash = await hashPassword(ctx.body.password); // hashed either way: both answers take as long
     const [user] = await orm.users.insert({ name: ctx.body.name, email: ctx.body.email.toLowerCase(), passwordHash }, { onConflict: { target: ['email'] } });
-    ctx.log.info({ userId: user?.id ?? null }, user === undefined ? 'sign-up for a registered email: the owner would be told' : 'new user: a welcome mail would go out');
+    ctx.log.info({ userId: user?.id ?? null }, user === undefined ? 'sign-up for a registered email: the owner would be told' : 'new user: a confirmation mail goes out');
+    // After the answer, so a new address and a known one take as long.
+    if (user !== undefined) setImmediate(() => void recovery.sendVerification(String(user.id), user.email).catch((err: unknown) => ctx.log.error({ err }, 'confirmation mail failed')));
     return { status: 'check your inbox' as const };
   },
 );
 
 // Sign-in: a JWT for the user; one answer for an unknown email and a wrong password (and as slow).
 const DUMMY_HASH = await hashPassword('not anyone\'s password');
-app.post('/login', { summary: 'Sign in: a bearer token for an hour', schema: { body: Type.Object({ email: Type.String({ maxLength: 200 }), password: Type.String({ maxLength: 200 }) }), response: { 200: Type.Object({ token: Type.String(), userId: Type.Integer() }) } } }, async (ctx) => {
+app.post('/login', { summary: 'Sign in: a bearer token for an hour (with two-factor sign-in on, a code from the app or a recovery code too)', schema: { body: Type.Object({ email: Type.String({ maxLength: 200 }), password: Type.String({ maxLength: 200 }), code: Type.Optional(Type.String({ maxLength: 20 })) }), response: { 200: Type.Object({ token: Type.String(), userId: Type.Integer() }) } } }, async (ctx) => {
   const user = await orm.users.findFirst({ where: { email: ctx.body.email.toLowerCase() } });
-  const ok = await verifyPassword(user?.passwordHash ?? DUMMY_HASH, ctx.body.password);
+  let ok = await verifyPassword(user?.passwordHash ?? DUMMY_HASH, ctx.body.password);
+  if (ok && user !== undefined && user.totpEnabled) {
+    // The second factor is asked for only after the password was right.
+    if (ctx.body.code === undefined) throw new HttpError(400, { detail: 'a code from your authenticator app (or a recovery code) is needed', error: 'mfa_required' });
+    ok = await secondFactor(user, ctx.body.code);
+  }
   // Who tried, and whether it worked (the password never reaches the log: fields named like it are redacted).
   await audit.record({ action: user !== undefined && ok ? 'auth.sign-in' : 'auth.sign-in-failed', actor: user === undefined ? null : String(user.id), data: { email: ctx.body.email.toLowerCase() } });
   // 400 invalid_grant, as OAuth 2's token endpoint answers (RFC 6749 §5.2): a 401 would need a
   // WWW-Authenticate challenge for this resource (RFC 9110 §15.5.2), and credentials in a body have none.
   if (user === undefined || !ok) throw new HttpError(400, { detail: 'wrong email or password', error: 'invalid_grant' });
-  return { token: signJwt({}, jwtKey, { issuer: 'notes', subject: String(user.id), expiresIn: 3600 }), userId: user.id };
+  // `at`: when it was issued, in ms (`iat` is in whole seconds: too coarse to tell a token from a reset in the same second).
+  return { token: signJwt({ at: Date.now() }, jwtKey, { issuer: 'notes', subject: String(user.id), expiresIn: 3600 }), userId: user.id };
+});
+
+/** A code from the user's authenticator app, or one of their recovery codes (which is then used up). */
+async function secondFactor(user: { id: number; totpSecret: string | null; recoveryHashes: string | null }, code: string): Promise<boolean> {
+  if (user.totpSecret !== null && (await totp.verify(String(user.id), openSecret(user.totpSecret, sealKey), code))) return true;
+  const hashes = JSON.parse(user.recoveryHashes ?? '[]') as string[];
+  const i = matchRecoveryCode(code, hashes);
+  if (i < 0) return false;
+  hashes.splice(i, 1);
+  await orm.users.update({ id: user.id }, { recoveryHashes: JSON.stringify(hashes) });
+  return true;
+}
+
+// Confirming the address: the link mailed at sign-up carries the token (in the fragment, so it is never
+// in a server log or a Referer); the page posts it here.
+app.post('/email/confirm', { summary: 'Confirm your address with the token from the mail', schema: { body: Type.Object({ token: Type.String({ maxLength: 100 }) }), response: { 200: Type.Object({ confirmed: Type.String() }) } } }, async (ctx) => ({
+  confirmed: (await recovery.verifyEmail(ctx.body.token)).email,
+}));
+
+// A forgotten password: the same 202 for any address (a mail goes out only to a known one); limited per
+// address and per client. The reset sets the new password once, and every earlier session ends.
+app.post('/password/forgot', { summary: 'Mail a password-reset link (the answer is the same for any address)', status: 202, schema: { body: Type.Object({ email: Type.String({ maxLength: 200 }) }), response: { 202: Type.Object({ status: Type.Literal('if the address has an account, a mail is on its way') }) } } }, async (ctx) => {
+  await recovery.requestPasswordReset(ctx.body.email, ctx.ip);
+  return { status: 'if the address has an account, a mail is on its way' as const };
+});
+app.post('/password/reset', { summary: 'Choose a new password with the token from the mail', schema: { body: Type.Object({ token: Type.String({ maxLength: 100 }), password: Type.String({ minLength: 10, maxLength: 200 }) }), response: { 200: Type.Object({ reset: Type.Literal(true) }) } } }, async (ctx) => {
+  await recovery.resetPassword(ctx.body.token, ctx.body.password);
+  return { reset: true as const };
+});
+
+// Two-factor sign-in: start gives the seed (as an otpauth:// URI for a QR code); the first code from the app
+// turns it on and returns ten recovery codes, shown this once. Off again with a code.
+app.post('/2fa/start', { summary: 'Start two-factor sign-in: the seed for an authenticator app', deps: [auth, signedIn], schema: { response: { 200: Type.Object({ otpauth: Type.String(), secret: Type.String() }) } } }, async (ctx) => {
+  const user = await ctx.use(signedIn);
+  if (user.totpEnabled) throw new HttpError(409, { detail: 'two-factor sign-in is already on' });
+  const secret = generateTotpSecret();
+  await orm.users.update({ id: user.id }, { totpSecret: sealSecret(secret, sealKey), totpStep: null });
+  return { otpauth: otpauthUri({ secret, issuer: 'Covet notes', account: user.email }), secret };
+});
+app.post('/2fa/confirm', { summary: 'Turn two-factor sign-in on with a first code; returns recovery codes', deps: [auth, signedIn], schema: { body: Type.Object({ code: Type.String({ maxLength: 20 }) }), response: { 200: Type.Object({ recoveryCodes: Type.Array(Type.String()) }) } } }, async (ctx) => {
+  const user = await ctx.use(signedIn);
+  if (user.totpSecret === null || user.totpEnabled) throw new HttpError(409, { detail: 'start two-factor sign-in first' });
+  if (!(await totp.verify(String(user.id), openSecret(user.totpSecret, sealKey), ctx.body.code))) throw new HttpError(422, { detail: 'that code is not the current one' });
+  const { codes, hashes } = recoveryCodes();
+  await orm.users.update({ id: user.id }, { totpEnabled: true, recoveryHashes: JSON.stringify(hashes) });
+  return { recoveryCodes: codes };
+});
+app.post('/2fa/off', { summary: 'Turn two-factor sign-in off (with a current code or a recovery code)', deps: [auth, signedIn], status: 204, schema: { body: Type.Object({ code: Type.String({ maxLength: 20 }) }) } }, async (ctx) => {
+  const user = await ctx.use(signedIn);
+  if (!user.totpEnabled || !(await secondFactor(user, ctx.body.code))) throw new HttpError(422, { detail: 'that code does not match' });
+  await orm.users.update({ id: user.id }, { totpEnabled: false, totpSecret: null, totpStep: null, recoveryHashes: null });
 });
 
 // A user's public profile and newest notes (at most 20: the rest through /notes?owner=&before=). The
@@ -149,7 +269,7 @@ app.get('/notes/{id:int}', { summary: 'One note', schema: { response: { 200: Not
 
 // Writes need a signed-in user, and the owner is the token's subject — never a field of the body (a
 // body property the schema does not declare, like ownerId or id, never reaches the handler).
-app.post('/notes', { summary: 'Create a note', deps: [auth], schema: { body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000 }) }), response: { 201: Note } } }, async (ctx) => {
+app.post('/notes', { summary: 'Create a note', deps: [auth, signedIn], schema: { body: Type.Object({ text: Type.String({ minLength: 1, maxLength: 1000 }) }), response: { 201: Note } } }, async (ctx) => {
   const ownerId = Number((await ctx.use(auth)).sub);
   const [note] = await orm.notes.insert({ ownerId, text: ctx.body.text });
   // Tell every live watcher, framing the message once.
@@ -161,7 +281,7 @@ app.post('/notes', { summary: 'Create a note', deps: [auth], schema: { body: Typ
 });
 
 // Only the owner deletes; someone else's note is a 404 like a missing one (nothing learnt by trying).
-app.delete('/notes/{id:int}', { summary: 'Delete one of your notes', deps: [auth], status: 204 }, async (ctx) => {
+app.delete('/notes/{id:int}', { summary: 'Delete one of your notes', deps: [auth, signedIn], status: 204 }, async (ctx) => {
   const ownerId = Number((await ctx.use(auth)).sub);
   const gone = await orm.notes.delete({ id: ctx.params.id, ownerId });
   if (gone.length === 0) throw new HttpError(404, { detail: `you have no note ${ctx.params.id}` });

@@ -6,7 +6,7 @@ export const GROUPS = {
   // The parser's own tests and properties; server.test.ts drives it through sockets (seconds per mutant).
   http1: { mutate: ['lib/http1/parser.ts'], tests: ['test/http1/parser.test.ts', 'test/http1/parser-rules.test.ts', 'test/http1/regressions.test.ts', 'fuzz/http1-properties.test.ts'] },
   // The session against every HTTP/2 test (sockets, raw frames, flow control: seconds per mutant).
-  http2: { mutate: ['lib/http2/session.ts'], tests: ['test/http2/**/*.test.ts'] },
+  http2: { mutate: ['lib/http2/session.ts', 'lib/http2/request-head.ts'], tests: ['test/http2/**/*.test.ts'] },
   // The pure codecs against their own tests.
   hpack: {
     mutate: ['lib/http2/frame-parser.ts', 'lib/http2/hpack/*.ts', '!lib/http2/hpack/tables.ts'],

@@ -97,12 +97,12 @@ for (const kind of ['pglite', 'sqlite', 'mysql'] as const) {
   it(`the example's migrations and models agree (no diff after migrating), on ${kind}`, async () => {
     const { openDatabase } = await import('../lib/app/db/index.js');
     const { diffSchema, Migrator } = await import('../lib/app/orm/index.js');
-    const { users, notes } = await import('../examples/schema.js');
+    const { users, notes, accountTokens } = await import('../examples/schema.js');
     const mysql = kind === 'mysql' ? await testMysql() : null;
     const db = mysql?.db ?? openDatabase({ url: kind === 'pglite' ? 'pglite://memory' : 'sqlite::memory:' });
     try {
       await new Migrator(db, join(import.meta.dirname, '..', 'examples/migrations')).up();
-      expect(await diffSchema(db, [users, notes])).toEqual({ up: [], down: [] });
+      expect(await diffSchema(db, [users, notes, accountTokens])).toEqual({ up: [], down: [] });
     } finally {
       await (mysql?.drop() ?? db.close());
     }
@@ -146,3 +146,84 @@ for (const kind of ['sqlite', 'mysql'] as const) it(`the example runs on ${kind 
     await mysql?.drop();
   }
 }, 60_000);
+
+it('the example has the account flows users expect: the address confirmed, a password reset that ends sessions, two-factor sign-in with recovery codes', async () => {
+  const { totpCode } = await import('../lib/app/auth/index.js');
+  const file = join(tmpdir(), `covet-notes-accounts-${process.pid}.db`);
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as net.AddressInfo).port;
+  probe.close();
+  const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'dist/examples/notes.js')], { env: { ...process.env, PORT: String(port), DATABASE_URL: `sqlite://${file}`, NODE_ENV: 'test' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => void (out += d));
+  try {
+    while (!out.includes('listening')) await new Promise((r) => setTimeout(r, 20));
+    const post = (path: string, body: unknown, token?: string) =>
+      fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token === undefined ? {} : { authorization: `Bearer ${token}` }) }, body: JSON.stringify(body) });
+    /** The token of the next mail to `to` about `subject` (mails go out after the answer: wait for it). */
+    let seen = 0;
+    const mailToken = async (to: string, subject: RegExp): Promise<string> => {
+      for (;;) {
+        const mails = [...out.matchAll(/^\{"mail":(.*)\}$/gm)].map((m) => JSON.parse(m[1]!) as { to: string; subject: string; text: string });
+        const i = mails.findIndex((m, j) => j >= seen && m.to === to && subject.test(m.subject));
+        if (i >= 0) {
+          seen = i + 1;
+          return /#token=([\w-]+)/.exec(mails[i]!.text)![1]!;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const login = (password: string, code?: string) => post('/login', { email: 'ann@example.com', password, ...(code === undefined ? {} : { code }) });
+
+    // Sign-up mails a confirmation link; its token confirms the address once.
+    expect((await post('/users', { name: 'Ann', email: 'ann@example.com', password: 'correct horse' })).status).toBe(202);
+    const confirm = await mailToken('ann@example.com', /^Confirm your address/);
+    expect(await (await post('/email/confirm', { token: confirm })).json()).toEqual({ confirmed: 'ann@example.com' });
+    expect((await post('/email/confirm', { token: confirm })).status).toBe(400);
+
+    // A reset: the same answer for any address; the link sets the new password once and ends the sessions.
+    const first = ((await (await login('correct horse')).json()) as { token: string }).token;
+    expect((await post('/notes', { text: 'before the reset' }, first)).status).toBe(201);
+    const forgot = await post('/password/forgot', { email: 'ann@example.com' });
+    const unknown = await post('/password/forgot', { email: 'nobody@example.com' });
+    expect([forgot.status, unknown.status]).toEqual([202, 202]);
+    expect(await unknown.json()).toEqual(await forgot.json());
+    const reset = await mailToken('ann@example.com', /^Reset the password/);
+    expect((await post('/password/reset', { token: reset, password: 'a new password' })).status).toBe(200);
+    expect((await post('/password/reset', { token: reset, password: 'another one here' })).status).toBe(400);
+    const ended = await post('/notes', { text: 'after the reset' }, first);
+    expect([ended.status, ((await ended.json()) as { detail: string }).detail]).toEqual([401, 'this session ended: sign in again']);
+    expect((await login('correct horse')).status).toBe(400);
+    const second = ((await (await login('a new password')).json()) as { token: string }).token;
+    expect((await post('/notes', { text: 'after the reset' }, second)).status).toBe(201);
+
+    // Two-factor sign-in: the seed, a first code turns it on and gives recovery codes.
+    const started = (await (await post('/2fa/start', {}, second)).json()) as { otpauth: string; secret: string };
+    expect(started.otpauth).toMatch(/^otpauth:\/\/totp\/Covet%20notes:ann%40example\.com\?secret=/);
+    expect((await post('/2fa/confirm', { code: '000000' }, second)).status).toBe(422);
+    const code = totpCode(started.secret);
+    const { recoveryCodes } = (await (await post('/2fa/confirm', { code }, second)).json()) as { recoveryCodes: string[] };
+    expect(recoveryCodes).toHaveLength(10);
+    // Now the password alone is not enough; a code is used once; the next one works.
+    const without = await login('a new password');
+    expect([without.status, ((await without.json()) as { error: string }).error]).toEqual([400, 'mfa_required']);
+    expect((await login('a new password', code)).status).toBe(400);
+    expect((await login('wrong password', totpCode(started.secret, Date.now() + 30_000))).status).toBe(400);
+    expect((await login('a new password', totpCode(started.secret, Date.now() + 30_000))).status).toBe(200);
+    // A recovery code signs in once.
+    expect((await login('a new password', recoveryCodes[0])).status).toBe(200);
+    expect((await login('a new password', recoveryCodes[0])).status).toBe(400);
+    // Off with another recovery code: the password alone signs in again.
+    expect((await post('/2fa/off', { code: recoveryCodes[1] }, second)).status).toBe(204);
+    expect((await login('a new password')).status).toBe(200);
+
+    const doc = (await (await fetch(`http://127.0.0.1:${port}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/email/confirm', '/password/forgot', '/password/reset', '/2fa/start', '/2fa/confirm', '/2fa/off']));
+    expect(out).not.toMatch(/a new password/); // the log never holds a password
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit');
+    for (const s of ['', '-wal', '-shm']) rmSync(file + s, { force: true });
+  }
+}, 120_000); // a hang guard (scrypt is slow on a loaded machine)

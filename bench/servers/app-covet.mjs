@@ -3,8 +3,8 @@
 // TRACING=api: `tracing(app)` with @opentelemetry/api and no SDK registered (what tracing costs an app
 // whose operator has not turned an SDK on); TRACING=sdk: an SDK recording every span into a processor
 // that drops them (the cost of recording, without an exporter's).
-import { Type } from '@sinclair/typebox';
-import { createApp, tracing } from '../../dist/lib/app/index.js';
+import { join } from 'node:path';
+import { benchApp } from '../tools/hot-paths.mjs';
 
 if (process.env.TRACING?.startsWith('sdk')) {
   const { context, trace } = await import('@opentelemetry/api');
@@ -14,18 +14,9 @@ if (process.env.TRACING?.startsWith('sdk')) {
   const drop = { onStart() {}, onEnd() {}, forceFlush: async () => {}, shutdown: async () => {} };
   trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [drop] }));
 }
-const app = createApp();
-if (process.env.TRACING) tracing(app, { routeSpans: process.env.TRACING !== 'sdk-server-span' });
-app.use(async (ctx, next) => {
-  ctx.res.setHeader('x-served-by', 'bench');
-  await next();
+const app = await benchApp(join(import.meta.dirname, '../../dist'), (a, lib) => {
+  if (process.env.TRACING) lib.tracing(a, { routeSpans: process.env.TRACING !== 'sdk-server-span' });
 });
-app.get('/', () => 'Hello, World!');
-app.get(
-  '/users/{id:int}',
-  { schema: { query: Type.Object({ fields: Type.Optional(Type.String({ maxLength: 64 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }) } },
-  (ctx) => ({ id: ctx.params.id, name: 'Ada', fields: ctx.query.fields ?? null, limit: ctx.query.limit ?? 10 }),
-);
 const server = await app.listen({ port: Number(process.env.PORT ?? 3000), host: '127.0.0.1' });
 console.log(`listening on ${server.address().port}`);
 process.once('SIGTERM', () => app.close(1000).then(() => process.exit(0)));

@@ -4,44 +4,30 @@
 // segment pair is what to read (this VM's speed drifts); run A against itself as the control.
 //   DIST_A=/tmp/base/dist DIST_B=$PWD/dist taskset -c 0 node bench/tools/ab-inprocess.mjs json
 // which: bare | hello | json | 404, suffix -nomw (no middleware) or -syncmw (a synchronous one).
-import { EventEmitter } from 'node:events';
 import { Type } from '@sinclair/typebox';
+import { benchApp, fakeSocketServer } from './hot-paths.mjs';
 const which = process.argv[2] ?? 'json';
 const DEPTH = 10;
 async function harness(D, which) {
-  const { Connection } = await import(D + '/lib/net/index.js');
-  const { Http1Connection } = await import(D + '/lib/http1/index.js');
-  const { createApp } = await import(D + '/lib/app/index.js');
   let handler;
   if (which.startsWith('bare')) handler = (req, res) => { res.setHeader('Content-Type', 'text/plain'); res.end('Hello, World!'); };
   else {
-    const app = createApp();
-    if (which.endsWith('-nomw')) {}
-    else if (which.endsWith('-syncmw')) app.use((ctx, next) => { ctx.res.setHeader('x-served-by', 'bench'); return next(); });
-    else app.use(async (ctx, next) => { ctx.res.setHeader('x-served-by', 'bench'); await next(); });
-    app.get('/', () => 'Hello, World!');
-    app.get('/users/{id:int}', { schema: { query: Type.Object({ fields: Type.Optional(Type.String({ maxLength: 64 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }) } },
-      (ctx) => ({ id: ctx.params.id, name: 'Ada', fields: ctx.query.fields ?? null, limit: ctx.query.limit ?? 10 }));
+    let app;
+    if (!which.endsWith('-nomw') && !which.endsWith('-syncmw')) app = await benchApp(D); // an async middleware
+    else {
+      const { createApp } = await import(D + '/lib/app/index.js');
+      app = createApp();
+      if (which.endsWith('-syncmw')) app.use((ctx, next) => { ctx.res.setHeader('x-served-by', 'bench'); return next(); });
+      app.get('/', () => 'Hello, World!');
+      app.get('/users/{id:int}', { schema: { query: Type.Object({ fields: Type.Optional(Type.String({ maxLength: 64 })), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100 })) }) } },
+        (ctx) => ({ id: ctx.params.id, name: 'Ada', fields: ctx.query.fields ?? null, limit: ctx.query.limit ?? 10 }));
+    }
     await app.inject({ method: 'GET', url: '/' });
     handler = app.handle;
   }
   const path = which.startsWith('json') ? '/users/42?limit=5&fields=name' : which.startsWith('404') ? '/no/such/route' : '/';
-  const batch = Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n`.repeat(DEPTH));
-  class FakeSocket extends EventEmitter {
-    writableLength = 0; remoteAddress = '127.0.0.1'; remotePort = 1234; out = 0;
-    setNoDelay() {} cork() {} uncork() {} pause() {} resume() {}
-    write(d) { this.out += d.length; return true; }
-    end() {} destroy() {}
-  }
-  const sock = new FakeSocket();
-  const conn = new Connection(sock, { onData() {} });
-  conn.setHandler(new Http1Connection(conn, handler, { keepAliveTimeout: 5000 }));
-  return async function round(n) {
-    for (let i = 0; i < n; i += DEPTH) {
-      sock.emit('data', Buffer.from(batch));
-      if (i % (DEPTH * 5) === 0) await new Promise(setImmediate);
-    }
-  };
+  const server = await fakeSocketServer(D, handler, path, DEPTH);
+  return (n) => server.run(n);
 }
 const A = await harness(process.env.DIST_A ?? new URL('../../dist', import.meta.url).pathname, process.env.WA ?? which);
 const B = await harness(process.env.DIST_B ?? new URL('../../dist', import.meta.url).pathname, process.env.WB ?? which);

@@ -32,7 +32,21 @@ export interface Plugin<O = undefined> {
   readonly encapsulate?: boolean;
 }
 
-/** A plugin's failure, naming it. */
+/**
+ * A plugin's failure, naming it.
+ *
+ * @example
+ * ```ts
+ * const db = definePlugin('db', async (app) => {
+ *   await connect(); // throws: connection refused
+ * });
+ * try {
+ *   await createApp().register(db).ready();
+ * } catch (err) {
+ *   if (err instanceof PluginError) console.error(err.message, err.cause); // 'plugin "db" failed: connection refused'
+ * }
+ * ```
+ */
 export class PluginError extends Error {
   override name = 'PluginError';
   constructor(plugin: Plugin<never>, cause: unknown) {

@@ -27,6 +27,15 @@ const ASYNC_ABOVE = 64 * 1024;
 const brotli = promisify(zlib.brotliCompress);
 const gzip = promisify(zlib.gzip);
 
+/**
+ * Whether a content type is worth compressing (text, JSON, XML, JavaScript, SVG…; not images, video or archives).
+ *
+ * @example
+ * ```ts
+ * isCompressible('application/json; charset=utf-8'); // true
+ * isCompressible('image/png');                       // false: already compressed
+ * ```
+ */
 export function isCompressible(contentType: string | undefined): boolean {
   return contentType !== undefined && COMPRESSIBLE.test(contentType);
 }

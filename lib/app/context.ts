@@ -170,6 +170,16 @@ class DepScope {
 
 /**
  * `P`, `Q`, `B` are the types of params, query and body; a route with a schema gets them inferred from it.
+ *
+ * @example
+ * ```ts
+ * app.get('/notes/{id:int}', async (ctx) => {
+ *   const note = await orm.notes.find(ctx.params.id); // a number: the param's type converts it
+ *   if (note === undefined) throw new HttpError(404);
+ *   ctx.log.info({ id: note.id }, 'read');
+ *   return note;
+ * });
+ * ```
  */
 export class Context<P = Params, Q = Record<string, string | string[]>, B = unknown> {
   readonly req: Http1Request;

@@ -30,7 +30,14 @@ const NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const VALUE = /^[\x21\x23-\x2B\x2D-\x3A\x3C-\x5B\x5D-\x7E]*$/;
 const ATTR = /^[\x20-\x3A\x3C-\x7E]*$/;
 
-/** Parses a `Cookie` header; the first occurrence of a name wins, malformed pairs are skipped. */
+/**
+ * Parses a `Cookie` header; the first occurrence of a name wins, malformed pairs are skipped.
+ *
+ * @example
+ * ```ts
+ * parseCookies('a=1; b=2; a=3'); // { a: '1', b: '2' }
+ * ```
+ */
 export function parseCookies(header: string | undefined): Record<string, string> {
   const out = emptyRecord<string>();
   if (header === undefined) return out;
@@ -49,6 +56,12 @@ export function parseCookies(header: string | undefined): Record<string, string>
 /**
  * A `Set-Cookie` value. Values outside cookie-octets are percent-encoded so any string round-trips
  * through `parseCookies` + `decodeURIComponent`.
+ *
+ * @example
+ * ```ts
+ * serializeCookie('sid', 'abc', { httpOnly: true, secure: true, sameSite: 'lax', maxAge: 3600, path: '/' });
+ * // 'sid=abc; Max-Age=3600; Path=/; Secure; HttpOnly; SameSite=Lax'
+ * ```
  */
 export function serializeCookie(name: string, value: string, options: CookieOptions = {}): string {
   if (!NAME.test(name)) throw new TypeError(`invalid cookie name ${JSON.stringify(name)}`);
@@ -80,13 +93,28 @@ function safeDecode(s: string): string {
   }
 }
 
-/** `value.signature` (base64url HMAC-SHA256 of the value under the first secret). */
+/**
+ * `value.signature` (base64url HMAC-SHA256 of the value under the first secret).
+ *
+ * @example
+ * ```ts
+ * const signed = signCookieValue('u42', [process.env.COOKIE_SECRET!]); // 'u42.<signature>'
+ * ```
+ */
 export function signCookieValue(value: string, secrets: readonly string[]): string {
   if (secrets.length === 0) throw new Error('signed cookies need createApp({ cookieSecrets: [...] })');
   return `${value}.${mac(value, secrets[0]!)}`;
 }
 
-/** The value if its signature verifies under any secret, else undefined. */
+/**
+ * The value if its signature verifies under any secret, else undefined.
+ *
+ * @example
+ * ```ts
+ * unsignCookieValue(signed, [newSecret, oldSecret]); // 'u42': the old secret still verifies while it is rotated out
+ * unsignCookieValue('u42.forged', [newSecret]);     // undefined
+ * ```
+ */
 export function unsignCookieValue(signed: string, secrets: readonly string[]): string | undefined {
   const dot = signed.lastIndexOf('.');
   if (dot < 0) return undefined;

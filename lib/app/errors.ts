@@ -17,6 +17,19 @@ export interface ProblemFields {
   [extension: string]: unknown;
 }
 
+/**
+ * An error answered with its status as problem+json: throw it from a handler, a dep or middleware.
+ *
+ * @example
+ * ```ts
+ * app.get('/notes/{id:int}', async (ctx) => {
+ *   const note = await orm.notes.find(ctx.params.id);
+ *   if (note === undefined) throw new HttpError(404, { detail: `no note ${ctx.params.id}` });
+ *   if (note.ownerId !== ctx.state.userId) throw new HttpError(403);
+ *   return note;
+ * });
+ * ```
+ */
 export class HttpError extends Error {
   readonly status: number;
   readonly fields: ProblemFields;
@@ -46,7 +59,15 @@ export function answerError(status: number, fields: ProblemFields = {}, headers:
   }
 }
 
-/** The problem+json body for an error (RFC 9457 §3). */
+/**
+ * The problem+json body for an error (RFC 9457 §3).
+ *
+ * @example
+ * ```ts
+ * problemBody(404, { detail: 'no note 7' });
+ * // '{"type":"about:blank","title":"Not Found","status":404,"detail":"no note 7"}'
+ * ```
+ */
 export function problemBody(status: number, fields: ProblemFields): string {
   return JSON.stringify({ type: 'about:blank', title: STATUS_TEXT[status] ?? 'Error', status, ...fields });
 }
@@ -61,6 +82,14 @@ const REPRESENTATION_HEADERS = [
  * Replaces a response not yet sent with a problem answer. Headers about the representation that failed
  * go; the rest (CORS, security, request ID, cookies) stay, so a browser can read the error and policies
  * hold on every answer.
+ *
+ * @example
+ * ```ts
+ * app.use(async (ctx, next) => {
+ *   if (maintenance) return sendProblem(ctx.res, 503, { detail: 'back soon' }, { 'retry-after': '120' });
+ *   return next();
+ * });
+ * ```
  */
 export function sendProblem(res: Http1Response | Http2Response, status: number, fields: ProblemFields, headers: Record<string, string> = {}): void {
   for (const h of REPRESENTATION_HEADERS) res.removeHeader(h);

@@ -4,14 +4,29 @@
  */
 import { createHash } from 'node:crypto';
 
-/** A strong ETag for a body: `"<length hex>-<sha1 base64url, 27 chars>"`. */
+/**
+ * A strong ETag for a body: `"<length hex>-<sha1 base64url, 27 chars>"`.
+ *
+ * @example
+ * ```ts
+ * computeEtag('hello'); // '"5-qvTGHdzF6KLavt4PO0gs2a6pQ00"'
+ * ```
+ */
 export function computeEtag(body: string | Uint8Array): string {
   const len = typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
   if (len === 0) return '"0-2jmj7l5rSw0yVb_vlWAYkK_YBwk"';
   return `"${len.toString(16)}-${createHash('sha1').update(body).digest('base64url').slice(0, 27)}"`;
 }
 
-/** Whether `If-None-Match` matches `etag` under weak comparison (`W/` ignored; `*` matches any). */
+/**
+ * Whether `If-None-Match` matches `etag` under weak comparison (`W/` ignored; `*` matches any).
+ *
+ * @example
+ * ```ts
+ * etagMatches('W/"x", "y"', '"y"'); // true: answer 304
+ * etagMatches('*', computeEtag(body)); // true
+ * ```
+ */
 export function etagMatches(ifNoneMatch: string, etag: string): boolean {
   if (ifNoneMatch.trim() === '*') return true;
   const want = opaque(etag);

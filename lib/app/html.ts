@@ -22,7 +22,16 @@
  * ```
  */
 
-/** A fragment of HTML: template strings and the values between them, rendered (escaped) on demand. */
+/**
+ * A fragment of HTML: template strings and the values between them, rendered (escaped) on demand.
+ *
+ * @example
+ * ```ts
+ * const page = html`<h1>${title}</h1><p>${comment}</p>`; // title and comment escaped
+ * page.toStringSync(); // the text now, or null if a value is a promise
+ * await page.text();   // the text, promises awaited
+ * ```
+ */
 export class Html implements AsyncIterable<string> {
   readonly strings: readonly string[];
   readonly values: readonly unknown[];
@@ -55,7 +64,15 @@ export class Html implements AsyncIterable<string> {
   }
 }
 
-/** Markup written as it is (never escaped): for HTML you made, not for anything a user sent. */
+/**
+ * Markup written as it is (never escaped): for HTML you made, not for anything a user sent.
+ *
+ * @example
+ * ```ts
+ * const icon = raw('<svg viewBox="0 0 16 16"><path d="M0 0h16v16H0z"/></svg>'); // a Raw: written as it is
+ * html`<button>${icon} Save</button>`;
+ * ```
+ */
 export class Raw {
   readonly value: string;
   constructor(value: string) {
@@ -75,7 +92,14 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   return new Html(strings, values);
 }
 
-/** `s` as markup, unescaped. */
+/**
+ * `s` as markup, unescaped.
+ *
+ * @example
+ * ```ts
+ * html`<div>${raw(renderedMarkdown)}</div>`; // only for markup you produced and trust
+ * ```
+ */
 export function raw(s: string): Raw {
   return new Raw(s);
 }
@@ -97,7 +121,14 @@ const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;'
 const SPECIAL = /[&<>"']/;
 const SPECIAL_ALL = /[&<>"']/g;
 
-/** Text safe in element content and in quoted attribute values. */
+/**
+ * Text safe in element content and in quoted attribute values.
+ *
+ * @example
+ * ```ts
+ * escapeHtml('<a href="x">&</a>'); // '&lt;a href=&quot;x&quot;&gt;&amp;&lt;/a&gt;'
+ * ```
+ */
 export function escapeHtml(s: string): string {
   return SPECIAL.test(s) ? s.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : s;
 }

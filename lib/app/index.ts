@@ -26,6 +26,7 @@ export { securityHeaders, type SecurityHeaderOptions } from './middleware/securi
 export { health, type HealthCheck, type HealthOptions, type CheckResult } from './health.js';
 export { metrics, UNMATCHED_ROUTE, type MetricsOptions } from './metrics.js';
 export { html, raw, safeJson, escapeHtml, Html, Raw } from './html.js';
+export { sanitizeHtml, RICH_TEXT, type SanitizeOptions } from './sanitize.js';
 export { compileVersioning, versioning, VERSIONING, type Versioning, type VersioningOptions, type VersionSource } from './versioning.js';
 export { tracing, enableTracing, disableTracing, traceparentHeader, type TracingOptions } from './tracing.js';
 export { computeEtag, etagMatches } from './etag.js';

@@ -34,6 +34,16 @@ export function testResponse(status: number, headers: Record<string, string>, bo
   return { status, headers, body, text: () => body.toString('utf8'), json: <T>() => JSON.parse(body.toString('utf8')) as T };
 }
 
+/**
+ * One request through `handle` with no socket (what `app.inject()` runs): the response as the client would read it.
+ *
+ * @example
+ * ```ts
+ * const res = await inject((req, res) => res.end('hi'), { method: 'GET', url: '/' });
+ * res.status; // 200
+ * res.text(); // 'hi'
+ * ```
+ */
 export function inject(handle: (req: Http1Request, res: Http1Response) => void | Promise<void>, options: InjectOptions): Promise<InjectResponse> {
   const method = options.method ?? 'GET';
   // `localhost` unless the test gives its own Host (one Host field, as a client sends).

@@ -20,3 +20,9 @@ let defaultLogger: Logger | null = null;
 export function processLogger(): Logger {
   return (defaultLogger ??= pino());
 }
+
+let quiet: Logger | null = null;
+/** A logger that writes nothing (`createApp({ logger: false })`), made once per process. */
+export function silentLogger(): Logger {
+  return (quiet ??= pino({ level: 'silent' }));
+}

@@ -15,7 +15,15 @@ export interface AcceptRange {
 
 const Q = /^q\s*=\s*(0(?:\.\d{0,3})?|1(?:\.0{0,3})?)$/i;
 
-/** Parses a comma-separated list of ranges with optional `;q=` weights; malformed weights count as 1. */
+/**
+ * Parses a comma-separated list of ranges with optional `;q=` weights; malformed weights count as 1.
+ *
+ * @example
+ * ```ts
+ * parseAccept('text/html, application/json;q=0.9');
+ * // [{ value: 'text/html', params: {}, q: 1 }, { value: 'application/json', params: {}, q: 0.9 }]
+ * ```
+ */
 export function parseAccept(header: string): AcceptRange[] {
   const out: AcceptRange[] = [];
   for (const item of header.split(',')) {
@@ -105,7 +113,14 @@ const languageMatch: Matcher = (r, offer) => {
   return offer.startsWith(r.value) && offer[r.value.length] === '-' ? 1 : -1;
 };
 
-/** The language to answer in among `offers` (`['en', 'fr-CA']`), or `undefined`. No header: the first. */
+/**
+ * The language to answer in among `offers` (`['en', 'fr-CA']`), or `undefined`. No header: the first.
+ *
+ * @example
+ * ```ts
+ * negotiateLanguage('fr-CA, fr;q=0.9, en;q=0.5', ['en', 'fr-CA']); // 'fr-CA'
+ * ```
+ */
 export function negotiateLanguage<T extends string>(acceptLanguage: string | undefined, offers: readonly T[]): T | undefined {
   return choose(acceptLanguage, offers, languageMatch, offers[0]);
 }
@@ -115,6 +130,11 @@ const encodingMatch: Matcher = (r, offer) => (r.value === offer || (offer === 'g
 /**
  * The content coding among `offers` (server order), or `undefined` for identity. Without the header or
  * with an empty one, identity (RFC 9110 §12.5.3).
+ *
+ * @example
+ * ```ts
+ * negotiateEncoding('gzip, br;q=1.0, zstd;q=0', ['br', 'gzip']); // 'br' (server order breaks the tie)
+ * ```
  */
 export function negotiateEncoding<T extends string>(acceptEncoding: string | undefined, offers: readonly T[]): T | undefined {
   return choose(acceptEncoding, offers, encodingMatch, undefined);

@@ -96,6 +96,17 @@ const VALIDATION_PROBLEM = {
 };
 const problem = (description: string, schema: unknown = { $ref: '#/components/schemas/Problem' }): Json => ({ description, content: { 'application/problem+json': { schema } } });
 
+/**
+ * The OpenAPI 3.1 document of `routes` (see the module comment); the `openApi` plugin serves it.
+ *
+ * @example
+ * ```ts
+ * const app = createApp();
+ * app.get('/notes', { schema: { response: { 200: Type.Array(Note) } } }, listNotes);
+ * await app.ready();
+ * const doc = buildOpenApi(app.routeTable(), { title: 'Notes', version: '1.0.0' });
+ * ```
+ */
 export function buildOpenApi(routes: Array<RouteInfo<RouteEntry>>, info: { title: string; version: string; description?: string }, version: { parameter?: Json; deprecated?: boolean } = {}): Json {
   const paths: Record<string, Record<string, Json>> = {};
   const c = new Components();
@@ -170,6 +181,12 @@ export function buildOpenApi(routes: Array<RouteInfo<RouteEntry>>, info: { title
 /**
  * The document as YAML (block style; strings quoted wherever YAML could read them as something else).
  * JSON values only, so this small emitter is exact for them.
+ *
+ * @example
+ * ```ts
+ * toYaml({ openapi: '3.1.0', info: { title: 'x', version: '1' } });
+ * // 'openapi: "3.1.0"\ninfo:\n  title: x\n  version: "1"\n'
+ * ```
  */
 export function toYaml(value: unknown): string {
   const scalar = (v: unknown): string => {

@@ -7,7 +7,18 @@ import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 
-/** Thrown when a feature needs an optional package that is not installed. */
+/**
+ * Thrown when a feature needs an optional package that is not installed.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await app.ready();
+ * } catch (err) {
+ *   if (err instanceof MissingPeerError) console.error(err.message); // '… needs the package "graphql", which is not installed: run `npm install graphql`'
+ * }
+ * ```
+ */
 export class MissingPeerError extends Error {
   override readonly name = 'MissingPeerError';
   readonly pkg: string;

@@ -14,8 +14,11 @@ export interface AppOptions {
    * `err` (message, stack, cause), the request ID, method, path and route.
    */
   onError?: (err: unknown, ctx: Context) => void;
-  /** The app's pino logger (`ctx.log` is its child per request; `accessLog()` uses it). Default: pino to stdout. */
-  logger?: Logger;
+  /**
+   * The app's pino logger (`ctx.log` is its child per request; `accessLog()` uses it). Default: pino to stdout.
+   * `false` logs nothing (errors included, unless `onError` says otherwise), as in Fastify.
+   */
+  logger?: Logger | false;
   /** Give GET/HEAD answers a strong ETag computed from the body (and answer 304 on a match). Default false: a handler-set ETag is always honoured. */
   etag?: boolean;
   /**

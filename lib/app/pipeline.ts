@@ -10,6 +10,7 @@ import type { WsConnectionOptions, WsVerdict } from '../ws/index.js';
 import { dispatch, tellErrorHooks } from './chain.js';
 import type { CompressionOptions } from './compression.js';
 import { Context, processLogger, type AnyResponse, type ContextConfig } from './context.js';
+import { silentLogger } from './logger.js';
 import { answerError, HttpError, sendProblem, type ProblemFields } from './errors.js';
 import { captureResponse } from './inject.js';
 import type { Server } from '../net/index.js';
@@ -48,7 +49,7 @@ export class AppState {
   constructor(o: AppOptions) {
     this.checkResponses = o.checkResponses ?? (o.dev === true || process.env.NODE_ENV === 'test');
     const logger = o.logger;
-    this.ctxConfig = { cookieSecrets: o.cookieSecrets ?? [], trusted: compileTrust(o.trustProxy), logger: logger === undefined ? processLogger : () => logger, members: new Map() };
+    this.ctxConfig = { cookieSecrets: o.cookieSecrets ?? [], trusted: compileTrust(o.trustProxy), logger: logger === undefined ? processLogger : logger === false ? silentLogger : () => logger, members: new Map() };
     this.compression = o.compression === true ? {} : o.compression === false ? undefined : o.compression;
   }
 }

@@ -18,7 +18,19 @@ import { spans, type SpanAttributes } from '../trace/hook.js';
 /** A standalone client or a Redis Cluster client (ioredis). */
 export type RedisClient = Redis | Cluster;
 
-/** Redis is unreachable, or did not answer within the deadline; `status` 503 if it reaches a client. */
+/**
+ * Redis is unreachable, or did not answer within the deadline; `status` 503 if it reaches a client.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await cache.get('user:42');
+ * } catch (err) {
+ *   if (err instanceof RedisUnavailableError) return loadUser(42); // degrade instead of answering 503
+ *   throw err;
+ * }
+ * ```
+ */
 export class RedisUnavailableError extends Error {
   override readonly name = 'RedisUnavailableError';
   readonly status = 503;

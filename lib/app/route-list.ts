@@ -28,7 +28,16 @@ export function listRoutes(http: RouteInfo<RouteEntry>[], ws: RouteInfo<RouteEnt
   return [...http.map((r) => one(r, false)), ...ws.map((r) => one(r, true))];
 }
 
-/** The routes as an aligned text table (one line each). */
+/**
+ * The routes as an aligned text table (one line each).
+ *
+ * @example
+ * ```ts
+ * console.log(formatRoutes(app.routes()));
+ * // METHOD  PATTERN      PARAMS  AUTH  SUMMARY
+ * // GET     /notes/{id}  id:int  -     one note
+ * ```
+ */
 export function formatRoutes(routes: readonly RouteListing[]): string {
   const rows = routes.map((r) => [r.method, r.pattern, r.params.map((p) => `${p.name}:${p.type}`).join(' ') || '-', r.auth.join(' + ') || '-', r.summary ?? '']);
   const head = ['METHOD', 'PATTERN', 'PARAMS', 'AUTH', 'SUMMARY'];

@@ -110,7 +110,18 @@ export interface CompiledSchema {
   responseChecks: Record<number, TypeCheck<TSchema>> | null;
 }
 
-/** A route schema that cannot be used: the route is refused when it is added. */
+/**
+ * A route schema that cannot be used: the route is refused when it is added.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   app.get('/x', { schema: { query: Type.Object({ at: Type.String({ format: 'nope' }) }) } }, handler);
+ * } catch (err) {
+ *   if (err instanceof SchemaError) console.error(err.message); // 'GET /x: unknown string format "nope" at …'
+ * }
+ * ```
+ */
 export class SchemaError extends Error {
   override name = 'SchemaError';
 }

@@ -20,7 +20,16 @@ import { Kind, type TSchema } from '@sinclair/typebox';
 
 export type Serializer = (value: unknown) => string;
 
-/** A handler returned a value its response schema has no place for (it would have been written whole). */
+/**
+ * A handler returned a value its response schema has no place for (it would have been written whole).
+ *
+ * @example
+ * ```ts
+ * app.get('/user', { schema: { response: { 200: Type.Object({ id: Type.Integer() }) } } }, () => [1, 2]);
+ * // answered 500 (no text of it); onError and the log get a ResponseShapeError:
+ * // 'the response schema expects an object here, the handler returned an array'
+ * ```
+ */
 export class ResponseShapeError extends Error {
   override name = 'ResponseShapeError';
 }
@@ -48,14 +57,17 @@ const rt = {
   any(x: unknown): string {
     return JSON.stringify(x) ?? 'null';
   },
-  /** A value where the schema expects a primitive: an object is written only if its toJSON() is a primitive. */
-  prim(x: unknown): string {
+  /**
+   * A value where the schema expects a primitive — or, where it expects `expected` (an array, an object), a
+   * value that is not one: a primitive is written as it is, an object only if its toJSON() is a primitive.
+   */
+  prim(x: unknown, expected = 'a primitive'): string {
     if (typeof x === 'object' && x !== null) {
       if (typeof (x as { toJSON?: unknown }).toJSON === 'function') {
         const j: unknown = (x as { toJSON(): unknown }).toJSON();
         if (j === null || typeof j !== 'object') return JSON.stringify(j) ?? 'null';
       }
-      throw new ResponseShapeError(`the response schema expects a primitive here, the handler returned ${describe(x)}`);
+      throw new ResponseShapeError(`the response schema expects ${expected} here, the handler returned ${describe(x)}`);
     }
     return JSON.stringify(x) ?? 'null';
   },
@@ -88,7 +100,19 @@ export function compileSerializer(schema: TSchema, references: readonly TSchema[
   return new Function('rt', 'c', body)(rt, g.consts) as Serializer;
 }
 
-/** A schema the serializer cannot make safe; thrown when the route is added. */
+/**
+ * A schema the serializer cannot make safe; thrown when the route is added.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   compileSerializer(Type.Unsafe({ not: { type: 'string' } }));
+ * } catch (err) {
+ *   if (err instanceof UnsupportedResponseSchema) console.error(err.message); // 'response schema: a Unsafe cannot be written as JSON …'
+ * }
+ * // On a route, the app reports it as a SchemaError naming the route, when the route is added.
+ * ```
+ */
 export class UnsupportedResponseSchema extends Error {
   override name = 'UnsupportedResponseSchema';
 }
@@ -223,7 +247,7 @@ class Gen {
     return this.#fn(this.#serNames, s, (n) => {
       const item = this.ser(items, `${at}/items`);
       return `function ${n}(x) {
-  if (!Array.isArray(x)) return rt.prim(x);
+  if (!Array.isArray(x)) return rt.prim(x, 'an array');
   const n = x.length;
   if (n === 0) return '[]';
   let s = '[' + ${item}(x[0]);
@@ -239,7 +263,7 @@ class Gen {
       const fns = items.map((it, i) => this.ser(it, `${at}/items/${i}`));
       const parts = fns.map((f, i) => `${f}(x[${i}])`).join(" + ',' + ");
       return `function ${n}(x) {
-  if (!Array.isArray(x)) return rt.prim(x);
+  if (!Array.isArray(x)) return rt.prim(x, 'an array');
   return '[' + ${parts === '' ? "''" : parts} + ']';
 }`;
     });
@@ -316,8 +340,8 @@ class Gen {
   }`);
       }
       return `function ${n}(x) {
-  if (x === null || typeof x !== 'object' || Array.isArray(x)) return rt.prim(x);
-  if (typeof x.toJSON === 'function') { x = rt.json(x); if (x === null || typeof x !== 'object' || Array.isArray(x)) return rt.prim(x); }
+  if (x === null || typeof x !== 'object' || Array.isArray(x)) return rt.prim(x, 'an object');
+  if (typeof x.toJSON === 'function') { x = rt.json(x); if (x === null || typeof x !== 'object' || Array.isArray(x)) return rt.prim(x, 'an object'); }
   let s = '', sep = '{', v;
 ${lines.join('\n')}
   return s === '' ? '{}' : s + '}';

@@ -154,6 +154,13 @@ function ifRangeHolds(ifRange: string | undefined, lastModified: string): boolea
 /**
  * One `bytes=` range (RFC 9110 §14.1.2) → [start, end] inclusive. Several ranges, other units or bad syntax
  * → undefined (the whole file is sent, as the RFC allows); no satisfiable byte → 'unsatisfiable'.
+ *
+ * @example
+ * ```ts
+ * parseRange('bytes=0-99', 1000);  // [0, 99]
+ * parseRange('bytes=2000-', 1000); // 'unsatisfiable': answer 416
+ * parseRange('bytes=0-1,5-9', 1000); // undefined: several ranges, send the whole file
+ * ```
  */
 export function parseRange(header: string, size: number): [number, number] | 'unsatisfiable' | undefined {
   const m = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/.exec(header);

@@ -235,7 +235,16 @@ function listenToQueries(o: typeof Otel): void {
   subscribe('covet:db.query.end', queryListeners.end);
 }
 
-/** Turns tracing off again (spans already started end as usual). */
+/**
+ * Turns tracing off again (spans already started end as usual).
+ *
+ * @example
+ * ```ts
+ * enableTracing({ name: 'worker' });
+ * // … later, in a test's cleanup:
+ * disableTracing();
+ * ```
+ */
 export function disableTracing(): void {
   installSpans(null);
   if (queryListeners !== null) {
@@ -269,6 +278,9 @@ export function traceparentHeader(): Record<string, string> {
   return out;
 }
 
+/** gRPC statuses that mark a server span as failed (OpenTelemetry's RPC conventions for gRPC servers). */
+const SERVER_ERROR_CODES = new Set([2, 4, 12, 13, 14, 15]);
+
 /**
  * Traces an app: a server span per request (HTTP/1.1, HTTP/2, WebSocket upgrade), the router match, and
  * — turned on process-wide — database, Redis, cache and job spans under it (see the module comment).
@@ -279,9 +291,6 @@ export function traceparentHeader(): Record<string, string> {
  * tracing(app, { ignore: (path) => path === '/health' });
  * ```
  */
-/** gRPC statuses that mark a server span as failed (OpenTelemetry's RPC conventions for gRPC servers). */
-const SERVER_ERROR_CODES = new Set([2, 4, 12, 13, 14, 15]);
-
 export function tracing(app: App, options: TracingOptions = {}): void {
   enableTracing(options);
   const o = otel();

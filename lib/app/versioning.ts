@@ -67,7 +67,15 @@ export interface Versioning {
   deprecationHeaders(version: number | null, route: Deprecation | boolean | undefined): Array<[string, string]>;
 }
 
-/** Checks the options and compiles them. */
+/**
+ * Checks the options and compiles them.
+ *
+ * @example
+ * ```ts
+ * const v = compileVersioning({ versions: ['1', '2'], by: 'header' });
+ * v.resolve((name) => (name === 'accept-version' ? '2' : undefined), ''); // 1: the index of version '2'
+ * ```
+ */
 export function compileVersioning(o: VersioningOptions): Versioning {
   const versions = [...o.versions];
   if (versions.length === 0) throw new Error('versioning: give at least one version');

@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PGliteLike } from '../app/db/transport.js';
 import { servePglite, type PgliteServer } from '../app/db/pglite-server.js';
-import { openPglite } from '../app/db/pglite-cache.js';
+import { openPglite, parsePgliteUrl } from '../app/db/pglite-cache.js';
 import { importPeer } from '../app/optional-peer.js';
 import { CliError, shortPath } from './load-app.js';
 import { canRunTypeScript, TypeScriptUnsupportedError } from './ts-hooks.js';
@@ -56,15 +56,15 @@ export async function dev(options: DevOptions): Promise<{ stop(): Promise<void> 
   let dbLine: string;
   const url = process.env.DATABASE_URL;
   if (url === undefined || url.startsWith('pglite:')) {
-    const given = url?.replace(/^pglite:(?:\/\/)?/, ''); // pglite://memory, pglite:memory, pglite:///dir
-    const dir = options.memory === true || given === 'memory' ? undefined : given !== undefined ? given : join(root, '.covet', 'dev-db');
+    const given = url === undefined ? null : parsePgliteUrl(url); // pglite://memory, pglite:memory, pglite:///dir, ?setting=value
+    const dir = options.memory === true || (given !== null && given.dir === undefined) ? undefined : (given?.dir ?? join(root, '.covet', 'dev-db'));
     const fresh = dir !== undefined && !existsSync(join(dir, 'PG_VERSION'));
     if (dir !== undefined) mkdirSync(dir, { recursive: true });
     if (fresh || dir === undefined) log(`creating the ${dir === undefined ? 'in-memory' : 'dev'} database${dir === undefined ? '' : ` in ${shortPath(dir, root)}`} (the first time takes a few seconds)`);
-    const { PGlite } = await importPeer('@electric-sql/pglite', 'covet dev without DATABASE_URL', () => import('@electric-sql/pglite'));
+    const pgliteModule = await importPeer('@electric-sql/pglite', 'covet dev without DATABASE_URL', () => import('@electric-sql/pglite'));
     // A new database (in memory, or the dev database's first start) from the saved copy of an initialised
     // one (pglite-cache.ts), not initdb.
-    pglite = (await openPglite(PGlite, dir)).pglite as unknown as PGliteLike;
+    pglite = (await openPglite(pgliteModule, dir, given?.settings)).pglite as unknown as PGliteLike;
     bridge = await servePglite(pglite, options.dbPort === undefined ? {} : { port: options.dbPort });
     // `covet migrate` (another process) reaches the dev database through this server while it runs.
     if (dir !== undefined) writeFileSync(`${dir}.url`, `${bridge.url}\n`);

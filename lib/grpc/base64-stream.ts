@@ -7,6 +7,17 @@
  */
 import { GrpcError, Status } from './status.js';
 
+/**
+ * Bytes to one base64 text, written as they come (gRPC-Web text mode).
+ *
+ * @example
+ * ```ts
+ * const enc = new Base64Encoder();
+ * res.write(enc.push(Buffer.from('hell'))); // 'aGVs' ('l' held back)
+ * res.write(enc.push(Buffer.from('o')));    // ''
+ * res.end(enc.end());                        // 'bG8='
+ * ```
+ */
 export class Base64Encoder {
   #rest: Buffer | null = null;
 
@@ -28,6 +39,15 @@ export class Base64Encoder {
 
 const GROUP = /^[A-Za-z0-9+/]{4}$|^[A-Za-z0-9+/]{3}=$|^[A-Za-z0-9+/]{2}==$/;
 
+/**
+ * Base64 text split anywhere back to bytes (gRPC-Web text mode), separately padded segments included.
+ *
+ * @example
+ * ```ts
+ * const dec = new Base64Decoder();
+ * const bytes = Buffer.concat([dec.push(Buffer.from('aGVsbG')), dec.push(Buffer.from('8='))]); // 'hello'
+ * ```
+ */
 export class Base64Decoder {
   #pending = '';
 

@@ -16,12 +16,26 @@ const inflate = promisify(zlib.inflate);
 const gzip = promisify(zlib.gzip);
 const deflate = promisify(zlib.deflate);
 
-/** The encoding `name` as we know it, or null. */
+/**
+ * The encoding `name` as we know it, or null.
+ *
+ * @example
+ * ```ts
+ * knownEncoding(req.get('grpc-encoding')); // 'gzip', or null for 'br' (answered UNIMPLEMENTED)
+ * ```
+ */
 export function knownEncoding(name: string | undefined): Encoding | null {
   return name === 'identity' || name === 'gzip' || name === 'deflate' ? name : null;
 }
 
-/** Decompresses one message; a result past `max` bytes is RESOURCE_EXHAUSTED, corrupt data INTERNAL. */
+/**
+ * Decompresses one message; a result past `max` bytes is RESOURCE_EXHAUSTED, corrupt data INTERNAL.
+ *
+ * @example
+ * ```ts
+ * const message = await decompress('gzip', compressedBytes, 4 * 1024 * 1024); // past 4 MiB: GrpcError RESOURCE_EXHAUSTED
+ * ```
+ */
 export async function decompress(encoding: Encoding, data: Buffer, max: number): Promise<Buffer> {
   if (encoding === 'identity') return data;
   try {
@@ -38,6 +52,14 @@ export async function decompress(encoding: Encoding, data: Buffer, max: number):
   }
 }
 
+/**
+ * Compresses one message in `encoding` (identity: the bytes as they are).
+ *
+ * @example
+ * ```ts
+ * const body = encodeEnvelope(await compress('gzip', bytes), COMPRESSED);
+ * ```
+ */
 export function compress(encoding: Encoding, data: Uint8Array): Promise<Buffer> {
   const b = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   return encoding === 'gzip' ? gzip(b) : encoding === 'deflate' ? deflate(b) : Promise.resolve(b);

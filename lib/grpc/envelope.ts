@@ -107,7 +107,14 @@ export class EnvelopeDecoder {
   }
 }
 
-/** One message with its prefix. */
+/**
+ * One message with its prefix.
+ *
+ * @example
+ * ```ts
+ * encodeEnvelope(Buffer.from('ab')); // <Buffer 00 00 00 00 02 61 62>: flags, length, message
+ * ```
+ */
 export function encodeEnvelope(data: Uint8Array, flags = 0): Buffer {
   const out = Buffer.allocUnsafe(5 + data.length);
   out[0] = flags;

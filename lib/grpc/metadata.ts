@@ -9,7 +9,18 @@
 const RESERVED = new Set(['content-type', 'te', 'host', 'connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'content-length', 'user-agent']);
 const KEY = /^[0-9a-z_.-]+$/;
 
-/** A metadata key or value that cannot be sent. */
+/**
+ * A metadata key or value that cannot be sent.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   new Metadata().set('Bad Key', 'x');
+ * } catch (err) {
+ *   if (err instanceof MetadataError) console.log(err.message); // names the key and the rule
+ * }
+ * ```
+ */
 export class MetadataError extends TypeError {
   override name = 'MetadataError';
 }

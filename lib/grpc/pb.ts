@@ -11,7 +11,15 @@ export interface PbField {
   value: number | Buffer;
 }
 
-/** Fields of one message; throws on malformed input (a truncated field, a bad wire type). */
+/**
+ * Fields of one message; throws on malformed input (a truncated field, a bad wire type).
+ *
+ * @example
+ * ```ts
+ * const fields = readFields(Buffer.from('0a0767726565746572', 'hex'));
+ * // [{ no: 1, wire: 2, value: <Buffer 67 72 65 65 74 65 72> }]; stringField(fields, 1) is 'greeter'
+ * ```
+ */
 export function readFields(buf: Buffer): PbField[] {
   const out: PbField[] = [];
   let i = 0;
@@ -48,7 +56,14 @@ export function readFields(buf: Buffer): PbField[] {
   return out;
 }
 
-/** Builds a message field by field. */
+/**
+ * Builds a message field by field.
+ *
+ * @example
+ * ```ts
+ * const bytes = new PbWriter().bytes(1, 'greeter').uint(2, 7).finish(); // <Buffer 0a 07 67 72 65 65 74 65 72 10 07>
+ * ```
+ */
 export class PbWriter {
   readonly #parts: Buffer[] = [];
 
@@ -94,7 +109,14 @@ export class PbWriter {
   }
 }
 
-/** The first string in field `no`, or ''. */
+/**
+ * The first string in field `no`, or ''.
+ *
+ * @example
+ * ```ts
+ * const service = stringField(readFields(request), 1); // '' when field 1 is absent
+ * ```
+ */
 export function stringField(fields: PbField[], no: number): string {
   const f = fields.find((x) => x.no === no && x.wire === 2);
   return f === undefined ? '' : (f.value as Buffer).toString('utf8');

@@ -95,6 +95,13 @@ export type GrpcProtocol = 'grpc' | 'grpc-web' | 'grpc-web-text';
 /**
  * The protocol a content type names: `application/grpc` (`+proto`, `;...`) gRPC, `application/grpc-web`
  * gRPC-Web, `application/grpc-web-text` its base64 form; null for anything else.
+ *
+ * @example
+ * ```ts
+ * grpcProtocol('application/grpc+proto');    // 'grpc'
+ * grpcProtocol('application/grpc-web-text'); // 'grpc-web-text'
+ * grpcProtocol('application/json');          // null
+ * ```
  */
 export function grpcProtocol(contentType: string | undefined): GrpcProtocol | null {
   if (contentType === undefined || !contentType.startsWith('application/grpc')) return null;
@@ -111,7 +118,14 @@ export function grpcProtocol(contentType: string | undefined): GrpcProtocol | nu
   return Number.isNaN(c) || c === 0x2b /* + */ || c === 0x3b /* ; */ ? kind : null;
 }
 
-/** Whether a content type is gRPC's or gRPC-Web's. */
+/**
+ * Whether a content type is gRPC's or gRPC-Web's.
+ *
+ * @example
+ * ```ts
+ * if (isGrpcRequest(req.get('content-type'))) return grpc.handle(req, res);
+ * ```
+ */
 export function isGrpcRequest(contentType: string | undefined): boolean {
   return grpcProtocol(contentType) !== null;
 }
@@ -482,7 +496,17 @@ export class GrpcServer {
   }
 }
 
-/** A gRPC-only server (see {@link GrpcServer}). */
+/**
+ * A gRPC-only server (see {@link GrpcServer}).
+ *
+ * @example
+ * ```ts
+ * const server = createGrpcServer({ maxReceiveMessageLength: 1 << 20 }).add(Greeter, {
+ *   SayHello: async (req) => ({ message: `hello ${req.name}` }),
+ * });
+ * await server.listen({ port: 50051 });
+ * ```
+ */
 export function createGrpcServer(options: GrpcServerOptions & Http2SessionOptions & Http1ServerOptions = {}): GrpcServer {
   return new GrpcServer(options);
 }

@@ -97,7 +97,15 @@ export function method<K extends 'unary' | 'server-streaming' | 'client-streamin
   return def as MethodDefinition<Req, Res> & Flags;
 }
 
-/** Whether a value of a package definition is a service (its members are methods). */
+/**
+ * Whether a value of a package definition is a service (its members are methods).
+ *
+ * @example
+ * ```ts
+ * const pkg = await loadProto('greeter.proto');
+ * const services = Object.entries(pkg).filter(([, v]) => isService(v));
+ * ```
+ */
 export function isService(value: unknown): value is ServiceDefinition {
   if (value === null || typeof value !== 'object') return false;
   const members = Object.values(value);

@@ -29,7 +29,15 @@ export type StatusCode = (typeof Status)[keyof typeof Status];
 
 const NAMES = Object.fromEntries(Object.entries(Status).map(([k, v]) => [v, k])) as Record<number, string>;
 
-/** `NOT_FOUND` for 5. */
+/**
+ * `NOT_FOUND` for 5.
+ *
+ * @example
+ * ```ts
+ * statusName(5);  // 'NOT_FOUND'
+ * statusName(99); // 'STATUS_99'
+ * ```
+ */
 export function statusName(code: number): string {
   return NAMES[code] ?? `STATUS_${code}`;
 }
@@ -69,7 +77,14 @@ export class GrpcError extends Error {
   }
 }
 
-/** `grpc-message` from text: bytes outside printable ASCII (and `%` itself) as `%XX` of their UTF-8. */
+/**
+ * `grpc-message` from text: bytes outside printable ASCII (and `%` itself) as `%XX` of their UTF-8.
+ *
+ * @example
+ * ```ts
+ * encodeGrpcMessage('héllo 100%'); // 'h%C3%A9llo 100%25'
+ * ```
+ */
 export function encodeGrpcMessage(text: string): string {
   let plain = true;
   for (let i = 0; i < text.length; i++) {
@@ -85,7 +100,14 @@ export function encodeGrpcMessage(text: string): string {
   return out;
 }
 
-/** Text from `grpc-message`: `%XX` sequences decoded as UTF-8; a malformed one is kept as it is (the spec asks receivers not to fail). */
+/**
+ * Text from `grpc-message`: `%XX` sequences decoded as UTF-8; a malformed one is kept as it is (the spec asks receivers not to fail).
+ *
+ * @example
+ * ```ts
+ * decodeGrpcMessage('h%C3%A9llo 100%25'); // 'héllo 100%'
+ * ```
+ */
 export function decodeGrpcMessage(value: string): string {
   if (!value.includes('%')) return value;
   const bytes: number[] = [];
@@ -102,6 +124,12 @@ export function decodeGrpcMessage(value: string): string {
 /**
  * The status a client gives a response that is not gRPC (no `grpc-status`): from its HTTP status, as
  * grpc/doc/http-grpc-status-mapping.md says.
+ *
+ * @example
+ * ```ts
+ * statusFromHttp(404); // 12, UNIMPLEMENTED
+ * statusFromHttp(503); // 14, UNAVAILABLE
+ * ```
  */
 export function statusFromHttp(httpStatus: number): StatusCode {
   switch (httpStatus) {

@@ -5,7 +5,16 @@
 
 const UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000_001 };
 
-/** Milliseconds from a `grpc-timeout` value, or null when it is not one. */
+/**
+ * Milliseconds from a `grpc-timeout` value, or null when it is not one.
+ *
+ * @example
+ * ```ts
+ * parseGrpcTimeout('100m'); // 100
+ * parseGrpcTimeout('5S');   // 5000
+ * parseGrpcTimeout('5s');   // null: not a unit (units are H M S m u n)
+ * ```
+ */
 export function parseGrpcTimeout(value: string): number | null {
   const n = value.length;
   if (n < 2 || n > 9) return null;
@@ -20,7 +29,14 @@ export function parseGrpcTimeout(value: string): number | null {
   return v * unit;
 }
 
-/** A `grpc-timeout` value for `ms` milliseconds: the finest unit that fits in 8 digits, rounded up. */
+/**
+ * A `grpc-timeout` value for `ms` milliseconds: the finest unit that fits in 8 digits, rounded up.
+ *
+ * @example
+ * ```ts
+ * formatGrpcTimeout(1500); // '1500000u'
+ * ```
+ */
 export function formatGrpcTimeout(ms: number): string {
   if (!(ms > 0)) return '0n';
   const units: Array<[string, number]> = [['n', 0.000_001], ['u', 0.001], ['m', 1], ['S', 1000], ['M', 60_000], ['H', 3_600_000]];

@@ -44,6 +44,11 @@ export type Http1ErrorCode = keyof typeof HTTP1_ERRORS;
 /**
  * A protocol error found while parsing HTTP/1.x. `status` is what a server must answer (the connection is
  * then closed); `rfc` names the rule.
+ *
+ * @example
+ * ```ts
+ * parser.onError = (err: Http1ParseError) => respond(err.status, err.message); // 400, 413, 431, 501...
+ * ```
  */
 export class Http1ParseError extends Error {
   readonly code: Http1ErrorCode;

@@ -1,7 +1,17 @@
 import { Readable } from 'node:stream';
 import type { MessageHead } from './parser.js';
 
-/** Thrown by the body readers when the body exceeds their limit; a server answers 413. */
+/**
+ * Thrown by the body readers when the body exceeds their limit; a server answers 413.
+ *
+ * @example
+ * ```ts
+ * const body = await req.json(64 * 1024).catch((err: unknown) => {
+ *   if (err instanceof BodyTooLargeError) throw new HttpError(413);
+ *   throw err;
+ * });
+ * ```
+ */
 export class BodyTooLargeError extends Error {
   readonly status = 413;
   readonly code = 'BODY_TOO_LARGE';
@@ -11,7 +21,17 @@ export class BodyTooLargeError extends Error {
   }
 }
 
-/** Thrown by the body readers when the connection closed before the body was complete. */
+/**
+ * Thrown by the body readers when the connection closed before the body was complete.
+ *
+ * @example
+ * ```ts
+ * const body = await req.buffer().catch((err: unknown) => {
+ *   if (err instanceof RequestAbortedError) return null; // the client went away mid-upload
+ *   throw err;
+ * });
+ * ```
+ */
 export class RequestAbortedError extends Error {
   readonly status = 400;
   readonly code = 'REQUEST_ABORTED';

@@ -6,6 +6,15 @@
  */
 export type ResponseEvent = 'head' | 'drain' | 'finish' | 'close';
 
+/**
+ * The events a response emits (head, drain, finish, close) for HTTP/1.1, HTTP/2 and HTTP/3 alike.
+ *
+ * @example
+ * ```ts
+ * res.once('finish', () => metrics.observe(res.statusCode));
+ * res.once('close', () => upstream.abort());
+ * ```
+ */
 export class ResponseEvents {
   #listeners: Map<ResponseEvent, Array<() => void>> | null = null;
 

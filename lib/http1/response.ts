@@ -33,7 +33,14 @@ const TOKEN_NAMES = new Set<string>();
 const CLEAN_VALUES = new Set<string>();
 const CLEAN_VALUE_MAX = 64;
 
-/** Throws when `name` is not a token or `value` contains CR, LF or NUL (response splitting). */
+/**
+ * Throws when `name` is not a token or `value` contains CR, LF or NUL (response splitting).
+ *
+ * @example
+ * ```ts
+ * checkHeader('x-user', value); // throws on CR, LF, NUL or an invalid name
+ * ```
+ */
 export function checkHeader(name: string, value: string): void {
   if (!TOKEN_NAMES.has(name)) {
     if (name.length === 0) throw new TypeError('empty header name');

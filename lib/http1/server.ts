@@ -66,6 +66,11 @@ function errorStatus(err: unknown): number {
 /**
  * The HTTP/1.1 protocol on one connection: parses requests, runs the handler, writes responses in order.
  * Use it directly to speak HTTP/1.1 on a connection you accepted yourself (e.g. after ALPN).
+ *
+ * @example
+ * ```ts
+ * const server = new Server({ onConnection: (conn) => new Http1Connection(conn, (req, res) => res.end('hi'), {}) });
+ * ```
  */
 export class Http1Connection implements ConnectionHandler, BodySource, ResponseSink {
   readonly conn: Connection;

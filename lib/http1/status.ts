@@ -19,7 +19,14 @@ export const STATUS_TEXT: Record<number, string> = {
 
 const LINES: string[] = [];
 
-/** `"HTTP/1.1 200 OK\r\n"` for a status code (cached). */
+/**
+ * `"HTTP/1.1 200 OK\r\n"` for a status code (cached).
+ *
+ * @example
+ * ```ts
+ * statusLine(404); // 'HTTP/1.1 404 Not Found\r\n'
+ * ```
+ */
 export function statusLine(status: number, reason?: string): string {
   if (reason !== undefined) return `HTTP/1.1 ${status} ${reason}\r\n`;
   let l = LINES[status];

@@ -28,7 +28,18 @@ export interface Http2ClientOptions {
   connectTimeoutMs?: number;
 }
 
-/** A stream ended by the peer (RST_STREAM), by GOAWAY, or by the connection ending. */
+/**
+ * A stream ended by the peer (RST_STREAM), by GOAWAY, or by the connection ending.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await session.request({ ':method': 'GET', ':path': '/' }, true).response;
+ * } catch (err) {
+ *   if (err instanceof Http2StreamError && err.retryable) retry(); // GOAWAY past it or REFUSED_STREAM: never processed
+ * }
+ * ```
+ */
 export class Http2StreamError extends Error {
   override name = 'Http2StreamError';
   /** The RFC 9113 §7 code (RST_STREAM's, GOAWAY's, or CANCEL/INTERNAL_ERROR for a lost connection). */

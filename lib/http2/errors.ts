@@ -23,11 +23,32 @@ export type H2ErrorName = keyof typeof H2;
 
 const NAMES = Object.fromEntries(Object.entries(H2).map(([k, v]) => [v, k])) as Record<number, H2ErrorName>;
 
-/** Name of an error code (unknown codes are reported as such, RFC 9113 §7). */
+/**
+ * Name of an error code (unknown codes are reported as such, RFC 9113 §7).
+ *
+ * @example
+ * ```ts
+ * errorName(0xb);  // 'ENHANCE_YOUR_CALM'
+ * errorName(0x42); // 'UNKNOWN_0x42'
+ * ```
+ */
 export function errorName(code: number): string {
   return NAMES[code] ?? `UNKNOWN_0x${code.toString(16)}`;
 }
 
+/**
+ * A violation of RFC 9113 by the peer: the code to send, and whether it ends the connection or one stream.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   parser.push(bytes);
+ * } catch (err) {
+ *   if (err instanceof Http2ProtocolError && err.scope === 'stream') send(rstStreamFrame(err.streamId, err.code));
+ *   else if (err instanceof Http2ProtocolError) send(goawayFrame(lastStreamId, err.code, err.debugData ?? err.message));
+ * }
+ * ```
+ */
 export class Http2ProtocolError extends Error {
   /** RFC 9113 §7 code to send. */
   readonly code: number;

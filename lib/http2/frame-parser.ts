@@ -1,17 +1,3 @@
-/**
- * Incremental HTTP/2 frame parser (RFC 9113 §4, §6): 9-byte headers, payloads bounded by our
- * SETTINGS_MAX_FRAME_SIZE, every per-type size and field rule, padding, and the header-block rule that
- * CONTINUATION frames follow HEADERS/PUSH_PROMISE on the same stream with nothing in between (§6.10),
- * with a cap on CONTINUATION frames per block (the CONTINUATION flood). Unknown frame types and unknown
- * settings are ignored (§4.1, §6.5.2). Pure: bytes in, typed frames out; errors are
- * {@link Http2ProtocolError} with the code and scope RFC 9113 assigns.
- *
- * @example
- * ```ts
- * const p = new FrameParser({ onFrame(f) { console.log(f.type, f.streamId); } });
- * p.push(bytes);
- * ```
- */
 import { H2, connectionError, streamError, type Http2ProtocolError } from './errors.js';
 
 export const T_DATA = 0x0;
@@ -79,6 +65,20 @@ const S_HEAD = 0;
 const S_PAYLOAD = 1;
 const S_FAILED = 2;
 
+/**
+ * Incremental HTTP/2 frame parser (RFC 9113 §4, §6): 9-byte headers, payloads bounded by our
+ * SETTINGS_MAX_FRAME_SIZE, every per-type size and field rule, padding, and the header-block rule that
+ * CONTINUATION frames follow HEADERS/PUSH_PROMISE on the same stream with nothing in between (§6.10),
+ * with a cap on CONTINUATION frames per block (the CONTINUATION flood). Unknown frame types and unknown
+ * settings are ignored (§4.1, §6.5.2). Pure: bytes in, typed frames out; errors are
+ * {@link Http2ProtocolError} with the code and scope RFC 9113 assigns.
+ *
+ * @example
+ * ```ts
+ * const p = new FrameParser({ onFrame(f) { console.log(f.type, f.streamId); } });
+ * p.push(bytes);
+ * ```
+ */
 export class FrameParser {
   maxFrameSize: number;
   readonly maxContinuations: number;

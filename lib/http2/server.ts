@@ -32,6 +32,12 @@ export function createHttp2Server(
  * An `onUpgrade` handler for HTTP/1.1 `Upgrade: h2c` (RFC 7540 §3.2; deprecated by RFC 9113 §3.1 but still
  * sent by curl --http2 on cleartext): answers 101, then serves the request as stream 1 over HTTP/2.
  * Declines (returns false) for other upgrades, or when HTTP2-Settings is missing or repeated.
+ *
+ * @example
+ * ```ts
+ * const server = createHttp1Server(handler, { onUpgrade: h2cUpgrade(handler) });
+ * // curl --http2 http://127.0.0.1:8080/ now talks HTTP/2 after the 101
+ * ```
  */
 export function h2cUpgrade(handler: (req: Http1Request, res: Http2Response) => void | Promise<unknown>, options: Http2SessionOptions = {}): UpgradeHandler {
   return (req, conn, head) => {

@@ -30,7 +30,15 @@ import { requestHead } from './request-head.js';
 
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
-/** A SETTINGS payload (as carried base64url-encoded in HTTP2-Settings) → its pairs, checked like a frame. */
+/**
+ * A SETTINGS payload (as carried base64url-encoded in HTTP2-Settings) → its pairs, checked like a frame.
+ *
+ * @example
+ * ```ts
+ * const pairs = parseSettingsPayload(Buffer.from(req.get('http2-settings')!, 'base64url'));
+ * // [[S_MAX_CONCURRENT_STREAMS, 100], …]; throws Http2ProtocolError when malformed
+ * ```
+ */
 export function parseSettingsPayload(p: Buffer): Array<[number, number]> {
   let out: Array<[number, number]> = [];
   const parser = new FrameParser({ onFrame: (f) => void (f.type === T_SETTINGS && (out = f.settings)), onStreamError: () => {} });

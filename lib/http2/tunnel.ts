@@ -1,9 +1,3 @@
-/**
- * An HTTP/2 stream used as a byte tunnel (extended CONNECT, RFC 8441): DATA in both directions within the
- * flow-control windows, END_STREAM as a graceful end, RST_STREAM as an abrupt one. It has the surface a
- * protocol handler expects from a connection (write/flush/end/destroy, timeouts on the shared sweeper),
- * so a WebSocket runs on it unchanged.
- */
 import type { ConnectionHandler, Timed, TimeoutKind } from '../net/index.js';
 
 /** What the tunnel needs from its session (implemented by Http2Session). */
@@ -16,6 +10,24 @@ export interface TunnelHost {
   readonly sweeper: { add(t: Timed): void; delete(t: Timed): void; deadline(ms: number): number };
 }
 
+/**
+ * An HTTP/2 stream used as a byte tunnel (extended CONNECT, RFC 8441): DATA in both directions within the
+ * flow-control windows, END_STREAM as a graceful end, RST_STREAM as an abrupt one. It has the surface a
+ * protocol handler expects from a connection (write/flush/end/destroy, timeouts on the shared sweeper),
+ * so a WebSocket runs on it unchanged.
+ *
+ * @example
+ * ```ts
+ * createServer(handler, {
+ *   onConnect(req, protocol, tunnel) {
+ *     if (protocol !== 'echo') return false; // 501
+ *     tunnel.respond(200);
+ *     tunnel.handler = { onData: (chunk) => tunnel.write(chunk), onEnd: () => tunnel.end() };
+ *     return true;
+ *   },
+ * });
+ * ```
+ */
 export class Http2Tunnel implements Timed {
   /** Receives the tunnel's bytes (`onData`), its end (`onEnd`) and its closing (`onClose`). */
   handler: ConnectionHandler | null = null;

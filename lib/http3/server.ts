@@ -22,6 +22,8 @@ export interface Http3ServerOptions extends Omit<Http3SessionOptions, 'remoteAdd
   statelessResetKey?: Buffer;
   /** QUIC limits offered to each client (streams, flow control, idle timeout). */
   transportParameters?: Partial<TransportParameters>;
+  /** The UDP socket's receive and send buffers, bytes (QuicServerOptions.socketBufferSize). Default 4 MiB. */
+  socketBufferSize?: number;
 }
 
 /**
@@ -47,6 +49,7 @@ export class Http3Server {
       retryAbove: o.retryAbove,
       statelessResetKey: o.statelessResetKey,
       transportParameters: o.transportParameters,
+      socketBufferSize: o.socketBufferSize,
       onConnection: (conn, address) => {
         const session = new Http3Session(conn, handler, { ...o, remoteAddress: address });
         this.sessions.add(session);

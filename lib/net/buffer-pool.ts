@@ -24,6 +24,20 @@ export interface BufferPoolOptions {
   maxRetainedBytes?: number;
 }
 
+/**
+ * Reusable buffers by size class, so hot paths do not allocate per read or write.
+ *
+ * @example
+ * ```ts
+ * const pool = new BufferPool();
+ * const buf = pool.acquire(16 * 1024);
+ * try {
+ *   fill(buf);
+ * } finally {
+ *   pool.release(buf);
+ * }
+ * ```
+ */
 export class BufferPool {
   readonly classes: readonly number[];
   readonly slabSize: number;

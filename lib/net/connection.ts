@@ -113,6 +113,14 @@ function flushAll(): void {
   for (let i = 0; i < list.length; i++) list[i]!._flushTick();
 }
 
+/**
+ * A socket with batched writes, backpressure and deadlines, handed to a protocol's connection handler.
+ *
+ * @example
+ * ```ts
+ * const server = new Server({ onConnection: (conn) => ({ onData: (chunk) => conn.write(chunk), onClose: () => {} }) });
+ * ```
+ */
 export class Connection implements Timed {
   readonly socket: Socket;
   readonly pool: BufferPool;

@@ -21,6 +21,16 @@ export interface Timed {
   onDeadline(): void;
 }
 
+/**
+ * One timer for many deadlines: items are checked at a resolution (default 1 s), not each on its own timer.
+ *
+ * @example
+ * ```ts
+ * const sweeper = new TimeoutSweeper(1000);
+ * const idle = { deadline: sweeper.deadline(30_000), onDeadline: () => conn.close() };
+ * sweeper.add(idle);
+ * ```
+ */
 export class TimeoutSweeper {
   readonly resolution: number;
   /** Coarse wall-clock ms, refreshed every tick. */

@@ -1,11 +1,21 @@
+import { encodeVarint } from './varint.js';
+
 /**
  * The packets received in one packet number space, for ACK frames (RFC 9000 §13.2): kept as ranges, newest
  * first; an ACK frame carries at most `maxRanges` of them (older ones dropped, §13.2.4: a receiver may
  * forget ranges the peer has had acknowledged for long). Duplicates are told apart so they are dropped
  * (§12.3: a packet number is used once).
+ *
+ * @example
+ * ```ts
+ * const acks = new AckTracker();
+ * acks.add(0, true);
+ * acks.add(1, true);
+ * acks.add(3, true);     // ranges [3, 3] and [0, 1]
+ * acks.add(3, true);     // false: a duplicate, drop the packet
+ * const ack = acks.frame(); // an ACK frame for all three
+ * ```
  */
-import { encodeVarint } from './varint.js';
-
 export class AckTracker {
   /** Ranges [low, high], highest first, disjoint and not adjacent. */
   #ranges: Array<[number, number]> = [];

@@ -1,3 +1,5 @@
+const LOSS_REDUCTION = 0.5;
+
 /**
  * NewReno congestion control (RFC 9002 §7): a congestion window that starts at ten datagrams (§7.2), grows by
  * what is acknowledged in slow start and by one datagram per window in congestion avoidance (§7.3), halves
@@ -12,8 +14,6 @@
  * cc.onAcked(size, sentAt); // on each acknowledged packet
  * ```
  */
-const LOSS_REDUCTION = 0.5;
-
 export class NewReno {
   /** The datagram size in use (raised when a larger path MTU is proven). */
   maxDatagram: number;

@@ -59,7 +59,14 @@ export interface ServerConnectionOptions {
   resetToken?: (cid: Buffer) => Buffer;
 }
 
-/** A connection-ending error: the transport (or CRYPTO_ERROR) code sent in CONNECTION_CLOSE. */
+/**
+ * A connection-ending error: the transport (or CRYPTO_ERROR) code sent in CONNECTION_CLOSE.
+ *
+ * @example
+ * ```ts
+ * throw new QuicConnectionError(0x0a, 'STREAM data outside 1-RTT packets'); // PROTOCOL_VIOLATION in CONNECTION_CLOSE
+ * ```
+ */
 export class QuicConnectionError extends Error {
   override name = 'QuicConnectionError';
   readonly code: number;
@@ -78,6 +85,11 @@ const GROUPS = [GROUP_X25519, GROUP_SECP256R1];
 const CRYPTO_CHUNK = 1000;
 /** STREAM bytes per frame: the datagram less this (short header, AEAD tag, frame header, an ACK). */
 const STREAM_SLACK = 90;
+
+/** Frames as one payload; a lone frame (most packets of a transfer: one STREAM frame) as it is, uncopied. */
+function joined(frames: Buffer[]): Buffer {
+  return frames.length === 1 ? frames[0]! : Buffer.concat(frames);
+}
 
 /** The frame that carries an item. */
 function frameOf(item: Retransmittable): Buffer {
@@ -776,7 +788,7 @@ export class ServerConnection implements StreamOwner {
       for (const item of items) {
         const f = this.#frameOf(item);
         if (size + f.length > this.maxDatagram - 40 && frames.length > 0) {
-          out.push(this.#send(2, Buffer.concat(frames), carried, now));
+          out.push(this.#send(2, joined(frames), carried, now));
           frames = [];
           carried = [];
           size = 0;
@@ -785,7 +797,7 @@ export class ServerConnection implements StreamOwner {
         carried.push(item);
         size += f.length;
       }
-      if (frames.length > 0) out.push(this.#send(2, Buffer.concat(frames), carried, now));
+      if (frames.length > 0) out.push(this.#send(2, joined(frames), carried, now));
     }
     for (const s of drained) s.onDrain();
     // §8.1: before the address is validated, at most three times what it sent us; the rest waits.

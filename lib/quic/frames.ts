@@ -5,7 +5,18 @@
  */
 import { readVarint } from './varint.js';
 
-/** FRAME_ENCODING_ERROR (RFC 9000 §20.1). */
+/**
+ * FRAME_ENCODING_ERROR (RFC 9000 §20.1).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   readFrames(payload);
+ * } catch (err) {
+ *   if (err instanceof FrameError) closeWith(0x07, err.message); // FRAME_ENCODING_ERROR
+ * }
+ * ```
+ */
 export class FrameError extends Error {
   override name = 'FrameError';
   readonly code = 0x07;

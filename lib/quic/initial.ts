@@ -14,7 +14,15 @@ export interface PacketKeys {
   hp: Buffer;
 }
 
-/** The AEAD key, IV and header key from a traffic secret (RFC 9001 §5.1; AES-128-GCM sizes unless told). */
+/**
+ * The AEAD key, IV and header key from a traffic secret (RFC 9001 §5.1; AES-128-GCM sizes unless told).
+ *
+ * @example
+ * ```ts
+ * const { key, iv, hp } = packetKeys(serverHandshakeSecret); // AES-128-GCM sizes
+ * const keys256 = packetKeys(secret, 32, 'sha384');          // TLS_AES_256_GCM_SHA384
+ * ```
+ */
 export function packetKeys(secret: Uint8Array, keyLength = 16, hash: 'sha256' | 'sha384' = 'sha256'): PacketKeys {
   const empty = Buffer.alloc(0);
   return {

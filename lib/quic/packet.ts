@@ -12,7 +12,18 @@ export const PACKET_0RTT = 1;
 export const PACKET_HANDSHAKE = 2;
 export const PACKET_RETRY = 3;
 
-/** A datagram's packet that cannot even be delimited: the rest of the datagram is dropped (§12.2). */
+/**
+ * A datagram's packet that cannot even be delimited: the rest of the datagram is dropped (§12.2).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   parseLongHeader(datagram, offset);
+ * } catch (err) {
+ *   if (err instanceof PacketError) return; // the rest of the datagram is dropped, nothing is answered
+ * }
+ * ```
+ */
 export class PacketError extends Error {
   override name = 'PacketError';
 }
@@ -39,7 +50,18 @@ function varintAt(d: Buffer, i: number): { value: number; next: number } {
   }
 }
 
-/** Reads the long header at `offset` (RFC 9000 §17.2). */
+/**
+ * Reads the long header at `offset` (RFC 9000 §17.2).
+ *
+ * @example
+ * ```ts
+ * const h = parseLongHeader(datagram);
+ * if (h.type === PACKET_INITIAL) {
+ *   const { client } = initialKeys(h.dcid);
+ *   const opened = unprotect('aes-128-gcm', client, datagram, 0, h.pnOffset, h.end, true);
+ * }
+ * ```
+ */
 export function parseLongHeader(d: Buffer, offset = 0): LongHeader {
   if (d.length - offset < 7) throw new PacketError('datagram too short for a long header');
   const first = d[offset]!;
@@ -80,6 +102,12 @@ export interface OpenedPacket {
 /**
  * Removes header protection and opens the payload of the packet in `d[start..end)` whose packet number
  * begins at `pnOffset` (long: `isLong`), given the largest packet number received in its space.
+ *
+ * @example
+ * ```ts
+ * const opened = unprotect('aes-128-gcm', keys, datagram, 0, h.pnOffset, h.end, true, acks.largest);
+ * for (const f of readFrames(opened.payload)) handle(f); // opened.pn: its full packet number
+ * ```
  */
 export function unprotect(aead: Aead, keys: PacketKeys, d: Buffer, start: number, pnOffset: number, end: number, isLong: boolean, largest = -1): OpenedPacket {
   const sampleAt = pnOffset + 4;

@@ -6,14 +6,33 @@
 import { createCipheriv, createDecipheriv, type Cipher } from 'node:crypto';
 import type { PacketKeys } from './initial.js';
 
-/** A packet that does not open: a forged, corrupted or foreign packet (dropped, never answered: RFC 9000 §12.2). */
+/**
+ * A packet that does not open: a forged, corrupted or foreign packet (dropped, never answered: RFC 9000 §12.2).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   unprotect(aead, keys, datagram, 0, h.pnOffset, h.end, true);
+ * } catch (err) {
+ *   if (err instanceof PacketProtectionError) return; // forged or corrupted: dropped silently
+ * }
+ * ```
+ */
 export class PacketProtectionError extends Error {
   override name = 'PacketProtectionError';
 }
 
 export type Aead = 'aes-128-gcm' | 'aes-256-gcm' | 'chacha20-poly1305';
 
-/** The 5-byte header protection mask for a 16-byte sample (§5.4.3 AES, §5.4.4 ChaCha20). */
+/**
+ * The 5-byte header protection mask for a 16-byte sample (§5.4.3 AES, §5.4.4 ChaCha20).
+ *
+ * @example
+ * ```ts
+ * const mask = headerMask('aes-128-gcm', keys.hp, packet.subarray(pnOffset + 4, pnOffset + 20));
+ * packet[0] ^= mask[0]! & 0x0f; // long header: the low four bits
+ * ```
+ */
 export function headerMask(aead: Aead, hp: Uint8Array, sample: Uint8Array): Buffer {
   if (aead === 'chacha20-poly1305') {
     // counter = sample[0..4] (little-endian), nonce = sample[4..16]; node takes them as one 16-byte IV.
@@ -32,9 +51,13 @@ export function headerMask(aead: Aead, hp: Uint8Array, sample: Uint8Array): Buff
 
 const ECB = new WeakMap<Uint8Array, Cipher>();
 
+const NONCE = Buffer.alloc(12);
+
 /** The AEAD nonce: the IV XOR the packet number, left-padded (§5.3). */
 function nonce(iv: Buffer, pn: number): Buffer {
-  const n = Buffer.from(iv);
+  // One scratch buffer: createCipheriv copies its IV, and every QUIC AEAD's is 12 bytes.
+  const n = iv.length === NONCE.length ? NONCE : Buffer.alloc(iv.length);
+  iv.copy(n);
   let x = pn;
   for (let i = n.length - 1; i >= n.length - 8 && x > 0; i--) {
     n[i]! ^= x % 256;
@@ -43,14 +66,46 @@ function nonce(iv: Buffer, pn: number): Buffer {
   return n;
 }
 
-/** Seals `payload` under `keys` with `header` (through the packet number) as AAD: ciphertext and tag. */
+/**
+ * Seals `payload` under `keys` with `header` (through the packet number) as AAD: ciphertext and tag.
+ *
+ * @example
+ * ```ts
+ * const sealed = seal('aes-128-gcm', keys, pn, header, frames); // frames encrypted, 16-byte tag appended
+ * ```
+ */
 export function seal(aead: Aead, keys: PacketKeys, pn: number, header: Uint8Array, payload: Uint8Array): Buffer {
-  const c = createCipheriv(aead, keys.key, nonce(keys.iv, pn), { authTagLength: 16 } as never) as ReturnType<typeof createCipheriv> & { setAAD(b: Uint8Array, o?: object): void; getAuthTag(): Buffer };
-  c.setAAD(header, { plaintextLength: payload.length });
-  return Buffer.concat([c.update(payload), c.final(), c.getAuthTag()]);
+  const out = Buffer.allocUnsafe(payload.length + 16);
+  sealInto(aead, keys, pn, header, payload, out, 0);
+  return out;
 }
 
-/** Opens a sealed payload; throws PacketProtectionError when it does not authenticate. */
+/**
+ * {@link seal} writing the ciphertext and tag into `out` at `at` (a packet's bytes after its header), so a
+ * packet is built in one buffer: a datagram per packet is the hot path of a transfer.
+ *
+ * @example
+ * ```ts
+ * const packet = Buffer.allocUnsafe(headerLength + frames.length + 16); // the header written at 0
+ * sealInto('aes-128-gcm', keys, pn, packet.subarray(0, headerLength), frames, packet, headerLength);
+ * ```
+ */
+export function sealInto(aead: Aead, keys: PacketKeys, pn: number, header: Uint8Array, payload: Uint8Array, out: Buffer, at: number): void {
+  const c = createCipheriv(aead, keys.key, nonce(keys.iv, pn), { authTagLength: 16 } as never) as ReturnType<typeof createCipheriv> & { setAAD(b: Uint8Array, o?: object): void; getAuthTag(): Buffer };
+  c.setAAD(header, { plaintextLength: payload.length });
+  const n = c.update(payload).copy(out, at);
+  c.final(); // nothing left over: AES-GCM and ChaCha20-Poly1305 are stream modes
+  c.getAuthTag().copy(out, at + n);
+}
+
+/**
+ * Opens a sealed payload; throws PacketProtectionError when it does not authenticate.
+ *
+ * @example
+ * ```ts
+ * const frames = open('aes-128-gcm', keys, pn, header, sealed); // throws PacketProtectionError when forged
+ * ```
+ */
 export function open(aead: Aead, keys: PacketKeys, pn: number, header: Uint8Array, sealed: Uint8Array): Buffer {
   if (sealed.length < 16) throw new PacketProtectionError('packet shorter than its authentication tag');
   const d = createDecipheriv(aead, keys.key, nonce(keys.iv, pn), { authTagLength: 16 } as never) as ReturnType<typeof createDecipheriv> & { setAAD(b: Uint8Array, o?: object): void; setAuthTag(t: Uint8Array): void };
@@ -66,6 +121,11 @@ export function open(aead: Aead, keys: PacketKeys, pn: number, header: Uint8Arra
 /**
  * Decodes a truncated packet number (RFC 9000 §17.1, Appendix A.3): the value closest to the next one
  * expected whose low bits are `truncated`.
+ *
+ * @example
+ * ```ts
+ * decodePacketNumber(0xa82f30ea, 0x9b32, 16); // 0xa82f9b32 (RFC 9000 Appendix A.3)
+ * ```
  */
 export function decodePacketNumber(largest: number, truncated: number, bits: number): number {
   const expected = largest + 1;

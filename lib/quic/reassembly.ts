@@ -5,7 +5,18 @@
  * caller); the final size, once known, may not change and no byte may lie past it (§4.5, FINAL_SIZE_ERROR).
  */
 
-/** A breach of the stream's rules, with the transport error code it calls for (RFC 9000 §20.1). */
+/**
+ * A breach of the stream's rules, with the transport error code it calls for (RFC 9000 §20.1).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   reassembly.push(offset, data, fin);
+ * } catch (err) {
+ *   if (err instanceof StreamDataError) closeWith(err.code, err.message); // e.g. FINAL_SIZE_ERROR
+ * }
+ * ```
+ */
 export class StreamDataError extends Error {
   override name = 'StreamDataError';
   readonly code: number;

@@ -10,7 +10,15 @@ import { createCipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:c
 const TAG_KEY = Buffer.from('be0c690b9f66575a1d766b54e368c84e', 'hex');
 const TAG_NONCE = Buffer.from('461599d35d632bf2239825bb', 'hex');
 
-/** The integrity tag of a Retry packet (`retry` without its tag) sent to a client whose first DCID was `odcid`. */
+/**
+ * The integrity tag of a Retry packet (`retry` without its tag) sent to a client whose first DCID was `odcid`.
+ *
+ * @example
+ * ```ts
+ * const tag = retryIntegrityTag(originalDcid, retryWithoutTag);
+ * socket.send(Buffer.concat([retryWithoutTag, tag]), port, address);
+ * ```
+ */
 export function retryIntegrityTag(odcid: Uint8Array, retry: Uint8Array): Buffer {
   const c = createCipheriv('aes-128-gcm', TAG_KEY, TAG_NONCE);
   c.setAAD(Buffer.concat([Buffer.from([odcid.length]), odcid, retry]));

@@ -7,7 +7,18 @@
 import { own } from './owned.js';
 import { readVarint, varintLength, writeVarint } from './varint.js';
 
-/** TRANSPORT_PARAMETER_ERROR (RFC 9000 §20.1). */
+/**
+ * TRANSPORT_PARAMETER_ERROR (RFC 9000 §20.1).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   parseTransportParameters(extension, 'client');
+ * } catch (err) {
+ *   if (err instanceof TransportParameterError) closeWith(0x08, err.message); // TRANSPORT_PARAMETER_ERROR
+ * }
+ * ```
+ */
 export class TransportParameterError extends Error {
   override name = 'TransportParameterError';
   readonly code = 0x08;
@@ -143,7 +154,16 @@ export function parseTransportParameters(b: Buffer, sender: 'client' | 'server')
   return out;
 }
 
-/** Encodes parameters (those that differ from the defaults, and the connection ids). */
+/**
+ * Encodes parameters (those that differ from the defaults, and the connection ids).
+ *
+ * @example
+ * ```ts
+ * const ext = encodeTransportParameters({
+ *   originalDestinationConnectionId: odcid, initialSourceConnectionId: ourCid, maxIdleTimeout: 30_000, initialMaxData: 1 << 20,
+ * });
+ * ```
+ */
 export function encodeTransportParameters(p: Partial<TransportParameters>): Buffer {
   const parts: Buffer[] = [];
   const put = (id: number, value: Buffer): void => {

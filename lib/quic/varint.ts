@@ -4,12 +4,31 @@
  * numbers (every length, stream offset and id a connection will see); larger ones are refused.
  */
 
-/** A varint that cannot be read: truncated, or past what a JavaScript number holds exactly. */
+/**
+ * A varint that cannot be read: truncated, or past what a JavaScript number holds exactly.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   readVarint(Buffer.from([0x40]), 0); // a 2-byte varint cut short
+ * } catch (err) {
+ *   if (err instanceof VarintError) closeWith(0x07, err.message);
+ * }
+ * ```
+ */
 export class VarintError extends RangeError {
   override name = 'VarintError';
 }
 
-/** Bytes a varint of `v` takes (the shortest encoding). */
+/**
+ * Bytes a varint of `v` takes (the shortest encoding).
+ *
+ * @example
+ * ```ts
+ * varintLength(63);    // 1
+ * varintLength(15293); // 2
+ * ```
+ */
 export function varintLength(v: number): 1 | 2 | 4 | 8 {
   if (v < 0x40) return 1;
   if (v < 0x4000) return 2;
@@ -22,6 +41,11 @@ export function varintLength(v: number): 1 | 2 | 4 | 8 {
  * Reads the varint at `offset`: its value and where the next field starts. Values past 2^53 - 1 are refused,
  * unless `lossy` (identifiers only compared with small known ones: HTTP/3's reserved frame, stream and
  * setting types reach 2^62), when they come back rounded.
+ *
+ * @example
+ * ```ts
+ * readVarint(Buffer.from('7bbd', 'hex'), 0); // { value: 15293, next: 2 } (RFC 9000 A.1)
+ * ```
  */
 export function readVarint(buf: Uint8Array, offset: number, lossy = false): { value: number; next: number } {
   if (offset >= buf.length) throw new VarintError('truncated varint');
@@ -36,7 +60,16 @@ export function readVarint(buf: Uint8Array, offset: number, lossy = false): { va
   return { value: v, next: offset + len };
 }
 
-/** Writes `v` at `offset` in `length` bytes (default: the shortest); returns the offset after it. */
+/**
+ * Writes `v` at `offset` in `length` bytes (default: the shortest); returns the offset after it.
+ *
+ * @example
+ * ```ts
+ * const buf = Buffer.alloc(8);
+ * let at = writeVarint(buf, 0, 37);   // 1 byte: 0x25
+ * at = writeVarint(buf, at, 37, 2);   // the same value in 2 bytes: 0x4025
+ * ```
+ */
 export function writeVarint(buf: Uint8Array, offset: number, v: number, length: 1 | 2 | 4 | 8 = varintLength(v)): number {
   if (!Number.isInteger(v) || v < 0) throw new VarintError(`not a varint: ${v}`);
   if (length < varintLength(v)) throw new VarintError(`${v} does not fit in ${length} bytes`);
@@ -49,7 +82,14 @@ export function writeVarint(buf: Uint8Array, offset: number, v: number, length: 
   return offset + length;
 }
 
-/** `v` as its own buffer. */
+/**
+ * `v` as its own buffer.
+ *
+ * @example
+ * ```ts
+ * encodeVarint(15293); // <Buffer 7b bd>
+ * ```
+ */
 export function encodeVarint(v: number, length?: 1 | 2 | 4 | 8): Buffer {
   const out = Buffer.alloc(length ?? varintLength(v));
   writeVarint(out, 0, v, length);

@@ -31,7 +31,18 @@ export interface ParamToken {
 
 export type Token = StaticToken | ParamToken;
 
-/** A registration mistake: malformed pattern, duplicate parameter name, or a route that conflicts. */
+/**
+ * A registration mistake: malformed pattern, duplicate parameter name, or a route that conflicts.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   router.add('GET', '/users/:id/:id', handler);
+ * } catch (err) {
+ *   if (err instanceof RouteError) console.error(err.message); // names the pattern and the problem
+ * }
+ * ```
+ */
 export class RouteError extends Error {
   readonly code: 'MALFORMED_PATTERN' | 'DUPLICATE_PARAM' | 'ROUTE_CONFLICT' | 'INVALID_METHOD';
   constructor(code: RouteError['code'], message: string) {
@@ -45,7 +56,14 @@ const NAME_START = /[A-Za-z_$]/;
 const NAME_CHAR = /[A-Za-z0-9_$]/;
 const TYPES = new Set(['int', 'float', 'uuid', 'slug', 'path']);
 
-/** Parses a pattern into tokens. Adjacent static text is merged. */
+/**
+ * Parses a pattern into tokens. Adjacent static text is merged.
+ *
+ * @example
+ * ```ts
+ * parsePattern('/users/{id:int}/files/{rest:path}'); // tokens: static, param (int), static, param (path)
+ * ```
+ */
 export function parsePattern(pattern: string): Token[] {
   const bad = (why: string): never => {
     throw new RouteError('MALFORMED_PATTERN', `route pattern ${JSON.stringify(pattern)}: ${why}`);

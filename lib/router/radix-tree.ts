@@ -1,6 +1,10 @@
 /**
  * The compressed radix tree behind {@link Router}: static text is shared character by character (nodes
- * split where routes diverge), parameters are typed edges, and each node keeps its routes per method.
+ * split where routes diverge), parameters are typed edges.
+ *
+ * A tree holds the routes of one method (the router keeps one per method), so a node holds at most one
+ * route; the router's all-methods tree keeps the first route of any method, which is all its 404-or-405
+ * walk asks.
  *
  * Matching is a depth-first search that tries, at every point, the alternatives in priority order —
  * end of path, static child, typed/constrained parameters, plain parameter, rest-of-path, wildcard — and
@@ -51,10 +55,16 @@ export class RadixNode<T> {
   params: ParamEdge<T>[] = NONE;
   /** Rest-of-path edges (`{x:path}` then `*`). */
   rest: ParamEdge<T>[] = NONE;
-  /** Routes ending here, by method (null-prototype object: interned method strings are fast keys). */
-  routes: Record<string, RouteRecord<T>> | null = null;
-  /** For nodes with many children: ASCII char code → child position + 1 (built by `refreshStops`). */
-  index: Uint8Array | null = null;
+  /** The route ending here. */
+  route: RouteRecord<T> | null = null;
+  /**
+   * For nodes with many children: `next[c - lo]` is the child starting with ASCII character c (built by
+   * `refreshStops`; undefined for none). One load reaches the child, where an index into `children`
+   * took two (on large tables each is likely a cache miss). Characters past ASCII are not in it: lookups
+   * scan `codes` for those.
+   */
+  next: Array<RadixNode<T> | undefined> | null = null;
+  lo = 0;
 
   constructor(prefix: string) {
     this.prefix = prefix;
@@ -123,12 +133,14 @@ export class RadixNode<T> {
 
 /** Recomputes `stops` of every edge (after inserts): which characters may end a parameter value early. */
 export function refreshStops<T>(node: RadixNode<T>): void {
-  node.index = null;
-  if (node.children.length > INDEX_MIN && node.children.length < 255) {
-    const idx = new Uint8Array(128);
-    // A code past 127 is not stored: writes past a typed array's end do nothing (lookups scan for those).
-    node.codes.forEach((c, k) => (idx[c] = k + 1));
-    node.index = idx;
+  node.next = null;
+  const ascii = node.codes.length > INDEX_MIN ? node.codes.filter((c) => c < 128) : NONE;
+  if (ascii.length > 0) {
+    const lo = Math.min(...ascii);
+    const next = new Array<RadixNode<T> | undefined>(Math.max(...ascii) - lo + 1).fill(undefined);
+    node.codes.forEach((c, k) => c < 128 && (next[c - lo] = node.children[k]));
+    node.next = next;
+    node.lo = lo;
   }
   for (const e of node.params) {
     let s = '';
@@ -139,20 +151,11 @@ export function refreshStops<T>(node: RadixNode<T>): void {
   for (const c of node.children) refreshStops(c);
 }
 
-/** `MatchState.method` value that accepts a route of any method (for 404 vs 405). */
-export const ANY = '\u0000any';
-
-function firstRoute<T>(routes: Record<string, RouteRecord<T>>): RouteRecord<T> | undefined {
-  for (const m in routes) return routes[m];
-  return undefined;
-}
-
-/** Nodes with more children than this get a char-code index instead of a linear scan. */
+/** Nodes with more children than this get the `next` table instead of a scan of `codes`. */
 const INDEX_MIN = 6;
 
 /** Per-lookup state, reused by the router (one lookup at a time: JavaScript is single-threaded). */
 export interface MatchState {
-  method: string;
   maxParamLength: number;
   /** Converted parameter values, in path order (`n` of them are valid; the array is reused). */
   values: Array<string | number>;
@@ -179,7 +182,7 @@ function paramValue(raw: string, st: MatchState): string | undefined {
 }
 
 /**
- * Finds the best route for `st.method` under a root (a root's prefix is empty), starting at `path[i]`.
+ * Finds the best route under a root (a root's prefix is empty), starting at `path[i]`.
  * On success the parameter values are left in `st.values`.
  */
 export function matchNode<T>(root: RadixNode<T>, path: string, i: number, st: MatchState): RouteRecord<T> | null {
@@ -191,11 +194,7 @@ function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchSta
   const len = path.length;
   for (;;) {
     if (i === len) {
-      const routes = node.routes;
-      if (routes !== null) {
-        const r = st.method === ANY ? firstRoute(routes) : routes[st.method];
-        if (r !== undefined) return r;
-      }
+      if (node.route !== null) return node.route;
       return node.rest.length === 0 ? null : matchRest(node, i, st);
     }
     // The static child for the next character, if its whole prefix matches.
@@ -204,25 +203,26 @@ function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchSta
     const codes = node.codes;
     if (codes.length !== 0) {
       const code = path.charCodeAt(i);
-      const idx = node.index;
-      let from = 0;
-      if (idx !== null && code < 128) {
-        from = idx[code]! - 1;
-        if (from < 0) from = codes.length; // no child starts with this character
+      const table = node.next;
+      // The one child starting with this character (children start with different ones).
+      let child: RadixNode<T> | undefined;
+      if (table !== null && code < 128) {
+        // In bounds only: a load past an array's end sends V8 to a slow generic path (measured 8× slower).
+        const t = code - node.lo;
+        if (t >= 0 && t < table.length) child = table[t];
+      } else {
+        const k = codes.indexOf(code);
+        if (k >= 0) child = node.children[k];
       }
-      for (let k = from; k < codes.length; k++) {
-        if (codes[k] === code) {
-          const child = node.children[k]!;
-          const pre = child.prefix;
-          const plen = pre.length;
-          // Past the end of the path charCodeAt is NaN, so a prefix longer than what is left fails here.
-          let ok = true;
-          for (let c = 1; ok && c < plen; c++) if (path.charCodeAt(i + c) !== pre.charCodeAt(c)) ok = false;
-          if (ok) {
-            next = child;
-            nextI = i + plen;
-          }
-          break;
+      if (child !== undefined) {
+        const pre = child.prefix;
+        const plen = pre.length;
+        // Past the end of the path charCodeAt is NaN, so a prefix longer than what is left fails here.
+        let ok = true;
+        for (let c = 1; ok && c < plen; c++) if (path.charCodeAt(i + c) !== pre.charCodeAt(c)) ok = false;
+        if (ok) {
+          next = child;
+          nextI = i + plen;
         }
       }
     }
@@ -240,8 +240,8 @@ function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchSta
       if (r !== null) return r;
     }
     if (params.length !== 0) {
-      let segEnd = i;
-      while (segEnd < len && path.charCodeAt(segEnd) !== 47) segEnd++;
+      let segEnd = path.indexOf('/', i);
+      if (segEnd < 0) segEnd = len;
       for (let k = 0; k < params.length; k++) {
         const r = matchParam(params[k]!, path, i, segEnd, st);
         if (r !== null) return r;
@@ -260,9 +260,8 @@ function matchRest<T>(node: RadixNode<T>, i: number, st: MatchState): RouteRecor
     if (v === undefined) continue;
     const conv = e.check === null ? v : e.check(v);
     if (conv === undefined) continue;
-    const routes = e.node.routes;
-    const r = routes === null ? undefined : st.method === ANY ? firstRoute(routes) : routes[st.method];
-    if (r !== undefined) {
+    const r = e.node.route;
+    if (r !== null) {
       st.values[st.n++] = conv;
       return r;
     }

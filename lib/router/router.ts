@@ -1,6 +1,6 @@
 import { expandOptional, parsePattern, RouteError, shapeKey, type ParamType, type Token } from './pattern.js';
 import { decodePathForMatching } from './percent.js';
-import { ANY, matchNode, RadixNode, refreshStops, type MatchState, type RouteRecord } from './radix-tree.js';
+import { matchNode, RadixNode, refreshStops, type MatchState, type RouteRecord } from './radix-tree.js';
 
 export interface RouterOptions {
   /** Match static text case-sensitively (parameter values always keep their case). Default true. */
@@ -118,7 +118,7 @@ export class Router<T> {
     this.maxParamLength = options.maxParamLength ?? 100;
     this.headFallback = options.headFallback ?? true;
     this.codegen = options.codegen ?? true;
-    this.#st = { method: '', maxParamLength: this.maxParamLength, values: [], n: 0, source: '', escaped: false };
+    this.#st = { maxParamLength: this.maxParamLength, values: [], n: 0, source: '', escaped: false };
   }
 
   /**
@@ -185,7 +185,7 @@ export class Router<T> {
     for (const root of [tree, this.#any]) {
       let node = root;
       for (const t of tokens) node = t.kind === 'static' ? node.insertStatic(t.text) : node.paramEdge(t.type, t.regex).node;
-      (node.routes ??= Object.create(null) as Record<string, RouteRecord<T>>)[method] = record;
+      node.route ??= record; // the method's tree has no other (#checkConflict); the all-methods tree keeps the first
     }
     if (paramNames.length === 0) {
       const path = (tokens[0] as { text: string }).text;
@@ -267,10 +267,12 @@ export class Router<T> {
 
   #lookup(method: string, path: string, query: string): RouteResult<T> {
     let source = path;
+    let escaped = false;
     if (path.indexOf('%') >= 0) {
       const d = decodePathForMatching(path);
       if (d === null) return { status: 400, error: `malformed percent-encoding in ${JSON.stringify(path)}` };
       source = d;
+      escaped = d.indexOf('%') >= 0;
     }
     if (this.trailingSlash === 'ignore' && source.length > 1 && source.charCodeAt(source.length - 1) === 47) source = source.slice(0, -1);
     const match = this.caseSensitive ? source : asciiLower(source);
@@ -284,7 +286,7 @@ export class Router<T> {
 
     const st = this.#st;
     st.source = source;
-    st.escaped = source.indexOf('%') >= 0;
+    st.escaped = escaped;
     let rec = this.#match(method, match, st);
     if (rec === null && method === 'HEAD' && this.headFallback) rec = this.#match('GET', match, st);
     if (rec !== null) {
@@ -292,7 +294,6 @@ export class Router<T> {
     }
     // 405 when the path matches under another method (RFC 9110 §15.5.6, with Allow). One walk of the
     // all-methods tree settles the common 404; only a 405 asks each method's tree.
-    st.method = ANY;
     st.n = 0;
     if (matchNode(this.#any, match, 0, st) === null) return NOT_FOUND;
     let allowed: string[] | null = null;
@@ -307,7 +308,6 @@ export class Router<T> {
   #match(method: string, match: string, st: MatchState): RouteRecord<T> | null {
     const tree = this.#trees.get(method);
     if (tree === undefined) return null;
-    st.method = method;
     st.n = 0;
     return matchNode(tree, match, 0, st);
   }

@@ -18,6 +18,14 @@ export const Alert = {
 
 export type AlertCode = (typeof Alert)[keyof typeof Alert];
 
+/**
+ * A handshake failure carrying the alert to send (in QUIC: CRYPTO_ERROR 0x0100 + alert, RFC 9001 §4.8).
+ *
+ * @example
+ * ```ts
+ * throw new TlsAlert(Alert.no_application_protocol, 'the client offers no ALPN we serve');
+ * ```
+ */
 export class TlsAlert extends Error {
   override name = 'TlsAlert';
   readonly alert: AlertCode;

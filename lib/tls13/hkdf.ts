@@ -8,12 +8,26 @@ export type HashName = 'sha256' | 'sha384';
 
 export const HASH_LENGTH: Record<HashName, number> = { sha256: 32, sha384: 48 };
 
-/** HKDF-Extract(salt, ikm) = HMAC-Hash(salt, ikm). */
+/**
+ * HKDF-Extract(salt, ikm) = HMAC-Hash(salt, ikm).
+ *
+ * @example
+ * ```ts
+ * const initialSecret = hkdfExtract('sha256', INITIAL_SALT_V1, clientDcid); // RFC 9001 §5.2
+ * ```
+ */
 export function hkdfExtract(hash: HashName, salt: Uint8Array, ikm: Uint8Array): Buffer {
   return createHmac(hash, salt).update(ikm).digest();
 }
 
-/** HKDF-Expand(prk, info, length): T(1) | T(2) | ... where T(i) = HMAC(prk, T(i-1) | info | i). */
+/**
+ * HKDF-Expand(prk, info, length): T(1) | T(2) | ... where T(i) = HMAC(prk, T(i-1) | info | i).
+ *
+ * @example
+ * ```ts
+ * const okm = hkdfExpand('sha256', prk, Buffer.from('info'), 42);
+ * ```
+ */
 export function hkdfExpand(hash: HashName, prk: Uint8Array, info: Uint8Array, length: number): Buffer {
   const out: Buffer[] = [];
   let prev: Buffer = Buffer.alloc(0);

@@ -14,12 +14,28 @@ export interface X25519KeyPair {
 
 const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
 
+/**
+ * A fresh X25519 key pair (RFC 7748) for one handshake's key_share.
+ *
+ * @example
+ * ```ts
+ * const own = x25519KeyPair();
+ * const shared = x25519Shared(own, clientShare); // and own.publicKey goes in the ServerHello
+ * ```
+ */
 export function x25519KeyPair(): X25519KeyPair {
   const { publicKey, privateKey } = generateKeyPairSync('x25519');
   return { publicKey: Buffer.from(publicKey.export({ format: 'der', type: 'spki' }).subarray(-32)), privateKey };
 }
 
-/** The shared secret with a peer's 32-byte X25519 share; an all-zero result is refused (RFC 8446 §7.4.2). */
+/**
+ * The shared secret with a peer's 32-byte X25519 share; an all-zero result is refused (RFC 8446 §7.4.2).
+ *
+ * @example
+ * ```ts
+ * const shared = x25519Shared(x25519KeyPair(), clientShare); // throws TlsAlert(illegal_parameter) on a low-order point
+ * ```
+ */
 export function x25519Shared(own: X25519KeyPair, peer: Uint8Array): Buffer {
   if (peer.length !== 32) throw new TlsAlert(Alert.illegal_parameter, 'an X25519 key share is 32 bytes');
   const shared = diffieHellman({ privateKey: own.privateKey, publicKey: createPublicKey({ key: Buffer.concat([X25519_SPKI, peer]), format: 'der', type: 'spki' }) });
@@ -54,13 +70,28 @@ export function keyExchange(group: number, peer: Uint8Array): { publicKey: Buffe
   throw new TlsAlert(Alert.illegal_parameter, `no key exchange for group 0x${group.toString(16)}`);
 }
 
+/**
+ * Transcript-Hash (RFC 8446 §4.4.1): the hash of the handshake messages so far, in order.
+ *
+ * @example
+ * ```ts
+ * const helloHash = transcriptHash('sha256', clientHello, serverHello);
+ * ```
+ */
 export function transcriptHash(hash: HashName, ...messages: Uint8Array[]): Buffer {
   const h = createHash(hash);
   for (const m of messages) h.update(m);
   return h.digest();
 }
 
-/** Derive-Secret(secret, label, messages) = HKDF-Expand-Label(secret, label, Transcript-Hash(messages), Hash.length). */
+/**
+ * Derive-Secret(secret, label, messages) = HKDF-Expand-Label(secret, label, Transcript-Hash(messages), Hash.length).
+ *
+ * @example
+ * ```ts
+ * const derived = deriveSecret('sha256', earlySecret, 'derived', transcriptHash('sha256'));
+ * ```
+ */
 export function deriveSecret(hash: HashName, secret: Uint8Array, label: string, transcript: Uint8Array): Buffer {
   return hkdfExpandLabel(hash, secret, label, transcript, HASH_LENGTH[hash]);
 }

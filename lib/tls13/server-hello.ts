@@ -19,6 +19,12 @@ export const HRR_RANDOM = Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167
 /**
  * A HelloRetryRequest (§4.1.4): a ServerHello with HRR_RANDOM whose key_share names only the group the
  * client must send a share for.
+ *
+ * @example
+ * ```ts
+ * // The client sent no share for a group we take: ask for a P-256 one.
+ * const hrr = helloRetryRequest({ sessionId: hello.sessionId, cipherSuite: 0x1301, group: GROUP_SECP256R1 });
+ * ```
  */
 export function helloRetryRequest(p: { sessionId: Buffer; cipherSuite: number; group: number }): Buffer {
   const ext = (type: number, body: Buffer): Buffer => Buffer.concat([u16(type), u16(body.length), body]);
@@ -30,12 +36,26 @@ export function helloRetryRequest(p: { sessionId: Buffer; cipherSuite: number; g
   return Buffer.concat([head, body]);
 }
 
-/** The transcript's stand-in for the first ClientHello after a HelloRetryRequest (§4.4.1): message_hash. */
+/**
+ * The transcript's stand-in for the first ClientHello after a HelloRetryRequest (§4.4.1): message_hash.
+ *
+ * @example
+ * ```ts
+ * const transcriptStart = messageHash(transcriptHash('sha256', firstClientHello)); // then the HRR, the second ClientHello, …
+ * ```
+ */
 export function messageHash(hash: Buffer): Buffer {
   return Buffer.concat([Buffer.from([254, 0, 0, hash.length]), hash]);
 }
 
-/** The ServerHello handshake message (type 2, 3-byte length, body). */
+/**
+ * The ServerHello handshake message (type 2, 3-byte length, body).
+ *
+ * @example
+ * ```ts
+ * const sh = serverHello({ random: randomBytes(32), sessionId: hello.sessionId, cipherSuite: 0x1301, group: GROUP_X25519, keyShare: own.publicKey });
+ * ```
+ */
 export function serverHello(p: ServerHelloParts): Buffer {
   const ext = (type: number, body: Buffer): Buffer => Buffer.concat([u16(type), u16(body.length), body]);
   const extensions = Buffer.concat([ext(0x002b, u16(0x0304)), ext(0x0033, Buffer.concat([u16(p.group), u16(p.keyShare.length), p.keyShare]))]);

@@ -1,16 +1,3 @@
-/**
- * A WebSocket client (RFC 6455 §4.1): connects over TCP or TLS, sends the opening handshake, checks the
- * answer (status 101, Sec-WebSocket-Accept, subprotocol, extensions), and returns a {@link WebSocket} in
- * the client role (masked frames), with any bytes that followed the 101 already fed to it.
- *
- * @example
- * ```ts
- * import { connectWebSocket } from 'covet/ws';
- * const ws = await connectWebSocket('ws://127.0.0.1:8080/chat', { protocols: ['chat.v1'] });
- * ws.on('message', (data) => console.log(data.toString()));
- * ws.send('hello');
- * ```
- */
 import net from 'node:net';
 import tls from 'node:tls';
 import { Connection } from '../net/index.js';
@@ -30,7 +17,18 @@ export interface ConnectOptions extends WebSocketOptions {
   handshakeTimeout?: number;
 }
 
-/** The handshake failed: `status` is the HTTP status the server answered (0 when there was none). */
+/**
+ * The handshake failed: `status` is the HTTP status the server answered (0 when there was none).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await connectWebSocket('ws://127.0.0.1:8080/chat');
+ * } catch (err) {
+ *   if (err instanceof HandshakeError && err.status === 401) console.log('sign in first');
+ * }
+ * ```
+ */
 export class HandshakeError extends Error {
   readonly status: number;
   constructor(message: string, status = 0) {
@@ -40,6 +38,19 @@ export class HandshakeError extends Error {
   }
 }
 
+/**
+ * A WebSocket client (RFC 6455 §4.1): connects over TCP or TLS, sends the opening handshake, checks the
+ * answer (status 101, Sec-WebSocket-Accept, subprotocol, extensions), and returns a {@link WebSocket} in
+ * the client role (masked frames), with any bytes that followed the 101 already fed to it.
+ *
+ * @example
+ * ```ts
+ * import { connectWebSocket } from 'covet/ws';
+ * const ws = await connectWebSocket('ws://127.0.0.1:8080/chat', { protocols: ['chat.v1'] });
+ * ws.on('message', (data) => console.log(data.toString()));
+ * ws.send('hello');
+ * ```
+ */
 export function connectWebSocket(url: string, options: ConnectOptions = {}): Promise<WebSocket> {
   const u = new URL(url);
   if (u.protocol !== 'ws:' && u.protocol !== 'wss:') return Promise.reject(new TypeError(`not a WebSocket URL: ${url}`));

@@ -25,6 +25,18 @@ export const WS_ERRORS = {
 
 export type WsErrorCode = keyof typeof WS_ERRORS;
 
+/**
+ * A violation of RFC 6455 or 7692 by the peer: `code` names the rule, `closeCode` is what to close with.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   receiver.push(bytes);
+ * } catch (err) {
+ *   if (err instanceof WsProtocolError) ws.close(err.closeCode, err.code); // e.g. 1002, 'RESERVED_BITS'
+ * }
+ * ```
+ */
 export class WsProtocolError extends Error {
   readonly code: WsErrorCode;
   /** Close code to send to the peer. */
@@ -43,6 +55,12 @@ export class WsProtocolError extends Error {
 /**
  * Close codes a peer may send (RFC 6455 §7.4.1 and §7.4.2): 1000–1003, 1007–1014, 3000–4999.
  * 1004–1006 and 1015 are reserved and never on the wire.
+ *
+ * @example
+ * ```ts
+ * isValidCloseCode(1000); // true
+ * isValidCloseCode(1005); // false: reserved, never sent
+ * ```
  */
 export function isValidCloseCode(code: number): boolean {
   return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);

@@ -1,20 +1,3 @@
-/**
- * Incremental WebSocket frame parser (RFC 6455 §5.2): push bytes in any pieces, get whole frames out with
- * their payload unmasked. Pure: no socket, no timers. Checks every framing rule and throws
- * {@link WsProtocolError} with the close code owed.
- *
- * Payloads that arrive within one chunk are unmasked in place and handed out as views of it (the chunk
- * must be owned by the caller, as socket reads are); a payload that spans chunks is gathered into one
- * buffer, bounded by `maxFrameSize`, unmasked piece by piece (and shown to `onFramePart`) as it comes.
- *
- * @example
- * ```ts
- * const p = new FrameParser({ role: 'server' }, {
- *   onFrame(fin, rsv1, opcode, payload) { console.log(opcode, payload.toString()); },
- * });
- * p.push(bytesFromClient);
- * ```
- */
 import { WsProtocolError } from './errors.js';
 import { applyMask } from './mask.js';
 
@@ -62,6 +45,23 @@ function keyBytes(k: number): Uint8Array {
   return KEY;
 }
 
+/**
+ * Incremental WebSocket frame parser (RFC 6455 §5.2): push bytes in any pieces, get whole frames out with
+ * their payload unmasked. Pure: no socket, no timers. Checks every framing rule and throws
+ * {@link WsProtocolError} with the close code owed.
+ *
+ * Payloads that arrive within one chunk are unmasked in place and handed out as views of it (the chunk
+ * must be owned by the caller, as socket reads are); a payload that spans chunks is gathered into one
+ * buffer, bounded by `maxFrameSize`, unmasked piece by piece (and shown to `onFramePart`) as it comes.
+ *
+ * @example
+ * ```ts
+ * const p = new FrameParser({ role: 'server' }, {
+ *   onFrame(fin, rsv1, opcode, payload) { console.log(opcode, payload.toString()); },
+ * });
+ * p.push(bytesFromClient);
+ * ```
+ */
 export class FrameParser {
   readonly role: 'server' | 'client';
   readonly maxFrameSize: number;

@@ -34,7 +34,15 @@ function maskKey(): Buffer {
   return k;
 }
 
-/** The header bytes for a frame of `length` bytes (with room for a masking key when `mask`). */
+/**
+ * The header bytes for a frame of `length` bytes (with room for a masking key when `mask`).
+ *
+ * @example
+ * ```ts
+ * const payload = Buffer.from('hi');
+ * socket.write(Buffer.concat([frameHeader(OP_TEXT, payload.length), payload])); // a server's unmasked text frame
+ * ```
+ */
 export function frameHeader(opcode: number, length: number, options: FrameOptions = {}, key?: Uint8Array): Buffer {
   const fin = options.fin ?? true;
   const masked = options.mask === true;
@@ -58,6 +66,13 @@ export function frameHeader(opcode: number, length: number, options: FrameOption
 /**
  * A complete frame as `[header, payload]`. With `mask`, the payload is a masked copy; otherwise it is the
  * caller's bytes, untouched.
+ *
+ * @example
+ * ```ts
+ * const [head, body] = frame(OP_BINARY, data, { mask: true }); // a client's frame
+ * socket.write(head);
+ * socket.write(body);
+ * ```
  */
 export function frame(opcode: number, payload: Uint8Array, options: FrameOptions = {}): [Buffer, Buffer] {
   const data = Buffer.isBuffer(payload) ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
@@ -70,13 +85,27 @@ export function frame(opcode: number, payload: Uint8Array, options: FrameOptions
   return [head, masked];
 }
 
-/** A frame as one buffer (for small control frames and tests). */
+/**
+ * A frame as one buffer (for small control frames and tests).
+ *
+ * @example
+ * ```ts
+ * socket.write(frameBytes(OP_PING, Buffer.from('are you there')));
+ * ```
+ */
 export function frameBytes(opcode: number, payload: Uint8Array, options: FrameOptions = {}): Buffer {
   const [h, p] = frame(opcode, payload, options);
   return Buffer.concat([h, p]);
 }
 
-/** Close frame payload: 2-byte code + UTF-8 reason (RFC 6455 §5.5.1). */
+/**
+ * Close frame payload: 2-byte code + UTF-8 reason (RFC 6455 §5.5.1).
+ *
+ * @example
+ * ```ts
+ * socket.write(frameBytes(OP_CLOSE, closePayload(1001, 'going away')));
+ * ```
+ */
 export function closePayload(code?: number, reason = ''): Buffer {
   if (code === undefined) return Buffer.alloc(0);
   const r = Buffer.from(reason, 'utf8');

@@ -7,7 +7,17 @@
 const SMALL = 32;
 const LITTLE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
-/** XORs `buf[start, end)` in place with the key, as if the payload began `phase` bytes earlier. */
+/**
+ * XORs `buf[start, end)` in place with the key, as if the payload began `phase` bytes earlier.
+ *
+ * @example
+ * ```ts
+ * const key = new Uint8Array([1, 2, 3, 4]);
+ * const buf = Buffer.from('hello');
+ * applyMask(buf, 0, buf.length, key); // masked in place
+ * applyMask(buf, 0, buf.length, key); // and back: 'hello'
+ * ```
+ */
 export function applyMask(buf: Uint8Array, start: number, end: number, mask: Uint8Array, phase = 0): void {
   let i = start;
   let p = phase & 3;

@@ -46,7 +46,15 @@ export interface ExtensionOffer {
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
-/** Parses a Sec-WebSocket-Extensions value into offers (RFC 6455 §9.1, RFC 7692 §5), keeping what must decline one. */
+/**
+ * Parses a Sec-WebSocket-Extensions value into offers (RFC 6455 §9.1, RFC 7692 §5), keeping what must decline one.
+ *
+ * @example
+ * ```ts
+ * parseExtensions('permessage-deflate; client_max_window_bits, x-foo');
+ * // [{ name: 'permessage-deflate', params: Map { 'client_max_window_bits' => true }, … }, { name: 'x-foo', … }]
+ * ```
+ */
 export function parseExtensions(header: string): ExtensionOffer[] {
   const out: ExtensionOffer[] = [];
   for (const ext of header.split(',')) {
@@ -103,6 +111,12 @@ function readParams(e: ExtensionOffer): { sBits: number | null; cBits: number | 
  * that repeat a parameter, carry an unknown one or a value out of the grammar. Returns the agreed
  * parameters and the response extension string, or null when nothing acceptable was offered (the
  * connection then runs without compression).
+ *
+ * @example
+ * ```ts
+ * const agreed = acceptOffer(req.get('sec-websocket-extensions'), { threshold: 512 });
+ * if (agreed !== null) extraHeaders['Sec-WebSocket-Extensions'] = agreed.response;
+ * ```
  */
 export function acceptOffer(header: string | undefined, options: PerMessageDeflateOptions): { params: DeflateParams; response: string } | null {
   if (header === undefined) return null;
@@ -131,7 +145,14 @@ export function acceptOffer(header: string | undefined, options: PerMessageDefla
   return null;
 }
 
-/** Client side: the offer we send. */
+/**
+ * Client side: the offer we send.
+ *
+ * @example
+ * ```ts
+ * headers['Sec-WebSocket-Extensions'] = clientOffer({}); // 'permessage-deflate; client_max_window_bits'
+ * ```
+ */
 export function clientOffer(options: PerMessageDeflateOptions): string {
   let s = 'permessage-deflate; client_max_window_bits';
   if (options.clientNoContextTakeover) s += '; client_no_context_takeover';
@@ -140,7 +161,15 @@ export function clientOffer(options: PerMessageDeflateOptions): string {
   return s;
 }
 
-/** Client side: checks the server's response against what we offered. Throws on anything we cannot accept. */
+/**
+ * Client side: checks the server's response against what we offered. Throws on anything we cannot accept.
+ *
+ * @example
+ * ```ts
+ * const params = acceptResponse(res.headers['sec-websocket-extensions'], {}); // throws if the server answered what we did not offer
+ * const deflate = new PerMessageDeflate(params, 'client');
+ * ```
+ */
 export function acceptResponse(header: string, options: PerMessageDeflateOptions): DeflateParams {
   const exts = parseExtensions(header);
   if (exts.length !== 1 || exts[0]!.name !== 'permessage-deflate') throw new Error(`unexpected extensions ${JSON.stringify(header)}`);
@@ -158,7 +187,14 @@ export function acceptResponse(header: string, options: PerMessageDeflateOptions
 
 const TRAILER = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
-/** Compresses a message with no context and a 15-bit window (for messages shared by many connections). */
+/**
+ * Compresses a message with no context and a 15-bit window (for messages shared by many connections).
+ *
+ * @example
+ * ```ts
+ * const compressed = compressShared(Buffer.from(JSON.stringify(update))); // once, for every subscriber
+ * ```
+ */
 export function compressShared(data: Buffer, level: number = zlib.constants.Z_DEFAULT_COMPRESSION): Buffer {
   const out = zlib.deflateRawSync(data, { windowBits: 15, level, finishFlush: zlib.constants.Z_SYNC_FLUSH });
   return out.length >= 4 && out.subarray(out.length - 4).equals(TRAILER) ? out.subarray(0, out.length - 4) : out;
@@ -167,6 +203,14 @@ export function compressShared(data: Buffer, level: number = zlib.constants.Z_DE
 /**
  * One connection's compressor and decompressor. `role` decides which side's parameters apply to which
  * direction.
+ *
+ * @example
+ * ```ts
+ * const deflate = new PerMessageDeflate(agreed.params, 'server');
+ * const out = deflate.compress(Buffer.from('hello hello hello'));  // send with RSV1 set
+ * const back = deflate.decompress(incoming, 16 * 1024 * 1024);     // a client's compressed message, bounded
+ * deflate.close();
+ * ```
  */
 export class PerMessageDeflate {
   readonly threshold: number;
@@ -254,7 +298,14 @@ export class PerMessageDeflate {
   }
 }
 
-/** @internal The last `size` bytes of `window` followed by `data`: what is kept is never more than `size`. */
+/**
+ * @internal The last `size` bytes of `window` followed by `data`: what is kept is never more than `size`.
+ *
+ * @example
+ * ```ts
+ * slide(Buffer.from('abc'), Buffer.from('de'), 4).toString(); // 'bcde'
+ * ```
+ */
 export function slide(window: Buffer | null, data: Buffer, size: number): Buffer {
   if (data.length >= size) return Buffer.from(data.subarray(data.length - size));
   if (window === null) return Buffer.from(data);

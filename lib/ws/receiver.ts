@@ -1,22 +1,3 @@
-/**
- * The message layer over {@link FrameParser}: fragmentation (RFC 6455 §5.4), control frames interleaved,
- * incremental UTF-8 validation of text (fail fast, §8.1: at the first invalid byte, even inside a frame
- * still arriving), permessage-deflate, and the limit on message size. Pure: bytes in, events out.
- *
- * A fragmented message is gathered into one growing buffer (doubling, capped at `maxMessageSize`), so
- * its memory is its bytes whatever the number of fragments: a million 1-byte fragments cost about 1 MB,
- * not a Buffer object each. The number of fragments is not limited by default (`maxFragments`): a client
- * may legitimately split a large message finely (Autobahn 9.3/9.4).
- *
- * @example
- * ```ts
- * const r = new Receiver({ role: 'server' }, {
- *   onMessage(data, isBinary) { console.log(isBinary ? data : data.toString()); },
- *   onPing() {}, onPong() {}, onClose(code, reason) {},
- * });
- * r.push(bytes); // throws WsProtocolError (with closeCode) on a violation
- * ```
- */
 import { WsProtocolError, isValidCloseCode } from './errors.js';
 import { FrameParser, OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT, type FrameHandler } from './frame-parser.js';
 import type { PerMessageDeflate } from './permessage-deflate.js';
@@ -40,6 +21,25 @@ export interface ReceiverOptions {
   deflate?: PerMessageDeflate | null;
 }
 
+/**
+ * The message layer over {@link FrameParser}: fragmentation (RFC 6455 §5.4), control frames interleaved,
+ * incremental UTF-8 validation of text (fail fast, §8.1: at the first invalid byte, even inside a frame
+ * still arriving), permessage-deflate, and the limit on message size. Pure: bytes in, events out.
+ *
+ * A fragmented message is gathered into one growing buffer (doubling, capped at `maxMessageSize`), so
+ * its memory is its bytes whatever the number of fragments: a million 1-byte fragments cost about 1 MB,
+ * not a Buffer object each. The number of fragments is not limited by default (`maxFragments`): a client
+ * may legitimately split a large message finely (Autobahn 9.3/9.4).
+ *
+ * @example
+ * ```ts
+ * const r = new Receiver({ role: 'server' }, {
+ *   onMessage(data, isBinary) { console.log(isBinary ? data : data.toString()); },
+ *   onPing() {}, onPong() {}, onClose(code, reason) {},
+ * });
+ * r.push(bytes); // throws WsProtocolError (with closeCode) on a violation
+ * ```
+ */
 export class Receiver implements FrameHandler {
   readonly parser: FrameParser;
   readonly maxMessageSize: number;

@@ -1,19 +1,3 @@
-/**
- * Incremental UTF-8 validation (RFC 3629) for WebSocket text messages (RFC 6455 §8.1): bytes can be fed in
- * any pieces — across frames and TCP reads — and the first invalid byte is reported at once, so the
- * connection can fail with 1007 without waiting for the rest of the message.
- *
- * A DFA over byte classes (after Björn Höhrmann's decoder) with an ASCII fast path; whole messages that
- * arrive in one piece use Node's native `buffer.isUtf8`.
- *
- * @example
- * ```ts
- * const v = new Utf8Validator();
- * v.push(Buffer.from([0xe2, 0x82])); // true: so far so good
- * v.push(Buffer.from([0xac]));       // true
- * v.end();                           // true: "€" is complete
- * ```
- */
 import { isUtf8 } from 'node:buffer';
 
 const ACCEPT = 0;
@@ -52,6 +36,22 @@ const TRANSITION = new Uint8Array([
   12, 36, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, // 96: after F4 (80..8F)
 ]);
 
+/**
+ * Incremental UTF-8 validation (RFC 3629) for WebSocket text messages (RFC 6455 §8.1): bytes can be fed in
+ * any pieces — across frames and TCP reads — and the first invalid byte is reported at once, so the
+ * connection can fail with 1007 without waiting for the rest of the message.
+ *
+ * A DFA over byte classes (after Björn Höhrmann's decoder) with an ASCII fast path; whole messages that
+ * arrive in one piece use Node's native `buffer.isUtf8`.
+ *
+ * @example
+ * ```ts
+ * const v = new Utf8Validator();
+ * v.push(Buffer.from([0xe2, 0x82])); // true: so far so good
+ * v.push(Buffer.from([0xac]));       // true
+ * v.end();                           // true: "€" is complete
+ * ```
+ */
 export class Utf8Validator {
   #state = ACCEPT;
 
@@ -93,7 +93,15 @@ export class Utf8Validator {
   }
 }
 
-/** Validates a complete buffer (Node's native check; empty is valid). */
+/**
+ * Validates a complete buffer (Node's native check; empty is valid).
+ *
+ * @example
+ * ```ts
+ * isValidUtf8(Buffer.from('héllo')); // true
+ * isValidUtf8(Buffer.from([0xc3]));  // false: a sequence cut short
+ * ```
+ */
 export function isValidUtf8(buf: Uint8Array): boolean {
   return isUtf8(buf);
 }

@@ -341,6 +341,12 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
  * same buffers. With `compress: true` a compressed form is made once too (no context, 15-bit window);
  * connections that negotiated permessage-deflate without server context takeover get it, the others the
  * plain form (or their own compression when their parameters need it).
+ *
+ * @example
+ * ```ts
+ * const msg = prepareMessage(JSON.stringify({ price: 101.5 }), { compress: true });
+ * for (const ws of subscribers) ws.sendPrepared(msg);
+ * ```
  */
 export function prepareMessage(data: string | Buffer | ArrayBufferView, options: SendOptions = {}): PreparedMessage {
   const isString = typeof data === 'string';

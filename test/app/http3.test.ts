@@ -3,16 +3,16 @@
  * the same pipeline as over TCP, and advertised with Alt-Svc on the TCP answers (not on HTTP/3's own).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { createApp, type App } from '../../lib/app/index.js';
 import { http3, HTTP3 } from '../../lib/app/http3/index.js';
 import type { Http3Server } from '../../lib/http3/index.js';
 import { needPeers, NGTCP2_CLIENT } from '../peers.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'covet-app-h3-'));
+const dir = tempDir('covet-app-h3-');
 execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
 const tls = { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
 
@@ -42,7 +42,7 @@ it('serves the same routes over HTTP/3, through the same hooks, and advertises h
   expect(await viaTcp.json()).toEqual({ hi: '1.1' });
   expect(viaTcp.headers.get('alt-svc')).toBe(`h3=":${h3.port}"; ma=86400`);
   expect((await fetch(`http://127.0.0.1:${tcpPort}/missing`)).headers.get('alt-svc')).toBe(`h3=":${h3.port}"; ma=86400`);
-  const dl = mkdtempSync(join(tmpdir(), 'covet-app-h3-dl-'));
+  const dl = tempDir('covet-app-h3-dl-');
   expect(await gtls(h3.port, dl, ['/hello', '/missing'])).toBe(0);
   expect(JSON.parse(readFileSync(join(dl, 'hello'), 'utf8'))).toEqual({ hi: '3.0' });
   expect(JSON.parse(readFileSync(join(dl, 'missing'), 'utf8'))).toMatchObject({ status: 404 });

@@ -53,4 +53,23 @@ describe('logging', () => {
     expect(JSON.stringify(line.err)).toContain('connection reset');
     expect(consoleError).not.toHaveBeenCalled();
   });
+
+  it('logger: false (as in Fastify) logs nothing and still answers: ctx.log works, a 5xx is a 500, onError still hears it', async () => {
+    const seen: unknown[] = [];
+    const quiet = createApp({ logger: false });
+    const told = createApp({ logger: false, onError: (err) => seen.push(err) });
+    let enabled: boolean | undefined;
+    for (const app of [quiet, told]) {
+      app.get('/boom', (ctx) => {
+        ctx.log.info('not written');
+        enabled = (ctx.log as ReturnType<typeof pino>).isLevelEnabled('fatal');
+        throw new Error('secret detail');
+      });
+      const r = await app.inject({ url: '/boom' });
+      expect(r.status).toBe(500);
+      expect(r.text()).not.toContain('secret detail');
+      expect(enabled).toBe(false);
+    }
+    expect(seen).toHaveLength(1);
+  });
 });

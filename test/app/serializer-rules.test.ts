@@ -62,6 +62,11 @@ describe('primitives', () => {
     expect(outcome(() => ser(Type.String())({ leak: 1 }))).toBe('ResponseShapeError: the response schema expects a primitive here, the handler returned a value of type object');
     expect(outcome(() => ser(Type.Number())([1]))).toBe('ResponseShapeError: the response schema expects a primitive here, the handler returned an array');
     expect(outcome(() => ser(Type.Null())(new Map()))).toMatch(/^ResponseShapeError: .* a value of type object$/);
+    // Where an object or an array belongs, the error says which (not "a primitive").
+    expect(outcome(() => ser(Type.Object({ id: Type.Integer() }))([1, 2]))).toBe('ResponseShapeError: the response schema expects an object here, the handler returned an array');
+    expect(outcome(() => ser(Type.Object({ id: Type.Integer() }))({ toJSON: () => [1] }))).toBe('ResponseShapeError: the response schema expects an object here, the handler returned an array');
+    expect(outcome(() => ser(Type.Array(Type.Integer()))({ length: 1 }))).toBe('ResponseShapeError: the response schema expects an array here, the handler returned a value of type object');
+    expect(outcome(() => ser(Type.Tuple([Type.Integer()]))({ 0: 1 }))).toBe('ResponseShapeError: the response schema expects an array here, the handler returned a value of type object');
     const e = thrown(() => ser(Type.String())({}));
     expect(e).toBeInstanceOf(ResponseShapeError);
     expect((e as Error).name).toBe('ResponseShapeError');

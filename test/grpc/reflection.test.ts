@@ -3,8 +3,7 @@
  * services, fetch the file describing one by a symbol, and build a working description from what came
  * back (@bufbuild/protobuf's registry reads the FileDescriptorProtos).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
@@ -13,6 +12,7 @@ import { FileDescriptorProtoSchema } from '@bufbuild/protobuf/wkt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGrpcServer, loadProto, method, type GrpcServer } from '../../lib/grpc/index.js';
 import { interopServices, testServiceImpl } from './interop-service.js';
+import { tempDir } from '../temp-dir.js';
 
 interface Response {
   valid_host: string;
@@ -26,7 +26,7 @@ type Reflection = grpc.Client & { ServerReflectionInfo(): grpc.ClientDuplexStrea
 function reflectionClient(version: 'v1' | 'v1alpha', port: number): Reflection {
   let file = join(import.meta.dirname, 'reflection.proto');
   if (version === 'v1alpha') {
-    file = join(mkdtempSync(join(tmpdir(), 'covet-reflection-')), 'reflection.proto');
+    file = join(tempDir('covet-reflection-'), 'reflection.proto');
     writeFileSync(file, readFileSync(join(import.meta.dirname, 'reflection.proto'), 'utf8').replace('package grpc.reflection.v1;', 'package grpc.reflection.v1alpha;'));
   }
   const pkg = grpc.loadPackageDefinition(protoLoader.loadSync(file, { keepCase: true, oneofs: true })) as unknown as { grpc: { reflection: Record<string, { ServerReflection: new (a: string, c: grpc.ChannelCredentials) => Reflection }> } };
@@ -92,7 +92,7 @@ describe('server reflection', () => {
   }
 
   it('type references come back fully qualified, resolved as protoc resolves them (nested scopes first)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'covet-reflection-'));
+    const dir = tempDir('covet-reflection-');
     writeFileSync(join(dir, 'nested.proto'), `syntax = "proto3";
 package shop.v1;
 message Item { string id = 1; }

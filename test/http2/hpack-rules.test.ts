@@ -51,12 +51,34 @@ describe('encoder: RFC 7541 Appendix C', () => {
 describe('encoder: what it chooses', () => {
   it('sensitive names are never indexed, even with an exact static match', () => {
     const e = new HpackEncoder({ huffman: false });
-    expect(hex(e.encode([['cookie', '']]))).toBe('1f1100'); // not 0xa0 (static 32 exactly)
+    expect(hex(e.encode([['cookie', '']]))).toBe('1f1100'); // not 0xa0 (static 32 exactly): a short cookie
     expect(hex(e.encode([['authorization', 'x']]))).toBe('1f080178'); // static name 23: 15 + 8
     expect(hex(e.encode([['proxy-authorization', 'x']]))).toBe('1f220178'); // static name 49: 15 + 34
     expect(hex(e.encode([['set-cookie', 'x']]))).toBe('1f280178'); // static name 55: 15 + 40
     expect(hex(e.encode([['x-secret', 'v', true]]))).toBe('1008782d73656372657401' + '76');
     expect(e.table.length).toBe(0);
+  });
+
+  it('a cookie is never indexed under 20 octets, and indexed from 20 (RFC 7541 §7.1.3: a short value could be guessed)', () => {
+    const e = new HpackEncoder({ huffman: false });
+    const short = 's='.padEnd(19, 'x');
+    expect(hex(e.encode([['cookie', short]]))).toBe(`1f1113${Buffer.from(short).toString('hex')}`); // static name 32: 15 + 17
+    expect(e.table.length).toBe(0);
+    const long = 's='.padEnd(20, 'x');
+    expect(hex(e.encode([['cookie', long]]))).toBe(`6014${Buffer.from(long).toString('hex')}`); // incremental, static name 32
+    expect(e.table.length).toBe(1);
+    expect(hex(e.encode([['cookie', long]]))).toBe('be'); // the entry: 62
+    const d = new HpackDecoder();
+    expect(d.decode(new HpackEncoder().encode([['cookie', short], ['cookie', long]]))).toEqual([['cookie', short, true], ['cookie', long]]);
+  });
+
+  it('date and expires are indexed: responses of one second share them', () => {
+    for (const name of ['date', 'expires']) {
+      const e = new HpackEncoder({ huffman: false });
+      const v = 'Sun, 06 Dec 2026 12:00:00 GMT';
+      expect(e.encode([[name, v]])[0]! & 0xc0, name).toBe(0x40); // literal with incremental indexing
+      expect(hex(e.encode([[name, v]])), name).toBe('be');
+    }
   });
 
   it('an exact static match is one index; a dynamic one after it is added, static first', () => {
@@ -69,7 +91,7 @@ describe('encoder: what it chooses', () => {
   });
 
   it('values that change per message are literals without indexing, by static or dynamic name', () => {
-    for (const [name, idx] of [[':path', 4], ['content-length', 28], ['date', 33], ['etag', 34], ['last-modified', 44], ['if-none-match', 41], ['if-modified-since', 40], ['age', 21], ['expires', 36], ['location', 46], ['content-range', 30]] as const) {
+    for (const [name, idx] of [[':path', 4], ['content-length', 28], ['etag', 34], ['last-modified', 44], ['if-none-match', 41], ['if-modified-since', 40], ['age', 21], ['location', 46], ['content-range', 30]] as const) {
       const e = new HpackEncoder({ huffman: false });
       const out = e.encode([[name, 'v']]);
       expect(out[0]! & 0xf0, name).toBe(0); // literal without indexing
@@ -109,19 +131,19 @@ describe('encoder: what it chooses', () => {
   it('a cached literal copied across the end of the 4 KiB buffer grows it first', () => {
     const e = new HpackEncoder({ huffman: false });
     const date = 'Sun, 06 Dec 2026 12:00:00 GMT';
-    e.encode([['date', date]]); // cached
-    // 1 + 1 + 5 + 3 + 4080 = 4090 octets, then the cached date field (32 octets) crosses 4096.
-    const out = e.encode([['x-pad', 'a'.repeat(4080)], ['date', date]]);
-    expect(out.length).toBe(4090 + 3 + date.length); // index 33 in two octets, the length in one
-    expect(new HpackDecoder().decode(out).map(([n, v]) => [n, v.length])).toEqual([['x-pad', 4080], ['date', date.length]]);
+    e.encode([['last-modified', date]]); // cached
+    // 1 + 1 + 5 + 3 + 4080 = 4090 octets, then the cached last-modified field (32 octets) crosses 4096.
+    const out = e.encode([['x-pad', 'a'.repeat(4080)], ['last-modified', date]]);
+    expect(out.length).toBe(4090 + 3 + date.length); // index 44 in two octets, the length in one
+    expect(new HpackDecoder().decode(out).map(([n, v]) => [n, v.length])).toEqual([['x-pad', 4080], ['last-modified', date.length]]);
   });
 
   it('repeated literals without indexing are the same bytes; another value is encoded anew', () => {
     const e = new HpackEncoder({ huffman: false });
-    const a = hex(e.encode([['date', 'Mon, 1 Jan']]));
-    expect(hex(e.encode([['date', 'Mon, 1 Jan']]))).toBe(a);
-    expect(hex(e.encode([['date', 'Tue, 2 Jan']]))).toBe(`0f120a${Buffer.from('Tue, 2 Jan').toString('hex')}`);
-    expect(hex(e.encode([['date', 'Mon, 1 Jan']]))).toBe(a);
+    const a = hex(e.encode([['last-modified', 'Mon, 1 Jan']]));
+    expect(hex(e.encode([['last-modified', 'Mon, 1 Jan']]))).toBe(a);
+    expect(hex(e.encode([['last-modified', 'Tue, 2 Jan']]))).toBe(`0f1d0a${Buffer.from('Tue, 2 Jan').toString('hex')}`);
+    expect(hex(e.encode([['last-modified', 'Mon, 1 Jan']]))).toBe(a);
   });
 
   it('a table size change is signalled once, at the start of the next block', () => {

@@ -4,17 +4,17 @@
  * and Chromium's QPACK encoder uses the dynamic table we allow.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { expect, it } from 'vitest';
 import { createHttp3Server } from '../../lib/http3/index.js';
 import { CHROMIUM, needPeers } from '../peers.js';
+import { tempDir } from '../temp-dir.js';
 
 it('Chromium loads a page and fetches JSON over HTTP/3', async (ctx) => {
   needPeers(ctx, CHROMIUM);
-  const dir = mkdtempSync(join(tmpdir(), 'covet-h3-chromium-'));
+  const dir = tempDir('covet-h3-chromium-');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
   const spki = execFileSync('sh', ['-c', `openssl x509 -in ${join(dir, 'cert.pem')} -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`]).toString().trim();
   const seen: string[] = [];

@@ -4,14 +4,14 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { createHttp3Server, type Http3Server } from '../../lib/http3/index.js';
 import { needPeers, NGTCP2_CLIENT } from '../peers.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+const dir = tempDir('covet-h3-');
 execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
 const tls = { cert: readFileSync(join(dir, 'cert.pem')), key: readFileSync(join(dir, 'key.pem')) };
 
@@ -42,7 +42,7 @@ it('serves GETs with the (req, res) handler: several requests on one connection'
     res.end(`${req.method} ${req.url} over HTTP/${req.httpVersion}\n`.repeat(req.url === '/big' ? 2000 : 1));
   }, tls);
   const { port } = await server.listen();
-  const dl = mkdtempSync(join(tmpdir(), 'covet-h3-dl-'));
+  const dl = tempDir('covet-h3-dl-');
   const r = await gtls(port, [`--download=${dl}`], ['/a', '/b?x=1', '/big']);
   expect(r.code, r.out).toBe(0);
   expect(readFileSync(join(dl, 'a'), 'utf8')).toBe('GET /a over HTTP/3.0\n');
@@ -65,8 +65,20 @@ it('takes an upload: the body read with req.buffer(), answered with its digest',
   const data = Buffer.alloc(1 << 20, 7); // 1 MiB: past the first stream and connection windows
   for (let i = 0; i < data.length; i += 4096) data[i] = i & 0xff;
   writeFileSync(file, data);
-  const dl = mkdtempSync(join(tmpdir(), 'covet-h3-dl-'));
+  const dl = tempDir('covet-h3-dl-');
   const r = await gtls(port, [`--data=${file}`, `--download=${dl}`], ['/upload']);
   expect(r.code, r.out).toBe(0);
   expect(readFileSync(join(dl, 'upload'), 'utf8')).toBe(`${data.length} ${createHash('sha256').update(data).digest('hex')}`);
 }, 30_000);
+
+it('socketBufferSize reaches the UDP socket (default 4 MiB)', async () => {
+  // Linux reports twice what it was given, capped at net.core.rmem_max.
+  const reported = (size: number) => 2 * Math.min(size, Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8')));
+  server = createHttp3Server(() => {}, { ...tls, socketBufferSize: 96 * 1024 });
+  await server.listen();
+  expect(server.quic.socketBuffers?.receive).toBe(reported(96 * 1024));
+  await server.close(0);
+  server = createHttp3Server(() => {}, tls);
+  await server.listen();
+  expect(server.quic.socketBuffers?.receive).toBe(reported(4 * 1024 * 1024));
+});

@@ -6,17 +6,17 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { ServerConnection } from '../../lib/quic/index.js';
 import { pemCertificates } from '../../lib/tls13/index.js';
 import { needPeers, NGTCP2_CLIENT } from '../peers.js';
 import { controlStream, response } from './h3-bytes.js';
+import { tempDir } from '../temp-dir.js';
 
 function certificate(sans = 0) {
-  const dir = mkdtempSync(join(tmpdir(), 'covet-quic-'));
+  const dir = tempDir('covet-quic-');
   const extra = sans > 0 ? ['-addext', `subjectAltName=${Array.from({ length: sans }, (_, i) => `DNS:host-${i}.a-rather-long-name.example`).join(',')}`] : [];
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', ...extra], { stdio: 'ignore' });
   return { dir, privateKey: createPrivateKey(readFileSync(join(dir, 'key.pem'))), certificateChain: pemCertificates(readFileSync(join(dir, 'cert.pem'), 'utf8')) };
@@ -70,7 +70,7 @@ it('serves an HTTP/3 GET to ngtcp2 through ServerConnection: handshake, the requ
       };
     };
   });
-  const dl = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+  const dl = tempDir('covet-h3-');
   const client = spawn('gtlsclient', ['--timeout=5s', '--exit-on-all-streams-close', `--download=${dl}`, '127.0.0.1', String(server.port), `https://127.0.0.1:${server.port}/page.txt`], { stdio: 'ignore' });
   try {
     const code = await new Promise<number | null>((resolve) => client.once('exit', resolve));
@@ -109,7 +109,7 @@ it('a first flight past three times what the client sent waits for its address t
     };
   }, 150);
   expect(server.chain[0]!.length).toBeGreaterThan(4000); // the flight cannot fit in 3 × 1200 bytes
-  const dl = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+  const dl = tempDir('covet-h3-');
   const client = spawn('gtlsclient', ['--timeout=5s', '--exit-on-all-streams-close', `--download=${dl}`, '127.0.0.1', String(server.port), `https://127.0.0.1:${server.port}/big.txt`], { stdio: 'ignore' });
   try {
     expect(await new Promise<number | null>((resolve) => client.once('exit', resolve))).toBe(0);
@@ -130,7 +130,7 @@ it('with packets lost both ways (ngtcp2 drops 10 % of what it sends and of what 
       if (s.id === 0) s.onEnd = () => s.end(response(200, body));
     };
   });
-  const dl = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+  const dl = tempDir('covet-h3-');
   const client = spawn('gtlsclient', ['--timeout=20s', '-r', '0.1', '-t', '0.1', '--exit-on-all-streams-close', `--download=${dl}`, '127.0.0.1', String(server.port), `https://127.0.0.1:${server.port}/lossy.txt`], { stdio: 'ignore' });
   try {
     expect(await new Promise<number | null>((resolve) => client.once('exit', resolve))).toBe(0);

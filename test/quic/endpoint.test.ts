@@ -7,8 +7,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { QuicServer, StatelessResets, type QuicServerOptions, type ServerConnection } from '../../lib/quic/index.js';
@@ -16,8 +15,9 @@ import { pemCertificates } from '../../lib/tls13/index.js';
 import { needPeers, NGTCP2_CLIENT } from '../peers.js';
 import { clientInitial, clientPing } from './client-initial.js';
 import { controlStream, response } from './h3-bytes.js';
+import { tempDir } from '../temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'covet-quic-'));
+const dir = tempDir('covet-quic-');
 execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
 const cert = { privateKey: createPrivateKey(readFileSync(join(dir, 'key.pem'))), certificateChain: pemCertificates(readFileSync(join(dir, 'cert.pem'), 'utf8')) };
 
@@ -61,7 +61,7 @@ it('two ngtcp2 clients at once, each on its own connection, each downloading its
     },
   });
   const run = (name: string) => {
-    const dl = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+    const dl = tempDir('covet-h3-');
     const client = spawn('gtlsclient', ['--timeout=10s', '--exit-on-all-streams-close', `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/${name}`], { stdio: 'ignore' });
     cleanup.push(() => client.kill('SIGKILL'));
     return new Promise<Buffer>((resolve, reject) => client.once('exit', (code) => (code === 0 ? resolve(readFileSync(join(dl, name))) : reject(new Error(`gtlsclient exited ${code}`)))));
@@ -166,7 +166,7 @@ it('ngtcp2 starting with a version we do not speak moves to version 1 on our Ver
       };
     },
   });
-  const dl = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+  const dl = tempDir('covet-h3-');
   const client = spawn('gtlsclient', ['--timeout=5s', '--exit-on-all-streams-close', '-v', '0xbabababa', '--preferred-versions=0x00000001', `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/v.txt`], { stdio: 'ignore' });
   cleanup.push(() => client.kill('SIGKILL'));
   expect(await new Promise<number | null>((resolve) => client.once('exit', resolve))).toBe(0);
@@ -184,7 +184,7 @@ it('follows a key update the client makes mid-transfer (RFC 9001 §6), and the d
       };
     },
   });
-  const dl = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+  const dl = tempDir('covet-h3-');
   const client = spawn('gtlsclient', ['--timeout=10s', '--exit-on-all-streams-close', '--key-update=10ms', `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/ku.bin`], { stdio: 'ignore' });
   cleanup.push(() => client.kill('SIGKILL'));
   expect(await new Promise<number | null>((resolve) => client.once('exit', resolve))).toBe(0);
@@ -203,7 +203,7 @@ it("follows the client to a new address when a NAT rebinds it (§9.3) and valida
       };
     },
   });
-  const dl = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+  const dl = tempDir('covet-h3-');
   // The client moves to a new local port 30 ms in and sends its request only after (--delay-stream): what
   // reaches us from the new port is its newest packet.
   const client = spawn('gtlsclient', ['--timeout=10s', '--exit-on-all-streams-close', '--nat-rebinding', '--change-local-addr=30ms', '--delay-stream=100ms', `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/nat.bin`], { stdio: 'ignore' });
@@ -251,4 +251,16 @@ describe('stateless reset (§10.3)', () => {
     expect(log).toMatch(/pkt rx 0 SR token=0x[0-9a-f]{32}/);
     expect(log.trim().split('\n').at(-1)).toBe('ngtcp2_conn_read_pkt: ERR_DRAINING');
   }, 30_000);
+});
+
+describe('socket buffers', () => {
+  // Linux reports twice what it was given (its bookkeeping share), capped at net.core.rmem_max/wmem_max.
+  const reported = (size: number, max: string) => 2 * Math.min(size, Number(readFileSync(`/proc/sys/net/core/${max}`, 'utf8')));
+
+  it('4 MiB each way by default, so the clients\' ACKs are not dropped while a burst is written; socketBufferSize sets them', async () => {
+    const { server } = await start();
+    expect(server.socketBuffers).toEqual({ receive: reported(4 * 1024 * 1024, 'rmem_max'), send: reported(4 * 1024 * 1024, 'wmem_max') });
+    const small = await start({ socketBufferSize: 64 * 1024 });
+    expect(small.server.socketBuffers).toEqual({ receive: reported(64 * 1024, 'rmem_max'), send: reported(64 * 1024, 'wmem_max') });
+  });
 });

@@ -6,11 +6,11 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildLongPacket, buildShortPacket, encodeTransportParameters, encodeVarint, initialKeys, packetKeys, parseLongHeader, parseTransportParameters, readFrames, unprotect, PACKET_HANDSHAKE, PACKET_INITIAL, type PacketKeys, type TransportParameters } from '../../lib/quic/index.js';
 import { applicationSecrets, certificateMessage, certificateVerify, checkClientFinished, encryptedExtensions, finishedData, GROUP_X25519, handshakeMessage, handshakeSecrets, parseClientHello, pemCertificates, serverHello, transcriptHash, x25519KeyPair, x25519Shared } from '../../lib/tls13/index.js';
+import { tempDir } from '../temp-dir.js';
 
 export const cryptoFrame = (offset: number, data: Buffer) => Buffer.concat([Buffer.from([0x06]), encodeVarint(offset), encodeVarint(data.length), data]);
 export const ackFrame = (largest: number) => Buffer.concat([Buffer.from([0x02]), encodeVarint(largest), encodeVarint(0), encodeVarint(0), encodeVarint(0)]);
@@ -30,7 +30,7 @@ export interface Established {
 
 /** Starts gtlsclient with `args` against a UDP socket of ours, and completes the handshake with it. */
 export async function handshakeWith(args: (port: number) => string[]): Promise<Established> {
-  const dir = mkdtempSync(join(tmpdir(), 'covet-quic-'));
+  const dir = tempDir('covet-quic-');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost,IP:127.0.0.1'], { stdio: 'ignore' });
   const key = createPrivateKey(readFileSync(join(dir, 'key.pem')));
   const chain = pemCertificates(readFileSync(join(dir, 'cert.pem'), 'utf8'));

@@ -5,14 +5,14 @@
  * CertificateVerify and Finished out; its Finished in and verified; HANDSHAKE_DONE — then its 1-RTT
  * packets open under the application keys, and an HTTP/3 GET on stream 0 is answered and downloaded.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { encodeVarint } from '../../lib/quic/index.js';
 import { needPeers, NGTCP2_CLIENT } from '../peers.js';
 import { ackFrame, handshakeWith } from './handshake-driver.js';
 import { controlStream, response } from './h3-bytes.js';
+import { tempDir } from '../temp-dir.js';
 
 it('completes a handshake with ngtcp2: its Finished verifies, and its 1-RTT packets open under the application keys', async (ctx) => {
   needPeers(ctx, NGTCP2_CLIENT);
@@ -30,7 +30,7 @@ const streamFrame = (id: number, data: Buffer, fin: boolean) => Buffer.concat([B
 
 it('serves one HTTP/3 GET to ngtcp2: the request on stream 0, the response downloaded byte for byte', async (ctx) => {
   needPeers(ctx, NGTCP2_CLIENT);
-  const dir = mkdtempSync(join(tmpdir(), 'covet-h3-'));
+  const dir = tempDir('covet-h3-');
   const c = await handshakeWith((port) => ['--timeout=5s', '--exit-on-all-streams-close', `--download=${dir}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/hello.txt`]);
   const exited = new Promise<number | null>((resolve) => c.client.once('exit', (code) => resolve(code)));
   try {

@@ -6,15 +6,15 @@
 import { expect, it } from 'vitest';
 import { createPrivateKey } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ServerConnection } from '../../lib/quic/index.js';
 import { pemCertificates } from '../../lib/tls13/index.js';
 import { clientInitial, clientPing } from './client-initial.js';
+import { tempDir } from '../temp-dir.js';
 
 function cert() {
-  const dir = mkdtempSync(join(tmpdir(), 'covet-quic-'));
+  const dir = tempDir('covet-quic-');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
   return { privateKey: createPrivateKey(readFileSync(join(dir, 'key.pem'))), certificateChain: pemCertificates(readFileSync(join(dir, 'cert.pem'), 'utf8')) };
 }

@@ -6,17 +6,17 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { QuicServer } from '../../lib/quic/index.js';
 import { certificateVerify, pemCertificates, signatureScheme, TlsAlert } from '../../lib/tls13/index.js';
 import { needPeers, NGTCP2_CLIENT } from '../peers.js';
 import { response } from './h3-bytes.js';
+import { tempDir } from '../temp-dir.js';
 
 function certificate(newkey: string[]) {
-  const dir = mkdtempSync(join(tmpdir(), 'covet-quic-key-'));
+  const dir = tempDir('covet-quic-key-');
   execFileSync('openssl', ['req', '-x509', ...newkey, '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
   return { privateKey: createPrivateKey(readFileSync(join(dir, 'key.pem'))), certificateChain: pemCertificates(readFileSync(join(dir, 'cert.pem'), 'utf8')) };
 }
@@ -41,7 +41,7 @@ describe('key types', () => {
       },
     });
     const { port } = await server.listen();
-    const dl = mkdtempSync(join(tmpdir(), 'covet-quic-dl-'));
+    const dl = tempDir('covet-quic-dl-');
     const client = spawn('gtlsclient', ['--timeout=5s', '--exit-on-all-streams-close', `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/k.txt`], { stdio: 'ignore' });
     try {
       expect(await new Promise<number | null>((resolve) => client.once('exit', resolve))).toBe(0);
@@ -86,7 +86,7 @@ describe('key exchange with a real client', () => {
       },
     });
     const { port } = await server.listen();
-    const dl = mkdtempSync(join(tmpdir(), 'covet-quic-dl-'));
+    const dl = tempDir('covet-quic-dl-');
     const client = spawn('gtlsclient', ['--timeout=5s', '--exit-on-all-streams-close', `--groups=${groups}`, `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/k.txt`], { stdio: 'ignore' });
     try {
       expect(await new Promise<number | null>((resolve) => client.once('exit', resolve))).toBe(0);

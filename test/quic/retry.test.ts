@@ -7,8 +7,7 @@
 import { spawn } from 'node:child_process';
 
 import dgram from 'node:dgram';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildLongPacket, buildRetry, initialKeys, PACKET_INITIAL, QuicServer, retryIntegrityTag, RetryTokens } from '../../lib/quic/index.js';
@@ -16,6 +15,7 @@ import { needPeers, NGTCP2_CLIENT } from '../peers.js';
 import { clientInitial } from './client-initial.js';
 import { response } from './h3-bytes.js';
 import { testCertificate } from './test-client.js';
+import { tempDir } from '../temp-dir.js';
 
 describe('Retry packets and tokens', () => {
   it("computes RFC 9001 Appendix A.4's integrity tag", () => {
@@ -66,7 +66,7 @@ describe('the endpoint', () => {
       },
     });
     const { port } = await server.listen();
-    const dl = mkdtempSync(join(tmpdir(), 'covet-retry-'));
+    const dl = tempDir('covet-retry-');
     const client = spawn('gtlsclient', ['--timeout=5s', '--exit-on-all-streams-close', `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/r.txt`], { stdio: 'ignore' });
     try {
       expect(await new Promise<number | null>((resolve) => client.once('exit', resolve))).toBe(0);

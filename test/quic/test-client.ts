@@ -6,8 +6,7 @@
  */
 import { createPrivateKey } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   buildLongPacket,
@@ -28,12 +27,13 @@ import {
 } from '../../lib/quic/index.js';
 import { applicationSecrets, finishedData, handshakeMessage, handshakeSecrets, HRR_RANDOM, messageHash, pemCertificates, transcriptHash } from '../../lib/tls13/index.js';
 import { clientInitial } from './client-initial.js';
+import { tempDir } from '../temp-dir.js';
 
 let cert: { privateKey: ReturnType<typeof createPrivateKey>; certificateChain: Buffer[] } | null = null;
 /** One P-256 certificate for all the tests of a file. */
 export function testCertificate() {
   if (cert !== null) return cert;
-  const dir = mkdtempSync(join(tmpdir(), 'covet-quic-'));
+  const dir = tempDir('covet-quic-');
   execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
   cert = { privateKey: createPrivateKey(readFileSync(join(dir, 'key.pem'))), certificateChain: pemCertificates(readFileSync(join(dir, 'cert.pem'), 'utf8')) };
   return cert;

@@ -503,26 +503,27 @@ describe('more lookups', () => {
 });
 
 describe('the tree itself', () => {
-  it('nodes with 7 to 254 static children get a char-code index (position + 1); others scan', () => {
-    const node = (count: number, first = 0x61) => {
+  it('nodes with more than 6 static children get a table by ASCII first character (child at code − lo); others scan', () => {
+    const node = (chars: string[]) => {
       const n = new RadixNode<string>('');
-      for (let k = 0; k < count; k++) n.insertStatic(String.fromCharCode(first + k));
+      for (const ch of chars) n.insertStatic(`${ch}tail`);
       refreshStops(n);
       return n;
     };
-    expect(node(6).index).toBeNull();
-    const seven = node(7).index!;
-    expect(seven).toBeInstanceOf(Uint8Array);
-    expect(seven.length).toBe(128);
-    expect([...seven.slice(0x61, 0x68)]).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    expect(seven[0x60]).toBe(0);
-    expect(node(254, 0x100).index).not.toBeNull();
-    expect(node(255, 0x100).index).toBeNull();
-    // Codes past 127 are not in the index.
-    const wide = new RadixNode<string>('');
-    for (const ch of ['a', 'b', 'c', 'd', 'e', 'f', '\u0080', '\u00ff']) wide.insertStatic(ch);
-    refreshStops(wide);
-    expect([...wide.index!].filter((x) => x !== 0)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(node(['a', 'b', 'c', 'd', 'e', 'f']).next).toBeNull();
+    const seven = node(['a', 'b', 'c', 'd', 'e', 'f', 'h']);
+    expect(seven.lo).toBe(0x61);
+    expect(seven.next!.length).toBe(8); // a..h
+    expect(seven.next!.map((c) => c?.prefix)).toEqual(['atail', 'btail', 'ctail', 'dtail', 'etail', 'ftail', undefined, 'htail']);
+    // Past ASCII: not in the table, found by the scan.
+    const wide = node(['a', 'b', 'c', 'd', 'e', 'f', '\u0080', '\u00ff', '\u4e2d']);
+    expect(wide.next!.length).toBe(6);
+    const r = new Router<string>();
+    for (const ch of ['a', 'b', 'c', 'd', 'e', 'f', '\u0080', '\u00ff', '\u4e2d', 'z']) r.add('GET', `/${ch}x`, ch);
+    for (const ch of ['a', 'f', '\u0080', '\u00ff', '\u4e2d', 'z']) expect(r.find('GET', `/${encodeURIComponent(ch)}x`)).toMatchObject({ status: 200, store: ch });
+    for (const ch of ['g', '`', '{', '\u0081']) expect(r.find('GET', `/${encodeURIComponent(ch)}x`).status).toBe(404);
+    // Only non-ASCII children: no table.
+    expect(node(['\u0100', '\u0101', '\u0102', '\u0103', '\u0104', '\u0105', '\u0106']).next).toBeNull();
   });
 
   it("a parameter's stops are the distinct first characters, other than '/', of the static text after it", () => {

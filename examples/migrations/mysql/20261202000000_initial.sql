@@ -2,7 +2,7 @@
 create table "users" (
   "id" integer auto_increment primary key,
   "name" text not null,
-  "email" text not null unique,
+  "email" varchar(255) not null unique,
   "password_hash" text,
   "created_at" datetime(3) not null default current_timestamp(3)
 );

@@ -137,7 +137,19 @@ export interface AuditLogOptions {
 
 const COLUMNS = 'at, actor, action, target_table, target_id, data';
 
-/** The log over `db` (see the module comment). */
+/**
+ * The log over `db` (see the module comment).
+ *
+ * @example
+ * ```ts
+ * const audit = createAuditLog(db);
+ * await audit.migrate();
+ * await db.transaction(async (tx) => {
+ *   await tx.query(sql`update notes set body = ${body} where id = ${id}`);
+ *   await audit.record({ actor: userId, action: 'note.update', target: { table: 'notes', id } }, tx);
+ * });
+ * ```
+ */
 export class AuditLog implements AuditSink {
   readonly db: Queryable & { kind?: string; closed?: boolean };
   readonly table: string;
@@ -408,7 +420,15 @@ function toEntry(r: Row): AuditEntry {
   return { seq: Number(r.seq), at: r.at, actor: r.actor, action: r.action, targetTable: r.target_table, targetId: r.target_id, data: r.data === null ? null : (JSON.parse(r.data) as Record<string, unknown>), prevHash: r.prev_hash.trim(), hash: r.hash.trim() };
 }
 
-/** The audit log over `db` (see {@link AuditLog}). */
+/**
+ * The audit log over `db` (see {@link AuditLog}).
+ *
+ * @example
+ * ```ts
+ * const audit = createAuditLog(db);
+ * const verdict = await audit.verify(); // the hash chain, checked
+ * ```
+ */
 export function createAuditLog(db: Queryable, options: AuditLogOptions = {}): AuditLog {
   return new AuditLog(db, options);
 }

@@ -20,11 +20,26 @@ export interface ProviderMetadata {
 
 export interface OidcClientOptions {
   clientId: string;
-  /** Confidential clients authenticate with HTTP Basic (client_secret_basic). */
-  clientSecret?: string;
+  /**
+   * The client secret, for confidential clients; a function when it changes (Apple's is a JWT the client signs
+   * and renews), called for each token request.
+   */
+  clientSecret?: string | (() => string);
+  /**
+   * How the secret is sent (RFC 6749 §2.3.1): HTTP Basic, or in the form. Default: Basic, unless the provider's
+   * `token_endpoint_auth_methods_supported` lists only `client_secret_post`.
+   */
+  tokenAuth?: 'client_secret_basic' | 'client_secret_post';
   redirectUri: string;
   /** Clock skew tolerated on ID token times, seconds. Default 30. */
   leeway?: number;
+  /**
+   * For providers whose issuer depends on the tenant (Microsoft's `common` and `organizations` endpoints
+   * publish `https://login.microsoftonline.com/{tenantid}/v2.0`): whether `iss` is this provider's — asked of
+   * the discovery document's issuer and a callback's RFC 9207 `iss` (no claims), and of every ID token (its
+   * claims given). Replaces the exact comparison with the discovered issuer; never skips the check.
+   */
+  issuer?: (iss: string, claims?: JwtClaims) => boolean;
 }
 
 /** What to keep (in the session) between the redirect and the callback. */
@@ -94,21 +109,27 @@ export class OidcClient {
     this.#o = options;
     this.#idTokens = new JwtVerifier({
       keys: new RemoteJwks(metadata.jwks_uri, { defaults: { RSA: 'RS256', EC: 'ES256', OKP: 'EdDSA' } }),
-      issuer: metadata.issuer,
+      // With an issuer rule, validateIdToken applies it to the verified claims.
+      ...(options.issuer === undefined ? { issuer: metadata.issuer } : {}),
       audience: options.clientId,
       leeway: options.leeway ?? 30,
-      required: ['exp', 'iat', 'sub'],
+      required: ['exp', 'iat', 'sub', 'iss'],
     });
   }
 
   /** Fetches `/.well-known/openid-configuration` (OpenID Connect Discovery 1.0) and checks its issuer. */
   static async discover(issuer: string, options: OidcClientOptions): Promise<OidcClient> {
     const url = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-    const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) });
+    const res = await fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(10_000) }).catch((err: unknown) => {
+      // fetch says only "fetch failed": name the address and the cause (ECONNREFUSED, a timeout, a TLS error).
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      throw new OidcError('discovery_failed', `could not fetch ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    });
     if (!res.ok) throw new OidcError('discovery_failed', `${url} answered ${res.status}`);
     const m = (await res.json()) as ProviderMetadata;
-    // §4.3: the issuer in the document must be the one we asked for (mix-up defence).
-    if (m.issuer.replace(/\/$/, '') !== issuer.replace(/\/$/, '')) throw new OidcError('issuer_mismatch', `discovery for ${issuer} returned issuer ${m.issuer}`);
+    // §4.3: the issuer in the document must be the one we asked for (mix-up defence), or pass the issuer rule.
+    const same = options.issuer === undefined ? m.issuer.replace(/\/$/, '') === issuer.replace(/\/$/, '') : typeof m.issuer === 'string' && options.issuer(m.issuer);
+    if (!same) throw new OidcError('issuer_mismatch', `discovery for ${issuer} returned issuer ${m.issuer}`);
     return new OidcClient(m, options);
   }
 
@@ -140,7 +161,7 @@ export class OidcClient {
     const p = url instanceof URL ? url.searchParams : url;
     if (p.get('state') !== saved.state) throw new OidcError('state_mismatch', 'the state does not match this login (CSRF or a stale tab)');
     const iss = p.get('iss');
-    if (iss !== null && iss !== this.metadata.issuer) throw new OidcError('issuer_mismatch', `the response comes from ${iss}`);
+    if (iss !== null && (this.#o.issuer === undefined ? iss !== this.metadata.issuer : !this.#o.issuer(iss))) throw new OidcError('issuer_mismatch', `the response comes from ${iss}`);
     const err = p.get('error');
     if (err !== null) throw new OidcError(err, p.get('error_description') ?? err);
     const code = p.get('code');
@@ -175,18 +196,29 @@ export class OidcClient {
     } catch (e) {
       throw new OidcError(`id_token_${(e as JwtError).code?.toLowerCase() ?? 'invalid'}`, `ID token refused: ${(e as Error).message}`);
     }
+    if (this.#o.issuer !== undefined && !this.#o.issuer(String(claims.iss), claims)) throw new OidcError('id_token_iss', `ID token refused: issuer ${String(claims.iss)} is not this provider's`);
     if (Array.isArray(claims.aud) && claims.aud.length > 1 && claims.azp !== this.#o.clientId) throw new OidcError('id_token_azp', 'the ID token was issued to another party');
     if (nonce !== undefined && claims.nonce !== nonce) throw new OidcError('nonce_mismatch', 'the ID token nonce does not match this login (replay?)');
     return claims;
   }
 
+  #tokenAuth(): 'client_secret_basic' | 'client_secret_post' {
+    if (this.#o.tokenAuth !== undefined) return this.#o.tokenAuth;
+    const supported = this.metadata.token_endpoint_auth_methods_supported;
+    return Array.isArray(supported) && !supported.includes('client_secret_basic') && supported.includes('client_secret_post') ? 'client_secret_post' : 'client_secret_basic';
+  }
+
   async #token(body: Record<string, string>): Promise<TokenSet> {
     const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     const form = new URLSearchParams(body);
-    if (this.#o.clientSecret !== undefined) {
+    const secret = typeof this.#o.clientSecret === 'function' ? this.#o.clientSecret() : this.#o.clientSecret;
+    if (secret !== undefined && this.#tokenAuth() === 'client_secret_basic') {
       // RFC 6749 §2.3.1: id and secret form-urlencoded, then Basic.
-      headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(this.#o.clientId)}:${encodeURIComponent(this.#o.clientSecret)}`).toString('base64')}`;
-    } else form.set('client_id', this.#o.clientId);
+      headers.authorization = `Basic ${Buffer.from(`${encodeURIComponent(this.#o.clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+    } else {
+      form.set('client_id', this.#o.clientId);
+      if (secret !== undefined) form.set('client_secret', secret);
+    }
     const res = await fetch(this.metadata.token_endpoint, { method: 'POST', headers, body: form, signal: AbortSignal.timeout(10_000) });
     const json = (await res.json().catch(() => ({}))) as TokenSet & { error?: string; error_description?: string };
     if (!res.ok || json.error !== undefined) throw new OidcError(json.error ?? 'token_failed', json.error_description ?? `the token endpoint answered ${res.status}`);

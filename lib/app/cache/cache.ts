@@ -229,6 +229,15 @@ export class Cache {
   }
 }
 
+/**
+ * A cache over a backend (memory, Redis, two-level): get-or-load with stampede protection, tags, TTLs.
+ *
+ * @example
+ * ```ts
+ * const cache = createCache({ backend: new MemoryBackend(), ttl: 60_000 });
+ * const user = await cache.getOrSet(`user:${id}`, () => db.users.find(id));
+ * ```
+ */
 export function createCache(options: CacheOptions): Cache {
   return new Cache(options);
 }

@@ -25,7 +25,15 @@ export interface HttpCacheOptions {
 
 const NOT_REPLAYED = new Set(['date', 'age', 'connection', 'transfer-encoding', 'keep-alive', 'set-cookie', 'x-cache']);
 
-/** Seconds a shared cache may keep this answer, or 0 (not storable). */
+/**
+ * Seconds a shared cache may keep this answer, or 0 (not storable).
+ *
+ * @example
+ * ```ts
+ * sharedMaxAge('public, max-age=60, s-maxage=300'); // 300 (seconds)
+ * sharedMaxAge('private, max-age=60'); // 0: not for a shared cache
+ * ```
+ */
 export function sharedMaxAge(cacheControl: string | undefined): number {
   if (cacheControl === undefined) return 0;
   const cc = cacheControl.toLowerCase();

@@ -255,7 +255,14 @@ export class Lru<V> {
   }
 }
 
-/** Bytes a value takes, roughly: strings by UTF-16 length, byte arrays by length, objects by their JSON. */
+/**
+ * Bytes a value takes, roughly: strings by UTF-16 length, byte arrays by length, objects by their JSON.
+ *
+ * @example
+ * ```ts
+ * approximateSize({ id: 1, name: 'Ann' }); // bytes, roughly, for the cache's maxBytes
+ * ```
+ */
 export function approximateSize(v: unknown): number {
   if (typeof v === 'string') return 2 * v.length;
   if (v instanceof Uint8Array) return v.byteLength;

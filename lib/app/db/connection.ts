@@ -120,6 +120,16 @@ interface CopyHandlers {
 
 type Wait = { resolve: () => void; reject: (e: Error) => void };
 
+/**
+ * One PostgreSQL session (see the module comment); most apps use {@link createDb}'s pool instead.
+ *
+ * @example
+ * ```ts
+ * const conn = await PgConnection.connect(parseConnectionString('postgres://postgres@127.0.0.1/app'));
+ * const { rows } = await conn.query('select $1::int + 1 as n', [41]); // [{ n: 42 }]
+ * await conn.close();
+ * ```
+ */
 export class PgConnection {
   readonly #transport: Transport;
   readonly #parser = new Parser();

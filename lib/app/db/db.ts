@@ -10,14 +10,16 @@ import { BACKGROUND_WAIT_MS, Pool, type PoolOptions, type PoolStats, type Reserv
 import { Sql, quoteIdent } from './sql.js';
 import { savepoint } from './savepoint.js';
 import type { PGliteLike } from './transport.js';
-import { openPglite } from './pglite-cache.js';
+import { openPglite, parsePgliteUrl } from './pglite-cache.js';
 import { isReadStatement, ReplicaSet, type ReplicaOptions, type ReplicaStats } from './replicas.js';
 import { parseConnectionString, type ConnectionConfig } from './url.js';
 
 export interface DbOptions extends ConnectionOptions, PoolOptions {
   /**
    * `postgres://...` for a server; `pglite://memory` (the default without `DATABASE_URL`) or
-   * `pglite:///path/to/dir` for embedded PGlite. Default: `process.env.DATABASE_URL`.
+   * `pglite:///path/to/dir` for embedded PGlite, with server settings as a query if wanted
+   * (`pglite://memory?shared_buffers=128MB`; PGlite starts with a 16 MB buffer pool). Default:
+   * `process.env.DATABASE_URL`.
    */
   url?: string;
   /** An existing PGlite instance to use. */
@@ -75,7 +77,17 @@ function toQuery(q: string | Sql, values: readonly unknown[] | undefined): { tex
   return q instanceof Sql ? q.compile() : { text: q, values: values ?? [] };
 }
 
-/** A transaction on one reserved session. */
+/**
+ * A transaction on one reserved session.
+ *
+ * @example
+ * ```ts
+ * await db.transaction(async (tx) => {
+ *   const [order] = await tx.sql`insert into orders (total) values (${total}) returning id`;
+ *   await tx.transaction(async (sp) => sp.sql`insert into order_lines (order_id) values (${order!.id})`); // a savepoint
+ * });
+ * ```
+ */
 export class Transaction implements Queryable {
   readonly #conn: PgConnection;
   #depth: number;
@@ -144,10 +156,9 @@ export class Db implements Queryable {
       this.kind = 'pglite';
       this.#config = null;
       if (options.pglite !== undefined) this.#pglite = options.pglite;
-      // pglite://memory or pglite:memory (in memory), pglite:///abs/dir or pglite:./dir (a data directory).
-      const dir = url === undefined ? '' : url.replace(/^pglite:(?:\/\/)?/, '');
+      const { dir, settings } = url === undefined ? { dir: undefined, settings: {} } : parsePgliteUrl(url);
       // PGlite is one backend: one session, so the pool is one.
-      this.pool = new Pool(() => this.#pgliteConnection(dir === 'memory' ? '' : dir), { acquireTimeoutMs: BACKGROUND_WAIT_MS, maxWaiting: EMBEDDED_MAX_WAITING, ...options, max: 1, min: 0, idleTimeoutMs: Infinity, healthCheckMs: Infinity });
+      this.pool = new Pool(() => this.#pgliteConnection(dir, settings), { acquireTimeoutMs: BACKGROUND_WAIT_MS, maxWaiting: EMBEDDED_MAX_WAITING, ...options, max: 1, min: 0, idleTimeoutMs: Infinity, healthCheckMs: Infinity });
     } else {
       this.kind = 'postgres';
       const config = parseConnectionString(url);
@@ -161,17 +172,16 @@ export class Db implements Queryable {
     }
   }
 
-  async #pgliteConnection(dir: string): Promise<PgConnection> {
+  async #pgliteConnection(dir: string | undefined, settings: Record<string, string>): Promise<PgConnection> {
     if (this.#pglite === null) {
       // PGlite is an optional peer: loaded on first use, with an error that says how to install it.
       this.#pgliteReady ??= import('@electric-sql/pglite').catch((err: { code?: string }) => {
         if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
         throw new Error('the embedded database (no DATABASE_URL, or pglite:) needs the package "@electric-sql/pglite", which is not installed: run `npm install @electric-sql/pglite`, or set DATABASE_URL=postgres://...');
-      }).then(async ({ PGlite }) => {
+      }).then(async (mod) => {
         // A new database (in memory, or a directory not yet initialised) from the saved copy of an
         // initialised one (pglite-cache.ts), not initdb.
-        const pg = (await openPglite(PGlite, dir === '' ? undefined : dir)).pglite;
-        await pg.waitReady;
+        const pg = (await openPglite(mod, dir, settings)).pglite; // ready: openPglite waits for it
         this.#ownsPglite = true;
         return pg as unknown as PGliteLike;
       });
@@ -387,6 +397,15 @@ function replicaUrlsFromEnv(): string[] {
 /**
  * Runs `fn` between BEGIN and COMMIT on one session, rolling back on throw. (Used by `Db.transaction`
  * and the migration runner, which holds its session for the advisory lock.)
+ *
+ * @example
+ * ```ts
+ * const conn = await PgConnection.connect(config);
+ * await inTransaction(conn, async () => {
+ *   await conn.query('update accounts set balance = balance - 10 where id = $1', [1]);
+ *   await conn.query('update accounts set balance = balance + 10 where id = $1', [2]);
+ * }, { isolation: 'serializable' });
+ * ```
  */
 export async function inTransaction<T>(conn: PgConnection, fn: () => Promise<T>, options: Omit<TransactionOptions, 'retries'> = {}): Promise<T> {
   let begin = 'begin';
@@ -407,6 +426,12 @@ export async function inTransaction<T>(conn: PgConnection, fn: () => Promise<T>,
 /**
  * Creates the PostgreSQL service (see {@link Db}): a server (`postgres://`), or PGlite. For an app that
  * runs on whichever database `DATABASE_URL` names — SQLite too — use {@link openDatabase}.
+ *
+ * @example
+ * ```ts
+ * const db = createDb({ url: 'postgres://app@127.0.0.1/app', max: 20 });
+ * const users = await db.sql`select id, email from users where id = ${id}`;
+ * ```
  */
 export function createDb(options: DbOptions = {}): Db {
   const url = options.url ?? process.env.DATABASE_URL;

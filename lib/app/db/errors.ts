@@ -1,7 +1,19 @@
 /** Errors of the PostgreSQL driver. */
 import { columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
 
-/** An ErrorResponse from the server: SQLSTATE in `code`, and every field the server sent. */
+/**
+ * An ErrorResponse from the server: SQLSTATE in `code`, and every field the server sent.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await db.sql`insert into users (email) values (${email})`;
+ * } catch (err) {
+ *   if (err instanceof PgError && err.code === '23505') throw new HttpError(409, 'that email is taken');
+ *   throw err;
+ * }
+ * ```
+ */
 export class PgError extends Error {
   /** SQLSTATE (e.g. `23505` unique_violation, `40001` serialization_failure). */
   readonly code: string;
@@ -71,7 +83,18 @@ export class PgError extends Error {
   }
 }
 
-/** The connection failed or closed; queries in flight on it get this. */
+/**
+ * The connection failed or closed; queries in flight on it get this.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await db.query('select 1');
+ * } catch (err) {
+ *   if (err instanceof ConnectionError) log.warn('database connection lost; the pool will open a new one');
+ * }
+ * ```
+ */
 export class ConnectionError extends Error {
   readonly code = 'CONNECTION_CLOSED';
   constructor(message: string, options?: { cause?: unknown }) {
@@ -83,6 +106,15 @@ export class ConnectionError extends Error {
 /**
  * No connection became free within the wait allowed (`POOL_TIMEOUT`), or so many callers already wait
  * that this one would not be served in time (`POOL_BUSY`): overload, answered 503 with Retry-After.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await db.query(report, [], { acquireTimeoutMs: 10_000 });
+ * } catch (err) {
+ *   if (err instanceof PoolTimeoutError) console.log(err.code, err.retryAfter); // 'POOL_TIMEOUT', seconds
+ * }
+ * ```
  */
 export class PoolTimeoutError extends Error {
   readonly code: 'POOL_TIMEOUT' | 'POOL_BUSY';

@@ -35,7 +35,19 @@ import type { Queryable, TransactionOptions } from './db.js';
 import { PoolTimeoutError } from './errors.js';
 
 
-/** An error from MySQL/MariaDB, with the answer it calls for. */
+/**
+ * An error from MySQL/MariaDB, with the answer it calls for.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await db.sql`insert into users (email) values (${email})`;
+ * } catch (err) {
+ *   if (err instanceof MysqlError && err.code === 'ER_DUP_ENTRY') throw new HttpError(409, 'that email is taken');
+ *   throw err;
+ * }
+ * ```
+ */
 export class MysqlError extends Error {
   override readonly name = 'MysqlError';
   /** The server's error name (`ER_DUP_ENTRY`) and number (1062). */
@@ -244,7 +256,15 @@ function tlsOptions(host: string, q: URLSearchParams): { ssl?: { rejectUnauthori
   return { ssl: { rejectUnauthorized: mode === 'verify-full', verifyIdentity: mode === 'verify-full', ...(ca === null ? {} : { ca: readFileSync(ca) }) } };
 }
 
-/** A MySQL or MariaDB database (see the module comment). Made by `openDatabase` for `mysql:` URLs. */
+/**
+ * A MySQL or MariaDB database (see the module comment). Made by `openDatabase` for `mysql:` URLs.
+ *
+ * @example
+ * ```ts
+ * const db = openDatabase({ url: 'mysql://root@127.0.0.1/app' });
+ * if (db.kind === 'mysql') await db.query('set session sql_mode = ?', ['STRICT_ALL_TABLES']);
+ * ```
+ */
 export class MysqlDb implements Queryable {
   readonly kind = 'mysql' as const;
   readonly dialect = 'mysql' as const;

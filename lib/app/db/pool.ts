@@ -89,6 +89,17 @@ export interface PoolStats {
   max: number;
 }
 
+/**
+ * Sessions shared by pipelining (see the module comment): what {@link createDb} queries through.
+ *
+ * @example
+ * ```ts
+ * const pool = new Pool(() => PgConnection.connect(config), { max: 10, acquireTimeoutMs: 2000 });
+ * const { rows } = await pool.query('select now()', []);
+ * console.log(pool.stats()); // sessions, busy, waiting
+ * await pool.end();
+ * ```
+ */
 export class Pool {
   readonly #factory: () => Promise<PgConnection>;
   readonly #members: Member[] = [];

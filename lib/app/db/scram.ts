@@ -5,6 +5,17 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { constantTimeEqual } from '../../net/constant-time.js';
 
+/**
+ * One SCRAM-SHA-256 exchange (RFC 5802 §3): the client's first and final messages, and the server's proof checked.
+ *
+ * @example
+ * ```ts
+ * const scram = new ScramClient(password);
+ * send(scram.first());                      // 'n,,n=*,r=…'
+ * send(scram.final(await receive()));       // with the client proof
+ * scram.verify(await receive());            // throws if the server does not know the password
+ * ```
+ */
 export class ScramClient {
   readonly #password: string;
   readonly #nonce: string;

@@ -4,7 +4,16 @@
  * `sql.join`; `sql.unsafe` is the one, explicit, way to put text into the statement.
  */
 
-/** A piece of SQL with its parameter values, composable into larger statements. */
+/**
+ * A piece of SQL with its parameter values, composable into larger statements.
+ *
+ * @example
+ * ```ts
+ * const where = sql`owner_id = ${userId}`;
+ * const q = sql`select * from notes where ${where} order by id limit ${10}`;
+ * q.compile(); // { text: 'select * from notes where owner_id = $1 order by id limit $2', values: [userId, 10] }
+ * ```
+ */
 export class Sql {
   readonly strings: readonly string[];
   readonly values: readonly unknown[];
@@ -47,7 +56,14 @@ export function quoteLiteral(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
 
-/** A quoted identifier (table or column name). */
+/**
+ * A quoted identifier (table or column name).
+ *
+ * @example
+ * ```ts
+ * sql`select ${sql.ident('a"b')} from t`.compile().text; // 'select "a""b" from t'
+ * ```
+ */
 export class Identifier {
   readonly quoted: string;
   constructor(name: string) {

@@ -5,7 +5,13 @@
  *
  * - One connection, used by one statement or transaction at a time: queries issued while a transaction
  *   runs wait for it (they would otherwise land inside it). Writers begin with `BEGIN IMMEDIATE`, so two
- *   processes on one file queue on the lock (`busy_timeout`, default 5 s) instead of failing halfway.
+ *   connections on one file (other processes, or a second `SqliteDb` in this one) queue on the lock
+ *   instead of failing halfway. The wait never blocks the event loop: SQLite's own busy handler sleeps in
+ *   the engine call, which would freeze the process — and, when the holder is another connection of this
+ *   process, keep it from ever committing. So the engine is told not to wait, and a `BEGIN` or a statement
+ *   outside a transaction that finds the lock taken is tried again after a growing pause (1 ms, doubling
+ *   to 32 ms), until `busyTimeoutMs` (default 5 s). A script given to `exec()` outside a transaction waits
+ *   in the engine (a script half run cannot be tried again).
  * - Files run in WAL mode; foreign keys are enforced; LIKE is case-sensitive (as on PostgreSQL).
  * - Statements are prepared once and cached (LRU, 256 per database); `$1` placeholders work as on
  *   PostgreSQL (node:sqlite binds them as `?1`, better-sqlite3 as `@p1`).
@@ -33,7 +39,10 @@ import { PoolTimeoutError } from './errors.js';
 import type { Queryable, TransactionOptions } from './db.js';
 
 export interface SqliteOptions {
-  /** How long a write waits for another connection's lock before `SqliteError` (busy). Default 5000 ms. */
+  /**
+   * How long a write waits for another connection's lock before `SqliteError` (busy). The wait does not
+   * block the event loop (see the module comment). Default 5000 ms.
+   */
   busyTimeoutMs?: number;
   /** Prepared statements kept. Default 256. */
   statementCacheSize?: number;
@@ -43,20 +52,35 @@ export interface SqliteOptions {
   maxWaiting?: number;
 }
 
-/** An error from SQLite, with the answer it calls for. */
+/**
+ * An error from SQLite, with the answer it calls for.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await db.sql`insert into users (email) values (${email})`;
+ * } catch (err) {
+ *   if (err instanceof SqliteError && err.status === 409) throw new HttpError(409, 'that email is taken');
+ *   throw err;
+ * }
+ * ```
+ */
 export class SqliteError extends Error {
   override readonly name = 'SqliteError';
   /** SQLite's extended result code name, e.g. `SQLITE_CONSTRAINT_UNIQUE`. */
   readonly code: string;
-  /** The HTTP status a client's data caused (409 unique, 422 other constraints), or 500. */
+  /**
+   * The HTTP status to answer: 409 (unique) or 422 (other constraints) for what a client's data caused,
+   * 503 when another connection kept the database locked past the busy timeout (overload), else 500.
+   */
   readonly status: number;
   /** The database stayed locked by another connection beyond the busy timeout. */
   readonly busy: boolean;
   constructor(message: string, code: string) {
     super(message);
     this.code = code;
-    this.status = /UNIQUE|PRIMARYKEY/.test(code) ? 409 : /CONSTRAINT|MISMATCH|TOOBIG|RANGE/.test(code) ? 422 : 500;
     this.busy = /BUSY|LOCKED/.test(code);
+    this.status = /UNIQUE|PRIMARYKEY/.test(code) ? 409 : /CONSTRAINT|MISMATCH|TOOBIG|RANGE/.test(code) ? 422 : this.busy ? 503 : 500;
   }
 
   /** What the client's data broke (see `problem.ts`), read from SQLite's message; undefined for other errors. */
@@ -72,8 +96,12 @@ export class SqliteError extends Error {
     return undefined;
   }
 
-  /** The answer the app sends for this error when it is a client's data error (no server text in it). */
+  /**
+   * The answer the app sends for a client's data error, or 503 with Retry-After for a lock held past the
+   * busy timeout (no server text in either); undefined for other errors (a 500).
+   */
   toProblem(): ErrorProblem | undefined {
+    if (this.busy) return { status: 503, fields: { title: 'Service Unavailable', detail: 'the database is busy; try again shortly' }, headers: { 'retry-after': '1' } };
     const v = this.violation;
     return v === undefined ? undefined : violationProblem(v);
   }
@@ -260,7 +288,16 @@ class SqliteCore {
   }
 }
 
-/** An SQLite database (see the module comment). Made by `createDb` for `sqlite:` URLs. */
+/**
+ * An SQLite database (see the module comment). Made by `createDb` for `sqlite:` URLs.
+ *
+ * @example
+ * ```ts
+ * const db = openDatabase({ url: 'sqlite:///var/data/app.db' });
+ * await db.exec('create table if not exists notes (id integer primary key, body text not null)');
+ * const rows = await db.sql`select * from notes`;
+ * ```
+ */
 export class SqliteDb implements Queryable {
   readonly kind = 'sqlite' as const;
   readonly dialect = 'sqlite' as const;
@@ -273,15 +310,17 @@ export class SqliteDb implements Queryable {
 
   readonly #acquireMs: number;
   readonly #maxWaiting: number;
+  readonly #busyMs: number;
 
   constructor(path: string, options: SqliteOptions = {}) {
     this.path = path;
     this.#acquireMs = options.acquireTimeoutMs ?? 2000;
     this.#maxWaiting = options.maxWaiting ?? 1024;
+    this.#busyMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
     const engine = openEngine(path);
     this.#core = new SqliteCore(engine, options.statementCacheSize ?? 256);
     this.#top = new Session(this.#core, 0);
-    engine.exec(`pragma busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
+    engine.exec('pragma busy_timeout = 0'); // waits are ours, asynchronous (#whenFree)
     engine.exec('pragma foreign_keys = on');
     engine.exec('pragma case_sensitive_like = on');
     if (path !== ':memory:' && path !== '') engine.exec('pragma journal_mode = wal');
@@ -324,22 +363,46 @@ export class SqliteDb implements Queryable {
 
   #pending = 0;
 
+  /**
+   * Runs `fn`, and again after a growing pause while another connection holds the lock, until the busy
+   * timeout: then its `SqliteError` (busy). Only for what SQLite undoes whole when it reports the lock
+   * taken — a `BEGIN`, a statement outside a transaction.
+   */
+  async #whenFree<T>(fn: () => T | Promise<T>): Promise<T> {
+    const deadline = performance.now() + this.#busyMs;
+    for (let pause = 1; ; pause = Math.min(pause * 2, 32)) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!(err instanceof SqliteError && err.busy) || performance.now() + pause > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+
   /** The one connection: busy while a statement or transaction runs; the rest wait behind it. */
   poolStats(): PoolStats {
     return { open: this.#closed ? 0 : 1, busy: this.#pending > 0 ? 1 : 0, waiting: Math.max(0, this.#pending - 1), max: 1 };
   }
 
   query<R = Record<string, unknown>>(q: string | Sql, values?: readonly unknown[], options?: QueryOptions): Promise<QueryResult<R>> {
-    return this.#serial(() => this.#top.query<R>(q, values), options?.acquireTimeoutMs);
+    return this.#serial(() => this.#whenFree(() => this.#top.query<R>(q, values)), options?.acquireTimeoutMs);
   }
 
   async sql<R = Record<string, unknown>>(strings: TemplateStringsArray, ...values: unknown[]): Promise<R[]> {
     return (await this.query<R>(new Sql(strings, values))).rows;
   }
 
-  /** Runs a script of several statements (migrations). */
+  /** Runs a script of several statements (migrations). It waits for another connection's lock in the engine. */
   exec(text: string): Promise<void> {
-    return this.#serial(() => this.#top.exec(text), 30_000);
+    return this.#serial(async () => {
+      this.#core.exec(`pragma busy_timeout = ${this.#busyMs}`);
+      try {
+        await this.#top.exec(text);
+      } finally {
+        this.#core.exec('pragma busy_timeout = 0');
+      }
+    }, 30_000);
   }
 
   /**
@@ -348,7 +411,8 @@ export class SqliteDb implements Queryable {
    */
   transaction<T>(fn: (tx: Queryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return this.#serial(async () => {
-      this.#core.exec(options.readOnly === true ? 'begin deferred' : 'begin immediate');
+      const begin = options.readOnly === true ? 'begin deferred' : 'begin immediate';
+      await this.#whenFree(() => this.#core.exec(begin));
       try {
         const out = await fn(new Session(this.#core, 1));
         this.#core.exec('commit');
@@ -387,7 +451,15 @@ export class SqliteDb implements Queryable {
   }
 }
 
-/** The path of a `sqlite:` URL: `sqlite:///abs/path.db`, `sqlite:relative.db`, `sqlite::memory:`. */
+/**
+ * The path of a `sqlite:` URL: `sqlite:///abs/path.db`, `sqlite:relative.db`, `sqlite::memory:`.
+ *
+ * @example
+ * ```ts
+ * sqlitePath('sqlite:///var/data/app.db'); // '/var/data/app.db'
+ * sqlitePath('sqlite::memory:');           // ':memory:'
+ * ```
+ */
 export function sqlitePath(url: string): string {
   const rest = url.slice('sqlite:'.length);
   if (rest === ':memory:' || rest === '//:memory:' || rest === '') return ':memory:';

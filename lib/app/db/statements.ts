@@ -1,3 +1,10 @@
+
+/** One statement of a script: its text (with its `;`, without surrounding blank space) and first line. */
+export interface ScriptStatement {
+  text: string;
+  line: number;
+}
+
 /**
  * A SQL script split into its statements, each with the line it starts on — so a migration that fails can
  * say which statement failed. The split is at `;` outside string literals ('…', with `''` and, on MySQL,
@@ -10,13 +17,6 @@
  * // [{ text: 'create table t (a text);', line: 1 }, { text: "insert into t values ('a;b');", line: 2 }]
  * ```
  */
-
-/** One statement of a script: its text (with its `;`, without surrounding blank space) and first line. */
-export interface ScriptStatement {
-  text: string;
-  line: number;
-}
-
 export function splitStatements(script: string, dialect: 'postgres' | 'sqlite' | 'mysql'): ScriptStatement[] {
   const out: ScriptStatement[] = [];
   const n = script.length;

@@ -86,6 +86,11 @@ const ARRAY_OF: Record<number, number> = {
 /**
  * Parses an array literal (`{1,2,NULL}`, `{{"a b","c\"d"}}`) into nested arrays, each element through
  * `parse` (NULL → null).
+ *
+ * @example
+ * ```ts
+ * parseArray('{1,2,NULL}', typeParsers()(OID.int4)); // [1, 2, null]
+ * ```
  */
 export function parseArray(text: string, parse: TypeParser): unknown[] {
   let i = 0;
@@ -127,7 +132,15 @@ export function parseArray(text: string, parse: TypeParser): unknown[] {
   return read();
 }
 
-/** The parser for each type OID under `options`; unknown types stay text. */
+/**
+ * The parser for each type OID under `options`; unknown types stay text.
+ *
+ * @example
+ * ```ts
+ * const parse = typeParsers({ int8: 'bigint' });
+ * parse(OID.int8)('9007199254740993'); // 9007199254740993n
+ * ```
+ */
 export function typeParsers(options: TypeOptions = {}): (oid: number) => TypeParser {
   const int8: TypeParser = options.int8 === 'bigint' ? (s) => BigInt(s) : options.int8 === 'number' ? toNumber : identity;
   const base: Record<number, TypeParser> = {
@@ -158,6 +171,13 @@ export function typeParsers(options: TypeOptions = {}): (oid: number) => TypePar
  * arrays → array literals, booleans → `t`/`f`, other objects → JSON; any value for a `json`/`jsonb`
  * parameter (`oid`, from the statement's Describe) → JSON. Values always travel as
  * parameters, never inside the SQL text.
+ *
+ * @example
+ * ```ts
+ * encodeParam(new Date(0)); // '1970-01-01T00:00:00.000Z'
+ * encodeParam([1, 2]);      // '{1,2}'
+ * encodeParam(true);        // 't'
+ * ```
  */
 export function encodeParam(v: unknown, oid?: number): string | Buffer | null {
   if (v === null || v === undefined) return null;

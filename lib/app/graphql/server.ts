@@ -83,7 +83,14 @@ class RequestError extends Error {
 
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-/** Depth and cost of the operation's selections, fragments followed (each at most once per path). */
+/**
+ * Depth and cost of the operation's selections, fragments followed (each at most once per path).
+ *
+ * @example
+ * ```ts
+ * const { depth, cost } = measure(graphql, parse(query), operation); // what the limits compare
+ * ```
+ */
 export function measure(g: typeof G, doc: G.DocumentNode, op: G.OperationDefinitionNode): { depth: number; cost: number } {
   const fragments = new Map<string, G.FragmentDefinitionNode>();
   for (const d of doc.definitions) if (d.kind === g.Kind.FRAGMENT_DEFINITION) fragments.set(d.name.value, d);
@@ -120,7 +127,14 @@ export function measure(g: typeof G, doc: G.DocumentNode, op: G.OperationDefinit
   return walk(op.selectionSet, 1, new Set());
 }
 
-/** Mounts GraphQL on `app` (see the module comment). */
+/**
+ * Mounts GraphQL on `app` (see the module comment).
+ *
+ * @example
+ * ```ts
+ * mountGraphql(app, { schema, path: '/graphql', maxDepth: 10 });
+ * ```
+ */
 export function mountGraphql(app: App, options: GraphqlOptions): GraphqlEndpoint {
   // graphql-js is loaded the way the app's own code imports it (ESM import): a second copy (its CommonJS
   // build beside the ESM one a bundler picked) would refuse the app's schema as "from another realm".

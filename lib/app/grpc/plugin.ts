@@ -50,7 +50,15 @@ export function contextOf(call: ServerCall): Context {
   return ctx;
 }
 
-/** The gRPC status for an HTTP status an app error carries. */
+/**
+ * The gRPC status for an HTTP status an app error carries.
+ *
+ * @example
+ * ```ts
+ * statusForHttp(404); // Status.NOT_FOUND
+ * statusForHttp(429); // Status.RESOURCE_EXHAUSTED
+ * ```
+ */
 export function statusForHttp(status: number): StatusCode {
   switch (status) {
     case 400:
@@ -81,7 +89,17 @@ export function statusForHttp(status: number): StatusCode {
   }
 }
 
-/** An app error as a gRPC error: its status mapped, its client-facing text kept (never a server error's). */
+/**
+ * An app error as a gRPC error: its status mapped, its client-facing text kept (never a server error's).
+ *
+ * @example
+ * ```ts
+ * app.addHook('onError', (ctx, err) => {
+ *   const g = grpcErrorOf(err); // what a gRPC caller is told for this error
+ *   if (g !== undefined) ctx.log.warn({ code: g.code }, 'gRPC call failed');
+ * });
+ * ```
+ */
 export function grpcErrorOf(err: unknown): GrpcError | undefined {
   if (err instanceof GrpcError) return err;
   let status: number | undefined;
@@ -180,7 +198,14 @@ function serve(app: App, router: GrpcRouter, routeOptions: { hide: boolean; deps
   }
 }
 
-/** `app.grpc(service, impl, options)`: one service through the plugin. */
+/**
+ * `app.grpc(service, impl, options)`: one service through the plugin.
+ *
+ * @example
+ * ```ts
+ * mountGrpc(app, Notes, { Get: async (req) => notes.get(req.id) }, { deps: [auth] });
+ * ```
+ */
 export function mountGrpc<S extends ServiceDefinition>(app: Parameters<typeof grpc>[0], service: S, impl: Partial<Implementation<S>>, options: GrpcMountOptions = {}): void {
   app.register(grpc, { ...options, services: [[service, impl]] });
 }

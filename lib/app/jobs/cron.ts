@@ -35,7 +35,14 @@ function field(text: string, min: number, max: number, name: string): Set<number
   return out;
 }
 
-/** Parses a five-field expression; throws an error naming the field at fault. */
+/**
+ * Parses a five-field expression; throws an error naming the field at fault.
+ *
+ * @example
+ * ```ts
+ * const nightly = parseCron('30 2 * * *'); // 02:30 every day (UTC)
+ * ```
+ */
 export function parseCron(source: string): Cron {
   const f = source.trim().split(/\s+/);
   if (f.length !== 5) throw new Error(`cron "${source}": five fields (minute hour day month weekday), got ${f.length}`);
@@ -62,7 +69,14 @@ function dayMatches(c: Cron, d: Date): boolean {
   return dom || dow;
 }
 
-/** The first tick strictly after `after` (skipping whole months, days and hours that cannot match). */
+/**
+ * The first tick strictly after `after` (skipping whole months, days and hours that cannot match).
+ *
+ * @example
+ * ```ts
+ * nextCronTick(parseCron('0,15,30,45 * * * *'), new Date('2026-01-01T00:07:00Z')); // 2026-01-01T00:15:00Z
+ * ```
+ */
 export function nextCronTick(c: Cron, after: Date): Date {
   const d = new Date(after.getTime());
   d.setUTCSeconds(0, 0);

@@ -141,7 +141,17 @@ export interface JobsOptions extends RedisJobsOptions {
   table?: string;
 }
 
-/** The queue over a database or Redis (see the module comment). */
+/**
+ * The queue over a database or Redis (see the module comment).
+ *
+ * @example
+ * ```ts
+ * const jobs = createJobs(db);
+ * const email = jobs.define('email', Type.Object({ to: Type.String() }), async ({ to }) => send(to));
+ * await email.enqueue({ to: 'ann@example.com' });
+ * jobs.work({ concurrency: 4 });
+ * ```
+ */
 export class Jobs {
   /** @internal Where the jobs live. */
   readonly store: JobStore;

@@ -5,7 +5,8 @@
  * - **MySQL 8 / MariaDB 10.6+**: a claim is a transaction that selects due rows `FOR UPDATE SKIP LOCKED`
  *   (rows another worker is claiming are skipped, not waited for), marks them running and reads them back.
  * - **SQLite**: one writer at a time — a claim is one `BEGIN IMMEDIATE` transaction (the write lock at once;
- *   other processes on the file queue on it with `busy_timeout`), so no two workers take one row.
+ *   other connections on the file wait for it, without blocking their event loop), so no two workers take
+ *   one row.
  *
  * Enqueueing inside the app's transaction (`{ tx }`) makes the job part of it. Workers poll (no
  * LISTEN/NOTIFY on these databases).

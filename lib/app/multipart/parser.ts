@@ -8,7 +8,18 @@
  * files); a violation is a {@link MultipartError} carrying the HTTP status to answer.
  */
 
-/** A malformed body or an exceeded limit. `status` is the answer owed: 400 malformed, 413 too large. */
+/**
+ * A malformed body or an exceeded limit. `status` is the answer owed: 400 malformed, 413 too large.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await ctx.multipart({ fileSize: 10 * 1024 * 1024 });
+ * } catch (err) {
+ *   if (err instanceof MultipartError) throw new HttpError(err.status, { detail: err.message }); // 400 or 413
+ * }
+ * ```
+ */
 export class MultipartError extends Error {
   readonly status: 400 | 413;
   readonly code: string;
@@ -58,6 +69,12 @@ const CRLF_BYTES = Buffer.from('\r\n');
 /**
  * The boundary parameter of a `multipart/form-data` content type (RFC 2046 §5.1.1: 1–70 characters), or
  * `undefined` when the type is not multipart or has no valid boundary.
+ *
+ * @example
+ * ```ts
+ * multipartBoundary('multipart/form-data; boundary=----x'); // '----x'
+ * multipartBoundary('application/json');                  // undefined
+ * ```
  */
 export function multipartBoundary(contentType: string | undefined): string | undefined {
   if (contentType === undefined || !/^multipart\/form-data\s*(;|$)/i.test(contentType)) return undefined;
@@ -303,6 +320,11 @@ export interface ContentDisposition {
  * CR and LF as `%22`, `%0D`, `%0A` (decoded here, as undici does) and never backslash-escape, so a
  * backslash is an ordinary character (a Windows path). A
  * `filename*=UTF-8''...` (RFC 8187) wins over `filename`.
+ *
+ * @example
+ * ```ts
+ * parseContentDisposition('form-data; name="f"; filename="a.txt"'); // { type: 'form-data', name: 'f', filename: 'a.txt' }
+ * ```
  */
 export function parseContentDisposition(value: string): ContentDisposition {
   const semi = value.indexOf(';');

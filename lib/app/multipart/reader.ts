@@ -340,6 +340,16 @@ export interface MultipartResult {
 /**
  * Reads a whole multipart body: fields into a record, each file to its own temporary file under
  * `dir` (default: a new directory in the OS temp dir). Returns the directory too, for cleanup.
+ *
+ * @example
+ * ```ts
+ * const { fields, files, dir } = await readMultipart(ctx.parts({ fileSize: 50 * 1024 * 1024 }));
+ * try {
+ *   for (const f of files) console.log(f.filename, f.size, f.path);
+ * } finally {
+ *   await rm(dir, { recursive: true, force: true });
+ * }
+ * ```
  */
 export async function readMultipart(parts: AsyncIterable<Part>, dir?: string): Promise<MultipartResult & { dir: string }> {
   const fields: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;

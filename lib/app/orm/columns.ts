@@ -13,6 +13,8 @@ export interface ColumnSpec {
   notNull: boolean;
   primaryKey: boolean;
   unique: boolean;
+  /** Covered by a key — primary (alone or composite), unique, an index — set by `table()`: MySQL keys no TEXT column, so such a `text` is varchar(255) there. */
+  keyed: boolean;
   /** A value (sent as a parameter) or an SQL expression (`now()`). */
   default: { sql: string } | { value: unknown } | null;
   references: { target: () => Column<unknown, boolean, boolean>; onDelete: OnDelete } | null;
@@ -23,6 +25,12 @@ export interface ColumnSpec {
 
 /**
  * `T` the JS value type, `N` true when NULL is allowed, `D` true when the database fills it in.
+ *
+ * @example
+ * ```ts
+ * const email = varchar(254).notNull().unique();   // Column<string, false, false>
+ * const createdAt = timestamptz().notNull().default(now()); // filled in by the database
+ * ```
  */
 export class Column<T = unknown, N extends boolean = true, D extends boolean = false> {
   /** @internal Type carriers, never set at run time. */
@@ -33,7 +41,7 @@ export class Column<T = unknown, N extends boolean = true, D extends boolean = f
   readonly spec: ColumnSpec;
 
   constructor(sqlType: string, spec: Partial<ColumnSpec> = {}) {
-    this.spec = { sqlType, notNull: false, primaryKey: false, unique: false, default: null, references: null, table: '', column: '', ...spec };
+    this.spec = { sqlType, notNull: false, primaryKey: false, unique: false, keyed: false, default: null, references: null, table: '', column: '', ...spec };
   }
 
   #with(patch: Partial<ColumnSpec>): Column<T, N, D> {
@@ -69,7 +77,7 @@ export class Column<T = unknown, N extends boolean = true, D extends boolean = f
 
   /** @internal Bound to its table and SQL column name. */
   bind(table: string, column: string): Column<T, N, D> {
-    return this.#with({ table, column });
+    return this.#with({ table, column, keyed: this.spec.keyed || this.spec.primaryKey || this.spec.unique });
   }
 }
 

@@ -170,6 +170,8 @@ export const mysql: Dialect = {
   inlineReferences: false,
   columnType(spec) {
     const t = spec.sqlType.toLowerCase();
+    // MySQL keys no TEXT column (a key needs a length; MariaDB hashes a UNIQUE one, MySQL 8 refuses it too).
+    if (t === 'text' && spec.keyed) return 'varchar(255)';
     for (const [re, out] of MYSQL_TYPES) {
       const m = re.exec(t);
       if (m !== null) return typeof out === 'string' ? out : out(m);

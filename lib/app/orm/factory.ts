@@ -31,6 +31,13 @@ export type FactoryDefaults<T extends Table> = { [K in keyof Insert<T>]: Insert<
 /**
  * A factory for the rows of `repo`'s table. `defaults(n)` gives the values of the n-th row (1, 2, …; one
  * sequence per factory, so unique columns can use it).
+ *
+ * @example
+ * ```ts
+ * const users = factory(orm.users, (n) => ({ email: `user${n}@example.com`, name: `User ${n}` }));
+ * const alice = await users.create({ name: 'Alice' });
+ * await users.createMany(3);
+ * ```
  */
 export function factory<T extends Table, R extends Relations>(repo: Repository<T, R>, defaults: (n: number) => FactoryDefaults<T>): Factory<T> {
   let n = 0;

@@ -34,6 +34,15 @@ export interface Migration {
 /**
  * A migration that cannot run here — written for another database — or a statement of one that failed:
  * the file, the statement's number and line, and the database's words.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await new Migrator(db, './migrations').up();
+ * } catch (err) {
+ *   if (err instanceof MigrationError) console.error(`${err.file}, statement ${err.statement} (line ${err.line}): ${err.message}`);
+ * }
+ * ```
  */
 export class MigrationError extends Error {
   readonly file: string | undefined;
@@ -55,6 +64,11 @@ const DIALECTS: readonly DialectName[] = ['postgres', 'sqlite', 'mysql'];
 /**
  * The folder a database's migrations are read from: `<dir>/<dialect>/` when it exists (DDL differs
  * between databases), else `<dir>`. The runner and the generator both ask here.
+ *
+ * @example
+ * ```ts
+ * await migrationsFolder('migrations', 'sqlite'); // 'migrations/sqlite' when that folder exists, else 'migrations'
+ * ```
  */
 export async function migrationsFolder(dir: string, dialect: DialectName): Promise<string> {
   const own = join(dir, dialect);
@@ -69,7 +83,14 @@ export interface MigrationStatus {
 
 const FILE = /^(\d+)[_-](.+)\.(sql|js|mjs)$/;
 
-/** Reads the migrations in `dir`, sorted by version. */
+/**
+ * Reads the migrations in `dir`, sorted by version.
+ *
+ * @example
+ * ```ts
+ * for (const m of await loadMigrations('migrations')) console.log(m.version, m.name);
+ * ```
+ */
 export async function loadMigrations(dir: string): Promise<Migration[]> {
   const files = (await readdir(dir).catch(() => [] as string[])).filter((f) => FILE.test(f)).sort();
   const out: Migration[] = [];
@@ -100,15 +121,6 @@ export async function loadMigrations(dir: string): Promise<Migration[]> {
 /** Key of the advisory lock (any constant; this one spells "covetmig"). */
 const LOCK_KEY = 0x636f7665746d6967n;
 
-/**
- * @example
- * ```ts
- * const m = new Migrator(db, './migrations');
- * await m.up();                 // apply what is pending
- * console.table(await m.status());
- * await m.down();               // undo the last one
- * ```
- */
 /** One locked session of the migrator: queries, scripts, and a transaction per migration. */
 interface MigrationSession {
   q: Queryable;
@@ -117,6 +129,18 @@ interface MigrationSession {
   inTransaction<T>(fn: () => Promise<T>): Promise<T>;
 }
 
+/**
+ * Applies, undoes and lists a database's migrations (a folder, or a list of them), under the lock the module
+ * comment describes.
+ *
+ * @example
+ * ```ts
+ * const m = new Migrator(db, './migrations');
+ * await m.up();                 // apply what is pending
+ * console.table(await m.status());
+ * await m.down();               // undo the last one
+ * ```
+ */
 export class Migrator {
   readonly #db: Database;
   readonly #source: string | Migration[];
@@ -291,6 +315,12 @@ function canonicalType(sqlType: string): string {
  * Compares declared tables with the database: missing tables, columns and indexes are created; changed
  * types and nullability altered; columns the models no longer declare are listed as commented-out
  * drops (dropping data is left to a human).
+ *
+ * @example
+ * ```ts
+ * const diff = await diffSchema(db, [users, notes]);
+ * console.log(migrationText(diff, 'postgres')); // what `covet migrate generate` would write
+ * ```
  */
 export async function diffSchema(db: Queryable, tables: readonly Table[]): Promise<SchemaDiff> {
   const dialect = dialectOf(db);
@@ -310,7 +340,14 @@ export function createSchemaSql(tables: readonly Table[], dialect: DialectName):
   return diffLive({ live: new Map(), indexes: new Set() }, tables, dialectByName(dialect));
 }
 
-/** A migration file's text: the dialect line, then the up and down sections. */
+/**
+ * A migration file's text: the dialect line, then the up and down sections.
+ *
+ * @example
+ * ```ts
+ * const text = migrationText(await diffSchema(db, [users, notes]), 'sqlite'); // '-- covet:dialect sqlite', '-- up', …, '-- down', …
+ * ```
+ */
 export function migrationText(d: SchemaDiff, dialect: DialectName): string {
   return `-- covet:dialect ${dialect}\n-- up\n${d.up.join('\n')}\n\n-- down\n${d.down.join('\n')}\n`;
 }
@@ -463,6 +500,12 @@ function creationOrder(tables: readonly Table[]): { order: Table[]; deferred: Se
 /**
  * Writes the next migration file from {@link diffSchema}; returns its path, or null when the schema
  * already matches.
+ *
+ * @example
+ * ```ts
+ * const file = await generateMigration(db, [users, notes], 'migrations', 'add_notes');
+ * console.log(file ?? 'the schema already matches'); // e.g. migrations/20261206120000_add_notes.sql
+ * ```
  */
 export async function generateMigration(db: Queryable, tables: readonly Table[], dir: string, name: string): Promise<string | null> {
   const d = await diffSchema(db, tables);

@@ -125,6 +125,16 @@ function wholeNumber(v: unknown, what: string): number {
 /** The cache tag of a table's query results: dropped whenever the ORM writes to the table. */
 export const tableTag = (t: Table): string => `orm:${t.name}`;
 
+/**
+ * One table's queries (see the module comment); `orm.<table>` is one.
+ *
+ * @example
+ * ```ts
+ * const recent = await orm.notes.findMany({ where: { ownerId: 1 }, orderBy: { createdAt: 'desc' }, limit: 20 });
+ * const [note] = await orm.notes.insert({ ownerId: 1, title: 'hello' });
+ * await orm.notes.update({ id: note!.id }, { title: 'hello again' });
+ * ```
+ */
 export class Repository<T extends Table, R extends Relations = Relations> {
   readonly table: T;
   readonly #db: Queryable;

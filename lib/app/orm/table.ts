@@ -82,11 +82,17 @@ export function table<C extends Columns>(name: string, columns: C, options: { in
     if (options.primaryKey.length === 0) throw new Error(`table ${name}: an empty primary key`);
     for (const k of options.primaryKey) {
       if (bound[k] === undefined) throw new Error(`table ${name}: primary key column ${String(k)} is not a column`);
-      bound[k] = new Column(bound[k]!.spec.sqlType, { ...bound[k]!.spec, notNull: true }) as AnyColumn;
+      bound[k] = new Column(bound[k]!.spec.sqlType, { ...bound[k]!.spec, notNull: true, keyed: true }) as AnyColumn;
     }
     keys = [...options.primaryKey];
   } else if (primaryKey !== undefined) keys = [primaryKey];
   else throw new Error(`table ${name}: no primary key: mark a column .primaryKey(), or give the table { primaryKey: ['a', 'b'] } (a composite key)`);
+  for (const ix of options.indexes ?? []) {
+    for (const k of ix.columns) {
+      if (bound[k] === undefined) throw new Error(`table ${name}: index column ${String(k)} is not a column`);
+      if (!bound[k]!.spec.keyed) bound[k] = new Column(bound[k]!.spec.sqlType, { ...bound[k]!.spec, keyed: true }) as AnyColumn;
+    }
+  }
   return { name, columns: bound as C, sqlNames: sqlNames as Record<keyof C & string, string>, primaryKey: keys[0] as keyof C & string, primaryKeys: keys as Array<keyof C & string>, indexes: options.indexes ?? [] };
 }
 
@@ -137,6 +143,15 @@ export function indexDdl(t: Table, ix: IndexSpec): string {
 /**
  * `create table ...` plus its indexes. Foreign keys of columns in `deferred` are left out (added after
  * every table of a reference cycle exists).
+ *
+ * @example
+ * ```ts
+ * createTableSql(table('notes', { id: serial().primaryKey(), title: text().notNull() }));
+ * // create table "notes" (
+ * //   "id" serial primary key,
+ * //   "title" text not null
+ * // );
+ * ```
  */
 export function createTableSql(t: Table, deferred: ReadonlySet<ColumnSpec> = new Set(), dialect: Dialect = postgres): string {
   const cols = Object.values(t.columns).map((c) => `  ${columnDdl(c.spec, dialect.inlineReferences && !deferred.has(c.spec), dialect)}`);

@@ -71,6 +71,12 @@ const OPS: Record<string, string> = Object.assign(Object.create(null) as Record<
 
 /**
  * Compiles `where` for the table aliased `alias`. `related` handles keys naming relations.
+ *
+ * @example
+ * ```ts
+ * const where = compileWhere(notes, 'n', { title: { like: 'a%' } });
+ * sql`select * from notes n where ${where}`.compile(); // { text: 'select * from notes n where n."title" like $1', values: ['a%'] }
+ * ```
  */
 export function compileWhere(t: Table, alias: string, where: Record<string, unknown> | undefined, related?: (key: string, filter: unknown) => Sql | undefined, dialect: Dialect = postgres): Sql {
   if (where === undefined) return sql`true`;

@@ -26,7 +26,19 @@ export interface SseOptions {
 
 
 
-/** One client's event stream. */
+/**
+ * One client's event stream.
+ *
+ * @example
+ * ```ts
+ * app.get('/events', (ctx) => {
+ *   const stream = sse(ctx); // the handler returns nothing: the stream stays open
+ *   stream.send({ event: 'hello', data: 'hi' });
+ *   const timer = setInterval(() => stream.send({ data: new Date().toISOString() }), 1000);
+ *   stream.onClose(() => clearInterval(timer));
+ * });
+ * ```
+ */
 export class SseStream {
   /** A handler may return the stream (`return topic.subscribe(ctx)`): it answers by itself, nothing is serialized. */
   readonly [ANSWERED] = true;

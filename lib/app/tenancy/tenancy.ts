@@ -44,7 +44,14 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 /** How a request names its tenant: the tenant id, or undefined when it names none. */
 export type TenantResolver = (ctx: Context) => string | undefined;
 
-/** The first label of the host before `suffix` (`acme.example.com` → `acme`). */
+/**
+ * The first label of the host before `suffix` (`acme.example.com` → `acme`).
+ *
+ * @example
+ * ```ts
+ * createTenancy(db, { resolve: fromHost('.notes.example'), isolation: 'row' }); // acme.notes.example → acme
+ * ```
+ */
 export function fromHost(suffix: string): TenantResolver {
   const s = suffix.toLowerCase();
   return (ctx) => {
@@ -55,12 +62,26 @@ export function fromHost(suffix: string): TenantResolver {
   };
 }
 
-/** A request header (`X-Tenant`). Only behind something that sets it (a gateway), never from browsers. */
+/**
+ * A request header (`X-Tenant`). Only behind something that sets it (a gateway), never from browsers.
+ *
+ * @example
+ * ```ts
+ * createTenancy(db, { resolve: fromHeader('x-tenant'), isolation: 'row' });
+ * ```
+ */
 export function fromHeader(name: string): TenantResolver {
   return (ctx) => ctx.req.get(name) || undefined;
 }
 
-/** A route parameter (`/t/{tenant}/notes`). */
+/**
+ * A route parameter (`/t/{tenant}/notes`).
+ *
+ * @example
+ * ```ts
+ * createTenancy(db, { resolve: fromPath('org'), isolation: 'schema' }); // routes under /orgs/:org/...
+ * ```
+ */
 export function fromPath(param = 'tenant'): TenantResolver {
   return (ctx) => {
     const v = (ctx.params as Record<string, unknown>)[param];
@@ -68,7 +89,14 @@ export function fromPath(param = 'tenant'): TenantResolver {
   };
 }
 
-/** A claim of the verified token an auth dependency put in `ctx.state.user` (run the auth first). */
+/**
+ * A claim of the verified token an auth dependency put in `ctx.state.user` (run the auth first).
+ *
+ * @example
+ * ```ts
+ * createTenancy(db, { resolve: fromClaim('tid'), isolation: 'row' }); // the verified token's tid claim
+ * ```
+ */
 export function fromClaim(claim = 'tenant', state = 'user'): TenantResolver {
   return (ctx) => {
     const v = (ctx.state[state] as Record<string, unknown> | undefined)?.[claim];
@@ -94,7 +122,16 @@ export interface TenancyOptions {
 const TENANT = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/;
 const tenants = new WeakMap<Context, string>();
 
-/** The tenancy of an app (see the module comment). */
+/**
+ * The tenancy of an app (see the module comment).
+ *
+ * @example
+ * ```ts
+ * const tenancy = createTenancy(db, { resolve: fromHost('.notes.example'), isolation: 'row' });
+ * app.use(tenancy.middleware());
+ * app.get('/notes', (ctx) => tenancy.transaction(ctx, (tx) => tx.query(sql`select * from notes`)));
+ * ```
+ */
 export class Tenancy {
   readonly db: Db;
   readonly options: TenancyOptions;
@@ -257,7 +294,15 @@ function checkId(t: string): string {
   return t;
 }
 
-/** The tenancy of an app over `db` (see {@link Tenancy}). */
+/**
+ * The tenancy of an app over `db` (see {@link Tenancy}).
+ *
+ * @example
+ * ```ts
+ * const tenancy = createTenancy(db, { resolve: fromHeader('x-tenant'), isolation: 'row' });
+ * await tenancy.setup(['notes']);
+ * ```
+ */
 export function createTenancy(db: Db, options: TenancyOptions): Tenancy {
   return new Tenancy(db, options);
 }

@@ -1,16 +1,3 @@
-/**
- * HPACK decoding (RFC 7541 §6): indexed fields, literals with and without indexing, never-indexed
- * literals, and dynamic table size updates (only at the start of a header block, and never above the
- * limit we advertised). The decoded header list is limited (SETTINGS_MAX_HEADER_LIST_SIZE semantics,
- * RFC 9113 §6.5.2) while decoding, so an HPACK bomb stops early. Errors are {@link HpackError}: a
- * connection error COMPRESSION_ERROR in HTTP/2 (RFC 9113 §4.3).
- *
- * @example
- * ```ts
- * const d = new HpackDecoder();
- * const fields = d.decode(headerBlock); // [[':method', 'GET'], [':path', '/'], ...]
- * ```
- */
 import { DynamicTable } from './dynamic-table.js';
 import { huffmanDecode } from './huffman.js';
 import { STATIC_TABLE } from './tables.js';
@@ -19,6 +6,18 @@ function latin1(buf: Uint8Array, start: number, len: number): string {
   return Buffer.isBuffer(buf) ? buf.latin1Slice(start, start + len) : Buffer.from(buf.buffer, buf.byteOffset + start, len).latin1Slice(0, len);
 }
 
+/**
+ * A malformed header block: `code` names the rule; HTTP/2 answers it with COMPRESSION_ERROR (RFC 9113 §4.3).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   decoder.decode(block);
+ * } catch (err) {
+ *   if (err instanceof HpackError) send(goawayFrame(lastStreamId, H2.COMPRESSION_ERROR, err.message));
+ * }
+ * ```
+ */
 export class HpackError extends Error {
   readonly code: string;
   constructor(code: string, message: string) {
@@ -51,6 +50,19 @@ export function fieldProblem(name: string): string {
   return BAD_NAME.test(name) ? `invalid field name ${JSON.stringify(name.slice(0, 64))}` : `NUL, CR or LF in the value of ${name}`;
 }
 
+/**
+ * HPACK decoding (RFC 7541 §6): indexed fields, literals with and without indexing, never-indexed
+ * literals, and dynamic table size updates (only at the start of a header block, and never above the
+ * limit we advertised). The decoded header list is limited (SETTINGS_MAX_HEADER_LIST_SIZE semantics,
+ * RFC 9113 §6.5.2) while decoding, so an HPACK bomb stops early. Errors are {@link HpackError}: a
+ * connection error COMPRESSION_ERROR in HTTP/2 (RFC 9113 §4.3).
+ *
+ * @example
+ * ```ts
+ * const d = new HpackDecoder();
+ * const fields = d.decode(headerBlock); // [[':method', 'GET'], [':path', '/'], ...]
+ * ```
+ */
 export class HpackDecoder {
   readonly table: DynamicTable;
   maxTableSize: number;

@@ -2,6 +2,13 @@
  * The HPACK dynamic table (RFC 7541 §2.3.2, §4): newest entry first, each entry counted as
  * name + value + 32 octets, oldest entries evicted when a new one or a smaller size needs room.
  * A ring buffer: adding and evicting never shift the others.
+ *
+ * @example
+ * ```ts
+ * const t = new DynamicTable(4096);
+ * t.add('custom-key', 'custom-header'); // 55 octets counted
+ * t.find('custom-key', 'custom-header'); // 0: the newest entry
+ * ```
  */
 export class DynamicTable {
   /** Current size in octets (§4.1). */

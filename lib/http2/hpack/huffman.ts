@@ -70,7 +70,14 @@ const ACCEPT = new Uint8Array(256);
   }
 })();
 
-/** Decodes a Huffman-coded string (latin1 octets). Returns null on invalid input (EOS, bad padding). */
+/**
+ * Decodes a Huffman-coded string (latin1 octets). Returns null on invalid input (EOS, bad padding).
+ *
+ * @example
+ * ```ts
+ * huffmanDecode(Buffer.from('f1e3c2e5f23a6ba0ab90f4ff', 'hex'), 0, 12); // 'www.example.com' (RFC 7541 C.4.1)
+ * ```
+ */
 export function huffmanDecode(buf: Uint8Array, start: number, end: number): string | null {
   let state = 0;
   let out = '';
@@ -101,14 +108,29 @@ export function huffmanDecode(buf: Uint8Array, start: number, end: number): stri
   return out;
 }
 
-/** Length in bytes of the Huffman encoding of `s` (latin1). */
+/**
+ * Length in bytes of the Huffman encoding of `s` (latin1).
+ *
+ * @example
+ * ```ts
+ * huffmanLength('www.example.com'); // 12, against 15 raw
+ * ```
+ */
 export function huffmanLength(s: string): number {
   let bits = 0;
   for (let i = 0; i < s.length; i++) bits += HUFFMAN_LENGTHS[s.charCodeAt(i) & 0xff]!;
   return (bits + 7) >>> 3;
 }
 
-/** Writes the Huffman encoding of `s` at `out[at]`; returns the offset after it. Pads with EOS's 1-bits. */
+/**
+ * Writes the Huffman encoding of `s` at `out[at]`; returns the offset after it. Pads with EOS's 1-bits.
+ *
+ * @example
+ * ```ts
+ * const out = new Uint8Array(huffmanLength('no-cache'));
+ * huffmanEncode('no-cache', out, 0); // returns out.length
+ * ```
+ */
 export function huffmanEncode(s: string, out: Uint8Array, at: number): number {
   let acc = 0; // pending bits, right-aligned
   let n = 0; // how many

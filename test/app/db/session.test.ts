@@ -157,8 +157,9 @@ describe('against the local PostgreSQL', () => {
       expect(db.pool.size).toMatchObject({ open: 2, reserved: 0, waiting: 0 });
       // Every session killed by the server: the pool drops them and opens new ones.
       await t.db.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [t.name]);
-      await new Promise((r) => setTimeout(r, 100));
-      expect((await db.query<{ n: number }>('select 7 as n')).rows[0]!.n).toBe(7);
+      await waitFor(() => db.pool.size.open === 0);
+      // A new session is opened for it; on a loaded machine that can take longer than the 200 ms above.
+      expect((await db.query<{ n: number }>('select 7 as n', [], { acquireTimeoutMs: 30_000 })).rows[0]!.n).toBe(7);
     } finally {
       await db.close();
     }

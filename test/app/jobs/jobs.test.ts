@@ -331,7 +331,7 @@ for (const kind of ['postgres', 'pglite', 'sqlite', 'mysql', 'redis'] as const) 
         // The four are up before the jobs come, so they all claim while the jobs are being enqueued.
         let ready = 0;
         const procs = Array.from({ length: 4 }, () => {
-          const p = spawn(process.execPath, [join(import.meta.dirname, '../../fixtures/jobs-worker.mjs')], { env: { ...process.env, ...b.env('jobs_procs'), CONCURRENCY: '4' }, stdio: ['ignore', 'pipe', 'inherit'] });
+          const p = spawn(process.execPath, [join(import.meta.dirname, '../../fixtures/jobs-worker.mjs')], { env: { ...process.env, ...b.env('jobs_procs'), CONCURRENCY: '4', COUNT_MS: '10' }, stdio: ['ignore', 'pipe', 'inherit'] });
           p.stdout!.on('data', (d: Buffer) => void (d.toString().includes('ready') && ready++));
           return p;
         });
