@@ -1,5 +1,5 @@
 /** Errors of the PostgreSQL driver. */
-import { columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
+import { busyProblem, columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
 
 /**
  * An ErrorResponse from the server: SQLSTATE in `code`, and every field the server sent.
@@ -50,11 +50,22 @@ export class PgError extends Error {
   /**
    * The HTTP answer when this error reaches the app unhandled: the data the client sent does not fit
    * (class 22 data exceptions — out of range, bad syntax, NUL in text — and not-null, foreign-key and
-   * check violations) is 422, a unique violation 409; anything else stays a server error (undefined).
+   * check violations) is 422, a unique violation 409, a busy database ({@link busy}) 503; anything else
+   * stays a server error (undefined).
    */
   get status(): number | undefined {
+    if (this.busy) return 503;
     const v = this.violation;
     return v === undefined ? undefined : v.kind === 'unique' ? 409 : 422;
+  }
+
+  /**
+   * The server was too busy, not wrong: `lock_timeout` passed (55P03), a deadlock (40P01) or a serialization
+   * failure (40001) that the transaction's retries did not get past, no connection slot (53300), or a server
+   * starting or stopping (57P03). Trying again later may succeed.
+   */
+  get busy(): boolean {
+    return BUSY.has(this.code);
   }
 
   /** What the client's data broke (see `problem.ts`), read from the server's fields; undefined for other errors. */
@@ -76,12 +87,16 @@ export class PgError extends Error {
     return undefined;
   }
 
-  /** The answer the app sends for this error when it is a client's data error (no server text in it). */
+  /** The answer the app sends for a client's data error, or 503 with Retry-After when busy (no server text in either). */
   toProblem(): ErrorProblem | undefined {
+    if (this.busy) return busyProblem();
     const v = this.violation;
     return v === undefined ? undefined : violationProblem(v);
   }
 }
+
+/** SQLSTATEs of a server too busy to do the work now (see `PgError.busy`). */
+const BUSY = new Set(['55P03', '40P01', '40001', '53300', '57P03']);
 
 /**
  * The connection failed or closed; queries in flight on it get this.

@@ -28,7 +28,7 @@ import { Sql } from './sql.js';
 import { observeQuery, queriesObserved } from '../../trace/channels.js';
 import { savepoint } from './savepoint.js';
 import { splitStatements } from './statements.js';
-import { columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
+import { busyProblem, columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
 import type { QueryOptions, QueryResult } from './connection.js';
 import { BACKGROUND_WAIT_MS, type PoolStats } from './pool.js';
 import type { Queryable, TransactionOptions } from './db.js';
@@ -54,17 +54,26 @@ export class MysqlError extends Error {
   readonly code: string;
   readonly errno: number;
   readonly sqlState: string;
-  /** The HTTP status a client's data caused (409 duplicate, 422 other data errors), or 500. */
+  /**
+   * The HTTP status to answer: 409 (duplicate) or 422 (other data errors) for what a client's data caused,
+   * 503 when the server was busy ({@link busy}), else 500.
+   */
   readonly status: number;
   /** A deadlock or lock wait timeout: running the transaction again may succeed. */
   readonly retryable: boolean;
+  /**
+   * The server was too busy, not wrong: a lock not had within `innodb_lock_wait_timeout` (1205), a deadlock
+   * (1213) the transaction's retries did not get past, or no connection slot left (1040).
+   */
+  readonly busy: boolean;
   constructor(message: string, code: string, errno: number, sqlState: string) {
     super(message);
     this.code = code;
     this.errno = errno;
     this.sqlState = sqlState;
-    this.status = errno === 1062 || errno === 1586 ? 409 : DATA_ERRORS.has(errno) ? 422 : 500;
     this.retryable = errno === 1213 || errno === 1205;
+    this.busy = this.retryable || errno === 1040;
+    this.status = errno === 1062 || errno === 1586 ? 409 : DATA_ERRORS.has(errno) ? 422 : this.busy ? 503 : 500;
   }
 
   /** What the client's data broke (see `problem.ts`), read from the server's message; undefined for other errors. */
@@ -101,8 +110,9 @@ export class MysqlError extends Error {
     }
   }
 
-  /** The answer the app sends for this error when it is a client's data error (no server text in it). */
+  /** The answer the app sends for a client's data error, or 503 with Retry-After when busy (no server text in either). */
   toProblem(): ErrorProblem | undefined {
+    if (this.busy) return busyProblem();
     const v = this.violation;
     return v === undefined ? undefined : violationProblem(v);
   }

@@ -40,6 +40,15 @@ export function violationProblem(v: Violation): ErrorProblem {
   return { status, fields: { title: status === 409 ? 'Conflict' : 'Unprocessable Content', detail: DETAIL[v.kind](v.fields.join(', ')), fields: v.fields } };
 }
 
+/**
+ * The answer for a database too busy to do the work in time — a lock not had within its wait, a deadlock or
+ * a serialization conflict still there after the retries allowed, no connection slot left on the server:
+ * overload, so 503 with Retry-After, never a 500, and none of the database's words.
+ */
+export function busyProblem(): ErrorProblem {
+  return { status: 503, fields: { title: 'Service Unavailable', detail: 'the database is busy; try again shortly' }, headers: { 'retry-after': '1' } };
+}
+
 /** Splits `a, b` (as PostgreSQL and SQLite list columns) into names, without quotes or table prefixes. */
 export function columnList(s: string): string[] {
   return s

@@ -32,7 +32,7 @@ import { createRequire } from 'node:module';
 import { Sql } from './sql.js';
 import { observeQuery, queriesObserved } from '../../trace/channels.js';
 import { savepoint } from './savepoint.js';
-import { columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
+import { busyProblem, columnList, violationProblem, type ErrorProblem, type Violation } from './problem.js';
 import type { QueryOptions, QueryResult } from './connection.js';
 import type { PoolStats } from './pool.js';
 import { PoolTimeoutError } from './errors.js';
@@ -101,7 +101,7 @@ export class SqliteError extends Error {
    * busy timeout (no server text in either); undefined for other errors (a 500).
    */
   toProblem(): ErrorProblem | undefined {
-    if (this.busy) return { status: 503, fields: { title: 'Service Unavailable', detail: 'the database is busy; try again shortly' }, headers: { 'retry-after': '1' } };
+    if (this.busy) return busyProblem();
     const v = this.violation;
     return v === undefined ? undefined : violationProblem(v);
   }
