@@ -522,6 +522,12 @@ describe('the tree itself', () => {
     for (const ch of ['a', 'b', 'c', 'd', 'e', 'f', '\u0080', '\u00ff', '\u4e2d', 'z']) r.add('GET', `/${ch}x`, ch);
     for (const ch of ['a', 'f', '\u0080', '\u00ff', '\u4e2d', 'z']) expect(r.find('GET', `/${encodeURIComponent(ch)}x`)).toMatchObject({ status: 200, store: ch });
     for (const ch of ['g', '`', '{', '\u0081']) expect(r.find('GET', `/${encodeURIComponent(ch)}x`).status).toBe(404);
+    // The same through the tree (static routes are found by a map first): U+0080, one past ASCII, is never
+    // looked up in the table, whose codes end at 127.
+    const p = new Router<string>();
+    for (const ch of ['a', 'b', 'c', 'd', 'e', 'f', '\u0080', '\u00ff', '\u4e2d', 'z']) p.add('GET', `/${ch}x/:id`, ch);
+    for (const ch of ['a', 'z', '\u0080', '\u00ff', '\u4e2d']) expect(p.find('GET', `/${encodeURIComponent(ch)}x/1`)).toMatchObject({ status: 200, store: ch });
+    for (const ch of ['`', '{', '\u0081']) expect(p.find('GET', `/${encodeURIComponent(ch)}x/1`).status).toBe(404);
     // Only non-ASCII children: no table.
     expect(node(['\u0100', '\u0101', '\u0102', '\u0103', '\u0104', '\u0105', '\u0106']).next).toBeNull();
   });
