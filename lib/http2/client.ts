@@ -14,6 +14,7 @@ import { FrameParser, S_ENABLE_PUSH, S_HEADER_TABLE_SIZE, S_INITIAL_WINDOW_SIZE,
 import { dataFrame, goawayFrame, headersFrames, pingFrame, rstStreamFrame, settingsFrame, windowUpdateFrame } from './frame-writer.js';
 import { HpackDecoder, HpackEncoder } from './hpack/index.js';
 import { PREFACE } from './session.js';
+import { StreamTable } from './stream-table.js';
 
 export interface Http2ClientOptions {
   /** TLS options for `https:` URLs (ALPN `h2` is asked for). */
@@ -227,7 +228,8 @@ export class Http2ClientSession implements ConnectionHandler {
   readonly #parser: FrameParser;
   readonly #encoder = new HpackEncoder();
   readonly #decoder: HpackDecoder;
-  readonly #streams = new Map<number, ClientStream>();
+  /** Our open streams; the server's limit on them is not known yet, so room for 512 before any overflow. */
+  readonly #streams = new StreamTable<ClientStream>(1024);
   /** Requests waiting for a stream slot (SETTINGS_MAX_CONCURRENT_STREAMS). */
   readonly #pending: ClientStream[] = [];
   readonly #o: Required<Omit<Http2ClientOptions, 'tls'>>;
@@ -492,7 +494,7 @@ export class Http2ClientSession implements ConnectionHandler {
       case T_GOAWAY: {
         this.#goaway = { lastStreamId: f.lastStreamId, code: f.code };
         // Streams past the last one the server will process were not processed: safe to retry (§6.8).
-        for (const s of [...this.#streams.values()]) {
+        for (const s of this.#streams.values()) {
           if (s.id > f.lastStreamId) {
             s._fail(new Http2StreamError(`the server is going away (GOAWAY ${errorName(f.code)}) and did not process the request`, f.code === H2.NO_ERROR ? H2.REFUSED_STREAM : f.code, true));
             this.#streams.delete(s.id);

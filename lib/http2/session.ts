@@ -27,6 +27,7 @@ import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
 import { answerFailure, Http2Response, type StreamSink } from './response.js';
 import { Http2Tunnel } from './tunnel.js';
 import { requestHead } from './request-head.js';
+import { StreamTable } from './stream-table.js';
 
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
@@ -203,7 +204,7 @@ export class Http2Session implements ConnectionHandler {
   #o: Required<Omit<Http2SessionOptions, 'onError' | 'onConnect' | 'onStreamError' | 'pingPolicy'>> & Http2SessionOptions;
   #decoder: HpackDecoder;
   #encoder = new HpackEncoder();
-  #streams = new Map<number, Stream>();
+  #streams: StreamTable<Stream>;
   #lastStreamId = 0;
   #preface = 0; // bytes of the client preface matched so far
   #gotSettings = false;
@@ -245,6 +246,8 @@ export class Http2Session implements ConnectionHandler {
     this.#resets = new Budget(this.#o.resetBurst, this.#o.resetRate);
     this.#glitches = new Budget(this.#o.glitchBurst, this.#o.glitchRate);
     this.#decoder = new HpackDecoder({ maxHeaderListSize: this.#o.maxHeaderListSize });
+    // Twice the streams a client may open, within reason: a slot each for the live window of ids.
+    this.#streams = new StreamTable(Math.min(2 * this.#o.maxConcurrentStreams, 4096));
     this.#connRecvWindow = this.#o.connectionWindowSize;
     this.parser = new FrameParser({ onFrame: (f) => this.#frame(f), onStreamError: (e) => this.#streamError(e) }, { maxFrameSize: this.#o.maxFrameSize });
     // Server preface: our SETTINGS first (§3.4), then the larger connection window.
@@ -628,7 +631,7 @@ export class Http2Session implements ConnectionHandler {
       this.#stallTimer = null;
       const now = performance.now();
       let waiting = false;
-      for (const st of [...this.#streams.values()]) {
+      for (const st of this.#streams.values()) {
         if (st.stalledSince === 0 || st.queue.length === 0) continue;
         if (now - st.stalledSince >= this.#o.sendTimeout) {
           this.conn.write(rstStreamFrame(st.id, H2.CANCEL));
@@ -709,7 +712,7 @@ export class Http2Session implements ConnectionHandler {
     this.#failed = true;
     this.#o.onError?.(e);
     this.conn.write(goawayFrame(this.#lastStreamId, e.code, (e.debugData ?? e.message).slice(0, 200)));
-    for (const s of [...this.#streams.values()]) this.#close(s, true);
+    for (const s of this.#streams.values()) this.#close(s, true);
     this.#goaway = true;
     this.conn.end();
   }
@@ -718,7 +721,7 @@ export class Http2Session implements ConnectionHandler {
 
   onClose(): void {
     if (this.#stallTimer !== null) clearTimeout(this.#stallTimer);
-    for (const s of [...this.#streams.values()]) this.#close(s, true);
+    for (const s of this.#streams.values()) this.#close(s, true);
   }
 
   onDrain(): void {
