@@ -121,6 +121,8 @@ const S_ERROR = 24;
 const MAX_SAFE_DIV16 = Math.floor(Number.MAX_SAFE_INTEGER / 16);
 
 /** Bytes looked at first for a complete head on the fast path (most request heads are smaller). */
+/** The fields of no message (frozen: a push into it would throw rather than leak across parsers). */
+const NO_FIELDS = Object.freeze([]) as unknown as string[];
 const FAST_WINDOW = 2048;
 
 /**
@@ -289,7 +291,11 @@ export class Http1Parser {
   execute(buf: Buffer): number {
     if (this.#state === S_ERROR) throw this.error!;
     this.#winBuf = null; // the caller may reuse the buffer with other bytes: no window survives a call
-    return this.#run(buf); // a protocol error (#fail) leaves the parser failed; a handler's own error does not
+    const n = this.#run(buf); // a protocol error (#fail) leaves the parser failed; a handler's own error does not
+    // Nor is it kept between calls: an idle keep-alive connection would hold the last read's text.
+    this.#winBuf = null;
+    this.#win = '';
+    return n;
   }
 
   /**
@@ -1016,6 +1022,8 @@ export class Http1Parser {
     };
     this.#keepAlive = keepAlive;
     this.#upgrade = upgrade;
+    // The head's fields are the message's now: an idle connection does not keep the last request's.
+    this.#headers = NO_FIELDS;
     const skip = this.handler.onHeadersComplete(head) === true || this.#skipBody;
     this.#skipBody = false;
     if (this.#state === S_ERROR) return;

@@ -467,7 +467,9 @@ export class Connection implements Timed {
 
   /** Registers a callback for when the connection has closed (used by servers to track connections). */
   onceClosed(fn: (err: Error | undefined) => void): void {
-    (this.#closeListeners ??= []).push(fn);
+    // `[fn]` has room for one; `[].push` would reserve 17 slots on every idle connection.
+    if (this.#closeListeners === null) this.#closeListeners = [fn];
+    else this.#closeListeners.push(fn);
   }
 
   /**
