@@ -60,6 +60,19 @@ export function frameHeader(type: number, flags: number, streamId: number, lengt
 }
 
 /**
+ * A frame header as a latin1 string (one character per octet), to go before a payload that is one too:
+ * a connection gathers such strings into one write without making Buffers.
+ *
+ * @example
+ * ```ts
+ * conn.write(frameHeaderLatin1(T_DATA, F_END_STREAM, 1, 5) + 'hello'); // Connection.write takes latin1 strings
+ * ```
+ */
+export function frameHeaderLatin1(type: number, flags: number, streamId: number, length: number): string {
+  return String.fromCharCode((length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff, type, flags, (streamId >>> 24) & 0x7f, (streamId >>> 16) & 0xff, (streamId >>> 8) & 0xff, streamId & 0xff);
+}
+
+/**
  * DATA (RFC 9113 §6.1), padded with `pad` zero bytes when given.
  *
  * @example

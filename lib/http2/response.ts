@@ -12,6 +12,11 @@ export interface StreamSink {
   sendHeaders(fields: Array<[string, string]>, endStream: boolean): void;
   /** Queues body bytes; false when the caller should wait for 'drain'. */
   sendData(data: Buffer, endStream: boolean): boolean;
+  /**
+   * The whole response at once — its fields and an ASCII body (one octet per character) that fit the
+   * windows and one frame — when the sink can send it so; false (nothing sent) otherwise.
+   */
+  sendWhole?(fields: Array<[string, string]>, body: string): boolean;
   readonly isHead: boolean;
   readonly httpDate: string;
   /** The response cannot be completed: reset the stream (see `destroy`). */
@@ -142,12 +147,23 @@ export class Http2Response extends ResponseEvents {
 
   end(chunk?: string | Buffer | Uint8Array): void {
     if (this.finished) return;
-    const b = chunk === undefined ? null : typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const noBody = this.#sink.isHead || this.statusCode === 204 || this.statusCode === 304;
-    const trailers = this.#trailers;
-    if (!this.headersSent) {
+    const first = !this.headersSent;
+    if (first) {
       this._emit('head'); // last chance to set headers (sessions, cookies)
       this.headersSent = true;
+    }
+    const noBody = this.#sink.isHead || this.statusCode === 204 || this.statusCode === 304;
+    const trailers = this.#trailers;
+    // A small ASCII body with its fields in one piece, when the sink can (HTTP/2: one string, no Buffers).
+    if (first && trailers === null && typeof chunk === 'string' && chunk.length <= WHOLE_MAX && this.#sink.sendWhole !== undefined && Buffer.byteLength(chunk, 'utf8') === chunk.length) {
+      if (this.#sink.sendWhole(this.#fields(chunk.length), noBody ? '' : chunk)) {
+        this.finished = true;
+        this._emit('finish');
+        return;
+      }
+    }
+    const b = chunk === undefined ? null : typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (first) {
       const len = b === null ? 0 : b.length;
       const bodyless = noBody || len === 0;
       this.#sink.sendHeaders(this.#fields(len), bodyless && trailers === null);
@@ -166,6 +182,9 @@ export class Http2Response extends ResponseEvents {
     this._emit('finish');
   }
 }
+
+/** Bodies up to this many characters may go in one piece (`sendWhole`): an HTTP/2 frame's default size. */
+const WHOLE_MAX = 16384;
 
 /**
  * The answer to a handler that failed before its response began (HTTP/2 and HTTP/3 sessions): the error's own

@@ -18,11 +18,11 @@ import type { Connection, ConnectionHandler, TimeoutKind } from '../net/index.js
 import { Http1Request, type BodySource, type MessageHead } from '../http1/index.js';
 import { H2, Http2ProtocolError, connectionError, streamError } from './errors.js';
 import {
-  FrameParser, type Frame, F_END_STREAM,
+  FrameParser, type Frame, F_END_STREAM, F_END_HEADERS,
   T_DATA, T_HEADERS, T_PRIORITY, T_RST_STREAM, T_SETTINGS, T_PUSH_PROMISE, T_PING, T_GOAWAY, T_WINDOW_UPDATE,
   S_HEADER_TABLE_SIZE, S_INITIAL_WINDOW_SIZE, S_MAX_CONCURRENT_STREAMS, S_MAX_FRAME_SIZE, S_MAX_HEADER_LIST_SIZE, S_ENABLE_PUSH, S_ENABLE_CONNECT_PROTOCOL,
 } from './frame-parser.js';
-import { dataFrame, frameHeader, rawFrame, goawayFrame, headersFrames, pingFrame, rstStreamFrame, settingsFrame, windowUpdateFrame } from './frame-writer.js';
+import { dataFrame, frameHeader, frameHeaderLatin1, rawFrame, goawayFrame, headersFrames, pingFrame, rstStreamFrame, settingsFrame, windowUpdateFrame } from './frame-writer.js';
 import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
 import { answerFailure, Http2Response, type StreamSink } from './response.js';
 import { Http2Tunnel } from './tunnel.js';
@@ -163,6 +163,10 @@ class Stream implements BodySource, StreamSink {
 
   sendData(data: Buffer, endStream: boolean): boolean {
     return this.session._sendData(this, data, endStream);
+  }
+
+  sendWhole(fields: Array<[string, string]>, body: string): boolean {
+    return this.session._sendWhole(this, fields, body);
   }
 
   abort(error: Error): void {
@@ -570,6 +574,31 @@ export class Http2Session implements ConnectionHandler {
     this.#pingStrikes = 0;
     for (const f of headersFrames(s.id, this.#encoder.encode(fields), { endStream, maxFrameSize: this.#peerMaxFrameSize })) this.conn.write(f);
     if (endStream) this.#localEnd(s);
+  }
+
+  /**
+   * @internal A whole response — fields and an ASCII body that fits both windows and one frame — as one
+   * latin1 string: HEADERS then DATA with END_STREAM, no Buffer made (the connection gathers strings into
+   * one write). False, with nothing sent, when it does not fit; the caller then sends the usual way.
+   */
+  _sendWhole(s: Stream, fields: Array<[string, string]>, body: string): boolean {
+    const len = body.length;
+    if (s.state === 'closed' || this.conn.closed || s.headersSent || len > s.sendWindow || len > this.#connSendWindow || len > this.#peerMaxFrameSize) return false;
+    s.headersSent = true;
+    this.#pingStrikes = 0;
+    const block = this.#encoder.encodeLatin1(fields);
+    const max = this.#peerMaxFrameSize;
+    if (block.length > max) {
+      // Encoded (the table has changed): the block goes in HEADERS + CONTINUATION, the body after it.
+      for (const f of headersFrames(s.id, Buffer.from(block, 'latin1'), { endStream: len === 0, maxFrameSize: max })) this.conn.write(f);
+    } else this.conn.write(frameHeaderLatin1(T_HEADERS, len === 0 ? F_END_HEADERS | F_END_STREAM : F_END_HEADERS, s.id, block.length) + block);
+    if (len > 0) {
+      s.sendWindow -= len;
+      this.#connSendWindow -= len;
+      this.conn.write(frameHeaderLatin1(T_DATA, F_END_STREAM, s.id, len) + body);
+    }
+    this.#localEnd(s);
+    return true;
   }
 
   /** @internal */

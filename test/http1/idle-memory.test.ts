@@ -17,6 +17,7 @@ it('after a message, the parser keeps neither the read it came in nor its fields
       onHeadersComplete(head: MessageHead) {
         fields = new WeakRef(head.headers);
       },
+      onBody() {},
       onMessageComplete() {},
     });
     // Its own allocation (not a slice of Buffer's shared pool), so it can be collected on its own.

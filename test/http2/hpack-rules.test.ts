@@ -400,3 +400,20 @@ describe('more edges (from the mutants that survived the first rules)', () => {
     expect(huffmanDecode(bytes('1fffffffff'), 0, 5)).toBeNull(); // 'a', then EOS
   });
 });
+
+describe('encodeLatin1', () => {
+  it('is encode as a latin1 string, one character per octet, with the same effect on the table', () => {
+    const fields: Array<[string, string]> = [[':status', '200'], ['content-type', 'text/plain'], ['x-long', 'é'.repeat(40)], ['date', 'Sun, 06 Dec 2026 12:00:00 GMT']];
+    const a = new HpackEncoder();
+    const b = new HpackEncoder();
+    for (let round = 0; round < 3; round++) {
+      const bytes = a.encode(fields);
+      const text = b.encodeLatin1(fields);
+      expect(Buffer.from(text, 'latin1')).toEqual(bytes);
+      expect(text.length).toBe(bytes.length);
+    }
+    expect(b.table.size).toBe(a.table.size);
+    const dec = new HpackDecoder();
+    expect(dec.decode(Buffer.from(new HpackEncoder().encodeLatin1(fields), 'latin1'))).toEqual(fields);
+  });
+});

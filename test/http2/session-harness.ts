@@ -35,7 +35,7 @@ export class FakeConn {
     this.#out = fn;
   }
   write(data: Buffer | Uint8Array | string): boolean {
-    const b = Buffer.from(data as Buffer);
+    const b = typeof data === 'string' ? Buffer.from(data, 'latin1') : Buffer.from(data); // strings are latin1, as Connection.write takes them
     this.written.push(b);
     this.#out?.(b);
     return true;

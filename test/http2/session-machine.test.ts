@@ -1144,3 +1144,58 @@ describe('keepalive enforcement (pingPolicy, gRFC A8)', () => {
     expect(h.frames.filter((f) => f.type === 6 && f.ack)).toHaveLength(50);
   });
 });
+
+describe('a small text response in one piece (fields and an ASCII body as one latin1 write)', () => {
+  const answer = (body: string, fields: Array<[string, string]> = GET, settings: Array<[number, number]> = []) => {
+    const h = harness((_req, res) => {
+      res.setHeader('content-type', 'text/plain');
+      res.end(body);
+    });
+    h.open(settings);
+    const writes = h.conn.written.length;
+    h.request(1, fields);
+    return { h, writes: h.conn.written.length - writes, s: h.stream(1) };
+  };
+
+  it('HEADERS with the length, then DATA with END_STREAM; HEAD and an empty body end on HEADERS', () => {
+    const { s, h, writes } = answer('hello');
+    expect([s.status, s.headers.find(([n]) => n === 'content-length')?.[1], s.body, s.ended]).toEqual(['200', '5', 'hello', true]);
+    expect(types(h.fresh().filter((f) => 'streamId' in f && f.streamId === 1))).toEqual([1, 0]);
+    expect(writes).toBe(2); // one string each, no Buffer
+    const head = answer('hello', [[':method', 'HEAD'], [':scheme', 'http'], [':path', '/'], [':authority', 'a']]);
+    expect([head.s.headers.find(([n]) => n === 'content-length')?.[1], head.s.body, head.s.ended]).toEqual(['5', '', true]);
+    expect(types(head.h.fresh().filter((f) => 'streamId' in f && f.streamId === 1))).toEqual([1]);
+    const empty = answer('');
+    expect([empty.s.headers.find(([n]) => n === 'content-length')?.[1], empty.s.body, empty.s.ended]).toEqual(['0', '', true]);
+  });
+
+  it('a body that is not ASCII goes as UTF-8 bytes, the usual way', () => {
+    const { s } = answer('h\u00e9llo \u4e2d');
+    expect([s.headers.find(([n]) => n === 'content-length')?.[1], s.body]).toEqual([String(Buffer.byteLength('h\u00e9llo \u4e2d')), 'h\u00e9llo \u4e2d']);
+  });
+
+  it('a body past the stream window, the frame size or 16 384 characters goes the usual way, within the windows', () => {
+    const small = answer('hello', GET, [[S_INITIAL_WINDOW_SIZE, 3]]);
+    expect([small.s.body, small.s.ended]).toEqual(['hel', false]); // no more than the window
+    small.h.send(windowUpdateFrame(1, 2));
+    expect([small.h.stream(1).body, small.h.stream(1).ended]).toEqual(['hello', true]);
+    const big = 'x'.repeat(16_385);
+    const large = answer(big, GET, [[S_MAX_FRAME_SIZE, 16_384]]);
+    expect([large.s.body.length, large.s.ended]).toEqual([16_385, true]);
+    expect(large.h.frames.filter((f) => f.type === 0 && f.streamId === 1).map((f) => (f as { data: Buffer }).data.length)).toEqual([16_384, 1]);
+  });
+
+  it('a header block larger than a frame goes in HEADERS and CONTINUATION, the body after it', () => {
+    const h = harness((_req, res) => {
+      for (const n of ['x-a', 'x-b', 'x-c']) res.setHeader(n, 'v'.repeat(9_000)); // a block of ~23.6 KB
+      res.end('hello');
+    });
+    h.open();
+    h.request(1);
+    const mine = h.frames.filter((f) => 'streamId' in f && f.streamId === 1);
+    // The harness's frame parser joins CONTINUATION into its HEADERS; the writes show both frames.
+    expect(h.conn.written.slice(-3).map((b) => [b[3], b[4]])).toEqual([[1, 0], [9, 4], [0, 1]]); // HEADERS, CONTINUATION + END_HEADERS, DATA + END_STREAM
+    expect(types(mine)).toEqual([1, 0]);
+    expect([h.stream(1).headers.find(([n]) => n === 'x-c')?.[1].length, h.stream(1).body, h.stream(1).ended]).toEqual([9_000, 'hello', true]);
+  });
+});

@@ -68,6 +68,20 @@ export class HpackEncoder {
 
   /** Encodes one header block. Names must be lowercase (HTTP/2 requires it, RFC 9113 §8.2.1). */
   encode(fields: ReadonlyArray<HeaderField | readonly [string, string]>): Buffer {
+    this.#encode(fields);
+    return Buffer.from(this.#buf.subarray(0, this.#at));
+  }
+
+  /**
+   * The same block as a latin1 string (one character per octet): what a connection writing strings sends
+   * without making a Buffer (a small response goes out as one string).
+   */
+  encodeLatin1(fields: ReadonlyArray<HeaderField | readonly [string, string]>): string {
+    this.#encode(fields);
+    return this.#buf.latin1Slice(0, this.#at);
+  }
+
+  #encode(fields: ReadonlyArray<HeaderField | readonly [string, string]>): void {
     this.#at = 0;
     if (this.#pendingSizeUpdate !== null) {
       this.#int(this.#pendingSizeUpdate, 5, 0x20);
@@ -120,7 +134,6 @@ export class HpackEncoder {
       if (nameIdx === 0) this.#string(name);
       this.#string(value);
     }
-    return Buffer.from(this.#buf.subarray(0, this.#at));
   }
 
   #ensure(n: number): void {
