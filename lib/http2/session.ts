@@ -593,8 +593,7 @@ export class Http2Session implements ConnectionHandler {
       for (const f of headersFrames(s.id, Buffer.from(block, 'latin1'), { endStream: len === 0, maxFrameSize: max })) this.conn.write(f);
     } else this.conn.write(frameHeaderLatin1(T_HEADERS, len === 0 ? F_END_HEADERS | F_END_STREAM : F_END_HEADERS, s.id, block.length) + block);
     if (len > 0) {
-      s.sendWindow -= len;
-      this.#connSendWindow -= len;
+      this.#connSendWindow -= len; // the stream's own window is never used again: it has ended
       this.conn.write(frameHeaderLatin1(T_DATA, F_END_STREAM, s.id, len) + body);
     }
     this.#localEnd(s);

@@ -1185,6 +1185,26 @@ describe('a small text response in one piece (fields and an ASCII body as one la
     expect(large.h.frames.filter((f) => f.type === 0 && f.streamId === 1).map((f) => (f as { data: Buffer }).data.length)).toEqual([16_384, 1]);
   });
 
+  it('at the limits: a body of exactly the stream window, or of exactly one frame, still goes in one piece', () => {
+    const exact = answer('hello', GET, [[S_INITIAL_WINDOW_SIZE, 5]]);
+    expect([exact.writes, exact.s.body, exact.s.ended]).toEqual([2, 'hello', true]);
+    const frame = answer('x'.repeat(16_384));
+    expect([frame.writes, frame.s.body.length, frame.s.ended]).toEqual([2, 16_384, true]);
+    const past = answer('x'.repeat(16_385), GET, [[S_MAX_FRAME_SIZE, 32_768], [S_INITIAL_WINDOW_SIZE, 65_535]]);
+    expect(past.writes).toBeGreaterThan(2); // past 16 384 characters: the usual way, even where a frame would hold it
+  });
+
+  it('a stream the client reset gets nothing, in one piece or not', () => {
+    const { streams, handler } = held();
+    const h = harness(handler);
+    h.open();
+    h.request(1, POST, false);
+    h.send(rstStreamFrame(1, H2.CANCEL));
+    h.fresh();
+    streams[0]!.res.end('late');
+    expect(h.fresh()).toEqual([]);
+  });
+
   it('a header block larger than a frame goes in HEADERS and CONTINUATION, the body after it', () => {
     const h = harness((_req, res) => {
       for (const n of ['x-a', 'x-b', 'x-c']) res.setHeader(n, 'v'.repeat(9_000)); // a block of ~23.6 KB
@@ -1197,5 +1217,14 @@ describe('a small text response in one piece (fields and an ASCII body as one la
     expect(h.conn.written.slice(-3).map((b) => [b[3], b[4]])).toEqual([[1, 0], [9, 4], [0, 1]]); // HEADERS, CONTINUATION + END_HEADERS, DATA + END_STREAM
     expect(types(mine)).toEqual([1, 0]);
     expect([h.stream(1).headers.find(([n]) => n === 'x-c')?.[1].length, h.stream(1).body, h.stream(1).ended]).toEqual([9_000, 'hello', true]);
+    // With no body, the block's last frame ends the stream.
+    const e = harness((_req, res) => {
+      for (const n of ['x-a', 'x-b', 'x-c']) res.setHeader(n, 'v'.repeat(9_000));
+      res.end('');
+    });
+    e.open();
+    e.request(1);
+    expect(e.conn.written.slice(-2).map((b) => [b[3], b[4]])).toEqual([[1, 1], [9, 4]]); // HEADERS + END_STREAM, CONTINUATION + END_HEADERS
+    expect([e.stream(1).body, e.stream(1).ended]).toEqual(['', true]);
   });
 });
