@@ -600,3 +600,27 @@ describe('the parser object', () => {
     expect(p.error).toBeNull();
   });
 });
+
+describe('error offsets on the whole-head path', () => {
+  /** The error of parsing `input` as one chunk (the whole-head path), with its offset. */
+  const failAt = (input: string, options: Http1ParserOptions = {}): [string, number] => {
+    const p = new Http1Parser('request', { onHeadersComplete() {}, onBody() {}, onMessageComplete() {} }, options);
+    try {
+      p.execute(Buffer.from(input, 'latin1'));
+    } catch (e) {
+      if (e instanceof Http1ParseError) return [e.code, e.offset];
+      throw e;
+    }
+    return ['none', -1];
+  };
+  const first = 'GET /a HTTP/1.1\r\nHost: a\r\n\r\n';
+
+  it("name the chunk's byte, for the first request and for one pipelined behind it", () => {
+    for (const before of ['', first, first + first]) {
+      const bad = `${before}GET /b HTTP/1.1\r\nX: 1\r\nHost: a b\r\n\r\n`;
+      expect([before.length, ...failAt(bad)]).toEqual([before.length, 'INVALID_HOST', bad.indexOf('\r', bad.indexOf('Host: a b'))]);
+      const many = `${before}GET /b HTTP/1.1\r\nHost: a\r\nX: 1\r\nY: 2\r\n\r\n`;
+      expect([before.length, ...failAt(many, { maxHeaderCount: 2 })]).toEqual([before.length, 'TOO_MANY_HEADERS', many.indexOf('Y: 2')]);
+    }
+  });
+});
