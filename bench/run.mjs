@@ -15,7 +15,8 @@ if (other !== null && realpathSync(other) !== realpathSync(process.execPath)) {
   const bin = other;
   const version = execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
   log(`running the benches on Node ${version} (${bin})`);
-  const r = spawnSync(bin, [process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, BENCH_LINE: version } });
+  // --expose-internals: the parser bench's llhttp baseline is an internal binding on Node 22 and later.
+  const r = spawnSync(bin, ['--expose-internals', process.argv[1], ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, BENCH_LINE: version } });
   process.exit(r.status ?? 1);
 }
 

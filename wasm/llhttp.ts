@@ -271,14 +271,30 @@ interface NodeBinding {
 /**
  * Node's built-in llhttp (C, the one `node:http` uses) through `process.binding('http_parser')`,
  * with our handler interface. For benchmarks: this is the baseline a Node server pays per request.
+ * Node 22 and later no longer give it to `process.binding`; there it is read through the internal binding,
+ * which needs `node --expose-internals` (bench/run.mjs passes it).
  */
+/** Node's native HTTP parser binding, from `process.binding` (Node 20) or the internal binding (22+). */
+function nodeHttpBinding(): NodeBinding {
+  try {
+    return (process as unknown as { binding(name: string): NodeBinding }).binding('http_parser');
+  } catch {
+    try {
+      const internal = require('internal/test/binding') as { internalBinding(name: string): NodeBinding };
+      return internal.internalBinding('http_parser');
+    } catch {
+      throw new Error(`Node ${process.version} gives its native HTTP parser only to a process started with --expose-internals`);
+    }
+  }
+}
+
 export class NodeBindingParser implements ParserLike {
   readonly kind: ParserKind;
   readonly handler: Http1ParserHandler;
   #p: NodeHTTPParser;
 
   constructor(kind: ParserKind, handler: Http1ParserHandler) {
-    const binding = (process as unknown as { binding(name: string): NodeBinding }).binding('http_parser');
+    const binding = nodeHttpBinding();
     const H = binding.HTTPParser;
     this.kind = kind;
     this.handler = handler;
