@@ -126,6 +126,28 @@ export function dataHeader(length: number): Buffer {
 }
 
 /**
+ * A whole small response in one allocation: HEADERS with its encoded field section, then DATA with an ASCII
+ * body (one octet per character; none when the body is empty) — one chunk, so one STREAM frame carries it.
+ *
+ * @example
+ * ```ts
+ * stream.end(responseFrames(encoder.encode([[':status', '200']]), 'hello'));
+ * ```
+ */
+export function responseFrames(block: Uint8Array, body: string): Buffer {
+  const n = body.length;
+  const headLen = 1 + varintLength(block.length) + block.length;
+  const out = Buffer.allocUnsafe(headLen + (n === 0 ? 0 : 1 + varintLength(n) + n));
+  out[0] = FRAME_HEADERS;
+  out.set(block, writeVarint(out, 1, block.length));
+  if (n > 0) {
+    out[headLen] = FRAME_DATA;
+    out.latin1Write(body, writeVarint(out, headLen + 1, n), n);
+  }
+  return out;
+}
+
+/**
  * SETTINGS' payload from identifier/value pairs.
  *
  * @example

@@ -26,6 +26,7 @@ import {
   FRAME_PUSH_PROMISE,
   FRAME_SETTINGS,
   parseSettings,
+  responseFrames,
   SETTINGS_MAX_FIELD_SECTION_SIZE,
   SETTINGS_QPACK_BLOCKED_STREAMS,
   SETTINGS_QPACK_MAX_TABLE_CAPACITY,
@@ -113,6 +114,10 @@ class RequestStream implements BodySource, StreamSink {
 
   sendData(data: Buffer, endStream: boolean): boolean {
     return this.session._sendData(this, data, endStream);
+  }
+
+  sendWhole(fields: Array<[string, string]>, body: string): boolean {
+    return this.session._sendWhole(this, fields, body);
   }
 
   abort(error: Error): void {
@@ -490,6 +495,16 @@ export class Http3Session {
     const f = frame(FRAME_HEADERS, block);
     if (endStream) this.#finish(r, f);
     else r.quic.write(f);
+  }
+
+  /**
+   * @internal A whole small response (fields and an ASCII body) as one chunk: HEADERS and DATA in one
+   * allocation, which goes out as one STREAM frame with FIN instead of three (HEADERS, DATA's header, body).
+   */
+  _sendWhole(r: RequestStream, fields: Array<[string, string]>, body: string): boolean {
+    if (r.finished) return true; // as _sendHeaders: nothing more goes on a finished or reset stream
+    this.#finish(r, responseFrames(this.#encoder.encode(fields), body));
+    return true;
   }
 
   /** @internal */

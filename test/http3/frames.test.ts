@@ -73,3 +73,14 @@ describe('HTTP/3 frames', () => {
     expect(parseSettings(reserved).size).toBe(1);
   });
 });
+
+describe('responseFrames', () => {
+  it('is HEADERS with the block, then DATA with the body (none when empty), in one buffer', async () => {
+    const { responseFrames } = await import('../../lib/http3/frames.js');
+    const block = Buffer.alloc(70, 7); // a length of two varint bytes
+    expect(readAll([responseFrames(block, 'hello')])).toEqual({ frames: [[0x01, block.toString('hex')]], data: Buffer.from('hello').toString('hex'), boundary: true });
+    expect(readAll([responseFrames(block, '')])).toEqual({ frames: [[0x01, block.toString('hex')]], data: '', boundary: true });
+    const long = 'y'.repeat(300); // two varint bytes for DATA too
+    expect(readAll([responseFrames(Buffer.from([1, 2]), long)]).data).toBe(Buffer.from(long).toString('hex'));
+  });
+});

@@ -47,6 +47,24 @@ describe('requests', () => {
     expect(responseOf(c, 0)).toMatchObject({ fields: { ':status': '200', 'content-length': '26' }, body: 'hello GET /x 3.0 localhost', fin: true });
   });
 
+  it('a small text response goes as one STREAM frame with FIN (HEADERS and DATA in one chunk); others as before', () => {
+    const bodies: Record<string, string> = { '/a': 'hello', '/e': '', '/u': 'h\u00e9llo' };
+    const { c } = setup((req, res) => res.end(bodies[req.url]!));
+    const ask = (id: number, path: string, method = 'GET') => {
+      c.send(streamFrame(id, 0, headers([[':method', method], [':scheme', 'https'], [':authority', 'localhost'], [':path', path]]), true));
+      return of(c.read(), 'stream').filter((f) => f.stream === id);
+    };
+    const one = ask(0, '/a');
+    expect([one.length, one[0]!.fin, responseOf(c, 0)]).toEqual([1, true, { fields: expect.objectContaining({ ':status': '200', 'content-length': '5' }), body: 'hello', fin: true }]);
+    const empty = ask(4, '/e');
+    expect([empty.length, responseOf(c, 4).body, responseOf(c, 4).fields['content-length']]).toEqual([1, '', '0']);
+    const head = ask(8, '/a', 'HEAD');
+    expect([head.length, responseOf(c, 8).body, responseOf(c, 8).fields['content-length']]).toEqual([1, '', '5']);
+    // Not ASCII: UTF-8 bytes, the usual way (HEADERS, DATA's header and the body as three chunks).
+    const utf8 = ask(12, '/u');
+    expect([utf8.length > 1, responseOf(c, 12).body, responseOf(c, 12).fields['content-length']]).toEqual([true, 'h\u00e9llo', String(Buffer.byteLength('h\u00e9llo'))]);
+  });
+
   it('delivers a body in DATA frames and its trailers', async () => {
     let got = '';
     let trailers: unknown = null;
