@@ -13,8 +13,9 @@ export interface StreamSink {
   /** Queues body bytes; false when the caller should wait for 'drain'. */
   sendData(data: Buffer, endStream: boolean): boolean;
   /**
-   * The whole response at once — its fields and an ASCII body (one octet per character) that fit the
-   * windows and one frame — when the sink can send it so; false (nothing sent) otherwise.
+   * The whole response at once — its fields and an ASCII body (one octet per character) — when the sink
+   * can send it so (HTTP/2: within the windows and one frame). True when taken (or when the stream takes
+   * nothing more); false, with nothing sent, to have it sent the usual way.
    */
   sendWhole?(fields: Array<[string, string]>, body: string): boolean;
   readonly isHead: boolean;
