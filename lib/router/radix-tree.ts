@@ -133,6 +133,7 @@ export class RadixNode<T> {
 
 /** Recomputes `stops` of every edge (after inserts): which characters may end a parameter value early. */
 export function refreshStops<T>(node: RadixNode<T>): void {
+  node.prefix = flat(node.prefix);
   node.next = null;
   const ascii = node.codes.length > INDEX_MIN ? node.codes.filter((c) => c < 128) : NONE;
   if (ascii.length > 0) {
@@ -150,6 +151,14 @@ export function refreshStops<T>(node: RadixNode<T>): void {
     refreshStops(e.node);
   }
   for (const c of node.children) refreshStops(c);
+}
+
+/**
+ * The same text as a flat, internalized string: a prefix cut from a longer one is a slice of it, and
+ * reading a slice's characters costs an indirection on every comparison of a lookup.
+ */
+function flat(s: string): string {
+  return Object.keys({ [s]: 0 })[0] ?? s;
 }
 
 /** Nodes with more children than this get the `next` table instead of a scan of `codes`. */
@@ -191,13 +200,17 @@ export function matchNode<T>(root: RadixNode<T>, path: string, i: number, st: Ma
   return matchBelow(root, path, i, st);
 }
 
-/** The best route under `node`, whose prefix is already matched up to `i`. */
+/**
+ * The best route under `node`, whose prefix is already matched up to `i`. On no match, `st.n` is as it was
+ * on entry (values taken on the way down are given back).
+ */
 function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchState): RouteRecord<T> | null {
   const len = path.length;
+  const n0 = st.n;
   for (;;) {
     if (i === len) {
       if (node.route !== null) return node.route;
-      return matchRest(node, i, st);
+      break;
     }
     // The static child for the next character, if its whole prefix matches.
     let next: RadixNode<T> | undefined;
@@ -214,8 +227,13 @@ function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchSta
         // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: a speed guard only — past either end the load is undefined too
         if (t >= 0 && t < table.length) child = table[t];
       } else {
-        const k = codes.indexOf(code);
-        if (k >= 0) child = node.children[k];
+        // A loop, not indexOf: the builtin's call cost more than the scan of a few codes (measured).
+        for (let k = 0; k < codes.length; k++) {
+          if (codes[k] === code) {
+            child = node.children[k];
+            break;
+          }
+        }
       }
       if (child !== undefined) {
         const pre = child.prefix;
@@ -233,7 +251,7 @@ function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchSta
     const rest = node.rest;
     if (params.length === 0 && rest.length === 0) {
       // No alternative at this node: descend without recursion (nothing to backtrack to).
-      if (next === undefined) return null;
+      if (next === undefined) break;
       node = next;
       i = nextI;
       continue;
@@ -242,16 +260,34 @@ function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchSta
       const r = matchBelow(next, path, nextI, st);
       if (r !== null) return r;
     }
-    if (params.length !== 0) {
-      let segEnd = path.indexOf('/', i);
-      if (segEnd < 0) segEnd = len;
-      for (let k = 0; k < params.length; k++) {
-        const r = matchParam(params[k]!, path, i, segEnd, st);
-        if (r !== null) return r;
-      }
+    if (params.length === 0) break;
+    let segEnd = path.indexOf('/', i);
+    if (segEnd < 0) segEnd = len;
+    const last = params.length - 1;
+    for (let k = 0; k < last; k++) {
+      const r = matchParam(params[k]!, path, i, segEnd, st);
+      if (r !== null) return r;
     }
-    return matchRest(node, i, st);
+    const e = params[last]!;
+    if (rest.length !== 0 || e.stops.length !== 0) {
+      const r = matchParam(e, path, i, segEnd, st);
+      if (r !== null) return r;
+      break;
+    }
+    // The last alternative here takes the rest of the segment: descend without recursion.
+    if (segEnd === i || segEnd - i > st.maxParamLength) break;
+    const v = paramValue(st.source.slice(i, segEnd), st);
+    if (v === undefined) break;
+    const conv = e.check === null ? v : e.check(v);
+    if (conv === undefined) break;
+    st.values[st.n++] = conv;
+    node = e.node;
+    i = segEnd;
   }
+  // Nothing static or segment-sized matched: rest-of-path edges, else no match.
+  const r = matchRest(node, i, st);
+  if (r === null) st.n = n0;
+  return r;
 }
 
 /** Rest-of-path edges at `i` (`{x:path}`, then `*`). */
