@@ -74,6 +74,16 @@ export class FrameReader {
         if (this.#left === 0) this.#finish();
         continue;
       }
+      if (this.#type !== FRAME_DATA && this.#parts.length === 0 && this.#left <= b.length) {
+        // The whole payload is in this chunk (the usual HEADERS frame): handed on without a copy.
+        const payload = b.subarray(0, this.#left);
+        b = b.subarray(this.#left);
+        const type = this.#type;
+        this.#type = -1;
+        this.#left = 0;
+        this.#sink.frame(type, payload);
+        continue;
+      }
       const n = Math.min(this.#left, b.length);
       const piece = b.subarray(0, n);
       b = b.subarray(n);

@@ -18,6 +18,7 @@ import {
   encodeSettings,
   frame,
   FrameReader,
+  type FrameSink,
   FRAME_CANCEL_PUSH,
   FRAME_DATA,
   FRAME_GOAWAY,
@@ -75,7 +76,7 @@ function httpDate(): string {
 }
 
 /** One request stream: its frames' order, the request and response, and the response's way out. */
-class RequestStream implements BodySource, StreamSink {
+class RequestStream implements BodySource, StreamSink, FrameSink {
   readonly quic: QuicStream;
   readonly session: Http3Session;
   phase: Phase = 'headers';
@@ -93,7 +94,15 @@ class RequestStream implements BodySource, StreamSink {
   constructor(session: Http3Session, quic: QuicStream, maxFrame: number) {
     this.session = session;
     this.quic = quic;
-    this.reader = new FrameReader({ frame: (t, p) => session._frame(this, t, p), data: (b) => session._data(this, b) }, maxFrame);
+    this.reader = new FrameReader(this, maxFrame);
+  }
+
+  frame(type: number, payload: Buffer): void {
+    this.session._frame(this, type, payload);
+  }
+
+  data(chunk: Buffer): void {
+    this.session._data(this, chunk);
   }
 
   get httpDate(): string {
@@ -205,8 +214,21 @@ export class Http3Session {
       }
       this.#nextRequest = Math.max(this.#nextRequest, s.id + 4);
       this.#requests.set(s.id, r);
-      s.onData = (chunk) => this.#guard(() => r.reader.push(chunk), r);
-      s.onEnd = () => this.#guard(() => this.#requestEnd(r), r);
+      // try/catch here rather than #guard: no closure made per chunk of every request.
+      s.onData = (chunk) => {
+        try {
+          r.reader.push(chunk);
+        } catch (err) {
+          this.#caught(err, r);
+        }
+      };
+      s.onEnd = () => {
+        try {
+          this.#requestEnd(r);
+        } catch (err) {
+          this.#caught(err, r);
+        }
+      };
       s.onReset = () => this.#requestReset(r);
       return;
     }
@@ -464,9 +486,14 @@ export class Http3Session {
     try {
       fn();
     } catch (err) {
-      if (err instanceof Http3Error && err.stream !== null && r !== null) this.#streamError(r, err.code, err.message);
-      else this.#fail(err);
+      this.#caught(err, r);
     }
+  }
+
+  /** An error thrown while reading a stream: the stream error or connection error it names. */
+  #caught(err: unknown, r: RequestStream | null): void {
+    if (err instanceof Http3Error && err.stream !== null && r !== null) this.#streamError(r, err.code, err.message);
+    else this.#fail(err);
   }
 
   #fail(err: unknown): void {

@@ -549,8 +549,10 @@ export class ServerConnection implements StreamOwner {
     this._wake();
   }
 
+  /** Our transport parameters, made once (asked for on every stream opened and closed). */
+  #tpCache: TransportParameters | null = null;
   #params(): TransportParameters {
-    return { maxIdleTimeout: 30_000, maxUdpPayloadSize: 1472, initialMaxData: 1 << 20, initialMaxStreamDataBidiLocal: 1 << 18, initialMaxStreamDataBidiRemote: 1 << 18, initialMaxStreamDataUni: 1 << 18, initialMaxStreamsBidi: 100, initialMaxStreamsUni: 10, ackDelayExponent: 3, maxAckDelay: 25, disableActiveMigration: true, activeConnectionIdLimit: 2, ...this.#o.transportParameters };
+    return (this.#tpCache ??= { maxIdleTimeout: 30_000, maxUdpPayloadSize: 1472, initialMaxData: 1 << 20, initialMaxStreamDataBidiLocal: 1 << 18, initialMaxStreamDataBidiRemote: 1 << 18, initialMaxStreamDataUni: 1 << 18, initialMaxStreamsBidi: 100, initialMaxStreamsUni: 10, ackDelayExponent: 3, maxAckDelay: 25, disableActiveMigration: true, activeConnectionIdLimit: 2, ...this.#o.transportParameters });
   }
 
   /** Handshake messages from the client, as its CRYPTO streams deliver them. */
@@ -748,8 +750,19 @@ export class ServerConnection implements StreamOwner {
       for (const s of this.#streams.values()) {
         while (s.out.length > 0 || (s.finQueued && !s.finSent)) {
           const room = Math.min(s.limit - s.sent, this.#sendMaxData - this.#sendTotal, budget);
-          const chunk = s.out[0];
+          let chunk = s.out[0];
           if (chunk !== undefined && room <= 0) break; // the peer's stream or connection window, or ours, is full
+          if (chunk !== undefined && s.out.length > 1) {
+            // Small writes queued one after another (a QPACK acknowledgment per request) go as one frame.
+            const cap = Math.min(room, this.maxDatagram - STREAM_SLACK);
+            let total = chunk.length;
+            let k = 1;
+            while (k < s.out.length && total + s.out[k]!.length <= cap) total += s.out[k++]!.length;
+            if (k > 1) {
+              chunk = Buffer.concat(s.out.slice(0, k), total);
+              s.out.splice(0, k, chunk);
+            }
+          }
           const n = chunk === undefined ? 0 : Math.min(chunk.length, room, this.maxDatagram - STREAM_SLACK);
           const data = chunk === undefined ? Buffer.alloc(0) : chunk.subarray(0, n);
           if (chunk !== undefined) {

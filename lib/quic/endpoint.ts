@@ -7,6 +7,8 @@
  * else that arrives (garbage, unknown ids, short datagrams) is dropped without an answer and counted in `dropped`.
  */
 import dgram from 'node:dgram';
+import { lookup, type LookupOneOptions } from 'node:dns';
+import { isIP } from 'node:net';
 import { parseLongHeader, PACKET_INITIAL } from './packet.js';
 import { ServerConnection, type ServerConnectionOptions } from './connection.js';
 import { buildRetry, RetryTokens } from './retry.js';
@@ -57,6 +59,17 @@ interface Entry {
  * const { port } = await server.listen({ port: 4433 });
  * ```
  */
+/**
+ * dgram resolves the address of every send, and dns.lookup answers even an IP literal on the next tick: a
+ * closure and a tick per datagram. Our sends always go to a literal (the client's, from rinfo): answered at
+ * once; a name (a host to bind to) is still looked up.
+ */
+function literalLookup(host: string, options: LookupOneOptions | number, cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(host);
+  if (family !== 0) cb(null, host, family);
+  else lookup(host, options as LookupOneOptions, cb);
+}
+
 export class QuicServer {
   readonly #o: QuicServerOptions;
   readonly #byId = new Map<string, Entry>();
@@ -108,7 +121,7 @@ export class QuicServer {
   }
 
   async listen(options: { port?: number; host?: string } = {}): Promise<{ port: number; address: string }> {
-    const socket = dgram.createSocket(options.host?.includes(':') === true ? 'udp6' : 'udp4');
+    const socket = dgram.createSocket({ type: options.host?.includes(':') === true ? 'udp6' : 'udp4', lookup: literalLookup });
     this.#socket = socket;
     socket.on('message', (msg, rinfo) => this.#datagram(msg, rinfo));
     await new Promise<void>((resolve, reject) => {

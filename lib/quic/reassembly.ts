@@ -71,6 +71,13 @@ export class Reassembly {
       if (end < this.delivered || this.#pending.some(([o, b]) => o + b.length > end)) throw new StreamDataError(FINAL_SIZE_ERROR, `a final size of ${end} below data already received`);
       this.finalSize = end;
     } else if (this.finalSize !== null && end > this.finalSize) throw new StreamDataError(FINAL_SIZE_ERROR, `data past the final size ${this.finalSize}`);
+    // The common case, data in order with nothing waiting: handed on as it is.
+    if (offset === this.delivered && this.#pending.length === 0) {
+      if (end === offset) return;
+      this.delivered = end;
+      this.#onData(data);
+      return;
+    }
     // What was already delivered is dropped; the rest is cut into the gaps between pending pieces.
     let start = Math.max(offset, this.delivered);
     if (start >= end) return;

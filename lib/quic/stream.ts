@@ -20,6 +20,9 @@ export interface StreamOwner {
   _consumed(n: number): void;
 }
 
+/** The handlers a stream starts with: one function for all (a stream is made per request). */
+const NOOP = (): void => {};
+
 /** Buffered outgoing bytes above which `write` returns false (the caller waits for `onDrain`). */
 const SEND_HIGH_WATER = 256 * 1024;
 
@@ -31,12 +34,12 @@ const SEND_HIGH_WATER = 256 * 1024;
  */
 export class QuicStream {
   readonly id: number;
-  onData: (chunk: Buffer) => void = () => {};
-  onEnd: () => void = () => {};
+  onData: (chunk: Buffer) => void = NOOP;
+  onEnd: () => void = NOOP;
   /** The peer abandoned sending (RESET_STREAM) with this application error code. */
-  onReset: (code: number) => void = () => {};
+  onReset: (code: number) => void = NOOP;
   /** The send buffer went below its high-water mark again. */
-  onDrain: () => void = () => {};
+  onDrain: () => void = NOOP;
   /** @internal */ readonly recv: Reassembly;
   /** The highest offset the peer may send to (what we advertised). */
   recvLimit: number;
@@ -90,7 +93,7 @@ export class QuicStream {
   write(data: Uint8Array): boolean {
     if (this.finQueued || this.resetSent !== null) throw new Error('write after end');
     if (data.length > 0) {
-      this.out.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      this.out.push(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
       this.queued += data.length;
       this.#owner._wake();
     }

@@ -110,6 +110,18 @@ it('drops, unanswered, what opens no connection: garbage, unknown ids, an Initia
   expect([opened.length, server.connections, c.got.length]).toEqual([0, 0, 0]);
 });
 
+it('listens on a host name (looked up) and answers a client Initial from there', async () => {
+  const server = new QuicServer({ ...cert, alpn: ['h3'], onConnection: () => {} });
+  const { port, address } = await server.listen({ host: 'localhost' });
+  cleanup.push(() => server.close());
+  expect(address).toBe('127.0.0.1');
+  const c = await udp(port);
+  await c.send(clientInitial().datagram);
+  await expect.poll(() => server.connections).toBe(1);
+  // The reply went back to the client's address (a literal: answered without a lookup).
+  await expect.poll(() => c.got.length).toBeGreaterThan(0);
+});
+
 it('holds at most maxConnections: at the limit a new one opens, one past it is dropped', async () => {
   const { server, port, opened } = await start({ maxConnections: 2 });
   const c = await udp(port);

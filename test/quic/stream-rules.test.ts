@@ -79,6 +79,44 @@ describe('stream flow control (§4.1–4.2)', () => {
   });
 });
 
+describe('small writes in one frame', () => {
+  const streamFrames = (c: TestClient, id: number) => of(c.frames, 'stream').filter((f) => f.stream === id);
+
+  it('writes queued together go as one STREAM frame, in order, up to the datagram less its overhead', () => {
+    const a = client();
+    a.c.send(streamFrame(0, 0, Buffer.from('get'), true));
+    a.c.read();
+    const s = a.streams[0]!;
+    for (const w of ['a', 'bc', 'def']) s.write(Buffer.from(w));
+    s.end(Buffer.from('g'));
+    a.c.read();
+    expect(streamFrames(a.c, 0).map((f) => [f.data.toString(), f.fin])).toEqual([['abcdefg', true]]);
+    // At the cap (1200-byte datagrams less 90: 1110 bytes of data) two writes join; one byte more, they do not.
+    for (const [first, frames] of [[1109, 1], [1110, 2]] as const) {
+      const b = client();
+      b.c.send(streamFrame(0, 0, Buffer.from('get'), true));
+      b.c.read();
+      b.streams[0]!.write(bytes(first));
+      b.streams[0]!.end(Buffer.from('z'));
+      b.c.read();
+      expect([streamFrames(b.c, 0).length, b.c.data.get(0)?.length], `first write ${first}`).toEqual([frames, first + 1]);
+    }
+  });
+
+  it('joins no more than the flow-control window lets out; the rest follows after credit', () => {
+    const a = client({ params: { initialMaxData: 5, initialMaxStreamDataBidiLocal: 10_000 } });
+    a.c.send(streamFrame(0, 0, Buffer.from('get'), true));
+    a.c.read();
+    for (const w of ['ab', 'cd', 'ef']) a.streams[0]!.write(Buffer.from(w));
+    a.c.read();
+    // Five bytes of window: two writes joined, then one byte of the third (not joined: it does not fit).
+    expect(streamFrames(a.c, 0).map((f) => f.data.toString())).toEqual(['abcd', 'e']);
+    a.c.send(maxData(100));
+    a.c.read();
+    expect(streamFrames(a.c, 0).map((f) => f.data.toString())).toEqual(['abcd', 'e', 'f']);
+  });
+});
+
 describe('stream limits (§4.6)', () => {
   it('opens lower streams with a higher one; past the limit is STREAM_LIMIT_ERROR', () => {
     const a = client({ server: { transportParameters: { initialMaxStreamsBidi: 2 } } });

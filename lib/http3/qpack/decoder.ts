@@ -18,6 +18,8 @@ import { QpackError, readInt, readString, Truncated, writeInt, type Cursor } fro
 import { QPACK_STATIC_TABLE } from './static-table.js';
 
 const DECOMPRESSION_FAILED = 0x200;
+/** Nothing to send (asked after every section: most have nothing). */
+const NO_INSTRUCTIONS = Buffer.alloc(0);
 const ENCODER_STREAM_ERROR = 0x201;
 
 export interface QpackDecoderOptions {
@@ -33,7 +35,7 @@ export interface QpackDecoderOptions {
 
 /** A decoded section: its fields, and the first malformed field's problem (the request is malformed). */
 export interface DecodedSection {
-  fields: Array<[string, string]>;
+  fields: Array<readonly [string, string]>;
   invalid: string | null;
   /** The section was larger than `maxFieldSectionSize`: decoding stopped (answer 431). */
   tooLarge: boolean;
@@ -168,50 +170,59 @@ export class QpackDecoder {
         return 'blocked';
       }
       this.#blocked.delete(stream);
-      const fields: Array<[string, string]> = [];
+      const fields: Array<readonly [string, string]> = [];
       let invalid: string | null = null;
       let size = 0;
       let tooLarge = false;
       let largestRef = 0;
-      const abs = (a: number): [string, string] => {
-        if (a >= ric) throw new QpackError(DECOMPRESSION_FAILED, `a reference to entry ${a}, at or past the Required Insert Count ${ric}`);
-        largestRef = Math.max(largestRef, a + 1);
-        return this.#absolute(a);
-      };
       while (c.at < block.length) {
         const b = block[c.at]!;
-        let name: string;
-        let value: string;
+        // An indexed line is the table's own entry (entries are never changed: shared, not copied).
+        let field: readonly [string, string];
         if ((b & 0x80) !== 0) {
           // Indexed Field Line (§4.5.2).
           const isStatic = (b & 0x40) !== 0;
           const i = readInt(c, 6);
-          [name, value] = isStatic ? this.#static(i, DECOMPRESSION_FAILED) : abs(base - 1 - i);
+          if (isStatic) field = this.#static(i, DECOMPRESSION_FAILED);
+          else {
+            field = this.#ref(base - 1 - i, ric);
+            largestRef = Math.max(largestRef, base - i);
+          }
         } else if ((b & 0x40) !== 0) {
           // Literal Field Line With Name Reference (§4.5.4): N bit, T bit, 4-bit index.
           const isStatic = (b & 0x10) !== 0;
           const i = readInt(c, 4);
-          name = isStatic ? this.#static(i, DECOMPRESSION_FAILED)[0] : abs(base - 1 - i)[0];
-          value = readString(c, 7, this.maxStringLength);
+          let name: string;
+          if (isStatic) name = this.#static(i, DECOMPRESSION_FAILED)[0];
+          else {
+            name = this.#ref(base - 1 - i, ric)[0];
+            largestRef = Math.max(largestRef, base - i);
+          }
+          field = [name, readString(c, 7, this.maxStringLength)];
         } else if ((b & 0x20) !== 0) {
           // Literal Field Line With Literal Name (§4.5.6): N bit, H bit, 3-bit length.
-          name = readString(c, 3, this.maxStringLength);
-          value = readString(c, 7, this.maxStringLength);
+          const name = readString(c, 3, this.maxStringLength);
+          field = [name, readString(c, 7, this.maxStringLength)];
         } else if ((b & 0x10) !== 0) {
           // Indexed Field Line With Post-Base Index (§4.5.3).
-          [name, value] = abs(base + readInt(c, 4));
+          const a = base + readInt(c, 4);
+          field = this.#ref(a, ric);
+          largestRef = Math.max(largestRef, a + 1);
         } else {
           // Literal Field Line With Post-Base Name Reference (§4.5.5): N bit, 3-bit index.
-          name = abs(base + readInt(c, 3))[0];
-          value = readString(c, 7, this.maxStringLength);
+          const a = base + readInt(c, 3);
+          const name = this.#ref(a, ric)[0];
+          largestRef = Math.max(largestRef, a + 1);
+          field = [name, readString(c, 7, this.maxStringLength)];
         }
+        const [name, value] = field;
         size += name.length + value.length + 32;
         if (size > this.maxFieldSectionSize) {
           tooLarge = true;
           break;
         }
         if (invalid === null && (BAD_NAME.test(name) || BAD_VALUE.test(value))) invalid = fieldProblem(name);
-        fields.push([name, value]);
+        fields.push(field);
       }
       // §2.1.2: a section naming dynamic entries is acknowledged (Section Acknowledgment, §4.4.1).
       if (ric > 0) {
@@ -234,7 +245,7 @@ export class QpackDecoder {
 
   /** Decoder-stream bytes to send now (empty when there are none). */
   takeInstructions(): Buffer {
-    if (this.#out.length === 0) return Buffer.alloc(0);
+    if (this.#out.length === 0) return NO_INSTRUCTIONS;
     const b = Buffer.from(this.#out);
     this.#out = [];
     return b;
@@ -261,6 +272,12 @@ export class QpackDecoder {
     const e = QPACK_STATIC_TABLE[i];
     if (e === undefined) throw new QpackError(code, `static table index ${i} does not exist`);
     return e;
+  }
+
+  /** A section's reference to absolute index `a`: below its Required Insert Count (§4.5.1.1), still in the table. */
+  #ref(a: number, ric: number): readonly [string, string] {
+    if (a >= ric) throw new QpackError(DECOMPRESSION_FAILED, `a reference to entry ${a}, at or past the Required Insert Count ${ric}`);
+    return this.#absolute(a);
   }
 
   /** An entry by absolute index, if still in the table. */

@@ -22,12 +22,31 @@ for (let i = QPACK_STATIC_TABLE.length - 1; i >= 0; i--) {
 
 /** Encoded lines kept for fields seen before (a response's headers repeat), up to this many. */
 const CACHE_LIMIT = 512;
-const PREFIX = Buffer.from([0x00, 0x00]);
 /**
- * Field → its encoded line, shared by every connection of the process (the encoding is the same for all:
- * no dynamic table). Cleared whole when full: a bound, not an LRU.
+ * Field → its encoded line, by name then value (no key string made per field), shared by every connection
+ * of the process (the encoding is the same for all: no dynamic table). Cleared whole when full: a bound,
+ * not an LRU.
  */
-const LINES = new Map<string, Buffer>();
+const LINES = new Map<string, Map<string, Buffer>>();
+let cached = 0;
+/** The lines of the section being encoded (one encode at a time: JavaScript is single-threaded). */
+const SCRATCH: Buffer[] = [];
+
+function lineFor(name: string, value: string): Buffer {
+  let byValue = LINES.get(name);
+  let line = byValue?.get(value);
+  if (line !== undefined) return line;
+  line = encodeLine(name, value, `${name}\0${value}`);
+  if (cached >= CACHE_LIMIT) {
+    LINES.clear();
+    cached = 0;
+    byValue = undefined;
+  }
+  if (byValue === undefined) LINES.set(name, (byValue = new Map()));
+  byValue.set(value, line);
+  cached++;
+  return line;
+}
 
 /**
  * A static-only QPACK encoder: no state, so one serves every stream of every connection.
@@ -40,20 +59,19 @@ const LINES = new Map<string, Buffer>();
 export class QpackEncoder {
   /** A field section: the prefix (Required Insert Count 0, Base 0), then one line per field. */
   encode(fields: ReadonlyArray<readonly [string, string]>): Buffer {
-    const parts: Buffer[] = [PREFIX];
     let size = 2;
-    for (const [name, value] of fields) {
-      const key = `${name}\0${value}`;
-      let line = LINES.get(key);
-      if (line === undefined) {
-        line = encodeLine(name, value, key);
-        if (LINES.size >= CACHE_LIMIT) LINES.clear();
-        LINES.set(key, line);
-      }
-      parts.push(line);
+    for (let k = 0; k < fields.length; k++) {
+      const line = lineFor(fields[k]![0], fields[k]![1]);
+      SCRATCH.push(line);
       size += line.length;
     }
-    return Buffer.concat(parts, size);
+    const out = Buffer.allocUnsafe(size);
+    out[0] = 0x00;
+    out[1] = 0x00;
+    let at = 2;
+    for (let k = 0; k < SCRATCH.length; k++) at += SCRATCH[k]!.copy(out, at);
+    SCRATCH.length = 0;
+    return out;
   }
 }
 
