@@ -40,8 +40,9 @@ const ALLOWED: Record<string, string[]> = {
   'app/http3': ['app', 'http3', 'quic', 'tls13', 'router', 'http1', 'http2', 'ws', 'net', 'types', 'trace'],
   // gRPC on our HTTP/2 server: the protocol floors only, not the app.
   grpc: ['grpc', 'http2', 'http1', 'net', 'trace'],
-  // QUIC (#32, first stage): the packet layer on node:crypto, and the TLS 1.3 key schedule it shares.
-  quic: ['quic', 'tls13'],
+  // QUIC (#32, first stage): the packet layer on node:crypto, the TLS 1.3 key schedule it shares, and net's
+  // stream table.
+  quic: ['quic', 'tls13', 'net'],
   // HTTP/3 on our QUIC, with HTTP/2's response and request-head rules and HPACK's Huffman code (#32).
   http3: ['http3', 'quic', 'tls13', 'http2', 'http1', 'net', 'types', 'trace'],
   // The typed client runs in browsers: its own files and the router's pattern grammar (counted below).

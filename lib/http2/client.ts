@@ -14,7 +14,7 @@ import { FrameParser, S_ENABLE_PUSH, S_HEADER_TABLE_SIZE, S_INITIAL_WINDOW_SIZE,
 import { dataFrame, goawayFrame, headersFrames, pingFrame, rstStreamFrame, settingsFrame, windowUpdateFrame } from './frame-writer.js';
 import { HpackDecoder, HpackEncoder } from './hpack/index.js';
 import { PREFACE } from './session.js';
-import { StreamTable } from './stream-table.js';
+import { StreamTable } from '../net/stream-table.js';
 
 export interface Http2ClientOptions {
   /** TLS options for `https:` URLs (ALPN `h2` is asked for). */

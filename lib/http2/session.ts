@@ -27,7 +27,7 @@ import { HpackDecoder, HpackEncoder, HpackError } from './hpack/index.js';
 import { answerFailure, Http2Response, type StreamSink } from './response.js';
 import { Http2Tunnel } from './tunnel.js';
 import { requestHead } from './request-head.js';
-import { StreamTable } from './stream-table.js';
+import { StreamTable } from '../net/stream-table.js';
 
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 

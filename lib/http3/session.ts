@@ -35,6 +35,7 @@ import {
 import { QpackDecoder } from './qpack/decoder.js';
 import { QpackEncoder } from './qpack/encoder.js';
 import { QpackError } from './qpack/primitives.js';
+import { StreamTable } from '../net/stream-table.js';
 
 export type Http3Handler = (req: Http1Request, res: Http2Response) => void | Promise<unknown>;
 
@@ -154,7 +155,8 @@ export class Http3Session {
   #peerEncoder = false;
   #peerDecoder = false;
   #peerSettings: Map<number, number> | null = null;
-  readonly #requests = new Map<number, RequestStream>();
+  /** Request streams being read or answered (a slot table: a Map's churn kept dead requests alive through GCs). */
+  readonly #requests = new StreamTable<RequestStream>(1024, 2);
   /** The next request stream id not yet seen (GOAWAY names it, §5.2). */
   #nextRequest = 0;
   /** The client's control and QPACK streams: closing one is a connection error (§6.2.1). */

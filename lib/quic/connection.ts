@@ -27,6 +27,7 @@ import { initialKeys, packetKeys, type PacketKeys } from './initial.js';
 import { buildLongPacket, buildShortPacket } from './packet-builder.js';
 import { parseLongHeader, unprotect, PACKET_HANDSHAKE, PACKET_INITIAL } from './packet.js';
 import { own } from './owned.js';
+import { OpenStreams } from './open-streams.js';
 import { Reassembly } from './reassembly.js';
 import { QuicStream, type StreamOwner } from './stream.js';
 import { encodeTransportParameters, parseTransportParameters, type TransportParameters } from './transport-params.js';
@@ -182,7 +183,7 @@ export class ServerConnection implements StreamOwner {
   maxDatagram = MAX_DATAGRAM;
   #probed = false;
   readonly #spaces: [Space, Space, Space];
-  readonly #streams = new Map<number, QuicStream>();
+  readonly #streams: OpenStreams<QuicStream>;
   #clientHello: Buffer | null = null;
   /** After a HelloRetryRequest: the transcript's first messages (message_hash, HRR) and the group asked for. */
   #prefix: Buffer[] = [];
@@ -246,15 +247,16 @@ export class ServerConnection implements StreamOwner {
       this.#recovery.cc.maxDatagram = this.maxDatagram;
     };
     const tp = this.#params();
+    this.#streams = new OpenStreams(tp.initialMaxStreamsBidi);
     this.#streamLimit[0] = tp.initialMaxStreamsBidi;
     this.#streamLimit[1] = tp.initialMaxStreamsUni;
     this.#recvMaxData = tp.initialMaxData;
     this.receive(first);
   }
 
-  /** The peer's streams so far. */
+  /** The streams open now, by id (a copy, made when asked). */
   get streams(): ReadonlyMap<number, QuicStream> {
-    return this.#streams;
+    return new Map(this.#streams.values().map((s) => [s.id, s]));
   }
 
   /**
@@ -781,7 +783,7 @@ export class ServerConnection implements StreamOwner {
           s.wantsDrain = false;
           drained.push(s);
         }
-        if (s.finSent) this._settle(s); // deleting the entry being visited is safe in a Map's iteration
+        if (s.finSent) this._settle(s); // values() is a copy: forgetting the stream being visited is safe
       }
       // Control frames last: settling streams above may have added credit.
       for (const c of this.#control.splice(0)) if (c.kind !== 'max_stream_data' || this.#streams.has(c.id)) items.push(c);

@@ -7,6 +7,7 @@
  * lost.
  */
 import { NewReno } from './congestion.js';
+import { SentPackets } from './sent-packets.js';
 
 /**
  * What a packet carried that must arrive: CRYPTO or STREAM data at its offsets, HANDSHAKE_DONE, a stream's
@@ -38,6 +39,7 @@ const PACKET_THRESHOLD = 3;
 const TIME_THRESHOLD = 9 / 8;
 const GRANULARITY = 1;
 const INITIAL_RTT = 333;
+const NOTHING = (): void => {};
 
 /**
  * @example
@@ -56,7 +58,7 @@ export class Recovery {
   latestRtt = 0;
   #hasSample = false;
   #ptoCount = 0;
-  readonly #spaces: [Map<number, Sent>, Map<number, Sent>, Map<number, Sent>] = [new Map(), new Map(), new Map()];
+  readonly #spaces: [SentPackets<Sent>, SentPackets<Sent>, SentPackets<Sent>] = [new SentPackets(), new SentPackets(), new SentPackets()];
   readonly #largestAcked = [-1, -1, -1];
   #lastSent = 0;
   readonly #lost: (level: 0 | 1 | 2, items: Retransmittable[]) => void;
@@ -77,39 +79,25 @@ export class Recovery {
   }
 
   onSent(level: 0 | 1 | 2, pn: number, now: number, items: Retransmittable[], size = 0): void {
-    this.#spaces[level].set(pn, { at: now, items, size });
+    this.#spaces[level].add(pn, { at: now, items, size });
     this.#lastSent = now;
     this.cc.onSent(size);
   }
+
+  /** A packet acknowledged: out of flight for congestion control; a path MTU probe proves its size. */
+  readonly #acked = (_pn: number, s: Sent): void => {
+    this.cc.onAcked(s.size, s.at);
+    if (s.items[0]?.kind === 'pmtu_probe') this.onProbeAcked(s.items[0].size);
+  };
 
   /** An ACK frame's ranges ([low, high], highest first) for `level`; `ackDelay` in ms. */
   onAck(level: 0 | 1 | 2, ranges: ReadonlyArray<readonly [number, number]>, now: number, ackDelay = 0): void {
     const space = this.#spaces[level];
     const largest = ranges[0]?.[1] ?? -1;
-    let newlyAcked = false;
     const latest = space.get(largest);
+    let newlyAcked = false;
     for (const [lo, hi] of ranges) {
-      // A range narrower than what is in flight is looked up number by number; a wide one, by walking the map.
-      if (hi - lo < space.size) {
-        for (let pn = lo; pn <= hi; pn++) {
-          const s = space.get(pn);
-          if (s === undefined) continue;
-          space.delete(pn);
-          this.cc.onAcked(s.size, s.at);
-          if (s.items[0]?.kind === 'pmtu_probe') this.onProbeAcked(s.items[0].size);
-          newlyAcked = true;
-        }
-      } else {
-        for (const [pn, s] of space) {
-          if (pn > hi) break; // in the order sent: rising
-          if (pn >= lo) {
-            space.delete(pn);
-            this.cc.onAcked(s.size, s.at);
-            if (s.items[0]?.kind === 'pmtu_probe') this.onProbeAcked(s.items[0].size);
-            newlyAcked = true;
-          }
-        }
-      }
+      if (space.take(lo, hi, this.#acked) > 0) newlyAcked = true;
     }
     if (!newlyAcked) return;
     this.#largestAcked[level] = Math.max(this.#largestAcked[level]!, largest);
@@ -141,14 +129,16 @@ export class Recovery {
     let bytes = 0;
     let newest = -Infinity;
     // In flight in the order sent (numbers and times both rising): the first one not lost ends the search.
-    for (const [pn, s] of this.#spaces[level]) {
+    const space = this.#spaces[level];
+    for (let pn = space.lowest(); pn !== -1; pn = space.lowest()) {
+      const s = space.get(pn)!;
       if (pn > largest || (pn > largest - PACKET_THRESHOLD && s.at > now - delay)) break;
-      this.#spaces[level].delete(pn);
+      space.take(pn, pn, NOTHING);
       if (s.items[0]?.kind === 'pmtu_probe') {
         this.cc.onRemoved(s.size); // a lost probe says the path is smaller, not congested (§14.4); not resent
         continue;
       }
-      lost.push(...s.items);
+      for (const item of s.items) lost.push(item);
       bytes += s.size;
       newest = s.at;
     }
@@ -176,8 +166,8 @@ export class Recovery {
     for (const level of [0, 1, 2] as const) {
       const space = this.#spaces[level];
       if (space.size === 0) continue;
-      const items = [...space.values()].flatMap((s) => s.items).filter((i) => i.kind !== 'pmtu_probe');
-      this.cc.onRemoved([...space.values()].reduce((n, s) => n + s.size, 0)); // a probe is not a congestion signal
+      const items = space.values().flatMap((s) => s.items).filter((i) => i.kind !== 'pmtu_probe');
+      this.cc.onRemoved(space.values().reduce((n, s) => n + s.size, 0)); // a probe is not a congestion signal
       space.clear();
       this.#lost(level, items);
     }
@@ -185,7 +175,7 @@ export class Recovery {
 
   /** A space's keys are gone (§6.4): what was in flight there is forgotten. */
   discard(level: 0 | 1 | 2): void {
-    this.cc.onRemoved([...this.#spaces[level].values()].reduce((n, s) => n + s.size, 0));
+    this.cc.onRemoved(this.#spaces[level].values().reduce((n, s) => n + s.size, 0));
     this.#spaces[level].clear();
   }
 }

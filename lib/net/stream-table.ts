@@ -1,11 +1,20 @@
 /**
- * The open streams of a connection, by stream id. Stream ids only grow (RFC 9113 §5.1.1) and a peer keeps
- * at most SETTINGS_MAX_CONCURRENT_STREAMS of them open, so the live ids sit in a short window: a slot array
- * indexed by the id's low bits holds them, one load per lookup, with no per-stream allocation and no
- * rehashing. A `Map` did the same work at about 6 % of a multiplexed hello's CPU time, most of it in
- * `delete` (its tables shrink and grow again as a connection's streams come and go). The array starts
- * small and doubles, up to `maxCapacity`, when an id finds its slot taken; past that, such an id (one that
- * many newer streams overtook while it stayed open) goes to an overflow map.
+ * The open streams of a connection, by stream id. Stream ids only grow (RFC 9113 §5.1.1, RFC 9000 §2.1) and a
+ * peer keeps a bounded number of them open (SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS), so the live ids
+ * sit in a short window: a slot array indexed by the id's sequence number (the id without its `shift` low
+ * bits: 1 for HTTP/2's odd client ids, 2 for one kind of QUIC stream) holds them, one load per lookup, with
+ * no per-stream allocation and no rehashing. A `Map` did the same work at about 6 % of a multiplexed hello's
+ * CPU time on HTTP/2, most of it in `delete` (its tables shrink and grow again as streams come and go); on
+ * QUIC its dead tables, chained to the live one, also kept every stream they had held alive through minor
+ * GCs. The array starts small and doubles, up to `maxCapacity`, when an id finds its slot taken; past that,
+ * such an id (one that many newer streams overtook while it stayed open) goes to an overflow map.
+ *
+ * @example
+ * ```ts
+ * const open = new StreamTable<Stream>(256, 1); // HTTP/2: odd ids 1, 3, 5...
+ * open.set(1, stream);
+ * open.get(1); // stream
+ * ```
  */
 const INITIAL = 16;
 
@@ -17,9 +26,14 @@ export class StreamTable<S> {
   #size = 0;
 
   readonly #maxCapacity: number;
+  readonly #shift: number;
 
-  /** `maxCapacity`: the most slots (rounded up to a power of two); about twice the streams a peer may open. */
-  constructor(maxCapacity = 256) {
+  /**
+   * `maxCapacity`: the most slots (rounded up to a power of two); about twice the streams a peer may open.
+   * `shift`: low bits of an id that are the same for every id kept (not part of its sequence number).
+   */
+  constructor(maxCapacity = 256, shift = 1) {
+    this.#shift = shift;
     this.#maxCapacity = 2 ** Math.ceil(Math.log2(Math.max(INITIAL, maxCapacity)));
     this.#ids = new Int32Array(INITIAL);
     this.#slots = new Array<S | undefined>(INITIAL).fill(undefined);
@@ -31,8 +45,9 @@ export class StreamTable<S> {
   }
 
   get(id: number): S | undefined {
-    const i = (id >>> 1) & this.#mask;
-    if (this.#ids[i] === id) return this.#slots[i];
+    const i = (id >>> this.#shift) & this.#mask;
+    // Kept as id + 1 (0 marks a free slot, and QUIC's first stream is 0).
+    if (this.#ids[i] === id + 1) return this.#slots[i];
     return this.#overflow === null ? undefined : this.#overflow.get(id);
   }
 
@@ -40,7 +55,7 @@ export class StreamTable<S> {
     return this.get(id) !== undefined;
   }
 
-  /** Adds a stream (`id` ≥ 1, not already present). */
+  /** Adds a stream (`id` ≥ 0, not already present). */
   set(id: number, s: S): void {
     this.#size++;
     this.#place(id, s);
@@ -48,13 +63,14 @@ export class StreamTable<S> {
 
   #place(id: number, s: S): void {
     for (;;) {
-      const i = (id >>> 1) & this.#mask;
-      if (this.#ids[i] === 0) {
-        this.#ids[i] = id;
+      const i = (id >>> this.#shift) & this.#mask;
+      // An id past what a slot holds (2^31 - 1 and up) overflows at once.
+      if (this.#ids[i] === 0 && id < 0x7fffffff) {
+        this.#ids[i] = id + 1;
         this.#slots[i] = s;
         return;
       }
-      if (this.#ids.length >= this.#maxCapacity) {
+      if (this.#ids.length >= this.#maxCapacity || id >= 0x7fffffff) {
         (this.#overflow ??= new Map()).set(id, s);
         return;
       }
@@ -72,13 +88,13 @@ export class StreamTable<S> {
     this.#slots = new Array<S | undefined>(n).fill(undefined);
     this.#mask = n - 1;
     this.#overflow = null;
-    for (let i = 0; i < ids.length; i++) if (ids[i] !== 0) this.#place(ids[i]!, slots[i]!);
+    for (let i = 0; i < ids.length; i++) if (ids[i] !== 0) this.#place(ids[i]! - 1, slots[i]!);
     if (overflow !== null) for (const [id, s] of overflow) this.#place(id, s);
   }
 
   delete(id: number): boolean {
-    const i = (id >>> 1) & this.#mask;
-    if (this.#ids[i] === id) {
+    const i = (id >>> this.#shift) & this.#mask;
+    if (this.#ids[i] === id + 1) {
       this.#ids[i] = 0;
       this.#slots[i] = undefined;
     } else if (this.#overflow === null || !this.#overflow.delete(id)) return false;

@@ -1,7 +1,7 @@
-/** The open-streams table of an HTTP/2 session (lib/http2/stream-table.ts) against a Map as the model. */
+/** The open-streams table of an HTTP/2 session (lib/net/stream-table.ts) against a Map as the model. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StreamTable } from '../../lib/http2/stream-table.js';
+import { StreamTable } from '../../lib/net/stream-table.js';
 
 describe('StreamTable', () => {
   it('finds, counts and forgets streams; an id whose slot is taken grows the table, past its most slots it overflows', () => {
@@ -43,6 +43,22 @@ describe('StreamTable', () => {
     small.set(1, 1);
     small.set(33, 2); // slot 0 of 16: overflow at once
     expect([small.get(1), small.get(33), small.size]).toEqual([1, 2, 2]);
+  });
+
+  it('with shift 2 (one kind of QUIC stream): stream 0 is kept, sequence numbers share no slot, ids from 2^31 - 1 overflow', () => {
+    const t = new StreamTable<string>(16, 2);
+    for (const id of [0, 4, 8, 60]) t.set(id, `s${id}`);
+    expect([t.size, t.get(0), t.get(4), t.get(60), t.get(64), t.has(0)]).toEqual([4, 's0', 's4', 's60', undefined, true]);
+    // 64 is sequence number 16: slot 0 of 16, taken by 0, and 16 is the most: it overflows.
+    t.set(64, 's64');
+    expect([t.get(64), t.get(0), t.size]).toEqual(['s64', 's0', 5]);
+    for (const big of [2 ** 31 - 1, 2 ** 31, 2 ** 33]) {
+      const u = new StreamTable<number>(16, 0);
+      u.set(big, 1);
+      u.set(big - 2 ** 31 + 1, 2); // the slot a truncated id would have taken: still free
+      expect([u.get(big), u.get(big - 2 ** 31 + 1), u.size, u.delete(big), u.get(big)], String(big)).toEqual([1, 2, 2, true, undefined]);
+    }
+    expect([t.delete(0), t.get(0), t.get(64), t.size]).toEqual([true, undefined, 's64', 4]);
   });
 
   it('behaves as a Map under any sequence of opens (increasing ids), closes and lookups', () => {
