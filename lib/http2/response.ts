@@ -58,10 +58,17 @@ export class Http2Response extends ResponseEvents {
   appendHeader(name: string, value: HeaderValue): this {
     if (this.headersSent) throw new Error('headers already sent');
     const lower = name.toLowerCase();
-    for (const v of typeof value === 'object' ? value : [typeof value === 'number' ? String(value) : value]) {
-      checkHeader(lower, v);
-      this.#headers.push(lower, v);
+    if (typeof value === 'object') {
+      for (const v of value) {
+        checkHeader(lower, v);
+        this.#headers.push(lower, v);
+      }
+      return this;
     }
+    // One value (most calls): no list made for it.
+    const v = typeof value === 'number' ? String(value) : value;
+    checkHeader(lower, v);
+    this.#headers.push(lower, v);
     return this;
   }
 

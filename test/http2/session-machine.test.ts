@@ -1169,6 +1169,21 @@ describe('a small text response in one piece (fields and an ASCII body as one la
     expect([empty.s.headers.find(([n]) => n === 'content-length')?.[1], empty.s.body, empty.s.ended]).toEqual(['0', '', true]);
   });
 
+  it('header values: a list is one field per item, a number its decimal text; setHeader replaces, appendHeader adds', () => {
+    const h = harness((_req, res) => {
+      res.setHeader('Set-Cookie', ['a=1', 'b=2']);
+      res.appendHeader('set-cookie', 'c=3');
+      res.setHeader('x-n', 42);
+      res.setHeader('x-n', 7);
+      res.appendHeader('X-List', ['p', 'q']);
+      res.end('ok');
+    });
+    h.open();
+    h.request(1, GET);
+    const fields = h.stream(1).headers.filter(([n]) => n.startsWith('x-') || n === 'set-cookie');
+    expect(fields).toEqual([['set-cookie', 'a=1'], ['set-cookie', 'b=2'], ['set-cookie', 'c=3'], ['x-n', '7'], ['x-list', 'p'], ['x-list', 'q']]);
+  });
+
   it('a body that is not ASCII goes as UTF-8 bytes, the usual way', () => {
     const { s } = answer('h\u00e9llo \u4e2d');
     expect([s.headers.find(([n]) => n === 'content-length')?.[1], s.body]).toEqual([String(Buffer.byteLength('h\u00e9llo \u4e2d')), 'h\u00e9llo \u4e2d']);
