@@ -4,6 +4,8 @@
  */
 export { BufferPool, defaultBufferPool, type BufferPoolOptions } from './buffer-pool.js';
 export { TimeoutSweeper, defaultSweeper, type Timed } from './timeout-sweeper.js';
+export { SlotSet } from './slot-set.js';
+export { StreamTable } from './stream-table.js';
 export {
   Connection,
   type ConnectionHandler,

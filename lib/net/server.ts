@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
+import { SlotSet } from './slot-set.js';
 import { defaultSweeper, type TimeoutSweeper } from './timeout-sweeper.js';
 import type { BufferPool } from './buffer-pool.js';
 
@@ -68,7 +69,8 @@ export interface CloseOptions {
  */
 export class Server {
   readonly options: ServerOptions;
-  readonly connections = new Set<Connection>();
+  /** The open connections (a `SlotSet`: no rehashing as connections come and go). */
+  readonly connections = new SlotSet<Connection>();
   readonly sweeper: TimeoutSweeper;
   /** Connections refused because of `maxConnections`. */
   refused = 0;

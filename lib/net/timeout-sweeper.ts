@@ -14,6 +14,8 @@
  * item.deadline = sweeper.deadline(5000); // fires after 5 s, within 7 s
  * ```
  */
+import { SlotSet } from './slot-set.js';
+
 export interface Timed {
   /** Absolute time in ms (see {@link TimeoutSweeper.now}); 0 means no deadline. */
   deadline: number;
@@ -37,7 +39,8 @@ export class TimeoutSweeper {
   now: number = Date.now();
   /** `Date` header value (RFC 9110 §5.6.7 IMF-fixdate), refreshed every tick. */
   httpDate: string = new Date(this.now).toUTCString();
-  #members = new Set<Timed>();
+  /** A SlotSet, not a Set: members come and go with connections (see slot-set.ts). */
+  #members = new SlotSet<Timed>();
   #timer: NodeJS.Timeout | null = null;
   #refs = 0;
 
