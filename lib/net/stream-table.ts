@@ -1,3 +1,5 @@
+const INITIAL = 16;
+
 /**
  * The open streams of a connection, by stream id. Stream ids only grow (RFC 9113 §5.1.1, RFC 9000 §2.1) and a
  * peer keeps a bounded number of them open (SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS), so the live ids
@@ -16,8 +18,6 @@
  * open.get(1); // stream
  * ```
  */
-const INITIAL = 16;
-
 export class StreamTable<S> {
   #ids: Int32Array;
   #slots: Array<S | undefined>;

@@ -53,13 +53,6 @@ interface Entry {
 }
 
 /**
- * @example
- * ```ts
- * const server = new QuicServer({ certificateChain, privateKey, alpn: ['h3'], onConnection: (c) => (c.onStream = handle) });
- * const { port } = await server.listen({ port: 4433 });
- * ```
- */
-/**
  * dgram resolves the address of every send, and dns.lookup answers even an IP literal on the next tick: a
  * closure and a tick per datagram. Our sends always go to a literal (the client's, from rinfo): answered at
  * once; a name (a host to bind to) is still looked up.
@@ -70,6 +63,13 @@ function literalLookup(host: string, options: LookupOneOptions | number, cb: (er
   else lookup(host, options as LookupOneOptions, cb);
 }
 
+/**
+ * @example
+ * ```ts
+ * const server = new QuicServer({ certificateChain, privateKey, alpn: ['h3'], onConnection: (c) => (c.onStream = handle) });
+ * const { port } = await server.listen({ port: 4433 });
+ * ```
+ */
 export class QuicServer {
   readonly #o: QuicServerOptions;
   readonly #byId = new Map<string, Entry>();
