@@ -57,6 +57,11 @@ function resolve(o: Http1ServerOptions): Resolved {
 
 /** A declared body up to this size is read and dropped when the handler ignores it; larger ones close. */
 const DISCARD_LIMIT = 64 * 1024;
+/**
+ * How long a connection with no request yet stays open once a graceful close begins, for the request its
+ * client is most likely sending already (longer when `idleLingerMs` is).
+ */
+const FRESH_LINGER_MS = 500;
 
 function errorStatus(err: unknown): number {
   const s = (err as { status?: unknown } | null)?.status;
@@ -91,6 +96,8 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
   #endWhenDrained = false;
   /** The server is shutting down: requests that arrive from now on get 503 (they can retry elsewhere). */
   #shuttingDown = false;
+  /** Requests begun on this connection (0: none yet — see onShutdown). */
+  #requests = 0;
 
   constructor(conn: Connection, handler: Http1Handler, options: Http1ServerOptions = {}, resolved?: Resolved) {
     this.conn = conn;
@@ -193,8 +200,18 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
 
   onShutdown(idleLingerMs = 0): void {
     this.#closing = true;
+    if (this.#queue.length !== 0 || !this.parser.idle) {
+      this.#shuttingDown = true;
+      return;
+    }
+    if (this.#requests === 0) {
+      // Accepted before the close began, nothing read yet: a client sends its first request as it connects,
+      // so that request is most likely on its way — it is answered as usual (then Connection: close), not
+      // refused or reset; a connection that stays silent closes after FRESH_LINGER_MS.
+      this.conn.setTimeout('idle', Math.max(idleLingerMs, FRESH_LINGER_MS));
+      return;
+    }
     this.#shuttingDown = true;
-    if (this.#queue.length !== 0 || !this.parser.idle) return;
     // Idle: a request may be on its way. Lingering, it is answered (503 + Connection: close) instead of
     // meeting a closed connection; the idle timeout closes the connection if none comes.
     if (idleLingerMs > 0) this.conn.setTimeout('idle', idleLingerMs);
@@ -204,6 +221,7 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
   // ---- parser events --------------------------------------------------------------------------------
 
   onHeadersComplete(head: MessageHead): void {
+    this.#requests++;
     const req = new Http1Request(head, this, this.conn.remoteAddress);
     const closeAfter = !head.keepAlive || this.#closing;
     const res = new Http1Response(this, head.method === 'HEAD', head.versionMinor, closeAfter);

@@ -101,7 +101,7 @@ export class Server {
 
   #accept(socket: net.Socket): void {
     const max = this.options.maxConnections;
-    if (this.#closing !== null || (max !== undefined && this.connections.size >= max)) {
+    if (max !== undefined && this.connections.size >= max) {
       this.refused++;
       socket.destroy();
       return;
@@ -116,8 +116,15 @@ export class Server {
       c.setHandler(this.options.onConnection(c));
     } catch (err) {
       c.destroy(err as Error);
+      return;
     }
+    // Accepted while closing (a cluster worker can be handed one as it stops): its client connected
+    // before the port went away, so it is asked to finish like the others, not dropped.
+    this.#shutdown?.(c);
   }
+
+  /** While closing: asks a connection to finish what it has, and counts it in the close. */
+  #shutdown: ((c: Connection) => void) | null = null;
 
   /** Starts listening; resolves with the bound address. */
   listen(options: ListenOptions = {}): Promise<net.AddressInfo | string> {
@@ -192,7 +199,7 @@ export class Server {
           maybeDone();
         });
       }
-      for (const c of this.connections) {
+      this.#shutdown = (c) => {
         c.onceClosed(maybeDone);
         const h = c.handler;
         if (h.onShutdown !== undefined) {
@@ -203,7 +210,8 @@ export class Server {
             c.destroy(err as Error);
           }
         } else c.end();
-      }
+      };
+      for (const c of this.connections) this.#shutdown(c);
       maybeDone();
     });
     return this.#closing;

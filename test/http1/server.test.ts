@@ -518,6 +518,30 @@ describe('HTTP/1.1 server limits and timeouts', () => {
     expect([second!.status, second!.headers.connection, second!.headers['retry-after']]).toEqual([503, 'close', '1']);
   });
 
+  it('a connection with no request yet when the close begins has its first request answered as usual, then closes', async () => {
+    const { port, server } = await start((_req, res) => res.end('hello'));
+    const fresh = net.connect(port, '127.0.0.1');
+    await once(fresh, 'connect');
+    await waitFor(() => server.connections.size === 1);
+    let text = '';
+    fresh.on('data', (d: Buffer) => void (text += d.toString()));
+    const closing = server.close({ graceMs: 5000 });
+    fresh.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n'); // its request was on its way
+    await once(fresh, 'close');
+    await closing;
+    const [res] = parseResponses(text);
+    expect([res!.status, res!.body, res!.headers.connection]).toEqual([200, 'hello', 'close']);
+    // One that stays silent is closed by the server: the close does not wait for the grace to run out.
+    const { port: port2, server: server2 } = await start((_req, res) => res.end('hello'));
+    const silent = net.connect(port2, '127.0.0.1');
+    await once(silent, 'connect');
+    await waitFor(() => server2.connections.size === 1);
+    const ended = once(silent, 'end');
+    await server2.close({ graceMs: 60_000 });
+    await ended;
+    silent.destroy();
+  });
+
   it('without idleLingerMs an idle keep-alive connection is closed as soon as the close begins', async () => {
     const { server, sock } = await idleAfterOneRequest();
     const t0 = performance.now();

@@ -335,4 +335,36 @@ describe('Server', () => {
     stuck.destroy();
     working.destroy();
   });
+
+  it('a connection handed over while closing (a cluster worker as it stops) is asked to finish, not dropped', async () => {
+    const shutdowns: Connection[] = [];
+    const s = new Server({
+      onConnection: (c) => ({
+        onData(d) {
+          c.write(d);
+          c.end();
+        },
+        onShutdown() {
+          shutdowns.push(c);
+        },
+      }),
+    });
+    servers.push(s);
+    await s.listen({ port: 0, host: '127.0.0.1' });
+    // A socket accepted elsewhere, given to the server after its close began.
+    const other = net.createServer();
+    const addr = await new Promise<net.AddressInfo>((r) => other.listen(0, '127.0.0.1', () => r(other.address() as net.AddressInfo)));
+    const accepted = once(other, 'connection');
+    const client = await connect(addr.port);
+    const [socket] = (await accepted) as [net.Socket];
+    other.close();
+    const closed = s.close({ graceMs: 5000 });
+    s.raw.emit('connection', socket);
+    expect([s.refused, s.connections.size, shutdowns.length]).toEqual([0, 1, 1]);
+    client.write('late');
+    expect(await readUntil(client, (a) => a === 'late')).toBe('late');
+    await closed; // the close waited for it
+    expect(s.connections.size).toBe(0);
+    client.destroy();
+  });
 });
