@@ -169,6 +169,7 @@ export class Http3Session {
     this.#o = options;
     this.decoder = new QpackDecoder({ maxTableCapacity: options.qpackMaxTableCapacity ?? 4096, maxBlockedStreams: options.qpackBlockedStreams ?? 16, maxFieldSectionSize: options.maxFieldSectionSize ?? 64 * 1024 });
     conn.onStream = (s) => this.#stream(s);
+    conn.beforePoll = () => this.#guard(() => this.#flushDecoder(), null);
     if (conn.state === 'established') this.#open();
     else conn.onEstablished = () => this.#open();
   }
@@ -406,7 +407,7 @@ export class Http3Session {
       r.held = [];
       return;
     }
-    this.#flushDecoder();
+    // Its Section Acknowledgment goes with the others of this batch (conn.beforePoll), not in a write of its own.
     r.phase = 'body';
     if (decoded.tooLarge) {
       r.phase = 'done';

@@ -159,6 +159,11 @@ export class ServerConnection implements StreamOwner {
   onEstablished: () => void = () => {};
   /** Something new is ready to send (a stream written to outside `receive`): call `poll` soon. */
   onReady: () => void = () => {};
+  /**
+   * Called at the start of every `poll`: the last chance to write what the application batched while the
+   * datagrams just received were read (HTTP/3 sends its QPACK acknowledgments for all of them at once).
+   */
+  beforePoll: (() => void) | null = null;
   alpn: string | null = null;
   peerParams: TransportParameters | null = null;
   readonly #o: ServerConnectionOptions;
@@ -704,6 +709,7 @@ export class ServerConnection implements StreamOwner {
 
   /** Datagrams to send now: handshake data, ACKs, HANDSHAKE_DONE, stream data within the peer's limits. */
   poll(): Buffer[] {
+    if (this.beforePoll !== null && this.state !== 'closed') this.beforePoll();
     const out: Buffer[] = [];
     this.#woken = false;
     if (this.#closeToSend !== null) {

@@ -163,6 +163,34 @@ describe('requests', () => {
     expect(responseOf(c, 0).body).toBe('from the table');
     expect(c.data.get(7)).toEqual(Buffer.from([0x03, 0x01, 0x80])); // decoder stream: Insert Count Increment 1, Section Ack stream 0
   });
+
+  it('acknowledges the sections of one datagram together: one write on the decoder stream, when the connection polls', () => {
+    const { c, errors } = setup((req, res) => res.end(req.get('x-dyn') ?? 'none'));
+    const enc: number[] = [0x02];
+    writeInt(enc, 0x20, 5, 4096);
+    writeString(enc, 0x40, 5, 'x-dyn');
+    writeString(enc, 0x00, 7, 'shared');
+    c.send(streamFrame(6, 0, Buffer.from(enc)));
+    c.read();
+    const section = Buffer.concat([Buffer.from([0x02, 0x00]), new QpackEncoder().encode(GET).subarray(2), Buffer.from([0x80])]);
+    const writes: number[] = [];
+    const write = QuicStream.prototype.write;
+    QuicStream.prototype.write = function (this: QuicStream, d: Uint8Array) {
+      if (this.id === 7) writes.push(d.length);
+      return write.call(this, d);
+    };
+    try {
+      c.send(...[0, 4, 8].map((id) => streamFrame(id, 0, h3(0x01, section), true)));
+      expect(writes).toEqual([]); // not yet: read, answered, acknowledged at the poll
+      c.read();
+    } finally {
+      QuicStream.prototype.write = write;
+    }
+    expect([errors, writes]).toEqual([[], [3]]);
+    expect([0, 4, 8].map((id) => responseOf(c, id).body)).toEqual(['shared', 'shared', 'shared']);
+    // After the stream type and the Insert Count Increment: Section Acknowledgments for streams 0, 4 and 8.
+    expect([...c.data.get(7)!.subarray(2)]).toEqual([0x80, 0x84, 0x88]);
+  });
 });
 
 describe('connection rules', () => {
