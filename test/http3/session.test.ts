@@ -26,6 +26,22 @@ function setup(handler: Http3Handler = (req, res) => res.end(`hello ${req.url}`)
   return { c, session, errors };
 }
 
+/** The sizes of the writes made on stream `id` while `fn` runs (`fn` sees the list filled as they happen). */
+function writesOn(id: number, fn: (seen: readonly number[]) => void): number[] {
+  const seen: number[] = [];
+  const write = QuicStream.prototype.write;
+  QuicStream.prototype.write = function (this: QuicStream, d: Uint8Array) {
+    if (this.id === id) seen.push(d.length);
+    return write.call(this, d);
+  };
+  try {
+    fn(seen);
+  } finally {
+    QuicStream.prototype.write = write;
+  }
+  return seen;
+}
+
 /** The response on a stream: its decoded header fields and body. */
 function responseOf(c: TestClient, id: number) {
   const frames: Array<[number, Buffer]> = [];
@@ -62,17 +78,7 @@ describe('requests', () => {
     expect([head.length, responseOf(c, 8).body, responseOf(c, 8).fields['content-length']]).toEqual([1, '', '5']);
     // Not ASCII: UTF-8 bytes, the usual way (HEADERS, DATA's header and the body written as three chunks,
     // which the connection joins into one frame).
-    const writes: number[] = [];
-    const write = QuicStream.prototype.write;
-    QuicStream.prototype.write = function (this: QuicStream, d: Uint8Array) {
-      if (this.id === 12) writes.push(d.length);
-      return write.call(this, d);
-    };
-    try {
-      ask(12, '/u');
-    } finally {
-      QuicStream.prototype.write = write;
-    }
+    const writes = writesOn(12, () => ask(12, '/u'));
     expect([writes.length, responseOf(c, 12).body, responseOf(c, 12).fields['content-length']]).toEqual([3, 'h\u00e9llo', String(Buffer.byteLength('h\u00e9llo'))]);
   });
 
@@ -173,20 +179,13 @@ describe('requests', () => {
     c.send(streamFrame(6, 0, Buffer.from(enc)));
     c.read();
     const section = Buffer.concat([Buffer.from([0x02, 0x00]), new QpackEncoder().encode(GET).subarray(2), Buffer.from([0x80])]);
-    const writes: number[] = [];
-    const write = QuicStream.prototype.write;
-    QuicStream.prototype.write = function (this: QuicStream, d: Uint8Array) {
-      if (this.id === 7) writes.push(d.length);
-      return write.call(this, d);
-    };
-    try {
+    let early: number[] = [];
+    const writes = writesOn(7, (seen) => {
       c.send(...[0, 4, 8].map((id) => streamFrame(id, 0, h3(0x01, section), true)));
-      expect(writes).toEqual([]); // not yet: read, answered, acknowledged at the poll
+      early = [...seen]; // not yet: read, answered, acknowledged at the poll
       c.read();
-    } finally {
-      QuicStream.prototype.write = write;
-    }
-    expect([errors, writes]).toEqual([[], [3]]);
+    });
+    expect([errors, early, writes]).toEqual([[], [], [3]]);
     expect([0, 4, 8].map((id) => responseOf(c, id).body)).toEqual(['shared', 'shared', 'shared']);
     // After the stream type and the Insert Count Increment: Section Acknowledgments for streams 0, 4 and 8.
     expect([...c.data.get(7)!.subarray(2)]).toEqual([0x80, 0x84, 0x88]);
