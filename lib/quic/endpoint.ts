@@ -47,6 +47,8 @@ interface Entry {
   port: number;
   address: string;
   timer: NodeJS.Timeout | null;
+  /** When the armed timer fires (ms, Date.now's clock). */
+  at: number;
   ids: string[];
   /** A pump is scheduled (the connection has something to send written outside a datagram's handling). */
   soon: boolean;
@@ -226,7 +228,7 @@ export class QuicServer {
       this.#dropped++; // an Initial that does not open: no state kept for it (RFC 9000 §12.2)
       return;
     }
-    const e: Entry = { conn, port: rinfo.port, address: rinfo.address, timer: null, ids: [dcid.toString('hex'), conn.localCid.toString('hex')], soon: false };
+    const e: Entry = { conn, port: rinfo.port, address: rinfo.address, timer: null, at: 0, ids: [dcid.toString('hex'), conn.localCid.toString('hex')], soon: false };
     conn.onReady = () => {
       if (e.soon) return;
       e.soon = true;
@@ -278,20 +280,28 @@ export class QuicServer {
   /** Sends what the connection has, re-arms its timer, and forgets it once closed. */
   #pump(e: Entry): void {
     for (const d of e.conn.poll()) this.#socket?.send(d, e.port, e.address);
-    if (e.timer !== null) clearTimeout(e.timer);
-    e.timer = null;
     if (e.conn.state === 'closed') {
       this.#forget(e);
       return;
     }
     const t = e.conn.timeout();
-    if (t !== null) {
-      e.timer = setTimeout(() => {
-        e.conn.onTimeout();
-        this.#pump(e);
-      }, Math.max(0, t - Date.now()));
-      e.timer.unref();
+    if (t === null) {
+      if (e.timer !== null) clearTimeout(e.timer);
+      e.timer = null;
+      return;
     }
+    // A timer that fires no later than needed is kept: every datagram moves the idle deadline on, and
+    // re-arming each time was a clearTimeout and a setTimeout per datagram. One that fires early finds
+    // nothing due (onTimeout checks the time) and is armed again for the deadline then.
+    if (e.timer !== null && e.at <= t) return;
+    if (e.timer !== null) clearTimeout(e.timer);
+    e.at = t;
+    e.timer = setTimeout(() => {
+      e.timer = null;
+      e.conn.onTimeout();
+      this.#pump(e);
+    }, Math.max(0, t - Date.now()));
+    e.timer.unref();
   }
 
   #forget(e: Entry): void {

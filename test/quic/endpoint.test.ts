@@ -9,7 +9,7 @@ import { createPrivateKey, randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { QuicServer, StatelessResets, type QuicServerOptions, type ServerConnection } from '../../lib/quic/index.js';
 import { pemCertificates } from '../../lib/tls13/index.js';
 import { needPeers, NGTCP2_CLIENT } from '../peers.js';
@@ -120,6 +120,25 @@ it('listens on a host name (looked up) and answers a client Initial from there',
   await expect.poll(() => server.connections).toBe(1);
   // The reply went back to the client's address (a literal: answered without a lookup).
   await expect.poll(() => c.got.length).toBeGreaterThan(0);
+});
+
+it("a connection's timer is not re-armed for each datagram: one that fires no later than needed is kept", async () => {
+  const { server, port } = await start();
+  const c = await udp(port);
+  const full = clientInitial();
+  await c.send(full.datagram);
+  await expect.poll(() => server.connections).toBe(1);
+  const armed = vi.spyOn(globalThis, 'setTimeout');
+  try {
+    for (let pn = 1; pn <= 20; pn++) await c.send(clientPing(full, pn));
+    await c.send(Buffer.from('sync')); // dropped once the pings before it were handled
+    await expect.poll(() => server.dropped).toBe(1);
+    // Each ping moved the idle deadline on; the timer armed before it already fires earlier.
+    expect(armed.mock.calls.length).toBeLessThan(5);
+  } finally {
+    armed.mockRestore();
+  }
+  expect(server.connections).toBe(1);
 });
 
 it('holds at most maxConnections: at the limit a new one opens, one past it is dropped', async () => {
