@@ -76,6 +76,20 @@ function httpDate(): string {
   return dateText;
 }
 
+/** A request stream's handlers, one of each for all (the stream is `this`; its RequestStream its context). */
+function onRequestData(this: QuicStream, chunk: Buffer): void {
+  const r = this.context as RequestStream;
+  r.session._requestData(r, chunk);
+}
+function onRequestEnd(this: QuicStream): void {
+  const r = this.context as RequestStream;
+  r.session._requestEnd(r);
+}
+function onRequestReset(this: QuicStream): void {
+  const r = this.context as RequestStream;
+  r.session._requestReset(r);
+}
+
 /** One request stream: its frames' order, the request and response, and the response's way out. */
 class RequestStream implements BodySource, StreamSink, FrameSink {
   readonly quic: QuicStream;
@@ -217,22 +231,11 @@ export class Http3Session {
       }
       this.#nextRequest = Math.max(this.#nextRequest, s.id + 4);
       this.#requests.set(s.id, r);
-      // try/catch here rather than #guard: no closure made per chunk of every request.
-      s.onData = (chunk) => {
-        try {
-          r.reader.push(chunk);
-        } catch (err) {
-          this.#caught(err, r);
-        }
-      };
-      s.onEnd = () => {
-        try {
-          this.#requestEnd(r);
-        } catch (err) {
-          this.#caught(err, r);
-        }
-      };
-      s.onReset = () => this.#requestReset(r);
+      // Handlers shared by every request stream, finding theirs in `context`: no closures per request.
+      s.context = r;
+      s.onData = onRequestData;
+      s.onEnd = onRequestEnd;
+      s.onReset = onRequestReset;
       return;
     }
     // A unidirectional stream: its type first (§6.2).
@@ -491,6 +494,29 @@ export class Http3Session {
     } catch (err) {
       this.#caught(err, r);
     }
+  }
+
+  /** @internal A request stream's data (see onRequestData). */
+  _requestData(r: RequestStream, chunk: Buffer): void {
+    try {
+      r.reader.push(chunk);
+    } catch (err) {
+      this.#caught(err, r);
+    }
+  }
+
+  /** @internal A request stream's end. */
+  _requestEnd(r: RequestStream): void {
+    try {
+      this.#requestEnd(r);
+    } catch (err) {
+      this.#caught(err, r);
+    }
+  }
+
+  /** @internal A request stream reset by the client. */
+  _requestReset(r: RequestStream): void {
+    this.#requestReset(r);
   }
 
   /** An error thrown while reading a stream: the stream error or connection error it names. */

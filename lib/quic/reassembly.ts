@@ -68,7 +68,7 @@ export class Reassembly {
     const end = offset + data.length;
     if (fin) {
       if (this.finalSize !== null && this.finalSize !== end) throw new StreamDataError(FINAL_SIZE_ERROR, `the final size changed from ${this.finalSize} to ${end}`);
-      if (end < this.delivered || this.#pending.some(([o, b]) => o + b.length > end)) throw new StreamDataError(FINAL_SIZE_ERROR, `a final size of ${end} below data already received`);
+      if (end < this.delivered || (this.#pending.length > 0 && this.#pending.some(([o, b]) => o + b.length > end))) throw new StreamDataError(FINAL_SIZE_ERROR, `a final size of ${end} below data already received`);
       this.finalSize = end;
     } else if (this.finalSize !== null && end > this.finalSize) throw new StreamDataError(FINAL_SIZE_ERROR, `data past the final size ${this.finalSize}`);
     // The common case, data in order with nothing waiting: handed on as it is.

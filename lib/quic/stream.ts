@@ -61,6 +61,11 @@ export class QuicStream {
   /** @internal the peer's limit for what we send. */
   limit: number;
   /** @internal */ wantsDrain = false;
+  /**
+   * The application's own value for this stream (as ngtcp2's stream user data): handlers shared by every
+   * stream — called with the stream as `this` — find their state here instead of closing over it.
+   */
+  context: unknown = null;
   readonly #owner: StreamOwner;
   readonly #window: number;
   #paused = false;

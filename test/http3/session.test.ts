@@ -170,6 +170,20 @@ describe('requests', () => {
     expect(c.data.get(7)).toEqual(Buffer.from([0x03, 0x01, 0x80])); // decoder stream: Insert Count Increment 1, Section Ack stream 0
   });
 
+  it("a request the client resets (RESET_STREAM): the response emits 'close', our side is reset with H3_REQUEST_CANCELLED", () => {
+    let closed = 0;
+    const { c, errors } = setup((_req, res) => {
+      res.on('close', () => closed++); // held: never answered
+    });
+    const head = h3(0x01, new QpackEncoder().encode(GET));
+    c.send(streamFrame(0, 0, head));
+    c.read();
+    expect(closed).toBe(0);
+    c.send(Buffer.concat([Buffer.from([0x04]), encodeVarint(0), encodeVarint(0x10c), encodeVarint(head.length)]));
+    const resets = of(c.read(), 'reset_stream').map((r) => [r.stream, r.code]);
+    expect([closed, resets, errors]).toEqual([1, [[0, 0x10c]], []]);
+  });
+
   it('acknowledges the sections of one datagram together: one write on the decoder stream, when the connection polls', () => {
     const { c, errors } = setup((req, res) => res.end(req.get('x-dyn') ?? 'none'));
     const enc: number[] = [0x02];
