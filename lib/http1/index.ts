@@ -15,6 +15,7 @@ export { Http1Request, BodyTooLargeError, RequestAbortedError, DEFAULT_BODY_LIMI
 export { Http1Response, checkHeader, type HeaderValue, type ResponseSink } from './response.js';
 export {
   Http1Connection,
+  FRESH_LINGER_MS,
   createHttp1Server,
   type Http1Handler,
   type Http1ServerOptions,

@@ -61,7 +61,7 @@ const DISCARD_LIMIT = 64 * 1024;
  * How long a connection with no request yet stays open once a graceful close begins, for the request its
  * client is most likely sending already (longer when `idleLingerMs` is).
  */
-const FRESH_LINGER_MS = 500;
+export const FRESH_LINGER_MS = 500;
 
 function errorStatus(err: unknown): number {
   const s = (err as { status?: unknown } | null)?.status;

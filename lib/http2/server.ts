@@ -3,7 +3,7 @@
  * chosen by ALPN under TLS (`h2`, falling back to `http/1.1`), by the connection preface in cleartext.
  */
 import { Server, type ConnectionHandler, type ServerOptions } from '../net/index.js';
-import { Http1Connection, type Http1Handler, type Http1ServerOptions, type Http1Request, type Http1Response, type UpgradeHandler } from '../http1/index.js';
+import { FRESH_LINGER_MS, Http1Connection, type Http1Handler, type Http1ServerOptions, type Http1Request, type Http1Response, type UpgradeHandler } from '../http1/index.js';
 import { Http2Session, PREFACE, type Http2SessionOptions } from './session.js';
 import { Http2ProtocolError } from './errors.js';
 import type { Http2Response } from './response.js';
@@ -91,14 +91,29 @@ export function createServer(handler: AnyHandler, options: Http1ServerOptions & 
       }
       // Cleartext: look at the first bytes (the preface is 24 bytes; its first 3 already tell "PRI").
       let seen: Buffer = Buffer.alloc(0);
+      /** The server began closing before this connection said anything: its idleLingerMs. */
+      let closing: number | null = null;
       const sniff: ConnectionHandler = {
         onData(chunk) {
           seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
           const n = Math.min(seen.length, PREFACE.length);
           const isH2 = seen.subarray(0, n).equals(PREFACE.subarray(0, n));
           if (isH2 && seen.length < PREFACE.length) return; // need more to be sure
-          const next = isH2 ? new Http2Session(conn, handler, options) : new Http1Connection(conn, handler as Http1Handler, options);
-          conn.setHandler(next, seen);
+          if (isH2) {
+            const session = new Http2Session(conn, handler, options);
+            conn.setHandler(session, seen);
+            if (closing !== null) session.onShutdown(); // after its preface: the streams it opened are served, then GOAWAY
+          } else {
+            const h1 = new Http1Connection(conn, handler as Http1Handler, options);
+            if (closing !== null) h1.onShutdown(closing); // before its first request: answered, then Connection: close
+            conn.setHandler(h1, seen);
+          }
+        },
+        // A connection made just before a graceful close that has sent nothing yet: its first request is
+        // most likely on its way, so it is waited for (see Http1Connection.onShutdown), not cut off.
+        onShutdown(idleLingerMs) {
+          closing = idleLingerMs;
+          conn.setTimeout('idle', Math.max(idleLingerMs, FRESH_LINGER_MS));
         },
       };
       conn.setTimeout('headers', options.headersTimeout ?? 20_000);

@@ -64,6 +64,34 @@ function request(c: http2.ClientHttp2Session, headers: http2.OutgoingHttpHeaders
   });
 }
 
+
+describe('a graceful close on the shared port', () => {
+  it('a connection that has said nothing yet when the close begins is served, in either protocol, then closed', async () => {
+    for (const proto of ['http/1.1', 'h2'] as const) {
+      const port = await start();
+      const server = servers[servers.length - 1]!;
+      const sock = net.connect(port, '127.0.0.1');
+      await new Promise((r) => sock.once('connect', r));
+      await expect.poll(() => server.connections.size).toBe(1);
+      const closing = server.close({ graceMs: 5000 });
+      if (proto === 'http/1.1') {
+        let text = '';
+        sock.on('data', (d: Buffer) => void (text += d.toString('latin1')));
+        sock.write('GET /fresh HTTP/1.1\r\nHost: a\r\n\r\n');
+        await new Promise((r) => sock.once('close', r));
+        expect([text.split('\r\n')[0], /\r\nconnection: close\r\n/i.test(text), text.endsWith('GET /fresh 1.1 ')], proto).toEqual(['HTTP/1.1 200 OK', true, true]);
+      } else {
+        const c = http2.connect(`http://127.0.0.1:${port}`, { createConnection: () => sock });
+        const r = await request(c, { ':path': '/fresh' });
+        expect([r.status, r.body.toString()], proto).toEqual([200, 'GET /fresh 2.0 ']);
+        c.close();
+      }
+      await closing;
+      expect(server.connections.size).toBe(0);
+    }
+  });
+});
+
 describe('HTTP/2 with real clients', () => {
   it('node:http2: 200 concurrent streams on one connection', async () => {
     const port = await start();
