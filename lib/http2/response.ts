@@ -163,8 +163,11 @@ export class Http2Response extends ResponseEvents {
     const noBody = this.#sink.isHead || this.statusCode === 204 || this.statusCode === 304;
     const trailers = this.#trailers;
     // A small ASCII body with its fields in one piece, when the sink can (HTTP/2: one string, no Buffers).
+    // Its length in octets is its length in characters: a refused one keeps the fields made for it.
+    let fields: Array<[string, string]> | null = null;
     if (first && trailers === null && typeof chunk === 'string' && chunk.length <= WHOLE_MAX && this.#sink.sendWhole !== undefined && Buffer.byteLength(chunk, 'utf8') === chunk.length) {
-      if (this.#sink.sendWhole(this.#fields(chunk.length), noBody ? '' : chunk)) {
+      fields = this.#fields(chunk.length);
+      if (this.#sink.sendWhole(fields, noBody ? '' : chunk)) {
         this.finished = true;
         this._emit('finish');
         return;
@@ -174,7 +177,7 @@ export class Http2Response extends ResponseEvents {
     if (first) {
       const len = b === null ? 0 : b.length;
       const bodyless = noBody || len === 0;
-      this.#sink.sendHeaders(this.#fields(len), bodyless && trailers === null);
+      this.#sink.sendHeaders(fields ?? this.#fields(len), bodyless && trailers === null);
       if (!bodyless) this.#sink.sendData(b!, trailers === null);
     } else if (b !== null && b.length > 0 && !noBody) {
       this.#sink.sendData(b, trailers === null);

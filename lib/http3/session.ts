@@ -464,7 +464,8 @@ export class Http3Session {
     }
   }
 
-  #requestReset(r: RequestStream): void {
+  /** @internal A request stream reset by the client. */
+  _requestReset(r: RequestStream): void {
     this.decoder.cancel(r.quic.id);
     this.#flushDecoder();
     r.req?._abort();
@@ -512,11 +513,6 @@ export class Http3Session {
     } catch (err) {
       this.#caught(err, r);
     }
-  }
-
-  /** @internal A request stream reset by the client. */
-  _requestReset(r: RequestStream): void {
-    this.#requestReset(r);
   }
 
   /** An error thrown while reading a stream: the stream error or connection error it names. */

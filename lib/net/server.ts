@@ -76,6 +76,8 @@ export class Server {
   refused = 0;
   #server: net.Server;
   #closing: Promise<void> | null = null;
+  /** While closing: asks a connection to finish what it has, and counts it in the close. */
+  #shutdown: ((c: Connection) => void) | null = null;
   #listening = false;
 
   constructor(options: ServerOptions) {
@@ -122,9 +124,6 @@ export class Server {
     // before the port went away, so it is asked to finish like the others, not dropped.
     this.#shutdown?.(c);
   }
-
-  /** While closing: asks a connection to finish what it has, and counts it in the close. */
-  #shutdown: ((c: Connection) => void) | null = null;
 
   /** Starts listening; resolves with the bound address. */
   listen(options: ListenOptions = {}): Promise<net.AddressInfo | string> {

@@ -1,3 +1,5 @@
+import { SlotSet } from './slot-set.js';
+
 /**
  * One coarse periodic timer for every deadline of every connection (design §3): a connection stores a
  * single `deadline` (ms on the sweeper's clock, 0 = none) and the sweeper checks all members once per
@@ -14,8 +16,6 @@
  * item.deadline = sweeper.deadline(5000); // fires after 5 s, within 7 s
  * ```
  */
-import { SlotSet } from './slot-set.js';
-
 export interface Timed {
   /** Absolute time in ms (see {@link TimeoutSweeper.now}); 0 means no deadline. */
   deadline: number;

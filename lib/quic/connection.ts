@@ -167,6 +167,8 @@ export class ServerConnection implements StreamOwner {
   alpn: string | null = null;
   peerParams: TransportParameters | null = null;
   readonly #o: ServerConnectionOptions;
+  /** Our transport parameters (asked for on every stream opened, settled and credited: made once). */
+  readonly #tp: TransportParameters;
   readonly #originalDcid: Buffer;
   #retrySource: Buffer | null = null;
   /** 1-RTT secrets of the current key phase, the phase bit, and the previous phase's read keys (late packets). */
@@ -230,6 +232,7 @@ export class ServerConnection implements StreamOwner {
 
   constructor(first: Buffer, options: ServerConnectionOptions) {
     this.#o = options;
+    this.#tp = { maxIdleTimeout: 30_000, maxUdpPayloadSize: 1472, initialMaxData: 1 << 20, initialMaxStreamDataBidiLocal: 1 << 18, initialMaxStreamDataBidiRemote: 1 << 18, initialMaxStreamDataUni: 1 << 18, initialMaxStreamsBidi: 100, initialMaxStreamsUni: 10, ackDelayExponent: 3, maxAckDelay: 25, disableActiveMigration: true, activeConnectionIdLimit: 2, ...options.transportParameters };
     this.#now = options.now ?? Date.now;
     this.#activeAt = this.#now();
     const h = parseLongHeader(first);
@@ -251,7 +254,7 @@ export class ServerConnection implements StreamOwner {
       this.maxDatagram = Math.max(this.maxDatagram, size);
       this.#recovery.cc.maxDatagram = this.maxDatagram;
     };
-    const tp = this.#params();
+    const tp = this.#tp;
     this.#streams = new OpenStreams(tp.initialMaxStreamsBidi);
     this.#streamLimit[0] = tp.initialMaxStreamsBidi;
     this.#streamLimit[1] = tp.initialMaxStreamsUni;
@@ -464,7 +467,7 @@ export class ServerConnection implements StreamOwner {
     const index = id >> 2;
     if (index < this.#opened[kind]!) return null;
     if (index >= this.#streamLimit[kind]!) throw new QuicConnectionError(0x04, `stream ${id} is past the limit of ${this.#streamLimit[kind]} (§4.6)`);
-    const tp = this.#params();
+    const tp = this.#tp;
     let made: QuicStream | null = null;
     while (this.#opened[kind]! <= index) {
       const sid = (this.#opened[kind]! << 2) | (kind << 1);
@@ -487,7 +490,7 @@ export class ServerConnection implements StreamOwner {
   /** @internal A stream delivered `n` bytes: the connection window moves on by half-windows (§4.2). */
   _consumed(n: number): void {
     this.#consumedTotal += n;
-    const window = this.#params().initialMaxData;
+    const window = this.#tp.initialMaxData;
     if (this.#recvMaxData - this.#consumedTotal > window / 2) return;
     this.#recvMaxData = this.#consumedTotal + window;
     this._queue({ kind: 'max_data' });
@@ -517,7 +520,7 @@ export class ServerConnection implements StreamOwner {
     if ((s.id & 1) === 1) return;
     const kind = (s.id & 2) === 0 ? 0 : 1;
     this.#retired[kind]!++;
-    const initial = kind === 0 ? this.#params().initialMaxStreamsBidi : this.#params().initialMaxStreamsUni;
+    const initial = kind === 0 ? this.#tp.initialMaxStreamsBidi : this.#tp.initialMaxStreamsUni;
     if (this.#retired[kind]! + initial - this.#streamLimit[kind]! >= Math.max(1, initial / 2)) {
       this.#streamLimit[kind] = this.#retired[kind]! + initial;
       this._queue({ kind: 'max_streams', bidi: kind === 0 });
@@ -554,12 +557,6 @@ export class ServerConnection implements StreamOwner {
     }
     this.state = 'closed';
     this._wake();
-  }
-
-  /** Our transport parameters, made once (asked for on every stream opened and closed). */
-  #tpCache: TransportParameters | null = null;
-  #params(): TransportParameters {
-    return (this.#tpCache ??= { maxIdleTimeout: 30_000, maxUdpPayloadSize: 1472, initialMaxData: 1 << 20, initialMaxStreamDataBidiLocal: 1 << 18, initialMaxStreamDataBidiRemote: 1 << 18, initialMaxStreamDataUni: 1 << 18, initialMaxStreamsBidi: 100, initialMaxStreamsUni: 10, ackDelayExponent: 3, maxAckDelay: 25, disableActiveMigration: true, activeConnectionIdLimit: 2, ...this.#o.transportParameters });
   }
 
   /** Handshake messages from the client, as its CRYPTO streams deliver them. */
@@ -624,7 +621,7 @@ export class ServerConnection implements StreamOwner {
     const sh = serverHello({ random: randomBytes(32), sessionId: ch.sessionId, cipherSuite: 0x1301, group: share.group, keyShare: kx.publicKey });
     const pre = this.#prefix;
     const hs = handshakeSecrets('sha256', kx.shared, transcriptHash('sha256', ...pre, chBytes, sh));
-    const ee = encryptedExtensions(alpn, encodeTransportParameters({ ...this.#params(), originalDestinationConnectionId: this.#originalDcid, initialSourceConnectionId: this.localCid, ...(this.#retrySource === null ? {} : { retrySourceConnectionId: this.#retrySource }), ...(this.#o.resetToken === undefined ? {} : { statelessResetToken: this.#o.resetToken(this.localCid) }) }));
+    const ee = encryptedExtensions(alpn, encodeTransportParameters({ ...this.#tp, originalDestinationConnectionId: this.#originalDcid, initialSourceConnectionId: this.localCid, ...(this.#retrySource === null ? {} : { retrySourceConnectionId: this.#retrySource }), ...(this.#o.resetToken === undefined ? {} : { statelessResetToken: this.#o.resetToken(this.localCid) }) }));
     const cert = certificateMessage(this.#o.certificateChain);
     const cv = certificateVerify(this.#o.privateKey, transcriptHash('sha256', ...pre, chBytes, sh, ee, cert), ch.signatureAlgorithms);
     const fin = handshakeMessage(20, finishedData('sha256', hs.server, transcriptHash('sha256', ...pre, chBytes, sh, ee, cert, cv)));
@@ -673,7 +670,7 @@ export class ServerConnection implements StreamOwner {
    * less than three probe timeouts; null when both are 0 (none).
    */
   #idleTimeout(): number | null {
-    const ours = this.#params().maxIdleTimeout ?? 0;
+    const ours = this.#tp.maxIdleTimeout ?? 0;
     const theirs = this.peerParams?.maxIdleTimeout ?? 0;
     const t = ours === 0 ? theirs : theirs === 0 ? ours : Math.min(ours, theirs);
     return t === 0 ? null : Math.max(t, 3 * this.#recovery.probeTimeout());
@@ -796,7 +793,7 @@ export class ServerConnection implements StreamOwner {
       // DPLPMTUD (§14.3): once, a PING padded to the largest size both sides allow; acknowledged, it is ours.
       if (!this.#probed && this.#handshakeDone) {
         this.#probed = true;
-        const target = Math.min(this.peerParams?.maxUdpPayloadSize ?? MAX_DATAGRAM, this.#params().maxUdpPayloadSize, PROBE_SIZE);
+        const target = Math.min(this.peerParams?.maxUdpPayloadSize ?? MAX_DATAGRAM, this.#tp.maxUdpPayloadSize, PROBE_SIZE);
         if (target > this.maxDatagram) {
           const overhead = 1 + this.peerCid.length + 2 + 16;
           out.push(this.#send(2, Buffer.concat([Buffer.from([0x01]), Buffer.alloc(target - overhead - 1)]), [{ kind: 'pmtu_probe', size: target }], now));

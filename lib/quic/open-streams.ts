@@ -47,8 +47,7 @@ export class OpenStreams<S> {
 
   /** The open streams (a copy: finishing them while going through is safe): unidirectional ones first. */
   values(): S[] {
-    const out = this.#other.size === 0 ? [] : [...this.#other.values()];
-    if (this.#bidi.size > 0) for (const s of this.#bidi.values()) out.push(s);
-    return out;
+    const bidi = this.#bidi.values();
+    return this.#other.size === 0 ? bidi : [...this.#other.values(), ...bidi];
   }
 }

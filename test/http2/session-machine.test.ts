@@ -1194,6 +1194,8 @@ describe('a small text response in one piece (fields and an ASCII body as one la
     expect([small.s.body, small.s.ended]).toEqual(['hel', false]); // no more than the window
     small.h.send(windowUpdateFrame(1, 2));
     expect([small.h.stream(1).body, small.h.stream(1).ended]).toEqual(['hello', true]);
+    // The fields made for the refused piece go out with it: the length is the body's.
+    expect(small.s.headers.find(([n]) => n === 'content-length')?.[1]).toBe('5');
     const big = 'x'.repeat(16_385);
     const large = answer(big, GET, [[S_MAX_FRAME_SIZE, 16_384]]);
     expect([large.s.body.length, large.s.ended]).toEqual([16_385, true]);

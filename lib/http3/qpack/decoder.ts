@@ -18,9 +18,9 @@ import { QpackError, readInt, readString, Truncated, writeInt, type Cursor } fro
 import { QPACK_STATIC_TABLE } from './static-table.js';
 
 const DECOMPRESSION_FAILED = 0x200;
+const ENCODER_STREAM_ERROR = 0x201;
 /** Nothing to send (asked after every section: most have nothing). */
 const NO_INSTRUCTIONS = Buffer.alloc(0);
-const ENCODER_STREAM_ERROR = 0x201;
 
 export interface QpackDecoderOptions {
   /** SETTINGS_QPACK_MAX_TABLE_CAPACITY we advertise. Default 4096; 0 means no dynamic table. */
