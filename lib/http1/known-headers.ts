@@ -86,6 +86,40 @@ export function fieldId(name: string): number {
   }
 }
 
+const LOWER = (s: string): Uint8Array => Buffer.from(s, 'latin1');
+const B_HOST = LOWER('host');
+const B_EXPECT = LOWER('expect');
+const B_UPGRADE = LOWER('upgrade');
+const B_CONNECTION = LOWER('connection');
+const B_CONTENT_LENGTH = LOWER('content-length');
+const B_TRANSFER_ENCODING = LOWER('transfer-encoding');
+
+/** `buf[s, s + lower.length)` equals the lowercase `lower` ignoring ASCII case (token bytes). */
+function sameLowerAt(buf: Uint8Array, s: number, lower: Uint8Array): boolean {
+  for (let i = 0; i < lower.length; i++) if ((buf[s + i]! | 0x20) !== lower[i]) return false;
+  return true;
+}
+
+/** {@link fieldId} of the name `buf[s, s + len)`, read from the bytes (no string made or read). */
+export function fieldIdAt(buf: Uint8Array, s: number, len: number): number {
+  switch (len) {
+    case 4:
+      return sameLowerAt(buf, s, B_HOST) ? H_HOST : H_OTHER;
+    case 6:
+      return sameLowerAt(buf, s, B_EXPECT) ? H_EXPECT : H_OTHER;
+    case 7:
+      return sameLowerAt(buf, s, B_UPGRADE) ? H_UPGRADE : H_OTHER;
+    case 10:
+      return sameLowerAt(buf, s, B_CONNECTION) ? H_CONNECTION : H_OTHER;
+    case 14:
+      return sameLowerAt(buf, s, B_CONTENT_LENGTH) ? H_CONTENT_LENGTH : H_OTHER;
+    case 17:
+      return sameLowerAt(buf, s, B_TRANSFER_ENCODING) ? H_TRANSFER_ENCODING : H_OTHER;
+    default:
+      return H_OTHER;
+  }
+}
+
 /**
  * The known header whose name equals `buf[start, end)` ignoring ASCII case, or undefined.
  * `buf` must already be validated as token characters (so `| 0x20` only folds letters).

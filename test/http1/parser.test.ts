@@ -90,6 +90,15 @@ describe('header section', () => {
     expect(heads(r.events)[0]!.headers).toEqual(['Host', 'a', 'X-Foo', 'bar baz', 'x-empty', '', 'X-Empty2', '']);
   });
 
+  it('trims spaces around values when the head has no tab (the whole-head path trims SP only)', () => {
+    const r = parseEverySplit('GET / HTTP/1.0\r\nHost:a\r\nX-Foo:   bar baz   \r\nX-Empty:   \r\nConnection: keep-alive\r\n\r\n');
+    expect(heads(r.events)[0]).toMatchObject({
+      headers: ['Host', 'a', 'X-Foo', 'bar baz', 'X-Empty', '', 'Connection', 'keep-alive'],
+      version: '1.0',
+      keepAlive: true,
+    });
+  });
+
   it('keeps obs-text (bytes 0x80-0xFF) in values as latin1', () => {
     const r = parseEverySplit('GET / HTTP/1.1\r\nHost: a\r\nX-A: caf\xe9\r\n\r\n');
     expect(heads(r.events)[0]!.headers[3]).toBe('café');
