@@ -60,32 +60,6 @@ for (const lower of NAMES) {
   (KNOWN_BY_LENGTH[lower.length] ??= []).push(k);
 }
 
-/** `name` equals the lowercase `lower` ignoring ASCII case (names are tokens, so `| 0x20` folds letters only). */
-function sameLower(name: string, lower: string): boolean {
-  for (let i = 0; i < lower.length; i++) if ((name.charCodeAt(i) | 0x20) !== lower.charCodeAt(i)) return false;
-  return true;
-}
-
-/** Id of a field name (any case); only names as long as a framing field are looked at. */
-export function fieldId(name: string): number {
-  switch (name.length) {
-    case 4:
-      return sameLower(name, 'host') ? H_HOST : H_OTHER;
-    case 6:
-      return sameLower(name, 'expect') ? H_EXPECT : H_OTHER;
-    case 7:
-      return sameLower(name, 'upgrade') ? H_UPGRADE : H_OTHER;
-    case 10:
-      return sameLower(name, 'connection') ? H_CONNECTION : H_OTHER;
-    case 14:
-      return sameLower(name, 'content-length') ? H_CONTENT_LENGTH : H_OTHER;
-    case 17:
-      return sameLower(name, 'transfer-encoding') ? H_TRANSFER_ENCODING : H_OTHER;
-    default:
-      return H_OTHER;
-  }
-}
-
 const LOWER = (s: string): Uint8Array => Buffer.from(s, 'latin1');
 const B_HOST = LOWER('host');
 const B_EXPECT = LOWER('expect');
@@ -94,13 +68,16 @@ const B_CONNECTION = LOWER('connection');
 const B_CONTENT_LENGTH = LOWER('content-length');
 const B_TRANSFER_ENCODING = LOWER('transfer-encoding');
 
-/** `buf[s, s + lower.length)` equals the lowercase `lower` ignoring ASCII case (token bytes). */
+/** `buf[s, s + lower.length)` equals the lowercase `lower` ignoring ASCII case (names are tokens, so `| 0x20` folds letters only). */
 function sameLowerAt(buf: Uint8Array, s: number, lower: Uint8Array): boolean {
   for (let i = 0; i < lower.length; i++) if ((buf[s + i]! | 0x20) !== lower[i]) return false;
   return true;
 }
 
-/** {@link fieldId} of the name `buf[s, s + len)`, read from the bytes (no string made or read). */
+/**
+ * Id of the field name `buf[s, s + len)` (any case), read from the bytes; only names as long as a framing
+ * field are looked at.
+ */
 export function fieldIdAt(buf: Uint8Array, s: number, len: number): number {
   switch (len) {
     case 4:
