@@ -222,8 +222,8 @@ export class App<R extends object = {}> {
   }
 
   /**
-   * Adds a lifecycle hook for the routes registered after this call. `onMatch` and `onOpenApi` are the
-   * app's (plugins: versioning, OpenAPI parts).
+   * Adds a lifecycle hook for the routes registered after this call. `onMatch`, `onOpenApi` and
+   * `onReceive` are the app's, whatever the order (plugins: versioning, OpenAPI parts, HTTP/3's Alt-Svc).
    *
    * @example
    * ```ts
@@ -256,6 +256,9 @@ export class App<R extends object = {}> {
         return this;
       case 'onOpenApi':
         this.#s.onOpenApi.push(fn as Hooks['onOpenApi']);
+        return this;
+      case 'onReceive':
+        this.#s.onReceive.push(fn as Hooks['onReceive']);
         return this;
     }
     const list = this.#hooks[name as keyof RouteHooks] as unknown[];

@@ -39,6 +39,7 @@ export class AppState {
   readonly onClose: Array<() => unknown> = [];
   readonly onOpenApi: Array<Hooks['onOpenApi']> = [];
   onMatch: Hooks['onMatch'] | null = null;
+  readonly onReceive: Array<Hooks['onReceive']> = [];
   wrapper: RequestWrapper | null = null;
   readonly values = new Map<string | symbol, unknown>();
   readonly pending: Promise<void>[] = [];
@@ -134,6 +135,8 @@ export class Pipeline {
   /** Routes and runs a request; `startedAt` ≥ 0 when wrapped (when routing began; `token` is the wrapper's). */
   #dispatch(req: Http1Request, res: AnyResponse, token: unknown, startedAt: number): void | Promise<void> {
     const s = this.s;
+    const arrive = s.onReceive;
+    for (let i = 0; i < arrive.length; i++) arrive[i]!(req, res);
     const found = s.router.find(req.method, req.url);
     if (startedAt >= 0) s.wrapper!.routed(token, req, found.status === 200 ? found.pattern : '', startedAt);
     if (found.status !== 200) {

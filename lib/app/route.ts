@@ -3,7 +3,8 @@
  * the features built on them share.
  */
 import type { WsConnectionOptions, WebSocket } from '../ws/index.js';
-import type { Context } from './context.js';
+import type { AnyResponse, Context } from './context.js';
+import type { Http1Request } from '../http1/index.js';
 import type { Dep } from './deps.js';
 import type { HttpError } from './errors.js';
 import type { CompiledSchema, RouteSchema, SchemaTypes } from './schema.js';
@@ -94,6 +95,12 @@ export interface Hooks {
   onMatch: (ctx: Context, entry: RouteEntry, query: string) => RouteEntry | HttpError;
   /** Adds to an OpenAPI document the app serves (`version`: the API version it describes, if any). */
   onOpenApi: (doc: Record<string, unknown>, version: string | undefined) => void;
+  /**
+   * Every request the app receives, before routing, whichever scope added it and whatever routes came
+   * before or after: for what belongs to the transport, not to routes (the HTTP/3 plugin's `Alt-Svc`).
+   * Synchronous; it sees the request and response before any middleware.
+   */
+  onReceive: (req: Http1Request, res: AnyResponse) => void;
 }
 
 /** A route as `onRoute` hooks see it. */

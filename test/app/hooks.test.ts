@@ -30,6 +30,28 @@ describe('lifecycle hooks', () => {
     expect(seen).toEqual(['onRequest', 'middleware', 'onResponse 422']);
   });
 
+  it('runs onReceive for every request, before routing and middleware, whatever the scope and the order', async () => {
+    const seen: string[] = [];
+    const app = createApp();
+    app.get('/early', () => 'early');
+    app.use(async (_ctx, next) => {
+      seen.push('middleware');
+      await next();
+    });
+    app.register((scope) => {
+      scope.addHook('onReceive', (req, res) => {
+        seen.push(`receive ${req.url}`);
+        res.setHeader('x-seen', 'yes');
+      });
+    }, { prefix: '/p' });
+    app.get('/late', () => 'late');
+    for (const url of ['/early', '/late', '/missing']) {
+      const r = await app.inject({ url });
+      expect(r.headers['x-seen']).toBe('yes');
+    }
+    expect(seen).toEqual(['receive /early', 'receive /late', 'middleware', 'receive /missing', 'middleware']);
+  });
+
   it('lets onRequest and preHandler answer or refuse, skipping the handler', async () => {
     const app = createApp();
     let handled = 0;

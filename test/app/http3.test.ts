@@ -31,7 +31,7 @@ it('serves the same routes over HTTP/3, through the same hooks, and advertises h
   needPeers(ctx, NGTCP2_CLIENT);
   const protocols: string[] = [];
   app = createApp();
-  app.register(http3, { port: 0, ...tls }); // before the routes: its Alt-Svc hook applies to routes added after it
+  app.register(http3, { port: 0, ...tls });
   app.addHook('onResponse', (c) => void protocols.push(`${c.req.httpVersion} ${c.res.statusCode}`));
   app.get('/hello', (c) => ({ hi: c.req.httpVersion }));
   await app.ready(); // async plugins are waited for here
@@ -47,4 +47,25 @@ it('serves the same routes over HTTP/3, through the same hooks, and advertises h
   expect(JSON.parse(readFileSync(join(dl, 'hello'), 'utf8'))).toEqual({ hi: '3.0' });
   expect(JSON.parse(readFileSync(join(dl, 'missing'), 'utf8'))).toMatchObject({ status: 404 });
   await expect.poll(() => protocols.filter((p) => p.startsWith('3.0')).sort()).toEqual(['3.0 200', '3.0 404']);
+});
+
+it('advertises h3 on routes added before the plugin too, in any scope, over HTTP/1.1 and HTTP/2', async () => {
+  app = createApp();
+  app.get('/early', () => 'early'); // the natural order: routes, then the plugin
+  app.group('/api', (g) => g.get('/item', () => ({ id: 1 })));
+  app.register(http3, { port: 0, ...tls });
+  await app.ready();
+  const h3 = app.value<Http3Server>(HTTP3)!;
+  const tcp = await app.listen({ port: 0, host: '127.0.0.1' });
+  const base = `http://127.0.0.1:${(tcp.address() as { port: number }).port}`;
+  const want = `h3=":${h3.port}"; ma=86400`;
+  for (const path of ['/early', '/api/item', '/missing']) expect((await fetch(base + path)).headers.get('alt-svc')).toBe(want);
+  const { connect } = await import('node:http2');
+  const session = connect(base);
+  const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const req = session.request({ ':path': '/early' });
+    req.once('response', resolve).once('error', reject).resume();
+  });
+  session.close();
+  expect(headers['alt-svc']).toBe(want);
 });

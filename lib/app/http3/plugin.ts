@@ -21,8 +21,8 @@ export interface Http3PluginOptions extends Http3ServerOptions {
 }
 
 /**
- * Register it before the routes it should advertise on: like every hook, its `Alt-Svc` applies to the
- * routes added after it (and to requests no route takes).
+ * Its `Alt-Svc` goes on every answer that came over TCP, whether it was registered before the routes or
+ * after them (an `onReceive` hook: the app's, not a scope's).
  *
  * @example
  * ```ts
@@ -36,11 +36,11 @@ export function http3(app: App, options: Http3PluginOptions): Promise<void> {
   const server: Http3Server = createHttp3Server((req, res) => void app.handle(req, res), options);
   app.decorate(HTTP3, server);
   app.onClose(() => server.close(0));
-  // The hook goes in now, in order with the routes around the registration; the port is known once bound.
+  // The port is known once bound.
   let value: string | null = null;
   if (options.altSvc !== false) {
-    app.addHook('onRequest', (ctx) => {
-      if (value !== null && ctx.req.httpVersion !== '3.0') ctx.res.setHeader('alt-svc', value);
+    app.addHook('onReceive', (req, res) => {
+      if (value !== null && req.httpVersion !== '3.0') res.setHeader('alt-svc', value);
     });
   }
   return server.listen({ port: options.port, host: options.host }).then((bound) => {
