@@ -69,3 +69,39 @@ it('advertises h3 on routes added before the plugin too, in any scope, over HTTP
   session.close();
   expect(headers['alt-svc']).toBe(want);
 });
+
+it('listen({ http3 }) serves HTTP/3 on the TCP port number with the TLS certificate, and advertises it', async (ctx) => {
+  needPeers(ctx, NGTCP2_CLIENT);
+  app = createApp();
+  app.get('/hello', (c) => ({ hi: c.req.httpVersion }));
+  const tcp = await app.listen({ port: 0, host: '127.0.0.1', tls, http3: {} });
+  const port = (tcp.address() as { port: number }).port;
+  expect(app.value<Http3Server>(HTTP3)!.port).toBe(port);
+  const { connect } = await import('node:http2');
+  const session = connect(`https://127.0.0.1:${port}`, { rejectUnauthorized: false });
+  const headers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const req = session.request({ ':path': '/hello' });
+    req.once('response', resolve).once('error', reject).resume();
+  });
+  session.close();
+  expect(headers['alt-svc']).toBe(`h3=":${port}"; ma=86400`);
+  const dl = tempDir('covet-app-h3-dl-');
+  expect(await gtls(port, dl, ['/hello'])).toBe(0);
+  expect(JSON.parse(readFileSync(join(dl, 'hello'), 'utf8'))).toEqual({ hi: '3.0' });
+});
+
+it('listen({ http3 }) refuses what it cannot serve, with the reason, and leaves no TCP listener behind', async () => {
+  app = createApp();
+  app.get('/', () => 'ok');
+  await expect(app.listen({ port: 0, workers: 2, http3: { ...tls } })).rejects.toThrow(/one process .* use workers: 1/);
+  const net = await import('node:net');
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  await expect(app.listen({ port, host: '127.0.0.1', http3: {} })).rejects.toThrow('listen: http3 needs a certificate and its key');
+  // The TCP listener it had opened was closed: the port can be bound again.
+  const again = net.createServer();
+  await new Promise<void>((resolve, reject) => again.once('error', reject).listen(port, '127.0.0.1', resolve));
+  await new Promise((resolve) => again.close(resolve));
+});
