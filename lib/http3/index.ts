@@ -29,3 +29,4 @@ export { QpackEncoder } from './qpack/encoder.js';
 export { QpackError } from './qpack/primitives.js';
 export { Http3Session, type Http3Handler, type Http3SessionOptions } from './session.js';
 export { altSvc, createHttp3Server, Http3Server, type Http3ServerOptions } from './server.js';
+export { TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, type CipherSuite } from '../tls13/cipher-suite.js';

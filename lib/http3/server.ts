@@ -8,6 +8,7 @@ import { createPrivateKey } from 'node:crypto';
 import { QuicServer } from '../quic/endpoint.js';
 import { pemCertificates } from '../tls13/server-flight.js';
 import type { TransportParameters } from '../quic/transport-params.js';
+import type { CipherSuite } from '../tls13/cipher-suite.js';
 import { Http3Session, type Http3Handler, type Http3SessionOptions } from './session.js';
 
 export interface Http3ServerOptions extends Omit<Http3SessionOptions, 'remoteAddress'> {
@@ -24,6 +25,8 @@ export interface Http3ServerOptions extends Omit<Http3SessionOptions, 'remoteAdd
   transportParameters?: Partial<TransportParameters>;
   /** The UDP socket's receive and send buffers, bytes (QuicServerOptions.socketBufferSize). Default 4 MiB. */
   socketBufferSize?: number;
+  /** TLS 1.3 cipher suites served (`covet/tls13`); the client's first choice among them is taken. Default all three. */
+  cipherSuites?: readonly CipherSuite[];
 }
 
 /**
@@ -50,6 +53,7 @@ export class Http3Server {
       statelessResetKey: o.statelessResetKey,
       transportParameters: o.transportParameters,
       socketBufferSize: o.socketBufferSize,
+      cipherSuites: o.cipherSuites,
       onConnection: (conn, address) => {
         const session = new Http3Session(conn, handler, { ...o, remoteAddress: address });
         this.sessions.add(session);

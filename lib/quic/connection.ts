@@ -33,7 +33,8 @@ import { QuicStream, type StreamOwner } from './stream.js';
 import { encodeTransportParameters, parseTransportParameters, type TransportParameters } from './transport-params.js';
 import { encodeVarint, varintLength, writeVarint } from './varint.js';
 import { Alert, TlsAlert } from '../tls13/alert.js';
-import { hkdfExpandLabel } from '../tls13/hkdf.js';
+import { chooseCipherSuite, CIPHER_SUITES, TLS_AES_128_GCM_SHA256, type CipherSuite } from '../tls13/cipher-suite.js';
+import { HASH_LENGTH, hkdfExpandLabel } from '../tls13/hkdf.js';
 import { parseClientHello, GROUP_SECP256R1, GROUP_X25519 } from '../tls13/client-hello.js';
 import { handshakeSecrets, keyExchange, transcriptHash } from '../tls13/key-schedule.js';
 import { helloRetryRequest, messageHash, serverHello } from '../tls13/server-hello.js';
@@ -58,6 +59,11 @@ export interface ServerConnectionOptions {
   retry?: { originalDcid: Buffer };
   /** The stateless reset token for our connection id (§10.3), sent in the transport parameters. */
   resetToken?: (cid: Buffer) => Buffer;
+  /**
+   * The TLS 1.3 cipher suites served (`covet/tls13`'s constants); the client's first choice among them is
+   * taken. Default all three: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305.
+   */
+  cipherSuites?: readonly CipherSuite[];
 }
 
 /**
@@ -78,6 +84,8 @@ export class QuicConnectionError extends Error {
 }
 
 const MAX_DATAGRAM = 1200;
+/** Initial packets are always AES-128-GCM (RFC 9001 §5.2), whatever suite the handshake settles on. */
+const INITIAL_AEAD = TLS_AES_128_GCM_SHA256.aead;
 /** The datagram size probed for (RFC 9000 §14.3): 1500-byte Ethernet less IPv6 and UDP headers. */
 const PROBE_SIZE = 1452;
 /** Key exchange groups we serve, in our order of preference (§4.2.7). */
@@ -180,6 +188,11 @@ export class ServerConnection implements StreamOwner {
   /** The key exchange group (0x001d X25519, 0x0017 secp256r1), and whether a HelloRetryRequest asked for it. */
   group: number | null = null;
   helloRetried = false;
+
+  /** The handshake's cipher suite (TLS_AES_128_GCM_SHA256 until the ClientHello is read). */
+  get cipherSuite(): CipherSuite {
+    return this.#suite;
+  }
   /** The PATH_CHALLENGE data we wait to see echoed, after the client's address changed (§9.3). */
   #challenge: Buffer | null = null;
   /** New client addresses proven by PATH_RESPONSE. */
@@ -195,6 +208,8 @@ export class ServerConnection implements StreamOwner {
   /** After a HelloRetryRequest: the transcript's first messages (message_hash, HRR) and the group asked for. */
   #prefix: Buffer[] = [];
   #hrrGroup: number | null = null;
+  /** The handshake's cipher suite (chosen at the ClientHello): Handshake and 1-RTT packets, the key schedule. */
+  #suite: CipherSuite = TLS_AES_128_GCM_SHA256;
   #flight: Buffer | null = null;
   #sh: Buffer | null = null;
   #hs: ReturnType<typeof handshakeSecrets> | null = null;
@@ -313,7 +328,7 @@ export class ServerConnection implements StreamOwner {
     if (space.keys === null) return; // keys not yet (or no longer) there: dropped (RFC 9001 §5.7)
     let opened;
     try {
-      opened = unprotect('aes-128-gcm', space.keys.read, d, start, pnOffset, end, isLong, space.acks.largest);
+      opened = unprotect(level === 0 ? INITIAL_AEAD : this.#suite.aead, space.keys.read, d, start, pnOffset, end, isLong, space.acks.largest);
     } catch {
       // 1-RTT: perhaps the client's next key phase, or a late packet of the previous one (RFC 9001 §6).
       opened = level === 2 ? this.#otherPhase(d, start, pnOffset, end) : null;
@@ -345,14 +360,16 @@ export class ServerConnection implements StreamOwner {
     const space = this.#spaces[2];
     const secrets = this.#appSecrets;
     if (space.keys === null || secrets === null) return null;
-    const next = (secret: Buffer) => hkdfExpandLabel('sha256', secret, 'quic ku', Buffer.alloc(0), 32);
+    const suite = this.#suite;
+    // RFC 9001 §6.1: the next secret is HKDF-Expand-Label(secret, "quic ku", "", Hash.length).
+    const next = (secret: Buffer) => hkdfExpandLabel(suite.hash, secret, 'quic ku', Buffer.alloc(0), HASH_LENGTH[suite.hash]);
     const client = next(secrets.client);
-    const read: PacketKeys = { ...packetKeys(client), hp: space.keys.read.hp };
+    const read: PacketKeys = { ...this.#keys(client), hp: space.keys.read.hp };
     try {
-      const opened = unprotect('aes-128-gcm', read, d, start, pnOffset, end, false, space.acks.largest);
+      const opened = unprotect(suite.aead, read, d, start, pnOffset, end, false, space.acks.largest);
       const server = next(secrets.server);
       this.#prevRead = space.keys.read;
-      space.keys = { read, write: { ...packetKeys(server), hp: space.keys.write.hp } };
+      space.keys = { read, write: { ...this.#keys(server), hp: space.keys.write.hp } };
       this.#appSecrets = { client, server };
       this.#keyPhase ^= 1;
       this.keyUpdates++;
@@ -360,7 +377,7 @@ export class ServerConnection implements StreamOwner {
     } catch {
       if (this.#prevRead === null) return null;
       try {
-        return unprotect('aes-128-gcm', this.#prevRead, d, start, pnOffset, end, false, space.acks.largest);
+        return unprotect(suite.aead, this.#prevRead, d, start, pnOffset, end, false, space.acks.largest);
       } catch {
         return null;
       }
@@ -572,9 +589,11 @@ export class ServerConnection implements StreamOwner {
     }
     const msg = chunk;
     if (this.#hs === null || this.#flight === null) throw new TlsAlert(Alert.unexpected_message, 'Handshake data before the ClientHello');
-    checkClientFinished('sha256', this.#hs.client, transcriptHash('sha256', ...this.#prefix, this.#clientHello!, this.#sh!, this.#flight), msg);
-    const app = applicationSecrets('sha256', this.#hs.handshakeSecret, transcriptHash('sha256', ...this.#prefix, this.#clientHello!, this.#sh!, this.#flight));
-    this.#spaces[2].keys = { read: packetKeys(app.client), write: packetKeys(app.server) };
+    const hash = this.#suite.hash;
+    const transcript = transcriptHash(hash, ...this.#prefix, this.#clientHello!, this.#sh!, this.#flight);
+    checkClientFinished(hash, this.#hs.client, transcript, msg);
+    const app = applicationSecrets(hash, this.#hs.handshakeSecret, transcript);
+    this.#spaces[2].keys = { read: this.#keys(app.client), write: this.#keys(app.server) };
     this.#appSecrets = { client: app.client, server: app.server };
     this.state = 'established';
     // RFC 9001 §4.9.2: the server's handshake is confirmed now — its Handshake keys, and the transcript, go.
@@ -590,17 +609,27 @@ export class ServerConnection implements StreamOwner {
     this.onEstablished();
   }
 
+  /** Packet keys from a traffic secret, at the negotiated suite's sizes and hash (RFC 9001 §5.1). */
+  #keys(secret: Buffer): PacketKeys {
+    return packetKeys(secret, this.#suite.keyLength, this.#suite.hash);
+  }
+
   #startHandshake(chBytes: Buffer): void {
     const ch = parseClientHello(chBytes);
-    if (!ch.cipherSuites.includes(0x1301)) throw new TlsAlert(Alert.handshake_failure, 'the client offers no cipher suite we have (TLS_AES_128_GCM_SHA256)');
+    // After a HelloRetryRequest the ServerHello keeps its suite (RFC 8446 §4.1.4): the second ClientHello must offer it.
+    const retried = this.#prefix.length > 0;
+    if (retried && !ch.cipherSuites.includes(this.#suite.id)) throw new TlsAlert(Alert.illegal_parameter, `the second ClientHello does not offer ${this.#suite.name}, the suite of the HelloRetryRequest (§4.1.4)`);
+    const suite = retried ? this.#suite : chooseCipherSuite(ch.cipherSuites, this.#o.cipherSuites ?? CIPHER_SUITES);
+    this.#suite = suite;
+    const hash = suite.hash;
     // A key share in a group we serve (X25519 first); else, once, a HelloRetryRequest for one it supports (§4.1.4).
     const share = GROUPS.map((g) => ch.keyShares.find((k) => k.group === g)).find((k) => k !== undefined);
     if (share === undefined) {
       const group = GROUPS.find((g) => ch.supportedGroups.includes(g));
       if (group === undefined) throw new TlsAlert(Alert.handshake_failure, 'the client supports neither X25519 nor secp256r1');
       if (this.#prefix.length > 0) throw new TlsAlert(Alert.illegal_parameter, 'the second ClientHello has no key share for the group asked for (§4.1.2)');
-      const hrr = helloRetryRequest({ sessionId: ch.sessionId, cipherSuite: 0x1301, group });
-      this.#prefix = [messageHash(transcriptHash('sha256', chBytes)), hrr];
+      const hrr = helloRetryRequest({ sessionId: ch.sessionId, cipherSuite: suite.id, group });
+      this.#prefix = [messageHash(transcriptHash(hash, chBytes)), hrr];
       this.#hrrGroup = group;
       this.helloRetried = true;
       this.#clientHello = null; // the second ClientHello follows on the same CRYPTO stream
@@ -618,18 +647,18 @@ export class ServerConnection implements StreamOwner {
     this.alpn = alpn;
     const kx = keyExchange(share.group, share.key);
     this.group = share.group;
-    const sh = serverHello({ random: randomBytes(32), sessionId: ch.sessionId, cipherSuite: 0x1301, group: share.group, keyShare: kx.publicKey });
+    const sh = serverHello({ random: randomBytes(32), sessionId: ch.sessionId, cipherSuite: suite.id, group: share.group, keyShare: kx.publicKey });
     const pre = this.#prefix;
-    const hs = handshakeSecrets('sha256', kx.shared, transcriptHash('sha256', ...pre, chBytes, sh));
+    const hs = handshakeSecrets(hash, kx.shared, transcriptHash(hash, ...pre, chBytes, sh));
     const ee = encryptedExtensions(alpn, encodeTransportParameters({ ...this.#tp, originalDestinationConnectionId: this.#originalDcid, initialSourceConnectionId: this.localCid, ...(this.#retrySource === null ? {} : { retrySourceConnectionId: this.#retrySource }), ...(this.#o.resetToken === undefined ? {} : { statelessResetToken: this.#o.resetToken(this.localCid) }) }));
     const cert = certificateMessage(this.#o.certificateChain);
-    const cv = certificateVerify(this.#o.privateKey, transcriptHash('sha256', ...pre, chBytes, sh, ee, cert), ch.signatureAlgorithms);
-    const fin = handshakeMessage(20, finishedData('sha256', hs.server, transcriptHash('sha256', ...pre, chBytes, sh, ee, cert, cv)));
+    const cv = certificateVerify(this.#o.privateKey, transcriptHash(hash, ...pre, chBytes, sh, ee, cert), ch.signatureAlgorithms);
+    const fin = handshakeMessage(20, finishedData(hash, hs.server, transcriptHash(hash, ...pre, chBytes, sh, ee, cert, cv)));
     this.#sh = sh;
     this.#hs = hs;
     this.#flight = Buffer.concat([ee, cert, cv, fin]);
     this.#spaces[0].cryptoOut.push(sh);
-    this.#spaces[1].keys = { read: packetKeys(hs.client), write: packetKeys(hs.server) };
+    this.#spaces[1].keys = { read: this.#keys(hs.client), write: this.#keys(hs.server) };
     this.#spaces[1].cryptoOut.push(this.#flight);
   }
 
@@ -700,8 +729,8 @@ export class ServerConnection implements StreamOwner {
   #packetOut(level: 0 | 1 | 2, payload: Buffer): Buffer {
     const space = this.#spaces[level];
     const pn = space.pn++;
-    if (level === 2) return buildShortPacket('aes-128-gcm', space.keys!.write, this.peerCid, pn, payload, 2, this.#keyPhase);
-    return buildLongPacket('aes-128-gcm', space.keys!.write, { type: level === 0 ? PACKET_INITIAL : PACKET_HANDSHAKE, version: 1, dcid: this.peerCid, scid: this.localCid, pn, payload });
+    if (level === 2) return buildShortPacket(this.#suite.aead, space.keys!.write, this.peerCid, pn, payload, 2, this.#keyPhase);
+    return buildLongPacket(level === 0 ? INITIAL_AEAD : this.#suite.aead, space.keys!.write, { type: level === 0 ? PACKET_INITIAL : PACKET_HANDSHAKE, version: 1, dcid: this.peerCid, scid: this.localCid, pn, payload });
   }
 
   /** Datagrams to send now: handshake data, ACKs, HANDSHAKE_DONE, stream data within the peer's limits. */

@@ -4,6 +4,14 @@
 export { hkdfExpand, hkdfExpandLabel, hkdfExtract, HASH_LENGTH, type HashName } from './hkdf.js';
 export { Alert, TlsAlert, type AlertCode } from './alert.js';
 export {
+  chooseCipherSuite,
+  CIPHER_SUITES,
+  TLS_AES_128_GCM_SHA256,
+  TLS_AES_256_GCM_SHA384,
+  TLS_CHACHA20_POLY1305_SHA256,
+  type CipherSuite,
+} from './cipher-suite.js';
+export {
   EXT_ALPN,
   EXT_KEY_SHARE,
   EXT_QUIC_TRANSPORT_PARAMETERS,

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import { createHttp3Server, type Http3Server } from '../../lib/http3/index.js';
+import { createHttp3Server, TLS_CHACHA20_POLY1305_SHA256, type Http3Server } from '../../lib/http3/index.js';
 import { needPeers, NGTCP2_CLIENT } from '../peers.js';
 import { tempDir } from '../temp-dir.js';
 
@@ -52,6 +52,17 @@ it('serves GETs with the (req, res) handler: several requests on one connection'
   // nghttp3's encoder (in gtlsclient) sends literals and static references only: the dynamic table is
   // exercised by test/http3/qpack.test.ts's encoder, not by this peer.
   expect(tableEntries).toBe(0);
+}, 30_000);
+
+it('serves the cipher suites it is given (cipherSuites): ChaCha20-Poly1305 only, though the client lists AES-128-GCM first', async (ctx) => {
+  needPeers(ctx, NGTCP2_CLIENT);
+  server = createHttp3Server((_req, res) => res.end('chacha\n'), { ...tls, cipherSuites: [TLS_CHACHA20_POLY1305_SHA256] });
+  const { port } = await server.listen();
+  const dl = tempDir('covet-h3-dl-');
+  const r = await gtls(port, [`--download=${dl}`], ['/c']);
+  expect(r.code, r.out).toBe(0);
+  expect(r.out).toContain('Negotiated cipher suite is CHACHA20-POLY1305');
+  expect(readFileSync(join(dl, 'c'), 'utf8')).toBe('chacha\n');
 }, 30_000);
 
 it('takes an upload: the body read with req.buffer(), answered with its digest', async (ctx) => {

@@ -35,6 +35,8 @@ export interface ClientInitialOptions {
   /** Where the ClientHello sits in the CRYPTO stream, and the packet number (a second ClientHello after HRR). */
   cryptoOffset?: number;
   pn?: number;
+  /** cipher_suites, in the client's order of preference. Default [0x1301]. */
+  suites?: number[];
 }
 
 export function clientInitial(o: ClientInitialOptions = {}): ClientInitial {
@@ -53,7 +55,7 @@ export function clientInitial(o: ClientInitialOptions = {}): ClientInitial {
     ext(0x0010, v2(v1(Buffer.from(o.alpn ?? 'h3')))),
     ext(0x0039, encodeTransportParameters({ initialSourceConnectionId: scid, initialMaxData: 1 << 20, ...o.params })),
   ];
-  const body = Buffer.concat([u16(0x0303), randomBytes(32), v1(Buffer.alloc(0)), v2(u16(0x1301)), v1(Buffer.from([0])), v2(Buffer.concat(exts))]);
+  const body = Buffer.concat([u16(0x0303), randomBytes(32), v1(Buffer.alloc(0)), v2(Buffer.concat((o.suites ?? [0x1301]).map(u16))), v1(Buffer.from([0])), v2(Buffer.concat(exts))]);
   const head = Buffer.from([1, 0, 0, 0]);
   head.writeUIntBE(body.length, 1, 3);
   const ch = Buffer.concat([head, body]);

@@ -24,6 +24,9 @@ import {
   type PacketKeys,
   type ServerConnectionOptions,
   type TransportParameters,
+  CIPHER_SUITES,
+  TLS_AES_128_GCM_SHA256,
+  type CipherSuite,
 } from '../../lib/quic/index.js';
 import { applicationSecrets, finishedData, handshakeMessage, handshakeSecrets, HRR_RANDOM, messageHash, pemCertificates, transcriptHash } from '../../lib/tls13/index.js';
 import { clientInitial } from './client-initial.js';
@@ -49,6 +52,17 @@ export interface TestClientOptions {
   groups?: number[];
   server?: Partial<ServerConnectionOptions>;
   alpn?: string;
+  /** cipher_suites of the ClientHello (default [0x1301]), and of the second one after a HelloRetryRequest (default the same). */
+  suites?: number[];
+  secondSuites?: number[];
+}
+
+/** The cipher suite a ServerHello or HelloRetryRequest names (after version, random and session id). */
+function suiteOf(hello: Buffer): CipherSuite {
+  const id = hello.readUInt16BE(4 + 2 + 32 + 1 + hello[4 + 2 + 32]!);
+  const suite = CIPHER_SUITES.find((s) => s.id === id);
+  if (suite === undefined) throw new Error(`the server chose an unknown suite 0x${id.toString(16)}`);
+  return suite;
 }
 
 export class TestClient {
@@ -60,6 +74,8 @@ export class TestClient {
   readonly data = new Map<number, Buffer>();
   readonly fin = new Set<number>();
   #ap: { read: PacketKeys; write: PacketKeys } | null = null;
+  /** The suite the server chose (AES-128-GCM until its ServerHello). */
+  suite: CipherSuite = TLS_AES_128_GCM_SHA256;
   #pn = 0;
   #largest = -1;
   /** The group the server asked for with a HelloRetryRequest, if it did; the group of the key exchange. */
@@ -69,7 +85,8 @@ export class TestClient {
 
   constructor(o: TestClientOptions = {}) {
     const params: Partial<TransportParameters> = { initialMaxStreamDataBidiLocal: 1 << 20, initialMaxStreamDataUni: 1 << 20, initialMaxData: 4 << 20, initialMaxStreamsUni: 3, ...o.params };
-    let ci = clientInitial({ params, alpn: o.alpn, shares: o.shares, groups: o.groups });
+    let ci = clientInitial({ params, alpn: o.alpn, shares: o.shares, groups: o.groups, suites: o.suites });
+    const keys = (secret: Buffer) => packetKeys(secret, this.suite.keyLength, this.suite.hash);
     /** The transcript before the ClientHello in use: after a HelloRetryRequest, message_hash and the HRR. */
     let prefix: Buffer[] = [];
     this.#scid = ci.scid;
@@ -99,9 +116,10 @@ export class TestClient {
             if (prefix.length === 0 && initialCrypto.length >= firstLen && initialCrypto.subarray(6, 38).equals(HRR_RANDOM)) {
               const hrr = initialCrypto.subarray(0, firstLen);
               this.retried = shareOf(hrr).group;
-              prefix = [messageHash(transcriptHash('sha256', ci.clientHello)), hrr];
+              this.suite = suiteOf(hrr);
+              prefix = [messageHash(transcriptHash(this.suite.hash, ci.clientHello)), hrr];
               const offset = ci.clientHello.length;
-              ci = clientInitial({ params, alpn: o.alpn, dcid: ci.dcid, scid: ci.scid, shares: [this.retried], groups: o.groups, cryptoOffset: offset, pn: 1 });
+              ci = clientInitial({ params, alpn: o.alpn, dcid: ci.dcid, scid: ci.scid, shares: [this.retried], groups: o.groups, cryptoOffset: offset, pn: 1, suites: o.secondSuites ?? o.suites });
               this.conn.receive(ci.datagram);
               initialCrypto = initialCrypto.subarray(firstLen);
               continue;
@@ -111,11 +129,13 @@ export class TestClient {
             if (sh !== null && hsSecrets === null) {
               const share = shareOf(sh);
               this.group = share.group;
-              hsSecrets = handshakeSecrets('sha256', ci.shared(share.group, share.key), transcriptHash('sha256', ...prefix, ci.clientHello, sh));
-              hsKeys = { read: packetKeys(hsSecrets.server), write: packetKeys(hsSecrets.client) };
+              this.suite = suiteOf(sh);
+              const hash = this.suite.hash;
+              hsSecrets = handshakeSecrets(hash, ci.shared(share.group, share.key), transcriptHash(hash, ...prefix, ci.clientHello, sh));
+              hsKeys = { read: keys(hsSecrets.server), write: keys(hsSecrets.client) };
             }
           } else if (h.type === PACKET_HANDSHAKE && hsKeys !== null) {
-            const p = unprotect('aes-128-gcm', hsKeys.read, d, at, h.pnOffset, h.end, true);
+            const p = unprotect(this.suite.aead, hsKeys.read, d, at, h.pnOffset, h.end, true);
             for (const f of readFrames(p.payload)) if (f.type === 'crypto') flight[f.offset] = f.data;
           }
           at = h.end;
@@ -127,13 +147,15 @@ export class TestClient {
         // send an Initial ACK (which does not) — a flight that fits needs no more.
         continue;
       }
-      const fin = handshakeMessage(20, finishedData('sha256', hsSecrets.client, transcriptHash('sha256', ...prefix, ci.clientHello, sh!, all)));
+      const hash = this.suite.hash;
+      const fin = handshakeMessage(20, finishedData(hash, hsSecrets.client, transcriptHash(hash, ...prefix, ci.clientHello, sh!, all)));
       const crypto = Buffer.concat([Buffer.from([0x06]), encodeVarint(0), encodeVarint(fin.length), fin]);
-      this.conn.receive(buildLongPacket('aes-128-gcm', hsKeys!.write, { type: PACKET_HANDSHAKE, version: 1, dcid: this.conn.localCid, scid: ci.scid, pn: 0, payload: crypto }));
-      const app = applicationSecrets('sha256', hsSecrets.handshakeSecret, transcriptHash('sha256', ...prefix, ci.clientHello, sh!, all));
-      this.#ap = { read: packetKeys(app.server), write: packetKeys(app.client) };
+      this.conn.receive(buildLongPacket(this.suite.aead, hsKeys!.write, { type: PACKET_HANDSHAKE, version: 1, dcid: this.conn.localCid, scid: ci.scid, pn: 0, payload: crypto }));
+      const app = applicationSecrets(hash, hsSecrets.handshakeSecret, transcriptHash(hash, ...prefix, ci.clientHello, sh!, all));
+      this.#ap = { read: keys(app.server), write: keys(app.client) };
     }
-    if (this.#ap === null) throw new Error('the test client did not complete the handshake');
+    // The connection goes with the error: a test of a refused handshake reads its close reason.
+    if (this.#ap === null) throw Object.assign(new Error('the test client did not complete the handshake'), { conn: this.conn });
     this.read();
   }
 
@@ -144,7 +166,7 @@ export class TestClient {
 
   /** Sends 1-RTT frames in one packet. */
   send(...frames: Buffer[]): void {
-    this.conn.receive(buildShortPacket('aes-128-gcm', this.#ap!.write, this.conn.localCid, this.#pn++, Buffer.concat(frames)));
+    this.conn.receive(buildShortPacket(this.suite.aead, this.#ap!.write, this.conn.localCid, this.#pn++, Buffer.concat(frames)));
   }
 
   /** The sizes of the datagrams the server sent, in order, and their 1-RTT packet numbers (-1: not 1-RTT). */
@@ -160,7 +182,7 @@ export class TestClient {
         this.pns.push(-1);
         continue; // handshake packets (ACKs) after the fact
       }
-      const p = unprotect('aes-128-gcm', this.#ap!.read, d, 0, 1 + this.#scid.length, d.length, false, this.#largest);
+      const p = unprotect(this.suite.aead, this.#ap!.read, d, 0, 1 + this.#scid.length, d.length, false, this.#largest);
       this.pns.push(p.pn);
       this.#largest = Math.max(this.#largest, p.pn);
       for (const f of readFrames(p.payload)) {
