@@ -28,6 +28,7 @@ import { buildLongPacket, buildShortPacket } from './packet-builder.js';
 import { parseLongHeader, unprotect, PACKET_HANDSHAKE, PACKET_INITIAL } from './packet.js';
 import { own } from './owned.js';
 import { OpenStreams } from './open-streams.js';
+import { Pacer } from './pacer.js';
 import { Reassembly } from './reassembly.js';
 import { QuicStream, type StreamOwner } from './stream.js';
 import { encodeTransportParameters, parseTransportParameters, type TransportParameters } from './transport-params.js';
@@ -244,11 +245,15 @@ export class ServerConnection implements StreamOwner {
   #ownUni = 0;
   #ownUniLimit = 0;
   readonly #recovery = new Recovery((level, items) => this.#spaces[level].lost.push(...items));
+  /** New 1-RTT data is paced (RFC 9002 §7.7); when the pacer, not the window, holds data back, the time to send it. */
+  readonly #pacer: Pacer;
+  #paceAt: number | null = null;
 
   constructor(first: Buffer, options: ServerConnectionOptions) {
     this.#o = options;
     this.#tp = { maxIdleTimeout: 30_000, maxUdpPayloadSize: 1472, initialMaxData: 1 << 20, initialMaxStreamDataBidiLocal: 1 << 18, initialMaxStreamDataBidiRemote: 1 << 18, initialMaxStreamDataUni: 1 << 18, initialMaxStreamsBidi: 100, initialMaxStreamsUni: 10, ackDelayExponent: 3, maxAckDelay: 25, disableActiveMigration: true, activeConnectionIdLimit: 2, ...options.transportParameters };
     this.#now = options.now ?? Date.now;
+    this.#pacer = new Pacer(this.#now());
     this.#activeAt = this.#now();
     const h = parseLongHeader(first);
     if (h.type !== PACKET_INITIAL || h.version !== 1) throw new QuicConnectionError(0x0a, 'a connection starts with a version 1 Initial packet');
@@ -711,7 +716,9 @@ export class ServerConnection implements StreamOwner {
     const idle = this.#idleTimeout();
     const loss = this.#recovery.timeout();
     const idleAt = idle === null ? null : this.#activeAt + idle;
-    return idleAt === null ? loss : loss === null ? idleAt : Math.min(idleAt, loss);
+    let t = idleAt === null ? loss : loss === null ? idleAt : Math.min(idleAt, loss);
+    if (this.#paceAt !== null && (t === null || this.#paceAt < t)) t = this.#paceAt;
+    return t;
   }
 
   /** The timer fired: past the idle timeout the connection closes silently; else a probe resends what is in flight (then `poll`). */
@@ -779,13 +786,22 @@ export class ServerConnection implements StreamOwner {
         items.push({ kind: 'handshake_done' }); // RFC 9001 §4.1.2
         this.#handshakeDone = true;
       }
-      // New stream data within the congestion window (RFC 9002 §7); what was lost goes again regardless.
-      let budget = Math.floor(this.#recovery.cc.room) - items.reduce((n, i) => n + (i.kind === 'stream' ? i.data.length + 16 : 16), 0);
+      // New stream data within the congestion window (RFC 9002 §7) and the pacer's allowance (§7.7); what was
+      // lost goes again regardless.
+      const cc = this.#recovery.cc;
+      const srtt = this.#recovery.smoothedRtt;
+      const paced = this.#pacer.allowance(now, cc.window, srtt, this.maxDatagram);
+      const allowed = Math.floor(Math.min(cc.room, paced));
+      let budget = allowed - items.reduce((n, i) => n + (i.kind === 'stream' ? i.data.length + 16 : 16), 0);
+      let starved = false;
       for (const s of this.#streams.values()) {
         while (s.out.length > 0 || (s.finQueued && !s.finSent)) {
           const room = Math.min(s.limit - s.sent, this.#sendMaxData - this.#sendTotal, budget);
           let chunk = s.out[0];
-          if (chunk !== undefined && room <= 0) break; // the peer's stream or connection window, or ours, is full
+          if (chunk !== undefined && room <= 0) {
+            starved ||= budget <= 0;
+            break; // the peer's stream or connection window, or ours, is full
+          }
           if (chunk !== undefined && s.out.length > 1) {
             // Small writes queued one after another (a QPACK acknowledgment per request) go as one frame.
             const cap = Math.min(room, this.maxDatagram - STREAM_SLACK);
@@ -817,6 +833,10 @@ export class ServerConnection implements StreamOwner {
         }
         if (s.finSent) this._settle(s); // values() is a copy: forgetting the stream being visited is safe
       }
+      this.#pacer.spend(Math.max(0, allowed - budget));
+      // Held back by the pacer rather than the window: a timer sends the rest (a window's worth waits for ACKs).
+      // Every poll of an open connection sets it afresh; a closed one has no timeout at all.
+      this.#paceAt = starved && paced < cc.room ? this.#pacer.nextAt(now, cc.window, srtt, this.maxDatagram) : null;
       // Control frames last: settling streams above may have added credit.
       for (const c of this.#control.splice(0)) if (c.kind !== 'max_stream_data' || this.#streams.has(c.id)) items.push(c);
       // DPLPMTUD (§14.3): once, a PING padded to the largest size both sides allow; acknowledged, it is ours.

@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { encodeVarint, NewReno } from '../../lib/quic/index.js';
+import { Pacer } from '../../lib/quic/pacer.js';
 import { streamFrame, TestClient } from './test-client.js';
 
 describe('NewReno', () => {
@@ -94,5 +95,60 @@ describe('path MTU (RFC 9000 §14.3)', () => {
     c.read();
     expect([c.conn.maxDatagram, c.sizes.includes(1452)]).toEqual([1200, false]);
     expect(c.conn.congestionWindow).toBeGreaterThanOrEqual(window); // no halving for it (§14.4)
+  });
+});
+
+describe('pacing (RFC 9002 §7.7)', () => {
+  it('Pacer: a bucket of the initial window (or 2 ms of the rate) filling at 1.25 × window per RTT', () => {
+    const p = new Pacer(0);
+    // Window 120,000 bytes, RTT 100 ms: 1,500 bytes per ms; 2 ms of that is under ten datagrams.
+    expect(Pacer.rate(120_000, 100)).toBe(1500);
+    expect(Pacer.burst(120_000, 100, 1200)).toBe(12_000);
+    expect(Pacer.burst(8_000, 100, 1200)).toBe(8_000); // never more than the window
+    expect(Pacer.burst(1_200_000, 10, 1200)).toBe(300_000); // 2 ms at 150,000 bytes per ms
+    expect(Pacer.rate(120_000, 0.2)).toBe(150_000); // the RTT floored at 1 ms
+    expect(p.allowance(0, 120_000, 100, 1200)).toBe(12_000);
+    p.spend(12_000);
+    expect(p.allowance(0, 120_000, 100, 1200)).toBe(0);
+    expect(p.nextAt(0, 120_000, 100, 1200)).toBe(0.8); // 1,200 bytes at 1,500 per ms
+    expect(p.allowance(2, 120_000, 100, 1200)).toBe(3000);
+    expect(p.allowance(100, 120_000, 100, 1200)).toBe(12_000); // full again, not more
+    expect(p.nextAt(100, 120_000, 100, 1200)).toBe(100); // a datagram's worth is there now
+  });
+
+  const ackAll = (c: TestClient) => {
+    const largest = c.largestReceived;
+    c.send(Buffer.concat([Buffer.from([0x02]), encodeVarint(largest), encodeVarint(0), encodeVarint(0), encodeVarint(largest)]));
+  };
+  const streamBytes = (frames: ReturnType<TestClient['read']>) => frames.reduce((n, f) => n + (f.type === 'stream' ? f.data.length : 0), 0);
+
+  it('sends a large window in bursts of the initial window, the rest at 1.25 × window per RTT, on a timer', () => {
+    const c = new TestClient({ params: { initialMaxData: 1 << 24, initialMaxStreamDataBidiLocal: 1 << 24 } });
+    const total = 3_000_000;
+    c.conn.onStream = (s) => (s.onEnd = () => s.end(Buffer.alloc(total, 5)));
+    c.send(streamFrame(0, 0, Buffer.from('get'), true));
+    c.read();
+    // Round trips of 50 ms, everything acknowledged each time: the window grows, the RTT settles near 50.
+    let bursts = 0;
+    for (let round = 0; round < 200 && !c.fin.has(0); round++) {
+      c.now += 50;
+      ackAll(c);
+      const window = c.conn.congestionWindow;
+      const sent = streamBytes(c.read());
+      if (window < 100_000 || window >= 250_000 || c.fin.has(0)) continue;
+      // The window has room for far more, but one instant sends one burst: ten datagrams (1.25 × window
+      // per 50 ms gives less than that in 2 ms while the window is under ~290 KB).
+      expect(sent).toBeLessThanOrEqual(10 * c.conn.maxDatagram);
+      bursts++;
+      // The rest waits for the pacer's timer, well before the probe timeout; when it fires, more goes.
+      const at = c.conn.timeout()!;
+      expect(at).toBeGreaterThan(c.now);
+      expect(at).toBeLessThan(c.now + 5);
+      c.now = Math.ceil(at);
+      c.conn.onTimeout();
+      expect(streamBytes(c.read())).toBeGreaterThan(0);
+    }
+    expect(bursts).toBeGreaterThan(3);
+    expect(c.data.get(0)?.length).toBe(total);
   });
 });
