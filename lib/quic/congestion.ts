@@ -1,5 +1,10 @@
 const LOSS_REDUCTION = 0.5;
 
+/** The initial window (§7.2): ten datagrams, within 14,720 bytes, at least two. */
+function initialWindow(maxDatagram: number): number {
+  return Math.min(10 * maxDatagram, Math.max(14_720, 2 * maxDatagram));
+}
+
 /**
  * NewReno congestion control (RFC 9002 §7): a congestion window that starts at ten datagrams (§7.2), grows by
  * what is acknowledged in slow start and by one datagram per window in congestion avoidance (§7.3), halves
@@ -27,7 +32,7 @@ export class NewReno {
 
   constructor(maxDatagram = 1200) {
     this.maxDatagram = maxDatagram;
-    this.window = Math.min(10 * maxDatagram, Math.max(14_720, 2 * maxDatagram)); // §7.2
+    this.window = initialWindow(maxDatagram);
   }
 
   /** The smallest window (§7.2): two datagrams. */
@@ -64,6 +69,13 @@ export class NewReno {
     this.#recoveryStart = now;
     this.ssthresh = Math.max(this.window * LOSS_REDUCTION, this.minimumWindow);
     this.window = this.ssthresh;
+  }
+
+  /** A new path (RFC 9000 §9.4): the initial window, slow start again; what is in flight stays counted. */
+  reset(): void {
+    this.window = initialWindow(this.maxDatagram);
+    this.ssthresh = Infinity;
+    this.#recoveryStart = -Infinity;
   }
 
   /** Bytes no longer in flight that are not a congestion signal (a space's keys discarded, probes). */

@@ -10,14 +10,15 @@
  * two advertised timeouts (at least three probe timeouts).
  * Streams (stream.ts) open within the limits we advertise and are credited back as they finish (§4.6); data
  * in both directions stays within stream and connection flow control (§4.1); resets go both ways (§3.5).
- * New data waits for room in NewReno's congestion window (RFC 9002 §7, congestion.ts).
+ * New data waits for room in NewReno's congestion window (RFC 9002 §7, congestion.ts) and is paced (§7.7, pacer.ts).
  * After a Retry (retry.ts, the endpoint's) the address is proven from the first packet.
  * The client's key updates (RFC 9001 §6) are followed: a packet under the next keys moves both directions on.
- * PATH_CHALLENGE is answered; when the endpoint sees the client's newest packet come from a new address (NAT
- * rebinding, §9.3) it moves there and validates the path (`pathChanged`).
+ * PATH_CHALLENGE is answered; when the endpoint sees the client's newest packet come from a new address (a NAT
+ * rebinding, or the client migrating with one of the ids we issue — connection-ids.ts, §5.1) it moves there
+ * and validates the path (`pathChanged`), sending at most three times what came from it until then (§9.3).
  * Datagrams start at 1200 bytes; one PING padded to 1452 (or the smaller limit either side set) probes the
  * path, and once acknowledged that is the size (§14.3; a lost probe is no congestion signal, §14.4).
- * Not yet (#32, next stages): pacing, initiating a key update, active migration (new connection ids), 0-RTT.
+ * Not yet (#32, next stages): initiating a key update, 0-RTT, our own migration (a server does not move).
  */
 import { randomBytes, type KeyObject } from 'node:crypto';
 import { AckTracker } from './ack-tracker.js';
@@ -29,6 +30,7 @@ import { parseLongHeader, unprotect, PACKET_HANDSHAKE, PACKET_INITIAL } from './
 import { own } from './owned.js';
 import { OpenStreams } from './open-streams.js';
 import { Pacer } from './pacer.js';
+import { ConnectionIds } from './connection-ids.js';
 import { Reassembly } from './reassembly.js';
 import { QuicStream, type StreamOwner } from './stream.js';
 import { encodeTransportParameters, parseTransportParameters, type TransportParameters } from './transport-params.js';
@@ -129,6 +131,10 @@ function frameOf(item: Retransmittable): Buffer {
       return Buffer.concat([Buffer.from([0x1b]), item.data]);
     case 'pmtu_probe':
       return Buffer.from([0x01]); // PING; the connection pads the packet to the size probed
+    case 'new_connection_id': // §19.15: Retire Prior To 0 (we never ask the client to drop ours)
+      return Buffer.concat([Buffer.from([0x18]), encodeVarint(item.seq), encodeVarint(0), Buffer.from([item.cid.length]), item.cid, item.resetToken]);
+    case 'retire_connection_id':
+      return Buffer.concat([Buffer.from([0x19]), encodeVarint(item.seq)]);
     default:
       throw new Error(`${item.kind} is framed by the connection`);
   }
@@ -155,8 +161,10 @@ interface Space {
  */
 export class ServerConnection implements StreamOwner {
   readonly localCid = own(randomBytes(8));
-  /** The client's connection id (our packets' DCID). */
-  readonly peerCid: Buffer;
+  /** The client's connection id (our packets' DCID): the one of its ids we use now (§5.1). */
+  peerCid: Buffer;
+  /** An id of ours was issued (true) or retired by the client (false): the endpoint routes datagrams by them. */
+  onConnectionId: (cid: Buffer, added: boolean) => void = () => {};
   state: 'handshake' | 'established' | 'closed' = 'handshake';
   /** Why the connection ended, when it did. */
   closeReason: QuicConnectionError | null = null;
@@ -196,6 +204,8 @@ export class ServerConnection implements StreamOwner {
   }
   /** The PATH_CHALLENGE data we wait to see echoed, after the client's address changed (§9.3). */
   #challenge: Buffer | null = null;
+  /** The PATH_CHALLENGE goes first, in a packet of its own, ahead of anything the new path's limit holds. */
+  #challengeOut = false;
   /** New client addresses proven by PATH_RESPONSE. */
   pathsValidated = 0;
   /** Whether the last `receive` brought the newest 1-RTT packet so far (what may move the path, §9.3). */
@@ -220,6 +230,10 @@ export class ServerConnection implements StreamOwner {
   #initialDone = false;
   #received = 0;
   #sent = 0;
+  /** The size of the last datagram received (what a new path is credited with, §9.3). */
+  #lastDatagram = 0;
+  /** The path being validated is a new IP address, not just a new port (§9.4). */
+  #newAddress = false;
   #closeToSend: Buffer | null = null;
   /** Datagrams over the anti-amplification limit, sent once the address is validated (or the limit grows). */
   #held: Buffer[] = [];
@@ -247,11 +261,17 @@ export class ServerConnection implements StreamOwner {
   readonly #recovery = new Recovery((level, items) => this.#spaces[level].lost.push(...items));
   /** New 1-RTT data is paced (RFC 9002 §7.7); when the pacer, not the window, holds data back, the time to send it. */
   readonly #pacer: Pacer;
+  /** Our connection ids and the client's (RFC 9000 §5.1). */
+  readonly #ids: ConnectionIds;
+  /** The DCID of the short-header packet being read (RETIRE_CONNECTION_ID may not name it, §19.16). */
+  #packetDcid: Buffer = Buffer.alloc(0);
+  /** The id of ours the client addresses the current path by. */
+  #pathDcid: Buffer;
   #paceAt: number | null = null;
 
   constructor(first: Buffer, options: ServerConnectionOptions) {
     this.#o = options;
-    this.#tp = { maxIdleTimeout: 30_000, maxUdpPayloadSize: 1472, initialMaxData: 1 << 20, initialMaxStreamDataBidiLocal: 1 << 18, initialMaxStreamDataBidiRemote: 1 << 18, initialMaxStreamDataUni: 1 << 18, initialMaxStreamsBidi: 100, initialMaxStreamsUni: 10, ackDelayExponent: 3, maxAckDelay: 25, disableActiveMigration: true, activeConnectionIdLimit: 2, ...options.transportParameters };
+    this.#tp = { maxIdleTimeout: 30_000, maxUdpPayloadSize: 1472, initialMaxData: 1 << 20, initialMaxStreamDataBidiLocal: 1 << 18, initialMaxStreamDataBidiRemote: 1 << 18, initialMaxStreamDataUni: 1 << 18, initialMaxStreamsBidi: 100, initialMaxStreamsUni: 10, ackDelayExponent: 3, maxAckDelay: 25, disableActiveMigration: false, activeConnectionIdLimit: 2, ...options.transportParameters };
     this.#now = options.now ?? Date.now;
     this.#pacer = new Pacer(this.#now());
     this.#activeAt = this.#now();
@@ -263,6 +283,8 @@ export class ServerConnection implements StreamOwner {
       this.#addressValidated = true; // §8.1.2: the token proved it
     }
     this.peerCid = own(h.scid);
+    this.#ids = new ConnectionIds(this.localCid, this.peerCid, this.#tp.activeConnectionIdLimit);
+    this.#pathDcid = this.localCid;
     const ik = initialKeys(h.dcid);
     const space = (keys: Space['keys']): Space => ({ keys, acks: new AckTracker(), crypto: null as unknown as Reassembly, cryptoOut: [], cryptoOffset: 0, pn: 0, lost: [] });
     this.#spaces = [space({ read: ik.client, write: ik.server }), space(null), space(null)];
@@ -288,12 +310,29 @@ export class ServerConnection implements StreamOwner {
   }
 
   /**
-   * The client's address changed (NAT rebinding, §9.3) and the datagram from the new one carried its newest
-   * packet: validate the new path with a PATH_CHALLENGE (§8.2).
+   * The client's address changed (NAT rebinding or migration, §9.3) and the datagram from the new one carried
+   * its newest packet: validate the new path with a PATH_CHALLENGE (§8.2), sending it at most three times
+   * what it sent until then. `portOnly`: the same IP address, a new port (a NAT rebinding) — else, once
+   * validated, the congestion controller and RTT estimate start over for the new path (§9.4).
    */
-  pathChanged(): void {
+  pathChanged(portOnly = true): void {
     this.#challenge = randomBytes(8);
-    this._queue({ kind: 'path_challenge', data: this.#challenge });
+    this.#challengeOut = true;
+    // A client that moved by itself addresses us by a new id; it gets a new one of its own from us (§9.5).
+    // One that a NAT moved kept its id, and so do we.
+    if (!this.#packetDcid.equals(this.#pathDcid)) {
+      this.#pathDcid = Buffer.from(this.#packetDcid);
+      const r = this.#ids.rotatePeer();
+      if (r !== null) {
+        this.peerCid = r.peer;
+        this._queue({ kind: 'retire_connection_id', seq: r.retire });
+      }
+    }
+    // §9.3: until the new address answers, at most three times what came from it (the datagram that moved us).
+    this.#addressValidated = false;
+    this.#received = this.#lastDatagram;
+    this.#sent = 0;
+    this.#newAddress = !portOnly;
     this._wake();
   }
 
@@ -307,9 +346,11 @@ export class ServerConnection implements StreamOwner {
     this.#newest = false;
     if (this.state === 'closed') return;
     this.#received += d.length;
+    this.#lastDatagram = d.length;
     try {
       for (let at = 0; at < d.length; ) {
         if ((d[at]! & 0x80) === 0) {
+          this.#packetDcid = d.subarray(at + 1, at + 1 + this.localCid.length);
           this.#packet(2, d, at, at + 1 + this.localCid.length, d.length, false);
           break;
         }
@@ -447,6 +488,9 @@ export class ServerConnection implements StreamOwner {
         if (this.#challenge !== null && f.data.equals(this.#challenge)) {
           this.#challenge = null;
           this.pathsValidated++;
+          this.#addressValidated = true;
+          if (this.#newAddress) this.#recovery.resetPath(); // §9.4: another network, another path's state
+          this.#newAddress = false;
         }
         return;
       case 'ack':
@@ -460,12 +504,28 @@ export class ServerConnection implements StreamOwner {
         s.limit = Math.max(s.limit, f.max);
         return;
       }
+      case 'new_connection_id': {
+        if (level !== 2) throw new QuicConnectionError(0x0a, 'NEW_CONNECTION_ID outside 1-RTT packets');
+        const r = this.#ids.received(f.seq, f.retirePriorTo, f.cid, f.resetToken);
+        for (const seq of r.retire) this._queue({ kind: 'retire_connection_id', seq });
+        if (r.peer !== null) this.peerCid = r.peer;
+        return;
+      }
+      case 'retire_connection_id': {
+        if (level !== 2) throw new QuicConnectionError(0x0a, 'RETIRE_CONNECTION_ID outside 1-RTT packets');
+        const gone = this.#ids.retire(f.seq, this.#packetDcid);
+        if (gone !== null) {
+          this.onConnectionId(gone, false);
+          this.#issueIds(); // one in its place (§5.1.1)
+        }
+        return;
+      }
       case 'connection_close':
         this.state = 'closed';
         this.closeReason = new QuicConnectionError(f.code, `the client closed the connection${f.reason === '' ? '' : `: ${f.reason}`}`);
         return;
       default:
-        return; // PING, PADDING, NEW_CONNECTION_ID, DATA_BLOCKED...: nothing to do now
+        return; // PING, PADDING, DATA_BLOCKED...: nothing to do now
     }
   }
 
@@ -611,7 +671,31 @@ export class ServerConnection implements StreamOwner {
     this.#spaces[1].lost = [];
     this.#spaces[1].cryptoOut = [];
     this.#recovery.discard(1);
+    this.#issueIds();
     this.onEstablished();
+  }
+
+  /**
+   * The PATH_CHALLENGE for a new address (with an ACK if one is due), ahead of what the address's
+   * anti-amplification limit holds back; expanded to 1200 bytes where that limit allows (§8.2.1).
+   */
+  #challengePacket(): Buffer {
+    this.#challengeOut = false;
+    const item: Retransmittable = { kind: 'path_challenge', data: this.#challenge! };
+    const space = this.#spaces[2];
+    let payload = space.acks.pending ? Buffer.concat([space.acks.frame(), frameOf(item)]) : frameOf(item);
+    const overhead = 1 + this.peerCid.length + 2 + 16; // short header (2-byte packet number) and the tag
+    const target = Math.min(MAX_DATAGRAM, 3 * this.#received - this.#sent) - overhead;
+    if (target > payload.length) payload = Buffer.concat([payload, Buffer.alloc(target - payload.length)]);
+    return this.#send(2, payload, [item], this.#now());
+  }
+
+  /** Ids of ours up to what the client holds (NEW_CONNECTION_ID), each with its stateless reset token (§10.3). */
+  #issueIds(): void {
+    for (const { seq, cid } of this.#ids.issue(this.peerParams?.activeConnectionIdLimit ?? 2)) {
+      this.onConnectionId(cid, true);
+      this._queue({ kind: 'new_connection_id', seq, cid, resetToken: this.#o.resetToken?.(cid) ?? randomBytes(16) });
+    }
   }
 
   /** Packet keys from a traffic secret, at the negotiated suite's sizes and hash (RFC 9001 §5.1). */
@@ -751,6 +835,7 @@ export class ServerConnection implements StreamOwner {
       return out;
     }
     if (this.state === 'closed') return out;
+    if (this.#challengeOut && this.state === 'established') out.push(this.#challengePacket());
     out.push(...this.#held.splice(0));
     const now = this.#now();
     // Handshake spaces: an Initial padded to 1200 bytes (RFC 9000 §14.1, PADDING frames inside it), then

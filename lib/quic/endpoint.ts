@@ -181,9 +181,10 @@ export class QuicServer {
       // §9.3: a client's new address is taken only from its newest authentic packet (an old one replayed from
       // elsewhere moves nothing), then validated.
       if ((rinfo.port !== entry.port || rinfo.address !== entry.address) && entry.conn.receivedNewest) {
+        const portOnly = rinfo.address === entry.address;
         entry.port = rinfo.port;
         entry.address = rinfo.address;
-        entry.conn.pathChanged();
+        entry.conn.pathChanged(portOnly);
       }
       this.#pump(entry);
       return;
@@ -236,6 +237,17 @@ export class QuicServer {
         e.soon = false;
         if (this.#entries.has(e)) this.#pump(e);
       });
+    };
+    // The ids the connection issues are routed to it too, until the client retires them (RFC 9000 §5.1).
+    conn.onConnectionId = (cid, added) => {
+      const id = cid.toString('hex');
+      if (added) {
+        e.ids.push(id);
+        this.#byId.set(id, e);
+      } else if (this.#byId.get(id) === e) {
+        this.#byId.delete(id);
+        e.ids = e.ids.filter((x) => x !== id);
+      }
     };
     for (const id of e.ids) this.#byId.set(id, e);
     this.#entries.add(e);

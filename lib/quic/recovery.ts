@@ -25,7 +25,9 @@ export type Retransmittable =
   | { kind: 'max_streams'; bidi: boolean }
   | { kind: 'path_challenge'; data: Buffer }
   | { kind: 'pmtu_probe'; size: number }
-  | { kind: 'path_response'; data: Buffer };
+  | { kind: 'path_response'; data: Buffer }
+  | { kind: 'new_connection_id'; seq: number; cid: Buffer; resetToken: Buffer }
+  | { kind: 'retire_connection_id'; seq: number };
 
 interface Sent {
   at: number;
@@ -171,6 +173,16 @@ export class Recovery {
       space.clear();
       this.#lost(level, items);
     }
+  }
+
+  /** The peer moved to another address (RFC 9000 §9.4): the RTT estimate and the congestion window start over. */
+  resetPath(): void {
+    this.smoothedRtt = INITIAL_RTT;
+    this.rttVar = INITIAL_RTT / 2;
+    this.minRtt = Infinity;
+    this.latestRtt = 0;
+    this.#hasSample = false;
+    this.cc.reset();
   }
 
   /** A space's keys are gone (§6.4): what was in flight there is forgotten. */

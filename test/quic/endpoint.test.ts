@@ -246,6 +246,33 @@ it("follows the client to a new address when a NAT rebinds it (§9.3) and valida
   expect(opened[0]!.pathsValidated).toBe(1);
 }, 30_000);
 
+it('follows a client that migrates to a new address with one of the connection ids we issued (§9), which it then retires', async (ctx) => {
+  needPeers(ctx, NGTCP2_CLIENT);
+  const body = Buffer.alloc(2 << 20, 0x6d);
+  const ids: Array<[string, boolean]> = [];
+  const { port, opened } = await start({
+    onConnection: (c) => {
+      const route = c.onConnectionId; // the endpoint's: kept, and watched
+      c.onConnectionId = (cid, added) => (ids.push([cid.toString('hex'), added]), route(cid, added));
+      c.onStream = (s) => {
+        if (s.id === 0) s.onEnd = () => s.end(response(200, body));
+      };
+    },
+  });
+  const dl = tempDir('covet-h3-');
+  // Without --nat-rebinding the client itself moves: a new local port, a new connection id of ours, its own
+  // PATH_CHALLENGE; it retires the id it used before.
+  const client = spawn('gtlsclient', ['--timeout=10s', '--exit-on-all-streams-close', '--change-local-addr=30ms', '--delay-stream=100ms', `--download=${dl}`, '127.0.0.1', String(port), `https://127.0.0.1:${port}/mig.bin`], { stdio: 'ignore' });
+  cleanup.push(() => client.kill('SIGKILL'));
+  expect(await new Promise<number | null>((resolve) => client.once('exit', resolve))).toBe(0);
+  expect(readFileSync(join(dl, 'mig.bin')).equals(body)).toBe(true);
+  expect(opened[0]!.pathsValidated).toBe(1);
+  const issued = ids.filter(([, added]) => added).map(([id]) => id);
+  const retired = ids.filter(([, added]) => !added).map(([id]) => id);
+  expect(issued.length).toBeGreaterThanOrEqual(4); // three at once (its limit allows more; we keep four), one in place of the retired
+  expect(retired).toEqual([opened[0]!.localCid.toString('hex')]); // the id of the handshake
+}, 30_000);
+
 describe('stateless reset (§10.3)', () => {
   it('answers a short-header datagram for no connection of ours, from 43 bytes, with a smaller reset ending in the id\'s token', async () => {
     const key = randomBytes(32);

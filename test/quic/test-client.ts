@@ -166,8 +166,18 @@ export class TestClient {
 
   /** Sends 1-RTT frames in one packet. */
   send(...frames: Buffer[]): void {
-    this.conn.receive(buildShortPacket(this.suite.aead, this.#ap!.write, this.conn.localCid, this.#pn++, Buffer.concat(frames)));
+    this.sendTo(this.conn.localCid, ...frames);
   }
+
+  /** The same, addressed to another of the server's connection ids. */
+  sendTo(dcid: Buffer, ...frames: Buffer[]): void {
+    const d = buildShortPacket(this.suite.aead, this.#ap!.write, dcid, this.#pn++, Buffer.concat(frames));
+    this.lastSentSize = d.length;
+    this.conn.receive(d);
+  }
+
+  /** The size of the last datagram `send` made. */
+  lastSentSize = 0;
 
   /** The sizes of the datagrams the server sent, in order, and their 1-RTT packet numbers (-1: not 1-RTT). */
   readonly sizes: number[] = [];
