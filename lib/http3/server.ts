@@ -21,6 +21,8 @@ export interface Http3ServerOptions extends Omit<Http3SessionOptions, 'remoteAdd
   retryAbove?: number;
   /** The key of stateless reset tokens: the same 32 bytes on every instance, so a restart resets old connections. */
   statelessResetKey?: Buffer;
+  /** The key of address tokens (Retry, NEW_TOKEN): the same 32 bytes on every instance, so a returning client skips validation anywhere. */
+  addressTokenKey?: Buffer;
   /** QUIC limits offered to each client (streams, flow control, idle timeout). */
   transportParameters?: Partial<TransportParameters>;
   /** The UDP socket's receive and send buffers, bytes (QuicServerOptions.socketBufferSize). Default 4 MiB. */
@@ -51,6 +53,7 @@ export class Http3Server {
       maxConnections: o.maxConnections,
       retryAbove: o.retryAbove,
       statelessResetKey: o.statelessResetKey,
+      addressTokenKey: o.addressTokenKey,
       transportParameters: o.transportParameters,
       socketBufferSize: o.socketBufferSize,
       cipherSuites: o.cipherSuites,

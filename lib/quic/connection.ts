@@ -60,6 +60,10 @@ export interface ServerConnectionOptions {
    * transport parameters name the client's original DCID and the id the Retry gave it (§7.3).
    */
   retry?: { originalDcid: Buffer };
+  /** The first Initial carried a valid NEW_TOKEN token of ours (§8.1.3): the address is proven. */
+  addressValidated?: boolean;
+  /** A token for NEW_TOKEN, sent once the handshake is confirmed, for the client's next connection (§8.1.3). */
+  newToken?: () => Buffer;
   /** The stateless reset token for our connection id (§10.3), sent in the transport parameters. */
   resetToken?: (cid: Buffer) => Buffer;
   /**
@@ -135,6 +139,8 @@ function frameOf(item: Retransmittable): Buffer {
       return Buffer.concat([Buffer.from([0x18]), encodeVarint(item.seq), encodeVarint(0), Buffer.from([item.cid.length]), item.cid, item.resetToken]);
     case 'retire_connection_id':
       return Buffer.concat([Buffer.from([0x19]), encodeVarint(item.seq)]);
+    case 'new_token':
+      return Buffer.concat([Buffer.from([0x07]), encodeVarint(item.token.length), item.token]);
     default:
       throw new Error(`${item.kind} is framed by the connection`);
   }
@@ -282,6 +288,7 @@ export class ServerConnection implements StreamOwner {
       this.#retrySource = Buffer.from(h.dcid);
       this.#addressValidated = true; // §8.1.2: the token proved it
     }
+    if (options.addressValidated === true) this.#addressValidated = true; // §8.1.3: a NEW_TOKEN token did
     this.peerCid = own(h.scid);
     this.#ids = new ConnectionIds(this.localCid, this.peerCid, this.#tp.activeConnectionIdLimit);
     this.#pathDcid = this.localCid;
@@ -672,6 +679,7 @@ export class ServerConnection implements StreamOwner {
     this.#spaces[1].cryptoOut = [];
     this.#recovery.discard(1);
     this.#issueIds();
+    if (this.#o.newToken !== undefined) this._queue({ kind: 'new_token', token: this.#o.newToken() });
     this.onEstablished();
   }
 
@@ -870,6 +878,13 @@ export class ServerConnection implements StreamOwner {
       if (!this.#handshakeDone) {
         items.push({ kind: 'handshake_done' }); // RFC 9001 §4.1.2
         this.#handshakeDone = true;
+      }
+      // Connection ids and tokens ahead of stream data: a client that closes once its last stream ends (as
+      // ngtcp2's can) stops reading the packet there, and would never see what came after.
+      if (this.#control.length > 0) {
+        const rest: Retransmittable[] = [];
+        for (const c of this.#control) (c.kind === 'new_connection_id' || c.kind === 'retire_connection_id' || c.kind === 'new_token' ? items : rest).push(c);
+        this.#control = rest;
       }
       // New stream data within the congestion window (RFC 9002 §7) and the pacer's allowance (§7.7); what was
       // lost goes again regardless.

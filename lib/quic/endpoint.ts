@@ -11,7 +11,7 @@ import { lookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { parseLongHeader, PACKET_INITIAL } from './packet.js';
 import { ServerConnection, type ServerConnectionOptions } from './connection.js';
-import { buildRetry, RetryTokens } from './retry.js';
+import { buildRetry, RETRY_TOKEN_KIND, RetryTokens } from './retry.js';
 import { StatelessResets } from './stateless-reset.js';
 import { randomBytes } from 'node:crypto';
 
@@ -27,6 +27,13 @@ export interface QuicServerOptions extends Omit<ServerConnectionOptions, 'now'> 
   retryAbove?: number;
   /** How long a Retry token stays good, ms. Default 10 000. */
   retryTokenLifetimeMs?: number;
+  /**
+   * The key of address tokens (Retry and NEW_TOKEN; 32 bytes): the same on every instance, so a token from
+   * one is good at another and after a restart. Default: random per process.
+   */
+  addressTokenKey?: Buffer;
+  /** How long a NEW_TOKEN token lets a client from the same address skip validation (ms). Default 24 h. */
+  addressTokenLifetimeMs?: number;
   /**
    * The key of stateless reset tokens (§10.3). Give the same 32 bytes to a restarted server (or to every
    * server behind one address) so it can reset its predecessor's connections; default: random per process.
@@ -87,7 +94,7 @@ export class QuicServer {
 
   constructor(options: QuicServerOptions) {
     this.#o = options;
-    this.#tokens = new RetryTokens({ lifetimeMs: options.retryTokenLifetimeMs });
+    this.#tokens = new RetryTokens({ lifetimeMs: options.retryTokenLifetimeMs, addressLifetimeMs: options.addressTokenLifetimeMs, key: options.addressTokenKey });
     this.#resets = new StatelessResets(options.statelessResetKey);
   }
 
@@ -203,16 +210,23 @@ export class QuicServer {
       this.#dropped++;
       return;
     }
-    // Address validation (§8.1.2): a token from our Retry, or a Retry when too many handshakes are open.
+    // Address validation (§8.1.2): a token from our Retry, or a Retry when too many handshakes are open —
+    // unless a NEW_TOKEN token of ours proves the address already (§8.1.3).
     let retry: { originalDcid: Buffer } | undefined;
+    let validated = false;
     if (token !== null && token.length > 0) {
-      const info = this.#tokens.check(token, rinfo.address, rinfo.port, dcid);
-      if (info === null) {
-        this.#dropped++; // not ours, stale, or from another address: dropped (§8.1.3)
-        return;
+      if (this.#tokens.checkAddress(token, rinfo.address)) validated = true;
+      else {
+        const info = this.#tokens.check(token, rinfo.address, rinfo.port, dcid);
+        if (info !== null) retry = info;
+        else if (token[0] === RETRY_TOKEN_KIND) {
+          this.#dropped++; // a Retry token of ours gone stale or moved: the client takes no second Retry (§8.1.2)
+          return;
+        }
+        // Else another server's token, or one of ours from before a restart: as if there were none (§8.1.3).
       }
-      retry = info;
-    } else if (this.#handshaking() >= (this.#o.retryAbove ?? 100)) {
+    }
+    if (retry === undefined && !validated && this.#handshaking() >= (this.#o.retryAbove ?? 100)) {
       const next = randomBytes(8);
       this.#socket?.send(buildRetry({ dcid: scid!, scid: next, token: this.#tokens.issue(rinfo.address, rinfo.port, dcid, next), odcid: dcid }), rinfo.port, rinfo.address);
       this.#retries++;
@@ -220,7 +234,14 @@ export class QuicServer {
     }
     let conn: ServerConnection;
     try {
-      conn = new ServerConnection(msg, { ...this.#o, resetToken: (cid) => this.#resets.token(cid), ...(retry === undefined ? {} : { retry }) });
+      const address = rinfo.address;
+      conn = new ServerConnection(msg, {
+        ...this.#o,
+        resetToken: (cid) => this.#resets.token(cid),
+        newToken: () => this.#tokens.issueForAddress(address),
+        addressValidated: validated,
+        ...(retry === undefined ? {} : { retry }),
+      });
     } catch {
       this.#dropped++;
       return;

@@ -27,7 +27,8 @@ export type Retransmittable =
   | { kind: 'pmtu_probe'; size: number }
   | { kind: 'path_response'; data: Buffer }
   | { kind: 'new_connection_id'; seq: number; cid: Buffer; resetToken: Buffer }
-  | { kind: 'retire_connection_id'; seq: number };
+  | { kind: 'retire_connection_id'; seq: number }
+  | { kind: 'new_token'; token: Buffer };
 
 interface Sent {
   at: number;

@@ -53,50 +53,87 @@ export interface RetryTokenInfo {
   originalDcid: Buffer;
 }
 
+/** The first byte of our Retry tokens; NEW_TOKEN ones start with another (§8.1.3: a server must tell them apart). */
+export const RETRY_TOKEN_KIND = 0x52; // 'R'
+const KIND_ADDRESS = 0x4e; // 'N'
+const EMPTY = Buffer.alloc(0);
+
 /**
- * Retry tokens: a timestamp and the original DCID, authenticated (HMAC-SHA-256, a key of this process) with
- * the client's address and port and the connection id the Retry named — so a token is useless from another
- * address, after `lifetimeMs`, or with another id.
+ * Address validation tokens (RFC 9000 §8.1): Retry tokens — a timestamp and the original DCID, authenticated
+ * (HMAC-SHA-256; the key is the server's, random unless given) with the client's address and port and the
+ * connection id the Retry named, so a token is useless from another address, after `lifetimeMs`, or with
+ * another id — and NEW_TOKEN tokens, for a later connection from the same address.
  *
  * @example
  * ```ts
  * const tokens = new RetryTokens();
  * const token = tokens.issue('192.0.2.1', 4433, odcid, retryScid);
  * tokens.check(token, '192.0.2.1', 4433, retryScid); // { originalDcid: odcid }
+ * tokens.checkAddress(tokens.issueForAddress('192.0.2.1'), '192.0.2.1'); // true
  * ```
  */
 export class RetryTokens {
   readonly lifetimeMs: number;
+  /** How long a NEW_TOKEN token proves an address (RFC 9000 §8.1.3). */
+  readonly addressLifetimeMs: number;
   readonly #key: Buffer;
   readonly #now: () => number;
 
-  constructor(o: { lifetimeMs?: number; key?: Buffer; now?: () => number } = {}) {
+  constructor(o: { lifetimeMs?: number; addressLifetimeMs?: number; key?: Buffer; now?: () => number } = {}) {
     this.lifetimeMs = o.lifetimeMs ?? 10_000;
+    this.addressLifetimeMs = o.addressLifetimeMs ?? 24 * 3600_000;
     this.#key = o.key ?? randomBytes(32);
     this.#now = o.now ?? Date.now;
   }
 
   issue(address: string, port: number, odcid: Uint8Array, retryScid: Uint8Array): Buffer {
-    const ts = Buffer.alloc(6);
-    ts.writeUIntBE(this.#now(), 0, 6);
-    const body = Buffer.concat([ts, Buffer.from([odcid.length]), odcid]);
-    return Buffer.concat([body, this.#mac(address, port, body, retryScid)]);
+    const body = Buffer.concat([this.#head(RETRY_TOKEN_KIND), Buffer.from([odcid.length]), odcid]);
+    return Buffer.concat([body, this.#mac(`${address}|${port}|`, body, retryScid)]);
   }
 
-  /** The token's facts, or null when it is not ours, stale, or from elsewhere. */
+  /** The token's facts, or null when it is not one of our Retry tokens, stale, or from elsewhere. */
   check(token: Uint8Array, address: string, port: number, dcid: Uint8Array): RetryTokenInfo | null {
-    if (token.length < 6 + 1 + 16) return null;
+    if (token.length < 7 + 1 + 16 || token[0] !== RETRY_TOKEN_KIND) return null;
     const t = Buffer.from(token);
-    const odcidLen = t[6]!;
-    if (odcidLen > 20 || t.length !== 6 + 1 + odcidLen + 16) return null;
-    const body = t.subarray(0, 7 + odcidLen);
-    if (!timingSafeEqual(this.#mac(address, port, body, dcid), t.subarray(7 + odcidLen))) return null;
-    const age = this.#now() - t.readUIntBE(0, 6);
-    if (age < 0 || age > this.lifetimeMs) return null;
-    return { originalDcid: Buffer.from(t.subarray(7, 7 + odcidLen)) };
+    const odcidLen = t[7]!;
+    if (odcidLen > 20 || t.length !== 7 + 1 + odcidLen + 16) return null;
+    const body = t.subarray(0, 8 + odcidLen);
+    if (!timingSafeEqual(this.#mac(`${address}|${port}|`, body, dcid), t.subarray(8 + odcidLen))) return null;
+    if (!this.#fresh(t, this.lifetimeMs)) return null;
+    return { originalDcid: Buffer.from(t.subarray(8, 8 + odcidLen)) };
   }
 
-  #mac(address: string, port: number, body: Buffer, retryScid: Uint8Array): Buffer {
-    return createHmac('sha256', this.#key).update(`${address}|${port}|`).update(body).update(retryScid).digest().subarray(0, 16);
+  /**
+   * A token for NEW_TOKEN (§8.1.3, §19.7): the client's next connection from this address (any port) skips
+   * address validation. Distinct from Retry tokens (its first byte), bound to the address, for
+   * `addressLifetimeMs`.
+   */
+  issueForAddress(address: string): Buffer {
+    const body = this.#head(KIND_ADDRESS);
+    return Buffer.concat([body, this.#mac(`${address}|`, body, EMPTY)]);
+  }
+
+  /** Whether `token` is one of our NEW_TOKEN tokens for this address, still fresh. */
+  checkAddress(token: Uint8Array, address: string): boolean {
+    if (token.length !== 7 + 16 || token[0] !== KIND_ADDRESS) return false;
+    const t = Buffer.from(token);
+    return timingSafeEqual(this.#mac(`${address}|`, t.subarray(0, 7), EMPTY), t.subarray(7)) && this.#fresh(t, this.addressLifetimeMs);
+  }
+
+  /** The kind byte and the time of issue (6 bytes, ms). */
+  #head(kind: number): Buffer {
+    const head = Buffer.alloc(7);
+    head[0] = kind;
+    head.writeUIntBE(this.#now(), 1, 6);
+    return head;
+  }
+
+  #fresh(t: Buffer, lifetime: number): boolean {
+    const age = this.#now() - t.readUIntBE(1, 6);
+    return age >= 0 && age <= lifetime;
+  }
+
+  #mac(bound: string, body: Buffer, retryScid: Uint8Array): Buffer {
+    return createHmac('sha256', this.#key).update(bound).update(body).update(retryScid).digest().subarray(0, 16);
   }
 }

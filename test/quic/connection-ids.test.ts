@@ -99,6 +99,15 @@ describe('in the connection', () => {
     ]);
   });
 
+  it('puts connection ids ahead of stream data in a packet (a client may stop reading at its last stream\'s end)', () => {
+    const c = new TestClient({ params: { activeConnectionIdLimit: 3 } });
+    c.conn.onStream = (s) => (s.onEnd = () => s.end(Buffer.from('done')));
+    c.send(retireId(1), streamFrame(0, 0, Buffer.from('get'), true)); // a replacement and the answer, in one poll
+    const types = c.read().map((f) => f.type);
+    expect(types.indexOf('new_connection_id')).toBeGreaterThanOrEqual(0);
+    expect(types.indexOf('new_connection_id')).toBeLessThan(types.indexOf('stream'));
+  });
+
   it('closes on a RETIRE_CONNECTION_ID for the id its packet was sent to, and past our limit of the client\'s ids', () => {
     const c = new TestClient();
     c.send(retireId(0)); // sent to our first id, which it names
