@@ -6,6 +6,7 @@
  * OpenAPI serving, versioning, GraphQL, tracing, metrics and the rest are plugins on it.
  */
 import type { Http1Request, Http1ServerOptions } from '../http1/index.js';
+import cluster from 'node:cluster';
 import { createServer, type Http2SessionOptions } from '../http2/index.js';
 import type { Server } from '../net/index.js';
 import type { Router, RouteInfo } from '../router/index.js';
@@ -14,7 +15,6 @@ import type { AnyResponse, Context } from './context.js';
 import type { Prefixed, Typed, WithRoute } from './typed-routes.js';
 import { inject, type InjectOptions, type InjectResponse } from './inject.js';
 import type { AppOptions, ListenOptions, RequestWrapper } from './options.js';
-import type { Http3PluginOptions } from './http3/plugin.js';
 import { acceptUpgrade, AppState, Pipeline } from './pipeline.js';
 import { listenCluster, onSignals, type SignalOptions } from './process-lifecycle.js';
 import { listRoutes, type RouteListing } from './route-list.js';
@@ -223,8 +223,8 @@ export class App<R extends object = {}> {
   }
 
   /**
-   * Adds a lifecycle hook for the routes registered after this call. `onMatch`, `onOpenApi` and
-   * `onReceive` are the app's, whatever the order (plugins: versioning, OpenAPI parts, HTTP/3's Alt-Svc).
+   * Adds a lifecycle hook for the routes registered after this call. `onMatch`, `onOpenApi`, `onReceive`
+   * and `onListen` are the app's, whatever the order (plugins: versioning, OpenAPI parts, HTTP/3).
    *
    * @example
    * ```ts
@@ -260,6 +260,9 @@ export class App<R extends object = {}> {
         return this;
       case 'onReceive':
         this.#s.onReceive.push(fn as Hooks['onReceive']);
+        return this;
+      case 'onListen':
+        this.#s.onListen.push(fn as Hooks['onListen']);
         return this;
     }
     const list = this.#hooks[name as keyof RouteHooks] as unknown[];
@@ -379,16 +382,14 @@ export class App<R extends object = {}> {
   }
 
   /**
-   * Serves HTTP/1.1, h2c (prior knowledge or Upgrade) and, with `tls`, h2 via ALPN, on one port; with
-   * `http3`, HTTP/3 on UDP beside it (by default the same port number and certificate).
+   * Serves HTTP/1.1, h2c (prior knowledge or Upgrade) and, with `tls`, h2 via ALPN, on one port; then runs
+   * the app's `onListen` hooks (the HTTP/3 plugin binds its UDP port there when given none).
    */
   async listen(options: ListenOptions & Http1ServerOptions & Http2SessionOptions = {}): Promise<Server> {
     const s = this.#s;
     await this.ready(); // route conflicts with the built-ins surface here, before serving
     const workers = options.workers ?? 1;
-    if (options.http3 !== undefined && workers > 1) {
-      throw new Error('listen: http3 is served by one process (QUIC connections are not routed between cluster workers): use workers: 1');
-    }
+    if (workers > 1 && cluster.isPrimary) for (const hook of s.onListen) await hook(null, options);
     const primary = workers > 1 ? await listenCluster(workers) : null;
     if (primary !== null) {
       s.server = primary;
@@ -401,31 +402,18 @@ export class App<R extends object = {}> {
     const serve = (req: Http1Request, res: AnyResponse): void => void this.handle(req, res);
     const server = createServer(serve, { ...options, onUpgrade: webSocketUpgrade(wsOptions), onConnect: webSocketOverHttp2(wsOptions) });
     await server.listen({ port: options.port ?? 3000, host: options.host });
-    if (options.http3 !== undefined) {
-      try {
-        await this.#listenHttp3(options.http3, options, (server.address() as { port: number }).port);
-      } catch (err) {
-        await server.close({ graceMs: 0 });
-        throw err;
-      }
+    // The app's onListen hooks (plugins that serve beside the TCP listener): a failure closes it again.
+    try {
+      for (const hook of s.onListen) await hook(server, options);
+    } catch (err) {
+      await server.close({ graceMs: 0 });
+      throw err;
     }
     s.server = server;
     s.keepAliveMs = options.keepAliveTimeout ?? 5000;
     return server;
   }
 
-  /** `listen({ http3 })`: the HTTP/3 plugin, registered now (its Alt-Svc hook is the app's, so it reaches every route). */
-  async #listenHttp3(o: Partial<Http3PluginOptions>, tcp: ListenOptions, tcpPort: number): Promise<void> {
-    const one = (v: unknown): string | Buffer | undefined => (typeof v === 'string' || Buffer.isBuffer(v) ? v : undefined);
-    const cert = o.cert ?? one(tcp.tls?.cert);
-    const key = o.key ?? one(tcp.tls?.key);
-    if (cert === undefined || key === undefined) {
-      throw new Error('listen: http3 needs a certificate and its key: http3: { cert, key }, or tls: { cert, key } with one PEM each');
-    }
-    const { http3 } = await import('./http3/plugin.js');
-    this.register(http3, { ...o, cert, key, port: o.port ?? tcpPort, host: o.host ?? tcp.host });
-    await this.ready();
-  }
 
   /** The listening server (after `listen`), e.g. for its open `connections`. */
   get server(): Server | null {

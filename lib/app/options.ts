@@ -5,7 +5,6 @@ import type { Http1Request, Http1ServerOptions } from '../http1/index.js';
 import type { CompressionOptions } from './compression.js';
 import type { AnyResponse, Context, Logger } from './context.js';
 import type { TrustProxy } from './proxy.js';
-import type { Http3PluginOptions } from './http3/plugin.js';
 
 export interface AppOptions {
   /** Show error messages and stacks in 500 answers. Default false (never in production). */
@@ -52,12 +51,6 @@ export interface ListenOptions {
    * are restarted, SIGTERM/SIGINT stop them gracefully. Share state between workers through Redis. Default 1.
    */
   workers?: number;
-  /**
-   * Serve HTTP/3 as well, on UDP, and advertise it on the TCP answers (`Alt-Svc`): the `covet/app/http3`
-   * plugin, loaded only when asked for. `port` defaults to the TCP port, `host` to its host, `cert` and
-   * `key` to `tls`'s (one PEM each). One process only (`workers: 1`).
-   */
-  http3?: Partial<Http3PluginOptions>;
 }
 
 /**

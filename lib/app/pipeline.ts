@@ -40,6 +40,7 @@ export class AppState {
   readonly onOpenApi: Array<Hooks['onOpenApi']> = [];
   onMatch: Hooks['onMatch'] | null = null;
   readonly onReceive: Array<Hooks['onReceive']> = [];
+  readonly onListen: Array<Hooks['onListen']> = [];
   wrapper: RequestWrapper | null = null;
   readonly values = new Map<string | symbol, unknown>();
   readonly pending: Promise<void>[] = [];

@@ -5,6 +5,8 @@
 import type { WsConnectionOptions, WebSocket } from '../ws/index.js';
 import type { AnyResponse, Context } from './context.js';
 import type { Http1Request } from '../http1/index.js';
+import type { Server } from '../net/index.js';
+import type { ListenOptions } from './options.js';
 import type { Dep } from './deps.js';
 import type { HttpError } from './errors.js';
 import type { CompiledSchema, RouteSchema, SchemaTypes } from './schema.js';
@@ -101,6 +103,13 @@ export interface Hooks {
    * Synchronous; it sees the request and response before any middleware.
    */
   onReceive: (req: Http1Request, res: AnyResponse) => void;
+  /**
+   * `listen()` has the TCP server listening (`options`: what it was given): for what serves beside it
+   * (the HTTP/3 plugin binds UDP on the same port). A hook that throws fails `listen()`, which closes the
+   * TCP server again. In a cluster primary (`workers` above 1) it runs once before the workers are forked,
+   * with `server` null: a plugin that cannot serve from several processes refuses there.
+   */
+  onListen: (server: Server | null, options: ListenOptions) => void | Promise<void>;
 }
 
 /** A route as `onRoute` hooks see it. */

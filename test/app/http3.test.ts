@@ -70,11 +70,12 @@ it('advertises h3 on routes added before the plugin too, in any scope, over HTTP
   expect(headers['alt-svc']).toBe(want);
 });
 
-it('listen({ http3 }) serves HTTP/3 on the TCP port number with the TLS certificate, and advertises it', async (ctx) => {
+it('given no port, binds UDP on the TCP port when listen() runs, and advertises it there', async (ctx) => {
   needPeers(ctx, NGTCP2_CLIENT);
   app = createApp();
   app.get('/hello', (c) => ({ hi: c.req.httpVersion }));
-  const tcp = await app.listen({ port: 0, host: '127.0.0.1', tls, http3: {} });
+  app.register(http3, tls);
+  const tcp = await app.listen({ port: 0, host: '127.0.0.1', tls });
   const port = (tcp.address() as { port: number }).port;
   expect(app.value<Http3Server>(HTTP3)!.port).toBe(port);
   const { connect } = await import('node:http2');
@@ -90,18 +91,32 @@ it('listen({ http3 }) serves HTTP/3 on the TCP port number with the TLS certific
   expect(JSON.parse(readFileSync(join(dl, 'hello'), 'utf8'))).toEqual({ hi: '3.0' });
 });
 
-it('listen({ http3 }) refuses what it cannot serve, with the reason, and leaves no TCP listener behind', async () => {
+it('refuses a cluster before forking it, and a UDP port it cannot bind fails listen() and frees the TCP one', async () => {
+  const cluster = (await import('node:cluster')).default;
   app = createApp();
   app.get('/', () => 'ok');
-  await expect(app.listen({ port: 0, workers: 2, http3: { ...tls } })).rejects.toThrow(/one process .* use workers: 1/);
+  app.register(http3, tls);
+  await expect(app.listen({ port: 0, workers: 2 })).rejects.toThrow('http3: served by one process (QUIC connections are not routed between cluster workers): listen with workers: 1');
+  expect(Object.keys(cluster.workers ?? {})).toEqual([]); // nothing was forked
+  // The UDP port of the TCP port's number is taken: listen() fails with the bind error, the TCP port is let go.
+  const dgram = await import('node:dgram');
   const net = await import('node:net');
   const probe = net.createServer();
   await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
   const port = (probe.address() as { port: number }).port;
   await new Promise((resolve) => probe.close(resolve));
-  await expect(app.listen({ port, host: '127.0.0.1', http3: {} })).rejects.toThrow('listen: http3 needs a certificate and its key');
-  // The TCP listener it had opened was closed: the port can be bound again.
-  const again = net.createServer();
-  await new Promise<void>((resolve, reject) => again.once('error', reject).listen(port, '127.0.0.1', resolve));
-  await new Promise((resolve) => again.close(resolve));
+  const taken = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => taken.bind(port, '127.0.0.1', resolve));
+  try {
+    await app.close(0);
+    app = createApp();
+    app.get('/', () => 'ok');
+    app.register(http3, tls);
+    await expect(app.listen({ port, host: '127.0.0.1' })).rejects.toThrow(/EADDRINUSE/);
+    const again = net.createServer();
+    await new Promise<void>((resolve, reject) => again.once('error', reject).listen(port, '127.0.0.1', resolve));
+    await new Promise((resolve) => again.close(resolve));
+  } finally {
+    taken.close();
+  }
 });

@@ -9,8 +9,12 @@ import { altSvc, createHttp3Server, type Http3Server, type Http3ServerOptions } 
 export const HTTP3 = Symbol.for('covet.http3');
 
 export interface Http3PluginOptions extends Http3ServerOptions {
-  /** UDP port (0: any free one; `app.value<Http3Server>(HTTP3)?.port` after `ready()`). */
-  port: number;
+  /**
+   * UDP port (0: any free one; `app.value<Http3Server>(HTTP3)?.port` once bound). Default: the TCP port,
+   * bound when `app.listen()` has it (HTTP/3 on the port number the browser already uses).
+   */
+  port?: number;
+  /** Default: the TCP listener's host, when the port is too. */
   host?: string;
   /** Advertise the listener with `Alt-Svc` on responses that came over HTTP/1.1 or HTTP/2. Default true. */
   altSvc?: boolean;
@@ -22,30 +26,40 @@ export interface Http3PluginOptions extends Http3ServerOptions {
 
 /**
  * Its `Alt-Svc` goes on every answer that came over TCP, whether it was registered before the routes or
- * after them (an `onReceive` hook: the app's, not a scope's).
+ * after them (an `onReceive` hook: the app's, not a scope's). Without a `port` it binds UDP on the TCP
+ * listener's port when `app.listen()` runs (an `onListen` hook); one process only — with `workers` above 1
+ * `listen()` fails, as QUIC connections are not routed between cluster workers.
  *
  * @example
  * ```ts
+ * const tls = { cert: readFileSync('cert.pem'), key: readFileSync('key.pem') };
  * const app = createApp();
- * app.register(http3, { port: 443, cert: readFileSync('cert.pem'), key: readFileSync('key.pem') });
  * app.get('/', (ctx) => `hello over HTTP/${ctx.req.httpVersion}`);
- * await app.listen({ port: 443, tls: { cert, key } }); // TCP answers carry Alt-Svc: h3=":443"
+ * app.register(http3, tls); // UDP on the TCP port below
+ * await app.listen({ port: 443, tls }); // TCP answers carry Alt-Svc: h3=":443"
  * ```
  */
-export function http3(app: App, options: Http3PluginOptions): Promise<void> {
+export function http3(app: App, options: Http3PluginOptions): Promise<void> | void {
   const server: Http3Server = createHttp3Server((req, res) => void app.handle(req, res), options);
   app.decorate(HTTP3, server);
   app.onClose(() => server.close(0));
-  // The port is known once bound.
   let value: string | null = null;
   if (options.altSvc !== false) {
     app.addHook('onReceive', (req, res) => {
       if (value !== null && req.httpVersion !== '3.0') res.setHeader('alt-svc', value);
     });
   }
-  return server.listen({ port: options.port, host: options.host }).then((bound) => {
-    value = altSvc(options.advertisedPort ?? bound.port, options.altSvcMaxAge);
+  const bind = (port: number, host: string | undefined): Promise<void> =>
+    server.listen({ port, host }).then((bound) => {
+      value = altSvc(options.advertisedPort ?? bound.port, options.altSvcMaxAge);
+    });
+  app.addHook('onListen', (tcp, listen) => {
+    if (tcp === null || (listen.workers ?? 1) > 1) {
+      throw new Error('http3: served by one process (QUIC connections are not routed between cluster workers): listen with workers: 1');
+    }
+    if (options.port === undefined) return bind((tcp.address() as { port: number }).port, options.host ?? listen.host);
   });
+  if (options.port !== undefined) return bind(options.port, options.host);
 }
 http3.pluginName = 'http3';
 http3.encapsulate = false;
