@@ -3,8 +3,7 @@
  * the same `(req, res)` one covet/http1 and covet/http2 call. TCP servers advertise it with
  * `Alt-Svc: h3=":port"` (`altSvc`), so browsers move over by themselves (RFC 9114 §3.1.1).
  */
-import type { KeyObject } from 'node:crypto';
-import { createPrivateKey } from 'node:crypto';
+import { createPrivateKey, KeyObject } from 'node:crypto';
 import { QuicServer } from '../quic/endpoint.js';
 import { pemCertificates } from '../tls13/server-flight.js';
 import type { TransportParameters } from '../quic/transport-params.js';
@@ -45,9 +44,13 @@ export class Http3Server {
   #port = 0;
 
   constructor(handler: Http3Handler, o: Http3ServerOptions) {
-    const privateKey = typeof o.key === 'string' || Buffer.isBuffer(o.key) ? createPrivateKey(o.key) : o.key;
+    // Refused here, with the reason: without them every handshake would fail later, one by one.
+    const chain = typeof o.cert === 'string' || Buffer.isBuffer(o.cert) ? pemCertificates(String(o.cert)) : [];
+    if (chain.length === 0) throw new TypeError('HTTP/3: `cert` must be a PEM certificate chain, leaf first (the same one as TLS\'s)');
+    if (typeof o.key !== 'string' && !Buffer.isBuffer(o.key) && !(o.key instanceof KeyObject)) throw new TypeError('HTTP/3: `key` must be the certificate\'s private key (PEM or a KeyObject)');
+    const privateKey = o.key instanceof KeyObject ? o.key : createPrivateKey(o.key);
     this.quic = new QuicServer({
-      certificateChain: pemCertificates(String(o.cert)),
+      certificateChain: chain,
       privateKey,
       alpn: ['h3'],
       maxConnections: o.maxConnections,

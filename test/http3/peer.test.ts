@@ -3,7 +3,7 @@
  * `createHttp3Server`; the handler is the same (req, res) one the HTTP/1.1 and HTTP/2 servers call.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -81,6 +81,14 @@ it('takes an upload: the body read with req.buffer(), answered with its digest',
   expect(r.code, r.out).toBe(0);
   expect(readFileSync(join(dl, 'upload'), 'utf8')).toBe(`${data.length} ${createHash('sha256').update(data).digest('hex')}`);
 }, 30_000);
+
+it('refuses to start without a certificate chain or its key, saying which', () => {
+  const handler = () => {};
+  expect(() => createHttp3Server(handler, { key: tls.key } as never)).toThrow('HTTP/3: `cert` must be a PEM certificate chain, leaf first');
+  expect(() => createHttp3Server(handler, { cert: 'not a PEM', key: tls.key })).toThrow('HTTP/3: `cert` must be a PEM certificate chain, leaf first');
+  expect(() => createHttp3Server(handler, { cert: tls.cert } as never)).toThrow("HTTP/3: `key` must be the certificate's private key");
+  expect(() => createHttp3Server(handler, { cert: tls.cert, key: createPrivateKey(tls.key) })).not.toThrow(); // a KeyObject too
+});
 
 it('socketBufferSize reaches the UDP socket (default 4 MiB)', async () => {
   // Linux reports twice what it was given, capped at net.core.rmem_max.
