@@ -245,6 +245,12 @@ describe('QPACK', () => {
     const d = new QpackDecoder();
     expect(d.decodeSection(0, new QpackEncoder().encode([['X-Up', '1']]))).toMatchObject({ invalid: 'invalid field name "X-Up"' });
     expect(d.decodeSection(0, new QpackEncoder().encode([['x-cr', 'a\rb']]))).toMatchObject({ invalid: 'NUL, CR or LF in the value of x-cr' });
+    // A static name with a literal value: the name is not checked again, the value is (each line kind).
+    const staticName = new QpackEncoder().encode([['user-agent', 'a\nb']]);
+    expect(staticName[2]! & 0xf0).toBe(0x50); // Literal Field Line With Name Reference, static
+    expect(d.decodeSection(0, staticName)).toMatchObject({ invalid: 'NUL, CR or LF in the value of user-agent' });
+    expect(d.decodeSection(0, new QpackEncoder().encode([['user-agent', 'a\x00b']]))).toMatchObject({ invalid: 'NUL, CR or LF in the value of user-agent' });
+    expect(d.decodeSection(0, new QpackEncoder().encode([[':method', 'GET'], ['user-agent', 'x']]))).toMatchObject({ invalid: null });
   });
 
   it('acknowledges sections that used the table and tells the encoder what arrived (§4.4)', () => {

@@ -19,6 +19,10 @@ import { QPACK_STATIC_TABLE } from './static-table.js';
 
 const DECOMPRESSION_FAILED = 0x200;
 const ENCODER_STREAM_ERROR = 0x201;
+/** A decoded line's checks: name and value, the value only (a static name), none (a static line). */
+const CHECK_BOTH = 0;
+const CHECK_VALUE = 1;
+const CHECK_NONE = 2;
 /** Nothing to send (asked after every section: most have nothing). */
 const NO_INSTRUCTIONS = Buffer.alloc(0);
 
@@ -179,11 +183,16 @@ export class QpackDecoder {
         const b = block[c.at]!;
         // An indexed line is the table's own entry (entries are never changed: shared, not copied).
         let field: readonly [string, string];
+        // What is left to check (RFC 9114 §4.2, §10.3): the static table's names and lines are valid already.
+        let check = CHECK_BOTH;
         if ((b & 0x80) !== 0) {
           // Indexed Field Line (§4.5.2).
           const isStatic = (b & 0x40) !== 0;
           const i = readInt(c, 6);
-          if (isStatic) field = this.#static(i, DECOMPRESSION_FAILED);
+          if (isStatic) {
+            field = this.#static(i, DECOMPRESSION_FAILED);
+            check = CHECK_NONE;
+          }
           else {
             field = this.#ref(base - 1 - i, ric);
             largestRef = Math.max(largestRef, base - i);
@@ -193,8 +202,10 @@ export class QpackDecoder {
           const isStatic = (b & 0x10) !== 0;
           const i = readInt(c, 4);
           let name: string;
-          if (isStatic) name = this.#static(i, DECOMPRESSION_FAILED)[0];
-          else {
+          if (isStatic) {
+            name = this.#static(i, DECOMPRESSION_FAILED)[0];
+            check = CHECK_VALUE;
+          } else {
             name = this.#ref(base - 1 - i, ric)[0];
             largestRef = Math.max(largestRef, base - i);
           }
@@ -221,7 +232,7 @@ export class QpackDecoder {
           tooLarge = true;
           break;
         }
-        if (invalid === null && (BAD_NAME.test(name) || BAD_VALUE.test(value))) invalid = fieldProblem(name);
+        if (invalid === null && check !== CHECK_NONE && ((check === CHECK_BOTH && BAD_NAME.test(name)) || BAD_VALUE.test(value))) invalid = fieldProblem(name);
         fields.push(field);
       }
       // §2.1.2: a section naming dynamic entries is acknowledged (Section Acknowledgment, §4.4.1).
