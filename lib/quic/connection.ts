@@ -31,6 +31,9 @@ import { own } from './owned.js';
 import { OpenStreams } from './open-streams.js';
 import { Pacer } from './pacer.js';
 import { ConnectionIds } from './connection-ids.js';
+import { QuicConnectionError } from './errors.js';
+
+export { QuicConnectionError };
 import { Reassembly } from './reassembly.js';
 import { QuicStream, type StreamOwner } from './stream.js';
 import { encodeTransportParameters, parseTransportParameters, type TransportParameters } from './transport-params.js';
@@ -71,23 +74,6 @@ export interface ServerConnectionOptions {
    * taken. Default all three: AES-128-GCM, AES-256-GCM, ChaCha20-Poly1305.
    */
   cipherSuites?: readonly CipherSuite[];
-}
-
-/**
- * A connection-ending error: the transport (or CRYPTO_ERROR) code sent in CONNECTION_CLOSE.
- *
- * @example
- * ```ts
- * throw new QuicConnectionError(0x0a, 'STREAM data outside 1-RTT packets'); // PROTOCOL_VIOLATION in CONNECTION_CLOSE
- * ```
- */
-export class QuicConnectionError extends Error {
-  override name = 'QuicConnectionError';
-  readonly code: number;
-  constructor(code: number, message: string) {
-    super(message);
-    this.code = code;
-  }
 }
 
 const MAX_DATAGRAM = 1200;

@@ -7,8 +7,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ConnectionIdError, ConnectionIds } from '../../lib/quic/connection-ids.js';
-import { encodeVarint } from '../../lib/quic/index.js';
+import { ConnectionIds } from '../../lib/quic/connection-ids.js';
+import { encodeVarint, QuicConnectionError } from '../../lib/quic/index.js';
 import { streamFrame, TestClient } from './test-client.js';
 
 const code = (f: () => unknown): number | string => {
@@ -16,7 +16,7 @@ const code = (f: () => unknown): number | string => {
     f();
     return 'no error';
   } catch (err) {
-    return err instanceof ConnectionIdError ? err.code : String(err);
+    return err instanceof QuicConnectionError ? err.code : String(err);
   }
 };
 const ack = (largest: number) => Buffer.concat([Buffer.from([0x02]), encodeVarint(largest), encodeVarint(0), encodeVarint(0), encodeVarint(largest)]);
