@@ -77,6 +77,7 @@ export interface ServerConnectionOptions {
 }
 
 const MAX_DATAGRAM = 1200;
+const NO_BYTES = Buffer.alloc(0);
 /** Initial packets are always AES-128-GCM (RFC 9001 §5.2), whatever suite the handshake settles on. */
 const INITIAL_AEAD = TLS_AES_128_GCM_SHA256.aead;
 /** The datagram size probed for (RFC 9000 §14.3): 1500-byte Ethernet less IPv6 and UDP headers. */
@@ -255,8 +256,14 @@ export class ServerConnection implements StreamOwner {
   readonly #pacer: Pacer;
   /** Our connection ids and the client's (RFC 9000 §5.1). */
   readonly #ids: ConnectionIds;
-  /** The DCID of the short-header packet being read (RETIRE_CONNECTION_ID may not name it, §19.16). */
-  #packetDcid: Buffer = Buffer.alloc(0);
+  /**
+   * Where the DCID of the short-header packet being read sits (RETIRE_CONNECTION_ID may not name it, §19.16;
+   * a new one on a new path means the client moved by itself): a view is made only when asked.
+   */
+  #dcidIn: Buffer = NO_BYTES;
+  #dcidAt = 0;
+  /** The last datagram came to another id of ours than the current path's: that id. */
+  #movedTo: Buffer | null = null;
   /** The id of ours the client addresses the current path by. */
   #pathDcid: Buffer;
   #paceAt: number | null = null;
@@ -313,8 +320,9 @@ export class ServerConnection implements StreamOwner {
     this.#challengeOut = true;
     // A client that moved by itself addresses us by a new id; it gets a new one of its own from us (§9.5).
     // One that a NAT moved kept its id, and so do we.
-    if (!this.#packetDcid.equals(this.#pathDcid)) {
-      this.#pathDcid = Buffer.from(this.#packetDcid);
+    if (this.#movedTo !== null) {
+      this.#pathDcid = this.#movedTo;
+      this.#movedTo = null;
       const r = this.#ids.rotatePeer();
       if (r !== null) {
         this.peerCid = r.peer;
@@ -340,11 +348,17 @@ export class ServerConnection implements StreamOwner {
     if (this.state === 'closed') return;
     this.#received += d.length;
     this.#lastDatagram = d.length;
+    this.#movedTo = null;
     try {
       for (let at = 0; at < d.length; ) {
         if ((d[at]! & 0x80) === 0) {
-          this.#packetDcid = d.subarray(at + 1, at + 1 + this.localCid.length);
-          this.#packet(2, d, at, at + 1 + this.localCid.length, d.length, false);
+          const len = this.localCid.length;
+          this.#dcidIn = d;
+          this.#dcidAt = at + 1;
+          this.#packet(2, d, at, at + 1 + len, d.length, false);
+          // The newest authentic packet, addressed by another id of ours than the path's: the client may have
+          // moved by itself (pathChanged). (Authentic, so the datagram holds the id.)
+          if (this.#newest && d.compare(this.#pathDcid, 0, len, at + 1, at + 1 + len) !== 0) this.#movedTo = Buffer.from(this.#dcid());
           break;
         }
         let h;
@@ -360,6 +374,7 @@ export class ServerConnection implements StreamOwner {
     } catch (err) {
       this.#fail(err);
     }
+    this.#dcidIn = NO_BYTES; // not kept: it would hold the whole datagram
   }
 
   #packet(level: 0 | 1 | 2, d: Buffer, start: number, pnOffset: number, end: number, isLong: boolean): void {
@@ -506,7 +521,7 @@ export class ServerConnection implements StreamOwner {
       }
       case 'retire_connection_id': {
         if (level !== 2) throw new QuicConnectionError(0x0a, 'RETIRE_CONNECTION_ID outside 1-RTT packets');
-        const gone = this.#ids.retire(f.seq, this.#packetDcid);
+        const gone = this.#ids.retire(f.seq, this.#dcid());
         if (gone !== null) {
           this.onConnectionId(gone, false);
           this.#issueIds(); // one in its place (§5.1.1)
@@ -682,6 +697,11 @@ export class ServerConnection implements StreamOwner {
     const target = Math.min(MAX_DATAGRAM, 3 * this.#received - this.#sent) - overhead;
     if (target > payload.length) payload = Buffer.concat([payload, Buffer.alloc(target - payload.length)]);
     return this.#send(2, payload, [item], this.#now());
+  }
+
+  /** The DCID of the short-header packet last read. */
+  #dcid(): Buffer {
+    return this.#dcidIn.subarray(this.#dcidAt, this.#dcidAt + this.localCid.length);
   }
 
   /** Ids of ours up to what the client holds (NEW_CONNECTION_ID), each with its stateless reset token (§10.3). */
