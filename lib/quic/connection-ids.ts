@@ -6,22 +6,13 @@
  * address it by moves on when it goes.
  */
 import { randomBytes } from 'node:crypto';
+import { QuicConnectionError } from './errors.js';
 import { own } from './owned.js';
 
 /** Our ids are 8 bytes: the endpoint reads a short header's DCID by that length. */
 export const CID_LENGTH = 8;
 /** Ids of ours active at once, whatever the client allows: enough to move or rotate, few to route. */
 const OURS_MAX = 4;
-
-/** A connection-ending violation: the transport error code (§20.1) and what happened. */
-export class ConnectionIdError extends Error {
-  override name = 'ConnectionIdError';
-  readonly code: number;
-  constructor(code: number, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
 
 /** One of the client's ids (from its NEW_CONNECTION_ID). */
 interface PeerId {
@@ -81,10 +72,10 @@ export class ConnectionIds {
    * is a PROTOCOL_VIOLATION.
    */
   retire(seq: number, packetDcid: Buffer): Buffer | null {
-    if (seq >= this.#nextSeq) throw new ConnectionIdError(0x0a, `RETIRE_CONNECTION_ID for sequence number ${seq}, never issued (§19.16)`);
+    if (seq >= this.#nextSeq) throw new QuicConnectionError(0x0a, `RETIRE_CONNECTION_ID for sequence number ${seq}, never issued (§19.16)`);
     const cid = this.#ours.get(seq);
     if (cid === undefined) return null;
-    if (cid.equals(packetDcid)) throw new ConnectionIdError(0x0a, 'RETIRE_CONNECTION_ID for the connection id its own packet was sent to (§19.16)');
+    if (cid.equals(packetDcid)) throw new QuicConnectionError(0x0a, 'RETIRE_CONNECTION_ID for the connection id its own packet was sent to (§19.16)');
     this.#ours.delete(seq);
     return cid;
   }
@@ -110,16 +101,16 @@ export class ConnectionIds {
    */
   received(seq: number, retirePriorTo: number, cid: Buffer, resetToken: Buffer): { retire: number[]; peer: Buffer | null } {
     if (this.#zeroLength) {
-      throw new ConnectionIdError(0x0a, 'NEW_CONNECTION_ID from a client using a zero-length connection id (§19.15)');
+      throw new QuicConnectionError(0x0a, 'NEW_CONNECTION_ID from a client using a zero-length connection id (§19.15)');
     }
-    if (cid.length < 1 || cid.length > 20) throw new ConnectionIdError(0x07, `NEW_CONNECTION_ID with a ${cid.length}-byte id (§19.15)`);
-    if (retirePriorTo > seq) throw new ConnectionIdError(0x07, 'NEW_CONNECTION_ID retires prior to past its own sequence number (§19.15)');
+    if (cid.length < 1 || cid.length > 20) throw new QuicConnectionError(0x07, `NEW_CONNECTION_ID with a ${cid.length}-byte id (§19.15)`);
+    if (retirePriorTo > seq) throw new QuicConnectionError(0x07, 'NEW_CONNECTION_ID retires prior to past its own sequence number (§19.15)');
     const known = this.#theirs.get(seq);
     if (known !== undefined) {
-      if (!known.cid.equals(cid)) throw new ConnectionIdError(0x0a, `NEW_CONNECTION_ID ${seq} again with another id (§19.15)`);
+      if (!known.cid.equals(cid)) throw new QuicConnectionError(0x0a, `NEW_CONNECTION_ID ${seq} again with another id (§19.15)`);
       return { retire: [], peer: null }; // a repeat
     }
-    for (const [s, p] of this.#theirs) if (p.cid.equals(cid)) throw new ConnectionIdError(0x0a, `NEW_CONNECTION_ID ${seq} repeats the id of ${s} (§19.15)`);
+    for (const [s, p] of this.#theirs) if (p.cid.equals(cid)) throw new QuicConnectionError(0x0a, `NEW_CONNECTION_ID ${seq} repeats the id of ${s} (§19.15)`);
     if (seq < this.#retirePriorTo) return { retire: [seq], peer: null }; // already below the line: retired at once (§5.1.2)
     this.#theirs.set(seq, { cid: own(cid), resetToken: own(resetToken) });
     const retire: number[] = [];
@@ -133,7 +124,7 @@ export class ConnectionIds {
       }
     }
     if (this.#theirs.size > this.#limit) {
-      throw new ConnectionIdError(0x09, `the client keeps ${this.#theirs.size} connection ids active, past our limit of ${this.#limit} (§5.1.1)`);
+      throw new QuicConnectionError(0x09, `the client keeps ${this.#theirs.size} connection ids active, past our limit of ${this.#limit} (§5.1.1)`);
     }
     let peer: Buffer | null = null;
     if (!this.#theirs.has(this.#peerSeq)) {
