@@ -27,6 +27,9 @@ export class StreamDataError extends Error {
 }
 
 export const FINAL_SIZE_ERROR = 0x06;
+/** The shared empty list of a stream with nothing out of order (never written to: #insert replaces it). */
+const NONE: Array<[number, Buffer]> = [];
+
 export const BUFFER_EXCEEDED = 0x0d; // CRYPTO_BUFFER_EXCEEDED; a stream's caller reports FLOW_CONTROL_ERROR (0x03)
 
 /**
@@ -43,14 +46,17 @@ export class Reassembly {
   /** The final size, once a FIN told it. */
   finalSize: number | null = null;
   readonly #max: number;
-  readonly #onData: (chunk: Buffer) => void;
-  /** Out-of-order pieces by offset, none overlapping one another or what was delivered. */
-  #pending: Array<[number, Buffer]> = [];
+  readonly #onData: (this: unknown, chunk: Buffer) => void;
+  /** `this` for `onData`: one shared function serves every stream (no closure per stream). */
+  readonly #target: unknown;
+  /** Out-of-order pieces by offset, none overlapping one another or what was delivered (most streams: none). */
+  #pending: Array<[number, Buffer]> = NONE;
   #buffered = 0;
 
-  constructor(maxBuffered: number, onData: (chunk: Buffer) => void) {
+  constructor(maxBuffered: number, onData: (this: unknown, chunk: Buffer) => void, target: unknown = undefined) {
     this.#max = maxBuffered;
     this.#onData = onData;
+    this.#target = target;
   }
 
   /** Bytes waiting out of order. */
@@ -75,7 +81,7 @@ export class Reassembly {
     if (offset === this.delivered && this.#pending.length === 0) {
       if (end === offset) return;
       this.delivered = end;
-      this.#onData(data);
+      this.#onData.call(this.#target, data);
       return;
     }
     // What was already delivered is dropped; the rest is cut into the gaps between pending pieces.
@@ -94,7 +100,7 @@ export class Reassembly {
     for (const [o, b] of pieces) {
       if (o === this.delivered) {
         this.delivered += b.length;
-        this.#onData(b);
+        this.#onData.call(this.#target, b);
       } else {
         this.#buffered += b.length;
         if (this.#buffered > this.#max) throw new StreamDataError(BUFFER_EXCEEDED, `more than ${this.#max} bytes waiting out of order`);
@@ -106,11 +112,12 @@ export class Reassembly {
       const [, b] = this.#pending.shift()!;
       this.#buffered -= b.length;
       this.delivered += b.length;
-      this.#onData(b);
+      this.#onData.call(this.#target, b);
     }
   }
 
   #insert(offset: number, b: Buffer): void {
+    if (this.#pending === NONE) this.#pending = [];
     let i = this.#pending.length;
     while (i > 0 && this.#pending[i - 1]![0] > offset) i--;
     this.#pending.splice(i, 0, [offset, b]);

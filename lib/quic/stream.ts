@@ -25,6 +25,10 @@ const NOOP = (): void => {};
 
 /** Buffered outgoing bytes above which `write` returns false (the caller waits for `onDrain`). */
 const SEND_HIGH_WATER = 256 * 1024;
+/** Every stream's reassembly callback, called with the stream as `this`. */
+function onReassembled(this: QuicStream, c: Buffer): void {
+  this._reassembled(c);
+}
 
 /**
  * @example
@@ -77,11 +81,14 @@ export class QuicStream {
     this.limit = sendLimit;
     this.#window = window;
     this.recvLimit = window;
-    this.recv = new Reassembly(window, (c) => {
-      this.#owner._consumed(c.length);
-      this.#credit();
-      if (!this.stopped) this.onData(c);
-    });
+    this.recv = new Reassembly(window, onReassembled as (this: unknown, c: Buffer) => void, this);
+  }
+
+  /** @internal In-order data from the reassembly: counted, credited, handed to `onData` unless stopped. */
+  _reassembled(c: Buffer): void {
+    this.#owner._consumed(c.length);
+    this.#credit();
+    if (!this.stopped) this.onData(c);
   }
 
   /** Whether this side can send on it (bidirectional, or unidirectional and ours). */
