@@ -414,7 +414,6 @@ export class App<R extends object = {}> {
     return server;
   }
 
-
   /** The listening server (after `listen`), e.g. for its open `connections`. */
   get server(): Server | null {
     return this.#s.server;

@@ -862,7 +862,6 @@ export class Http1Parser {
     const method = knownMethod(win.slice(off, sp1));
     const url = win.slice(sp1 + 1, sp2);
     if (method.length > this.maxMethodLength || url.length > this.maxUrlLength || !validTargetForm(url, method)) return -1;
-    const lineEnd = method.length + url.length + 10; // "M U HTTP/1.x"
     this.#method = method;
     this.#url = url;
     this.#vMinor = win.charCodeAt(sp2 + 8) === 0x31 ? 1 : 0;
@@ -871,10 +870,9 @@ export class Http1Parser {
     hd.onUrl?.(url);
     const headers = this.#headers;
     const maxFields = this.maxHeaderCount * 2;
-    const b = off; // where the head starts in the window
-    const last = b + headLen - 2;
-    const at = i - b; // a position in the window → its offset in the input
-    let p = b + lineEnd + 2;
+    const last = off + headLen - 2;
+    const at = i - off; // a position in the window → its offset in the input
+    let p = sp2 + 11; // past " HTTP/1.x" CRLF
     while (p < last) {
       // The expression guarantees a ':' and a CR follow. Native search, not a loop over the name: paired
       // runs measured a 12-field GET at 0.9x the time of a charCodeAt or byte loop (Node 20, 24, 26).

@@ -30,10 +30,8 @@ import { parseLongHeader, unprotect, PACKET_HANDSHAKE, PACKET_INITIAL } from './
 import { own } from './owned.js';
 import { OpenStreams } from './open-streams.js';
 import { Pacer } from './pacer.js';
-import { ConnectionIds } from './connection-ids.js';
+import { CID_LENGTH, ConnectionIds } from './connection-ids.js';
 import { QuicConnectionError } from './errors.js';
-
-export { QuicConnectionError };
 import { Reassembly } from './reassembly.js';
 import { QuicStream, type StreamOwner } from './stream.js';
 import { encodeTransportParameters, parseTransportParameters, type TransportParameters } from './transport-params.js';
@@ -153,7 +151,7 @@ interface Space {
  * ```
  */
 export class ServerConnection implements StreamOwner {
-  readonly localCid = own(randomBytes(8));
+  readonly localCid = own(randomBytes(CID_LENGTH));
   /** The client's connection id (our packets' DCID): the one of its ids we use now (§5.1). */
   peerCid: Buffer;
   /** An id of ours was issued (true) or retired by the client (false): the endpoint routes datagrams by them. */
@@ -693,10 +691,14 @@ export class ServerConnection implements StreamOwner {
     const item: Retransmittable = { kind: 'path_challenge', data: this.#challenge! };
     const space = this.#spaces[2];
     let payload = space.acks.pending ? Buffer.concat([space.acks.frame(), frameOf(item)]) : frameOf(item);
-    const overhead = 1 + this.peerCid.length + 2 + 16; // short header (2-byte packet number) and the tag
-    const target = Math.min(MAX_DATAGRAM, 3 * this.#received - this.#sent) - overhead;
+    const target = Math.min(MAX_DATAGRAM, 3 * this.#received - this.#sent) - this.#shortOverhead();
     if (target > payload.length) payload = Buffer.concat([payload, Buffer.alloc(target - payload.length)]);
     return this.#send(2, payload, [item], this.#now());
+  }
+
+  /** A 1-RTT packet's bytes around its frames: the short header (2-byte packet number) and the AEAD tag. */
+  #shortOverhead(): number {
+    return 1 + this.peerCid.length + 2 + 16;
   }
 
   /** The DCID of the short-header packet last read. */
@@ -730,7 +732,7 @@ export class ServerConnection implements StreamOwner {
     if (share === undefined) {
       const group = GROUPS.find((g) => ch.supportedGroups.includes(g));
       if (group === undefined) throw new TlsAlert(Alert.handshake_failure, 'the client supports neither X25519 nor secp256r1');
-      if (this.#prefix.length > 0) throw new TlsAlert(Alert.illegal_parameter, 'the second ClientHello has no key share for the group asked for (§4.1.2)');
+      if (retried) throw new TlsAlert(Alert.illegal_parameter, 'the second ClientHello has no key share for the group asked for (§4.1.2)');
       const hrr = helloRetryRequest({ sessionId: ch.sessionId, cipherSuite: suite.id, group });
       this.#prefix = [messageHash(transcriptHash(hash, chBytes)), hrr];
       this.#hrrGroup = group;
@@ -950,7 +952,7 @@ export class ServerConnection implements StreamOwner {
         this.#probed = true;
         const target = Math.min(this.peerParams?.maxUdpPayloadSize ?? MAX_DATAGRAM, this.#tp.maxUdpPayloadSize, PROBE_SIZE);
         if (target > this.maxDatagram) {
-          const overhead = 1 + this.peerCid.length + 2 + 16;
+          const overhead = this.#shortOverhead();
           out.push(this.#send(2, Buffer.concat([Buffer.from([0x01]), Buffer.alloc(target - overhead - 1)]), [{ kind: 'pmtu_probe', size: target }], now));
         }
       }

@@ -11,6 +11,7 @@ import { lookup, type LookupOneOptions } from 'node:dns';
 import { isIP } from 'node:net';
 import { parseLongHeader, PACKET_INITIAL } from './packet.js';
 import { ServerConnection, type ServerConnectionOptions } from './connection.js';
+import { CID_LENGTH } from './connection-ids.js';
 import { buildRetry, RETRY_TOKEN_KIND, RetryTokens } from './retry.js';
 import { StatelessResets } from './stateless-reset.js';
 import { randomBytes } from 'node:crypto';
@@ -170,7 +171,7 @@ export class QuicServer {
     let scid: Buffer | null = null;
     let token: Buffer | null = null;
     try {
-      if ((msg[0]! & 0x80) === 0) dcid = msg.subarray(1, 9); // our ids are 8 bytes
+      if ((msg[0]! & 0x80) === 0) dcid = msg.subarray(1, 1 + CID_LENGTH); // our ids are all this long
       else {
         const h = parseLongHeader(msg);
         dcid = h.dcid;
@@ -227,18 +228,17 @@ export class QuicServer {
       }
     }
     if (retry === undefined && !validated && this.#handshaking() >= (this.#o.retryAbove ?? 100)) {
-      const next = randomBytes(8);
+      const next = randomBytes(CID_LENGTH);
       this.#socket?.send(buildRetry({ dcid: scid!, scid: next, token: this.#tokens.issue(rinfo.address, rinfo.port, dcid, next), odcid: dcid }), rinfo.port, rinfo.address);
       this.#retries++;
       return;
     }
     let conn: ServerConnection;
     try {
-      const address = rinfo.address;
       conn = new ServerConnection(msg, {
         ...this.#o,
         resetToken: (cid) => this.#resets.token(cid),
-        newToken: () => this.#tokens.issueForAddress(address),
+        newToken: () => this.#tokens.issueForAddress(rinfo.address),
         addressValidated: validated,
         ...(retry === undefined ? {} : { retry }),
       });

@@ -11,7 +11,8 @@ export { buildLongPacket, buildShortPacket, type LongPacket } from './packet-bui
 export { FrameError, readFrames, type Frame } from './frames.js';
 export { BUFFER_EXCEEDED, FINAL_SIZE_ERROR, Reassembly, StreamDataError } from './reassembly.js';
 export { AckTracker } from './ack-tracker.js';
-export { QuicConnectionError, ServerConnection, type ServerConnectionOptions } from './connection.js';
+export { ServerConnection, type ServerConnectionOptions } from './connection.js';
+export { QuicConnectionError } from './errors.js';
 export { CIPHER_SUITES, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, type CipherSuite } from '../tls13/cipher-suite.js';
 export { QuicStream, type StreamOwner } from './stream.js';
 export { Recovery, type Retransmittable } from './recovery.js';

@@ -40,23 +40,23 @@ export const BUFFER_EXCEEDED = 0x0d; // CRYPTO_BUFFER_EXCEEDED; a stream's calle
  * r.push(0, Buffer.from('hello')); // ['hello', 'world'] come out now
  * ```
  */
-export class Reassembly {
+export class Reassembly<T = unknown> {
   /** Bytes handed on so far (the next offset expected). */
   delivered = 0;
   /** The final size, once a FIN told it. */
   finalSize: number | null = null;
   readonly #max: number;
-  readonly #onData: (this: unknown, chunk: Buffer) => void;
+  readonly #onData: (this: T, chunk: Buffer) => void;
   /** `this` for `onData`: one shared function serves every stream (no closure per stream). */
-  readonly #target: unknown;
+  readonly #target: T;
   /** Out-of-order pieces by offset, none overlapping one another or what was delivered (most streams: none). */
   #pending: Array<[number, Buffer]> = NONE;
   #buffered = 0;
 
-  constructor(maxBuffered: number, onData: (this: unknown, chunk: Buffer) => void, target: unknown = undefined) {
+  constructor(maxBuffered: number, onData: (this: T, chunk: Buffer) => void, target?: T) {
     this.#max = maxBuffered;
     this.#onData = onData;
-    this.#target = target;
+    this.#target = target as T;
   }
 
   /** Bytes waiting out of order. */

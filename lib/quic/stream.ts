@@ -44,7 +44,7 @@ export class QuicStream {
   onReset: (code: number) => void = NOOP;
   /** The send buffer went below its high-water mark again. */
   onDrain: () => void = NOOP;
-  /** @internal */ readonly recv: Reassembly;
+  /** @internal */ readonly recv: Reassembly<QuicStream>;
   /** The highest offset the peer may send to (what we advertised). */
   recvLimit: number;
   /** @internal the highest offset received (flow control counts it, §4.1). */
@@ -81,7 +81,7 @@ export class QuicStream {
     this.limit = sendLimit;
     this.#window = window;
     this.recvLimit = window;
-    this.recv = new Reassembly(window, onReassembled as (this: unknown, c: Buffer) => void, this);
+    this.recv = new Reassembly<QuicStream>(window, onReassembled, this);
   }
 
   /** @internal In-order data from the reassembly: counted, credited, handed to `onData` unless stopped. */
