@@ -794,6 +794,11 @@ export class ServerConnection implements StreamOwner {
     return this.#recovery.cc.window;
   }
 
+  /** The smoothed round-trip time now, ms (RFC 9002 §5.3; 333 before the first sample). */
+  get smoothedRtt(): number {
+    return this.#recovery.smoothedRtt;
+  }
+
   /** Whether any packet from the client has been authenticated (an Initial that opened). */
   get authenticated(): boolean {
     return this.#spaces[0].acks.largest >= 0 || this.#initialDone;

@@ -168,6 +168,8 @@ describe('in the connection', () => {
     expect(sent).toBeLessThanOrEqual(3 * size);
     const challenge = first.find((f) => f.type === 'path_challenge');
     expect(challenge).toBeDefined();
+    // The challenge's datagram comes first, expanded to what the limit allows (§8.2.1: 1200 when it can).
+    expect(c.sizes[0]).toBe(Math.min(1200, 3 * size));
     // Nothing more until the address answers, however long we wait.
     c.now += 5;
     c.sizes.length = 0;
@@ -192,12 +194,15 @@ describe('in the connection', () => {
         c.read();
       }
       const grown = c.conn.congestionWindow;
+      const rtt = c.conn.smoothedRtt;
       expect(grown).toBeGreaterThan(30_000);
+      expect(rtt).toBeLessThan(100); // sampled: 20 ms round trips
       c.send(Buffer.from([0x01]));
       c.conn.pathChanged(portOnly);
       const challenge = c.read().find((f) => f.type === 'path_challenge');
       c.send(Buffer.concat([Buffer.from([0x1b]), challenge!.type === 'path_challenge' ? challenge!.data : Buffer.alloc(8)]));
       expect(c.conn.congestionWindow).toBe(portOnly ? grown : 10 * c.conn.maxDatagram);
+      expect(c.conn.smoothedRtt).toBe(portOnly ? rtt : 333); // kInitialRtt (RFC 9002 §6.2.2) on a new path
     });
   }
 });

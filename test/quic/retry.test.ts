@@ -10,7 +10,7 @@ import dgram from 'node:dgram';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildLongPacket, buildRetry, initialKeys, PACKET_INITIAL, QuicServer, retryIntegrityTag, RetryTokens } from '../../lib/quic/index.js';
+import { buildLongPacket, buildRetry, initialKeys, PACKET_INITIAL, QuicServer, retryIntegrityTag, RetryTokens, ServerConnection } from '../../lib/quic/index.js';
 import { needPeers, NGTCP2_CLIENT } from '../peers.js';
 import { clientInitial } from './client-initial.js';
 import { response } from './h3-bytes.js';
@@ -70,6 +70,18 @@ describe('NEW_TOKEN tokens (§8.1.3)', () => {
     expect(tokens.checkAddress(t, '192.0.2.1')).toBe(true);
     now += 1;
     expect(tokens.checkAddress(t, '192.0.2.1')).toBe(false);
+  });
+
+  it('a connection whose token proved the address sends its whole first flight; one without, three times what it got', () => {
+    // A long certificate chain: a flight past three times the client's 1200-byte Initial.
+    const cert = testCertificate();
+    const chain = Array.from({ length: 8 }, () => cert.certificateChain[0]!);
+    const flight = (addressValidated: boolean) => {
+      const conn = new ServerConnection(clientInitial().datagram, { privateKey: cert.privateKey, certificateChain: chain, alpn: ['h3'], addressValidated });
+      return conn.poll().reduce((n, d) => n + d.length, 0);
+    };
+    expect(flight(false)).toBeLessThanOrEqual(3 * 1200);
+    expect(flight(true)).toBeGreaterThan(3 * 1200);
   });
 
   it("issues ngtcp2 a NEW_TOKEN token; an Initial carrying it is let in without a Retry, by any instance sharing the key", async (ctx) => {
