@@ -100,7 +100,7 @@ describe('layering', () => {
   // HTTP/1.1 parser through covet/http1 loads 18 modules).
   const CODECS: Record<string, string[]> = {
     'http1/parser': ['http1/chars', 'http1/errors', 'http1/known-headers', 'http1/parser'],
-    'http2/hpack': ['http2/hpack/decoder', 'http2/hpack/dynamic-table', 'http2/hpack/encoder', 'http2/hpack/huffman', 'http2/hpack/index', 'http2/hpack/tables'],
+    'http2/hpack': ['http2/hpack/decoder', 'http2/hpack/dynamic-table', 'http2/hpack/encoder', 'http2/hpack/huffman', 'http2/hpack/index', 'http2/hpack/indexing', 'http2/hpack/tables'],
     'http2/frames': ['http2/errors', 'http2/frame-parser', 'http2/frame-writer', 'http2/frames'],
     'ws/codec': ['ws/codec', 'ws/errors', 'ws/frame-parser', 'ws/frame-writer', 'ws/mask', 'ws/permessage-deflate', 'ws/receiver', 'ws/utf8'],
   };

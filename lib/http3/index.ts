@@ -1,6 +1,6 @@
 /**
  * `covet/http3`: HTTP/3 (RFC 9114) with QPACK (RFC 9204) on covet/quic — frames, the QPACK decoder (dynamic
- * table, blocked streams) and a static encoder, the session on a QUIC connection, and a server whose
+ * table, blocked streams) and the encoder (static table and the dynamic table it fills), the session on a QUIC connection, and a server whose
  * handler is the one covet/http1 and covet/http2 call.
  * @module
  */
@@ -25,7 +25,7 @@ export {
 } from './frames.js';
 export { QPACK_STATIC_TABLE } from './qpack/static-table.js';
 export { QpackDecoder, type DecodedSection, type QpackDecoderOptions } from './qpack/decoder.js';
-export { QpackEncoder } from './qpack/encoder.js';
+export { QpackEncoder, type QpackEncoderOptions } from './qpack/encoder.js';
 export { QpackError } from './qpack/primitives.js';
 export { Http3Session, type Http3Handler, type Http3SessionOptions } from './session.js';
 export { altSvc, createHttp3Server, Http3Server, type Http3ServerOptions } from './server.js';

@@ -44,6 +44,12 @@ export interface Http3SessionOptions {
   qpackMaxTableCapacity?: number;
   /** SETTINGS_QPACK_BLOCKED_STREAMS. Default 16. */
   qpackBlockedStreams?: number;
+  /**
+   * The dynamic table our QPACK encoder fills for the response headers (the client's
+   * SETTINGS_QPACK_MAX_TABLE_CAPACITY caps it; how many of its streams may wait on inserts, its
+   * SETTINGS_QPACK_BLOCKED_STREAMS). Default 4096; 0: the static table and literals only.
+   */
+  qpackEncoderTableCapacity?: number;
   /** SETTINGS_MAX_FIELD_SECTION_SIZE: a larger request header section is answered 431. Default 64 KiB. */
   maxFieldSectionSize?: number;
   /** Largest frame other than DATA (a HEADERS frame, SETTINGS). Default 64 KiB + 1 KiB. */
@@ -62,6 +68,8 @@ const STREAM_ENCODER = 0x02;
 const STREAM_DECODER = 0x03;
 
 type Phase = 'headers' | 'body' | 'trailers' | 'done';
+/** Encoder-stream bytes waiting for the client's flow control past which sections stop using the table. */
+const ENCODER_BACKLOG = 16 * 1024;
 
 let dateSecond = 0;
 let dateText = '';
@@ -161,9 +169,11 @@ export class Http3Session {
   readonly #handler: Http3Handler;
   readonly #o: Http3SessionOptions;
   readonly decoder: QpackDecoder;
-  readonly #encoder = new QpackEncoder();
+  readonly encoder: QpackEncoder;
   #control: QuicStream | null = null;
   #decoderOut: QuicStream | null = null;
+  /** Our QPACK encoder stream, once the client's settings allow a dynamic table (RFC 9204 §4.2). */
+  #encoderOut: QuicStream | null = null;
   /** The client's critical streams, once each (§6.2.1, RFC 9204 §4.2). */
   #peerControl = false;
   #peerEncoder = false;
@@ -182,6 +192,7 @@ export class Http3Session {
     this.#handler = handler;
     this.#o = options;
     this.decoder = new QpackDecoder({ maxTableCapacity: options.qpackMaxTableCapacity ?? 4096, maxBlockedStreams: options.qpackBlockedStreams ?? 16, maxFieldSectionSize: options.maxFieldSectionSize ?? 64 * 1024 });
+    this.encoder = new QpackEncoder({ maxTableCapacity: options.qpackEncoderTableCapacity ?? 4096 });
     conn.onStream = (s) => this.#stream(s);
     conn.beforePoll = () => this.#guard(() => this.#flushDecoder(), null);
     if (conn.state === 'established') this.#open();
@@ -193,7 +204,7 @@ export class Http3Session {
     return this.#peerSettings;
   }
 
-  /** Our control stream (SETTINGS) and QPACK decoder stream (§6.2.1; no encoder stream: ours is static only). */
+  /** Our control stream (SETTINGS) and QPACK decoder stream (§6.2.1; the encoder stream waits for the client's SETTINGS). */
   #open(): void {
     try {
       const settings = new Map([
@@ -302,6 +313,7 @@ export class Http3Session {
     if (this.#peerSettings === null) {
       if (type !== FRAME_SETTINGS) throw new Http3Error(H3.MISSING_SETTINGS, 'the control stream does not start with SETTINGS (§6.2.1)');
       this.#peerSettings = parseSettings(payload);
+      this.#startEncoder(this.#peerSettings);
       return;
     }
     if (type === FRAME_SETTINGS) throw new Http3Error(H3.FRAME_UNEXPECTED, 'a second SETTINGS frame (§7.2.4)');
@@ -314,6 +326,27 @@ export class Http3Session {
       }
     }
     // GOAWAY from a client names push ids (we push none); MAX_PUSH_ID, CANCEL_PUSH: nothing to do; unknown: ignored.
+  }
+
+  /** The client's QPACK settings size our encoder's table (RFC 9204 §3.2.3); a table needs our encoder stream. */
+  #startEncoder(settings: ReadonlyMap<number, number>): void {
+    this.encoder.configure(settings.get(SETTINGS_QPACK_MAX_TABLE_CAPACITY) ?? 0, settings.get(SETTINGS_QPACK_BLOCKED_STREAMS) ?? 0);
+    if (this.encoder.tableCapacity === 0) return;
+    this.#encoderOut = this.conn.openUniStream();
+    this.#encoderOut.write(Buffer.concat([encodeVarint(STREAM_ENCODER), this.encoder.takeInstructions()]));
+  }
+
+  /**
+   * A response's field section. Its inserts go on the encoder stream first; a client that leaves that
+   * stream's data unread (no flow-control credit) gets sections without the table instead of a backlog.
+   */
+  #encode(r: RequestStream, fields: Array<[string, string]>): Buffer {
+    const out = this.#encoderOut;
+    if (out === null || out.bufferedAmount > ENCODER_BACKLOG) return this.encoder.encode(fields);
+    const block = this.encoder.encode(fields, r.quic.id);
+    const inserts = this.encoder.takeInstructions();
+    if (inserts.length > 0) out.write(inserts);
+    return block;
   }
 
   #encoderInstructions(chunk: Buffer): void {
@@ -343,17 +376,13 @@ export class Http3Session {
     }
   }
 
-  /** The client's decoder stream: we insert nothing, so only Stream Cancellation may come (RFC 9204 §4.4). */
+  /** The client's decoder stream: acknowledgments of our sections and inserts (RFC 9204 §4.4). */
   #decoderInstructions(chunk: Buffer): void {
-    for (let i = 0; i < chunk.length; ) {
-      const b = chunk[i]!;
-      if ((b & 0xc0) === 0x40) {
-        // Stream Cancellation: a 6-bit prefixed stream id; skip its continuation bytes.
-        i++;
-        if ((b & 0x3f) === 0x3f) while (i < chunk.length && (chunk[i++]! & 0x80) !== 0);
-        continue;
-      }
-      throw new Http3Error(H3.QPACK_DECODER_STREAM_ERROR, (b & 0x80) !== 0 ? 'a Section Acknowledgment for a section that needed none (RFC 9204 §4.4.1)' : 'an Insert Count Increment past what we inserted (RFC 9204 §4.4.3)');
+    try {
+      this.encoder.decoderInstructions(chunk);
+    } catch (err) {
+      if (err instanceof QpackError) throw new Http3Error(err.code, err.message); // QPACK_DECODER_STREAM_ERROR
+      throw err;
     }
   }
 
@@ -543,8 +572,7 @@ export class Http3Session {
   /** @internal */
   _sendHeaders(r: RequestStream, fields: Array<[string, string]>, endStream: boolean): void {
     if (r.finished) return;
-    const block = this.#encoder.encode(fields);
-    const f = frame(FRAME_HEADERS, block);
+    const f = frame(FRAME_HEADERS, this.#encode(r, fields));
     if (endStream) this.#finish(r, f);
     else r.quic.write(f);
   }
@@ -555,7 +583,7 @@ export class Http3Session {
    */
   _sendWhole(r: RequestStream, fields: Array<[string, string]>, body: string): boolean {
     if (r.finished) return true; // as _sendHeaders: nothing more goes on a finished or reset stream
-    this.#finish(r, responseFrames(this.#encoder.encode(fields), body));
+    this.#finish(r, responseFrames(this.#encode(r, fields), body));
     return true;
   }
 

@@ -19,9 +19,14 @@ it('Chromium loads a page and fetches JSON over HTTP/3', async (ctx) => {
   const spki = execFileSync('sh', ['-c', `openssl x509 -in ${join(dir, 'cert.pem')} -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64`]).toString().trim();
   const seen: string[] = [];
   let tableEntries = 0;
+  let ourInserts = 0;
   const server = createHttp3Server((req, res) => {
     seen.push(`${req.method} ${req.url} ${req.httpVersion}`);
-    for (const s of server.sessions) tableEntries = Math.max(tableEntries, s.decoder.tableLength);
+    for (const s of server.sessions) {
+      tableEntries = Math.max(tableEntries, s.decoder.tableLength);
+      ourInserts = Math.max(ourInserts, s.encoder.insertCount);
+    }
+    res.setHeader('x-served-by', 'covet');
     if (req.url === '/data') {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ over: req.httpVersion, ua: req.get('user-agent')?.includes('Chrome') === true }));
@@ -39,11 +44,14 @@ it('Chromium loads a page and fetches JSON over HTTP/3', async (ctx) => {
     expect(r?.status()).toBe(200);
     expect(await page.textContent('p')).toBe('hello over HTTP/3');
     const got = await page.evaluate(async () => {
-      const data = (await (await fetch('/data')).json()) as unknown;
+      const res = await fetch('/data');
+      const data = (await res.json()) as unknown;
       const nav = performance.getEntriesByType('navigation' as never)[0] as unknown as { nextHopProtocol: string };
-      return { data, protocol: nav.nextHopProtocol };
+      return { data, protocol: nav.nextHopProtocol, servedBy: res.headers.get('x-served-by') };
     });
-    expect(got).toEqual({ data: { over: '3.0', ua: true }, protocol: 'h3' });
+    expect(got).toEqual({ data: { over: '3.0', ua: true }, protocol: 'h3', servedBy: 'covet' });
+    // Our encoder inserted the page's fields into the table Chromium allows; /data's response referred to them.
+    expect(ourInserts).toBeGreaterThan(0);
     expect(seen).toContain('GET /data 3.0');
     // Chromium's QPACK encoder inserts its fields into the dynamic table we allow: our decoder read them.
     expect(tableEntries).toBeGreaterThan(0);

@@ -206,6 +206,97 @@ describe('requests', () => {
   });
 });
 
+describe('our QPACK encoder', () => {
+  const QPACK_SETTINGS: Array<[number, number]> = [[0x01, 4096], [0x07, 16]];
+  /** A client that allows a dynamic table: its control stream's SETTINGS say so. */
+  function withTable(handler: Http3Handler, params = {}) {
+    const c = new TestClient({ params: { initialMaxStreamsUni: 3, ...params } });
+    const session = new Http3Session(c.conn, handler);
+    c.send(streamFrame(2, 0, Buffer.concat([encodeVarint(0x00), settings(QPACK_SETTINGS)])));
+    c.read();
+    return { c, session };
+  }
+  const ask = (c: TestClient, id: number) => {
+    c.send(streamFrame(id, 0, headers(GET), true));
+    c.read();
+  };
+  /** The HEADERS payload of the response on stream `id`. */
+  const sectionOf = (c: TestClient, id: number) => {
+    let head: Buffer | null = null;
+    new FrameReader({ frame: (t, p) => (t === 0x01 ? (head ??= p) : undefined), data: () => {} }, 1 << 20).push(c.data.get(id)!);
+    return head!;
+  };
+
+  it("opens its encoder stream once the client's SETTINGS allow a table; responses refer to entries the client's decoder reads", () => {
+    const { c, session } = withTable((_req, res) => {
+      res.setHeader('x-served-by', 'covet');
+      res.end('ok');
+    });
+    expect([...c.data.get(11)!]).toEqual([0x02, 0x20 | 31, 0x80 | ((4096 - 31) % 128), (4096 - 31) >> 7]); // encoder stream; Set Dynamic Table Capacity 4096 (§4.3.1)
+    ask(c, 0);
+    ask(c, 4);
+    const enc = c.data.get(11)!;
+    expect(session.encoder.insertCount).toBeGreaterThan(0);
+    const d = new QpackDecoder({ maxTableCapacity: 4096 });
+    d.encoderInstructions(enc.subarray(1));
+    for (const id of [0, 4]) {
+      const r = d.decodeSection(id, sectionOf(c, id));
+      expect(r).not.toBe('blocked');
+      expect(Object.fromEntries((r as { fields: Array<readonly [string, string]> }).fields)).toMatchObject({ ':status': '200', 'x-served-by': 'covet', 'content-length': '2' });
+    }
+    expect(sectionOf(c, 4).length).toBeLessThan(new QpackEncoder().encode([['x-served-by', 'covet']]).length + 6);
+    // The client's decoder stream acknowledges both sections: nothing awaits any more.
+    c.send(streamFrame(10, 0, Buffer.concat([Buffer.from([0x03]), d.takeInstructions()])));
+    c.read();
+    expect([session.encoder.unacknowledgedSections, session.encoder.knownReceivedCount]).toEqual([0, session.encoder.insertCount]);
+  });
+
+  it('a Section Acknowledgment for a section that needed none is QPACK_DECODER_STREAM_ERROR', () => {
+    const { c } = withTable((_req, res) => res.end('ok'));
+    ask(c, 0);
+    c.send(streamFrame(10, 0, Buffer.from([0x03, 0x80 | 4])));
+    expect(of(c.read(), 'connection_close')[0]?.code ?? c.conn.closeReason?.code).toBe(0x202);
+  });
+
+  it('a client that leaves our encoder stream unread (no credit) gets sections without the table, not a growing backlog', () => {
+    let n = 0;
+    const { c, session } = withTable(
+      (_req, res) => {
+        res.setHeader('x-unique', `value-${n++}`.padEnd(300, '~')); // '~' is longer in Huffman: inserts of ~305 bytes
+        res.end('ok');
+      },
+      { initialMaxStreamDataUni: 64 },
+    );
+    c.send(streamFrame(10, 0, Buffer.from([0x03]))); // the client's decoder stream
+    let offset = 1;
+    const instruct = (bytes: number[]) => {
+      c.send(streamFrame(10, offset, Buffer.from(bytes)));
+      offset += bytes.length;
+      c.read();
+    };
+    // Everything received is acknowledged (the congestion window stays open for the responses).
+    const ackAll = () => Buffer.concat([Buffer.from([0x02]), encodeVarint(c.largestReceived), encodeVarint(0), encodeVarint(0), encodeVarint(c.largestReceived)]);
+    for (let id = 0; id < 4 * 140; id += 4) {
+      c.now += 5; // the pacer's time passes
+      ask(c, id);
+      c.send(ackAll());
+      // The client claims each section and insert arrived (it cannot have: it gave the stream 64 bytes of credit).
+      const ack: number[] = [];
+      if (session.encoder.unacknowledgedSections > 0) writeInt(ack, 0x80, 7, id);
+      if (ack.length > 0) instruct(ack);
+      const more = session.encoder.insertCount - session.encoder.knownReceivedCount;
+      if (more === 0) continue;
+      const inc: number[] = [];
+      writeInt(inc, 0x00, 6, more);
+      instruct(inc);
+    }
+    // About 16 KiB of inserts wait for credit (~54 of them), then no more are made.
+    expect(session.encoder.insertCount).toBeGreaterThan((16 * 1024) / 310);
+    expect(session.encoder.insertCount).toBeLessThan(70);
+    expect(new QpackDecoder().decodeSection(4 * 139, sectionOf(c, 4 * 139))).not.toBe('blocked'); // static and literals only
+  });
+});
+
 describe('connection rules', () => {
   const closeCode = (c: TestClient) => of(c.read(), 'connection_close')[0]?.code ?? c.conn.closeReason?.code;
 

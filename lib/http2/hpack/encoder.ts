@@ -1,19 +1,8 @@
 import { DynamicTable } from './dynamic-table.js';
 import type { HeaderField } from './decoder.js';
 import { huffmanEncode, huffmanLength } from './huffman.js';
+import { changesPerMessage, isSensitive } from './indexing.js';
 import { STATIC_TABLE } from './tables.js';
-
-const SENSITIVE = new Set(['authorization', 'proxy-authorization', 'set-cookie']);
-/**
- * A cookie shorter than this is never indexed: a short value could be guessed entry by entry through the
- * table (RFC 7541 §7.1.3). Longer ones are indexed, as nghttp2 does; requests of one client repeat them.
- */
-const SHORT_COOKIE = 20;
-/**
- * Values that change per message. `date` and `expires` are not here: responses of one second (or one
- * resource) share them, and indexing them made the hpack-test-case stories 15 % smaller.
- */
-const NOT_INDEXED = new Set([':path', 'content-length', 'etag', 'last-modified', 'if-none-match', 'if-modified-since', 'age', 'location', 'content-range', 'x-request-id']);
 
 /** name → static index of the first entry with that name; name → value → index of the exact entry. */
 const STATIC_NAME = new Map<string, number>();
@@ -90,7 +79,7 @@ export class HpackEncoder {
     for (const f of fields) {
       const name = f[0];
       const value = f[1];
-      const sensitive = (f as HeaderField)[2] === true || SENSITIVE.has(name) || (name === 'cookie' && value.length < SHORT_COOKIE);
+      const sensitive = isSensitive(name, value, (f as HeaderField)[2] === true);
       if (!sensitive) {
         const exact = STATIC_EXACT.get(name)?.get(value);
         if (exact !== undefined) {
@@ -110,7 +99,7 @@ export class HpackEncoder {
         if (d <= -2) nameIdx = STATIC_TABLE.length + 1 + (-d - 2);
       }
       if (sensitive) this.#int(nameIdx, 4, 0x10);
-      else if (NOT_INDEXED.has(name) || name.length + value.length + 32 > this.table.maxSize / 2) {
+      else if (changesPerMessage(name) || name.length + value.length + 32 > this.table.maxSize / 2) {
         // Not indexed: the bytes depend only on the field, so a repeated value is copied, not re-encoded.
         // Only fields named by a static index are cached (below): a dynamic index moves as entries are added.
         const cached = this.#literalCache.get(name);

@@ -1,0 +1,326 @@
+/**
+ * QPACK's encoder with the dynamic table (RFC 9204 §2.1, §4.3, §4.4): round trips through our decoder under
+ * any table capacity on either side, any blocked-streams limit and any order of delivery of sections,
+ * encoder-stream bytes and acknowledgments; the blocked-streams limit and the unacknowledged-sections
+ * bound at their values and one past; eviction only of entries acknowledged and referred to by no section
+ * awaiting acknowledgment; sensitive fields never inserted; the decoder stream's errors.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { QpackDecoder, QpackEncoder, QpackError } from '../../lib/http3/index.js';
+import { readInt } from '../../lib/http3/qpack/primitives.js';
+
+type Field = readonly [string, string];
+
+const codeOf = (fn: () => unknown): number | null => {
+  try {
+    fn();
+    return null;
+  } catch (err) {
+    return err instanceof QpackError ? err.code : -1;
+  }
+};
+
+/** The section's Required Insert Count as encoded (0: refers to no dynamic entry). */
+const encodedRic = (block: Buffer): number => readInt({ buf: block, at: 0 }, 8);
+
+/** An encoder and a decoder joined by their streams, each delivered only when the test says. */
+class Pair {
+  readonly e: QpackEncoder;
+  readonly d: QpackDecoder;
+  /** Encoder-stream bytes not yet delivered, and decoder-stream bytes not yet delivered. */
+  toDecoder: Buffer = Buffer.alloc(0);
+  toEncoder: Buffer = Buffer.alloc(0);
+  /** Sections sent, by stream: what was encoded and the block, until decoded. */
+  readonly inFlight = new Map<number, { fields: Field[]; block: Buffer }>();
+  readonly blocked = new Set<number>();
+  decoded = 0;
+  constructor(encoderCap: number, decoderCap: number, blocked: number, maxUnacknowledged?: number) {
+    this.e = new QpackEncoder({ maxTableCapacity: encoderCap, ...(maxUnacknowledged === undefined ? {} : { maxUnacknowledgedSections: maxUnacknowledged }) });
+    this.d = new QpackDecoder({ maxTableCapacity: decoderCap, maxBlockedStreams: blocked });
+    this.e.configure(decoderCap, blocked);
+    this.#pullEncoder();
+  }
+
+  #pullEncoder(): void {
+    this.toDecoder = Buffer.concat([this.toDecoder, this.e.takeInstructions()]);
+  }
+
+  encode(stream: number, fields: Field[]): Buffer {
+    const block = this.e.encode(fields, stream);
+    this.#pullEncoder();
+    this.inFlight.set(stream, { fields, block });
+    return block;
+  }
+
+  /** Delivers `n` bytes of the encoder stream; sections they unblock are decoded. */
+  deliverInserts(n: number): void {
+    const chunk = this.toDecoder.subarray(0, n);
+    this.toDecoder = this.toDecoder.subarray(chunk.length);
+    for (const s of this.d.encoderInstructions(chunk)) {
+      this.blocked.delete(s);
+      this.section(s);
+    }
+    this.toEncoder = Buffer.concat([this.toEncoder, this.d.takeInstructions()]);
+  }
+
+  /** The decoder gets stream `s`'s section (again, once unblocked). */
+  section(s: number): void {
+    const f = this.inFlight.get(s)!;
+    const r = this.d.decodeSection(s, f.block);
+    if (r === 'blocked') {
+      this.blocked.add(s);
+      return;
+    }
+    expect(r.fields).toEqual(f.fields);
+    expect(r.invalid).toBe(null);
+    this.inFlight.delete(s);
+    this.decoded++;
+    this.toEncoder = Buffer.concat([this.toEncoder, this.d.takeInstructions()]);
+  }
+
+  /** Delivers `n` bytes of the decoder stream to the encoder. */
+  deliverAcks(n: number): void {
+    const chunk = this.toEncoder.subarray(0, n);
+    this.toEncoder = this.toEncoder.subarray(chunk.length);
+    this.e.decoderInstructions(chunk);
+  }
+
+  /** Everything still on the way arrives. */
+  drain(): void {
+    for (const s of [...this.inFlight.keys()]) if (!this.blocked.has(s)) this.section(s);
+    this.deliverInserts(this.toDecoder.length);
+    this.deliverAcks(this.toEncoder.length);
+  }
+}
+
+const NAMES = ['x-a', 'x-bb', 'server', 'content-type', 'set-cookie', 'authorization', 'content-length', 'cache-control', 'x-long-name-for-the-table'];
+const field = fc.tuple(fc.constantFrom(...NAMES), fc.constantFrom('1', 'two', 'three-3', 'text/html', 'a-rather-longer-value-of-forty-bytes-xxxx', ''));
+const op = fc.oneof(
+  fc.record({ kind: fc.constant('encode' as const), fields: fc.array(field, { maxLength: 8 }) }),
+  fc.record({ kind: fc.constant('inserts' as const), n: fc.nat(80) }),
+  fc.record({ kind: fc.constant('section' as const), pick: fc.nat() }),
+  fc.record({ kind: fc.constant('acks' as const), n: fc.nat(12) }),
+  fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat() }),
+);
+
+describe('QPACK encoder, dynamic table', () => {
+  it('round-trips through the decoder under any capacities, blocked-streams limit and order of delivery', () => {
+    let used = 0;
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 600 }), fc.integer({ min: 0, max: 600 }), fc.integer({ min: 0, max: 4 }), fc.array(op, { maxLength: 60 }), (encCap, decCap, blocked, ops) => {
+        const p = new Pair(encCap, decCap, blocked);
+        let next = 0;
+        for (const o of ops) {
+          if (o.kind === 'encode') p.encode((next += 4) - 4, o.fields);
+          else if (o.kind === 'inserts') p.deliverInserts(o.n);
+          else if (o.kind === 'acks') p.deliverAcks(o.n);
+          else {
+            const waiting = [...p.inFlight.keys()].filter((s) => (o.kind === 'cancel' ? p.blocked.has(s) : !p.blocked.has(s)));
+            if (waiting.length === 0) continue;
+            const s = waiting[o.pick % waiting.length]!;
+            if (o.kind === 'section') p.section(s);
+            else {
+              // §4.4.2: the stream was reset while its section waited; the decoder says so.
+              p.d.cancel(s);
+              p.blocked.delete(s);
+              p.inFlight.delete(s);
+            }
+          }
+          // The peer's limit holds at every step (the decoder would have thrown past it).
+          expect(p.e.blockingStreams).toBeLessThanOrEqual(blocked);
+          expect(p.e.tableSize).toBeLessThanOrEqual(Math.min(encCap, decCap));
+        }
+        p.drain();
+        expect(p.inFlight.size).toBe(0);
+        expect(p.e.knownReceivedCount).toBe(p.e.insertCount);
+        expect(p.e.unacknowledgedSections).toBe(0);
+        expect(p.e.blockingStreams).toBe(0);
+        if (p.e.insertCount > 0) used++;
+      }),
+      { numRuns: 400 },
+    );
+    expect(used).toBeGreaterThan(50); // the table was used, not only the static path
+  });
+
+  it('refers to an entry by one byte once inserted; a second connection starts its own table', () => {
+    const p = new Pair(4096, 4096, 16);
+    const fields: Field[] = [['x-served-by', 'covet'], ['server', 'covet/1']];
+    const first = p.encode(0, fields);
+    expect(p.e.insertCount).toBe(2);
+    expect(encodedRic(first)).toBe(3); // RIC 2, encoded 2 mod (2 × 128) + 1
+    expect(first.length).toBe(2 + 2);
+    p.drain();
+    const again = p.encode(4, fields);
+    expect(again.length).toBe(4);
+    expect(p.e.insertCount).toBe(2); // no second insert
+    p.drain();
+    expect(new QpackEncoder().encode(fields, 0).length).toBeGreaterThan(10); // not configured: literals
+  });
+
+  it('lets at most the peer\'s SETTINGS_QPACK_BLOCKED_STREAMS wait on inserts: at the limit, and one past', () => {
+    const p = new Pair(4096, 4096, 2);
+    expect(encodedRic(p.encode(0, [['x-one', '1']]))).not.toBe(0);
+    expect(encodedRic(p.encode(4, [['x-two', '2']]))).not.toBe(0);
+    expect(p.e.blockingStreams).toBe(2);
+    // A third stream: the entry is inserted, but the section does not wait for it (a literal).
+    const third = p.encode(8, [['x-three', '3']]);
+    expect(encodedRic(third)).toBe(0);
+    expect(p.e.insertCount).toBe(3);
+    // A stream that already waits may refer to more unacknowledged entries.
+    expect(encodedRic(p.encode(12, [['x-one', '1']]))).toBe(0); // 12 is new and the limit is reached
+    p.section(8); // decodable at once
+    expect(p.blocked.size).toBe(0);
+    p.section(0);
+    p.section(4);
+    expect(p.blocked.size).toBe(2);
+    p.deliverInserts(p.toDecoder.length);
+    p.deliverAcks(p.toEncoder.length);
+    expect(p.e.blockingStreams).toBe(0);
+    expect(encodedRic(p.encode(16, [['x-three', '3']]))).not.toBe(0); // acknowledged: no blocking at all
+    expect(p.e.blockingStreams).toBe(0);
+    p.drain();
+  });
+
+  it('with SETTINGS_QPACK_BLOCKED_STREAMS 0 never makes the peer wait: new entries are referred to once acknowledged', () => {
+    const p = new Pair(4096, 4096, 0);
+    expect(encodedRic(p.encode(0, [['x-one', '1']]))).toBe(0);
+    expect(p.e.insertCount).toBe(1);
+    p.drain();
+    expect(encodedRic(p.encode(4, [['x-one', '1']]))).not.toBe(0);
+    p.drain();
+  });
+
+  it('stops referring to the table while maxUnacknowledgedSections sections await acknowledgment: at the bound, and one past', () => {
+    const p = new Pair(4096, 4096, 16, 2);
+    p.encode(0, [['x-one', '1']]);
+    p.drain();
+    expect(encodedRic(p.encode(4, [['x-one', '1']]))).not.toBe(0);
+    expect(encodedRic(p.encode(8, [['x-one', '1']]))).not.toBe(0);
+    expect(p.e.unacknowledgedSections).toBe(2);
+    const past = p.encode(12, [['x-one', '1'], ['x-new', 'n']]);
+    expect(encodedRic(past)).toBe(0);
+    expect(p.e.insertCount).toBe(1); // nor inserts
+    p.drain();
+    expect(p.e.unacknowledgedSections).toBe(0);
+    expect(encodedRic(p.encode(16, [['x-one', '1']]))).not.toBe(0);
+    p.drain();
+  });
+
+  it('never evicts an entry the section being encoded refers to (a later field of it cannot make room that way)', () => {
+    const p = new Pair(200, 200, 16);
+    const f = (c: string): Field => [`x-${c.repeat(4)}`, c.repeat(10)];
+    for (const [i, c] of ['a', 'b', 'c', 'd'].entries()) p.encode(i * 4, [f(c)]);
+    p.drain();
+    expect(p.e.unacknowledgedSections).toBe(0);
+    // Entry 0 (a) is the oldest: the new field would evict it, but this very section refers to it.
+    p.encode(16, [f('a'), f('e')]);
+    expect(p.e.insertCount).toBe(4);
+    p.deliverInserts(p.toDecoder.length);
+    p.section(16);
+    expect(p.decoded).toBe(5);
+    // Once nothing refers to entry 0 (eviction goes oldest first), e takes its place.
+    p.deliverAcks(p.toEncoder.length);
+    p.encode(20, [f('e')]);
+    expect(p.e.insertCount).toBe(5);
+    p.drain();
+    expect(p.decoded).toBe(6);
+  });
+
+  it('evicts only entries no section awaiting acknowledgment refers to (§2.1.1)', () => {
+    // Entries of 48 bytes; at most a quarter of the table each, so a table of 200 holds four.
+    const p = new Pair(200, 200, 16);
+    const f = (c: string): Field[] => [[`x-${c.repeat(4)}`, c.repeat(10)]];
+    for (const [i, c] of ['a', 'b', 'c', 'd'].entries()) p.encode(i * 4, f(c));
+    expect(p.e.insertCount).toBe(4);
+    expect(p.e.tableSize).toBe(192);
+    // Referred to by sections not acknowledged: nothing may be evicted, so a fifth field is a literal and not inserted.
+    expect(encodedRic(p.encode(16, f('e')))).toBe(0);
+    expect(p.e.insertCount).toBe(4);
+    p.deliverInserts(p.toDecoder.length);
+    p.deliverAcks(p.toEncoder.length); // the inserts acknowledged; the sections of 0–12 not yet (not decoded)
+    expect(p.e.knownReceivedCount).toBe(4);
+    expect(p.e.unacknowledgedSections).toBe(4);
+    expect(encodedRic(p.encode(20, f('e')))).toBe(0);
+    expect(p.e.insertCount).toBe(4);
+    p.section(0); // stream 0's section acknowledged: entry 0 may go
+    p.deliverAcks(p.toEncoder.length);
+    expect(encodedRic(p.encode(24, f('e')))).not.toBe(0);
+    expect(p.e.insertCount).toBe(5);
+    expect(p.e.tableSize).toBe(192);
+    // Entry 1 (stream 4's) is still referred to: the evicted field is not inserted again yet.
+    expect(encodedRic(p.encode(28, f('a')))).toBe(0);
+    expect(p.e.insertCount).toBe(5);
+    p.drain();
+    p.encode(32, f('a'));
+    expect(p.e.insertCount).toBe(6);
+    p.drain();
+  });
+
+  it('never inserts a sensitive field, and marks it never-indexed (N bit, §4.5.4, §7.1.3)', () => {
+    const p = new Pair(4096, 4096, 16);
+    const block = p.encode(0, [['set-cookie', 'sid=0123456789abcdef'], ['authorization', 'Bearer t'], ['x-custom', 'kept']]);
+    expect(p.e.insertCount).toBe(1); // x-custom only
+    // Static name references with N set (01NT…): set-cookie is static index 14, authorization 84 (15 + 69).
+    const lines = block.subarray(2);
+    expect(lines[0]).toBe(0x70 | 14);
+    const auth = lines.indexOf(0x70 | 15);
+    expect(auth).toBeGreaterThan(0);
+    expect(lines[auth + 1]).toBe(84 - 15);
+    expect(new QpackDecoder().decodeSection(0, new QpackEncoder().encode([['x-token', 'y']]))).not.toBe('blocked');
+    p.drain();
+  });
+
+  it('fields that change per message (content-length, :path…) and entries past a quarter of the table are not inserted', () => {
+    const p = new Pair(400, 4096, 16);
+    p.encode(0, [['content-length', '123'], ['etag', '"x"'], ['x-big', 'v'.repeat(100 - 32 - 5 + 1)]]);
+    expect(p.e.insertCount).toBe(0);
+    p.encode(4, [['x-big', 'v'.repeat(100 - 32 - 5)]]); // exactly a quarter: inserted
+    expect(p.e.insertCount).toBe(1);
+    p.drain();
+  });
+
+  it('uses the smaller of its own capacity and the peer\'s, and says so first on the encoder stream (§4.3.1)', () => {
+    const e = new QpackEncoder({ maxTableCapacity: 1000 });
+    e.configure(300, 4);
+    expect(e.tableCapacity).toBe(300);
+    expect([...e.takeInstructions()]).toEqual([0x20 | 31, 0x80 | (300 - 31 - 256), 0x02]); // Set Dynamic Table Capacity 300 (31 + 13 + 2 × 128)
+    const zero = new QpackEncoder({ maxTableCapacity: 0 });
+    zero.configure(4096, 16);
+    expect(zero.tableCapacity).toBe(0);
+    expect(zero.takeInstructions().length).toBe(0);
+    expect(encodedRic(zero.encode([['x-a', '1']], 0))).toBe(0);
+    expect(zero.insertCount).toBe(0);
+  });
+
+  it('reads decoder instructions in any split, and answers a broken one with QPACK_DECODER_STREAM_ERROR', () => {
+    const p = new Pair(4096, 4096, 16);
+    for (let s = 0; s < 200; s += 4) p.encode(s, [['x-one', '1']]); // stream ids past a 7-bit prefix
+    p.deliverInserts(p.toDecoder.length);
+    for (const s of [...p.inFlight.keys()]) p.section(s);
+    const acks = p.toEncoder;
+    p.toEncoder = Buffer.alloc(0);
+    for (let i = 0; i < acks.length; i++) p.e.decoderInstructions(acks.subarray(i, i + 1));
+    expect(p.e.unacknowledgedSections).toBe(0);
+    expect(p.e.knownReceivedCount).toBe(1);
+    // A Section Acknowledgment alone tells the encoder the section's inserts arrived (§4.4.1; nghttp3 sends no increment then).
+    const alone = new QpackEncoder();
+    alone.configure(4096, 16);
+    alone.encode([['x-one', '1']], 4);
+    expect(alone.blockingStreams).toBe(1);
+    alone.decoderInstructions(Buffer.from([0x80 | 4]));
+    expect(alone.knownReceivedCount).toBe(1);
+    expect(alone.blockingStreams).toBe(0);
+    // An acknowledgment of a stream with no section awaiting one; an increment of 0; an increment past the inserts.
+    expect(codeOf(() => new QpackEncoder().decoderInstructions(Buffer.from([0x80 | 4])))).toBe(0x202);
+    expect(codeOf(() => new QpackEncoder().decoderInstructions(Buffer.from([0x00])))).toBe(0x202);
+    const e = new QpackEncoder();
+    e.configure(4096, 16);
+    e.encode([['x-one', '1']], 0);
+    expect(codeOf(() => e.decoderInstructions(Buffer.from([0x01])))).toBe(null); // one insert: at the count
+    expect(codeOf(() => e.decoderInstructions(Buffer.from([0x01])))).toBe(0x202); // one past
+    // A Stream Cancellation of a stream with nothing awaiting is harmless; an endless integer is not.
+    expect(codeOf(() => e.decoderInstructions(Buffer.from([0x40 | 8])))).toBe(null);
+    expect(codeOf(() => e.decoderInstructions(Buffer.from([0x7f, ...Array(10).fill(0xff)])))).toBe(0x202);
+  });
+});
