@@ -40,7 +40,7 @@ function warm(load) {
   }
   return 12;
 }
-const warmups = { covetH3: [], gtlsserver: [], covetH2: [] };
+const warmups = { covetH3: [], gtlsserver: [], covetH2: [], dl: { covetH3: [], gtlsserver: [], covetH2: [] } };
 
 /** What a one-request run of gtlsclient costs on a warmed server (see the top): the median of three, seconds. */
 function gtlsOne(port, path) {
@@ -172,7 +172,7 @@ export async function runH3Bench() {
       }
       s = await startServer('h3-hello.mjs', { ...env, BODY: String(BIG) });
       try {
-        gtls(s.port, [`--download=${dl}`], '/big'); // warm-up
+        warmups.dl.covetH3.push(warm(() => BIG / 1e6 / (gtls(s.port, [`--download=${dl}`], '/big') - oneH3)));
         const secs = gtls(s.port, [`--download=${dl}`], '/big') - oneH3; // every path answers the big body here
         if (statSync(join(dl, 'big')).size !== BIG) throw new Error('covet: the download is short');
         mbps.covetH3.push(BIG / 1e6 / secs);
@@ -185,6 +185,7 @@ export async function runH3Bench() {
         const one = gtlsOne(g.port, '/index.html');
         warmups.gtlsserver.push(warm(() => REQUESTS / (gtls(g.port, ['-n', String(REQUESTS)], '/index.html') - one)));
         rps.gtlsserver.push(REQUESTS / (gtls(g.port, ['-n', String(REQUESTS)], '/index.html') - one));
+        warmups.dl.gtlsserver.push(warm(() => BIG / 1e6 / (gtls(g.port, [`--download=${dl}`], '/big') - one)));
         const secs = gtls(g.port, [`--download=${dl}`], '/big') - one;
         if (statSync(join(dl, 'big')).size !== BIG) throw new Error('gtlsserver: the download is short');
         mbps.gtlsserver.push(BIG / 1e6 / secs);
@@ -201,7 +202,7 @@ export async function runH3Bench() {
       }
       s = await startServer('http2-tls-hello.mjs', { ...env, BODY: String(BIG) });
       try {
-        h2load(s.port, '/', 1, 1); // warm-up
+        warmups.dl.covetH2.push(warm(() => BIG / 1e6 / h2load(s.port, '/', 1, 1).secs));
         mbps.covetH2.push(BIG / 1e6 / h2load(s.port, '/', 1, 1).secs);
       } finally {
         await s.stop();
@@ -228,7 +229,7 @@ export async function runH3Bench() {
       `gtlsclient (ngtcp2 + nghttp3, C) against covet/http3 and gtlsserver (ngtcp2's example server, C); h2load against covet/http2 over TLS (the same work: one connection, 100 streams). ${process.version}, server on CPU 0, client on CPU 1, ${ROUNDS} interleaved rounds, medians; ratios are medians of per-round ratios. Goals (#32): requests ≥ 1× gtlsserver and ≥ 0.5× our HTTP/2 over TLS; ≥ 50 MB/s on a large response.\n\n` +
       table(['load', 'covet/http3', 'gtlsserver', 'covet/http2 + TLS', 'h3 ÷ gtlsserver', 'h3 ÷ h2+TLS'], rows) +
       `\n\nServer memory per idle HTTP/3 connection (${IDLE} gtlsclient processes, each made one GET and stays connected; after a full GC, less the same before): RSS ${(memory[0].rss / 1024).toFixed(1)} KiB, the server's JS heap + external memory ${(memory[0].js / 1024).toFixed(1)} KiB; covet/http2 over TLS, the same way with as many node:http2 sessions: RSS ${(memoryH2[0].rss / 1024).toFixed(1)} KiB, JS ${(memoryH2[0].js / 1024).toFixed(1)} KiB. At a few hundred connections RSS is mostly the allocator's and the heap's growth steps; the JS figure is what each connection holds.\n` +
-      `\nBefore the measured run, each server runs the same load until two runs in a row agree within 5 % (steady state, the JIT done; the C server settles at once) — this run took ${warmups.covetH3.join('/')} runs for covet/http3, ${warmups.gtlsserver.join('/')} for gtlsserver, ${warmups.covetH2.join('/')} for covet/http2 + TLS (per round). Until 2026-12-07 each got one warm-up run, which measured covet/http3 while V8 was still compiling it (113.2k requests/s, 0.50× HTTP/2 over TLS, in the last run so measured). The 32 MiB download gets one warm-up run. HTTP/3 times are gtlsclient's wall time less that of a one-request run on the same warmed server (median of three; ~35–40 ms: the client's own start, and a wait for its loss timer before it sends its Finished, against either server), as h2load's times leave out its start. Where the time goes (--cpu-prof of the 32 MiB download): one \`dgram\` send per datagram (~19 %; Node has no sendmmsg/GSO), AES-GCM through a new node:crypto cipher per packet (~17 %), garbage collection (~9 %); a packet is built in one buffer (header, then ciphertext and tag sealed after it: ~20 % less server CPU per byte than header + two concatenations, interleaved A/B). Datagrams are 1452 bytes once the path MTU probe is acknowledged. New data is paced (RFC 9002 §7.7, bursts of ten datagrams at 1.25 × window per RTT): UDP receive buffer errors (\`/proc/net/snmp\`) over three 32 MiB downloads went from 1,435 and 983 without pacing to 206 and 312 with it (2026-12-07, two runs each, the same build otherwise); download times were within the run-to-run spread (393–459 ms paced, 419–519 ms not). Before pacing, a 4 MiB receive buffer on our socket had already stopped our side's drops: what is left is at the client.\n`,
+      `\nBefore the measured run, each server runs the same load until two runs in a row agree within 5 % (steady state, the JIT done; the C server settles at once) — this run took ${warmups.covetH3.join('/')} runs for covet/http3, ${warmups.gtlsserver.join('/')} for gtlsserver, ${warmups.covetH2.join('/')} for covet/http2 + TLS (per round). Until 2026-12-07 each got one warm-up run, which measured covet/http3 while V8 was still compiling it (113.2k requests/s, 0.50× HTTP/2 over TLS, in the last run so measured). The 32 MiB download is warmed the same way (${warmups.dl.covetH3.join('/')}, ${warmups.dl.gtlsserver.join('/')} and ${warmups.dl.covetH2.join('/')} runs; until 2026-12-07 one warm-up run, and on a noisy machine the first few runs of ours are up to 2× slower). HTTP/3 times are gtlsclient's wall time less that of a one-request run on the same warmed server (median of three; ~35–40 ms: the client's own start, and a wait for its loss timer before it sends its Finished, against either server), as h2load's times leave out its start. Where the time goes (--cpu-prof of the 32 MiB download): one \`dgram\` send per datagram (~19 %; Node has no sendmmsg/GSO), AES-GCM through a new node:crypto cipher per packet (~17 %), garbage collection (~9 %); a packet is built in one buffer (header, then ciphertext and tag sealed after it: ~20 % less server CPU per byte than header + two concatenations, interleaved A/B). Datagrams are 1452 bytes once the path MTU probe is acknowledged. New data is paced (RFC 9002 §7.7, bursts of ten datagrams at 1.25 × window per RTT): UDP receive buffer errors (\`/proc/net/snmp\`) over three 32 MiB downloads went from 1,435 and 983 without pacing to 206 and 312 with it (2026-12-07, two runs each, the same build otherwise); download times were within the run-to-run spread (393–459 ms paced, 419–519 ms not). Before pacing, a 4 MiB receive buffer on our socket had already stopped our side's drops: what is left is at the client. Since 2026-12-07 responses refer to QPACK's dynamic table (before, the static table and literals only): the server's CPU per request is the same within the noise (paired A/B on this machine, 7 rounds of 100,000 requests: 7.8 vs 7.9 µs); what it saves is bytes on the wire and the client's decoding. The machine of the 2026-12-07 run was about half as fast as the one before it and noisier (gtlsserver 152k requests/s against 288k; HTTP/2 over TLS 164k–268k from round to round): compare within a run.\n`,
   );
 }
 

@@ -293,6 +293,32 @@ describe('QPACK encoder, dynamic table', () => {
     expect(zero.insertCount).toBe(0);
   });
 
+  it('any bytes on the decoder stream, in any split: read, or a QpackError — never another error', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.array(fc.nat(64), { maxLength: 6 }), (bytes, cuts) => {
+        const e = new QpackEncoder();
+        e.configure(4096, 4);
+        for (let s = 0; s < 16; s += 4) e.encode([[`x-${s}`, 'v']], s);
+        const b = Buffer.from(bytes);
+        const points = [...new Set(cuts.map((c) => c % (b.length + 1)))].sort((x, y) => x - y);
+        let at = 0;
+        try {
+          for (const p of [...points, b.length]) {
+            e.decoderInstructions(b.subarray(at, p));
+            at = p;
+          }
+        } catch (err) {
+          expect(err).toBeInstanceOf(QpackError);
+          expect((err as QpackError).code).toBe(0x202);
+          return;
+        }
+        expect(e.knownReceivedCount).toBeLessThanOrEqual(e.insertCount);
+        expect(e.unacknowledgedSections).toBeGreaterThanOrEqual(0);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('reads decoder instructions in any split, and answers a broken one with QPACK_DECODER_STREAM_ERROR', () => {
     const p = new Pair(4096, 4096, 16);
     for (let s = 0; s < 200; s += 4) p.encode(s, [['x-one', '1']]); // stream ids past a 7-bit prefix
