@@ -70,11 +70,12 @@ it('advertises h3 on routes added before the plugin too, in any scope, over HTTP
   expect(headers['alt-svc']).toBe(want);
 });
 
-it('given no port, binds UDP on the TCP port when listen() runs, and advertises it there', async (ctx) => {
+it("given no port and no certificate, binds UDP on the TCP port when listen() runs, with listen()'s certificate, and advertises it there", async (ctx) => {
   needPeers(ctx, NGTCP2_CLIENT);
   app = createApp();
   app.get('/hello', (c) => ({ hi: c.req.httpVersion }));
-  app.register(http3, tls);
+  app.register(http3);
+  expect(app.value<Http3Server>(HTTP3)).toBeUndefined(); // made when the app listens
   const tcp = await app.listen({ port: 0, host: '127.0.0.1', tls });
   const port = (tcp.address() as { port: number }).port;
   expect(app.value<Http3Server>(HTTP3)!.port).toBe(port);
@@ -89,6 +90,24 @@ it('given no port, binds UDP on the TCP port when listen() runs, and advertises 
   const dl = tempDir('covet-app-h3-dl-');
   expect(await gtls(port, dl, ['/hello'])).toBe(0);
   expect(JSON.parse(readFileSync(join(dl, 'hello'), 'utf8'))).toEqual({ hi: '3.0' });
+});
+
+it('without a certificate of its own or in listen(), listen() fails saying where to give one, and frees the TCP port', async () => {
+  app = createApp();
+  app.get('/', () => 'ok');
+  app.register(http3, { port: 0 });
+  const net = await import('node:net');
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  await expect(app.listen({ port, host: '127.0.0.1' })).rejects.toThrow('http3: no certificate: give `cert` and `key` (PEM) to the plugin, or `tls: { cert, key }` to listen()');
+  expect(app.value<Http3Server>(HTTP3)).toBeUndefined();
+  const again = net.createServer();
+  await new Promise<void>((resolve, reject) => again.once('error', reject).listen(port, '127.0.0.1', resolve));
+  await new Promise((resolve) => again.close(resolve));
+  // Half a certificate is refused at once, as createHttp3Server refuses it.
+  expect(() => createApp().register(http3, { cert: tls.cert })).toThrow(/`key`/);
 });
 
 it('refuses a cluster before forking it, and a UDP port it cannot bind fails listen() and frees the TCP one', async () => {
