@@ -94,6 +94,10 @@ export class QuicServer {
   readonly #resets: StatelessResets;
 
   constructor(options: QuicServerOptions) {
+    // Every handshake would fail at its Certificate message (RFC 8446 §4.4.2: at least one entry): say so now.
+    if (!Array.isArray(options.certificateChain) || options.certificateChain.length === 0) {
+      throw new TypeError('QuicServer: `certificateChain` is empty: give the DER certificates, leaf first (pemCertificates(pem) reads a PEM chain)');
+    }
     this.#o = options;
     this.#tokens = new RetryTokens({ lifetimeMs: options.retryTokenLifetimeMs, addressLifetimeMs: options.addressTokenLifetimeMs, key: options.addressTokenKey });
     this.#resets = new StatelessResets(options.statelessResetKey);

@@ -324,3 +324,8 @@ describe('socket buffers', () => {
     expect(small.server.socketBuffers).toEqual({ receive: reported(64 * 1024, 'rmem_max'), send: reported(64 * 1024, 'wmem_max') });
   });
 });
+
+it('refuses an empty certificate chain at once (every handshake would fail at its Certificate message)', () => {
+  expect(() => new QuicServer({ ...cert, certificateChain: [], alpn: ['h3'], onConnection: () => {} })).toThrow('QuicServer: `certificateChain` is empty');
+  expect(() => new QuicServer({ ...cert, alpn: ['h3'], onConnection: () => {} })).not.toThrow();
+});
