@@ -36,6 +36,7 @@ const BENCHES = {
   sanitize: async () => (await import('./sanitize.mjs')).runSanitizeBench(),
   grpc: async () => (await import('./grpc.mjs')).runGrpcBench(),
   h3: async () => (await import('./h3.mjs')).runH3Bench(),
+  'h3-cc': async () => (await import('./h3-cc.mjs')).runH3CongestionBench(),
   auth: async () => (await import('./auth.mjs')).runAuthBench(),
   cache: async () => (await import('./cache.mjs')).runCacheBench(),
   realtime: async () => (await import('./realtime.mjs')).runRealtimeBench(),

@@ -28,6 +28,8 @@ export interface Http3ServerOptions extends Omit<Http3SessionOptions, 'remoteAdd
   socketBufferSize?: number;
   /** TLS 1.3 cipher suites served (`covet/tls13`); the client's first choice among them is taken. Default all three. */
   cipherSuites?: readonly CipherSuite[];
+  /** Congestion control, 'cubic' (RFC 9438) or 'newreno' (RFC 9002). Default 'cubic'. */
+  congestionControl?: 'newreno' | 'cubic';
 }
 
 /**
@@ -60,6 +62,7 @@ export class Http3Server {
       transportParameters: o.transportParameters,
       socketBufferSize: o.socketBufferSize,
       cipherSuites: o.cipherSuites,
+      congestionControl: o.congestionControl,
       onConnection: (conn, address) => {
         const session = new Http3Session(conn, handler, { ...o, remoteAddress: address });
         this.sessions.add(session);

@@ -54,12 +54,26 @@ export class NewReno {
     this.bytesInFlight += bytes;
   }
 
-  /** An acknowledged packet of `bytes` sent at `sentAt` (§7.3.1 slow start, §7.3.3 congestion avoidance). */
-  onAcked(bytes: number, sentAt: number): void {
+  /**
+   * An acknowledged packet of `bytes` sent at `sentAt`, acknowledged at `now` with the smoothed RTT `rtt`
+   * (ms): slow start (§7.3.1) or congestion avoidance (§7.3.3).
+   */
+  onAcked(bytes: number, sentAt: number, now = 0, rtt = 0): void {
     this.bytesInFlight = Math.max(0, this.bytesInFlight - bytes);
     if (sentAt <= this.#recoveryStart) return; // §7.3.2: no growth during recovery
     if (this.window < this.ssthresh) this.window += bytes;
-    else this.window += (this.maxDatagram * bytes) / this.window;
+    else this.avoid(bytes, now, rtt);
+  }
+
+  /** Congestion avoidance (§7.3.3): one datagram more per window acknowledged. */
+  protected avoid(bytes: number, _now: number, _rtt: number): void {
+    this.window += (this.maxDatagram * bytes) / this.window;
+  }
+
+  /** The window after a congestion event at `now` (§7.3.2): half, at least the minimum. */
+  protected reduce(_now: number): void {
+    this.ssthresh = Math.max(this.window * LOSS_REDUCTION, this.minimumWindow);
+    this.window = this.ssthresh;
   }
 
   /** Packets of `bytes` in all were lost, the newest sent at `newestSentAt`: a congestion event (§7.3.2). */
@@ -67,8 +81,7 @@ export class NewReno {
     this.bytesInFlight = Math.max(0, this.bytesInFlight - bytes);
     if (newestSentAt <= this.#recoveryStart) return; // one reduction per recovery period
     this.#recoveryStart = now;
-    this.ssthresh = Math.max(this.window * LOSS_REDUCTION, this.minimumWindow);
-    this.window = this.ssthresh;
+    this.reduce(now);
   }
 
   /** A new path (RFC 9000 §9.4): the initial window, slow start again; what is in flight stays counted. */

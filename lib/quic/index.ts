@@ -17,6 +17,7 @@ export { CIPHER_SUITES, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHAC
 export { QuicStream, type StreamOwner } from './stream.js';
 export { Recovery, type Retransmittable } from './recovery.js';
 export { NewReno } from './congestion.js';
+export { Cubic } from './cubic.js';
 export { QuicServer, type QuicServerOptions } from './endpoint.js';
 export { buildRetry, retryIntegrityTag, RetryTokens, type RetryTokenInfo } from './retry.js';
 export { StatelessResets } from './stateless-reset.js';

@@ -3,7 +3,7 @@
  * number space with what they carried, RTT estimates from ACKs, packets declared lost by the packet
  * threshold (3) or the time threshold (9/8 RTT), and the probe timeout (PTO) with exponential backoff.
  * What a lost packet carried is handed back to be sent again in new packets (frames are retransmitted,
- * never packets). Congestion control (NewReno, congestion.ts) is told of each packet sent, acknowledged or
+ * never packets). Congestion control (CUBIC or NewReno: cubic.ts, congestion.ts) is told of each packet sent, acknowledged or
  * lost.
  */
 import { NewReno } from './congestion.js';
@@ -67,8 +67,10 @@ export class Recovery {
   readonly #lost: (level: 0 | 1 | 2, items: Retransmittable[]) => void;
   /** The peer's max_ack_delay (ms), counted in the 1-RTT space's PTO. */
   maxAckDelay = 25;
-  /** The congestion controller (RFC 9002 §7). */
-  readonly cc = new NewReno();
+  /** The congestion controller (RFC 9002 §7; CUBIC, RFC 9438, when chosen). */
+  cc: NewReno = new NewReno(); // the connection sets CUBIC unless told 'newreno'
+  /** The time of the ACK being processed, for the controller. */
+  #ackAt = 0;
   /** A path MTU probe (a PING padded to `size`) was acknowledged (RFC 9000 §14.3). */
   onProbeAcked: (size: number) => void = () => {};
 
@@ -89,7 +91,7 @@ export class Recovery {
 
   /** A packet acknowledged: out of flight for congestion control; a path MTU probe proves its size. */
   readonly #acked = (_pn: number, s: Sent): void => {
-    this.cc.onAcked(s.size, s.at);
+    this.cc.onAcked(s.size, s.at, this.#ackAt, this.smoothedRtt);
     if (s.items[0]?.kind === 'pmtu_probe') this.onProbeAcked(s.items[0].size);
   };
 
@@ -99,6 +101,7 @@ export class Recovery {
     const largest = ranges[0]?.[1] ?? -1;
     const latest = space.get(largest);
     let newlyAcked = false;
+    this.#ackAt = now;
     for (const [lo, hi] of ranges) {
       if (space.take(lo, hi, this.#acked) > 0) newlyAcked = true;
     }
