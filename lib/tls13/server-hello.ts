@@ -58,7 +58,8 @@ export function messageHash(hash: Buffer): Buffer {
  */
 export function serverHello(p: ServerHelloParts): Buffer {
   const ext = (type: number, body: Buffer): Buffer => Buffer.concat([u16(type), u16(body.length), body]);
-  const extensions = Buffer.concat([ext(0x002b, u16(0x0304)), ext(0x0033, Buffer.concat([u16(p.group), u16(p.keyShare.length), p.keyShare]))]);
+  // key_share, then supported_versions: the order of RFC 8448's traces (any order is valid), so ours match them byte for byte.
+  const extensions = Buffer.concat([ext(0x0033, Buffer.concat([u16(p.group), u16(p.keyShare.length), p.keyShare])), ext(0x002b, u16(0x0304))]);
   const body = Buffer.concat([u16(0x0303), p.random, Buffer.from([p.sessionId.length]), p.sessionId, u16(p.cipherSuite), Buffer.from([0]), u16(extensions.length), extensions]);
   const head = Buffer.alloc(4);
   head[0] = 2;
