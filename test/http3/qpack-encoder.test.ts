@@ -9,17 +9,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { QpackDecoder, QpackEncoder, QpackError } from '../../lib/http3/index.js';
 import { readInt } from '../../lib/http3/qpack/primitives.js';
+import { codeOf } from './qpack-error-code.js';
 
 type Field = readonly [string, string];
 
-const codeOf = (fn: () => unknown): number | null => {
-  try {
-    fn();
-    return null;
-  } catch (err) {
-    return err instanceof QpackError ? err.code : -1;
-  }
-};
 
 /** The section's Required Insert Count as encoded (0: refers to no dynamic entry). */
 const encodedRic = (block: Buffer): number => readInt({ buf: block, at: 0 }, 8);
@@ -348,5 +341,14 @@ describe('QPACK encoder, dynamic table', () => {
     // A Stream Cancellation of a stream with nothing awaiting is harmless; an endless integer is not.
     expect(codeOf(() => e.decoderInstructions(Buffer.from([0x40 | 8])))).toBe(null);
     expect(codeOf(() => e.decoderInstructions(Buffer.from([0x7f, ...Array(10).fill(0xff)])))).toBe(0x202);
+    // What waits for the rest of an instruction is bounded: an integer's continuation bytes, fed one at a
+    // time, are refused by the tenth (nothing is kept past that).
+    const slow = new QpackEncoder();
+    let fed = 0;
+    const code = codeOf(() => {
+      slow.decoderInstructions(Buffer.from([0x3f]));
+      for (fed = 1; fed < 100; fed++) slow.decoderInstructions(Buffer.from([0x80]));
+    });
+    expect([code, fed]).toEqual([0x202, 10]);
   });
 });

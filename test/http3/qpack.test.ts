@@ -7,8 +7,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { QPACK_STATIC_TABLE, QpackDecoder, QpackEncoder, QpackError } from '../../lib/http3/index.js';
+import { QPACK_STATIC_TABLE, QpackDecoder, QpackEncoder } from '../../lib/http3/index.js';
 import { writeInt, writeString } from '../../lib/http3/qpack/primitives.js';
+import { codeOf } from './qpack-error-code.js';
 
 /** An encoder that uses the dynamic table, as a peer's would: its stream bytes and sections. */
 class DynamicEncoder {
@@ -120,14 +121,6 @@ function feed(d: QpackDecoder, bytes: number[], cuts: number[]): number[] {
 const token = fc.stringMatching(/^[a-z][a-z0-9-]{0,14}$/);
 const value = fc.string({ maxLength: 40 }).map((s) => s.replace(/[^\x20-\x7e]/g, 'x'));
 
-const codeOf = (fn: () => unknown): number | null => {
-  try {
-    fn();
-    return null;
-  } catch (err) {
-    return err instanceof QpackError ? err.code : -1;
-  }
-};
 
 describe('QPACK', () => {
   it('the static encoder round-trips any fields through the decoder (no dynamic table, nothing blocked)', () => {

@@ -14,7 +14,7 @@
  * ```
  */
 import { BAD_NAME, BAD_VALUE, fieldProblem } from '../../http2/hpack/decoder.js';
-import { QpackError, readInt, readString, Truncated, writeInt, type Cursor } from './primitives.js';
+import { QpackError, readInstructions, readInt, readString, Truncated, writeInt, type Cursor } from './primitives.js';
 import { QPACK_STATIC_TABLE } from './static-table.js';
 
 const DECOMPRESSION_FAILED = 0x200;
@@ -103,42 +103,7 @@ export class QpackDecoder {
    * Throws QpackError QPACK_ENCODER_STREAM_ERROR on a bad instruction.
    */
   encoderInstructions(chunk: Buffer): number[] {
-    const buf = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]);
-    const c: Cursor = { buf, at: 0 };
-    let done = 0;
-    try {
-      while (c.at < buf.length) {
-        const b = buf[c.at]!;
-        if ((b & 0x80) !== 0) {
-          // Insert With Name Reference (§4.3.2): T bit, 6-bit index.
-          const isStatic = (b & 0x40) !== 0;
-          const index = readInt(c, 6);
-          const value = readString(c, 7, this.maxStringLength);
-          const name = isStatic ? this.#static(index, ENCODER_STREAM_ERROR)[0] : this.#relative(index, ENCODER_STREAM_ERROR)[0];
-          this.#insert(name, value);
-        } else if ((b & 0x40) !== 0) {
-          // Insert With Literal Name (§4.3.3): H bit and 5-bit length.
-          const name = readString(c, 5, this.maxStringLength);
-          const value = readString(c, 7, this.maxStringLength);
-          this.#insert(name, value);
-        } else if ((b & 0x20) !== 0) {
-          // Set Dynamic Table Capacity (§4.3.1).
-          const cap = readInt(c, 5);
-          if (cap > this.maxTableCapacity) throw new QpackError(ENCODER_STREAM_ERROR, `a table capacity of ${cap}, past the ${this.maxTableCapacity} we allow`);
-          this.#capacity = cap;
-          this.#evict(0);
-        } else {
-          // Duplicate (§4.3.4).
-          const [name, value] = this.#relative(readInt(c, 5), ENCODER_STREAM_ERROR);
-          this.#insert(name, value);
-        }
-        done = c.at;
-      }
-    } catch (err) {
-      if (!(err instanceof Truncated)) throw err instanceof QpackError ? new QpackError(ENCODER_STREAM_ERROR, err.message) : err;
-    }
-    this.#pending = done < buf.length ? Buffer.from(buf.subarray(done)) : null;
-    if (this.#pending !== null && this.#pending.length > this.maxStringLength * 2 + 16) throw new QpackError(ENCODER_STREAM_ERROR, 'an encoder instruction past the string limits');
+    this.#pending = readInstructions(this.#pending, chunk, ENCODER_STREAM_ERROR, this.#instruction);
     // §4.4.3: tell the encoder what arrived (sections that need these entries will acknowledge them too).
     if (this.#inserted > this.#known) {
       writeInt(this.#out, 0x00, 6, this.#inserted - this.#known);
@@ -153,6 +118,33 @@ export class QpackDecoder {
     }
     return unblocked;
   }
+
+  /** One encoder instruction (§4.3), made once per decoder (not a closure per call). */
+  readonly #instruction = (c: Cursor, b: number): void => {
+    if ((b & 0x80) !== 0) {
+      // Insert With Name Reference (§4.3.2): T bit, 6-bit index.
+      const isStatic = (b & 0x40) !== 0;
+      const index = readInt(c, 6);
+      const value = readString(c, 7, this.maxStringLength);
+      const name = isStatic ? this.#static(index, ENCODER_STREAM_ERROR)[0] : this.#relative(index, ENCODER_STREAM_ERROR)[0];
+      this.#insert(name, value);
+    } else if ((b & 0x40) !== 0) {
+      // Insert With Literal Name (§4.3.3): H bit and 5-bit length.
+      const name = readString(c, 5, this.maxStringLength);
+      const value = readString(c, 7, this.maxStringLength);
+      this.#insert(name, value);
+    } else if ((b & 0x20) !== 0) {
+      // Set Dynamic Table Capacity (§4.3.1).
+      const cap = readInt(c, 5);
+      if (cap > this.maxTableCapacity) throw new QpackError(ENCODER_STREAM_ERROR, `a table capacity of ${cap}, past the ${this.maxTableCapacity} we allow`);
+      this.#capacity = cap;
+      this.#evict(0);
+    } else {
+      // Duplicate (§4.3.4).
+      const [name, value] = this.#relative(readInt(c, 5), ENCODER_STREAM_ERROR);
+      this.#insert(name, value);
+    }
+  };
 
   /**
    * Decodes a field section (a HEADERS frame's payload) for `stream`: its fields, or `'blocked'` when it

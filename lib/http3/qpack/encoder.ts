@@ -23,7 +23,7 @@
  * ```
  */
 import { changesPerMessage, isSensitive } from '../../http2/hpack/indexing.js';
-import { QpackError, readInt, Truncated, writeInt, writeString, type Cursor } from './primitives.js';
+import { QpackError, readInstructions, readInt, writeInt, writeString, type Cursor } from './primitives.js';
 import { QPACK_STATIC_TABLE } from './static-table.js';
 
 const DECODER_STREAM_ERROR = 0x202;
@@ -214,29 +214,20 @@ export class QpackEncoder {
    * QPACK_DECODER_STREAM_ERROR on an acknowledgment of no section or an increment past the inserts.
    */
   decoderInstructions(chunk: Buffer): void {
-    const buf = this.#pending === null ? chunk : Buffer.concat([this.#pending, chunk]);
-    const c: Cursor = { buf, at: 0 };
-    let done = 0;
-    try {
-      while (c.at < buf.length) {
-        const b = buf[c.at]!;
-        if ((b & 0x80) !== 0) this.#acknowledged(readInt(c, 7));
-        else if ((b & 0x40) !== 0) this.#cancelled(readInt(c, 6));
-        else {
-          const n = readInt(c, 6);
-          if (n === 0 || this.#known + n > this.#inserted) throw new QpackError(DECODER_STREAM_ERROR, `an Insert Count Increment of ${n}, with ${this.#inserted - this.#known} inserts unacknowledged (§4.4.3)`);
-          this.#known += n;
-          this.#unblocked();
-        }
-        done = c.at;
-      }
-    } catch (err) {
-      if (!(err instanceof Truncated)) throw err instanceof QpackError ? new QpackError(DECODER_STREAM_ERROR, err.message) : err;
-    }
-    this.#pending = done < buf.length ? Buffer.from(buf.subarray(done)) : null;
-    // An instruction is an integer of at most 10 bytes (2^62 as a varint fits 9, §4.1.1).
-    if (this.#pending !== null && this.#pending.length > 10) throw new QpackError(DECODER_STREAM_ERROR, 'a decoder instruction longer than any integer');
+    this.#pending = readInstructions(this.#pending, chunk, DECODER_STREAM_ERROR, this.#instruction);
   }
+
+  /** One decoder instruction (§4.4), made once per encoder (not a closure per call). */
+  readonly #instruction = (c: Cursor, b: number): void => {
+    if ((b & 0x80) !== 0) this.#acknowledged(readInt(c, 7));
+    else if ((b & 0x40) !== 0) this.#cancelled(readInt(c, 6));
+    else {
+      const n = readInt(c, 6);
+      if (n === 0 || this.#known + n > this.#inserted) throw new QpackError(DECODER_STREAM_ERROR, `an Insert Count Increment of ${n}, with ${this.#inserted - this.#known} inserts unacknowledged (§4.4.3)`);
+      this.#known += n;
+      this.#unblocked();
+    }
+  };
 
   /** §4.4.1: the stream's first section awaiting acknowledgment is acknowledged. */
   #acknowledged(stream: number): void {

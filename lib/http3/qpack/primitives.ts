@@ -35,6 +35,27 @@ export interface Cursor {
   at: number;
 }
 
+/**
+ * Reads the instructions of an encoder or decoder stream (RFC 9204 §4.3, §4.4) in `pending` + `chunk`: one
+ * `read` per instruction, at the cursor, given its first byte. One cut short waits in the returned rest
+ * (null: none) — bounded, as the readers refuse an integer past 10 bytes and a string past its limit before
+ * waiting for it. A QpackError from `read` becomes the stream's `code`.
+ */
+export function readInstructions(pending: Buffer | null, chunk: Buffer, code: number, read: (c: Cursor, first: number) => void): Buffer | null {
+  const buf = pending === null ? chunk : Buffer.concat([pending, chunk]);
+  const c: Cursor = { buf, at: 0 };
+  let done = 0;
+  try {
+    while (c.at < buf.length) {
+      read(c, buf[c.at]!);
+      done = c.at;
+    }
+  } catch (err) {
+    if (!(err instanceof Truncated)) throw err instanceof QpackError ? new QpackError(code, err.message) : err;
+  }
+  return done < buf.length ? Buffer.from(buf.subarray(done)) : null;
+}
+
 /** An integer with an `bits`-bit prefix in the byte at the cursor (the rest of that byte is the caller's). */
 export function readInt(c: Cursor, bits: number): number {
   if (c.at >= c.buf.length) throw new Truncated();
