@@ -330,10 +330,17 @@ export class Http3Session {
 
   /** The client's QPACK settings size our encoder's table (RFC 9204 §3.2.3); a table needs our encoder stream. */
   #startEncoder(settings: ReadonlyMap<number, number>): void {
-    this.encoder.configure(settings.get(SETTINGS_QPACK_MAX_TABLE_CAPACITY) ?? 0, settings.get(SETTINGS_QPACK_BLOCKED_STREAMS) ?? 0);
-    if (this.encoder.tableCapacity === 0) return;
-    this.#encoderOut = this.conn.openUniStream();
-    this.#encoderOut.write(Buffer.concat([encodeVarint(STREAM_ENCODER), this.encoder.takeInstructions()]));
+    const capacity = settings.get(SETTINGS_QPACK_MAX_TABLE_CAPACITY) ?? 0;
+    if (Math.min(capacity, this.encoder.maxTableCapacity) === 0) return;
+    let out: QuicStream;
+    try {
+      out = this.conn.openUniStream();
+    } catch {
+      return; // a client allowing fewer than the three unidirectional streams §6.2 asks for: static only
+    }
+    this.encoder.configure(capacity, settings.get(SETTINGS_QPACK_BLOCKED_STREAMS) ?? 0);
+    this.#encoderOut = out;
+    out.write(Buffer.concat([encodeVarint(STREAM_ENCODER), this.encoder.takeInstructions()]));
   }
 
   /**

@@ -251,6 +251,18 @@ describe('our QPACK encoder', () => {
     expect([session.encoder.unacknowledgedSections, session.encoder.knownReceivedCount]).toEqual([0, session.encoder.insertCount]);
   });
 
+  it('a client that allows only two unidirectional streams (§6.2 asks for three) gets static sections, not a closed connection', () => {
+    const { c, session } = withTable((_req, res) => {
+      res.setHeader('x-served-by', 'covet');
+      res.end('ok');
+    }, { initialMaxStreamsUni: 2 });
+    ask(c, 0);
+    ask(c, 4);
+    expect(c.conn.closeReason).toBe(null);
+    expect([c.data.has(11), session.encoder.tableCapacity, session.encoder.insertCount]).toEqual([false, 0, 0]);
+    expect(Object.fromEntries((new QpackDecoder({ maxTableCapacity: 0 }).decodeSection(4, sectionOf(c, 4)) as { fields: Array<readonly [string, string]> }).fields)).toMatchObject({ ':status': '200', 'x-served-by': 'covet' });
+  });
+
   it('a Section Acknowledgment for a section that needed none is QPACK_DECODER_STREAM_ERROR', () => {
     const { c } = withTable((_req, res) => res.end('ok'));
     ask(c, 0);
