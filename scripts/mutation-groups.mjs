@@ -26,4 +26,8 @@ export const GROUPS = {
   // seconds per mutant.
   orm: { mutate: ['lib/app/db/sql.ts', 'lib/app/orm/where.ts'], tests: ['test/app/orm/where-compile.test.ts'] },
   tenancy: { mutate: ['lib/app/tenancy/tenancy.ts'], tests: ['test/app/tenancy.test.ts', 'test/app/tenancy-rules.test.ts'] },
+  // QPACK's codecs against their own tests (pure: milliseconds per mutant).
+  qpack: { mutate: ['lib/http3/qpack/encoder.ts', 'lib/http3/qpack/decoder.ts', 'lib/http3/qpack/primitives.ts'], tests: ['test/http3/qpack*.test.ts'] },
+  // Congestion control alone and in the connection (the in-process test client).
+  congestion: { mutate: ['lib/quic/congestion.ts', 'lib/quic/cubic.ts'], tests: ['test/quic/congestion.test.ts', 'test/quic/cubic.test.ts'] },
 };

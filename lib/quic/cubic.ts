@@ -45,13 +45,10 @@ export class Cubic extends NewReno {
 
   protected override avoid(bytes: number, now: number, rtt: number): void {
     if (this.#epoch === null) {
-      // The stage starts at its first acknowledgment (§4.2's t_epoch); a window never cut has its W_max here.
+      // The stage starts at its first acknowledgment (§4.2's t_epoch). A window cut to the minimum may start
+      // above W_max: K is 0 then, and Reno's estimate leads until the curve passes it.
       this.#epoch = now;
       this.#wEst = this.window;
-      if (this.#wMax < this.window) {
-        this.#wMax = this.window;
-        this.#k = 0;
-      }
     }
     const t = now - this.#epoch;
     // §4.3: Reno's growth at the same average window; once past W_max, Reno's own (α = 1).

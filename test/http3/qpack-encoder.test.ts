@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { QpackDecoder, QpackEncoder, QpackError } from '../../lib/http3/index.js';
-import { readInt } from '../../lib/http3/qpack/primitives.js';
+import { readInt, readString, writeInt, writeString } from '../../lib/http3/qpack/primitives.js';
 import { codeOf } from './qpack-error-code.js';
 
 type Field = readonly [string, string];
@@ -350,5 +350,192 @@ describe('QPACK encoder, dynamic table', () => {
       for (fed = 1; fed < 100; fed++) slow.decoderInstructions(Buffer.from([0x80]));
     });
     expect([code, fed]).toEqual([0x202, 10]);
+  });
+});
+
+describe('QPACK encoder, the corners', () => {
+  it('integers past their prefix: a relative index past 62 and a Required Insert Count encoded past 254 (§4.1.1, §4.5.1.1)', () => {
+    // 16 KiB: MaxEntries 512, so the encoded count reaches 2 × 512 + 1; entries of ~45 bytes, ~360 fit.
+    const p = new Pair(16_384, 16_384, 16);
+    const field = (i: number): Field => [`x-f${i}`, `value-${i}`];
+    for (let i = 0; i < 300; i++) {
+      p.encode(i * 4, [field(i)]);
+      p.drain();
+    }
+    expect(p.e.insertCount).toBe(300);
+    // The oldest entry and the newest in one section: relative indexes 299 and 0, Required Insert Count 300.
+    const block = p.encode(1200, [field(0), field(299)]);
+    expect(encodedRic(block)).toBe(301);
+    expect(block.length).toBe(2 + 1 + 3 + 1); // a 2-byte count, the Base, a 3-byte index, a 1-byte one
+    p.drain();
+    expect(p.decoded).toBe(301);
+  });
+
+  it('wraps the Required Insert Count at 2 × MaxEntries of the capacity the peer advertised (§4.5.1.1)', () => {
+    // 160 bytes: MaxEntries 5, the count wraps every 10 inserts; ours is a smaller table still (entries of
+    // 34–35 bytes: at most a quarter of it).
+    const p = new Pair(140, 160, 16);
+    for (let i = 0; i < 25; i++) {
+      p.encode(i * 4, [[`x${i}`, '']]);
+      p.drain();
+    }
+    expect(p.e.insertCount).toBe(25);
+    expect(p.decoded).toBe(25);
+  });
+
+  it('two sections on one stream (headers, then trailers) are acknowledged in order; the stream waits while either may', () => {
+    const p = new Pair(4096, 4096, 1);
+    const head = p.encode(0, [['x-head', '1']]);
+    p.inFlight.delete(0);
+    const trailers = p.encode(0, [['x-trailer', '2']]); // the same stream may wait on more (it is the one allowed)
+    expect([encodedRic(head), encodedRic(trailers)]).toEqual([2, 3]);
+    expect([p.e.unacknowledgedSections, p.e.blockingStreams]).toEqual([2, 1]);
+    p.deliverInserts(p.toDecoder.length); // the increment: both inserts known, nothing waits any more
+    p.deliverAcks(p.toEncoder.length);
+    expect([p.e.knownReceivedCount, p.e.blockingStreams, p.e.unacknowledgedSections]).toEqual([2, 0, 2]);
+    for (const block of [head, trailers]) {
+      const r = p.d.decodeSection(0, block);
+      expect(r).not.toBe('blocked');
+      p.toEncoder = Buffer.concat([p.toEncoder, p.d.takeInstructions()]);
+    }
+    p.e.decoderInstructions(p.toEncoder.subarray(0, 1)); // the first acknowledgment: the headers
+    expect(p.e.unacknowledgedSections).toBe(1);
+    p.e.decoderInstructions(p.toEncoder.subarray(1));
+    expect(p.e.unacknowledgedSections).toBe(0);
+    expect(codeOf(() => p.e.decoderInstructions(Buffer.from([0x80])))).toBe(0x202); // nothing awaits on stream 0 now
+  });
+
+  it('a stream whose second section still needs more than is known keeps waiting after its first is acknowledged', () => {
+    const e = new QpackEncoder();
+    e.configure(4096, 1);
+    e.encode([['x-a', '1']], 0); // RIC 1
+    e.encode([['x-b', '2']], 0); // RIC 2
+    e.decoderInstructions(Buffer.from([0x80])); // the first section: known 1
+    expect([e.knownReceivedCount, e.blockingStreams]).toEqual([1, 1]);
+    expect(encodedRic(e.encode([['x-c', '3']], 4))).toBe(0); // the one stream allowed to wait is stream 0
+    e.decoderInstructions(Buffer.from([0x01])); // an increment: both inserts known
+    expect(e.blockingStreams).toBe(0);
+  });
+
+  it('an Insert Count Increment alone releases the streams waiting on those inserts', () => {
+    const e = new QpackEncoder();
+    e.configure(4096, 1);
+    e.encode([['x-a', '1']], 0);
+    expect(encodedRic(e.encode([['x-b', '2']], 4))).toBe(0); // stream 0 is the one allowed to wait
+    e.decoderInstructions(Buffer.from([0x02])); // both inserts arrived; stream 0's section not yet decoded
+    expect([e.blockingStreams, e.unacknowledgedSections]).toEqual([0, 1]);
+    expect(encodedRic(e.encode([['x-c', '3']], 8))).not.toBe(0); // another stream may wait now
+  });
+
+  it('a Stream Cancellation releases the stream and what its sections referred to (§4.4.2)', () => {
+    const p = new Pair(200, 200, 16);
+    const f = (c: string): Field => [`x-${c.repeat(4)}`, c.repeat(10)];
+    for (const [i, c] of ['a', 'b', 'c', 'd'].entries()) p.encode(i * 4, [f(c)]);
+    p.deliverInserts(p.toDecoder.length);
+    p.deliverAcks(p.toEncoder.length);
+    expect([p.e.unacknowledgedSections, p.e.blockingStreams]).toEqual([4, 0]);
+    p.e.decoderInstructions(Buffer.from([0x40 | 0])); // stream 0 reset before its section was read
+    expect(p.e.unacknowledgedSections).toBe(3);
+    expect(encodedRic(p.encode(16, [f('e')]))).not.toBe(0); // entry 0 may go now
+    expect(p.e.insertCount).toBe(5);
+    // A cancelled stream that was waiting stops counting against the limit.
+    const q = new QpackEncoder();
+    q.configure(4096, 1);
+    q.encode([['x-a', '1']], 0);
+    expect(q.blockingStreams).toBe(1);
+    q.decoderInstructions(Buffer.from([0x40 | 0]));
+    expect([q.blockingStreams, q.unacknowledgedSections]).toEqual([0, 0]);
+  });
+
+  it("takes the peer's settings once (a second call changes nothing); a section with no stream is static", () => {
+    const e = new QpackEncoder();
+    e.configure(1000, 4);
+    e.takeInstructions();
+    e.configure(2000, 8);
+    expect([e.tableCapacity, e.takeInstructions().length]).toEqual([1000, 0]);
+    expect(encodedRic(e.encode([['x-a', '1']]))).toBe(0);
+    expect(e.insertCount).toBe(0);
+  });
+
+  it('never inserts what the static table has whole; inserts by the static name when it has the name (§4.3.2)', () => {
+    const e = new QpackEncoder();
+    e.configure(4096, 16);
+    e.takeInstructions();
+    expect([...e.encode([[':status', '200'], [':authority', 'example.com']], 0).subarray(2, 3)]).toEqual([0xc0 | 25]);
+    expect(e.insertCount).toBe(1); // :authority's value, by the static name at index 0
+    expect(e.takeInstructions()[0]).toBe(0xc0 | 0); // Insert With Name Reference, T = 1, index 0
+    e.encode([['x-new', 'v']], 4);
+    expect(e.takeInstructions()[0]! & 0xc0).toBe(0x40); // Insert With Literal Name (01HNNNNN)
+  });
+
+  it('says what was wrong on the decoder stream', () => {
+    const e = new QpackEncoder();
+    e.configure(4096, 16);
+    expect(() => e.decoderInstructions(Buffer.from([0x84]))).toThrow('a Section Acknowledgment for stream 4, which has no section awaiting one (§4.4.1)');
+    e.encode([['x-a', '1']], 0);
+    expect(() => e.decoderInstructions(Buffer.from([0x02]))).toThrow('an Insert Count Increment of 2, with 1 inserts unacknowledged (§4.4.3)');
+  });
+});
+
+describe('QPACK encoder, more corners', () => {
+  it('a Section Acknowledgment that raises the known count releases every stream waiting on less', () => {
+    const e = new QpackEncoder();
+    e.configure(4096, 2);
+    e.encode([['x-a', '1']], 0); // RIC 1
+    e.encode([['x-a', '1'], ['x-b', '2']], 4); // RIC 2
+    expect(e.blockingStreams).toBe(2);
+    e.decoderInstructions(Buffer.from([0x84])); // stream 4's section: known 2, so stream 0's needs are met too
+    expect([e.knownReceivedCount, e.blockingStreams, e.unacknowledgedSections]).toEqual([2, 0, 1]);
+  });
+
+  it('making room for an entry stops at the first entry still referred to, however many it must evict', () => {
+    // Entries of 48 bytes, eight in 400; a 96-byte one needs two evicted.
+    const p = new Pair(400, 400, 16);
+    const f = (i: number): Field => [`x-${String(i).padStart(4, '0')}`, 'v'.repeat(10)];
+    for (let i = 0; i < 8; i++) p.encode(i * 4, [f(i)]);
+    p.drain();
+    expect([p.e.insertCount, p.e.tableSize]).toEqual([8, 384]);
+    p.encode(100, [f(1)]); // entry 1 referred to by a section not yet acknowledged
+    const big: Field = ['x-big', 'b'.repeat(96 - 32 - 5)];
+    expect(encodedRic(p.encode(104, [big]))).toBe(0);
+    expect(p.e.insertCount).toBe(8); // entry 0 alone would not make room, and entry 1 may not go
+    p.drain();
+    p.encode(108, [big]);
+    expect([p.e.insertCount, p.e.tableSize]).toEqual([9, 384 - 96 + 96]);
+    p.drain();
+  });
+
+  it('integers at every prefix size and length boundary round-trip (§4.1.1)', () => {
+    for (const bits of [3, 4, 5, 6, 7, 8]) {
+      const max = (1 << bits) - 1;
+      for (const v of [0, max - 1, max, max + 127, max + 128, max + 129, max + 16_383, max + 16_384, 2 ** 40, Number.MAX_SAFE_INTEGER]) {
+        const out: number[] = [];
+        writeInt(out, 0, bits, v);
+        expect(readInt({ buf: Buffer.from(out), at: 0 }, bits)).toBe(v);
+      }
+    }
+  });
+
+  it('strings: Huffman only when shorter; a literal at the length limit is read, one past it is refused, with the reason', () => {
+    const shorter: number[] = [];
+    writeString(shorter, 0, 7, 'aaaaaaaaaa');
+    expect(shorter[0]! & 0x80).toBe(0x80);
+    const longer: number[] = [];
+    writeString(longer, 0, 7, '~~~~');
+    expect(longer).toEqual([4, 0x7e, 0x7e, 0x7e, 0x7e]);
+    const raw = (s: string) => {
+      const out: number[] = [];
+      writeInt(out, 0, 7, s.length);
+      for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+      return { buf: Buffer.from(out), at: 0 };
+    };
+    expect(readString(raw('~'.repeat(20)), 7, 20)).toBe('~'.repeat(20));
+    expect(() => readString(raw('~'.repeat(21)), 7, 20)).toThrow('a string of 21 bytes, past the limit of 20');
+    // Huffman: 16 coded bytes of 'a' (5 bits each) decode to 25 characters, past a limit of 24.
+    const h: number[] = [];
+    writeString(h, 0, 7, 'a'.repeat(25));
+    expect(readString({ buf: Buffer.from(h), at: 0 }, 7, 25)).toBe('a'.repeat(25));
+    expect(() => readString({ buf: Buffer.from(h), at: 0 }, 7, 24)).toThrow('a string past the limit of 24');
+    expect(() => readString({ buf: Buffer.from([0x81, 0xff]), at: 0 }, 7, 24)).toThrow('an invalid Huffman code');
   });
 });

@@ -32,6 +32,31 @@ describe('NewReno', () => {
     expect(cc.window).toBe(2400);
   });
 
+  it('counts bytes in flight: sent adds, acknowledged, lost and removed take away (never below 0); room is what is left', () => {
+    const cc = new NewReno(1200);
+    for (let i = 0; i < 10; i++) cc.onSent(1200);
+    expect([cc.bytesInFlight, cc.room, cc.canSend(1)]).toEqual([12_000, 0, false]);
+    cc.onAcked(1200, 0);
+    expect([cc.bytesInFlight, cc.room]).toEqual([10_800, 13_200 - 10_800]);
+    cc.onLost(1200, 1, 2); // window 6,600
+    expect([cc.bytesInFlight, cc.room, cc.canSend(1)]).toEqual([9_600, 0, false]);
+    cc.onRemoved(9_000);
+    expect([cc.bytesInFlight, cc.room]).toEqual([600, 6_000]);
+    cc.onRemoved(5_000);
+    cc.onLost(5_000, 1, 3);
+    expect(cc.bytesInFlight).toBe(0);
+  });
+
+  it('a packet sent at the very time its recovery period began does not start another (§7.3.2: sent after it does)', () => {
+    const cc = new NewReno(1200);
+    cc.onLost(1200, 5, 10); // recovery from t=10
+    const w = cc.window;
+    cc.onLost(1200, 10, 12);
+    expect(cc.window).toBe(w);
+    cc.onLost(1200, 10.5, 13);
+    expect(cc.window).toBe(Math.max(w / 2, 2400));
+  });
+
   it('grows by one datagram per window in congestion avoidance', () => {
     const cc = new NewReno(1200);
     cc.onSent(1200);

@@ -59,6 +59,8 @@ describe('CUBIC', () => {
     expect(at[0]! / wMax).toBeCloseTo(0.7, 6);
     expect(at[1]! / wMax).toBeGreaterThan(0.7);
     expect(at[1]! / wMax).toBeLessThan(0.75);
+    // Half way to K, most of the way back already (W_cubic(K/2) = W_max − C·(K/2)³ ≈ 0.96·W_max).
+    expect(at[Math.round(k / rtt / 2) - 1]! / wMax).toBeGreaterThan(0.9);
     const nearK = at[Math.round(k / rtt) - 1]!;
     expect(Math.abs(nearK - wMax) / wMax).toBeLessThan(0.03);
     // Concave before K: the first half of the way grows more than the second.
@@ -80,6 +82,37 @@ describe('CUBIC', () => {
     for (let t = 0; t < k - rtt / 2; t += rtt) round(reno, t, rtt);
     expect(reno.window).toBeLessThan(wMax * 0.95);
     expect(reno.window).toBeLessThan(nearK);
+  });
+
+  it('each ACK moves the window towards W_cubic one RTT ahead (§4.4), from W_max and K of the last loss — fast convergence lowering W_max (§4.7)', () => {
+    const C = 0.4;
+    /** W_cubic(t) in bytes, t in ms (§4.2). */
+    const wCubic = (t: number, k: number, wMax: number) => C * ((t - k) / 1000) ** 3 * MSS + wMax;
+    /** One ACK of one datagram sent at `sentAt`, at `now`, with the smoothed RTT `rtt`; the window's growth. */
+    const ack = (cc: Cubic, sentAt: number, now: number, rtt: number) => {
+      const before = cc.window;
+      cc.onSent(MSS);
+      cc.onAcked(MSS, sentAt, now, rtt);
+      return cc.window - before;
+    };
+    const cc = grown(new Cubic(MSS), 100_000);
+    const w = cc.window;
+    cc.onLost(MSS, 0, 0);
+    const k = Math.cbrt((w * 0.3) / MSS / C) * 1000;
+    ack(cc, 10, 1000, 100); // the stage's first ACK: its epoch
+    let at = cc.window;
+    // One second in, one RTT (100 ms) ahead: W_cubic(1.1 s), a cubic step, not Reno's.
+    expect(ack(cc, 20, 2000, 100)).toBeCloseTo(((wCubic(1100, k, w) - at) * MSS) / at, 6);
+    // A second loss before W_max is reached again: W_max becomes that window·(1 + 0.7)/2, not the window.
+    const second = cc.window;
+    cc.onLost(MSS, 30, 3000);
+    expect(cc.window).toBeCloseTo(second * 0.7, 6);
+    const wMax2 = (second * 1.7) / 2;
+    const k2 = Math.cbrt((wMax2 - cc.window) / MSS / C) * 1000;
+    ack(cc, 3001, 4000, 50);
+    at = cc.window;
+    // At K₂ − RTT the target is W_cubic(K₂) = W_max₂ exactly.
+    expect(ack(cc, 3002, 4000 + k2 - 50, 50)).toBeCloseTo(((wMax2 - at) * MSS) / at, 6);
   });
 
   it("never grows slower than Reno would with the same average window (§4.3): all ACKs at one instant", () => {
