@@ -9,3 +9,14 @@ export const codeOf = (fn: () => unknown): number | null => {
     return err instanceof QpackError ? err.code : -1;
   }
 };
+
+/** `[code, message]` of the QpackError `fn` throws (null when it throws none). */
+export const errorOf = (fn: () => unknown): [number, string] | null => {
+  try {
+    fn();
+    return null;
+  } catch (err) {
+    if (!(err instanceof QpackError)) throw err;
+    return [err.code, err.message];
+  }
+};

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { QPACK_STATIC_TABLE, QpackDecoder, QpackEncoder } from '../../lib/http3/index.js';
 import { writeInt, writeString } from '../../lib/http3/qpack/primitives.js';
-import { codeOf } from './qpack-error-code.js';
+import { codeOf, errorOf } from './qpack-error-code.js';
 
 /** An encoder that uses the dynamic table, as a peer's would: its stream bytes and sections. */
 class DynamicEncoder {
@@ -258,6 +258,76 @@ describe('QPACK', () => {
     expect([...d.takeInstructions()]).toEqual([0xff, 200 - 127]); // Section Acknowledgment, stream 200 (7-bit prefix)
     d.decodeSection(4, new QpackEncoder().encode([['x', 'y']]));
     expect(d.takeInstructions().length).toBe(0); // no dynamic reference: nothing to acknowledge
+  });
+
+  it('refuses each malformed section for its own reason (§4.5.1, §3.2.5, Appendix A)', () => {
+    const d = new QpackDecoder({ maxTableCapacity: 4096 }); // MaxEntries 128: the count wraps at 256
+    const sec = (...b: number[]) => Buffer.from(b);
+    expect(errorOf(() => d.decodeSection(0, sec(0xff, 0x02, 0x00)))).toEqual([0x200, 'an encoded Required Insert Count past 2 × MaxEntries']); // 255 + 2 = 257
+    expect(errorOf(() => d.decodeSection(0, sec(200, 0x00)))).toEqual([0x200, 'an invalid Required Insert Count']);
+    expect(errorOf(() => d.decodeSection(0, sec(0x01, 0x00)))).toEqual([0x200, 'a Required Insert Count of 0 encoded as non-zero']);
+    expect(errorOf(() => d.decodeSection(0, sec(0x00)))).toEqual([0x200, 'a field section cut short']);
+    expect(errorOf(() => d.decodeSection(0, sec(0x00, 0x00, 0xff, 0x70)))).toEqual([0x200, 'static table index 175 does not exist']);
+    const e = new DynamicEncoder(4096);
+    e.setCapacity(4096);
+    e.insert('x-a', '1', 0);
+    e.insert('x-b', '2', 0);
+    feed(d, e.stream, []);
+    // Required Insert Count 1 (encoded 2) with a negative Base of −1 (sign 1, delta 1).
+    expect(errorOf(() => d.decodeSection(0, sec(0x02, 0x81)))).toEqual([0x200, 'a negative Base below 0']);
+    // Required Insert Count 1, Base 2: relative index 0 is entry 1, not below the count.
+    expect(errorOf(() => d.decodeSection(0, sec(0x02, 0x01, 0x80)))).toEqual([0x200, 'a reference to entry 1, at or past the Required Insert Count 1']);
+    // Required Insert Count 2, but the only reference is entry 0.
+    expect(errorOf(() => d.decodeSection(0, sec(0x03, 0x00, 0x81)))).toEqual([0x200, 'a Required Insert Count of 2, but the largest reference is 1 (§4.5.1.1)']);
+    expect(d.decodeSection(0, sec(0x03, 0x00, 0x81, 0x80))).toMatchObject({ fields: [['x-a', '1'], ['x-b', '2']] });
+    // An entry evicted: capacity 68 holds two of 34 bytes; a third insert drops entry 0.
+    const small = new DynamicEncoder(68);
+    small.setCapacity(68);
+    for (const v of ['0', '1', '2']) small.insert('n', v, 0);
+    const ds = new QpackDecoder({ maxTableCapacity: 68 }); // MaxEntries 2: wraps at 4
+    feed(ds, small.stream, []);
+    expect(errorOf(() => ds.decodeSection(0, sec(0x04, 0x00, 0x82)))).toEqual([0x200, 'dynamic table entry 0 does not exist (or was evicted)']); // RIC 3, Base 3, relative 2: entry 0
+  });
+
+  it('reads each encoder instruction as its kind, and refuses a broken one for its own reason (§4.3)', () => {
+    const d = new QpackDecoder({ maxTableCapacity: 200 }); // MaxEntries 6
+    const ins: number[] = [];
+    writeInt(ins, 0x20, 5, 200); // capacity 200
+    writeString(ins, 0x40, 5, 'x-a'); // Insert With Literal Name
+    writeString(ins, 0x00, 7, '1');
+    writeInt(ins, 0x80, 6, 0); // Insert With Name Reference, dynamic (T = 0): relative 0 is x-a
+    writeString(ins, 0x00, 7, '2');
+    writeInt(ins, 0x00, 5, 1); // Duplicate: relative 1 is x-a: 1
+    d.encoderInstructions(Buffer.from(ins));
+    expect(d.tableLength).toBe(3);
+    // Required Insert Count 3 (encoded 4, MaxEntries 3), Base 3: relative 2, 1, 0 are entries 0, 1, 2.
+    expect(d.decodeSection(0, Buffer.from([0x04, 0x00, 0x82, 0x81, 0x80]))).toMatchObject({ fields: [['x-a', '1'], ['x-a', '2'], ['x-a', '1']] });
+    expect(errorOf(() => d.encoderInstructions(Buffer.from([0x05])))).toEqual([0x201, 'relative index 5 names no entry']);
+    const over: number[] = [];
+    writeInt(over, 0x20, 5, 201);
+    expect(errorOf(() => new QpackDecoder({ maxTableCapacity: 200 }).encoderInstructions(Buffer.from(over)))).toEqual([0x201, 'a table capacity of 201, past the 200 we allow']);
+    const big: number[] = [];
+    writeString(big, 0x40, 5, 'x-big');
+    writeString(big, 0x00, 7, 'v'.repeat(164));
+    expect(errorOf(() => d.encoderInstructions(Buffer.from(big)))).toEqual([0x201, 'an entry of 201 bytes, past the table capacity 200 (§3.2.2)']);
+    // A smaller capacity evicts at once.
+    d.encoderInstructions(Buffer.from([0x20 | 0]));
+    expect([d.tableLength, d.tableSize]).toEqual([0, 0]);
+  });
+
+  it('a Stream Cancellation for a section left blocked, and only for one, and only with a table (§4.4.2)', () => {
+    const e = new DynamicEncoder(4096);
+    e.setCapacity(4096);
+    const a = e.insert('x-later', 'v', 0)!;
+    const d = new QpackDecoder({ maxTableCapacity: 4096 });
+    expect(d.decodeSection(0, e.section([['abs', a, false, '']], 1))).toBe('blocked');
+    d.cancel(4); // never blocked
+    d.cancel(0);
+    expect([...d.takeInstructions()]).toEqual([0x40 | 0]);
+    expect(d.blockedStreams).toBe(0);
+    const none = new QpackDecoder({ maxTableCapacity: 0 });
+    none.cancel(0);
+    expect(none.takeInstructions().length).toBe(0);
   });
 
   it('never throws anything but QpackError on any bytes, in any stream', () => {
