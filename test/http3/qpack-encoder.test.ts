@@ -505,6 +505,17 @@ describe('QPACK encoder, more corners', () => {
     p.drain();
   });
 
+  it('an integer past 2^53 is refused even when it ends within 9 bytes; the error is a QpackError by name', () => {
+    let err: unknown = null;
+    try {
+      readInt({ buf: Buffer.from([0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]), at: 0 }, 7);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(QpackError);
+    expect([(err as QpackError).name, (err as QpackError).code, (err as QpackError).message]).toEqual(['QpackError', 0x200, 'an integer past 2^53']);
+  });
+
   it('integers at every prefix size and length boundary round-trip (§4.1.1)', () => {
     for (const bits of [3, 4, 5, 6, 7, 8]) {
       const max = (1 << bits) - 1;
