@@ -31,6 +31,7 @@ import { parseLongHeader, unprotect, PACKET_HANDSHAKE, PACKET_INITIAL } from './
 import { own } from './owned.js';
 import { OpenStreams } from './open-streams.js';
 import { Pacer } from './pacer.js';
+import { NewReno } from './congestion.js';
 import { Cubic } from './cubic.js';
 import { CID_LENGTH, ConnectionIds } from './connection-ids.js';
 import { QuicConnectionError } from './errors.js';
@@ -257,7 +258,7 @@ export class ServerConnection implements StreamOwner {
   /** Our unidirectional streams opened, and the peer's limit for them. */
   #ownUni = 0;
   #ownUniLimit = 0;
-  readonly #recovery = new Recovery((level, items) => this.#spaces[level].lost.push(...items));
+  readonly #recovery: Recovery;
   /** New 1-RTT data is paced (RFC 9002 §7.7); when the pacer, not the window, holds data back, the time to send it. */
   readonly #pacer: Pacer;
   /** Our connection ids and the client's (RFC 9000 §5.1). */
@@ -279,7 +280,7 @@ export class ServerConnection implements StreamOwner {
     this.#tp = { maxIdleTimeout: 30_000, maxUdpPayloadSize: 1472, initialMaxData: 1 << 20, initialMaxStreamDataBidiLocal: 1 << 18, initialMaxStreamDataBidiRemote: 1 << 18, initialMaxStreamDataUni: 1 << 18, initialMaxStreamsBidi: 100, initialMaxStreamsUni: 10, ackDelayExponent: 3, maxAckDelay: 25, disableActiveMigration: false, activeConnectionIdLimit: 2, ...options.transportParameters };
     this.#now = options.now ?? Date.now;
     this.#pacer = new Pacer(this.#now());
-    if (options.congestionControl !== 'newreno') this.#recovery.cc = new Cubic();
+    this.#recovery = new Recovery((level, items) => this.#spaces[level].lost.push(...items), options.congestionControl === 'newreno' ? new NewReno() : new Cubic());
     this.#activeAt = this.#now();
     const h = parseLongHeader(first);
     if (h.type !== PACKET_INITIAL || h.version !== 1) throw new QuicConnectionError(0x0a, 'a connection starts with a version 1 Initial packet');

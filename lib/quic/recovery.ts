@@ -68,14 +68,16 @@ export class Recovery {
   /** The peer's max_ack_delay (ms), counted in the 1-RTT space's PTO. */
   maxAckDelay = 25;
   /** The congestion controller (RFC 9002 §7; CUBIC, RFC 9438, when chosen). */
-  cc: NewReno = new NewReno(); // the connection sets CUBIC unless told 'newreno'
+  readonly cc: NewReno;
   /** The time of the ACK being processed, for the controller. */
   #ackAt = 0;
   /** A path MTU probe (a PING padded to `size`) was acknowledged (RFC 9000 §14.3). */
   onProbeAcked: (size: number) => void = () => {};
 
-  constructor(onLost: (level: 0 | 1 | 2, items: Retransmittable[]) => void) {
+  /** `cc`: the congestion controller — NewReno, or CUBIC (which keeps NewReno's frame). */
+  constructor(onLost: (level: 0 | 1 | 2, items: Retransmittable[]) => void, cc: NewReno = new NewReno()) {
     this.#lost = onLost;
+    this.cc = cc;
   }
 
   /** Packets in flight (ack-eliciting, not yet acknowledged or lost). */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { createApp, type App } from '../../lib/app/index.js';
 import { http3, HTTP3 } from '../../lib/app/http3/index.js';
-import type { Http3Server } from '../../lib/http3/index.js';
+import { Http3Server } from '../../lib/http3/index.js';
 import { needPeers, NGTCP2_CLIENT } from '../peers.js';
 import { tempDir } from '../temp-dir.js';
 
@@ -36,8 +36,10 @@ it('serves the same routes over HTTP/3, through the same hooks, and advertises h
   app.get('/hello', (c) => ({ hi: c.req.httpVersion }));
   await app.ready(); // async plugins are waited for here
   const h3 = app.value<Http3Server>(HTTP3)!;
+  const bound = h3.port;
   const tcp = await app.listen({ port: 0, host: '127.0.0.1' });
   const tcpPort = (tcp.address() as { port: number }).port;
+  expect([h3.port, h3.port === tcpPort]).toEqual([bound, false]); // the port it was given, bound at registration, kept
   const viaTcp = await fetch(`http://127.0.0.1:${tcpPort}/hello`);
   expect(await viaTcp.json()).toEqual({ hi: '1.1' });
   expect(viaTcp.headers.get('alt-svc')).toBe(`h3=":${h3.port}"; ma=86400`);
@@ -76,7 +78,19 @@ it("given no port and no certificate, binds UDP on the TCP port when listen() ru
   app.get('/hello', (c) => ({ hi: c.req.httpVersion }));
   app.register(http3);
   expect(app.value<Http3Server>(HTTP3)).toBeUndefined(); // made when the app listens
-  const tcp = await app.listen({ port: 0, host: '127.0.0.1', tls });
+  const hosts: Array<string | undefined> = [];
+  const listen = Http3Server.prototype.listen;
+  Http3Server.prototype.listen = function (this: Http3Server, o) {
+    hosts.push(o?.host);
+    return listen.call(this, o);
+  };
+  let tcp;
+  try {
+    tcp = await app.listen({ port: 0, host: '127.0.0.1', tls });
+  } finally {
+    Http3Server.prototype.listen = listen;
+  }
+  expect(hosts).toEqual(['127.0.0.1']); // the TCP listener's host too
   const port = (tcp.address() as { port: number }).port;
   expect(app.value<Http3Server>(HTTP3)!.port).toBe(port);
   const { connect } = await import('node:http2');

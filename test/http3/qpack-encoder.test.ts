@@ -14,6 +14,13 @@ import { codeOf } from './qpack-error-code.js';
 type Field = readonly [string, string];
 
 
+/** An encoder told the peer allows a 4096-byte table and `blocked` waiting streams. */
+function configured(blocked: number): QpackEncoder {
+  const e = new QpackEncoder();
+  e.configure(4096, blocked);
+  return e;
+}
+
 /** The section's Required Insert Count as encoded (0: refers to no dynamic entry). */
 const encodedRic = (block: Buffer): number => readInt({ buf: block, at: 0 }, 8);
 
@@ -289,8 +296,7 @@ describe('QPACK encoder, dynamic table', () => {
   it('any bytes on the decoder stream, in any split: read, or a QpackError — never another error', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), fc.array(fc.nat(64), { maxLength: 6 }), (bytes, cuts) => {
-        const e = new QpackEncoder();
-        e.configure(4096, 4);
+        const e = configured(4);
         for (let s = 0; s < 16; s += 4) e.encode([[`x-${s}`, 'v']], s);
         const b = Buffer.from(bytes);
         const points = [...new Set(cuts.map((c) => c % (b.length + 1)))].sort((x, y) => x - y);
@@ -323,8 +329,7 @@ describe('QPACK encoder, dynamic table', () => {
     expect(p.e.unacknowledgedSections).toBe(0);
     expect(p.e.knownReceivedCount).toBe(1);
     // A Section Acknowledgment alone tells the encoder the section's inserts arrived (§4.4.1; nghttp3 sends no increment then).
-    const alone = new QpackEncoder();
-    alone.configure(4096, 16);
+    const alone = configured(16);
     alone.encode([['x-one', '1']], 4);
     expect(alone.blockingStreams).toBe(1);
     alone.decoderInstructions(Buffer.from([0x80 | 4]));
@@ -333,8 +338,7 @@ describe('QPACK encoder, dynamic table', () => {
     // An acknowledgment of a stream with no section awaiting one; an increment of 0; an increment past the inserts.
     expect(codeOf(() => new QpackEncoder().decoderInstructions(Buffer.from([0x80 | 4])))).toBe(0x202);
     expect(codeOf(() => new QpackEncoder().decoderInstructions(Buffer.from([0x00])))).toBe(0x202);
-    const e = new QpackEncoder();
-    e.configure(4096, 16);
+    const e = configured(16);
     e.encode([['x-one', '1']], 0);
     expect(codeOf(() => e.decoderInstructions(Buffer.from([0x01])))).toBe(null); // one insert: at the count
     expect(codeOf(() => e.decoderInstructions(Buffer.from([0x01])))).toBe(0x202); // one past
@@ -406,8 +410,7 @@ describe('QPACK encoder, the corners', () => {
   });
 
   it('a stream whose second section still needs more than is known keeps waiting after its first is acknowledged', () => {
-    const e = new QpackEncoder();
-    e.configure(4096, 1);
+    const e = configured(1);
     e.encode([['x-a', '1']], 0); // RIC 1
     e.encode([['x-b', '2']], 0); // RIC 2
     e.decoderInstructions(Buffer.from([0x80])); // the first section: known 1
@@ -418,8 +421,7 @@ describe('QPACK encoder, the corners', () => {
   });
 
   it('an Insert Count Increment alone releases the streams waiting on those inserts', () => {
-    const e = new QpackEncoder();
-    e.configure(4096, 1);
+    const e = configured(1);
     e.encode([['x-a', '1']], 0);
     expect(encodedRic(e.encode([['x-b', '2']], 4))).toBe(0); // stream 0 is the one allowed to wait
     e.decoderInstructions(Buffer.from([0x02])); // both inserts arrived; stream 0's section not yet decoded
@@ -439,8 +441,7 @@ describe('QPACK encoder, the corners', () => {
     expect(encodedRic(p.encode(16, [f('e')]))).not.toBe(0); // entry 0 may go now
     expect(p.e.insertCount).toBe(5);
     // A cancelled stream that was waiting stops counting against the limit.
-    const q = new QpackEncoder();
-    q.configure(4096, 1);
+    const q = configured(1);
     q.encode([['x-a', '1']], 0);
     expect(q.blockingStreams).toBe(1);
     q.decoderInstructions(Buffer.from([0x40 | 0]));
@@ -458,8 +459,7 @@ describe('QPACK encoder, the corners', () => {
   });
 
   it('never inserts what the static table has whole; inserts by the static name when it has the name (§4.3.2)', () => {
-    const e = new QpackEncoder();
-    e.configure(4096, 16);
+    const e = configured(16);
     e.takeInstructions();
     expect([...e.encode([[':status', '200'], [':authority', 'example.com']], 0).subarray(2, 3)]).toEqual([0xc0 | 25]);
     expect(e.insertCount).toBe(1); // :authority's value, by the static name at index 0
@@ -469,8 +469,7 @@ describe('QPACK encoder, the corners', () => {
   });
 
   it('says what was wrong on the decoder stream', () => {
-    const e = new QpackEncoder();
-    e.configure(4096, 16);
+    const e = configured(16);
     expect(() => e.decoderInstructions(Buffer.from([0x84]))).toThrow('a Section Acknowledgment for stream 4, which has no section awaiting one (§4.4.1)');
     e.encode([['x-a', '1']], 0);
     expect(() => e.decoderInstructions(Buffer.from([0x02]))).toThrow('an Insert Count Increment of 2, with 1 inserts unacknowledged (§4.4.3)');
@@ -479,8 +478,7 @@ describe('QPACK encoder, the corners', () => {
 
 describe('QPACK encoder, more corners', () => {
   it('a Section Acknowledgment that raises the known count releases every stream waiting on less', () => {
-    const e = new QpackEncoder();
-    e.configure(4096, 2);
+    const e = configured(2);
     e.encode([['x-a', '1']], 0); // RIC 1
     e.encode([['x-a', '1'], ['x-b', '2']], 4); // RIC 2
     expect(e.blockingStreams).toBe(2);

@@ -18,11 +18,11 @@ function grown<T extends NewReno>(cc: T, bytes: number): T {
   return cc;
 }
 
-/** One round trip: a window's worth of packets sent at `t` and acknowledged at `t + rtt`. */
-function round(cc: NewReno, t: number, rtt: number): void {
+/** One round trip: a window's worth of packets sent at `sentAt` and acknowledged at `ackAt`, RTT `rtt`. */
+function round(cc: NewReno, sentAt: number, ackAt: number, rtt: number): void {
   const n = Math.floor(cc.window / MSS);
   for (let i = 0; i < n; i++) cc.onSent(MSS);
-  for (let i = 0; i < n; i++) cc.onAcked(MSS, t, t + rtt, rtt);
+  for (let i = 0; i < n; i++) cc.onAcked(MSS, sentAt, ackAt, rtt);
 }
 
 describe('CUBIC', () => {
@@ -51,7 +51,7 @@ describe('CUBIC', () => {
     const rtt = 100;
     const at: number[] = [];
     for (let t = 0; t < 2 * k; t += rtt) {
-      round(cc, t, rtt);
+      round(cc, t, t + rtt, rtt);
       at.push(cc.window);
     }
     // The first round trip was sent in recovery (no growth); the second moves towards W_cubic(RTT): a little
@@ -74,12 +74,12 @@ describe('CUBIC', () => {
     // A loss now starts a new stage: its curve from the new cut, not from where the old one had got to.
     const before = cc.window;
     cc.onLost(MSS, 2 * k + 100, 2 * k + 200);
-    round(cc, 2 * k + 300, rtt);
+    round(cc, 2 * k + 300, 2 * k + 300 + rtt, rtt);
     expect(cc.window).toBeLessThan(before * 0.75);
     // NewReno, the same round trips for K: from half, one datagram per round — still short of W_max.
     const reno = grown(new NewReno(MSS), 100_000);
     reno.onLost(MSS, 0, 0);
-    for (let t = 0; t < k - rtt / 2; t += rtt) round(reno, t, rtt);
+    for (let t = 0; t < k - rtt / 2; t += rtt) round(reno, t, t + rtt, rtt);
     expect(reno.window).toBeLessThan(wMax * 0.95);
     expect(reno.window).toBeLessThan(nearK);
   });
@@ -120,23 +120,14 @@ describe('CUBIC', () => {
     cc.onLost(MSS, 0, 0);
     const cut = cc.window;
     // Time stands still: W_cubic stays at its start; the Reno-friendly estimate (α ≈ 0.53 per window) leads.
-    for (let r = 0; r < 10; r++) {
-      const n = Math.floor(cc.window / MSS);
-      for (let i = 0; i < n; i++) cc.onSent(MSS);
-      for (let i = 0; i < n; i++) cc.onAcked(MSS, 1, 1, 100);
-    }
+    for (let r = 0; r < 10; r++) round(cc, 1, 1, 100);
     const alpha = (3 * 0.3) / 1.7;
     expect((cc.window - cut) / MSS).toBeGreaterThan(10 * alpha * 0.9);
     expect((cc.window - cut) / MSS).toBeLessThan(10 * alpha * 1.1);
     // Past W_max (the window at the loss), Reno's own pace: one datagram per window.
-    const windowed = () => {
-      const n = Math.floor(cc.window / MSS);
-      for (let i = 0; i < n; i++) cc.onSent(MSS);
-      for (let i = 0; i < n; i++) cc.onAcked(MSS, 1, 1, 100);
-    };
-    while (cc.window < cut / 0.7 + MSS) windowed();
+    while (cc.window < cut / 0.7 + MSS) round(cc, 1, 1, 100);
     const past = cc.window;
-    for (let r = 0; r < 10; r++) windowed();
+    for (let r = 0; r < 10; r++) round(cc, 1, 1, 100);
     expect((cc.window - past) / MSS).toBeGreaterThan(9);
     expect((cc.window - past) / MSS).toBeLessThan(11);
   });
@@ -152,8 +143,8 @@ describe('CUBIC', () => {
     const second = a.window;
     expect(second).toBeCloseTo(w * 0.49, 6);
     for (let t = 100; t < 1100; t += 100) {
-      round(a, t, 100);
-      round(b, t, 100);
+      round(a, t, t + 100, 100);
+      round(b, t, t + 100, 100);
     }
     // Its curve aims at 0.595·W: after a second it is within reach of that, not of W.
     expect(a.window).toBeLessThan(w * 0.6);

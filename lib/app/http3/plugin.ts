@@ -70,20 +70,24 @@ export function http3(app: App, options: Http3PluginOptions = {}): Promise<void>
     h3.listen({ port, host }).then((bound) => {
       value = altSvc(options.advertisedPort ?? bound.port, options.altSvcMaxAge);
     });
+  // Given a port and a certificate, the listener binds now (below); otherwise when the app listens.
+  const now = !deferred && options.port !== undefined;
   app.addHook('onListen', (tcp, listen) => {
     if (tcp === null || (listen.workers ?? 1) > 1) throw new Error(ONE_PROCESS);
+    if (now) return;
     if (deferred) {
       const cert = listen.tls?.cert;
       const key = listen.tls?.key;
       if (!(typeof cert === 'string' || Buffer.isBuffer(cert)) || !(typeof key === 'string' || Buffer.isBuffer(key))) {
         throw new Error('http3: no certificate: give `cert` and `key` (PEM) to the plugin, or `tls: { cert, key }` to listen()');
       }
-      const h3 = start(cert, key);
-      return bind(h3, options.port ?? (tcp.address() as { port: number }).port, options.host ?? (options.port === undefined ? listen.host : undefined));
+      start(cert, key);
     }
-    if (options.port === undefined) return bind(server!, (tcp.address() as { port: number }).port, options.host ?? listen.host);
+    // The TCP listener's port (and host) unless the plugin was given a port.
+    const port = options.port ?? (tcp.address() as { port: number }).port;
+    return bind(server!, port, options.host ?? (options.port === undefined ? listen.host : undefined));
   });
-  if (!deferred && options.port !== undefined) return bind(server!, options.port, options.host);
+  if (now) return bind(server!, options.port!, options.host);
 }
 http3.pluginName = 'http3';
 http3.encapsulate = false;

@@ -23,7 +23,7 @@
  * ```
  */
 import { changesPerMessage, isSensitive } from '../../http2/hpack/indexing.js';
-import { QpackError, readInstructions, readInt, writeInt, writeString, type Cursor } from './primitives.js';
+import { intLength, putInt, QpackError, readInstructions, readInt, writeInt, writeString, type Cursor } from './primitives.js';
 import { QPACK_STATIC_TABLE } from './static-table.js';
 
 const DECODER_STREAM_ERROR = 0x202;
@@ -367,28 +367,6 @@ function encodeStatic(fields: ReadonlyArray<readonly [string, string]>): Buffer 
   for (let k = 0; k < SCRATCH.length; k++) at += (SCRATCH[k] as Buffer).copy(out, at);
   SCRATCH.length = 0;
   return out;
-}
-
-/** Bytes of an integer with a `bits`-bit prefix (§4.1.1). */
-function intLength(v: number, bits: number): number {
-  const max = (1 << bits) - 1;
-  if (v < max) return 1;
-  let n = 2;
-  for (v -= max; v >= 128; v = Math.floor(v / 128)) n++;
-  return n;
-}
-
-/** Writes an integer with a `bits`-bit prefix at `at`, `first` holding the byte's other bits; the next offset. */
-function putInt(out: Buffer, at: number, first: number, bits: number, v: number): number {
-  const max = (1 << bits) - 1;
-  if (v < max) {
-    out[at] = first | v;
-    return at + 1;
-  }
-  out[at++] = first | max;
-  for (v -= max; v >= 128; v = Math.floor(v / 128)) out[at++] = (v % 128) | 128;
-  out[at] = v;
-  return at + 1;
 }
 
 /** A field's line without the dynamic table; a sensitive one never indexed by whoever forwards it (N, §4.5.4). */

@@ -105,6 +105,28 @@ export function writeInt(out: number[], first: number, bits: number, v: number):
   out.push(v);
 }
 
+/** Bytes of an integer with a `bits`-bit prefix (§4.1.1). */
+export function intLength(v: number, bits: number): number {
+  const max = (1 << bits) - 1;
+  if (v < max) return 1;
+  let n = 2;
+  for (v -= max; v >= 128; v = Math.floor(v / 128)) n++;
+  return n;
+}
+
+/** Writes an integer with a `bits`-bit prefix at `at`, `first` holding the byte's other bits; the next offset. */
+export function putInt(out: Buffer, at: number, first: number, bits: number, v: number): number {
+  const max = (1 << bits) - 1;
+  if (v < max) {
+    out[at] = first | v;
+    return at + 1;
+  }
+  out[at++] = first | max;
+  for (v -= max; v >= 128; v = Math.floor(v / 128)) out[at++] = (v % 128) | 128;
+  out[at] = v;
+  return at + 1;
+}
+
 /** Appends a string literal, Huffman-coded when shorter; `first` holds the bits above the flag. */
 export function writeString(out: number[], first: number, bits: number, s: string): void {
   const h = huffmanLength(s);
