@@ -28,6 +28,12 @@ export const GROUPS = {
   tenancy: { mutate: ['lib/app/tenancy/tenancy.ts'], tests: ['test/app/tenancy.test.ts', 'test/app/tenancy-rules.test.ts'] },
   // QPACK's codecs against their own tests (pure: milliseconds per mutant).
   qpack: { mutate: ['lib/http3/qpack/encoder.ts', 'lib/http3/qpack/decoder.ts', 'lib/http3/qpack/primitives.ts'], tests: ['test/http3/qpack*.test.ts'] },
+  // The connection and its bare-handle I/O (#34) against the socket layer's tests (real sockets on loopback;
+  // not cluster.test.ts: its workers run the build).
+  net: {
+    mutate: ['lib/net/connection.ts', 'lib/net/handle-io.ts'],
+    tests: ['test/net/net.test.ts', 'test/net/handle-io.test.ts', 'test/net/connection-rules.test.ts', 'test/net/direct-write.test.ts', 'test/net/shared-read.test.ts', 'test/net/node-lines.test.ts'],
+  },
   // Congestion control alone and in the connection (the in-process test client).
   congestion: { mutate: ['lib/quic/congestion.ts', 'lib/quic/cubic.ts'], tests: ['test/quic/congestion.test.ts', 'test/quic/cubic.test.ts'] },
 };

@@ -387,6 +387,9 @@ export class App<R extends object = {}> {
    */
   async listen(options: ListenOptions & Http1ServerOptions & Http2SessionOptions = {}): Promise<Server> {
     const s = this.#s;
+    if (options.path !== undefined && (options.port !== undefined || options.host !== undefined)) {
+      throw new TypeError('listen: give a unix socket `path` or a `port` (and `host`), not both');
+    }
     await this.ready(); // route conflicts with the built-ins surface here, before serving
     const workers = options.workers ?? 1;
     if (workers > 1 && cluster.isPrimary) for (const hook of s.onListen) await hook(null, options);
@@ -401,7 +404,7 @@ export class App<R extends object = {}> {
     // The chain's promise never rejects (failures are answered inside): the server need not watch it.
     const serve = (req: Http1Request, res: AnyResponse): void => void this.handle(req, res);
     const server = createServer(serve, { ...options, onUpgrade: webSocketUpgrade(wsOptions), onConnect: webSocketOverHttp2(wsOptions) });
-    await server.listen({ port: options.port ?? 3000, host: options.host });
+    await server.listen(options.path !== undefined ? { path: options.path } : { port: options.port ?? 3000, host: options.host });
     // The app's onListen hooks (plugins that serve beside the TCP listener): a failure closes it again.
     try {
       for (const hook of s.onListen) await hook(server, options);
@@ -411,6 +414,13 @@ export class App<R extends object = {}> {
     }
     s.server = server;
     s.keepAliveMs = options.keepAliveTimeout ?? 5000;
+    // A unix socket's peer has no address: unless the proxy in front is trusted, no request has a client address.
+    if (options.path !== undefined && !s.ctxConfig.trusted('', 0)) {
+      s.ctxConfig.logger().warn(
+        { path: options.path },
+        'listening on a unix socket with no trusted proxy: ctx.ip is undefined, and per-address rate limits let every request through; set trustProxy (1: the proxy in front)',
+      );
+    }
     return server;
   }
 

@@ -27,7 +27,11 @@ export interface AppOptions {
    * chunk by chunk; direct `ctx.res.write` calls are not.
    */
   compression?: boolean | CompressionOptions;
-  /** Which peers may tell the client address through `X-Forwarded-For` (see `ctx.ip`). Default none. */
+  /**
+   * Which peers may tell the client address through `X-Forwarded-For` (see `ctx.ip`): `true` (any), a hop
+   * count, addresses and CIDR ranges, or a function of (address, hop). A unix socket's peer has no address:
+   * `true`, a count or a function (given `''`) trusts it, a list cannot. Default none.
+   */
   trustProxy?: TrustProxy;
   /** Secrets for signed cookies: the first signs, all verify (rotate by prepending a new one). */
   cookieSecrets?: readonly string[];
@@ -44,6 +48,11 @@ export interface AppOptions {
 export interface ListenOptions {
   port?: number;
   host?: string;
+  /**
+   * A unix socket to listen on instead of a TCP port (a reverse proxy on the same machine, e.g. nginx's
+   * `proxy_pass http://unix:/run/app.sock`). Not with `port` or `host`.
+   */
+  path?: string;
   tls?: Http1ServerOptions['tls'];
   /**
    * Processes serving the port (node:cluster; connections spread round-robin). With more than one, the

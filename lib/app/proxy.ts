@@ -33,14 +33,15 @@ export function compileTrust(trust: TrustProxy | undefined): (address: string, h
 
 /**
  * The chain of addresses from the client to the socket peer, trimmed to what trusted hops vouch for:
- * `[client, ...proxies, peer]`. The first element is the client address.
+ * `[client, ...proxies, peer]`. The first element is the client address. A unix socket's peer has no
+ * address (`peer` undefined): it is a local process — a proxy, trusted by `true`, a hop count or a function
+ * (given the address `''`), never by an address list — and is left out of the chain.
  */
 export function forwardedChain(peer: string | undefined, xff: string | undefined, trusted: (address: string, hop: number) => boolean): string[] {
-  if (peer === undefined) return [];
-  const chain = [peer];
+  const chain = peer === undefined ? [] : [peer];
   if (xff === undefined) return chain;
   const hops = xff.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  let current = peer;
+  let current = peer ?? '';
   for (let hop = 0; trusted(current, hop) && hops.length > 0; hop++) {
     current = hops.pop()!;
     chain.unshift(current);

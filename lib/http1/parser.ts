@@ -250,11 +250,19 @@ export class Http1Parser {
     this.#alloc = options.scratch ?? null;
   }
 
-  /** Gives the scratch buffer back to its allocator (the connection is done with this parser). */
+  /**
+   * Gives the scratch buffer back to its allocator and lets go of the last message's strings (the
+   * connection is done with this parser; an idle one may go on to parse another connection's messages).
+   */
   dispose(): void {
     if (this.#scratch !== null) this.#alloc?.release(this.#scratch);
     this.#scratch = null;
     this.#partLen = 0;
+    this.#method = '';
+    this.#url = '';
+    this.#reason = '';
+    this.#name = '';
+    this.#te = null;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Connection, Server, type ConnectionHandler, type ServerOptions, type TimeoutKind } from '../net/index.js';
-import { Http1Parser, type Http1ParserOptions, type MessageHead } from './parser.js';
+import { Http1Parser, type Http1ParserHandler, type Http1ParserOptions, type MessageHead } from './parser.js';
 import { Http1ParseError } from './errors.js';
 import { Http1Request, type BodySource } from './request.js';
 import { Http1Response, type ResponseSink } from './response.js';
@@ -34,6 +34,8 @@ export interface Http1ServerOptions extends Http1ParserOptions, Omit<ServerOptio
 }
 
 interface Resolved {
+  /** Idle parsers shared by the server's connections (see Http1Connection's parser). */
+  spareParsers: Http1Parser[];
   keepAliveTimeout: number;
   headersTimeout: number;
   requestTimeout: number;
@@ -42,9 +44,28 @@ interface Resolved {
   keepAliveLine: string;
 }
 
+/** One Resolved per options object: the connections of a server share it (and its spare parsers). */
+const resolvedByOptions = new WeakMap<Http1ServerOptions, Resolved>();
+
 function resolve(o: Http1ServerOptions): Resolved {
+  let r = resolvedByOptions.get(o);
+  if (r === undefined) resolvedByOptions.set(o, (r = resolveNew(o)));
+  return r;
+}
+
+/**
+ * Spare parsers kept per server: enough for the connections that start a request in one turn; more are
+ * left to the GC (a parser is ~0.4 KiB).
+ */
+const MAX_SPARE_PARSERS = 256;
+
+/** A spare parser's handler: it holds no connection. */
+const NO_HANDLER: Http1ParserHandler = { onHeadersComplete() {}, onBody() {}, onMessageComplete() {} };
+
+function resolveNew(o: Http1ServerOptions): Resolved {
   const keepAliveTimeout = o.keepAliveTimeout ?? 5000;
   return {
+    spareParsers: [],
     keepAliveTimeout,
     headersTimeout: o.headersTimeout ?? 20_000,
     requestTimeout: o.requestTimeout ?? 300_000,
@@ -79,7 +100,13 @@ function errorStatus(err: unknown): number {
  */
 export class Http1Connection implements ConnectionHandler, BodySource, ResponseSink {
   readonly conn: Connection;
-  readonly parser: Http1Parser;
+  /**
+   * This connection's parser while a request is being read or answered; between requests it goes back to
+   * the server's spares (an idle keep-alive connection holds none: ~0.4 KiB each, #34) — see {@link parser}.
+   */
+  #parser: Http1Parser | null = null;
+  /** True inside the parser's `execute` (its callbacks must not give it away). */
+  #parsing = false;
   #handler: Http1Handler;
   #opts: Http1ServerOptions;
   #r: Resolved;
@@ -99,14 +126,42 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
   /** Requests begun on this connection (0: none yet — see onShutdown). */
   #requests = 0;
 
-  constructor(conn: Connection, handler: Http1Handler, options: Http1ServerOptions = {}, resolved?: Resolved) {
+  constructor(conn: Connection, handler: Http1Handler, options: Http1ServerOptions = {}) {
     this.conn = conn;
     this.#handler = handler;
     this.#opts = options;
-    this.#r = resolved ?? resolve(options);
-    // Split tokens are gathered in a buffer from the connection's pool, returned when it closes.
-    this.parser = new Http1Parser('request', this, { ...options, scratch: conn.pool });
+    // Made once per options object: a server's connections share it (and its spare parsers).
+    this.#r = resolve(options);
     conn.setTimeout('headers', this.#r.headersTimeout);
+  }
+
+  /** The request parser: this connection's, or a spare taken for it (made when there is none). */
+  get parser(): Http1Parser {
+    const p = this.#parser;
+    if (p !== null) return p;
+    const spare = this.#r.spareParsers.pop();
+    if (spare !== undefined) {
+      spare.handler = this;
+      return (this.#parser = spare);
+    }
+    // Split tokens are gathered in a buffer from the connection's pool, returned when it is done.
+    return (this.#parser = new Http1Parser('request', this, { ...this.#opts, scratch: this.conn.pool }));
+  }
+
+  /** Between requests (or at the close): the parser holds nothing of this connection, so it is a spare. */
+  #releaseParser(): void {
+    const p = this.#parser;
+    if (p === null || this.#parsing || !p.idle || p.paused || p.upgraded || p.error !== null || this.#stash !== null) return;
+    this.#parser = null;
+    p.dispose();
+    p.handler = NO_HANDLER;
+    const spares = this.#r.spareParsers;
+    if (spares.length < MAX_SPARE_PARSERS) spares.push(p);
+  }
+
+  /** No request begun and none being read (true without a parser). */
+  #parserIdle(): boolean {
+    return this.#parser === null || this.#parser.idle;
   }
 
   get httpDate(): string {
@@ -127,6 +182,7 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
   #parse(chunk: Buffer): void {
     const p = this.parser;
     let used: number;
+    this.#parsing = true;
     try {
       used = p.execute(chunk);
     } catch (err) {
@@ -135,6 +191,8 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
         return;
       }
       throw err;
+    } finally {
+      this.#parsing = false;
     }
     if (used < chunk.length) {
       if (p.upgraded) {
@@ -155,15 +213,16 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
 
   /** Between requests with nothing in flight, the keep-alive timeout runs. */
   #armIdle(): void {
-    if (this.#queue.length === 0 && this.#bodyReq === null && this.parser.idle && !this.conn.closed && this.conn.timeoutKind !== 'idle') {
-      this.conn.setTimeout('idle', this.#r.keepAliveTimeout);
+    if (this.#queue.length === 0 && this.#bodyReq === null && this.#parserIdle() && !this.conn.closed) {
+      if (this.conn.timeoutKind !== 'idle') this.conn.setTimeout('idle', this.#r.keepAliveTimeout);
+      this.#releaseParser();
     }
   }
 
   onEnd(): void {
     // Half-close from the client: finish what is queued, then close (RFC 9112 §9.6).
     try {
-      this.parser.finish();
+      this.#parser?.finish();
     } catch {
       /* an incomplete request: nothing to answer on a half-closed connection */
     }
@@ -174,14 +233,15 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
   }
 
   onClose(): void {
-    this.parser.dispose();
+    this.#releaseParser();
+    this.#parser?.dispose();
     if (this.#bodyReq !== null) this.#bodyReq._abort();
     for (const res of this.#queue) res._emit('close');
     this.#queue = [];
   }
 
   onTimeout(kind: TimeoutKind): void {
-    if (kind === 'idle' || (kind === 'headers' && this.parser.idle && this.#queue.length === 0)) {
+    if (kind === 'idle' || (kind === 'headers' && this.#parserIdle() && this.#queue.length === 0)) {
       this.conn.destroy(); // nothing to answer: an idle keep-alive or silent connection
       return;
     }
@@ -200,7 +260,7 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
 
   onShutdown(idleLingerMs = 0): void {
     this.#closing = true;
-    if (this.#queue.length !== 0 || !this.parser.idle) {
+    if (this.#queue.length !== 0 || !this.#parserIdle()) {
       this.#shuttingDown = true;
       return;
     }
@@ -356,7 +416,7 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
       this.#tryUpgrade();
       return;
     }
-    if (this.#endWhenDrained || (this.#closing && this.parser.idle)) {
+    if (this.#endWhenDrained || (this.#closing && this.#parserIdle())) {
       this.conn.end();
       return;
     }
@@ -366,8 +426,8 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
 
   /** Resumes parsing (and reading) paused for pipelining depth or write backpressure, once both allow. */
   #maybeResume(): void {
-    const p = this.parser;
-    if (!p.paused || this.conn.writeBlocked || this.#queue.length >= this.#r.maxPipelined || this.#pendingUpgrade !== null) return;
+    const p = this.#parser;
+    if (p === null || !p.paused || this.conn.writeBlocked || this.#queue.length >= this.#r.maxPipelined || this.#pendingUpgrade !== null) return;
     if (p.upgraded || this.conn.closed) return;
     p.resume();
     const rest = this.#stash;
@@ -378,7 +438,7 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
 
   #tryUpgrade(): void {
     const pu = this.#pendingUpgrade;
-    if (pu === null || this.#queue[0] !== pu.res || !this.parser.upgraded) return;
+    if (pu === null || this.#queue[0] !== pu.res || this.#parser?.upgraded !== true) return;
     this.#pendingUpgrade = null;
     const rest = this.#stash ?? Buffer.alloc(0);
     this.#stash = null;
@@ -504,9 +564,8 @@ export class Http1Connection implements ConnectionHandler, BodySource, ResponseS
  * ```
  */
 export function createHttp1Server(handler: Http1Handler, options: Http1ServerOptions = {}): Server {
-  const r = resolve(options);
   return new Server({
     ...options,
-    onConnection: (conn) => new Http1Connection(conn, handler, options, r),
+    onConnection: (conn) => new Http1Connection(conn, handler, options),
   });
 }

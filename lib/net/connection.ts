@@ -1,10 +1,10 @@
-import type { Socket } from 'node:net';
-import util from 'node:util';
+import { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { defaultBufferPool, type BufferPool } from './buffer-pool.js';
 import { defaultSweeper, type Timed, type TimeoutSweeper } from './timeout-sweeper.js';
-import { readIntoSharedBuffer, readIntoStream } from './shared-read.js';
-import { directHandle, writeDirect, type DirectWriteRequest } from './direct-write.js';
+import { readIntoSharedBuffer, readIntoStream, sharedReadBuffer } from './shared-read.js';
+import { directHandle, writeDirect } from './direct-write.js';
+import { asRawHandle, errnoError, readResult, shutdownHandle, UV_EOF, writeHandle, type RawHandle, type WriteRequest } from './handle-io.js';
 import { CONNECTION_CLOSE, CONNECTION_OPEN } from '../trace/channels.js';
 
 /**
@@ -42,15 +42,17 @@ export interface ConnectionOptions {
   pool?: BufferPool;
   sweeper?: TimeoutSweeper;
   /**
-   * Use the read and write fast paths that lean on Node internals (shared-read.ts, direct-write.ts).
-   * `false` keeps every socket on Node's public stream API — slower, and immune to a Node release that
-   * moves those internals. Default: true, unless the environment says `COVET_NET_FAST_PATHS=0`.
+   * Use the read and write fast paths that lean on Node internals (shared-read.ts, direct-write.ts), and
+   * let a {@link Server} run plain TCP and unix-socket connections on the bare handle (handle-io.ts). `false` keeps every
+   * socket on Node's public stream API — slower, more memory per connection, and immune to a Node release
+   * that moves those internals. Default: true, unless the environment says `COVET_NET_FAST_PATHS=0`.
    */
   fastPaths?: boolean;
 }
 
 /** `COVET_NET_FAST_PATHS=0` turns the fast paths off for every connection that does not say otherwise. */
-const FAST_PATHS_DEFAULT = process.env.COVET_NET_FAST_PATHS !== '0';
+// Stryker disable next-line ConditionalExpression,StringLiteral: read once at load, so no test in the process can change it; CI runs test/net again under COVET_NET_FAST_PATHS=0 (node-lines.test.ts checks that line)
+export const FAST_PATHS_DEFAULT = process.env.COVET_NET_FAST_PATHS !== '0';
 
 const STRING_COALESCE_LIMIT = 16 * 1024;
 
@@ -88,19 +90,64 @@ function onSocketError(): void {
 function onSocketClose(this: OwnedSocket): void {
   this[OWNER]._closed();
 }
-function onDirectWritten(this: DirectWriteRequest, status: number): void {
+function onDirectWritten(this: WriteRequest, status: number): void {
   (this.owner as Connection)._directWritten(status, this.queued);
+}
+type OwnedHandle = RawHandle & { [OWNER]: Connection };
+/** A read on a bare handle (handle-io.ts): the bytes are in the shared buffer, their count in Node's state. */
+function onHandleRead(this: OwnedHandle): void {
+  const n = readResult();
+  const conn = this[OWNER];
+  if (n > 0) {
+    const chunk = Buffer.allocUnsafe(n);
+    sharedReadBuffer().copy(chunk, 0, 0, n);
+    conn._read(chunk);
+  } else if (n === UV_EOF) conn._handleEof();
+  // 0: libuv found nothing to read this time (EAGAIN) — not an error, nothing to hand on.
+  else if (n < 0) conn.destroy(errnoError(n, 'read'));
+}
+function onHandleClosed(this: OwnedHandle): void {
+  this[OWNER]._closed();
+}
+function onHandleShutdown(this: { owner: unknown }, status: number): void {
+  (this.owner as Connection)._handleShutdown(status);
 }
 /** Written behind a paused connection's earlier stream writes: its callback says they all completed. */
 const MARKER = Buffer.alloc(0);
-/** A libuv error code (negative errno) as an Error, as Node reports socket write failures. */
-function errnoError(code: number): Error {
-  const e = new Error(`write ${util.getSystemErrorName(code)}`) as NodeJS.ErrnoException;
-  e.errno = code;
-  e.code = util.getSystemErrorName(code);
-  e.syscall = 'write';
-  return e;
+
+/** A connection's settings from its options (fields on every connection would cost each idle one). */
+interface Settings {
+  readonly pool: BufferPool;
+  readonly sweeper: TimeoutSweeper;
+  readonly highWaterMark: number;
+  readonly lowWaterMark: number;
+  readonly sendTimeout: number;
+  /** Direct writes allowed (ConnectionOptions.fastPaths). */
+  readonly fast: boolean;
 }
+const NO_OPTIONS: ConnectionOptions = {};
+const settingsByOptions = new WeakMap<ConnectionOptions, Settings>();
+/** The settings for `o`, made once per options object (a server's connections share its options). */
+function settingsOf(o: ConnectionOptions): Settings {
+  let s = settingsByOptions.get(o);
+  // Stryker disable next-line ConditionalExpression: made again, the settings are the same values (only shared less)
+  if (s === undefined) {
+    s = {
+      pool: o.pool ?? defaultBufferPool,
+      sweeper: o.sweeper ?? defaultSweeper,
+      highWaterMark: o.highWaterMark ?? 64 * 1024,
+      lowWaterMark: o.lowWaterMark ?? 16 * 1024,
+      sendTimeout: o.sendTimeout ?? 60_000,
+      fast: o.fastPaths ?? FAST_PATHS_DEFAULT,
+    };
+    // Stryker disable next-line CallExpression: not kept, they are made again with the same values
+    settingsByOptions.set(o, s);
+  }
+  return s;
+}
+
+/** A callback for a connection's close: the error it ended with, if any, and the connection. */
+export type CloseListener = (err: Error | undefined, conn: Connection) => void;
 
 /** Connections with queued bytes, flushed together once the turn's I/O callbacks are done. */
 let dirty: Connection[] = [];
@@ -122,12 +169,6 @@ function flushAll(): void {
  * ```
  */
 export class Connection implements Timed {
-  readonly socket: Socket;
-  readonly pool: BufferPool;
-  readonly sweeper: TimeoutSweeper;
-  readonly highWaterMark: number;
-  readonly lowWaterMark: number;
-  readonly sendTimeout: number;
   /** Bytes received and sent (as handed to the socket). */
   bytesRead = 0;
   bytesWritten = 0;
@@ -141,39 +182,113 @@ export class Connection implements Timed {
 
   #handler: ConnectionHandler;
   #pendingStr = '';
-  #pendingBufs: Buffer[] = [];
+  /** Buffers queued this turn (null when none: an idle connection holds no array). */
+  #pendingBufs: Buffer[] | null = null;
   #pendingBytes = 0;
   #flushScheduled = false;
   #readPaused = 0; // bit 1: backpressure, bit 2: protocol asked
   #ending = false;
   #savedDeadline = 0;
+  // Stryker disable next-line StringLiteral: always set before it is read (when reading pauses for backpressure)
   #savedKind: TimeoutKind = 'idle';
-  #closeListeners: Array<(err: Error | undefined) => void> | null = null;
+  /** {@link onceClosed}'s callbacks: one in a field (the server's), more in an array. */
+  #closeListener: CloseListener | null = null;
+  #closeListeners: CloseListener[] | null = null;
   /** Write-completion callback, only passed to the socket while reading is paused for backpressure. */
   #onWritten: ((err?: Error | null) => void) | null = null;
   /** Bytes of direct writes libuv queued that have not completed (stream writes count in writableLength). */
   #directQueued = 0;
-  /** Direct writes allowed (ConnectionOptions.fastPaths). */
-  readonly #fast: boolean;
+  /** What the options say, shared by every connection made with the same options object. */
+  readonly #s: Settings;
+  /** The socket, once there is one (see {@link socket}). */
+  #socket: Socket | null = null;
+  /** The bare handle while the connection runs without a socket (handle-io.ts), else null. */
+  #handle: OwnedHandle | null = null;
+  /** Handle mode: the peer's FIN was read (ours went out when `#ending` was set); why it closed. */
+  #eof = false;
+  #error: Error | undefined = undefined;
 
-  constructor(socket: Socket, handler: ConnectionHandler, options: ConnectionOptions = {}) {
-    this.socket = socket;
+  /**
+   * `transport` is a `net.Socket` (or `tls.TLSSocket`), or — from {@link Server}, where Node allows it — an
+   * accepted TCP or unix-socket handle, which the connection drives without a socket (handle-io.ts).
+   */
+  constructor(transport: Socket | RawHandle, handler: ConnectionHandler, options: ConnectionOptions = NO_OPTIONS) {
     this.#handler = handler;
-    this.pool = options.pool ?? defaultBufferPool;
-    this.sweeper = options.sweeper ?? defaultSweeper;
-    this.highWaterMark = options.highWaterMark ?? 64 * 1024;
-    this.lowWaterMark = options.lowWaterMark ?? 16 * 1024;
-    this.sendTimeout = options.sendTimeout ?? 60_000;
+    this.#s = settingsOf(options);
+    // Anything but a TCP or pipe handle is taken as a socket (a TLSSocket, or a Duplex that behaves like one).
+    const raw = asRawHandle(transport);
+    if (raw === null) this.#attach(transport as Socket);
+    else {
+      const h = raw as OwnedHandle;
+      this.#handle = h;
+      h[OWNER] = this;
+      h.setNoDelay?.(true); // TCP only (a unix socket's pipe has no Nagle)
+      h.useUserBuffer(sharedReadBuffer());
+      h.onread = onHandleRead;
+      const err = h.readStart();
+      if (err < 0) this.destroy(errnoError(err, 'read'));
+    }
+    this.sweeper.add(this);
+    // Stryker disable next-line ConditionalExpression: a speed guard — publishing to no subscriber does nothing
+    if (CONNECTION_OPEN.hasSubscribers) CONNECTION_OPEN.publish({ connection: this });
+  }
+
+  get pool(): BufferPool {
+    return this.#s.pool;
+  }
+  get sweeper(): TimeoutSweeper {
+    return this.#s.sweeper;
+  }
+  /** Reading pauses when this many bytes wait to be written ({@link ConnectionOptions.highWaterMark}). */
+  get highWaterMark(): number {
+    return this.#s.highWaterMark;
+  }
+  get lowWaterMark(): number {
+    return this.#s.lowWaterMark;
+  }
+  get sendTimeout(): number {
+    return this.#s.sendTimeout;
+  }
+
+  /** Takes events from `socket` (shared listeners, no closures per connection: it points back here). */
+  #attach(socket: Socket): void {
+    this.#socket = socket;
     socket.setNoDelay(true);
-    // Shared listeners (no closures per connection): the socket points back at its Connection.
     (socket as OwnedSocket)[OWNER] = this;
-    this.#fast = options.fastPaths ?? FAST_PATHS_DEFAULT;
-    if (!(this.#fast && readIntoSharedBuffer(socket as OwnedSocket, onSocketData))) socket.on('data', onSocketData);
+    if (!(this.#s.fast && readIntoSharedBuffer(socket as OwnedSocket, onSocketData))) socket.on('data', onSocketData);
     socket.on('end', onSocketEnd);
     socket.on('error', onSocketError);
     socket.on('close', onSocketClose);
-    this.sweeper.add(this);
-    if (CONNECTION_OPEN.hasSubscribers) CONNECTION_OPEN.publish({ connection: this });
+  }
+
+  /**
+   * The `net.Socket` (or `tls.TLSSocket`). A connection a {@link Server} runs on its bare handle gets one made
+   * around the handle on first use, and goes on through it from then on (its bytes, order and state kept):
+   * asking costs the memory the handle path saves, so protocols use the connection's own methods.
+   */
+  get socket(): Socket {
+    if (this.#socket !== null) return this.#socket;
+    const h = this.#handle!;
+    if (this.closed) {
+      // Its handle is gone: a socket that is already destroyed says so.
+      const dead = new Socket();
+      dead.destroy();
+      return dead;
+    }
+    // The socket takes the handle's `onread` over (it must stay a function: Node asserts so) and starts
+    // reading itself: libuv refuses a second start (EALREADY), which would destroy the new socket.
+    this.#handle = null;
+    h.readStop();
+    const s = new Socket({ handle: h, allowHalfOpen: true, readable: true, writable: true } as ConstructorParameters<typeof Socket>[0]);
+    this.#attach(s);
+    // Reading stays paused as it was; a FIN already sent stays sent (the connection's send deadline ends it).
+    if (this.#readPaused !== 0) s.pause();
+    return s;
+  }
+
+  /** True while the connection runs on its bare handle (no `net.Socket` made). */
+  get bare(): boolean {
+    return this.#handle !== null;
   }
 
   /** The handler receiving events; swap it to hand the connection to another protocol (Upgrade, ALPN). */
@@ -192,22 +307,32 @@ export class Connection implements Timed {
 
   /** The negotiated ALPN protocol on TLS connections (`'h2'`, `'http/1.1'`), otherwise `false`. */
   get alpnProtocol(): string | false {
-    return (this.socket as TLSSocket).alpnProtocol ?? false;
+    return this.#socket === null ? false : ((this.#socket as TLSSocket).alpnProtocol ?? false);
   }
 
   /** The peer's address (asked of the socket once: Node's getter re-checks its cache on every read). */
   get remoteAddress(): string | undefined {
-    if (this.#remoteAddress === undefined) this.#remoteAddress = this.socket.remoteAddress;
+    // Stryker disable next-line ConditionalExpression: a cache — asking again gives the same address
+    if (this.#remoteAddress === undefined) this.#remoteAddress = this.#peer()?.address ?? this.#socket?.remoteAddress;
     return this.#remoteAddress;
   }
   #remoteAddress: string | undefined = undefined;
 
   get remotePort(): number | undefined {
-    return this.socket.remotePort;
+    if (this.#handle !== null) return this.#peer()?.port;
+    return this.#socket!.remotePort;
+  }
+
+  /** The handle's peer address (handle mode), or undefined. */
+  #peer(): { address?: string; port?: number } | undefined {
+    if (this.#handle === null) return undefined;
+    const out: { address?: string; port?: number } = {};
+    // A unix socket's pipe has no peer address (undefined, as net.Socket says).
+    return this.#handle.getpeername?.(out) === 0 ? out : undefined;
   }
 
   get encrypted(): boolean {
-    return (this.socket as TLSSocket).encrypted === true;
+    return this.#socket !== null && (this.#socket as TLSSocket).encrypted === true;
   }
 
   /** Bytes queued in this connection and in the socket, not yet handed to the kernel. */
@@ -220,7 +345,7 @@ export class Connection implements Timed {
    * they complete, in libuv's queue or not) and direct writes libuv still holds.
    */
   #unsent(): number {
-    return this.socket.writableLength + this.#directQueued;
+    return this.#socket === null ? this.#directQueued : this.#socket.writableLength + this.#directQueued;
   }
 
   /** True while reading is paused because the peer is not taking our writes. */
@@ -239,6 +364,18 @@ export class Connection implements Timed {
   /** @internal */
   _closed(): void {
     this.#closed();
+  }
+  /** @internal The peer's FIN, read on a bare handle. */
+  _handleEof(): void {
+    if (this.#eof) return; // reading again after the FIN reports it again
+    this.#eof = true;
+    if (this.#ending) this.#closeHandle();
+    else this.#peerEnded();
+  }
+  /** @internal Our FIN went out on a bare handle. */
+  _handleShutdown(status: number): void {
+    if (status < 0) this.destroy(errnoError(status, 'shutdown'));
+    else if (this.#eof) this.#closeHandle();
   }
   /** @internal */
   _flushTick(): void {
@@ -273,9 +410,11 @@ export class Connection implements Timed {
    * Queues bytes. Strings are sent as latin1 unless `encoding` says otherwise (callers pass ASCII/latin1
    * heads, and utf8 bodies with 'utf8'). Returns false when the caller should wait for `onDrain`.
    */
+  // Stryker disable next-line StringLiteral: only 'utf8' is looked for; any other default is latin1 too
   write(data: Buffer | Uint8Array | string, encoding: 'latin1' | 'utf8' = 'latin1'): boolean {
     if (this.closed || this.#ending) return false;
     if (typeof data === 'string') {
+      // Stryker disable next-line StringLiteral: Buffer.from's default encoding is utf8 too
       if (encoding === 'utf8') data = Buffer.from(data, 'utf8');
       else if (this.#pendingStr.length + data.length <= STRING_COALESCE_LIMIT) {
         this.#pendingStr += data;
@@ -287,11 +426,11 @@ export class Connection implements Timed {
     }
     if (this.#pendingStr.length > 0) {
       this.#pendingBytes += this.#pendingStr.length;
-      this.#pendingBufs.push(Buffer.from(this.#pendingStr, 'latin1'));
+      (this.#pendingBufs ??= []).push(Buffer.from(this.#pendingStr, 'latin1'));
       this.#pendingStr = '';
     }
     const b = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-    this.#pendingBufs.push(b);
+    (this.#pendingBufs ??= []).push(b);
     this.#pendingBytes += b.length;
     // Batching must not hold more than a high-water mark: past it, hand the bytes to the socket now so
     // backpressure (writeBlocked) is known even in the middle of handling one large read.
@@ -301,7 +440,9 @@ export class Connection implements Timed {
   }
 
   #schedule(): void {
+    // Stryker disable next-line ConditionalExpression,BooleanLiteral: a speed guard — a connection listed twice is flushed twice, the second time with nothing queued
     if (this.#flushScheduled) return;
+    // Stryker disable next-line BooleanLiteral: the same
     this.#flushScheduled = true;
     dirty.push(this);
     flushImmediate ??= setImmediate(flushAll);
@@ -312,41 +453,37 @@ export class Connection implements Timed {
     if (this.closed) return;
     const bufs = this.#pendingBufs;
     const str = this.#pendingStr;
-    if (bufs.length === 0 && str.length === 0) return;
-    const s = this.socket;
-    if (bufs.length === 0) {
+    if (bufs === null) {
+      if (str.length === 0) return;
       this.#pendingStr = '';
       this.bytesWritten += str.length;
       if (!this.#writeOne(str)) return;
     } else {
       if (str.length > 0) bufs.push(Buffer.from(str, 'latin1'));
       this.#pendingStr = '';
-      this.#pendingBufs = [];
+      this.#pendingBufs = null;
       this.#pendingBytes = 0;
       if (bufs.length === 1) {
         this.bytesWritten += bufs[0]!.length;
         if (!this.#writeOne(bufs[0]!)) return;
-      } else {
-        s.cork();
-        for (const b of bufs) {
-          this.bytesWritten += b.length;
-          if (this.#onWritten === null) s.write(b);
-          else s.write(b, this.#onWritten);
-        }
-        s.uncork();
-      }
+      } else if (!this.#writeMany(bufs)) return;
     }
     if ((this.#readPaused & 1) === 0 && this.#unsent() >= this.highWaterMark) {
       // The peer is not reading: stop reading from it too, and give it sendTimeout to catch up.
       this.#readPaused |= 1;
-      s.pause();
-      // From now on every write reports its completion, so the low-water mark is seen as it is crossed.
-      // The stream writes already made carry no callback: an empty write behind them reports when they
-      // are done (the stream completes writes in order). Not 'drain': the stream emits it only if its own
-      // high-water mark was reached, which ours need not match (Node 22 raised it to 64 KiB). Direct
-      // writes report through their own completion.
-      this.#onWritten = (err) => this.#written(err);
-      if (s.writableLength > 0) s.write(MARKER, this.#onWritten);
+      const s = this.#socket;
+      if (s === null) this.#handle!.readStop();
+      else {
+        s.pause();
+        // From now on every write reports its completion, so the low-water mark is seen as it is crossed.
+        // The stream writes already made carry no callback: an empty write behind them reports when they
+        // are done (the stream completes writes in order). Not 'drain': the stream emits it only if its own
+        // high-water mark was reached, which ours need not match (Node 22 raised it to 64 KiB). Direct
+        // writes (and every write on a bare handle) report through their own completion.
+        this.#onWritten = (err) => this.#written(err);
+        // Stryker disable next-line ConditionalExpression,EqualityOperator: an empty write behind nothing reports at once, and the unsent count decides as before
+        if (s.writableLength > 0) s.write(MARKER, this.#onWritten);
+      }
       this.#savedDeadline = this.deadline;
       this.#savedKind = this.timeoutKind;
       this.setTimeout('send', this.sendTimeout);
@@ -358,14 +495,15 @@ export class Connection implements Timed {
    * backpressure (see direct-write.ts), else through `socket.write`. False when the connection failed.
    */
   #writeOne(data: string | Buffer): boolean {
-    const s = this.socket;
-    if (this.#fast && this.#onWritten === null && s.writableLength === 0) {
+    if (this.#handle !== null) return this.#writeHandle(data);
+    const s = this.#socket!;
+    if (this.#s.fast && this.#onWritten === null && s.writableLength === 0) {
       const h = directHandle(s, () => (typeof data === 'string' ? s.write(data, 'latin1') : s.write(data)));
       if (h === undefined) return !this.closed; // written by the probe that learned how
       if (h !== null) {
         const r = writeDirect(h, data, this, onDirectWritten);
         if (r < 0) {
-          this.destroy(errnoError(r));
+          this.destroy(errnoError(r, 'write'));
           return false;
         }
         this.#directQueued += r;
@@ -380,13 +518,39 @@ export class Connection implements Timed {
     return true;
   }
 
+  /** Several buffers in one `writev`: corked stream writes, or one request on a bare handle. */
+  #writeMany(bufs: Buffer[]): boolean {
+    for (const b of bufs) this.bytesWritten += b.length;
+    if (this.#handle !== null) return this.#writeHandle(bufs);
+    const s = this.#socket!;
+    // Stryker disable next-line CallExpression: uncorked, the same bytes leave in the same order, in more system calls
+    s.cork();
+    for (const b of bufs) {
+      if (this.#onWritten === null) s.write(b);
+      else s.write(b, this.#onWritten);
+    }
+    s.uncork();
+    return true;
+  }
+
+  #writeHandle(data: string | Buffer | Buffer[]): boolean {
+    const r = writeHandle(this.#handle!, data, this, onDirectWritten);
+    if (r < 0) {
+      this.destroy(errnoError(r, 'write'));
+      return false;
+    }
+    this.#directQueued += r;
+    return true;
+  }
+
   /** @internal A direct write the kernel did not take at once completed. */
   _directWritten(status: number, queued: number): void {
     this.#directQueued -= queued;
     if (status < 0) {
-      this.destroy(errnoError(status));
+      this.destroy(errnoError(status, 'write'));
       return;
     }
+    // Stryker disable next-line ConditionalExpression: #written checks the same bit first
     if ((this.#readPaused & 1) !== 0) this.#written(null);
   }
 
@@ -399,20 +563,28 @@ export class Connection implements Timed {
         this.deadline = this.#savedDeadline;
         this.timeoutKind = this.#savedKind;
       }
-      if (this.#readPaused === 0 && !this.closed) this.socket.resume();
+      if (this.#readPaused === 0 && !this.closed) this.#resume();
       this.#handler.onDrain?.();
     }
   }
 
   /** Stop delivering `onData` (protocol-level backpressure, e.g. a request body nobody reads yet). */
   pauseReading(): void {
-    if (this.#readPaused === 0) this.socket.pause();
+    if (this.#readPaused === 0) {
+      if (this.#handle !== null) this.#handle.readStop();
+      else this.#socket!.pause();
+    }
     this.#readPaused |= 2;
   }
 
   resumeReading(): void {
     this.#readPaused &= ~2;
-    if (this.#readPaused === 0 && !this.closed) this.socket.resume();
+    if (this.#readPaused === 0 && !this.closed) this.#resume();
+  }
+
+  #resume(): void {
+    if (this.#handle !== null) this.#handle.readStart();
+    else this.#socket!.resume();
   }
 
   /**
@@ -449,8 +621,19 @@ export class Connection implements Timed {
   end(): void {
     if (this.closed || this.#ending) return;
     this.flush();
+    if (this.closed) return;
     this.#ending = true;
-    this.socket.end();
+    const h = this.#handle;
+    if (h === null) this.#socket!.end();
+    else {
+      // The FIN goes out behind what libuv still holds; the handle closes once the peer's FIN is read too
+      // (allowHalfOpen, as the sockets: RFC 9112 §9.6).
+      const err = shutdownHandle(h, this, onHandleShutdown);
+      if (err < 0) {
+        this.destroy(errnoError(err, 'shutdown'));
+        return;
+      }
+    }
     // A peer that never reads or never closes must not keep us alive for ever.
     this.setTimeout('send', 30_000);
   }
@@ -459,17 +642,43 @@ export class Connection implements Timed {
   destroy(error?: Error): void {
     if (this.closed) return;
     this.closed = true;
-    this.#pendingBufs = [];
+    this.#pendingBufs = null;
     this.#pendingBytes = 0;
     this.#pendingStr = '';
-    this.socket.destroy(error);
+    if (this.#handle !== null) {
+      this.#error = error;
+      this.#closeHandle();
+    } else this.#socket!.destroy(error);
   }
 
-  /** Registers a callback for when the connection has closed (used by servers to track connections). */
-  onceClosed(fn: (err: Error | undefined) => void): void {
-    // `[fn]` has room for one; `[].push` would reserve 17 slots on every idle connection.
-    if (this.#closeListeners === null) this.#closeListeners = [fn];
+  #closeHandle(): void {
+    const h = this.#handle!;
+    this.closed = true;
+    // Stryker disable next-line CallExpression: closing the handle stops its reading too; stopping first is only explicit
+    h.readStop();
+    h.close(onHandleClosed);
+  }
+
+  /**
+   * Registers a callback for when the connection has closed (used by servers to track connections). It is
+   * given the connection, so one function can serve every connection (no closure per connection).
+   */
+  onceClosed(fn: CloseListener): void {
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: the first callback kept in the array instead is called in the same order
+    if (this.#closeListener === null) this.#closeListener = fn;
+    // Stryker disable next-line EqualityOperator: the same
+    else if (this.#closeListeners === null) this.#closeListeners = [fn];
     else this.#closeListeners.push(fn);
+  }
+
+  /** Calls and forgets the close callbacks. */
+  #fireClose(err: Error | undefined): void {
+    const first = this.#closeListener;
+    const rest = this.#closeListeners;
+    this.#closeListener = null;
+    this.#closeListeners = null;
+    if (first !== null) first(err, this);
+    if (rest !== null) for (const fn of rest) fn(err, this);
   }
 
   /**
@@ -484,23 +693,19 @@ export class Connection implements Timed {
     s.removeAllListeners('end');
     this.sweeper.delete(this);
     this.closed = true;
-    const listeners = this.#closeListeners;
-    this.#closeListeners = null;
     s.removeAllListeners('close');
-    s.once('close', () => {
-      if (listeners) for (const fn of listeners) fn(undefined);
-    });
+    s.once('close', () => this.#fireClose(undefined));
     return s;
   }
 
   #closed(): void {
-    const err = (this.socket as Socket & { errored?: Error | null }).errored ?? undefined;
+    const s = this.#socket as (Socket & { errored?: Error | null }) | null;
+    const err = s === null ? this.#error : (s.errored ?? undefined);
     this.closed = true;
     this.sweeper.delete(this);
     this.#handler.onClose?.(err);
+    // Stryker disable next-line ConditionalExpression: a speed guard — publishing to no subscriber does nothing
     if (CONNECTION_CLOSE.hasSubscribers) CONNECTION_CLOSE.publish({ connection: this, error: err });
-    const listeners = this.#closeListeners;
-    this.#closeListeners = null;
-    if (listeners) for (const fn of listeners) fn(err);
+    this.#fireClose(err);
   }
 }

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { submitWrite, type WriteRequest, type WriteTarget } from './handle-io.js';
 
 /**
  * Writes that go straight to a socket's libuv handle.
@@ -27,25 +28,12 @@ import type { Socket } from 'node:net';
 
 /** The handle methods used, as Node's stream_base_commons calls them. */
 interface StreamHandle {
-  writeLatin1String(req: object | null, data: string): number | DirectWriteRequest;
-  writeBuffer(req: object | null, data: Uint8Array): number | DirectWriteRequest;
+  writeLatin1String(req: object | null, data: string): number | WriteRequest;
+  writeBuffer(req: object | null, data: Uint8Array): number | WriteRequest;
   readonly writeQueueSize: number;
 }
 
-/** A write request: completion is reported to `oncomplete(status)` with `this` the request. */
-export interface DirectWriteRequest {
-  oncomplete: (this: DirectWriteRequest, status: number) => void;
-  /** Kept alive until the write completes (for Buffers). */
-  buffer: Uint8Array | null;
-  /** For the completion callback. */
-  owner: unknown;
-  /** Bytes libuv queued for this write when it was made (counted as unsent until completion). */
-  queued: number;
-  /** 'returned' convention: a completion that happened inside the write call, or null. */
-  writeStatus?: number | null;
-}
-
-type WriteWrapCtor = new () => DirectWriteRequest;
+type WriteWrapCtor = new () => WriteRequest;
 
 /** How this process writes to a handle directly; see the file comment. */
 export type DirectWriteMode = 'request' | 'returned';
@@ -134,9 +122,9 @@ function learn(handle: StreamHandle, probe: () => void): void {
  * everything, or (> 0) the bytes libuv queued: `oncomplete` is then called, with `this` the request
  * (`owner`, `queued`), when they are written (status < 0: failed).
  */
-export function writeDirect(h: StreamHandle, data: string | Uint8Array, owner: unknown, oncomplete: (this: DirectWriteRequest, status: number) => void): number {
-  const before = h.writeQueueSize;
+export function writeDirect(h: StreamHandle, data: string | Uint8Array, owner: unknown, oncomplete: (this: WriteRequest, status: number) => void): number {
   if (mode === 'returned') {
+    const before = h.writeQueueSize;
     const ret = typeof data === 'string' ? h.writeLatin1String(null, data) : h.writeBuffer(null, data);
     if (typeof ret === 'number') return ret;
     const status = ret.writeStatus;
@@ -146,12 +134,6 @@ export function writeDirect(h: StreamHandle, data: string | Uint8Array, owner: u
     ret.buffer = typeof data === 'string' ? null : data;
     return (ret.queued = Math.max(0, h.writeQueueSize - before));
   }
-  const req = new writeWrap!();
-  req.oncomplete = oncomplete;
-  req.owner = owner;
-  req.buffer = typeof data === 'string' ? null : data;
-  const err = typeof data === 'string' ? h.writeLatin1String(req, data) : h.writeBuffer(req, data);
-  if (err !== 0) return err as number;
-  // Node reports completion only for writes libuv had to queue; those show in its queue size.
-  return (req.queued = Math.max(0, h.writeQueueSize - before));
+  // A socket's handle takes the same request form as a bare one (handle-io.ts).
+  return submitWrite(new writeWrap!(), h as unknown as WriteTarget, data, owner, oncomplete);
 }

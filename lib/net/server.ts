@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { Connection, type ConnectionHandler, type ConnectionOptions } from './connection.js';
+import { Connection, FAST_PATHS_DEFAULT, type ConnectionHandler, type ConnectionOptions } from './connection.js';
+import { asRawHandle, errnoError, handleIoAvailable, type RawHandle } from './handle-io.js';
 import { SlotSet } from './slot-set.js';
 import { defaultSweeper, type TimeoutSweeper } from './timeout-sweeper.js';
 import type { BufferPool } from './buffer-pool.js';
@@ -79,6 +80,8 @@ export class Server {
   /** While closing: asks a connection to finish what it has, and counts it in the close. */
   #shutdown: ((c: Connection) => void) | null = null;
   #listening = false;
+  /** One close callback for every connection (none made per connection). */
+  readonly #untrack = (_err: Error | undefined, c: Connection): void => void this.connections.delete(c);
 
   constructor(options: ServerOptions) {
     this.options = options;
@@ -96,24 +99,30 @@ export class Server {
     this.#server.on('error', (err: Error) => options.onError?.(err));
   }
 
-  /** The underlying `net.Server` / `tls.Server` (for options this wrapper does not expose). */
+  /**
+   * The underlying `net.Server` / `tls.Server` (for options this wrapper does not expose). Plain TCP and
+   * unix-socket connections are taken from its accept callback as bare handles (handle-io.ts; not with `fastPaths:
+   * false`), so for them it emits no `'connection'` event and `getConnections()` counts none: use
+   * {@link connections}.
+   */
   get raw(): net.Server {
     return this.#server;
   }
 
-  #accept(socket: net.Socket): void {
+  #accept(transport: net.Socket | RawHandle): void {
     const max = this.options.maxConnections;
     if (max !== undefined && this.connections.size >= max) {
       this.refused++;
-      socket.destroy();
+      if (transport instanceof net.Socket) transport.destroy();
+      else transport.close();
       return;
     }
     let conn: Connection | null = null;
     // The real handler needs the Connection, so it is created with a forwarding stub and swapped in.
-    conn = new Connection(socket, { onData() {} }, this.options);
+    conn = new Connection(transport, { onData() {} }, this.options);
     const c = conn;
     this.connections.add(c);
-    c.onceClosed(() => this.connections.delete(c));
+    c.onceClosed(this.#untrack);
     try {
       c.setHandler(this.options.onConnection(c));
     } catch (err) {
@@ -135,6 +144,7 @@ export class Server {
       };
       const onListening = (): void => {
         s.off('error', onError);
+        this.#takeHandles();
         this.#listening = true;
         this.sweeper.ref();
         const a = s.address();
@@ -154,6 +164,25 @@ export class Server {
         });
       }
     });
+  }
+
+  /**
+   * Accepted TCP and unix-socket connections go to a {@link Connection} as bare handles, skipping the `net.Socket` Node
+   * would make (handle-io.ts): its accept callback on the listening handle — a real TCP handle, or in a
+   * cluster worker the stand-in Node's round-robin hands connections through — is replaced by ours.
+   */
+  #takeHandles(): void {
+    if (this.options.tls || !(this.options.fastPaths ?? FAST_PATHS_DEFAULT) || !handleIoAvailable()) return;
+    const listening = (this.#server as unknown as { _handle?: { onconnection?: unknown } | null })._handle;
+    if (listening == null || typeof listening.onconnection !== 'function') return;
+    listening.onconnection = (err: number, handle: unknown): void => {
+      if (err !== 0) {
+        this.options.onError?.(errnoError(err, 'accept'));
+        return;
+      }
+      const raw = asRawHandle(handle);
+      this.#accept(raw ?? new net.Socket({ handle, allowHalfOpen: true, readable: true, writable: true } as net.SocketConstructorOpts));
+    };
   }
 
   /** The bound address (`{address, port, family}`), or the socket path. */

@@ -57,6 +57,11 @@ export function sharedReadAvailable(): boolean {
 
 let shared: Buffer | null = null;
 
+/** The process-wide read buffer (made on first use). Reads are delivered one at a time, so one serves all. */
+export function sharedReadBuffer(): Buffer {
+  return (shared ??= Buffer.allocUnsafe(READ_SIZE));
+}
+
 /** Read callbacks by delivery function: one wrapper per function, none per socket. */
 const readers = new Map<unknown, (this: Socket, n: number, buf: Buffer) => boolean>();
 
@@ -77,7 +82,7 @@ export function readIntoSharedBuffer<S extends Socket>(socket: S, onChunk: (this
   const f = FIELDS;
   const handle = (socket as unknown as { _handle?: Partial<UserBufferHandle> | null })._handle;
   if (f === null || handle == null || typeof handle.useUserBuffer !== 'function' || (socket as { encrypted?: boolean }).encrypted === true) return false;
-  const buf = (shared ??= Buffer.allocUnsafe(READ_SIZE));
+  const buf = sharedReadBuffer();
   let reader = readers.get(onChunk);
   if (reader === undefined) {
     reader = function (this: Socket, n: number, from: Buffer): boolean {

@@ -9,7 +9,7 @@ import { WsProtocolError, isValidCloseCode } from './errors.js';
 import { closePayload, frame, frameHeader } from './frame-writer.js';
 import { OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT } from './frame-parser.js';
 import { compressShared, type PerMessageDeflate } from './permessage-deflate.js';
-import { Receiver } from './receiver.js';
+import { Receiver, type ReceiverHandler } from './receiver.js';
 
 export interface WebSocketOptions {
   /** Largest incoming message (after inflation); 1009 beyond. Default 16 MiB. */
@@ -97,7 +97,13 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
   state: State = 'open';
   #receiver: Receiver;
   #deflate: PerMessageDeflate | null;
-  #opts: Required<Pick<WebSocketOptions, 'fragmentSize' | 'closeTimeout' | 'heartbeatInterval'>> & WebSocketOptions;
+  // The options a connection uses, as fields: the options object itself is made per connection by the
+  // server (with the negotiated protocol and extensions), and kept it would cost each idle connection.
+  readonly #fragmentSize: number;
+  readonly #closeTimeout: number;
+  readonly #heartbeatInterval: number;
+  readonly #maxBufferedAmount: number | undefined;
+  readonly #dropWhenSlow: boolean;
   #mask: boolean;
   #sentClose = false;
   #gotClose = false;
@@ -117,21 +123,36 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
     this.extensions = options.extensions ?? '';
     this.#deflate = options.deflate ?? null;
     this.#mask = role === 'client';
-    this.#opts = { fragmentSize: 1024 * 1024, closeTimeout: 5000, heartbeatInterval: 0, ...options };
-    this.#receiver = new Receiver({ role, maxMessageSize: options.maxMessageSize, maxFragments: options.maxFragments, deflate: this.#deflate }, {
-      onMessage: (data, isBinary) => {
-        if (this.state === 'open') this.emit('message', data, isBinary);
-      },
-      onPing: (data) => {
-        if (this.state === 'open') this.#control(OP_PONG, data); // §5.5.2: answer with the same payload
-        this.emit('ping', data);
-      },
-      onPong: (data) => void this.emit('pong', data),
-      onClose: (code, reason) => this.#peerClose(code, reason),
-    });
+    this.#fragmentSize = options.fragmentSize ?? 1024 * 1024;
+    this.#closeTimeout = options.closeTimeout ?? 5000;
+    this.#heartbeatInterval = options.heartbeatInterval ?? 0;
+    this.#maxBufferedAmount = options.maxBufferedAmount;
+    this.#dropWhenSlow = options.backpressurePolicy !== 'close';
+    this.#receiver = new Receiver({ role, maxMessageSize: options.maxMessageSize, maxFragments: options.maxFragments, deflate: this.#deflate }, new WebSocket.#Events(this));
     conn.clearTimeout();
-    if (this.#opts.heartbeatInterval > 0) conn.setTimeout('idle', this.#opts.heartbeatInterval);
+    if (this.#heartbeatInterval > 0) conn.setTimeout('idle', this.#heartbeatInterval);
   }
+
+  /** The receiver's events, on a prototype: one small object per connection, no closures. */
+  static #Events = class implements ReceiverHandler {
+    readonly ws: WebSocket;
+    constructor(ws: WebSocket) {
+      this.ws = ws;
+    }
+    onMessage(data: Buffer, isBinary: boolean): void {
+      if (this.ws.state === 'open') this.ws.emit('message', data, isBinary);
+    }
+    onPing(data: Buffer): void {
+      if (this.ws.state === 'open') this.ws.#control(OP_PONG, data); // §5.5.2: answer with the same payload
+      this.ws.emit('ping', data);
+    }
+    onPong(data: Buffer): void {
+      this.ws.emit('pong', data);
+    }
+    onClose(code: number, reason: string): void {
+      this.ws.#peerClose(code, reason);
+    }
+  };
 
   /** Bytes accepted by `send` and not yet handed to the kernel. */
   get bufferedAmount(): number {
@@ -181,14 +202,14 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
   }
 
   #overLimit(): boolean {
-    const max = this.#opts.maxBufferedAmount;
+    const max = this.#maxBufferedAmount;
     if (max === undefined || this.conn.bufferedAmount <= max) return false;
-    if (this.#opts.backpressurePolicy === 'close') this.close(1008, 'peer too slow');
+    if (!this.#dropWhenSlow) this.close(1008, 'peer too slow');
     return true;
   }
 
   #sendFrames(opcode: number, payload: Buffer, rsv1: boolean): boolean {
-    const size = this.#opts.fragmentSize;
+    const size = this.#fragmentSize;
     if (payload.length <= size) return this.#writeFrame(opcode, payload, true, rsv1);
     let ok = true;
     for (let off = 0; off < payload.length; off += size) {
@@ -239,7 +260,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
     this.#sentClose = true;
     this.#writeFrame(OP_CLOSE, closePayload(code, reason), true, false);
     if (this.#gotClose) this.#closeTransport();
-    else this.conn.setTimeout('custom', this.#opts.closeTimeout);
+    else this.conn.setTimeout('custom', this.#closeTimeout);
   }
 
   /** Closes the TCP connection at once, without the closing handshake (§7.1.1). */
@@ -259,7 +280,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
   /** §7.1.1: the server closes TCP first; the client waits for it (with the close timeout). */
   #closeTransport(): void {
     if (this.role === 'server') this.conn.end();
-    else this.conn.setTimeout('custom', this.#opts.closeTimeout);
+    else this.conn.setTimeout('custom', this.#closeTimeout);
   }
 
   #fail(err: WsProtocolError): void {
@@ -321,7 +342,7 @@ export class WebSocket extends EventEmitter<WebSocketEvents> implements Connecti
       }
       this.#awaitingPong = true;
       this.#control(OP_PING, Buffer.alloc(0));
-      this.conn.setTimeout('idle', this.#opts.heartbeatInterval);
+      this.conn.setTimeout('idle', this.#heartbeatInterval);
       return;
     }
     this.conn.destroy();

@@ -1,9 +1,14 @@
+import { existsSync } from 'node:fs';
 import http2 from 'node:http2';
+import { join } from 'node:path';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import WS from 'ws';
 import { createApp, HttpError, type App } from '../../lib/app/index.js';
+import { tempDir } from '../temp-dir.js';
+import { getOverUnixSocket } from '../helpers/unix-get.js';
 
 const apps: App[] = [];
 afterEach(async () => {
@@ -131,6 +136,48 @@ describe('app over the network', () => {
     ws.send('ping');
     expect(String((await once(ws, 'message'))[0])).toBe('live:ping');
     ws.close();
+  });
+});
+
+describe('app on a unix socket', () => {
+  it('listen({ path }) serves the routes there, each connection on its bare pipe handle', async () => {
+    const app = notesApp();
+    app.get('/bare', () => ({ bare: [...app.server!.connections].map((c) => c.bare) }));
+    apps.push(app);
+    const path = join(tempDir('covet-sock-'), 'covet-app.sock');
+    const server = await app.listen({ path });
+    expect(server.address()).toBe(path);
+    const get = (url: string) => getOverUnixSocket(path, url);
+    expect(await get('/notes/1')).toEqual({ status: 200, body: JSON.stringify({ id: 1, text: 'first' }) });
+    expect(await get('/bare')).toEqual({ status: 200, body: JSON.stringify({ bare: [true] }) });
+  });
+
+  it('warns at listen that without a trusted proxy no request has a client address; not with trustProxy', async () => {
+    for (const [trustProxy, warned] of [
+      [undefined, true],
+      [['127.0.0.1'], true], // an address list cannot name a peer without an address
+      [1, false],
+    ] as const) {
+      const lines: Array<{ level: number; msg: string; path?: string }> = [];
+      const logger = pino({ base: null }, { write: (l: string) => void lines.push(JSON.parse(l) as { level: number; msg: string }) });
+      const app = createApp({ logger, trustProxy });
+      apps.push(app);
+      const path = join(tempDir('covet-sock-'), 'covet-app-warn.sock');
+      await app.listen({ path });
+      const warnings = lines.filter((l) => l.level === 40);
+      expect([trustProxy, warnings.length]).toEqual([trustProxy, warned ? 1 : 0]);
+      if (warned) expect(warnings[0]).toMatchObject({ path, msg: expect.stringContaining('ctx.ip is undefined') });
+    }
+  });
+
+  it('a path with a port or a host is refused before anything listens', async () => {
+    const app = notesApp();
+    apps.push(app);
+    const path = join(tempDir('covet-sock-'), 'covet-app-both.sock');
+    await expect(app.listen({ path, port: 0 })).rejects.toThrow('listen: give a unix socket `path` or a `port` (and `host`), not both');
+    await expect(app.listen({ path, host: '127.0.0.1' })).rejects.toThrow(TypeError);
+    expect(app.server).toBeNull();
+    expect(existsSync(path)).toBe(false);
   });
 });
 

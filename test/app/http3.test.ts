@@ -3,7 +3,7 @@
  * the same pipeline as over TCP, and advertised with Alt-Svc on the TCP answers (not on HTTP/3's own).
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { createApp, type App } from '../../lib/app/index.js';
@@ -122,6 +122,15 @@ it('without a certificate of its own or in listen(), listen() fails saying where
   await new Promise((resolve) => again.close(resolve));
   // Half a certificate is refused at once, as createHttp3Server refuses it.
   expect(() => createApp().register(http3, { cert: tls.cert })).toThrow(/`key`/);
+});
+
+it('an app on a unix socket has no port for UDP: without a port of its own, listen() fails saying so and lets the socket go', async () => {
+  app = createApp();
+  app.get('/', () => 'ok');
+  app.register(http3, { cert: tls.cert, key: tls.key });
+  const path = join(dir, `app-${process.pid}.sock`);
+  await expect(app.listen({ path })).rejects.toThrow('http3: the app listens on a unix socket, which has no port for UDP: give the plugin a `port`');
+  expect(existsSync(path)).toBe(false);
 });
 
 it('refuses a cluster before forking it, and a UDP port it cannot bind fails listen() and frees the TCP one', async () => {

@@ -23,12 +23,17 @@ it('startCluster runs N workers on one port and stops them on SIGTERM', async ()
   child.stdout.on('data', (d: Buffer) => void (out += d.toString()));
   while (!out.includes('listening')) await new Promise((r) => setTimeout(r, 20));
   const pids = new Set<string>();
+  const bare = new Set<string>();
   // Fresh connections are spread round-robin over the workers.
   for (let i = 0; i < 20 && pids.size < 2; i++) {
     const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { connection: 'close' } });
-    pids.add(await res.text());
+    const [pid, onHandle] = (await res.text()).split(' ');
+    pids.add(pid!);
+    bare.add(onHandle!);
   }
   expect(pids.size).toBe(2);
+  // Handed over by the primary, the connections run on bare handles too (unless the fast paths are off).
+  expect([...bare]).toEqual([process.env.COVET_NET_FAST_PATHS === '0' ? 'false' : 'true']);
   expect(pids.has(String(child.pid))).toBe(false);
   child.kill('SIGTERM');
   const [code] = await once(child, 'exit');

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { once } from 'node:events';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BufferPool, Connection, Server, TimeoutSweeper, type ConnectionHandler } from '../../lib/net/index.js';
+import { tempDir } from '../temp-dir.js';
 
 const fixtures = join(import.meta.dirname, '..', 'fixtures');
 const key = readFileSync(join(fixtures, 'key.pem'));
@@ -251,7 +251,7 @@ describe('Server', () => {
 
   it('serves a unix socket', async () => {
     const s = echoServer();
-    const path = join(tmpdir(), `covet-${process.pid}-${Date.now()}.sock`);
+    const path = join(tempDir('covet-sock-'), 'covet.sock');
     expect(await s.listen({ path })).toBe(path);
     const c = net.connect(path);
     await once(c, 'connect');

@@ -84,7 +84,11 @@ export function http3(app: App, options: Http3PluginOptions = {}): Promise<void>
       start(cert, key);
     }
     // The TCP listener's port (and host) unless the plugin was given a port.
-    const port = options.port ?? (tcp.address() as { port: number }).port;
+    const address = tcp.address();
+    if (options.port === undefined && (address === null || typeof address === 'string')) {
+      throw new Error('http3: the app listens on a unix socket, which has no port for UDP: give the plugin a `port`');
+    }
+    const port = options.port ?? (address as { port: number }).port;
     return bind(server!, port, options.host ?? (options.port === undefined ? listen.host : undefined));
   });
   if (now) return bind(server!, options.port!, options.host);

@@ -56,7 +56,8 @@ beforeAll(async () => {
     if (ports.every((p) => /cluster_state:ok/.test(execFileSync('redis-cli', ['-p', String(p), 'cluster', 'info'], { encoding: 'utf8' })))) break;
     await new Promise((r) => setTimeout(r, 50));
   }
-}, 30_000);
+  // The hook's own limit covers the waits above (three nodes, the cluster's creation): it guards a hang only.
+}, 120_000);
 
 afterAll(() => {
   for (const n of nodes) n.kill('SIGKILL');
