@@ -9,6 +9,7 @@
 //   latency and the kernel, sets the figure.
 import net from 'node:net';
 import { fmt, log, recordRatios, startServer, table, uwsError, wrk, writeSection, ensureCommand } from './lib.mjs';
+import { pairedRounds } from './paired.mjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5); // this VM's run-to-run spread is ±15 %: five rounds steady the median
@@ -55,14 +56,15 @@ async function appLayerCost(shape) {
     try {
       for (const s of [app, bare]) wrk(s.port, { seconds: 1, ...SHAPES[shape] });
       const o = { label: p.label, app: [], bare: [], shares: [] };
-      for (let i = 0; i < ALTERNATIONS; i++) {
-        const [first, second] = i % 2 === 0 ? [bare, app] : [app, bare];
-        const a = wrk(first.port, { seconds: ALT_SECONDS, ...SHAPES[shape] }).rps;
-        const b = wrk(second.port, { seconds: ALT_SECONDS, ...SHAPES[shape] }).rps;
-        const [rb, ra] = i % 2 === 0 ? [a, b] : [b, a];
-        o.bare.push(rb);
-        o.app.push(ra);
-        o.shares.push(ra / rb);
+      const run = (s) => wrk(s.port, { seconds: ALT_SECONDS, ...SHAPES[shape] }).rps;
+      // B A A B rounds: each bare run has an app run beside it, and each goes first as often.
+      const rounds = await pairedRounds(Math.ceil(ALTERNATIONS / 2), () => run(bare), () => run(app));
+      for (const { a, b } of rounds) {
+        for (const k of [0, 1]) {
+          o.bare.push(a[k]);
+          o.app.push(b[k]);
+          o.shares.push(b[k] / a[k]);
+        }
       }
       log(`  ${shape} ${p.label}: shares ${o.shares.map((x) => (x * 100).toFixed(0)).join(' ')} %`);
       out.push(o);

@@ -30,3 +30,18 @@ export function verdict(ratios, band = DEFAULT_BAND) {
     result: over > half ? 'slower' : under > half ? 'faster' : 'same',
   };
 }
+
+/**
+ * The gate's verdict on one case: `first` is a measure's per-round ratios; when most of them are over the
+ * band, `again()` measures the case a second time in fresh pairs of processes and returns each pair's
+ * median ratio, and the case is slower only if most pairs are over too. Rounds of one pair share that
+ * pair's luck (how its processes' young generations grew, what the JIT made), so a first measure over three pairs can be
+ * two unlucky pairs; the second counts pairs, not rounds (bench/results/98-compare.md).
+ */
+export async function judge(first, again, band = DEFAULT_BAND) {
+  const v = verdict(first, band);
+  if (v.result !== 'slower') return { ...v, said: v.result };
+  const second = verdict(await again(), band);
+  if (second.result === 'slower') return { ...v, said: `slower (again: ${second.over}/${second.rounds} pairs)` };
+  return { ...v, result: 'same', said: `same (a second measure: ${second.over}/${second.rounds} pairs)` };
+}

@@ -4,12 +4,13 @@
 // round times A, B, B, A back to back (B A A B in the next), and the verdict reads the per-round ratios
 // B/A, so the machine's drift and the order cancel; the rounds are spread over fresh pairs of processes. A
 // case is slower when B/A is above 1 + band in most rounds (bench/compare-verdict.mjs), and again in a
-// second measure in fresh processes; the script then exits 1. Measured noise and sensitivity: bench/results/98-compare.md.
+// second measure over more fresh pairs, judged by each pair's median; the script then exits 1. Measured noise and sensitivity: bench/results/98-compare.md.
 //
 //   node bench/compare.mjs                 # the work in progress against HEAD, or else HEAD's change to lib/
 //                                          # (the newest commit that changed lib/ or wasm/) against its parent
 //   node bench/compare.mjs --ref v0.3.0 --rounds 21 --band 0.1 --only router
 //   node bench/compare.mjs --ref HEAD --control   # A against A: what the noise looks like
+//   node bench/compare.mjs --pairs 3 --confirm-pairs 10   # the defaults: pairs of processes per measure
 //
 // Both sides are compiled from their sources into node_modules/.cache/covet-compare (dist/ is never
 // touched, so a suite running from it is safe); a ref's build is kept by commit. Pin it to one core for
@@ -19,7 +20,7 @@ import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { HOT_PATHS } from './tools/hot-paths.mjs';
-import { DEFAULT_BAND, verdict } from './compare-verdict.mjs';
+import { DEFAULT_BAND, judge, quantile } from './compare-verdict.mjs';
 
 const root = join(import.meta.dirname, '..');
 const cache = join(root, 'node_modules/.cache/covet-compare');
@@ -28,6 +29,7 @@ const { values: opts } = parseArgs({
     ref: { type: 'string' },
     rounds: { type: 'string', default: process.env.COMPARE_ROUNDS ?? '30' },
     pairs: { type: 'string', default: '3' },
+    'confirm-pairs': { type: 'string', default: '10' },
     band: { type: 'string', default: String(DEFAULT_BAND) },
     'segment-ms': { type: 'string', default: '10' },
     'warm-ms': { type: 'string', default: '1500' },
@@ -106,6 +108,15 @@ console.log(`compare: A = ${ref} (${a.sha.slice(0, 10)}), B = ${bName}; ${rounds
 
 /** Rounds per pair of processes: a case runs in `pairs` fresh pairs, `rounds` rounds in all. */
 const pairs = Math.min(rounds, Number(opts.pairs));
+const confirmPairs = Math.min(rounds, Number(opts['confirm-pairs']));
+if (!(pairs >= 1) || !(confirmPairs >= 3)) throw new Error('--pairs ≥ 1 and --confirm-pairs ≥ 3, please');
+
+/**
+ * Every side's young generation at one fixed size: V8 sizes it as a process runs, so two processes of one build
+ * collected garbage at different rates — the serializer (~12 MB of garbage per segment) ran at ~245 ns per value
+ * in one process and ~330 in the next, with spikes to 600; fixed, processes agree within a few %.
+ */
+const SIDE_FLAGS = ['--min-semi-space-size=16', '--max-semi-space-size=16'];
 
 /**
  * One side of a case in a process of its own: its own heap, JIT state and inline caches, so what one
@@ -114,7 +125,7 @@ const pairs = Math.min(rounds, Number(opts.pairs));
  * processes' segments; each times its own.
  */
 function sideProcess(dist, name) {
-  const child = fork(join(import.meta.dirname, 'tools/compare-side.mjs'), [dist, name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(import.meta.dirname, 'tools/compare-side.mjs'), [dist, name], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: SIDE_FLAGS });
   const replies = [];
   const waiting = [];
   child.on('message', (m) => (waiting.length > 0 ? waiting.shift()(m) : replies.push(m)));
@@ -134,9 +145,13 @@ function sideProcess(dist, name) {
   };
 }
 
-/** One measure of a case: `rounds` paired ratios B/A, and each round's ns per operation of A and B. */
-async function measure(name) {
+/**
+ * One measure of a case in `pairs` fresh pairs of processes: `rounds` paired ratios B/A, the median ratio of
+ * each pair, and each round's ns per operation of A and B.
+ */
+async function measure(name, pairs) {
   const ratios = [];
+  const pairMedians = [];
   const ta = [];
   const tb = [];
   for (let p = 0; p < pairs; p++) {
@@ -165,32 +180,25 @@ async function measure(name) {
         tb.push((tB * 1e6) / (2 * n));
         ratios.push(tB / tA);
       }
+      pairMedians.push(quantile(ratios.slice(-share), 0.5));
     } finally {
       A.close();
       B.close();
     }
   }
-  return { ratios, ta, tb };
+  return { ratios, pairMedians, ta, tb };
 }
 
 const rows = [];
 let slower = 0;
 for (const name of Object.keys(HOT_PATHS)) {
   if (opts.only !== undefined && !name.toLowerCase().includes(opts.only.toLowerCase())) continue;
-  const { ratios, ta, tb } = await measure(name);
-  let v = verdict(ratios, band);
-  let said = v.result;
-  if (v.result === 'slower') {
-    // Measured again in fresh processes before it counts: the noisiest path went over in 16 of 30 rounds
-    // once with nothing changed, while a 20 % slowdown is over in 27–30 of 30 every time.
-    const again = verdict((await measure(name)).ratios, band);
-    said = again.result === 'slower' ? `slower (again: ${again.over}/${again.rounds})` : `same (a second measure: ${again.over}/${again.rounds})`;
-    if (again.result !== 'slower') v = { ...v, result: 'same' };
-  }
+  const { ratios, ta, tb } = await measure(name, pairs);
+  const v = await judge(ratios, async () => (await measure(name, confirmPairs)).pairMedians, band);
   if (v.result === 'slower') slower++;
   const med = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-  rows.push([name, med(ta).toFixed(0), med(tb).toFixed(0), v.median.toFixed(3), `${v.p25.toFixed(3)}–${v.p75.toFixed(3)}`, `${v.over}/${v.rounds}`, said]);
-  console.log(`  ${name}: A ${med(ta).toFixed(0)} ns, B ${med(tb).toFixed(0)} ns per op; B/A median ${v.median.toFixed(3)} (p25–p75 ${v.p25.toFixed(3)}–${v.p75.toFixed(3)}), over the band in ${v.over}/${v.rounds} rounds: ${said}`);
+  rows.push([name, med(ta).toFixed(0), med(tb).toFixed(0), v.median.toFixed(3), `${v.p25.toFixed(3)}–${v.p75.toFixed(3)}`, `${v.over}/${v.rounds}`, v.said]);
+  console.log(`  ${name}: A ${med(ta).toFixed(0)} ns, B ${med(tb).toFixed(0)} ns per op; B/A median ${v.median.toFixed(3)} (p25–p75 ${v.p25.toFixed(3)}–${v.p75.toFixed(3)}), over the band in ${v.over}/${v.rounds} rounds: ${v.said}`);
 }
 
 const table = [

@@ -27,10 +27,10 @@ export function ensureCommand(cmd, pkg = cmd) {
 let nextPort = 21000;
 
 /** Starts `bench/servers/<script>` pinned to CPU 0; resolves when it prints "listening on". */
-export async function startServer(script, env = {}) {
+export async function startServer(script, env = {}, nodeArgs = []) {
   const port = nextPort++;
   // --expose-gc + gc.mjs: SIGUSR2 makes the server collect garbage, so memory benches measure live data.
-  const child = spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', '--import', join(benchDir, 'gc.mjs'), isAbsolute(script) ? script : join(benchDir, 'servers', script)], {
+  const child = spawn('taskset', ['-c', '0', process.execPath, '--expose-gc', ...nodeArgs, '--import', join(benchDir, 'gc.mjs'), isAbsolute(script) ? script : join(benchDir, 'servers', script)], {
     env: { ...process.env, PORT: String(port), ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -84,9 +84,31 @@ export function wrk(port, { connections = 64, seconds = 10, pipeline = 0, path =
   args.push(`http://127.0.0.1:${port}${path}`);
   const out = execFileSync('taskset', args, { env: { ...process.env, PIPELINE: String(pipeline) }, encoding: 'utf8' });
   const m = out.match(/Requests\/sec:\s+([\d.]+)/);
+  const total = out.match(/(\d+) requests in/);
   const errors = out.match(/Socket errors:.*|Non-2xx or 3xx responses: \d+/g);
-  if (!m) throw new Error(`wrk output not understood:\n${out}`);
-  return { rps: Number(m[1]), errors: errors ? errors.join('; ') : '' };
+  if (!m || !total) throw new Error(`wrk output not understood:\n${out}`);
+  return { rps: Number(m[1]), requests: Number(total[1]), errors: errors ? errors.join('; ') : '' };
+}
+
+let clockTicks = 0;
+
+/**
+ * CPU time (user + system, all its threads) a process has used so far, in seconds, from /proc/<pid>/stat
+ * (in clock ticks: 10 ms here).
+ */
+function cpuSeconds(pid) {
+  clockTicks ||= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command's closing parenthesis, from the state (field 3): utime is field 14, stime 15.
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / clockTicks;
+}
+
+/** `fn()`'s result, and the CPU seconds process `pid` used while it ran. */
+export async function cpuDuring(pid, fn) {
+  const c0 = cpuSeconds(pid);
+  const result = await fn();
+  return { result, cpu: cpuSeconds(pid) - c0 };
 }
 
 /** Resident set size of a process in bytes. */

@@ -205,7 +205,7 @@ export async function runRouterBench() {
       `\`/n/{word}{n}/x{i}/:a/y\` (~195 ns): ten nodes deep, and most of that time is loading each node and its prefix string ` +
       `(likely cache misses in a 10,000-route tree: the prefix load and length alone are a quarter of it). Tried: a table of children ` +
       `on every node with two or more (no gain), \`startsWith\` for long prefixes (no gain), a loop instead of \`indexOf\` for the ` +
-      `segment end (slower); kept: a loop for narrow nodes' children, the last parameter edge without recursion, flat prefixes.`,
+      `segment end (slower), a hash table of whole static segments at nodes where a segment starts with 8 or more below (2026-12-07: one Map lookup of the path's segment instead of the walk through the nodes where segments diverge — 100-route shape 7 % faster, 10,000-route shape unchanged, 10k table and GitHub table ~20 % slower: slicing and hashing the segment costs more than the walk); kept: a loop for narrow nodes' children, the last parameter edge without recursion, flat prefixes.`,
   );
 }
 

@@ -6,7 +6,9 @@ import net from 'node:net';
 import { createRequire } from 'node:module';
 import zlib from 'node:zlib';
 import { FrameParser, frameBytes, OP_BINARY, OP_TEXT } from '../dist/lib/ws/index.js';
-import { fmt, log, recordRatios, rss, startServer, table, writeSection } from './lib.mjs';
+import { quantile as q } from './compare-verdict.mjs';
+import { cpuDuring, fmt, log, recordRatios, rss, startServer, table, writeSection } from './lib.mjs';
+import { pairedRounds, roundRatios } from './paired.mjs';
 
 const require = createRequire(import.meta.url);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -86,9 +88,9 @@ export async function echoLoad(port, { size, inflight, deflate, connections = 64
   running = false;
   const dt = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
-  const rate = (count - c0) / dt;
+  const messages = count - c0;
   for (const s of sockets) s.destroy();
-  return { rate, clientCpu: (cpu.user + cpu.system) / 1e6 / dt };
+  return { rate: messages / dt, messages, clientCpu: (cpu.user + cpu.system) / 1e6 / dt };
 }
 
 async function echoBench() {
@@ -174,38 +176,102 @@ async function idleMemory(script, count) {
   }
 }
 
-/** One message to `count` connections: ms from the trigger until each client has it. */
-async function broadcast(script, count) {
+/**
+ * One message to `count` connections, `times` times a second apart: ms from the trigger until each client has
+ * it. The result is the trigger whose last receipt is the median one (one broadcast alone moved by ±30 %).
+ */
+export async function broadcast(script, count, times = 5) {
   const s = await startServer(script);
   const socks = [];
-  const times = [];
+  let got = [];
   let t0 = 0n;
   try {
     for (let i = 0; i < count; i += 250) {
       const batch = await Promise.all(
         Array.from({ length: Math.min(250, count - i) }, () =>
           openRaw(s.port, false, (fin, rsv1, opcode) => {
-            if (opcode === OP_TEXT && t0 !== 0n) times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+            if (opcode === OP_TEXT && t0 !== 0n) got.push(Number(process.hrtime.bigint() - t0) / 1e6);
           }),
         ),
       );
       socks.push(...batch);
     }
-    await new Promise((r) => setTimeout(r, 1000));
-    t0 = process.hrtime.bigint();
-    socks[0].write(frameBytes(OP_BINARY, Buffer.from('go'), { mask: true })); // binary "go" = broadcast trigger
-    const start = Date.now();
-    while (times.length < count && Date.now() - start < 30_000) await new Promise((r) => setTimeout(r, 5));
-    times.sort((a, b) => a - b);
-    const pct = (p) => times[Math.min(times.length - 1, Math.floor((p / 100) * times.length))];
-    return { p50: pct(50), p99: pct(99), last: times[times.length - 1], got: times.length };
+    const runs = [];
+    for (let k = 0; k < times; k++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      got = [];
+      t0 = process.hrtime.bigint();
+      socks[k].write(frameBytes(OP_BINARY, Buffer.from('go'), { mask: true })); // binary "go" = broadcast trigger
+      const start = Date.now();
+      while (got.length < count && Date.now() - start < 30_000) await new Promise((r) => setTimeout(r, 5));
+      t0 = 0n;
+      const ms = got.sort((a, b) => a - b);
+      const pct = (p) => ms[Math.min(ms.length - 1, Math.floor((p / 100) * ms.length))];
+      runs.push({ p50: pct(50), p99: pct(99), last: ms[ms.length - 1], got: ms.length });
+    }
+    runs.sort((a, b) => a.last - b.last);
+    return runs[Math.floor(runs.length / 2)];
   } finally {
     for (const x of socks) x.destroy();
     await s.stop();
   }
 }
 
+/**
+ * Echo against ws in paired rounds (#34: 16 KiB with 16 in flight ≥ 3× ws on Node 24, steady within ±10 %). One
+ * 5 s run of each server a minute apart moved by ±20 % from run to run on this machine; here both servers run
+ * at once (CPU 0, one loaded at a time) and the client alternates between them, A B B A then B A A B, so each
+ * round compares runs seconds apart. Also each server's CPU time per message (/proc, the whole run including
+ * its 64 handshakes), and how far our own rate moved from round to round.
+ */
+async function pairedEcho() {
+  const ROUNDS = Number(process.env.PAIRED_ROUNDS ?? 6);
+  const RUN_S = Number(process.env.PAIRED_SECONDS ?? 2);
+  const ours = await startServer('ws-echo.mjs', { COMPRESS: '0' });
+  const lib = await startServer('ws-lib-echo.mjs', { COMPRESS: '0' });
+  const rows = [];
+  const ratios = {};
+  try {
+    for (const [size, inflight] of [[16384, 16], [32, 16]]) {
+      const run = async (srv) => {
+        const { result, cpu } = await cpuDuring(srv.pid, () => echoLoad(srv.port, { size, inflight, deflate: false, seconds: RUN_S }));
+        return { rate: result.rate, cpuUs: (cpu * 1e6) / result.messages };
+      };
+      await run(ours);
+      await run(lib); // warm-up, both
+      const rounds = await pairedRounds(ROUNDS, () => run(ours), () => run(lib));
+      const rate = roundRatios(rounds, 'rate');
+      const cpu = roundRatios(rounds, 'cpuUs', true);
+      const oursRates = rounds.flatMap(({ a: [o1, o2] }) => [o1.rate, o2.rate]);
+      const label = `${size} B, ${inflight} in flight`;
+      const mid = q(oursRates, 0.5);
+      const spread = `${((q(oursRates, 0.25) / mid - 1) * 100).toFixed(0)} to +${((q(oursRates, 0.75) / mid - 1) * 100).toFixed(0)} %`;
+      log(`  echo ${label} ÷ ws, paired: ${q(rate, 0.5).toFixed(2)}× (${q(rate, 0).toFixed(2)}–${q(rate, 1).toFixed(2)}), ws's CPU per message ÷ ours ${q(cpu, 0.5).toFixed(2)}×; ours ${fmt(mid)}/s, p25–p75 ${spread}`);
+      rows.push([label, `${q(rate, 0.5).toFixed(2)}×`, `${q(rate, 0.25).toFixed(2)}–${q(rate, 0.75).toFixed(2)}`, `${q(rate, 0).toFixed(2)}–${q(rate, 1).toFixed(2)}`, `${q(cpu, 0.5).toFixed(2)}×`, `${fmt(mid)}/s`, spread]);
+      ratios[`ws echo ${label} ÷ ws, paired rounds`] = q(rate, 0.5);
+      ratios[`ws echo ${label}, ws's CPU per message ÷ ours, paired rounds`] = q(cpu, 0.5);
+    }
+  } finally {
+    await ours.stop();
+    await lib.stop();
+  }
+  recordRatios('ws-paired', ratios);
+  writeSection(
+    '41-ws-echo-paired',
+    `## WebSocket echo against ws, paired rounds (${ROUNDS} rounds of A B B A / B A A B, ${RUN_S} s per run, 64 connections; both servers on CPU 0, the client on CPU 1)\n\n` +
+      `Messages/s: ours ÷ ws per round; CPU per message: ws's server CPU time per message ÷ ours (≥ 1 means ours spends less), from /proc in ` +
+      `the same runs; our own rate's median and its rounds' p25–p75 around it. Target (#34): 16 KiB, 16 in flight ≥ 3× ws, steady within ±10 %.\n\n` +
+      table(['case', 'ours ÷ ws, median', 'p25–p75', 'lowest–highest', "ws's CPU per message ÷ ours", 'ours', 'ours, p25–p75'], rows),
+  );
+}
+
 export async function runWsBench() {
+  const parts = (process.env.WS_PARTS ?? 'main,paired').split(',');
+  if (parts.includes('main')) await mainWsBench();
+  if (parts.includes('paired')) await pairedEcho();
+}
+
+async function mainWsBench() {
   const echo = process.env.WS_SKIP_ECHO === '1' ? { rows: [], ratios: {} } : await echoBench();
   const echoRows = echo.rows;
   const parse = await parseBench();
@@ -216,13 +282,15 @@ export async function runWsBench() {
   log(`  idle memory: covet ${(memOurs / 1024).toFixed(2)} KiB, ws ${(memWs / 1024).toFixed(2)} KiB per connection`);
   const bOurs = await broadcast('ws-broadcast.mjs', N);
   const bWs = await broadcast('ws-lib-broadcast.mjs', N);
-  log(`  broadcast: covet p50 ${bOurs.p50.toFixed(1)} ms last ${bOurs.last.toFixed(1)} ms; ws p50 ${bWs.p50.toFixed(1)} ms last ${bWs.last.toFixed(1)} ms`);
+  const bUws = await broadcast('uws-broadcast.mjs', N);
+  log(`  broadcast: covet p50 ${bOurs.p50.toFixed(1)} ms last ${bOurs.last.toFixed(1)} ms; ws p50 ${bWs.p50.toFixed(1)} ms last ${bWs.last.toFixed(1)} ms; uWebSockets.js p50 ${bUws.p50.toFixed(1)} ms last ${bUws.last.toFixed(1)} ms`);
   const echoRatios = Object.fromEntries(Object.entries(echo.ratios).map(([k, v]) => [`ws echo ${k} ÷ ws`, v]));
   recordRatios('ws', {
     ...echoRatios,
     'ws frame parsing ÷ ws Receiver': parse.covet / parse.ws,
     'ws idle memory per connection ÷ ws (lower is better)': memOurs / memWs,
     'ws broadcast to 10k, last receipt ÷ ws (lower is better)': bOurs.last / bWs.last,
+    'ws broadcast to 10k, last receipt ÷ uWebSockets.js (lower is better)': bOurs.last / bUws.last,
   });
   writeSection(
     '40-ws',
@@ -239,11 +307,18 @@ export async function runWsBench() {
         ['covet', `${(memOurs / 1024).toFixed(2)} KiB`, `${(memOurs / memWs).toFixed(2)}×`],
         ['ws', `${(memWs / 1024).toFixed(2)} KiB`, '1.00×'],
       ]) +
-      `\n\n### Broadcast of one message to ${N} connections (ms from trigger to receipt; target: last ≤ 0.5× ws)\n\n` +
-      table(['server', 'p50', 'p99', 'last', 'received'], [
-        ['covet (prepareMessage + sendPrepared)', bOurs.p50.toFixed(1), bOurs.p99.toFixed(1), bOurs.last.toFixed(1), `${bOurs.got}/${N}`],
-        ['ws (send in a loop)', bWs.p50.toFixed(1), bWs.p99.toFixed(1), bWs.last.toFixed(1), `${bWs.got}/${N}`],
-      ]),
+      `\n\n### Broadcast of one message to ${N} connections (ms from trigger to receipt, the median of 5 broadcasts by last receipt; targets: last ≤ 0.5× ws, ≤ 50 ms)\n\n` +
+      table(['server', 'p50', 'p99', 'last', 'received', 'last ÷ uWebSockets.js'], [
+        ['covet (prepareMessage + sendPrepared)', bOurs.p50.toFixed(1), bOurs.p99.toFixed(1), bOurs.last.toFixed(1), `${bOurs.got}/${N}`, `${(bOurs.last / bUws.last).toFixed(2)}×`],
+        ['ws (send in a loop)', bWs.p50.toFixed(1), bWs.p99.toFixed(1), bWs.last.toFixed(1), `${bWs.got}/${N}`, `${(bWs.last / bUws.last).toFixed(2)}×`],
+        ['uWebSockets.js (subscribe + publish)', bUws.p50.toFixed(1), bUws.p99.toFixed(1), bUws.last.toFixed(1), `${bUws.got}/${N}`, '1.00×'],
+      ]) +
+      `\n\nWhere the time goes (--cpu-prof of our server, 2026-12-07): the send loop is the broadcast — the last client has the message ` +
+      `a fraction of a millisecond after the loop ends — and the write system calls are most of it (\`writeBuffer\`, native, ~85 %; our JavaScript ` +
+      `per connection ~2 µs of ~10 µs). On loopback the kernel delivers to the receiving socket inside the sender's call, so each write ` +
+      `costs a receive too. uWebSockets.js (C++: \`publish\` queues, and one \`send\` per socket follows when the call returns) is bound by the same calls: ` +
+      `a 50 ms target for 10,000 clients is below what it reaches on this machine. Three more runs, alternating (2026-12-07): covet ` +
+      `101–147 ms, uWebSockets.js 105–138 ms to the last receipt — the two move together with the machine, neither ahead beyond its noise.`,
   );
 }
 

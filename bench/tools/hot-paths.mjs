@@ -223,14 +223,32 @@ export const HOT_PATHS = {
       for (let i = 0; i < n; i++) p.push(chunk);
     };
   },
-  'serializer (one note)': async (dist) => {
+  // Four shapes called from one site, as an app's routes call their serializers. With one shape, processes of
+  // one build ran up to ~20 % apart (pair medians 0.72–1.32 with nothing changed); with four, and the sides'
+  // young generation fixed (compare.mjs), a control's pairs stayed within 0.85–1.10 (98-compare.md).
+  'serializer (four shapes)': async (dist) => {
     const { compileSerializer } = await import(`${dist}/lib/app/serializer.js`);
-    const Note = Type.Object({ id: Type.Integer(), title: Type.String(), body: Type.String(), tags: Type.Array(Type.String()), done: Type.Boolean(), createdAt: Type.String() });
-    const value = { id: 42, title: 'Buy milk', body: 'two litres, semi-skimmed', tags: ['home', 'shop'], done: false, createdAt: '2026-11-22T02:00:00.000Z' };
-    const ser = compileSerializer(Note);
-    if (ser(value) !== JSON.stringify(value)) throw new Error('the serializer wrote other JSON');
+    const shapes = [
+      [
+        Type.Object({ id: Type.Integer(), title: Type.String(), body: Type.String(), tags: Type.Array(Type.String()), done: Type.Boolean(), createdAt: Type.String() }),
+        { id: 42, title: 'Buy milk', body: 'two litres, semi-skimmed', tags: ['home', 'shop'], done: false, createdAt: '2026-11-22T02:00:00.000Z' },
+      ],
+      [Type.Object({ id: Type.Integer(), name: Type.String(), email: Type.String(), age: Type.Number(), admin: Type.Boolean() }), { id: 7, name: 'Ann', email: 'ann@example.com', age: 31.5, admin: true }],
+      [
+        Type.Object({ order: Type.Integer(), items: Type.Array(Type.Object({ sku: Type.String(), qty: Type.Integer() })), total: Type.Number() }),
+        { order: 1001, items: [{ sku: 'A-1', qty: 2 }, { sku: 'B-7', qty: 1 }], total: 19.99 },
+      ],
+      [
+        Type.Object({ city: Type.String(), temp: Type.Number(), wind: Type.Object({ speed: Type.Number(), dir: Type.String() }), at: Type.String() }),
+        { city: 'Oslo', temp: -3.5, wind: { speed: 4.2, dir: 'NW' }, at: '2026-12-07T10:00:00Z' },
+      ],
+    ];
+    const sers = shapes.map(([schema]) => compileSerializer(schema));
+    const values = shapes.map(([, value]) => value);
+    for (let k = 0; k < 4; k++) if (sers[k](values[k]) !== JSON.stringify(values[k])) throw new Error('the serializer wrote other JSON');
+    // One operation is one value serialized (a quarter of a turn round the four).
     return (n) => {
-      for (let i = 0; i < n; i++) ser(value);
+      for (let i = 0; i < n; i++) sers[i & 3](values[i & 3]);
     };
   },
   'app JSON route (HTTP/1.1, fake socket)': async (dist) => {
