@@ -317,6 +317,8 @@ export class Db implements Queryable {
     if (this.#listeners.filter((x) => x.channel === channel).length === 1) await conn.query(`listen ${quoteIdent(channel)}`, [], { prepare: false });
     return async () => {
       this.#listeners = this.#listeners.filter((x) => x !== l);
+      // Closed: the session is gone with its LISTENs (asking #listener() would open a new one).
+      if (this.#closed) return;
       if (!this.#listeners.some((x) => x.channel === channel)) await (await this.#listener()).query(`unlisten ${quoteIdent(channel)}`, [], { prepare: false });
     };
   }

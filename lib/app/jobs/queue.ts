@@ -302,7 +302,9 @@ class JobWorker implements Worker {
     this.#onError = o.onError ?? ((err, job) => console.error(`job ${job.name} #${job.id} (attempt ${job.attempt}) failed:`, err));
     this.#fire = fire;
     void jobs.store.subscribe(() => this.#wake()).then(
-      (un) => (this.#stopping ? void un() : (this.#unlisten = un)),
+      // Subscribed after stop() began: unsubscribe at once, and a failure then (the store may be closing)
+      // must not be an unhandled rejection, which would end `covet worker` with exit code 1.
+      (un) => (this.#stopping ? void un().catch(() => {}) : (this.#unlisten = un)),
       () => {}, // polling still finds the jobs
     );
     this.#wake();

@@ -141,6 +141,14 @@ describe('against the local PostgreSQL', () => {
     expect(got).toEqual(['one', 'two']);
   });
 
+  it('LISTEN: stopping a listener after the Db closed resolves (its session went with the Db)', async () => {
+    const db = createDb({ url: t.url });
+    const stop = await db.listen('covet_closed', () => {});
+    await db.close();
+    // Was: an UNLISTEN sent on the closed session, rejected — an unhandled rejection where nobody awaited it.
+    await expect(stop()).resolves.toBeUndefined();
+  });
+
   it('pool: acquire timeout with a clear error, no leaked session when queries throw, recovery after sessions die', async () => {
     const db = createDb({ url: t.url, max: 2, acquireTimeoutMs: 200 });
     try {
