@@ -501,7 +501,7 @@ export class Connection implements Timed {
       const h = directHandle(s, () => (typeof data === 'string' ? s.write(data, 'latin1') : s.write(data)));
       if (h === undefined) return !this.closed; // written by the probe that learned how
       if (h !== null) {
-        const r = writeDirect(h, data, this, onDirectWritten);
+        const r = writeDirect(h, data, this, onDirectWritten, this.#directQueued === 0);
         if (r < 0) {
           this.destroy(errnoError(r, 'write'));
           return false;
@@ -534,7 +534,8 @@ export class Connection implements Timed {
   }
 
   #writeHandle(data: string | Buffer | Buffer[]): boolean {
-    const r = writeHandle(this.#handle!, data, this, onDirectWritten);
+    // Every write on a bare handle comes through here: none of ours pending means libuv's queue is empty.
+    const r = writeHandle(this.#handle!, data, this, onDirectWritten, this.#directQueued === 0);
     if (r < 0) {
       this.destroy(errnoError(r, 'write'));
       return false;

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { submitWrite, type WriteRequest, type WriteTarget } from './handle-io.js';
+import { submitWrite, WRITE_ASYNC_AT, WRITE_STATE, type WriteRequest, type WriteTarget } from './handle-io.js';
 
 /**
  * Writes that go straight to a socket's libuv handle.
@@ -122,9 +122,9 @@ function learn(handle: StreamHandle, probe: () => void): void {
  * everything, or (> 0) the bytes libuv queued: `oncomplete` is then called, with `this` the request
  * (`owner`, `queued`), when they are written (status < 0: failed).
  */
-export function writeDirect(h: StreamHandle, data: string | Uint8Array, owner: unknown, oncomplete: (this: WriteRequest, status: number) => void): number {
+export function writeDirect(h: StreamHandle, data: string | Uint8Array, owner: unknown, oncomplete: (this: WriteRequest, status: number) => void, queueEmpty = false): number {
+  const before = queueEmpty ? 0 : h.writeQueueSize;
   if (mode === 'returned') {
-    const before = h.writeQueueSize;
     const ret = typeof data === 'string' ? h.writeLatin1String(null, data) : h.writeBuffer(null, data);
     if (typeof ret === 'number') return ret;
     const status = ret.writeStatus;
@@ -135,5 +135,5 @@ export function writeDirect(h: StreamHandle, data: string | Uint8Array, owner: u
     return (ret.queued = Math.max(0, h.writeQueueSize - before));
   }
   // A socket's handle takes the same request form as a bare one (handle-io.ts).
-  return submitWrite(new writeWrap!(), h as unknown as WriteTarget, data, owner, oncomplete);
+  return submitWrite(new writeWrap!(), h as unknown as WriteTarget, data, owner, oncomplete, before, WRITE_STATE, WRITE_ASYNC_AT);
 }

@@ -82,6 +82,8 @@ export interface Bindings {
   ShutdownWrap: new () => ShutdownRequest;
   state: Int32Array;
   kReadBytesOrError: number;
+  /** Where `state` says whether the last write was queued by libuv (1) or finished inside the call (0). */
+  kLastWriteWasAsync: number;
 }
 
 /**
@@ -94,7 +96,8 @@ export function bindingsFrom(tcp: Record<string, unknown>, sw: Record<string, un
     typeof sw.WriteWrap === 'function' &&
     typeof sw.ShutdownWrap === 'function' &&
     sw.streamBaseState instanceof Int32Array &&
-    typeof sw.kReadBytesOrError === 'number';
+    typeof sw.kReadBytesOrError === 'number' &&
+    typeof sw.kLastWriteWasAsync === 'number';
   if (!ok) return null;
   return {
     TCP: tcp.TCP as HandleClass,
@@ -103,6 +106,7 @@ export function bindingsFrom(tcp: Record<string, unknown>, sw: Record<string, un
     ShutdownWrap: sw.ShutdownWrap as Bindings['ShutdownWrap'],
     state: sw.streamBaseState as Int32Array,
     kReadBytesOrError: sw.kReadBytesOrError as number,
+    kLastWriteWasAsync: sw.kLastWriteWasAsync as number,
   };
 }
 
@@ -149,22 +153,52 @@ export function readResult(): number {
 }
 
 /**
+ * A write request that finished inside its call, kept for the next write: Node binds a request to its write
+ * only when libuv has to queue the bytes (StreamBase::Write returns before that when the kernel took them
+ * all), so an unbound one is as new — and making one costs a template instantiation per write.
+ */
+let spare: WriteRequest | null = null;
+let made = 0;
+
+/** @internal Write requests made for bare handles so far (a test checks one serves every write finished at once). */
+export function writeRequestsMade(): number {
+  return made;
+}
+
+/**
  * Writes `data` (a latin1 string, bytes, or several buffers as one `writev`). Returns a negative errno, 0
  * when the kernel took everything, or (> 0) the bytes libuv queued: `oncomplete` is then called, with
- * `this` the request (`owner`, `queued`), once they are written (status < 0: failed).
+ * `this` the request (`owner`, `queued`), once they are written (status < 0: failed). `queueEmpty`: the
+ * caller knows libuv holds nothing of this handle's (its own queued writes all completed), which saves
+ * asking the handle.
  */
 export function writeHandle(
   h: RawHandle,
   data: string | Uint8Array | Uint8Array[],
   owner: unknown,
   oncomplete: (this: WriteRequest, status: number) => void,
+  queueEmpty = false,
 ): number {
-  return submitWrite(new BINDINGS!.WriteWrap(), h, data, owner, oncomplete);
+  let req = spare;
+  if (req === null) {
+    req = new BINDINGS!.WriteWrap();
+    made++;
+  } else spare = null;
+  const b = BINDINGS!;
+  const r = submitWrite(req, h, data, owner, oncomplete, queueEmpty ? 0 : h.writeQueueSize, b.state, b.kLastWriteWasAsync);
+  if (r === 0 && b.state[b.kLastWriteWasAsync] === 0) {
+    req.buffer = null; // nothing of this write kept alive
+    req.owner = null;
+    spare = req;
+  }
+  return r;
 }
 
 /**
  * Makes `req` the write of `data` on `h` (see {@link writeHandle} for the result). Shared with the direct
  * writes on sockets (direct-write.ts), whose request class is learned from Node's own first write.
+ * `before` is libuv's queue size for the handle before this write; `state[asyncAt]` is Node's flag for
+ * the write just made (1: libuv queued part of it and completes it later).
  */
 export function submitWrite(
   req: WriteRequest,
@@ -172,8 +206,10 @@ export function submitWrite(
   data: string | Uint8Array | Uint8Array[],
   owner: unknown,
   oncomplete: (this: WriteRequest, status: number) => void,
+  before: number,
+  state: Int32Array | null,
+  asyncAt: number,
 ): number {
-  const before = h.writeQueueSize;
   req.handle = h;
   req.oncomplete = oncomplete;
   req.owner = owner;
@@ -187,9 +223,15 @@ export function submitWrite(
     err = Array.isArray(data) ? h.writev(req, data, true) : h.writeBuffer(req, data);
   }
   if (err !== 0) return err;
-  // libuv reports completion only for writes it had to queue; those show in its queue size.
+  // Finished inside the call: nothing queued, no completion will come.
+  if (state !== null && state[asyncAt] === 0) return 0;
+  // libuv queued the rest; its queue grew by it.
   return (req.queued = Math.max(0, h.writeQueueSize - before));
 }
+
+/** Node's per-write stream state (null where the bindings are unavailable: then the queue size is asked) and its "last write was async" index. */
+export const WRITE_STATE: Int32Array | null = BINDINGS?.state ?? null;
+export const WRITE_ASYNC_AT: number = BINDINGS?.kLastWriteWasAsync ?? 0;
 
 /** A libuv error code (negative errno) as the Error Node reports for it: `'<syscall> ECODE'`, errno, code, syscall. */
 export function errnoError(code: number, syscall: string): NodeJS.ErrnoException {

@@ -273,6 +273,30 @@ describe.each(TRANSPORTS)('on a %s', (_name, options, bare) => {
     client.destroy();
   });
 
+  it('behind bytes the kernel has not taken, each write counts what it adds: 20 × 1000 bytes add 20,000', async () => {
+    const { conn, client } = await pair({ ...options, highWaterMark: 256 * 1024 * 1024 });
+    client.pause();
+    let sent = 0;
+    while (conn.bufferedAmount === 0) {
+      conn.write(Buffer.alloc(1024 * 1024, 1));
+      sent += 1024 * 1024;
+      await new Promise((r) => setImmediate(r));
+      if (sent > 256 * 1024 * 1024) throw new Error('the kernel took everything');
+    }
+    const b0 = conn.bufferedAmount;
+    for (let i = 0; i < 20; i++) {
+      conn.write(Buffer.alloc(1000, i));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(conn.bufferedAmount - b0).toBe(20_000);
+    let received = 0;
+    client.on('data', (d: Buffer) => void (received += d.length));
+    client.resume();
+    await until(() => received === sent + 20_000);
+    expect(conn.bufferedAmount).toBe(0);
+    client.destroy();
+  });
+
   it('reading paused by the protocol stays paused through a drain; resumeReading resumes it', async () => {
     const { conn, client, seen, drains, sent } = await blockedPair();
     conn.pauseReading();

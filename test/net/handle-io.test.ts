@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Connection, Server, TimeoutSweeper, handleIoAvailable, type ConnectionHandler, type ServerOptions } from '../../lib/net/index.js';
-import { bindingsFrom, submitWrite, type WriteRequest, type WriteTarget } from '../../lib/net/handle-io.js';
+import { bindingsFrom, submitWrite, writeRequestsMade, type WriteRequest, type WriteTarget } from '../../lib/net/handle-io.js';
 import { tick } from './helpers.js';
 import { tempDir } from '../temp-dir.js';
 
@@ -136,6 +136,57 @@ describe('connections on the bare handle', () => {
     expect(conns[0]!.bare).toBe(true);
     expect(conns[0]!.bytesWritten).toBe(total);
     expect(conns[0]!.bytesRead).toBe(total);
+    client.destroy();
+  });
+
+  it('one write request serves every write the kernel took at once; a write libuv queued gets its own, bytes intact', async () => {
+    const { port, conns } = await serve((c) => ({ onData: (d) => void c.write(d) }));
+    const client = await connect(port);
+    const got = createHash('sha256');
+    let received = 0;
+    client.on('data', (d: Buffer) => {
+      got.update(d);
+      received += d.length;
+    });
+    await until(() => conns.length === 1);
+    const sent = createHash('sha256');
+    let total = 0;
+    const made = writeRequestsMade();
+    for (let i = 0; i < 50; i++) {
+      const ping = Buffer.from(`ping ${i};`);
+      sent.update(ping);
+      total += ping.length;
+      client.write(ping);
+      await until(() => received === total);
+    }
+    expect(writeRequestsMade() - made).toBeLessThanOrEqual(1); // 50 writes, each finished at once: one request
+    // A peer that does not read: the writes past the kernel's buffers are queued, each on a request of its own.
+    client.pause();
+    const c = conns[0]!;
+    const before = writeRequestsMade();
+    while (!c.writeBlocked) {
+      const piece = randomBytes(32 * 1024);
+      sent.update(piece);
+      total += piece.length;
+      c.write(piece);
+      await tick();
+    }
+    // Behind a non-empty queue each write counts what it adds, not the queue: 20 × 1000 bytes add 20,000.
+    const b0 = c.bufferedAmount;
+    for (let i = 0; i < 20; i++) {
+      const last = Buffer.alloc(1000, i);
+      sent.update(last);
+      total += last.length;
+      c.write(last);
+      await tick();
+    }
+    expect(c.bufferedAmount - b0).toBe(20_000);
+    expect(writeRequestsMade() - before).toBeGreaterThanOrEqual(20);
+    client.resume();
+    await until(() => received === total);
+    expect(got.digest('hex')).toBe(sent.digest('hex'));
+    // Each queued write counted only what it added to libuv's queue: all written, nothing left counted.
+    expect(c.bufferedAmount).toBe(0);
     client.destroy();
   });
 
@@ -514,11 +565,11 @@ describe('connections on the bare handle', () => {
 
 describe('the bindings and the write submission, on stand-ins', () => {
   const tcp = { TCP: class {} };
-  const sw = { WriteWrap: class {}, ShutdownWrap: class {}, streamBaseState: new Int32Array(4), kReadBytesOrError: 1 };
+  const sw = { WriteWrap: class {}, ShutdownWrap: class {}, streamBaseState: new Int32Array(4), kReadBytesOrError: 1, kLastWriteWasAsync: 3 };
 
   it('the bindings are taken only when every piece is there, of its kind', () => {
     const b = bindingsFrom(tcp, sw)!;
-    expect([b.TCP, b.WriteWrap, b.ShutdownWrap, b.state, b.kReadBytesOrError]).toEqual([tcp.TCP, sw.WriteWrap, sw.ShutdownWrap, sw.streamBaseState, 1]);
+    expect([b.TCP, b.WriteWrap, b.ShutdownWrap, b.state, b.kReadBytesOrError, b.kLastWriteWasAsync]).toEqual([tcp.TCP, sw.WriteWrap, sw.ShutdownWrap, sw.streamBaseState, 1, 3]);
     expect(b.Pipe).toBeNull(); // no pipe_wrap given: unix sockets keep net.Socket
     const Pipe = class {};
     expect(bindingsFrom(tcp, sw, { Pipe })!.Pipe).toBe(Pipe);
@@ -530,48 +581,72 @@ describe('the bindings and the write submission, on stand-ins', () => {
       ['ShutdownWrap', undefined],
       ['streamBaseState', [0, 0, 0, 0]],
       ['kReadBytesOrError', '1'],
+      ['kLastWriteWasAsync', undefined],
     ] as const) {
       expect([key, bindingsFrom(tcp, { ...sw, [key]: wrong })]).toEqual([key, null]);
     }
   });
 
-  /** A write target whose queue grows by `queues` bytes a write, or which refuses with `err`. */
+  /**
+   * A write target whose queue grows by `queues` bytes a write (the write then async in `state[3]`, as Node
+   * says it), or which refuses with `err`; `asked` counts reads of its queue size.
+   */
   function target(queues: number, err = 0) {
     let queue = 1000; // something already queued: only this write's growth counts
     const calls: string[] = [];
+    const state = new Int32Array(4);
+    const t = { calls, state, asked: 0, t: null as unknown as WriteTarget };
     const write = (name: string) => (_req: WriteRequest, data: unknown): number => {
       calls.push(`${name} ${Array.isArray(data) ? data.length : typeof data}`);
       if (err !== 0) return err;
       queue += queues;
+      state[3] = queues > 0 ? 1 : 0;
       return 0;
     };
-    return {
-      calls,
-      t: {
-        writeLatin1String: write('latin1'),
-        writeBuffer: write('buffer'),
-        writev: write('writev'),
-        get writeQueueSize() {
-          return queue;
-        },
-      } as unknown as WriteTarget,
-    };
+    t.t = {
+      writeLatin1String: write('latin1'),
+      writeBuffer: write('buffer'),
+      writev: write('writev'),
+      get writeQueueSize() {
+        t.asked++;
+        return queue;
+      },
+    } as unknown as WriteTarget;
+    return t;
   }
 
   it('submitWrite: the bytes this write left queued, the errno a refused write returns, the request filled in', () => {
     const done = function (this: WriteRequest) {};
     const a = target(7);
     const req = {} as WriteRequest;
-    expect(submitWrite(req, a.t, 'abc', 'me', done)).toBe(7);
-    expect(req).toMatchObject({ handle: a.t, owner: 'me', oncomplete: done, queued: 7, buffer: null });
+    expect(submitWrite(req, a.t, 'abc', 'me', done, 1000, a.state, 3)).toBe(7);
     const bytes = Buffer.from('x');
-    expect(submitWrite({} as WriteRequest, a.t, bytes, 'me', done)).toBe(7);
-    expect(submitWrite({} as WriteRequest, a.t, [bytes, bytes], 'me', done)).toBe(7);
+    expect(submitWrite({} as WriteRequest, a.t, bytes, 'me', done, 1007, a.state, 3)).toBe(7);
+    expect(submitWrite({} as WriteRequest, a.t, [bytes, bytes], 'me', done, 1014, a.state, 3)).toBe(7);
+    // `before` is the caller's: the queue size is asked once, after each async write.
+    expect(a.asked).toBe(3);
     expect(a.calls).toEqual(['latin1 string', 'buffer object', 'writev 2']);
-    expect(submitWrite({} as WriteRequest, target(0).t, 'abc', 'me', done)).toBe(0);
+    expect(req.handle === a.t && req.owner === 'me' && req.oncomplete === done && req.queued === 7 && req.buffer === null).toBe(true);
     const refused = {} as WriteRequest;
-    expect(submitWrite(refused, target(7, -32).t, 'abc', 'me', done)).toBe(-32);
+    expect(submitWrite(refused, target(7, -32).t, 'abc', 'me', done, 1000, a.state, 3)).toBe(-32);
     expect(refused.queued).toBe(0);
+  });
+
+  it('submitWrite: a write that finished inside the call is 0 without asking the queue size; without the state, it is asked', () => {
+    const done = function (this: WriteRequest) {};
+    const sync = target(0);
+    expect(submitWrite({} as WriteRequest, sync.t, 'abc', 'me', done, 1000, sync.state, 3)).toBe(0);
+    expect(sync.asked).toBe(0);
+    // Async by Node's flag though the queue did not grow (libuv wrote the rest inside uv_write): 0 queued,
+    // and the completion still comes.
+    sync.state[3] = 1;
+    const req = {} as WriteRequest;
+    const asyncFlagOnly = { ...sync.t, writeLatin1String: () => 0 } as unknown as WriteTarget;
+    expect(submitWrite(req, asyncFlagOnly, 'abc', 'me', done, 1000, sync.state, 3)).toBe(0);
+    expect(req.oncomplete).toBe(done);
+    const noState = target(5);
+    expect(submitWrite({} as WriteRequest, noState.t, 'abc', 'me', done, 1000, null, 3)).toBe(5);
+    expect(noState.asked).toBe(1);
   });
 
   it('a bare connection turns Nagle off on its handle', async () => {
