@@ -93,22 +93,28 @@ export function wrk(port, { connections = 64, seconds = 10, pipeline = 0, path =
 let clockTicks = 0;
 
 /**
- * CPU time (user + system, all its threads) a process has used so far, in seconds, from /proc/<pid>/stat
- * (in clock ticks: 10 ms here).
+ * CPU time a process has used so far, in seconds, user and system apart (all its threads), from
+ * /proc/<pid>/stat (in clock ticks: 10 ms here).
  */
-function cpuSeconds(pid) {
+function cpuTimes(pid) {
   clockTicks ||= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // Fields after the command's closing parenthesis, from the state (field 3): utime is field 14, stime 15.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) / clockTicks;
+  return { user: Number(f[11]) / clockTicks, sys: Number(f[12]) / clockTicks };
 }
 
-/** `fn()`'s result, and the CPU seconds process `pid` used while it ran. */
+/**
+ * `fn()`'s result, and the CPU seconds process `pid` used while it ran: `cpu` in all, `user` in the process
+ * itself, `sys` in the kernel on its behalf (on loopback that includes delivering what it sends).
+ */
 export async function cpuDuring(pid, fn) {
-  const c0 = cpuSeconds(pid);
+  const c0 = cpuTimes(pid);
   const result = await fn();
-  return { result, cpu: cpuSeconds(pid) - c0 };
+  const c1 = cpuTimes(pid);
+  const user = c1.user - c0.user;
+  const sys = c1.sys - c0.sys;
+  return { result, cpu: user + sys, user, sys };
 }
 
 /** Resident set size of a process in bytes. */

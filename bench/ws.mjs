@@ -234,8 +234,8 @@ async function pairedEcho() {
   try {
     for (const [size, inflight] of [[16384, 16], [32, 16]]) {
       const run = async (srv) => {
-        const { result, cpu } = await cpuDuring(srv.pid, () => echoLoad(srv.port, { size, inflight, deflate: false, seconds: RUN_S }));
-        return { rate: result.rate, cpuUs: (cpu * 1e6) / result.messages };
+        const { result, cpu, user, sys } = await cpuDuring(srv.pid, () => echoLoad(srv.port, { size, inflight, deflate: false, seconds: RUN_S }));
+        return { rate: result.rate, cpuUs: (cpu * 1e6) / result.messages, userUs: (user * 1e6) / result.messages, sysUs: (sys * 1e6) / result.messages };
       };
       await run(ours);
       await run(lib); // warm-up, both
@@ -243,11 +243,17 @@ async function pairedEcho() {
       const rate = roundRatios(rounds, 'rate');
       const cpu = roundRatios(rounds, 'cpuUs', true);
       const oursRates = rounds.flatMap(({ a: [o1, o2] }) => [o1.rate, o2.rate]);
+      // Where each server's time per message goes: its own code (user) and the kernel's (system, which a
+      // faster library cannot shrink: 3× ws needs ours ≤ a third of ws's whole time).
+      const split = (side) => {
+        const runs = rounds.flatMap((r) => r[side]);
+        return `${q(runs.map((x) => x.userUs), 0.5).toFixed(1)} / ${q(runs.map((x) => x.sysUs), 0.5).toFixed(1)}`;
+      };
       const label = `${size} B, ${inflight} in flight`;
       const mid = q(oursRates, 0.5);
       const spread = `${((q(oursRates, 0.25) / mid - 1) * 100).toFixed(0)} to +${((q(oursRates, 0.75) / mid - 1) * 100).toFixed(0)} %`;
       log(`  echo ${label} ÷ ws, paired: ${q(rate, 0.5).toFixed(2)}× (${q(rate, 0).toFixed(2)}–${q(rate, 1).toFixed(2)}), ws's CPU per message ÷ ours ${q(cpu, 0.5).toFixed(2)}×; ours ${fmt(mid)}/s, p25–p75 ${spread}`);
-      rows.push([label, `${q(rate, 0.5).toFixed(2)}×`, `${q(rate, 0.25).toFixed(2)}–${q(rate, 0.75).toFixed(2)}`, `${q(rate, 0).toFixed(2)}–${q(rate, 1).toFixed(2)}`, `${q(cpu, 0.5).toFixed(2)}×`, `${fmt(mid)}/s`, spread]);
+      rows.push([label, `${q(rate, 0.5).toFixed(2)}×`, `${q(rate, 0.25).toFixed(2)}–${q(rate, 0.75).toFixed(2)}`, `${q(rate, 0).toFixed(2)}–${q(rate, 1).toFixed(2)}`, `${q(cpu, 0.5).toFixed(2)}×`, split('a'), split('b'), `${fmt(mid)}/s`, spread]);
       ratios[`ws echo ${label} ÷ ws, paired rounds`] = q(rate, 0.5);
       ratios[`ws echo ${label}, ws's CPU per message ÷ ours, paired rounds`] = q(cpu, 0.5);
     }
@@ -260,8 +266,14 @@ async function pairedEcho() {
     '41-ws-echo-paired',
     `## WebSocket echo against ws, paired rounds (${ROUNDS} rounds of A B B A / B A A B, ${RUN_S} s per run, 64 connections; both servers on CPU 0, the client on CPU 1)\n\n` +
       `Messages/s: ours ÷ ws per round; CPU per message: ws's server CPU time per message ÷ ours (≥ 1 means ours spends less), from /proc in ` +
-      `the same runs; our own rate's median and its rounds' p25–p75 around it. Target (#34): 16 KiB, 16 in flight ≥ 3× ws, steady within ±10 %.\n\n` +
-      table(['case', 'ours ÷ ws, median', 'p25–p75', 'lowest–highest', "ws's CPU per message ÷ ours", 'ours', 'ours, p25–p75'], rows),
+      `the same runs; our own rate's median and its rounds' p25–p75 around it. Target (#34): 16 KiB, 16 in flight ≥ 3× ws, steady within ±10 %. ` +
+      `User / system: each server's own code and the kernel's work for it per message (medians of the runs). ` +
+      `Node 24, 2026-12-07 (session 24), two runs: 16 KiB 2.32× and 1.96× in messages/s, 2.77× and 2.18× in CPU per message (session 23: 1.68× ` +
+      `and 1.88×, another machine); ws's own time moves most (32–42 µs per message), ours 14.8–15.6 µs (8.4–8.7 user, 6.4–6.9 system) — 3× in ` +
+      `CPU needs ours at 11–14 µs. The largest user-side item is each read's ` +
+      `copy out of the shared read buffer into a Buffer of its own (up to 64 KiB, ~4 messages): reading a connection with large reads into ` +
+      `buffers of its own instead would remove that copy, but a buffer given to libuv for a connection stays with it while it is idle.\n\n` +
+      table(['case', 'ours ÷ ws, median', 'p25–p75', 'lowest–highest', "ws's CPU per message ÷ ours", 'ours: user / system µs per message', 'ws: user / system µs', 'ours', 'ours, p25–p75'], rows),
   );
 }
 
