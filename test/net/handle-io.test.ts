@@ -44,6 +44,20 @@ const until = async (cond: () => boolean): Promise<void> => {
   while (!cond()) await new Promise((r) => setTimeout(r, 2));
 };
 
+/** Writes random 32 KiB pieces (hashed into `sent`) until the kernel's buffers are full and `c` says stop; returns the bytes. */
+async function fillUntilBlocked(c: Connection, sent: ReturnType<typeof createHash>): Promise<number> {
+  let total = 0;
+  while (!c.writeBlocked) {
+    const piece = randomBytes(32 * 1024);
+    sent.update(piece);
+    total += piece.length;
+    c.write(piece);
+    await tick();
+    if (total > 64 * 1024 * 1024) throw new Error('never blocked');
+  }
+  return total;
+}
+
 it('a Connection given anything but a TCP handle drives it as a socket (a Duplex that behaves like one)', async () => {
   const written: string[] = [];
   const like = Object.assign(new EventEmitter(), {
@@ -164,13 +178,7 @@ describe('connections on the bare handle', () => {
     client.pause();
     const c = conns[0]!;
     const before = writeRequestsMade();
-    while (!c.writeBlocked) {
-      const piece = randomBytes(32 * 1024);
-      sent.update(piece);
-      total += piece.length;
-      c.write(piece);
-      await tick();
-    }
+    total += await fillUntilBlocked(c, sent);
     // Behind a non-empty queue each write counts what it adds, not the queue: 20 × 1000 bytes add 20,000.
     const b0 = c.bufferedAmount;
     for (let i = 0; i < 20; i++) {
@@ -209,16 +217,7 @@ describe('connections on the bare handle', () => {
     await until(() => conns.length === 1);
     const c = conns[0]!;
     const sent = createHash('sha256');
-    let total = 0;
-    // Write until the kernel's buffers are full and the connection says stop.
-    while (!c.writeBlocked) {
-      const piece = randomBytes(32 * 1024);
-      sent.update(piece);
-      total += piece.length;
-      c.write(piece);
-      await tick();
-      if (total > 64 * 1024 * 1024) throw new Error('never blocked');
-    }
+    const total = await fillUntilBlocked(c, sent);
     expect(c.bare).toBe(true);
     expect(c.bufferedAmount).toBeGreaterThanOrEqual(64 * 1024);
     // Reading from the peer is paused meanwhile: what it sends is not delivered.
