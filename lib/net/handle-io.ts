@@ -187,8 +187,10 @@ export function writeHandle(
   const b = BINDINGS!;
   const r = submitWrite(req, h, data, owner, oncomplete, queueEmpty ? 0 : h.writeQueueSize, b.state, b.kLastWriteWasAsync);
   if (r === 0 && b.state[b.kLastWriteWasAsync] === 0) {
-    req.buffer = null; // nothing of this write kept alive
+    // Nothing of this write kept alive by the spare: not its bytes, nor its handle and connection.
+    req.buffer = null;
     req.owner = null;
+    req.handle = null;
     spare = req;
   }
   return r;

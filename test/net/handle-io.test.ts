@@ -10,6 +10,8 @@ import { Connection, Server, TimeoutSweeper, handleIoAvailable, type ConnectionH
 import { bindingsFrom, submitWrite, writeRequestsMade, type WriteRequest, type WriteTarget } from '../../lib/net/handle-io.js';
 import { tick } from './helpers.js';
 import { tempDir } from '../temp-dir.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 // Every server here says `fastPaths` itself, so these run the same when CI sets COVET_NET_FAST_PATHS=0
 // (which only changes the default).
@@ -196,6 +198,35 @@ describe('connections on the bare handle', () => {
     // Each queued write counted only what it added to libuv's queue: all written, nothing left counted.
     expect(c.bufferedAmount).toBe(0);
     client.destroy();
+  });
+
+  it('the write request kept for the next write holds nothing of the last: a closed connection is collected', async () => {
+    let ref: WeakRef<Connection> | null = null;
+    const server = new Server({
+      ...FAST,
+      onConnection: (c) => {
+        ref = new WeakRef(c);
+        return { onData: (d) => void c.write(d) };
+      },
+    });
+    servers.push(server);
+    const port = ((await server.listen({ port: 0, host: '127.0.0.1' })) as net.AddressInfo).port;
+    const client = await connect(port);
+    client.write('x');
+    await once(client, 'data');
+    client.destroy();
+    await until(() => server.connections.size === 0);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    // A deref() keeps its target alive until the turn ends: collect in a turn of its own.
+    let alive = true;
+    for (let i = 0; i < 20 && alive; i++) {
+      await tick();
+      gc();
+      await tick();
+      alive = ref!.deref() !== undefined;
+    }
+    expect(alive).toBe(false);
   });
 
   it('knows the peer address from the handle', async () => {
