@@ -310,6 +310,7 @@ export class App<R extends object = {}> {
 
   /** What HTTP and WebSocket routes share when added: the schema compiled, and mistakes refused now. */
   #prepare(where: string, path: string, opts: RouteOptions): CompiledSchema | null {
+    checkRouteKeys(where, opts);
     const compiled = opts.schema === undefined ? null : compileSchema(opts.schema, where);
     if (opts.requires !== undefined && this.config.authorize === undefined) throw new Error(`${where}: a route with "requires" needs createApp({ authorize }) (e.g. rbac(...).authorize)`);
     if (opts.schema?.params !== undefined) checkParamsSchema(opts.schema.params, path, where);
@@ -465,3 +466,23 @@ export class App<R extends object = {}> {
   }
 }
 
+const ROUTE_KEYS = new Set(['schema', 'summary', 'description', 'tags', 'operationId', 'hide', 'status', 'bodyLimit', 'version', 'deprecated', 'deps', 'requires']);
+const SCHEMA_KEYS = new Set(['params', 'query', 'headers', 'body', 'response', 'multipart', 'consumes']);
+
+/**
+ * Refuses a route option or schema part the app does not know, when the route is added. Unchecked (plain
+ * JavaScript, or a cast), `{ response: { 200: User } }` beside `schema` instead of in it was ignored: the
+ * route served without its response schema, every property the handler returned included.
+ */
+function checkRouteKeys(where: string, opts: RouteOptions): void {
+  for (const key of Object.keys(opts)) {
+    if (ROUTE_KEYS.has(key)) continue;
+    const hint = SCHEMA_KEYS.has(key) ? ` — it goes in the route's schema: { schema: { ${key}: ... } }` : '';
+    throw new Error(`${where}: unknown route option "${key}"${hint} (route options: ${[...ROUTE_KEYS].join(', ')})`);
+  }
+  const schema = opts.schema as Record<string, unknown> | undefined;
+  if (schema === undefined) return;
+  for (const key of Object.keys(schema)) {
+    if (!SCHEMA_KEYS.has(key)) throw new SchemaError(`${where}: unknown part of the route's schema "${key}" (schema parts: ${[...SCHEMA_KEYS].join(', ')})`);
+  }
+}

@@ -116,6 +116,31 @@ describe('app core (inject)', () => {
   });
 });
 
+describe('route options are checked when the route is added', () => {
+  it('a schema part beside `schema` instead of in it is refused with where it goes — it was ignored, and the response sent whole', async () => {
+    const { Type } = await import('@sinclair/typebox');
+    const User = Type.Object({ id: Type.String() });
+    const app = createApp();
+    const add = (opts: object) => () => app.get('/user', opts as never, () => ({ id: '1', passwordHash: 'x' }));
+    expect(add({ response: { 200: User } })).toThrow(`GET /user: unknown route option "response" — it goes in the route's schema: { schema: { response: ... } }`);
+    expect(add({ body: User })).toThrow(/unknown route option "body" — it goes in the route's schema/);
+    expect(add({ summry: 'a typo' })).toThrow(/^GET \/user: unknown route option "summry" \(route options: schema, summary, description, tags, operationId, hide, status, bodyLimit, version, deprecated, deps, requires\)$/);
+    expect(add({ schema: { respone: { 200: User } } })).toThrow(/^GET \/user: unknown part of the route's schema "respone" \(schema parts: params, query, headers, body, response, multipart, consumes\)$/);
+    expect(() => app.ws('/live', { schema: { respone: {} } } as never)).toThrow(/^WS \/live: unknown part of the route's schema "respone"/);
+    // Every known option and schema part is taken; the response is the schema's.
+    app.get(
+      '/user',
+      {
+        schema: { params: Type.Object({}), query: Type.Object({}), headers: Type.Object({}), response: { 200: User }, consumes: ['application/json'] },
+        summary: 's', description: 'd', tags: ['t'], operationId: 'getUser', hide: false, status: 200, bodyLimit: 10, deprecated: false, deps: [], requires: undefined, version: undefined,
+      },
+      () => ({ id: '1', passwordHash: 'x' }),
+    );
+    app.post('/upload', { schema: { body: Type.Object({}), multipart: Type.Object({}) } }, () => 'ok');
+    expect((await app.inject({ url: '/user' })).json()).toEqual({ id: '1' });
+  });
+});
+
 describe('app over the network', () => {
   it('serves HTTP/1.1, HTTP/2 and WebSocket routes on one port', async () => {
     const app = notesApp();
