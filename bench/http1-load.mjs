@@ -4,7 +4,7 @@
 // connections, ours vs node:http.
 import net from 'node:net';
 import { quantile as q } from './compare-verdict.mjs';
-import { pairedRounds, roundRatios } from './paired.mjs';
+import { pairedRounds, roundRatios, userSystem } from './paired.mjs';
 import { cpuDuring, ensureCommand, fmt, log, recordRatios, rss, startServer, table, uwsError, wrk, writeSection } from './lib.mjs';
 
 const SERVERS = {
@@ -138,13 +138,8 @@ async function parityBench() {
       const rounds = await pairedRounds(ROUNDS, () => run(ours), () => run(uws));
       const rps = roundRatios(rounds, 'rps');
       const cpu = roundRatios(rounds, 'cpuUs', true);
-      // Each server's own code (user) and the kernel's work for it (system) per request.
-      const split = (side) => {
-        const runs = rounds.flatMap((r) => r[side]);
-        return `${q(runs.map((x) => x.userUs), 0.5).toFixed(2)} / ${q(runs.map((x) => x.sysUs), 0.5).toFixed(2)}`;
-      };
       log(`  ${label} ÷ uWebSockets.js, paired: requests/s ${q(rps, 0.5).toFixed(2)}× (${q(rps, 0).toFixed(2)}–${q(rps, 1).toFixed(2)}), CPU per request ${q(cpu, 0.5).toFixed(2)}×`);
-      rows.push([label, `${q(rps, 0.5).toFixed(2)}×`, `${q(rps, 0.25).toFixed(2)}–${q(rps, 0.75).toFixed(2)}`, `${q(rps, 0).toFixed(2)}–${q(rps, 1).toFixed(2)}`, `${q(cpu, 0.5).toFixed(2)}×`, `${q(cpu, 0.25).toFixed(2)}–${q(cpu, 0.75).toFixed(2)}`, split('a'), split('b')]);
+      rows.push([label, `${q(rps, 0.5).toFixed(2)}×`, `${q(rps, 0.25).toFixed(2)}–${q(rps, 0.75).toFixed(2)}`, `${q(rps, 0).toFixed(2)}–${q(rps, 1).toFixed(2)}`, `${q(cpu, 0.5).toFixed(2)}×`, `${q(cpu, 0.25).toFixed(2)}–${q(cpu, 0.75).toFixed(2)}`, userSystem(rounds, 'a', 2), userSystem(rounds, 'b', 2)]);
       ratios[`http1 hello ${label} ÷ uWebSockets.js, paired rounds`] = q(rps, 0.5);
       ratios[`http1 hello ${label}, uWebSockets.js's CPU per request ÷ ours, paired rounds`] = q(cpu, 0.5);
     }

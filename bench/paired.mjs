@@ -1,6 +1,7 @@
 // Paired rounds of two contenders that stay up side by side (a server and its peer, an app and its bare
 // baseline): this machine's speed moves by a third within minutes, so only runs seconds apart are compared.
 // Pure, so a test can hold it (test/bench-compare.test.ts).
+import { quantile } from './compare-verdict.mjs';
 
 /**
  * `rounds` rounds of A B B A (B A A B in the next) of `runA` and `runB` (each may return a promise): per round,
@@ -23,4 +24,11 @@ export function roundRatios(rounds, key, invert = false) {
     const rb = b[0][key] + b[1][key];
     return invert ? rb / ra : ra / rb;
   });
+}
+
+/** Medians of `side`'s ('a' or 'b') runs over all rounds: its user and system time per unit, as "user / system". */
+export function userSystem(rounds, side, digits) {
+  const runs = rounds.flatMap((r) => r[side]);
+  const median = (key) => quantile(runs.map((x) => x[key]), 0.5).toFixed(digits);
+  return `${median('userUs')} / ${median('sysUs')}`;
 }

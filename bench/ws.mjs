@@ -8,7 +8,7 @@ import zlib from 'node:zlib';
 import { FrameParser, frameBytes, OP_BINARY, OP_TEXT } from '../dist/lib/ws/index.js';
 import { quantile as q } from './compare-verdict.mjs';
 import { cpuDuring, fmt, log, recordRatios, rss, startServer, table, writeSection } from './lib.mjs';
-import { pairedRounds, roundRatios } from './paired.mjs';
+import { pairedRounds, roundRatios, userSystem } from './paired.mjs';
 
 const require = createRequire(import.meta.url);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -243,17 +243,11 @@ async function pairedEcho() {
       const rate = roundRatios(rounds, 'rate');
       const cpu = roundRatios(rounds, 'cpuUs', true);
       const oursRates = rounds.flatMap(({ a: [o1, o2] }) => [o1.rate, o2.rate]);
-      // Where each server's time per message goes: its own code (user) and the kernel's (system, which a
-      // faster library cannot shrink: 3× ws needs ours ≤ a third of ws's whole time).
-      const split = (side) => {
-        const runs = rounds.flatMap((r) => r[side]);
-        return `${q(runs.map((x) => x.userUs), 0.5).toFixed(1)} / ${q(runs.map((x) => x.sysUs), 0.5).toFixed(1)}`;
-      };
       const label = `${size} B, ${inflight} in flight`;
       const mid = q(oursRates, 0.5);
       const spread = `${((q(oursRates, 0.25) / mid - 1) * 100).toFixed(0)} to +${((q(oursRates, 0.75) / mid - 1) * 100).toFixed(0)} %`;
       log(`  echo ${label} ÷ ws, paired: ${q(rate, 0.5).toFixed(2)}× (${q(rate, 0).toFixed(2)}–${q(rate, 1).toFixed(2)}), ws's CPU per message ÷ ours ${q(cpu, 0.5).toFixed(2)}×; ours ${fmt(mid)}/s, p25–p75 ${spread}`);
-      rows.push([label, `${q(rate, 0.5).toFixed(2)}×`, `${q(rate, 0.25).toFixed(2)}–${q(rate, 0.75).toFixed(2)}`, `${q(rate, 0).toFixed(2)}–${q(rate, 1).toFixed(2)}`, `${q(cpu, 0.5).toFixed(2)}×`, split('a'), split('b'), `${fmt(mid)}/s`, spread]);
+      rows.push([label, `${q(rate, 0.5).toFixed(2)}×`, `${q(rate, 0.25).toFixed(2)}–${q(rate, 0.75).toFixed(2)}`, `${q(rate, 0).toFixed(2)}–${q(rate, 1).toFixed(2)}`, `${q(cpu, 0.5).toFixed(2)}×`, userSystem(rounds, 'a', 1), userSystem(rounds, 'b', 1), `${fmt(mid)}/s`, spread]);
       ratios[`ws echo ${label} ÷ ws, paired rounds`] = q(rate, 0.5);
       ratios[`ws echo ${label}, ws's CPU per message ÷ ours, paired rounds`] = q(cpu, 0.5);
     }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain .mjs module of the bench, without type declarations
 import { DEFAULT_BAND, judge, quantile, verdict } from '../bench/compare-verdict.mjs';
 // @ts-expect-error: a plain .mjs module of the bench, without type declarations
-import { pairedRounds, roundRatios } from '../bench/paired.mjs';
+import { pairedRounds, roundRatios, userSystem } from '../bench/paired.mjs';
 
 describe('bench/compare verdict', () => {
   it('slower when more than half the rounds are over 1 + band, at the band and one round past it', () => {
@@ -89,5 +89,12 @@ describe('bench/compare verdict', () => {
     const r = [{ a: [{ v: 3 }, { v: 5 }], b: [{ v: 2 }, { v: 2 }] }];
     expect(roundRatios(r, 'v')).toEqual([2]);
     expect(roundRatios(r, 'v', true)).toEqual([0.5]);
+    // One side's user and system medians over all its runs, as "user / system".
+    const t = [
+      { a: [{ userUs: 1, sysUs: 9 }, { userUs: 3, sysUs: 7 }], b: [{ userUs: 50, sysUs: 50 }, { userUs: 50, sysUs: 50 }] },
+      { a: [{ userUs: 2, sysUs: 8 }, { userUs: 2.5, sysUs: 8.5 }], b: [{ userUs: 50, sysUs: 50 }, { userUs: 50, sysUs: 50 }] },
+    ];
+    expect(userSystem(t, 'a', 1)).toBe('2.5 / 8.5');
+    expect(userSystem(t, 'b', 2)).toBe('50.00 / 50.00');
   });
 });

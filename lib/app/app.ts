@@ -466,8 +466,10 @@ export class App<R extends object = {}> {
   }
 }
 
-const ROUTE_KEYS = new Set(['schema', 'summary', 'description', 'tags', 'operationId', 'hide', 'status', 'bodyLimit', 'version', 'deprecated', 'deps', 'requires']);
-const SCHEMA_KEYS = new Set(['params', 'query', 'headers', 'body', 'response', 'multipart', 'consumes']);
+// Every key of RouteOptions and RouteSchema, held to the interfaces by the compiler: an option added there
+// and not here fails to build.
+const ROUTE_KEYS = new Set(Object.keys({ schema: 1, summary: 1, description: 1, tags: 1, operationId: 1, hide: 1, status: 1, bodyLimit: 1, version: 1, deprecated: 1, deps: 1, requires: 1 } satisfies Record<keyof RouteOptions, 1>));
+const SCHEMA_KEYS = new Set(Object.keys({ params: 1, query: 1, headers: 1, body: 1, response: 1, multipart: 1, consumes: 1 } satisfies Record<keyof RouteSchema, 1>));
 
 /**
  * Refuses a route option or schema part the app does not know, when the route is added. Unchecked (plain

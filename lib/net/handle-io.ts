@@ -152,6 +152,10 @@ export function readResult(): number {
   return BINDINGS!.state[BINDINGS!.kReadBytesOrError]!;
 }
 
+/** Node's per-write stream state (null where the bindings are unavailable: then the queue size is asked) and its "last write was async" index. */
+export const WRITE_STATE: Int32Array | null = BINDINGS?.state ?? null;
+export const WRITE_ASYNC_AT: number = BINDINGS?.kLastWriteWasAsync ?? 0;
+
 /**
  * A write request that finished inside its call, kept for the next write: Node binds a request to its write
  * only when libuv has to queue the bytes (StreamBase::Write returns before that when the kernel took them
@@ -184,9 +188,8 @@ export function writeHandle(
     req = new BINDINGS!.WriteWrap();
     made++;
   } else spare = null;
-  const b = BINDINGS!;
-  const r = submitWrite(req, h, data, owner, oncomplete, queueEmpty ? 0 : h.writeQueueSize, b.state, b.kLastWriteWasAsync);
-  if (r === 0 && b.state[b.kLastWriteWasAsync] === 0) {
+  const r = submitWrite(req, h, data, owner, oncomplete, queueEmpty ? 0 : h.writeQueueSize, WRITE_STATE, WRITE_ASYNC_AT);
+  if (r === 0 && WRITE_STATE![WRITE_ASYNC_AT] === 0) {
     // Nothing of this write kept alive by the spare: not its bytes, nor its handle and connection.
     req.buffer = null;
     req.owner = null;
@@ -230,10 +233,6 @@ export function submitWrite(
   // libuv queued the rest; its queue grew by it.
   return (req.queued = Math.max(0, h.writeQueueSize - before));
 }
-
-/** Node's per-write stream state (null where the bindings are unavailable: then the queue size is asked) and its "last write was async" index. */
-export const WRITE_STATE: Int32Array | null = BINDINGS?.state ?? null;
-export const WRITE_ASYNC_AT: number = BINDINGS?.kLastWriteWasAsync ?? 0;
 
 /** A libuv error code (negative errno) as the Error Node reports for it: `'<syscall> ECODE'`, errno, code, syscall. */
 export function errnoError(code: number, syscall: string): NodeJS.ErrnoException {
