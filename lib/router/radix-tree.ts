@@ -35,6 +35,8 @@ export class ParamEdge<T> {
   readonly node: RadixNode<T>;
   /** Non-'/' first characters of the static text that may follow the value in the same segment. */
   stops = '';
+  /** Where `node` starts in the compiled tree (set by {@link compileTree}). */
+  at = 0;
 
   constructor(type: ParamType, regex: string | undefined) {
     this.type = type;
@@ -45,6 +47,10 @@ export class ParamEdge<T> {
   }
 }
 
+/**
+ * A node of the tree as routes are added. Lookups do not walk these: {@link compileTree} lays the tree
+ * out in one typed array first.
+ */
 export class RadixNode<T> {
   prefix: string;
   // Leaves are most nodes: they share frozen empty lists until something is added.
@@ -57,14 +63,6 @@ export class RadixNode<T> {
   rest: ParamEdge<T>[] = NONE;
   /** The route ending here. */
   route: RouteRecord<T> | null = null;
-  /**
-   * For nodes with many children: `next[c - lo]` is the child starting with ASCII character c (built by
-   * `refreshStops`; undefined for none). One load reaches the child, where an index into `children`
-   * took two (on large tables each is likely a cache miss). Characters past ASCII are not in it: lookups
-   * scan `codes` for those.
-   */
-  next: Array<RadixNode<T> | undefined> | null = null;
-  lo = 0;
 
   constructor(prefix: string) {
     this.prefix = prefix;
@@ -133,37 +131,78 @@ export class RadixNode<T> {
 
 /** Recomputes `stops` of every edge (after inserts): which characters may end a parameter value early. */
 export function refreshStops<T>(node: RadixNode<T>): void {
-  node.prefix = flat(node.prefix);
-  node.next = null;
-  const ascii = node.codes.length > INDEX_MIN ? node.codes.filter((c) => c < 128) : NONE;
-  if (ascii.length > 0) {
-    const lo = Math.min(...ascii);
-    // Stryker disable next-line ArrayDeclaration,ArithmeticOperator,MethodExpression: an array too short grows as the children are put in; only its shape (and speed) differs
-    const next = new Array<RadixNode<T> | undefined>(Math.max(...ascii) - lo + 1).fill(undefined);
-    node.codes.forEach((c, k) => c < 128 && (next[c - lo] = node.children[k]));
-    node.next = next;
-    node.lo = lo;
-  }
   for (const e of node.params) {
     let s = '';
     for (const c of e.node.codes) if (c !== 47 && !s.includes(String.fromCharCode(c))) s += String.fromCharCode(c);
     e.stops = s;
     refreshStops(e.node);
   }
+  for (const e of node.rest) refreshStops(e.node);
   for (const c of node.children) refreshStops(c);
 }
 
 /**
- * The same text as a flat, internalized string: a prefix cut from a longer one is a slice of it, and
- * reading a slice's characters costs an indirection on every comparison of a lookup.
+ * The tree as lookups walk it: every node laid out depth first in one `Int32Array`, a node's prefix
+ * characters inline after its header and its children right after it. Walking objects cost several
+ * dependent loads per node (the node, its arrays, their backing stores, the prefix string), each likely a
+ * cache miss in a large table; here a node is one or two cache lines, usually next to its parent.
+ *
+ * A node at offset `o`: `t[o]` prefix length, `t[o+1]` route index + 1 (0: none), `t[o+2]` parameter
+ * edges, `t[o+3]` rest edges, `t[o+4]` entries in the (code, child) scan list, `t[o+5]` lowest ASCII code
+ * of the child table, `t[o+6]` its length (0: no table); then the prefix's char codes, the indices of the
+ * parameter and rest edges in `edges`, the child table (child offset by ASCII first character − lo, 0 for
+ * none: the root, at 0, is no one's child), and the scan list (every child when there is no table, else
+ * the children past ASCII).
  */
-function flat(s: string): string {
-  // Stryker disable next-line all: the same text either way; only where it lives (and the speed) differs
-  return Object.keys({ [s]: 0 })[0] ?? s;
+export interface CompiledTree<T> {
+  readonly t: Int32Array;
+  readonly edges: ParamEdge<T>[];
+  readonly routes: RouteRecord<T>[];
 }
 
-/** Nodes with more children than this get the `next` table instead of a scan of `codes`. */
-const INDEX_MIN = 6;
+/** Header length of a compiled node. */
+export const NODE_HEADER = 7;
+const H = NODE_HEADER;
+
+/** Nodes with more children than this get a table by first character instead of a scan. */
+export const TABLE_MIN = 6;
+
+/** Lays out the tree under `root` for lookups (after {@link refreshStops}); `root` is at offset 0. */
+export function compileTree<T>(root: RadixNode<T>): CompiledTree<T> {
+  const t: number[] = [];
+  const edges: ParamEdge<T>[] = [];
+  const routes: RouteRecord<T>[] = [];
+  const emit = (node: RadixNode<T>): number => {
+    const o = t.length;
+    const p = node.prefix;
+    const ascii = node.codes.length > TABLE_MIN ? node.codes.filter((c) => c < 128) : NONE;
+    const lo = ascii.length > 0 ? Math.min(...ascii) : 0;
+    const tableLen = ascii.length > 0 ? Math.max(...ascii) - lo + 1 : 0;
+    const scan = node.children.filter((_, k) => tableLen === 0 || node.codes[k]! >= 128);
+    let route = 0;
+    if (node.route !== null) route = routes.push(node.route);
+    t.push(p.length, route, node.params.length, node.rest.length, scan.length, lo, tableLen);
+    for (let c = 0; c < p.length; c++) t.push(p.charCodeAt(c));
+    for (const e of node.params) t.push(edges.push(e) - 1);
+    for (const e of node.rest) t.push(edges.push(e) - 1);
+    const table = t.length;
+    for (let k = 0; k < tableLen; k++) t.push(0);
+    const list = t.length;
+    for (const c of scan) t.push(c.prefix.charCodeAt(0), 0);
+    // Children next, so a walk down the tree reads forward; filled in as each is laid out.
+    node.children.forEach((c, k) => {
+      const at = emit(c);
+      const code = node.codes[k]!;
+      if (tableLen !== 0 && code < 128) t[table + code - lo] = at;
+      else t[list + 2 * scan.indexOf(c) + 1] = at;
+    });
+    for (const e of node.params) e.at = emit(e.node);
+    for (const e of node.rest) e.at = emit(e.node);
+    return o;
+  };
+  emit(root);
+  return { t: Int32Array.from(t), edges, routes };
+}
 
 /** Per-lookup state, reused by the router (one lookup at a time: JavaScript is single-threaded). */
 export interface MatchState {
@@ -194,88 +233,90 @@ function paramValue(raw: string, st: MatchState): string | undefined {
 }
 
 /**
- * Finds the best route under a root (a root's prefix is empty), starting at `path[i]`.
+ * Finds the best route in a compiled tree, starting at `path[i]`.
  * On success the parameter values are left in `st.values`.
  */
-export function matchNode<T>(root: RadixNode<T>, path: string, i: number, st: MatchState): RouteRecord<T> | null {
-  return matchBelow(root, path, i, st);
+export function matchNode<T>(tree: CompiledTree<T>, path: string, i: number, st: MatchState): RouteRecord<T> | null {
+  return matchBelow(tree, 0, path, i, st);
 }
 
 /**
- * The best route under `node`, whose prefix is already matched up to `i`. On no match, `st.n` is as it was
- * on entry (values taken on the way down are given back).
+ * The best route under the node at `o`, whose prefix is already matched up to `i`. On no match, `st.n` is
+ * as it was on entry (values taken on the way down are given back).
  */
-function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchState): RouteRecord<T> | null {
+function matchBelow<T>(tree: CompiledTree<T>, o: number, path: string, i: number, st: MatchState): RouteRecord<T> | null {
+  const t = tree.t;
   const len = path.length;
   const n0 = st.n;
   for (;;) {
     if (i === len) {
-      if (node.route !== null) return node.route;
+      const route = t[o + 1]!;
+      if (route !== 0) return tree.routes[route - 1]!;
       break;
     }
-    // The static child for the next character, if its whole prefix matches.
-    let next: RadixNode<T> | undefined;
+    const plen = t[o]!;
+    const np = t[o + 2]!;
+    const nr = t[o + 3]!;
+    const tableLen = t[o + 6]!;
+    // The static child for the next character (children start with different ones), if its whole
+    // prefix matches.
+    let next = 0;
     let nextI = i;
-    const codes = node.codes;
-    // Stryker disable next-line ConditionalExpression: a speed guard — with no children the scan below finds none
-    if (codes.length !== 0) {
-      const code = path.charCodeAt(i);
-      const table = node.next;
-      // The one child starting with this character (children start with different ones).
-      let child: RadixNode<T> | undefined;
-      // Stryker disable next-line ConditionalExpression: without the table the scan of codes finds the same child
-      if (table !== null && code < 128) {
-        // In bounds only: a load past an array's end sends V8 to a slow generic path (measured 8× slower).
-        const t = code - node.lo;
-        // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: a speed guard only — past either end the load is undefined too
-        if (t >= 0 && t < table.length) child = table[t];
-      } else {
-        // A loop, not indexOf: the builtin's call cost more than the scan of a few codes (measured).
-        // Stryker disable next-line EqualityOperator: one past the end the load is undefined, which equals no code
-        for (let k = 0; k < codes.length; k++) {
-          if (codes[k] === code) {
-            child = node.children[k];
-            break;
-          }
-        }
-      }
-      if (child !== undefined) {
-        const pre = child.prefix;
-        const plen = pre.length;
-        // Past the end of the path charCodeAt is NaN, so a prefix longer than what is left fails here.
-        let ok = true;
-        for (let c = 1; ok && c < plen; c++) if (path.charCodeAt(i + c) !== pre.charCodeAt(c)) ok = false;
-        if (ok) {
-          next = child;
-          nextI = i + plen;
+    let child = 0;
+    const code = path.charCodeAt(i);
+    let at = o + H + plen + np + nr;
+    // Stryker disable next-line ConditionalExpression: without the table the scan finds the same child
+    if (tableLen !== 0 && code < 128) {
+      const k = code - t[o + 5]!;
+      // In bounds only: a load past a typed array's end sends V8 to a slow generic path.
+      // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator: a speed guard only — past either end the load is undefined, which is no child either
+      if (k >= 0 && k < tableLen) child = t[at + k]!;
+    } else {
+      at += tableLen;
+      const ns = t[o + 4]!;
+      for (let k = 0; k < ns; k++) {
+        if (t[at + 2 * k] === code) {
+          child = t[at + 2 * k + 1]!;
+          break;
         }
       }
     }
-    const params = node.params;
-    const rest = node.rest;
+    if (child !== 0) {
+      const cl = t[child]!;
+      const cp = child + H;
+      // Past the end of the path charCodeAt is NaN, so a prefix longer than what is left fails here.
+      let c = 1;
+      while (c < cl && path.charCodeAt(i + c) === t[cp + c]) c++;
+      if (c === cl) {
+        next = child;
+        nextI = i + cl;
+      }
+    }
     // Stryker disable next-line ConditionalExpression,LogicalOperator,BlockStatement: the general path below does the same, recursing
-    if (params.length === 0 && rest.length === 0) {
+    if (np === 0 && nr === 0) {
       // No alternative at this node: descend without recursion (nothing to backtrack to).
-      if (next === undefined) break;
-      node = next;
+      if (next === 0) break;
+      o = next;
       i = nextI;
       continue;
     }
-    if (next !== undefined) {
-      const r = matchBelow(next, path, nextI, st);
+    if (next !== 0) {
+      const r = matchBelow(tree, next, path, nextI, st);
       if (r !== null) return r;
     }
-    if (params.length === 0) break;
+    if (np === 0) break;
     let segEnd = path.indexOf('/', i);
     if (segEnd < 0) segEnd = len;
-    const last = params.length - 1;
-    for (let k = 0; k < last; k++) {
-      const r = matchParam(params[k]!, path, i, segEnd, st);
+    const edges = tree.edges;
+    const first = o + H + plen;
+    const last = first + np - 1;
+    for (let k = first; k < last; k++) {
+      const r = matchParam(tree, edges[t[k]!]!, path, i, segEnd, st);
       if (r !== null) return r;
     }
-    const e = params[last]!;
-    if (rest.length !== 0 || e.stops.length !== 0) {
-      const r = matchParam(e, path, i, segEnd, st);
+    const e = edges[t[last]!]!;
+    if (nr !== 0 || e.stops.length !== 0) {
+      const r = matchParam(tree, e, path, i, segEnd, st);
       if (r !== null) return r;
       break;
     }
@@ -286,51 +327,53 @@ function matchBelow<T>(node: RadixNode<T>, path: string, i: number, st: MatchSta
     const conv = e.check === null ? v : e.check(v);
     if (conv === undefined) break;
     st.values[st.n++] = conv;
-    node = e.node;
+    o = e.at;
     i = segEnd;
   }
   // Nothing static or segment-sized matched: rest-of-path edges, else no match.
-  const r = matchRest(node, i, st);
+  const r = matchRest(tree, o, i, st);
   if (r === null) st.n = n0;
   return r;
 }
 
 /** Rest-of-path edges at `i` (`{x:path}`, then `*`). */
-function matchRest<T>(node: RadixNode<T>, i: number, st: MatchState): RouteRecord<T> | null {
-  const rest = node.rest;
-  for (let k = 0; k < rest.length; k++) {
-    const e = rest[k]!;
+function matchRest<T>(tree: CompiledTree<T>, o: number, i: number, st: MatchState): RouteRecord<T> | null {
+  const t = tree.t;
+  const nr = t[o + 3]!;
+  const first = o + H + t[o]! + t[o + 2]!;
+  for (let k = first; k < first + nr; k++) {
+    const e = tree.edges[t[k]!]!;
     const v = paramValue(st.source.slice(i), st);
     if (v === undefined) continue;
     const conv = e.check === null ? v : e.check(v);
     if (conv === undefined) continue;
-    const r = e.node.route;
-    if (r !== null) {
+    const route = t[e.at + 1]!;
+    if (route !== 0) {
       st.values[st.n++] = conv;
-      return r;
+      return tree.routes[route - 1]!;
     }
   }
   return null;
 }
 
-function matchParam<T>(e: ParamEdge<T>, path: string, i: number, segEnd: number, st: MatchState): RouteRecord<T> | null {
+function matchParam<T>(tree: CompiledTree<T>, e: ParamEdge<T>, path: string, i: number, segEnd: number, st: MatchState): RouteRecord<T> | null {
   const stops = e.stops;
   // Stryker disable next-line ConditionalExpression,BlockStatement: without this shortcut the loop below tries only segEnd too (no stop character), the same value
   if (stops.length === 0) {
     // The common case: the value runs to the end of the segment.
     if (segEnd === i) return null;
-    return tryValue(e, path, i, segEnd, st);
+    return tryValue(tree, e, path, i, segEnd, st);
   }
   // Static text follows in the same segment (`:name.:ext`): try each place it could start, shortest first.
   for (let j = i + 1; j <= segEnd; j++) {
     if (j < segEnd && stops.indexOf(path[j]!) < 0) continue;
-    const r = tryValue(e, path, i, j, st);
+    const r = tryValue(tree, e, path, i, j, st);
     if (r !== null) return r;
   }
   return null;
 }
 
-function tryValue<T>(e: ParamEdge<T>, path: string, i: number, j: number, st: MatchState): RouteRecord<T> | null {
+function tryValue<T>(tree: CompiledTree<T>, e: ParamEdge<T>, path: string, i: number, j: number, st: MatchState): RouteRecord<T> | null {
   if (j - i > st.maxParamLength) return null;
   const v = paramValue(st.source.slice(i, j), st);
   if (v === undefined) return null;
@@ -340,7 +383,7 @@ function tryValue<T>(e: ParamEdge<T>, path: string, i: number, j: number, st: Ma
     if (conv === undefined) return null;
   }
   st.values[st.n++] = conv;
-  const r = matchBelow(e.node, path, j, st);
+  const r = matchBelow(tree, e.at, path, j, st);
   if (r !== null) return r;
   st.n--;
   return null;

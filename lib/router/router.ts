@@ -1,6 +1,6 @@
 import { expandOptional, parsePattern, RouteError, shapeKey, type ParamType, type Token } from './pattern.js';
 import { decodePathForMatching } from './percent.js';
-import { matchNode, RadixNode, refreshStops, type MatchState, type RouteRecord } from './radix-tree.js';
+import { compileTree, matchNode, RadixNode, refreshStops, type CompiledTree, type MatchState, type RouteRecord } from './radix-tree.js';
 
 export interface RouterOptions {
   /** Match static text case-sensitively (parameter values always keep their case). Default true. */
@@ -105,6 +105,9 @@ export class Router<T> {
   #trees = new Map<string, RadixNode<T>>();
   /** Every route of every method in one tree: a miss costs one walk of it to tell 404 from 405. */
   #any = new RadixNode<T>('');
+  /** The trees as lookups walk them, laid out again after routes are added. */
+  #compiled = new Map<string, CompiledTree<T>>();
+  #anyCompiled: CompiledTree<T> = compileTree(this.#any);
   /** Fully static routes: normalized path → method → cached result (a static hit allocates nothing). */
   #static = new Map<string, Record<string, RouteFound<T>>>();
   #shapes = new Set<string>();
@@ -248,11 +251,7 @@ export class Router<T> {
 
   /** Looks up `url` (path with an optional `?query`) for `method`. */
   find(method: string, url: string): RouteResult<T> {
-    if (this.#dirty) {
-      for (const t of this.#trees.values()) refreshStops(t);
-      refreshStops(this.#any);
-      this.#dirty = false;
-    }
+    if (this.#dirty) this.#compile();
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? '' : url.slice(q + 1);
@@ -263,6 +262,16 @@ export class Router<T> {
     const alt = this.#lookup(method, other, query);
     if (alt.status === 200 || alt.status === 405) return { status: 308, location: q < 0 ? other : `${other}?${query}` };
     return r;
+  }
+
+  #compile(): void {
+    for (const [method, tree] of this.#trees) {
+      refreshStops(tree);
+      this.#compiled.set(method, compileTree(tree));
+    }
+    refreshStops(this.#any);
+    this.#anyCompiled = compileTree(this.#any);
+    this.#dirty = false;
   }
 
   #lookup(method: string, path: string, query: string): RouteResult<T> {
@@ -295,9 +304,9 @@ export class Router<T> {
     // 405 when the path matches under another method (RFC 9110 §15.5.6, with Allow). One walk of the
     // all-methods tree settles the common 404; only a 405 asks each method's tree.
     st.n = 0;
-    if (matchNode(this.#any, match, 0, st) === null) return NOT_FOUND;
+    if (matchNode(this.#anyCompiled, match, 0, st) === null) return NOT_FOUND;
     let allowed: string[] | null = null;
-    for (const m of this.#trees.keys()) {
+    for (const m of this.#compiled.keys()) {
       if (m !== method && this.#match(m, match, st) !== null) (allowed ??= []).push(m);
     }
     if (allowed === null) return NOT_FOUND;
@@ -306,7 +315,7 @@ export class Router<T> {
   }
 
   #match(method: string, match: string, st: MatchState): RouteRecord<T> | null {
-    const tree = this.#trees.get(method);
+    const tree = this.#compiled.get(method);
     if (tree === undefined) return null;
     st.n = 0;
     return matchNode(tree, match, 0, st);

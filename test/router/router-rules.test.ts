@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Router, RouteError, parsePattern, type RouteResult } from '../../lib/router/index.js';
 import { decodePathForMatching, validEscapes } from '../../lib/router/percent.js';
-import { RadixNode, refreshStops } from '../../lib/router/radix-tree.js';
+import { compileTree, NODE_HEADER, RadixNode, refreshStops } from '../../lib/router/radix-tree.js';
 
 function found<T>(r: RouteResult<T>) {
   if (r.status !== 200) throw new Error(`expected a match, got ${JSON.stringify(r)}`);
@@ -504,20 +504,33 @@ describe('more lookups', () => {
 
 describe('the tree itself', () => {
   it('nodes with more than 6 static children get a table by ASCII first character (child at code − lo); others scan', () => {
+    // The compiled layout (compileTree's doc comment): header, prefix, edges, table, scan list.
+    const H = NODE_HEADER;
+    const prefixAt = (t: Int32Array, o: number) => String.fromCharCode(...t.subarray(o + H, o + H + t[o]!));
     const node = (chars: string[]) => {
       const n = new RadixNode<string>('');
       for (const ch of chars) n.insertStatic(`${ch}tail`);
       refreshStops(n);
-      return n;
+      const { t } = compileTree(n);
+      const table = [...t.subarray(H, H + t[6]!)].map((c) => (c === 0 ? undefined : prefixAt(t, c)));
+      const scan: Array<[string, string]> = [];
+      for (let k = 0; k < t[4]!; k++) {
+        const at = H + t[6]! + 2 * k;
+        scan.push([String.fromCharCode(t[at]!), prefixAt(t, t[at + 1]!)]);
+      }
+      return { lo: t[5]!, table, scan };
     };
-    expect(node(['a', 'b', 'c', 'd', 'e', 'f']).next).toBeNull();
+    const six = node(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(six.table).toEqual([]);
+    expect(six.scan).toEqual(['a', 'b', 'c', 'd', 'e', 'f'].map((c) => [c, `${c}tail`]));
     const seven = node(['a', 'b', 'c', 'd', 'e', 'f', 'h']);
     expect(seven.lo).toBe(0x61);
-    expect(seven.next!.length).toBe(8); // a..h
-    expect(seven.next!.map((c) => c?.prefix)).toEqual(['atail', 'btail', 'ctail', 'dtail', 'etail', 'ftail', undefined, 'htail']);
+    expect(seven.table).toEqual(['atail', 'btail', 'ctail', 'dtail', 'etail', 'ftail', undefined, 'htail']);
+    expect(seven.scan).toEqual([]);
     // Past ASCII: not in the table, found by the scan.
     const wide = node(['a', 'b', 'c', 'd', 'e', 'f', '\u0080', '\u00ff', '\u4e2d']);
-    expect(wide.next!.length).toBe(6);
+    expect(wide.table.length).toBe(6);
+    expect(wide.scan.map(([c]) => c)).toEqual(['\u0080', '\u00ff', '\u4e2d']);
     const r = new Router<string>();
     for (const ch of ['a', 'b', 'c', 'd', 'e', 'f', '\u0080', '\u00ff', '\u4e2d', 'z']) r.add('GET', `/${ch}x`, ch);
     for (const ch of ['a', 'f', '\u0080', '\u00ff', '\u4e2d', 'z']) expect(r.find('GET', `/${encodeURIComponent(ch)}x`)).toMatchObject({ status: 200, store: ch });
@@ -529,7 +542,27 @@ describe('the tree itself', () => {
     for (const ch of ['a', 'z', '\u0080', '\u00ff', '\u4e2d']) expect(p.find('GET', `/${encodeURIComponent(ch)}x/1`)).toMatchObject({ status: 200, store: ch });
     for (const ch of ['`', '{', '\u0081']) expect(p.find('GET', `/${encodeURIComponent(ch)}x/1`).status).toBe(404);
     // Only non-ASCII children: no table.
-    expect(node(['\u0100', '\u0101', '\u0102', '\u0103', '\u0104', '\u0105', '\u0106']).next).toBeNull();
+    expect(node(['\u0100', '\u0101', '\u0102', '\u0103', '\u0104', '\u0105', '\u0106']).table).toEqual([]);
+  });
+
+  it('the compiled tree lays each node out before its children, depth first', () => {
+    const root = new RadixNode<string>('');
+    for (const p of ['/a/one', '/a/two', '/b']) root.insertStatic(p);
+    const e = root.insertStatic('/c/').paramEdge('string', undefined);
+    e.node.insertStatic('/end');
+    refreshStops(root);
+    const { t, edges } = compileTree(root);
+    const order: string[] = [];
+    const offsets: number[] = [];
+    for (let o = 0; o < t.length; ) {
+      offsets.push(o);
+      order.push(String.fromCharCode(...t.subarray(o + NODE_HEADER, o + NODE_HEADER + t[o]!)));
+      const tableLen = t[o + 6]!;
+      o += NODE_HEADER + t[o]! + t[o + 2]! + t[o + 3]! + tableLen + 2 * t[o + 4]!;
+    }
+    expect(order).toEqual(['', '/', 'a/', 'one', 'two', 'b', 'c/', '', '/end']);
+    expect(edges).toEqual([e]);
+    expect(e.at).toBe(offsets[7]); // the parameter's node, right after "c/"
   });
 
   it("a parameter's stops are the distinct first characters, other than '/', of the static text after it", () => {
