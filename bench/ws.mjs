@@ -266,7 +266,7 @@ async function pairedEcho() {
       `and 1.88×, another machine); ws's own time moves most (32–42 µs per message), ours 14.8–15.6 µs (8.4–8.7 user, 6.4–6.9 system) — 3× in ` +
       `CPU needs ours at 11–14 µs. The largest user-side item is each read's ` +
       `copy out of the shared read buffer into a Buffer of its own (up to 64 KiB, ~4 messages): reading a connection with large reads into ` +
-      `buffers of its own instead would remove that copy, but a buffer given to libuv for a connection stays with it while it is idle.\n\n` +
+      `buffers of its own instead would remove that copy. Tried (2026-12-08): after a read of 32 KiB or more a connection read into a 64 KiB buffer of its own (Node reads next into a Buffer the onread callback returns), handed on without a copy, given back on a small read, at most 64 connections at once — paired A/B against the build before (bench/tools/ab-server.mjs, LOAD=ws): our CPU per message 5 % higher on Node 24 in two runs (the build before's ÷ this one's: 0.948, 0.946), 6 % lower on Node 20 in one (1.060); a fresh 64 KiB buffer per read cost more than the copy it saved, so it was not kept.\n\n` +
       table(['case', 'ours ÷ ws, median', 'p25–p75', 'lowest–highest', "ws's CPU per message ÷ ours", 'ours: user / system µs per message', 'ws: user / system µs', 'ours', 'ours, p25–p75'], rows),
   );
 }
