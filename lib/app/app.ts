@@ -355,9 +355,11 @@ export class App<R extends object = {}> {
     const h = handlers as unknown as WsRouteHandlers;
     const full = this.#full(path);
     const where = `WS ${full}`;
+    checkWsRouteKeys(where, h);
     if (h.schema?.body !== undefined) throw new SchemaError(`${where}: an upgrade request has no body to validate`);
     const options: RouteOptions = { ...(h.deps === undefined ? {} : { deps: h.deps }), ...(h.requires === undefined ? {} : { requires: h.requires }), ...(h.schema === undefined ? {} : { schema: h.schema }) };
     const compiled = this.#prepare(where, full, options);
+    if (typeof h.open !== 'function') throw new TypeError(`${where}: a WebSocket route needs open(ws, ctx), called for each connection`);
     this.#s.wsRouter.add('GET', full, { handler: acceptUpgrade, middleware: [...this.#middleware], hooks: this.#hooks, options, compiled, checkResponse: false, status: 200, ws: h });
     return this;
   }
@@ -470,6 +472,28 @@ export class App<R extends object = {}> {
 // and not here fails to build.
 const ROUTE_KEYS = new Set(Object.keys({ schema: 1, summary: 1, description: 1, tags: 1, operationId: 1, hide: 1, status: 1, bodyLimit: 1, version: 1, deprecated: 1, deps: 1, requires: 1 } satisfies Record<keyof RouteOptions, 1>));
 const SCHEMA_KEYS = new Set(Object.keys({ params: 1, query: 1, headers: 1, body: 1, response: 1, multipart: 1, consumes: 1 } satisfies Record<keyof RouteSchema, 1>));
+
+// Every key of a WebSocket route's declaration, held to WsRouteHandlers the same way.
+const WS_ROUTE_KEYS = new Set(
+  Object.keys({
+    open: 1, deps: 1, requires: 1, schema: 1, summary: 1, description: 1, tags: 1, hide: 1, protocols: 1, perMessageDeflate: 1,
+    maxMessageSize: 1, maxFragments: 1, fragmentSize: 1, closeTimeout: 1, heartbeatInterval: 1, maxBufferedAmount: 1, backpressurePolicy: 1,
+  } satisfies Record<keyof WsRouteHandlers, 1>),
+);
+/** What a WebSocket emits: uWebSockets.js and Bun take `message`, `close`, `drain` … as handlers beside `open`. */
+const WS_EVENTS = new Set(['message', 'close', 'drain', 'error', 'ping', 'pong']);
+
+/**
+ * Refuses what a WebSocket route does not take, when it is added: `{ open, message }` in the style of
+ * uWebSockets.js or Bun was ignored — `message` never called, every message dropped — with nothing said.
+ */
+function checkWsRouteKeys(where: string, h: WsRouteHandlers): void {
+  for (const key of Object.keys(h)) {
+    if (WS_ROUTE_KEYS.has(key)) continue;
+    const hint = WS_EVENTS.has(key) ? ` — a WebSocket route has one handler, open(ws, ctx); listen to the socket there: ws.on('${key}', ...)` : '';
+    throw new Error(`${where}: unknown WebSocket route option "${key}"${hint} (options: ${[...WS_ROUTE_KEYS].join(', ')})`);
+  }
+}
 
 /**
  * Refuses a route option or schema part the app does not know, when the route is added. Unchecked (plain

@@ -139,6 +139,27 @@ describe('route options are checked when the route is added', () => {
     app.post('/upload', { schema: { body: Type.Object({}), multipart: Type.Object({}) } }, () => 'ok');
     expect((await app.inject({ url: '/user' })).json()).toEqual({ id: '1' });
   });
+
+  it('a WebSocket route with a handler beside open (uWebSockets.js or Bun style) is refused, saying where it goes — it was never called', async () => {
+    const { Type } = await import('@sinclair/typebox');
+    const app = createApp();
+    // A WebSocket route in the style of uWebSockets.js or Bun: `message` beside `open` was never called.
+    const open = (): void => {};
+    expect(() => app.ws('/live', { open, message: () => {} } as never)).toThrow(
+      `WS /live: unknown WebSocket route option "message" — a WebSocket route has one handler, open(ws, ctx); listen to the socket there: ws.on('message', ...)`,
+    );
+    expect(() => app.ws('/live', { open, close: () => {} } as never)).toThrow(/unknown WebSocket route option "close" — .*ws\.on\('close', \.\.\.\)/);
+    expect(() => app.ws('/live', { open, maxMesageSize: 10 } as never)).toThrow(
+      /^WS \/live: unknown WebSocket route option "maxMesageSize" \(options: open, deps, requires, schema, summary, description, tags, hide, protocols, perMessageDeflate, maxMessageSize, maxFragments, fragmentSize, closeTimeout, heartbeatInterval, maxBufferedAmount, backpressurePolicy\)$/,
+    );
+    expect(() => app.ws('/live', { opne: open } as never)).toThrow(/unknown WebSocket route option "opne"/);
+    expect(() => app.ws('/live', {} as never)).toThrow('WS /live: a WebSocket route needs open(ws, ctx), called for each connection');
+    // Every option a WebSocket route takes is taken.
+    app.ws('/every', {
+      open, deps: [], requires: undefined, schema: { query: Type.Object({}) }, summary: 's', description: 'd', tags: ['t'], hide: false, protocols: ['chat'], perMessageDeflate: false,
+      maxMessageSize: 10, maxFragments: 2, fragmentSize: 10, closeTimeout: 10, heartbeatInterval: 0, maxBufferedAmount: 10, backpressurePolicy: 'close',
+    });
+  });
 });
 
 describe('app over the network', () => {
