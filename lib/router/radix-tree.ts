@@ -129,15 +129,11 @@ export class RadixNode<T> {
   }
 }
 
-/** Recomputes `stops` of every edge (after inserts): which characters may end a parameter value early. */
-export function refreshStops<T>(node: RadixNode<T>): void {
-  for (const e of node.params) {
-    let s = '';
-    for (const c of e.node.codes) if (c !== 47 && !s.includes(String.fromCharCode(c))) s += String.fromCharCode(c);
-    e.stops = s;
-    refreshStops(e.node);
-  }
-  for (const c of node.children) refreshStops(c);
+/** Which characters may end a parameter value early: the distinct first characters, other than '/', of the static text after it. */
+function stopsAfter<T>(node: RadixNode<T>): string {
+  let s = '';
+  for (const c of node.codes) if (c !== 47 && !s.includes(String.fromCharCode(c))) s += String.fromCharCode(c);
+  return s;
 }
 
 /**
@@ -166,7 +162,7 @@ const H = NODE_HEADER;
 /** Nodes with more children than this get a table by first character instead of a scan. */
 export const TABLE_MIN = 6;
 
-/** Lays out the tree under `root` for lookups (after {@link refreshStops}); `root` is at offset 0. */
+/** Lays out the tree under `root` for lookups, each edge's `stops` set on the way; `root` is at offset 0. */
 export function compileTree<T>(root: RadixNode<T>): CompiledTree<T> {
   const t: number[] = [];
   const edges: ParamEdge<T>[] = [];
@@ -196,7 +192,10 @@ export function compileTree<T>(root: RadixNode<T>): CompiledTree<T> {
       if (tableLen !== 0 && code < 128) t[table + code - lo] = at;
       else t[list + 2 * scan.indexOf(c) + 1] = at;
     });
-    for (const e of node.params) e.at = emit(e.node);
+    for (const e of node.params) {
+      e.stops = stopsAfter(e.node);
+      e.at = emit(e.node);
+    }
     for (const e of node.rest) e.at = emit(e.node);
     return o;
   };

@@ -1,6 +1,6 @@
 import { expandOptional, parsePattern, RouteError, shapeKey, type ParamType, type Token } from './pattern.js';
 import { decodePathForMatching } from './percent.js';
-import { compileTree, matchNode, RadixNode, refreshStops, type CompiledTree, type MatchState, type RouteRecord } from './radix-tree.js';
+import { compileTree, matchNode, RadixNode, type CompiledTree, type MatchState, type RouteRecord } from './radix-tree.js';
 
 export interface RouterOptions {
   /** Match static text case-sensitively (parameter values always keep their case). Default true. */
@@ -265,11 +265,7 @@ export class Router<T> {
   }
 
   #compile(): void {
-    for (const [method, tree] of this.#trees) {
-      refreshStops(tree);
-      this.#compiled.set(method, compileTree(tree));
-    }
-    refreshStops(this.#any);
+    for (const [method, tree] of this.#trees) this.#compiled.set(method, compileTree(tree));
     this.#anyCompiled = compileTree(this.#any);
     this.#dirty = false;
   }

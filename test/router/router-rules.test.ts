@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Router, RouteError, parsePattern, type RouteResult } from '../../lib/router/index.js';
 import { decodePathForMatching, validEscapes } from '../../lib/router/percent.js';
-import { compileTree, NODE_HEADER, RadixNode, refreshStops } from '../../lib/router/radix-tree.js';
+import { compileTree, NODE_HEADER, RadixNode } from '../../lib/router/radix-tree.js';
 
 function found<T>(r: RouteResult<T>) {
   if (r.status !== 200) throw new Error(`expected a match, got ${JSON.stringify(r)}`);
@@ -510,7 +510,6 @@ describe('the tree itself', () => {
     const node = (chars: string[]) => {
       const n = new RadixNode<string>('');
       for (const ch of chars) n.insertStatic(`${ch}tail`);
-      refreshStops(n);
       const { t } = compileTree(n);
       const table = [...t.subarray(H, H + t[6]!)].map((c) => (c === 0 ? undefined : prefixAt(t, c)));
       const scan: Array<[string, string]> = [];
@@ -550,7 +549,6 @@ describe('the tree itself', () => {
     for (const p of ['/a/one', '/a/two', '/b']) root.insertStatic(p);
     const e = root.insertStatic('/c/').paramEdge('string', undefined);
     e.node.insertStatic('/end');
-    refreshStops(root);
     const { t, edges } = compileTree(root);
     const order: string[] = [];
     const offsets: number[] = [];
@@ -565,14 +563,14 @@ describe('the tree itself', () => {
     expect(e.at).toBe(offsets[7]); // the parameter's node, right after "c/"
   });
 
-  it("a parameter's stops are the distinct first characters, other than '/', of the static text after it", () => {
+  it("a parameter's stops (set as the tree is compiled) are the distinct first characters, other than '/', of the static text after it", () => {
     const root = new RadixNode<string>('');
     const e = root.paramEdge('string', undefined);
     for (const t of ['.json', '.xml', '-v2', '/x', '~']) e.node.insertStatic(t);
-    refreshStops(root);
+    compileTree(root);
     expect(e.stops).toBe('.-~');
     const bare = root.paramEdge('int', undefined);
-    refreshStops(root);
+    compileTree(root);
     expect(bare.stops).toBe('');
     expect(root.paramEdge('string', undefined)).toBe(e); // one edge per kind
   });
