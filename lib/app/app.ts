@@ -488,11 +488,16 @@ const WS_EVENTS = new Set(['message', 'close', 'drain', 'error', 'ping', 'pong']
  * uWebSockets.js or Bun was ignored — `message` never called, every message dropped — with nothing said.
  */
 function checkWsRouteKeys(where: string, h: WsRouteHandlers): void {
-  for (const key of Object.keys(h)) {
-    if (WS_ROUTE_KEYS.has(key)) continue;
-    const hint = WS_EVENTS.has(key) ? ` — a WebSocket route has one handler, open(ws, ctx); listen to the socket there: ws.on('${key}', ...)` : '';
-    throw new Error(`${where}: unknown WebSocket route option "${key}"${hint} (options: ${[...WS_ROUTE_KEYS].join(', ')})`);
-  }
+  const key = unknownKey(h, WS_ROUTE_KEYS);
+  if (key === undefined) return;
+  const hint = WS_EVENTS.has(key) ? ` — a WebSocket route has one handler, open(ws, ctx); listen to the socket there: ws.on('${key}', ...)` : '';
+  throw new Error(`${where}: unknown WebSocket route option "${key}"${hint} (options: ${[...WS_ROUTE_KEYS].join(', ')})`);
+}
+
+/** The first key of `obj` that is not in `known`. */
+function unknownKey(obj: object, known: ReadonlySet<string>): string | undefined {
+  for (const key of Object.keys(obj)) if (!known.has(key)) return key;
+  return undefined;
 }
 
 /**
@@ -501,14 +506,11 @@ function checkWsRouteKeys(where: string, h: WsRouteHandlers): void {
  * route served without its response schema, every property the handler returned included.
  */
 function checkRouteKeys(where: string, opts: RouteOptions): void {
-  for (const key of Object.keys(opts)) {
-    if (ROUTE_KEYS.has(key)) continue;
+  const key = unknownKey(opts, ROUTE_KEYS);
+  if (key !== undefined) {
     const hint = SCHEMA_KEYS.has(key) ? ` — it goes in the route's schema: { schema: { ${key}: ... } }` : '';
     throw new Error(`${where}: unknown route option "${key}"${hint} (route options: ${[...ROUTE_KEYS].join(', ')})`);
   }
-  const schema = opts.schema as Record<string, unknown> | undefined;
-  if (schema === undefined) return;
-  for (const key of Object.keys(schema)) {
-    if (!SCHEMA_KEYS.has(key)) throw new SchemaError(`${where}: unknown part of the route's schema "${key}" (schema parts: ${[...SCHEMA_KEYS].join(', ')})`);
-  }
+  const part = opts.schema === undefined ? undefined : unknownKey(opts.schema, SCHEMA_KEYS);
+  if (part !== undefined) throw new SchemaError(`${where}: unknown part of the route's schema "${part}" (schema parts: ${[...SCHEMA_KEYS].join(', ')})`);
 }

@@ -160,7 +160,7 @@ export const NODE_HEADER = 7;
 const H = NODE_HEADER;
 
 /** Nodes with more children than this get a table by first character instead of a scan. */
-export const TABLE_MIN = 6;
+const TABLE_MIN = 6;
 
 /** Lays out the tree under `root` for lookups, each edge's `stops` set on the way; `root` is at offset 0. */
 export function compileTree<T>(root: RadixNode<T>): CompiledTree<T> {
@@ -185,12 +185,17 @@ export function compileTree<T>(root: RadixNode<T>): CompiledTree<T> {
     for (let k = 0; k < tableLen; k++) t.push(0);
     const list = t.length;
     for (const c of scan) t.push(c.prefix.charCodeAt(0), 0);
-    // Children next, so a walk down the tree reads forward; filled in as each is laid out.
+    // Children next, so a walk down the tree reads forward; each one's slot filled in as it is laid out
+    // (the scan list holds the children outside the table in their order).
+    let slot = list + 1;
     node.children.forEach((c, k) => {
-      const at = emit(c);
       const code = node.codes[k]!;
+      const at = emit(c);
       if (tableLen !== 0 && code < 128) t[table + code - lo] = at;
-      else t[list + 2 * scan.indexOf(c) + 1] = at;
+      else {
+        t[slot] = at;
+        slot += 2;
+      }
     });
     for (const e of node.params) {
       e.stops = stopsAfter(e.node);
